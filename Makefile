@@ -1,0 +1,34 @@
+# Two commands do everything on a fresh clone:
+#   make run   - set up .venv and run the walk check on the shipped demo township
+#   make test  - set up .venv and run lint, the test suite and the notebooks
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench demo-data clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/planning check --demo --out results/demo
+
+test: $(STAMP)
+	$(BIN)/ruff check planning tests benchmarks data streamlit_app.py
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check planning tests benchmarks data streamlit_app.py
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/traveltime.py
+
+demo-data: $(STAMP)
+	$(BIN)/python data/make_demo.py
+
+clean:
+	rm -rf $(VENV) results .pytest_cache

@@ -1,0 +1,149 @@
+"""Column names, their Chinese and English aliases, and school types.
+
+A county's tables come with headers such as ``村名``, ``小学生数`` or ``学位数``; every
+alias below maps to one canonical column. Headers compare after
+:func:`normalise_header` (case, spaces, underscores, full-width brackets ignored).
+"""
+
+from __future__ import annotations
+
+import re
+
+CHINESE_DIGITS = "一二三四五六七八九"
+
+
+def normalise_header(name: object) -> str:
+    """Lower-case, drop spaces, underscores, hyphens, brackets and units in brackets."""
+    text = str(name).strip().lower()
+    text = text.replace("（", "(").replace("）", ")")
+    text = re.sub(r"\((?:人|个|间|张|m2|m²|平方米|元|万元|所)\)$", "", text)
+    return re.sub(r"[\s_\-()]", "", text)
+
+
+def _grade_aliases(grade: int) -> list[str]:
+    return [
+        f"grade_{grade}", f"grade{grade}", f"g{grade}", f"{grade}年级",
+        f"{CHINESE_DIGITS[grade - 1]}年级",
+    ]
+
+
+GRADE_COLUMNS = [f"grade_{g}" for g in range(1, 10)]
+
+VILLAGE_ALIASES: dict[str, list[str]] = {
+    "village_id": ["village_id", "id", "code", "村编号", "村代码", "编号", "代码", "行政村代码", "村庄编号"],
+    "name": ["name", "village", "village_name", "村名", "村庄", "村庄名称", "名称", "行政村", "自然村", "村名称"],
+    "name_pinyin": ["name_pinyin", "pinyin", "name_en", "拼音"],
+    "primary_pupils": ["primary_pupils", "primary", "小学生数", "小学生", "小学学生数", "小学在校生", "小学在校生数", "小学人数", "小学适龄儿童"],
+    "junior_pupils": ["junior_pupils", "junior", "初中生数", "初中生", "初中学生数", "初中在校生", "初中在校生数", "初中人数", "初中适龄少年"],
+    "population": ["population", "pop", "人口", "总人口", "户籍人口", "常住人口"],
+    **{f"grade_{g}": _grade_aliases(g) for g in range(1, 10)},
+}
+
+SCHOOL_ALIASES: dict[str, list[str]] = {
+    "school_id": ["school_id", "id", "code", "学校编号", "学校代码", "编号", "代码", "学校标识码"],
+    "name": ["name", "school", "school_name", "学校名称", "学校", "校名", "名称"],
+    "name_pinyin": ["name_pinyin", "pinyin", "name_en", "拼音"],
+    "type": ["type", "school_type", "学校类型", "类型", "办学类型", "类别"],
+    "grades": ["grades", "年级", "开设年级", "年级范围"],
+    "capacity": ["capacity", "seats", "学位数", "学位", "核定学位", "核定学位数", "容量"],
+    "classrooms": ["classrooms", "教室数", "教室", "普通教室数"],
+    "beds": ["beds", "boarding_beds", "床位数", "床位", "宿舍床位", "寄宿床位"],
+    "enrolled": ["enrolled", "pupils", "在校生数", "在校生", "学生数"],
+    "teachers": ["teachers", "教师数", "专任教师数"],
+    "teachers_above_qualification": ["teachers_above_qualification", "高于规定学历教师数", "高学历教师数"],
+    "key_teachers": ["key_teachers", "骨干教师数", "县级以上骨干教师数"],
+    "pe_arts_teachers": ["pe_arts_teachers", "体育艺术教师数", "体艺教师数", "音体美教师数"],
+    "teaching_area_m2": ["teaching_area_m2", "teaching_area", "教学及辅助用房面积", "教学辅助用房面积"],
+    "sports_area_m2": ["sports_area_m2", "sports_area", "体育运动场馆面积", "运动场面积"],
+    "equipment_value_yuan": ["equipment_value_yuan", "equipment_value", "教学仪器设备值", "仪器设备值"],
+    "multimedia_classrooms": ["multimedia_classrooms", "网络多媒体教室数", "多媒体教室数"],
+}
+
+SITE_ALIASES: dict[str, list[str]] = {
+    "site_id": ["site_id", "id", "code", "候选点编号", "编号", "代码"],
+    "name": ["name", "site", "site_name", "候选点名称", "地点", "名称", "地块名称"],
+    "name_pinyin": ["name_pinyin", "pinyin", "name_en", "拼音"],
+    "type": ["type", "school_type", "学校类型", "类型"],
+    "capacity": ["capacity", "seats", "学位数", "学位", "规划学位"],
+    "classrooms": ["classrooms", "教室数", "教室"],
+    "beds": ["beds", "床位数", "床位"],
+    "cost": ["cost", "造价", "投资", "投资估算", "cost_yuan"],
+}
+
+COORDINATE_ALIASES: dict[str, tuple[list[str], list[str]]] = {
+    "lonlat": (["lon", "lng", "long", "longitude", "经度", "东经"], ["lat", "latitude", "纬度", "北纬"]),
+    "xy": (["x", "easting", "x坐标", "横坐标", "东坐标"], ["y", "northing", "y坐标", "纵坐标", "北坐标"]),
+}
+
+#: School types, their Chinese names, the levels and grades they serve.
+SCHOOL_TYPES: dict[str, dict[str, object]] = {
+    "central_primary": {"zh": "中心小学", "en": "central primary", "grades": (1, 2, 3, 4, 5, 6)},
+    "village_primary": {"zh": "村完小", "en": "village primary", "grades": (1, 2, 3, 4, 5, 6)},
+    "teaching_point": {"zh": "教学点", "en": "teaching point", "grades": (1, 2, 3)},
+    "junior_secondary": {"zh": "初级中学", "en": "junior secondary", "grades": (7, 8, 9)},
+    "nine_year": {"zh": "九年一贯制学校", "en": "nine-year school", "grades": tuple(range(1, 10))},
+    "unknown": {"zh": "类型未知（按1–9年级计）", "en": "unknown type (counted for grades 1–9)",
+                "grades": tuple(range(1, 10))},
+    "other": {"zh": "其他", "en": "other (not a compulsory-education school)", "grades": ()},
+}
+
+SCHOOL_TYPE_ALIASES: dict[str, list[str]] = {
+    "central_primary": ["central_primary", "centralprimary", "central", "中心小学", "中心校", "镇中心小学", "乡中心小学"],
+    "village_primary": ["village_primary", "villageprimary", "primary", "村小", "村完小", "完小", "完全小学", "小学", "村小学"],
+    "teaching_point": ["teaching_point", "teachingpoint", "教学点", "村教学点"],
+    "junior_secondary": ["junior_secondary", "juniorsecondary", "junior", "middle", "初中", "初级中学", "中学", "镇中学"],
+    "nine_year": ["nine_year", "nineyear", "九年一贯制", "九年一贯制学校", "九年制学校"],
+    "unknown": ["unknown", "未知"],
+    "other": ["other", "其他"],
+}
+
+
+def match_columns(columns: list[str], aliases: dict[str, list[str]]) -> tuple[dict[str, str], list[str]]:
+    """Map a table's headers to canonical names.
+
+    Returns
+    -------
+    (rename mapping from header to canonical name, problems such as two headers for one column)
+    """
+    lookup = {normalise_header(a): canon for canon, names in aliases.items() for a in names}
+    rename: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    problems = []
+    for col in columns:
+        canon = lookup.get(normalise_header(col))
+        if canon is None:
+            continue
+        if canon in seen:
+            problems.append(
+                f"columns {seen[canon]!r} and {col!r} both mean {canon!r}; keep one of them"
+            )
+            continue
+        seen[canon] = col
+        rename[col] = canon
+    return rename, problems
+
+
+def school_type(value: object) -> str | None:
+    """Canonical school type of a cell, or None if it is not recognised."""
+    key = normalise_header(value)
+    for canon, names in SCHOOL_TYPE_ALIASES.items():
+        if key in {normalise_header(n) for n in names}:
+            return canon
+    return None
+
+
+def parse_grades(value: object) -> tuple[int, ...] | None:
+    """Parse '1-3', '1–6', '7,8,9', '1至3' into grades; None when blank or invalid."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip().replace("–", "-").replace("至", "-").replace("~", "-")
+    text = text.replace("年级", "").replace("，", ",")
+    match = re.fullmatch(r"(\d)\s*-\s*(\d)", text)
+    if match:
+        lo, hi = int(match.group(1)), int(match.group(2))
+        grades = tuple(range(lo, hi + 1))
+    elif re.fullmatch(r"\d(\s*,\s*\d)*", text):
+        grades = tuple(sorted({int(t) for t in text.split(",")}))
+    else:
+        return None
+    return grades if grades and all(1 <= g <= 9 for g in grades) else None

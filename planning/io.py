@@ -1,0 +1,271 @@
+"""Reading and writing tables: CSV, Excel, GeoJSON, GeoPackage and zipped Shapefile.
+
+Column names may be Chinese or English (see :mod:`planning.columns`); CSV may be UTF-8
+or GBK; coordinates may be WGS84, CGCS2000 (EPSG:4490) or projected. Every write is
+atomic: the file is written beside its target and moved into place, so a failed run
+never leaves a half-written project or result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from .columns import COORDINATE_ALIASES, normalise_header
+from .errors import ValidationError
+
+TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xls", ".xlsm"}
+SPATIAL_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK and GB2312
+
+#: Name of the column holding each row's place in its file ("row 5", "feature 3").
+ROW = "_row"
+
+
+def read_table(
+    path: str | Path,
+    *,
+    crs: str | int | CRS | None = None,
+    layer: str | int | None = None,
+    encoding: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read a table of points (or polygons) from any supported file.
+
+    Parameters
+    ----------
+    path
+        CSV/Excel with coordinate columns (``lon``/``lat``, ``经度``/``纬度``, or ``x``/``y``),
+        or GeoJSON, GeoPackage, Shapefile (``.shp`` or zipped ``.zip``).
+    crs
+        CRS of the coordinates when the file does not say (CSV/Excel ``x``/``y`` columns,
+        a Shapefile without ``.prj``). CSV ``lon``/``lat`` default to WGS84.
+    layer
+        GeoPackage layer or Excel sheet.
+    encoding
+        Text encoding of a CSV or a Shapefile ``.dbf``; tried UTF-8 then GBK when None.
+
+    Returns
+    -------
+    GeoDataFrame with the file's own columns, a geometry in the file's CRS and a
+    ``_row`` column naming each row as the user sees it (spreadsheet row or feature).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValidationError(f"file not found: {path}. Check the path and try again", source=str(path))
+    suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        frame = _read_plain_table(path, layer=layer, encoding=encoding)
+        return _points_from_columns(frame, crs=crs, source=str(path))
+    if suffix in SPATIAL_SUFFIXES:
+        return _read_spatial(path, crs=crs, layer=layer, encoding=encoding)
+    allowed = sorted(TABLE_SUFFIXES | SPATIAL_SUFFIXES)
+    msg = f"file type {suffix!r} is not supported; use one of {allowed}"
+    raise ValidationError(msg, source=str(path))
+
+
+def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | None) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".xlsx", ".xls", ".xlsm"}:
+            frame = pd.read_excel(path, sheet_name=0 if layer is None else layer)
+            first_data_row = 2
+        else:
+            frame = _read_csv(path, encoding)
+            first_data_row = 2
+    except ValidationError:
+        raise
+    except Exception as exc:  # pandas raises many types for broken files
+        msg = f"cannot read this file ({type(exc).__name__}: {exc}). Is it a valid {suffix} file?"
+        raise ValidationError(msg, source=str(path)) from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame[ROW] = [f"row {i + first_data_row}" for i in range(len(frame))]
+    return frame
+
+
+def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+    encodings = (encoding,) if encoding else CSV_ENCODINGS
+    errors = []
+    for enc in encodings:
+        try:
+            frame = pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""])
+        except UnicodeDecodeError as exc:
+            errors.append(f"{enc}: {exc.reason} at byte {exc.start}")
+            continue
+        frame.attrs["encoding"] = enc
+        return frame.apply(_numeric_where_possible)
+    msg = f"cannot decode the text ({'; '.join(errors)}); save it as UTF-8 or pass encoding=..."
+    raise ValidationError(msg, source=str(path))
+
+
+def _numeric_where_possible(column: pd.Series) -> pd.Series:
+    """Numbers where the whole column is numeric; text otherwise (ids stay text)."""
+    converted = pd.to_numeric(column, errors="coerce")
+    if converted.notna().sum() == column.notna().sum():
+        return converted
+    return column
+
+
+def _find_coordinate_columns(columns: list[str]) -> tuple[str, str, bool] | None:
+    """Return (x column, y column, is_geographic) or None."""
+    normalised = {normalise_header(c): c for c in columns}
+    for (xs, ys), geographic in (
+        (COORDINATE_ALIASES["lonlat"], True),
+        (COORDINATE_ALIASES["xy"], False),
+    ):
+        x = next((normalised[a] for a in xs if a in normalised), None)
+        y = next((normalised[a] for a in ys if a in normalised), None)
+        if x and y:
+            return x, y, geographic
+    return None
+
+
+def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gpd.GeoDataFrame:
+    found = _find_coordinate_columns(list(frame.columns))
+    if found is None:
+        msg = (
+            f"no coordinate columns; found {[c for c in frame.columns if c != ROW]}. "
+            "Add lon/lat (经度/纬度) columns in degrees, or x/y columns with crs=..."
+        )
+        raise ValidationError(msg, source=source)
+    xcol, ycol, geographic = found
+    if crs is None and not geographic:
+        msg = (
+            f"columns {xcol!r}/{ycol!r} are projected coordinates but the CRS is unknown; "
+            "pass crs=... (e.g. 'EPSG:4547' for CGCS2000 / 3-degree Gauss-Kruger CM 114E), "
+            "or give lon/lat in degrees"
+        )
+        raise ValidationError(msg, source=source)
+    problems = []
+    x = pd.to_numeric(frame[xcol], errors="coerce")
+    y = pd.to_numeric(frame[ycol], errors="coerce")
+    for i in np.flatnonzero(x.isna().to_numpy() | y.isna().to_numpy()):
+        problems.append(
+            f"{frame[ROW].iat[i]}: empty or non-numeric coordinates "
+            f"({xcol}={frame[xcol].iat[i]!r}, {ycol}={frame[ycol].iat[i]!r}); fill them in"
+        )
+    target_crs = CRS.from_user_input(crs) if crs is not None else CRS.from_epsg(4326)
+    if target_crs.is_geographic:
+        problems += _check_degrees(frame, x, y, xcol, ycol)
+    if problems:
+        raise ValidationError(problems, source=source)
+    geometry = gpd.points_from_xy(x, y, crs=target_crs)
+    return gpd.GeoDataFrame(frame.drop(columns=[xcol, ycol]), geometry=geometry)
+
+
+def _check_degrees(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, ycol: str) -> list[str]:
+    bad = (x.abs() > 180) | (y.abs() > 90)
+    if bad.all() and ((x.abs() > 1000) | (y.abs() > 1000)).all():
+        return [
+            f"{xcol}/{ycol} look like projected metres, not degrees; "
+            "rename them x/y and pass crs=... (the projected CRS)"
+        ]
+    swapped = (y.abs() > 90) & (x.abs() <= 90)
+    out = []
+    for i in np.flatnonzero(bad.to_numpy()):
+        hint = "longitude and latitude look swapped" if swapped.iat[i] else "degrees out of range"
+        out.append(f"{frame[ROW].iat[i]}: {xcol}={x.iat[i]}, {ycol}={y.iat[i]}: {hint}")
+    return out
+
+
+def _read_spatial(
+    path: Path, *, crs: object, layer: str | int | None, encoding: str | None
+) -> gpd.GeoDataFrame:
+    kwargs: dict[str, object] = {}
+    if layer is not None:
+        kwargs["layer"] = layer
+    if encoding:
+        kwargs["encoding"] = encoding
+    try:
+        gdf = gpd.read_file(path, **kwargs)
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        msg = f"cannot read this file ({type(exc).__name__}: {exc}). Is it a complete {path.suffix} file?"
+        raise ValidationError(msg, source=str(path)) from exc
+    if gdf.crs is None:
+        if crs is None:
+            msg = (
+                "the file has no CRS (a Shapefile without its .prj?); pass crs=... "
+                "(e.g. 'EPSG:4490' for CGCS2000 degrees, 'EPSG:4326' for WGS84)"
+            )
+            raise ValidationError(msg, source=str(path))
+        gdf = gdf.set_crs(crs)
+    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:
+        msg = f"the file says its CRS is {gdf.crs.to_string()} but crs={crs!r} was passed; drop crs=..."
+        raise ValidationError(msg, source=str(path))
+    gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
+    gdf[ROW] = [f"feature {i + 1}" for i in range(len(gdf))]
+    return gdf
+
+
+# ---------------------------------------------------------------------- CRS helpers
+def utm_crs(lon: float, lat: float) -> CRS:
+    """The UTM zone CRS (WGS84) containing a point given in degrees."""
+    zone = int((lon + 180) // 6) % 60 + 1
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+def metric_crs_for(gdf: gpd.GeoDataFrame) -> CRS:
+    """A projected CRS for metric work: the frame's own if projected, else its UTM zone."""
+    if gdf.crs is None:
+        raise ValidationError("a table has no CRS; set one before metric work")
+    if gdf.crs.is_projected:
+        return gdf.crs
+    centre = gdf.to_crs(4326).union_all().centroid
+    return utm_crs(centre.x, centre.y)
+
+
+# ---------------------------------------------------------------------- atomic writes
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    tmp_path.unlink()  # writers such as GDAL want to create the file themselves
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write text (UTF-8) atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_gpkg(layers: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write several layers to one GeoPackage atomically (replacing the file).
+
+    Plain DataFrames become attribute tables (no geometry), readable in QGIS.
+    """
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        for name, frame in layers.items():
+            out = frame.drop(columns=[ROW], errors="ignore")
+            if not isinstance(out, gpd.GeoDataFrame):
+                out = gpd.GeoDataFrame(out)
+            out.to_file(tmp, layer=name, driver="GPKG")
+    return path
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a CSV atomically, UTF-8 with BOM so that Excel shows Chinese correctly."""
+    path = Path(path)
+    out = frame.drop(columns=[ROW], errors="ignore")
+    if isinstance(out, gpd.GeoDataFrame):
+        out = pd.DataFrame(out.drop(columns=out.geometry.name))
+    with atomic_path(path) as tmp:
+        out.to_csv(tmp, encoding="utf-8-sig")
+    return path

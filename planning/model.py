@@ -1,0 +1,336 @@
+"""Validated tables: villages, schools and candidate sites.
+
+Each ``validate_*`` function takes a GeoDataFrame as read by :func:`planning.io.read_table`
+(any supported headers), checks everything, and either returns the canonical table in
+WGS84 indexed by id, or raises one :class:`~planning.errors.ValidationError` listing every
+problem with its row and what to do.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .columns import (
+    GRADE_COLUMNS,
+    SCHOOL_ALIASES,
+    SCHOOL_TYPES,
+    SITE_ALIASES,
+    VILLAGE_ALIASES,
+    match_columns,
+    parse_grades,
+    school_type,
+)
+from .errors import ValidationError
+from .io import ROW
+from .policy import INDICATORS, LEVEL_GRADES, LEVELS, Policy
+
+RESOURCE_COLUMNS = ["teachers", *INDICATORS]
+SCHOOL_NUMBERS = ["capacity", "classrooms", "beds", "enrolled", *RESOURCE_COLUMNS]
+SITE_NUMBERS = ["capacity", "classrooms", "beds", "cost"]
+
+
+class _Problems(list):
+    """A list of problem lines that raises once at the end."""
+
+    def raise_if_any(self, source: str) -> None:
+        if self:
+            raise ValidationError(self, source=source)
+
+
+def _canonical(gdf: gpd.GeoDataFrame, aliases: dict[str, list[str]], problems: _Problems) -> gpd.GeoDataFrame:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise TypeError(f"expected a GeoDataFrame, got {type(gdf).__name__}")
+    rename, clashes = match_columns([c for c in gdf.columns if c != gdf.geometry.name], aliases)
+    problems.extend(clashes)
+    out = gdf.rename(columns=rename)
+    if ROW not in out.columns:
+        out[ROW] = [f"row {i + 1}" for i in range(len(out))]
+    return out
+
+
+def _ids(frame: pd.DataFrame, id_col: str, problems: _Problems, *, what: str) -> pd.Series | None:
+    """Ids as text; fall back to unique names; report missing and duplicate ids."""
+    if id_col not in frame.columns:
+        if "name" in frame.columns and frame["name"].notna().all() and frame["name"].is_unique:
+            return frame["name"].astype(str).str.strip()
+        problems.append(
+            f"missing column {id_col!r}: add an id column ({id_col}, id, 编号) "
+            f"or give every {what} a unique name"
+        )
+        return None
+    ids = frame[id_col]
+    blank = ids.isna() | (ids.astype(str).str.strip() == "")
+    for row in frame.loc[blank, ROW]:
+        problems.append(f"{row}: {id_col} is empty; give every {what} an id")
+    ids = ids.map(_id_text)
+    dup = ids.duplicated(keep=False) & ~blank
+    for value, rows in frame.loc[dup, ROW].groupby(ids[dup]):
+        problems.append(
+            f"duplicate {id_col} {value!r} in {', '.join(rows)}; each {what} needs its own id"
+        )
+    return ids
+
+
+def _id_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> None:
+    """Coerce columns to float in place; report non-numeric and negative cells."""
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        raw = frame[col]
+        values = pd.to_numeric(raw, errors="coerce")
+        for i in np.flatnonzero((values.isna() & raw.notna()).to_numpy()):
+            problems.append(f"{frame[ROW].iat[i]}: {col} is {raw.iat[i]!r}, not a number; use digits only")
+        for i in np.flatnonzero((values < 0).to_numpy()):
+            problems.append(f"{frame[ROW].iat[i]}: {col} is {values.iat[i]:g}, below zero; counts cannot be negative")
+        frame[col] = values.astype(float)
+
+
+def _geometry(frame: gpd.GeoDataFrame, problems: _Problems) -> gpd.GeoSeries:
+    """Points in WGS84; polygons become representative points; empty ones are reported."""
+    geom = frame.geometry
+    empty = geom.isna() | geom.is_empty
+    for row in frame.loc[empty, ROW]:
+        problems.append(f"{row}: empty geometry (no location); add coordinates")
+    if frame.crs is None:
+        problems.append("the table has no CRS; say which coordinates it uses (crs=...)")
+        return geom
+    geom = geom.where(empty | (geom.geom_type == "Point"), geom.representative_point())
+    return geom.to_crs(4326)
+
+
+def validate_villages(
+    gdf: gpd.GeoDataFrame,
+    *,
+    source: str = "villages",
+    policy: Policy | None = None,
+    unknown_pupils_ok: bool = False,
+) -> gpd.GeoDataFrame:
+    """Check and normalise a villages table.
+
+    Pupils come from ``primary_pupils``/``junior_pupils`` (小学生数/初中生数), or are summed
+    from ``grade_1`` … ``grade_9``, or are estimated from ``population`` with the policy's
+    school-age shares (then ``pupils_estimated`` is True).
+
+    Returns
+    -------
+    GeoDataFrame indexed by ``village_id`` (text) in WGS84 with ``name``,
+    ``primary_pupils``, ``junior_pupils`` (pupils), grade columns (pupils, NaN if not
+    given), ``population`` (people) and ``pupils_estimated``.
+
+    With ``unknown_pupils_ok`` (data from OSM), villages whose pupils cannot be known
+    keep NaN pupils instead of raising; they are counted as unknown in every summary.
+    """
+    policy = policy or Policy()
+    problems = _Problems()
+    frame = _canonical(gdf, VILLAGE_ALIASES, problems)
+    ids = _ids(frame, "village_id", problems, what="village")
+    _numbers(frame, ["primary_pupils", "junior_pupils", "population", *GRADE_COLUMNS], problems)
+    estimated = _fill_pupils(frame, policy, problems, unknown_ok=unknown_pupils_ok)
+    geometry = _geometry(frame, problems)
+    problems.raise_if_any(source)
+    out = gpd.GeoDataFrame(
+        {
+            "name": _names(frame, ids),
+            "name_pinyin": frame.get("name_pinyin", pd.Series(pd.NA, index=frame.index)),
+            "primary_pupils": frame["primary_pupils"],
+            "junior_pupils": frame["junior_pupils"],
+            **{g: frame.get(g, pd.Series(np.nan, index=frame.index)).astype(float) for g in GRADE_COLUMNS},
+            "population": frame.get("population", pd.Series(np.nan, index=frame.index)).astype(float),
+            "pupils_estimated": estimated,
+            ROW: frame[ROW],
+        },
+        geometry=geometry.values,
+        crs=4326,
+    )
+    out.index = pd.Index(ids.to_numpy(), name="village_id")
+    return out
+
+
+def _names(frame: pd.DataFrame, ids: pd.Series) -> pd.Series:
+    if "name" not in frame.columns:
+        return ids.astype(str)
+    return frame["name"].where(frame["name"].notna(), ids).astype(str).str.strip()
+
+
+def _fill_pupils(frame: pd.DataFrame, policy: Policy, problems: _Problems, *, unknown_ok: bool) -> pd.Series:
+    """Fill level totals from grades or population; report what is missing or inconsistent."""
+    estimated = pd.Series(False, index=frame.index)
+    for level, grades in LEVEL_GRADES.items():
+        col = f"{level}_pupils"
+        grade_cols = [f"grade_{g}" for g in grades]
+        have_grades = all(g in frame.columns for g in grade_cols)
+        if have_grades:
+            summed = frame[grade_cols].sum(axis=1, min_count=len(grade_cols))
+            if col in frame.columns:
+                off = (frame[col] - summed).abs() > 0.5
+                for i in np.flatnonzero(off.to_numpy()):
+                    problems.append(
+                        f"{frame[ROW].iat[i]}: {col} is {frame[col].iat[i]:g} but grades "
+                        f"{grades[0]}–{grades[-1]} add up to {summed.iat[i]:g}; make them agree"
+                    )
+            else:
+                frame[col] = summed
+        if col not in frame.columns:
+            if "population" in frame.columns:
+                frame[col] = frame["population"] * policy.school_age_share[level]
+                estimated |= frame["population"].notna()
+                continue
+            problems.append(
+                f"missing column {col!r}: add {col} ({'小学生数' if level == 'primary' else '初中生数'}), "
+                f"or grade_{grades[0]}..grade_{grades[-1]}, or population to estimate it"
+            )
+            frame[col] = np.nan
+            continue
+        blank = frame[col].isna()
+        if "population" in frame.columns:  # estimate the gaps, flagged
+            fill = blank & frame["population"].notna()
+            frame.loc[fill, col] = frame.loc[fill, "population"] * policy.school_age_share[level]
+            estimated |= fill
+            blank &= ~fill
+        if unknown_ok:
+            continue
+        for row in frame.loc[blank, ROW]:
+            problems.append(f"{row}: {col} is empty; enter the number of pupils (0 if none)")
+    return estimated
+
+
+def validate_schools(gdf: gpd.GeoDataFrame, *, source: str = "schools") -> gpd.GeoDataFrame:
+    """Check and normalise a schools table.
+
+    The school type (中心小学, 村完小, 教学点, 初中, 九年一贯制 or their English names) gives
+    the grades served unless a ``grades`` column (开设年级, e.g. "1-3") says otherwise.
+
+    Returns
+    -------
+    GeoDataFrame indexed by ``school_id`` in WGS84 with ``name``, ``type``, ``grades``
+    (tuple), ``primary``/``junior`` (serves the whole level), ``capacity`` (pupils),
+    ``classrooms``, ``beds`` (boarding beds), ``enrolled`` and the resource columns.
+    """
+    problems = _Problems()
+    frame = _canonical(gdf, SCHOOL_ALIASES, problems)
+    ids = _ids(frame, "school_id", problems, what="school")
+    _numbers(frame, SCHOOL_NUMBERS, problems)
+    types = _school_types(frame, problems)
+    grades = _school_grades(frame, types, problems)
+    geometry = _geometry(frame, problems)
+    problems.raise_if_any(source)
+    data = {
+        "name": _names(frame, ids),
+        "name_pinyin": frame.get("name_pinyin", pd.Series(pd.NA, index=frame.index)),
+        "type": types,
+        "grades": grades,
+    }
+    for level, level_grades in LEVEL_GRADES.items():
+        data[level] = grades.map(lambda g, lg=level_grades: set(lg) <= set(g))
+    for col in SCHOOL_NUMBERS:
+        default = 0.0 if col == "beds" else np.nan
+        data[col] = frame.get(col, pd.Series(default, index=frame.index)).astype(float)
+    data[ROW] = frame[ROW]
+    out = gpd.GeoDataFrame(data, geometry=geometry.values, crs=4326)
+    out.index = pd.Index(ids.to_numpy(), name="school_id")
+    return out
+
+
+def _school_types(frame: pd.DataFrame, problems: _Problems) -> pd.Series:
+    if "type" in frame.columns:
+        raw = frame["type"]
+    elif "name" in frame.columns:
+        raw = frame["name"].map(type_from_name)
+    else:
+        problems.append("missing column 'type' (学校类型): say what each school is")
+        return pd.Series("other", index=frame.index)
+    types = raw.map(lambda v: school_type(v) if isinstance(v, str) else None)
+    for i in np.flatnonzero(types.isna().to_numpy()):
+        allowed = ", ".join(f"{k} ({v['zh']})" for k, v in SCHOOL_TYPES.items())
+        problems.append(f"{frame[ROW].iat[i]}: school type {raw.iat[i]!r} is not known; use one of {allowed}")
+    return types.fillna("other")
+
+
+def type_from_name(name: object) -> str | None:
+    """Guess a school type from a Chinese or German/English school name."""
+    text = str(name).lower()
+    rules = [
+        ("nine_year", ("九年一贯", "九年制")),
+        ("teaching_point", ("教学点",)),
+        ("central_primary", ("中心小学", "中心校")),
+        ("junior_secondary", ("初中", "初级中学", "中学", "realschule", "oberschule", "gymnasium",
+                              "sekundar", "weiterführende", "secondary", "middle school")),
+        ("village_primary", ("小学", "primarschule", "grundschule", "volksschule", "primary",
+                             "kleinschule", "elementary")),
+        ("other", ("大学", "学院", "职业", "universität", "university", "hochschule", "musikschule",
+                   "music", "privatschule", "幼儿园", "kindergarten")),
+    ]
+    for kind, words in rules:
+        if any(w in text for w in words):
+            return kind
+    return None
+
+
+def _school_grades(frame: pd.DataFrame, types: pd.Series, problems: _Problems) -> pd.Series:
+    grades = types.map(lambda t: SCHOOL_TYPES[t]["grades"])
+    if "grades" not in frame.columns:
+        return grades
+    for i, raw in enumerate(frame["grades"]):
+        if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+            continue
+        parsed = parse_grades(raw)
+        if parsed is None:
+            problems.append(f"{frame[ROW].iat[i]}: grades {raw!r} not understood; write e.g. 1-6, 1-3 or 7-9")
+        else:
+            grades.iat[i] = parsed
+    return grades
+
+
+def validate_sites(gdf: gpd.GeoDataFrame, *, source: str = "sites") -> gpd.GeoDataFrame:
+    """Check and normalise a candidate-sites table (places a new school could open).
+
+    Returns
+    -------
+    GeoDataFrame indexed by ``site_id`` in WGS84 with ``name``, ``type`` (default
+    ``village_primary``), ``capacity`` (pupils), ``classrooms``, ``beds`` and ``cost`` (yuan).
+    """
+    problems = _Problems()
+    frame = _canonical(gdf, SITE_ALIASES, problems)
+    ids = _ids(frame, "site_id", problems, what="site")
+    _numbers(frame, SITE_NUMBERS, problems)
+    if "type" in frame.columns:
+        types = _school_types(frame, problems)
+    else:
+        types = pd.Series("village_primary", index=frame.index)
+    geometry = _geometry(frame, problems)
+    problems.raise_if_any(source)
+    data = {"name": _names(frame, ids),
+            "name_pinyin": frame.get("name_pinyin", pd.Series(pd.NA, index=frame.index)),
+            "type": types}
+    for col in SITE_NUMBERS:
+        data[col] = frame.get(col, pd.Series(np.nan, index=frame.index)).astype(float)
+    data[ROW] = frame[ROW]
+    out = gpd.GeoDataFrame(data, geometry=geometry.values, crs=4326)
+    out.index = pd.Index(ids.to_numpy(), name="site_id")
+    return out
+
+
+def check_ids_disjoint(schools: pd.DataFrame, sites: pd.DataFrame) -> None:
+    """School and site ids share the travel-time matrix's columns: they must differ."""
+    both = sorted(set(schools.index) & set(sites.index))
+    if both:
+        msg = f"ids {both} are used by both a school and a candidate site; rename the sites (e.g. S1 → site-S1)"
+        raise ValidationError(msg, source="sites")
+
+
+__all__ = [
+    "LEVELS",
+    "validate_villages",
+    "validate_schools",
+    "validate_sites",
+    "check_ids_disjoint",
+    "type_from_name",
+]

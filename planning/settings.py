@@ -1,0 +1,23 @@
+"""Package-wide settings, read at call time (like ``osmnx.settings``).
+
+Change them in a notebook or a test::
+
+    import planning
+    planning.settings.cache_folder = "/tmp/planning-cache"
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Folder of the on-disk travel-time cache (content-hashed ``.npz`` files).
+cache_folder: Path = Path(
+    os.environ.get("PLANNING_CACHE", Path.home() / ".cache" / "planning")
+)
+
+#: Whether travel-time matrices are read from and written to ``cache_folder``.
+use_cache: bool = True
+
+#: Whether long steps show a tqdm progress bar.
+progress: bool = True

@@ -1,0 +1,1 @@
+"""Placeholder until the browser app lands (issue 4)."""
