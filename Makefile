@@ -18,11 +18,11 @@ run: $(STAMP)
 	$(BIN)/planning check --demo --out results/demo
 
 test: $(STAMP)
-	$(BIN)/ruff check planning tests benchmarks data streamlit_app.py
+	$(BIN)/ruff check planning tests benchmarks data
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check planning tests benchmarks data streamlit_app.py
+	$(BIN)/ruff check planning tests benchmarks data
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/traveltime.py

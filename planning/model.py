@@ -79,8 +79,13 @@ def _id_text(value: object) -> str:
     return str(value).strip()
 
 
-def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> None:
-    """Coerce columns to float in place; report non-numeric and negative cells."""
+def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd.DataFrame:
+    """Coerce columns to float in place; report non-numeric and negative cells.
+
+    Returns a mask of the cells already reported, so later checks do not report them
+    again as empty.
+    """
+    reported = pd.DataFrame(False, index=frame.index, columns=columns)
     for col in columns:
         if col not in frame.columns:
             continue
@@ -90,7 +95,9 @@ def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> No
             problems.append(f"{frame[ROW].iat[i]}: {col} is {raw.iat[i]!r}, not a number; use digits only")
         for i in np.flatnonzero((values < 0).to_numpy()):
             problems.append(f"{frame[ROW].iat[i]}: {col} is {values.iat[i]:g}, below zero; counts cannot be negative")
+        reported[col] = (values.isna() & raw.notna()).to_numpy()
         frame[col] = values.astype(float)
+    return reported
 
 
 def _geometry(frame: gpd.GeoDataFrame, problems: _Problems) -> gpd.GeoSeries:
@@ -132,8 +139,8 @@ def validate_villages(
     problems = _Problems()
     frame = _canonical(gdf, VILLAGE_ALIASES, problems)
     ids = _ids(frame, "village_id", problems, what="village")
-    _numbers(frame, ["primary_pupils", "junior_pupils", "population", *GRADE_COLUMNS], problems)
-    estimated = _fill_pupils(frame, policy, problems, unknown_ok=unknown_pupils_ok)
+    reported = _numbers(frame, ["primary_pupils", "junior_pupils", "population", *GRADE_COLUMNS], problems)
+    estimated = _fill_pupils(frame, policy, problems, unknown_ok=True if unknown_pupils_ok else reported)
     geometry = _geometry(frame, problems)
     problems.raise_if_any(source)
     out = gpd.GeoDataFrame(
@@ -160,8 +167,14 @@ def _names(frame: pd.DataFrame, ids: pd.Series) -> pd.Series:
     return frame["name"].where(frame["name"].notna(), ids).astype(str).str.strip()
 
 
-def _fill_pupils(frame: pd.DataFrame, policy: Policy, problems: _Problems, *, unknown_ok: bool) -> pd.Series:
-    """Fill level totals from grades or population; report what is missing or inconsistent."""
+def _fill_pupils(
+    frame: pd.DataFrame, policy: Policy, problems: _Problems, *, unknown_ok: bool | pd.DataFrame
+) -> pd.Series:
+    """Fill level totals from grades or population; report what is missing or inconsistent.
+
+    ``unknown_ok`` is True (keep unknown pupils as NaN) or a mask of cells already
+    reported as invalid (not reported again as empty).
+    """
     estimated = pd.Series(False, index=frame.index)
     for level, grades in LEVEL_GRADES.items():
         col = f"{level}_pupils"
@@ -195,8 +208,10 @@ def _fill_pupils(frame: pd.DataFrame, policy: Policy, problems: _Problems, *, un
             frame.loc[fill, col] = frame.loc[fill, "population"] * policy.school_age_share[level]
             estimated |= fill
             blank &= ~fill
-        if unknown_ok:
+        if unknown_ok is True:
             continue
+        if isinstance(unknown_ok, pd.DataFrame) and col in unknown_ok:
+            blank &= ~unknown_ok[col]
         for row in frame.loc[blank, ROW]:
             problems.append(f"{row}: {col} is empty; enter the number of pupils (0 if none)")
     return estimated

@@ -211,7 +211,7 @@ class Project:
         outside = snaps[snaps["snap_m"] > self.policy.max_snap_m]
         if not outside.empty:
             problems = [
-                f"{r.kind} {idx!r} ({r.name}, {r[ROW]}) is {r.snap_m / 1000:.1f} km from the nearest road, "
+                f"{r.kind} {idx!r} ({r['name']}, {r[ROW]}) is {r.snap_m / 1000:.1f} km from the nearest road, "
                 f"outside the road network; check its coordinates (lon/lat swapped? wrong CRS?) "
                 f"or give a road layer that covers it"
                 for idx, r in outside.iterrows()

@@ -1,1 +1,0 @@
-"""Placeholder until the browser app lands (issue 4)."""

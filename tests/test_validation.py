@@ -1,0 +1,191 @@
+"""Bad input gets a clear error naming the file, row and column, and what to do."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from planning import Policy, Project, ValidationError
+from planning.io import read_table
+from planning.model import validate_schools, validate_sites, validate_villages
+
+from .conftest import ROOT
+
+DEMO = ROOT / "data" / "demo"
+
+
+def write(tmp_path, name: str, frame: pd.DataFrame, **kwargs) -> str:
+    path = tmp_path / name
+    frame.to_csv(path, index=False, **kwargs)
+    return str(path)
+
+
+def villages_frame(**changes) -> pd.DataFrame:
+    frame = pd.DataFrame({"村编号": ["V1", "V2", "V3"], "村名": ["甲村", "乙村", "丙村"],
+                          "经度": [116.95, 116.96, 116.97], "纬度": [40.03, 40.04, 40.05],
+                          "小学生数": [10, 20, 30], "初中生数": [5, 6, 7]})
+    for col, values in changes.items():
+        frame[col] = values
+    return frame
+
+
+def test_missing_column_names_it_and_its_chinese_header(tmp_path):
+    path = write(tmp_path, "v.csv", villages_frame().drop(columns=["初中生数"]))
+    with pytest.raises(ValidationError, match=r"v\.csv: missing column 'junior_pupils': add junior_pupils \(初中生数\)"):
+        validate_villages(read_table(path), source=path)
+
+
+def test_duplicate_id_names_both_rows(tmp_path):
+    path = write(tmp_path, "v.csv", villages_frame(村编号=["V1", "V2", "V1"]))
+    with pytest.raises(ValidationError, match=r"duplicate village_id 'V1' in row 2, row 4; each village needs its own id"):
+        validate_villages(read_table(path), source=path)
+
+
+def test_negative_and_non_numeric_pupils_are_all_reported_at_once(tmp_path):
+    path = write(tmp_path, "v.csv", villages_frame(小学生数=["10", "-3", "十二"]))
+    with pytest.raises(ValidationError) as info:
+        validate_villages(read_table(path), source=path)
+    text = str(info.value)
+    assert "2 problems" in text
+    assert "row 3: primary_pupils is -3, below zero" in text
+    assert "row 4: primary_pupils is '十二', not a number; use digits only" in text
+    assert len(info.value.problems) == 2
+
+
+def test_empty_coordinates_name_the_row(tmp_path):
+    path = write(tmp_path, "v.csv", villages_frame(经度=[116.95, None, 116.97]))
+    with pytest.raises(ValidationError, match=r"row 3: empty or non-numeric coordinates"):
+        read_table(path)
+
+
+def test_empty_geometry_in_a_spatial_file(tmp_path):
+    frame = villages_frame()
+    gdf = gpd.GeoDataFrame(frame.drop(columns=["经度", "纬度"]),
+                           geometry=[shapely.Point(116.95, 40.03), None, shapely.Point(116.97, 40.05)], crs=4326)
+    path = tmp_path / "v.gpkg"
+    gdf.to_file(path)
+    with pytest.raises(ValidationError, match=r"feature 2: empty geometry \(no location\); add coordinates"):
+        validate_villages(read_table(path), source=str(path))
+
+
+def test_projected_coordinates_without_crs(tmp_path):
+    frame = villages_frame().rename(columns={"经度": "x", "纬度": "y"}).assign(x=[5e5] * 3, y=[4.4e6] * 3)
+    path = write(tmp_path, "xy.csv", frame)
+    with pytest.raises(ValidationError, match=r"projected coordinates but the CRS is unknown; pass crs=\.\.\."):
+        read_table(path)
+
+
+def test_unknown_crs_string(tmp_path):
+    path = write(tmp_path, "v.csv", villages_frame())
+    with pytest.raises(Exception, match="EPSG:999999|Invalid projection|CRS"):
+        read_table(path, crs="EPSG:999999")
+
+
+def test_shapefile_without_prj(tmp_path):
+    gdf = gpd.GeoDataFrame(villages_frame().drop(columns=["经度", "纬度"]),
+                           geometry=gpd.points_from_xy([116.95] * 3, [40.03] * 3), crs=4326)
+    path = tmp_path / "v.shp"
+    gdf.rename(columns={"小学生数": "primary", "初中生数": "junior"}).to_file(path, encoding="utf-8")
+    (tmp_path / "v.prj").unlink()
+    with pytest.raises(ValidationError, match=r"the file has no CRS \(a Shapefile without its \.prj\?\); pass crs="):
+        read_table(path)
+    assert read_table(path, crs=4326).crs.to_epsg() == 4326
+
+
+def test_swapped_longitude_and_latitude(tmp_path):
+    path = write(tmp_path, "v.csv", villages_frame(经度=[40.03, 40.04, 40.05], 纬度=[116.95, 116.96, 116.97]))
+    with pytest.raises(ValidationError, match="row 2: 经度=40.03, 纬度=116.95: longitude and latitude look swapped"):
+        read_table(path)
+
+
+def test_broken_files(tmp_path):
+    broken = tmp_path / "broken.gpkg"
+    broken.write_bytes(b"SQLite format 3\x00 this is not a database")
+    with pytest.raises(ValidationError, match=r"broken\.gpkg: cannot read this file"):
+        read_table(broken)
+    xlsx = tmp_path / "broken.xlsx"
+    xlsx.write_text("not a workbook")
+    with pytest.raises(ValidationError, match=r"broken\.xlsx: cannot read this file"):
+        read_table(xlsx)
+    with pytest.raises(ValidationError, match="file not found"):
+        read_table(tmp_path / "nowhere.csv")
+    with pytest.raises(ValidationError, match=r"file type '\.docx' is not supported"):
+        (tmp_path / "a.docx").write_text("x")
+        read_table(tmp_path / "a.docx")
+
+
+def test_undecodable_text_asks_for_an_encoding(tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_bytes("村名,lon,lat\n".encode("utf-16"))
+    with pytest.raises(ValidationError, match=r"cannot decode the text .* pass encoding="):
+        read_table(path)
+
+
+def test_unknown_school_type_lists_the_known_ones(tmp_path):
+    frame = pd.DataFrame({"学校编号": ["S1"], "学校名称": ["某校"], "学校类型": ["大学"], "lon": [116.9], "lat": [40.0]})
+    path = write(tmp_path, "s.csv", frame)
+    with pytest.raises(ValidationError, match=r"row 2: school type '大学' is not known; use one of central_primary \(中心小学\)"):
+        validate_schools(read_table(path), source=path)
+
+
+def test_grades_that_disagree_with_level_totals(tmp_path):
+    frame = villages_frame(**{f"{g}年级": [1, 1, 1] for g in range(1, 10)})
+    path = write(tmp_path, "v.csv", frame)
+    with pytest.raises(ValidationError, match=r"row 2: primary_pupils is 10 but grades 1–6 add up to 6; make them agree"):
+        validate_villages(read_table(path), source=path)
+
+
+def test_school_and_site_ids_must_differ(demo):
+    sites = demo.sites.copy()
+    sites.index = pd.Index(["S01", "C2", "C3"], name="site_id")
+    with pytest.raises(ValidationError, match=r"ids \['S01'\] are used by both a school and a candidate site"):
+        Project(demo.villages, demo.schools, demo.network, sites=sites)
+
+
+def test_point_far_outside_the_network_is_an_error_naming_it(tmp_path):
+    frame = pd.read_csv(DEMO / "villages.csv")
+    frame.loc[2, "经度"] += 1.0  # about 100 km east of the township
+    path = write(tmp_path, "villages.csv", frame)
+    with pytest.raises(ValidationError, match=r"village 'V03' \(石门村, row 4\) is \d+\.\d km from the nearest road, "
+                                              r"outside the road network; check its coordinates"):
+        Project.from_files(villages=path, schools=DEMO / "schools.csv", roads=DEMO / "roads.gpkg")
+
+
+def test_point_far_from_any_road_is_flagged_not_dropped(demo):
+    check = demo.walk_check()
+    assert check.loc["V11", "far_from_road"]
+    assert check.loc["V11", "snap_m"] > demo.policy.far_from_road_m
+    assert check["far_from_road"].sum() == 1
+    assert any("云盘村 (V11)" in note and "off-road" in note for note in demo.data_notes())
+
+
+def test_roads_and_osm_are_alternatives():
+    with pytest.raises(ValueError, match="give exactly one of `roads`"):
+        Project.from_files(villages=DEMO / "villages.csv", schools=DEMO / "schools.csv")
+
+
+def test_policy_rejects_unknown_and_bad_settings(tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text("walk_limit_minute: 30\n")
+    with pytest.raises(ValidationError, match=r"unknown policy settings \['walk_limit_minute'\]"):
+        Policy.from_yaml(path)
+    with pytest.raises(ValidationError, match=r"`walk_speed_kmh` must be a positive number, got -4"):
+        Policy(walk_speed_kmh=-4)
+    path.write_text("walk_limit_minutes: {primary: 30}\nwalk_speed_kmh: 3.5\n")
+    policy = Policy.from_yaml(path)
+    assert policy.limit("primary") == 30 and policy.limit("junior") == 40
+    assert policy.walk_speed_kmh == 3.5
+    policy.to_yaml(tmp_path / "copy.yaml")
+    assert Policy.from_yaml(tmp_path / "copy.yaml") == policy
+
+
+def test_sites_table(tmp_path):
+    frame = pd.DataFrame({"候选点编号": ["C1", "C1"], "候选点名称": ["甲", "乙"], "lon": [116.9, 116.9],
+                          "lat": [40.0, 40.0], "学位数": [300, -1]})
+    path = write(tmp_path, "sites.csv", frame)
+    with pytest.raises(ValidationError) as info:
+        validate_sites(read_table(path), source=path)
+    assert "duplicate site_id 'C1' in row 2, row 3" in str(info.value)
+    assert "row 3: capacity is -1, below zero" in str(info.value)
