@@ -21,7 +21,7 @@ __version__ = "0.1.0"
 
 def demo(*, policy: Policy | None = None) -> Project:
     """The shipped demo project: a synthetic hilly township (see ``data/demo/README.md``)."""
-    from .demo import load_demo
+    from .demodata import load_demo
 
     return load_demo(policy=policy)
 

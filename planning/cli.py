@@ -126,7 +126,7 @@ def format_report(project, check: pd.DataFrame, summary: pd.DataFrame) -> str:
         for level in ("primary", "junior"):
             limit = summary.loc[level, "limit_min"]
             cols = ["name", f"{level}_pupils", f"{level}_school_name", f"{level}_minutes", f"{level}_status"]
-            table = check[cols].rename(columns=lambda c: c.removeprefix(f"{level}_"))
+            table = check[cols].rename(columns=lambda c, lv=level: c.removeprefix(f"{lv}_"))
             table = table.sort_values("minutes", ascending=False, na_position="first")
             lines += ["", f"{level}: walk to the nearest school (limit {limit:g} min one way)",
                       table.round(1).to_string()]

@@ -1,9 +1,10 @@
 """Read an OpenStreetMap file (.osm.pbf, .osm, .osm.bz2): walking network, settlements, schools.
 
 pyosmium (libosmium) streams the file once; a whole small country reads in about a
-second. The walking filter follows osmnx's ``network_type="walk"``: ways with a
-``highway`` tag except motorways, construction, platforms, cycleways and the like,
-``area=yes``, ``foot=no``, ``access=private|no`` (unless ``foot`` allows), ``service=private``.
+second. The walking filter follows osmnx's ``network_type="walk"``: ways with a ``highway`` tag
+except motorways, construction, platforms and the like, ``area=yes``, ``foot=no``,
+``access=private|no``, ``service=private``; unlike osmnx it keeps cycleways (walkable
+unless ``foot=no``), and ``foot=yes|designated|permissive`` always makes a way walkable.
 
 Online areas go through osmnx (:func:`download`), cached by osmnx; tests use local files.
 """
@@ -26,6 +27,7 @@ from .policy import Policy
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 OSM_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz", ".xml")
+FOOT_ALLOWED = ("yes", "designated", "permissive")
 #: Settlement kinds read as villages (OSM ``place=*``).
 PLACE_TYPES = ("village", "hamlet", "town", "isolated_dwelling")
 
@@ -105,12 +107,14 @@ class _Collector:
                 self.school_rows.append(_school(obj, kind, point.x, point.y, osm_id=obj.orig_id()))
 
     def _walkable(self, tags) -> bool:
+        foot = tags.get("foot")
+        if foot in FOOT_ALLOWED:
+            return True
         if tags.get("highway") in self.excluded or tags.get("area") == "yes":
             return False
-        foot = tags.get("foot")
         if foot == "no" or tags.get("service") == "private":
             return False
-        return not (tags.get("access") in ("private", "no") and foot not in ("yes", "designated", "permissive"))
+        return tags.get("access") not in ("private", "no")
 
     def settlements(self) -> gpd.GeoDataFrame:
         frame = pd.DataFrame(self.places, columns=["osm_id", "name", "name_zh", "name_en", "place", "population", "lon", "lat"])

@@ -30,7 +30,7 @@ DEFAULT_CLASS_FACTORS: dict[str, float] = {
     "unclassified": 1.0, "residential": 1.0, "living_street": 1.0, "service": 1.0,
     "pedestrian": 1.0, "footway": 1.0, "road": 1.0,
     "trunk_link": 1.0, "primary_link": 1.0, "secondary_link": 1.0, "tertiary_link": 1.0,
-    "track": 0.9, "bridleway": 0.85, "path": 0.85, "steps": 0.5,
+    "cycleway": 1.0, "track": 0.9, "bridleway": 0.85, "path": 0.85, "steps": 0.5,
     "国道": 1.0, "省道": 1.0, "县道": 1.0, "乡道": 1.0, "村道": 1.0, "街道": 1.0,
     "机耕路": 0.9, "山路": 0.85, "小路": 0.85, "步道": 1.0, "台阶": 0.5,
     "county_road": 1.0, "township_road": 1.0, "village_road": 1.0, "farm_track": 0.9,
@@ -38,12 +38,15 @@ DEFAULT_CLASS_FACTORS: dict[str, float] = {
 }
 
 #: Road classes pedestrians cannot use (OSM values and Chinese layer classes).
-#: Follows osmnx's "walk" network filter: motorways, ways under construction or
-#: proposed, bus guideways, raceways, platforms; plus Chinese expressways.
+#: Like osmnx's "walk" network filter (motorways, ways under construction or proposed,
+#: bus guideways, raceways, platforms) but keeping cycleways, which pedestrians may use
+#: unless tagged ``foot=no`` (Liechtenstein's walk extract has 311, most ``foot=yes``);
+#: plus Chinese expressways. A way tagged ``foot=yes|designated|permissive`` is walkable
+#: whatever its class.
 DEFAULT_EXCLUDED_CLASSES: tuple[str, ...] = (
     "motorway", "motorway_link", "construction", "proposed", "planned", "abandoned",
     "razed", "bus_guideway", "busway", "raceway", "platform", "elevator", "escalator",
-    "corridor", "cycleway", "no",
+    "corridor", "no",
     "高速公路", "高速", "expressway",
 )
 

@@ -248,8 +248,7 @@ def _atomic_save(path: Path, minutes: np.ndarray) -> None:
     from .io import atomic_path
 
     try:
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, minutes=minutes)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, minutes=minutes)
     except OSError:  # a read-only cache folder must not stop the analysis
         return

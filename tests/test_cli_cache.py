@@ -1,0 +1,110 @@
+"""The command line end to end, and the travel-time disk cache."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+
+import planning
+from planning.cli import main
+from planning.traveltime import travel_time_matrix
+
+from .conftest import ROOT, shared_file
+
+
+def test_check_on_the_demo_writes_geopackage_and_csv(tmp_path, capsys):
+    assert main(["check", "--demo", "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "青山镇" in out and "primary: walk to the nearest school (limit 40 min one way)" in out
+    assert "高坪村" in out and "beyond" in out
+    layers = dict(pyogrio.list_layers(tmp_path / "walk_check.gpkg"))
+    assert set(layers) == {"villages", "schools", "summary", "roads"}
+    villages = gpd.read_file(tmp_path / "walk_check.gpkg", layer="villages")
+    assert len(villages) == 17 and villages.crs.to_epsg() == 4326
+    assert "高坪村" in set(villages["name"])
+    csv = pd.read_csv(tmp_path / "walk_check.csv", encoding="utf-8-sig", index_col=0)
+    assert csv.loc["V05", "primary_status"] == "beyond"
+    summary = pd.read_csv(tmp_path / "walk_summary.csv", encoding="utf-8-sig", index_col=0)
+    assert summary.loc["primary", "villages_beyond"] == (csv["primary_beyond"]).sum()
+
+
+def test_check_with_tables_roads_and_a_limit(tmp_path, capsys):
+    demo = ROOT / "data" / "demo"
+    args = ["check", "--villages", str(demo / "villages.csv"), "--schools", str(demo / "schools.csv"),
+            "--roads", str(demo / "roads.gpkg"), "--limit", "30", "--out", str(tmp_path), "--quiet"]
+    assert main(args) == 0
+    csv = pd.read_csv(tmp_path / "walk_check.csv", encoding="utf-8-sig", index_col=0)
+    assert (csv.loc[csv["primary_minutes"] > 30, "primary_status"] == "beyond").all()
+    assert (csv["primary_minutes"] > 30).sum() > 2
+
+
+def test_check_on_an_osm_file(tmp_path, capsys):
+    path = shared_file("osm", "liechtenstein", "liechtenstein-2015.osm.pbf")
+    assert main(["check", "--osm", str(path), "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "© OpenStreetMap contributors" in out
+    assert "Malbun" in out and "Balzers has about 327 primary pupils" in out
+
+
+def test_bad_input_exits_2_with_the_message(tmp_path, capsys):
+    bad = tmp_path / "v.csv"
+    bad.write_text("村名,lon,lat,小学生数,初中生数\n甲,116.9,40.0,-5,1\n", encoding="utf-8")
+    demo = ROOT / "data" / "demo"
+    code = main(["check", "--villages", str(bad), "--schools", str(demo / "schools.csv"),
+                 "--roads", str(demo / "roads.gpkg"), "--out", str(tmp_path), "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "row 2: primary_pupils is -5, below zero" in err
+    assert not (tmp_path / "walk_check.gpkg").exists()
+
+
+def test_a_failed_write_leaves_the_previous_file_intact(tmp_path, demo, monkeypatch):
+    from planning.io import write_gpkg
+
+    target = tmp_path / "results.gpkg"
+    write_gpkg({"villages": demo.villages}, target)
+    before = target.read_bytes()
+    real_to_file = gpd.GeoDataFrame.to_file
+
+    def failing_to_file(self, path, *args, layer=None, **kwargs):
+        if layer == "schools":
+            raise OSError("disk full")
+        return real_to_file(self, path, *args, layer=layer, **kwargs)
+
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_file", failing_to_file)
+    with pytest.raises(OSError, match="disk full"):  # fails after the first layer was written
+        write_gpkg({"villages": demo.villages, "schools": demo.schools}, target)
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.gpkg"]
+
+
+def test_matrix_is_cached_on_disk_by_content(demo, tmp_path, monkeypatch):
+    monkeypatch.setattr(planning.settings, "cache_folder", tmp_path)
+    net, policy = demo.network, demo.policy
+    xy = net.node_xy[:5]
+    first = travel_time_matrix(net, xy, xy[:3], policy=policy)
+    again = travel_time_matrix(net, xy, xy[:3], policy=policy)
+    assert not first.from_cache and again.from_cache
+    np.testing.assert_array_equal(first.minutes, again.minutes)
+    assert len(list(tmp_path.glob("tt-*.npz"))) == 1
+    slower = dataclasses.replace(policy, walk_speed_kmh=3.0)
+    other = travel_time_matrix(net, xy, xy[:3], policy=slower)
+    assert not other.from_cache
+    np.testing.assert_allclose(other.minutes - other.offroad_minutes_origin[:, None]
+                               - other.offroad_minutes_target[None, :],
+                               (first.minutes - first.offroad_minutes_origin[:, None]
+                                - first.offroad_minutes_target[None, :]) * 4 / 3, rtol=1e-9, atol=1e-8)
+    assert len(list(tmp_path.glob("tt-*.npz"))) == 2
+
+
+def test_project_travel_times_are_labelled(demo):
+    tt = demo.travel_times()
+    assert tt.index.name == "village_id" and list(tt.index[:2]) == ["V01", "V02"]
+    assert list(tt.columns) == [*demo.schools.index, *demo.sites.index]
+    assert tt.loc["V05", "S10"] < 5  # 高坪村's own teaching point
+    assert tt.loc["V01", "S01"] < tt.loc["V01", "S03"]
