@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from . import settings
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
+from .evaluate import Result, compare, village_changes
 from .network import WalkNetwork
 from .policy import Policy
 from .project import Project
+from .scenario import Scenario
 
 __version__ = "0.1.0"
 
@@ -28,6 +30,10 @@ def demo(*, policy: Policy | None = None) -> Project:
 
 __all__ = [
     "Project",
+    "Scenario",
+    "Result",
+    "compare",
+    "village_changes",
     "Policy",
     "WalkNetwork",
     "ValidationError",

@@ -283,6 +283,14 @@ class WalkNetwork:
             crs=self.crs,
         )
 
+    def subset(self, keep: np.ndarray, *, source: str | None = None) -> WalkNetwork:
+        """A network of only the segments where ``keep`` is True (e.g. roads a bus can use)."""
+        keep = np.asarray(keep, dtype=bool)
+        return WalkNetwork.from_arrays(
+            self.node_xy, self.seg_u[keep], self.seg_v[keep], self.seg_class[keep], crs=self.crs,
+            node_z=self.node_z, source=source or self.source, attribution=self.attribution,
+        )
+
     # ------------------------------------------------------------------ snapping
     def snap(self, xy: np.ndarray) -> Snap:
         """Join points to the nearest point on any segment.

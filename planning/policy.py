@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from .errors import ValidationError
@@ -61,6 +62,12 @@ INDICATORS: dict[str, tuple[int, float, float, str]] = {
     "multimedia_classrooms": (100, 2.3, 2.4, "classrooms per 100 pupils"),
 }
 
+#: Road classes a school bus cannot use (paths, steps, tracks, farm tracks).
+DEFAULT_BUS_EXCLUDED: tuple[str, ...] = (
+    "footway", "path", "steps", "pedestrian", "bridleway", "cycleway", "track",
+    "山路", "小路", "步道", "台阶", "机耕路", "footpath", "farm_track",
+)
+
 _SOURCE_SEEDS = "seeds (清浦区: 学生每天上学单程步行不超过40分钟); county-configurable"
 _SOURCE_BALANCE = "教督〔2017〕6号 县域义务教育优质均衡发展督导评估办法"
 
@@ -81,6 +88,9 @@ SOURCES: dict[str, str] = {
     "indicator_thresholds": _SOURCE_BALANCE,
     "cv_limit": _SOURCE_BALANCE,
     "min_indicators_met": _SOURCE_BALANCE,
+    "bus_speed_kmh": "assumed average school-bus speed on rural roads; configurable",
+    "bus_excluded_classes": "school buses keep to roads (校车安全管理条例): no paths, steps or tracks",
+    "boarding_cost_minutes": "zoning weight of one boarder, in minutes of daily travel: day schooling is preferred",
 }
 
 
@@ -124,6 +134,12 @@ class Policy:
         Largest inter-school coefficient of variation of the indicators per level.
     min_indicators_met
         Resource indicators (of seven) each school must meet.
+    bus_speed_kmh
+        School-bus speed on drivable roads (km/h).
+    bus_excluded_classes
+        Road classes a school bus cannot use.
+    boarding_cost_minutes
+        Weight of one boarder in zoning, in minutes of daily travel.
     """
 
     walk_limit_minutes: dict[str, float] = field(default_factory=lambda: _per_level(40, 40))
@@ -142,6 +158,9 @@ class Policy:
     excluded_classes: tuple[str, ...] = DEFAULT_EXCLUDED_CLASSES
     cv_limit: dict[str, float] = field(default_factory=lambda: _per_level(0.50, 0.45))
     min_indicators_met: int = 6
+    bus_speed_kmh: float = 30.0
+    bus_excluded_classes: tuple[str, ...] = DEFAULT_BUS_EXCLUDED
+    boarding_cost_minutes: float = 60.0
 
     def __post_init__(self) -> None:
         problems = []
@@ -153,7 +172,7 @@ class Policy:
             bad = {k: v for k, v in value.items() if not _positive(v)}
             if bad:
                 problems.append(f"`{name}` must be positive numbers, got {bad}")
-        for name in ("walk_speed_kmh", "offroad_detour", "max_snap_m", "max_minutes"):
+        for name in ("walk_speed_kmh", "offroad_detour", "max_snap_m", "max_minutes", "bus_speed_kmh"):
             if not _positive(getattr(self, name)):
                 problems.append(f"`{name}` must be a positive number, got {getattr(self, name)!r}")
         if problems:
@@ -164,6 +183,10 @@ class Policy:
     def walk_speed_m_per_min(self) -> float:
         """Walking speed on flat road (metres per minute)."""
         return self.walk_speed_kmh * 1000.0 / 60.0
+
+    def grade_limits(self) -> np.ndarray:
+        """Walking limit of each grade 1–9 (minutes)."""
+        return np.array([self.limit(level) for level, grades in LEVEL_GRADES.items() for _ in grades], dtype=float)
 
     def limit(self, level: str) -> float:
         """One-way walking limit of ``level`` (minutes)."""
@@ -181,6 +204,7 @@ class Policy:
         """Plain data for YAML/JSON."""
         out = asdict(self)
         out["excluded_classes"] = list(self.excluded_classes)
+        out["bus_excluded_classes"] = list(self.bus_excluded_classes)
         return out
 
     @classmethod
@@ -197,8 +221,9 @@ class Policy:
                      "class_factors", "cv_limit"):
             if name in kwargs:  # partial dicts complete the defaults
                 kwargs[name] = {**getattr(base, name), **kwargs[name]}
-        if "excluded_classes" in kwargs:
-            kwargs["excluded_classes"] = tuple(kwargs["excluded_classes"])
+        for name in ("excluded_classes", "bus_excluded_classes"):
+            if name in kwargs:
+                kwargs[name] = tuple(kwargs[name])
         return cls(**kwargs)
 
     @classmethod
@@ -248,6 +273,4 @@ def tobler_factor(grade: Any) -> Any:
     -------
     Speed factor (1.0 on flat ground; about 0.70 at +10 %, 1.19 at −5 %).
     """
-    import numpy as np
-
     return np.exp(-3.5 * np.abs(np.asarray(grade) + 0.05)) / math.exp(-3.5 * 0.05)

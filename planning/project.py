@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -29,6 +30,10 @@ from .model import (
 from .network import WalkNetwork
 from .policy import LEVELS, Policy
 from .traveltime import MatrixResult, travel_time_matrix
+
+if TYPE_CHECKING:
+    from .evaluate import Result
+    from .scenario import Scenario, State
 
 PathLike = str | Path
 
@@ -78,6 +83,8 @@ class Project:
         self.policy = policy or Policy()
         self.name = name
         self._matrix: _Matrix | None = None
+        self._baselines: dict[str, object] = {}
+        self._bus: np.ndarray | None = None
         self.snaps = self._snap_points()
 
     # ------------------------------------------------------------------ constructors
@@ -186,6 +193,13 @@ class Project:
     @property
     def targets(self) -> pd.DataFrame:
         """Schools then candidate sites: the columns of the travel-time matrix."""
+        key = (id(self.schools), id(self.sites))
+        cached = self._baselines.get("targets")
+        if cached is None or cached[0] != key:
+            self._baselines["targets"] = cached = (key, self._targets())
+        return cached[1]
+
+    def _targets(self) -> pd.DataFrame:
         schools = pd.DataFrame({"kind": "school", "name": self.schools["name"]}, index=self.schools.index)
         sites = pd.DataFrame({"kind": "site", "name": self.sites["name"]}, index=self.sites.index)
         out = pd.concat([schools, sites])
@@ -231,16 +245,16 @@ class Project:
         DataFrame indexed by ``village_id`` with one column per school and site id (minutes).
         """
         result = self.matrix(progress=progress)
-        targets = self.targets
-        frame = pd.DataFrame(result.minutes, index=self.villages.index, columns=targets.index)
-        frame.columns.name = "target_id"
-        return frame
+        cached = self._baselines.get("times")
+        if cached is None or cached[0] is not result:
+            frame = pd.DataFrame(result.minutes, index=self.villages.index, columns=self.targets.index)
+            frame.columns.name = "target_id"
+            self._baselines["times"] = cached = (result, frame)
+        return cached[1]
 
     def matrix(self, *, progress: bool | None = None) -> MatrixResult:
         """The travel-time matrix with its snapping details (see :class:`MatrixResult`)."""
-        key = (id(self.network), self.policy.walk_speed_kmh, self.policy.tobler, self.policy.offroad_detour,
-               self.policy.max_minutes, tuple(sorted(self.policy.class_factors.items())),
-               tuple(self.villages.index), tuple(self.targets.index))
+        key = (id(self.network), id(self.policy), id(self.villages), id(self.schools), id(self.sites))
         if self._matrix is None or self._matrix.key != key:
             target_xy = np.r_[self._xy(self.schools), self._xy(self.sites)] if len(self.sites) else self._xy(self.schools)
             result = travel_time_matrix(self.network, self._xy(self.villages), target_xy,
@@ -349,6 +363,61 @@ class Project:
                 "nearest_for": "、".join(self.villages.loc[nearest_for, "name"]),
             })
         return pd.DataFrame(rows).set_index("school_id")
+
+    # ------------------------------------------------------------------ scenarios
+    def scenario(self, name: str = "scenario") -> Scenario:
+        """A new scenario on this project (no edits yet: today's layout)."""
+        from .scenario import Scenario
+
+        return Scenario(self, name)
+
+    def initial_state(self) -> State:
+        """Today's schools and sites as a scenario state (computed once; copy before changing)."""
+        key = (id(self.schools), id(self.sites))
+        cached = self._baselines.get("state")
+        if cached is None or cached[0] != key:
+            from .scenario import initial_state
+
+            self._baselines["state"] = cached = (key, initial_state(self))
+        return cached[1]
+
+    def baseline(self, assignment: str = "nearest") -> Result:
+        """Today's layout evaluated with ``assignment`` (computed once per method)."""
+        if assignment not in self._baselines:
+            self._baselines[assignment] = self.scenario("today").evaluate(assignment=assignment)
+        return self._baselines[assignment]
+
+    def baseline_school(self) -> np.ndarray:
+        """Today's school of each (village, grade) by nearest assignment (matrix column, −1 none)."""
+        if "school" not in self._baselines:
+            from .assign import assign_nearest
+            from .evaluate import build_layout
+
+            self._baselines["school"] = assign_nearest(build_layout(self.scenario("today")))
+        return self._baselines["school"]
+
+    def bus_times(self) -> np.ndarray:
+        """Bus ride minutes from each village to each school and site (villages × targets).
+
+        Routed on the roads a bus can use (``policy.bus_excluded_classes`` left out) at
+        ``policy.bus_speed_kmh``; the walk from a village to the road is not included.
+        NaN where no drivable road connects the pair.
+        """
+        if self._bus is None:
+            from dataclasses import replace
+
+            keep = ~np.isin(self.network.seg_class.astype(str), list(self.policy.bus_excluded_classes))
+            if not keep.any():
+                raise ValidationError("no road in the network is usable by a bus; check bus_excluded_classes",
+                                      source=self.name)
+            drivable = self.network.subset(keep, source=f"{self.network.source} (drivable)")
+            bus_policy = replace(self.policy, walk_speed_kmh=self.policy.bus_speed_kmh, tobler=False,
+                                 class_factors={})
+            targets = np.r_[self._xy(self.schools), self._xy(self.sites)] if len(self.sites) else self._xy(self.schools)
+            result = travel_time_matrix(drivable, self._xy(self.villages), targets, policy=bus_policy, progress=False)
+            self._bus = (result.minutes - result.offroad_minutes_origin[:, None]
+                         - result.offroad_minutes_target[None, :])
+        return self._bus
 
     # ------------------------------------------------------------------ data quality
     def data_notes(self) -> list[str]:

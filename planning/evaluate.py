@@ -1,0 +1,461 @@
+"""Evaluate a scenario: assign every pupil, then measure walks, loads, classes and balance.
+
+Evaluation reads the project's travel-time matrix and never routes again (bus ride times
+are a second matrix at bus speed, computed once per project when a bus first appears).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from .assign import (
+    BOARD,
+    BUS,
+    MODES,
+    UNSERVED,
+    WALK,
+    Layout,
+    assign_nearest,
+    assign_zoned,
+    flows_from_assignment,
+)
+from .errors import InfeasibleError
+from .indicators import balance, school_indicators
+from .policy import LEVEL_GRADES, LEVELS
+
+if TYPE_CHECKING:
+    from .scenario import Scenario, State
+
+ASSIGNMENTS = ("nearest", "zoned", "split")
+LEVEL_OF_GRADE = np.array(["primary"] * 6 + ["junior"] * 3)
+
+
+class Result:
+    """What a scenario does to pupils and schools.
+
+    Attributes
+    ----------
+    name
+        The scenario's name.
+    assignment
+        "nearest", "zoned" or "split".
+    villages
+        Per (village, level): pupils, main school, mode (walk, bus, board, unserved),
+        minutes walking to it, the same before the scenario (today's layout, same
+        assignment) and the change; pupils by mode. Built on first use.
+    schools
+        Per school (closed ones too): status, pupils by grade, load against capacity,
+        classes needed (45 per primary class, 50 per junior class) and classroom
+        shortfall, beds used, oversized school.
+    indicators
+        Per open school: the seven resource indicators, thresholds and how many are met.
+    balance
+        Per level and indicator: pupil-weighted inter-school coefficient of variation.
+    summary
+        Headline figures (see :func:`planning.compare`).
+    flows
+        Pupils per (village, grade, school, mode): everything above derives from it.
+    explanations
+        Plain sentences on what could not be satisfied and why. Built on first use.
+    log
+        The scenario's change log.
+    solver
+        For zoning: HiGHS status, objective (pupil-minutes), gap, seconds, variables.
+    """
+
+    def __init__(self, *, name: str, assignment: str, schools: pd.DataFrame, indicators: pd.DataFrame,
+                 balance: pd.DataFrame, summary: pd.Series, flows: pd.DataFrame, log: pd.DataFrame | None,
+                 solver: dict | None, scenario: Scenario, layout: Layout) -> None:
+        self.name, self.assignment = name, assignment
+        self.schools, self.indicators, self.balance, self.summary = schools, indicators, balance, summary
+        self.flows, self.log, self.solver = flows, log, solver
+        self._scenario, self._layout = scenario, layout
+
+    @cached_property
+    def villages(self) -> pd.DataFrame:
+        scenario = self._scenario
+        project = scenario.project
+        villages = _villages(project, self.flows, self._layout)
+        before = project.baseline(self.assignment).villages if scenario.edits else villages
+        villages["school_before"] = before["school"].reindex(villages.index)
+        villages["mode_before"] = before["mode"].reindex(villages.index)
+        villages["minutes_before"] = before["minutes"].reindex(villages.index)
+        villages["change"] = villages["minutes"] - villages["minutes_before"]
+        return villages
+
+    @cached_property
+    def explanations(self) -> list[str]:
+        return _explain(self.flows, self.schools, self._scenario.project, self._layout)
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (f"<Result {self.name!r} ({self.assignment}): {int(s['schools_open'])} schools, "
+                f"{s['pupils_beyond_limit']:.0f} pupils beyond the limit, {s['unserved']:.0f} unserved>")
+
+
+def grade_pupils(villages: pd.DataFrame) -> np.ndarray:
+    """Pupils per village and grade (V, 9); where grades are not given, a level's pupils
+    are spread evenly over its grades."""
+    out = np.zeros((len(villages), 9))
+    for level, grades in LEVEL_GRADES.items():
+        cols = [f"grade_{g}" for g in grades]
+        given = villages[cols].to_numpy(dtype=float)
+        total = villages[f"{level}_pupils"].to_numpy(dtype=float)
+        spread = np.repeat((np.nan_to_num(total) / len(grades))[:, None], len(grades), axis=1)
+        have = ~np.isnan(given).any(axis=1)
+        out[:, np.array(grades) - 1] = np.where(have[:, None], np.nan_to_num(given), spread)
+    return out
+
+
+def build_layout(scenario: Scenario) -> Layout:
+    """Arrays for assignment from a scenario's state and its project."""
+    project, state = scenario.project, scenario.state
+    minutes = project.travel_times().to_numpy()
+    schools = state.schools
+    if list(schools.index) != list(project.targets.index):  # pragma: no cover - internal invariant
+        raise RuntimeError("scenario state and travel-time matrix disagree on targets")
+    grades = np.zeros((len(schools), 9), dtype=bool)
+    for i, gs in enumerate(schools["grades"]):
+        grades[i, np.asarray(gs, dtype=int) - 1] = True
+    serves = grades & schools["open"].to_numpy(dtype=bool)[:, None]
+    policy = project.policy
+    ride = np.full(minutes.shape, np.nan)
+    if state.buses:
+        bus = project.bus_times()
+        vpos = {v: i for i, v in enumerate(project.villages.index)}
+        for b in state.buses:
+            t = schools.index.get_loc(b.school)
+            for v in b.villages:
+                i = vpos[v]
+                if bus[i, t] <= b.max_ride:
+                    ride[i, t] = bus[i, t] if np.isnan(ride[i, t]) else min(ride[i, t], bus[i, t])
+    return Layout(
+        minutes=minutes,
+        pupils=grade_pupils(project.villages),
+        serves=serves,
+        capacity=schools["capacity"].to_numpy(dtype=float),
+        beds=np.nan_to_num(schools["beds"].to_numpy(dtype=float)),
+        limit=policy.grade_limits(),
+        ride=ride,
+        may_board=np.arange(1, 10) >= policy.boarding_min_grade,
+        forced=_forced(scenario, state),
+        boarding_cost=policy.boarding_cost_minutes,
+    )
+
+
+def _forced(scenario: Scenario, state: State) -> np.ndarray:
+    """Pupils who attend a merged school today go where the merge sends them."""
+    project = scenario.project
+    merged = state.schools.index[state.schools["merged_into"].map(lambda v: isinstance(v, str))]
+    forced = np.full((len(project.villages), 9), -1)
+    if len(merged) == 0:
+        return forced
+    today = project.baseline_school()
+    index = state.schools.index
+    for school in merged:
+        target = index.get_loc(state.merge_target(school))
+        forced[today == index.get_loc(school)] = target
+    return forced
+
+
+def _check_capacity(layout: Layout, schools: pd.DataFrame) -> None:
+    """Before zoning: every level's pupils must fit in the seats of the schools teaching it."""
+    problems = []
+    for level, grades in LEVEL_GRADES.items():
+        gi = np.array(grades) - 1
+        teach = layout.serves[:, gi].any(axis=1)
+        caps = layout.capacity[teach]
+        if not teach.any() or np.isnan(caps).any():
+            continue
+        need = layout.pupils[:, gi].sum()
+        seats = caps.sum()
+        if seats + 1e-6 < need:
+            names = _listing([f"{sid} {cap:g}" for sid, cap in zip(schools.index[teach], caps, strict=True)], 12)
+            problems.append(f"{level}: {need:,.0f} pupils but the open schools teaching it have {seats:,.0f} seats "
+                            f"({names}): short by {need - seats:,.0f}; expand a school or open a site")
+    if problems:
+        raise InfeasibleError("zoning is infeasible before solving: " + "; ".join(problems))
+
+
+def evaluate(scenario: Scenario, *, assignment: str = "nearest", time_limit: float | None = 60.0) -> Result:
+    """Assign every pupil of a scenario and measure the result.
+
+    Parameters
+    ----------
+    assignment
+        ``"nearest"``: each (village, grade) to the nearest open school teaching it
+        (capacity is reported, not enforced); ``"zoned"``: whole villages (per grade band)
+        zoned by an exact MILP under seats and beds, minimising pupil travel time;
+        ``"split"``: the same as an LP, a village may be divided.
+    time_limit
+        Seconds for the zoning solver.
+
+    Raises
+    ------
+    InfeasibleError
+        Zoning when a level's pupils exceed the seats of the schools teaching it (names
+        the schools and the shortfall).
+    """
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(f"`assignment` was {assignment!r} but is expected to be one of {list(ASSIGNMENTS)}")
+    layout = build_layout(scenario)
+    solver = None
+    if assignment == "nearest":
+        flows = flows_from_assignment(layout, assign_nearest(layout))
+    else:
+        _check_capacity(layout, scenario.state.schools)
+        zoning = assign_zoned(layout, split=assignment == "split", time_limit=time_limit)
+        share = _with_unreachable(layout, zoning.share)
+        flows = flows_from_assignment(layout, np.empty(0), share=share, respect_seats=True)
+        solver = {"status": zoning.status, "pupil_minutes": zoning.objective, "gap": zoning.gap,
+                  "seconds": zoning.seconds, "variables": zoning.variables}
+    return _result(scenario, assignment, layout, flows, solver)
+
+
+def _with_unreachable(layout: Layout, share: np.ndarray) -> np.ndarray:
+    """Add (village, grade) pairs the zoning could not place at all, with no school."""
+    covered = np.zeros(layout.pupils.shape, dtype=bool)
+    covered[share[:, 0].astype(int), share[:, 1].astype(int)] = True
+    v, g = np.nonzero((layout.pupils > 0) & ~covered)
+    extra = np.c_[v, g, np.full(len(v), -1), np.ones(len(v))]
+    return np.r_[share, extra]
+
+
+def _result(scenario: Scenario, assignment: str, layout: Layout, flows: pd.DataFrame, solver: dict | None) -> Result:
+    project, state = scenario.project, scenario.state
+    ids = state.schools.index.to_numpy()
+    village_ids = project.villages.index.to_numpy(dtype=object)
+    target = flows["target"].to_numpy()
+    flows = flows.assign(  # object columns: pandas' Arrow strings cost more than they give here
+        village_id=pd.Series(village_ids[flows["village"].to_numpy()], index=flows.index, dtype=object),
+        school_id=pd.Series(np.where(target >= 0, ids.astype(object)[np.maximum(target, 0)], None),
+                            index=flows.index, dtype=object),
+        level=pd.Series(LEVEL_OF_GRADE[flows["grade"].to_numpy() - 1].astype(object), index=flows.index, dtype=object),
+    )
+    schools = _schools(state, flows, project.policy)
+    pupils_by_level = schools[["primary_pupils", "junior_pupils"]].set_axis(["primary", "junior"], axis=1)
+    indicators = school_indicators(state.schools, pupils_by_level, project.policy)
+    bal = balance(indicators, pupils_by_level, project.policy)
+    summary = _summary(flows, schools, indicators, bal, layout, assignment, solver)
+    return Result(name=scenario.name, assignment=assignment, schools=schools, indicators=indicators, balance=bal,
+                  summary=summary, flows=flows, log=scenario.log, solver=solver, scenario=scenario, layout=layout)
+
+
+def _villages(project, flows: pd.DataFrame, layout: Layout) -> pd.DataFrame:
+    """Per (village, level), with integer keys and bincount: this runs on every edit."""
+    n_v = len(project.villages)
+    key = flows["village"].to_numpy() * 2 + (flows["grade"].to_numpy() > 6)
+    pupils = flows["pupils"].to_numpy()
+    mode = flows["mode"].cat.codes.to_numpy()
+    size = 2 * n_v
+    total = np.bincount(key, weights=pupils, minlength=size)
+    by_mode = np.bincount(key * 4 + mode, weights=pupils, minlength=size * 4).reshape(size, 4)
+    worst = np.full(size, -1)
+    np.maximum.at(worst, key, mode)
+    order = np.lexsort((-flows["grade"].to_numpy(), -pupils, key))
+    first = order[np.r_[True, key[order][1:] != key[order][:-1]]]
+    keys = key[first]
+    target = flows["target"].to_numpy()
+    ids = np.asarray(flows["school_id"].to_numpy(), dtype=object)
+    n_t = len(project.targets) + 1
+    pair_key = np.unique(key * n_t + (target + 1))
+    pairs = np.c_[pair_key // n_t, pair_key % n_t - 1]
+    multi = np.bincount(pairs[:, 0], minlength=size) > 1
+    schools_used = ids[first].astype(object)
+    if multi.any():  # a teaching point beside a complete school, or a split village
+        target_ids = np.r_[project.targets.index.to_numpy(dtype=object), np.array(["none"], dtype=object)]  # -1 → none
+        many = pairs[multi[pairs[:, 0]]]
+        joined = pd.Series(target_ids[many[:, 1]]).groupby(many[:, 0]).agg(" · ".join)
+        hit = multi[keys]
+        schools_used[hit] = joined.reindex(keys[hit]).to_numpy()
+    village_ids = project.villages.index.to_numpy(dtype=object)[keys // 2]
+    level = np.where(keys % 2 == 1, "junior", "primary").astype(object)
+    out = pd.DataFrame({
+        "name": project.villages["name"].to_numpy(dtype=object)[keys // 2],
+        "pupils": total[keys],
+        "school": ids[first],
+        "schools": schools_used,
+        "mode": pd.Categorical.from_codes(worst[keys], categories=list(MODES)),
+        "minutes": flows["walk_minutes"].to_numpy()[first],
+        "ride_minutes": flows["ride_minutes"].to_numpy()[first],
+        **{m: by_mode[keys, i] for i, m in enumerate(MODES)},
+    }, index=pd.MultiIndex.from_arrays([pd.Index(village_ids, dtype=object), pd.Index(level, dtype=object)],
+                                       names=["village_id", "level"]))
+    return out.iloc[np.argsort(keys, kind="stable")]
+
+
+def _schools(state: State, flows: pd.DataFrame, policy) -> pd.DataFrame:
+    shown_mask = (state.schools["status"] != "candidate").to_numpy()
+    n_t = len(state.schools)
+    at = (flows["target"].to_numpy() >= 0) & (flows["mode"].to_numpy() != "unserved")
+    t = flows["target"].to_numpy()[at]
+    g = flows["grade"].to_numpy()[at] - 1
+    p = flows["pupils"].to_numpy()[at]
+    mode = flows["mode"].cat.codes.to_numpy()[at]
+    by_grade = np.bincount(t * 9 + g, weights=p, minlength=n_t * 9).reshape(n_t, 9)[shown_mask]
+    by_mode = np.bincount(t * 4 + mode, weights=p, minlength=n_t * 4).reshape(n_t, 4)[shown_mask]
+    walk = mode == WALK
+    walk_minutes = flows["walk_minutes"].to_numpy()[at][walk]
+    walk_sum = np.bincount(t[walk], weights=p[walk] * walk_minutes, minlength=n_t)[shown_mask]
+    shown = state.schools[shown_mask]
+    primary, junior = by_grade[:, :6].sum(axis=1), by_grade[:, 6:].sum(axis=1)
+    pupils = primary + junior
+    capacity = shown["capacity"].to_numpy(dtype=float)
+    classrooms = shown["classrooms"].to_numpy(dtype=float)
+    size = np.array([policy.class_size[LEVEL_OF_GRADE[i]] for i in range(9)])
+    classes = np.ceil(by_grade / size - 1e-9).sum(axis=1)
+    seats_short = np.clip(pupils - capacity, 0, None)
+    types = shown["type"].to_numpy()
+    largest = np.where(types == "nine_year", policy.nine_year_school_size,
+                       np.where(primary >= junior, policy.school_size["primary"], policy.school_size["junior"]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        data = {
+            "name": shown["name"], "type": shown["type"], "status": shown["status"], "open": shown["open"],
+            "grades": shown["grades"], "capacity": capacity, "classrooms": classrooms, "beds": shown["beds"],
+            **{f"grade_{i + 1}": by_grade[:, i] for i in range(9)},
+            "primary_pupils": primary, "junior_pupils": junior, "pupils": pupils,
+            "load": pupils / capacity, "seats_short": seats_short, "over_capacity": seats_short > 0.5,
+            "classes_needed": classes, "classroom_shortfall": np.clip(classes - classrooms, 0, None),
+            "walkers": by_mode[:, WALK], "bus_riders": by_mode[:, BUS], "boarders": by_mode[:, BOARD],
+            "mean_walk": np.where(by_mode[:, WALK] > 0, walk_sum / by_mode[:, WALK], np.nan),
+            "oversized": pupils > largest,
+        }
+    out = pd.DataFrame(data, index=shown.index)
+    out.index.name = "school_id"
+    return out
+
+
+def _summary(flows, schools, indicators, bal, layout: Layout, assignment: str, solver) -> pd.Series:
+    mode = flows["mode"].cat.codes.to_numpy()
+    pupils = flows["pupils"].to_numpy()
+    minutes = flows["walk_minutes"].to_numpy()
+    by_mode = np.bincount(mode, weights=pupils, minlength=4)
+    walk = mode == WALK
+    limit = layout.limit[flows["grade"].to_numpy() - 1]
+    beyond = np.isnan(minutes) | (minutes > limit)
+    open_ = schools[schools["open"].to_numpy(dtype=bool)]
+    walk_pupils = by_mode[WALK]
+    data = {
+        "schools_open": len(open_),
+        "pupils": pupils.sum(),
+        "walkers": walk_pupils,
+        "bus_riders": by_mode[BUS],
+        "boarders": by_mode[BOARD],
+        "unserved": by_mode[UNSERVED],
+        "pupils_beyond_limit": pupils[beyond].sum(),
+        "mean_walk": float((minutes[walk] * pupils[walk]).sum() / walk_pupils) if walk_pupils > 0 else np.nan,
+        "max_walk": float(minutes[walk].max()) if walk.any() else np.nan,
+        "schools_over_capacity": int(open_["over_capacity"].sum()),
+        "seats_short": open_["seats_short"].sum(),
+        "classroom_shortfall": open_["classroom_shortfall"].sum(),
+        "oversized_schools": int(open_["oversized"].sum()),
+        "schools_below_standard": int((indicators["meets_standard"] == False).sum()),  # noqa: E712 - NaN stays out
+    }
+    for level in LEVELS:
+        cvs = bal.loc[level, "cv"]
+        data[f"{level}_max_cv"] = cvs.max() if cvs.notna().any() else np.nan
+        data[f"{level}_cv_over_limit"] = int((bal.loc[level, "ok"] == False).sum())  # noqa: E712
+    data["assignment"] = assignment
+    data["pupil_minutes"] = float((minutes[walk] * pupils[walk]).sum())
+    if solver:
+        data["solver_status"] = solver["status"]
+    return pd.Series(data, dtype=object)
+
+
+def _explain(flows: pd.DataFrame, schools: pd.DataFrame, project, layout: Layout, most: int = 25) -> list[str]:
+    """Sentences on pupils left unserved, full schools and missing classrooms.
+
+    At most ``most`` sentences on unserved villages; the rest are counted (every village is
+    in ``Result.villages``).
+    """
+    notes = []
+    names = project.villages["name"].to_numpy()
+    codes = flows["mode"].cat.codes.to_numpy()
+    unserved = flows[codes == UNSERVED]
+    if len(unserved):
+        no_school = unserved["target"].to_numpy() < 0
+        if no_school.any():
+            villages = _listing(names[np.unique(unserved["village"].to_numpy()[no_school])])
+            notes.append(f"{unserved['pupils'].to_numpy()[no_school].sum():.0f} pupils of {villages} cannot reach "
+                         f"any open school teaching their grade: they need a bus, boarding or a school nearer home")
+        far = unserved[~no_school]
+        listed = pd.unique(far["village"].to_numpy())
+        n_far = len(listed)
+        far = far[far["village"].isin(listed[:most])]
+        groups = far.groupby(["village", "target"], sort=False)
+        summary = groups.agg(pupils=("pupils", "sum"), low=("grade", "min"), high=("grade", "max"),
+                             walk=("walk_minutes", "first"))
+        min_board = project.policy.boarding_min_grade
+        for (v, t), row in summary.head(most).iterrows():
+            school = project.targets.index[t]
+            why = (f"grades below {min_board} may not board" if row["low"] < min_board
+                   else f"{school} has no free boarding beds")
+            grades = f"{row['low']}–{row['high']}" if row["high"] > row["low"] else str(row["low"])
+            notes.append(f"{names[v]}: {row['pupils']:.0f} pupils (grades {grades}) walk {row['walk']:.0f} min "
+                         f"to {school}, beyond the limit, with no bus; {why}")
+        if n_far > most:
+            notes.append(f"… and {n_far - most} more villages with unserved pupils (see Result.villages)")
+    open_ = schools[schools["open"].to_numpy(dtype=bool)]
+    full = open_[open_["over_capacity"].to_numpy(dtype=bool)]
+    for sid, row in full.head(most).iterrows():
+        notes.append(f"{sid} {row['name']} is over capacity: {row['pupils']:.0f} pupils for {row['capacity']:.0f} "
+                     f"seats (short by {row['seats_short']:.0f})")
+    short = open_[open_["classroom_shortfall"].to_numpy() > 0]
+    for sid, row in short.head(most).iterrows():
+        notes.append(f"{sid} {row['name']} needs {row['classes_needed']:.0f} classes but has "
+                     f"{row['classrooms']:.0f} classrooms")
+    if max(len(full), len(short)) > most:
+        notes.append(f"… {len(full)} schools over capacity and {len(short)} short of classrooms in all "
+                     "(see Result.schools)")
+    return notes
+
+
+def _listing(items, most: int = 10) -> str:
+    items = [str(i) for i in items]
+    return "、".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
+
+
+def compare(*results: Result) -> pd.DataFrame:
+    """Side-by-side summary of scenarios: one column per result, one row per figure."""
+    if not results:
+        raise ValueError("give at least one Result to compare")
+    names = [r.name for r in results]
+    if len(set(names)) != len(names):
+        names = [f"{r.name} ({r.assignment})" for r in results]
+    if len(set(names)) != len(names):
+        names = [f"{name} #{i + 1}" for i, name in enumerate(names)]
+    return pd.concat([r.summary for r in results], axis=1, keys=names)
+
+
+def village_changes(before: Result, after: Result) -> pd.DataFrame:
+    """Per (village, level): who gains and who loses between two results.
+
+    Returns
+    -------
+    DataFrame with the school, mode and walking minutes in each, the change (minutes) and
+    ``outcome``: "loses its school" (its school closed), "boards" (newly boards), "longer walk",
+    "shorter walk", "unserved" (newly) or "same".
+    """
+    a, b = before.villages, after.villages.reindex(before.villages.index)
+    out = pd.DataFrame({"name": a["name"], "pupils": a["pupils"], "school_before": a["school"], "school_after": b["school"],
+                        "mode_before": a["mode"], "mode_after": b["mode"], "minutes_before": a["minutes"],
+                        "minutes_after": b["minutes"]})
+    out["change"] = out["minutes_after"] - out["minutes_before"]
+    closed = set(after.schools.index[~after.schools["open"]])
+    conditions = [
+        (out["mode_after"] == "unserved") & (out["mode_before"] != "unserved"),
+        out["school_before"].isin(closed),
+        (out["mode_after"] == "board") & (out["mode_before"] != "board"),
+        out["change"] > 0.5,
+        out["change"] < -0.5,
+    ]
+    out["outcome"] = np.select(conditions, ["unserved", "loses its school", "boards", "longer walk", "shorter walk"],
+                               "same")
+    return out
+
+
+__all__ = ["Result", "evaluate", "compare", "village_changes", "WALK", "BUS", "BOARD", "UNSERVED"]
