@@ -37,7 +37,37 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--encoding", help="text encoding of CSV/Shapefile tables (default: UTF-8, then GBK)")
     check.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     check.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    evaluate = sub.add_parser("evaluate", help="evaluate a scenario file against today's layout",
+                              description="Apply a scenario's edits, assign every pupil and report walks, "
+                                          "loads, classes and balance, beside today's layout.")
+    evaluate.add_argument("--scenario", type=Path, required=True, help="scenario file (YAML or JSON)")
+    compare = sub.add_parser("compare", help="compare scenario files side by side",
+                             description="Evaluate several scenarios and show their figures side by side, "
+                                         "with today's layout first.")
+    compare.add_argument("scenarios", type=Path, nargs="+", help="scenario files (YAML or JSON)")
+    for command in (evaluate, compare):
+        _project_options(command)
+        command.add_argument("--assignment", choices=["nearest", "zoned", "split"], default="nearest",
+                             help="nearest school, or zoning whole villages under capacity (MILP), or split (LP)")
+        command.add_argument("--time-limit", type=float, default=60.0, help="seconds for the zoning solver")
+        command.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     return parser
+
+
+def _project_options(command: argparse.ArgumentParser) -> None:
+    group = command.add_argument_group("project (default: the scenario file's `project:` entry)")
+    group.add_argument("--demo", action="store_true", help="the shipped synthetic demo township")
+    group.add_argument("--project", type=Path, help="a project GeoPackage saved by planning")
+    group.add_argument("--villages", type=Path)
+    group.add_argument("--schools", type=Path)
+    group.add_argument("--sites", type=Path)
+    group.add_argument("--roads", type=Path)
+    group.add_argument("--osm", type=Path)
+    group.add_argument("--policy", type=Path)
+    group.add_argument("--crs")
+    group.add_argument("--road-class")
+    group.add_argument("--encoding")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command in ("evaluate", "compare"):
+            return run_scenarios(args)
     except PlanningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -58,6 +90,9 @@ def _load(args: argparse.Namespace, step) -> object:
     from .project import Project
 
     policy = Policy.from_yaml(args.policy) if args.policy else None
+    if getattr(args, "project", None):
+        step(f"reading {args.project.name}")
+        return Project.load(args.project)
     if args.demo:
         step("reading the demo township")
         return demo(policy=policy)
@@ -139,3 +174,71 @@ def format_report(project, check: pd.DataFrame, summary: pd.DataFrame) -> str:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _scenario_project(args: argparse.Namespace, paths: list[Path]):
+    """The project named on the command line, or by the first scenario file's ``project:``."""
+    import yaml
+
+    from . import demo
+    from .project import Project
+
+    if args.demo or args.project or args.villages or args.osm:
+        return _load(args, lambda text: None)
+    entry = yaml.safe_load(paths[0].read_text(encoding="utf-8")).get("project") if paths[0].exists() else None
+    if entry in ("demo", demo().name) or entry is None:
+        return demo()
+    if isinstance(entry, str) and entry.endswith(".gpkg"):
+        return Project.load((paths[0].parent / entry).resolve())
+    if isinstance(entry, dict):
+        files = {k: (paths[0].parent / v).resolve() for k, v in entry.items()}
+        return Project.from_files(**files)
+    raise SystemExit(f"planning: cannot tell the project of {paths[0]}; give --demo, --project or the tables")
+
+
+def run_scenarios(args: argparse.Namespace) -> int:
+    """`planning evaluate` and `planning compare`."""
+    from .evaluate import compare, village_changes
+    from .io import write_csv, write_excel, write_gpkg
+    from .scenario import Scenario
+
+    paths = [args.scenario] if args.command == "evaluate" else list(args.scenarios)
+    project = _scenario_project(args, paths)
+    scenarios = [Scenario.from_file(p, project) for p in paths]
+    today = project.baseline(args.assignment)
+    results = [s.evaluate(args.assignment, time_limit=args.time_limit) for s in scenarios]
+    table = compare(today, *results)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200,
+                           "display.max_rows", 500, "display.max_columns", 20):
+        print(f"{project.name}: {', '.join(s.name for s in scenarios)} against today ({args.assignment})\n")
+        print(table.to_string())
+        for scenario, result in zip(scenarios, results, strict=True):
+            print(f"\n{scenario.name}: changes\n{scenario.log.to_string()}")
+            changes = village_changes(today, result)
+            moved = changes[changes["outcome"] != "same"]
+            if len(moved):
+                print(f"\nvillages affected ({len(moved)}):\n" + moved[["name", "pupils", "school_before",
+                      "school_after", "mode_before", "mode_after", "change", "outcome"]].round(1).to_string())
+            for note in result.explanations:
+                print(f"  - {note}")
+    stem = "compare" if args.command == "compare" else scenarios[0].name
+    sheets = {"summary": table}
+    for result in results:
+        name = result.name[:20]
+        sheets[f"{name} villages"] = result.villages
+        sheets[f"{name} schools"] = result.schools
+        sheets[f"{name} violations"] = result.villages[result.villages["mode"].astype(str) != "walk"]
+        sheets[f"{name} indicators"] = result.indicators
+    excel = write_excel(sheets, args.out / f"{stem}.xlsx")
+    write_csv(table, args.out / f"{stem}_summary.csv")
+    layers = {}
+    for result in results:
+        villages = project.villages[["geometry"]].join(result.villages.reset_index(level="level"))
+        villages["mode"] = villages["mode"].astype(str)
+        layers[f"{result.name}_villages"] = villages
+        layers[f"{result.name}_schools"] = project.schools[["geometry"]].join(
+            result.schools.drop(columns=["name", "grades"]))
+    gpkg = write_gpkg(layers, args.out / f"{stem}.gpkg")
+    print(f"\nwrote {excel}, {gpkg}, {args.out / f'{stem}_summary.csv'}")
+    return 0

@@ -392,9 +392,10 @@ def _explain(flows: pd.DataFrame, schools: pd.DataFrame, project, layout: Layout
         min_board = project.policy.boarding_min_grade
         for (v, t), row in summary.head(most).iterrows():
             school = project.targets.index[t]
-            why = (f"grades below {min_board} may not board" if row["low"] < min_board
+            why = (f"grades below {min_board} may not board" if int(row["low"]) < min_board
                    else f"{school} has no free boarding beds")
-            grades = f"{row['low']}–{row['high']}" if row["high"] > row["low"] else str(row["low"])
+            low, high = int(row["low"]), int(row["high"])
+            grades = f"{low}–{high}" if high > low else str(low)
             notes.append(f"{names[v]}: {row['pupils']:.0f} pupils (grades {grades}) walk {row['walk']:.0f} min "
                          f"to {school}, beyond the limit, with no bus; {why}")
         if n_far > most:

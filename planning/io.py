@@ -269,3 +269,20 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         out.to_csv(tmp, encoding="utf-8-sig")
     return path
+
+
+def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write sheets to one Excel workbook atomically (headers bold, columns sized)."""
+    path = Path(path)
+    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            out = frame.drop(columns=[ROW], errors="ignore")
+            if isinstance(out, gpd.GeoDataFrame):
+                out = pd.DataFrame(out.drop(columns=out.geometry.name))
+            out = out.map(lambda v: ", ".join(map(str, v)) if isinstance(v, tuple) else v)
+            sheet = name[:31]
+            out.to_excel(writer, sheet_name=sheet)
+            for column in writer.sheets[sheet].columns:
+                width = max(len(str(c.value)) if c.value is not None else 0 for c in column[:200])
+                writer.sheets[sheet].column_dimensions[column[0].column_letter].width = min(max(8, width + 2), 50)
+    return path

@@ -85,6 +85,7 @@ class Project:
         self._matrix: _Matrix | None = None
         self._baselines: dict[str, object] = {}
         self._bus: np.ndarray | None = None
+        self.saved_scenarios: dict[str, Scenario] = {}
         self.snaps = self._snap_points()
 
     # ------------------------------------------------------------------ constructors
@@ -363,6 +364,26 @@ class Project:
                 "nearest_for": "、".join(self.villages.loc[nearest_for, "name"]),
             })
         return pd.DataFrame(rows).set_index("school_id")
+
+    # ------------------------------------------------------------------ project file
+    def save(self, path: PathLike, *, scenarios: list[Scenario] | None = None,
+             results: list[Result] | None = None) -> Path:
+        """Save to a project GeoPackage (atomically), with scenarios and results.
+
+        Scenarios and results already in the file stay unless replaced by name.
+        """
+        from .store import save_project
+
+        return save_project(self, path, scenarios=scenarios, results=results)
+
+    @classmethod
+    def load(cls, path: PathLike) -> Project:
+        """Open a project GeoPackage; its scenarios are in ``project.saved_scenarios``."""
+        from .store import load_project
+
+        project, scenarios = load_project(path)
+        project.saved_scenarios = scenarios
+        return project
 
     # ------------------------------------------------------------------ scenarios
     def scenario(self, name: str = "scenario") -> Scenario:

@@ -1,0 +1,268 @@
+"""Scenarios: hand-computed cases, bad scenario files, persistence and the demo consolidation."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+import planning
+from planning import InfeasibleError, Scenario, ValidationError, compare, village_changes
+from planning.cli import main
+from planning.indicators import balance
+
+from .conftest import ROOT
+from .helpers import grades, project_on_line
+
+MIN_PER_100M = 1.5
+PRIMARY = {"type": "村完小", "capacity": 500, "classrooms": 6}
+
+
+def test_closing_a_school_sends_its_pupils_to_the_next_nearest():
+    project = project_on_line({"V": {"x": 0, **grades(10)}},
+                              {"A": {"x": 100, **PRIMARY}, "B": {"x": 300, **PRIMARY}, "C": {"x": 900, **PRIMARY}})
+    today = project.baseline()
+    assert today.villages.loc[("V", "primary"), "school"] == "A"
+    closed = project.scenario("close A").close("A").evaluate()
+    row = closed.villages.loc[("V", "primary")]
+    assert row["school"] == "B"
+    assert row["minutes"] == pytest.approx(3 * MIN_PER_100M)
+    assert row["minutes_before"] == pytest.approx(MIN_PER_100M)
+    assert row["change"] == pytest.approx(2 * MIN_PER_100M)
+    assert closed.schools.loc["A", "status"] == "closed" and closed.schools.loc["A", "pupils"] == 0
+    assert closed.schools.loc["B", "pupils"] == 60
+    changes = village_changes(today, closed)
+    assert changes.loc[("V", "primary"), "outcome"] == "loses its school"
+
+
+def test_a_full_school_forces_the_overflow_to_the_second_choice():
+    project = project_on_line({"V1": {"x": 0, **grades(10)}, "V2": {"x": 200, **grades(10)}},
+                              {"A": {"x": 100, "type": "村完小", "capacity": 70}, "B": {"x": 400, "type": "村完小",
+                                                                                     "capacity": 200}})
+    nearest = project.baseline("nearest")
+    assert nearest.schools.loc["A", "pupils"] == 120
+    assert nearest.schools.loc["A", "seats_short"] == 50 and nearest.summary["schools_over_capacity"] == 1
+    assert any("A A is over capacity: 120 pupils for 70 seats" in n for n in nearest.explanations)
+    zoned = project.baseline("zoned")
+    # V1→A, V2→B costs 60×1.5 + 60×3 = 270 pupil-minutes; the other way 60×1.5 + 60×6 = 450
+    assert zoned.villages.loc[("V1", "primary"), "school"] == "A"
+    assert zoned.villages.loc[("V2", "primary"), "school"] == "B"
+    assert zoned.summary["schools_over_capacity"] == 0
+    assert zoned.solver["status"] == "Optimal"
+    assert zoned.solver["pupil_minutes"] == pytest.approx(60 * 1.5 + 60 * 3.0)
+    split = project.baseline("split")  # a village may be divided: A fills to its 70 seats
+    assert split.schools.loc["A", "pupils"] == pytest.approx(70)
+    assert split.summary["pupil_minutes"] == pytest.approx(60 * 1.5 + 10 * 1.5 + 50 * 3.0)
+
+
+def test_grades_1_to_3_never_board():
+    project = project_on_line({"far": {"x": 0, **grades(10)}},
+                              {"A": {"x": 4000, "type": "中心小学", "capacity": 500, "beds": 100}})
+    result = project.baseline()
+    flows = result.flows.groupby("grade", observed=True)["mode"].first().astype(str)
+    assert flows.loc[[1, 2, 3]].tolist() == ["unserved"] * 3  # 60 minutes' walk, too young to board
+    assert flows.loc[[4, 5, 6]].tolist() == ["board"] * 3
+    assert result.summary["boarders"] == 30 and result.summary["unserved"] == 30
+    assert any("grades 1–3" in n and "may not board" in n for n in result.explanations)
+    older = project_on_line({"far": {"x": 0, **grades(10)}},
+                            {"A": {"x": 4000, "type": "中心小学", "capacity": 500, "beds": 100}},
+                            boarding_min_grade=1)
+    assert older.baseline().summary["boarders"] == 60
+
+
+def test_beds_go_to_the_longest_walks_and_run_out():
+    project = project_on_line({"V1": {"x": 0, **grades(10, [4, 5, 6])}, "V2": {"x": 1000, **grades(10, [4, 5, 6])}},
+                              {"A": {"x": 4000, "type": "中心小学", "capacity": 500, "beds": 40}})
+    result = project.baseline()
+    assert result.villages.loc[("V1", "primary"), "board"] == 30  # walks 60 min: beds first
+    assert result.villages.loc[("V2", "primary"), "board"] == 10  # 45 min: the 10 beds left
+    assert result.villages.loc[("V2", "primary"), "unserved"] == 20
+
+
+def test_a_bus_brings_a_far_village_within_the_limit():
+    project = project_on_line({"far": {"x": 0, **grades(10)}}, {"A": {"x": 4000, "type": "中心小学", "capacity": 500}})
+    assert project.baseline().summary["unserved"] == 60
+    result = project.scenario("bus").add_bus("A", villages=["far"], max_ride=20).evaluate()
+    row = result.villages.loc[("far", "primary")]
+    assert row["mode"] == "bus" and row["bus"] == 60
+    assert row["ride_minutes"] == pytest.approx(4.0 / 30 * 60)  # 4 km at 30 km/h
+    assert result.summary["unserved"] == 0 and result.summary["bus_riders"] == 60
+    too_short = project.scenario("bus").add_bus("A", villages=["far"], max_ride=5).evaluate()
+    assert too_short.summary["unserved"] == 60
+
+
+def test_total_capacity_below_total_pupils_names_the_schools_and_shortfall():
+    project = project_on_line({"V": {"x": 0, **grades(30)}},
+                              {"A": {"x": 100, "type": "村完小", "capacity": 80}, "B": {"x": 300, "type": "村完小",
+                                                                                    "capacity": 50}})
+    with pytest.raises(InfeasibleError, match=r"primary: 180 pupils but the open schools teaching it have 130 seats "
+                                              r"\(A 80、B 50\): short by 50; expand a school or open a site"):
+        project.baseline("zoned")
+    assert project.scenario("x").expand("B", capacity=50).evaluate("zoned").summary["schools_over_capacity"] == 0
+
+
+def test_teaching_point_sends_grades_4_to_6_on():
+    project = project_on_line({"V": {"x": 0, **grades(10)}},
+                              {"A": {"x": 100, **PRIMARY}, "B": {"x": 600, **PRIMARY}})
+    result = project.scenario("tp").teaching_point("A", grades=(1, 2, 3)).evaluate()
+    by_grade = result.flows.set_index("grade")["school_id"]
+    assert by_grade.loc[[1, 2, 3]].tolist() == ["A"] * 3
+    assert by_grade.loc[[4, 5, 6]].tolist() == ["B"] * 3
+    assert result.schools.loc["A", "status"] == "teaching point"
+    assert result.villages.loc[("V", "primary"), "schools"] == "A · B"
+
+
+def test_merge_moves_pupils_and_teachers_to_the_target():
+    resources = {"teachers_above_qualification": 4, "key_teachers": 1, "pe_arts_teachers": 1,
+                 "teaching_area_m2": 300, "sports_area_m2": 600, "equipment_value_yuan": 120000,
+                 "multimedia_classrooms": 2}
+    project = project_on_line({"V": {"x": 0, **grades(10)}, "W": {"x": 2000, **grades(10)}},
+                              {"A": {"x": 100, **PRIMARY, **resources}, "C": {"x": 400, **PRIMARY, **resources},
+                               "B": {"x": 2000, **PRIMARY, **resources}})
+    scenario = project.scenario("merge").merge("A", into="B")
+    result = scenario.evaluate()
+    assert result.villages.loc[("V", "primary"), "school"] == "B"  # follows the merge, not the nearer C
+    assert scenario.state.schools.loc["B", "key_teachers"] == 2
+    assert scenario.state.schools.loc["A", "key_teachers"] == 0
+    assert scenario.state.schools.loc["B", "teaching_area_m2"] == 300  # buildings do not move
+    assert result.indicators.loc["B", "key_teachers"] == pytest.approx(2 / 120 * 100)
+    assert project.baseline().indicators.loc["B", "key_teachers"] == pytest.approx(1 / 60 * 100)
+    assert project.schools.loc["B", "key_teachers"] == 1  # the project is never changed
+
+
+def test_open_site_and_undo():
+    project = project_on_line({"V": {"x": 0, **grades(10)}}, {"A": {"x": 3000, **PRIMARY}},
+                              sites={"N": {"x": 200, "capacity": 300, "classrooms": 6}})
+    opened = project.scenario("new").open_site("N", beds=20)
+    result = opened.evaluate()
+    assert result.villages.loc[("V", "primary"), "school"] == "N"
+    assert result.schools.loc["N", "status"] == "new" and result.schools.loc["N", "capacity"] == 300
+    assert opened.undo().evaluate().villages.loc[("V", "primary"), "school"] == "A"
+    assert list(opened.log["change"]) == ["open site N (beds 20)"]
+
+
+def test_classes_and_classroom_shortfall():
+    project = project_on_line({"V": {"x": 0, **grades(46)}}, {"A": {"x": 100, "type": "村完小", "classrooms": 10}})
+    school = project.baseline().schools.loc["A"]
+    assert school["classes_needed"] == 12  # 46 pupils per grade need 2 classes of at most 45
+    assert school["classroom_shortfall"] == 2
+
+
+def test_balance_is_the_pupil_weighted_coefficient_of_variation():
+    indicators = pd.DataFrame({name: [np.nan] * 3 for name in planning.policy.INDICATORS}, index=["a", "b", "c"])
+    indicators["key_teachers"] = [1.0, 2.0, 3.0]
+    pupils = pd.DataFrame({"primary": [100, 100, 200], "junior": [0, 0, 0]}, index=["a", "b", "c"])
+    table = balance(indicators, pupils, planning.Policy())
+    mean = (1 * 100 + 2 * 100 + 3 * 200) / 400
+    sd = np.sqrt((100 * (1 - mean) ** 2 + 100 * (2 - mean) ** 2 + 200 * (3 - mean) ** 2) / 400)
+    assert table.loc[("primary", "key_teachers"), "cv"] == pytest.approx(sd / mean)
+    assert table.loc[("primary", "key_teachers"), "ok"]
+
+
+# ---------------------------------------------------------------------- bad scenario files
+@pytest.mark.parametrize(("edits", "message"), [
+    ([{"op": "close", "school": "S99"}], r"edit 1 \(close S99\): close S99: unknown school 'S99'; the schools are S01"),
+    ([{"op": "close", "school": "S08"}, {"op": "merge", "school": "S05", "into": "S08"}],
+     r"edit 2 \(merge S05 into S08\): .*school 'S08' \(溪口村完小\) is closed, not open"),
+    ([{"op": "merge", "school": "S05", "into": "S04"}, {"op": "merge", "school": "S04", "into": "S05"}],
+     r"merge cycle S04 → S05 → S04"),
+    ([{"op": "open_site", "site": "C1"}, {"op": "open_site", "site": "C1"}], r"site 'C1' is already open; a site opens once"),
+    ([{"op": "open_site", "site": "C2", "capacity": -10}], r"open site C2: capacity must be a number ≥ 0, got -10"),
+    ([{"op": "expand", "school": "S01", "capacity": -5}], r"capacity must be a number ≥ 0, got -5"),
+    ([{"op": "demolish", "school": "S01"}], r"edit 1: unknown edit 'demolish'; use one of \['close', 'merge'"),
+    ([{"op": "close", "school": "S01", "when": 2027}], r"edit 1: close does not take \['when'\]"),
+    ([{"op": "add_bus", "school": "S01", "villages": ["V99"]}], r"bus to S01: unknown villages \['V99'\]"),
+])
+def test_bad_scenario_files_get_clear_errors(demo, tmp_path, edits, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump({"name": "bad", "edits": edits}, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ValidationError, match=message):
+        Scenario.from_file(path, demo)
+
+
+def test_bad_edits_fail_at_once_in_python(demo, tmp_path):
+    with pytest.raises(ValidationError, match=r"school 'S08' \(溪口村完小\) is merged, not open"):
+        demo.scenario().merge("S08", into="S04").close("S08")
+    with pytest.raises(ValidationError, match="cannot read the scenario file"):
+        Scenario.from_file(tmp_path / "nowhere.yaml", demo)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("edits: [unclosed", encoding="utf-8")
+    with pytest.raises(ValidationError, match="cannot read the scenario file"):
+        Scenario.from_file(broken, demo)
+
+
+# ---------------------------------------------------------------------- persistence
+def test_yaml_and_json_round_trip_give_the_same_result(demo, tmp_path):
+    scenario = (demo.scenario("plan").merge("S08", into="S04").teaching_point("S05").open_site("C2", capacity=300)
+                .add_bus("S01", villages=["V07"], max_ride=25).expand("S03", beds=40))
+    first = scenario.evaluate("zoned")
+    for suffix in (".yaml", ".json"):
+        path = scenario.to_file(tmp_path / f"plan{suffix}")
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
+        assert data["log"][0] == "merge S08 into S04" and len(data["edits"]) == 5
+        again = Scenario.from_file(path, demo).evaluate("zoned")
+        pd.testing.assert_series_equal(first.summary, again.summary)
+        pd.testing.assert_frame_equal(first.villages, again.villages)
+
+
+def test_project_geopackage_keeps_inputs_scenarios_and_results(demo, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "county.gpkg"
+    scenario = demo.scenario("five").merge("S08", into="S04").add_beds("S01", 50)
+    result = scenario.evaluate()
+    demo.save(path, scenarios=[scenario], results=[result])
+    with sqlite3.connect(path) as db:  # a real SQLite GeoPackage, as QGIS reads it
+        tables = {r[0] for r in db.execute("select table_name from gpkg_contents")}
+        log = db.execute("select log from scenarios where name = 'five'").fetchone()[0]
+    assert {"villages", "schools", "sites", "roads", "policy", "scenarios", "result_villages"} <= tables
+    assert log == "merge S08 into S04\nadd 50 beds at S01"
+    loaded = planning.Project.load(path)
+    assert list(loaded.saved_scenarios) == ["five"]
+    np.testing.assert_allclose(loaded.travel_times().to_numpy(), demo.travel_times().to_numpy(), equal_nan=True)
+    again = loaded.saved_scenarios["five"].evaluate()
+    pd.testing.assert_series_equal(again.summary, result.summary)
+    other = demo.scenario("other").close("S13")  # saving again keeps "five"
+    demo.save(path, scenarios=[other])
+    assert set(planning.Project.load(path).saved_scenarios) == {"five", "other"}
+    path.write_bytes(b"not a geopackage")
+    with pytest.raises(ValidationError, match="not a readable GeoPackage"):
+        planning.Project.load(path)
+
+
+# ---------------------------------------------------------------------- the demo consolidation
+def test_demo_consolidation_from_13_to_5_schools(demo):
+    plan = Scenario.from_file(ROOT / "data" / "demo" / "scenarios" / "consolidate_5.yaml", demo)
+    result = plan.evaluate("zoned")
+    today = demo.baseline("zoned")
+    table = compare(today, result)
+    assert list(table.columns) == ["today", "consolidate to 5"]
+    assert table.loc["schools_open"].tolist() == [13, 5]
+    assert result.summary["unserved"] <= today.summary["unserved"]  # buses and beds cover the far valleys
+    assert result.summary["bus_riders"] > 0
+    whole = result.flows.groupby(["village_id", "level"])["school_id"].nunique()
+    assert (whole == 1).all()  # whole villages grouped onto one complete school per level
+    changes = village_changes(today, result)
+    assert (changes["outcome"] == "loses its school").sum() >= 5
+
+
+def test_cli_evaluate_and_compare(tmp_path, capsys):
+    scenarios = ROOT / "data" / "demo" / "scenarios"
+    assert main(["compare", str(scenarios / "consolidate_5.yaml"), str(scenarios / "keep_teaching_points.yaml"),
+                 "--assignment", "zoned", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "today" in out and "consolidate to 5" in out and "keep teaching points" in out
+    assert "loses its school" in out
+    summary = pd.read_csv(tmp_path / "compare_summary.csv", encoding="utf-8-sig", index_col=0)
+    assert summary.loc["schools_open"].astype(int).tolist() == [13, 5, 10]
+    with pd.ExcelFile(tmp_path / "compare.xlsx") as workbook:
+        assert {"summary", "consolidate to 5 villages", "consolidate to 5 violations"} <= set(workbook.sheet_names)
+    assert main(["evaluate", "--scenario", str(scenarios / "consolidate_5.yaml"), "--out", str(tmp_path)]) == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nproject: demo\nedits:\n  - {op: close, school: S77}\n", encoding="utf-8")
+    assert main(["evaluate", "--scenario", str(bad), "--out", str(tmp_path)]) == 2
+    assert "unknown school 'S77'" in capsys.readouterr().err
