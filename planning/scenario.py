@@ -284,11 +284,7 @@ class AddBeds(Edit):
     beds: float
 
     def apply(self, state: State, project: Project) -> State:
-        what = f"add beds at {self.school}"
-        _school(state, self.school, what=what)
-        _not_negative(what, beds=self.beds)
-        state.schools.at[self.school, "beds"] = np.nan_to_num(state.schools.at[self.school, "beds"]) + float(self.beds)
-        return state
+        return Expand(self.school, beds=float(self.beds)).apply(state, project)
 
     def describe(self) -> str:
         return f"add {self.beds:g} beds at {self.school}"
