@@ -1,0 +1,137 @@
+"""Exact location-allocation: published optima of OR-Library instances, plans on the demo,
+hand-made cases and explanations of infeasible requests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from planning import InfeasibleError
+from planning.optimise import max_coverage, p_median, plan, set_cover, tradeoff
+
+from .conftest import shared_file
+
+PMED_OPTIMA = {1: 5819, 2: 4093, 3: 4250, 4: 3034, 5: 1355, 6: 7824, 7: 5631, 8: 4445, 9: 2734, 10: 1255}
+PMEDCAP_OPTIMA = {1: 713, 2: 740, 3: 751, 4: 651, 5: 664, 6: 778, 7: 787, 8: 820, 9: 715, 10: 829}
+
+
+def read_pmed(k: int) -> tuple[np.ndarray, int]:
+    """Beasley's format; the last occurrence of an edge wins; all-pairs shortest paths."""
+    lines = shared_file("orlib", "pmed", f"pmed{k}.txt").read_text().split("\n")
+    n, e, p = map(int, lines[0].split())
+    edges = {}
+    for line in lines[1:1 + e]:
+        i, j, c = map(int, line.split())
+        edges[(min(i, j), max(i, j))] = c
+    ij = np.array(list(edges)) - 1
+    graph = sparse.csr_matrix((np.array(list(edges.values()), dtype=float), (ij[:, 0], ij[:, 1])), shape=(n, n))
+    return dijkstra(graph, directed=False), p
+
+
+def read_pmedcap(k: int) -> tuple[np.ndarray, int, float, np.ndarray]:
+    """Osman & Christofides: cost is the Euclidean distance rounded down."""
+    rows = [line.split() for line in shared_file("orlib", "pmedcap", f"pmedcap{k:02d}.txt").read_text().strip().split("\n")]
+    n, p, capacity = map(int, rows[1])
+    points = np.array(rows[2:2 + n], dtype=float)
+    xy = points[:, 1:3]
+    cost = np.floor(np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]))
+    return cost, p, float(capacity), points[:, 3]
+
+
+@pytest.mark.parametrize("k", range(1, 11))
+def test_uncapacitated_p_median_reaches_the_published_optimum(k):
+    cost, p = read_pmed(k)
+    solution = p_median(cost, p)
+    assert solution.optimal
+    assert solution.objective == pytest.approx(PMED_OPTIMA[k], abs=0.5)
+    assert len(solution.open) == p
+    assert cost[np.arange(len(cost)), solution.assignment].sum() == pytest.approx(PMED_OPTIMA[k], abs=0.5)
+
+
+@pytest.mark.parametrize("k", range(1, 11))
+def test_capacitated_p_median_reaches_the_published_optimum(k):
+    cost, p, capacity, demand = read_pmedcap(k)
+    n = len(cost)
+    solution = p_median(cost, p, weights=np.ones(n), demand=demand, capacities=np.full(n, capacity))
+    assert solution.optimal
+    assert solution.objective == pytest.approx(PMEDCAP_OPTIMA[k], abs=0.5)
+    loads = np.bincount(solution.assignment, weights=demand, minlength=n)
+    assert loads.max() <= capacity + 1e-6
+    assert set(np.flatnonzero(loads)) <= set(solution.open)
+
+
+# a line of 5 villages 10 apart; schools at the same points
+LINE = np.abs(np.subtract.outer(np.arange(5) * 10.0, np.arange(5) * 10.0))
+
+
+def test_set_cover_finds_the_fewest_and_then_the_cheapest():
+    # two schools cover every village within 10: {0,3}, {1,3} or {1,4}; with the last village
+    # weighing 5, {1,4} costs 10+0+10+10+0 = 30 and the others 70
+    solution = set_cover(LINE, 10.0, weights=np.array([1, 1, 1, 1, 5.0]))
+    assert sorted(solution.open) == [1, 4]
+    assert solution.objective == pytest.approx(30.0)
+
+
+def test_max_coverage_weights_rows():
+    weights = np.array([1, 1, 1, 1, 50.0])
+    solution = max_coverage(LINE, 1, 10.0, weights=weights)
+    assert list(solution.open) == [3]  # covers the villages at 20, 30, 40: 1 + 1 + 50
+    assert solution.objective == pytest.approx(52.0)
+    assert (solution.assignment[:2] == -1).all()
+
+
+def test_must_keep_and_must_close():
+    solution = p_median(LINE, 2, open_=[0], closed=[2])
+    assert 0 in solution.open and 2 not in solution.open
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda: p_median(LINE, 6), r"p = 6 but 5 columns may open"),
+    (lambda: p_median(LINE, 2, demand=np.full(5, 10.0), capacities=np.full(5, 20.0)),
+     r"the highest possible capacity of 2 open columns is 40, smaller than the total demand 50"),
+    (lambda: set_cover(np.c_[LINE[:, :2], np.full(5, np.nan)], 10.0, labels=list("ABCDE")),
+     r"D, E are beyond 10 from every school and site that may open: they need a bus or boarding"),
+    (lambda: p_median(LINE, 1, open_=[0], closed=[0]), r"both kept open and closed"),
+])
+def test_infeasible_requests_are_explained_before_solving(call, message):
+    with pytest.raises(InfeasibleError, match=message):
+        call()
+
+
+def test_fewest_schools_on_the_demo_is_a_scenario(demo):
+    result = plan(demo, "fewest_schools", level="primary", limit=40)
+    assert result.solution.optimal
+    kept = result.columns[result.columns["decision"] == "keep"].index
+    assert len(kept) == len(result.solution.open) < 8
+    assert any("高坪村 (V05) is beyond 40 min" in n and "bus or boarding" in n for n in result.notes)
+    evaluated = result.scenario.evaluate("zoned")
+    assert evaluated.summary["schools_open"] < demo.baseline().summary["schools_open"]
+    walkers = evaluated.flows[(evaluated.flows["level"] == "primary") & (evaluated.flows["mode"] == "walk")]
+    assert walkers["walk_minutes"].max() <= 40
+    with pytest.raises(InfeasibleError, match=r"高坪村 \(V05\), 云盘村 \(V11\) are beyond 40 min from every school"):
+        plan(demo, "fewest_schools", level="primary", limit=40, beyond="error")
+
+
+def test_p_median_plans_along_the_tradeoff_curve(demo):
+    table = tradeoff(demo, level="primary", limit=40)
+    assert list(table.index) == list(range(table.index[0], 9))  # fewest feasible … today's 8
+    assert (table["status"] == "Optimal").all()
+    assert table["pupil_minutes"].is_monotonic_decreasing  # more schools, less walking
+    assert (table["max_walk"] <= 40).all()
+    for p in table.index:
+        option = plan(demo, "p_median", level="primary", p=p, limit=40)
+        assert option.scenario.evaluate("nearest").summary["schools_open"] >= p
+
+
+def test_max_coverage_on_the_demo_covers_what_it_claims(demo):
+    option = plan(demo, "max_coverage", level="primary", p=5, limit=40)
+    assert option.solution.optimal
+    opened = option.columns.index[option.columns["decision"].isin(["keep", "open"])]
+    assert len(opened) == 5
+    minutes = demo.travel_times()[opened]
+    pupils = demo.villages["primary_pupils"]
+    assert option.solution.objective == pytest.approx(pupils[(minutes <= 40).any(axis=1)].sum())
+    with pytest.raises(InfeasibleError, match="p = 3 but 2 columns may open"):
+        plan(demo, "max_coverage", level="junior", p=3, limit=40)
