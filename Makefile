@@ -24,11 +24,22 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check planning tests benchmarks data
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/traveltime.py
+BENCH := .venv-bench
+
+$(BENCH)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH)
+	$(BENCH)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH)/bin/python -m pip install --quiet -e . spopt
+	touch $(BENCH)/.installed
+
+# benchmarks need ../shared/data; spopt lives only in the benchmark environment
+bench: $(BENCH)/.installed
+	$(BENCH)/bin/python benchmarks/traveltime.py
+	$(BENCH)/bin/python benchmarks/scenario.py
+	$(BENCH)/bin/python benchmarks/optimise.py
 
 demo-data: $(STAMP)
 	$(BIN)/python data/make_demo.py
 
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) $(BENCH) results .pytest_cache

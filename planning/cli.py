@@ -46,6 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Evaluate several scenarios and show their figures side by side, "
                                          "with today's layout first.")
     compare.add_argument("scenarios", type=Path, nargs="+", help="scenario files (YAML or JSON)")
+    optimise = sub.add_parser("optimise", help="recommend which schools to keep, close or open (exact MILP)",
+                              description="Solve a location-allocation model with HiGHS and write the answer "
+                                          "as a scenario, evaluated against today.")
+    _project_options(optimise)
+    optimise.add_argument("--goal", choices=["fewest_schools", "p_median", "max_coverage"], default="fewest_schools")
+    optimise.add_argument("--level", choices=["primary", "junior"], default="primary")
+    optimise.add_argument("--p", type=int, help="number of schools (p_median, max_coverage)")
+    optimise.add_argument("--limit", type=float, help="walking limit in minutes (default: policy)")
+    optimise.add_argument("--keep", nargs="*", default=[], help="school ids that must stay open")
+    optimise.add_argument("--close", nargs="*", default=[], help="school ids that must close")
+    optimise.add_argument("--no-sites", action="store_true", help="do not open candidate sites")
+    optimise.add_argument("--tradeoff", action="store_true", help="also the trade-off curve over p (table and plot)")
+    optimise.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    optimise.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+    optimise.add_argument("--quiet", action="store_true", help="no progress bar")
     for command in (evaluate, compare):
         _project_options(command)
         command.add_argument("--assignment", choices=["nearest", "zoned", "split"], default="nearest",
@@ -78,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command in ("evaluate", "compare"):
             return run_scenarios(args)
+        if args.command == "optimise":
+            return run_optimise(args)
     except PlanningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -241,4 +258,55 @@ def run_scenarios(args: argparse.Namespace) -> int:
             result.schools.drop(columns=["name", "grades"]))
     gpkg = write_gpkg(layers, args.out / f"{stem}.gpkg")
     print(f"\nwrote {excel}, {gpkg}, {args.out / f'{stem}_summary.csv'}")
+    return 0
+
+
+def run_optimise(args: argparse.Namespace) -> int:
+    """`planning optimise`: an exact plan, written as a scenario and evaluated against today."""
+    from . import settings
+    from .evaluate import compare
+    from .io import write_csv, write_excel
+    from .optimise import plan, plot_tradeoff, tradeoff
+
+    settings.progress = not args.quiet
+    if args.goal != "fewest_schools" and args.p is None:
+        print(f"error: --goal {args.goal} needs --p, the number of schools to open", file=sys.stderr)
+        return 2
+    project = _load(args, lambda text: None) if (args.demo or args.project or args.villages or args.osm) else None
+    if project is None:
+        from . import demo
+
+        project = demo()
+    option = plan(project, args.goal, level=args.level, p=args.p, limit=args.limit, keep=args.keep,
+                  close=args.close, sites=not args.no_sites, time_limit=args.time_limit)
+    result = option.scenario.evaluate("zoned", time_limit=args.time_limit)
+    today = project.baseline("zoned")
+    table = compare(today, result)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"plan_{args.goal}_{args.level}"
+    option.scenario.to_file(args.out / f"{stem}.yaml")
+    sheets = {"solver": pd.DataFrame([option.report()]), "decisions": option.columns, "summary": table,
+              "villages": result.villages, "schools": result.schools}
+    with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200, "display.max_rows", 200):
+        print(f"{project.name}: {args.goal} for {args.level}, limit {option.limit:g} min")
+        print(pd.Series(option.report()).to_string())
+        print("\n" + option.columns.round(0).to_string())
+        for note in option.notes:
+            print(f"  - {note}")
+        print("\nevaluated (zoned) against today:\n" + table.to_string())
+        if args.tradeoff:
+            curve = tradeoff(project, level=args.level, limit=option.limit, sites=not args.no_sites,
+                             time_limit=args.time_limit)
+            print("\ntrade-off:\n" + curve.round(2).to_string())
+            write_csv(curve, args.out / f"tradeoff_{args.level}.csv")
+            sheets["trade-off"] = curve
+            import matplotlib
+
+            matplotlib.use("Agg")
+            ax = plot_tradeoff(curve, limit=option.limit)
+            ax.figure.tight_layout()
+            ax.figure.savefig(args.out / f"tradeoff_{args.level}.png", dpi=150)
+    write_excel(sheets, args.out / f"{stem}.xlsx")
+    print(f"\nwrote {args.out / (stem + '.yaml')}, {args.out / (stem + '.xlsx')}"
+          + (f", {args.out / f'tradeoff_{args.level}.png'}" if args.tradeoff else ""))
     return 0

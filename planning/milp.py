@@ -6,11 +6,35 @@ their models as arrays and a ``scipy.sparse`` matrix and call :func:`solve`.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+
+_QUIET = False
+
+
+def _new_highs():
+    """A HiGHS instance. highspy ≥ 1.16 prints a banner on the first one in a process, from
+    C++ to file descriptor 1, before any option can silence it: hide that one print."""
+    global _QUIET
+    import highspy
+
+    if _QUIET:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved, devnull = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+        _QUIET = True
 
 
 @dataclass
@@ -107,8 +131,8 @@ def solve(
     is_mip = bool(mask.any())
     if is_mip:
         lp.integrality_ = [highspy.HighsVarType.kInteger if m else highspy.HighsVarType.kContinuous for m in mask]
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(__import__("os").environ.get("PLANNING_HIGHS_LOG")))
+    h = _new_highs()
+    h.setOptionValue("output_flag", bool(os.environ.get("PLANNING_HIGHS_LOG")))
     h.setOptionValue("mip_rel_gap", float(mip_gap))
     if time_limit is not None:
         h.setOptionValue("time_limit", float(time_limit))

@@ -135,3 +135,18 @@ def test_max_coverage_on_the_demo_covers_what_it_claims(demo):
     assert option.solution.objective == pytest.approx(pupils[(minutes <= 40).any(axis=1)].sum())
     with pytest.raises(InfeasibleError, match="p = 3 but 2 columns may open"):
         plan(demo, "max_coverage", level="junior", p=3, limit=40)
+
+
+def test_cli_optimise_writes_a_scenario_and_the_tradeoff(tmp_path, capsys):
+    from planning import Scenario, demo
+    from planning.cli import main
+
+    assert main(["optimise", "--demo", "--goal", "fewest_schools", "--level", "primary", "--tradeoff",
+                 "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "status" in out and "Optimal" in out and "trade-off" in out
+    plan_file = tmp_path / "plan_fewest_schools_primary.yaml"
+    scenario = Scenario.from_file(plan_file, demo())
+    assert scenario.log["op"].eq("close").all()
+    assert (tmp_path / "tradeoff_primary.png").stat().st_size > 10_000
+    assert main(["optimise", "--demo", "--goal", "p_median", "--out", str(tmp_path), "--quiet"]) == 2
