@@ -1,0 +1,217 @@
+"""Folium maps of a project and a scenario result. Never imports streamlit: the app shows
+these maps, the tests check them in plain Python, and they save as standalone HTML.
+
+Villages are circles sized by pupils and coloured by the walk to their school (≤ 30 min,
+≤ the limit, beyond, or by bus, boarding, unserved); schools are marked by type and status
+with their load; lines join each village to its school; isochrone rings show how far one
+can walk to a chosen school. Basemaps: none (roads only, works offline), OpenStreetMap
+tiles, or Tianditu (天地图) with the user's key.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import folium
+import numpy as np
+import pandas as pd
+import shapely
+
+from .i18n import school_type, t
+
+COLOURS = {"short": "#1a9850", "limit": "#fdae61", "beyond": "#d73027", "bus": "#4575b4",
+           "board": "#762a83", "unserved": "#000000"}
+STATUS_COLOURS = {"open": "#2166ac", "new": "#1b7837", "teaching point": "#8c6bb1", "closed": "#969696",
+                  "merged": "#969696", "not counted": "#bdbdbd"}
+TYPE_SHAPES = {"central_primary": "■", "village_primary": "●", "teaching_point": "▲", "junior_secondary": "◆",
+               "nine_year": "★", "unknown": "●", "other": "○"}
+BASEMAPS = ("none", "osm", "tianditu")
+TIANDITU = ("https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}"
+            "&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={key}")
+
+
+def walk_class(minutes: pd.Series, mode: pd.Series, limit: float, short: float = 30.0) -> pd.Series:
+    """Colour class of each village: short, limit, beyond (walking) or its mode."""
+    mode = mode.astype(str)
+    walk = np.where(minutes <= short, "short", np.where(minutes <= limit, "limit", "beyond"))
+    return pd.Series(np.where(mode == "walk", walk, mode), index=minutes.index)
+
+
+def village_table(project, result=None, *, level: str = "primary") -> pd.DataFrame:
+    """Per village of a level: pupils, school, minutes, mode (today's layout when no result)."""
+    result = result if result is not None else project.baseline("nearest")
+    rows = result.villages.xs(level, level="level")
+    return rows.reindex(project.villages.index).assign(geometry=project.villages.geometry)
+
+
+def result_map(project, result=None, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
+               tianditu_key: str | None = None, isochrone_school: str | None = None,
+               isochrone_minutes=(20, 30, 40), show_roads: bool = True, show_zoning: bool = True,
+               title: str | None = None) -> folium.Map:
+    """An interactive map of a result (today's layout when ``result`` is None).
+
+    Parameters
+    ----------
+    level
+        "primary" or "junior": which pupils the villages show.
+    lang
+        "zh" or "en" for legend and tooltips.
+    basemap
+        "none" (roads only; works offline), "osm" or "tianditu" (needs ``tianditu_key``).
+    isochrone_school
+        Draw walking rings (``isochrone_minutes``) around this school.
+    """
+    if basemap not in BASEMAPS:
+        raise ValueError(f"`basemap` was {basemap!r} but is expected to be one of {list(BASEMAPS)}")
+    if basemap == "tianditu" and not tianditu_key:
+        raise ValueError("the Tianditu basemap needs a key (tianditu_key=...); get one at 天地图 (console.tianditu.gov.cn)")
+    result = result if result is not None else project.baseline("nearest")
+    limit = project.policy.limit(level)
+    bounds = project.villages.total_bounds
+    fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], tiles=None,
+                      control_scale=True, prefer_canvas=True)
+    _basemap(fmap, basemap, tianditu_key)
+    if show_roads:
+        _roads(fmap, project, lang)
+    villages = village_table(project, result, level=level)
+    villages["class"] = walk_class(villages["minutes"], villages["mode"], limit)
+    if isochrone_school is not None:
+        _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
+    schools = result.schools
+    if show_zoning:
+        _zoning(fmap, project, villages, lang)
+    _villages(fmap, villages, lang)
+    _schools(fmap, project, schools, lang)
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding=(20, 20))
+    legend = legend_html(project, lang=lang, level=level, title=title or result.name)
+    fmap.get_root().html.add_child(folium.Element(legend))
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    return fmap
+
+
+def _basemap(fmap: folium.Map, basemap: str, key: str | None) -> None:
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", attr="© OpenStreetMap contributors", name="OpenStreetMap").add_to(fmap)
+    elif basemap == "tianditu":
+        for layer, name in (("vec", "天地图"), ("cva", "天地图注记")):
+            folium.TileLayer(TIANDITU.format(layer=layer, key=key), attr="© 天地图 Tianditu", name=name,
+                             subdomains="01234567", overlay=layer == "cva").add_to(fmap)
+
+
+def _roads(fmap: folium.Map, project, lang: str) -> None:
+    roads = project.network.to_gdf().to_crs(4326)
+    lines = shapely.get_coordinates(roads.geometry.to_numpy()).reshape(-1, 2, 2)[:, :, ::-1]
+    group = folium.FeatureGroup(name=t("roads", lang))
+    folium.PolyLine(lines.tolist(), color="#737373", weight=1.2, opacity=0.8).add_to(group)
+    group.add_to(fmap)
+
+
+def _zoning(fmap: folium.Map, project, villages: pd.DataFrame, lang: str) -> None:
+    points = pd.concat([project.schools.geometry, project.sites.geometry]) if len(project.sites) else project.schools.geometry
+    group = folium.FeatureGroup(name=t("zoning", lang))
+    for _, row in villages.dropna(subset=["school"]).iterrows():
+        if row["school"] not in points.index:
+            continue
+        s = points[row["school"]]
+        folium.PolyLine([[row.geometry.y, row.geometry.x], [s.y, s.x]], color=COLOURS[row["class"]], weight=1.5,
+                        opacity=0.6, dash_array="4 4").add_to(group)
+    group.add_to(fmap)
+
+
+def _villages(fmap: folium.Map, villages: pd.DataFrame, lang: str) -> None:
+    group = folium.FeatureGroup(name=t("villages", lang))
+    for vid, row in villages.iterrows():
+        pupils = 0.0 if pd.isna(row["pupils"]) else float(row["pupils"])
+        minutes = "—" if pd.isna(row["minutes"]) else f"{row['minutes']:.0f} {t('minutes', lang)}"
+        tip = (f"<b>{escape(str(row['name']))}</b> ({escape(str(vid))})<br>{t('pupils', lang)}: {pupils:.0f}<br>"
+               f"→ {escape(str(row['school']))}: {minutes}<br>{t(_mode_key(row), lang, short=30, limit='')}")
+        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=4 + 1.2 * np.sqrt(pupils), color="#252525",
+                            weight=1, fill=True, fill_color=COLOURS[row["class"]], fill_opacity=0.85,
+                            tooltip=folium.Tooltip(tip)).add_to(group)
+    group.add_to(fmap)
+
+
+def _mode_key(row) -> str:
+    return {"short": "walk_within", "limit": "walk_limit", "beyond": "walk_beyond"}.get(row["class"], row["class"])
+
+
+def _schools(fmap: folium.Map, project, schools: pd.DataFrame, lang: str) -> None:
+    points = pd.concat([project.schools.geometry, project.sites.geometry]) if len(project.sites) else project.schools.geometry
+    group = folium.FeatureGroup(name=t("schools", lang))
+    for sid, row in schools.iterrows():
+        p = points[sid]
+        colour = STATUS_COLOURS.get(row["status"], "#2166ac")
+        load = "" if pd.isna(row["capacity"]) or row["capacity"] == 0 else f" ({row['pupils'] / row['capacity']:.0%})"
+        tip = (f"<b>{escape(str(row['name']))}</b> ({escape(str(sid))})<br>{school_type(row['type'], lang)} · "
+               f"{t(row['status'], lang)}<br>{t('pupils', lang)} {row['pupils']:.0f} / {t('capacity', lang)} "
+               f"{row['capacity']:.0f}{load}")
+        symbol = TYPE_SHAPES.get(row["type"], "●")
+        style = "text-decoration: line-through;" if not row["open"] else ""
+        html = (f'<div style="font-size:20px;color:{colour};text-shadow:0 0 2px #fff,0 0 3px #fff;{style}">'
+                f"{symbol}</div>")
+        folium.Marker([p.y, p.x], icon=folium.DivIcon(html=html, icon_size=(20, 20), icon_anchor=(10, 12)),
+                      tooltip=folium.Tooltip(tip)).add_to(group)
+    group.add_to(fmap)
+
+
+def isochrones(project, school_id: str, minutes=(20, 30, 40)) -> dict[float, shapely.Geometry]:
+    """Areas (WGS84) from which a school is reached on foot within each number of minutes.
+
+    Every network node is timed to the school with the travel-time engine; each ring is the
+    concave hull of the nodes within it, widened by the distance one walks off-road in the
+    time left (at most 200 m).
+    """
+    from .traveltime import travel_time_matrix
+
+    points = pd.concat([project.schools.geometry, project.sites.geometry]) if len(project.sites) else project.schools.geometry
+    school = points[[school_id]].to_crs(project.crs)
+    nodes = project.network.node_xy
+    times = travel_time_matrix(project.network, nodes, np.c_[school.x, school.y], policy=project.policy,
+                               max_minutes=max(minutes), progress=False).minutes[:, 0]
+    from pyproj import Transformer
+
+    to_wgs84 = Transformer.from_crs(project.crs, 4326, always_xy=True)
+    rings = {}
+    for m in sorted(minutes):
+        near = nodes[times <= m]
+        if len(near) < 3:
+            continue
+        hull = shapely.concave_hull(shapely.multipoints(near), ratio=0.2).buffer(150)
+        rings[m] = shapely.transform(hull, lambda xy: np.column_stack(to_wgs84.transform(xy[:, 0], xy[:, 1])))
+    return rings
+
+
+def _isochrones(fmap: folium.Map, project, school_id: str, minutes, lang: str) -> None:
+    shades = ["#08519c", "#3182bd", "#6baed6", "#9ecae1"]
+    group = folium.FeatureGroup(name=t("isochrone", lang, minutes="/".join(str(m) for m in minutes)))
+    for (m, ring), colour in zip(sorted(isochrones(project, school_id, minutes).items(), reverse=True),
+                                 shades[::-1], strict=False):
+        folium.GeoJson(shapely.geometry.mapping(ring), style_function=lambda _, c=colour: {
+            "color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.12},
+            tooltip=t("isochrone", lang, minutes=m)).add_to(group)
+    group.add_to(fmap)
+
+
+def legend_html(project, *, lang: str = "zh", level: str = "primary", title: str = "") -> str:
+    """The legend box: walk classes, modes, school types and status, attribution."""
+    limit = project.policy.limit(level)
+    rows = [(COLOURS["short"], t("walk_within", lang, short=30)), (COLOURS["limit"], t("walk_limit", lang, limit=f"{limit:g}")),
+            (COLOURS["beyond"], t("walk_beyond", lang, limit=f"{limit:g}")), (COLOURS["bus"], t("bus", lang)),
+            (COLOURS["board"], t("board", lang)), (COLOURS["unserved"], t("unserved", lang))]
+    items = "".join(f'<div><span style="display:inline-block;width:11px;height:11px;border-radius:6px;'
+                    f'background:{c};margin-right:5px;border:1px solid #333"></span>{escape(text)}</div>' for c, text in rows)
+    types = "".join(f"<div>{symbol} {escape(school_type(kind, lang))}</div>" for kind, symbol in TYPE_SHAPES.items()
+                    if kind in set(project.schools["type"]))
+    status = "".join(f'<div><span style="color:{STATUS_COLOURS[s]}">■</span> {escape(t(s, lang))}</div>'
+                     for s in ("open", "new", "teaching point", "closed"))
+    notes = [t("size_note", lang)]
+    if project.network.attribution:
+        notes.append(t("osm_attribution", lang))
+    if "synthetic" in project.name or "合成" in project.name:
+        notes.append(t("synthetic", lang))
+    level_name = t(f"level_{level}", lang)
+    return (f'<div id="planning-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:'
+            f'rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'
+            f'max-width:230px"><b>{escape(t("legend", lang))} · {escape(title)} · {escape(level_name)}</b>'
+            f"{items}<hr style='margin:4px 0'>{types}<hr style='margin:4px 0'>{status}"
+            f"<div style='color:#555;margin-top:4px'>{'<br>'.join(escape(n) for n in notes)}</div></div>")

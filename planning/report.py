@@ -1,0 +1,225 @@
+"""Printable maps (PNG/PDF, A4/A3 landscape) and reports (Excel, GeoPackage) for meetings.
+
+The printed map is drawn with matplotlib on the road network itself, so it is made without
+internet: title, legend, scale bar, north arrow, attribution and Chinese text (a CJK font
+must be installed: Debian/Ubuntu ``fonts-wqy-microhei`` or ``fonts-noto-cjk``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import PlanningError
+from .i18n import school_type, t
+from .io import atomic_path, write_excel, write_gpkg
+from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
+
+PAPER = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}  # landscape, inches
+CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei",
+                "Microsoft YaHei", "PingFang SC", "Heiti SC", "AR PL UMing CN")
+MARKERS = {"central_primary": "s", "village_primary": "o", "teaching_point": "^", "junior_secondary": "D",
+           "nine_year": "*", "unknown": "o", "other": "x"}
+
+
+def cjk_font() -> str:
+    """The family name of an installed Chinese font, or an error saying what to install."""
+    from matplotlib import font_manager
+
+    for attempt in range(2):
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        for family in CJK_FAMILIES:
+            if family in names:
+                return family
+        if attempt == 0:  # installed after matplotlib cached its font list: register the files
+            for file in font_manager.findSystemFonts():
+                if any(key in Path(file).name.lower() for key in ("wqy", "cjk", "notosanssc", "sourcehan", "simhei",
+                                                                    "msyh", "pingfang", "uming")):
+                    font_manager.fontManager.addfont(file)
+    raise PlanningError("no Chinese font is installed for printed maps; install one, e.g. "
+                        "`apt-get install fonts-wqy-microhei` (Debian/Ubuntu) or Noto Sans CJK SC, "
+                        "or print in English (lang='en')")
+
+
+def print_map(project, result=None, path: str | Path = "map.pdf", *, level: str = "primary", lang: str = "zh",
+              paper: str = "A4", title: str | None = None, dpi: int = 200) -> Path:
+    """Draw a printable map of a result and save it as PDF or PNG (by the file's suffix).
+
+    Parameters
+    ----------
+    paper
+        "A4" or "A3", landscape.
+    title
+        Map title; by default the project, scenario and level.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if paper not in PAPER:
+        raise ValueError(f"`paper` was {paper!r} but is expected to be one of {list(PAPER)}")
+    path = Path(path)
+    if path.suffix.lower() not in (".pdf", ".png"):
+        raise ValueError(f"save the map as .pdf or .png, not {path.suffix!r}")
+    result = result if result is not None else project.baseline("nearest")
+    if lang == "zh":
+        families = [cjk_font(), "DejaVu Sans"]
+    else:  # Latin text first; Chinese names (where no pinyin is given) fall back to a CJK font if any
+        try:
+            families = ["DejaVu Sans", cjk_font()]
+        except PlanningError:
+            families = ["DejaVu Sans"]
+    with plt.rc_context({"font.family": families, "pdf.fonttype": 42, "axes.unicode_minus": False}):
+        fig = _draw(project, result, level=level, lang=lang, paper=paper, title=title)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=dpi, format=path.suffix[1:].lower())
+        plt.close(fig)
+    return path
+
+
+def _draw(project, result, *, level: str, lang: str, paper: str, title: str | None):
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    crs = project.crs
+    fig, ax = plt.subplots(figsize=PAPER[paper])
+    fig.subplots_adjust(left=0.03, right=0.78, top=0.9, bottom=0.06)
+    roads = project.network.to_gdf()
+    roads.plot(ax=ax, color="#8c8c8c", linewidth=0.6, zorder=1)
+    villages = village_table(project, result, level=level)
+    villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
+    vpts = villages.set_geometry("geometry").set_crs(4326, allow_override=True).to_crs(crs)
+    points = pd.concat([project.schools.geometry, project.sites.geometry]) if len(project.sites) else project.schools.geometry
+    spts = points.to_crs(crs)
+    for vid, row in vpts.iterrows():
+        school = row["school"]
+        if isinstance(school, str) and school in spts.index:
+            ax.plot([row.geometry.x, spts[school].x], [row.geometry.y, spts[school].y], color=COLOURS[row["class"]],
+                    linewidth=0.8, linestyle="--", alpha=0.7, zorder=2)
+    pupils = vpts["pupils"].fillna(0).to_numpy()
+    ax.scatter(vpts.geometry.x, vpts.geometry.y, s=20 + 3 * pupils, c=[COLOURS[c] for c in vpts["class"]],
+               edgecolors="#252525", linewidths=0.6, zorder=3)
+    names = _names(project.villages, lang)
+    for vid, row in vpts.iterrows():
+        ax.annotate(names[vid], (row.geometry.x, row.geometry.y), xytext=(5, 5), textcoords="offset points",
+                    fontsize=7, zorder=5)
+    schools = result.schools
+    school_names = _names(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
+    for sid, row in schools.iterrows():
+        p = spts[sid]
+        colour = STATUS_COLOURS.get(row["status"], "#2166ac")
+        ax.scatter([p.x], [p.y], marker=MARKERS.get(row["type"], "o"), s=110, c=colour, edgecolors="white",
+                   linewidths=1.2, zorder=4)
+        label = school_names[sid] + ("" if row["open"] else f" ({t(row['status'], lang)})")
+        ax.annotate(label, (p.x, p.y), xytext=(6, -10), textcoords="offset points", fontsize=7.5, color=colour,
+                    zorder=5)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    level_name = t(f"level_{level}", lang)
+    fig.suptitle(title or t("map_title", lang, project=project.name, scenario=result.name, level=level_name),
+                 fontsize=16)
+    _scale_bar(ax, lang)
+    _north_arrow(ax, lang)
+    limit = project.policy.limit(level)
+    handles = [Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=COLOURS[k], markeredgecolor="#333",
+                      label=label) for k, label in (
+        ("short", t("walk_within", lang, short=30)), ("limit", t("walk_limit", lang, limit=f"{limit:g}")),
+        ("beyond", t("walk_beyond", lang, limit=f"{limit:g}")), ("bus", t("bus", lang)), ("board", t("board", lang)),
+        ("unserved", t("unserved", lang)))]
+    kinds = [k for k in MARKERS if k in set(schools["type"])]
+    handles += [Line2D([], [], marker=MARKERS[k], linestyle="", markersize=9, markerfacecolor="#2166ac",
+                       markeredgecolor="white", label=school_type(k, lang)) for k in kinds]
+    handles += [Line2D([], [], marker="s", linestyle="", markersize=9, markerfacecolor=STATUS_COLOURS[s],
+                       label=t(s, lang)) for s in ("open", "new", "teaching point", "closed")]
+    handles += [Line2D([], [], color="#8c8c8c", linewidth=1.5, label=t("roads", lang))]
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.79, 0.88), title=t("legend", lang), fontsize=9,
+               title_fontsize=11, frameon=True)
+    notes = [t("size_note", lang)]
+    if project.network.attribution:
+        notes.append(t("osm_attribution", lang))
+    if "synthetic" in project.name or "合成" in project.name:
+        notes.append(t("synthetic", lang))
+    summary = result.summary
+    facts = (f"{t('schools', lang)}: {int(summary['schools_open'])}   {t('pupils', lang)}: {summary['pupils']:.0f}   "
+             f"{t('bus', lang)}: {summary['bus_riders']:.0f}   {t('board', lang)}: {summary['boarders']:.0f}   "
+             f"{t('unserved', lang)}: {summary['unserved']:.0f}")
+    fig.text(0.03, 0.02, facts, fontsize=9)
+    fig.text(0.79, 0.02, "\n".join(notes + [t("made_with", lang)]), fontsize=8, color="#444", va="bottom")
+    return fig
+
+
+def _names(table: pd.DataFrame, lang: str) -> pd.Series:
+    """Names to print: pinyin for English maps where the data give it."""
+    names = table["name"].astype(str)
+    if lang == "en" and "name_pinyin" in table:
+        names = table["name_pinyin"].where(table["name_pinyin"].notna(), names).astype(str)
+    return names
+
+
+def _nice_length(span: float) -> float:
+    raw = span / 5
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+def _scale_bar(ax, lang: str) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = _nice_length(x1 - x0)
+    x, y = x1 - 0.04 * (x1 - x0) - length, y0 + 0.04 * (y1 - y0)
+    for i in range(2):
+        ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
+            (x + i * length / 2, y), length / 2, 0.008 * (y1 - y0), facecolor="black" if i == 0 else "white",
+            edgecolor="black", zorder=6))
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(x, y + 0.015 * (y1 - y0), f"{t('scale', lang)} 0", fontsize=8, zorder=6)
+    ax.text(x + length, y + 0.015 * (y1 - y0), label, fontsize=8, ha="right", zorder=6)
+
+
+def _north_arrow(ax, lang: str) -> None:
+    ax.annotate(t("north", lang), xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction",
+                ha="center", va="center", fontsize=13,
+                arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
+
+
+def excel_report(project, results, path: str | Path, *, lang: str = "zh") -> Path:
+    """One workbook: summary side by side, and per result its schools, villages, violations
+    (villages not walking within the limit), balance indicators and change log."""
+    from .evaluate import compare
+
+    results = list(results)
+    sheets: dict[str, pd.DataFrame] = {"summary": compare(*results)}
+    for result in results:
+        name = result.name[:18]
+        sheets[f"{name} schools"] = result.schools
+        sheets[f"{name} villages"] = result.villages
+        sheets[f"{name} violations"] = result.villages[result.villages["mode"].astype(str) != "walk"]
+        sheets[f"{name} indicators"] = result.indicators
+        sheets[f"{name} balance"] = result.balance
+        if result.log is not None and len(result.log):
+            sheets[f"{name} changes"] = result.log
+    return write_excel(sheets, path)
+
+
+def results_gpkg(project, results, path: str | Path) -> Path:
+    """Villages and schools of each result with their geometry, for QGIS."""
+    layers = {}
+    for result in results:
+        villages = project.villages[["geometry"]].join(result.villages.reset_index(level="level"))
+        villages["mode"] = villages["mode"].astype(str)
+        layers[f"{result.name}_villages"] = villages
+        points = pd.concat([project.schools[["geometry"]], project.sites[["geometry"]]]) if len(project.sites) \
+            else project.schools[["geometry"]]
+        schools = points.join(result.schools.drop(columns=["name"]), how="inner")
+        schools["grades"] = schools["grades"].map(lambda g: ",".join(map(str, g)))
+        layers[f"{result.name}_schools"] = schools
+    return write_gpkg(layers, path)
+
+
+__all__ = ["print_map", "excel_report", "results_gpkg", "cjk_font"]

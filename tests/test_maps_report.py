@@ -1,0 +1,104 @@
+"""Maps (folium, plain Python) and printable reports, in Chinese and English."""
+
+from __future__ import annotations
+
+import os
+from html import escape
+
+import folium
+import pandas as pd
+import pyogrio
+import pytest
+
+import planning
+from planning.errors import PlanningError
+from planning.i18n import t
+from planning.maps import isochrones, result_map, walk_class
+from planning.report import cjk_font, excel_report, print_map, results_gpkg
+
+
+def require_cjk_font() -> None:
+    try:
+        cjk_font()
+    except PlanningError as exc:
+        if os.environ.get("CI"):  # CI installs it (make test): a missing font there is a failure
+            raise
+        pytest.skip(f"no Chinese font here: {exc}")
+
+
+def test_texts_in_both_languages():
+    assert t("walk_beyond", "zh", limit=40) == "步行超过40分钟"
+    assert t("walk_beyond", "en", limit=40) == "walk > 40 min"
+    with pytest.raises(ValueError, match="`lang` was 'fr'"):
+        t("title", "fr")
+    with pytest.raises(KeyError, match="no text for 'nothing'"):
+        t("nothing")
+
+
+def test_walk_classes_follow_the_policy_limit():
+    minutes = pd.Series([10.0, 35.0, 45.0, 70.0, 90.0])
+    mode = pd.Series(["walk", "walk", "walk", "bus", "unserved"])
+    assert walk_class(minutes, mode, 40).tolist() == ["short", "limit", "beyond", "bus", "unserved"]
+    assert walk_class(minutes, mode, 50).tolist() == ["short", "limit", "limit", "bus", "unserved"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_result_map_has_villages_schools_legend_and_status(demo, lang):
+    plan = planning.Scenario.from_file(planning.demodata.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
+    fmap = result_map(demo, plan.evaluate("zoned"), lang=lang, level="primary")
+    assert isinstance(fmap, folium.Map)
+    html = fmap.get_root().render()
+    assert 'id="planning-legend"' in html
+    assert escape(t("walk_beyond", lang, limit=40)) in html and t("bus", lang) in html
+    assert t("synthetic", lang) in html
+    assert html.count("L.circleMarker") == len(demo.villages)
+    assert t("merged", lang) in html  # merged schools are marked as such
+    assert "tile.openstreetmap" not in html  # no basemap: works offline
+
+
+def test_basemaps_and_attribution(demo, liechtenstein):
+    osm = result_map(demo, basemap="osm").get_root().render()
+    assert "tile.openstreetmap.org" in osm and "OpenStreetMap contributors" in osm
+    tianditu = result_map(demo, basemap="tianditu", tianditu_key="abc123").get_root().render()
+    assert "tianditu.gov.cn" in tianditu and "tk=abc123" in tianditu
+    with pytest.raises(ValueError, match="Tianditu basemap needs a key"):
+        result_map(demo, basemap="tianditu")
+    real = result_map(liechtenstein, lang="en", show_zoning=False).get_root().render()
+    assert "© OpenStreetMap contributors" in real  # OSM data: attribution even without tiles
+
+
+def test_isochrone_rings_grow_and_hold_the_school(demo):
+    rings = isochrones(demo, "S01", (20, 30, 40))
+    assert list(rings) == [20, 30, 40]
+    assert rings[20].area < rings[30].area < rings[40].area
+    assert rings[20].contains(demo.schools.geometry["S01"])
+    html = result_map(demo, isochrone_school="S01", lang="en").get_root().render()
+    assert "30-minute walk" in html
+
+
+def test_printed_map_pdf_in_chinese_and_png_in_english(demo, tmp_path):
+    require_cjk_font()
+    plan = planning.Scenario.from_file(planning.demodata.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
+    result = plan.evaluate("zoned")
+    pdf = print_map(demo, result, tmp_path / "plan.pdf", lang="zh", paper="A3")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 20_000
+    assert cjk_font().replace(" ", "").encode() in data  # the Chinese font is embedded (as a subset)
+    png = print_map(demo, None, tmp_path / "today.png", lang="en", paper="A4", dpi=80)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="save the map as .pdf or .png"):
+        print_map(demo, None, tmp_path / "map.jpg")
+
+
+def test_excel_report_and_results_geopackage(demo, tmp_path):
+    today = demo.baseline("zoned")
+    plan = planning.Scenario.from_file(planning.demodata.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
+    result = plan.evaluate("zoned")
+    path = excel_report(demo, [today, result], tmp_path / "report.xlsx")
+    with pd.ExcelFile(path) as book:
+        assert {"summary", "consolidate to 5 sch", "consolidate to 5 vio"} & set(s[:20] for s in book.sheet_names)
+        summary = pd.read_excel(book, "summary", index_col=0)
+    assert summary.loc["schools_open"].tolist() == [13, 5]
+    gpkg = results_gpkg(demo, [result], tmp_path / "results.gpkg")
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert layers["consolidate to 5_villages"] == "Point"
