@@ -33,6 +33,7 @@ TEXT: dict[str, dict[str, str]] = {
     "candidate": {"zh": "候选", "en": "candidate"},
     "not counted": {"zh": "不计入", "en": "not counted"},
     "pupils": {"zh": "学生", "en": "pupils"},
+    "pupils_unknown": {"zh": "学生数未知", "en": "pupils unknown"},
     "capacity": {"zh": "学位", "en": "seats"},
     "load": {"zh": "负荷", "en": "load"},
     "minutes": {"zh": "分钟", "en": "min"},

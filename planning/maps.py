@@ -20,7 +20,7 @@ import shapely
 from .i18n import school_type, t
 
 COLOURS = {"short": "#1a9850", "limit": "#fdae61", "beyond": "#d73027", "bus": "#4575b4",
-           "board": "#762a83", "unserved": "#000000"}
+           "board": "#762a83", "unserved": "#000000", "unknown": "#bdbdbd"}
 STATUS_COLOURS = {"open": "#2166ac", "new": "#1b7837", "teaching point": "#8c6bb1", "closed": "#969696",
                   "merged": "#969696", "not counted": "#bdbdbd"}
 TYPE_SHAPES = {"central_primary": "■", "village_primary": "●", "teaching_point": "▲", "junior_secondary": "◆",
@@ -32,9 +32,10 @@ TIANDITU = ("https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=
 
 def walk_class(minutes: pd.Series, mode: pd.Series, limit: float, short: float = 30.0) -> pd.Series:
     """Colour class of each village: short, limit, beyond (walking) or its mode."""
-    mode = mode.astype(str)
+    mode = mode.astype(object)
     walk = np.where(minutes <= short, "short", np.where(minutes <= limit, "limit", "beyond"))
-    return pd.Series(np.where(mode == "walk", walk, mode), index=minutes.index)
+    out = np.where(mode == "walk", walk, mode.astype(str))
+    return pd.Series(np.where(mode.isna(), "unknown", out), index=minutes.index)  # no pupils known: no flows
 
 
 def village_table(project, result=None, *, level: str = "primary") -> pd.DataFrame:
@@ -132,7 +133,8 @@ def _villages(fmap: folium.Map, villages: pd.DataFrame, lang: str) -> None:
 
 
 def _mode_key(row) -> str:
-    return {"short": "walk_within", "limit": "walk_limit", "beyond": "walk_beyond"}.get(row["class"], row["class"])
+    return {"short": "walk_within", "limit": "walk_limit", "beyond": "walk_beyond",
+            "unknown": "pupils_unknown"}.get(row["class"], row["class"])
 
 
 def _schools(fmap: folium.Map, project, schools: pd.DataFrame, lang: str) -> None:

@@ -94,7 +94,7 @@ def _draw(project, result, *, level: str, lang: str, paper: str, title: str | No
     vpts = villages.set_geometry("geometry").set_crs(4326, allow_override=True).to_crs(crs)
     points = pd.concat([project.schools.geometry, project.sites.geometry]) if len(project.sites) else project.schools.geometry
     spts = points.to_crs(crs)
-    for vid, row in vpts.iterrows():
+    for _, row in vpts.iterrows():
         school = row["school"]
         if isinstance(school, str) and school in spts.index:
             ax.plot([row.geometry.x, spts[school].x], [row.geometry.y, spts[school].y], color=COLOURS[row["class"]],

@@ -40,6 +40,7 @@ def test_walk_classes_follow_the_policy_limit():
     mode = pd.Series(["walk", "walk", "walk", "bus", "unserved"])
     assert walk_class(minutes, mode, 40).tolist() == ["short", "limit", "beyond", "bus", "unserved"]
     assert walk_class(minutes, mode, 50).tolist() == ["short", "limit", "limit", "bus", "unserved"]
+    assert walk_class(pd.Series([5.0]), pd.Series([None]), 40).tolist() == ["unknown"]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -65,6 +66,7 @@ def test_basemaps_and_attribution(demo, liechtenstein):
         result_map(demo, basemap="tianditu")
     real = result_map(liechtenstein, lang="en", show_zoning=False).get_root().render()
     assert "© OpenStreetMap contributors" in real  # OSM data: attribution even without tiles
+    assert "pupils unknown" in real  # Malbun and the other places without a population tag
 
 
 def test_isochrone_rings_grow_and_hold_the_school(demo):
