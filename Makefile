@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench demo-data clean
+.PHONY: run test lint bench demo-data clean sysdeps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,10 +14,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# A Chinese font for printed maps (Debian/Ubuntu package, installed when running as root,
+# as CI does; otherwise a note says what to install).
+sysdeps:
+	@if ! (command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .); then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
+	  else echo "note: no Chinese font found; install fonts-wqy-microhei (or Noto Sans CJK) for printed maps in Chinese"; fi; \
+	fi
+
 run: $(STAMP)
 	$(BIN)/planning check --demo --out results/demo
 
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	$(BIN)/ruff check planning tests benchmarks data
 	$(BIN)/python -m pytest
 

@@ -216,7 +216,8 @@ def _scenario_project(args: argparse.Namespace, paths: list[Path]):
 def run_scenarios(args: argparse.Namespace) -> int:
     """`planning evaluate` and `planning compare`."""
     from .evaluate import compare, village_changes
-    from .io import write_csv, write_excel, write_gpkg
+    from .io import write_csv
+    from .report import excel_report, results_gpkg
     from .scenario import Scenario
 
     paths = [args.scenario] if args.command == "evaluate" else list(args.scenarios)
@@ -240,23 +241,9 @@ def run_scenarios(args: argparse.Namespace) -> int:
             for note in result.explanations:
                 print(f"  - {note}")
     stem = "compare" if args.command == "compare" else scenarios[0].name
-    sheets = {"summary": table}
-    for result in results:
-        name = result.name[:20]
-        sheets[f"{name} villages"] = result.villages
-        sheets[f"{name} schools"] = result.schools
-        sheets[f"{name} violations"] = result.villages[result.villages["mode"].astype(str) != "walk"]
-        sheets[f"{name} indicators"] = result.indicators
-    excel = write_excel(sheets, args.out / f"{stem}.xlsx")
+    excel = excel_report(project, [today, *results], args.out / f"{stem}.xlsx")
     write_csv(table, args.out / f"{stem}_summary.csv")
-    layers = {}
-    for result in results:
-        villages = project.villages[["geometry"]].join(result.villages.reset_index(level="level"))
-        villages["mode"] = villages["mode"].astype(str)
-        layers[f"{result.name}_villages"] = villages
-        layers[f"{result.name}_schools"] = project.schools[["geometry"]].join(
-            result.schools.drop(columns=["name", "grades"]))
-    gpkg = write_gpkg(layers, args.out / f"{stem}.gpkg")
+    gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print(f"\nwrote {excel}, {gpkg}, {args.out / f'{stem}_summary.csv'}")
     return 0
 

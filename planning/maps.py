@@ -108,7 +108,7 @@ def _roads(fmap: folium.Map, project, lang: str) -> None:
 
 
 def _zoning(fmap: folium.Map, project, villages: pd.DataFrame, lang: str) -> None:
-    points = pd.concat([project.schools.geometry, project.sites.geometry]) if len(project.sites) else project.schools.geometry
+    points = project.target_points
     group = folium.FeatureGroup(name=t("zoning", lang))
     for _, row in villages.dropna(subset=["school"]).iterrows():
         if row["school"] not in points.index:
@@ -138,7 +138,7 @@ def _mode_key(row) -> str:
 
 
 def _schools(fmap: folium.Map, project, schools: pd.DataFrame, lang: str) -> None:
-    points = pd.concat([project.schools.geometry, project.sites.geometry]) if len(project.sites) else project.schools.geometry
+    points = project.target_points
     group = folium.FeatureGroup(name=t("schools", lang))
     for sid, row in schools.iterrows():
         p = points[sid]
@@ -165,7 +165,7 @@ def isochrones(project, school_id: str, minutes=(20, 30, 40)) -> dict[float, sha
     """
     from .traveltime import travel_time_matrix
 
-    points = pd.concat([project.schools.geometry, project.sites.geometry]) if len(project.sites) else project.schools.geometry
+    points = project.target_points
     school = points[[school_id]].to_crs(project.crs)
     nodes = project.network.node_xy
     times = travel_time_matrix(project.network, nodes, np.c_[school.x, school.y], policy=project.policy,

@@ -200,6 +200,13 @@ class Project:
             self._baselines["targets"] = cached = (key, self._targets())
         return cached[1]
 
+    @property
+    def target_points(self) -> gpd.GeoSeries:
+        """Locations (WGS84) of the schools then sites, indexed by id."""
+        if len(self.sites) == 0:
+            return self.schools.geometry
+        return pd.concat([self.schools.geometry, self.sites.geometry])
+
     def _targets(self) -> pd.DataFrame:
         schools = pd.DataFrame({"kind": "school", "name": self.schools["name"]}, index=self.schools.index)
         sites = pd.DataFrame({"kind": "site", "name": self.sites["name"]}, index=self.sites.index)

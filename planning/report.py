@@ -92,7 +92,7 @@ def _draw(project, result, *, level: str, lang: str, paper: str, title: str | No
     villages = village_table(project, result, level=level)
     villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
     vpts = villages.set_geometry("geometry").set_crs(4326, allow_override=True).to_crs(crs)
-    points = pd.concat([project.schools.geometry, project.sites.geometry]) if len(project.sites) else project.schools.geometry
+    points = project.target_points
     spts = points.to_crs(crs)
     for _, row in vpts.iterrows():
         school = row["school"]
@@ -214,9 +214,7 @@ def results_gpkg(project, results, path: str | Path) -> Path:
         villages = project.villages[["geometry"]].join(result.villages.reset_index(level="level"))
         villages["mode"] = villages["mode"].astype(str)
         layers[f"{result.name}_villages"] = villages
-        points = pd.concat([project.schools[["geometry"]], project.sites[["geometry"]]]) if len(project.sites) \
-            else project.schools[["geometry"]]
-        schools = points.join(result.schools.drop(columns=["name"]), how="inner")
+        schools = project.target_points.to_frame("geometry").join(result.schools.drop(columns=["name"]), how="inner")
         schools["grades"] = schools["grades"].map(lambda g: ",".join(map(str, g)))
         layers[f"{result.name}_schools"] = schools
     return write_gpkg(layers, path)
