@@ -20,31 +20,19 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
+from planning import orlib  # noqa: E402
 from planning.optimise import p_median  # noqa: E402
 
 ORLIB = ROOT.parent / "shared" / "data" / "orlib"
 
 
 def read_pmed(k: int) -> tuple[np.ndarray, int]:
-    from scipy import sparse
-    from scipy.sparse.csgraph import dijkstra
-
-    lines = (ORLIB / "pmed" / f"pmed{k}.txt").read_text().split("\n")
-    n, e, p = map(int, lines[0].split())
-    edges = {}
-    for line in lines[1:1 + e]:
-        i, j, c = map(int, line.split())
-        edges[(min(i, j), max(i, j))] = c  # the last occurrence wins
-    ij = np.array(list(edges)) - 1
-    graph = sparse.csr_matrix((np.array(list(edges.values()), dtype=float), (ij[:, 0], ij[:, 1])), shape=(n, n))
-    return dijkstra(graph, directed=False), p
+    return orlib.read_pmed(ORLIB / "pmed" / f"pmed{k}.txt")
 
 
 def optima() -> dict[int, float]:
-    rows = (ORLIB / "pmed" / "pmedopt.txt").read_text().split("\n")[1:]
-    return {int(r.split()[0][4:]): float(r.split()[1]) for r in rows if r.strip()}
+    return orlib.read_pmed_optima(ORLIB / "pmed" / "pmedopt.txt")
 
 
 def spopt_solve(cost: np.ndarray, p: int) -> tuple[float, float] | None:

@@ -198,12 +198,13 @@ def _scenario_project(args: argparse.Namespace, paths: list[Path]):
     import yaml
 
     from . import demo
+    from .demodata import DEMO_LABEL
     from .project import Project
 
     if args.demo or args.project or args.villages or args.osm:
         return _load(args, lambda text: None)
     entry = yaml.safe_load(paths[0].read_text(encoding="utf-8")).get("project") if paths[0].exists() else None
-    if entry in ("demo", demo().name) or entry is None:
+    if entry in ("demo", DEMO_LABEL) or entry is None:
         return demo()
     if isinstance(entry, str) and entry.endswith(".gpkg"):
         return Project.load((paths[0].parent / entry).resolve())

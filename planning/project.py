@@ -83,7 +83,7 @@ class Project:
         self.policy = policy or Policy()
         self.name = name
         self._matrix: _Matrix | None = None
-        self._baselines: dict[str, object] = {}
+        self._cache: dict[str, object] = {}  # derived tables, keyed by what they derive from
         self._bus: np.ndarray | None = None
         self.saved_scenarios: dict[str, Scenario] = {}
         self.snaps = self._snap_points()
@@ -195,9 +195,9 @@ class Project:
     def targets(self) -> pd.DataFrame:
         """Schools then candidate sites: the columns of the travel-time matrix."""
         key = (id(self.schools), id(self.sites))
-        cached = self._baselines.get("targets")
+        cached = self._cache.get("targets")
         if cached is None or cached[0] != key:
-            self._baselines["targets"] = cached = (key, self._targets())
+            self._cache["targets"] = cached = (key, self._targets())
         return cached[1]
 
     @property
@@ -253,11 +253,11 @@ class Project:
         DataFrame indexed by ``village_id`` with one column per school and site id (minutes).
         """
         result = self.matrix(progress=progress)
-        cached = self._baselines.get("times")
+        cached = self._cache.get("times")
         if cached is None or cached[0] is not result:
             frame = pd.DataFrame(result.minutes, index=self.villages.index, columns=self.targets.index)
             frame.columns.name = "target_id"
-            self._baselines["times"] = cached = (result, frame)
+            self._cache["times"] = cached = (result, frame)
         return cached[1]
 
     def matrix(self, *, progress: bool | None = None) -> MatrixResult:
@@ -402,27 +402,27 @@ class Project:
     def initial_state(self) -> State:
         """Today's schools and sites as a scenario state (computed once; copy before changing)."""
         key = (id(self.schools), id(self.sites))
-        cached = self._baselines.get("state")
+        cached = self._cache.get("state")
         if cached is None or cached[0] != key:
             from .scenario import initial_state
 
-            self._baselines["state"] = cached = (key, initial_state(self))
+            self._cache["state"] = cached = (key, initial_state(self))
         return cached[1]
 
     def baseline(self, assignment: str = "nearest") -> Result:
         """Today's layout evaluated with ``assignment`` (computed once per method)."""
-        if assignment not in self._baselines:
-            self._baselines[assignment] = self.scenario("today").evaluate(assignment=assignment)
-        return self._baselines[assignment]
+        if assignment not in self._cache:
+            self._cache[assignment] = self.scenario("today").evaluate(assignment=assignment)
+        return self._cache[assignment]
 
     def baseline_school(self) -> np.ndarray:
         """Today's school of each (village, grade) by nearest assignment (matrix column, −1 none)."""
-        if "school" not in self._baselines:
+        if "school" not in self._cache:
             from .assign import assign_nearest
             from .evaluate import build_layout
 
-            self._baselines["school"] = assign_nearest(build_layout(self.scenario("today")))
-        return self._baselines["school"]
+            self._cache["school"] = assign_nearest(build_layout(self.scenario("today")))
+        return self._cache["school"]
 
     def bus_times(self) -> np.ndarray:
         """Bus ride minutes from each village to each school and site (villages × targets).

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import sparse
-from scipy.sparse.csgraph import dijkstra
 
-from planning import InfeasibleError
+from planning import InfeasibleError, orlib
 from planning.optimise import max_coverage, p_median, plan, set_cover, tradeoff
 
 from .conftest import shared_file
@@ -18,26 +16,13 @@ PMEDCAP_OPTIMA = {1: 713, 2: 740, 3: 751, 4: 651, 5: 664, 6: 778, 7: 787, 8: 820
 
 
 def read_pmed(k: int) -> tuple[np.ndarray, int]:
-    """Beasley's format; the last occurrence of an edge wins; all-pairs shortest paths."""
-    lines = shared_file("orlib", "pmed", f"pmed{k}.txt").read_text().split("\n")
-    n, e, p = map(int, lines[0].split())
-    edges = {}
-    for line in lines[1:1 + e]:
-        i, j, c = map(int, line.split())
-        edges[(min(i, j), max(i, j))] = c
-    ij = np.array(list(edges)) - 1
-    graph = sparse.csr_matrix((np.array(list(edges.values()), dtype=float), (ij[:, 0], ij[:, 1])), shape=(n, n))
-    return dijkstra(graph, directed=False), p
+    return orlib.read_pmed(shared_file("orlib", "pmed", f"pmed{k}.txt"))
 
 
 def read_pmedcap(k: int) -> tuple[np.ndarray, int, float, np.ndarray]:
-    """Osman & Christofides: cost is the Euclidean distance rounded down."""
-    rows = [line.split() for line in shared_file("orlib", "pmedcap", f"pmedcap{k:02d}.txt").read_text().strip().split("\n")]
-    n, p, capacity = map(int, rows[1])
-    points = np.array(rows[2:2 + n], dtype=float)
-    xy = points[:, 1:3]
-    cost = np.floor(np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]))
-    return cost, p, float(capacity), points[:, 3]
+    cost, p, capacity, demand, optimum = orlib.read_pmedcap(shared_file("orlib", "pmedcap", f"pmedcap{k:02d}.txt"))
+    assert optimum == PMEDCAP_OPTIMA[k]  # line 1 of the file agrees with the data README
+    return cost, p, capacity, demand
 
 
 @pytest.mark.parametrize("k", range(1, 11))
