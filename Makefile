@@ -1,12 +1,12 @@
 # Two commands do everything on a fresh clone:
-#   make run   - set up .venv and run the walk check on the shipped demo township
+#   make run   - set up .venv and open the browser app on the shipped demo township
 #   make test  - set up .venv and run lint, the test suite and the notebooks
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench demo-data clean sysdeps
+.PHONY: run check test lint bench demo-data clean sysdeps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,15 +23,18 @@ sysdeps:
 	  else echo "note: no Chinese font found; install fonts-wqy-microhei (or Noto Sans CJK) for printed maps in Chinese"; fi; \
 	fi
 
-run: $(STAMP)
+run: $(STAMP) sysdeps
+	$(BIN)/streamlit run streamlit_app.py --browser.gatherUsageStats false
+
+check: $(STAMP)
 	$(BIN)/planning check --demo --out results/demo
 
 test: $(STAMP) sysdeps
-	$(BIN)/ruff check planning tests benchmarks data
+	$(BIN)/ruff check planning tests benchmarks data streamlit_app.py
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check planning tests benchmarks data
+	$(BIN)/ruff check planning tests benchmarks data streamlit_app.py
 
 BENCH := .venv-bench
 

@@ -1,0 +1,143 @@
+"""What the browser app does, without streamlit: edit actions, headline figures, labels.
+
+``streamlit_app.py`` only wires widgets to these functions, so they are tested in plain
+Python and the app stays thin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+#: Edit actions offered in the app: key → (label zh, label en).
+ACTIONS: dict[str, tuple[str, str]] = {
+    "close": ("撤销（关闭）", "close"),
+    "merge": ("并入另一所学校", "merge into another school"),
+    "expand": ("扩建（学位/教室/床位）", "expand (seats/classrooms/beds)"),
+    "teaching_point": ("改为教学点（1–3年级）", "keep as teaching point (grades 1–3)"),
+    "add_beds": ("增加寄宿床位", "add boarding beds"),
+    "add_bus": ("开通校车", "add a school bus"),
+    "open_site": ("启用候选校址", "open a candidate site"),
+}
+
+#: Headline figures: summary key → (label zh, label en, lower is better).
+HEADLINES: dict[str, tuple[str, str, bool]] = {
+    "schools_open": ("开办学校", "schools open", False),
+    "pupils_beyond_limit": ("超出步行时限的学生", "pupils beyond the walk limit", True),
+    "unserved": ("无法就学", "unserved", True),
+    "boarders": ("寄宿生", "boarders", True),
+    "bus_riders": ("乘校车", "bus riders", True),
+    "mean_walk": ("平均步行（分钟）", "mean walk (min)", True),
+}
+
+
+def action_label(action: str, lang: str) -> str:
+    return ACTIONS[action][0 if lang == "zh" else 1]
+
+
+def apply_action(scenario, action: str, school: str, **params):
+    """The scenario after one edit chosen in the app (validation errors propagate)."""
+    if action == "close":
+        return scenario.close(school)
+    if action == "merge":
+        return scenario.merge(school, into=params["into"])
+    if action == "expand":
+        return scenario.expand(school, capacity=params.get("capacity", 0), classrooms=params.get("classrooms", 0),
+                               beds=params.get("beds", 0))
+    if action == "teaching_point":
+        return scenario.teaching_point(school, grades=params.get("grades", (1, 2, 3)))
+    if action == "add_beds":
+        return scenario.add_beds(school, params["beds"])
+    if action == "add_bus":
+        return scenario.add_bus(school, villages=params["villages"], max_ride=params.get("max_ride", 40))
+    if action == "open_site":
+        return scenario.open_site(school, capacity=params.get("capacity"), classrooms=params.get("classrooms"),
+                                  beds=params.get("beds"))
+    raise ValueError(f"`action` was {action!r} but is expected to be one of {list(ACTIONS)}")
+
+
+@dataclass
+class Headline:
+    key: str
+    label: str
+    value: float
+    delta: float | None
+    lower_is_better: bool
+
+
+def headlines(result, baseline, lang: str = "zh") -> list[Headline]:
+    """The figures shown above the map, with their change against today."""
+    out = []
+    for key, (zh, en, lower) in HEADLINES.items():
+        value = float(result.summary[key])
+        before = float(baseline.summary[key])
+        delta = None if result is baseline else value - before
+        out.append(Headline(key, zh if lang == "zh" else en, value, delta, lower))
+    return out
+
+
+def school_choices(result, lang: str = "zh", *, open_only: bool = True) -> dict[str, str]:
+    """School id → label for select boxes ("S01 青山镇中心小学 (中心小学)")."""
+    from .i18n import school_type
+
+    schools = result.schools
+    if open_only:
+        schools = schools[schools["open"].to_numpy(dtype=bool)]
+    return {sid: f"{sid} {row['name']} ({school_type(row['type'], lang)})" for sid, row in schools.iterrows()}
+
+
+def site_choices(project, scenario) -> dict[str, str]:
+    """Candidate sites not yet opened: id → label."""
+    state = scenario.state.schools
+    sites = state[state["is_site"] & (state["status"] == "candidate")]
+    return {sid: f"{sid} {row['name']}" for sid, row in sites.iterrows()}
+
+
+def nearest_school(result, project, lat: float, lon: float) -> str | None:
+    """The school or site marker nearest a clicked point (for picking on the map)."""
+    points = project.target_points
+    shown = points[points.index.isin(result.schools.index)]
+    if shown.empty:
+        return None
+    d = (shown.x - lon) ** 2 + (shown.y - lat) ** 2
+    return str(d.idxmin())
+
+
+def display_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mixed figures and words as text (rounded), so that a browser table can show them."""
+    def cell(value) -> str:
+        if isinstance(value, float):
+            return "" if value != value else f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+        return str(value)
+
+    return frame.map(cell)
+
+
+def walk_histogram(results) -> pd.DataFrame:
+    """Pupils walking per 5-minute band, one column per result (for before/after charts)."""
+    bands = list(range(0, 65, 5))
+    columns = {}
+    for result in results:
+        walk = result.flows[result.flows["mode"] == "walk"]
+        cut = pd.cut(walk["walk_minutes"], bins=bands, right=True, include_lowest=True)
+        columns[result.name] = walk["pupils"].groupby(cut, observed=False).sum()
+    frame = pd.DataFrame(columns)
+    frame.index = [f"{int(b.left)}–{int(b.right)}" for b in frame.index]
+    return frame
+
+
+def policy_rows(policy, lang: str = "zh") -> pd.DataFrame:
+    """The policy's settings with their sources, for the policy panel."""
+    sources = policy.sources()
+    rows = [
+        ("walk_limit_minutes", f"{policy.walk_limit_minutes['primary']:g} / {policy.walk_limit_minutes['junior']:g}"),
+        ("walk_speed_kmh", f"{policy.walk_speed_kmh:g}"),
+        ("class_size", f"{policy.class_size['primary']:g} / {policy.class_size['junior']:g}"),
+        ("school_size", f"{policy.school_size['primary']:g} / {policy.school_size['junior']:g}"),
+        ("boarding_min_grade", f"{policy.boarding_min_grade}"),
+        ("bus_speed_kmh", f"{policy.bus_speed_kmh:g}"),
+        ("cv_limit", f"{policy.cv_limit['primary']:g} / {policy.cv_limit['junior']:g}"),
+    ]
+    setting, value, source = ("设置", "取值", "来源") if lang == "zh" else ("setting", "value", "source")
+    return pd.DataFrame([{setting: k, value: v, source: sources.get(k, "")} for k, v in rows])

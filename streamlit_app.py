@@ -1,0 +1,328 @@
+"""The planner's browser app: `make run` (or `streamlit run streamlit_app.py`).
+
+Thin by design: every analysis is in `planning/` (the edit actions and headline figures in
+`planning.app`, maps in `planning.maps`, exports in `planning.report`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+import planning
+from planning import app as logic
+from planning.i18n import t
+from planning.maps import result_map
+from planning.report import excel_report, print_map, results_gpkg
+
+st.set_page_config(page_title="学校布局规划 · School layout planning", page_icon="🏫", layout="wide")
+
+
+@st.cache_resource(show_spinner=False)
+def demo_project() -> planning.Project:
+    return planning.demo()
+
+
+def L(zh: str, en: str) -> str:  # noqa: N802 - short on purpose: the UI is full of these
+    return zh if st.session_state.get("lang", "zh") == "zh" else en
+
+
+def init_state() -> None:
+    ss = st.session_state
+    ss.setdefault("lang", "zh")
+    if "project" not in ss:
+        bar = st.progress(0, text="载入示例乡镇 / loading the demo township")
+        project = demo_project()
+        bar.progress(50, text="计算步行时间 / travel times")
+        project.travel_times()
+        bar.progress(100, text="完成 / ready")
+        bar.empty()
+        set_project(project)
+
+
+def set_project(project: planning.Project) -> None:
+    ss = st.session_state
+    ss.project = project
+    ss.scenario = project.scenario(L("方案", "plan"))
+    ss.saved = dict(getattr(project, "saved_scenarios", {}))
+    ss.message = None
+
+
+def sidebar() -> None:
+    ss = st.session_state
+    with st.sidebar:
+        lang = st.radio("语言 / Language", ["中文", "English"], horizontal=True, key="lang_choice",
+                        index=0 if ss.lang == "zh" else 1)
+        ss.lang = "zh" if lang == "中文" else "en"
+        st.header(t("title", ss.lang))
+        levels = {v: t(f"level_{v}", ss.lang) for v in ("primary", "junior")}
+        ss.level = st.selectbox(L("学段", "Level"), list(levels), format_func=levels.__getitem__)
+        methods = {"nearest": L("就近", "nearest school"), "zoned": L("整村划片（精确优化）", "zoned, whole villages (MILP)"),
+                   "split": L("可拆分划片（线性规划）", "split zoning (LP)")}
+        ss.assignment = st.selectbox(L("分配方式", "Assignment"), list(methods), format_func=methods.__getitem__)
+        basemaps = {"none": L("无（仅道路，可离线）", "none (roads only, offline)"), "osm": "OpenStreetMap",
+                    "tianditu": L("天地图", "Tianditu")}
+        ss.basemap = st.selectbox(L("底图", "Basemap"), list(basemaps), format_func=basemaps.__getitem__)
+        ss.tianditu_key = st.text_input(L("天地图密钥", "Tianditu key"), type="password") if ss.basemap == "tianditu" else None
+        with st.expander(L("打开项目", "Open a project")):
+            load_panel()
+
+
+def load_panel() -> None:
+    sources = {"demo": L("示例乡镇（合成数据）", "demo township (synthetic)"),
+               "gpkg": L("项目文件 (.gpkg)", "project file (.gpkg)"), "files": L("上传表格与道路", "upload tables and roads")}
+    source = st.radio(L("数据来源", "Source"), list(sources), key="source", format_func=sources.__getitem__)
+    if source == "demo":
+        if st.button(L("打开示例", "Open the demo")):
+            set_project(demo_project())
+        return
+    folder = Path(tempfile.mkdtemp(prefix="planning-upload-"))
+
+    def keep(upload) -> Path | None:
+        if upload is None:
+            return None
+        path = folder / upload.name
+        path.write_bytes(upload.getvalue())
+        return path
+
+    try:
+        if source == "gpkg":
+            upload = st.file_uploader(L("项目文件", "Project file"), type=["gpkg"])
+            if upload is not None and st.button(L("打开", "Open")):
+                set_project(planning.Project.load(keep(upload)))
+        else:
+            kinds = ["csv", "xlsx", "geojson", "gpkg", "zip"]
+            villages = st.file_uploader(L("村庄表", "Villages"), type=kinds)
+            schools = st.file_uploader(L("学校表", "Schools"), type=kinds)
+            sites = st.file_uploader(L("候选校址（可选）", "Candidate sites (optional)"), type=kinds)
+            roads = st.file_uploader(L("道路图层或 OSM 文件", "Road layer or OSM file"),
+                                     type=["gpkg", "geojson", "zip", "pbf", "osm", "bz2"])
+            if villages and schools and roads and st.button(L("载入", "Load")):
+                bar = st.progress(10, text=L("读取与校验", "reading and checking"))
+                road_path = keep(roads)
+                is_osm = road_path.name.endswith((".pbf", ".osm", ".bz2"))
+                project = planning.Project.from_files(villages=keep(villages), schools=keep(schools),
+                                                      sites=keep(sites), roads=None if is_osm else road_path,
+                                                      osm=road_path if is_osm else None)
+                bar.progress(60, text=L("计算步行时间", "travel times"))
+                project.travel_times()
+                bar.progress(100)
+                bar.empty()
+                set_project(project)
+    except planning.PlanningError as exc:  # the validation message, never a traceback
+        st.error(str(exc))
+
+
+def evaluate(scenario) -> planning.Result:
+    return scenario.evaluate(st.session_state.assignment, time_limit=20)
+
+
+def headline_row(result, baseline) -> None:
+    for col, h in zip(st.columns(len(logic.HEADLINES)), logic.headlines(result, baseline, st.session_state.lang),
+                      strict=True):
+        value = f"{h.value:.1f}" if h.key == "mean_walk" else f"{h.value:.0f}"
+        delta = None if not h.delta else (f"{h.delta:+.1f}" if h.key == "mean_walk" else f"{h.delta:+.0f}")
+        col.metric(h.label, value, delta, delta_color="inverse" if h.lower_is_better else "normal")
+
+
+def map_tab(project, scenario, result) -> None:
+    ss = st.session_state
+    left, right = st.columns([3, 1.25])
+    with left:
+        iso = ss.get("isochrone_school")
+        fmap = result_map(project, result, level=ss.level, lang=ss.lang, basemap=ss.basemap,
+                          tianditu_key=ss.tianditu_key, isochrone_school=iso)
+        clicked = st_folium(fmap, height=620, use_container_width=True, returned_objects=["last_object_clicked"],
+                            key="map")
+        if clicked and clicked.get("last_object_clicked"):
+            point = clicked["last_object_clicked"]
+            ss.picked = logic.nearest_school(result, project, point["lat"], point["lng"])
+    with right:
+        editor(project, scenario, result)
+
+
+def editor(project, scenario, result) -> None:
+    ss = st.session_state
+    st.subheader(L("编辑方案", "Edit the plan"))
+    actions = {logic.action_label(a, ss.lang): a for a in logic.ACTIONS}  # label → action (labels as options)
+    action = actions[st.selectbox(L("操作", "Action"), list(actions), key="action")]
+    choices = (logic.site_choices(project, scenario) if action == "open_site"
+               else logic.school_choices(result, ss.lang))
+    if not choices:
+        st.info(L("没有可选对象", "nothing to choose"))
+        return
+    keys = list(choices)
+    picked = ss.get("picked")
+    label = st.selectbox(L("学校（可在地图上点选）", "School (or click it on the map)"), list(choices.values()),
+                         index=keys.index(picked) if picked in keys else 0, key="school")
+    school = keys[list(choices.values()).index(label)]
+    params: dict = {}
+    if action == "merge":
+        targets = {v: k for k, v in logic.school_choices(result, ss.lang).items() if k != school}
+        params["into"] = targets[st.selectbox(L("并入", "Into"), list(targets), key="into")]
+    elif action in ("expand", "open_site"):
+        params["capacity"] = st.number_input(L("学位", "Seats"), min_value=0, value=0 if action == "expand" else 300, step=10)
+        params["classrooms"] = st.number_input(L("教室", "Classrooms"), min_value=0, value=0 if action == "expand" else 6)
+        params["beds"] = st.number_input(L("床位", "Beds"), min_value=0, value=0, step=10)
+    elif action == "add_beds":
+        params["beds"] = st.number_input(L("新增床位", "Beds to add"), min_value=1, value=50, step=10)
+    elif action == "add_bus":
+        names = project.villages["name"]
+        params["villages"] = st.multiselect(L("校车服务的村庄", "Villages served"), list(names.index),
+                                            format_func=lambda v, names=names: f"{v} {names[v]}")
+        params["max_ride"] = st.number_input(L("最长乘车（分钟）", "Longest ride (min)"), min_value=5, value=30)
+    if st.button(L("应用", "Apply"), type="primary", key="apply"):
+        try:
+            ss.scenario = logic.apply_action(scenario, action, school, **params)
+            st.rerun()
+        except planning.PlanningError as exc:
+            st.error(str(exc))
+    cols = st.columns(2)
+    if cols[0].button(L("撤销上一步", "Undo"), disabled=not scenario.edits, key="undo"):
+        ss.scenario = scenario.undo()
+        st.rerun()
+    if cols[1].button(L("步行圈", "Walking rings"), key="rings"):
+        ss.isochrone_school = school if action != "open_site" else None
+        st.rerun()
+    if scenario.edits:
+        st.dataframe(scenario.log, width="stretch")
+    name = st.text_input(L("方案名称", "Plan name"), value=scenario.name)
+    if st.button(L("保存方案", "Save the plan"), key="save"):
+        ss.saved[name] = scenario.renamed(name)
+        ss.scenario = ss.saved[name]
+        st.success(L(f"已保存：{name}", f"saved: {name}"))
+    if ss.saved:
+        reopen = st.selectbox(L("打开已保存方案", "Reopen a saved plan"), list(ss.saved))
+        if st.button(L("打开", "Reopen"), key="reopen"):
+            ss.scenario = ss.saved[reopen]
+            st.rerun()
+    for note in result.explanations[:8]:
+        st.caption("⚠ " + note)
+
+
+def compare_tab(project, result, baseline) -> None:
+    ss = st.session_state
+    names = st.multiselect(L("比较的方案", "Plans to compare"), list(ss.saved), default=list(ss.saved)[:3])
+    results = [baseline, result] + [evaluate(ss.saved[n]) for n in names if ss.saved[n].edits != ss.scenario.edits]
+    st.dataframe(logic.display_table(planning.compare(*results)), width="stretch")
+    st.markdown(L("**步行时间分布（步行学生）**", "**Walking time, pupils who walk**"))
+    st.bar_chart(logic.walk_histogram(results))
+    st.markdown(L("**学校在校生**", "**Pupils per school**"))
+    st.bar_chart(__import__("pandas").DataFrame({r.name: r.schools["pupils"] for r in results}))
+    changes = planning.village_changes(baseline, result)
+    st.markdown(L("**受影响的村庄**", "**Villages affected**"))
+    st.dataframe(changes[changes["outcome"] != "same"].round(1), width="stretch")
+
+
+def suggest_tab(project) -> None:
+    from planning.optimise import plan
+
+    ss = st.session_state
+    goals = {"fewest_schools": L("最少学校（全部在时限内）", "fewest schools (all within limit)"),
+             "p_median": L("总步行时间最短（p 所学校）", "least total walking (p schools)"),
+             "max_coverage": L("时限内学生最多（p 所学校）", "most pupils within limit (p schools)")}
+    goal = st.selectbox(L("目标", "Goal"), list(goals), format_func=goals.__getitem__)
+    p = st.number_input("p", min_value=1, value=5) if goal != "fewest_schools" else None
+    limit = st.number_input(L("步行时限（分钟）", "Walk limit (min)"), min_value=5.0,
+                            value=float(project.policy.limit(ss.level)))
+    if st.button(L("推荐方案", "Suggest a plan"), key="suggest"):
+        with st.spinner(L("精确求解中（HiGHS）…", "solving exactly (HiGHS)…")):
+            try:
+                ss.suggestion = plan(project, goal, level=ss.level, p=p, limit=limit, time_limit=30)
+            except planning.PlanningError as exc:
+                st.error(str(exc))
+    suggestion = ss.get("suggestion")
+    if suggestion is not None:
+        st.json(suggestion.report())
+        st.dataframe(suggestion.columns, width="stretch")
+        for note in suggestion.notes:
+            st.caption("• " + note)
+        if st.button(L("采用此方案进行编辑", "Use this plan"), key="use_plan"):
+            ss.scenario = suggestion.scenario
+            st.rerun()
+
+
+def policy_tab(project) -> None:
+    from dataclasses import replace
+
+    ss = st.session_state
+    policy = project.policy
+    cols = st.columns(3)
+    primary = cols[0].number_input(L("小学步行时限（分钟）", "Primary walk limit (min)"), value=policy.limit("primary"))
+    junior = cols[0].number_input(L("初中步行时限（分钟）", "Junior walk limit (min)"), value=policy.limit("junior"))
+    speed = cols[1].number_input(L("步行速度（公里/小时）", "Walking speed (km/h)"), value=policy.walk_speed_kmh, step=0.5)
+    board = cols[1].number_input(L("最低寄宿年级", "Lowest grade that may board"), value=policy.boarding_min_grade,
+                                 min_value=1, max_value=9)
+    class_p = cols[2].number_input(L("小学班额", "Primary class size"), value=float(policy.class_size["primary"]))
+    class_j = cols[2].number_input(L("初中班额", "Junior class size"), value=float(policy.class_size["junior"]))
+    if st.button(L("应用政策", "Apply the policy"), key="policy"):
+        new = replace(policy, walk_limit_minutes={"primary": primary, "junior": junior}, walk_speed_kmh=speed,
+                      boarding_min_grade=int(board), class_size={"primary": class_p, "junior": class_j})
+        edits = ss.scenario.edits
+        project = planning.Project(project.villages, project.schools, project.network, sites=project.sites,
+                                   policy=new, name=project.name)
+        set_project(project)
+        ss.scenario = planning.Scenario(project, L("方案", "plan"), edits)
+        st.rerun()
+    st.dataframe(logic.policy_rows(policy, ss.lang), width="stretch", hide_index=True)
+
+
+def export_tab(project, result, baseline) -> None:
+    ss = st.session_state
+    folder = Path(tempfile.mkdtemp(prefix="planning-export-"))
+    paper = st.radio(L("纸张", "Paper"), ["A4", "A3"], horizontal=True)
+    cols = st.columns(4)
+    html = result_map(project, result, level=ss.level, lang=ss.lang, basemap=ss.basemap,
+                      tianditu_key=ss.tianditu_key).get_root().render()
+    cols[0].download_button(L("交互地图 HTML", "Interactive map (HTML)"), html, file_name="map.html", mime="text/html")
+    if cols[1].button(L("生成打印地图", "Make the printed map"), key="make_pdf"):
+        with st.spinner(L("制图中…", "drawing…")):
+            ss.pdf = print_map(project, result, folder / "map.pdf", level=ss.level, lang=ss.lang, paper=paper).read_bytes()
+            ss.png = print_map(project, result, folder / "map.png", level=ss.level, lang=ss.lang, paper=paper,
+                               dpi=150).read_bytes()
+    if ss.get("pdf"):
+        cols[1].download_button("PDF", ss.pdf, file_name="map.pdf", mime="application/pdf", key="pdf_download")
+        cols[1].download_button("PNG", ss.png, file_name="map.png", mime="image/png", key="png_download")
+    report = excel_report(project, [baseline, result], folder / "report.xlsx", lang=ss.lang).read_bytes()
+    cols[2].download_button(L("Excel 报告", "Excel report"), report, file_name="report.xlsx", key="excel_download",
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    gpkg = results_gpkg(project, [result], folder / "results.gpkg").read_bytes()
+    cols[3].download_button(L("结果 GeoPackage (QGIS)", "Results GeoPackage (QGIS)"), gpkg, file_name="results.gpkg")
+    saved = project.save(folder / "project.gpkg", scenarios=list(ss.saved.values()) or [ss.scenario],
+                         results=[result]).read_bytes()
+    st.download_button(L("项目文件（含已保存方案）", "Project file (with saved plans)"), saved, file_name="project.gpkg")
+
+
+def main() -> None:
+    init_state()
+    sidebar()
+    ss = st.session_state
+    project, scenario = ss.project, ss.scenario
+    st.title(f"{t('title', ss.lang)} · {project.name}")
+    try:
+        baseline = project.baseline(ss.assignment)
+        result = evaluate(scenario) if scenario.edits else baseline
+    except planning.InfeasibleError as exc:
+        st.error(str(exc))
+        st.stop()
+    headline_row(result, baseline)
+    tabs = st.tabs([L("地图与编辑", "Map & edit"), L("方案比较", "Compare"), L("推荐方案", "Suggest a plan"),
+                    L("政策参数", "Policy"), L("导出", "Export")])
+    with tabs[0]:
+        map_tab(project, scenario, result)
+    with tabs[1]:
+        compare_tab(project, result, baseline)
+    with tabs[2]:
+        suggest_tab(project)
+    with tabs[3]:
+        policy_tab(project)
+    with tabs[4]:
+        export_tab(project, result, baseline)
+    if project.network.attribution:
+        st.caption(project.network.attribution)
+
+
+main()

@@ -1,0 +1,79 @@
+"""The browser app's logic through Streamlit's AppTest (a real script run, no browser).
+
+The headless-Chromium test of the same app is issue 4's next step.
+"""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import planning
+from planning import app as logic
+
+from .conftest import ROOT
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_opens_the_demo_with_headline_figures(app):
+    assert "青山镇" in app.title[0].value
+    figures = metrics(app)
+    assert figures["开办学校"] == "13"
+    assert figures["超出步行时限的学生"] == str(int(planning.demo().baseline().summary["pupils_beyond_limit"]))
+
+
+def pick_school(app: AppTest, school_id: str) -> None:
+    box = app.selectbox(key="school")
+    box.set_value(next(o for o in box.options if o.split()[0] == school_id))
+
+
+def test_closing_a_school_changes_the_metrics_and_undo_restores_them(app):
+    app.selectbox(key="action").set_value(logic.action_label("close", "zh")).run()
+    pick_school(app, "S05")
+    app.button(key="apply").click().run()
+    assert not app.exception
+    figures = metrics(app)
+    assert figures["开办学校"] == "12"
+    assert [m.delta for m in app.metric if m.label == "开办学校"] == ["-1"]
+    app.button(key="undo").click().run()
+    assert metrics(app)["开办学校"] == "13"
+
+
+def test_a_bad_edit_shows_the_message_not_a_traceback(app):
+    app.selectbox(key="action").set_value(logic.action_label("add_bus", "zh")).run()
+    pick_school(app, "S01")
+    app.button(key="apply").click().run()  # no villages chosen for the bus
+    assert not app.exception
+    assert any("unknown villages" in e.value for e in app.error)
+    assert metrics(app)["开办学校"] == "13"
+
+
+def test_switching_to_english(app):
+    app.radio(key="lang_choice").set_value("English").run()
+    assert not app.exception
+    assert "School layout and catchment planning" in app.title[0].value
+    assert "schools open" in metrics(app)
+
+
+def test_app_logic_in_plain_python(demo):
+    scenario = logic.apply_action(demo.scenario(), "merge", "S08", into="S04")
+    scenario = logic.apply_action(scenario, "add_bus", "S04", villages=["V02"], max_ride=30)
+    result = scenario.evaluate()
+    heads = {h.key: h for h in logic.headlines(result, demo.baseline(), "en")}
+    assert heads["schools_open"].value == 12 and heads["schools_open"].delta == -1
+    assert logic.nearest_school(result, demo, demo.schools.geometry["S03"].y, demo.schools.geometry["S03"].x) == "S03"
+    assert set(logic.walk_histogram([demo.baseline(), result]).columns) == {"today", "scenario"}
+    with pytest.raises(ValueError, match="`action` was 'demolish'"):
+        logic.apply_action(demo.scenario(), "demolish", "S01")
