@@ -159,21 +159,7 @@ def editor(project, scenario, result) -> None:
     label = st.selectbox(L("学校（可在地图上点选）", "School (or click it on the map)"), list(choices.values()),
                          index=keys.index(picked) if picked in keys else 0, key="school")
     school = keys[list(choices.values()).index(label)]
-    params: dict = {}
-    if action == "merge":
-        targets = {v: k for k, v in logic.school_choices(result, ss.lang).items() if k != school}
-        params["into"] = targets[st.selectbox(L("并入", "Into"), list(targets), key="into")]
-    elif action in ("expand", "open_site"):
-        params["capacity"] = st.number_input(L("学位", "Seats"), min_value=0, value=0 if action == "expand" else 300, step=10)
-        params["classrooms"] = st.number_input(L("教室", "Classrooms"), min_value=0, value=0 if action == "expand" else 6)
-        params["beds"] = st.number_input(L("床位", "Beds"), min_value=0, value=0, step=10)
-    elif action == "add_beds":
-        params["beds"] = st.number_input(L("新增床位", "Beds to add"), min_value=1, value=50, step=10)
-    elif action == "add_bus":
-        names = project.villages["name"]
-        params["villages"] = st.multiselect(L("校车服务的村庄", "Villages served"), list(names.index),
-                                            format_func=lambda v, names=names: f"{v} {names[v]}")
-        params["max_ride"] = st.number_input(L("最长乘车（分钟）", "Longest ride (min)"), min_value=5, value=30)
+    params = edit_params(project, result, action, school)
     if st.button(L("应用", "Apply"), type="primary", key="apply"):
         try:
             ss.scenario = logic.apply_action(scenario, action, school, **params)
@@ -189,6 +175,35 @@ def editor(project, scenario, result) -> None:
         st.rerun()
     if scenario.edits:
         st.dataframe(scenario.log, width="stretch")
+    saved_plans(scenario)
+    for note in result.explanations[:8]:
+        st.caption("⚠ " + note)
+
+
+def edit_params(project, result, action: str, school: str) -> dict:
+    """The inputs an edit needs (target school, seats, beds, villages of a bus)."""
+    ss = st.session_state
+    params: dict = {}
+    if action == "merge":
+        targets = {v: k for k, v in logic.school_choices(result, ss.lang).items() if k != school}
+        params["into"] = targets[st.selectbox(L("并入", "Into"), list(targets), key="into")]
+    elif action in ("expand", "open_site"):
+        params["capacity"] = st.number_input(L("学位", "Seats"), min_value=0, value=0 if action == "expand" else 300, step=10)
+        params["classrooms"] = st.number_input(L("教室", "Classrooms"), min_value=0, value=0 if action == "expand" else 6)
+        params["beds"] = st.number_input(L("床位", "Beds"), min_value=0, value=0, step=10)
+    elif action == "add_beds":
+        params["beds"] = st.number_input(L("新增床位", "Beds to add"), min_value=1, value=50, step=10)
+    elif action == "add_bus":
+        names = project.villages["name"]
+        params["villages"] = st.multiselect(L("校车服务的村庄", "Villages served"), list(names.index),
+                                            format_func=lambda v, names=names: f"{v} {names[v]}")
+        params["max_ride"] = st.number_input(L("最长乘车（分钟）", "Longest ride (min)"), min_value=5, value=30)
+    return params
+
+
+def saved_plans(scenario) -> None:
+    """Name and save the plan; reopen a saved one."""
+    ss = st.session_state
     name = st.text_input(L("方案名称", "Plan name"), value=scenario.name)
     if st.button(L("保存方案", "Save the plan"), key="save"):
         ss.saved[name] = scenario.renamed(name)
@@ -199,8 +214,6 @@ def editor(project, scenario, result) -> None:
         if st.button(L("打开", "Reopen"), key="reopen"):
             ss.scenario = ss.saved[reopen]
             st.rerun()
-    for note in result.explanations[:8]:
-        st.caption("⚠ " + note)
 
 
 def compare_tab(project, result, baseline) -> None:
