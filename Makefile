@@ -23,13 +23,22 @@ sysdeps:
 	  else echo "note: no Chinese font found; install fonts-wqy-microhei (or Noto Sans CJK) for printed maps in Chinese"; fi; \
 	fi
 
-run: $(STAMP) sysdeps
+# Leaflet for maps without internet, from the npm registry (served by Streamlit from static/).
+LEAFLET := static/leaflet/leaflet.js
+$(LEAFLET):
+	@mkdir -p static/leaflet
+	@if command -v npm >/dev/null; then \
+	  cd static/leaflet && npm pack leaflet@1.9.4 --silent >/dev/null && \
+	  tar -xzf leaflet-1.9.4.tgz --strip-components=2 package/dist && rm -f leaflet-1.9.4.tgz; \
+	else echo "note: npm not found; maps load Leaflet from the internet"; fi
+
+run: $(STAMP) sysdeps $(LEAFLET)
 	$(BIN)/streamlit run streamlit_app.py --browser.gatherUsageStats false
 
 check: $(STAMP)
 	$(BIN)/planning check --demo --out results/demo
 
-test: $(STAMP) sysdeps
+test: $(STAMP) sysdeps $(LEAFLET)
 	$(BIN)/ruff check planning tests benchmarks data streamlit_app.py
 	$(BIN)/python -m pytest
 

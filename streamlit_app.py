@@ -15,7 +15,7 @@ from streamlit_folium import st_folium
 import planning
 from planning import app as logic
 from planning.i18n import t
-from planning.maps import result_map
+from planning.maps import LEAFLET_FOLDER, result_map, standalone_html, use_local_leaflet
 from planning.report import excel_report, print_map, results_gpkg
 
 st.set_page_config(page_title="学校布局规划 · School layout planning", page_icon="🏫", layout="wide")
@@ -135,6 +135,8 @@ def map_tab(project, scenario, result) -> None:
         iso = ss.get("isochrone_school")
         fmap = result_map(project, result, level=ss.level, lang=ss.lang, basemap=ss.basemap,
                           tianditu_key=ss.tianditu_key, isochrone_school=iso)
+        if (LEAFLET_FOLDER / "leaflet.js").exists():  # served by Streamlit: the map works offline
+            use_local_leaflet(fmap)
         clicked = st_folium(fmap, height=620, use_container_width=True, returned_objects=["last_object_clicked"],
                             key="map")
         if clicked and clicked.get("last_object_clicked"):
@@ -288,8 +290,8 @@ def export_tab(project, result, baseline) -> None:
     folder = Path(tempfile.mkdtemp(prefix="planning-export-"))
     paper = st.radio(L("纸张", "Paper"), ["A4", "A3"], horizontal=True)
     cols = st.columns(4)
-    html = result_map(project, result, level=ss.level, lang=ss.lang, basemap=ss.basemap,
-                      tianditu_key=ss.tianditu_key).get_root().render()
+    html = standalone_html(result_map(project, result, level=ss.level, lang=ss.lang, basemap=ss.basemap,
+                                      tianditu_key=ss.tianditu_key))
     cols[0].download_button(L("交互地图 HTML", "Interactive map (HTML)"), html, file_name="map.html", mime="text/html")
     if cols[1].button(L("生成打印地图", "Make the printed map"), key="make_pdf"):
         with st.spinner(L("制图中…", "drawing…")):

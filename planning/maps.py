@@ -11,6 +11,7 @@ tiles, or Tianditu (天地图) with the user's key.
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 
 import folium
 import numpy as np
@@ -217,3 +218,44 @@ def legend_html(project, *, lang: str = "zh", level: str = "primary", title: str
             f'max-width:230px"><b>{escape(t("legend", lang))} · {escape(title)} · {escape(level_name)}</b>'
             f"{items}<hr style='margin:4px 0'>{types}<hr style='margin:4px 0'>{status}"
             f"<div style='color:#555;margin-top:4px'>{'<br>'.join(escape(n) for n in notes)}</div></div>")
+
+
+LEAFLET_VERSION = "1.9.4"
+#: Where `make` puts Leaflet's distribution (from the npm registry), served by Streamlit at /app/static/leaflet.
+LEAFLET_FOLDER = Path(__file__).resolve().parents[1] / "static" / "leaflet"
+
+
+def _elements(fmap: folium.Map):
+    yield fmap
+    stack = list(fmap._children.values())
+    while stack:
+        elem = stack.pop()
+        yield elem
+        stack.extend(getattr(elem, "_children", {}).values())
+
+
+def use_local_leaflet(fmap: folium.Map, base_url: str = "/app/static/leaflet") -> folium.Map:
+    """Load Leaflet from ``base_url`` instead of a CDN, so the map works without internet.
+
+    Our maps use only core Leaflet (circle markers, polylines, text icons, GeoJSON, layer
+    control): folium's other default assets (Bootstrap, awesome-markers, Font Awesome) are
+    dropped.
+    """
+    for elem in _elements(fmap):
+        if hasattr(elem, "default_js"):
+            elem.default_js = [("leaflet", f"{base_url}/leaflet.js")] if elem is fmap else []
+            elem.default_css = [("leaflet_css", f"{base_url}/leaflet.css")] if elem is fmap else []
+    return fmap
+
+
+def standalone_html(fmap: folium.Map, *, leaflet: Path = LEAFLET_FOLDER) -> str:
+    """The map as one HTML file; with Leaflet inlined when it is available locally (then the
+    file opens without internet, except for any basemap tiles)."""
+    if not (leaflet / "leaflet.js").exists():
+        return fmap.get_root().render()
+    use_local_leaflet(fmap, "LEAFLET")
+    html = fmap.get_root().render()
+    js = (leaflet / "leaflet.js").read_text(encoding="utf-8")
+    css = (leaflet / "leaflet.css").read_text(encoding="utf-8")
+    html = html.replace('<script src="LEAFLET/leaflet.js"></script>', f"<script>{js}</script>")
+    return html.replace('<link rel="stylesheet" href="LEAFLET/leaflet.css"/>', f"<style>{css}</style>")
