@@ -14,13 +14,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# A Chinese font for printed maps (Debian/Ubuntu package, installed when running as root,
-# as CI does; otherwise a note says what to install).
+# System packages from Debian: a Chinese font for printed maps, Chromium for the browser
+# test. Installed when running as root (as CI does); otherwise a note says what to install.
 sysdeps:
-	@if ! (command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .); then \
+	@missing=""; \
+	(command -v fc-list >/dev/null && fc-list :lang=zh | grep -q .) || missing="$$missing fonts-wqy-microhei"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; \
-	  else echo "note: no Chinese font found; install fonts-wqy-microhei (or Noto Sans CJK) for printed maps in Chinese"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "note: please install$$missing (Debian/Ubuntu) for printed Chinese maps and the browser test"; fi; \
 	fi
 
 # Leaflet for maps without internet, from the npm registry (served by Streamlit from static/).

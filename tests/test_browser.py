@@ -1,0 +1,126 @@
+"""The app in a real browser: headless Chromium (Debian's `chromium`) driven by Playwright.
+
+Starts `streamlit run` on a free local port, opens the demo, closes a school, checks the
+figures change, switches to English, downloads the Excel and PDF exports, and saves
+screenshots to tests/artifacts/. First render and edit times are printed (measured, not
+asserted).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = {**os.environ, "PLANNING_CACHE": str(ROOT / ".pytest_cache" / "browser-cache")}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / "streamlit.log", "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+                             "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        log.close()
+        pytest.fail("the app did not start within 60 s: "
+                    + (ARTIFACTS / "streamlit.log").read_text(errors="replace")[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium in CI")
+        pytest.skip("Debian's chromium is not installed (make test installs it when run as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+def _schools_open(page) -> str:
+    return page.get_by_test_id("stMetricValue").first.inner_text().strip()
+
+
+def test_plan_in_the_browser(server, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1500, "height": 1050}, accept_downloads=True)
+    failed: list[str] = []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    start = time.perf_counter()
+    page.goto(server)
+    page.get_by_text("学校布局与学区规划").first.wait_for(timeout=90_000)
+    page.frame_locator("iframe[title*='st_folium']").locator(".leaflet-container").wait_for(timeout=60_000)
+    first_render = time.perf_counter() - start
+    assert _schools_open(page) == "13"
+    page.wait_for_timeout(1500)
+    page.screenshot(path=ARTIFACTS / "01_demo_zh.png")
+
+    start = time.perf_counter()
+    page.get_by_role("button", name="应用").click()  # close the selected school (S01)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
+                           ".some((e, i) => i === 0 && e.innerText.trim() === '12')", timeout=60_000)
+    edit = time.perf_counter() - start
+    assert _schools_open(page) == "12"
+    page.wait_for_timeout(1500)
+    page.screenshot(path=ARTIFACTS / "02_closed_zh.png")
+
+    page.get_by_text("English", exact=True).click()
+    page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2500)
+    page.screenshot(path=ARTIFACTS / "03_closed_en.png")
+
+    page.get_by_role("tab", name="Export").click()
+    with page.expect_download(timeout=60_000) as excel:
+        page.get_by_role("button", name="Excel report").click()
+    excel_path = ARTIFACTS / "report.xlsx"
+    excel.value.save_as(excel_path)
+    assert excel_path.read_bytes()[:2] == b"PK"
+    page.get_by_role("button", name="Make the printed map").click()
+    pdf_button = page.get_by_role("button", name="PDF", exact=True)
+    pdf_button.wait_for(timeout=120_000)
+    with page.expect_download(timeout=60_000) as pdf:
+        pdf_button.click()
+    pdf_path = ARTIFACTS / "map.pdf"
+    pdf.value.save_as(pdf_path)
+    assert pdf_path.read_bytes()[:4] == b"%PDF"
+    page.screenshot(path=ARTIFACTS / "04_export_en.png")
+    assert not [u for u in failed if "leaflet" in u], failed  # the map needs no internet
+    print(f"\nbrowser: first render {first_render:.1f} s, one edit to updated figures {edit:.2f} s")
