@@ -286,29 +286,35 @@ def policy_tab(project) -> None:
 
 
 def export_tab(project, result, baseline) -> None:
+    """Downloads are made when clicked (callables), not on every rerun."""
     ss = st.session_state
-    folder = Path(tempfile.mkdtemp(prefix="planning-export-"))
     paper = st.radio(L("纸张", "Paper"), ["A4", "A3"], horizontal=True)
-    cols = st.columns(4)
-    html = standalone_html(result_map(project, result, level=ss.level, lang=ss.lang, basemap=ss.basemap,
-                                      tianditu_key=ss.tianditu_key))
-    cols[0].download_button(L("交互地图 HTML", "Interactive map (HTML)"), html, file_name="map.html", mime="text/html")
-    if cols[1].button(L("生成打印地图", "Make the printed map"), key="make_pdf"):
-        with st.spinner(L("制图中…", "drawing…")):
-            ss.pdf = print_map(project, result, folder / "map.pdf", level=ss.level, lang=ss.lang, paper=paper).read_bytes()
-            ss.png = print_map(project, result, folder / "map.png", level=ss.level, lang=ss.lang, paper=paper,
-                               dpi=150).read_bytes()
-    if ss.get("pdf"):
-        cols[1].download_button("PDF", ss.pdf, file_name="map.pdf", mime="application/pdf", key="pdf_download")
-        cols[1].download_button("PNG", ss.png, file_name="map.png", mime="image/png", key="png_download")
-    report = excel_report(project, [baseline, result], folder / "report.xlsx", lang=ss.lang).read_bytes()
-    cols[2].download_button(L("Excel 报告", "Excel report"), report, file_name="report.xlsx", key="excel_download",
-                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    gpkg = results_gpkg(project, [result], folder / "results.gpkg").read_bytes()
-    cols[3].download_button(L("结果 GeoPackage (QGIS)", "Results GeoPackage (QGIS)"), gpkg, file_name="results.gpkg")
-    saved = project.save(folder / "project.gpkg", scenarios=list(ss.saved.values()) or [ss.scenario],
-                         results=[result]).read_bytes()
-    st.download_button(L("项目文件（含已保存方案）", "Project file (with saved plans)"), saved, file_name="project.gpkg")
+    level, lang, basemap, key = ss.level, ss.lang, ss.basemap, ss.tianditu_key
+    saved = list(ss.saved.values()) or [ss.scenario]
+
+    def in_folder(make) -> bytes:
+        with tempfile.TemporaryDirectory(prefix="planning-export-") as folder:
+            return make(Path(folder)).read_bytes()
+
+    cols = st.columns(3)
+    cols[0].download_button(L("交互地图 HTML", "Interactive map (HTML)"), mime="text/html", file_name="map.html",
+                            data=lambda: standalone_html(result_map(project, result, level=level, lang=lang,
+                                                                    basemap=basemap, tianditu_key=key)))
+    cols[0].download_button(L("打印地图 PDF", "Printed map (PDF)"), mime="application/pdf", file_name="map.pdf",
+                            data=lambda: in_folder(lambda f: print_map(project, result, f / "map.pdf", level=level,
+                                                                       lang=lang, paper=paper)))
+    cols[0].download_button(L("打印地图 PNG", "Printed map (PNG)"), mime="image/png", file_name="map.png",
+                            data=lambda: in_folder(lambda f: print_map(project, result, f / "map.png", level=level,
+                                                                       lang=lang, paper=paper, dpi=150)))
+    cols[1].download_button(L("Excel 报告", "Excel report"), file_name="report.xlsx",
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            data=lambda: in_folder(lambda f: excel_report(project, [baseline, result],
+                                                                          f / "report.xlsx", lang=lang)))
+    cols[1].download_button(L("结果 GeoPackage (QGIS)", "Results GeoPackage (QGIS)"), file_name="results.gpkg",
+                            data=lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))
+    cols[2].download_button(L("项目文件（含已保存方案）", "Project file (with saved plans)"), file_name="project.gpkg",
+                            data=lambda: in_folder(lambda f: project.save(f / "project.gpkg", scenarios=saved,
+                                                                          results=[result])))
 
 
 def main() -> None:

@@ -113,11 +113,8 @@ def test_plan_in_the_browser(server, browser):
     excel_path = ARTIFACTS / "report.xlsx"
     excel.value.save_as(excel_path)
     assert excel_path.read_bytes()[:2] == b"PK"
-    page.get_by_role("button", name="Make the printed map").click()
-    pdf_button = page.get_by_role("button", name="PDF", exact=True)
-    pdf_button.wait_for(timeout=120_000)
-    with page.expect_download(timeout=60_000) as pdf:
-        pdf_button.click()
+    with page.expect_download(timeout=120_000) as pdf:
+        page.get_by_role("button", name="Printed map (PDF)").click()
     pdf_path = ARTIFACTS / "map.pdf"
     pdf.value.save_as(pdf_path)
     assert pdf_path.read_bytes()[:4] == b"%PDF"
