@@ -239,16 +239,23 @@ def suggest_tab(project) -> None:
     goals = {"fewest_schools": L("最少学校（全部在时限内）", "fewest schools (all within limit)"),
              "p_median": L("总步行时间最短（p 所学校）", "least total walking (p schools)"),
              "max_coverage": L("时限内学生最多（p 所学校）", "most pupils within limit (p schools)")}
-    goal = st.selectbox(L("目标", "Goal"), list(goals), format_func=goals.__getitem__)
-    p = st.number_input("p", min_value=1, value=5) if goal != "fewest_schools" else None
+    goal = st.selectbox(L("目标", "Goal"), list(goals), format_func=goals.__getitem__, key="suggest_goal")
+    p = st.number_input("p", min_value=1, value=5, key="suggest_p") if goal != "fewest_schools" else None
     limit = st.number_input(L("步行时限（分钟）", "Walk limit (min)"), min_value=5.0,
-                            value=float(project.policy.limit(ss.level)))
+                            value=float(project.policy.limit(ss.level)), key="suggest_limit")
+    names = {f"{sid} {name}": sid for sid, name in project.schools["name"].items()}
+    keep = st.multiselect(L("必须保留", "Must stay open"), list(names), key="suggest_keep")
+    close = st.multiselect(L("必须撤并", "Must close"), [n for n in names if n not in keep], key="suggest_close")
+    sites = st.checkbox(L("可启用候选校址", "Candidate sites may open"), value=True, key="suggest_sites")
     if st.button(L("推荐方案", "Suggest a plan"), key="suggest"):
-        with st.spinner(L("精确求解中（HiGHS）…", "solving exactly (HiGHS)…")):
-            try:
-                ss.suggestion = plan(project, goal, level=ss.level, p=p, limit=limit, time_limit=30)
-            except planning.PlanningError as exc:
-                st.error(str(exc))
+        bar = st.progress(10, text=L("精确求解中（HiGHS）…", "solving exactly (HiGHS)…"))
+        try:
+            ss.suggestion = plan(project, goal, level=ss.level, p=p, limit=limit, keep=[names[k] for k in keep],
+                                 close=[names[c] for c in close], sites=sites, time_limit=30)
+            bar.progress(100, text=L("完成", "done"))
+        except planning.PlanningError as exc:
+            st.error(str(exc))
+        bar.empty()
     suggestion = ss.get("suggestion")
     if suggestion is not None:
         st.json(suggestion.report())

@@ -395,7 +395,7 @@ def plan(project, goal: str = "fewest_schools", *, level: str = "primary", p: in
         raise ValueError(f"`goal` was {goal!r} but is expected to be one of {list(GOALS)}")
     limit = project.policy.limit(level) if limit is None else float(limit)
     rows, columns, minutes, pupils, caps, partial = _level_inputs(project, level, sites=sites, capacity=capacity)
-    unknown = sorted(set(keep) | set(close) - set(project.schools.index) - set(project.sites.index))
+    unknown = sorted((set(keep) | set(close)) - set(project.schools.index) - set(project.sites.index))
     if unknown:
         raise InfeasibleError(f"unknown schools in keep/close: {unknown}")
     col_ids = list(columns.index)

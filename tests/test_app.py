@@ -77,3 +77,21 @@ def test_app_logic_in_plain_python(demo):
     assert set(logic.walk_histogram([demo.baseline(), result]).columns) == {"today", "scenario"}
     with pytest.raises(ValueError, match="`action` was 'demolish'"):
         logic.apply_action(demo.scenario(), "demolish", "S01")
+
+
+def test_suggest_a_plan_and_use_it(app):
+    app.multiselect(key="suggest_keep").select("S10 高坪教学点")
+    app.button(key="suggest").click().run()
+    assert not app.exception
+    assert any("Optimal" in str(j.value) for j in app.json)
+    app.button(key="use_plan").click().run()
+    assert not app.exception
+    assert int(metrics(app)["开办学校"]) < 13  # the plan closes schools; the teaching point kept stays open
+
+
+def test_infeasible_suggestion_is_explained(app):
+    app.selectbox(key="suggest_goal").set_value("时限内学生最多（p 所学校）").run()
+    app.number_input(key="suggest_p").set_value(20).run()
+    app.button(key="suggest").click().run()
+    assert not app.exception
+    assert any("p = 20 but" in e.value for e in app.error)

@@ -99,6 +99,15 @@ def test_fewest_schools_on_the_demo_is_a_scenario(demo):
         plan(demo, "fewest_schools", level="primary", limit=40, beyond="error")
 
 
+def test_keep_and_close_constraints_on_the_demo(demo):
+    kept = plan(demo, "fewest_schools", level="primary", limit=40, keep=["S09", "S10"], close=["S04"])
+    decisions = kept.columns["decision"]
+    assert decisions["S09"] == "keep" and decisions["S04"] == "close"
+    assert "S10" not in set(kept.scenario.log["change"].str.split().str[-1])  # a kept teaching point stays
+    with pytest.raises(InfeasibleError, match=r"unknown schools in keep/close: \['S99'\]"):
+        plan(demo, "fewest_schools", keep=["S99"])
+
+
 def test_p_median_plans_along_the_tradeoff_curve(demo):
     table = tradeoff(demo, level="primary", limit=40)
     assert list(table.index) == list(range(table.index[0], 9))  # fewest feasible … today's 8
