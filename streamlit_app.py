@@ -15,7 +15,13 @@ from streamlit_folium import st_folium
 import planning
 from planning import app as logic
 from planning.i18n import t
-from planning.maps import LEAFLET_FOLDER, result_map, standalone_html, use_local_leaflet
+from planning.maps import (
+    LEAFLET_FOLDER,
+    difference_map,
+    result_map,
+    standalone_html,
+    use_local_leaflet,
+)
 from planning.report import excel_report, print_map, results_gpkg
 
 st.set_page_config(page_title="学校布局规划 · School layout planning", page_icon="🏫", layout="wide")
@@ -28,6 +34,11 @@ def demo_project() -> planning.Project:
 
 def L(zh: str, en: str) -> str:  # noqa: N802 - short on purpose: the UI is full of these
     return zh if st.session_state.get("lang", "zh") == "zh" else en
+
+
+def _local(fmap):
+    """Leaflet from this server (static/leaflet, made by `make`): maps work without internet."""
+    return use_local_leaflet(fmap) if (LEAFLET_FOLDER / "leaflet.js").exists() else fmap
 
 
 def init_state() -> None:
@@ -135,9 +146,7 @@ def map_tab(project, scenario, result) -> None:
         iso = ss.get("isochrone_school")
         fmap = result_map(project, result, level=ss.level, lang=ss.lang, basemap=ss.basemap,
                           tianditu_key=ss.tianditu_key, isochrone_school=iso)
-        if (LEAFLET_FOLDER / "leaflet.js").exists():  # served by Streamlit: the map works offline
-            use_local_leaflet(fmap)
-        clicked = st_folium(fmap, height=620, use_container_width=True, returned_objects=["last_object_clicked"],
+        clicked = st_folium(_local(fmap), height=620, use_container_width=True, returned_objects=["last_object_clicked"],
                             key="map")
         if clicked and clicked.get("last_object_clicked"):
             point = clicked["last_object_clicked"]
@@ -227,6 +236,9 @@ def compare_tab(project, result, baseline) -> None:
     st.bar_chart(logic.walk_histogram(results))
     st.markdown(L("**学校在校生**", "**Pupils per school**"))
     st.bar_chart(__import__("pandas").DataFrame({r.name: r.schools["pupils"] for r in results}))
+    st.markdown(L("**差异地图：与现状相比**", "**Difference map against today**"))
+    st_folium(_local(difference_map(project, baseline, result, level=ss.level, lang=ss.lang)), height=480,
+              use_container_width=True, returned_objects=[], key="difference_map")
     changes = planning.village_changes(baseline, result)
     st.markdown(L("**受影响的村庄**", "**Villages affected**"))
     st.dataframe(changes[changes["outcome"] != "same"].round(1), width="stretch")

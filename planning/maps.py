@@ -49,7 +49,7 @@ def village_table(project, result=None, *, level: str = "primary") -> pd.DataFra
 def result_map(project, result=None, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
                tianditu_key: str | None = None, isochrone_school: str | None = None,
                isochrone_minutes=(20, 30, 40), show_roads: bool = True, show_zoning: bool = True,
-               title: str | None = None) -> folium.Map:
+               show_catchments: bool = True, title: str | None = None) -> folium.Map:
     """An interactive map of a result (today's layout when ``result`` is None).
 
     Parameters
@@ -80,6 +80,8 @@ def result_map(project, result=None, *, level: str = "primary", lang: str = "zh"
     if isochrone_school is not None:
         _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
     schools = result.schools
+    if show_catchments:
+        _catchments(fmap, project, villages, schools, lang)
     if show_zoning:
         _zoning(fmap, project, villages, lang)
     _villages(fmap, villages, lang)
@@ -118,6 +120,56 @@ def _zoning(fmap: folium.Map, project, villages: pd.DataFrame, lang: str) -> Non
         folium.PolyLine([[row.geometry.y, row.geometry.x], [s.y, s.x]], color=COLOURS[row["class"]], weight=1.5,
                         opacity=0.6, dash_array="4 4").add_to(group)
     group.add_to(fmap)
+
+
+def catchments(project, villages: pd.DataFrame) -> dict[str, shapely.Geometry]:
+    """Catchment area (WGS84) of each school: the hull of its villages and itself, widened
+    by 300 m, in the project's metric CRS."""
+    from pyproj import Transformer
+
+    points = project.target_points.to_crs(project.crs)
+    vxy = villages.set_geometry("geometry").set_crs(4326, allow_override=True).to_crs(project.crs).geometry
+    back = Transformer.from_crs(project.crs, 4326, always_xy=True)
+    areas = {}
+    for school, members in vxy.groupby(villages["school"]):
+        if school not in points.index:
+            continue
+        hull = shapely.convex_hull(shapely.multipoints([*members.to_numpy(), points[school]])).buffer(300)
+        areas[school] = shapely.transform(hull, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
+    return areas
+
+
+def _catchments(fmap: folium.Map, project, villages: pd.DataFrame, schools: pd.DataFrame, lang: str) -> None:
+    palette = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#d9d9d9",
+               "#bc80bd", "#ccebc5", "#ffed6f"]
+    group = folium.FeatureGroup(name=t("catchments", lang))
+    for i, (school, area) in enumerate(sorted(catchments(project, villages).items())):
+        colour = palette[i % len(palette)]
+        name = schools.loc[school, "name"] if school in schools.index else school
+        folium.GeoJson(shapely.geometry.mapping(area), style_function=lambda _, c=colour: {
+            "color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.18},
+            tooltip=f"{escape(str(name))} ({escape(str(school))})").add_to(group)
+    group.add_to(fmap)
+
+
+def difference_map(project, before, after, *, level: str = "primary", lang: str = "zh") -> folium.Map:
+    """Villages coloured by how their walk changes between two results (longer in red,
+    shorter in green, now by bus or boarding, newly unserved), with closed schools marked."""
+    from .evaluate import village_changes
+
+    changes = village_changes(before, after).xs(level, level="level")
+    fmap = result_map(project, after, level=level, lang=lang, show_zoning=False, show_catchments=False)
+    group = folium.FeatureGroup(name=t("changes", lang))
+    colours = {"longer walk": "#d73027", "shorter walk": "#1a9850", "loses its school": "#f46d43",
+               "boards": COLOURS["board"], "unserved": COLOURS["unserved"], "same": "#bdbdbd"}
+    for vid, row in changes.iterrows():
+        p = project.villages.geometry[vid]
+        change = "—" if pd.isna(row["change"]) else f"{row['change']:+.0f} {t('minutes', lang)}"
+        folium.CircleMarker([p.y, p.x], radius=9, color=colours.get(row["outcome"], "#bdbdbd"), weight=4, fill=False,
+                            tooltip=f"<b>{escape(str(row['name']))}</b>: {t('change_' + row['outcome'].replace(' ', '_'), lang)} "
+                                    f"({change})").add_to(group)
+    group.add_to(fmap)
+    return fmap
 
 
 def _villages(fmap: folium.Map, villages: pd.DataFrame, lang: str) -> None:

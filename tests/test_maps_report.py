@@ -69,6 +69,19 @@ def test_basemaps_and_attribution(demo, liechtenstein):
     assert "pupils unknown" in real  # Malbun and the other places without a population tag
 
 
+def test_catchments_hold_their_villages_and_the_difference_map(demo):
+    from planning.maps import catchments, difference_map, village_table
+
+    result = demo.scenario("x").close("S05").evaluate()
+    villages = village_table(demo, result)
+    areas = catchments(demo, villages)
+    for _, row in villages.iterrows():
+        assert areas[row["school"]].contains(row.geometry)
+    assert "S05" not in areas  # closed: no catchment
+    html = difference_map(demo, demo.baseline(), result, lang="en").get_root().render()
+    assert "loses its school" in html and "杨家坳村" in html
+
+
 def test_isochrone_rings_grow_and_hold_the_school(demo):
     rings = isochrones(demo, "S01", (20, 30, 40))
     assert list(rings) == [20, 30, 40]
