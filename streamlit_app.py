@@ -146,11 +146,13 @@ def map_tab(project, scenario, result) -> None:
         iso = ss.get("isochrone_school")
         fmap = result_map(project, result, level=ss.level, lang=ss.lang, basemap=ss.basemap,
                           tianditu_key=ss.tianditu_key, isochrone_school=iso)
-        clicked = st_folium(_local(fmap), height=620, use_container_width=True, returned_objects=["last_object_clicked"],
-                            key="map")
+        clicked = st_folium(_local(fmap), height=620, use_container_width=True,
+                            returned_objects=["last_object_clicked", "last_clicked"], key="map")
         if clicked and clicked.get("last_object_clicked"):
             point = clicked["last_object_clicked"]
             ss.picked = logic.nearest_school(result, project, point["lat"], point["lng"])
+        if clicked and clicked.get("last_clicked"):
+            ss.clicked_point = clicked["last_clicked"]
     with right:
         editor(project, scenario, result)
 
@@ -187,8 +189,36 @@ def editor(project, scenario, result) -> None:
     if scenario.edits:
         st.dataframe(scenario.log, width="stretch")
     saved_plans(scenario)
+    new_site(project, scenario)
     for note in result.explanations[:8]:
         st.caption("⚠ " + note)
+
+
+def new_site(project, scenario) -> None:
+    """A new candidate site where the map was last clicked, opened in the plan."""
+    ss = st.session_state
+    point = ss.get("clicked_point")
+    with st.expander(L("在地图点击处新建校址", "New site where the map was clicked")):
+        if not point:
+            st.caption(L("先在地图上点击一个位置", "click a place on the map first"))
+            return
+        st.caption(f"{point['lat']:.5f}, {point['lng']:.5f}")
+        name = st.text_input(L("校址名称", "Site name"), value=L("新校址", "new site"), key="site_name")
+        seats = st.number_input(L("学位", "Seats"), min_value=0, value=300, step=10, key="site_seats")
+        if st.button(L("新建并启用", "Add and open it"), key="add_site"):
+            site_id = logic.new_site_id(project)
+            try:
+                bigger = project.with_site(site_id, lon=point["lng"], lat=point["lat"], name=name, capacity=seats,
+                                           classrooms=max(1, seats // 45), beds=0)
+            except planning.PlanningError as exc:
+                st.error(str(exc))
+                return
+            edits = scenario.edits
+            saved = {k: planning.Scenario(bigger, v.name, v.edits) for k, v in ss.saved.items()}
+            set_project(bigger)
+            ss.saved = saved
+            ss.scenario = planning.Scenario(bigger, scenario.name, edits).open_site(site_id)
+            st.rerun()
 
 
 def edit_params(project, result, action: str, school: str) -> dict:

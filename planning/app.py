@@ -94,6 +94,12 @@ def site_choices(project, scenario) -> dict[str, str]:
     return {sid: f"{sid} {row['name']}" for sid, row in sites.iterrows()}
 
 
+def new_site_id(project) -> str:
+    """The next free id for a site added on the map: N1, N2, …"""
+    used = set(project.schools.index) | set(project.sites.index)
+    return next(f"N{i}" for i in range(1, 10_000) if f"N{i}" not in used)
+
+
 def nearest_school(result, project, lat: float, lon: float) -> str | None:
     """The school or site marker nearest a clicked point (for picking on the map)."""
     points = project.target_points

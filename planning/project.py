@@ -372,6 +372,24 @@ class Project:
             })
         return pd.DataFrame(rows).set_index("school_id")
 
+    def with_site(self, site_id: str, *, lon: float, lat: float, name: str | None = None,
+                  capacity: float | None = None, classrooms: float | None = None, beds: float | None = None,
+                  type: str = "village_primary") -> Project:  # noqa: A002 - the table's column
+        """A copy of the project with one more candidate site (e.g. clicked on the map).
+
+        The network and its contraction are shared; travel times are computed for the new
+        set of targets (a site far outside the network is an error, as for any point).
+        """
+        if site_id in self.schools.index or site_id in self.sites.index:
+            raise ValidationError(f"id {site_id!r} is already used by a school or site; choose another")
+        row = gpd.GeoDataFrame({"site_id": [site_id], "name": [name or site_id], "type": [type],
+                                "capacity": [capacity], "classrooms": [classrooms], "beds": [beds]},
+                               geometry=gpd.points_from_xy([lon], [lat]), crs=4326)
+        new = validate_sites(row, source=f"site {site_id}")
+        sites = pd.concat([self.sites, new]) if len(self.sites) else new
+        sites.index.name = "site_id"
+        return Project(self.villages, self.schools, self.network, sites=sites, policy=self.policy, name=self.name)
+
     # ------------------------------------------------------------------ project file
     def save(self, path: PathLike, *, scenarios: list[Scenario] | None = None,
              results: list[Result] | None = None) -> Path:

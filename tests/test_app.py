@@ -95,3 +95,18 @@ def test_infeasible_suggestion_is_explained(app):
     app.button(key="suggest").click().run()
     assert not app.exception
     assert any("p = 20 but" in e.value for e in app.error)
+
+
+def test_a_site_added_on_the_map_serves_its_villages(demo):
+    point = demo.villages.geometry["V05"]  # 高坪村, beyond 40 minutes from every complete primary
+    site = logic.new_site_id(demo)
+    bigger = demo.with_site(site, lon=point.x + 0.001, lat=point.y, name="高坪新校", capacity=200, classrooms=6)
+    assert site == "N1" and list(bigger.travel_times().columns)[-1] == "N1"
+    assert len(demo.sites) == 3  # the original project is not changed
+    plan = bigger.scenario("new school").open_site("N1")
+    row = plan.evaluate().villages.loc[("V05", "primary")]
+    assert row["school"] == "N1" and row["mode"] == "walk" and row["minutes"] < 10
+    with pytest.raises(planning.ValidationError, match="already used"):
+        bigger.with_site("S01", lon=point.x, lat=point.y)
+    with pytest.raises(planning.ValidationError, match="outside the road network"):
+        demo.with_site("far", lon=point.x + 1.0, lat=point.y)
