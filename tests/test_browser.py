@@ -87,7 +87,7 @@ def test_plan_in_the_browser(server, browser):
     start = time.perf_counter()
     page.goto(server)
     page.get_by_text("学校布局与学区规划").first.wait_for(timeout=90_000)
-    page.frame_locator("iframe[title*='st_folium']").locator(".leaflet-container").wait_for(timeout=60_000)
+    page.frame_locator("iframe[title*='st_folium']").first.locator(".leaflet-container").wait_for(timeout=60_000)
     first_render = time.perf_counter() - start
     assert _schools_open(page) == "13"
     page.wait_for_timeout(1500)
