@@ -263,9 +263,9 @@ def compare_tab(project, result, baseline) -> None:
     results = [baseline, result] + [evaluate(ss.saved[n]) for n in names if ss.saved[n].edits != ss.scenario.edits]
     st.dataframe(logic.display_table(planning.compare(*results)), width="stretch")
     st.markdown(L("**步行时间分布（步行学生）**", "**Walking time, pupils who walk**"))
-    st.bar_chart(logic.walk_histogram(results))
+    st.bar_chart(logic.walk_histogram(results), stack=False)
     st.markdown(L("**学校在校生**", "**Pupils per school**"))
-    st.bar_chart(__import__("pandas").DataFrame({r.name: r.schools["pupils"] for r in results}))
+    st.bar_chart(__import__("pandas").DataFrame({r.name: r.schools["pupils"] for r in results}), stack=False)
     st.markdown(L("**差异地图：与现状相比**", "**Difference map against today**"))
     st_folium(_local(difference_map(project, baseline, result, level=ss.level, lang=ss.lang)), height=480,
               use_container_width=True, returned_objects=[], key="difference_map")

@@ -129,7 +129,7 @@ def walk_histogram(results) -> pd.DataFrame:
         cut = pd.cut(walk["walk_minutes"], bins=bands, right=True, include_lowest=True)
         columns[result.name] = walk["pupils"].groupby(cut, observed=False).sum()
     frame = pd.DataFrame(columns)
-    frame.index = [f"{int(b.left)}–{int(b.right)}" for b in frame.index]
+    frame.index = [f"{int(b.left):02d}–{int(b.right):02d}" for b in frame.index]  # sorts as text too
     return frame
 
 
