@@ -379,17 +379,20 @@ def main() -> None:
         st.error(str(exc))
         st.stop()
     headline_row(result, baseline)
-    tabs = st.tabs([L("地图与编辑", "Map & edit"), L("方案比较", "Compare"), L("推荐方案", "Suggest a plan"),
-                    L("政策参数", "Policy"), L("导出", "Export")])
-    with tabs[0]:
+    views = {"map": L("地图与编辑", "Map & edit"), "compare": L("方案比较", "Compare"),
+             "suggest": L("推荐方案", "Suggest a plan"), "policy": L("政策参数", "Policy"), "export": L("导出", "Export")}
+    # only the chosen view runs (st.tabs would compute every tab on every edit)
+    view = st.segmented_control(L("视图", "View"), list(views), format_func=views.__getitem__, key="view",
+                                default="map", label_visibility="collapsed") or "map"
+    if view == "map":
         map_tab(project, scenario, result)
-    with tabs[1]:
+    elif view == "compare":
         compare_tab(project, result, baseline)
-    with tabs[2]:
+    elif view == "suggest":
         suggest_tab(project)
-    with tabs[3]:
+    elif view == "policy":
         policy_tab(project)
-    with tabs[4]:
+    else:
         export_tab(project, result, baseline)
     if project.network.attribution:
         st.caption(project.network.attribution)

@@ -80,6 +80,7 @@ def test_app_logic_in_plain_python(demo):
 
 
 def test_suggest_a_plan_and_use_it(app):
+    app.button_group(key="view").set_value("suggest").run()
     app.multiselect(key="suggest_keep").select("S10 高坪教学点")
     app.button(key="suggest").click().run()
     assert not app.exception
@@ -90,6 +91,7 @@ def test_suggest_a_plan_and_use_it(app):
 
 
 def test_infeasible_suggestion_is_explained(app):
+    app.button_group(key="view").set_value("suggest").run()
     app.selectbox(key="suggest_goal").set_value("时限内学生最多（p 所学校）").run()
     app.number_input(key="suggest_p").set_value(20).run()
     app.button(key="suggest").click().run()

@@ -107,7 +107,7 @@ def test_plan_in_the_browser(server, browser):
     page.wait_for_timeout(2500)
     page.screenshot(path=ARTIFACTS / "03_closed_en.png")
 
-    page.get_by_role("tab", name="Export").click()
+    page.get_by_text("Export", exact=True).click()
     with page.expect_download(timeout=60_000) as excel:
         page.get_by_role("button", name="Excel report").click()
     excel_path = ARTIFACTS / "report.xlsx"
