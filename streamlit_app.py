@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -17,7 +18,9 @@ from planning import app as logic
 from planning.i18n import t
 from planning.maps import (
     LEAFLET_FOLDER,
+    base_map,
     difference_map,
+    result_layers,
     result_map,
     standalone_html,
     use_local_leaflet,
@@ -144,9 +147,14 @@ def map_tab(project, scenario, result) -> None:
     left, right = st.columns([3, 1.25])
     with left:
         iso = ss.get("isochrone_school")
-        fmap = result_map(project, result, level=ss.level, lang=ss.lang, basemap=ss.basemap,
-                          tianditu_key=ss.tianditu_key, isochrone_school=iso)
-        clicked = st_folium(_local(fmap), height=620, use_container_width=True,
+        settings = (id(project), ss.level, ss.lang, ss.basemap, ss.tianditu_key, iso)
+        if ss.get("base_settings") != settings:  # kept across edits: only the result layers change
+            ss.base_map = _local(base_map(project, level=ss.level, lang=ss.lang, basemap=ss.basemap,
+                                          tianditu_key=ss.tianditu_key, isochrone_school=iso))
+            ss.base_settings = settings
+        layers = result_layers(project, result, level=ss.level, lang=ss.lang)
+        clicked = st_folium(ss.base_map, height=620, use_container_width=True, feature_group_to_add=layers,
+                            layer_control=folium.LayerControl(collapsed=True),
                             returned_objects=["last_object_clicked", "last_clicked"], key="map")
         if clicked and clicked.get("last_object_clicked"):
             point = clicked["last_object_clicked"]

@@ -63,34 +63,55 @@ def result_map(project, result=None, *, level: str = "primary", lang: str = "zh"
     isochrone_school
         Draw walking rings (``isochrone_minutes``) around this school.
     """
+    result = result if result is not None else project.baseline("nearest")
+    fmap = base_map(project, level=level, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
+                    isochrone_school=isochrone_school, isochrone_minutes=isochrone_minutes, show_roads=show_roads,
+                    title=title or result.name)
+    for layer in result_layers(project, result, level=level, lang=lang, show_zoning=show_zoning,
+                               show_catchments=show_catchments):
+        layer.add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    return fmap
+
+
+def base_map(project, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
+             tianditu_key: str | None = None, isochrone_school: str | None = None, isochrone_minutes=(20, 30, 40),
+             show_roads: bool = True, title: str = "") -> folium.Map:
+    """What does not change with a scenario: basemap, roads, isochrone rings, legend.
+
+    The app keeps it and sends only :func:`result_layers` on each edit, so the map is not
+    drawn again from scratch.
+    """
     if basemap not in BASEMAPS:
         raise ValueError(f"`basemap` was {basemap!r} but is expected to be one of {list(BASEMAPS)}")
     if basemap == "tianditu" and not tianditu_key:
         raise ValueError("the Tianditu basemap needs a key (tianditu_key=...); get one at 天地图 (console.tianditu.gov.cn)")
-    result = result if result is not None else project.baseline("nearest")
-    limit = project.policy.limit(level)
     bounds = project.villages.total_bounds
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], tiles=None,
                       control_scale=True, prefer_canvas=True)
     _basemap(fmap, basemap, tianditu_key)
     if show_roads:
         _roads(fmap, project, lang)
-    villages = village_table(project, result, level=level)
-    villages["class"] = walk_class(villages["minutes"], villages["mode"], limit)
     if isochrone_school is not None:
         _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
-    schools = result.schools
-    if show_catchments:
-        _catchments(fmap, project, villages, schools, lang)
-    if show_zoning:
-        _zoning(fmap, project, villages, lang)
-    _villages(fmap, villages, lang)
-    _schools(fmap, project, schools, lang)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding=(20, 20))
-    legend = legend_html(project, lang=lang, level=level, title=title or result.name)
-    fmap.get_root().html.add_child(folium.Element(legend))
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    fmap.get_root().html.add_child(folium.Element(legend_html(project, lang=lang, level=level, title=title)))
     return fmap
+
+
+def result_layers(project, result, *, level: str = "primary", lang: str = "zh", show_zoning: bool = True,
+                  show_catchments: bool = True) -> list[folium.FeatureGroup]:
+    """The layers a scenario changes: catchments, zoning lines, villages, schools."""
+    villages = village_table(project, result, level=level)
+    villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
+    holder = folium.Map(tiles=None)  # the builders add groups to a map; take them back from it
+    if show_catchments:
+        _catchments(holder, project, villages, result.schools, lang)
+    if show_zoning:
+        _zoning(holder, project, villages, lang)
+    _villages(holder, villages, lang)
+    _schools(holder, project, result.schools, lang)
+    return [child for child in holder._children.values() if isinstance(child, folium.FeatureGroup)]
 
 
 def _basemap(fmap: folium.Map, basemap: str, key: str | None) -> None:
