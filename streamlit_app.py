@@ -65,6 +65,17 @@ def set_project(project: planning.Project) -> None:
     ss.message = None
 
 
+def rebind(project: planning.Project, *, then=None) -> None:
+    """Move the current plan and the saved plans onto a new project (new policy, new site)."""
+    ss = st.session_state
+    current, saved = ss.scenario, ss.saved
+    set_project(project)
+    ss.saved = {k: planning.Scenario(project, v.name, v.edits) for k, v in saved.items()}
+    ss.scenario = planning.Scenario(project, current.name, current.edits)
+    if then is not None:
+        ss.scenario = then(ss.scenario)
+
+
 def sidebar() -> None:
     ss = st.session_state
     with st.sidebar:
@@ -221,11 +232,7 @@ def new_site(project, scenario) -> None:
             except planning.PlanningError as exc:
                 st.error(str(exc))
                 return
-            edits = scenario.edits
-            saved = {k: planning.Scenario(bigger, v.name, v.edits) for k, v in ss.saved.items()}
-            set_project(bigger)
-            ss.saved = saved
-            ss.scenario = planning.Scenario(bigger, scenario.name, edits).open_site(site_id)
+            rebind(bigger, then=lambda plan: plan.open_site(site_id))
             st.rerun()
 
 
@@ -323,7 +330,8 @@ def policy_tab(project) -> None:
     ss = st.session_state
     policy = project.policy
     cols = st.columns(3)
-    primary = cols[0].number_input(L("小学步行时限（分钟）", "Primary walk limit (min)"), value=policy.limit("primary"))
+    primary = cols[0].number_input(L("小学步行时限（分钟）", "Primary walk limit (min)"), value=policy.limit("primary"),
+                                   key="policy_primary")
     junior = cols[0].number_input(L("初中步行时限（分钟）", "Junior walk limit (min)"), value=policy.limit("junior"))
     speed = cols[1].number_input(L("步行速度（公里/小时）", "Walking speed (km/h)"), value=policy.walk_speed_kmh, step=0.5)
     board = cols[1].number_input(L("最低寄宿年级", "Lowest grade that may board"), value=policy.boarding_min_grade,
@@ -333,11 +341,8 @@ def policy_tab(project) -> None:
     if st.button(L("应用政策", "Apply the policy"), key="policy"):
         new = replace(policy, walk_limit_minutes={"primary": primary, "junior": junior}, walk_speed_kmh=speed,
                       boarding_min_grade=int(board), class_size={"primary": class_p, "junior": class_j})
-        edits = ss.scenario.edits
-        project = planning.Project(project.villages, project.schools, project.network, sites=project.sites,
-                                   policy=new, name=project.name)
-        set_project(project)
-        ss.scenario = planning.Scenario(project, L("方案", "plan"), edits)
+        rebind(planning.Project(project.villages, project.schools, project.network, sites=project.sites,
+                                policy=new, name=project.name))
         st.rerun()
     st.dataframe(logic.policy_rows(policy, ss.lang), width="stretch", hide_index=True)
 

@@ -112,3 +112,17 @@ def test_a_site_added_on_the_map_serves_its_villages(demo):
         bigger.with_site("S01", lon=point.x, lat=point.y)
     with pytest.raises(planning.ValidationError, match="outside the road network"):
         demo.with_site("far", lon=point.x + 1.0, lat=point.y)
+
+
+def test_a_new_policy_keeps_the_plan_and_saved_plans(app):
+    app.selectbox(key="action").set_value(logic.action_label("close", "zh")).run()
+    pick_school(app, "S05")
+    app.button(key="apply").click().run()
+    app.button(key="save").click().run()
+    app.button_group(key="view").set_value("policy").run()
+    app.number_input(key="policy_primary").set_value(30.0).run()
+    app.button(key="policy").click().run()
+    assert not app.exception
+    assert app.session_state.project.policy.limit("primary") == 30
+    assert [e.op for e in app.session_state.scenario.edits] == ["close"]
+    assert list(app.session_state.saved) == ["方案"]
