@@ -187,7 +187,7 @@ class Project:
         """The projected CRS of metric work (the network's)."""
         return self.network.crs
 
-    def _xy(self, table: gpd.GeoDataFrame) -> np.ndarray:
+    def _xy(self, table: gpd.GeoDataFrame | gpd.GeoSeries) -> np.ndarray:
         pts = table.geometry.to_crs(self.crs)
         return np.c_[pts.x.to_numpy(), pts.y.to_numpy()]
 
@@ -264,8 +264,7 @@ class Project:
         """The travel-time matrix with its snapping details (see :class:`MatrixResult`)."""
         key = (id(self.network), id(self.policy), id(self.villages), id(self.schools), id(self.sites))
         if self._matrix is None or self._matrix.key != key:
-            target_xy = np.r_[self._xy(self.schools), self._xy(self.sites)] if len(self.sites) else self._xy(self.schools)
-            result = travel_time_matrix(self.network, self._xy(self.villages), target_xy,
+            result = travel_time_matrix(self.network, self._xy(self.villages), self._xy(self.target_points),
                                         policy=self.policy, progress=progress)
             self._matrix = _Matrix(key, result)
         return self._matrix.result
@@ -357,9 +356,9 @@ class Project:
         """
         minutes = self.travel_times().iloc[:, : len(self.schools)]
         check = self.walk_check(limit)
+        lim = min(self.policy.limit(lv) for lv in LEVELS) if limit is None else float(limit)
         rows = []
         for sid, school in self.schools.iterrows():
-            lim = min(self.policy.limit(lv) for lv in LEVELS) if limit is None else float(limit)
             reach = minutes[sid] <= lim
             pupils = sum(self.villages.loc[reach, f"{lv}_pupils"].sum() for lv in LEVELS if school[lv])
             nearest_for = check.index[(check.get("primary_school") == sid) | (check.get("junior_school") == sid)]
@@ -459,8 +458,8 @@ class Project:
             drivable = self.network.subset(keep, source=f"{self.network.source} (drivable)")
             bus_policy = replace(self.policy, walk_speed_kmh=self.policy.bus_speed_kmh, tobler=False,
                                  class_factors={})
-            targets = np.r_[self._xy(self.schools), self._xy(self.sites)] if len(self.sites) else self._xy(self.schools)
-            result = travel_time_matrix(drivable, self._xy(self.villages), targets, policy=bus_policy, progress=False)
+            result = travel_time_matrix(drivable, self._xy(self.villages), self._xy(self.target_points),
+                                        policy=bus_policy, progress=False)
             self._bus = (result.minutes - result.offroad_minutes_origin[:, None]
                          - result.offroad_minutes_target[None, :])
         return self._bus
