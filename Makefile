@@ -36,7 +36,7 @@ $(LEAFLET):
 	else echo "note: npm not found; maps load Leaflet from the internet"; fi
 
 run: $(STAMP) sysdeps $(LEAFLET)
-	$(BIN)/streamlit run streamlit_app.py --browser.gatherUsageStats false
+	$(BIN)/planning app --browser.gatherUsageStats false
 
 check: $(STAMP)
 	$(BIN)/planning check --demo --out results/demo

@@ -3,6 +3,7 @@
     planning check --demo
     planning check --villages v.csv --schools s.xlsx --roads roads.gpkg --out results/
     planning check --osm county.osm.pbf --limit 40 --out results/
+    planning app [--server.port 8502 ...]      # the browser app (streamlit options pass through)
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     optimise.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
     optimise.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     optimise.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
+                   description="Load the app's modules and the demo first, then run `streamlit run "
+                               "streamlit_app.py`; any further options go to Streamlit.")
     for command in (evaluate, compare):
         _project_options(command)
         command.add_argument("--assignment", choices=["nearest", "zoned", "split"], default="nearest",
@@ -87,7 +91,10 @@ def _project_options(command: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for bad input)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "app":  # only the app passes options on (to Streamlit)
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.command == "check":
             return run_check(args)
@@ -95,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_scenarios(args)
         if args.command == "optimise":
             return run_optimise(args)
+        if args.command == "app":
+            from .serve import main as serve
+
+            return serve(extra)
     except PlanningError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ there. Every map and report of the demo says it is synthetic.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from .errors import ValidationError
@@ -30,3 +31,19 @@ def load_demo(*, policy: Policy | None = None) -> Project:
         policy=policy,
         name=DEMO_LABEL,
     )
+
+
+_SHARED: dict[str, Project] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_demo() -> Project:
+    """The demo loaded once per process and shared by the app's sessions.
+
+    Sharing is safe: edits make new scenarios and a new policy or site makes a new
+    project; the project itself only fills its result cache.
+    """
+    with _SHARED_LOCK:
+        if "demo" not in _SHARED:
+            _SHARED["demo"] = load_demo()
+        return _SHARED["demo"]
