@@ -17,6 +17,7 @@ import folium
 import numpy as np
 import pandas as pd
 import shapely
+from folium.utilities import JsCode
 
 from .i18n import school_type, t
 
@@ -79,8 +80,9 @@ def base_map(project, *, level: str = "primary", lang: str = "zh", basemap: str 
              show_roads: bool = True, title: str = "") -> folium.Map:
     """What does not change with a scenario: basemap, roads, isochrone rings, legend.
 
-    The app keeps it and sends only :func:`result_layers` on each edit, so the map is not
-    drawn again from scratch.
+    Its elements get fixed names, so the same settings give the same map script on every
+    build: the app rebuilds it on each run and the browser, seeing the same script, keeps
+    the drawn map and only swaps the :func:`result_layers` of an edit.
     """
     if basemap not in BASEMAPS:
         raise ValueError(f"`basemap` was {basemap!r} but is expected to be one of {list(BASEMAPS)}")
@@ -88,7 +90,7 @@ def base_map(project, *, level: str = "primary", lang: str = "zh", basemap: str 
         raise ValueError("the Tianditu basemap needs a key (tianditu_key=...); get one at 天地图 (console.tianditu.gov.cn)")
     bounds = project.villages.total_bounds
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], tiles=None,
-                      control_scale=True, prefer_canvas=True)
+                      control_scale=True, prefer_canvas=True, zoom_snap=0.25, zoom_delta=0.5)
     _basemap(fmap, basemap, tianditu_key)
     if show_roads:
         _roads(fmap, project, lang)
@@ -96,6 +98,8 @@ def base_map(project, *, level: str = "primary", lang: str = "zh", basemap: str 
         _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding=(20, 20))
     fmap.get_root().html.add_child(folium.Element(legend_html(project, lang=lang, level=level, title=title)))
+    for number, element in enumerate(_elements(fmap)):  # fixed names instead of random ones
+        element._id = f"base{number}"
     return fmap
 
 
@@ -133,14 +137,35 @@ def _roads(fmap: folium.Map, project, lang: str) -> None:
 
 def _zoning(fmap: folium.Map, project, villages: pd.DataFrame, lang: str) -> None:
     points = project.target_points
-    group = folium.FeatureGroup(name=t("zoning", lang))
-    for _, row in villages.dropna(subset=["school"]).iterrows():
-        if row["school"] not in points.index:
-            continue
-        s = points[row["school"]]
-        folium.PolyLine([[row.geometry.y, row.geometry.x], [s.y, s.x]], color=COLOURS[row["class"]], weight=1.5,
-                        opacity=0.6, dash_array="4 4").add_to(group)
-    group.add_to(fmap)
+    served = villages.dropna(subset=["school"])
+    served = served[served["school"].isin(points.index)]
+    features = [(shapely.LineString([(row.geometry.x, row.geometry.y), (points[row["school"]].x, points[row["school"]].y)]),
+                 {"color": COLOURS[row["class"]], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
+                 f"{escape(str(row['name']))} → {escape(str(row['school']))}") for _, row in served.iterrows()]
+    _feature_layer(t("zoning", lang), features).add_to(fmap)
+
+
+def _feature_layer(name: str, features, *, marker=None) -> folium.FeatureGroup:
+    """One GeoJSON layer for many features, each ``(geometry, style, tooltip html)``.
+
+    One folium element however many villages: folium compiles the output of every element
+    as a Jinja template when it renders, so a marker plus a tooltip per village (the obvious
+    way) made a county of 300 villages take most of a second to draw on each edit.
+    """
+    styles, collection = {}, {"type": "FeatureCollection", "features": []}
+    for number, (geometry, style, tip) in enumerate(features):
+        styles[str(number)] = style
+        collection["features"].append({"type": "Feature", "id": str(number), "properties": {"tip": tip},
+                                       "geometry": shapely.geometry.mapping(geometry)})
+    group = folium.FeatureGroup(name=name)
+    if styles:
+        folium.GeoJson(collection, name=name, marker=marker, style_function=lambda feature: styles[feature["id"]],
+                       on_each_feature=_TOOLTIP).add_to(group)
+    return group
+
+
+#: Each feature's tooltip from its ``tip`` property (HTML made and escaped in Python).
+_TOOLTIP = JsCode("function (feature, layer) { if (feature.properties.tip) { layer.bindTooltip(feature.properties.tip); } }")
 
 
 def catchments(project, villages: pd.DataFrame) -> dict[str, shapely.Geometry]:
@@ -163,14 +188,13 @@ def catchments(project, villages: pd.DataFrame) -> dict[str, shapely.Geometry]:
 def _catchments(fmap: folium.Map, project, villages: pd.DataFrame, schools: pd.DataFrame, lang: str) -> None:
     palette = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#d9d9d9",
                "#bc80bd", "#ccebc5", "#ffed6f"]
-    group = folium.FeatureGroup(name=t("catchments", lang))
+    features = []
     for i, (school, area) in enumerate(sorted(catchments(project, villages).items())):
         colour = palette[i % len(palette)]
         name = schools.loc[school, "name"] if school in schools.index else school
-        folium.GeoJson(shapely.geometry.mapping(area), style_function=lambda _, c=colour: {
-            "color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.18},
-            tooltip=f"{escape(str(name))} ({escape(str(school))})").add_to(group)
-    group.add_to(fmap)
+        features.append((area, {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.18},
+                         f"{escape(str(name))} ({escape(str(school))})"))
+    _feature_layer(t("catchments", lang), features).add_to(fmap)
 
 
 def difference_map(project, before, after, *, level: str = "primary", lang: str = "zh") -> folium.Map:
@@ -180,30 +204,30 @@ def difference_map(project, before, after, *, level: str = "primary", lang: str 
 
     changes = village_changes(before, after).xs(level, level="level")
     fmap = result_map(project, after, level=level, lang=lang, show_zoning=False, show_catchments=False)
-    group = folium.FeatureGroup(name=t("changes", lang))
     colours = {"longer walk": "#d73027", "shorter walk": "#1a9850", "loses its school": "#f46d43",
                "boards": COLOURS["board"], "unserved": COLOURS["unserved"], "same": "#bdbdbd"}
+    features = []
     for vid, row in changes.iterrows():
-        p = project.villages.geometry[vid]
         change = "—" if pd.isna(row["change"]) else f"{row['change']:+.0f} {t('minutes', lang)}"
-        folium.CircleMarker([p.y, p.x], radius=9, color=colours.get(row["outcome"], "#bdbdbd"), weight=4, fill=False,
-                            tooltip=f"<b>{escape(str(row['name']))}</b>: {t('change_' + row['outcome'].replace(' ', '_'), lang)} "
-                                    f"({change})").add_to(group)
-    group.add_to(fmap)
+        outcome = t("change_" + row["outcome"].replace(" ", "_"), lang)
+        features.append((project.villages.geometry[vid], {"radius": 9, "color": colours.get(row["outcome"], "#bdbdbd"),
+                                                           "weight": 4, "fill": False},
+                         f"<b>{escape(str(row['name']))}</b>: {escape(outcome)} ({change})"))
+    _feature_layer(t("changes", lang), features, marker=folium.CircleMarker()).add_to(fmap)
     return fmap
 
 
 def _villages(fmap: folium.Map, villages: pd.DataFrame, lang: str) -> None:
-    group = folium.FeatureGroup(name=t("villages", lang))
+    features = []
     for vid, row in villages.iterrows():
         pupils = 0.0 if pd.isna(row["pupils"]) else float(row["pupils"])
         minutes = "—" if pd.isna(row["minutes"]) else f"{row['minutes']:.0f} {t('minutes', lang)}"
         tip = (f"<b>{escape(str(row['name']))}</b> ({escape(str(vid))})<br>{t('pupils', lang)}: {pupils:.0f}<br>"
                f"→ {escape(str(row['school']))}: {minutes}<br>{t(_mode_key(row), lang, short=30, limit='')}")
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=4 + 1.2 * np.sqrt(pupils), color="#252525",
-                            weight=1, fill=True, fill_color=COLOURS[row["class"]], fill_opacity=0.85,
-                            tooltip=folium.Tooltip(tip)).add_to(group)
-    group.add_to(fmap)
+        style = {"radius": 4 + 1.2 * float(np.sqrt(pupils)), "color": "#252525", "weight": 1, "fill": True,
+                 "fillColor": COLOURS[row["class"]], "fillOpacity": 0.85}
+        features.append((row.geometry, style, tip))
+    _feature_layer(t("villages", lang), features, marker=folium.CircleMarker()).add_to(fmap)
 
 
 def _mode_key(row) -> str:
@@ -213,21 +237,20 @@ def _mode_key(row) -> str:
 
 def _schools(fmap: folium.Map, project, schools: pd.DataFrame, lang: str) -> None:
     points = project.target_points
-    group = folium.FeatureGroup(name=t("schools", lang))
+    features = []
     for sid, row in schools.iterrows():
-        p = points[sid]
         colour = STATUS_COLOURS.get(row["status"], "#2166ac")
         load = "" if pd.isna(row["capacity"]) or row["capacity"] == 0 else f" ({row['pupils'] / row['capacity']:.0%})"
         tip = (f"<b>{escape(str(row['name']))}</b> ({escape(str(sid))})<br>{school_type(row['type'], lang)} · "
                f"{t(row['status'], lang)}<br>{t('pupils', lang)} {row['pupils']:.0f} / {t('capacity', lang)} "
                f"{row['capacity']:.0f}{load}")
         symbol = TYPE_SHAPES.get(row["type"], "●")
-        style = "text-decoration: line-through;" if not row["open"] else ""
-        html = (f'<div style="font-size:20px;color:{colour};text-shadow:0 0 2px #fff,0 0 3px #fff;{style}">'
+        strike = "text-decoration: line-through;" if not row["open"] else ""
+        html = (f'<div data-school="{escape(str(sid))}" style="font-size:20px;color:{colour};text-shadow:0 0 2px #fff,0 0 3px #fff;{strike}">'
                 f"{symbol}</div>")
-        folium.Marker([p.y, p.x], icon=folium.DivIcon(html=html, icon_size=(20, 20), icon_anchor=(10, 12)),
-                      tooltip=folium.Tooltip(tip)).add_to(group)
-    group.add_to(fmap)
+        features.append((points[sid], {"html": html}, tip))  # the icon's html, per school
+    marker = folium.Marker(icon=folium.DivIcon(icon_size=(20, 20), icon_anchor=(10, 12), class_name="planning-school"))
+    _feature_layer(t("schools", lang), features, marker=marker).add_to(fmap)
 
 
 def isochrones(project, school_id: str, minutes=(20, 30, 40)) -> dict[float, shapely.Geometry]:
@@ -259,13 +282,10 @@ def isochrones(project, school_id: str, minutes=(20, 30, 40)) -> dict[float, sha
 
 def _isochrones(fmap: folium.Map, project, school_id: str, minutes, lang: str) -> None:
     shades = ["#08519c", "#3182bd", "#6baed6", "#9ecae1"]
-    group = folium.FeatureGroup(name=t("isochrone", lang, minutes="/".join(str(m) for m in minutes)))
-    for (m, ring), colour in zip(sorted(isochrones(project, school_id, minutes).items(), reverse=True),
-                                 shades[::-1], strict=False):
-        folium.GeoJson(shapely.geometry.mapping(ring), style_function=lambda _, c=colour: {
-            "color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.12},
-            tooltip=t("isochrone", lang, minutes=m)).add_to(group)
-    group.add_to(fmap)
+    rings = sorted(isochrones(project, school_id, minutes).items(), reverse=True)
+    features = [(ring, {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.12},
+                 escape(t("isochrone", lang, minutes=m))) for (m, ring), colour in zip(rings, shades[::-1], strict=False)]
+    _feature_layer(t("isochrone", lang, minutes="/".join(str(m) for m in minutes)), features).add_to(fmap)
 
 
 def legend_html(project, *, lang: str = "zh", level: str = "primary", title: str = "") -> str:
@@ -285,10 +305,10 @@ def legend_html(project, *, lang: str = "zh", level: str = "primary", title: str
         notes.append(t("osm_attribution", lang))
     if "synthetic" in project.name or "合成" in project.name:
         notes.append(t("synthetic", lang))
-    level_name = t(f"level_{level}", lang)
+    heading = " · ".join(escape(part) for part in (t("legend", lang), title, t(f"level_{level}", lang)) if part)
     return (f'<div id="planning-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:'
             f'rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'
-            f'max-width:230px"><b>{escape(t("legend", lang))} · {escape(title)} · {escape(level_name)}</b>'
+            f'max-width:230px"><b>{heading}</b>'
             f"{items}<hr style='margin:4px 0'>{types}<hr style='margin:4px 0'>{status}"
             f"<div style='color:#555;margin-top:4px'>{'<br>'.join(escape(n) for n in notes)}</div></div>")
 

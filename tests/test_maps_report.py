@@ -13,7 +13,7 @@ import pytest
 import planning
 from planning.errors import PlanningError
 from planning.i18n import t
-from planning.maps import isochrones, result_map, walk_class
+from planning.maps import COLOURS, base_map, isochrones, result_layers, result_map, walk_class
 from planning.report import cjk_font, excel_report, print_map, results_gpkg
 
 
@@ -24,6 +24,12 @@ def require_cjk_font() -> None:
         if os.environ.get("CI"):  # CI installs it (make test): a missing font there is a failure
             raise
         pytest.skip(f"no Chinese font here: {exc}")
+
+
+def geojson_features(group: folium.FeatureGroup) -> list[tuple[dict, dict, str]]:
+    """(geometry, style, tooltip) of each feature of a layer made by planning.maps."""
+    (layer,) = [c for c in group._children.values() if isinstance(c, folium.GeoJson)]
+    return [(f["geometry"], layer.style_function(f), f["properties"]["tip"]) for f in layer.data["features"]]
 
 
 def test_texts_in_both_languages():
@@ -46,15 +52,33 @@ def test_walk_classes_follow_the_policy_limit():
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_result_map_has_villages_schools_legend_and_status(demo, lang):
     plan = planning.Scenario.from_file(planning.demodata.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
-    fmap = result_map(demo, plan.evaluate("zoned"), lang=lang, level="primary")
+    result = plan.evaluate("zoned")
+    fmap = result_map(demo, result, lang=lang, level="primary")
     assert isinstance(fmap, folium.Map)
     html = fmap.get_root().render()
     assert 'id="planning-legend"' in html
     assert escape(t("walk_beyond", lang, limit=40)) in html and t("bus", lang) in html
     assert t("synthetic", lang) in html
-    assert html.count("L.circleMarker") == len(demo.villages)
-    assert t("merged", lang) in html  # merged schools are marked as such
+    assert "new L.CircleMarker" in html and "bindTooltip(feature.properties.tip)" in html
     assert "tile.openstreetmap" not in html  # no basemap: works offline
+    # one feature per village and school, each styled from the result
+    layers = {group.layer_name: geojson_features(group) for group in result_layers(demo, result, lang=lang)}
+    villages, schools = layers[t("villages", lang)], layers[t("schools", lang)]
+    assert len(villages) == len(demo.villages) and len(schools) == len(result.schools)
+    flows = result.villages.xs("primary", level="level")
+    for (_, style, tip), (vid, row) in zip(villages, flows.iterrows(), strict=True):
+        assert vid in tip and row["name"] in tip
+        assert style["fillColor"] == COLOURS[walk_class(pd.Series([row["minutes"]]), pd.Series([row["mode"]]), 40)[0]]
+    closed = [tip for _, style, tip in schools if "line-through" in style["html"]]
+    assert len(closed) == int((~result.schools["open"].astype(bool)).sum()) > 0
+    assert any(t("merged", lang) in tip for tip in closed)  # merged schools are marked as such
+
+
+def test_the_base_map_is_the_same_on_every_build(demo):
+    """The app rebuilds it on every run; the browser keeps the drawn map only if it is identical."""
+    first = base_map(demo, isochrone_school="S01").get_root().render()
+    assert first == base_map(demo, isochrone_school="S01").get_root().render()
+    assert first != base_map(demo, lang="en", isochrone_school="S01").get_root().render()
 
 
 def test_basemaps_and_attribution(demo, liechtenstein):
@@ -78,8 +102,9 @@ def test_catchments_hold_their_villages_and_the_difference_map(demo):
     for _, row in villages.iterrows():
         assert areas[row["school"]].contains(row.geometry)
     assert "S05" not in areas  # closed: no catchment
-    html = difference_map(demo, demo.baseline(), result, lang="en").get_root().render()
-    assert "loses its school" in html and "杨家坳村" in html
+    fmap = difference_map(demo, demo.baseline(), result, lang="en")
+    (changes,) = [g for g in fmap._children.values() if getattr(g, "layer_name", None) == "Changes"]
+    assert any("loses its school" in tip and "杨家坳村" in tip for _, _, tip in geojson_features(changes))
 
 
 def test_isochrone_rings_grow_and_hold_the_school(demo):
