@@ -30,9 +30,11 @@ from planning.report import excel_report, print_map, results_gpkg
 st.set_page_config(page_title="学校布局规划 · School layout planning", page_icon="🏫", layout="wide")
 
 
-@st.cache_resource(show_spinner=False)
 def demo_project() -> planning.Project:
-    return planning.demo()
+    """One demo per server process, shared by sessions (warmed by `planning app`)."""
+    from planning.demodata import shared_demo
+
+    return shared_demo()
 
 
 def L(zh: str, en: str) -> str:  # noqa: N802 - short on purpose: the UI is full of these
@@ -47,8 +49,11 @@ def _local(fmap):
 def init_state() -> None:
     ss = st.session_state
     ss.setdefault("lang", "zh")
+    # a slot on every run, used for progress on the first: an element shown only on the first
+    # run would shift everything below it on the next run, and the browser would redraw the map
+    slot = st.empty()
     if "project" not in ss:
-        bar = st.progress(0, text="载入示例乡镇 / loading the demo township")
+        bar = slot.progress(0, text="载入示例乡镇 / loading the demo township")
         project = demo_project()
         bar.progress(50, text="计算步行时间 / travel times")
         project.travel_times()
@@ -157,19 +162,21 @@ def map_tab(project, scenario, result) -> None:
     ss = st.session_state
     left, right = st.columns([3, 1.25])
     with left:
+        # Rebuilt each run with the same element names, so an edit only swaps the result layers
+        # in the browser (feature_group_to_add). The browser keeps a drawn base map, so a new
+        # base (project, level, language, basemap, rings) gets a new key: a fresh map.
         iso = ss.get("isochrone_school")
-        settings = (id(project), ss.level, ss.lang, ss.basemap, ss.tianditu_key, iso)
-        if ss.get("base_settings") != settings:  # kept across edits: only the result layers change
-            ss.base_map = _local(base_map(project, level=ss.level, lang=ss.lang, basemap=ss.basemap,
-                                          tianditu_key=ss.tianditu_key, isochrone_school=iso))
-            ss.base_settings = settings
+        base = (id(project), ss.level, ss.lang, ss.basemap, ss.tianditu_key, iso)
+        fmap = _local(base_map(project, level=ss.level, lang=ss.lang, basemap=ss.basemap,
+                               tianditu_key=ss.tianditu_key, isochrone_school=iso))
         layers = result_layers(project, result, level=ss.level, lang=ss.lang)
-        clicked = st_folium(ss.base_map, height=620, use_container_width=True, feature_group_to_add=layers,
+        clicked = st_folium(fmap, height=620, use_container_width=True, feature_group_to_add=layers,
                             layer_control=folium.LayerControl(collapsed=True),
-                            returned_objects=["last_object_clicked", "last_clicked"], key="map")
-        if clicked and clicked.get("last_object_clicked"):
-            point = clicked["last_object_clicked"]
-            ss.picked = logic.nearest_school(result, project, point["lat"], point["lng"])
+                            returned_objects=["last_object_clicked", "last_clicked"], key=f"map-{hash(base)}")
+        pick = (clicked or {}).get("last_object_clicked")
+        if pick and pick != ss.get("last_pick"):  # a new click on a marker (the value persists across runs)
+            ss.last_pick = pick
+            ss.picked = logic.nearest_school(result, project, pick["lat"], pick["lng"])
         if clicked and clicked.get("last_clicked"):
             ss.clicked_point = clicked["last_clicked"]
     with right:
@@ -177,6 +184,8 @@ def map_tab(project, scenario, result) -> None:
 
 
 def editor(project, scenario, result) -> None:
+    """Pick a school and an edit. The buttons act in callbacks, which run before the next
+    script run: an edit costs one run of the app, not two (a button followed by st.rerun)."""
     ss = st.session_state
     st.subheader(L("编辑方案", "Edit the plan"))
     actions = {logic.action_label(a, ss.lang): a for a in logic.ACTIONS}  # label → action (labels as options)
@@ -186,31 +195,51 @@ def editor(project, scenario, result) -> None:
     if not choices:
         st.info(L("没有可选对象", "nothing to choose"))
         return
-    keys = list(choices)
-    picked = ss.get("picked")
-    label = st.selectbox(L("学校（可在地图上点选）", "School (or click it on the map)"), list(choices.values()),
-                         index=keys.index(picked) if picked in keys else 0, key="school")
-    school = keys[list(choices.values()).index(label)]
-    params = edit_params(project, result, action, school)
-    if st.button(L("应用", "Apply"), type="primary", key="apply"):
-        try:
-            ss.scenario = logic.apply_action(scenario, action, school, **params)
-            st.rerun()
-        except planning.PlanningError as exc:
-            st.error(str(exc))
+    by_label = {label: key for key, label in choices.items()}
+    picked = ss.pop("picked", None)
+    if picked in choices:  # picked on the map: the box shows it (set before the box is drawn)
+        ss.school = choices[picked]
+    elif ss.get("school") not in by_label:  # e.g. the chosen school was just closed
+        ss.school = next(iter(by_label))
+    st.selectbox(L("学校（可在地图上点选）", "School (or click it on the map)"), list(by_label), key="school")
+    readers = edit_params(project, result, action, by_label[ss.school])
+    st.button(L("应用", "Apply"), type="primary", key="apply", on_click=apply_edit,
+              args=(action, by_label, readers))
+    if ss.get("edit_error"):
+        st.error(ss.edit_error)
     cols = st.columns(2)
-    if cols[0].button(L("撤销上一步", "Undo"), disabled=not scenario.edits, key="undo"):
-        ss.scenario = scenario.undo()
-        st.rerun()
-    if cols[1].button(L("步行圈", "Walking rings"), key="rings"):
-        ss.isochrone_school = school if action != "open_site" else None
-        st.rerun()
-    if scenario.edits:
-        st.dataframe(scenario.log, width="stretch")
+    cols[0].button(L("撤销上一步", "Undo"), disabled=not scenario.edits, key="undo", on_click=undo_edit)
+    cols[1].button(L("步行圈", "Walking rings"), key="rings", on_click=show_rings,
+                   args=(by_label if action != "open_site" else None,))
+    # always shown (Markdown), so an edit brings no new kind of element: a first-time element
+    # makes the browser fetch its code and redraw the map frame, which doubled the first edit
+    st.markdown(L("**本方案的改动**", "**Edits in this plan**") + "\n\n" + logic.plan_log(scenario, ss.lang))
     saved_plans(scenario)
     new_site(project, scenario)
     for note in result.explanations[:8]:
         st.caption("⚠ " + note)
+
+
+def apply_edit(action: str, by_label: dict, readers: dict) -> None:
+    """Apply the edit with the inputs' current values (a callback sees values just typed)."""
+    ss = st.session_state
+    try:
+        ss.scenario = logic.apply_action(ss.scenario, action, by_label[ss.school],
+                                         **{name: read() for name, read in readers.items()})
+        ss.edit_error = None
+    except planning.PlanningError as exc:
+        ss.edit_error = str(exc)
+
+
+def undo_edit() -> None:
+    ss = st.session_state
+    ss.scenario = ss.scenario.undo()
+    ss.edit_error = None
+
+
+def show_rings(by_label: dict | None) -> None:
+    ss = st.session_state
+    ss.isochrone_school = by_label[ss.school] if by_label else None
 
 
 def new_site(project, scenario) -> None:
@@ -237,24 +266,34 @@ def new_site(project, scenario) -> None:
 
 
 def edit_params(project, result, action: str, school: str) -> dict:
-    """The inputs an edit needs (target school, seats, beds, villages of a bus)."""
+    """The inputs an edit needs (target school, seats, beds, villages of a bus), as readers of
+    their widgets' values, so the Apply callback reads what is in the boxes when clicked."""
     ss = st.session_state
-    params: dict = {}
+
+    def value(key):
+        return lambda: ss[key]
+
     if action == "merge":
         targets = {v: k for k, v in logic.school_choices(result, ss.lang).items() if k != school}
-        params["into"] = targets[st.selectbox(L("并入", "Into"), list(targets), key="into")]
-    elif action in ("expand", "open_site"):
-        params["capacity"] = st.number_input(L("学位", "Seats"), min_value=0, value=0 if action == "expand" else 300, step=10)
-        params["classrooms"] = st.number_input(L("教室", "Classrooms"), min_value=0, value=0 if action == "expand" else 6)
-        params["beds"] = st.number_input(L("床位", "Beds"), min_value=0, value=0, step=10)
-    elif action == "add_beds":
-        params["beds"] = st.number_input(L("新增床位", "Beds to add"), min_value=1, value=50, step=10)
-    elif action == "add_bus":
+        st.selectbox(L("并入", "Into"), list(targets), key="into")
+        return {"into": lambda: targets[ss["into"]]}
+    if action in ("expand", "open_site"):
+        opening = action == "open_site"
+        st.number_input(L("学位", "Seats"), min_value=0, value=300 if opening else 0, step=10, key=f"{action}_seats")
+        st.number_input(L("教室", "Classrooms"), min_value=0, value=6 if opening else 0, key=f"{action}_rooms")
+        st.number_input(L("床位", "Beds"), min_value=0, value=0, step=10, key=f"{action}_beds")
+        return {"capacity": value(f"{action}_seats"), "classrooms": value(f"{action}_rooms"),
+                "beds": value(f"{action}_beds")}
+    if action == "add_beds":
+        st.number_input(L("新增床位", "Beds to add"), min_value=1, value=50, step=10, key="more_beds")
+        return {"beds": value("more_beds")}
+    if action == "add_bus":
         names = project.villages["name"]
-        params["villages"] = st.multiselect(L("校车服务的村庄", "Villages served"), list(names.index),
-                                            format_func=lambda v, names=names: f"{v} {names[v]}")
-        params["max_ride"] = st.number_input(L("最长乘车（分钟）", "Longest ride (min)"), min_value=5, value=30)
-    return params
+        st.multiselect(L("校车服务的村庄", "Villages served"), list(names.index), key="bus_villages",
+                       format_func=lambda v, names=names: f"{v} {names[v]}")
+        st.number_input(L("最长乘车（分钟）", "Longest ride (min)"), min_value=5, value=30, key="bus_ride")
+        return {"villages": value("bus_villages"), "max_ride": value("bus_ride")}
+    return {}
 
 
 def saved_plans(scenario) -> None:

@@ -1,6 +1,6 @@
 """The browser app's logic through Streamlit's AppTest (a real script run, no browser).
 
-The headless-Chromium test of the same app is issue 4's next step.
+The same app in headless Chromium is tests/test_browser.py.
 """
 
 from __future__ import annotations
@@ -47,8 +47,21 @@ def test_closing_a_school_changes_the_metrics_and_undo_restores_them(app):
     figures = metrics(app)
     assert figures["开办学校"] == "12"
     assert [m.delta for m in app.metric if m.label == "开办学校"] == ["-1"]
+    assert any("1. 撤销 S05" in m.value for m in app.markdown)  # the plan's edits, in Chinese
     app.button(key="undo").click().run()
     assert metrics(app)["开办学校"] == "13"
+    assert any("尚无改动" in m.value for m in app.markdown)
+
+
+def test_apply_reads_what_was_typed_with_the_click(app):
+    """Typing a number and clicking Apply arrive in one run: the edit uses the typed number."""
+    app.selectbox(key="action").set_value(logic.action_label("expand", "zh")).run()
+    pick_school(app, "S04")
+    app.number_input(key="expand_seats").set_value(120)
+    app.number_input(key="expand_rooms").set_value(3)
+    app.button(key="apply").click().run()
+    assert not app.exception
+    assert any("扩建 S04 石门村完小（学位 +120，教室 +3）" in m.value for m in app.markdown)
 
 
 def test_a_bad_edit_shows_the_message_not_a_traceback(app):
@@ -126,3 +139,27 @@ def test_a_new_policy_keeps_the_plan_and_saved_plans(app):
     assert app.session_state.project.policy.limit("primary") == 30
     assert [e.op for e in app.session_state.scenario.edits] == ["close"]
     assert list(app.session_state.saved) == ["方案"]
+
+
+def test_plan_log_in_both_languages(demo):
+    plan = (demo.scenario().merge("S08", into="S04").add_bus("S04", villages=["V02"], max_ride=30)
+            .teaching_point("S06").add_beds("S04", 50).open_site(demo.sites.index[0], capacity=300))
+    zh, en = logic.plan_log(plan, "zh").splitlines(), logic.plan_log(plan, "en").splitlines()
+    assert zh[0] == "1. S08 溪口村完小 并入 S04 石门村完小"
+    assert en[0] == "1. merge S08 溪口村完小 into S04 石门村完小"
+    assert zh[1] == "2. 校车：V02 溪口村 → S04 石门村完小（单程 ≤ 30 分钟）"
+    assert en[2] == "3. S06 茶园村完小 becomes a teaching point (grades 1–3)"
+    assert zh[3] == "4. S04 石门村完小 增加床位 50" and en[4].endswith("(300 seats)")
+    assert logic.plan_log(demo.scenario(), "en").startswith("No edits yet")
+
+
+def test_planning_app_warms_the_server_and_shares_the_demo():
+    from planning.cli import main
+    from planning.demodata import shared_demo
+    from planning.serve import warm
+
+    assert warm() >= 0 and shared_demo() is shared_demo()  # one demo per server, made before the first visit
+    assert shared_demo().baseline("nearest") is shared_demo().baseline("nearest")  # today's layout, computed once
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--demo", "--server.port", "1"])  # only `planning app` passes options to Streamlit
+    assert exc.value.code == 2

@@ -1,9 +1,9 @@
 """The app in a real browser: headless Chromium (Debian's `chromium`) driven by Playwright.
 
-Starts `streamlit run` on a free local port, opens the demo, closes a school, checks the
-figures change, switches to English, downloads the Excel and PDF exports, and saves
-screenshots to tests/artifacts/. First render and edit times are printed (measured, not
-asserted).
+Starts the app the way `make run` does (`planning app`: a warm server) on a free local
+port, opens the demo, picks a school on the map, closes a school, checks the figures and the
+map change, switches to English, downloads the Excel and PDF exports, and saves screenshots
+to tests/artifacts/. First render and edit times are printed (measured, not asserted).
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ def server():
     env = {**os.environ, "PLANNING_CACHE": str(ROOT / ".pytest_cache" / "browser-cache")}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     log = open(ARTIFACTS / "streamlit.log", "wb")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-                             "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1"],
+    proc = subprocess.Popen([sys.executable, "-m", "planning.cli", "app", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -79,6 +79,14 @@ def _schools_open(page) -> str:
     return page.get_by_test_id("stMetricValue").first.inner_text().strip()
 
 
+def _map(page):
+    return page.frame_locator("iframe[title*='st_folium']").first
+
+
+def _wait_closed_on_map(page, school: str) -> None:
+    _map(page).locator(f"[data-school='{school}'][style*='line-through']").wait_for(timeout=60_000)
+
+
 def test_plan_in_the_browser(server, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 1500, "height": 1050}, accept_downloads=True)
@@ -87,7 +95,7 @@ def test_plan_in_the_browser(server, browser):
     start = time.perf_counter()
     page.goto(server)
     page.get_by_text("学校布局与学区规划").first.wait_for(timeout=90_000)
-    page.frame_locator("iframe[title*='st_folium']").first.locator(".leaflet-container").wait_for(timeout=60_000)
+    _map(page).locator("[data-school='S01']").wait_for(timeout=60_000)  # the map with its schools drawn
     first_render = time.perf_counter() - start
     assert _schools_open(page) == "13"
     page.wait_for_timeout(1500)
@@ -97,13 +105,25 @@ def test_plan_in_the_browser(server, browser):
     page.get_by_role("button", name="应用").click()  # close the selected school (S01)
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
                            ".some((e, i) => i === 0 && e.innerText.trim() === '12')", timeout=60_000)
+    _wait_closed_on_map(page, "S01")
     edit = time.perf_counter() - start
     assert _schools_open(page) == "12"
     page.wait_for_timeout(1500)
     page.screenshot(path=ARTIFACTS / "02_closed_zh.png")
 
+    _map(page).locator("[data-school='S07']").click()  # pick a school on the map
+    page.wait_for_function("() => [...document.querySelectorAll('input[role=combobox]')]"
+                           ".some(e => e.value.startsWith('S07 '))", timeout=60_000)
+    start = time.perf_counter()
+    page.get_by_role("button", name="应用").click()
+    _wait_closed_on_map(page, "S07")
+    second_edit = time.perf_counter() - start
+    assert _schools_open(page) == "11"
+
     page.get_by_text("English", exact=True).click()
     page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
+    _map(page).locator("#planning-legend", has_text="Legend").wait_for(timeout=60_000)  # the map redrawn in English
+    _wait_closed_on_map(page, "S07")  # with the plan's edits
     page.wait_for_timeout(2500)
     page.screenshot(path=ARTIFACTS / "03_closed_en.png")
 
@@ -120,4 +140,5 @@ def test_plan_in_the_browser(server, browser):
     assert pdf_path.read_bytes()[:4] == b"%PDF"
     page.screenshot(path=ARTIFACTS / "04_export_en.png")
     assert not [u for u in failed if "leaflet" in u], failed  # the map needs no internet
-    print(f"\nbrowser: first render {first_render:.1f} s, one edit to updated figures {edit:.2f} s")
+    print(f"\nbrowser: first render {first_render:.1f} s, one edit to updated figures and map {edit:.2f} s "
+          f"(a second edit {second_edit:.2f} s)")
