@@ -137,11 +137,13 @@ def _roads(fmap: folium.Map, project, lang: str) -> None:
 
 def _zoning(fmap: folium.Map, project, villages: pd.DataFrame, lang: str) -> None:
     points = project.target_points
-    served = villages.dropna(subset=["school"])
-    served = served[served["school"].isin(points.index)]
-    features = [(shapely.LineString([(row.geometry.x, row.geometry.y), (points[row["school"]].x, points[row["school"]].y)]),
-                 {"color": COLOURS[row["class"]], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
-                 f"{escape(str(row['name']))} → {escape(str(row['school']))}") for _, row in served.iterrows()]
+    served = villages[villages["school"].isin(points.index)]
+    to = points.reindex(served["school"])
+    start = shapely.get_coordinates(served["geometry"].to_numpy())
+    lines = shapely.linestrings(np.stack([start, np.column_stack([to.x, to.y])], axis=1))
+    features = [(line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
+                 f"{escape(str(name))} → {escape(str(school))}")
+                for line, kind, name, school in zip(lines, served["class"], served["name"], served["school"], strict=True)]
     _feature_layer(t("zoning", lang), features).add_to(fmap)
 
 
@@ -218,21 +220,25 @@ def difference_map(project, before, after, *, level: str = "primary", lang: str 
 
 
 def _villages(fmap: folium.Map, villages: pd.DataFrame, lang: str) -> None:
+    pupils = villages["pupils"].fillna(0.0).to_numpy(dtype=float)
+    words = {kind: t(_mode_key(kind), lang, short=30, limit="") for kind in set(villages["class"])}
+    mode = [words[kind] for kind in villages["class"]]
+    minutes = ["—" if pd.isna(m) else f"{m:.0f} {t('minutes', lang)}" for m in villages["minutes"]]
     features = []
-    for vid, row in villages.iterrows():
-        pupils = 0.0 if pd.isna(row["pupils"]) else float(row["pupils"])
-        minutes = "—" if pd.isna(row["minutes"]) else f"{row['minutes']:.0f} {t('minutes', lang)}"
-        tip = (f"<b>{escape(str(row['name']))}</b> ({escape(str(vid))})<br>{t('pupils', lang)}: {pupils:.0f}<br>"
-               f"→ {escape(str(row['school']))}: {minutes}<br>{t(_mode_key(row), lang, short=30, limit='')}")
-        style = {"radius": 4 + 1.2 * float(np.sqrt(pupils)), "color": "#252525", "weight": 1, "fill": True,
-                 "fillColor": COLOURS[row["class"]], "fillOpacity": 0.85}
-        features.append((row.geometry, style, tip))
+    for vid, name, school, kind, point, n, walk, how in zip(villages.index, villages["name"], villages["school"],
+                                                            villages["class"], villages["geometry"], pupils, minutes,
+                                                            mode, strict=True):
+        tip = (f"<b>{escape(str(name))}</b> ({escape(str(vid))})<br>{t('pupils', lang)}: {n:.0f}<br>"
+               f"→ {escape(str(school))}: {walk}<br>{how}")
+        style = {"radius": 4 + 1.2 * float(np.sqrt(n)), "color": "#252525", "weight": 1, "fill": True,
+                 "fillColor": COLOURS[kind], "fillOpacity": 0.85}
+        features.append((point, style, tip))
     _feature_layer(t("villages", lang), features, marker=folium.CircleMarker()).add_to(fmap)
 
 
-def _mode_key(row) -> str:
+def _mode_key(kind: str) -> str:
     return {"short": "walk_within", "limit": "walk_limit", "beyond": "walk_beyond",
-            "unknown": "pupils_unknown"}.get(row["class"], row["class"])
+            "unknown": "pupils_unknown"}.get(kind, kind)
 
 
 def _schools(fmap: folium.Map, project, schools: pd.DataFrame, lang: str) -> None:
