@@ -57,45 +57,12 @@ def apply_action(scenario, action: str, school: str, **params):
     raise ValueError(f"`action` was {action!r} but is expected to be one of {list(ACTIONS)}")
 
 
-def describe_edit(edit, project, lang: str = "zh") -> str:
-    """One edit in the planner's words and language, with school and village names."""
-    names = {**project.villages["name"].to_dict(), **project.schools["name"].to_dict(), **project.sites["name"].to_dict()}
-
-    def who(key: str) -> str:
-        return f"{key} {names[key]}" if key in names and isinstance(names[key], str) else str(key)
-
-    zh = lang == "zh"
-    amounts = [(zh_word, en_word, getattr(edit, field, None)) for field, zh_word, en_word in
-               (("capacity", "学位", "seats"), ("classrooms", "教室", "classrooms"), ("beds", "床位", "beds"))]
-    sign = "+" if edit.op == "expand" else ""
-    extra = ("，" if zh else ", ").join(f"{z} {sign}{v:g}" if zh else f"{sign}{v:g} {e}" for z, e, v in amounts
-                                       if v is not None and (v or edit.op != "expand"))
-    extra = (f"（{extra}）" if zh else f" ({extra})") if extra else ""
-    if edit.op == "close":
-        return f"撤销 {who(edit.school)}" if zh else f"close {who(edit.school)}"
-    if edit.op == "merge":
-        return f"{who(edit.school)} 并入 {who(edit.into)}" if zh else f"merge {who(edit.school)} into {who(edit.into)}"
-    if edit.op == "open_site":
-        return f"启用校址 {who(edit.site)}{extra}" if zh else f"open site {who(edit.site)}{extra}"
-    if edit.op == "expand":
-        return f"扩建 {who(edit.school)}{extra}" if zh else f"expand {who(edit.school)}{extra}"
-    if edit.op == "teaching_point":
-        first, last = edit.grades[0], edit.grades[-1]
-        return (f"{who(edit.school)} 改为教学点（{first}–{last} 年级）" if zh
-                else f"{who(edit.school)} becomes a teaching point (grades {first}–{last})")
-    if edit.op == "add_beds":
-        return f"{who(edit.school)} 增加床位 {edit.beds:g}" if zh else f"add {edit.beds:g} beds at {who(edit.school)}"
-    if edit.op == "add_bus":
-        villages = ("、" if zh else ", ").join(who(v) for v in edit.villages)
-        return (f"校车：{villages} → {who(edit.school)}（单程 ≤ {edit.max_ride:g} 分钟）" if zh
-                else f"school bus: {villages} → {who(edit.school)} (ride ≤ {edit.max_ride:g} min)")
-    return edit.describe()
-
-
 def plan_log(scenario, lang: str = "zh") -> str:
     """The plan's edits as a numbered Markdown list (or a line saying there are none yet)."""
     if not scenario.edits:
         return "尚无改动：在上方选择学校和操作后点击“应用”。" if lang == "zh" else "No edits yet: pick a school and an action above, then Apply."
+    from .i18n import describe_edit
+
     return "\n".join(f"{i}. {describe_edit(e, scenario.project, lang)}" for i, e in enumerate(scenario.edits, 1))
 
 
@@ -187,5 +154,7 @@ def policy_rows(policy, lang: str = "zh") -> pd.DataFrame:
         ("bus_speed_kmh", f"{policy.bus_speed_kmh:g}"),
         ("cv_limit", f"{policy.cv_limit['primary']:g} / {policy.cv_limit['junior']:g}"),
     ]
+    from .i18n import field
+
     setting, value, source = ("设置", "取值", "来源") if lang == "zh" else ("setting", "value", "source")
-    return pd.DataFrame([{setting: k, value: v, source: sources.get(k, "")} for k, v in rows])
+    return pd.DataFrame([{setting: field(k, lang), value: v, source: sources.get(k, "")} for k, v in rows])

@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                              help="nearest school, or zoning whole villages under capacity (MILP), or split (LP)")
         command.add_argument("--time-limit", type=float, default=60.0, help="seconds for the zoning solver")
         command.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+        command.add_argument("--lang", choices=["zh", "en"], default="zh",
+                             help="language of the Excel report: sheet names, headers, words (default: zh)")
     return parser
 
 
@@ -253,7 +255,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
             for note in result.explanations:
                 print(f"  - {note}")
     stem = "compare" if args.command == "compare" else scenarios[0].name
-    excel = excel_report(project, [today, *results], args.out / f"{stem}.xlsx")
+    excel = excel_report(project, [today, *results], args.out / f"{stem}.xlsx", lang=args.lang)
     write_csv(table, args.out / f"{stem}_summary.csv")
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print(f"\nwrote {excel}, {gpkg}, {args.out / f'{stem}_summary.csv'}")

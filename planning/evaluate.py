@@ -75,6 +75,11 @@ class Result:
         self.flows, self.log, self.solver = flows, log, solver
         self._scenario, self._layout = scenario, layout
 
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario this result measures."""
+        return self._scenario
+
     @cached_property
     def villages(self) -> pd.DataFrame:
         scenario = self._scenario

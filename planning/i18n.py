@@ -69,6 +69,128 @@ def t(key: str, lang: str = "zh", **values: object) -> str:
     return text.format(**values) if values else text
 
 
+#: Chinese names of the fields of results, summaries and the policy (reports and the app).
+FIELDS_ZH: dict[str, str] = {
+    # ids and levels
+    "school_id": "学校编号", "village_id": "村庄编号", "level": "学段", "indicator": "指标", "step": "步骤",
+    # schools
+    "name": "名称", "type": "类型", "status": "状态", "open": "开办", "grades": "开设年级", "capacity": "学位",
+    "classrooms": "教室", "beds": "床位", "primary_pupils": "小学生", "junior_pupils": "初中生", "pupils": "学生数",
+    "load": "学位使用率", "seats_short": "学位缺口", "over_capacity": "超出学位", "classes_needed": "所需班数",
+    "classroom_shortfall": "教室缺口", "walkers": "步行学生", "bus_riders": "乘校车学生", "boarders": "寄宿生",
+    "mean_walk": "平均步行（分钟）", "oversized": "超规模",
+    # villages
+    "school": "就读学校", "schools": "全部就读学校", "mode": "上学方式", "minutes": "用时（分钟）",
+    "ride_minutes": "乘车（分钟）", "walk": "步行人数", "bus": "乘车人数", "board": "寄宿人数", "unserved": "无法就学",
+    "school_before": "现状学校", "mode_before": "现状方式", "minutes_before": "现状用时（分钟）",
+    "change": "变化（分钟）", "school_after": "方案学校", "mode_after": "方案方式", "minutes_after": "方案用时（分钟）",
+    "outcome": "影响",
+    # resource indicators (优质均衡)
+    "teachers_above_qualification": "每百名学生高于规定学历教师数", "key_teachers": "每百名学生县级以上骨干教师数",
+    "pe_arts_teachers": "每百名学生体育艺术专任教师数", "teaching_area_m2": "生均教学及辅助用房面积（㎡）",
+    "sports_area_m2": "生均体育运动场馆面积（㎡）", "equipment_value_yuan": "生均教学仪器设备值（元）",
+    "multimedia_classrooms": "每百名学生网络多媒体教室数", "met": "达标项数", "meets_standard": "资源配置达标",
+    "mean": "均值", "cv": "差异系数", "cv_limit": "差异系数上限", "ok": "达标",
+    # summary
+    "schools_open": "开办学校", "pupils_beyond_limit": "超出步行时限的学生", "max_walk": "最长步行（分钟）",
+    "schools_over_capacity": "超出学位的学校", "oversized_schools": "超规模学校",
+    "schools_below_standard": "资源配置未达标学校", "primary_max_cv": "小学最大差异系数",
+    "primary_cv_over_limit": "小学差异系数超限指标数", "junior_max_cv": "初中最大差异系数",
+    "junior_cv_over_limit": "初中差异系数超限指标数", "assignment": "分配方式", "pupil_minutes": "学生步行总分钟",
+    "solver_status": "求解状态", "today": "现状",
+    # change log and policy
+    "op": "操作", "walk_limit_minutes": "单程步行时限（分钟，小学/初中）", "walk_speed_kmh": "步行速度（公里/小时）",
+    "class_size": "班额（小学/初中）", "school_size": "学校规模上限（小学/初中）", "boarding_min_grade": "最低寄宿年级",
+    "bus_speed_kmh": "校车速度（公里/小时）",
+}
+
+#: Words in the cells of those tables: modes, statuses, levels, outcomes, assignments, edits.
+VALUES_ZH: dict[str, str] = {
+    "walk": "步行", "bus": "校车", "board": "寄宿", "unserved": "无法就学", "open": "保留", "closed": "撤并",
+    "merged": "并入他校", "new": "新建", "teaching point": "教学点", "candidate": "候选", "not counted": "不计入",
+    "primary": "小学", "junior": "初中", "both": "小学和初中", "nearest": "就近", "zoned": "整村划片",
+    "split": "可拆分划片", "longer walk": "步行变远", "shorter walk": "步行变近", "loses its school": "失去本校",
+    "boards": "改为寄宿", "same": "不变", "close": "撤销", "merge": "合并", "open_site": "启用校址",
+    "expand": "扩建", "teaching_point": "改为教学点", "add_beds": "增加床位", "add_bus": "开通校车",
+}
+_VALUE_COLUMNS = ("mode", "mode_before", "mode_after", "status", "level", "outcome", "assignment", "op")
+
+
+def field(name: str, lang: str = "zh") -> str:
+    """A field's name for people: 学生数 / pupils, 3年级 / grade 3, …"""
+    if lang not in LANGUAGES:
+        raise ValueError(f"`lang` was {lang!r} but is expected to be one of {list(LANGUAGES)}")
+    name = str(name)
+    if lang == "en":
+        return name.replace("_", " ")
+    if name.startswith("grade_") and name[6:].isdigit():
+        return f"{name[6:]}年级"
+    for suffix, word in (("_min", "（标准）"), ("_ok", "（达标）")):
+        if name.endswith(suffix) and name[: -len(suffix)] in FIELDS_ZH:
+            return FIELDS_ZH[name[: -len(suffix)]] + word
+    return FIELDS_ZH.get(name, name)
+
+
+def localise(frame, lang: str = "zh"):
+    """A table for people: field names (columns, index names, and index labels that are
+    field names, as in a summary) and the words in its cells, in ``lang``."""
+    import pandas as pd
+
+    out = frame.copy()
+    if "assignment" in out.index and not isinstance(out.index, pd.MultiIndex):  # a summary: its words too
+        out.loc["assignment"] = out.loc["assignment"].map(lambda v: VALUES_ZH.get(v, v) if lang == "zh" else v)
+    words = (lambda v: VALUES_ZH.get(v, v) if isinstance(v, str) else v) if lang == "zh" else (lambda v: v)
+    for column in _VALUE_COLUMNS:
+        if column in out.columns:
+            out[column] = out[column].astype(object).map(words)
+    if "type" in out.columns:
+        out["type"] = out["type"].map(lambda kind: school_type(kind, lang) if kind in SCHOOL_TYPES else kind)
+    if isinstance(out.index, pd.MultiIndex):
+        out.index = out.index.set_levels([level.map(lambda v: words(field(v, lang)) if isinstance(v, str) else v)
+                                          if name in ("level", "indicator") else level
+                                          for name, level in zip(out.index.names, out.index.levels, strict=True)])
+    else:  # labels that are field names (a summary's rows), not ids
+        out.index = out.index.map(lambda v: field(v, lang) if isinstance(v, str) and (
+            v in FIELDS_ZH or v.startswith("grade_")) else v)
+    out.index.names = [field(n, lang) if n else n for n in out.index.names]
+    return out.rename(columns=lambda c: field(c, lang))
+
+
+def describe_edit(edit, project, lang: str = "zh") -> str:
+    """One edit in the planner's words and language, with school and village names."""
+    names = {**project.villages["name"].to_dict(), **project.schools["name"].to_dict(), **project.sites["name"].to_dict()}
+
+    def who(key: str) -> str:
+        return f"{key} {names[key]}" if key in names and isinstance(names[key], str) else str(key)
+
+    zh = lang == "zh"
+    amounts = [(zh_word, en_word, getattr(edit, name, None)) for name, zh_word, en_word in
+               (("capacity", "学位", "seats"), ("classrooms", "教室", "classrooms"), ("beds", "床位", "beds"))]
+    sign = "+" if edit.op == "expand" else ""
+    extra = ("，" if zh else ", ").join(f"{z} {sign}{v:g}" if zh else f"{sign}{v:g} {e}" for z, e, v in amounts
+                                       if v is not None and (v or edit.op != "expand"))
+    extra = (f"（{extra}）" if zh else f" ({extra})") if extra else ""
+    if edit.op == "close":
+        return f"撤销 {who(edit.school)}" if zh else f"close {who(edit.school)}"
+    if edit.op == "merge":
+        return f"{who(edit.school)} 并入 {who(edit.into)}" if zh else f"merge {who(edit.school)} into {who(edit.into)}"
+    if edit.op == "open_site":
+        return f"启用校址 {who(edit.site)}{extra}" if zh else f"open site {who(edit.site)}{extra}"
+    if edit.op == "expand":
+        return f"扩建 {who(edit.school)}{extra}" if zh else f"expand {who(edit.school)}{extra}"
+    if edit.op == "teaching_point":
+        first, last = edit.grades[0], edit.grades[-1]
+        return (f"{who(edit.school)} 改为教学点（{first}–{last} 年级）" if zh
+                else f"{who(edit.school)} becomes a teaching point (grades {first}–{last})")
+    if edit.op == "add_beds":
+        return f"{who(edit.school)} 增加床位 {edit.beds:g}" if zh else f"add {edit.beds:g} beds at {who(edit.school)}"
+    if edit.op == "add_bus":
+        villages = ("、" if zh else ", ").join(who(v) for v in edit.villages)
+        return (f"校车：{villages} → {who(edit.school)}（单程 ≤ {edit.max_ride:g} 分钟）" if zh
+                else f"school bus: {villages} → {who(edit.school)} (ride ≤ {edit.max_ride:g} min)")
+    return edit.describe()
+
+
 def school_type(kind: str, lang: str = "zh") -> str:
     """The name of a school type (中心小学 / central primary, …)."""
     return str(SCHOOL_TYPES[kind]["zh" if lang == "zh" else "en"])

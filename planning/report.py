@@ -190,20 +190,31 @@ def _north_arrow(ax, lang: str) -> None:
 
 def excel_report(project, results, path: str | Path, *, lang: str = "zh") -> Path:
     """One workbook: summary side by side, and per result its schools, villages, violations
-    (villages not walking within the limit), balance indicators and change log."""
+    (villages not walking within the limit), balance indicators and change log; sheet
+    names, headers and words in ``lang`` (中文 or English)."""
     from .evaluate import compare
+    from .i18n import describe_edit, field, localise
 
+    zh = lang == "zh"
+    kinds = {"schools": "学校", "villages": "村庄", "violations": "超时限村庄", "indicators": "资源配置",
+             "balance": "均衡", "changes": "改动"}
     results = list(results)
-    sheets: dict[str, pd.DataFrame] = {"summary": compare(*results)}
+    summary = localise(compare(*results), lang).rename_axis("指标" if zh else "figure")
+    sheets: dict[str, pd.DataFrame] = {"汇总" if zh else "summary": summary.rename(columns=lambda c: field(c, lang))}
     for result in results:
-        name = result.name[:18]
-        sheets[f"{name} schools"] = result.schools
-        sheets[f"{name} villages"] = result.villages
-        sheets[f"{name} violations"] = result.villages[result.villages["mode"].astype(str) != "walk"]
-        sheets[f"{name} indicators"] = result.indicators
-        sheets[f"{name} balance"] = result.balance
-        if result.log is not None and len(result.log):
-            sheets[f"{name} changes"] = result.log
+        name = field(result.name, lang)[:18] if result.name == "today" else result.name[:18]
+        tables = {"schools": result.schools, "villages": result.villages,
+                  "violations": result.villages[result.villages["mode"].astype(str) != "walk"],
+                  "indicators": result.indicators, "balance": result.balance}
+        if result.scenario.edits:
+            tables["changes"] = pd.DataFrame({"op": [e.op for e in result.scenario.edits],
+                                              "change": [describe_edit(e, project, lang) for e in result.scenario.edits]},
+                                             index=pd.RangeIndex(1, len(result.scenario.edits) + 1, name="step"))
+        for kind, table in tables.items():
+            out = localise(table, lang)
+            if kind == "changes":  # the change column holds sentences, not minutes
+                out = out.rename(columns={out.columns[1]: "改动" if zh else "change"})
+            sheets[f"{name} {kinds[kind] if zh else kind}"] = out
     return write_excel(sheets, path)
 
 

@@ -134,11 +134,26 @@ def test_excel_report_and_results_geopackage(demo, tmp_path):
     today = demo.baseline("zoned")
     plan = planning.Scenario.from_file(planning.demodata.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
     result = plan.evaluate("zoned")
-    path = excel_report(demo, [today, result], tmp_path / "report.xlsx")
+    path = excel_report(demo, [today, result], tmp_path / "report.xlsx", lang="zh")
     with pd.ExcelFile(path) as book:
-        assert {"summary", "consolidate to 5 sch", "consolidate to 5 vio"} & set(s[:20] for s in book.sheet_names)
+        assert book.sheet_names[:3] == ["汇总", "现状 学校", "现状 村庄"]
+        assert {"consolidate to 5 超时限村庄", "consolidate to 5 均衡", "consolidate to 5 改动"} <= set(book.sheet_names)
+        summary = pd.read_excel(book, "汇总", index_col=0)
+        schools = pd.read_excel(book, "consolidate to 5 学校")
+        changes = pd.read_excel(book, "consolidate to 5 改动")
+        late = pd.read_excel(book, "consolidate to 5 超时限村庄")
+    assert summary.loc["开办学校"].tolist() == [13, 5] and summary.loc["分配方式"].tolist() == ["整村划片"] * 2
+    assert {"名称", "类型", "状态", "学位使用率", "教室缺口", "1年级"} <= set(schools.columns)
+    assert set(schools["状态"]) == {"保留", "并入他校"} and "中心小学" in set(schools["类型"])
+    assert changes["改动"].iloc[0] == "S08 溪口村完小 并入 S04 石门村完小"
+    assert set(late["上学方式"]) <= {"校车", "寄宿", "无法就学"} and len(late) > 0  # only villages not walking
+    english = excel_report(demo, [today, result], tmp_path / "report-en.xlsx", lang="en")
+    with pd.ExcelFile(english) as book:
+        assert book.sheet_names[:3] == ["summary", "today schools", "today villages"]
         summary = pd.read_excel(book, "summary", index_col=0)
-    assert summary.loc["schools_open"].tolist() == [13, 5]
+        changes = pd.read_excel(book, "consolidate to 5 changes")
+    assert summary.loc["schools open"].tolist() == [13, 5]
+    assert changes["change"].iloc[0] == "merge S08 溪口村完小 into S04 石门村完小"
     gpkg = results_gpkg(demo, [result], tmp_path / "results.gpkg")
     layers = dict(pyogrio.list_layers(gpkg))
     assert layers["consolidate to 5_villages"] == "Point"

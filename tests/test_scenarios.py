@@ -253,7 +253,7 @@ def test_demo_consolidation_from_13_to_5_schools(demo):
 def test_cli_evaluate_and_compare(tmp_path, capsys):
     scenarios = ROOT / "data" / "demo" / "scenarios"
     assert main(["compare", str(scenarios / "consolidate_5.yaml"), str(scenarios / "keep_teaching_points.yaml"),
-                 "--assignment", "zoned", "--out", str(tmp_path)]) == 0
+                 "--assignment", "zoned", "--out", str(tmp_path), "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "today" in out and "consolidate to 5" in out and "keep teaching points" in out
     assert "loses its school" in out
@@ -262,6 +262,8 @@ def test_cli_evaluate_and_compare(tmp_path, capsys):
     with pd.ExcelFile(tmp_path / "compare.xlsx") as workbook:
         assert {"summary", "consolidate to 5 villages", "consolidate to 5 violations"} <= set(workbook.sheet_names)
     assert main(["evaluate", "--scenario", str(scenarios / "consolidate_5.yaml"), "--out", str(tmp_path)]) == 0
+    with pd.ExcelFile(tmp_path / "consolidate to 5.xlsx") as workbook:  # Chinese by default
+        assert {"汇总", "consolidate to 5 村庄", "consolidate to 5 超时限村庄"} <= set(workbook.sheet_names)
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nproject: demo\nedits:\n  - {op: close, school: S77}\n", encoding="utf-8")
     assert main(["evaluate", "--scenario", str(bad), "--out", str(tmp_path)]) == 2
