@@ -15,7 +15,7 @@ from streamlit_folium import st_folium
 
 import planning
 from planning import app as logic
-from planning.i18n import t
+from planning.i18n import localise, t
 from planning.maps import (
     LEAFLET_FOLDER,
     base_map,
@@ -314,8 +314,11 @@ def saved_plans(scenario) -> None:
 def compare_tab(project, result, baseline) -> None:
     ss = st.session_state
     names = st.multiselect(L("比较的方案", "Plans to compare"), list(ss.saved), default=list(ss.saved)[:3])
-    results = [baseline, result] + [evaluate(ss.saved[n]) for n in names if ss.saved[n].edits != ss.scenario.edits]
-    st.dataframe(logic.display_table(planning.compare(*results)), width="stretch")
+    others = [evaluate(ss.saved[n]) for n in names if ss.saved[n].edits != ss.scenario.edits]
+    if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
+        result = evaluate(ss.scenario.renamed(L(f"{result.name}（当前）", f"{result.name} (current)")))
+    results = [baseline, result, *others]
+    st.dataframe(logic.display_table(localise(planning.compare(*results), ss.lang)), width="stretch")
     st.markdown(L("**步行时间分布（步行学生）**", "**Walking time, pupils who walk**"))
     st.bar_chart(logic.walk_histogram(results), stack=False)
     st.markdown(L("**学校在校生**", "**Pupils per school**"))
@@ -325,7 +328,7 @@ def compare_tab(project, result, baseline) -> None:
               use_container_width=True, returned_objects=[], key="difference_map")
     changes = planning.village_changes(baseline, result)
     st.markdown(L("**受影响的村庄**", "**Villages affected**"))
-    st.dataframe(changes[changes["outcome"] != "same"].round(1), width="stretch")
+    st.dataframe(localise(changes[changes["outcome"] != "same"].round(1), ss.lang), width="stretch")
 
 
 def suggest_tab(project) -> None:

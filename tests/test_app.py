@@ -141,6 +141,21 @@ def test_a_new_policy_keeps_the_plan_and_saved_plans(app):
     assert list(app.session_state.saved) == ["方案"]
 
 
+def test_compare_two_saved_plans_in_chinese(app):
+    app.selectbox(key="action").set_value(logic.action_label("close", "zh")).run()
+    pick_school(app, "S05")
+    app.button(key="apply").click().run()
+    app.button(key="save").click().run()
+    app.button(key="apply").click().run()  # a second plan: S05 and the next school closed
+    app.button_group(key="view").set_value("compare").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table.columns)[0] == "现状" and table.loc["开办学校"].tolist()[:2] == ["13", "11"]
+    assert "12" in table.loc["开办学校"].tolist()  # the saved plan beside the current one
+    affected = app.dataframe[1].value
+    assert "影响" in affected.columns and set(affected["影响"]) <= {"失去本校", "步行变远", "改为寄宿", "无法就学", "步行变近"}
+
+
 def test_plan_log_in_both_languages(demo):
     plan = (demo.scenario().merge("S08", into="S04").add_bus("S04", villages=["V02"], max_ride=30)
             .teaching_point("S06").add_beds("S04", 50).open_site(demo.sites.index[0], capacity=300))
