@@ -61,6 +61,7 @@ bench: $(BENCH)/.installed
 	$(BENCH)/bin/python benchmarks/traveltime.py
 	$(BENCH)/bin/python benchmarks/scenario.py
 	$(BENCH)/bin/python benchmarks/optimise.py
+	$(BENCH)/bin/python benchmarks/maps.py
 
 demo-data: $(STAMP)
 	$(BIN)/python data/make_demo.py
