@@ -65,6 +65,7 @@ def init_state() -> None:
 def set_project(project: planning.Project) -> None:
     ss = st.session_state
     ss.project = project
+    ss.project_version = ss.get("project_version", 0) + 1  # a new base map for a new project
     ss.scenario = project.scenario(L("方案", "plan"))
     ss.saved = dict(getattr(project, "saved_scenarios", {}))
     ss.message = None
@@ -166,7 +167,7 @@ def map_tab(project, scenario, result) -> None:
         # in the browser (feature_group_to_add). The browser keeps a drawn base map, so a new
         # base (project, level, language, basemap, rings) gets a new key: a fresh map.
         iso = ss.get("isochrone_school")
-        base = (id(project), ss.level, ss.lang, ss.basemap, ss.tianditu_key, iso)
+        base = (ss.project_version, ss.level, ss.lang, ss.basemap, ss.tianditu_key, iso)
         fmap = _local(base_map(project, level=ss.level, lang=ss.lang, basemap=ss.basemap,
                                tianditu_key=ss.tianditu_key, isochrone_school=iso))
         layers = result_layers(project, result, level=ss.level, lang=ss.lang)

@@ -152,7 +152,7 @@ def _feature_layer(name: str, features, *, marker=None) -> folium.FeatureGroup:
 
     One folium element however many villages: folium compiles the output of every element
     as a Jinja template when it renders, so a marker plus a tooltip per village (the obvious
-    way) made a county of 300 villages take most of a second to draw on each edit.
+    way) takes 1.6 s per edit for 1,000 villages, against 0.16 s this way (benchmarks/maps.py).
     """
     styles, collection = {}, {"type": "FeatureCollection", "features": []}
     for number, (geometry, style, tip) in enumerate(features):

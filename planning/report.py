@@ -206,10 +206,8 @@ def excel_report(project, results, path: str | Path, *, lang: str = "zh") -> Pat
         tables = {"schools": result.schools, "villages": result.villages,
                   "violations": result.villages[result.villages["mode"].astype(str) != "walk"],
                   "indicators": result.indicators, "balance": result.balance}
-        if result.scenario.edits:
-            tables["changes"] = pd.DataFrame({"op": [e.op for e in result.scenario.edits],
-                                              "change": [describe_edit(e, project, lang) for e in result.scenario.edits]},
-                                             index=pd.RangeIndex(1, len(result.scenario.edits) + 1, name="step"))
+        if result.log is not None and len(result.log):  # the change log, its sentences in the language
+            tables["changes"] = result.log.assign(change=[describe_edit(e, project, lang) for e in result.scenario.edits])
         for kind, table in tables.items():
             out = localise(table, lang)
             if kind == "changes":  # the change column holds sentences, not minutes
