@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import PlanningError
@@ -83,8 +84,10 @@ def print_map(project, result=None, path: str | Path = "map.pdf", *, level: str 
 def _draw(project, result, *, level: str, lang: str, paper: str, title: str | None):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
+    from matplotlib.patheffects import withStroke
 
     crs = project.crs
+    halo = [withStroke(linewidth=2.5, foreground="white")]  # labels stay legible over lines and circles
     fig, ax = plt.subplots(figsize=PAPER[paper])
     fig.subplots_adjust(left=0.03, right=0.78, top=0.9, bottom=0.06)
     roads = project.network.to_gdf()
@@ -103,9 +106,10 @@ def _draw(project, result, *, level: str, lang: str, paper: str, title: str | No
     ax.scatter(vpts.geometry.x, vpts.geometry.y, s=20 + 3 * pupils, c=[COLOURS[c] for c in vpts["class"]],
                edgecolors="#252525", linewidths=0.6, zorder=3)
     names = _names(project.villages, lang)
-    for vid, row in vpts.iterrows():
-        ax.annotate(names[vid], (row.geometry.x, row.geometry.y), xytext=(5, 5), textcoords="offset points",
-                    fontsize=7, zorder=5)
+    for (vid, row), n in zip(vpts.iterrows(), pupils, strict=True):
+        clear = 0.7 * np.sqrt(20 + 3 * n) / 2 + 3  # beside the circle, whatever its size (points)
+        ax.annotate(names[vid], (row.geometry.x, row.geometry.y), xytext=(clear, clear), textcoords="offset points",
+                    fontsize=7, zorder=5, path_effects=halo)
     schools = result.schools
     school_names = _names(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
     for sid, row in schools.iterrows():
@@ -115,8 +119,9 @@ def _draw(project, result, *, level: str, lang: str, paper: str, title: str | No
                    linewidths=1.2, zorder=4)
         label = school_names[sid] + ("" if row["open"] else f" ({t(row['status'], lang)})")
         ax.annotate(label, (p.x, p.y), xytext=(6, -10), textcoords="offset points", fontsize=7.5, color=colour,
-                    zorder=5)
-    ax.set_aspect("equal")
+                    zorder=6, path_effects=halo)
+    ax.margins(0.04)
+    ax.set_aspect("equal", adjustable="datalim")  # the map fills the page's frame, not a strip of it
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_xlabel("")
