@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import folium
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -323,7 +324,7 @@ def compare_tab(project, result, baseline) -> None:
     st.markdown(L("**步行时间分布（步行学生）**", "**Walking time, pupils who walk**"))
     st.bar_chart(logic.walk_histogram(results), stack=False)
     st.markdown(L("**学校在校生**", "**Pupils per school**"))
-    st.bar_chart(__import__("pandas").DataFrame({r.name: r.schools["pupils"] for r in results}), stack=False)
+    st.bar_chart(pd.DataFrame({r.name: r.schools["pupils"] for r in results}), stack=False)
     st.markdown(L("**差异地图：与现状相比**", "**Difference map against today**"))
     st_folium(_local(difference_map(project, baseline, result, level=ss.level, lang=ss.lang)), height=480,
               use_container_width=True, returned_objects=[], key="difference_map")
@@ -358,8 +359,8 @@ def suggest_tab(project) -> None:
         bar.empty()
     suggestion = ss.get("suggestion")
     if suggestion is not None:
-        st.json(suggestion.report())
-        st.dataframe(suggestion.columns, width="stretch")
+        st.dataframe(localise(pd.DataFrame([suggestion.report()]), ss.lang), hide_index=True, width="stretch")
+        st.dataframe(localise(suggestion.columns, ss.lang), width="stretch")
         for note in suggestion.notes:
             st.caption("• " + note)
         if st.button(L("采用此方案进行编辑", "Use this plan"), key="use_plan"):

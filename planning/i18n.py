@@ -102,6 +102,9 @@ FIELDS_ZH: dict[str, str] = {
     "op": "操作", "walk_limit_minutes": "单程步行时限（分钟，小学/初中）", "walk_speed_kmh": "步行速度（公里/小时）",
     "class_size": "班额（小学/初中）", "school_size": "学校规模上限（小学/初中）", "boarding_min_grade": "最低寄宿年级",
     "bus_speed_kmh": "校车速度（公里/小时）",
+    # recommended plans
+    "kind": "类别", "decision": "决定", "goal": "目标", "limit_min": "步行时限（分钟）", "objective": "目标值",
+    "bound": "下界", "gap": "差距", "seconds": "用时（秒）",
 }
 
 #: Words in the cells of those tables: modes, statuses, levels, outcomes, assignments, edits.
@@ -112,8 +115,13 @@ VALUES_ZH: dict[str, str] = {
     "split": "可拆分划片", "longer walk": "步行变远", "shorter walk": "步行变近", "loses its school": "失去本校",
     "boards": "改为寄宿", "same": "不变", "close": "撤销", "merge": "合并", "open_site": "启用校址",
     "expand": "扩建", "teaching_point": "改为教学点", "add_beds": "增加床位", "add_bus": "开通校车",
+    "keep": "保留", "stay closed": "不启用", "school": "学校", "site": "候选校址", "fewest_schools": "最少学校",
+    "p_median": "总步行时间最短", "max_coverage": "时限内学生最多",
 }
-_VALUE_COLUMNS = ("mode", "mode_before", "mode_after", "status", "level", "outcome", "assignment", "op")
+#: Words that mean something else in one column: a site that opens is new, not kept.
+_COLUMN_WORDS_ZH: dict[str, dict[str, str]] = {"decision": {"open": "启用", "close": "撤销"}}
+_VALUE_COLUMNS = ("mode", "mode_before", "mode_after", "status", "level", "outcome", "assignment", "op", "kind",
+                  "decision", "goal")
 
 
 def field(name: str, lang: str = "zh") -> str:
@@ -142,7 +150,8 @@ def localise(frame, lang: str = "zh"):
     words = (lambda v: VALUES_ZH.get(v, v) if isinstance(v, str) else v) if lang == "zh" else (lambda v: v)
     for column in _VALUE_COLUMNS:
         if column in out.columns:
-            out[column] = out[column].astype(object).map(words)
+            special = _COLUMN_WORDS_ZH.get(column, {}) if lang == "zh" else {}
+            out[column] = out[column].astype(object).map(lambda v, special=special: special.get(v, words(v)))
     if "type" in out.columns:
         out["type"] = out["type"].map(lambda kind: school_type(kind, lang) if kind in SCHOOL_TYPES else kind)
     if isinstance(out.index, pd.MultiIndex):

@@ -97,7 +97,9 @@ def test_suggest_a_plan_and_use_it(app):
     app.multiselect(key="suggest_keep").select("S10 高坪教学点")
     app.button(key="suggest").click().run()
     assert not app.exception
-    assert any("Optimal" in str(j.value) for j in app.json)
+    report, decisions = app.dataframe[0].value, app.dataframe[1].value
+    assert report["状态"].tolist() == ["Optimal"] and report["目标"].tolist() == ["最少学校"]
+    assert {"保留", "撤销"} <= set(decisions["决定"]) and set(decisions.loc[["C1", "C2", "C3"], "决定"]) <= {"启用", "不启用"}
     app.button(key="use_plan").click().run()
     assert not app.exception
     assert int(metrics(app)["开办学校"]) < 13  # the plan closes schools; the teaching point kept stays open
