@@ -218,7 +218,7 @@ def editor(project, scenario, result) -> None:
     st.markdown(L("**本方案的改动**", "**Edits in this plan**") + "\n\n" + logic.plan_log(scenario, ss.lang))
     saved_plans(scenario)
     new_site(project, scenario)
-    for note in result.explanations[:8]:
+    for note in result.explain(ss.lang)[:8]:
         st.caption("⚠ " + note)
 
 

@@ -96,6 +96,11 @@ class Result:
     def explanations(self) -> list[str]:
         return _explain(self.flows, self.schools, self._scenario.project, self._layout)
 
+    def explain(self, lang: str = "en") -> list[str]:
+        """Plain sentences on what could not be satisfied and why, in ``lang`` (zh or en)."""
+        return self.explanations if lang == "en" else _explain(self.flows, self.schools, self._scenario.project,
+                                                                self._layout, lang=lang)
+
     def __repr__(self) -> str:
         s = self.summary
         return (f"<Result {self.name!r} ({self.assignment}): {int(s['schools_open'])} schools, "
@@ -371,12 +376,15 @@ def _summary(flows, schools, indicators, bal, layout: Layout, assignment: str, s
     return pd.Series(data, dtype=object)
 
 
-def _explain(flows: pd.DataFrame, schools: pd.DataFrame, project, layout: Layout, most: int = 25) -> list[str]:
-    """Sentences on pupils left unserved, full schools and missing classrooms.
+def _explain(flows: pd.DataFrame, schools: pd.DataFrame, project, layout: Layout, most: int = 25,
+             lang: str = "en") -> list[str]:
+    """Sentences on pupils left unserved, full schools and missing classrooms, in ``lang``.
 
     At most ``most`` sentences on unserved villages; the rest are counted (every village is
     in ``Result.villages``).
     """
+    from .i18n import t
+
     notes = []
     names = project.villages["name"].to_numpy()
     codes = flows["mode"].cat.codes.to_numpy()
@@ -384,9 +392,9 @@ def _explain(flows: pd.DataFrame, schools: pd.DataFrame, project, layout: Layout
     if len(unserved):
         no_school = unserved["target"].to_numpy() < 0
         if no_school.any():
-            villages = _listing(names[np.unique(unserved["village"].to_numpy()[no_school])])
-            notes.append(f"{unserved['pupils'].to_numpy()[no_school].sum():.0f} pupils of {villages} cannot reach "
-                         f"any open school teaching their grade: they need a bus, boarding or a school nearer home")
+            villages = _listing(names[np.unique(unserved["village"].to_numpy()[no_school])], lang)
+            notes.append(t("note_no_school", lang, pupils=f"{unserved['pupils'].to_numpy()[no_school].sum():.0f}",
+                           villages=villages))
         far = unserved[~no_school]
         listed = pd.unique(far["village"].to_numpy())
         n_far = len(listed)
@@ -395,34 +403,35 @@ def _explain(flows: pd.DataFrame, schools: pd.DataFrame, project, layout: Layout
         summary = groups.agg(pupils=("pupils", "sum"), low=("grade", "min"), high=("grade", "max"),
                              walk=("walk_minutes", "first"))
         min_board = project.policy.boarding_min_grade
-        for (v, t), row in summary.head(most).iterrows():
-            school = project.targets.index[t]
-            why = (f"grades below {min_board} may not board" if int(row["low"]) < min_board
-                   else f"{school} has no free boarding beds")
+        for (v, target), row in summary.head(most).iterrows():
+            school = project.targets.index[target]
+            why = (t("why_too_young", lang, grade=min_board) if int(row["low"]) < min_board
+                   else t("why_no_beds", lang, school=school))
             low, high = int(row["low"]), int(row["high"])
             grades = f"{low}–{high}" if high > low else str(low)
-            notes.append(f"{names[v]}: {row['pupils']:.0f} pupils (grades {grades}) walk {row['walk']:.0f} min "
-                         f"to {school}, beyond the limit, with no bus; {why}")
+            notes.append(t("note_far", lang, village=names[v], pupils=f"{row['pupils']:.0f}", grades=grades,
+                           walk=f"{row['walk']:.0f}", school=school, why=why))
         if n_far > most:
-            notes.append(f"… and {n_far - most} more villages with unserved pupils (see Result.villages)")
+            notes.append(t("note_more_villages", lang, n=n_far - most))
     open_ = schools[schools["open"].to_numpy(dtype=bool)]
     full = open_[open_["over_capacity"].to_numpy(dtype=bool)]
     for sid, row in full.head(most).iterrows():
-        notes.append(f"{sid} {row['name']} is over capacity: {row['pupils']:.0f} pupils for {row['capacity']:.0f} "
-                     f"seats (short by {row['seats_short']:.0f})")
+        notes.append(t("note_over_capacity", lang, school=f"{sid} {row['name']}", pupils=f"{row['pupils']:.0f}",
+                       capacity=f"{row['capacity']:.0f}", short=f"{row['seats_short']:.0f}"))
     short = open_[open_["classroom_shortfall"].to_numpy() > 0]
     for sid, row in short.head(most).iterrows():
-        notes.append(f"{sid} {row['name']} needs {row['classes_needed']:.0f} classes but has "
-                     f"{row['classrooms']:.0f} classrooms")
+        notes.append(t("note_classrooms", lang, school=f"{sid} {row['name']}", classes=f"{row['classes_needed']:.0f}",
+                       classrooms=f"{row['classrooms']:.0f}"))
     if max(len(full), len(short)) > most:
-        notes.append(f"… {len(full)} schools over capacity and {len(short)} short of classrooms in all "
-                     "(see Result.schools)")
+        notes.append(t("note_more_schools", lang, full=len(full), short=len(short)))
     return notes
 
 
-def _listing(items, most: int = 10) -> str:
+def _listing(items, lang: str = "en", most: int = 10) -> str:
+    from .i18n import t
+
     items = [str(i) for i in items]
-    return "、".join(items[:most]) + (f" and {len(items) - most} more" if len(items) > most else "")
+    return "、".join(items[:most]) + (t("and_more", lang, n=len(items) - most) if len(items) > most else "")
 
 
 def compare(*results: Result) -> pd.DataFrame:

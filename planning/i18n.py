@@ -55,6 +55,25 @@ TEXT: dict[str, dict[str, str]] = {
     "level_junior": {"zh": "初中", "en": "junior secondary"},
     "map_title": {"zh": "{project}：{scenario}（{level}）", "en": "{project}: {scenario} ({level})"},
     "made_with": {"zh": "制图：planning 学校布局规划工具", "en": "Made with planning"},
+    # explanations of a result (Result.explain)
+    "note_no_school": {"zh": "{villages}的 {pupils} 名学生到不了任何开设其年级的学校：需要校车、寄宿或就近办学",
+                       "en": "{pupils} pupils of {villages} cannot reach any open school teaching their grade: "
+                             "they need a bus, boarding or a school nearer home"},
+    "note_far": {"zh": "{village}：{pupils} 名学生（{grades} 年级）步行 {walk} 分钟到 {school}，超出时限且无校车；{why}",
+                 "en": "{village}: {pupils} pupils (grades {grades}) walk {walk} min to {school}, beyond the limit, "
+                       "with no bus; {why}"},
+    "why_too_young": {"zh": "{grade} 年级以下不得寄宿", "en": "grades below {grade} may not board"},
+    "why_no_beds": {"zh": "{school} 没有空余床位", "en": "{school} has no free boarding beds"},
+    "note_more_villages": {"zh": "……另有 {n} 个村有无法就学的学生（见 Result.villages）",
+                           "en": "… and {n} more villages with unserved pupils (see Result.villages)"},
+    "note_over_capacity": {"zh": "{school} 超出学位：{pupils} 名学生，{capacity} 个学位（缺 {short} 个）",
+                           "en": "{school} is over capacity: {pupils} pupils for {capacity} seats (short by {short})"},
+    "note_classrooms": {"zh": "{school} 需要 {classes} 个班，只有 {classrooms} 间教室",
+                        "en": "{school} needs {classes} classes but has {classrooms} classrooms"},
+    "note_more_schools": {"zh": "……共 {full} 所学校超出学位、{short} 所学校教室不足（见 Result.schools）",
+                          "en": "… {full} schools over capacity and {short} short of classrooms in all "
+                                "(see Result.schools)"},
+    "and_more": {"zh": "等另外 {n} 个", "en": " and {n} more"},
 }
 
 

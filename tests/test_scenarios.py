@@ -67,6 +67,7 @@ def test_grades_1_to_3_never_board():
     assert flows.loc[[4, 5, 6]].tolist() == ["board"] * 3
     assert result.summary["boarders"] == 30 and result.summary["unserved"] == 30
     assert any("grades 1–3" in n and "may not board" in n for n in result.explanations)
+    assert any("1–3 年级" in n and "4 年级以下不得寄宿" in n for n in result.explain("zh"))  # the app in Chinese
     older = project_on_line({"far": {"x": 0, **grades(10)}},
                             {"A": {"x": 4000, "type": "中心小学", "capacity": 500, "beds": 100}},
                             boarding_min_grade=1)
