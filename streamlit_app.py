@@ -361,7 +361,7 @@ def suggest_tab(project) -> None:
     if suggestion is not None:
         st.dataframe(localise(pd.DataFrame([suggestion.report()]), ss.lang), hide_index=True, width="stretch")
         st.dataframe(localise(suggestion.columns, ss.lang), width="stretch")
-        for note in suggestion.notes:
+        for note in suggestion.explain(ss.lang):
             st.caption("• " + note)
         if st.button(L("采用此方案进行编辑", "Use this plan"), key="use_plan"):
             ss.scenario = suggestion.scenario

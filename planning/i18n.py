@@ -74,6 +74,14 @@ TEXT: dict[str, dict[str, str]] = {
                           "en": "… {full} schools over capacity and {short} short of classrooms in all "
                                 "(see Result.schools)"},
     "and_more": {"zh": "等另外 {n} 个", "en": " and {n} more"},
+    # notes of a recommended plan (Plan.explain)
+    "plan_lonely": {"zh": "{village} 距离任何学校和可启用校址都超过 {limit} 分钟（最近 {nearest} 分钟）：需要校车或寄宿",
+                    "en": "{village} is beyond {limit} min from every school and site that may open "
+                          "(nearest {nearest} min): it needs a bus or boarding"},
+    "plan_nine_year": {"zh": "{school} 是九年一贯制学校：为{level}撤并即两个学段一起撤并",
+                       "en": "{school} is a nine-year school: closing it for {level} closes it for both levels"},
+    "plan_partial": {"zh": "{school} 只开设 {grades} 年级：本方案将其撤并（如需保留，请列入“必须保留”）",
+                     "en": "{school} teaches only grades {grades}: closed with this plan (pass keep=[...] to keep it)"},
 }
 
 

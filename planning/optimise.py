@@ -302,7 +302,8 @@ class Plan:
         Schools and sites considered: ``kind``, ``name``, ``decision`` (keep, close, open,
         stay closed), ``pupils`` assigned by the optimiser.
     notes
-        Things to know (e.g. a nine-year school closed for one level closes for both).
+        Things to know (e.g. a nine-year school closed for one level closes for both);
+        ``explain("zh")`` gives them in Chinese.
     """
 
     scenario: object
@@ -311,7 +312,22 @@ class Plan:
     level: str
     limit: float
     columns: object
-    notes: list[str]
+    messages: list[tuple[str, dict]]
+
+    @property
+    def notes(self) -> list[str]:
+        return self.explain("en")
+
+    def explain(self, lang: str = "en") -> list[str]:
+        """The notes in ``lang`` (zh or en)."""
+        from .i18n import VALUES_ZH, t
+
+        def words(key: str, values: dict) -> dict:
+            if key == "plan_nine_year" and lang == "zh":
+                return {**values, "level": VALUES_ZH[values["level"]]}
+            return values
+
+        return [text["text"] if key == "plain" else t(key, lang, **words(key, text)) for key, text in self.messages]
 
     def report(self) -> dict[str, object]:
         """The solver report: goal, status, objective, bound, gap, seconds, schools open."""
@@ -402,7 +418,7 @@ def plan(project, goal: str = "fewest_schools", *, level: str = "primary", p: in
     open_ = [col_ids.index(s) for s in keep if s in col_ids]
     closed = [col_ids.index(s) for s in close if s in col_ids]
     labels = [f"{project.villages.loc[v, 'name']} ({v})" for v in rows]
-    notes = []
+    messages: list[tuple[str, dict]] = []
     hard = goal == "fewest_schools" or (goal == "p_median" and hard_limit)
     if hard:
         may_open = np.ones(len(col_ids), dtype=bool)
@@ -411,8 +427,8 @@ def plan(project, goal: str = "fewest_schools", *, level: str = "primary", p: in
         lonely = ~reach.any(axis=1)
         if lonely.any() and beyond == "report":
             for i in np.flatnonzero(lonely):
-                notes.append(f"{labels[i]} is beyond {limit:g} min from every school and site that may open "
-                             f"(nearest {np.nanmin(minutes[i]):.0f} min): it needs a bus or boarding")
+                messages.append(("plan_lonely", {"village": labels[i], "limit": f"{limit:g}",
+                                                 "nearest": f"{np.nanmin(minutes[i]):.0f}"}))
             minutes = np.where(lonely[:, None], np.where(np.isfinite(minutes), 0.0, np.nan), minutes)
     common = {"weights": pupils, "demand": pupils, "capacities": caps, "single_source": single_source,
               "open_": open_ or None, "closed": closed or None, "time_limit": time_limit, "labels": labels,
@@ -425,14 +441,14 @@ def plan(project, goal: str = "fewest_schools", *, level: str = "primary", p: in
         solution = p_median(minutes, p, max_cost=limit if hard_limit else None, **common)
     else:
         solution = max_coverage(minutes, p, limit, **common)
-    solution.notes[:0] = notes
-    return _as_plan(project, solution, goal, level, limit, rows, columns, pupils, partial, keep, name)
+    return _as_plan(project, solution, goal, level, limit, rows, columns, pupils, partial, keep, name, messages)
 
 
-def _as_plan(project, solution: Solution, goal, level, limit, rows, columns, pupils, partial, keep, name) -> Plan:
+def _as_plan(project, solution: Solution, goal, level, limit, rows, columns, pupils, partial, keep, name,
+             messages: list[tuple[str, dict]]) -> Plan:
     opened = set(columns.index[solution.open])
     scenario = project.scenario(name or f"{goal.replace('_', ' ')} ({level}, {limit:g} min)")
-    notes = list(solution.notes)
+    messages = [*messages, *(("plain", {"text": note}) for note in solution.notes)]
     decision = []
     for cid, row in columns.iterrows():
         if row["kind"] == "school":
@@ -440,8 +456,7 @@ def _as_plan(project, solution: Solution, goal, level, limit, rows, columns, pup
             if cid not in opened:
                 scenario = scenario.close(cid)
                 if project.schools.loc[cid, "type"] == "nine_year":
-                    notes.append(f"{cid} {row['name']} is a nine-year school: closing it for {level} closes it for "
-                                 "both levels")
+                    messages.append(("plan_nine_year", {"school": f"{cid} {row['name']}", "level": level}))
         else:
             decision.append("open" if cid in opened else "stay closed")
             if cid in opened:
@@ -449,14 +464,15 @@ def _as_plan(project, solution: Solution, goal, level, limit, rows, columns, pup
     for cid in partial.index:
         if cid not in keep:
             scenario = scenario.close(cid)
-            notes.append(f"{cid} {partial.loc[cid, 'name']} teaches only grades "
-                         f"{'–'.join(map(str, (partial.loc[cid, 'grades'][0], partial.loc[cid, 'grades'][-1])))}: "
-                         "closed with this plan (pass keep=[...] to keep it)")
+            grades = partial.loc[cid, "grades"]
+            messages.append(("plan_partial", {"school": f"{cid} {partial.loc[cid, 'name']}",
+                                              "grades": f"{grades[0]}–{grades[-1]}"}))
     table = columns.assign(decision=decision)
     assigned = np.bincount(np.maximum(solution.assignment, 0), weights=pupils * (solution.assignment >= 0),
                            minlength=len(columns))
     table["pupils"] = assigned
-    return Plan(scenario=scenario, solution=solution, goal=goal, level=level, limit=limit, columns=table, notes=notes)
+    return Plan(scenario=scenario, solution=solution, goal=goal, level=level, limit=limit, columns=table,
+                messages=messages)
 
 
 def tradeoff(project, *, level: str = "primary", limit: float | None = None, p_values=None, sites: bool = True,

@@ -91,6 +91,7 @@ def test_fewest_schools_on_the_demo_is_a_scenario(demo):
     kept = result.columns[result.columns["decision"] == "keep"].index
     assert len(kept) == len(result.solution.open) < 8
     assert any("高坪村 (V05) is beyond 40 min" in n and "bus or boarding" in n for n in result.notes)
+    assert any("高坪村 (V05) 距离任何学校" in n and "需要校车或寄宿" in n for n in result.explain("zh"))
     evaluated = result.scenario.evaluate("zoned")
     assert evaluated.summary["schools_open"] < demo.baseline().summary["schools_open"]
     walkers = evaluated.flows[(evaluated.flows["level"] == "primary") & (evaluated.flows["mode"] == "walk")]
