@@ -50,7 +50,7 @@ def village_table(project, result=None, *, level: str = "primary") -> pd.DataFra
 def result_map(project, result=None, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
                tianditu_key: str | None = None, isochrone_school: str | None = None,
                isochrone_minutes=(20, 30, 40), show_roads: bool = True, show_zoning: bool = True,
-               show_catchments: bool = True, title: str | None = None) -> folium.Map:
+               show_catchments: bool = True, title: str | None = None, more_layers=()) -> folium.Map:
     """An interactive map of a result (today's layout when ``result`` is None).
 
     Parameters
@@ -63,6 +63,8 @@ def result_map(project, result=None, *, level: str = "primary", lang: str = "zh"
         "none" (roads only; works offline), "osm" or "tianditu" (needs ``tianditu_key``).
     isochrone_school
         Draw walking rings (``isochrone_minutes``) around this school.
+    more_layers
+        Further layers (folium feature groups) to draw on top, listed in the layer control.
     """
     result = result if result is not None else project.baseline("nearest")
     fmap = base_map(project, level=level, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
@@ -71,7 +73,9 @@ def result_map(project, result=None, *, level: str = "primary", lang: str = "zh"
     for layer in result_layers(project, result, level=level, lang=lang, show_zoning=show_zoning,
                                show_catchments=show_catchments):
         layer.add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    for layer in more_layers:
+        layer.add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)  # last: its script names every layer before it
     return fmap
 
 
@@ -205,7 +209,6 @@ def difference_map(project, before, after, *, level: str = "primary", lang: str 
     from .evaluate import village_changes
 
     changes = village_changes(before, after).xs(level, level="level")
-    fmap = result_map(project, after, level=level, lang=lang, show_zoning=False, show_catchments=False)
     colours = {"longer walk": "#d73027", "shorter walk": "#1a9850", "loses its school": "#f46d43",
                "boards": COLOURS["board"], "unserved": COLOURS["unserved"], "same": "#bdbdbd"}
     features = []
@@ -215,8 +218,9 @@ def difference_map(project, before, after, *, level: str = "primary", lang: str 
         features.append((project.villages.geometry[vid], {"radius": 9, "color": colours.get(row["outcome"], "#bdbdbd"),
                                                            "weight": 4, "fill": False},
                          f"<b>{escape(str(row['name']))}</b>: {escape(outcome)} ({change})"))
-    _feature_layer(t("changes", lang), features, marker=folium.CircleMarker()).add_to(fmap)
-    return fmap
+    changed = _feature_layer(t("changes", lang), features, marker=folium.CircleMarker())
+    return result_map(project, after, level=level, lang=lang, show_zoning=False, show_catchments=False,
+                      more_layers=[changed])
 
 
 def _villages(fmap: folium.Map, villages: pd.DataFrame, lang: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from html import escape
 
 import folium
@@ -105,6 +106,10 @@ def test_catchments_hold_their_villages_and_the_difference_map(demo):
     fmap = difference_map(demo, demo.baseline(), result, lang="en")
     (changes,) = [g for g in fmap._children.values() if getattr(g, "layer_name", None) == "Changes"]
     assert any("loses its school" in tip and "杨家坳村" in tip for _, _, tip in geojson_features(changes))
+    html = fmap.get_root().render()  # the layer control names only layers already drawn (else Leaflet fails)
+    control = html.index("L.control.layers")
+    listed = re.findall(r'" : (\w+),', html[html.rindex("overlays", 0, control):control])
+    assert len(listed) == 4 and all(html.index(f"var {name} =") < control for name in listed)
 
 
 def test_isochrone_rings_grow_and_hold_the_school(demo):
