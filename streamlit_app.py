@@ -322,9 +322,10 @@ def compare_tab(project, result, baseline) -> None:
     results = [baseline, result, *others]
     st.dataframe(logic.display_table(localise(planning.compare(*results), ss.lang)), width="stretch")
     st.markdown(L("**步行时间分布（步行学生）**", "**Walking time, pupils who walk**"))
-    st.bar_chart(logic.walk_histogram(results), stack=False)
+    today = {"today": L("现状", "today")}
+    st.bar_chart(logic.walk_histogram(results).rename(columns=today), stack=False)
     st.markdown(L("**学校在校生**", "**Pupils per school**"))
-    st.bar_chart(pd.DataFrame({r.name: r.schools["pupils"] for r in results}), stack=False)
+    st.bar_chart(pd.DataFrame({today.get(r.name, r.name): r.schools["pupils"] for r in results}), stack=False)
     st.markdown(L("**差异地图：与现状相比**", "**Difference map against today**"))
     st_folium(_local(difference_map(project, baseline, result, level=ss.level, lang=ss.lang)), height=480,
               use_container_width=True, returned_objects=[], key="difference_map")

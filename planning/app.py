@@ -123,7 +123,9 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Mixed figures and words as text (rounded), so that a browser table can show them."""
     def cell(value) -> str:
         if isinstance(value, float):
-            return "" if value != value else f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+            if value != value:
+                return ""
+            return f"{value:,.0f}" if value.is_integer() or abs(value) >= 1000 else f"{value:,.1f}"
         return str(value)
 
     return frame.map(cell)

@@ -5,6 +5,7 @@ The same app in headless Chromium is tests/test_browser.py.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -88,6 +89,8 @@ def test_app_logic_in_plain_python(demo):
     assert heads["schools_open"].value == 12 and heads["schools_open"].delta == -1
     assert logic.nearest_school(result, demo, demo.schools.geometry["S03"].y, demo.schools.geometry["S03"].x) == "S03"
     assert set(logic.walk_histogram([demo.baseline(), result]).columns) == {"today", "scenario"}
+    shown = logic.display_table(pd.DataFrame({"x": [0.0, 12.345, 1823.0, float("nan"), "zoned"]}))["x"].tolist()
+    assert shown == ["0", "12.3", "1,823", "", "zoned"]  # counts without decimals
     with pytest.raises(ValueError, match="`action` was 'demolish'"):
         logic.apply_action(demo.scenario(), "demolish", "S01")
 
