@@ -316,10 +316,9 @@ def saved_plans(scenario) -> None:
 def compare_tab(project, result, baseline) -> None:
     ss = st.session_state
     names = st.multiselect(L("比较的方案", "Plans to compare"), list(ss.saved), default=list(ss.saved)[:3])
-    others = [evaluate(ss.saved[n]) for n in names if ss.saved[n].edits != ss.scenario.edits]
-    if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
-        result = evaluate(ss.scenario.renamed(L(f"{result.name}（当前）", f"{result.name} (current)")))
-    results = [baseline, result, *others]
+    results = logic.plans_side_by_side(baseline, result, ss.scenario, [ss.saved[n] for n in names],
+                                 assignment=ss.assignment, lang=ss.lang)
+    result = results[1]
     st.dataframe(logic.display_table(localise(planning.compare(*results), ss.lang)), width="stretch")
     st.markdown(L("**步行时间分布（步行学生）**", "**Walking time, pupils who walk**"))
     today = {"today": L("现状", "today")}
@@ -398,6 +397,7 @@ def export_tab(project, result, baseline) -> None:
     paper = st.radio(L("纸张", "Paper"), ["A4", "A3"], horizontal=True)
     level, lang, basemap, key = ss.level, ss.lang, ss.basemap, ss.tianditu_key
     saved = list(ss.saved.values()) or [ss.scenario]
+    current, assignment, kept = ss.scenario, ss.assignment, list(ss.saved.values())
 
     def in_folder(make) -> bytes:
         with tempfile.TemporaryDirectory(prefix="planning-export-") as folder:
@@ -415,8 +415,10 @@ def export_tab(project, result, baseline) -> None:
                                                                        lang=lang, paper=paper, dpi=150)))
     cols[1].download_button(L("Excel 报告", "Excel report"), file_name="report.xlsx",
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            data=lambda: in_folder(lambda f: excel_report(project, [baseline, result],
-                                                                          f / "report.xlsx", lang=lang)))
+                            data=lambda: in_folder(lambda f: excel_report(  # every plan, side by side
+                                project, logic.plans_side_by_side(baseline, result, current, kept,
+                                                            assignment=assignment, lang=lang),
+                                f / "report.xlsx", lang=lang)))
     cols[1].download_button(L("结果 GeoPackage (QGIS)", "Results GeoPackage (QGIS)"), file_name="results.gpkg",
                             data=lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))
     cols[2].download_button(L("项目文件（含已保存方案）", "Project file (with saved plans)"), file_name="project.gpkg",

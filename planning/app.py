@@ -57,6 +57,16 @@ def apply_action(scenario, action: str, school: str, **params):
     raise ValueError(f"`action` was {action!r} but is expected to be one of {list(ACTIONS)}")
 
 
+def plans_side_by_side(baseline, result, current, saved, *, assignment: str, lang: str) -> list:
+    """Today, the plan on the map (``current``, evaluated as ``result``) and the ``saved`` plans
+    that differ from it. Reads no session state: exports call it when clicked."""
+    others = [plan.evaluate(assignment, time_limit=20) for plan in saved if plan.edits != current.edits]
+    if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
+        label = f"{result.name}（当前）" if lang == "zh" else f"{result.name} (current)"
+        result = current.renamed(label).evaluate(assignment, time_limit=20)
+    return [baseline, result, *others]
+
+
 def plan_log(scenario, lang: str = "zh") -> str:
     """The plan's edits as a numbered Markdown list (or a line saying there are none yet)."""
     if not scenario.edits:

@@ -161,6 +161,16 @@ def test_compare_two_saved_plans_in_chinese(app):
     assert "影响" in affected.columns and set(affected["影响"]) <= {"失去本校", "步行变远", "改为寄宿", "无法就学", "步行变近"}
 
 
+def test_plans_side_by_side_for_compare_and_export(demo):
+    saved = demo.scenario("方案").close("S05")
+    current = saved.close("S07")  # changed since it was saved, same name
+    today, result = demo.baseline(), current.evaluate()
+    plans = logic.plans_side_by_side(today, result, current, [saved], assignment="nearest", lang="zh")
+    assert [p.name for p in plans] == ["today", "方案（当前）", "方案"]
+    assert [int(p.summary["schools_open"]) for p in plans] == [13, 11, 12]
+    assert len(logic.plans_side_by_side(today, result, current, [current], assignment="nearest", lang="en")) == 2
+
+
 def test_plan_log_in_both_languages(demo):
     plan = (demo.scenario().merge("S08", into="S04").add_bus("S04", villages=["V02"], max_ride=30)
             .teaching_point("S06").add_beds("S04", 50).open_site(demo.sites.index[0], capacity=300))
