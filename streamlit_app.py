@@ -6,6 +6,7 @@ Thin by design: every analysis is in `planning/` (the edit actions and headline 
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -111,12 +112,15 @@ def load_panel() -> None:
         if st.button(L("打开示例", "Open the demo")):
             set_project(demo_project())
         return
-    folder = Path(tempfile.mkdtemp(prefix="planning-upload-"))
+    folders: list[Path] = []
 
     def keep(upload) -> Path | None:
+        """The upload as a file (readers need a path and its suffix), in one folder per load."""
         if upload is None:
             return None
-        path = folder / upload.name
+        if not folders:
+            folders.append(Path(tempfile.mkdtemp(prefix="planning-upload-")))
+        path = folders[0] / upload.name
         path.write_bytes(upload.getvalue())
         return path
 
@@ -134,18 +138,22 @@ def load_panel() -> None:
                                      type=["gpkg", "geojson", "zip", "pbf", "osm", "bz2"])
             if villages and schools and roads and st.button(L("载入", "Load")):
                 bar = st.progress(10, text=L("读取与校验", "reading and checking"))
-                road_path = keep(roads)
-                is_osm = road_path.name.endswith((".pbf", ".osm", ".bz2"))
-                project = planning.Project.from_files(villages=keep(villages), schools=keep(schools),
-                                                      sites=keep(sites), roads=None if is_osm else road_path,
-                                                      osm=road_path if is_osm else None)
-                bar.progress(60, text=L("计算步行时间", "travel times"))
-                project.travel_times()
-                bar.progress(100)
-                bar.empty()
+                try:
+                    road_path = keep(roads)
+                    is_osm = road_path.name.endswith((".pbf", ".osm", ".bz2"))
+                    project = planning.Project.from_files(villages=keep(villages), schools=keep(schools),
+                                                          sites=keep(sites), roads=None if is_osm else road_path,
+                                                          osm=road_path if is_osm else None)
+                    bar.progress(60, text=L("计算步行时间", "travel times"))
+                    project.travel_times()
+                finally:
+                    bar.empty()
                 set_project(project)
-    except planning.PlanningError as exc:  # the validation message, never a traceback
-        st.error(str(exc))
+    except planning.PlanningError as exc:  # the validation message (naming the uploaded file), never a traceback
+        message = str(exc)
+        for folder in folders:
+            message = message.replace(f"{folder}{os.sep}", "")
+        st.error(message)
 
 
 def evaluate(scenario) -> planning.Result:

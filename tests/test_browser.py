@@ -142,3 +142,78 @@ def test_plan_in_the_browser(server, browser):
     assert not [u for u in failed if "leaflet" in u], failed  # the map needs no internet
     print(f"\nbrowser: first render {first_render:.1f} s, one edit to updated figures and map {edit:.2f} s "
           f"(a second edit {second_edit:.2f} s)")
+
+
+def _settled(page) -> None:
+    """Wait until the app's script run that an action started has finished."""
+    page.wait_for_timeout(250)
+    page.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
+                           ".getAttribute('data-test-script-state') !== 'running'", timeout=60_000)
+
+
+def _upload(page, label: str, path: Path) -> None:
+    box = page.get_by_test_id("stFileUploader").filter(has_text=label)
+    box.locator("input[type=file]").set_input_files(str(path))
+    box.get_by_text(path.name).wait_for(timeout=60_000)
+    _settled(page)  # each upload reruns the app; the next input must be the new one
+
+
+def test_open_tables_a_broken_file_and_a_project_file(server, browser, tmp_path):
+    """Open a project from uploaded tables, see a broken table's message (not a traceback),
+    and reopen a saved project file with its plans."""
+    demo = ROOT / "data" / "demo"
+    page = browser.new_page(viewport={"width": 1500, "height": 1200}, accept_downloads=True)
+    page.goto(server)
+    _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
+    page.get_by_text("打开项目").click()
+    page.get_by_text("上传表格与道路").click()
+    _settled(page)
+
+    broken = tmp_path / "villages.csv"  # a pupil count below zero in the second data row
+    rows = (demo / "villages.csv").read_text(encoding="utf-8").splitlines()
+    cells = rows[2].split(",")
+    cells[6] = "-5"
+    broken.write_text("\n".join([*rows[:2], ",".join(cells), *rows[3:]]) + "\n", encoding="utf-8")
+    _upload(page, "村庄表", broken)
+    _upload(page, "学校表", demo / "schools.csv")
+    _upload(page, "道路图层", demo / "roads.gpkg")
+    page.get_by_role("button", name="载入").click()
+    error = page.get_by_test_id("stAlertContentError").first
+    error.wait_for(timeout=60_000)
+    message = error.inner_text()
+    assert message.startswith("villages.csv: row 3") and "negative" in message, message  # the file as uploaded
+    assert not page.get_by_test_id("stException").count()  # no traceback
+    error.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / "05_broken_upload_zh.png")
+
+    fixed = tmp_path / "fixed" / "villages.csv"
+    fixed.parent.mkdir()
+    fixed.write_bytes((demo / "villages.csv").read_bytes())
+    _upload(page, "村庄表", fixed)
+    _upload(page, "候选校址", demo / "sites.csv")
+    page.get_by_role("button", name="载入").click()
+    page.wait_for_function("() => ![...document.querySelectorAll('[data-testid=stAlertContentError]')].length",
+                           timeout=60_000)
+    _map(page).locator("[data-school='S05']").wait_for(timeout=60_000)
+    assert _schools_open(page) == "13"
+
+    page.get_by_role("button", name="应用").click()  # close S01, save the plan, download the project file
+    page.wait_for_function("() => document.querySelector('[data-testid=stMetricValue]').innerText.trim() === '12'",
+                           timeout=60_000)
+    page.get_by_role("button", name="保存方案").click()
+    _settled(page)
+    page.get_by_text("导出", exact=True).click()
+    with page.expect_download(timeout=60_000) as saved:
+        page.get_by_role("button", name="项目文件（含已保存方案）").click()
+    project_file = tmp_path / "project.gpkg"
+    saved.value.save_as(project_file)
+
+    page.get_by_text("项目文件 (.gpkg)").click()
+    _settled(page)
+    _upload(page, "项目文件", project_file)
+    page.get_by_role("button", name="打开", exact=True).click()
+    page.wait_for_function("() => document.querySelector('[data-testid=stMetricValue]').innerText.trim() === '13'",
+                           timeout=60_000)  # the reopened project, with a fresh plan
+    page.get_by_text("地图与编辑", exact=True).click()
+    page.get_by_label("打开已保存方案").wait_for(timeout=60_000)  # its saved plan is there to reopen
+    page.screenshot(path=ARTIFACTS / "06_project_reopened_zh.png", full_page=True)
