@@ -216,4 +216,6 @@ def test_open_tables_a_broken_file_and_a_project_file(server, browser, tmp_path)
                            timeout=60_000)  # the reopened project, with a fresh plan
     page.get_by_text("地图与编辑", exact=True).click()
     page.get_by_label("打开已保存方案").wait_for(timeout=60_000)  # its saved plan is there to reopen
+    _map(page).locator("[data-school='S01']").wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
     page.screenshot(path=ARTIFACTS / "06_project_reopened_zh.png", full_page=True)
