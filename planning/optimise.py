@@ -320,14 +320,12 @@ class Plan:
 
     def explain(self, lang: str = "en") -> list[str]:
         """The notes in ``lang`` (zh or en)."""
-        from .i18n import VALUES_ZH, t
+        from .i18n import t
 
-        def words(key: str, values: dict) -> dict:
-            if key == "plan_nine_year" and lang == "zh":
-                return {**values, "level": VALUES_ZH[values["level"]]}
-            return values
+        def words(values: dict) -> dict:  # a level by its name in the language
+            return {k: t(f"level_{v}", lang) if k == "level" else v for k, v in values.items()}
 
-        return [text["text"] if key == "plain" else t(key, lang, **words(key, text)) for key, text in self.messages]
+        return [text["text"] if key == "plain" else t(key, lang, **words(text)) for key, text in self.messages]
 
     def report(self) -> dict[str, object]:
         """The solver report: goal, status, objective, bound, gap, seconds, schools open."""
@@ -426,9 +424,11 @@ def plan(project, goal: str = "fewest_schools", *, level: str = "primary", p: in
         reach = (minutes <= limit) & may_open[None, :]
         lonely = ~reach.any(axis=1)
         if lonely.any() and beyond == "report":
-            for i in np.flatnonzero(lonely):
+            open_minutes = np.where(may_open[None, :] & np.isfinite(minutes), minutes, np.inf)
+            for i in np.flatnonzero(lonely):  # nearest among the schools and sites that may open
+                nearest = open_minutes[i].min()
                 messages.append(("plan_lonely", {"village": labels[i], "limit": f"{limit:g}",
-                                                 "nearest": f"{np.nanmin(minutes[i]):.0f}"}))
+                                                 "nearest": "—" if np.isinf(nearest) else f"{nearest:.0f}"}))
             minutes = np.where(lonely[:, None], np.where(np.isfinite(minutes), 0.0, np.nan), minutes)
     common = {"weights": pupils, "demand": pupils, "capacities": caps, "single_source": single_source,
               "open_": open_ or None, "closed": closed or None, "time_limit": time_limit, "labels": labels,

@@ -92,6 +92,12 @@ def test_fewest_schools_on_the_demo_is_a_scenario(demo):
     assert len(kept) == len(result.solution.open) < 8
     assert any("高坪村 (V05) is beyond 40 min" in n and "bus or boarding" in n for n in result.notes)
     assert any("高坪村 (V05) 距离任何学校" in n and "需要校车或寄宿" in n for n in result.explain("zh"))
+
+    junior = plan(demo, "p_median", level="junior", p=1, close=["S03"])  # the nine-year school closes
+    assert junior.notes[-1] == "S03 岩口九年一贯制学校 is a nine-year school: closing it for junior secondary closes it for both levels"
+    assert junior.explain("zh")[-1] == "S03 岩口九年一贯制学校 是九年一贯制学校：为初中撤并即两个学段一起撤并"
+    near_s03 = next(n for n in junior.notes if n.startswith("岩口村 (V15)"))  # S03 sits in 岩口村 but may not open
+    assert "(nearest 6 min)" not in near_s03
     evaluated = result.scenario.evaluate("zoned")
     assert evaluated.summary["schools_open"] < demo.baseline().summary["schools_open"]
     walkers = evaluated.flows[(evaluated.flows["level"] == "primary") & (evaluated.flows["mode"] == "walk")]
