@@ -219,3 +219,26 @@ def test_open_tables_a_broken_file_and_a_project_file(server, browser, tmp_path)
     _map(page).locator("[data-school='S01']").wait_for(timeout=60_000)
     page.wait_for_timeout(1500)
     page.screenshot(path=ARTIFACTS / "06_project_reopened_zh.png", full_page=True)
+
+
+def test_walking_rings_and_a_new_site_clicked_on_the_map(server, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.goto(server)
+    _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
+    _settled(page)
+    page.get_by_role("button", name="步行圈").click()  # rings around the chosen school (S01)
+    _map(page).locator(".leaflet-control-layers-overlays", has_text="20/30/40分钟步行圈").wait_for(
+        state="attached", timeout=60_000)
+    _settled(page)
+
+    box = _map(page).locator(".leaflet-container").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.62)  # open ground south of town
+    page.get_by_text("在地图点击处新建校址").click()
+    page.get_by_role("button", name="新建并启用").wait_for(timeout=60_000)
+    page.get_by_role("button", name="新建并启用").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=stMetricValue]').innerText.trim() === '14'",
+                           timeout=60_000)  # the new site opened in the plan
+    page.get_by_text("启用校址 N1 新校址").wait_for(timeout=60_000)  # and listed among the plan's edits
+    _map(page).locator("[data-school='N1']").wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=ARTIFACTS / "07_rings_and_new_site_zh.png")
