@@ -2,8 +2,10 @@
 
 Starts the app the way `make run` does (`planning app`: a warm server) on a free local
 port, opens the demo, picks a school on the map, closes a school, checks the figures and the
-map change, switches to English, downloads the Excel and PDF exports, and saves screenshots
-to tests/artifacts/. First render and edit times are printed (measured, not asserted).
+map change, switches to English, downloads the Excel and PDF exports; opens a project from
+uploaded tables (a broken one first) and from a saved project file; draws walking rings and
+opens a new site clicked on the map. Screenshots go to tests/artifacts/. First render and
+edit times are printed (measured, not asserted).
 """
 
 from __future__ import annotations
