@@ -45,9 +45,16 @@ def _canonical(gdf: gpd.GeoDataFrame, aliases: dict[str, list[str]], problems: _
     rename, clashes = match_columns([c for c in gdf.columns if c != gdf.geometry.name], aliases)
     problems.extend(clashes)
     out = gdf.rename(columns=rename)
+    out.attrs["headers"] = {canonical: original for original, canonical in rename.items()}
     if ROW not in out.columns:
         out[ROW] = [f"row {i + 1}" for i in range(len(out))]
     return out
+
+
+def _header(frame: pd.DataFrame, col: str) -> str:
+    """A column as the table names it, with our name: 小学生数 (primary_pupils)."""
+    original = frame.attrs.get("headers", {}).get(col)
+    return f"{original} ({col})" if original and original != col else col
 
 
 def _ids(frame: pd.DataFrame, id_col: str, problems: _Problems, *, what: str) -> pd.Series | None:
@@ -63,7 +70,7 @@ def _ids(frame: pd.DataFrame, id_col: str, problems: _Problems, *, what: str) ->
     ids = frame[id_col]
     blank = ids.isna() | (ids.astype(str).str.strip() == "")
     for row in frame.loc[blank, ROW]:
-        problems.append(f"{row}: {id_col} is empty; give every {what} an id")
+        problems.append(f"{row}: {_header(frame, id_col)} is empty; give every {what} an id")
     ids = ids.map(_id_text)
     dup = ids.duplicated(keep=False) & ~blank
     for value, rows in frame.loc[dup, ROW].groupby(ids[dup]):
@@ -92,9 +99,10 @@ def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd
         raw = frame[col]
         values = pd.to_numeric(raw, errors="coerce")
         for i in np.flatnonzero((values.isna() & raw.notna()).to_numpy()):
-            problems.append(f"{frame[ROW].iat[i]}: {col} is {raw.iat[i]!r}, not a number; use digits only")
+            problems.append(f"{frame[ROW].iat[i]}: {_header(frame, col)} is {raw.iat[i]!r}, not a number; use digits only")
         for i in np.flatnonzero((values < 0).to_numpy()):
-            problems.append(f"{frame[ROW].iat[i]}: {col} is {values.iat[i]:g}, below zero; counts cannot be negative")
+            problems.append(f"{frame[ROW].iat[i]}: {_header(frame, col)} is {values.iat[i]:g}, below zero; "
+                            "counts cannot be negative")
         reported[col] = (values.isna() & raw.notna()).to_numpy()
         frame[col] = values.astype(float)
     return reported
@@ -186,7 +194,7 @@ def _fill_pupils(
                 off = (frame[col] - summed).abs() > 0.5
                 for i in np.flatnonzero(off.to_numpy()):
                     problems.append(
-                        f"{frame[ROW].iat[i]}: {col} is {frame[col].iat[i]:g} but grades "
+                        f"{frame[ROW].iat[i]}: {_header(frame, col)} is {frame[col].iat[i]:g} but grades "
                         f"{grades[0]}–{grades[-1]} add up to {summed.iat[i]:g}; make them agree"
                     )
             else:
@@ -213,7 +221,7 @@ def _fill_pupils(
         if isinstance(unknown_ok, pd.DataFrame) and col in unknown_ok:
             blank &= ~unknown_ok[col]
         for row in frame.loc[blank, ROW]:
-            problems.append(f"{row}: {col} is empty; enter the number of pupils (0 if none)")
+            problems.append(f"{row}: {_header(frame, col)} is empty; enter the number of pupils (0 if none)")
     return estimated
 
 

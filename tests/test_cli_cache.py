@@ -59,7 +59,7 @@ def test_bad_input_exits_2_with_the_message(tmp_path, capsys):
                  "--roads", str(demo / "roads.gpkg"), "--out", str(tmp_path), "--quiet"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "row 2: primary_pupils is -5, below zero" in err
+    assert "row 2: 小学生数 (primary_pupils) is -5, below zero" in err
     assert not (tmp_path / "walk_check.gpkg").exists()
 
 

@@ -49,8 +49,8 @@ def test_negative_and_non_numeric_pupils_are_all_reported_at_once(tmp_path):
         validate_villages(read_table(path), source=path)
     text = str(info.value)
     assert "2 problems" in text
-    assert "row 3: primary_pupils is -3, below zero" in text
-    assert "row 4: primary_pupils is '十二', not a number; use digits only" in text
+    assert "row 3: 小学生数 (primary_pupils) is -3, below zero" in text  # the header as the planner wrote it
+    assert "row 4: 小学生数 (primary_pupils) is '十二', not a number; use digits only" in text
     assert len(info.value.problems) == 2
 
 
@@ -133,7 +133,7 @@ def test_unknown_school_type_lists_the_known_ones(tmp_path):
 def test_grades_that_disagree_with_level_totals(tmp_path):
     frame = villages_frame(**{f"{g}年级": [1, 1, 1] for g in range(1, 10)})
     path = write(tmp_path, "v.csv", frame)
-    with pytest.raises(ValidationError, match=r"row 2: primary_pupils is 10 but grades 1–6 add up to 6; make them agree"):
+    with pytest.raises(ValidationError, match=r"row 2: 小学生数 \(primary_pupils\) is 10 but grades 1–6 add up to 6; make them agree"):
         validate_villages(read_table(path), source=path)
 
 
@@ -188,4 +188,4 @@ def test_sites_table(tmp_path):
     with pytest.raises(ValidationError) as info:
         validate_sites(read_table(path), source=path)
     assert "duplicate site_id 'C1' in row 2, row 3" in str(info.value)
-    assert "row 3: capacity is -1, below zero" in str(info.value)
+    assert "row 3: 学位数 (capacity) is -1, below zero" in str(info.value)
