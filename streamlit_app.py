@@ -17,7 +17,7 @@ from streamlit_folium import st_folium
 
 import planning
 from planning import app as logic
-from planning.i18n import localise, t
+from planning.i18n import localise, plan_name, t
 from planning.maps import (
     LEAFLET_FOLDER,
     base_map,
@@ -157,7 +157,7 @@ def load_panel() -> None:
 
 
 def evaluate(scenario) -> planning.Result:
-    return scenario.evaluate(st.session_state.assignment, time_limit=20)
+    return scenario.evaluate(st.session_state.assignment, time_limit=logic.EVALUATE_SECONDS)
 
 
 def headline_row(result, baseline) -> None:
@@ -325,14 +325,13 @@ def compare_tab(project, result, baseline) -> None:
     ss = st.session_state
     names = st.multiselect(L("比较的方案", "Plans to compare"), list(ss.saved), default=list(ss.saved)[:3])
     results = logic.plans_side_by_side(baseline, result, ss.scenario, [ss.saved[n] for n in names],
-                                 assignment=ss.assignment, lang=ss.lang)
+                                       assignment=ss.assignment, lang=ss.lang)
     result = results[1]
     st.dataframe(logic.display_table(localise(planning.compare(*results), ss.lang)), width="stretch")
     st.markdown(L("**步行时间分布（步行学生）**", "**Walking time, pupils who walk**"))
-    today = {"today": L("现状", "today")}
-    st.bar_chart(logic.walk_histogram(results).rename(columns=today), stack=False)
+    st.bar_chart(logic.walk_histogram(results).rename(columns=lambda n: plan_name(n, ss.lang)), stack=False)
     st.markdown(L("**学校在校生**", "**Pupils per school**"))
-    st.bar_chart(pd.DataFrame({today.get(r.name, r.name): r.schools["pupils"] for r in results}), stack=False)
+    st.bar_chart(pd.DataFrame({plan_name(r.name, ss.lang): r.schools["pupils"] for r in results}), stack=False)
     st.markdown(L("**差异地图：与现状相比**", "**Difference map against today**"))
     st_folium(_local(difference_map(project, baseline, result, level=ss.level, lang=ss.lang)), height=480,
               use_container_width=True, returned_objects=[], key="difference_map")
@@ -404,8 +403,8 @@ def export_tab(project, result, baseline) -> None:
     ss = st.session_state
     paper = st.radio(L("纸张", "Paper"), ["A4", "A3"], horizontal=True)
     level, lang, basemap, key = ss.level, ss.lang, ss.basemap, ss.tianditu_key
-    saved = list(ss.saved.values()) or [ss.scenario]
     current, assignment, kept = ss.scenario, ss.assignment, list(ss.saved.values())
+    saved = kept or [current]  # the project file holds the saved plans, or the plan on the map
 
     def in_folder(make) -> bytes:
         with tempfile.TemporaryDirectory(prefix="planning-export-") as folder:
@@ -425,7 +424,7 @@ def export_tab(project, result, baseline) -> None:
                             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                             data=lambda: in_folder(lambda f: excel_report(  # every plan, side by side
                                 project, logic.plans_side_by_side(baseline, result, current, kept,
-                                                            assignment=assignment, lang=lang),
+                                                                  assignment=assignment, lang=lang),
                                 f / "report.xlsx", lang=lang)))
     cols[1].download_button(L("结果 GeoPackage (QGIS)", "Results GeoPackage (QGIS)"), file_name="results.gpkg",
                             data=lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+#: Seconds the app lets the zoning solver run per plan (it reports the gap it reached).
+EVALUATE_SECONDS = 20.0
+
 #: Edit actions offered in the app: key → (label zh, label en).
 ACTIONS: dict[str, tuple[str, str]] = {
     "close": ("撤销（关闭）", "close"),
@@ -60,10 +63,10 @@ def apply_action(scenario, action: str, school: str, **params):
 def plans_side_by_side(baseline, result, current, saved, *, assignment: str, lang: str) -> list:
     """Today, the plan on the map (``current``, evaluated as ``result``) and the ``saved`` plans
     that differ from it. Reads no session state: exports call it when clicked."""
-    others = [plan.evaluate(assignment, time_limit=20) for plan in saved if plan.edits != current.edits]
+    others = [plan.evaluate(assignment, time_limit=EVALUATE_SECONDS) for plan in saved if plan.edits != current.edits]
     if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
         label = f"{result.name}（当前）" if lang == "zh" else f"{result.name} (current)"
-        result = current.renamed(label).evaluate(assignment, time_limit=20)
+        result = current.renamed(label).evaluate(assignment, time_limit=EVALUATE_SECONDS)
     return [baseline, result, *others]
 
 

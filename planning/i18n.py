@@ -166,6 +166,11 @@ def field(name: str, lang: str = "zh") -> str:
     return FIELDS_ZH.get(name, name)
 
 
+def plan_name(name: str, lang: str = "zh") -> str:
+    """A plan's name for people: today's layout is 现状 in Chinese; other names as given."""
+    return field(name, lang) if name == "today" else name
+
+
 def localise(frame, lang: str = "zh"):
     """A table for people: field names (columns, index names, and index labels that are
     field names, as in a summary) and the words in its cells, in ``lang``."""

@@ -198,7 +198,7 @@ def excel_report(project, results, path: str | Path, *, lang: str = "zh") -> Pat
     (villages not walking within the limit), balance indicators and change log; sheet
     names, headers and words in ``lang`` (中文 or English)."""
     from .evaluate import compare
-    from .i18n import describe_edit, field, localise
+    from .i18n import describe_edit, field, localise, plan_name
 
     zh = lang == "zh"
     kinds = {"schools": "学校", "villages": "村庄", "violations": "超时限村庄", "indicators": "资源配置",
@@ -207,7 +207,7 @@ def excel_report(project, results, path: str | Path, *, lang: str = "zh") -> Pat
     summary = localise(compare(*results), lang).rename_axis("指标" if zh else "figure")
     sheets: dict[str, pd.DataFrame] = {"汇总" if zh else "summary": summary.rename(columns=lambda c: field(c, lang))}
     for result in results:
-        name = field(result.name, lang)[:18] if result.name == "today" else result.name[:18]
+        name = plan_name(result.name, lang)[:18]
         tables = {"schools": result.schools, "villages": result.villages,
                   "violations": result.villages[result.villages["mode"].astype(str) != "walk"],
                   "indicators": result.indicators, "balance": result.balance}
