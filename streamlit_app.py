@@ -34,7 +34,7 @@ st.set_page_config(page_title="学校布局规划 · School layout planning", pa
 
 def demo_project() -> planning.Project:
     """One demo per server process, shared by sessions (warmed by `planning app`)."""
-    from planning.demodata import shared_demo
+    from planning.load import shared_demo
 
     return shared_demo()
 
@@ -64,12 +64,12 @@ def init_state() -> None:
         set_project(project)
 
 
-def set_project(project: planning.Project) -> None:
+def set_project(project: planning.Project, saved: dict[str, planning.Scenario] | None = None) -> None:
     ss = st.session_state
     ss.project = project
     ss.project_version = ss.get("project_version", 0) + 1  # a new base map for a new project
-    ss.scenario = project.scenario(L("方案", "plan"))
-    ss.saved = dict(getattr(project, "saved_scenarios", {}))
+    ss.scenario = planning.Scenario(project, L("方案", "plan"))
+    ss.saved = dict(saved or {})
     ss.message = None
 
 
@@ -77,9 +77,8 @@ def rebind(project: planning.Project, *, then=None) -> None:
     """Move the current plan and the saved plans onto a new project (new policy, new site)."""
     ss = st.session_state
     current, saved = ss.scenario, ss.saved
-    set_project(project)
-    ss.saved = {k: planning.Scenario(project, v.name, v.edits) for k, v in saved.items()}
-    ss.scenario = planning.Scenario(project, current.name, current.edits)
+    set_project(project, {k: v.on(project) for k, v in saved.items()})
+    ss.scenario = current.on(project)
     if then is not None:
         ss.scenario = then(ss.scenario)
 
@@ -128,7 +127,8 @@ def load_panel() -> None:
         if source == "gpkg":
             upload = st.file_uploader(L("项目文件", "Project file"), type=["gpkg"])
             if upload is not None and st.button(L("打开", "Open")):
-                set_project(planning.Project.load(keep(upload)))
+                opened = planning.open_project(keep(upload))
+                set_project(opened.project, dict(opened.scenarios))
         else:
             kinds = ["csv", "xlsx", "geojson", "gpkg", "zip"]
             villages = st.file_uploader(L("村庄表", "Villages"), type=kinds)
@@ -141,9 +141,9 @@ def load_panel() -> None:
                 try:
                     road_path = keep(roads)
                     is_osm = road_path.name.endswith((".pbf", ".osm", ".bz2"))
-                    project = planning.Project.from_files(villages=keep(villages), schools=keep(schools),
-                                                          sites=keep(sites), roads=None if is_osm else road_path,
-                                                          osm=road_path if is_osm else None)
+                    project = planning.from_files(villages=keep(villages), schools=keep(schools),
+                                                  sites=keep(sites), roads=None if is_osm else road_path,
+                                                  osm=road_path if is_osm else None)
                     bar.progress(60, text=L("计算步行时间", "travel times"))
                     project.travel_times()
                 finally:
@@ -154,10 +154,6 @@ def load_panel() -> None:
         for folder in folders:
             message = message.replace(f"{folder}{os.sep}", "")
         st.error(message)
-
-
-def evaluate(scenario) -> planning.Result:
-    return scenario.evaluate(st.session_state.assignment, time_limit=logic.EVALUATE_SECONDS)
 
 
 def headline_row(result, baseline) -> None:
@@ -200,7 +196,7 @@ def editor(project, scenario, result) -> None:
     st.subheader(L("编辑方案", "Edit the plan"))
     actions = {logic.action_label(a, ss.lang): a for a in logic.ACTIONS}  # label → action (labels as options)
     action = actions[st.selectbox(L("操作", "Action"), list(actions), key="action")]
-    choices = (logic.site_choices(project, scenario) if action == "open_site"
+    choices = (logic.site_choices(scenario) if action == "open_site"
                else logic.school_choices(result, ss.lang))
     if not choices:
         st.info(L("没有可选对象", "nothing to choose"))
@@ -359,7 +355,7 @@ def suggest_tab(project) -> None:
         bar = st.progress(10, text=L("精确求解中（HiGHS）…", "solving exactly (HiGHS)…"))
         try:
             ss.suggestion = plan(project, goal, level=ss.level, p=p, limit=limit, keep=[names[k] for k in keep],
-                                 close=[names[c] for c in close], sites=sites, time_limit=30)
+                                 close=[names[c] for c in close], sites=sites, solver_seconds=30)
             bar.progress(100, text=L("完成", "done"))
         except planning.PlanningError as exc:
             st.error(str(exc))
@@ -376,8 +372,6 @@ def suggest_tab(project) -> None:
 
 
 def policy_tab(project) -> None:
-    from dataclasses import replace
-
     ss = st.session_state
     policy = project.policy
     cols = st.columns(3)
@@ -390,11 +384,14 @@ def policy_tab(project) -> None:
     class_p = cols[2].number_input(L("小学班额", "Primary class size"), value=float(policy.class_size["primary"]))
     class_j = cols[2].number_input(L("初中班额", "Junior class size"), value=float(policy.class_size["junior"]))
     if st.button(L("应用政策", "Apply the policy"), key="policy"):
-        new = replace(policy, walk_limit_minutes={"primary": primary, "junior": junior}, walk_speed_kmh=speed,
-                      boarding_min_grade=int(board), class_size={"primary": class_p, "junior": class_j})
-        rebind(planning.Project(project.villages, project.schools, project.network, sites=project.sites,
-                                policy=new, name=project.name))
-        st.rerun()
+        try:
+            new = policy.replace(walk_limit_minutes={"primary": primary, "junior": junior}, walk_speed_kmh=speed,
+                                 boarding_min_grade=int(board), class_size={"primary": class_p, "junior": class_j})
+        except planning.ValidationError as exc:
+            st.error(str(exc))
+        else:
+            rebind(project.with_policy(new))
+            st.rerun()
     st.dataframe(logic.policy_rows(policy, ss.lang), width="stretch", hide_index=True)
 
 
@@ -429,8 +426,8 @@ def export_tab(project, result, baseline) -> None:
     cols[1].download_button(L("结果 GeoPackage (QGIS)", "Results GeoPackage (QGIS)"), file_name="results.gpkg",
                             data=lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))
     cols[2].download_button(L("项目文件（含已保存方案）", "Project file (with saved plans)"), file_name="project.gpkg",
-                            data=lambda: in_folder(lambda f: project.save(f / "project.gpkg", scenarios=saved,
-                                                                          results=[result])))
+                            data=lambda: in_folder(lambda f: planning.save_project(
+                                f / "project.gpkg", project, scenarios=saved, results=[result])))
 
 
 def main() -> None:
@@ -439,12 +436,10 @@ def main() -> None:
     ss = st.session_state
     project, scenario = ss.project, ss.scenario
     st.title(f"{t('title', ss.lang)} · {project.name}")
-    try:
-        baseline = project.baseline(ss.assignment)
-        result = evaluate(scenario) if scenario.edits else baseline
-    except planning.InfeasibleError as exc:
-        st.error(str(exc))
-        st.stop()
+    view_of = logic.evaluate_plan(project, scenario, ss.assignment)
+    baseline, result = view_of.baseline, view_of.result
+    for note in view_of.notes(ss.lang):
+        st.warning(note)
     headline_row(result, baseline)
     views = {"map": L("地图与编辑", "Map & edit"), "compare": L("方案比较", "Compare"),
              "suggest": L("推荐方案", "Suggest a plan"), "policy": L("政策参数", "Policy"), "export": L("导出", "Export")}

@@ -76,7 +76,7 @@ def main() -> None:
     planning.settings.progress = False
     project = county(read_osm(PBF).network, np.random.default_rng(7))
     closing = project.schools.index[project.schools["type"] == "village_primary"][0]
-    result = project.scenario("edit").close(closing).evaluate("nearest")
+    result = planning.Scenario(project, "edit").close(closing).evaluate("nearest")
     print(f"{len(project.villages)} villages × {len(project.schools)} schools; one edit's layers\n")
     ours, size = timed(lambda: drawn(result_layers(project, result, show_catchments=False)), repeat=5)
     obvious, obvious_size = timed(lambda: drawn(per_element_layers(project, result)), repeat=3)

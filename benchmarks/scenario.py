@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import planning  # noqa: E402
-from planning.model import validate_schools, validate_villages  # noqa: E402
 from planning.osm import read_osm  # noqa: E402
 from planning.traveltime import travel_time_matrix  # noqa: E402
+from planning.validation import validate_schools, validate_villages  # noqa: E402
 
 PBF = ROOT.parent / "shared" / "data" / "osm" / "liechtenstein" / "liechtenstein-2015.osm.pbf"
 
@@ -82,21 +82,21 @@ def main() -> None:
     tt, _ = timed(lambda: travel_time_matrix(project.network, project._xy(project.villages),
                                              project._xy(project.schools), policy=project.policy, use_cache=False))
     project.travel_times()
-    project.baseline("nearest")
+    planning.baseline(project, "nearest")
     closing = project.schools.index[project.schools["type"] == "village_primary"][0]
     print(f"{len(project.villages)} villages × {len(project.schools)} schools on {project.network.n_nodes:,} nodes; "
           f"{project.villages[['primary_pupils', 'junior_pupils']].to_numpy().sum():,.0f} pupils\n")
     print(f"recompute travel times           {tt * 1000:8.0f} ms")
-    near, result = timed(lambda: project.scenario("edit").close(closing).evaluate("nearest"), repeat=7)
+    near, result = timed(lambda: planning.Scenario(project, "edit").close(closing).evaluate("nearest"), repeat=7)
     print(f"one edit, nearest assignment     {near * 1000:8.1f} ms   ({tt / near:5.0f}× faster than re-routing; "
           f"target < 50 ms)")
-    quick, qres = timed(lambda: project.scenario("edit").close(closing).evaluate("zoned", time_limit=2.0))
+    quick, qres = timed(lambda: planning.Scenario(project, "edit").close(closing).evaluate("zoned", solver_seconds=2.0))
     print(f"one edit, zoned, 2 s limit       {quick * 1000:8.0f} ms   solver: {qres.solver['status']}, "
           f"gap {qres.solver['gap']:.2%} ({qres.solver['variables']:,} variables)")
-    zoned, zres = timed(lambda: project.scenario("edit").close(closing).evaluate("zoned", time_limit=120.0))
+    zoned, zres = timed(lambda: planning.Scenario(project, "edit").close(closing).evaluate("zoned", solver_seconds=120.0))
     print(f"one edit, zoned to proof         {zoned * 1000:8.0f} ms   ({tt / zoned:5.2f}× re-routing; target < 2 s); "
           f"solver: {zres.solver['status']}, gap {zres.solver['gap']:.2%}")
-    split, sres = timed(lambda: project.scenario("edit").close(closing).evaluate("split"), repeat=3)
+    split, sres = timed(lambda: planning.Scenario(project, "edit").close(closing).evaluate("split"), repeat=3)
     print(f"one edit, split zoning (LP)      {split * 1000:8.0f} ms")
     s = result.summary
     print(f"\nnearest: {s['walkers']:.0f} walk, {s['boarders']:.0f} board, {s['unserved']:.0f} unserved; "

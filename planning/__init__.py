@@ -1,11 +1,18 @@
 """School layout and catchment planning.
 
 Load a county (tables + road layer, or an OpenStreetMap file), time every pupil's walk
-to every school, and check it against the walking limit::
+to every school, check it against the walking limit, and try plans::
 
-    import planning
-    project = planning.demo()
-    project.walk_summary()
+    >>> import planning
+    >>> project = planning.demo()
+    >>> planning.walk_summary(project).loc["primary", "villages"]
+    np.float64(17.0)
+    >>> plan = planning.Scenario(project, "merge").merge("S08", into="S04")
+    >>> planning.compare(planning.baseline(project), plan.evaluate()).loc["schools_open"].tolist()
+    [13.0, 12.0]
+
+The flow (see ``ARCHITECTURE.md``): files → :class:`Project` (immutable) → travel-time
+matrix → :class:`Scenario` → :class:`Result` → maps, reports, project file.
 """
 
 from __future__ import annotations
@@ -13,33 +20,39 @@ from __future__ import annotations
 from . import settings
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare, village_changes
+from .load import demo, from_files, from_osm, open_project
 from .network import WalkNetwork
 from .policy import Policy
 from .project import Project
-from .scenario import Scenario
+from .scenario import Scenario, baseline, comparable_baseline
+from .store import ProjectFile, save_project
+from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
-__version__ = "0.1.0"
-
-
-def demo(*, policy: Policy | None = None) -> Project:
-    """The shipped demo project: a synthetic hilly township (see ``data/demo/README.md``)."""
-    from .demodata import load_demo
-
-    return load_demo(policy=policy)
-
+__version__ = "0.2.0"
 
 __all__ = [
     "Project",
+    "Policy",
+    "WalkNetwork",
+    "from_files",
+    "from_osm",
+    "open_project",
+    "save_project",
+    "ProjectFile",
+    "demo",
+    "walk_check",
+    "walk_summary",
+    "school_reach",
+    "data_notes",
     "Scenario",
+    "baseline",
+    "comparable_baseline",
     "Result",
     "compare",
     "village_changes",
-    "Policy",
-    "WalkNetwork",
     "ValidationError",
     "InfeasibleError",
     "PlanningError",
     "DataWarning",
-    "demo",
     "settings",
 ]

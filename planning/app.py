@@ -6,9 +6,18 @@ Python and the app stays thin.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
+
+from .errors import InfeasibleError
+from .evaluate import Result
+from .i18n import field, school_type, t
+from .policy import Policy
+from .project import Project
+from .scenario import Scenario, comparable_baseline
 
 #: Seconds the app lets the zoning solver run per plan (it reports the gap it reached).
 EVALUATE_SECONDS = 20.0
@@ -35,11 +44,52 @@ HEADLINES: dict[str, tuple[str, str, bool]] = {
 }
 
 
+@dataclass(frozen=True)
+class PlanView:
+    """What the app shows: today's layout to compare against, the plan on the map, and why
+    either is not evaluated as asked (today's or the plan's zoning infeasible)."""
+
+    baseline: Result
+    result: Result
+    today_infeasible: InfeasibleError | None = None
+    plan_infeasible: InfeasibleError | None = None
+
+    def notes(self, lang: str) -> list[str]:
+        """Sentences saying what was evaluated otherwise, and why."""
+        notes = []
+        if self.today_infeasible is not None:
+            notes.append(t("app_today_not_zoned", lang, reason=str(self.today_infeasible)))
+        if self.plan_infeasible is not None:
+            notes.append(t("app_plan_not_zoned", lang, reason=str(self.plan_infeasible)))
+        return notes
+
+
+def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> PlanView:
+    """Today's layout and the plan, evaluated with ``assignment`` where it can be.
+
+    Where today's schools lack the seats to zone every village, today is evaluated by
+    nearest school (the plan is still zoned: a plan that adds seats can be); where the
+    plan itself cannot be zoned, it is shown by nearest school too. The notes say so.
+    """
+    baseline, today_infeasible = comparable_baseline(project, assignment)
+    plan_infeasible = None
+    if not scenario.edits and today_infeasible is None:
+        result = baseline
+    else:
+        try:
+            result = scenario.evaluate(assignment, solver_seconds=EVALUATE_SECONDS)
+        except InfeasibleError as exc:
+            plan_infeasible = exc
+            result = scenario.evaluate("nearest")
+    return PlanView(baseline, result, today_infeasible, plan_infeasible)
+
+
 def action_label(action: str, lang: str) -> str:
+    """An edit action's label in ``lang``."""
     return ACTIONS[action][0 if lang == "zh" else 1]
 
 
-def apply_action(scenario, action: str, school: str, **params):
+def apply_action(scenario: Scenario, action: str, school: str, **params: Any) -> Scenario:
     """The scenario after one edit chosen in the app (validation errors propagate)."""
     if action == "close":
         return scenario.close(school)
@@ -60,23 +110,23 @@ def apply_action(scenario, action: str, school: str, **params):
     raise ValueError(f"`action` was {action!r} but is expected to be one of {list(ACTIONS)}")
 
 
-def plans_side_by_side(baseline, result, current, saved, *, assignment: str, lang: str) -> list:
+def plans_side_by_side(baseline: Result, result: Result, current: Scenario, saved: Iterable[Scenario], *,
+                       assignment: str, lang: str) -> list[Result]:
     """Today, the plan on the map (``current``, evaluated as ``result``) and the ``saved`` plans
     that differ from it. Reads no session state: exports call it when clicked."""
-    others = [plan.evaluate(assignment, time_limit=EVALUATE_SECONDS) for plan in saved if plan.edits != current.edits]
+    others = [plan.evaluate(assignment, solver_seconds=EVALUATE_SECONDS) for plan in saved
+              if plan.edits != current.edits]
     if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
         label = f"{result.name}（当前）" if lang == "zh" else f"{result.name} (current)"
-        result = current.renamed(label).evaluate(assignment, time_limit=EVALUATE_SECONDS)
+        result = current.renamed(label).evaluate(assignment, solver_seconds=EVALUATE_SECONDS)
     return [baseline, result, *others]
 
 
-def plan_log(scenario, lang: str = "zh") -> str:
+def plan_log(scenario: Scenario, lang: str = "zh") -> str:
     """The plan's edits as a numbered Markdown list (or a line saying there are none yet)."""
     if not scenario.edits:
         return "尚无改动：在上方选择学校和操作后点击“应用”。" if lang == "zh" else "No edits yet: pick a school and an action above, then Apply."
-    from .i18n import describe_edit
-
-    return "\n".join(f"{i}. {describe_edit(e, scenario.project, lang)}" for i, e in enumerate(scenario.edits, 1))
+    return "\n".join(f"{step}. {change}" for step, change in scenario.log(lang)["change"].items())
 
 
 @dataclass
@@ -88,7 +138,7 @@ class Headline:
     lower_is_better: bool
 
 
-def headlines(result, baseline, lang: str = "zh") -> list[Headline]:
+def headlines(result: Result, baseline: Result, lang: str = "zh") -> list[Headline]:
     """The figures shown above the map, with their change against today."""
     out = []
     for key, (zh, en, lower) in HEADLINES.items():
@@ -99,30 +149,28 @@ def headlines(result, baseline, lang: str = "zh") -> list[Headline]:
     return out
 
 
-def school_choices(result, lang: str = "zh", *, open_only: bool = True) -> dict[str, str]:
+def school_choices(result: Result, lang: str = "zh", *, open_only: bool = True) -> dict[str, str]:
     """School id → label for select boxes ("S01 青山镇中心小学 (中心小学)")."""
-    from .i18n import school_type
-
     schools = result.schools
     if open_only:
         schools = schools[schools["open"].to_numpy(dtype=bool)]
     return {sid: f"{sid} {row['name']} ({school_type(row['type'], lang)})" for sid, row in schools.iterrows()}
 
 
-def site_choices(project, scenario) -> dict[str, str]:
+def site_choices(scenario: Scenario) -> dict[str, str]:
     """Candidate sites not yet opened: id → label."""
     state = scenario.state.schools
     sites = state[state["is_site"] & (state["status"] == "candidate")]
     return {sid: f"{sid} {row['name']}" for sid, row in sites.iterrows()}
 
 
-def new_site_id(project) -> str:
+def new_site_id(project: Project) -> str:
     """The next free id for a site added on the map: N1, N2, …"""
     used = set(project.schools.index) | set(project.sites.index)
     return next(f"N{i}" for i in range(1, 10_000) if f"N{i}" not in used)
 
 
-def nearest_school(result, project, lat: float, lon: float) -> str | None:
+def nearest_school(result: Result, project: Project, lat: float, lon: float) -> str | None:
     """The school or site marker nearest a clicked point (for picking on the map)."""
     points = project.target_points
     shown = points[points.index.isin(result.schools.index)]
@@ -134,7 +182,7 @@ def nearest_school(result, project, lat: float, lon: float) -> str | None:
 
 def display_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Mixed figures and words as text (rounded), so that a browser table can show them."""
-    def cell(value) -> str:
+    def cell(value: object) -> str:
         if isinstance(value, float):
             if value != value:
                 return ""
@@ -144,7 +192,7 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.map(cell)
 
 
-def walk_histogram(results) -> pd.DataFrame:
+def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
     """Pupils walking per 5-minute band, one column per result (for before/after charts)."""
     bands = list(range(0, 65, 5))
     columns = {}
@@ -157,7 +205,7 @@ def walk_histogram(results) -> pd.DataFrame:
     return frame
 
 
-def policy_rows(policy, lang: str = "zh") -> pd.DataFrame:
+def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
     """The policy's settings with their sources, for the policy panel."""
     sources = policy.sources()
     rows = [
@@ -169,7 +217,5 @@ def policy_rows(policy, lang: str = "zh") -> pd.DataFrame:
         ("bus_speed_kmh", f"{policy.bus_speed_kmh:g}"),
         ("cv_limit", f"{policy.cv_limit['primary']:g} / {policy.cv_limit['junior']:g}"),
     ]
-    from .i18n import field
-
     setting, value, source = ("设置", "取值", "来源") if lang == "zh" else ("setting", "value", "source")
     return pd.DataFrame([{setting: field(k, lang), value: v, source: sources.get(k, "")} for k, v in rows])

@@ -10,12 +10,24 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
+from tqdm import tqdm
 
+from . import settings
 from .errors import PlanningError
+from .evaluate import compare, village_changes
+from .io import write_csv, write_excel, write_gpkg
+from .load import DEMO_LABEL, demo, from_files, from_osm, open_project
+from .optimise import plan, plot_tradeoff, tradeoff
+from .policy import Policy
+from .project import Project
+from .report import excel_report, results_gpkg
+from .scenario import Scenario, comparable_baseline
+from .schema import read_mapping
+from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,12 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     optimise.add_argument("--goal", choices=["fewest_schools", "p_median", "max_coverage"], default="fewest_schools")
     optimise.add_argument("--level", choices=["primary", "junior"], default="primary")
     optimise.add_argument("--p", type=int, help="number of schools (p_median, max_coverage)")
-    optimise.add_argument("--limit", type=float, help="walking limit in minutes (default: policy)")
+    optimise.add_argument("--limit", type=float, help="walking limit (minutes; default: the policy's)")
     optimise.add_argument("--keep", nargs="*", default=[], help="school ids that must stay open")
     optimise.add_argument("--close", nargs="*", default=[], help="school ids that must close")
     optimise.add_argument("--no-sites", action="store_true", help="do not open candidate sites")
     optimise.add_argument("--tradeoff", action="store_true", help="also the trade-off curve over p (table and plot)")
-    optimise.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
+    optimise.add_argument("--solver-seconds", "--time-limit", type=float, default=60.0, dest="solver_seconds",
+                          help="time limit of each solve (seconds)")
     optimise.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     optimise.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
@@ -69,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         _project_options(command)
         command.add_argument("--assignment", choices=["nearest", "zoned", "split"], default="nearest",
                              help="nearest school, or zoning whole villages under capacity (MILP), or split (LP)")
-        command.add_argument("--time-limit", type=float, default=60.0, help="seconds for the zoning solver")
+        command.add_argument("--solver-seconds", "--time-limit", type=float, default=60.0, dest="solver_seconds",
+                             help="time limit of the zoning solver (seconds)")
         command.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
         command.add_argument("--lang", choices=["zh", "en"], default="zh",
                              help="language of the Excel report: sheet names, headers, words (default: zh)")
@@ -114,35 +128,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
 
 
-def _load(args: argparse.Namespace, step) -> object:
-    from . import demo
-    from .policy import Policy
-    from .project import Project
-
+def _load(args: argparse.Namespace, step: Callable[[str], None]) -> Project:
     policy = Policy.from_yaml(args.policy) if args.policy else None
     if getattr(args, "project", None):
         step(f"reading {args.project.name}")
-        return Project.load(args.project)
+        opened = open_project(args.project)
+        return opened.project if policy is None else opened.project.with_policy(policy)
     if args.demo:
         step("reading the demo township")
         return demo(policy=policy)
     if args.osm and not args.villages:
         step(f"reading {args.osm.name}")
-        return Project.from_osm(args.osm, policy=policy)
+        return from_osm(args.osm, policy=policy)
     if not (args.villages and args.schools and (args.roads or args.osm)):
         raise SystemExit("planning check: give --demo, --osm FILE, or --villages, --schools and --roads/--osm")
     step("reading tables and roads")
-    return Project.from_files(villages=args.villages, schools=args.schools, roads=args.roads, osm=args.osm,
-                              sites=args.sites, policy=policy, crs=args.crs, road_class=args.road_class,
-                              encoding=args.encoding)
+    return from_files(villages=args.villages, schools=args.schools, roads=args.roads, osm=args.osm,
+                      sites=args.sites, policy=policy, crs=args.crs, road_class=args.road_class,
+                      encoding=args.encoding)
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from . import settings
-    from .io import write_csv, write_gpkg
-
+    """`planning check`: the walk check, printed and written as GeoPackage and CSV."""
     steps = ["load", "network", "travel times", "walk check", "write"]
     bar = tqdm(total=len(steps), desc="planning check", unit="step", disable=args.quiet, file=sys.stderr)
 
@@ -159,9 +166,9 @@ def run_check(args: argparse.Namespace) -> int:
     project.travel_times()
     bar.update()
     step("walk check")
-    check = project.walk_check(args.limit)
-    summary = project.walk_summary(args.limit)
-    reach = project.school_reach(args.limit)
+    check = walk_check(project, args.limit)
+    summary = walk_summary(project, args.limit)
+    reach = school_reach(project, args.limit)
     bar.update()
     step("writing results")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -181,7 +188,7 @@ def run_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_report(project, check: pd.DataFrame, summary: pd.DataFrame) -> str:
+def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame) -> str:
     """The walk check as text tables: villages beyond the limit first, then the summary."""
     with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200,
                            "display.max_rows", 500, "display.max_columns", 20):
@@ -196,57 +203,45 @@ def format_report(project, check: pd.DataFrame, summary: pd.DataFrame) -> str:
             lines += ["", f"{level}: walk to the nearest school (limit {limit:g} min one way)",
                       table.round(1).to_string()]
         lines += ["", "summary", summary.round(3).to_string()]
-        notes = project.data_notes()
+        notes = data_notes(project)
         if notes:
             lines += ["", "notes on the data:"] + [f"  - {n}" for n in notes]
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
-def _scenario_project(args: argparse.Namespace, paths: list[Path]):
+def _scenario_project(args: argparse.Namespace, paths: list[Path]) -> Project:
     """The project named on the command line, or by the first scenario file's ``project:``."""
-    import yaml
-
-    from . import demo
-    from .demodata import DEMO_LABEL
-    from .project import Project
-
     if args.demo or args.project or args.villages or args.osm:
         return _load(args, lambda text: None)
-    entry = yaml.safe_load(paths[0].read_text(encoding="utf-8")).get("project") if paths[0].exists() else None
+    entry = read_mapping(paths[0], what="scenario").get("project") if paths[0].exists() else None
     if entry in ("demo", DEMO_LABEL) or entry is None:
         return demo()
     if isinstance(entry, str) and entry.endswith(".gpkg"):
-        return Project.load((paths[0].parent / entry).resolve())
+        return open_project((paths[0].parent / entry).resolve()).project
     if isinstance(entry, dict):
         files = {k: (paths[0].parent / v).resolve() for k, v in entry.items()}
-        return Project.from_files(**files)
+        return from_files(**files)
     raise SystemExit(f"planning: cannot tell the project of {paths[0]}; give --demo, --project or the tables")
 
 
 def run_scenarios(args: argparse.Namespace) -> int:
-    """`planning evaluate` and `planning compare`."""
-    from .evaluate import compare, village_changes
-    from .io import write_csv
-    from .report import excel_report, results_gpkg
-    from .scenario import Scenario
-
+    """`planning evaluate` and `planning compare`: scenario files against today's layout."""
     paths = [args.scenario] if args.command == "evaluate" else list(args.scenarios)
     project = _scenario_project(args, paths)
     scenarios = [Scenario.from_file(p, project) for p in paths]
-    today = project.baseline(args.assignment)
-    results = [s.evaluate(args.assignment, time_limit=args.time_limit) for s in scenarios]
+    today, fallback = comparable_baseline(project, args.assignment)
+    results = [s.evaluate(args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
     table = compare(today, *results)
     args.out.mkdir(parents=True, exist_ok=True)
     with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200,
                            "display.max_rows", 500, "display.max_columns", 20):
-        print(f"{project.name}: {', '.join(s.name for s in scenarios)} against today ({args.assignment})\n")
+        print(f"{project.name}: {', '.join(s.name for s in scenarios)} against today ({today.assignment})\n")
+        if fallback is not None:
+            print(f"note: today's layout cannot be zoned ({fallback}); it is shown with nearest-school "
+                  "assignment\n")
         print(table.to_string())
         for scenario, result in zip(scenarios, results, strict=True):
-            print(f"\n{scenario.name}: changes\n{scenario.log.to_string()}")
+            print(f"\n{scenario.name}: changes\n{scenario.log().to_string()}")
             changes = village_changes(today, result)
             moved = changes[changes["outcome"] != "same"]
             if len(moved):
@@ -264,24 +259,15 @@ def run_scenarios(args: argparse.Namespace) -> int:
 
 def run_optimise(args: argparse.Namespace) -> int:
     """`planning optimise`: an exact plan, written as a scenario and evaluated against today."""
-    from . import settings
-    from .evaluate import compare
-    from .io import write_csv, write_excel
-    from .optimise import plan, plot_tradeoff, tradeoff
-
     settings.progress = not args.quiet
     if args.goal != "fewest_schools" and args.p is None:
         print(f"error: --goal {args.goal} needs --p, the number of schools to open", file=sys.stderr)
         return 2
-    project = _load(args, lambda text: None) if (args.demo or args.project or args.villages or args.osm) else None
-    if project is None:
-        from . import demo
-
-        project = demo()
+    project = _load(args, lambda text: None) if (args.demo or args.project or args.villages or args.osm) else demo()
     option = plan(project, args.goal, level=args.level, p=args.p, limit=args.limit, keep=args.keep,
-                  close=args.close, sites=not args.no_sites, time_limit=args.time_limit)
-    result = option.scenario.evaluate("zoned", time_limit=args.time_limit)
-    today = project.baseline("zoned")
+                  close=args.close, sites=not args.no_sites, solver_seconds=args.solver_seconds)
+    result = option.scenario.evaluate("zoned", solver_seconds=args.solver_seconds)
+    today, _ = comparable_baseline(project, "zoned")
     table = compare(today, result)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"plan_{args.goal}_{args.level}"
@@ -294,20 +280,28 @@ def run_optimise(args: argparse.Namespace) -> int:
         print("\n" + option.columns.round(0).to_string())
         for note in option.notes:
             print(f"  - {note}")
-        print("\nevaluated (zoned) against today:\n" + table.to_string())
+        print(f"\nevaluated (zoned) against today ({today.assignment}):\n" + table.to_string())
         if args.tradeoff:
             curve = tradeoff(project, level=args.level, limit=option.limit, sites=not args.no_sites,
-                             time_limit=args.time_limit)
+                             solver_seconds=args.solver_seconds)
             print("\ntrade-off:\n" + curve.round(2).to_string())
             write_csv(curve, args.out / f"tradeoff_{args.level}.csv")
             sheets["trade-off"] = curve
-            import matplotlib
-
-            matplotlib.use("Agg")
-            ax = plot_tradeoff(curve, limit=option.limit)
-            ax.figure.tight_layout()
-            ax.figure.savefig(args.out / f"tradeoff_{args.level}.png", dpi=150)
+            _save_plot(curve, option.limit, args.out / f"tradeoff_{args.level}.png")
     write_excel(sheets, args.out / f"{stem}.xlsx")
     print(f"\nwrote {args.out / (stem + '.yaml')}, {args.out / (stem + '.xlsx')}"
           + (f", {args.out / f'tradeoff_{args.level}.png'}" if args.tradeoff else ""))
     return 0
+
+
+def _save_plot(curve: pd.DataFrame, limit: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = plot_tradeoff(curve, limit=limit)
+    ax.figure.tight_layout()
+    ax.figure.savefig(path, dpi=150)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 CHINESE_DIGITS = "一二三四五六七八九"
 
 
@@ -136,6 +138,9 @@ def parse_grades(value: object) -> tuple[int, ...] | None:
     """Parse '1-3', '1–6', '7,8,9', '1至3' into grades; None when blank or invalid."""
     if value is None or (isinstance(value, float) and value != value):
         return None
+    if isinstance(value, tuple | list):  # a validated table's grades
+        grades = tuple(sorted({int(g) for g in value if isinstance(g, int | np.integer)}))
+        return grades if len(grades) == len(value) and grades and all(1 <= g <= 9 for g in grades) else None
     text = str(value).strip().replace("–", "-").replace("至", "-").replace("~", "-")
     text = text.replace("年级", "").replace("，", ",")
     match = re.fullmatch(r"(\d)\s*-\s*(\d)", text)

@@ -1,13 +1,22 @@
-"""Evaluate a scenario: assign every pupil, then measure walks, loads, classes and balance.
+"""Evaluate a layout: assign every pupil, then measure walks, loads, classes and balance.
 
 Evaluation reads the project's travel-time matrix and never routes again (bus ride times
-are a second matrix at bus speed, computed once per project when a bus first appears).
+are a second matrix at bus speed, computed once per project when a bus first appears). A
+:class:`Result` describes its own layout only; before/after is always an explicit
+comparison of two results (:func:`compare`, :func:`village_changes`).
+
+    >>> import planning
+    >>> project = planning.demo()
+    >>> today = planning.baseline(project)
+    >>> plan = planning.Scenario(project, "close S05").close("S05").evaluate()
+    >>> int(plan.summary["schools_open"]), int(today.summary["schools_open"])
+    (12, 13)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,22 +29,49 @@ from .assign import (
     WALK,
     Layout,
     assign_nearest,
-    assign_zoned,
     flows_from_assignment,
 )
+from .edits import Edit, State, edit_log, initial_state
 from .errors import InfeasibleError
+from .i18n import t
 from .indicators import balance, school_indicators
-from .policy import LEVEL_GRADES, LEVELS
-
-if TYPE_CHECKING:
-    from .scenario import Scenario, State
+from .memo import per_owner
+from .policy import LEVEL_GRADES, LEVELS, Policy
+from .project import Project
+from .zoning import zone
 
 ASSIGNMENTS = ("nearest", "zoned", "split")
 LEVEL_OF_GRADE = np.array(["primary"] * 6 + ["junior"] * 3)
 
 
+@dataclass(frozen=True)
+class SolverReport:
+    """How the zoning solver did.
+
+    Attributes
+    ----------
+    status
+        HiGHS status ("Optimal", "Time limit reached", ...).
+    pupil_minutes
+        Daily travel of the zoning (pupil-minutes).
+    gap
+        Relative gap to the best proven bound (0 when optimal).
+    seconds
+        Solving time (seconds).
+    variables
+        Variables in the model.
+    """
+
+    status: str
+    pupil_minutes: float
+    gap: float
+    seconds: float
+    variables: int
+
+
+@dataclass(frozen=True, eq=False)
 class Result:
-    """What a scenario does to pupils and schools.
+    """What a layout does to pupils and schools: everything here is about this layout.
 
     Attributes
     ----------
@@ -43,10 +79,14 @@ class Result:
         The scenario's name.
     assignment
         "nearest", "zoned" or "split".
-    villages
-        Per (village, level): pupils, main school, mode (walk, bus, board, unserved),
-        minutes walking to it, the same before the scenario (today's layout, same
-        assignment) and the change; pupils by mode. Built on first use.
+    project
+        The project evaluated.
+    edits
+        The scenario's edits (none for today's layout).
+    state
+        The schools and sites after the edits.
+    flows
+        Pupils per (village, grade, school, mode): everything else derives from it.
     schools
         Per school (closed ones too): status, pupils by grade, load against capacity,
         classes needed (45 per primary class, 50 per junior class) and classroom
@@ -56,50 +96,44 @@ class Result:
     balance
         Per level and indicator: pupil-weighted inter-school coefficient of variation.
     summary
-        Headline figures (see :func:`planning.compare`).
-    flows
-        Pupils per (village, grade, school, mode): everything above derives from it.
-    explanations
-        Plain sentences on what could not be satisfied and why. Built on first use.
-    log
-        The scenario's change log.
+        Headline figures, all numbers (see :func:`compare`).
     solver
-        For zoning: HiGHS status, objective (pupil-minutes), gap, seconds, variables.
+        For zoning, the solver's report; None for nearest-school assignment.
     """
 
-    def __init__(self, *, name: str, assignment: str, schools: pd.DataFrame, indicators: pd.DataFrame,
-                 balance: pd.DataFrame, summary: pd.Series, flows: pd.DataFrame, log: pd.DataFrame | None,
-                 solver: dict | None, scenario: Scenario, layout: Layout) -> None:
-        self.name, self.assignment = name, assignment
-        self.schools, self.indicators, self.balance, self.summary = schools, indicators, balance, summary
-        self.flows, self.log, self.solver = flows, log, solver
-        self._scenario, self._layout = scenario, layout
-
-    @property
-    def scenario(self) -> Scenario:
-        """The scenario this result measures."""
-        return self._scenario
+    name: str
+    assignment: str
+    project: Project
+    edits: tuple[Edit, ...]
+    state: State
+    flows: pd.DataFrame
+    schools: pd.DataFrame
+    indicators: pd.DataFrame
+    balance: pd.DataFrame
+    summary: pd.Series
+    solver: SolverReport | None
+    layout: Layout
 
     @cached_property
     def villages(self) -> pd.DataFrame:
-        scenario = self._scenario
-        project = scenario.project
-        villages = _villages(project, self.flows, self._layout)
-        before = project.baseline(self.assignment).villages if scenario.edits else villages
-        villages["school_before"] = before["school"].reindex(villages.index)
-        villages["mode_before"] = before["mode"].reindex(villages.index)
-        villages["minutes_before"] = before["minutes"].reindex(villages.index)
-        villages["change"] = villages["minutes"] - villages["minutes_before"]
-        return villages
+        """Per (village, level): pupils, main school (``school``; ``schools`` lists all
+        where a village's grades go to several), ``mode`` (the worst of walk, bus, board,
+        unserved), ``minutes`` (walking, to the main school), ``ride_minutes`` (by bus) and
+        pupils by mode (``walk``, ``bus``, ``board``, ``unserved``)."""
+        return _villages(self.project, self.flows)
 
     @cached_property
     def explanations(self) -> list[str]:
-        return _explain(self.flows, self.schools, self._scenario.project, self._layout)
+        """Plain sentences (English) on what could not be satisfied and why."""
+        return self.explain("en")
 
     def explain(self, lang: str = "en") -> list[str]:
         """Plain sentences on what could not be satisfied and why, in ``lang`` (zh or en)."""
-        return self.explanations if lang == "en" else _explain(self.flows, self.schools, self._scenario.project,
-                                                                self._layout, lang=lang)
+        return _explain(self.flows, self.schools, self.project, lang=lang)
+
+    def log(self, lang: str = "en") -> pd.DataFrame:
+        """The change log: one row per edit (``op``, ``change`` in ``lang``), steps from 1."""
+        return edit_log(self.project, self.edits, lang)
 
     def __repr__(self) -> str:
         s = self.summary
@@ -121,10 +155,9 @@ def grade_pupils(villages: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def build_layout(scenario: Scenario) -> Layout:
-    """Arrays for assignment from a scenario's state and its project."""
-    project, state = scenario.project, scenario.state
-    minutes = project.travel_times().to_numpy()
+def build_layout(project: Project, state: State) -> Layout:
+    """Arrays for assignment from the schools after some edits and the project's matrices."""
+    minutes = project.matrix.minutes
     schools = state.schools
     if list(schools.index) != list(project.targets.index):  # pragma: no cover - internal invariant
         raise RuntimeError("scenario state and travel-time matrix disagree on targets")
@@ -133,16 +166,6 @@ def build_layout(scenario: Scenario) -> Layout:
         grades[i, np.asarray(gs, dtype=int) - 1] = True
     serves = grades & schools["open"].to_numpy(dtype=bool)[:, None]
     policy = project.policy
-    ride = np.full(minutes.shape, np.nan)
-    if state.buses:
-        bus = project.bus_times()
-        vpos = {v: i for i, v in enumerate(project.villages.index)}
-        for b in state.buses:
-            t = schools.index.get_loc(b.school)
-            for v in b.villages:
-                i = vpos[v]
-                if bus[i, t] <= b.max_ride:
-                    ride[i, t] = bus[i, t] if np.isnan(ride[i, t]) else min(ride[i, t], bus[i, t])
     return Layout(
         minutes=minutes,
         pupils=grade_pupils(project.villages),
@@ -150,25 +173,46 @@ def build_layout(scenario: Scenario) -> Layout:
         capacity=schools["capacity"].to_numpy(dtype=float),
         beds=np.nan_to_num(schools["beds"].to_numpy(dtype=float)),
         limit=policy.grade_limits(),
-        ride=ride,
+        ride=_bus_rides(project, state),
         may_board=np.arange(1, 10) >= policy.boarding_min_grade,
-        forced=_forced(scenario, state),
+        forced=_forced(project, state),
         boarding_cost=policy.boarding_cost_minutes,
     )
 
 
-def _forced(scenario: Scenario, state: State) -> np.ndarray:
+def _bus_rides(project: Project, state: State) -> np.ndarray:
+    """Bus ride minutes (V, T) where a bus serves the pair within its longest ride; NaN else."""
+    ride = np.full(project.matrix.minutes.shape, np.nan)
+    if not state.buses:
+        return ride
+    bus = project.bus_times
+    row = {v: i for i, v in enumerate(project.villages.index)}
+    for b in state.buses:
+        t = state.schools.index.get_loc(b.school)
+        for v in b.villages:
+            i = row[v]
+            if bus[i, t] <= b.max_ride:
+                ride[i, t] = np.fmin(ride[i, t], bus[i, t])
+    return ride
+
+
+@per_owner
+def today_schools(project: Project) -> np.ndarray:
+    """Today's school of each (village, grade) by nearest assignment (matrix column, −1
+    none); computed once per project."""
+    return assign_nearest(build_layout(project, initial_state(project)))
+
+
+def _forced(project: Project, state: State) -> np.ndarray:
     """Pupils who attend a merged school today go where the merge sends them."""
-    project = scenario.project
     merged = state.schools.index[state.schools["merged_into"].map(lambda v: isinstance(v, str))]
     forced = np.full((len(project.villages), 9), -1)
     if len(merged) == 0:
         return forced
-    today = project.baseline_school()
+    today = today_schools(project)
     index = state.schools.index
     for school in merged:
-        target = index.get_loc(state.merge_target(school))
-        forced[today == index.get_loc(school)] = target
+        forced[today == index.get_loc(school)] = index.get_loc(state.merge_target(school))
     return forced
 
 
@@ -184,25 +228,30 @@ def _check_capacity(layout: Layout, schools: pd.DataFrame) -> None:
         need = layout.pupils[:, gi].sum()
         seats = caps.sum()
         if seats + 1e-6 < need:
-            names = _listing([f"{sid} {cap:g}" for sid, cap in zip(schools.index[teach], caps, strict=True)], 12)
+            names = _listing([f"{sid} {cap:g}" for sid, cap in zip(schools.index[teach], caps, strict=True)], most=12)
             problems.append(f"{level}: {need:,.0f} pupils but the open schools teaching it have {seats:,.0f} seats "
                             f"({names}): short by {need - seats:,.0f}; expand a school or open a site")
     if problems:
         raise InfeasibleError("zoning is infeasible before solving: " + "; ".join(problems))
 
 
-def evaluate(scenario: Scenario, *, assignment: str = "nearest", time_limit: float | None = 60.0) -> Result:
-    """Assign every pupil of a scenario and measure the result.
+def evaluate(project: Project, state: State, *, name: str = "scenario", edits: tuple[Edit, ...] = (),
+             assignment: str = "nearest", solver_seconds: float | None = 60.0) -> Result:
+    """Assign every pupil of a layout and measure the result.
 
     Parameters
     ----------
+    state
+        The schools after the edits (:func:`planning.edits.apply_edits`).
+    name, edits
+        What the layout is (kept on the result, which describes itself).
     assignment
         ``"nearest"``: each (village, grade) to the nearest open school teaching it
         (capacity is reported, not enforced); ``"zoned"``: whole villages (per grade band)
-        zoned by an exact MILP under seats and beds, minimising pupil travel time;
-        ``"split"``: the same as an LP, a village may be divided.
-    time_limit
-        Seconds for the zoning solver.
+        zoned by an exact MILP under seats and beds, minimising pupil travel time
+        (:mod:`planning.zoning`); ``"split"``: the same as an LP, a village may divide.
+    solver_seconds
+        Time limit of the zoning solver (seconds).
 
     Raises
     ------
@@ -212,18 +261,17 @@ def evaluate(scenario: Scenario, *, assignment: str = "nearest", time_limit: flo
     """
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"`assignment` was {assignment!r} but is expected to be one of {list(ASSIGNMENTS)}")
-    layout = build_layout(scenario)
+    layout = build_layout(project, state)
     solver = None
     if assignment == "nearest":
         flows = flows_from_assignment(layout, assign_nearest(layout))
     else:
-        _check_capacity(layout, scenario.state.schools)
-        zoning = assign_zoned(layout, split=assignment == "split", time_limit=time_limit)
+        _check_capacity(layout, state.schools)
+        zoning = zone(layout, split=assignment == "split", seconds=solver_seconds)
         share = _with_unreachable(layout, zoning.share)
         flows = flows_from_assignment(layout, np.empty(0), share=share, respect_seats=True)
-        solver = {"status": zoning.status, "pupil_minutes": zoning.objective, "gap": zoning.gap,
-                  "seconds": zoning.seconds, "variables": zoning.variables}
-    return _result(scenario, assignment, layout, flows, solver)
+        solver = SolverReport(zoning.status, zoning.objective, zoning.gap, zoning.seconds, zoning.variables)
+    return _result(project, state, name, tuple(edits), assignment, layout, flows, solver)
 
 
 def _with_unreachable(layout: Layout, share: np.ndarray) -> np.ndarray:
@@ -235,8 +283,8 @@ def _with_unreachable(layout: Layout, share: np.ndarray) -> np.ndarray:
     return np.r_[share, extra]
 
 
-def _result(scenario: Scenario, assignment: str, layout: Layout, flows: pd.DataFrame, solver: dict | None) -> Result:
-    project, state = scenario.project, scenario.state
+def _result(project: Project, state: State, name: str, edits: tuple[Edit, ...], assignment: str,
+            layout: Layout, flows: pd.DataFrame, solver: SolverReport | None) -> Result:
     ids = state.schools.index.to_numpy()
     village_ids = project.villages.index.to_numpy(dtype=object)
     target = flows["target"].to_numpy()
@@ -244,18 +292,19 @@ def _result(scenario: Scenario, assignment: str, layout: Layout, flows: pd.DataF
         village_id=pd.Series(village_ids[flows["village"].to_numpy()], index=flows.index, dtype=object),
         school_id=pd.Series(np.where(target >= 0, ids.astype(object)[np.maximum(target, 0)], None),
                             index=flows.index, dtype=object),
-        level=pd.Series(LEVEL_OF_GRADE[flows["grade"].to_numpy() - 1].astype(object), index=flows.index, dtype=object),
+        level=pd.Series(LEVEL_OF_GRADE[flows["grade"].to_numpy() - 1].astype(object), index=flows.index,
+                        dtype=object),
     )
     schools = _schools(state, flows, project.policy)
     pupils_by_level = schools[["primary_pupils", "junior_pupils"]].set_axis(["primary", "junior"], axis=1)
     indicators = school_indicators(state.schools, pupils_by_level, project.policy)
     bal = balance(indicators, pupils_by_level, project.policy)
-    summary = _summary(flows, schools, indicators, bal, layout, assignment, solver)
-    return Result(name=scenario.name, assignment=assignment, schools=schools, indicators=indicators, balance=bal,
-                  summary=summary, flows=flows, log=scenario.log, solver=solver, scenario=scenario, layout=layout)
+    summary = _summary(flows, schools, indicators, bal, layout)
+    return Result(name=name, assignment=assignment, project=project, edits=edits, state=state, flows=flows,
+                  schools=schools, indicators=indicators, balance=bal, summary=summary, solver=solver, layout=layout)
 
 
-def _villages(project, flows: pd.DataFrame, layout: Layout) -> pd.DataFrame:
+def _villages(project: Project, flows: pd.DataFrame) -> pd.DataFrame:
     """Per (village, level), with integer keys and bincount: this runs on every edit."""
     n_v = len(project.villages)
     key = flows["village"].to_numpy() * 2 + (flows["grade"].to_numpy() > 6)
@@ -298,7 +347,7 @@ def _villages(project, flows: pd.DataFrame, layout: Layout) -> pd.DataFrame:
     return out.iloc[np.argsort(keys, kind="stable")]
 
 
-def _schools(state: State, flows: pd.DataFrame, policy) -> pd.DataFrame:
+def _schools(state: State, flows: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     shown_mask = (state.schools["status"] != "candidate").to_numpy()
     n_t = len(state.schools)
     at = (flows["target"].to_numpy() >= 0) & (flows["mode"].to_numpy() != "unserved")
@@ -339,7 +388,8 @@ def _schools(state: State, flows: pd.DataFrame, policy) -> pd.DataFrame:
     return out
 
 
-def _summary(flows, schools, indicators, bal, layout: Layout, assignment: str, solver) -> pd.Series:
+def _summary(flows: pd.DataFrame, schools: pd.DataFrame, indicators: pd.DataFrame, bal: pd.DataFrame,
+             layout: Layout) -> pd.Series:
     mode = flows["mode"].cat.codes.to_numpy()
     pupils = flows["pupils"].to_numpy()
     minutes = flows["walk_minutes"].to_numpy()
@@ -369,22 +419,17 @@ def _summary(flows, schools, indicators, bal, layout: Layout, assignment: str, s
         cvs = bal.loc[level, "cv"]
         data[f"{level}_max_cv"] = cvs.max() if cvs.notna().any() else np.nan
         data[f"{level}_cv_over_limit"] = int((bal.loc[level, "ok"] == False).sum())  # noqa: E712
-    data["assignment"] = assignment
     data["pupil_minutes"] = float((minutes[walk] * pupils[walk]).sum())
-    if solver:
-        data["solver_status"] = solver["status"]
-    return pd.Series(data, dtype=object)
+    return pd.Series(data, dtype=float)
 
 
-def _explain(flows: pd.DataFrame, schools: pd.DataFrame, project, layout: Layout, most: int = 25,
+def _explain(flows: pd.DataFrame, schools: pd.DataFrame, project: Project, *, most: int = 25,
              lang: str = "en") -> list[str]:
     """Sentences on pupils left unserved, full schools and missing classrooms, in ``lang``.
 
     At most ``most`` sentences on unserved villages; the rest are counted (every village is
     in ``Result.villages``).
     """
-    from .i18n import t
-
     notes = []
     names = project.villages["name"].to_numpy()
     codes = flows["mode"].cat.codes.to_numpy()
@@ -427,15 +472,16 @@ def _explain(flows: pd.DataFrame, schools: pd.DataFrame, project, layout: Layout
     return notes
 
 
-def _listing(items, lang: str = "en", most: int = 10) -> str:
-    from .i18n import t
-
+def _listing(items: object, lang: str = "en", most: int = 10) -> str:
     items = [str(i) for i in items]
     return "、".join(items[:most]) + (t("and_more", lang, n=len(items) - most) if len(items) > most else "")
 
 
 def compare(*results: Result) -> pd.DataFrame:
-    """Side-by-side summary of scenarios: one column per result, one row per figure."""
+    """Side-by-side summary of results: one column per result, one row per figure (numbers).
+
+    Columns are the results' names (with the assignment, or a number, where names repeat).
+    """
     if not results:
         raise ValueError("give at least one Result to compare")
     names = [r.name for r in results]
@@ -473,4 +519,5 @@ def village_changes(before: Result, after: Result) -> pd.DataFrame:
     return out
 
 
-__all__ = ["Result", "evaluate", "compare", "village_changes", "WALK", "BUS", "BOARD", "UNSERVED"]
+__all__ = ["Result", "SolverReport", "evaluate", "build_layout", "compare", "village_changes", "today_schools",
+           "ASSIGNMENTS"]

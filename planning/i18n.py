@@ -80,6 +80,31 @@ TEXT: dict[str, dict[str, str]] = {
                           "(nearest {nearest} min): it needs a bus or boarding"},
     "plan_nine_year": {"zh": "{school} 是九年一贯制学校：为{level}撤并即两个学段一起撤并",
                        "en": "{school} is a nine-year school: closing it for {level} closes it for both levels"},
+    # the app
+    "app_today_not_zoned": {"zh": "现状学位不足，无法整村划片（{reason}）：现状按就近入学计算，方案与之比较。",
+                            "en": "Today's schools lack the seats to zone every village ({reason}): today is shown "
+                                  "by nearest school, and plans are compared with that."},
+    "app_plan_not_zoned": {"zh": "本方案无法整村划片（{reason}）：地图与数字按就近入学计算。",
+                           "en": "This plan cannot be zoned ({reason}): the map and figures show nearest-school "
+                                 "assignment."},
+    # edits (planning.edits.describe_edit)
+    "edit_close": {"zh": "撤销 {school}", "en": "close {school}"},
+    "edit_merge": {"zh": "{school} 并入 {into}", "en": "merge {school} into {into}"},
+    "edit_open_site": {"zh": "启用校址 {school}{extra}", "en": "open site {school}{extra}"},
+    "edit_expand": {"zh": "扩建 {school}{extra}", "en": "expand {school}{extra}"},
+    "edit_teaching_point": {"zh": "{school} 改为教学点（{first}–{last} 年级）",
+                            "en": "{school} becomes a teaching point (grades {first}–{last})"},
+    "edit_add_beds": {"zh": "{school} 增加床位 {beds}", "en": "add {beds} beds at {school}"},
+    "edit_add_bus": {"zh": "校车：{villages} → {school}（单程 ≤ {ride} 分钟）",
+                     "en": "school bus: {villages} → {school} (ride ≤ {ride} min)"},
+    "edit_amount_add": {"zh": "{what} +{value}", "en": "+{value} {what}"},
+    "edit_amount_set": {"zh": "{what} {value}", "en": "{value} {what}"},
+    "edit_amounts": {"zh": "（{amounts}）", "en": " ({amounts})"},
+    "edit_capacity": {"zh": "学位", "en": "seats"},
+    "edit_classrooms": {"zh": "教室", "en": "classrooms"},
+    "edit_beds": {"zh": "床位", "en": "beds"},
+    "list_sep": {"zh": "，", "en": ", "},
+    "list_sep_names": {"zh": "、", "en": ", "},
     "plan_partial": {"zh": "{school} 只开设 {grades} 年级：本方案将其撤并（如需保留，请列入“必须保留”）",
                      "en": "{school} teaches only grades {grades}: closed with this plan (pass keep=[...] to keep it)"},
 }
@@ -124,7 +149,7 @@ FIELDS_ZH: dict[str, str] = {
     "schools_below_standard": "资源配置未达标学校", "primary_max_cv": "小学最大差异系数",
     "primary_cv_over_limit": "小学差异系数超限指标数", "junior_max_cv": "初中最大差异系数",
     "junior_cv_over_limit": "初中差异系数超限指标数", "assignment": "分配方式", "pupil_minutes": "学生步行总分钟",
-    "solver_status": "求解状态", "today": "现状",
+    "solver_status": "求解状态", "today": "现状", "edits": "改动数",
     # change log and policy
     "op": "操作", "walk_limit_minutes": "单程步行时限（分钟，小学/初中）", "walk_speed_kmh": "步行速度（公里/小时）",
     "class_size": "班额（小学/初中）", "school_size": "学校规模上限（小学/初中）", "boarding_min_grade": "最低寄宿年级",
@@ -195,41 +220,6 @@ def localise(frame, lang: str = "zh"):
             v in FIELDS_ZH or v.startswith("grade_")) else v)
     out.index.names = [field(n, lang) if n else n for n in out.index.names]
     return out.rename(columns=lambda c: field(c, lang))
-
-
-def describe_edit(edit, project, lang: str = "zh") -> str:
-    """One edit in the planner's words and language, with school and village names."""
-    names = {**project.villages["name"].to_dict(), **project.schools["name"].to_dict(), **project.sites["name"].to_dict()}
-
-    def who(key: str) -> str:
-        return f"{key} {names[key]}" if key in names and isinstance(names[key], str) else str(key)
-
-    zh = lang == "zh"
-    amounts = [(zh_word, en_word, getattr(edit, name, None)) for name, zh_word, en_word in
-               (("capacity", "学位", "seats"), ("classrooms", "教室", "classrooms"), ("beds", "床位", "beds"))]
-    sign = "+" if edit.op == "expand" else ""
-    extra = ("，" if zh else ", ").join(f"{z} {sign}{v:g}" if zh else f"{sign}{v:g} {e}" for z, e, v in amounts
-                                       if v is not None and (v or edit.op != "expand"))
-    extra = (f"（{extra}）" if zh else f" ({extra})") if extra else ""
-    if edit.op == "close":
-        return f"撤销 {who(edit.school)}" if zh else f"close {who(edit.school)}"
-    if edit.op == "merge":
-        return f"{who(edit.school)} 并入 {who(edit.into)}" if zh else f"merge {who(edit.school)} into {who(edit.into)}"
-    if edit.op == "open_site":
-        return f"启用校址 {who(edit.site)}{extra}" if zh else f"open site {who(edit.site)}{extra}"
-    if edit.op == "expand":
-        return f"扩建 {who(edit.school)}{extra}" if zh else f"expand {who(edit.school)}{extra}"
-    if edit.op == "teaching_point":
-        first, last = edit.grades[0], edit.grades[-1]
-        return (f"{who(edit.school)} 改为教学点（{first}–{last} 年级）" if zh
-                else f"{who(edit.school)} becomes a teaching point (grades {first}–{last})")
-    if edit.op == "add_beds":
-        return f"{who(edit.school)} 增加床位 {edit.beds:g}" if zh else f"add {edit.beds:g} beds at {who(edit.school)}"
-    if edit.op == "add_bus":
-        villages = ("、" if zh else ", ").join(who(v) for v in edit.villages)
-        return (f"校车：{villages} → {who(edit.school)}（单程 ≤ {edit.max_ride:g} 分钟）" if zh
-                else f"school bus: {villages} → {who(edit.school)} (ride ≤ {edit.max_ride:g} min)")
-    return edit.describe()
 
 
 def school_type(kind: str, lang: str = "zh") -> str:

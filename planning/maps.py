@@ -10,6 +10,7 @@ tiles, or Tianditu (天地图) with the user's key.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
@@ -19,7 +20,11 @@ import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
+from .evaluate import Result, village_changes
 from .i18n import school_type, t
+from .project import Project
+from .scenario import baseline
+from .traveltime import travel_time_matrix
 
 COLOURS = {"short": "#1a9850", "limit": "#fdae61", "beyond": "#d73027", "bus": "#4575b4",
            "board": "#762a83", "unserved": "#000000", "unknown": "#bdbdbd"}
@@ -40,14 +45,14 @@ def walk_class(minutes: pd.Series, mode: pd.Series, limit: float, short: float =
     return pd.Series(np.where(mode.isna(), "unknown", out), index=minutes.index)  # no pupils known: no flows
 
 
-def village_table(project, result=None, *, level: str = "primary") -> pd.DataFrame:
+def village_table(project: Project, result: Result | None = None, *, level: str = "primary") -> pd.DataFrame:
     """Per village of a level: pupils, school, minutes, mode (today's layout when no result)."""
-    result = result if result is not None else project.baseline("nearest")
+    result = result if result is not None else baseline(project)
     rows = result.villages.xs(level, level="level")
     return rows.reindex(project.villages.index).assign(geometry=project.villages.geometry)
 
 
-def result_map(project, result=None, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
+def result_map(project: Project, result: Result | None = None, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
                tianditu_key: str | None = None, isochrone_school: str | None = None,
                isochrone_minutes=(20, 30, 40), show_roads: bool = True, show_zoning: bool = True,
                show_catchments: bool = True, title: str | None = None, more_layers=()) -> folium.Map:
@@ -66,7 +71,7 @@ def result_map(project, result=None, *, level: str = "primary", lang: str = "zh"
     more_layers
         Further layers (folium feature groups) to draw on top, listed in the layer control.
     """
-    result = result if result is not None else project.baseline("nearest")
+    result = result if result is not None else baseline(project)
     fmap = base_map(project, level=level, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
                     isochrone_school=isochrone_school, isochrone_minutes=isochrone_minutes, show_roads=show_roads,
                     title=title or result.name)
@@ -79,7 +84,7 @@ def result_map(project, result=None, *, level: str = "primary", lang: str = "zh"
     return fmap
 
 
-def base_map(project, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
+def base_map(project: Project, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
              tianditu_key: str | None = None, isochrone_school: str | None = None, isochrone_minutes=(20, 30, 40),
              show_roads: bool = True, title: str = "") -> folium.Map:
     """What does not change with a scenario: basemap, roads, isochrone rings, legend.
@@ -107,7 +112,7 @@ def base_map(project, *, level: str = "primary", lang: str = "zh", basemap: str 
     return fmap
 
 
-def result_layers(project, result, *, level: str = "primary", lang: str = "zh", show_zoning: bool = True,
+def result_layers(project: Project, result: Result, *, level: str = "primary", lang: str = "zh", show_zoning: bool = True,
                   show_catchments: bool = True) -> list[folium.FeatureGroup]:
     """The layers a scenario changes: catchments, zoning lines, villages, schools."""
     villages = village_table(project, result, level=level)
@@ -174,7 +179,7 @@ def _feature_layer(name: str, features, *, marker=None) -> folium.FeatureGroup:
 _TOOLTIP = JsCode("function (feature, layer) { if (feature.properties.tip) { layer.bindTooltip(feature.properties.tip); } }")
 
 
-def catchments(project, villages: pd.DataFrame) -> dict[str, shapely.Geometry]:
+def catchments(project: Project, villages: pd.DataFrame) -> dict[str, shapely.Geometry]:
     """Catchment area (WGS84) of each school: the hull of its villages and itself, widened
     by 300 m, in the project's metric CRS."""
     from pyproj import Transformer
@@ -203,11 +208,10 @@ def _catchments(fmap: folium.Map, project, villages: pd.DataFrame, schools: pd.D
     _feature_layer(t("catchments", lang), features).add_to(fmap)
 
 
-def difference_map(project, before, after, *, level: str = "primary", lang: str = "zh") -> folium.Map:
+def difference_map(project: Project, before: Result, after: Result, *, level: str = "primary",
+                   lang: str = "zh") -> folium.Map:
     """Villages coloured by how their walk changes between two results (longer in red,
     shorter in green, now by bus or boarding, newly unserved), with closed schools marked."""
-    from .evaluate import village_changes
-
     changes = village_changes(before, after).xs(level, level="level")
     colours = {"longer walk": "#d73027", "shorter walk": "#1a9850", "loses its school": "#f46d43",
                "boards": COLOURS["board"], "unserved": COLOURS["unserved"], "same": "#bdbdbd"}
@@ -263,15 +267,14 @@ def _schools(fmap: folium.Map, project, schools: pd.DataFrame, lang: str) -> Non
     _feature_layer(t("schools", lang), features, marker=marker).add_to(fmap)
 
 
-def isochrones(project, school_id: str, minutes=(20, 30, 40)) -> dict[float, shapely.Geometry]:
+def isochrones(project: Project, school_id: str, minutes: Sequence[float] = (20, 30, 40)
+               ) -> dict[float, shapely.Geometry]:
     """Areas (WGS84) from which a school is reached on foot within each number of minutes.
 
     Every network node is timed to the school with the travel-time engine; each ring is the
     concave hull of the nodes within it, widened by the distance one walks off-road in the
     time left (at most 200 m).
     """
-    from .traveltime import travel_time_matrix
-
     points = project.target_points
     school = points[[school_id]].to_crs(project.crs)
     nodes = project.network.node_xy
@@ -298,7 +301,7 @@ def _isochrones(fmap: folium.Map, project, school_id: str, minutes, lang: str) -
     _feature_layer(t("isochrone", lang, minutes="/".join(str(m) for m in minutes)), features).add_to(fmap)
 
 
-def legend_html(project, *, lang: str = "zh", level: str = "primary", title: str = "") -> str:
+def legend_html(project: Project, *, lang: str = "zh", level: str = "primary", title: str = "") -> str:
     """The legend box: walk classes, modes, school types and status, attribution."""
     limit = project.policy.limit(level)
     rows = [(COLOURS["short"], t("walk_within", lang, short=30)), (COLOURS["limit"], t("walk_limit", lang, limit=f"{limit:g}")),

@@ -1,7 +1,8 @@
 """A thin wrapper over HiGHS (highspy): a sparse MILP/LP in, a solution and a solver report out.
 
-Zoning (:mod:`planning.assign`) and location-allocation (:mod:`planning.optimise`) build
-their models as arrays and a ``scipy.sparse`` matrix and call :func:`solve`.
+Zoning (:mod:`planning.zoning`) and location-allocation (:mod:`planning.optimise`) write
+their constraints block by block into a :class:`Rows` builder, make a :class:`Model` and
+call :func:`solve`.
 """
 
 from __future__ import annotations
@@ -11,18 +12,17 @@ import sys
 import time
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
 from scipy import sparse
 
 _QUIET = False
 
 
-def _new_highs():
+def _new_highs() -> highspy.Highs:
     """A HiGHS instance. highspy ≥ 1.16 prints a banner on the first one in a process, from
     C++ to file descriptor 1, before any option can silence it: hide that one print."""
     global _QUIET
-    import highspy
-
     if _QUIET:
         return highspy.Highs()
     sys.stdout.flush()
@@ -37,8 +37,108 @@ def _new_highs():
         _QUIET = True
 
 
+class Rows:
+    """Constraint rows of a sparse model, added in blocks.
+
+    Each block is ``lower <= A_block @ x <= upper`` for ``k`` new rows; its entries are given
+    as ``(row within the block, column, value)`` triples, so a block is written the way its
+    formula reads (one row per unit, per school, ...) without counting rows so far.
+
+    Parameters
+    ----------
+    n_columns
+        Number of variables.
+    """
+
+    def __init__(self, n_columns: int) -> None:
+        self.n_columns = n_columns
+        self._rows: list[np.ndarray] = []
+        self._cols: list[np.ndarray] = []
+        self._vals: list[np.ndarray] = []
+        self._lower: list[np.ndarray] = []
+        self._upper: list[np.ndarray] = []
+        self.n_rows = 0
+
+    def add(self, entries: list[tuple[np.ndarray, np.ndarray, np.ndarray | float]], lower: np.ndarray | float,
+            upper: np.ndarray | float, *, count: int) -> np.ndarray:
+        """Add ``count`` rows; ``entries`` are (row in block, column, value) arrays.
+
+        Returns
+        -------
+        The new rows' indices in the whole model.
+        """
+        for rows, cols, vals in entries:
+            rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+            self._rows.append(self.n_rows + rows)
+            self._cols.append(cols)
+            self._vals.append(np.broadcast_to(np.asarray(vals, dtype=float), rows.shape))
+        self._lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (count,)))
+        self._upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (count,)))
+        index = self.n_rows + np.arange(count)
+        self.n_rows += count
+        return index
+
+    def matrix(self) -> sparse.csr_matrix:
+        """The constraint matrix (rows × columns)."""
+        def cat(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+            return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+        data = (cat(self._vals, float), (cat(self._rows, np.int64), cat(self._cols, np.int64)))
+        return sparse.csr_matrix(data, shape=(self.n_rows, self.n_columns))
+
+    @property
+    def lower(self) -> np.ndarray:
+        """Row lower bounds."""
+        return np.concatenate(self._lower) if self._lower else np.zeros(0)
+
+    @property
+    def upper(self) -> np.ndarray:
+        """Row upper bounds."""
+        return np.concatenate(self._upper) if self._upper else np.zeros(0)
+
+
 @dataclass
-class Solution:
+class Model:
+    """Minimise ``cost @ x`` subject to ``row_lower <= matrix @ x <= row_upper`` and
+    ``col_lower <= x <= col_upper``, ``x`` integer where ``integer``."""
+
+    cost: np.ndarray
+    matrix: sparse.spmatrix
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray
+
+    @classmethod
+    def from_rows(cls, cost: np.ndarray, rows: Rows, *, col_lower: np.ndarray | None = None,
+                  col_upper: np.ndarray | None = None, integer: np.ndarray | None = None) -> Model:
+        """A model from an objective and a :class:`Rows` builder (bounds 0 … +inf, continuous by default)."""
+        n = len(cost)
+        return cls(np.asarray(cost, dtype=float), rows.matrix(), rows.lower, rows.upper,
+                   np.zeros(n) if col_lower is None else np.asarray(col_lower, dtype=float),
+                   np.full(n, np.inf) if col_upper is None else np.asarray(col_upper, dtype=float),
+                   np.zeros(n, dtype=bool) if integer is None else np.asarray(integer, dtype=bool))
+
+    def with_row(self, coefficients: np.ndarray, lower: float, upper: float) -> Model:
+        """The model with one more row (e.g. a count of open schools)."""
+        row = sparse.csr_matrix(np.asarray(coefficients, dtype=float)[None, :])
+        return Model(self.cost, sparse.vstack([self.matrix, row]).tocsr(), np.r_[self.row_lower, lower],
+                     np.r_[self.row_upper, upper], self.col_lower, self.col_upper, self.integer)
+
+    def solve(self, *, cost: np.ndarray | None = None, col_lower: np.ndarray | None = None,
+              col_upper: np.ndarray | None = None, relax: bool = False, seconds: float | None = None,
+              mip_gap: float = 1e-4, initial: np.ndarray | None = None) -> MilpResult:
+        """Solve with HiGHS (see :func:`solve`); ``relax`` drops integrality (the LP)."""
+        return solve(self.cost if cost is None else cost, self.matrix, self.row_lower, self.row_upper,
+                     col_lower=self.col_lower if col_lower is None else col_lower,
+                     col_upper=self.col_upper if col_upper is None else col_upper,
+                     integer=False if relax else self.integer, seconds=seconds, mip_gap=mip_gap,
+                     initial=initial)
+
+
+@dataclass
+class MilpResult:
     """What the solver returned.
 
     Attributes
@@ -84,11 +184,11 @@ def solve(
     col_lower: np.ndarray | None = None,
     col_upper: np.ndarray | None = None,
     integer: np.ndarray | bool = False,
-    time_limit: float | None = None,
+    seconds: float | None = None,
     mip_gap: float = 1e-4,
     threads: int | None = None,
     initial: np.ndarray | None = None,
-) -> Solution:
+) -> MilpResult:
     """Minimise ``cost @ x`` subject to ``row_lower <= matrix @ x <= row_upper`` and bounds.
 
     Parameters
@@ -103,15 +203,39 @@ def solve(
         Variable bounds (default 0 and +inf).
     integer
         Which variables are integer (a mask, or True for all).
-    time_limit
-        Seconds before HiGHS stops and returns its best solution (status "Time limit reached").
-    initial
-        A feasible solution to start from (a MIP start); HiGHS improves on it.
+    seconds
+        Time limit (seconds) after which HiGHS returns its best solution (status "Time
+        limit reached").
     mip_gap
         Relative gap at which a MILP counts as solved (HiGHS's default, 1e-4).
+    threads
+        Threads HiGHS may use (its default when None).
+    initial
+        A feasible solution to start from (a MIP start); HiGHS improves on it.
     """
-    import highspy
+    n = len(cost)
+    mask = np.full(n, bool(integer)) if isinstance(integer, bool) else np.asarray(integer, dtype=bool)
+    lp = _highs_lp(cost, matrix, row_lower, row_upper, col_lower, col_upper, mask)
+    h = _new_highs()
+    h.setOptionValue("output_flag", bool(os.environ.get("PLANNING_HIGHS_LOG")))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if seconds is not None:
+        h.setOptionValue("time_limit", float(seconds))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    h.passModel(lp)
+    if initial is not None:
+        start_solution = highspy.HighsSolution()
+        start_solution.col_value = np.asarray(initial, dtype=float)
+        h.setSolution(start_solution)
+    start = time.perf_counter()
+    h.run()
+    return _outcome(h, n, is_mip=bool(mask.any()), seconds=time.perf_counter() - start)
 
+
+def _highs_lp(cost: np.ndarray, matrix: sparse.spmatrix, row_lower: np.ndarray, row_upper: np.ndarray,
+              col_lower: np.ndarray | None, col_upper: np.ndarray | None, integer: np.ndarray) -> highspy.HighsLp:
+    """The model as HiGHS's column-wise ``HighsLp`` (infinite bounds as HiGHS's infinity)."""
     inf = highspy.kHighsInf
     n = len(cost)
     a = sparse.csc_matrix(matrix)
@@ -127,25 +251,13 @@ def solve(
     lp.a_matrix_.start_ = a.indptr.astype(np.int32)
     lp.a_matrix_.index_ = a.indices.astype(np.int32)
     lp.a_matrix_.value_ = a.data.astype(float)
-    mask = np.full(n, bool(integer)) if isinstance(integer, bool) else np.asarray(integer, dtype=bool)
-    is_mip = bool(mask.any())
-    if is_mip:
-        lp.integrality_ = [highspy.HighsVarType.kInteger if m else highspy.HighsVarType.kContinuous for m in mask]
-    h = _new_highs()
-    h.setOptionValue("output_flag", bool(os.environ.get("PLANNING_HIGHS_LOG")))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    if time_limit is not None:
-        h.setOptionValue("time_limit", float(time_limit))
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
-    h.passModel(lp)
-    if initial is not None:
-        start_solution = highspy.HighsSolution()
-        start_solution.col_value = np.asarray(initial, dtype=float)
-        h.setSolution(start_solution)
-    start = time.perf_counter()
-    h.run()
-    seconds = time.perf_counter() - start
+    if integer.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if m else highspy.HighsVarType.kContinuous for m in integer]
+    return lp
+
+
+def _outcome(h: highspy.Highs, n: int, *, is_mip: bool, seconds: float) -> MilpResult:
+    """What HiGHS found: status, solution (NaN when none), objective, bound and gap."""
     status = h.modelStatusToString(h.getModelStatus())
     info = h.getInfo()
     found = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -155,4 +267,4 @@ def solve(
         bound, gap = float(info.mip_dual_bound), float(info.mip_gap) if found else float("inf")
     else:
         bound, gap = objective, 0.0
-    return Solution(status=status, x=x, objective=objective, bound=bound, gap=gap, seconds=seconds)
+    return MilpResult(status=status, x=x, objective=objective, bound=bound, gap=gap, seconds=seconds)

@@ -55,6 +55,10 @@ class Snap:
     distance_m: np.ndarray
     xy: np.ndarray
 
+    def astuple(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The four arrays, in field order."""
+        return self.segment, self.t, self.distance_m, self.xy
+
 
 @dataclass
 class Chains:

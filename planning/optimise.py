@@ -20,14 +20,26 @@ uncapacitated p-median the strong formulation needs no integral x).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
+import pandas as pd
+from numpy.typing import ArrayLike
+from tqdm.auto import tqdm
 
+from . import settings
+from .columns import SCHOOL_TYPES
 from .errors import InfeasibleError
-from .milp import Solution as MilpSolution
-from .milp import solve
+from .i18n import t
+from .milp import MilpResult, Model, Rows
+from .policy import LEVEL_GRADES
+from .project import Project
+from .scenario import Scenario, baseline
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 
 @dataclass
@@ -49,7 +61,7 @@ class Solution:
     bound
         Best proven bound on the objective.
     seconds
-        Solve time.
+        Solve time (seconds).
     notes
         What the solver or the checks want the planner to know.
     """
@@ -65,17 +77,52 @@ class Solution:
 
     @property
     def optimal(self) -> bool:
+        """True when HiGHS proved optimality."""
         return self.status == "Optimal"
 
 
-def _prepare(cost: np.ndarray, weights, demand, max_cost, open_, closed):
-    cost = np.asarray(cost, dtype=float)
-    n, m = cost.shape
-    weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    demand = weights if demand is None else np.asarray(demand, dtype=float)
-    allowed = np.isfinite(cost)
+@dataclass
+class Problem:
+    """A location-allocation request on a cost matrix, checked and ready to model.
+
+    Attributes
+    ----------
+    cost
+        Cost matrix (rows × columns); NaN or inf where a pair is impossible.
+    weights, demand
+        Objective weight and capacity use of each row.
+    allowed
+        Pairs that may be used (finite, within ``max_cost``, column may open).
+    y_lower, y_upper
+        Bounds of each column's open variable (1/1 kept open, 0/0 closed).
+    labels, unit
+        Row names and the cost's unit, for messages.
+    """
+
+    cost: np.ndarray
+    weights: np.ndarray
+    demand: np.ndarray
+    allowed: np.ndarray
+    y_lower: np.ndarray
+    y_upper: np.ndarray
+    labels: Sequence[object]
+    unit: str = ""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.cost.shape  # type: ignore[return-value]
+
+
+def _problem(cost: ArrayLike, *, weights: ArrayLike | None, demand: ArrayLike | None, max_cost: float | None,
+             open_: Sequence[int] | None, closed: Sequence[int] | None, labels: Sequence[object] | None,
+             unit: str) -> Problem:
+    matrix = np.asarray(cost, dtype=float)
+    n, m = matrix.shape
+    weight = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    use = weight if demand is None else np.asarray(demand, dtype=float)
+    allowed = np.isfinite(matrix)
     if max_cost is not None:
-        allowed &= cost <= max_cost
+        allowed &= matrix <= max_cost
     y_lo, y_hi = np.zeros(m), np.ones(m)
     if open_ is not None:
         y_lo[np.asarray(open_, dtype=int)] = 1
@@ -85,100 +132,96 @@ def _prepare(cost: np.ndarray, weights, demand, max_cost, open_, closed):
         both = np.flatnonzero(y_lo > y_hi).tolist()
         raise InfeasibleError(f"columns {both} are both kept open and closed; choose one")
     allowed &= (y_hi > 0)[None, :]
-    return cost, n, m, weights, demand, allowed, y_lo, y_hi
+    return Problem(matrix, weight, use, allowed, y_lo, y_hi, list(labels) if labels is not None else list(range(n)),
+                   unit)
 
 
-def _unreachable(allowed: np.ndarray, labels, max_cost, unit: str = "") -> None:
-    lonely = np.flatnonzero(~allowed.any(axis=1))
+def _unreachable(problem: Problem, max_cost: float | None) -> None:
+    lonely = np.flatnonzero(~problem.allowed.any(axis=1))
     if len(lonely):
-        names = ", ".join(str(labels[i]) for i in lonely[:15]) + (f" and {len(lonely) - 15} more" if len(lonely) > 15 else "")
-        limit = f"beyond {max_cost:g}{unit} from" if max_cost is not None else "out of reach of"
-        raise InfeasibleError(f"{names} {'is' if len(lonely) == 1 else 'are'} {limit} every school and site that "
-                              f"may open: {'it needs' if len(lonely) == 1 else 'they need'} a bus or boarding, "
-                              "or a site nearer")
+        names = ", ".join(str(problem.labels[i]) for i in lonely[:15]) + (
+            f" and {len(lonely) - 15} more" if len(lonely) > 15 else "")
+        limit = f"beyond {max_cost:g}{problem.unit} from" if max_cost is not None else "out of reach of"
+        one = len(lonely) == 1
+        raise InfeasibleError(f"{names} {'is' if one else 'are'} {limit} every school and site that may open: "
+                              f"{'it needs' if one else 'they need'} a bus or boarding, or a site nearer")
 
 
-def _model(cost, weights, demand, allowed, capacities, single_source, y_lo, y_hi, *, cover: bool):
-    """Variables [y (m) | x (pairs) | z (n, covered share; only if cover)] and rows."""
-    n, m = cost.shape
-    pi, pj = np.nonzero(allowed)
+@dataclass
+class _Built:
+    """A location model: variables [y (columns) | x (allowed pairs) | z (rows; cover only)]."""
+
+    model: Model
+    pair_row: np.ndarray
+    pair_col: np.ndarray
+    pair_cost: np.ndarray
+
+
+def _model(problem: Problem, capacities: ArrayLike | None, single_source: bool, *, cover: bool) -> _Built:
+    """The strong formulation (see the module docstring) as a :class:`~planning.milp.Model`."""
+    n, m = problem.shape
+    pi, pj = np.nonzero(problem.allowed)
     n_pairs = len(pi)
     nz = n if cover else 0
-    n_var = m + n_pairs + nz
-    rows, cols, vals, lo, hi = [], [], [], [], []
-    r = 0
+    y, x, z = np.arange(m), m + np.arange(n_pairs), m + n_pairs + np.arange(nz)
+    rows = Rows(m + n_pairs + nz)
     # each row assigned once (or its covered share z_i)
-    rows += [pi]
-    cols += [m + np.arange(n_pairs)]
-    vals += [np.ones(n_pairs)]
-    if cover:
-        rows += [np.arange(n)]
-        cols += [m + n_pairs + np.arange(n)]
-        vals += [-np.ones(n)]
-        lo.append(np.zeros(n))
-        hi.append(np.zeros(n))
-    else:
-        lo.append(np.ones(n))
-        hi.append(np.ones(n))
-    r += n
+    entries = [(pi, x, 1.0)] + ([(np.arange(n), z, -1.0)] if cover else [])
+    rows.add(entries, 0.0 if cover else 1.0, 0.0 if cover else 1.0, count=n)
     # x_ij <= y_j (strong linking)
-    rows += [r + np.arange(n_pairs), r + np.arange(n_pairs)]
-    cols += [m + np.arange(n_pairs), pj]
-    vals += [np.ones(n_pairs), -np.ones(n_pairs)]
-    lo.append(np.full(n_pairs, -np.inf))
-    hi.append(np.zeros(n_pairs))
-    r += n_pairs
+    rows.add([(np.arange(n_pairs), x, 1.0), (np.arange(n_pairs), y[pj], -1.0)], -np.inf, 0.0, count=n_pairs)
     if capacities is not None:
-        caps = np.asarray(capacities, dtype=float)
-        limited = np.flatnonzero(np.isfinite(caps))
-        row_of = np.full(m, -1)
-        row_of[limited] = r + np.arange(len(limited))
-        sel = row_of[pj] >= 0
-        rows += [row_of[pj[sel]], r + np.arange(len(limited))]
-        cols += [m + np.flatnonzero(sel), limited]
-        vals += [demand[pi[sel]], -caps[limited]]
-        lo.append(np.full(len(limited), -np.inf))
-        hi.append(np.zeros(len(limited)))
-        r += len(limited)
-        if len(limited) == m:  # aggregate cut: the open seats must hold all demand (tightens the LP)
-            rows += [np.full(m, r)]
-            cols += [np.arange(m)]
-            vals += [caps]
-            lo.append(np.array([demand.sum()]))
-            hi.append(np.array([np.inf]))
-            r += 1
-    matrix = sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, n_var))
-    col_lo = np.r_[y_lo, np.zeros(n_pairs + nz)]
-    col_hi = np.r_[y_hi, np.ones(n_pairs + nz)]
+        _capacity_rows(rows, problem, np.asarray(capacities, dtype=float), pi, pj, x)
     integer = np.r_[np.ones(m, dtype=bool), np.full(n_pairs, capacities is not None and single_source),
                     np.zeros(nz, dtype=bool)]
-    pair_cost = weights[pi] * cost[pi, pj]
-    return matrix, np.concatenate(lo), np.concatenate(hi), col_lo, col_hi, integer, pi, pj, pair_cost
+    pair_cost = problem.weights[pi] * problem.cost[pi, pj]
+    model = Model.from_rows(np.zeros(m + n_pairs + nz), rows, col_lower=np.r_[problem.y_lower, np.zeros(n_pairs + nz)],
+                            col_upper=np.r_[problem.y_upper, np.ones(n_pairs + nz)], integer=integer)
+    return _Built(model, pi, pj, pair_cost)
 
 
-def _count_row(m: int, n_var: int, p: int) -> tuple[sparse.csr_matrix, float, float]:
-    return sparse.csr_matrix((np.ones(m), (np.zeros(m, dtype=int), np.arange(m))), shape=(1, n_var)), p, p
+def _capacity_rows(rows: Rows, problem: Problem, caps: np.ndarray, pi: np.ndarray, pj: np.ndarray,
+                   x: np.ndarray) -> None:
+    """Σ_i d_i x_ij − C_j y_j ≤ 0 per column with a capacity; Σ_j C_j y_j ≥ Σ_i d_i when all have one."""
+    m = len(caps)
+    limited = np.flatnonzero(np.isfinite(caps))
+    row_of = np.full(m, -1)
+    row_of[limited] = np.arange(len(limited))
+    sel = row_of[pj] >= 0
+    rows.add([(row_of[pj[sel]], x[sel], problem.demand[pi[sel]]), (np.arange(len(limited)), limited, -caps[limited])],
+             -np.inf, 0.0, count=len(limited))
+    if len(limited) == m:  # aggregate cut: the open seats must hold all demand (tightens the LP)
+        rows.add([(np.zeros(m, dtype=int), np.arange(m), caps)], problem.demand.sum(), np.inf, count=1)
 
 
-def _answer(sol: MilpSolution, m: int, pi, pj, n: int, *, what: str, objective: float | None = None) -> Solution:
+def _answer(sol: MilpResult, built: _Built, n: int, m: int, *, what: str) -> Solution:
     if not sol.has_solution:
         raise InfeasibleError(f"{what}: HiGHS found no solution (status: {sol.status}). With the limit and "
                               "capacities given, no set of schools serves every village; relax the limit, "
                               "add capacity or allow sites")
-    opened = np.flatnonzero(sol.x[:m] > 0.5)
-    x = sol.x[m:m + len(pi)]
+    x = sol.x[m:m + len(built.pair_row)]
     assignment = np.full(n, -1)
-    best = np.full(n, 0.0)
-    for i, j, v in zip(pi, pj, x, strict=True):  # the largest share of each row
+    best = np.zeros(n)
+    for i, j, v in zip(built.pair_row, built.pair_col, x, strict=True):  # the largest share of each row
         if v > best[i] + 1e-9:
             best[i], assignment[i] = v, j
-    return Solution(open=opened, assignment=assignment, objective=sol.objective if objective is None else objective,
+    return Solution(open=np.flatnonzero(sol.x[:m] > 0.5), assignment=assignment, objective=sol.objective,
                     status=sol.status, gap=sol.gap, bound=sol.bound, seconds=sol.seconds)
 
 
-def p_median(cost: np.ndarray, p: int, *, weights=None, demand=None, capacities=None, max_cost: float | None = None,
-             single_source: bool = True, open_=None, closed=None, time_limit: float | None = None,
-             mip_gap: float = 1e-6, labels=None, unit: str = "") -> Solution:
+def _check_count(p: int, problem: Problem) -> None:
+    may_open = int(problem.y_upper.sum())
+    if not 1 <= p <= may_open:
+        raise InfeasibleError(f"p = {p} but {may_open} columns may open; choose 1 ≤ p ≤ {may_open}")
+    if problem.y_lower.sum() > p:
+        raise InfeasibleError(f"{int(problem.y_lower.sum())} columns must stay open but p = {p}")
+
+
+def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, demand: ArrayLike | None = None,
+             capacities: ArrayLike | None = None, max_cost: float | None = None, single_source: bool = True,
+             open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
+             solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
+             unit: str = "") -> Solution:
     """Open ``p`` columns minimising Σ weight × cost of each row's assignment.
 
     Parameters
@@ -192,63 +235,62 @@ def p_median(cost: np.ndarray, p: int, *, weights=None, demand=None, capacities=
     demand
         Capacity use per row (pupils); ``weights`` when None.
     capacities
-        Capacity per column; NaN for unlimited; None for the uncapacitated problem.
+        Capacity per column (same unit as ``demand``); NaN for unlimited; None for the
+        uncapacitated problem.
     max_cost
         Pairs costing more are not allowed (the walking limit as a hard constraint).
     single_source
         With capacities: each row goes whole to one column (villages are zoned whole).
     open_, closed
         Columns that must stay open / must close.
+    solver_seconds
+        Time limit of the solver (seconds); None for none.
     labels, unit
         Row names and the cost unit, for messages.
     """
-    cost, n, m, weights, demand, allowed, y_lo, y_hi = _prepare(cost, weights, demand, max_cost, open_, closed)
-    labels = labels if labels is not None else np.arange(n)
-    if not 1 <= p <= int(y_hi.sum()):
-        raise InfeasibleError(f"p = {p} but {int(y_hi.sum())} columns may open; choose 1 ≤ p ≤ {int(y_hi.sum())}")
-    if y_lo.sum() > p:
-        raise InfeasibleError(f"{int(y_lo.sum())} columns must stay open but p = {p}")
-    _unreachable(allowed, labels, max_cost, unit)
+    problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
+                       labels=labels, unit=unit)
+    _check_count(p, problem)
+    _unreachable(problem, max_cost)
     if capacities is not None:
         caps = np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf)
-        best = np.sort(np.where(y_hi > 0, caps, 0))[::-1][:p].sum()
-        if best < demand.sum():
+        best = np.sort(np.where(problem.y_upper > 0, caps, 0))[::-1][:p].sum()
+        if best < problem.demand.sum():
             raise InfeasibleError(f"the highest possible capacity of {p} open columns is {best:,.0f}, smaller than "
-                                  f"the total demand {demand.sum():,.0f}: open more, or add capacity")
-    matrix, lo, hi, col_lo, col_hi, integer, pi, pj, pair_cost = _model(
-        cost, weights, demand, allowed, capacities, single_source, y_lo, y_hi, cover=False)
-    count, clo, chi = _count_row(m, matrix.shape[1], p)
-    objective = np.r_[np.zeros(m), pair_cost]
-    sol = solve(objective, sparse.vstack([matrix, count]), np.r_[lo, clo], np.r_[hi, chi], col_lower=col_lo,
-                col_upper=col_hi, integer=integer, time_limit=time_limit, mip_gap=mip_gap)
-    return _answer(sol, m, pi, pj, n, what=f"p-median with p = {p}")
+                                  f"the total demand {problem.demand.sum():,.0f}: open more, or add capacity")
+    n, m = problem.shape
+    built = _model(problem, capacities, single_source, cover=False)
+    model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
+    sol = model.solve(cost=np.r_[np.zeros(m), built.pair_cost], seconds=solver_seconds, mip_gap=mip_gap)
+    return _answer(sol, built, n, m, what=f"p-median with p = {p}")
 
 
-def set_cover(cost: np.ndarray, max_cost: float, *, weights=None, demand=None, capacities=None,
-              single_source: bool = True, open_=None, closed=None, time_limit: float | None = None,
-              mip_gap: float = 1e-6, labels=None, unit: str = "") -> Solution:
+def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = None,
+              demand: ArrayLike | None = None, capacities: ArrayLike | None = None, single_source: bool = True,
+              open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
+              solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
+              unit: str = "") -> Solution:
     """Fewest open columns so that every row is within ``max_cost`` (and capacities hold);
-    among the fewest, least Σ weight × cost (a second exact solve)."""
-    cost, n, m, weights, demand, allowed, y_lo, y_hi = _prepare(cost, weights, demand, max_cost, open_, closed)
-    labels = labels if labels is not None else np.arange(n)
-    _unreachable(allowed, labels, max_cost, unit)
+    among the fewest, least Σ weight × cost (a second exact solve). Parameters as
+    :func:`p_median`."""
+    problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
+                       labels=labels, unit=unit)
+    _unreachable(problem, max_cost)
     if capacities is not None:
-        caps = np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf)
-        if np.where(y_hi > 0, caps, 0).sum() < demand.sum():
-            raise InfeasibleError(f"all columns that may open hold {np.where(y_hi > 0, caps, 0).sum():,.0f}, less than "
-                                  f"the total demand {demand.sum():,.0f}")
-    matrix, lo, hi, col_lo, col_hi, integer, pi, pj, pair_cost = _model(
-        cost, weights, demand, allowed, capacities, single_source, y_lo, y_hi, cover=False)
-    fewest = solve(np.r_[np.ones(m), np.zeros(len(pi))], matrix, lo, hi, col_lower=col_lo, col_upper=col_hi,
-                   integer=integer, time_limit=time_limit, mip_gap=mip_gap)
+        room = np.where(problem.y_upper > 0, np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf), 0).sum()
+        if room < problem.demand.sum():
+            raise InfeasibleError(f"all columns that may open hold {room:,.0f}, less than the total demand "
+                                  f"{problem.demand.sum():,.0f}")
+    n, m = problem.shape
+    built = _model(problem, capacities, single_source, cover=False)
+    count = np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)]
+    fewest = built.model.solve(cost=count, seconds=solver_seconds, mip_gap=mip_gap)
     if not fewest.has_solution:
-        return _answer(fewest, m, pi, pj, n, what="fewest schools")
+        return _answer(fewest, built, n, m, what="fewest schools")
     k = int(round(fewest.objective))
-    count, clo, chi = _count_row(m, matrix.shape[1], k)
-    cheapest = solve(np.r_[np.zeros(m), pair_cost], sparse.vstack([matrix, count]), np.r_[lo, clo], np.r_[hi, chi],
-                     col_lower=col_lo, col_upper=col_hi, integer=integer, time_limit=time_limit, mip_gap=mip_gap,
-                     initial=fewest.x)
-    answer = _answer(cheapest, m, pi, pj, n, what=f"least cost with {k} schools")
+    cheapest = built.model.with_row(count, k, k).solve(cost=np.r_[np.zeros(m), built.pair_cost],
+                                                       seconds=solver_seconds, mip_gap=mip_gap, initial=fewest.x)
+    answer = _answer(cheapest, built, n, m, what=f"least cost with {k} schools")
     answer.seconds += fewest.seconds
     if not fewest.optimal:
         answer.status = f"fewest: {fewest.status}"
@@ -256,28 +298,28 @@ def set_cover(cost: np.ndarray, max_cost: float, *, weights=None, demand=None, c
     return answer
 
 
-def max_coverage(cost: np.ndarray, p: int, max_cost: float, *, weights=None, demand=None, capacities=None,
-                 single_source: bool = True, open_=None, closed=None, time_limit: float | None = None,
-                 mip_gap: float = 1e-6, labels=None, unit: str = "") -> Solution:
-    """Open ``p`` columns covering the most weight within ``max_cost``.
+def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike | None = None,
+                 demand: ArrayLike | None = None, capacities: ArrayLike | None = None, single_source: bool = True,
+                 open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
+                 solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
+                 unit: str = "") -> Solution:
+    """Open ``p`` columns covering the most weight within ``max_cost``. Parameters as
+    :func:`p_median`.
 
     ``objective`` is the covered weight; uncovered rows have ``assignment`` −1.
     """
-    cost, n, m, weights, demand, allowed, y_lo, y_hi = _prepare(cost, weights, demand, max_cost, open_, closed)
-    if not 1 <= p <= int(y_hi.sum()):
-        raise InfeasibleError(f"p = {p} but {int(y_hi.sum())} columns may open; choose 1 ≤ p ≤ {int(y_hi.sum())}")
-    matrix, lo, hi, col_lo, col_hi, integer, pi, pj, pair_cost = _model(
-        cost, weights, demand, allowed, capacities, single_source, y_lo, y_hi, cover=True)
-    count, clo, chi = _count_row(m, matrix.shape[1], p)
+    problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
+                       labels=labels, unit=unit)
+    _check_count(p, problem)
+    n, m = problem.shape
+    built = _model(problem, capacities, single_source, cover=True)
     # maximise covered weight; a tiny cost term picks the nearest among equal covers
-    eps = 1e-6 / max(1.0, float(np.nansum(pair_cost)))
-    objective = np.r_[np.zeros(m), eps * pair_cost, -weights]
-    upper = col_hi.copy()
-    upper[-n:] = 1.0
-    sol = solve(objective, sparse.vstack([matrix, count]), np.r_[lo, clo], np.r_[hi, chi], col_lower=col_lo,
-                col_upper=upper, integer=integer, time_limit=time_limit, mip_gap=mip_gap)
-    answer = _answer(sol, m, pi, pj, n, what=f"maximal covering with p = {p}")
-    answer.objective = float((weights * sol.x[-n:]).sum())
+    eps = 1e-6 / max(1.0, float(np.nansum(built.pair_cost)))
+    model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
+    sol = model.solve(cost=np.r_[np.zeros(m), eps * built.pair_cost, -problem.weights], seconds=solver_seconds,
+                      mip_gap=mip_gap)
+    answer = _answer(sol, built, n, m, what=f"maximal covering with p = {p}")
+    answer.objective = float((problem.weights * sol.x[-n:]).sum())
     answer.bound = -sol.bound
     return answer
 
@@ -296,82 +338,104 @@ class Plan:
         Close/open edits; evaluate it like any hand-made scenario.
     solution
         The optimiser's answer (status, objective, gap, time).
-    goal, level, limit
+    goal, level
         What was asked.
+    limit
+        The walking limit used (minutes).
     columns
         Schools and sites considered: ``kind``, ``name``, ``decision`` (keep, close, open,
         stay closed), ``pupils`` assigned by the optimiser.
-    notes
-        Things to know (e.g. a nine-year school closed for one level closes for both);
-        ``explain("zh")`` gives them in Chinese.
+    messages
+        Notes as (catalogue key, values); :meth:`explain` words them.
     """
 
-    scenario: object
+    scenario: Scenario
     solution: Solution
     goal: str
     level: str
     limit: float
-    columns: object
-    messages: list[tuple[str, dict]]
+    columns: pd.DataFrame
+    messages: list[tuple[str, dict[str, object]]]
 
     @property
     def notes(self) -> list[str]:
+        """Things to know (e.g. a nine-year school closed for one level closes for both), in English."""
         return self.explain("en")
 
     def explain(self, lang: str = "en") -> list[str]:
         """The notes in ``lang`` (zh or en)."""
-        from .i18n import t
-
-        def words(values: dict) -> dict:  # a level by its name in the language
+        def words(values: dict[str, object]) -> dict[str, object]:  # a level by its name in the language
             return {k: t(f"level_{v}", lang) if k == "level" else v for k, v in values.items()}
 
-        return [text["text"] if key == "plain" else t(key, lang, **words(text)) for key, text in self.messages]
+        return [str(text["text"]) if key == "plain" else t(key, lang, **words(text)) for key, text in self.messages]
 
     def report(self) -> dict[str, object]:
-        """The solver report: goal, status, objective, bound, gap, seconds, schools open."""
+        """The solver report: goal, level, limit (minutes), status, objective, bound, gap,
+        seconds, schools open."""
         s = self.solution
         return {"goal": self.goal, "level": self.level, "limit_min": self.limit, "status": s.status,
                 "objective": s.objective, "bound": s.bound, "gap": s.gap, "seconds": s.seconds,
                 "schools_open": len(s.open)}
 
 
-def _level_inputs(project, level: str, *, sites: bool, capacity: bool):
-    """Rows (villages with pupils), columns (schools teaching the whole level, and sites), costs."""
-    import pandas as pd
+@dataclass
+class LevelInputs:
+    """A level's location problem taken from a project.
 
-    from .policy import LEVEL_GRADES
+    Attributes
+    ----------
+    rows
+        Villages with pupils of the level (ids).
+    columns
+        Schools teaching the whole level, and usable sites: ``kind``, ``name``.
+    minutes
+        Walking minutes (rows × columns).
+    pupils
+        Pupils of the level per row.
+    capacities
+        Seats per column for the level (a nine-year school's seats used by its other level
+        today are not free); None when capacity is ignored.
+    partial
+        Schools teaching part of the level (teaching points).
+    """
 
+    rows: pd.Index
+    columns: pd.DataFrame
+    minutes: np.ndarray
+    pupils: np.ndarray
+    capacities: np.ndarray | None
+    partial: pd.DataFrame
+
+
+def level_inputs(project: Project, level: str, *, sites: bool = True, capacity: bool = True) -> LevelInputs:
+    """The cost matrix and its rows and columns for one level of a project."""
     pupils = project.villages[f"{level}_pupils"].fillna(0.0)
     rows = pupils.index[pupils > 0]
-    schools = project.schools
-    complete = schools[schools[level] & (schools["type"] != "other")]
-    partial = schools[~schools[level] & schools["grades"].map(lambda g: bool(set(g) & set(LEVEL_GRADES[level])))]
+    schools, grades = project.schools, set(LEVEL_GRADES[level])
+    complete = schools[schools[level].to_numpy(dtype=bool) & (schools["type"] != "other").to_numpy()]
+    partial = schools[~schools[level].to_numpy(dtype=bool) & schools["grades"].map(lambda g: bool(set(g) & grades))]
     columns = [pd.DataFrame({"kind": "school", "name": complete["name"]}, index=complete.index)]
     if sites and len(project.sites):
-        grades = set(LEVEL_GRADES[level])
-        from .columns import SCHOOL_TYPES
-
-        usable = project.sites[project.sites["type"].map(lambda t: grades <= set(SCHOOL_TYPES[t]["grades"]))]
+        usable = project.sites[project.sites["type"].map(lambda kind: grades <= set(SCHOOL_TYPES[kind]["grades"]))]
         columns.append(pd.DataFrame({"kind": "site", "name": usable["name"]}, index=usable.index))
-    columns = pd.concat(columns)
-    minutes = project.travel_times().loc[rows, columns.index].to_numpy()
+    table = pd.concat(columns)
+    minutes = project.travel_times().loc[rows, table.index].to_numpy()
     caps = None
     if capacity:
-        table = pd.concat([project.schools[["capacity"]], project.sites[["capacity"]]]) if len(project.sites) \
-            else project.schools[["capacity"]]
-        caps = table["capacity"].reindex(columns.index).to_numpy(dtype=float, copy=True)
+        seats = pd.concat([project.schools["capacity"], project.sites["capacity"]])
+        caps = seats.reindex(table.index).to_numpy(dtype=float, copy=True)
         other = "junior" if level == "primary" else "primary"
-        both = columns.index.isin(schools.index[schools[level] & schools[other]])
+        both = table.index.isin(schools.index[schools[level].to_numpy(dtype=bool) & schools[other].to_numpy(dtype=bool)])
         if both.any():  # seats a nine-year school's other level uses today are not free
-            used = project.baseline("nearest").schools.loc[columns.index[both], f"{other}_pupils"].to_numpy()
+            used = baseline(project, "nearest").schools.loc[table.index[both], f"{other}_pupils"].to_numpy()
             caps[both] = np.maximum(caps[both] - used, 0)
-    return rows, columns, minutes, pupils[rows].to_numpy(), caps, partial
+    return LevelInputs(rows, table, minutes, pupils[rows].to_numpy(), caps, partial)
 
 
-def plan(project, goal: str = "fewest_schools", *, level: str = "primary", p: int | None = None,
-         limit: float | None = None, keep=(), close=(), sites: bool = True, capacity: bool = True,
-         hard_limit: bool = True, single_source: bool = True, beyond: str = "report",
-         time_limit: float | None = 60.0, name: str | None = None) -> Plan:
+def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primary", p: int | None = None,
+         limit: float | None = None, keep: Iterable[str] = (), close: Iterable[str] = (), sites: bool = True,
+         capacity: bool = True, hard_limit: bool = True, single_source: bool = True, beyond: str = "report",
+         solver_seconds: float | None = 60.0, name: str | None = None) -> Plan:
     """Recommend which schools of a level to keep, close or open, exactly.
 
     Parameters
@@ -398,6 +462,8 @@ def plan(project, goal: str = "fewest_schools", *, level: str = "primary", p: in
         Villages beyond the limit of every school and site that may open: ``"report"``
         leaves them out of the walking constraint (zoned to the nearest, named in
         ``notes`` as needing a bus or boarding); ``"error"`` raises.
+    solver_seconds
+        Time limit of each solve (seconds).
 
     Raises
     ------
@@ -407,103 +473,113 @@ def plan(project, goal: str = "fewest_schools", *, level: str = "primary", p: in
     """
     if goal not in GOALS:
         raise ValueError(f"`goal` was {goal!r} but is expected to be one of {list(GOALS)}")
+    if goal != "fewest_schools" and p is None:
+        raise ValueError(f"goal {goal!r} needs p, the number of schools to open")
     limit = project.policy.limit(level) if limit is None else float(limit)
-    rows, columns, minutes, pupils, caps, partial = _level_inputs(project, level, sites=sites, capacity=capacity)
+    inputs = level_inputs(project, level, sites=sites, capacity=capacity)
+    keep, open_, closed = _fixed_columns(project, inputs, keep, close)
+    labels = [f"{project.villages.loc[v, 'name']} ({v})" for v in inputs.rows]
+    minutes, messages = inputs.minutes, []
+    if (goal == "fewest_schools" or (goal == "p_median" and hard_limit)) and beyond == "report":
+        minutes, messages = _set_aside_lonely(inputs.minutes, closed, limit, labels)
+    common: dict[str, Any] = {"weights": inputs.pupils, "demand": inputs.pupils, "capacities": inputs.capacities,
+                              "single_source": single_source, "open_": open_ or None, "closed": closed or None,
+                              "solver_seconds": solver_seconds, "labels": labels, "unit": " min"}
+    if goal == "fewest_schools":
+        solution = set_cover(minutes, limit, **common)
+    elif goal == "p_median":
+        solution = p_median(minutes, int(p or 0), max_cost=limit if hard_limit else None, **common)
+    else:
+        solution = max_coverage(minutes, int(p or 0), limit, **common)
+    return _as_plan(project, solution, goal, level, limit, inputs, keep, name, messages)
+
+
+def _fixed_columns(project: Project, inputs: LevelInputs, keep: Iterable[str], close: Iterable[str]
+                   ) -> tuple[list[str], list[int], list[int]]:
+    """School ids kept, and the column indices that must stay open and must close."""
+    keep, close = list(keep), list(close)
     unknown = sorted((set(keep) | set(close)) - set(project.schools.index) - set(project.sites.index))
     if unknown:
         raise InfeasibleError(f"unknown schools in keep/close: {unknown}")
-    col_ids = list(columns.index)
-    open_ = [col_ids.index(s) for s in keep if s in col_ids]
-    closed = [col_ids.index(s) for s in close if s in col_ids]
-    labels = [f"{project.villages.loc[v, 'name']} ({v})" for v in rows]
-    messages: list[tuple[str, dict]] = []
-    hard = goal == "fewest_schools" or (goal == "p_median" and hard_limit)
-    if hard:
-        may_open = np.ones(len(col_ids), dtype=bool)
-        may_open[closed] = False
-        reach = (minutes <= limit) & may_open[None, :]
-        lonely = ~reach.any(axis=1)
-        if lonely.any() and beyond == "report":
-            open_minutes = np.where(may_open[None, :] & np.isfinite(minutes), minutes, np.inf)
-            for i in np.flatnonzero(lonely):  # nearest among the schools and sites that may open
-                nearest = open_minutes[i].min()
-                messages.append(("plan_lonely", {"village": labels[i], "limit": f"{limit:g}",
-                                                 "nearest": "—" if np.isinf(nearest) else f"{nearest:.0f}"}))
-            minutes = np.where(lonely[:, None], np.where(np.isfinite(minutes), 0.0, np.nan), minutes)
-    common = {"weights": pupils, "demand": pupils, "capacities": caps, "single_source": single_source,
-              "open_": open_ or None, "closed": closed or None, "time_limit": time_limit, "labels": labels,
-              "unit": " min"}
-    if goal == "fewest_schools":
-        solution = set_cover(minutes, limit, **common)
-    elif p is None:
-        raise ValueError(f"goal {goal!r} needs p, the number of schools to open")
-    elif goal == "p_median":
-        solution = p_median(minutes, p, max_cost=limit if hard_limit else None, **common)
-    else:
-        solution = max_coverage(minutes, p, limit, **common)
-    return _as_plan(project, solution, goal, level, limit, rows, columns, pupils, partial, keep, name, messages)
+    col_ids = list(inputs.columns.index)
+    return keep, [col_ids.index(s) for s in keep if s in col_ids], [col_ids.index(s) for s in close if s in col_ids]
 
 
-def _as_plan(project, solution: Solution, goal, level, limit, rows, columns, pupils, partial, keep, name,
-             messages: list[tuple[str, dict]]) -> Plan:
-    opened = set(columns.index[solution.open])
-    scenario = project.scenario(name or f"{goal.replace('_', ' ')} ({level}, {limit:g} min)")
+def _set_aside_lonely(minutes: np.ndarray, closed: list[int], limit: float, labels: list[str]
+                      ) -> tuple[np.ndarray, list[tuple[str, dict[str, object]]]]:
+    """Villages beyond ``limit`` of every school and site that may open: named in a note and
+    left out of the walking constraint (their minutes become 0 wherever reachable)."""
+    may_open = np.ones(minutes.shape[1], dtype=bool)
+    may_open[closed] = False
+    lonely = ~((minutes <= limit) & may_open[None, :]).any(axis=1)
+    open_minutes = np.where(may_open[None, :] & np.isfinite(minutes), minutes, np.inf)
+    messages: list[tuple[str, dict[str, object]]] = []
+    for i in np.flatnonzero(lonely):  # nearest among the schools and sites that may open
+        nearest = open_minutes[i].min()
+        messages.append(("plan_lonely", {"village": labels[i], "limit": f"{limit:g}",
+                                         "nearest": "—" if np.isinf(nearest) else f"{nearest:.0f}"}))
+    return np.where(lonely[:, None], np.where(np.isfinite(minutes), 0.0, np.nan), minutes), messages
+
+
+def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit: float, inputs: LevelInputs,
+             keep: list[str], name: str | None, messages: list[tuple[str, dict[str, object]]]) -> Plan:
+    opened = set(inputs.columns.index[solution.open])
+    scenario = Scenario(project, name or f"{goal.replace('_', ' ')} ({level}, {limit:g} min)")
     messages = [*messages, *(("plain", {"text": note}) for note in solution.notes)]
     decision = []
-    for cid, row in columns.iterrows():
+    for cid, row in inputs.columns.iterrows():
         if row["kind"] == "school":
             decision.append("keep" if cid in opened else "close")
             if cid not in opened:
-                scenario = scenario.close(cid)
+                scenario = scenario.close(str(cid))
                 if project.schools.loc[cid, "type"] == "nine_year":
                     messages.append(("plan_nine_year", {"school": f"{cid} {row['name']}", "level": level}))
         else:
             decision.append("open" if cid in opened else "stay closed")
             if cid in opened:
-                scenario = scenario.open_site(cid)
-    for cid in partial.index:
+                scenario = scenario.open_site(str(cid))
+    for cid, row in inputs.partial.iterrows():
         if cid not in keep:
-            scenario = scenario.close(cid)
-            grades = partial.loc[cid, "grades"]
-            messages.append(("plan_partial", {"school": f"{cid} {partial.loc[cid, 'name']}",
-                                              "grades": f"{grades[0]}–{grades[-1]}"}))
-    table = columns.assign(decision=decision)
-    assigned = np.bincount(np.maximum(solution.assignment, 0), weights=pupils * (solution.assignment >= 0),
-                           minlength=len(columns))
-    table["pupils"] = assigned
+            scenario = scenario.close(str(cid))
+            messages.append(("plan_partial", {"school": f"{cid} {row['name']}",
+                                              "grades": f"{row['grades'][0]}–{row['grades'][-1]}"}))
+    covered = solution.assignment >= 0
+    table = inputs.columns.assign(decision=decision, pupils=np.bincount(
+        np.maximum(solution.assignment, 0), weights=inputs.pupils * covered, minlength=len(inputs.columns)))
     return Plan(scenario=scenario, solution=solution, goal=goal, level=level, limit=limit, columns=table,
                 messages=messages)
 
 
-def tradeoff(project, *, level: str = "primary", limit: float | None = None, p_values=None, sites: bool = True,
-             time_limit: float | None = 60.0, progress: bool | None = None):
+def tradeoff(project: Project, *, level: str = "primary", limit: float | None = None,
+             p_values: Iterable[int] | None = None, sites: bool = True, solver_seconds: float | None = 60.0,
+             progress: bool | None = None) -> pd.DataFrame:
     """For p from the fewest feasible number of schools to today's: total pupil travel time,
     longest walk and pupils beyond the limit of the p-median plan (walking limit hard).
 
+    Parameters
+    ----------
+    limit
+        Walking limit (minutes); the policy's for the level when None.
+    progress
+        Show a progress bar; ``settings.progress`` when None.
+
     Returns
     -------
-    DataFrame indexed by ``p``: ``pupil_minutes``, ``mean_walk``, ``max_walk`` (of pupils who walk),
-    ``pupils_beyond_limit``, ``unserved``, ``status``, ``gap``, ``seconds``.
+    DataFrame indexed by ``p``: ``pupil_minutes``, ``mean_walk`` and ``max_walk`` (minutes,
+    of pupils who walk), ``pupils_beyond_limit``, ``unserved``, ``status``, ``gap``, ``seconds``.
     """
-    import pandas as pd
-
-    from . import settings
-
     limit = project.policy.limit(level) if limit is None else float(limit)
-    fewest = plan(project, "fewest_schools", level=level, limit=limit, sites=sites, time_limit=time_limit)
-    today = int((project.schools[level] & (project.schools["type"] != "other")).sum())
-    p_values = list(p_values) if p_values is not None else list(range(len(fewest.solution.open), today + 1))
+    fewest = plan(project, "fewest_schools", level=level, limit=limit, sites=sites, solver_seconds=solver_seconds)
+    schools = project.schools
+    today = int((schools[level].to_numpy(dtype=bool) & (schools["type"] != "other").to_numpy()).sum())
+    values = list(p_values) if p_values is not None else list(range(len(fewest.solution.open), today + 1))
     show = settings.progress if progress is None else progress
-    steps = p_values
-    if show:
-        from tqdm.auto import tqdm
-
-        steps = tqdm(p_values, desc="trade-off", unit="plan", leave=False)
+    steps: Iterable[int] = tqdm(values, desc="trade-off", unit="plan", leave=False) if show else values
     records = []
     for p in steps:
-        option = plan(project, "p_median", level=level, p=p, limit=limit, sites=sites, time_limit=time_limit)
-        result = option.scenario.evaluate("nearest")
-        flows = result.flows[result.flows["level"] == level]
+        option = plan(project, "p_median", level=level, p=p, limit=limit, sites=sites, solver_seconds=solver_seconds)
+        flows = option.scenario.evaluate("nearest").flows
+        flows = flows[flows["level"] == level]
         walk = flows[flows["mode"] == "walk"]
         beyond = flows["walk_minutes"].isna() | (flows["walk_minutes"] > limit)
         records.append({"p": p, "pupil_minutes": option.solution.objective,
@@ -516,8 +592,16 @@ def tradeoff(project, *, level: str = "primary", limit: float | None = None, p_v
     return pd.DataFrame(records).set_index("p")
 
 
-def plot_tradeoff(table, *, ax=None, limit: float | None = None):
-    """Total travel time and longest walk against the number of schools."""
+def plot_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, limit: float | None = None) -> Axes:
+    """Total travel time and longest walk against the number of schools.
+
+    Parameters
+    ----------
+    table
+        As made by :func:`tradeoff`.
+    limit
+        Draw the walking limit (minutes) as a line.
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -533,3 +617,7 @@ def plot_tradeoff(table, *, ax=None, limit: float | None = None):
     ax.set_xticks(list(table.index))
     ax.set_title("Fewer schools, longer walks: the trade-off")
     return ax
+
+
+__all__ = ["Solution", "Plan", "GOALS", "p_median", "set_cover", "max_coverage", "plan", "level_inputs",
+           "tradeoff", "plot_tradeoff"]

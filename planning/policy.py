@@ -7,14 +7,18 @@ source (``Policy.sources()``), so the app and reports can show where a number co
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Annotated, Any
 
 import numpy as np
+import pydantic
 import yaml
 
 from .errors import ValidationError
+from .io import atomic_write_text
+from .schema import Settings, problems, read_mapping
 
 #: School levels and the grades they span.
 LEVEL_GRADES: dict[str, tuple[int, ...]] = {
@@ -94,13 +98,29 @@ SOURCES: dict[str, str] = {
 }
 
 
-def _per_level(primary: float, junior: float) -> dict[str, float]:
-    return {"primary": primary, "junior": junior}
+class PerLevel(Settings):
+    """A value for each school level (primary, junior secondary)."""
+
+    primary: Annotated[float, pydantic.Field(gt=0)]
+    junior: Annotated[float, pydantic.Field(gt=0)]
+
+    def __getitem__(self, level: str) -> float:
+        return float(getattr(self, _check_level(level)))
 
 
-@dataclass(frozen=True)
-class Policy:
+def _per_level(primary: float, junior: float) -> PerLevel:
+    return PerLevel(primary=primary, junior=junior)
+
+
+#: Settings given per level; a file may give one number for both levels, or some levels only.
+PER_LEVEL = ("walk_limit_minutes", "class_size", "school_size", "school_age_share", "cv_limit")
+
+
+class Policy(Settings):
     """Policy settings of a county. All defaults are documented in :data:`SOURCES`.
+
+    Immutable and hashable: ``with_limit`` and ``replace`` return new policies. Files and
+    keyword arguments are checked strictly (types and ranges; unknown settings refused).
 
     Attributes
     ----------
@@ -111,7 +131,7 @@ class Policy:
     tobler
         Whether slopes (from road vertex elevations) change walking speed.
     offroad_detour
-        Factor applied to the straight-line distance between a point and the road.
+        Factor (≥ 1) applied to the straight-line distance between a point and the road.
     far_from_road_m
         Points farther than this from any road are flagged (metres).
     max_snap_m
@@ -123,11 +143,11 @@ class Policy:
     school_size
         Largest school per level (pupils); ``nine_year_school_size`` for nine-year schools.
     boarding_min_grade
-        Lowest grade allowed to board.
+        Lowest grade allowed to board (1–9; 10 means no pupil boards).
     school_age_share
-        Share of the population in each level's ages, to estimate pupils (fraction).
+        Share of the population in each level's ages, to estimate pupils (fraction, 0–1).
     class_factors
-        Walking speed factor per road class.
+        Walking speed factor per road class (read-only mapping).
     excluded_classes
         Road classes pedestrians cannot use.
     cv_limit
@@ -139,44 +159,68 @@ class Policy:
     bus_excluded_classes
         Road classes a school bus cannot use.
     boarding_cost_minutes
-        Weight of one boarder in zoning, in minutes of daily travel.
+        Weight of one boarder in zoning, in minutes of daily travel (≥ 0).
     """
 
-    walk_limit_minutes: dict[str, float] = field(default_factory=lambda: _per_level(40, 40))
-    walk_speed_kmh: float = 4.0
+    walk_limit_minutes: PerLevel = _per_level(40, 40)
+    walk_speed_kmh: Annotated[float, pydantic.Field(gt=0)] = 4.0
     tobler: bool = True
-    offroad_detour: float = 1.3
-    far_from_road_m: float = 500.0
-    max_snap_m: float = 5000.0
-    max_minutes: float = 180.0
-    class_size: dict[str, float] = field(default_factory=lambda: _per_level(45, 50))
-    school_size: dict[str, float] = field(default_factory=lambda: _per_level(2000, 2000))
-    nine_year_school_size: float = 2500
-    boarding_min_grade: int = 4
-    school_age_share: dict[str, float] = field(default_factory=lambda: _per_level(0.072, 0.036))
-    class_factors: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_CLASS_FACTORS))
-    excluded_classes: tuple[str, ...] = DEFAULT_EXCLUDED_CLASSES
-    cv_limit: dict[str, float] = field(default_factory=lambda: _per_level(0.50, 0.45))
-    min_indicators_met: int = 6
-    bus_speed_kmh: float = 30.0
-    bus_excluded_classes: tuple[str, ...] = DEFAULT_BUS_EXCLUDED
-    boarding_cost_minutes: float = 60.0
+    offroad_detour: Annotated[float, pydantic.Field(ge=1)] = 1.3
+    far_from_road_m: Annotated[float, pydantic.Field(gt=0)] = 500.0
+    max_snap_m: Annotated[float, pydantic.Field(gt=0)] = 5000.0
+    max_minutes: Annotated[float, pydantic.Field(gt=0)] = 180.0
+    class_size: PerLevel = _per_level(45, 50)
+    school_size: PerLevel = _per_level(2000, 2000)
+    nine_year_school_size: Annotated[float, pydantic.Field(gt=0)] = 2500
+    boarding_min_grade: Annotated[int, pydantic.Field(ge=1, le=10)] = 4
+    school_age_share: PerLevel = _per_level(0.072, 0.036)
+    class_factors: Mapping[str, Annotated[float, pydantic.Field(gt=0)]] = pydantic.Field(
+        default_factory=lambda: dict(DEFAULT_CLASS_FACTORS))
+    excluded_classes: Annotated[tuple[str, ...], pydantic.Field(strict=False)] = DEFAULT_EXCLUDED_CLASSES
+    cv_limit: PerLevel = _per_level(0.50, 0.45)
+    min_indicators_met: Annotated[int, pydantic.Field(ge=0, le=len(INDICATORS))] = 6
+    bus_speed_kmh: Annotated[float, pydantic.Field(gt=0)] = 30.0
+    bus_excluded_classes: Annotated[tuple[str, ...], pydantic.Field(strict=False)] = DEFAULT_BUS_EXCLUDED
+    boarding_cost_minutes: Annotated[float, pydantic.Field(ge=0)] = 60.0
 
-    def __post_init__(self) -> None:
-        problems = []
-        for name in ("walk_limit_minutes", "class_size", "school_size", "school_age_share"):
-            value = getattr(self, name)
-            missing = [lv for lv in LEVELS if lv not in value]
-            if missing:
-                problems.append(f"`{name}` lacks levels {missing}; give a value for each of {list(LEVELS)}")
-            bad = {k: v for k, v in value.items() if not _positive(v)}
-            if bad:
-                problems.append(f"`{name}` must be positive numbers, got {bad}")
-        for name in ("walk_speed_kmh", "offroad_detour", "max_snap_m", "max_minutes", "bus_speed_kmh"):
-            if not _positive(getattr(self, name)):
-                problems.append(f"`{name}` must be a positive number, got {getattr(self, name)!r}")
-        if problems:
-            raise ValidationError(problems, source="policy")
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _complete(cls, data: Any) -> Any:
+        """Per-level settings may be one number (both levels) or name some levels only;
+        class factors add to the defaults."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for name in PER_LEVEL:
+            value = data.get(name)
+            default = cls.model_fields[name].default.model_dump()
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                data[name] = dict.fromkeys(LEVELS, value)
+            elif isinstance(value, dict):
+                data[name] = {**default, **value}
+        if isinstance(data.get("class_factors"), dict):
+            data["class_factors"] = {**DEFAULT_CLASS_FACTORS, **data["class_factors"]}
+        return data
+
+    @pydantic.field_validator("class_factors", mode="after")
+    @classmethod
+    def _read_only(cls, value: Mapping[str, float]) -> Mapping[str, float]:
+        return MappingProxyType(dict(value))
+
+    @pydantic.field_serializer("class_factors")
+    def _plain(self, value: Mapping[str, float]) -> dict[str, float]:
+        return dict(value)
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        if any(self.school_age_share[level] > 1 for level in LEVELS):
+            raise ValueError("school_age_share must be a fraction between 0 and 1 for each level")
+        if self.far_from_road_m > self.max_snap_m:
+            raise ValueError("far_from_road_m (a flag) must not exceed max_snap_m (an error)")
+        return self
+
+    def __hash__(self) -> int:
+        return hash(self.model_dump_json())
 
     # ------------------------------------------------------------------ derived values
     @property
@@ -190,68 +234,49 @@ class Policy:
 
     def limit(self, level: str) -> float:
         """One-way walking limit of ``level`` (minutes)."""
-        return float(self.walk_limit_minutes[_check_level(level)])
+        return self.walk_limit_minutes[level]
 
     def with_limit(self, minutes: float, level: str | None = None) -> Policy:
-        """A copy with a new walk limit for ``level`` (all levels when None)."""
+        """A copy with a new walk limit (minutes) for ``level`` (all levels when None)."""
         levels = LEVELS if level is None else (_check_level(level),)
-        limits = dict(self.walk_limit_minutes)
+        limits = self.walk_limit_minutes.model_dump()
         limits.update(dict.fromkeys(levels, float(minutes)))
-        return replace(self, walk_limit_minutes=limits)
+        return self.replace(walk_limit_minutes=limits)
+
+    def replace(self, **changes: Any) -> Policy:
+        """A copy with ``changes``, checked like a policy file (per-level settings may be partial)."""
+        return self.from_dict({**self.to_dict(), **changes})
 
     # ------------------------------------------------------------------ persistence
     def to_dict(self) -> dict[str, Any]:
         """Plain data for YAML/JSON."""
-        out = asdict(self)
+        out = self.model_dump()
         out["excluded_classes"] = list(self.excluded_classes)
         out["bus_excluded_classes"] = list(self.bus_excluded_classes)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "policy") -> Policy:
-        """Build from a mapping; unknown keys are an error naming the valid ones."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            msg = f"unknown policy settings {unknown}; valid settings are {sorted(known)}"
-            raise ValidationError(msg, source=source)
-        kwargs = dict(data)
-        base = cls()
-        for name in ("walk_limit_minutes", "class_size", "school_size", "school_age_share",
-                     "class_factors", "cv_limit"):
-            if name in kwargs:  # partial dicts complete the defaults
-                kwargs[name] = {**getattr(base, name), **kwargs[name]}
-        for name in ("excluded_classes", "bus_excluded_classes"):
-            if name in kwargs:
-                kwargs[name] = tuple(kwargs[name])
-        return cls(**kwargs)
+        """Build from a mapping of settings (any subset); every problem in one error naming
+        the setting, what was given and what is allowed."""
+        try:
+            return cls.model_validate(data)
+        except pydantic.ValidationError as exc:
+            raise ValidationError(problems(exc, cls), source=source) from exc
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Policy:
-        """Read a YAML file of settings (any subset of the fields)."""
-        path = Path(path)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ValidationError(f"cannot read policy file: {exc}", source=str(path)) from exc
-        if not isinstance(data, dict):
-            raise ValidationError("a policy file must be a mapping of setting: value", source=str(path))
-        return cls.from_dict(data, source=str(path))
+        """Read a YAML (or JSON) file of settings (any subset of the fields)."""
+        return cls.from_dict(read_mapping(path, what="policy"), source=str(path))
 
     def to_yaml(self, path: str | Path) -> None:
         """Write the settings as YAML (atomically)."""
-        from .io import atomic_write_text
-
         atomic_write_text(path, yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False))
 
     @staticmethod
     def sources() -> dict[str, str]:
         """Where each default comes from."""
         return dict(SOURCES)
-
-
-def _positive(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value) and value > 0
 
 
 def _check_level(level: str) -> str:

@@ -8,15 +8,19 @@ must be installed: Debian/Ubuntu ``fonts-wqy-microhei`` or ``fonts-noto-cjk``).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .errors import PlanningError
-from .i18n import school_type, t
+from .evaluate import Result, compare
+from .i18n import field, localise, plan_name, school_type, t
 from .io import atomic_path, write_excel, write_gpkg
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
+from .project import Project
+from .scenario import baseline
 
 PAPER = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}  # landscape, inches
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei",
@@ -44,7 +48,7 @@ def cjk_font() -> str:
                         "or print in English (lang='en')")
 
 
-def print_map(project, result=None, path: str | Path = "map.pdf", *, level: str = "primary", lang: str = "zh",
+def print_map(project: Project, result: Result | None = None, path: str | Path = "map.pdf", *, level: str = "primary", lang: str = "zh",
               paper: str = "A4", title: str | None = None, dpi: int = 200) -> Path:
     """Draw a printable map of a result and save it as PDF or PNG (by the file's suffix).
 
@@ -65,7 +69,7 @@ def print_map(project, result=None, path: str | Path = "map.pdf", *, level: str 
     path = Path(path)
     if path.suffix.lower() not in (".pdf", ".png"):
         raise ValueError(f"save the map as .pdf or .png, not {path.suffix!r}")
-    result = result if result is not None else project.baseline("nearest")
+    result = result if result is not None else baseline(project)
     if lang == "zh":
         families = [cjk_font(), "DejaVu Sans"]
     else:  # Latin text first; Chinese names (where no pinyin is given) fall back to a CJK font if any
@@ -81,7 +85,7 @@ def print_map(project, result=None, path: str | Path = "map.pdf", *, level: str 
     return path
 
 
-def _draw(project, result, *, level: str, lang: str, paper: str, title: str | None):
+def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str, title: str | None):
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patheffects import withStroke
@@ -193,26 +197,26 @@ def _north_arrow(ax, lang: str) -> None:
                 arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
 
 
-def excel_report(project, results, path: str | Path, *, lang: str = "zh") -> Path:
-    """One workbook: summary side by side, and per result its schools, villages, violations
-    (villages not walking within the limit), balance indicators and change log; sheet
-    names, headers and words in ``lang`` (中文 or English)."""
-    from .evaluate import compare
-    from .i18n import describe_edit, field, localise, plan_name
-
+def excel_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh") -> Path:
+    """One workbook: the plans (assignment, solver), their figures side by side, and per
+    result its schools, villages, violations (villages not walking within the limit),
+    balance indicators and change log; sheet names, headers and words in ``lang``."""
     zh = lang == "zh"
     kinds = {"schools": "学校", "villages": "村庄", "violations": "超时限村庄", "indicators": "资源配置",
              "balance": "均衡", "changes": "改动"}
     results = list(results)
     summary = localise(compare(*results), lang).rename_axis("指标" if zh else "figure")
-    sheets: dict[str, pd.DataFrame] = {"汇总" if zh else "summary": summary.rename(columns=lambda c: field(c, lang))}
+    sheets: dict[str, pd.DataFrame] = {
+        "方案" if zh else "plans": localise(plans_table(results), lang),
+        "汇总" if zh else "summary": summary.rename(columns=lambda c: field(c, lang)),
+    }
     for result in results:
         name = plan_name(result.name, lang)[:18]
         tables = {"schools": result.schools, "villages": result.villages,
                   "violations": result.villages[result.villages["mode"].astype(str) != "walk"],
                   "indicators": result.indicators, "balance": result.balance}
-        if result.log is not None and len(result.log):  # the change log, its sentences in the language
-            tables["changes"] = result.log.assign(change=[describe_edit(e, project, lang) for e in result.scenario.edits])
+        if result.edits:  # the change log, its sentences in the language
+            tables["changes"] = result.log(lang)
         for kind, table in tables.items():
             out = localise(table, lang)
             if kind == "changes":  # the change column holds sentences, not minutes
@@ -221,7 +225,19 @@ def excel_report(project, results, path: str | Path, *, lang: str = "zh") -> Pat
     return write_excel(sheets, path)
 
 
-def results_gpkg(project, results, path: str | Path) -> Path:
+def plans_table(results: Iterable[Result]) -> pd.DataFrame:
+    """What each result is: name, assignment, edits, and the zoning solver's status, gap
+    and seconds (empty for nearest-school assignment)."""
+    rows = []
+    for r in results:
+        solver = r.solver
+        rows.append({"name": r.name, "assignment": r.assignment, "edits": len(r.edits),
+                     "solver_status": solver.status if solver else "", "gap": solver.gap if solver else None,
+                     "seconds": solver.seconds if solver else None})
+    return pd.DataFrame(rows).set_index("name")
+
+
+def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) -> Path:
     """Villages and schools of each result with their geometry, for QGIS."""
     layers = {}
     for result in results:
@@ -234,4 +250,4 @@ def results_gpkg(project, results, path: str | Path) -> Path:
     return write_gpkg(layers, path)
 
 
-__all__ = ["print_map", "excel_report", "results_gpkg", "cjk_font"]
+__all__ = ["print_map", "excel_report", "plans_table", "results_gpkg", "cjk_font"]

@@ -4,7 +4,7 @@
 the first planner to open the page waited for folium, pandas, geopandas and the demo
 township (about 3 s on a cold machine, more than half of the first render). Here the
 server process does that work before it starts listening; the app's sessions then share
-the warm modules and the demo project (:func:`planning.demodata.shared_demo`).
+the warm modules and the demo project (:func:`planning.load.shared_demo`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ def warm() -> float:
     import folium.plugins  # noqa: F401 - imported for the app's first session (streamlit_folium needs it)
 
     from . import app, maps, report  # noqa: F401
-    from .demodata import shared_demo
+    from .load import shared_demo
+    from .scenario import baseline
 
-    project = shared_demo()
-    project.baseline("nearest")
+    baseline(shared_demo(), "nearest")
     return time.perf_counter() - start
 
 

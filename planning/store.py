@@ -11,8 +11,9 @@ result). Every save writes a new file beside the old one and moves it into place
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -22,16 +23,26 @@ import shapely
 import yaml
 
 from .errors import ValidationError
+from .evaluate import Result
 from .io import ROW, write_gpkg
 from .network import WalkNetwork
 from .policy import Policy
-
-if TYPE_CHECKING:
-    from .evaluate import Result
-    from .project import Project
-    from .scenario import Scenario
+from .project import Project
+from .scenario import Scenario
+from .validation import revalidate_villages, validate_schools, validate_sites
 
 TUPLE_COLUMNS = ("grades",)
+#: The columns of a saved result's villages (the result's own figures, no comparison).
+RESULT_VILLAGE_COLUMNS = ["village_id", "level", "name", "pupils", "school", "mode", "minutes", "walk", "bus",
+                          "board", "unserved"]
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """What a project file holds: the project and its saved scenarios by name."""
+
+    project: Project
+    scenarios: Mapping[str, Scenario]
 
 
 def _flat(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -52,9 +63,9 @@ def _network_layer(network: WalkNetwork) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"road_class": network.seg_class.astype(str)}, geometry=lines, crs=network.crs)
 
 
-def save_project(project: Project, path: str | Path, *, scenarios: list[Scenario] | None = None,
-                 results: list[Result] | None = None) -> Path:
-    """Write the project file (replacing it atomically).
+def save_project(path: str | Path, project: Project, *, scenarios: Iterable[Scenario] = (),
+                 results: Iterable[Result] = ()) -> Path:
+    """Write the project file (replacing it atomically): inputs, policy, scenarios, results.
 
     Scenarios and results already in an existing file at ``path`` are kept unless one of
     the same name is given.
@@ -63,20 +74,19 @@ def save_project(project: Project, path: str | Path, *, scenarios: list[Scenario
     old_scen, old_villages, old_summary = _existing(path)
     scen_rows = {r["name"]: r for r in old_scen.to_dict("records")} if len(old_scen) else {}
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    for s in scenarios or []:
+    for s in scenarios:
         data = s.to_dict()
         scen_rows[s.name] = {"name": s.name, "edits": yaml.safe_dump(data["edits"], allow_unicode=True),
                              "log": "\n".join(data["log"]), "saved_at": now}
     village_blocks, summary_blocks = [old_villages], [old_summary]
-    for r in results or []:
+    for r in results:
         village_blocks = [b[b["scenario"] != r.name] if len(b) else b for b in village_blocks]
         summary_blocks = [b[b["scenario"] != r.name] if len(b) else b for b in summary_blocks]
-        villages = r.villages.reset_index()[["village_id", "level", "name", "pupils", "school", "mode", "minutes",
-                                             "minutes_before", "change", "walk", "bus", "board", "unserved"]]
+        villages = r.villages.reset_index()[RESULT_VILLAGE_COLUMNS]
         villages["mode"] = villages["mode"].astype(str)
         village_blocks.append(villages.assign(scenario=r.name, assignment=r.assignment))
         summary_blocks.append(pd.DataFrame({"scenario": r.name, "metric": r.summary.index,
-                                            "value": r.summary.astype(str).to_numpy()}))
+                                            "value": r.summary.to_numpy(dtype=float)}))
     layers: dict[str, pd.DataFrame] = {
         "villages": _flat(project.villages),
         "schools": _flat(project.schools),
@@ -105,7 +115,12 @@ def _existing(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     layers = _layers(path)
     read = {name: pyogrio.read_dataframe(path, layer=name) if name in layers else pd.DataFrame()
             for name in ("scenarios", "result_villages", "result_summary")}
-    return read["scenarios"], read["result_villages"], read["result_summary"]
+    villages, summary = read["result_villages"], read["result_summary"]
+    if len(villages):  # files saved before results described themselves held comparisons too
+        villages = villages[[c for c in (*RESULT_VILLAGE_COLUMNS, "scenario", "assignment") if c in villages]]
+    if len(summary):  # and words among the figures
+        summary = summary.assign(value=pd.to_numeric(summary["value"], errors="coerce")).dropna(subset=["value"])
+    return read["scenarios"], villages, summary
 
 
 def _layers(path: Path) -> set[str]:
@@ -115,12 +130,8 @@ def _layers(path: Path) -> set[str]:
         raise ValidationError(f"not a readable GeoPackage ({exc})", source=str(path)) from exc
 
 
-def load_project(path: str | Path) -> tuple[Project, dict[str, Scenario]]:
+def read_project(path: str | Path) -> ProjectFile:
     """Read a project file: the project and its saved scenarios by name."""
-    from .model import validate_schools, validate_sites, validate_villages
-    from .project import Project
-    from .scenario import Scenario
-
     path = Path(path)
     layers = _layers(path)
     missing = {"villages", "schools", "roads", "policy", "project"} - layers
@@ -129,9 +140,7 @@ def load_project(path: str | Path) -> tuple[Project, dict[str, Scenario]]:
     policy = Policy.from_dict(yaml.safe_load(pyogrio.read_dataframe(path, layer="policy")["yaml"].iloc[0]) or {},
                               source=str(path))
     meta = dict(pyogrio.read_dataframe(path, layer="project")[["key", "value"]].to_numpy())
-    raw_villages = gpd.read_file(path, layer="villages")
-    villages = validate_villages(raw_villages, source=f"{path}:villages", policy=policy, unknown_pupils_ok=True)
-    villages["pupils_estimated"] = raw_villages["pupils_estimated"].astype(bool).to_numpy()  # as first loaded
+    villages = revalidate_villages(gpd.read_file(path, layer="villages"), source=f"{path}:villages", policy=policy)
     schools = validate_schools(gpd.read_file(path, layer="schools"), source=f"{path}:schools")
     sites = validate_sites(gpd.read_file(path, layer="sites"), source=f"{path}:sites") if "sites" in layers else None
     roads = gpd.read_file(path, layer="roads")
@@ -144,4 +153,7 @@ def load_project(path: str | Path) -> tuple[Project, dict[str, Scenario]]:
         for row in pyogrio.read_dataframe(path, layer="scenarios").to_dict("records"):
             data = {"name": row["name"], "edits": yaml.safe_load(row["edits"]) or []}
             scenarios[row["name"]] = Scenario.from_dict(data, project, source=f"{path}:scenarios/{row['name']}")
-    return project, scenarios
+    return ProjectFile(project, scenarios)
+
+
+__all__ = ["ProjectFile", "save_project", "read_project"]

@@ -53,6 +53,21 @@ class MatrixResult:
     offroad_minutes_target: np.ndarray
     from_cache: bool = False
 
+    def joined(self, more: MatrixResult) -> MatrixResult:
+        """This matrix with the targets of ``more`` (same origins) as further columns."""
+        snap = Snap(*(np.r_[a, b] for a, b in zip(self.target_snap.astuple(), more.target_snap.astuple(),
+                                                     strict=True)))
+        return MatrixResult(np.c_[self.minutes, more.minutes], self.origin_snap, snap, self.offroad_minutes_origin,
+                            np.r_[self.offroad_minutes_target, more.offroad_minutes_target])
+
+
+def routing_settings(policy: Policy, max_minutes: float | None = None) -> tuple[object, ...]:
+    """The settings a travel-time matrix depends on besides network and points: walking
+    speed, slope, off-road detour, cut-off (minutes) and road-class speed factors."""
+    cut_off = float(max_minutes or policy.max_minutes)
+    return (policy.walk_speed_kmh, policy.tobler, policy.offroad_detour, cut_off,
+            tuple(sorted(policy.class_factors.items())))
+
 
 def travel_time_matrix(
     network: WalkNetwork,
@@ -238,9 +253,7 @@ def _cache_path(network: WalkNetwork, origin_xy: np.ndarray, target_xy: np.ndarr
     h.update(np.ascontiguousarray(origin_xy).tobytes())
     h.update(b"|")
     h.update(np.ascontiguousarray(target_xy).tobytes())
-    speeds = (policy.walk_speed_kmh, policy.tobler, policy.offroad_detour, max_minutes,
-              sorted(policy.class_factors.items()))
-    h.update(repr(speeds).encode())
+    h.update(repr(routing_settings(policy, max_minutes)).encode())
     return Path(settings.cache_folder) / f"tt-{h.hexdigest()[:32]}.npz"
 
 

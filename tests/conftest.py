@@ -40,4 +40,4 @@ def demo() -> planning.Project:
 
 @pytest.fixture(scope="session")
 def liechtenstein() -> planning.Project:
-    return planning.Project.from_osm(shared_file("osm", "liechtenstein", "liechtenstein-2015.osm.pbf"))
+    return planning.from_osm(shared_file("osm", "liechtenstein", "liechtenstein-2015.osm.pbf"))

@@ -9,7 +9,7 @@ import geopandas as gpd
 import shapely
 
 from planning import Policy, Project, WalkNetwork
-from planning.model import validate_schools, validate_sites, validate_villages
+from planning.validation import validate_schools, validate_sites, validate_villages
 
 CRS = "EPSG:32650"
 X0, Y0 = 500_000.0, 4_400_000.0

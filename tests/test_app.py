@@ -32,7 +32,7 @@ def test_opens_the_demo_with_headline_figures(app):
     assert "青山镇" in app.title[0].value
     figures = metrics(app)
     assert figures["开办学校"] == "13"
-    assert figures["超出步行时限的学生"] == str(int(planning.demo().baseline().summary["pupils_beyond_limit"]))
+    assert figures["超出步行时限的学生"] == str(int(planning.baseline(planning.demo()).summary["pupils_beyond_limit"]))
 
 
 def pick_school(app: AppTest, school_id: str) -> None:
@@ -82,17 +82,17 @@ def test_switching_to_english(app):
 
 
 def test_app_logic_in_plain_python(demo):
-    scenario = logic.apply_action(demo.scenario(), "merge", "S08", into="S04")
+    scenario = logic.apply_action(planning.Scenario(demo), "merge", "S08", into="S04")
     scenario = logic.apply_action(scenario, "add_bus", "S04", villages=["V02"], max_ride=30)
     result = scenario.evaluate()
-    heads = {h.key: h for h in logic.headlines(result, demo.baseline(), "en")}
+    heads = {h.key: h for h in logic.headlines(result, planning.baseline(demo), "en")}
     assert heads["schools_open"].value == 12 and heads["schools_open"].delta == -1
     assert logic.nearest_school(result, demo, demo.schools.geometry["S03"].y, demo.schools.geometry["S03"].x) == "S03"
-    assert set(logic.walk_histogram([demo.baseline(), result]).columns) == {"today", "scenario"}
+    assert set(logic.walk_histogram([planning.baseline(demo), result]).columns) == {"today", "scenario"}
     shown = logic.display_table(pd.DataFrame({"x": [0.0, 12.345, 1823.0, float("nan"), "zoned"]}))["x"].tolist()
     assert shown == ["0", "12.3", "1,823", "", "zoned"]  # counts without decimals
     with pytest.raises(ValueError, match="`action` was 'demolish'"):
-        logic.apply_action(demo.scenario(), "demolish", "S01")
+        logic.apply_action(planning.Scenario(demo), "demolish", "S01")
 
 
 def test_suggest_a_plan_and_use_it(app):
@@ -123,7 +123,7 @@ def test_a_site_added_on_the_map_serves_its_villages(demo):
     bigger = demo.with_site(site, lon=point.x + 0.001, lat=point.y, name="高坪新校", capacity=200, classrooms=6)
     assert site == "N1" and list(bigger.travel_times().columns)[-1] == "N1"
     assert len(demo.sites) == 3  # the original project is not changed
-    plan = bigger.scenario("new school").open_site("N1")
+    plan = planning.Scenario(bigger, "new school").open_site("N1")
     row = plan.evaluate().villages.loc[("V05", "primary")]
     assert row["school"] == "N1" and row["mode"] == "walk" and row["minutes"] < 10
     with pytest.raises(planning.ValidationError, match="already used"):
@@ -162,9 +162,9 @@ def test_compare_two_saved_plans_in_chinese(app):
 
 
 def test_plans_side_by_side_for_compare_and_export(demo):
-    saved = demo.scenario("方案").close("S05")
+    saved = planning.Scenario(demo, "方案").close("S05")
     current = saved.close("S07")  # changed since it was saved, same name
-    today, result = demo.baseline(), current.evaluate()
+    today, result = planning.baseline(demo), current.evaluate()
     plans = logic.plans_side_by_side(today, result, current, [saved], assignment="nearest", lang="zh")
     assert [p.name for p in plans] == ["today", "方案（当前）", "方案"]
     assert [int(p.summary["schools_open"]) for p in plans] == [13, 11, 12]
@@ -172,7 +172,7 @@ def test_plans_side_by_side_for_compare_and_export(demo):
 
 
 def test_plan_log_in_both_languages(demo):
-    plan = (demo.scenario().merge("S08", into="S04").add_bus("S04", villages=["V02"], max_ride=30)
+    plan = (planning.Scenario(demo).merge("S08", into="S04").add_bus("S04", villages=["V02"], max_ride=30)
             .teaching_point("S06").add_beds("S04", 50).open_site(demo.sites.index[0], capacity=300))
     zh, en = logic.plan_log(plan, "zh").splitlines(), logic.plan_log(plan, "en").splitlines()
     assert zh[0] == "1. S08 溪口村完小 并入 S04 石门村完小"
@@ -180,16 +180,20 @@ def test_plan_log_in_both_languages(demo):
     assert zh[1] == "2. 校车：V02 溪口村 → S04 石门村完小（单程 ≤ 30 分钟）"
     assert en[2] == "3. S06 茶园村完小 becomes a teaching point (grades 1–3)"
     assert zh[3] == "4. S04 石门村完小 增加床位 50" and en[4].endswith("(300 seats)")
-    assert logic.plan_log(demo.scenario(), "en").startswith("No edits yet")
+    assert logic.plan_log(planning.Scenario(demo), "en").startswith("No edits yet")
 
 
 def test_planning_app_warms_the_server_and_shares_the_demo():
+    from planning import load
     from planning.cli import main
-    from planning.demodata import shared_demo
     from planning.serve import warm
 
-    assert warm() >= 0 and shared_demo() is shared_demo()  # one demo per server, made before the first visit
-    assert shared_demo().baseline("nearest") is shared_demo().baseline("nearest")  # today's layout, computed once
+    load._SHARED.clear()
+    warm()
+    assert "demo" in load._SHARED  # made before the first visit
+    demo = load.shared_demo()
+    assert demo is load.shared_demo()  # one demo per server
+    assert planning.baseline(demo, "nearest") is planning.baseline(demo, "nearest")  # today's layout, computed once
     with pytest.raises(SystemExit) as exc:
         main(["check", "--demo", "--server.port", "1"])  # only `planning app` passes options to Streamlit
     assert exc.value.code == 2

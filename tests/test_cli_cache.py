@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -92,7 +90,7 @@ def test_matrix_is_cached_on_disk_by_content(demo, tmp_path, monkeypatch):
     assert not first.from_cache and again.from_cache
     np.testing.assert_array_equal(first.minutes, again.minutes)
     assert len(list(tmp_path.glob("tt-*.npz"))) == 1
-    slower = dataclasses.replace(policy, walk_speed_kmh=3.0)
+    slower = policy.replace(walk_speed_kmh=3.0)
     other = travel_time_matrix(net, xy, xy[:3], policy=slower)
     assert not other.from_cache
     np.testing.assert_allclose(other.minutes - other.offroad_minutes_origin[:, None]

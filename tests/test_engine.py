@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import shapely
 
+import planning
 from planning import Policy, Project, WalkNetwork
 from planning.policy import tobler_factor
 from planning.traveltime import travel_time_matrix
@@ -150,7 +151,7 @@ def test_contracted_graph_gives_the_same_times_as_plain_dijkstra(demo):
 
 
 def _tiny_project(pupils=(30, 40, 10), **policy) -> Project:
-    from planning.model import validate_schools, validate_villages
+    from planning.validation import validate_schools, validate_villages
 
     net = WalkNetwork.from_lines(grid())
     pts = gpd.points_from_xy([X0 + 0, X0 + 200, X0 + 200], [Y0 + 0, Y0 + 0, Y0 + 200], crs=CRS)
@@ -165,27 +166,30 @@ def _tiny_project(pupils=(30, 40, 10), **policy) -> Project:
 
 def test_walk_check_flags_villages_beyond_the_limit():
     project = _tiny_project(walk_limit_minutes={"primary": 5.0, "junior": 5.0})
-    check = project.walk_check()
+    check = planning.walk_check(project)
     # to S1 at (0,0): A 0 min, B 200 m = 3 min, C 400 m = 6 min
     assert check["primary_minutes"].to_numpy() == pytest.approx([0.0, 3.0, 6.0], abs=1e-6)
     assert check["primary_beyond"].tolist() == [False, False, True]
     assert check["primary_status"].tolist() == ["within", "within", "beyond"]
     assert check["junior_school"].tolist() == ["S2", "S2", "S2"]
-    summary = project.walk_summary()
+    summary = planning.walk_summary(project)
     assert summary.loc["primary", "pupils_beyond"] == 10
     assert summary.loc["primary", "mean_minutes"] == pytest.approx((30 * 0 + 40 * 3 + 10 * 6) / 80)
-    assert project.walk_check(limit=2.0)["primary_beyond"].tolist() == [False, True, True]
+    assert planning.walk_check(project, limit=2.0)["primary_beyond"].tolist() == [False, True, True]
 
 
 def test_school_reach_lists_villages_within_the_limit():
-    reach = _tiny_project().school_reach(limit=3.5)
+    reach = planning.school_reach(_tiny_project(), limit=3.5)
     assert reach.loc["S1", "within"] == "甲村、乙村"
     assert reach.loc["S1", "pupils_within"] == 70
 
 
 def test_walk_check_counts_only_schools_serving_the_level():
     project = _tiny_project()
-    project.schools.loc["S1", "primary"] = False
-    check = project.walk_check(level="primary")
+    schools = project.schools
+    schools.loc["S1", "type"] = "junior_secondary"  # a copy: the project is not changed
+    schools.at["S1", "grades"] = (7, 8, 9)
+    assert project.schools.loc["S1", "primary"]
+    check = planning.walk_check(project.with_schools(schools), level="primary")
     assert set(check["primary_status"]) == {"no school"}
     assert pd.isna(check["primary_minutes"]).all()

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planning import Project, WalkNetwork
+import planning
+from planning import WalkNetwork
 from planning.io import read_table, write_gpkg
-from planning.model import validate_schools, validate_villages
+from planning.validation import validate_schools, validate_villages
 
 from .conftest import shared_file
 
@@ -91,9 +92,9 @@ def test_sanhe_road_layer_becomes_one_network(tmp_path, sanhe_villages):
     pt = sanhe_villages.geometry.iloc[3]
     pd.DataFrame({"学校编号": ["X1"], "学校名称": ["三福庄小学"], "学校类型": ["村完小"], "经度": [pt.x],
                   "纬度": [pt.y], "学位数": [300]}).to_csv(school_csv, index=False, encoding="gbk")
-    project = Project.from_files(villages=village_csv, schools=school_csv,
+    project = planning.from_files(villages=village_csv, schools=school_csv,
                                  roads=shared_file("osm", "sanhe", "sanhe-roads.geojson"))
-    check = project.walk_check()
+    check = planning.walk_check(project)
     assert check["name"].tolist() == SANHE_NAMES
     # the school stands at the village's point: there and back along the same off-road leg
     assert check.loc["V4", "primary_minutes"] == pytest.approx(2 * project.snaps.loc["V4", "offroad_min"])

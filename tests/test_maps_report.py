@@ -52,7 +52,7 @@ def test_walk_classes_follow_the_policy_limit():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_result_map_has_villages_schools_legend_and_status(demo, lang):
-    plan = planning.Scenario.from_file(planning.demodata.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
+    plan = planning.Scenario.from_file(planning.load.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
     result = plan.evaluate("zoned")
     fmap = result_map(demo, result, lang=lang, level="primary")
     assert isinstance(fmap, folium.Map)
@@ -97,13 +97,13 @@ def test_basemaps_and_attribution(demo, liechtenstein):
 def test_catchments_hold_their_villages_and_the_difference_map(demo):
     from planning.maps import catchments, difference_map, village_table
 
-    result = demo.scenario("x").close("S05").evaluate()
+    result = planning.Scenario(demo, "x").close("S05").evaluate()
     villages = village_table(demo, result)
     areas = catchments(demo, villages)
     for _, row in villages.iterrows():
         assert areas[row["school"]].contains(row.geometry)
     assert "S05" not in areas  # closed: no catchment
-    fmap = difference_map(demo, demo.baseline(), result, lang="en")
+    fmap = difference_map(demo, planning.baseline(demo), result, lang="en")
     (changes,) = [g for g in fmap._children.values() if getattr(g, "layer_name", None) == "Changes"]
     assert any("loses its school" in tip and "杨家坳村" in tip for _, _, tip in geojson_features(changes))
     html = fmap.get_root().render()  # the layer control names only layers already drawn (else Leaflet fails)
@@ -123,7 +123,7 @@ def test_isochrone_rings_grow_and_hold_the_school(demo):
 
 def test_printed_map_pdf_in_chinese_and_png_in_english(demo, tmp_path):
     require_cjk_font()
-    plan = planning.Scenario.from_file(planning.demodata.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
+    plan = planning.Scenario.from_file(planning.load.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
     result = plan.evaluate("zoned")
     pdf = print_map(demo, result, tmp_path / "plan.pdf", lang="zh", paper="A3")
     data = pdf.read_bytes()
@@ -136,25 +136,28 @@ def test_printed_map_pdf_in_chinese_and_png_in_english(demo, tmp_path):
 
 
 def test_excel_report_and_results_geopackage(demo, tmp_path):
-    today = demo.baseline("zoned")
-    plan = planning.Scenario.from_file(planning.demodata.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
+    today = planning.baseline(demo, "zoned")
+    plan = planning.Scenario.from_file(planning.load.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
     result = plan.evaluate("zoned")
     path = excel_report(demo, [today, result], tmp_path / "report.xlsx", lang="zh")
     with pd.ExcelFile(path) as book:
-        assert book.sheet_names[:3] == ["汇总", "现状 学校", "现状 村庄"]
+        assert book.sheet_names[:4] == ["方案", "汇总", "现状 学校", "现状 村庄"]
+        plans = pd.read_excel(book, "方案", index_col=0)
         assert {"consolidate to 5 超时限村庄", "consolidate to 5 均衡", "consolidate to 5 改动"} <= set(book.sheet_names)
         summary = pd.read_excel(book, "汇总", index_col=0)
         schools = pd.read_excel(book, "consolidate to 5 学校")
         changes = pd.read_excel(book, "consolidate to 5 改动")
         late = pd.read_excel(book, "consolidate to 5 超时限村庄")
-    assert summary.loc["开办学校"].tolist() == [13, 5] and summary.loc["分配方式"].tolist() == ["整村划片"] * 2
+    assert summary.loc["开办学校"].tolist() == [13, 5]
+    assert plans["分配方式"].tolist() == ["整村划片"] * 2 and plans["求解状态"].tolist() == ["Optimal"] * 2
+    assert plans["改动数"].tolist() == [0, len(plan.edits)]
     assert {"名称", "类型", "状态", "学位使用率", "教室缺口", "1年级"} <= set(schools.columns)
     assert set(schools["状态"]) == {"保留", "并入他校"} and "中心小学" in set(schools["类型"])
     assert changes["改动"].iloc[0] == "S08 溪口村完小 并入 S04 石门村完小"
     assert set(late["上学方式"]) <= {"校车", "寄宿", "无法就学"} and len(late) > 0  # only villages not walking
     english = excel_report(demo, [today, result], tmp_path / "report-en.xlsx", lang="en")
     with pd.ExcelFile(english) as book:
-        assert book.sheet_names[:3] == ["summary", "today schools", "today villages"]
+        assert book.sheet_names[:4] == ["plans", "summary", "today schools", "today villages"]
         summary = pd.read_excel(book, "summary", index_col=0)
         changes = pd.read_excel(book, "consolidate to 5 changes")
     assert summary.loc["schools open"].tolist() == [13, 5]

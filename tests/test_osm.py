@@ -7,7 +7,8 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from planning import Policy, Project, ValidationError
+import planning
+from planning import Policy, ValidationError
 from planning.osm import parse_population, read_osm
 from planning.traveltime import travel_time_matrix
 
@@ -45,19 +46,19 @@ def test_pupils_are_estimated_from_population_and_marked(liechtenstein):
 
 
 def test_walk_check_lists_the_villages_beyond_40_minutes(liechtenstein):
-    check = liechtenstein.walk_check(limit=40).set_index("name")
+    check = planning.walk_check(liechtenstein, limit=40).set_index("name")
     beyond = set(check.index[check["primary_beyond"]])
     assert {"Malbun", "Steg", "Balzers"} <= beyond  # alpine hamlets, and Balzers whose school the map lacks
     assert {"Vaduz", "Schaan", "Triesen", "Eschen"}.isdisjoint(beyond)
     assert check.loc["Malbun", "primary_minutes"] == pytest.approx(128, abs=3)
     assert check.loc["Balzers", "primary_school_name"] == "Primarschule Triesen"
-    summary = liechtenstein.walk_summary()
+    summary = planning.walk_summary(liechtenstein)
     assert summary.loc["primary", "villages_beyond"] == len(beyond)
     assert summary.loc["primary", "pupils_unknown_villages"] == 7
 
 
 def test_the_missing_school_of_balzers_is_said_not_hidden(liechtenstein):
-    notes = liechtenstein.data_notes()
+    notes = planning.data_notes(liechtenstein)
     assert any(n.startswith("Balzers has about 327 primary pupils but no school within 1.5 km") for n in notes)
     assert any("pupils of 7 villages are unknown" in n and "Malbun" in n for n in notes)
 
@@ -129,7 +130,7 @@ def test_not_an_osm_file(tmp_path):
     broken = tmp_path / "broken.osm.pbf"
     broken.write_bytes(b"\x00\x00\x00\x0dnot really a pbf")
     with pytest.raises(ValidationError, match=r"cannot read this OSM file"):
-        Project.from_osm(broken)
+        planning.from_osm(broken)
 
 
 @pytest.mark.parametrize(("tag", "expected"), [("5933", 5933), ("1,234", 1234), ("ca. 500", 500), ("unknown", None)])

@@ -1,4 +1,4 @@
-"""Validated tables: villages, schools and candidate sites.
+"""Table validation: villages, schools and candidate sites as a county gives them.
 
 Each ``validate_*`` function takes a GeoDataFrame as read by :func:`planning.io.read_table`
 (any supported headers), checks everything, and either returns the canonical table in
@@ -42,6 +42,9 @@ class _Problems(list):
 def _canonical(gdf: gpd.GeoDataFrame, aliases: dict[str, list[str]], problems: _Problems) -> gpd.GeoDataFrame:
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise TypeError(f"expected a GeoDataFrame, got {type(gdf).__name__}")
+    id_col = next(iter(aliases))
+    if gdf.index.name == id_col and id_col not in gdf.columns:  # a validated table, checked again
+        gdf = gdf.reset_index()
     rename, clashes = match_columns([c for c in gdf.columns if c != gdf.geometry.name], aliases)
     problems.extend(clashes)
     out = gdf.rename(columns=rename)
@@ -167,6 +170,16 @@ def validate_villages(
     )
     out.index = pd.Index(ids.to_numpy(), name="village_id")
     return out
+
+
+def revalidate_villages(villages: gpd.GeoDataFrame, *, policy: Policy | None = None,
+                        source: str = "villages") -> gpd.GeoDataFrame:
+    """Check a villages table again after a change (e.g. pupils of another year), keeping
+    which villages' pupils were first estimated from population."""
+    checked = validate_villages(villages, source=source, policy=policy, unknown_pupils_ok=True)
+    if "pupils_estimated" in villages:
+        checked["pupils_estimated"] = villages["pupils_estimated"].astype(bool).to_numpy()
+    return checked
 
 
 def _names(frame: pd.DataFrame, ids: pd.Series) -> pd.Series:
@@ -341,6 +354,15 @@ def validate_sites(gdf: gpd.GeoDataFrame, *, source: str = "sites") -> gpd.GeoDa
     return out
 
 
+def empty_sites() -> gpd.GeoDataFrame:
+    """A sites table with no sites (a project without candidate sites)."""
+    frame = gpd.GeoDataFrame({"name": pd.Series(dtype=object), "type": pd.Series(dtype=object),
+                              **{col: pd.Series(dtype=float) for col in SITE_NUMBERS},
+                              ROW: pd.Series(dtype=object)}, geometry=gpd.GeoSeries([], crs=4326))
+    frame.index.name = "site_id"
+    return frame
+
+
 def check_ids_disjoint(schools: pd.DataFrame, sites: pd.DataFrame) -> None:
     """School and site ids share the travel-time matrix's columns: they must differ."""
     both = sorted(set(schools.index) & set(sites.index))
@@ -355,5 +377,7 @@ __all__ = [
     "validate_schools",
     "validate_sites",
     "check_ids_disjoint",
+    "empty_sites",
+    "revalidate_villages",
     "type_from_name",
 ]

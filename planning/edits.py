@@ -1,0 +1,359 @@
+"""Scenario edits and the state of the schools they leave.
+
+An edit (close, merge, open a site, expand, keep as teaching point, add beds, add a bus)
+is a small immutable settings object: built in Python or read from a scenario file, checked
+the same way (unknown fields refused, numbers ≥ 0). :meth:`Edit.apply` checks it against the
+schools as the edits before it left them and returns a new :class:`State`; nothing is
+changed in place.
+
+    >>> import planning
+    >>> from planning.edits import Close, apply_edits
+    >>> project = planning.demo()
+    >>> state = apply_edits(project, [Close(school="S05")])
+    >>> state.schools.loc["S05", "status"], project.schools.loc["S05", "type"]
+    ('closed', 'village_primary')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import pandas as pd
+import pydantic
+
+from .columns import SCHOOL_TYPES
+from .errors import ValidationError
+from .i18n import t
+from .memo import per_owner
+from .project import Project
+from .schema import Settings, problems
+from .validation import RESOURCE_COLUMNS
+
+#: Resources that move with a merge (people and equipment); buildings and grounds stay.
+MOVABLE_RESOURCES = ["teachers", "teachers_above_qualification", "key_teachers", "pe_arts_teachers",
+                     "equipment_value_yuan"]
+STATE_NUMBERS = ["capacity", "classrooms", "beds", *RESOURCE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class Bus:
+    """A school bus: the school, the villages it collects and the longest ride (minutes)."""
+
+    school: str
+    villages: tuple[str, ...]
+    max_ride: float
+
+
+@dataclass(frozen=True)
+class State:
+    """Schools and sites after some edits.
+
+    Attributes
+    ----------
+    schools
+        One row per matrix column (schools then sites): ``name``, ``type``, ``grades``,
+        ``open``, ``status`` (open, closed, merged, new, teaching point, candidate, not
+        counted), ``merged_into``, ``is_site``, ``capacity`` (pupils), ``classrooms``,
+        ``beds`` and the resource columns.
+    buses
+        School buses.
+    """
+
+    schools: pd.DataFrame
+    buses: tuple[Bus, ...] = ()
+
+    def changed(self, schools: pd.DataFrame | None = None, buses: tuple[Bus, ...] | None = None) -> State:
+        """A new state (the schools table copied, so no edit reaches an earlier state)."""
+        return State(self.schools.copy() if schools is None else schools, self.buses if buses is None else buses)
+
+    def merge_target(self, school_id: str) -> str:
+        """Where pupils of a merged school go now (following merges of merges)."""
+        target = school_id
+        while isinstance(nxt := self.schools.at[target, "merged_into"], str):
+            target = nxt
+        return target
+
+
+@per_owner
+def initial_state(project: Project) -> State:
+    """Today's layout: every counted school open, every candidate site closed (once per project)."""
+    schools = project.schools
+    counted = (schools["type"] != "other").to_numpy()
+    frame = pd.DataFrame({"name": schools["name"], "type": schools["type"], "grades": schools["grades"],
+                          "open": counted, "status": np.where(counted, "open", "not counted"), "is_site": False},
+                         index=schools.index)
+    for col in STATE_NUMBERS:
+        frame[col] = schools[col].astype(float) if col in schools else np.nan
+    sites = project.sites
+    if len(sites):
+        site_frame = pd.DataFrame({"name": sites["name"], "type": sites["type"],
+                                   "grades": sites["type"].map(lambda kind: SCHOOL_TYPES[kind]["grades"]),
+                                   "open": False, "status": "candidate", "is_site": True}, index=sites.index)
+        for col in STATE_NUMBERS:
+            site_frame[col] = sites[col].astype(float) if col in sites else np.nan
+        frame = pd.concat([frame, site_frame])
+    frame["merged_into"] = None
+    frame.index.name = "school_id"
+    return State(frame)
+
+
+def _id(value: Any) -> Any:
+    """Ids may be written as whole numbers in a file (学校编号 101); they are text."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+Id = Annotated[str, pydantic.BeforeValidator(_id)]
+Amount = Annotated[float, pydantic.Field(ge=0, allow_inf_nan=False)]
+SchoolType = Literal["central_primary", "village_primary", "teaching_point", "junior_secondary", "nine_year",
+                     "unknown"]
+
+
+class Edit(Settings):
+    """Base of scenario edits; ``op`` names the edit in files and logs."""
+
+    op: str
+
+    def apply(self, state: State, project: Project) -> State:
+        """The state after this edit (checked against ``state``)."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for a scenario file: ``op`` and the fields that are set."""
+        data = self.model_dump(exclude_none=True)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+def _school(state: State, school_id: str, *, must_be_open: bool = True) -> pd.Series:
+    if school_id not in state.schools.index:
+        known = ", ".join(state.schools.index[~state.schools["is_site"].to_numpy(dtype=bool)])
+        raise ValidationError(f"unknown school {school_id!r}; the schools are {known}")
+    row = state.schools.loc[school_id]
+    if row["is_site"] and row["status"] == "candidate":
+        raise ValidationError(f"{school_id!r} is a candidate site that is not open; "
+                              f"open_site({school_id!r}) first")
+    if must_be_open and not row["open"]:
+        raise ValidationError(f"school {school_id!r} ({row['name']}) is {row['status']}, not open")
+    return row
+
+
+class Close(Edit):
+    """Close a school; its pupils are re-zoned to the schools that remain."""
+
+    op: Literal["close"] = "close"
+    school: Id
+
+    def apply(self, state: State, project: Project) -> State:
+        _school(state, self.school)
+        new = state.changed()
+        new.schools.loc[self.school, ["open", "status"]] = [False, "closed"]
+        return new
+
+
+class Merge(Edit):
+    """Merge a school into another: it closes, its pupils, teachers and equipment move."""
+
+    op: Literal["merge"] = "merge"
+    school: Id
+    into: Id
+
+    def apply(self, state: State, project: Project) -> State:
+        if self.school == self.into:
+            raise ValidationError("a school cannot merge into itself")
+        _school(state, self.school)
+        if self.into in state.schools.index and isinstance(state.schools.at[self.into, "merged_into"], str):
+            chain = [self.into]
+            while isinstance(nxt := state.schools.at[chain[-1], "merged_into"], str) and len(chain) < 50:
+                chain.append(nxt)
+            if self.school in chain:
+                cycle = " → ".join([self.school, *chain[: chain.index(self.school) + 1]])
+                raise ValidationError(f"merge cycle {cycle}; a school cannot end up merged into itself")
+        _school(state, self.into)
+        new = state.changed()
+        rows = new.schools
+        rows.loc[self.into, MOVABLE_RESOURCES] = (rows.loc[self.into, MOVABLE_RESOURCES].fillna(0).to_numpy(float)
+                                                  + rows.loc[self.school, MOVABLE_RESOURCES].fillna(0).to_numpy(float))
+        rows.loc[self.school, MOVABLE_RESOURCES] = 0.0
+        rows.loc[self.school, ["open", "status", "merged_into"]] = [False, "merged", self.into]
+        return new
+
+
+class OpenSite(Edit):
+    """Open a new school at a candidate site (values default to the site table's)."""
+
+    op: Literal["open_site"] = "open_site"
+    site: Id
+    capacity: Amount | None = None
+    classrooms: Amount | None = None
+    beds: Amount | None = None
+    type: SchoolType | None = None
+
+    def apply(self, state: State, project: Project) -> State:
+        rows = state.schools
+        if self.site not in rows.index or not rows.at[self.site, "is_site"]:
+            known = ", ".join(rows.index[rows["is_site"].to_numpy(dtype=bool)]) or "none"
+            raise ValidationError(f"unknown candidate site {self.site!r}; the sites are {known}")
+        if rows.at[self.site, "status"] != "candidate":
+            raise ValidationError(f"site {self.site!r} is already open; a site opens once")
+        new = state.changed()
+        rows = new.schools
+        for col in ("capacity", "classrooms", "beds"):
+            if (value := getattr(self, col)) is not None:
+                rows.at[self.site, col] = float(value)
+        if self.type is not None:
+            rows.at[self.site, "type"] = self.type
+            rows.at[self.site, "grades"] = SCHOOL_TYPES[self.type]["grades"]
+        rows.loc[self.site, ["open", "status"]] = [True, "new"]
+        rows.at[self.site, "beds"] = np.nan_to_num(rows.at[self.site, "beds"])
+        return new
+
+
+class Expand(Edit):
+    """Add seats (pupils), classrooms and boarding beds to an open school."""
+
+    op: Literal["expand"] = "expand"
+    school: Id
+    capacity: Amount = 0.0
+    classrooms: Amount = 0.0
+    beds: Amount = 0.0
+
+    def apply(self, state: State, project: Project) -> State:
+        _school(state, self.school)
+        new = state.changed()
+        for col in ("capacity", "classrooms", "beds"):
+            new.schools.at[self.school, col] = np.nan_to_num(new.schools.at[self.school, col]) + getattr(self, col)
+        return new
+
+
+class TeachingPoint(Edit):
+    """Keep a school for the lower grades only (教学点); its other grades go on elsewhere."""
+
+    op: Literal["teaching_point"] = "teaching_point"
+    school: Id
+    grades: Annotated[tuple[Annotated[int, pydantic.Field(ge=1, le=9)], ...],
+                      pydantic.Field(strict=False, min_length=1)] = (1, 2, 3)
+
+    def apply(self, state: State, project: Project) -> State:
+        row = _school(state, self.school)
+        grades = tuple(sorted(set(self.grades)))
+        if not set(grades) <= set(row["grades"]):
+            raise ValidationError(f"grades {list(grades)} must be some of the grades it teaches "
+                                  f"{list(row['grades'])}")
+        new = state.changed()
+        new.schools.at[self.school, "grades"] = grades
+        new.schools.loc[self.school, ["type", "status"]] = ["teaching_point", "teaching point"]
+        return new
+
+
+class AddBeds(Edit):
+    """Add boarding beds to an open school."""
+
+    op: Literal["add_beds"] = "add_beds"
+    school: Id
+    beds: Amount
+
+    def apply(self, state: State, project: Project) -> State:
+        return Expand(school=self.school, beds=self.beds).apply(state, project)
+
+
+class AddBus(Edit):
+    """A school bus from some villages to a school, with the longest ride allowed (minutes)."""
+
+    op: Literal["add_bus"] = "add_bus"
+    school: Id
+    villages: Annotated[tuple[Id, ...], pydantic.Field(strict=False)]
+    max_ride: Annotated[float, pydantic.Field(gt=0, allow_inf_nan=False)] = 40.0
+
+    def apply(self, state: State, project: Project) -> State:
+        _school(state, self.school)
+        unknown = [v for v in self.villages if v not in project.villages.index]
+        if unknown or not self.villages:
+            raise ValidationError(f"unknown villages {unknown or '(none given)'}; "
+                                  f"villages are ids such as {', '.join(project.villages.index[:5])}")
+        return state.changed(buses=(*state.buses, Bus(self.school, self.villages, self.max_ride)))
+
+
+EDITS: dict[str, type[Edit]] = {cls.model_fields["op"].default: cls
+                                for cls in (Close, Merge, OpenSite, Expand, TeachingPoint, AddBeds, AddBus)}
+AnyEdit = Annotated[Close | Merge | OpenSite | Expand | TeachingPoint | AddBeds | AddBus,
+                    pydantic.Field(discriminator="op")]
+
+
+def make_edit(op: str, **fields: Any) -> Edit:
+    """An edit from Python arguments, checked like a scenario file's (a clear error, not a
+    pydantic one)."""
+    try:
+        return EDITS[op](**fields)
+    except pydantic.ValidationError as exc:
+        raise ValidationError([f"{op}: {line}" for line in problems(exc, EDITS[op])]) from exc
+
+
+def apply_edits(project: Project, edits: Sequence[Edit], *, source: str | None = None) -> State:
+    """The state after ``edits`` in order; the first bad edit raises, named by its number."""
+    state = initial_state(project)
+    names = object_names(project)
+    for i, edit in enumerate(edits, 1):
+        try:
+            state = edit.apply(state, project)
+        except ValidationError as exc:
+            raise ValidationError(f"edit {i} ({describe_edit(edit, names)}): {exc}", source=source) from exc
+    return state
+
+
+def object_names(project: Project) -> dict[str, str]:
+    """Id → name of every village, school and site (for descriptions)."""
+    names: dict[str, str] = {}
+    for table in (project.villages, project.schools, project.sites):
+        names.update({str(k): str(v) for k, v in table["name"].items()})
+    return names
+
+
+def describe_edit(edit: Edit, names: Mapping[str, str] | None = None, lang: str = "en") -> str:
+    """One edit in the planner's words and language, with school and village names.
+
+    Parameters
+    ----------
+    names
+        Id → name (:func:`object_names`); ids alone when None.
+    lang
+        "zh" or "en".
+    """
+    names = names or {}
+
+    def who(key: str) -> str:
+        return f"{key} {names[key]}" if key in names else key
+
+    if isinstance(edit, Close):
+        return t("edit_close", lang, school=who(edit.school))
+    if isinstance(edit, Merge):
+        return t("edit_merge", lang, school=who(edit.school), into=who(edit.into))
+    if isinstance(edit, OpenSite | Expand):
+        amounts = [t(f"edit_amount_{'add' if isinstance(edit, Expand) else 'set'}", lang, value=f"{v:g}",
+                     what=t(f"edit_{col}", lang))
+                   for col in ("capacity", "classrooms", "beds")
+                   if (v := getattr(edit, col)) is not None and (v or isinstance(edit, OpenSite))]
+        extra = t("edit_amounts", lang, amounts=t("list_sep", lang).join(amounts)) if amounts else ""
+        key = "edit_expand" if isinstance(edit, Expand) else "edit_open_site"
+        return t(key, lang, school=who(edit.school if isinstance(edit, Expand) else edit.site), extra=extra)
+    if isinstance(edit, TeachingPoint):
+        return t("edit_teaching_point", lang, school=who(edit.school), first=edit.grades[0], last=edit.grades[-1])
+    if isinstance(edit, AddBeds):
+        return t("edit_add_beds", lang, school=who(edit.school), beds=f"{edit.beds:g}")
+    if isinstance(edit, AddBus):
+        villages = t("list_sep_names", lang).join(who(v) for v in edit.villages)
+        return t("edit_add_bus", lang, villages=villages, school=who(edit.school), ride=f"{edit.max_ride:g}")
+    raise TypeError(f"not an edit: {edit!r}")
+
+
+def edit_log(project: Project, edits: Sequence[Edit], lang: str = "en") -> pd.DataFrame:
+    """A change log: one row per edit (``op``, ``change`` in ``lang``), steps from 1."""
+    names = object_names(project)
+    return pd.DataFrame({"op": [e.op for e in edits], "change": [describe_edit(e, names, lang) for e in edits]},
+                        index=pd.RangeIndex(1, len(edits) + 1, name="step"))
+
+
+__all__ = ["Edit", "Close", "Merge", "OpenSite", "Expand", "TeachingPoint", "AddBeds", "AddBus", "EDITS", "Bus",
+           "State", "initial_state", "apply_edits", "make_edit", "describe_edit", "object_names",
+           "edit_log"]

@@ -1,0 +1,162 @@
+"""Every way a project comes in: tables and a road layer, an OpenStreetMap file, a saved
+project file, or the shipped demo.
+
+    >>> import planning
+    >>> project = planning.demo()
+    >>> len(project.villages), len(project.schools)
+    (17, 13)
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from .errors import ValidationError
+from .io import read_table
+from .network import WalkNetwork
+from .osm import PLACE_TYPES, read_osm
+from .policy import Policy
+from .project import Project
+from .store import ProjectFile, read_project
+from .validation import type_from_name, validate_schools, validate_sites, validate_villages
+
+PathLike = str | Path
+
+#: The shipped demo (made by ``data/make_demo.py``; see the README there).
+DEMO_FOLDER = Path(__file__).resolve().parents[1] / "data" / "demo"
+DEMO_LABEL = "青山镇 Qingshan (synthetic demo · 合成示例数据)"
+
+
+def from_files(
+    villages: PathLike,
+    schools: PathLike,
+    roads: PathLike | None = None,
+    osm: PathLike | None = None,
+    sites: PathLike | None = None,
+    policy: Policy | PathLike | None = None,
+    *,
+    crs: str | int | None = None,
+    road_class: str | None = None,
+    encoding: str | None = None,
+    name: str | None = None,
+) -> Project:
+    """A project from a county's files.
+
+    Parameters
+    ----------
+    villages, schools, sites
+        Tables (CSV, Excel, GeoJSON, GeoPackage, zipped Shapefile); Chinese or English headers.
+    roads
+        The county's road layer (lines), or give ``osm`` instead.
+    osm
+        An OpenStreetMap file (.osm.pbf, .osm, .osm.bz2) for the walking network.
+    policy
+        A :class:`Policy` or a YAML file of settings.
+    crs
+        CRS of tables that do not state one (x/y columns, a Shapefile without .prj).
+    road_class
+        Column of the road layer holding the road class (found automatically if None).
+    encoding
+        Text encoding of CSV/Shapefile tables (UTF-8 then GBK are tried if None).
+    name
+        A label for maps and reports (the villages file's name when None).
+
+    Raises
+    ------
+    ValidationError
+        Naming the file, row and column of every problem of a table.
+    """
+    if (roads is None) == (osm is None):
+        raise ValueError("give exactly one of `roads` (a road layer) or `osm` (an OSM file)")
+    if policy is not None and not isinstance(policy, Policy):
+        policy = Policy.from_yaml(policy)
+    policy = policy or Policy()
+    village_table = validate_villages(read_table(villages, crs=crs, encoding=encoding),
+                                      source=str(villages), policy=policy)
+    school_table = validate_schools(read_table(schools, crs=crs, encoding=encoding), source=str(schools))
+    site_table = None
+    if sites is not None:
+        site_table = validate_sites(read_table(sites, crs=crs, encoding=encoding), source=str(sites))
+    if osm is not None:
+        network = read_osm(osm, policy=policy).network
+    else:
+        assert roads is not None
+        layer = read_table(roads, crs=crs, encoding=encoding)
+        network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)
+    return Project(village_table, school_table, network, sites=site_table, policy=policy,
+                   name=name or Path(villages).stem)
+
+
+def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple[str, ...] = PLACE_TYPES,
+             name: str | None = None) -> Project:
+    """A project entirely from an OpenStreetMap file.
+
+    Villages are the file's settlements (``place=village|hamlet|town|isolated_dwelling``);
+    pupils are estimated from the ``population`` tag with the policy's school-age shares
+    (``pupils_estimated`` is True) and unknown where there is no tag. Schools are
+    ``amenity=school`` nodes and areas; their type is read from the name or
+    ``isced:level`` and is ``unknown`` (counted for every grade) otherwise.
+    """
+    policy = policy or Policy()
+    data = read_osm(path, policy=policy, place_types=place_types)
+    if data.settlements.empty:
+        raise ValidationError("the file holds no settlements (place=village|hamlet|...)", source=str(path))
+    settlements = data.settlements.rename(columns={"osm_id": "village_id"})
+    villages = validate_villages(settlements[["village_id", "name", "population", "geometry"]],
+                                 source=str(path), policy=policy, unknown_pupils_ok=True)
+    villages["name_zh"] = settlements["name_zh"].to_numpy()
+    schools_raw = data.schools.rename(columns={"osm_id": "school_id"})
+    schools_raw["type"] = [osm_school_type(n, i) for n, i in zip(schools_raw["name"], schools_raw["isced"],
+                                                                   strict=True)]
+    schools_raw["name"] = schools_raw["name"].fillna("(unnamed school " + schools_raw["school_id"] + ")")
+    schools = validate_schools(schools_raw[["school_id", "name", "type", "geometry"]], source=str(path))
+    schools["name_zh"] = schools_raw["name_zh"].to_numpy()
+    return Project(villages, schools, data.network, policy=policy, name=name or Path(path).name.split(".")[0])
+
+
+def osm_school_type(name: object, isced: object) -> str:
+    """A school's type from its OSM name, else from ``isced:level`` (1 primary, 2 junior)."""
+    guessed = type_from_name(name) if isinstance(name, str) else None
+    if guessed:
+        return guessed
+    levels = {s.strip() for s in str(isced).split(";")} if isinstance(isced, str) else set()
+    if {"1", "2"} <= levels:
+        return "nine_year"
+    if "1" in levels:
+        return "village_primary"
+    if "2" in levels:
+        return "junior_secondary"
+    return "unknown"
+
+
+def open_project(path: PathLike) -> ProjectFile:
+    """A saved project file (GeoPackage): the project and its saved scenarios by name."""
+    return read_project(path)
+
+
+def demo(*, policy: Policy | None = None) -> Project:
+    """The shipped demo: 青山镇, a synthetic hilly township (合成示例数据; ``data/demo/``)."""
+    if not (DEMO_FOLDER / "villages.csv").exists():
+        msg = (f"the demo dataset is not at {DEMO_FOLDER}; run `python data/make_demo.py` "
+               "from a clone of the repository to make it")
+        raise ValidationError(msg)
+    return from_files(villages=DEMO_FOLDER / "villages.csv", schools=DEMO_FOLDER / "schools.csv",
+                      sites=DEMO_FOLDER / "sites.csv", roads=DEMO_FOLDER / "roads.gpkg", policy=policy,
+                      name=DEMO_LABEL)
+
+
+_SHARED: dict[str, Project] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_demo() -> Project:
+    """The demo loaded once per process, shared by the app's sessions (a project never
+    changes, so sessions cannot disturb each other)."""
+    with _SHARED_LOCK:
+        if "demo" not in _SHARED:
+            _SHARED["demo"] = demo()
+        return _SHARED["demo"]
+
+
+__all__ = ["from_files", "from_osm", "open_project", "demo", "shared_demo", "DEMO_FOLDER", "DEMO_LABEL"]

@@ -1,0 +1,66 @@
+"""Values derived from an immutable object, computed once per object.
+
+``functools.cached_property`` caches a value on the object that owns it, and
+:class:`~planning.project.Project` uses it for what it derives itself (snaps, the
+travel-time matrix, bus times). A later stage of the flow also derives values from an
+earlier object: today's layout evaluated is derived from a project, a scenario's result
+from the scenario. Making those properties of the earlier object would make its module
+import the later one (an import cycle); :func:`once` caches them on the object all the
+same, in a weak table keyed by the object itself (never by ``id()``), so that they live
+and die with it. This is sound only because the objects never change: a "changed"
+project or scenario is a new object with a table of its own.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import weakref
+from collections.abc import Callable, Hashable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+T = TypeVar("T")
+O = TypeVar("O")  # noqa: E741 - the owner
+P = ParamSpec("P")
+
+_TABLES: weakref.WeakKeyDictionary[Any, dict[Hashable, Any]] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def once(owner: object, key: Hashable, compute: Callable[[], T]) -> T:
+    """The value of ``compute()`` for ``(owner, key)``, computed on the first call only.
+
+    Parameters
+    ----------
+    owner
+        An immutable object compared by identity (a project, a scenario).
+    key
+        What is derived, with its arguments.
+    compute
+        Makes the value; called outside the lock, so two threads may both compute it the
+        first time (the first stored value wins: both are equal).
+    """
+    with _LOCK:
+        values = _TABLES.get(owner)
+        if values is None:
+            values = _TABLES[owner] = {}
+        if key in values:
+            return values[key]  # type: ignore[no-any-return]
+    value = compute()
+    with _LOCK:
+        return values.setdefault(key, value)  # type: ignore[no-any-return]
+
+
+def per_owner(func: Callable[Concatenate[O, P], T]) -> Callable[Concatenate[O, P], T]:
+    """Decorate a function whose first argument is an immutable owner: its value is
+    computed once per owner and arguments (which must be hashable)."""
+
+    @functools.wraps(func)
+    def cached(owner: O, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        key = (func.__module__, func.__qualname__, args, tuple(sorted(kwargs.items())))
+        return once(owner, key, lambda: func(owner, *args, **kwargs))
+
+    return cached
+
+
+__all__ = ["once", "per_owner"]
