@@ -214,6 +214,22 @@ def test_yaml_and_json_round_trip_give_the_same_result(demo, tmp_path):
         pd.testing.assert_frame_equal(first.villages, again.villages)
 
 
+def test_scenario_files_written_before_keep_loading(demo, tmp_path):
+    """As planning 0.1 wrote them: a change log without names, ids as numbers where the
+    county's ids are numbers (here a school id written without quotes is taken as text)."""
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps({"name": "old", "project": "demo", "edits": [
+        {"op": "merge", "school": "S08", "into": "S04"}, {"op": "add_bus", "school": "S04", "villages": ["V02"],
+                                                         "max_ride": 30.0}],
+        "log": ["merge S08 into S04", "bus from V02 to S04 (ride ≤ 30 min)"]}), encoding="utf-8")
+    scenario = Scenario.from_file(path, demo)
+    assert [e.op for e in scenario.edits] == ["merge", "add_bus"] and scenario.name == "old"
+    numbered = tmp_path / "numbers.yaml"
+    numbered.write_text("edits:\n  - {op: close, school: 101}\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="unknown school '101'"):  # read as the text id '101'
+        Scenario.from_file(numbered, demo)
+
+
 def test_project_geopackage_keeps_inputs_scenarios_and_results(demo, tmp_path):
     import sqlite3
 

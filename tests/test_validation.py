@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import pydantic
 import pytest
 import shapely
 
@@ -181,6 +182,42 @@ def test_policy_rejects_unknown_and_bad_settings(tmp_path):
     assert policy.walk_speed_kmh == 3.5
     policy.to_yaml(tmp_path / "copy.yaml")
     assert Policy.from_yaml(tmp_path / "copy.yaml") == policy
+
+
+def test_bad_policy_files_name_each_setting_what_was_given_and_what_is_allowed(tmp_path):
+    """Each of these once passed, or failed later inside numpy: letters of 'motorway' taken
+    as road classes, a quoted grade, 'no' read as true, a negative CV limit."""
+    path = tmp_path / "county-policy.yaml"
+    path.write_text("excluded_classes: motorway\nboarding_min_grade: '4'\ntobler: 'no'\n"
+                    "cv_limit: {primary: -0.5}\nclass_size: {primary: 45, senior: 50}\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        Policy.from_yaml(path)
+    assert info.value.source == str(path) and len(info.value.problems) == 5
+    assert set(info.value.problems) == {
+        "tobler: must be true or false (given 'no')",
+        "class_size.senior: unknown setting; the settings here are primary, junior",
+        "boarding_min_grade: must be a whole number (given '4')",
+        "excluded_classes: must be a list (given 'motorway')",
+        "cv_limit.primary: must be greater than 0 (given -0.5)",
+    }
+    path.write_text("- walk_limit_minutes\n- 40\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="a policy file must be a mapping of setting: value, got list"):
+        Policy.from_yaml(path)
+    path.write_text("school_age_share: {primary: 7.2}\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="school_age_share must be a fraction between 0 and 1"):
+        Policy.from_yaml(path)
+
+
+def test_a_policy_is_immutable_and_hashable():
+    policy = Policy()
+    assert hash(policy) == hash(Policy()) and policy == Policy()
+    with pytest.raises(TypeError):
+        policy.class_factors["path"] = 2.0  # type: ignore[index]
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
+        policy.walk_limit_minutes.primary = 30  # type: ignore[misc]
+    assert Policy.from_dict({"walk_limit_minutes": 30}).limit("junior") == 30  # one number for both levels
+    assert policy.with_limit(30, "primary").limit("junior") == 40
+    assert {policy, policy.with_limit(30)} == {Policy(), Policy().with_limit(30)}
 
 
 def test_sites_table(tmp_path):
