@@ -22,26 +22,12 @@ from .scenario import Scenario, comparable_baseline
 #: Seconds the app lets the zoning solver run per plan (it reports the gap it reached).
 EVALUATE_SECONDS = 20.0
 
-#: Edit actions offered in the app: key → (label zh, label en).
-ACTIONS: dict[str, tuple[str, str]] = {
-    "close": ("撤销（关闭）", "close"),
-    "merge": ("并入另一所学校", "merge into another school"),
-    "expand": ("扩建（学位/教室/床位）", "expand (seats/classrooms/beds)"),
-    "teaching_point": ("改为教学点（1–3年级）", "keep as teaching point (grades 1–3)"),
-    "add_beds": ("增加寄宿床位", "add boarding beds"),
-    "add_bus": ("开通校车", "add a school bus"),
-    "open_site": ("启用候选校址", "open a candidate site"),
-}
+#: Edit actions offered in the app (labelled ``app.action.<key>`` in the text catalogue).
+ACTIONS = ("close", "merge", "expand", "teaching_point", "add_beds", "add_bus", "open_site")
 
-#: Headline figures: summary key → (label zh, label en, lower is better).
-HEADLINES: dict[str, tuple[str, str, bool]] = {
-    "schools_open": ("开办学校", "schools open", False),
-    "pupils_beyond_limit": ("超出步行时限的学生", "pupils beyond the walk limit", True),
-    "unserved": ("无法就学", "unserved", True),
-    "boarders": ("寄宿生", "boarders", True),
-    "bus_riders": ("乘校车", "bus riders", True),
-    "mean_walk": ("平均步行（分钟）", "mean walk (min)", True),
-}
+#: Headline figures above the map: summary key → lower is better (labels ``app.headline.<key>``).
+HEADLINES: dict[str, bool] = {"schools_open": False, "pupils_beyond_limit": True, "unserved": True,
+                              "boarders": True, "bus_riders": True, "mean_walk": True}
 
 
 @dataclass(frozen=True)
@@ -58,9 +44,9 @@ class PlanView:
         """Sentences saying what was evaluated otherwise, and why."""
         notes = []
         if self.today_infeasible is not None:
-            notes.append(t("app_today_not_zoned", lang, reason=str(self.today_infeasible)))
+            notes.append(t("app.today_not_zoned", lang, reason=self.today_infeasible.text(lang)))
         if self.plan_infeasible is not None:
-            notes.append(t("app_plan_not_zoned", lang, reason=str(self.plan_infeasible)))
+            notes.append(t("app.plan_not_zoned", lang, reason=self.plan_infeasible.text(lang)))
         return notes
 
 
@@ -86,7 +72,7 @@ def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> Plan
 
 def action_label(action: str, lang: str) -> str:
     """An edit action's label in ``lang``."""
-    return ACTIONS[action][0 if lang == "zh" else 1]
+    return t(f"app.action.{action}", lang)
 
 
 def apply_action(scenario: Scenario, action: str, school: str, **params: Any) -> Scenario:
@@ -117,15 +103,14 @@ def plans_side_by_side(baseline: Result, result: Result, current: Scenario, save
     others = [plan.evaluate(assignment, solver_seconds=EVALUATE_SECONDS) for plan in saved
               if plan.edits != current.edits]
     if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
-        label = f"{result.name}（当前）" if lang == "zh" else f"{result.name} (current)"
-        result = current.renamed(label).evaluate(assignment, solver_seconds=EVALUATE_SECONDS)
+        result = current.renamed(t("current", lang, name=result.name)).evaluate(assignment, solver_seconds=EVALUATE_SECONDS)
     return [baseline, result, *others]
 
 
 def plan_log(scenario: Scenario, lang: str = "zh") -> str:
     """The plan's edits as a numbered Markdown list (or a line saying there are none yet)."""
     if not scenario.edits:
-        return "尚无改动：在上方选择学校和操作后点击“应用”。" if lang == "zh" else "No edits yet: pick a school and an action above, then Apply."
+        return t("edit.none", lang)
     return "\n".join(f"{step}. {change}" for step, change in scenario.log(lang)["change"].items())
 
 
@@ -141,11 +126,10 @@ class Headline:
 def headlines(result: Result, baseline: Result, lang: str = "zh") -> list[Headline]:
     """The figures shown above the map, with their change against today."""
     out = []
-    for key, (zh, en, lower) in HEADLINES.items():
+    for key, lower in HEADLINES.items():
         value = float(result.summary[key])
-        before = float(baseline.summary[key])
-        delta = None if result is baseline else value - before
-        out.append(Headline(key, zh if lang == "zh" else en, value, delta, lower))
+        delta = None if result is baseline else value - float(baseline.summary[key])
+        out.append(Headline(key, t(f"app.headline.{key}", lang), value, delta, lower))
     return out
 
 
@@ -154,7 +138,8 @@ def school_choices(result: Result, lang: str = "zh", *, open_only: bool = True) 
     schools = result.schools
     if open_only:
         schools = schools[schools["open"].to_numpy(dtype=bool)]
-    return {sid: f"{sid} {row['name']} ({school_type(row['type'], lang)})" for sid, row in schools.iterrows()}
+    return {sid: t("app.school_label", lang, id=sid, name=row["name"], type=school_type(row["type"], lang))
+            for sid, row in schools.iterrows()}
 
 
 def site_choices(scenario: Scenario) -> dict[str, str]:
@@ -207,7 +192,7 @@ def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
 
 def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
     """The policy's settings with their sources, for the policy panel."""
-    sources = policy.sources()
+    sources = policy.sources(lang)
     rows = [
         ("walk_limit_minutes", f"{policy.walk_limit_minutes['primary']:g} / {policy.walk_limit_minutes['junior']:g}"),
         ("walk_speed_kmh", f"{policy.walk_speed_kmh:g}"),
@@ -217,5 +202,5 @@ def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
         ("bus_speed_kmh", f"{policy.bus_speed_kmh:g}"),
         ("cv_limit", f"{policy.cv_limit['primary']:g} / {policy.cv_limit['junior']:g}"),
     ]
-    setting, value, source = ("设置", "取值", "来源") if lang == "zh" else ("setting", "value", "source")
+    setting, value, source = (field(name, lang) for name in ("setting", "value", "source"))
     return pd.DataFrame([{setting: field(k, lang), value: v, source: sources.get(k, "")} for k, v in rows])

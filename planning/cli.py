@@ -19,12 +19,13 @@ from tqdm import tqdm
 from . import settings
 from .errors import PlanningError
 from .evaluate import compare, village_changes
+from .i18n import Listing, localise, plan_name, t
 from .io import write_csv, write_excel, write_gpkg
 from .load import DEMO_LABEL, demo, from_files, from_osm, open_project
 from .optimise import plan, plot_tradeoff, tradeoff
 from .policy import Policy
 from .project import Project
-from .report import excel_report, results_gpkg
+from .report import cjk_font, excel_report, results_gpkg
 from .scenario import Scenario, comparable_baseline
 from .schema import read_mapping
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--encoding", help="text encoding of CSV/Shapefile tables (default: UTF-8, then GBK)")
     check.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     check.add_argument("--quiet", action="store_true", help="no progress bar")
+    _lang_option(check)
 
     evaluate = sub.add_parser("evaluate", help="evaluate a scenario file against today's layout",
                               description="Apply a scenario's edits, assign every pupil and report walks, "
@@ -75,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="time limit of each solve (seconds)")
     optimise.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     optimise.add_argument("--quiet", action="store_true", help="no progress bar")
+    _lang_option(optimise)
     sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
                    description="Load the app's modules and the demo first, then run `streamlit run "
                                "streamlit_app.py`; any further options go to Streamlit.")
@@ -85,9 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--solver-seconds", "--time-limit", type=float, default=60.0, dest="solver_seconds",
                              help="time limit of the zoning solver (seconds)")
         command.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
-        command.add_argument("--lang", choices=["zh", "en"], default="zh",
-                             help="language of the Excel report: sheet names, headers, words (default: zh)")
+        _lang_option(command)
     return parser
+
+
+def _lang_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--lang", choices=["zh", "en"], default="zh",
+                         help="language of what is printed and written: tables, notes, messages, the Excel "
+                              "report (default: zh)")
 
 
 def _project_options(command: argparse.ArgumentParser) -> None:
@@ -109,40 +117,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for bad input)."""
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    lang = getattr(args, "lang", settings.language)
     if extra and args.command != "app":  # only the app passes options on (to Streamlit)
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        parser.error(t("cli.only_app_options", lang, args=" ".join(extra)))
+    commands = {"check": run_check, "evaluate": run_scenarios, "compare": run_scenarios, "optimise": run_optimise}
+    before = settings.language
+    settings.language = lang  # progress bars and anything worded without a language
     try:
-        if args.command == "check":
-            return run_check(args)
-        if args.command in ("evaluate", "compare"):
-            return run_scenarios(args)
-        if args.command == "optimise":
-            return run_optimise(args)
         if args.command == "app":
             from .serve import main as serve
 
             return serve(extra)
+        return commands[args.command](args)
     except PlanningError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(t("cli.error", lang, message=exc.text(lang)), file=sys.stderr)
         return 2
-    return 1
+    finally:
+        settings.language = before
 
 
 def _load(args: argparse.Namespace, step: Callable[[str], None]) -> Project:
     policy = Policy.from_yaml(args.policy) if args.policy else None
     if getattr(args, "project", None):
-        step(f"reading {args.project.name}")
+        step(t("cli.reading", name=args.project.name))
         opened = open_project(args.project)
         return opened.project if policy is None else opened.project.with_policy(policy)
     if args.demo:
-        step("reading the demo township")
+        step(t("cli.reading_demo"))
         return demo(policy=policy)
     if args.osm and not args.villages:
-        step(f"reading {args.osm.name}")
+        step(t("cli.reading", name=args.osm.name))
         return from_osm(args.osm, policy=policy)
     if not (args.villages and args.schools and (args.roads or args.osm)):
-        raise SystemExit("planning check: give --demo, --osm FILE, or --villages, --schools and --roads/--osm")
-    step("reading tables and roads")
+        raise SystemExit(t("cli.needs_input"))
+    step(t("cli.reading_tables"))
     return from_files(villages=args.villages, schools=args.schools, roads=args.roads, osm=args.osm,
                       sites=args.sites, policy=policy, crs=args.crs, road_class=args.road_class,
                       encoding=args.encoding)
@@ -150,8 +158,7 @@ def _load(args: argparse.Namespace, step: Callable[[str], None]) -> Project:
 
 def run_check(args: argparse.Namespace) -> int:
     """`planning check`: the walk check, printed and written as GeoPackage and CSV."""
-    steps = ["load", "network", "travel times", "walk check", "write"]
-    bar = tqdm(total=len(steps), desc="planning check", unit="step", disable=args.quiet, file=sys.stderr)
+    bar = tqdm(total=5, desc=t("progress.check"), unit=t("progress.step"), disable=args.quiet, file=sys.stderr)
 
     def step(text: str) -> None:
         bar.set_postfix_str(text)
@@ -159,18 +166,18 @@ def run_check(args: argparse.Namespace) -> int:
     settings.progress = not args.quiet
     project = _load(args, step)
     bar.update()
-    step("walking network")
+    step(t("cli.network"))
     project.network.chains()
     bar.update()
-    step("travel times")
+    step(t("cli.travel_times"))
     project.travel_times()
     bar.update()
-    step("walk check")
+    step(t("cli.walk_check"))
     check = walk_check(project, args.limit)
     summary = walk_summary(project, args.limit)
-    reach = school_reach(project, args.limit)
+    reach = school_reach(project, args.limit, lang=args.lang)
     bar.update()
-    step("writing results")
+    step(t("cli.writing"))
     args.out.mkdir(parents=True, exist_ok=True)
     villages = project.villages[["geometry"]].join(check)
     schools = project.schools[["geometry", "name", "type", "capacity", "beds"]].join(reach.drop(columns=["name", "type"]))
@@ -182,31 +189,41 @@ def run_check(args: argparse.Namespace) -> int:
     write_csv(reach, args.out / "school_reach.csv")
     bar.update()
     bar.close()
-    print(format_report(project, check, summary))
-    print(f"\nwrote {gpkg}, {args.out / 'walk_check.csv'}, {args.out / 'walk_summary.csv'}, "
-          f"{args.out / 'school_reach.csv'}")
+    print(format_report(project, check, summary, lang=args.lang))
+    files = [gpkg, args.out / "walk_check.csv", args.out / "walk_summary.csv", args.out / "school_reach.csv"]
+    print("\n" + t("cli.wrote", args.lang, files=Listing(files)))
     return 0
 
 
-def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame) -> str:
-    """The walk check as text tables: villages beyond the limit first, then the summary."""
-    with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200,
-                           "display.max_rows", 500, "display.max_columns", 20):
-        lines = [f"{project.name}", f"network: {project.network.summary()}"]
+def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, *, lang: str = "zh") -> str:
+    """The walk check as text tables in ``lang``: per level the villages, longest walks first,
+    then the summary and notes on the data."""
+    with _console():
+        net = project.network.summary()
+        lines = [f"{project.name}", t("cli.network_line", lang, source=net["source"], nodes=f"{net['nodes']:,}",
+                                      km=net["km"], pieces=net["pieces"],
+                                      elevation=t("cli.with_elevation", lang) if net["has_elevation"] else "")]
         if project.network.attribution:
-            lines.append(f"road data {project.network.attribution}")
+            lines.append(t("cli.road_data", lang, attribution=t("osm_attribution", lang)))
         for level in ("primary", "junior"):
             limit = summary.loc[level, "limit_min"]
             cols = ["name", f"{level}_pupils", f"{level}_school_name", f"{level}_minutes", f"{level}_status"]
             table = check[cols].rename(columns=lambda c, lv=level: c.removeprefix(f"{lv}_"))
+            table = table.rename(columns={"status": "walk_status"})
             table = table.sort_values("minutes", ascending=False, na_position="first")
-            lines += ["", f"{level}: walk to the nearest school (limit {limit:g} min one way)",
-                      table.round(1).to_string()]
-        lines += ["", "summary", summary.round(3).to_string()]
-        notes = data_notes(project)
+            lines += ["", t("cli.level_heading", lang, level=t(f"level.{level}", lang), limit=f"{limit:g}"),
+                      localise(table.round(1), lang).to_string()]
+        lines += ["", t("cli.summary", lang), localise(summary.round(3), lang).to_string()]
+        notes = data_notes(project, lang)
         if notes:
-            lines += ["", "notes on the data:"] + [f"  - {n}" for n in notes]
+            lines += ["", t("cli.notes", lang)] + [f"  - {n}" for n in notes]
     return "\n".join(lines)
+
+
+def _console() -> pd.option_context:
+    """Pandas options for tables printed on a console, Chinese characters counted double."""
+    return pd.option_context("display.unicode.east_asian_width", True, "display.width", 200,
+                             "display.max_rows", 500, "display.max_columns", 20)
 
 
 def _scenario_project(args: argparse.Namespace, paths: list[Path]) -> Project:
@@ -221,7 +238,7 @@ def _scenario_project(args: argparse.Namespace, paths: list[Path]) -> Project:
     if isinstance(entry, dict):
         files = {k: (paths[0].parent / v).resolve() for k, v in entry.items()}
         return from_files(**files)
-    raise SystemExit(f"planning: cannot tell the project of {paths[0]}; give --demo, --project or the tables")
+    raise SystemExit(t("cli.unknown_project", path=paths[0]))
 
 
 def run_scenarios(args: argparse.Namespace) -> int:
@@ -233,35 +250,37 @@ def run_scenarios(args: argparse.Namespace) -> int:
     results = [s.evaluate(args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
     table = compare(today, *results)
     args.out.mkdir(parents=True, exist_ok=True)
-    with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200,
-                           "display.max_rows", 500, "display.max_columns", 20):
-        print(f"{project.name}: {', '.join(s.name for s in scenarios)} against today ({today.assignment})\n")
+    lang = args.lang
+    with _console():
+        print(t("cli.against_today", lang, project=project.name, plans=Listing([s.name for s in scenarios]),
+                assignment=t(f"assignment.{today.assignment}", lang)) + "\n")
         if fallback is not None:
-            print(f"note: today's layout cannot be zoned ({fallback}); it is shown with nearest-school "
-                  "assignment\n")
-        print(table.to_string())
+            print(t("cli.today_fallback", lang, reason=fallback.text(lang)) + "\n")
+        print(localise(table, lang).rename(columns=lambda c: plan_name(str(c), lang)).to_string())
         for scenario, result in zip(scenarios, results, strict=True):
-            print(f"\n{scenario.name}: changes\n{scenario.log().to_string()}")
+            print("\n" + t("cli.changes", lang, name=scenario.name) + "\n" + localise(scenario.log(lang), lang).to_string())
             changes = village_changes(today, result)
             moved = changes[changes["outcome"] != "same"]
             if len(moved):
-                print(f"\nvillages affected ({len(moved)}):\n" + moved[["name", "pupils", "school_before",
-                      "school_after", "mode_before", "mode_after", "change", "outcome"]].round(1).to_string())
-            for note in result.explanations:
+                shown = moved[["name", "pupils", "school_before", "school_after", "mode_before", "mode_after", "change",
+                               "outcome"]].round(1)
+                print("\n" + t("cli.affected", lang, n=len(moved)) + "\n" + localise(shown, lang).to_string())
+            for note in result.explain(lang):
                 print(f"  - {note}")
     stem = "compare" if args.command == "compare" else scenarios[0].name
-    excel = excel_report(project, [today, *results], args.out / f"{stem}.xlsx", lang=args.lang)
+    excel = excel_report(project, [today, *results], args.out / f"{stem}.xlsx", lang=lang)
     write_csv(table, args.out / f"{stem}_summary.csv")
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
-    print(f"\nwrote {excel}, {gpkg}, {args.out / f'{stem}_summary.csv'}")
+    print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
     return 0
 
 
 def run_optimise(args: argparse.Namespace) -> int:
     """`planning optimise`: an exact plan, written as a scenario and evaluated against today."""
     settings.progress = not args.quiet
+    lang = args.lang
     if args.goal != "fewest_schools" and args.p is None:
-        print(f"error: --goal {args.goal} needs --p, the number of schools to open", file=sys.stderr)
+        print(t("cli.error", lang, message=t("cli.needs_p", lang, goal=args.goal)), file=sys.stderr)
         return 2
     project = _load(args, lambda text: None) if (args.demo or args.project or args.villages or args.osm) else demo()
     option = plan(project, args.goal, level=args.level, p=args.p, limit=args.limit, keep=args.keep,
@@ -272,35 +291,49 @@ def run_optimise(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"plan_{args.goal}_{args.level}"
     option.scenario.to_file(args.out / f"{stem}.yaml")
-    sheets = {"solver": pd.DataFrame([option.report()]), "decisions": option.columns, "summary": table,
-              "villages": result.villages, "schools": result.schools}
-    with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200, "display.max_rows", 200):
-        print(f"{project.name}: {args.goal} for {args.level}, limit {option.limit:g} min")
-        print(pd.Series(option.report()).to_string())
-        print("\n" + option.columns.round(0).to_string())
-        for note in option.notes:
+    report = localise(pd.DataFrame([option.report()]), lang)
+    sheets = {t("report.solver", lang): report, t("report.decisions", lang): localise(option.columns, lang),
+              t("report.summary", lang): localise(table, lang), t("report.villages", lang): localise(result.villages, lang),
+              t("report.schools", lang): localise(result.schools, lang)}
+    written = [args.out / f"{stem}.yaml", args.out / f"{stem}.xlsx"]
+    with _console():
+        print(t("cli.plan_heading", lang, project=project.name, goal=t(f"goal.{args.goal}", lang),
+                level=t(f"level.{args.level}", lang), limit=f"{option.limit:g}"))
+        print(report.T.to_string(header=False))
+        print("\n" + localise(option.columns.round(0), lang).to_string())
+        for note in option.explain(lang):
             print(f"  - {note}")
-        print(f"\nevaluated (zoned) against today ({today.assignment}):\n" + table.to_string())
+        print("\n" + t("cli.evaluated", lang, assignment=t(f"assignment.{today.assignment}", lang)) + "\n"
+              + localise(table, lang).rename(columns=lambda c: plan_name(str(c), lang)).to_string())
         if args.tradeoff:
             curve = tradeoff(project, level=args.level, limit=option.limit, sites=not args.no_sites,
                              solver_seconds=args.solver_seconds)
-            print("\ntrade-off:\n" + curve.round(2).to_string())
+            print("\n" + t("cli.tradeoff", lang) + "\n" + localise(curve.round(2), lang).to_string())
             write_csv(curve, args.out / f"tradeoff_{args.level}.csv")
-            sheets["trade-off"] = curve
-            _save_plot(curve, option.limit, args.out / f"tradeoff_{args.level}.png")
+            sheets[t("report.tradeoff", lang)] = localise(curve, lang)
+            written.append(_save_plot(curve, option.limit, args.out / f"tradeoff_{args.level}.png", lang))
     write_excel(sheets, args.out / f"{stem}.xlsx")
-    print(f"\nwrote {args.out / (stem + '.yaml')}, {args.out / (stem + '.xlsx')}"
-          + (f", {args.out / f'tradeoff_{args.level}.png'}" if args.tradeoff else ""))
+    print("\n" + t("cli.wrote", lang, files=Listing(written)))
     return 0
 
 
-def _save_plot(curve: pd.DataFrame, limit: float, path: Path) -> None:
+def _save_plot(curve: pd.DataFrame, limit: float, path: Path, lang: str) -> Path:
+    """The trade-off plot as PNG; labels in ``lang`` (English when no Chinese font is installed)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    ax = plot_tradeoff(curve, limit=limit)
-    ax.figure.tight_layout()
-    ax.figure.savefig(path, dpi=150)
+    import matplotlib.pyplot as plt
+
+    try:
+        families = [cjk_font(), "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans"]
+    except PlanningError:
+        families, lang = ["DejaVu Sans"], "en"
+    with plt.rc_context({"font.family": families, "axes.unicode_minus": False}):
+        ax = plot_tradeoff(curve, limit=limit, lang=lang)
+        ax.figure.tight_layout()
+        ax.figure.savefig(path, dpi=150)
+        plt.close(ax.figure)
+    return path
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import re
 
 import numpy as np
 
+from .i18n import Message
+
 CHINESE_DIGITS = "一二三四五六七八九"
 
 
@@ -77,16 +79,15 @@ COORDINATE_ALIASES: dict[str, tuple[list[str], list[str]]] = {
     "xy": (["x", "easting", "x坐标", "横坐标", "东坐标"], ["y", "northing", "y坐标", "纵坐标", "北坐标"]),
 }
 
-#: School types, their Chinese names, the levels and grades they serve.
-SCHOOL_TYPES: dict[str, dict[str, object]] = {
-    "central_primary": {"zh": "中心小学", "en": "central primary", "grades": (1, 2, 3, 4, 5, 6)},
-    "village_primary": {"zh": "村完小", "en": "village primary", "grades": (1, 2, 3, 4, 5, 6)},
-    "teaching_point": {"zh": "教学点", "en": "teaching point", "grades": (1, 2, 3)},
-    "junior_secondary": {"zh": "初级中学", "en": "junior secondary", "grades": (7, 8, 9)},
-    "nine_year": {"zh": "九年一贯制学校", "en": "nine-year school", "grades": tuple(range(1, 10))},
-    "unknown": {"zh": "类型未知（按1–9年级计）", "en": "unknown type (counted for grades 1–9)",
-                "grades": tuple(range(1, 10))},
-    "other": {"zh": "其他", "en": "other (not a compulsory-education school)", "grades": ()},
+#: School types and the grades they teach (their names are in the text catalogue, ``type.*``).
+SCHOOL_GRADES: dict[str, tuple[int, ...]] = {
+    "central_primary": (1, 2, 3, 4, 5, 6),
+    "village_primary": (1, 2, 3, 4, 5, 6),
+    "teaching_point": (1, 2, 3),
+    "junior_secondary": (7, 8, 9),
+    "nine_year": tuple(range(1, 10)),
+    "unknown": tuple(range(1, 10)),  # counted for every grade
+    "other": (),  # not a compulsory-education school
 }
 
 SCHOOL_TYPE_ALIASES: dict[str, list[str]] = {
@@ -100,7 +101,7 @@ SCHOOL_TYPE_ALIASES: dict[str, list[str]] = {
 }
 
 
-def match_columns(columns: list[str], aliases: dict[str, list[str]]) -> tuple[dict[str, str], list[str]]:
+def match_columns(columns: list[str], aliases: dict[str, list[str]]) -> tuple[dict[str, str], list[Message]]:
     """Map a table's headers to canonical names.
 
     Returns
@@ -116,9 +117,7 @@ def match_columns(columns: list[str], aliases: dict[str, list[str]]) -> tuple[di
         if canon is None:
             continue
         if canon in seen:
-            problems.append(
-                f"columns {seen[canon]!r} and {col!r} both mean {canon!r}; keep one of them"
-            )
+            problems.append(Message("error.columns_clash", first=repr(seen[canon]), second=repr(col), meaning=repr(canon)))
             continue
         seen[canon] = col
         rename[col] = canon

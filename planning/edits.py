@@ -16,7 +16,7 @@ changed in place.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pydantic
 
-from .columns import SCHOOL_TYPES
+from .columns import SCHOOL_GRADES
 from .errors import ValidationError
-from .i18n import t
+from .i18n import Listing, Message
 from .memo import per_owner
 from .project import Project
 from .schema import Settings, problems
@@ -90,7 +90,7 @@ def initial_state(project: Project) -> State:
     sites = project.sites
     if len(sites):
         site_frame = pd.DataFrame({"name": sites["name"], "type": sites["type"],
-                                   "grades": sites["type"].map(lambda kind: SCHOOL_TYPES[kind]["grades"]),
+                                   "grades": sites["type"].map(lambda kind: SCHOOL_GRADES[kind]),
                                    "open": False, "status": "candidate", "is_site": True}, index=sites.index)
         for col in STATE_NUMBERS:
             site_frame[col] = sites[col].astype(float) if col in sites else np.nan
@@ -120,6 +120,10 @@ class Edit(Settings):
         """The state after this edit (checked against ``state``)."""
         raise NotImplementedError
 
+    def words(self, who: Callable[[str], str]) -> Message:
+        """The edit as a catalogue message; ``who`` names a school, site or village."""
+        raise NotImplementedError
+
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a scenario file: ``op`` and the fields that are set."""
         data = self.model_dump(exclude_none=True)
@@ -128,14 +132,14 @@ class Edit(Settings):
 
 def _school(state: State, school_id: str, *, must_be_open: bool = True) -> pd.Series:
     if school_id not in state.schools.index:
-        known = ", ".join(state.schools.index[~state.schools["is_site"].to_numpy(dtype=bool)])
-        raise ValidationError(f"unknown school {school_id!r}; the schools are {known}")
+        known = Listing(state.schools.index[~state.schools["is_site"].to_numpy(dtype=bool)])
+        raise ValidationError(Message("error.unknown_school", id=repr(school_id), known=known))
     row = state.schools.loc[school_id]
     if row["is_site"] and row["status"] == "candidate":
-        raise ValidationError(f"{school_id!r} is a candidate site that is not open; "
-                              f"open_site({school_id!r}) first")
+        raise ValidationError(Message("error.site_not_open", id=repr(school_id)))
     if must_be_open and not row["open"]:
-        raise ValidationError(f"school {school_id!r} ({row['name']}) is {row['status']}, not open")
+        raise ValidationError(Message("error.school_not_open", id=repr(school_id), name=row["name"],
+                                      status=Message(f"status.{row['status']}")))
     return row
 
 
@@ -151,6 +155,9 @@ class Close(Edit):
         new.schools.loc[self.school, ["open", "status"]] = [False, "closed"]
         return new
 
+    def words(self, who: Callable[[str], str]) -> Message:
+        return Message("edit.close", school=who(self.school))
+
 
 class Merge(Edit):
     """Merge a school into another: it closes, its pupils, teachers and equipment move."""
@@ -161,7 +168,7 @@ class Merge(Edit):
 
     def apply(self, state: State, project: Project) -> State:
         if self.school == self.into:
-            raise ValidationError("a school cannot merge into itself")
+            raise ValidationError(Message("error.merge_into_itself"))
         _school(state, self.school)
         if self.into in state.schools.index and isinstance(state.schools.at[self.into, "merged_into"], str):
             chain = [self.into]
@@ -169,7 +176,7 @@ class Merge(Edit):
                 chain.append(nxt)
             if self.school in chain:
                 cycle = " → ".join([self.school, *chain[: chain.index(self.school) + 1]])
-                raise ValidationError(f"merge cycle {cycle}; a school cannot end up merged into itself")
+                raise ValidationError(Message("error.merge_cycle", cycle=cycle))
         _school(state, self.into)
         new = state.changed()
         rows = new.schools
@@ -178,6 +185,9 @@ class Merge(Edit):
         rows.loc[self.school, MOVABLE_RESOURCES] = 0.0
         rows.loc[self.school, ["open", "status", "merged_into"]] = [False, "merged", self.into]
         return new
+
+    def words(self, who: Callable[[str], str]) -> Message:
+        return Message("edit.merge", school=who(self.school), into=who(self.into))
 
 
 class OpenSite(Edit):
@@ -193,10 +203,11 @@ class OpenSite(Edit):
     def apply(self, state: State, project: Project) -> State:
         rows = state.schools
         if self.site not in rows.index or not rows.at[self.site, "is_site"]:
-            known = ", ".join(rows.index[rows["is_site"].to_numpy(dtype=bool)]) or "none"
-            raise ValidationError(f"unknown candidate site {self.site!r}; the sites are {known}")
+            sites = list(rows.index[rows["is_site"].to_numpy(dtype=bool)])
+            known = Listing(sites) if sites else Message("error.none")
+            raise ValidationError(Message("error.unknown_site", id=repr(self.site), known=known))
         if rows.at[self.site, "status"] != "candidate":
-            raise ValidationError(f"site {self.site!r} is already open; a site opens once")
+            raise ValidationError(Message("error.site_open_twice", id=repr(self.site)))
         new = state.changed()
         rows = new.schools
         for col in ("capacity", "classrooms", "beds"):
@@ -204,10 +215,13 @@ class OpenSite(Edit):
                 rows.at[self.site, col] = float(value)
         if self.type is not None:
             rows.at[self.site, "type"] = self.type
-            rows.at[self.site, "grades"] = SCHOOL_TYPES[self.type]["grades"]
+            rows.at[self.site, "grades"] = SCHOOL_GRADES[self.type]
         rows.loc[self.site, ["open", "status"]] = [True, "new"]
         rows.at[self.site, "beds"] = np.nan_to_num(rows.at[self.site, "beds"])
         return new
+
+    def words(self, who: Callable[[str], str]) -> Message:
+        return Message("edit.open_site", school=who(self.site), extra=_amounts(self, "edit.amount_set"))
 
 
 class Expand(Edit):
@@ -226,6 +240,9 @@ class Expand(Edit):
             new.schools.at[self.school, col] = np.nan_to_num(new.schools.at[self.school, col]) + getattr(self, col)
         return new
 
+    def words(self, who: Callable[[str], str]) -> Message:
+        return Message("edit.expand", school=who(self.school), extra=_amounts(self, "edit.amount_add"))
+
 
 class TeachingPoint(Edit):
     """Keep a school for the lower grades only (教学点); its other grades go on elsewhere."""
@@ -239,12 +256,14 @@ class TeachingPoint(Edit):
         row = _school(state, self.school)
         grades = tuple(sorted(set(self.grades)))
         if not set(grades) <= set(row["grades"]):
-            raise ValidationError(f"grades {list(grades)} must be some of the grades it teaches "
-                                  f"{list(row['grades'])}")
+            raise ValidationError(Message("error.grades_not_taught", grades=list(grades), taught=list(row["grades"])))
         new = state.changed()
         new.schools.at[self.school, "grades"] = grades
         new.schools.loc[self.school, ["type", "status"]] = ["teaching_point", "teaching point"]
         return new
+
+    def words(self, who: Callable[[str], str]) -> Message:
+        return Message("edit.teaching_point", school=who(self.school), first=self.grades[0], last=self.grades[-1])
 
 
 class AddBeds(Edit):
@@ -256,6 +275,9 @@ class AddBeds(Edit):
 
     def apply(self, state: State, project: Project) -> State:
         return Expand(school=self.school, beds=self.beds).apply(state, project)
+
+    def words(self, who: Callable[[str], str]) -> Message:
+        return Message("edit.add_beds", school=who(self.school), beds=f"{self.beds:g}")
 
 
 class AddBus(Edit):
@@ -270,9 +292,20 @@ class AddBus(Edit):
         _school(state, self.school)
         unknown = [v for v in self.villages if v not in project.villages.index]
         if unknown or not self.villages:
-            raise ValidationError(f"unknown villages {unknown or '(none given)'}; "
-                                  f"villages are ids such as {', '.join(project.villages.index[:5])}")
+            raise ValidationError(Message("error.unknown_villages", ids=unknown or Message("error.no_villages"),
+                                          examples=Listing(project.villages.index[:5])))
         return state.changed(buses=(*state.buses, Bus(self.school, self.villages, self.max_ride)))
+
+    def words(self, who: Callable[[str], str]) -> Message:
+        return Message("edit.add_bus", villages=Listing([who(v) for v in self.villages], sep="sep.names"),
+                       school=who(self.school), ride=f"{self.max_ride:g}")
+
+
+def _amounts(edit: OpenSite | Expand, key: str) -> Message | str:
+    """Seats, classrooms and beds an edit sets or adds, e.g. "（学位 +120，教室 +3）"."""
+    amounts = [Message(key, value=f"{v:g}", what=Message(f"edit.{col}")) for col in ("capacity", "classrooms", "beds")
+               if (v := getattr(edit, col)) is not None and (v or isinstance(edit, OpenSite))]
+    return Message("edit.amounts", amounts=Listing(amounts)) if amounts else ""
 
 
 EDITS: dict[str, type[Edit]] = {cls.model_fields["op"].default: cls
@@ -287,7 +320,9 @@ def make_edit(op: str, **fields: Any) -> Edit:
     try:
         return EDITS[op](**fields)
     except pydantic.ValidationError as exc:
-        raise ValidationError([f"{op}: {line}" for line in problems(exc, EDITS[op])]) from exc
+        what = Message(f"edit_op.{op}")
+        raise ValidationError([Message("error.edit_problem", edit=what, problem=p)
+                               for p in problems(exc, EDITS[op])]) from exc
 
 
 def apply_edits(project: Project, edits: Sequence[Edit], *, source: str | None = None) -> State:
@@ -298,7 +333,9 @@ def apply_edits(project: Project, edits: Sequence[Edit], *, source: str | None =
         try:
             state = edit.apply(state, project)
         except ValidationError as exc:
-            raise ValidationError(f"edit {i} ({describe_edit(edit, names)}): {exc}", source=source) from exc
+            words = edit_words(edit, names)
+            raise ValidationError([Message("error.in_edit", n=i, edit=words, problem=p) for p in exc.problems],
+                                  source=source) from exc
     return state
 
 
@@ -310,7 +347,13 @@ def object_names(project: Project) -> dict[str, str]:
     return names
 
 
-def describe_edit(edit: Edit, names: Mapping[str, str] | None = None, lang: str = "en") -> str:
+def edit_words(edit: Edit, names: Mapping[str, str] | None = None) -> Message:
+    """One edit as a catalogue message, with school and village names (worded later)."""
+    names = names or {}
+    return edit.words(lambda key: f"{key} {names[key]}" if key in names else key)
+
+
+def describe_edit(edit: Edit, names: Mapping[str, str] | None = None, lang: str | None = None) -> str:
     """One edit in the planner's words and language, with school and village names.
 
     Parameters
@@ -318,36 +361,12 @@ def describe_edit(edit: Edit, names: Mapping[str, str] | None = None, lang: str 
     names
         Id → name (:func:`object_names`); ids alone when None.
     lang
-        "zh" or "en".
+        "zh" or "en" (``settings.language`` when None).
     """
-    names = names or {}
-
-    def who(key: str) -> str:
-        return f"{key} {names[key]}" if key in names else key
-
-    if isinstance(edit, Close):
-        return t("edit_close", lang, school=who(edit.school))
-    if isinstance(edit, Merge):
-        return t("edit_merge", lang, school=who(edit.school), into=who(edit.into))
-    if isinstance(edit, OpenSite | Expand):
-        amounts = [t(f"edit_amount_{'add' if isinstance(edit, Expand) else 'set'}", lang, value=f"{v:g}",
-                     what=t(f"edit_{col}", lang))
-                   for col in ("capacity", "classrooms", "beds")
-                   if (v := getattr(edit, col)) is not None and (v or isinstance(edit, OpenSite))]
-        extra = t("edit_amounts", lang, amounts=t("list_sep", lang).join(amounts)) if amounts else ""
-        key = "edit_expand" if isinstance(edit, Expand) else "edit_open_site"
-        return t(key, lang, school=who(edit.school if isinstance(edit, Expand) else edit.site), extra=extra)
-    if isinstance(edit, TeachingPoint):
-        return t("edit_teaching_point", lang, school=who(edit.school), first=edit.grades[0], last=edit.grades[-1])
-    if isinstance(edit, AddBeds):
-        return t("edit_add_beds", lang, school=who(edit.school), beds=f"{edit.beds:g}")
-    if isinstance(edit, AddBus):
-        villages = t("list_sep_names", lang).join(who(v) for v in edit.villages)
-        return t("edit_add_bus", lang, villages=villages, school=who(edit.school), ride=f"{edit.max_ride:g}")
-    raise TypeError(f"not an edit: {edit!r}")
+    return edit_words(edit, names).text(lang)
 
 
-def edit_log(project: Project, edits: Sequence[Edit], lang: str = "en") -> pd.DataFrame:
+def edit_log(project: Project, edits: Sequence[Edit], lang: str | None = None) -> pd.DataFrame:
     """A change log: one row per edit (``op``, ``change`` in ``lang``), steps from 1."""
     names = object_names(project)
     return pd.DataFrame({"op": [e.op for e in edits], "change": [describe_edit(e, names, lang) for e in edits]},
@@ -355,5 +374,5 @@ def edit_log(project: Project, edits: Sequence[Edit], lang: str = "en") -> pd.Da
 
 
 __all__ = ["Edit", "Close", "Merge", "OpenSite", "Expand", "TeachingPoint", "AddBeds", "AddBus", "EDITS", "Bus",
-           "State", "initial_state", "apply_edits", "make_edit", "describe_edit", "object_names",
+           "State", "initial_state", "apply_edits", "make_edit", "describe_edit", "edit_words", "object_names",
            "edit_log"]

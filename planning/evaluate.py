@@ -33,7 +33,7 @@ from .assign import (
 )
 from .edits import Edit, State, edit_log, initial_state
 from .errors import InfeasibleError
-from .i18n import t
+from .i18n import Listing, Message
 from .indicators import balance, school_indicators
 from .memo import per_owner
 from .policy import LEVEL_GRADES, LEVELS, Policy
@@ -123,15 +123,21 @@ class Result:
         return _villages(self.project, self.flows)
 
     @cached_property
+    def notes(self) -> list[Message]:
+        """What could not be satisfied and why (unserved pupils, full schools, missing
+        classrooms), as catalogue messages: :meth:`explain` words them."""
+        return _notes(self.flows, self.schools, self.project)
+
+    @property
     def explanations(self) -> list[str]:
-        """Plain sentences (English) on what could not be satisfied and why."""
+        """The notes in English."""
         return self.explain("en")
 
-    def explain(self, lang: str = "en") -> list[str]:
-        """Plain sentences on what could not be satisfied and why, in ``lang`` (zh or en)."""
-        return _explain(self.flows, self.schools, self.project, lang=lang)
+    def explain(self, lang: str | None = None) -> list[str]:
+        """The notes in ``lang`` (zh or en; ``settings.language`` when None)."""
+        return [note.text(lang) for note in self.notes]
 
-    def log(self, lang: str = "en") -> pd.DataFrame:
+    def log(self, lang: str | None = None) -> pd.DataFrame:
         """The change log: one row per edit (``op``, ``change`` in ``lang``), steps from 1."""
         return edit_log(self.project, self.edits, lang)
 
@@ -228,11 +234,12 @@ def _check_capacity(layout: Layout, schools: pd.DataFrame) -> None:
         need = layout.pupils[:, gi].sum()
         seats = caps.sum()
         if seats + 1e-6 < need:
-            names = _listing([f"{sid} {cap:g}" for sid, cap in zip(schools.index[teach], caps, strict=True)], most=12)
-            problems.append(f"{level}: {need:,.0f} pupils but the open schools teaching it have {seats:,.0f} seats "
-                            f"({names}): short by {need - seats:,.0f}; expand a school or open a site")
+            names = Listing([f"{sid} {cap:g}" for sid, cap in zip(schools.index[teach], caps, strict=True)],
+                            sep="sep.names", most=12)
+            problems.append(Message("infeasible.capacity", level=Message(f"level.{level}"), need=f"{need:,.0f}",
+                                    seats=f"{seats:,.0f}", schools=names, short=f"{need - seats:,.0f}"))
     if problems:
-        raise InfeasibleError("zoning is infeasible before solving: " + "; ".join(problems))
+        raise InfeasibleError([Message("infeasible.zoning", problems=p) for p in problems])
 
 
 def evaluate(project: Project, state: State, *, name: str = "scenario", edits: tuple[Edit, ...] = (),
@@ -423,58 +430,55 @@ def _summary(flows: pd.DataFrame, schools: pd.DataFrame, indicators: pd.DataFram
     return pd.Series(data, dtype=float)
 
 
-def _explain(flows: pd.DataFrame, schools: pd.DataFrame, project: Project, *, most: int = 25,
-             lang: str = "en") -> list[str]:
-    """Sentences on pupils left unserved, full schools and missing classrooms, in ``lang``.
+def _notes(flows: pd.DataFrame, schools: pd.DataFrame, project: Project, *, most: int = 25) -> list[Message]:
+    """Notes on pupils left unserved, full schools and missing classrooms.
 
-    At most ``most`` sentences on unserved villages; the rest are counted (every village is
-    in ``Result.villages``).
+    At most ``most`` notes on unserved villages and on schools; the rest are counted (every
+    village is in ``Result.villages``, every school in ``Result.schools``).
     """
-    notes = []
-    names = project.villages["name"].to_numpy()
-    codes = flows["mode"].cat.codes.to_numpy()
-    unserved = flows[codes == UNSERVED]
-    if len(unserved):
-        no_school = unserved["target"].to_numpy() < 0
-        if no_school.any():
-            villages = _listing(names[np.unique(unserved["village"].to_numpy()[no_school])], lang)
-            notes.append(t("note_no_school", lang, pupils=f"{unserved['pupils'].to_numpy()[no_school].sum():.0f}",
-                           villages=villages))
-        far = unserved[~no_school]
-        listed = pd.unique(far["village"].to_numpy())
-        n_far = len(listed)
-        far = far[far["village"].isin(listed[:most])]
-        groups = far.groupby(["village", "target"], sort=False)
-        summary = groups.agg(pupils=("pupils", "sum"), low=("grade", "min"), high=("grade", "max"),
-                             walk=("walk_minutes", "first"))
-        min_board = project.policy.boarding_min_grade
-        for (v, target), row in summary.head(most).iterrows():
-            school = project.targets.index[target]
-            why = (t("why_too_young", lang, grade=min_board) if int(row["low"]) < min_board
-                   else t("why_no_beds", lang, school=school))
-            low, high = int(row["low"]), int(row["high"])
-            grades = f"{low}–{high}" if high > low else str(low)
-            notes.append(t("note_far", lang, village=names[v], pupils=f"{row['pupils']:.0f}", grades=grades,
-                           walk=f"{row['walk']:.0f}", school=school, why=why))
-        if n_far > most:
-            notes.append(t("note_more_villages", lang, n=n_far - most))
+    notes = _unserved_notes(flows, project, most=most)
     open_ = schools[schools["open"].to_numpy(dtype=bool)]
     full = open_[open_["over_capacity"].to_numpy(dtype=bool)]
     for sid, row in full.head(most).iterrows():
-        notes.append(t("note_over_capacity", lang, school=f"{sid} {row['name']}", pupils=f"{row['pupils']:.0f}",
-                       capacity=f"{row['capacity']:.0f}", short=f"{row['seats_short']:.0f}"))
+        notes.append(Message("note.over_capacity", school=f"{sid} {row['name']}", pupils=f"{row['pupils']:.0f}",
+                             capacity=f"{row['capacity']:.0f}", short=f"{row['seats_short']:.0f}"))
     short = open_[open_["classroom_shortfall"].to_numpy() > 0]
     for sid, row in short.head(most).iterrows():
-        notes.append(t("note_classrooms", lang, school=f"{sid} {row['name']}", classes=f"{row['classes_needed']:.0f}",
-                       classrooms=f"{row['classrooms']:.0f}"))
+        notes.append(Message("note.classrooms", school=f"{sid} {row['name']}",
+                             classes=f"{row['classes_needed']:.0f}", classrooms=f"{row['classrooms']:.0f}"))
     if max(len(full), len(short)) > most:
-        notes.append(t("note_more_schools", lang, full=len(full), short=len(short)))
+        notes.append(Message("note.more_schools", full=len(full), short=len(short)))
     return notes
 
 
-def _listing(items: object, lang: str = "en", most: int = 10) -> str:
-    items = [str(i) for i in items]
-    return "、".join(items[:most]) + (t("and_more", lang, n=len(items) - most) if len(items) > most else "")
+def _unserved_notes(flows: pd.DataFrame, project: Project, *, most: int) -> list[Message]:
+    """Who is unserved and why: no school teaching their grade in reach, or too far with no
+    bus and no bed (too young to board, or no free bed)."""
+    notes = []
+    names = project.villages["name"].to_numpy()
+    unserved = flows[flows["mode"].cat.codes.to_numpy() == UNSERVED]
+    no_school = unserved["target"].to_numpy() < 0
+    if no_school.any():
+        villages = Listing(names[np.unique(unserved["village"].to_numpy()[no_school])], sep="sep.names", most=10)
+        notes.append(Message("note.no_school", pupils=f"{unserved['pupils'].to_numpy()[no_school].sum():.0f}",
+                             villages=villages))
+    far = unserved[~no_school]
+    listed = pd.unique(far["village"].to_numpy())
+    far = far[far["village"].isin(listed[:most])]
+    summary = far.groupby(["village", "target"], sort=False).agg(
+        pupils=("pupils", "sum"), low=("grade", "min"), high=("grade", "max"), walk=("walk_minutes", "first"))
+    min_board = project.policy.boarding_min_grade
+    for (v, target), row in summary.head(most).iterrows():
+        school = project.targets.index[target]
+        low, high = int(row["low"]), int(row["high"])
+        why = (Message("note.why_too_young", grade=min_board) if low < min_board
+               else Message("note.why_no_beds", school=school))
+        notes.append(Message("note.far", village=names[v], pupils=f"{row['pupils']:.0f}",
+                             grades=f"{low}–{high}" if high > low else str(low), walk=f"{row['walk']:.0f}",
+                             school=school, why=why))
+    if len(listed) > most:
+        notes.append(Message("note.more_villages", n=len(listed) - most))
+    return notes
 
 
 def compare(*results: Result) -> pd.DataFrame:

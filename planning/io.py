@@ -21,6 +21,7 @@ from pyproj import CRS
 
 from .columns import COORDINATE_ALIASES, normalise_header
 from .errors import ValidationError
+from .i18n import Listing, Message
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xls", ".xlsm"}
 SPATIAL_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
@@ -59,16 +60,15 @@ def read_table(
     """
     path = Path(path)
     if not path.exists():
-        raise ValidationError(f"file not found: {path}. Check the path and try again", source=str(path))
+        raise ValidationError(Message("error.file_not_found", path=str(path)), source=str(path))
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         frame = _read_plain_table(path, layer=layer, encoding=encoding)
         return _points_from_columns(frame, crs=crs, source=str(path))
     if suffix in SPATIAL_SUFFIXES:
         return _read_spatial(path, crs=crs, layer=layer, encoding=encoding)
-    allowed = sorted(TABLE_SUFFIXES | SPATIAL_SUFFIXES)
-    msg = f"file type {suffix!r} is not supported; use one of {allowed}"
-    raise ValidationError(msg, source=str(path))
+    allowed = Listing(sorted(TABLE_SUFFIXES | SPATIAL_SUFFIXES))
+    raise ValidationError(Message("error.file_type", suffix=repr(suffix), allowed=allowed), source=str(path))
 
 
 def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | None) -> pd.DataFrame:
@@ -83,10 +83,10 @@ def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | No
     except ValidationError:
         raise
     except Exception as exc:  # pandas raises many types for broken files
-        msg = f"cannot read this file ({type(exc).__name__}: {exc}). Is it a valid {suffix} file?"
-        raise ValidationError(msg, source=str(path)) from exc
+        detail = f"{type(exc).__name__}: {exc}"
+        raise ValidationError(Message("error.cannot_read", detail=detail, suffix=suffix), source=str(path)) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame[ROW] = [f"row {i + first_data_row}" for i in range(len(frame))]
+    frame[ROW] = [Message("error.row", n=i + first_data_row) for i in range(len(frame))]
     return frame
 
 
@@ -101,8 +101,7 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
             continue
         frame.attrs["encoding"] = enc
         return frame.apply(_numeric_where_possible)
-    msg = f"cannot decode the text ({'; '.join(errors)}); save it as UTF-8 or pass encoding=..."
-    raise ValidationError(msg, source=str(path))
+    raise ValidationError(Message("error.cannot_decode", detail="; ".join(errors)), source=str(path))
 
 
 def _numeric_where_possible(column: pd.Series) -> pd.Series:
@@ -130,27 +129,18 @@ def _find_coordinate_columns(columns: list[str]) -> tuple[str, str, bool] | None
 def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gpd.GeoDataFrame:
     found = _find_coordinate_columns(list(frame.columns))
     if found is None:
-        msg = (
-            f"no coordinate columns; found {[c for c in frame.columns if c != ROW]}. "
-            "Add lon/lat (经度/纬度) columns in degrees, or x/y columns with crs=..."
-        )
-        raise ValidationError(msg, source=source)
+        columns = Listing([c for c in frame.columns if c != ROW])
+        raise ValidationError(Message("error.no_coordinates", columns=columns), source=source)
     xcol, ycol, geographic = found
     if crs is None and not geographic:
-        msg = (
-            f"columns {xcol!r}/{ycol!r} are projected coordinates but the CRS is unknown; "
-            "pass crs=... (e.g. 'EPSG:4547' for CGCS2000 / 3-degree Gauss-Kruger CM 114E), "
-            "or give lon/lat in degrees"
-        )
-        raise ValidationError(msg, source=source)
-    problems = []
+        raise ValidationError(Message("error.projected_no_crs", x=xcol, y=ycol), source=source)
+    problems: list[Message] = []
     x = pd.to_numeric(frame[xcol], errors="coerce")
     y = pd.to_numeric(frame[ycol], errors="coerce")
     for i in np.flatnonzero(x.isna().to_numpy() | y.isna().to_numpy()):
-        problems.append(
-            f"{frame[ROW].iat[i]}: empty or non-numeric coordinates "
-            f"({xcol}={frame[xcol].iat[i]!r}, {ycol}={frame[ycol].iat[i]!r}); fill them in"
-        )
+        problem = Message("error.empty_coordinates", x=xcol, y=ycol, xv=repr(frame[xcol].iat[i]),
+                          yv=repr(frame[ycol].iat[i]))
+        problems.append(Message("error.at", where=frame[ROW].iat[i], problem=problem))
     target_crs = CRS.from_user_input(crs) if crs is not None else CRS.from_epsg(4326)
     if target_crs.is_geographic:
         problems += _check_degrees(frame, x, y, xcol, ycol)
@@ -160,18 +150,16 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
     return gpd.GeoDataFrame(frame.drop(columns=[xcol, ycol]), geometry=geometry)
 
 
-def _check_degrees(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, ycol: str) -> list[str]:
+def _check_degrees(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, ycol: str) -> list[Message]:
     bad = (x.abs() > 180) | (y.abs() > 90)
     if bad.all() and ((x.abs() > 1000) | (y.abs() > 1000)).all():
-        return [
-            f"{xcol}/{ycol} look like projected metres, not degrees; "
-            "rename them x/y and pass crs=... (the projected CRS)"
-        ]
+        return [Message("error.metres_not_degrees", x=xcol, y=ycol)]
     swapped = (y.abs() > 90) & (x.abs() <= 90)
     out = []
     for i in np.flatnonzero(bad.to_numpy()):
-        hint = "longitude and latitude look swapped" if swapped.iat[i] else "degrees out of range"
-        out.append(f"{frame[ROW].iat[i]}: {xcol}={x.iat[i]}, {ycol}={y.iat[i]}: {hint}")
+        key = "error.swapped" if swapped.iat[i] else "error.degrees_range"
+        problem = Message(key, x=xcol, y=ycol, xv=f"{x.iat[i]}", yv=f"{y.iat[i]}")
+        out.append(Message("error.at", where=frame[ROW].iat[i], problem=problem))
     return out
 
 
@@ -186,21 +174,18 @@ def _read_spatial(
     try:
         gdf = gpd.read_file(path, **kwargs)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
-        msg = f"cannot read this file ({type(exc).__name__}: {exc}). Is it a complete {path.suffix} file?"
-        raise ValidationError(msg, source=str(path)) from exc
+        detail = f"{type(exc).__name__}: {exc}"
+        raise ValidationError(Message("error.cannot_read", detail=detail, suffix=path.suffix),
+                              source=str(path)) from exc
     if gdf.crs is None:
         if crs is None:
-            msg = (
-                "the file has no CRS (a Shapefile without its .prj?); pass crs=... "
-                "(e.g. 'EPSG:4490' for CGCS2000 degrees, 'EPSG:4326' for WGS84)"
-            )
-            raise ValidationError(msg, source=str(path))
+            raise ValidationError(Message("error.file_no_crs"), source=str(path))
         gdf = gdf.set_crs(crs)
     elif crs is not None and CRS.from_user_input(crs) != gdf.crs:
-        msg = f"the file says its CRS is {gdf.crs.to_string()} but crs={crs!r} was passed; drop crs=..."
-        raise ValidationError(msg, source=str(path))
+        raise ValidationError(Message("error.crs_conflict", file_crs=gdf.crs.to_string(), given=repr(crs)),
+                              source=str(path))
     gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
-    gdf[ROW] = [f"feature {i + 1}" for i in range(len(gdf))]
+    gdf[ROW] = [Message("error.feature", n=i + 1) for i in range(len(gdf))]
     return gdf
 
 
@@ -214,7 +199,7 @@ def utm_crs(lon: float, lat: float) -> CRS:
 def metric_crs_for(gdf: gpd.GeoDataFrame) -> CRS:
     """A projected CRS for metric work: the frame's own if projected, else its UTM zone."""
     if gdf.crs is None:
-        raise ValidationError("a table has no CRS; set one before metric work")
+        raise ValidationError(Message("error.table_no_crs"))
     if gdf.crs.is_projected:
         return gdf.crs
     centre = gdf.to_crs(4326).union_all().centroid

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from .errors import ValidationError
+from .i18n import Message
 from .io import read_table
 from .network import WalkNetwork
 from .osm import PLACE_TYPES, read_osm
@@ -101,7 +102,7 @@ def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple
     policy = policy or Policy()
     data = read_osm(path, policy=policy, place_types=place_types)
     if data.settlements.empty:
-        raise ValidationError("the file holds no settlements (place=village|hamlet|...)", source=str(path))
+        raise ValidationError(Message("error.osm_no_settlements"), source=str(path))
     settlements = data.settlements.rename(columns={"osm_id": "village_id"})
     villages = validate_villages(settlements[["village_id", "name", "population", "geometry"]],
                                  source=str(path), policy=policy, unknown_pupils_ok=True)
@@ -138,12 +139,15 @@ def open_project(path: PathLike) -> ProjectFile:
 def demo(*, policy: Policy | None = None) -> Project:
     """The shipped demo: 青山镇, a synthetic hilly township (合成示例数据; ``data/demo/``)."""
     if not (DEMO_FOLDER / "villages.csv").exists():
-        msg = (f"the demo dataset is not at {DEMO_FOLDER}; run `python data/make_demo.py` "
-               "from a clone of the repository to make it")
-        raise ValidationError(msg)
+        raise ValidationError(Message("error.no_demo", folder=str(DEMO_FOLDER)))
     return from_files(villages=DEMO_FOLDER / "villages.csv", schools=DEMO_FOLDER / "schools.csv",
                       sites=DEMO_FOLDER / "sites.csv", roads=DEMO_FOLDER / "roads.gpkg", policy=policy,
                       name=DEMO_LABEL)
+
+
+def is_demo(project: Project) -> bool:
+    """Whether a project is the shipped synthetic demo (its maps and reports say so)."""
+    return project.name == DEMO_LABEL
 
 
 _SHARED: dict[str, Project] = {}
@@ -159,4 +163,4 @@ def shared_demo() -> Project:
         return _SHARED["demo"]
 
 
-__all__ = ["from_files", "from_osm", "open_project", "demo", "shared_demo", "DEMO_FOLDER", "DEMO_LABEL"]
+__all__ = ["from_files", "from_osm", "open_project", "demo", "shared_demo", "is_demo", "DEMO_FOLDER", "DEMO_LABEL"]

@@ -20,8 +20,10 @@ import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
+from .errors import ValidationError
 from .evaluate import Result, village_changes
-from .i18n import school_type, t
+from .i18n import Message, school_type, t
+from .load import is_demo
 from .project import Project
 from .scenario import baseline
 from .traveltime import travel_time_matrix
@@ -96,11 +98,11 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
     if basemap not in BASEMAPS:
         raise ValueError(f"`basemap` was {basemap!r} but is expected to be one of {list(BASEMAPS)}")
     if basemap == "tianditu" and not tianditu_key:
-        raise ValueError("the Tianditu basemap needs a key (tianditu_key=...); get one at 天地图 (console.tianditu.gov.cn)")
+        raise ValidationError(Message("error.tianditu_key"))
     bounds = project.villages.total_bounds
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], tiles=None,
                       control_scale=True, prefer_canvas=True, zoom_snap=0.25, zoom_delta=0.5)
-    _basemap(fmap, basemap, tianditu_key)
+    _basemap(fmap, basemap, tianditu_key, lang)
     if show_roads:
         _roads(fmap, project, lang)
     if isochrone_school is not None:
@@ -127,19 +129,19 @@ def result_layers(project: Project, result: Result, *, level: str = "primary", l
     return [child for child in holder._children.values() if isinstance(child, folium.FeatureGroup)]
 
 
-def _basemap(fmap: folium.Map, basemap: str, key: str | None) -> None:
+def _basemap(fmap: folium.Map, basemap: str, key: str | None, lang: str) -> None:
     if basemap == "osm":
-        folium.TileLayer("OpenStreetMap", attr="© OpenStreetMap contributors", name="OpenStreetMap").add_to(fmap)
+        folium.TileLayer("OpenStreetMap", attr=t("osm_attribution", "en"), name="OpenStreetMap").add_to(fmap)
     elif basemap == "tianditu":
-        for layer, name in (("vec", "天地图"), ("cva", "天地图注记")):
-            folium.TileLayer(TIANDITU.format(layer=layer, key=key), attr="© 天地图 Tianditu", name=name,
-                             subdomains="01234567", overlay=layer == "cva").add_to(fmap)
+        for layer, name in (("vec", "map.tianditu"), ("cva", "map.tianditu_labels")):
+            folium.TileLayer(TIANDITU.format(layer=layer, key=key), attr=t("map.tianditu_attribution", lang),
+                             name=t(name, lang), subdomains="01234567", overlay=layer == "cva").add_to(fmap)
 
 
 def _roads(fmap: folium.Map, project, lang: str) -> None:
     roads = project.network.to_gdf().to_crs(4326)
     lines = shapely.get_coordinates(roads.geometry.to_numpy()).reshape(-1, 2, 2)[:, :, ::-1]
-    group = folium.FeatureGroup(name=t("roads", lang))
+    group = folium.FeatureGroup(name=t("map.roads", lang))
     folium.PolyLine(lines.tolist(), color="#737373", weight=1.2, opacity=0.8).add_to(group)
     group.add_to(fmap)
 
@@ -153,7 +155,7 @@ def _zoning(fmap: folium.Map, project, villages: pd.DataFrame, lang: str) -> Non
     features = [(line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
                  f"{escape(str(name))} → {escape(str(school))}")
                 for line, kind, name, school in zip(lines, served["class"], served["name"], served["school"], strict=True)]
-    _feature_layer(t("zoning", lang), features).add_to(fmap)
+    _feature_layer(t("map.zoning", lang), features).add_to(fmap)
 
 
 def _feature_layer(name: str, features, *, marker=None) -> folium.FeatureGroup:
@@ -205,7 +207,7 @@ def _catchments(fmap: folium.Map, project, villages: pd.DataFrame, schools: pd.D
         name = schools.loc[school, "name"] if school in schools.index else school
         features.append((area, {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.18},
                          f"{escape(str(name))} ({escape(str(school))})"))
-    _feature_layer(t("catchments", lang), features).add_to(fmap)
+    _feature_layer(t("map.catchments", lang), features).add_to(fmap)
 
 
 def difference_map(project: Project, before: Result, after: Result, *, level: str = "primary",
@@ -217,12 +219,12 @@ def difference_map(project: Project, before: Result, after: Result, *, level: st
                "boards": COLOURS["board"], "unserved": COLOURS["unserved"], "same": "#bdbdbd"}
     features = []
     for vid, row in changes.iterrows():
-        change = "—" if pd.isna(row["change"]) else f"{row['change']:+.0f} {t('minutes', lang)}"
-        outcome = t("change_" + row["outcome"].replace(" ", "_"), lang)
+        change = "—" if pd.isna(row["change"]) else f"{row['change']:+.0f} {t('unit.minutes', lang)}"
+        outcome = t(f"outcome.{row['outcome']}", lang)
         features.append((project.villages.geometry[vid], {"radius": 9, "color": colours.get(row["outcome"], "#bdbdbd"),
                                                            "weight": 4, "fill": False},
                          f"<b>{escape(str(row['name']))}</b>: {escape(outcome)} ({change})"))
-    changed = _feature_layer(t("changes", lang), features, marker=folium.CircleMarker())
+    changed = _feature_layer(t("map.changes", lang), features, marker=folium.CircleMarker())
     return result_map(project, after, level=level, lang=lang, show_zoning=False, show_catchments=False,
                       more_layers=[changed])
 
@@ -231,22 +233,22 @@ def _villages(fmap: folium.Map, villages: pd.DataFrame, lang: str) -> None:
     pupils = villages["pupils"].fillna(0.0).to_numpy(dtype=float)
     words = {kind: t(_mode_key(kind), lang, short=30, limit="") for kind in set(villages["class"])}
     mode = [words[kind] for kind in villages["class"]]
-    minutes = ["—" if pd.isna(m) else f"{m:.0f} {t('minutes', lang)}" for m in villages["minutes"]]
+    minutes = ["—" if pd.isna(m) else f"{m:.0f} {t('unit.minutes', lang)}" for m in villages["minutes"]]
     features = []
     for vid, name, school, kind, point, n, walk, how in zip(villages.index, villages["name"], villages["school"],
                                                             villages["class"], villages["geometry"], pupils, minutes,
                                                             mode, strict=True):
-        tip = (f"<b>{escape(str(name))}</b> ({escape(str(vid))})<br>{t('pupils', lang)}: {n:.0f}<br>"
+        tip = (f"<b>{escape(str(name))}</b> ({escape(str(vid))})<br>{t('map.pupils', lang)}: {n:.0f}<br>"
                f"→ {escape(str(school))}: {walk}<br>{how}")
         style = {"radius": 4 + 1.2 * float(np.sqrt(n)), "color": "#252525", "weight": 1, "fill": True,
                  "fillColor": COLOURS[kind], "fillOpacity": 0.85}
         features.append((point, style, tip))
-    _feature_layer(t("villages", lang), features, marker=folium.CircleMarker()).add_to(fmap)
+    _feature_layer(t("map.villages", lang), features, marker=folium.CircleMarker()).add_to(fmap)
 
 
 def _mode_key(kind: str) -> str:
-    return {"short": "walk_within", "limit": "walk_limit", "beyond": "walk_beyond",
-            "unknown": "pupils_unknown"}.get(kind, kind)
+    return {"short": "map.walk_within", "limit": "map.walk_limit", "beyond": "map.walk_beyond",
+            "unknown": "map.pupils_unknown"}.get(kind, f"map.{kind}")
 
 
 def _schools(fmap: folium.Map, project, schools: pd.DataFrame, lang: str) -> None:
@@ -255,8 +257,9 @@ def _schools(fmap: folium.Map, project, schools: pd.DataFrame, lang: str) -> Non
     for sid, row in schools.iterrows():
         colour = STATUS_COLOURS.get(row["status"], "#2166ac")
         load = "" if pd.isna(row["capacity"]) or row["capacity"] == 0 else f" ({row['pupils'] / row['capacity']:.0%})"
+        status = t(f"status.{row['status']}", lang)
         tip = (f"<b>{escape(str(row['name']))}</b> ({escape(str(sid))})<br>{school_type(row['type'], lang)} · "
-               f"{t(row['status'], lang)}<br>{t('pupils', lang)} {row['pupils']:.0f} / {t('capacity', lang)} "
+               f"{status}<br>{t('map.pupils', lang)} {row['pupils']:.0f} / {t('map.capacity', lang)} "
                f"{row['capacity']:.0f}{load}")
         symbol = TYPE_SHAPES.get(row["type"], "●")
         strike = "text-decoration: line-through;" if not row["open"] else ""
@@ -264,7 +267,7 @@ def _schools(fmap: folium.Map, project, schools: pd.DataFrame, lang: str) -> Non
                 f"{symbol}</div>")
         features.append((points[sid], {"html": html}, tip))  # the icon's html, per school
     marker = folium.Marker(icon=folium.DivIcon(icon_size=(20, 20), icon_anchor=(10, 12), class_name="planning-school"))
-    _feature_layer(t("schools", lang), features, marker=marker).add_to(fmap)
+    _feature_layer(t("map.schools", lang), features, marker=marker).add_to(fmap)
 
 
 def isochrones(project: Project, school_id: str, minutes: Sequence[float] = (20, 30, 40)
@@ -297,28 +300,28 @@ def _isochrones(fmap: folium.Map, project, school_id: str, minutes, lang: str) -
     shades = ["#08519c", "#3182bd", "#6baed6", "#9ecae1"]
     rings = sorted(isochrones(project, school_id, minutes).items(), reverse=True)
     features = [(ring, {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.12},
-                 escape(t("isochrone", lang, minutes=m))) for (m, ring), colour in zip(rings, shades[::-1], strict=False)]
-    _feature_layer(t("isochrone", lang, minutes="/".join(str(m) for m in minutes)), features).add_to(fmap)
+                 escape(t("map.isochrone", lang, minutes=m))) for (m, ring), colour in zip(rings, shades[::-1], strict=False)]
+    _feature_layer(t("map.isochrone", lang, minutes="/".join(str(m) for m in minutes)), features).add_to(fmap)
 
 
 def legend_html(project: Project, *, lang: str = "zh", level: str = "primary", title: str = "") -> str:
     """The legend box: walk classes, modes, school types and status, attribution."""
     limit = project.policy.limit(level)
-    rows = [(COLOURS["short"], t("walk_within", lang, short=30)), (COLOURS["limit"], t("walk_limit", lang, limit=f"{limit:g}")),
-            (COLOURS["beyond"], t("walk_beyond", lang, limit=f"{limit:g}")), (COLOURS["bus"], t("bus", lang)),
-            (COLOURS["board"], t("board", lang)), (COLOURS["unserved"], t("unserved", lang))]
+    rows = [(COLOURS["short"], t("map.walk_within", lang, short=30)), (COLOURS["limit"], t("map.walk_limit", lang, limit=f"{limit:g}")),
+            (COLOURS["beyond"], t("map.walk_beyond", lang, limit=f"{limit:g}")), (COLOURS["bus"], t("map.bus", lang)),
+            (COLOURS["board"], t("map.board", lang)), (COLOURS["unserved"], t("map.unserved", lang))]
     items = "".join(f'<div><span style="display:inline-block;width:11px;height:11px;border-radius:6px;'
                     f'background:{c};margin-right:5px;border:1px solid #333"></span>{escape(text)}</div>' for c, text in rows)
     types = "".join(f"<div>{symbol} {escape(school_type(kind, lang))}</div>" for kind, symbol in TYPE_SHAPES.items()
                     if kind in set(project.schools["type"]))
-    status = "".join(f'<div><span style="color:{STATUS_COLOURS[s]}">■</span> {escape(t(s, lang))}</div>'
+    status = "".join(f'<div><span style="color:{STATUS_COLOURS[s]}">■</span> {escape(t(f"status.{s}", lang))}</div>'
                      for s in ("open", "new", "teaching point", "closed"))
-    notes = [t("size_note", lang)]
+    notes = [t("map.size_note", lang)]
     if project.network.attribution:
         notes.append(t("osm_attribution", lang))
-    if "synthetic" in project.name or "合成" in project.name:
+    if is_demo(project):
         notes.append(t("synthetic", lang))
-    heading = " · ".join(escape(part) for part in (t("legend", lang), title, t(f"level_{level}", lang)) if part)
+    heading = " · ".join(escape(part) for part in (t("map.legend", lang), title, t(f"level.{level}", lang)) if part)
     return (f'<div id="planning-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:'
             f'rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'
             f'max-width:230px"><b>{heading}</b>'

@@ -27,6 +27,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .errors import ValidationError
+from .i18n import Listing, Message
 from .io import metric_crs_for
 from .policy import Policy, tobler_factor
 
@@ -142,7 +143,7 @@ class WalkNetwork:
         remap = np.full(len(node_xy), -1, dtype=np.int64)
         remap[used] = np.arange(len(used))
         if len(used) == 0:
-            raise ValidationError("the road network is empty: no walkable roads were found", source=source or None)
+            raise ValidationError(Message("error.network_empty"), source=source or None)
         return cls(
             crs=CRS.from_user_input(crs),
             node_xy=np.asarray(node_xy, dtype=float)[used],
@@ -328,25 +329,24 @@ def _walkable_lines(
     roads: gpd.GeoDataFrame, *, class_column: str | None, policy: Policy, source: str
 ) -> gpd.GeoDataFrame:
     if roads.crs is None:
-        msg = "the road layer has no CRS; set it (e.g. crs='EPSG:4490' for CGCS2000 degrees)"
-        raise ValidationError(msg, source=source)
+        raise ValidationError(Message("error.roads_no_crs"), source=source)
     lines = roads[~(roads.geometry.isna() | roads.geometry.is_empty)]
     lines = lines[lines.geometry.geom_type.isin(["LineString", "MultiLineString"])]
     if lines.empty:
         kinds = sorted(set(roads.geometry.geom_type.dropna()))
-        raise ValidationError(f"no road lines found (geometry types: {kinds}); give a line layer", source=source)
+        raise ValidationError(Message("error.no_road_lines", kinds=Listing(kinds)), source=source)
     lines = lines.explode(index_parts=False).reset_index(drop=True)
     column = class_column or next((c for c in CLASS_COLUMNS if c in lines.columns), None)
     if class_column and class_column not in lines.columns:
-        msg = f"`class_column` was {class_column!r} but the layer has columns {list(lines.columns)}"
-        raise ValidationError(msg, source=source)
+        columns = Listing([c for c in lines.columns if c != lines.geometry.name])
+        raise ValidationError(Message("error.class_column", column=repr(class_column), columns=columns), source=source)
     lines["_class"] = lines[column].astype(str).str.strip() if column else "road"
     walkable = ~lines["_class"].isin(policy.excluded_classes)
     if "foot" in lines.columns:
         walkable &= lines["foot"].astype(str).str.lower() != "no"
     lines = lines[walkable]
     if lines.empty:
-        raise ValidationError("every road in the layer is of a class pedestrians cannot use", source=source)
+        raise ValidationError(Message("error.no_walkable_class"), source=source)
     return lines
 
 

@@ -30,9 +30,9 @@ from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
 from . import settings
-from .columns import SCHOOL_TYPES
+from .columns import SCHOOL_GRADES
 from .errors import InfeasibleError
-from .i18n import t
+from .i18n import Listing, Message, t
 from .milp import MilpResult, Model, Rows
 from .policy import LEVEL_GRADES
 from .project import Project
@@ -73,7 +73,7 @@ class Solution:
     gap: float
     bound: float
     seconds: float
-    notes: list[str] = field(default_factory=list)
+    notes: list[Message] = field(default_factory=list)
 
     @property
     def optimal(self) -> bool:
@@ -106,7 +106,7 @@ class Problem:
     y_lower: np.ndarray
     y_upper: np.ndarray
     labels: Sequence[object]
-    unit: str = ""
+    unit: str | Message = ""
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -115,7 +115,7 @@ class Problem:
 
 def _problem(cost: ArrayLike, *, weights: ArrayLike | None, demand: ArrayLike | None, max_cost: float | None,
              open_: Sequence[int] | None, closed: Sequence[int] | None, labels: Sequence[object] | None,
-             unit: str) -> Problem:
+             unit: str | Message) -> Problem:
     matrix = np.asarray(cost, dtype=float)
     n, m = matrix.shape
     weight = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
@@ -130,7 +130,7 @@ def _problem(cost: ArrayLike, *, weights: ArrayLike | None, demand: ArrayLike | 
         y_hi[np.asarray(closed, dtype=int)] = 0
     if (y_lo > y_hi).any():
         both = np.flatnonzero(y_lo > y_hi).tolist()
-        raise InfeasibleError(f"columns {both} are both kept open and closed; choose one")
+        raise InfeasibleError(Message("infeasible.both_open_and_closed", columns=Listing(both)))
     allowed &= (y_hi > 0)[None, :]
     return Problem(matrix, weight, use, allowed, y_lo, y_hi, list(labels) if labels is not None else list(range(n)),
                    unit)
@@ -139,12 +139,11 @@ def _problem(cost: ArrayLike, *, weights: ArrayLike | None, demand: ArrayLike | 
 def _unreachable(problem: Problem, max_cost: float | None) -> None:
     lonely = np.flatnonzero(~problem.allowed.any(axis=1))
     if len(lonely):
-        names = ", ".join(str(problem.labels[i]) for i in lonely[:15]) + (
-            f" and {len(lonely) - 15} more" if len(lonely) > 15 else "")
-        limit = f"beyond {max_cost:g}{problem.unit} from" if max_cost is not None else "out of reach of"
-        one = len(lonely) == 1
-        raise InfeasibleError(f"{names} {'is' if one else 'are'} {limit} every school and site that may open: "
-                              f"{'it needs' if one else 'they need'} a bus or boarding, or a site nearer")
+        names = Listing([problem.labels[i] for i in lonely], most=15)
+        limit = (Message("infeasible.beyond", limit=f"{max_cost:g}", unit=problem.unit) if max_cost is not None
+                 else Message("infeasible.out_of_reach"))
+        key = "infeasible.unreachable_one" if len(lonely) == 1 else "infeasible.unreachable_many"
+        raise InfeasibleError(Message(key, names=names, limit=limit))
 
 
 @dataclass
@@ -194,11 +193,9 @@ def _capacity_rows(rows: Rows, problem: Problem, caps: np.ndarray, pi: np.ndarra
         rows.add([(np.zeros(m, dtype=int), np.arange(m), caps)], problem.demand.sum(), np.inf, count=1)
 
 
-def _answer(sol: MilpResult, built: _Built, n: int, m: int, *, what: str) -> Solution:
+def _answer(sol: MilpResult, built: _Built, n: int, m: int, *, what: Message) -> Solution:
     if not sol.has_solution:
-        raise InfeasibleError(f"{what}: HiGHS found no solution (status: {sol.status}). With the limit and "
-                              "capacities given, no set of schools serves every village; relax the limit, "
-                              "add capacity or allow sites")
+        raise InfeasibleError(Message("infeasible.no_solution", what=what, status=sol.status))
     x = sol.x[m:m + len(built.pair_row)]
     assignment = np.full(n, -1)
     best = np.zeros(n)
@@ -212,16 +209,16 @@ def _answer(sol: MilpResult, built: _Built, n: int, m: int, *, what: str) -> Sol
 def _check_count(p: int, problem: Problem) -> None:
     may_open = int(problem.y_upper.sum())
     if not 1 <= p <= may_open:
-        raise InfeasibleError(f"p = {p} but {may_open} columns may open; choose 1 ≤ p ≤ {may_open}")
+        raise InfeasibleError(Message("infeasible.p_range", p=p, may_open=may_open))
     if problem.y_lower.sum() > p:
-        raise InfeasibleError(f"{int(problem.y_lower.sum())} columns must stay open but p = {p}")
+        raise InfeasibleError(Message("infeasible.kept_over_p", kept=int(problem.y_lower.sum()), p=p))
 
 
 def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, demand: ArrayLike | None = None,
              capacities: ArrayLike | None = None, max_cost: float | None = None, single_source: bool = True,
              open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
              solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-             unit: str = "") -> Solution:
+             unit: str | Message = "") -> Solution:
     """Open ``p`` columns minimising Σ weight × cost of each row's assignment.
 
     Parameters
@@ -256,20 +253,20 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         caps = np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf)
         best = np.sort(np.where(problem.y_upper > 0, caps, 0))[::-1][:p].sum()
         if best < problem.demand.sum():
-            raise InfeasibleError(f"the highest possible capacity of {p} open columns is {best:,.0f}, smaller than "
-                                  f"the total demand {problem.demand.sum():,.0f}: open more, or add capacity")
+            raise InfeasibleError(Message("infeasible.capacity_p", p=p, best=f"{best:,.0f}",
+                                          demand=f"{problem.demand.sum():,.0f}"))
     n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=False)
     model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
     sol = model.solve(cost=np.r_[np.zeros(m), built.pair_cost], seconds=solver_seconds, mip_gap=mip_gap)
-    return _answer(sol, built, n, m, what=f"p-median with p = {p}")
+    return _answer(sol, built, n, m, what=Message("infeasible.what_p_median", p=p))
 
 
 def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = None,
               demand: ArrayLike | None = None, capacities: ArrayLike | None = None, single_source: bool = True,
               open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
               solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-              unit: str = "") -> Solution:
+              unit: str | Message = "") -> Solution:
     """Fewest open columns so that every row is within ``max_cost`` (and capacities hold);
     among the fewest, least Σ weight × cost (a second exact solve). Parameters as
     :func:`p_median`."""
@@ -279,22 +276,22 @@ def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = N
     if capacities is not None:
         room = np.where(problem.y_upper > 0, np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf), 0).sum()
         if room < problem.demand.sum():
-            raise InfeasibleError(f"all columns that may open hold {room:,.0f}, less than the total demand "
-                                  f"{problem.demand.sum():,.0f}")
+            raise InfeasibleError(Message("infeasible.capacity_all", room=f"{room:,.0f}",
+                                          demand=f"{problem.demand.sum():,.0f}"))
     n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=False)
     count = np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)]
     fewest = built.model.solve(cost=count, seconds=solver_seconds, mip_gap=mip_gap)
     if not fewest.has_solution:
-        return _answer(fewest, built, n, m, what="fewest schools")
+        return _answer(fewest, built, n, m, what=Message("infeasible.what_fewest"))
     k = int(round(fewest.objective))
     cheapest = built.model.with_row(count, k, k).solve(cost=np.r_[np.zeros(m), built.pair_cost],
                                                        seconds=solver_seconds, mip_gap=mip_gap, initial=fewest.x)
-    answer = _answer(cheapest, built, n, m, what=f"least cost with {k} schools")
+    answer = _answer(cheapest, built, n, m, what=Message("infeasible.what_least_cost", k=k))
     answer.seconds += fewest.seconds
     if not fewest.optimal:
         answer.status = f"fewest: {fewest.status}"
-        answer.notes.append(f"the count {k} is not proven minimal (gap {fewest.gap:.1%})")
+        answer.notes.append(Message("plan.not_minimal", k=k, gap=f"{fewest.gap:.1%}"))
     return answer
 
 
@@ -302,7 +299,7 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
                  demand: ArrayLike | None = None, capacities: ArrayLike | None = None, single_source: bool = True,
                  open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
                  solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-                 unit: str = "") -> Solution:
+                 unit: str | Message = "") -> Solution:
     """Open ``p`` columns covering the most weight within ``max_cost``. Parameters as
     :func:`p_median`.
 
@@ -318,7 +315,7 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
     model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
     sol = model.solve(cost=np.r_[np.zeros(m), eps * built.pair_cost, -problem.weights], seconds=solver_seconds,
                       mip_gap=mip_gap)
-    answer = _answer(sol, built, n, m, what=f"maximal covering with p = {p}")
+    answer = _answer(sol, built, n, m, what=Message("infeasible.what_coverage", p=p))
     answer.objective = float((problem.weights * sol.x[-n:]).sum())
     answer.bound = -sol.bound
     return answer
@@ -346,7 +343,8 @@ class Plan:
         Schools and sites considered: ``kind``, ``name``, ``decision`` (keep, close, open,
         stay closed), ``pupils`` assigned by the optimiser.
     messages
-        Notes as (catalogue key, values); :meth:`explain` words them.
+        Things to know (e.g. a nine-year school closed for one level closes for both), as
+        catalogue messages; :meth:`explain` words them.
     """
 
     scenario: Scenario
@@ -355,19 +353,16 @@ class Plan:
     level: str
     limit: float
     columns: pd.DataFrame
-    messages: list[tuple[str, dict[str, object]]]
+    messages: list[Message]
 
     @property
     def notes(self) -> list[str]:
-        """Things to know (e.g. a nine-year school closed for one level closes for both), in English."""
+        """The notes in English."""
         return self.explain("en")
 
-    def explain(self, lang: str = "en") -> list[str]:
-        """The notes in ``lang`` (zh or en)."""
-        def words(values: dict[str, object]) -> dict[str, object]:  # a level by its name in the language
-            return {k: t(f"level_{v}", lang) if k == "level" else v for k, v in values.items()}
-
-        return [str(text["text"]) if key == "plain" else t(key, lang, **words(text)) for key, text in self.messages]
+    def explain(self, lang: str | None = None) -> list[str]:
+        """The notes in ``lang`` (zh or en; ``settings.language`` when None)."""
+        return [message.text(lang) for message in self.messages]
 
     def report(self) -> dict[str, object]:
         """The solver report: goal, level, limit (minutes), status, objective, bound, gap,
@@ -416,7 +411,7 @@ def level_inputs(project: Project, level: str, *, sites: bool = True, capacity: 
     partial = schools[~schools[level].to_numpy(dtype=bool) & schools["grades"].map(lambda g: bool(set(g) & grades))]
     columns = [pd.DataFrame({"kind": "school", "name": complete["name"]}, index=complete.index)]
     if sites and len(project.sites):
-        usable = project.sites[project.sites["type"].map(lambda kind: grades <= set(SCHOOL_TYPES[kind]["grades"]))]
+        usable = project.sites[project.sites["type"].map(lambda kind: grades <= set(SCHOOL_GRADES[kind]))]
         columns.append(pd.DataFrame({"kind": "site", "name": usable["name"]}, index=usable.index))
     table = pd.concat(columns)
     minutes = project.travel_times().loc[rows, table.index].to_numpy()
@@ -484,13 +479,10 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
         minutes, messages = _set_aside_lonely(inputs.minutes, closed, limit, labels)
     common: dict[str, Any] = {"weights": inputs.pupils, "demand": inputs.pupils, "capacities": inputs.capacities,
                               "single_source": single_source, "open_": open_ or None, "closed": closed or None,
-                              "solver_seconds": solver_seconds, "labels": labels, "unit": " min"}
-    if goal == "fewest_schools":
-        solution = set_cover(minutes, limit, **common)
-    elif goal == "p_median":
-        solution = p_median(minutes, int(p or 0), max_cost=limit if hard_limit else None, **common)
-    else:
-        solution = max_coverage(minutes, int(p or 0), limit, **common)
+                              "solver_seconds": solver_seconds, "labels": labels, "unit": Message("unit.minutes_suffix")}
+    solution = (set_cover(minutes, limit, **common) if goal == "fewest_schools" else
+                p_median(minutes, int(p or 0), max_cost=limit if hard_limit else None, **common) if goal == "p_median"
+                else max_coverage(minutes, int(p or 0), limit, **common))
     return _as_plan(project, solution, goal, level, limit, inputs, keep, name, messages)
 
 
@@ -500,32 +492,33 @@ def _fixed_columns(project: Project, inputs: LevelInputs, keep: Iterable[str], c
     keep, close = list(keep), list(close)
     unknown = sorted((set(keep) | set(close)) - set(project.schools.index) - set(project.sites.index))
     if unknown:
-        raise InfeasibleError(f"unknown schools in keep/close: {unknown}")
+        raise InfeasibleError(Message("infeasible.unknown_ids", ids=Listing(unknown)))
     col_ids = list(inputs.columns.index)
     return keep, [col_ids.index(s) for s in keep if s in col_ids], [col_ids.index(s) for s in close if s in col_ids]
 
 
 def _set_aside_lonely(minutes: np.ndarray, closed: list[int], limit: float, labels: list[str]
-                      ) -> tuple[np.ndarray, list[tuple[str, dict[str, object]]]]:
+                      ) -> tuple[np.ndarray, list[Message]]:
     """Villages beyond ``limit`` of every school and site that may open: named in a note and
     left out of the walking constraint (their minutes become 0 wherever reachable)."""
     may_open = np.ones(minutes.shape[1], dtype=bool)
     may_open[closed] = False
     lonely = ~((minutes <= limit) & may_open[None, :]).any(axis=1)
     open_minutes = np.where(may_open[None, :] & np.isfinite(minutes), minutes, np.inf)
-    messages: list[tuple[str, dict[str, object]]] = []
+    messages = []
     for i in np.flatnonzero(lonely):  # nearest among the schools and sites that may open
         nearest = open_minutes[i].min()
-        messages.append(("plan_lonely", {"village": labels[i], "limit": f"{limit:g}",
-                                         "nearest": "—" if np.isinf(nearest) else f"{nearest:.0f}"}))
+        messages.append(Message("plan.lonely", village=labels[i], limit=f"{limit:g}",
+                                nearest="—" if np.isinf(nearest) else f"{nearest:.0f}"))
     return np.where(lonely[:, None], np.where(np.isfinite(minutes), 0.0, np.nan), minutes), messages
 
 
 def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit: float, inputs: LevelInputs,
-             keep: list[str], name: str | None, messages: list[tuple[str, dict[str, object]]]) -> Plan:
+             keep: list[str], name: str | None, messages: list[Message]) -> Plan:
     opened = set(inputs.columns.index[solution.open])
-    scenario = Scenario(project, name or f"{goal.replace('_', ' ')} ({level}, {limit:g} min)")
-    messages = [*messages, *(("plain", {"text": note}) for note in solution.notes)]
+    default = Message("plan.name", goal=Message(f"goal.{goal}"), level=Message(f"level.{level}"), limit=f"{limit:g}")
+    scenario = Scenario(project, name or default.text())
+    messages = [*messages, *solution.notes]
     decision = []
     for cid, row in inputs.columns.iterrows():
         if row["kind"] == "school":
@@ -533,7 +526,8 @@ def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit:
             if cid not in opened:
                 scenario = scenario.close(str(cid))
                 if project.schools.loc[cid, "type"] == "nine_year":
-                    messages.append(("plan_nine_year", {"school": f"{cid} {row['name']}", "level": level}))
+                    messages.append(Message("plan.nine_year", school=f"{cid} {row['name']}",
+                                            level=Message(f"level.{level}")))
         else:
             decision.append("open" if cid in opened else "stay closed")
             if cid in opened:
@@ -541,8 +535,8 @@ def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit:
     for cid, row in inputs.partial.iterrows():
         if cid not in keep:
             scenario = scenario.close(str(cid))
-            messages.append(("plan_partial", {"school": f"{cid} {row['name']}",
-                                              "grades": f"{row['grades'][0]}–{row['grades'][-1]}"}))
+            messages.append(Message("plan.partial", school=f"{cid} {row['name']}",
+                                    grades=f"{row['grades'][0]}–{row['grades'][-1]}"))
     covered = solution.assignment >= 0
     table = inputs.columns.assign(decision=decision, pupils=np.bincount(
         np.maximum(solution.assignment, 0), weights=inputs.pupils * covered, minlength=len(inputs.columns)))
@@ -574,7 +568,8 @@ def tradeoff(project: Project, *, level: str = "primary", limit: float | None = 
     today = int((schools[level].to_numpy(dtype=bool) & (schools["type"] != "other").to_numpy()).sum())
     values = list(p_values) if p_values is not None else list(range(len(fewest.solution.open), today + 1))
     show = settings.progress if progress is None else progress
-    steps: Iterable[int] = tqdm(values, desc="trade-off", unit="plan", leave=False) if show else values
+    steps: Iterable[int] = tqdm(values, desc=t("progress.tradeoff"), unit=t("progress.plan"), leave=False) if show \
+        else values
     records = []
     for p in steps:
         option = plan(project, "p_median", level=level, p=p, limit=limit, sites=sites, solver_seconds=solver_seconds)
@@ -592,7 +587,8 @@ def tradeoff(project: Project, *, level: str = "primary", limit: float | None = 
     return pd.DataFrame(records).set_index("p")
 
 
-def plot_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, limit: float | None = None) -> Axes:
+def plot_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, limit: float | None = None,
+                  lang: str | None = None) -> Axes:
     """Total travel time and longest walk against the number of schools.
 
     Parameters
@@ -601,21 +597,23 @@ def plot_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, limit: float |
         As made by :func:`tradeoff`.
     limit
         Draw the walking limit (minutes) as a line.
+    lang
+        Language of the labels (``settings.language`` when None; Chinese needs a CJK font).
     """
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(table.index, table["pupil_minutes"] / 1000, "o-", color="tab:blue", label="pupil travel (1000 pupil-min)")
-    ax.set_xlabel("number of schools (p)")
-    ax.set_ylabel("total one-way walking (1000 pupil-minutes)", color="tab:blue")
+    ax.plot(table.index, table["pupil_minutes"] / 1000, "o-", color="tab:blue", label=t("plot.pupil_travel", lang))
+    ax.set_xlabel(t("plot.schools", lang))
+    ax.set_ylabel(t("plot.total_walking", lang), color="tab:blue")
     twin = ax.twinx()
-    twin.plot(table.index, table["max_walk"], "s--", color="tab:red", label="longest walk (min)")
+    twin.plot(table.index, table["max_walk"], "s--", color="tab:red", label=t("plot.longest", lang))
     if limit is not None:
         twin.axhline(limit, color="tab:red", linewidth=0.8, linestyle=":")
-    twin.set_ylabel("longest walk (minutes)", color="tab:red")
+    twin.set_ylabel(t("plot.longest", lang), color="tab:red")
     ax.set_xticks(list(table.index))
-    ax.set_title("Fewer schools, longer walks: the trade-off")
+    ax.set_title(t("plot.title", lang))
     return ax
 
 

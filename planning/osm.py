@@ -21,6 +21,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from .errors import ValidationError
+from .i18n import Listing, Message
 from .io import utm_crs
 from .network import WalkNetwork
 from .policy import Policy
@@ -59,19 +60,19 @@ def read_osm(path: str | Path, *, policy: Policy | None = None,
     policy = policy or Policy()
     path = Path(path)
     if not path.exists():
-        raise ValidationError(f"file not found: {path}", source=str(path))
+        raise ValidationError(Message("error.file_not_found", path=str(path)), source=str(path))
     if not path.name.lower().endswith(OSM_SUFFIXES):
-        msg = f"{path.name!r} is not an OSM file; expected one of {list(OSM_SUFFIXES)}"
-        raise ValidationError(msg, source=str(path))
+        raise ValidationError(Message("error.not_osm", name=repr(path.name), allowed=Listing(OSM_SUFFIXES)),
+                              source=str(path))
     reader = _Collector(policy, place_types)
     try:
         processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
         for obj in processor:
             reader.take(obj)
     except RuntimeError as exc:
-        raise ValidationError(f"cannot read this OSM file ({exc}); is it complete?", source=str(path)) from exc
+        raise ValidationError(Message("error.cannot_read_osm", detail=str(exc)), source=str(path)) from exc
     if not reader.ways:
-        raise ValidationError("the file holds no walkable ways (highway=*)", source=str(path))
+        raise ValidationError(Message("error.osm_no_ways"), source=str(path))
     network = _network(reader.ways, reader.way_class, source=path.name)
     return OsmData(network=network, settlements=reader.settlements(), schools=reader.schools())
 

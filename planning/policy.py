@@ -17,6 +17,7 @@ import pydantic
 import yaml
 
 from .errors import ValidationError
+from .i18n import t
 from .io import atomic_write_text
 from .schema import Settings, problems, read_mapping
 
@@ -72,30 +73,11 @@ DEFAULT_BUS_EXCLUDED: tuple[str, ...] = (
     "山路", "小路", "步道", "台阶", "机耕路", "footpath", "farm_track",
 )
 
-_SOURCE_SEEDS = "seeds (清浦区: 学生每天上学单程步行不超过40分钟); county-configurable"
-_SOURCE_BALANCE = "教督〔2017〕6号 县域义务教育优质均衡发展督导评估办法"
-
-#: Where each default comes from (shown in the app and reports).
-SOURCES: dict[str, str] = {
-    "walk_limit_minutes": _SOURCE_SEEDS,
-    "walk_speed_kmh": "common practice (4 km/h on flat road); children are slower: configurable",
-    "tobler": "Tobler (1993) hiking function, normalised to walk_speed_kmh on flat ground",
-    "offroad_detour": "straight-line leg to the road × detour factor (field paths wind)",
-    "far_from_road_m": "flag: beyond this a village is probably not where the table says",
-    "max_snap_m": "error: beyond this a point is outside the road network (wrong CRS?)",
-    "max_minutes": "travel times beyond this cut-off are reported as out of reach",
-    "class_size": "建标109-2008 农村普通中小学校建设标准; 优质均衡 criteria",
-    "school_size": "优质均衡 criteria (2500 for nine-year schools)",
-    "boarding_min_grade": "2018 国务院办公厅 关于全面加强乡村小规模学校和乡镇寄宿制学校建设的指导意见",
-    "school_age_share": "2020 census: ages 0–14 are 17.95% of the population, ≈1.2% per "
-    "single-year cohort; 6 cohorts primary, 3 junior. Estimates only",
-    "indicator_thresholds": _SOURCE_BALANCE,
-    "cv_limit": _SOURCE_BALANCE,
-    "min_indicators_met": _SOURCE_BALANCE,
-    "bus_speed_kmh": "assumed average school-bus speed on rural roads; configurable",
-    "bus_excluded_classes": "school buses keep to roads (校车安全管理条例): no paths, steps or tracks",
-    "boarding_cost_minutes": "zoning weight of one boarder, in minutes of daily travel: day schooling is preferred",
-}
+#: Settings whose default carries a source (worded in the text catalogue, ``policy_source.*``).
+SOURCED = ("walk_limit_minutes", "walk_speed_kmh", "tobler", "offroad_detour", "far_from_road_m", "max_snap_m",
+           "max_minutes", "class_size", "school_size", "boarding_min_grade", "school_age_share",
+           "indicator_thresholds", "cv_limit", "min_indicators_met", "bus_speed_kmh", "bus_excluded_classes",
+           "boarding_cost_minutes")
 
 
 class PerLevel(Settings):
@@ -117,7 +99,7 @@ PER_LEVEL = ("walk_limit_minutes", "class_size", "school_size", "school_age_shar
 
 
 class Policy(Settings):
-    """Policy settings of a county. All defaults are documented in :data:`SOURCES`.
+    """Policy settings of a county; where each default comes from: :meth:`sources`.
 
     Immutable and hashable: ``with_limit`` and ``replace`` return new policies. Files and
     keyword arguments are checked strictly (types and ranges; unknown settings refused).
@@ -214,9 +196,9 @@ class Policy(Settings):
     @pydantic.model_validator(mode="after")
     def _consistent(self) -> Policy:
         if any(self.school_age_share[level] > 1 for level in LEVELS):
-            raise ValueError("school_age_share must be a fraction between 0 and 1 for each level")
+            raise ValueError("settings.age_share")  # a catalogue key: the message is worded there
         if self.far_from_road_m > self.max_snap_m:
-            raise ValueError("far_from_road_m (a flag) must not exceed max_snap_m (an error)")
+            raise ValueError("settings.flag_over_error")
         return self
 
     def __hash__(self) -> int:
@@ -274,9 +256,9 @@ class Policy(Settings):
         atomic_write_text(path, yaml.safe_dump(self.to_dict(), allow_unicode=True, sort_keys=False))
 
     @staticmethod
-    def sources() -> dict[str, str]:
-        """Where each default comes from."""
-        return dict(SOURCES)
+    def sources(lang: str | None = None) -> dict[str, str]:
+        """Where each default comes from, in ``lang`` (``settings.language`` when None)."""
+        return {name: t(f"policy_source.{name}", lang) for name in SOURCED}
 
 
 def _check_level(level: str) -> str:

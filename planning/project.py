@@ -26,6 +26,7 @@ import pandas as pd
 from pyproj import CRS
 
 from .errors import ValidationError
+from .i18n import Message
 from .io import ROW
 from .network import WalkNetwork
 from .policy import Policy
@@ -177,8 +178,7 @@ class Project:
         unless the bus settings change. Road classes pedestrians may not use decide which
         roads the network holds: changing them means loading the roads again."""
         if set(policy.excluded_classes) != set(self.policy.excluded_classes):
-            raise ValidationError("excluded_classes decide which roads the walking network holds; load the roads "
-                                  "again with this policy (planning.from_files(..., policy=...))", source=self.name)
+            raise ValidationError(Message("error.excluded_classes_change"), source=self.name)
         carry: tuple[str, ...] = ("targets", "target_points")
         if routing_settings(policy) == routing_settings(self.policy):
             carry += ("matrix",)
@@ -216,7 +216,7 @@ class Project:
             Seats (pupils), classrooms and boarding beds of a school opened there.
         """
         if site_id in self._schools.index or site_id in self._sites.index:
-            raise ValidationError(f"id {site_id!r} is already used by a school or site; choose another")
+            raise ValidationError(Message("error.id_in_use", id=repr(site_id)))
         new_site = validate_sites(gpd.GeoDataFrame(
             {"site_id": [site_id], "name": [name or site_id], "type": [type], "capacity": [capacity],
              "classrooms": [classrooms], "beds": [beds]}, geometry=gpd.points_from_xy([lon], [lat]), crs=4326),
@@ -238,8 +238,7 @@ def _bus_rides(project: Project) -> np.ndarray:
     policy, network = project.policy, project.network
     keep = ~np.isin(network.seg_class.astype(str), list(policy.bus_excluded_classes))
     if not keep.any():
-        raise ValidationError("no road in the network is usable by a bus; check bus_excluded_classes",
-                              source=project.name)
+        raise ValidationError(Message("error.no_bus_roads"), source=project.name)
     drivable = network.subset(keep, source=f"{network.source} (drivable)")
     result = travel_time_matrix(drivable, project.xy(project.villages), project.xy(project.target_points),
                                 policy=_bus_policy(policy), progress=False)
@@ -282,12 +281,8 @@ def _snap_table(project: Project) -> pd.DataFrame:
     snaps["far_from_road"] = snaps["snap_m"] > policy.far_from_road_m
     outside = snaps[snaps["snap_m"] > policy.max_snap_m]
     if not outside.empty:
-        problems = [
-            f"{r.kind} {idx!r} ({r['name']}, {r[ROW]}) is {r.snap_m / 1000:.1f} km from the nearest road, "
-            f"outside the road network; check its coordinates (lon/lat swapped? wrong CRS?) "
-            f"or give a road layer that covers it"
-            for idx, r in outside.iterrows()
-        ]
+        problems = [Message("error.outside_network", kind=Message(f"kind.{r.kind}"), id=repr(idx), name=r["name"],
+                            row=r[ROW], km=f"{r.snap_m / 1000:.1f}") for idx, r in outside.iterrows()]
         raise ValidationError(problems, source=project.name)
     return snaps
 

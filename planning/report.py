@@ -16,8 +16,9 @@ import pandas as pd
 
 from .errors import PlanningError
 from .evaluate import Result, compare
-from .i18n import field, localise, plan_name, school_type, t
+from .i18n import Message, localise, plan_name, school_type, t
 from .io import atomic_path, write_excel, write_gpkg
+from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
 from .project import Project
 from .scenario import baseline
@@ -43,9 +44,7 @@ def cjk_font() -> str:
                 if any(key in Path(file).name.lower() for key in ("wqy", "cjk", "notosanssc", "sourcehan", "simhei",
                                                                     "msyh", "pingfang", "uming")):
                     font_manager.fontManager.addfont(file)
-    raise PlanningError("no Chinese font is installed for printed maps; install one, e.g. "
-                        "`apt-get install fonts-wqy-microhei` (Debian/Ubuntu) or Noto Sans CJK SC, "
-                        "or print in English (lang='en')")
+    raise PlanningError(Message("map.no_cjk_font"))
 
 
 def print_map(project: Project, result: Result | None = None, path: str | Path = "map.pdf", *, level: str = "primary", lang: str = "zh",
@@ -121,7 +120,8 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
         colour = STATUS_COLOURS.get(row["status"], "#2166ac")
         ax.scatter([p.x], [p.y], marker=MARKERS.get(row["type"], "o"), s=110, c=colour, edgecolors="white",
                    linewidths=1.2, zorder=4)
-        label = school_names[sid] + ("" if row["open"] else f" ({t(row['status'], lang)})")
+        status = t(f"status.{row['status']}", lang)
+        label = school_names[sid] + ("" if row["open"] else f" ({status})")
         ax.annotate(label, (p.x, p.y), xytext=(6, -10), textcoords="offset points", fontsize=7.5, color=colour,
                     zorder=6, path_effects=halo)
     ax.margins(0.04)
@@ -130,36 +130,36 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    level_name = t(f"level_{level}", lang)
-    fig.suptitle(title or t("map_title", lang, project=project.name, scenario=result.name, level=level_name),
+    level_name = t(f"level.{level}", lang)
+    fig.suptitle(title or t("map.title", lang, project=project.name, scenario=result.name, level=level_name),
                  fontsize=16)
     _scale_bar(ax, lang)
     _north_arrow(ax, lang)
     limit = project.policy.limit(level)
     handles = [Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=COLOURS[k], markeredgecolor="#333",
                       label=label) for k, label in (
-        ("short", t("walk_within", lang, short=30)), ("limit", t("walk_limit", lang, limit=f"{limit:g}")),
-        ("beyond", t("walk_beyond", lang, limit=f"{limit:g}")), ("bus", t("bus", lang)), ("board", t("board", lang)),
-        ("unserved", t("unserved", lang)))]
+        ("short", t("map.walk_within", lang, short=30)), ("limit", t("map.walk_limit", lang, limit=f"{limit:g}")),
+        ("beyond", t("map.walk_beyond", lang, limit=f"{limit:g}")), ("bus", t("map.bus", lang)), ("board", t("map.board", lang)),
+        ("unserved", t("map.unserved", lang)))]
     kinds = [k for k in MARKERS if k in set(schools["type"])]
     handles += [Line2D([], [], marker=MARKERS[k], linestyle="", markersize=9, markerfacecolor="#2166ac",
                        markeredgecolor="white", label=school_type(k, lang)) for k in kinds]
     handles += [Line2D([], [], marker="s", linestyle="", markersize=9, markerfacecolor=STATUS_COLOURS[s],
-                       label=t(s, lang)) for s in ("open", "new", "teaching point", "closed")]
-    handles += [Line2D([], [], color="#8c8c8c", linewidth=1.5, label=t("roads", lang))]
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.79, 0.88), title=t("legend", lang), fontsize=9,
+                       label=t(f"status.{s}", lang)) for s in ("open", "new", "teaching point", "closed")]
+    handles += [Line2D([], [], color="#8c8c8c", linewidth=1.5, label=t("map.roads", lang))]
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.79, 0.88), title=t("map.legend", lang), fontsize=9,
                title_fontsize=11, frameon=True)
-    notes = [t("size_note", lang)]
+    notes = [t("map.size_note", lang)]
     if project.network.attribution:
         notes.append(t("osm_attribution", lang))
-    if "synthetic" in project.name or "合成" in project.name:
+    if is_demo(project):
         notes.append(t("synthetic", lang))
     summary = result.summary
-    facts = (f"{t('schools', lang)}: {int(summary['schools_open'])}   {t('pupils', lang)}: {summary['pupils']:.0f}   "
-             f"{t('bus', lang)}: {summary['bus_riders']:.0f}   {t('board', lang)}: {summary['boarders']:.0f}   "
-             f"{t('unserved', lang)}: {summary['unserved']:.0f}")
+    facts = t("map.facts", lang, schools=int(summary["schools_open"]), pupils=f"{summary['pupils']:.0f}",
+              bus=f"{summary['bus_riders']:.0f}", board=f"{summary['boarders']:.0f}",
+              unserved=f"{summary['unserved']:.0f}")
     fig.text(0.03, 0.02, facts, fontsize=9)
-    fig.text(0.79, 0.02, "\n".join(notes + [t("made_with", lang)]), fontsize=8, color="#444", va="bottom")
+    fig.text(0.79, 0.02, "\n".join(notes + [t("map.made_with", lang)]), fontsize=8, color="#444", va="bottom")
     return fig
 
 
@@ -187,12 +187,12 @@ def _scale_bar(ax, lang: str) -> None:
             (x + i * length / 2, y), length / 2, 0.008 * (y1 - y0), facecolor="black" if i == 0 else "white",
             edgecolor="black", zorder=6))
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x, y + 0.015 * (y1 - y0), f"{t('scale', lang)} 0", fontsize=8, zorder=6)
+    ax.text(x, y + 0.015 * (y1 - y0), f"{t('map.scale', lang)} 0", fontsize=8, zorder=6)
     ax.text(x + length, y + 0.015 * (y1 - y0), label, fontsize=8, ha="right", zorder=6)
 
 
 def _north_arrow(ax, lang: str) -> None:
-    ax.annotate(t("north", lang), xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction",
+    ax.annotate(t("map.north", lang), xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction",
                 ha="center", va="center", fontsize=13,
                 arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
 
@@ -201,27 +201,21 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     """One workbook: the plans (assignment, solver), their figures side by side, and per
     result its schools, villages, violations (villages not walking within the limit),
     balance indicators and change log; sheet names, headers and words in ``lang``."""
-    zh = lang == "zh"
-    kinds = {"schools": "学校", "villages": "村庄", "violations": "超时限村庄", "indicators": "资源配置",
-             "balance": "均衡", "changes": "改动"}
     results = list(results)
-    summary = localise(compare(*results), lang).rename_axis("指标" if zh else "figure")
+    summary = localise(compare(*results), lang).rename_axis(t("field.figure", lang))
     sheets: dict[str, pd.DataFrame] = {
-        "方案" if zh else "plans": localise(plans_table(results), lang),
-        "汇总" if zh else "summary": summary.rename(columns=lambda c: field(c, lang)),
+        t("report.plans", lang): localise(plans_table(results), lang),
+        t("report.summary", lang): summary.rename(columns=lambda c: plan_name(str(c), lang)),
     }
     for result in results:
-        name = plan_name(result.name, lang)[:18]
         tables = {"schools": result.schools, "villages": result.villages,
                   "violations": result.villages[result.villages["mode"].astype(str) != "walk"],
                   "indicators": result.indicators, "balance": result.balance}
         if result.edits:  # the change log, its sentences in the language
-            tables["changes"] = result.log(lang)
+            tables["changes"] = result.log(lang).rename(columns={"change": "change_text"})
         for kind, table in tables.items():
-            out = localise(table, lang)
-            if kind == "changes":  # the change column holds sentences, not minutes
-                out = out.rename(columns={out.columns[1]: "改动" if zh else "change"})
-            sheets[f"{name} {kinds[kind] if zh else kind}"] = out
+            name = t("report.sheet", lang, plan=plan_name(result.name, lang)[:18], kind=t(f"report.{kind}", lang))
+            sheets[name] = localise(table, lang)
     return write_excel(sheets, path)
 
 

@@ -33,13 +33,14 @@ from .edits import (
     Edit,
     State,
     apply_edits,
-    describe_edit,
     edit_log,
+    edit_words,
     make_edit,
     object_names,
 )
 from .errors import InfeasibleError, ValidationError
 from .evaluate import Result, evaluate
+from .i18n import Message
 from .io import atomic_write_text
 from .memo import once, per_owner
 from .project import Project
@@ -97,7 +98,8 @@ class Scenario:
         try:  # checked against the state the edits before it left
             new.__dict__["state"] = edit.apply(self.state, self.project)
         except ValidationError as exc:
-            raise ValidationError(f"{describe_edit(edit, object_names(self.project))}: {exc}") from exc
+            words = edit_words(edit, object_names(self.project))
+            raise ValidationError([Message("error.edit_problem", edit=words, problem=p) for p in exc.problems]) from exc
         return new
 
     # the edits ---------------------------------------------------------------------
@@ -153,7 +155,7 @@ class Scenario:
         return new
 
     # reading -------------------------------------------------------------------------
-    def log(self, lang: str = "en") -> pd.DataFrame:
+    def log(self, lang: str | None = None) -> pd.DataFrame:
         """The change log: one row per edit (``op``, ``change`` in ``lang``), steps from 1."""
         return edit_log(self.project, self.edits, lang)
 
@@ -171,7 +173,7 @@ class Scenario:
     def to_dict(self) -> dict[str, Any]:
         """Plain data: name, project, edits and the change log."""
         return {"name": self.name, "project": self.project.name, "edits": [e.to_dict() for e in self.edits],
-                "log": self.log()["change"].tolist()}
+                "log": self.log("en")["change"].tolist()}
 
     def to_file(self, path: str | Path) -> Path:
         """Write the scenario as YAML (``.yaml``/``.yml``) or JSON, atomically."""

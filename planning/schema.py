@@ -19,6 +19,7 @@ import pydantic
 import yaml
 
 from .errors import ValidationError
+from .i18n import Listing, Message, has_text
 
 
 class Settings(pydantic.BaseModel):
@@ -36,15 +37,17 @@ def read_mapping(path: str | Path, *, what: str) -> dict[str, Any]:
         What the file holds ("policy", "scenario"), for messages.
     """
     path = Path(path)
+    kind = Message(f"what.{what}")
     try:
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ValidationError(f"cannot read the {what} file: {exc}", source=str(path)) from exc
+        raise ValidationError(Message("error.cannot_read_settings", what=kind, detail=str(exc)),
+                              source=str(path)) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ValidationError(f"a {what} file must be a mapping of setting: value, got {type(data).__name__}",
+        raise ValidationError(Message("error.settings_not_mapping", what=kind, got=type(data).__name__),
                               source=str(path))
     return data
 
@@ -58,8 +61,8 @@ def key_path(loc: Iterable[int | str]) -> str:
 
 
 def problems(error: pydantic.ValidationError, model: type[pydantic.BaseModel], *,
-             tags: Mapping[str, type[pydantic.BaseModel]] | None = None) -> list[str]:
-    """One line per problem of a pydantic error: key path, what was given, what is allowed.
+             tags: Mapping[str, type[pydantic.BaseModel]] | None = None) -> list[Message]:
+    """One message per problem of a pydantic error: key path, what is allowed, what was given.
 
     Parameters
     ----------
@@ -70,22 +73,24 @@ def problems(error: pydantic.ValidationError, model: type[pydantic.BaseModel], *
         location is shown beside the path, not in it.
     """
     tags = tags or {}
-    lines = []
+    out = []
     for item in error.errors(include_url=False):
         loc = [part for part in item["loc"] if part not in tags]
         kind = [part for part in item["loc"] if isinstance(part, str) and part in tags]
-        where = key_path(loc) or "(the file)"
+        where: str | Message = key_path(loc)
         if item["type"].startswith("union_tag"):
-            where += "." + str((item.get("ctx") or {}).get("discriminator", "op")).strip("'")
-        where += f" ({kind[0]})" if kind else ""
+            where = f"{where}.{str((item.get('ctx') or {}).get('discriminator', 'op')).strip(chr(39))}"
+        where = (f"{where} ({kind[0]})" if kind else where) or Message("settings.the_file")
         if item["type"] == "extra_forbidden":
-            known = _fields_at(model, item["loc"][:-1], tags)
-            lines.append(f"{where}: unknown setting; the settings here are {', '.join(known)}")
+            known = Listing(_fields_at(model, item["loc"][:-1], tags))
+            out.append(Message("settings.problem", where=where, allowed=Message("settings.unknown", known=known),
+                               given=""))
             continue
-        given = (item.get("ctx") or {}).get("tag") if item["type"] == "union_tag_invalid" else item.get("input")
-        shown = f" (given {given!r})" if item["type"] != "missing" and not isinstance(given, dict) else ""
-        lines.append(f"{where}: {_allowed(item)}{shown}")
-    return lines
+        value = (item.get("ctx") or {}).get("tag") if item["type"] == "union_tag_invalid" else item.get("input")
+        shown = isinstance(value, dict) or item["type"] in ("missing", "value_error")
+        given: str | Message = "" if shown else Message("settings.given", value=repr(value))
+        out.append(Message("settings.problem", where=where, allowed=_allowed(item), given=given))
+    return out
 
 
 def _fields_at(model: type[pydantic.BaseModel], loc: Sequence[int | str],
@@ -119,31 +124,30 @@ def _number(value: object) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
-def _allowed(item: Any) -> str:
+#: pydantic's error types and the words for what a setting must be.
+_ALLOWED = {"bool_type": "bool_type", "int_type": "int_type", "int_from_float": "int_type", "float_type": "float_type",
+            "string_type": "string_type", "tuple_type": "list_type", "list_type": "list_type",
+            "dict_type": "mapping_type", "model_type": "mapping_type", "missing": "missing", "finite_number": "finite"}
+_LIMITS = {"greater_than": ("greater_than", "gt"), "greater_than_equal": ("at_least", "ge"),
+           "less_than": ("less_than", "lt"), "less_than_equal": ("at_most", "le")}
+
+
+def _allowed(item: Any) -> Message:
     """What a setting must be, from a pydantic error item."""
     kind, ctx = item["type"], item.get("ctx") or {}
-    words = {
-        "bool_type": "must be true or false",
-        "int_type": "must be a whole number",
-        "float_type": "must be a number",
-        "string_type": "must be text",
-        "tuple_type": "must be a list",
-        "list_type": "must be a list",
-        "dict_type": "must be a mapping of key: value",
-        "model_type": "must be a mapping of key: value",
-        "missing": "is required",
-        "greater_than": f"must be greater than {_number(ctx.get('gt'))}",
-        "greater_than_equal": f"must be at least {_number(ctx.get('ge'))}",
-        "less_than": f"must be less than {_number(ctx.get('lt'))}",
-        "less_than_equal": f"must be at most {_number(ctx.get('le'))}",
-        "finite_number": "must be a finite number",
-        "too_short": f"needs at least {ctx.get('min_length')} item(s)",
-        "literal_error": f"must be one of {ctx.get('expected')}",
-        "union_tag_invalid": f"must be one of {ctx.get('expected_tags')}",
-        "value_error": str(item["msg"]).removeprefix("Value error, "),
-        "union_tag_not_found": f"needs '{ctx.get('discriminator', '').strip(chr(39))}'",
-    }
-    return words.get(kind, str(item["msg"]))
+    if kind in _ALLOWED:
+        return Message(f"settings.{_ALLOWED[kind]}")
+    if kind in _LIMITS:
+        key, bound = _LIMITS[kind]
+        return Message(f"settings.{key}", limit=_number(ctx.get(bound)))
+    if kind == "too_short":
+        return Message("settings.too_short", n=ctx.get("min_length"))
+    if kind in ("literal_error", "union_tag_invalid"):
+        return Message("settings.one_of", allowed=ctx.get("expected") or ctx.get("expected_tags"))
+    if kind == "union_tag_not_found":
+        return Message("settings.needs_tag", tag=str(ctx.get("discriminator", "")).strip("'"))
+    detail = str(ctx.get("error", item["msg"]))
+    return Message(detail) if has_text(detail) else Message("settings.other", detail=detail)
 
 
 __all__ = ["Settings", "read_mapping", "problems", "key_path"]

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import ValidationError
+from .i18n import Message, t
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app.py"
 
@@ -37,10 +38,8 @@ def warm() -> float:
 def main(streamlit_args: Sequence[str] = ()) -> int:
     """Warm up, then hand over to ``streamlit run streamlit_app.py`` with ``streamlit_args``."""
     if not APP.exists():
-        msg = (f"the app script is not at {APP}; `planning app` runs from a clone of the "
-               "repository installed with `pip install -e .` (or use `make run`)")
-        raise ValidationError(msg)
-    print(f"planning: warming up (modules and the demo township) in {warm():.1f} s", flush=True)
+        raise ValidationError(Message("error.no_app_script", path=str(APP)))
+    print(t("cli.warming", seconds=f"{warm():.1f}"), flush=True)
     from streamlit.web import cli
 
     sys.argv = ["streamlit", "run", str(APP), *streamlit_args]

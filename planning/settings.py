@@ -21,3 +21,7 @@ use_cache: bool = True
 
 #: Whether long steps show a tqdm progress bar.
 progress: bool = True
+
+#: Language of messages and notes read without saying which (``str(error)``, notes):
+#: "en" or "zh". The app and the command line say which, whatever this is.
+language: str = os.environ.get("PLANNING_LANG", "en")

@@ -24,6 +24,7 @@ import yaml
 
 from .errors import ValidationError
 from .evaluate import Result
+from .i18n import Listing, Message
 from .io import ROW, write_gpkg
 from .network import WalkNetwork
 from .policy import Policy
@@ -127,7 +128,7 @@ def _layers(path: Path) -> set[str]:
     try:
         return {name for name, _ in pyogrio.list_layers(path)}
     except Exception as exc:  # pyogrio raises DataSourceError for a broken file
-        raise ValidationError(f"not a readable GeoPackage ({exc})", source=str(path)) from exc
+        raise ValidationError(Message("error.not_geopackage", detail=str(exc)), source=str(path)) from exc
 
 
 def read_project(path: str | Path) -> ProjectFile:
@@ -136,7 +137,7 @@ def read_project(path: str | Path) -> ProjectFile:
     layers = _layers(path)
     missing = {"villages", "schools", "roads", "policy", "project"} - layers
     if missing:
-        raise ValidationError(f"not a planning project file: layers {sorted(missing)} are missing", source=str(path))
+        raise ValidationError(Message("error.not_project_file", layers=Listing(sorted(missing))), source=str(path))
     policy = Policy.from_dict(yaml.safe_load(pyogrio.read_dataframe(path, layer="policy")["yaml"].iloc[0]) or {},
                               source=str(path))
     meta = dict(pyogrio.read_dataframe(path, layer="project")[["key", "value"]].to_numpy())

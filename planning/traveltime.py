@@ -22,6 +22,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 
 from . import settings
+from .i18n import t
 from .network import Snap, WalkNetwork
 from .policy import Policy
 
@@ -223,7 +224,7 @@ def _route(
     if show and len(sources) > 4 * chunk:
         from tqdm.auto import tqdm
 
-        starts = tqdm(starts, desc="travel times", unit="chunk", leave=False)
+        starts = tqdm(starts, desc=t("progress.travel_times"), unit=t("progress.chunk"), leave=False)
     for start in starts:
         block = sources[start:start + chunk]
         dist = dijkstra(reverse_graph, directed=True, indices=block, limit=limit)

@@ -15,7 +15,7 @@ import pandas as pd
 from .columns import (
     GRADE_COLUMNS,
     SCHOOL_ALIASES,
-    SCHOOL_TYPES,
+    SCHOOL_GRADES,
     SITE_ALIASES,
     VILLAGE_ALIASES,
     match_columns,
@@ -23,6 +23,7 @@ from .columns import (
     school_type,
 )
 from .errors import ValidationError
+from .i18n import Listing, Message, t
 from .io import ROW
 from .policy import INDICATORS, LEVEL_GRADES, LEVELS, Policy
 
@@ -31,8 +32,8 @@ SCHOOL_NUMBERS = ["capacity", "classrooms", "beds", "enrolled", *RESOURCE_COLUMN
 SITE_NUMBERS = ["capacity", "classrooms", "beds", "cost"]
 
 
-class _Problems(list):
-    """A list of problem lines that raises once at the end."""
+class _Problems(list[Message]):
+    """A list of problems that raises once at the end."""
 
     def raise_if_any(self, source: str) -> None:
         if self:
@@ -50,7 +51,7 @@ def _canonical(gdf: gpd.GeoDataFrame, aliases: dict[str, list[str]], problems: _
     out = gdf.rename(columns=rename)
     out.attrs["headers"] = {canonical: original for original, canonical in rename.items()}
     if ROW not in out.columns:
-        out[ROW] = [f"row {i + 1}" for i in range(len(out))]
+        out[ROW] = [Message("error.row", n=i + 1) for i in range(len(out))]
     return out
 
 
@@ -62,25 +63,26 @@ def _header(frame: pd.DataFrame, col: str) -> str:
 
 def _ids(frame: pd.DataFrame, id_col: str, problems: _Problems, *, what: str) -> pd.Series | None:
     """Ids as text; fall back to unique names; report missing and duplicate ids."""
+    kind = Message(f"what.{what}")
     if id_col not in frame.columns:
         if "name" in frame.columns and frame["name"].notna().all() and frame["name"].is_unique:
             return frame["name"].astype(str).str.strip()
-        problems.append(
-            f"missing column {id_col!r}: add an id column ({id_col}, id, 编号) "
-            f"or give every {what} a unique name"
-        )
+        problems.append(Message("error.missing_id_column", column=repr(id_col), what=kind))
         return None
     ids = frame[id_col]
     blank = ids.isna() | (ids.astype(str).str.strip() == "")
     for row in frame.loc[blank, ROW]:
-        problems.append(f"{row}: {_header(frame, id_col)} is empty; give every {what} an id")
+        problems.append(_at(row, Message("error.empty_id", column=_header(frame, id_col), what=kind)))
     ids = ids.map(_id_text)
     dup = ids.duplicated(keep=False) & ~blank
     for value, rows in frame.loc[dup, ROW].groupby(ids[dup]):
-        problems.append(
-            f"duplicate {id_col} {value!r} in {', '.join(rows)}; each {what} needs its own id"
-        )
+        problems.append(Message("error.duplicate_id", column=id_col, value=repr(value), rows=Listing(rows), what=kind))
     return ids
+
+
+def _at(row: object, problem: Message) -> Message:
+    """A problem of one row: "row 5: ..."."""
+    return Message("error.at", where=row, problem=problem)
 
 
 def _id_text(value: object) -> str:
@@ -102,10 +104,11 @@ def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd
         raw = frame[col]
         values = pd.to_numeric(raw, errors="coerce")
         for i in np.flatnonzero((values.isna() & raw.notna()).to_numpy()):
-            problems.append(f"{frame[ROW].iat[i]}: {_header(frame, col)} is {raw.iat[i]!r}, not a number; use digits only")
+            problems.append(_at(frame[ROW].iat[i], Message("error.not_a_number", column=_header(frame, col),
+                                                           value=repr(raw.iat[i]))))
         for i in np.flatnonzero((values < 0).to_numpy()):
-            problems.append(f"{frame[ROW].iat[i]}: {_header(frame, col)} is {values.iat[i]:g}, below zero; "
-                            "counts cannot be negative")
+            problems.append(_at(frame[ROW].iat[i], Message("error.negative", column=_header(frame, col),
+                                                           value=f"{values.iat[i]:g}")))
         reported[col] = (values.isna() & raw.notna()).to_numpy()
         frame[col] = values.astype(float)
     return reported
@@ -116,9 +119,9 @@ def _geometry(frame: gpd.GeoDataFrame, problems: _Problems) -> gpd.GeoSeries:
     geom = frame.geometry
     empty = geom.isna() | geom.is_empty
     for row in frame.loc[empty, ROW]:
-        problems.append(f"{row}: empty geometry (no location); add coordinates")
+        problems.append(_at(row, Message("error.empty_geometry")))
     if frame.crs is None:
-        problems.append("the table has no CRS; say which coordinates it uses (crs=...)")
+        problems.append(Message("error.table_no_crs"))
         return geom
     geom = geom.where(empty | (geom.geom_type == "Point"), geom.representative_point())
     return geom.to_crs(4326)
@@ -206,10 +209,9 @@ def _fill_pupils(
             if col in frame.columns:
                 off = (frame[col] - summed).abs() > 0.5
                 for i in np.flatnonzero(off.to_numpy()):
-                    problems.append(
-                        f"{frame[ROW].iat[i]}: {_header(frame, col)} is {frame[col].iat[i]:g} but grades "
-                        f"{grades[0]}–{grades[-1]} add up to {summed.iat[i]:g}; make them agree"
-                    )
+                    problems.append(_at(frame[ROW].iat[i], Message(
+                        "error.grades_disagree", column=_header(frame, col), value=f"{frame[col].iat[i]:g}",
+                        first=grades[0], last=grades[-1], total=f"{summed.iat[i]:g}")))
             else:
                 frame[col] = summed
         if col not in frame.columns:
@@ -217,10 +219,9 @@ def _fill_pupils(
                 frame[col] = frame["population"] * policy.school_age_share[level]
                 estimated |= frame["population"].notna()
                 continue
-            problems.append(
-                f"missing column {col!r}: add {col} ({'小学生数' if level == 'primary' else '初中生数'}), "
-                f"or grade_{grades[0]}..grade_{grades[-1]}, or population to estimate it"
-            )
+            problems.append(Message("error.missing_pupils_column", column=repr(col), name=col,
+                                    header=VILLAGE_ALIASES[col][2],
+                                    first=grades[0], last=grades[-1]))
             frame[col] = np.nan
             continue
         blank = frame[col].isna()
@@ -234,7 +235,7 @@ def _fill_pupils(
         if isinstance(unknown_ok, pd.DataFrame) and col in unknown_ok:
             blank &= ~unknown_ok[col]
         for row in frame.loc[blank, ROW]:
-            problems.append(f"{row}: {_header(frame, col)} is empty; enter the number of pupils (0 if none)")
+            problems.append(_at(row, Message("error.empty_pupils", column=_header(frame, col))))
     return estimated
 
 
@@ -281,12 +282,12 @@ def _school_types(frame: pd.DataFrame, problems: _Problems) -> pd.Series:
     elif "name" in frame.columns:
         raw = frame["name"].map(type_from_name)
     else:
-        problems.append("missing column 'type' (学校类型): say what each school is")
+        problems.append(Message("error.missing_type"))
         return pd.Series("other", index=frame.index)
     types = raw.map(lambda v: school_type(v) if isinstance(v, str) else None)
+    allowed = Listing([f"{kind} ({t(f'type.{kind}', 'zh')})" for kind in SCHOOL_GRADES])  # as tables write them
     for i in np.flatnonzero(types.isna().to_numpy()):
-        allowed = ", ".join(f"{k} ({v['zh']})" for k, v in SCHOOL_TYPES.items())
-        problems.append(f"{frame[ROW].iat[i]}: school type {raw.iat[i]!r} is not known; use one of {allowed}")
+        problems.append(_at(frame[ROW].iat[i], Message("error.unknown_type", value=repr(raw.iat[i]), allowed=allowed)))
     return types.fillna("other")
 
 
@@ -311,7 +312,7 @@ def type_from_name(name: object) -> str | None:
 
 
 def _school_grades(frame: pd.DataFrame, types: pd.Series, problems: _Problems) -> pd.Series:
-    grades = types.map(lambda t: SCHOOL_TYPES[t]["grades"])
+    grades = types.map(lambda kind: SCHOOL_GRADES[kind])
     if "grades" not in frame.columns:
         return grades
     for i, raw in enumerate(frame["grades"]):
@@ -319,7 +320,7 @@ def _school_grades(frame: pd.DataFrame, types: pd.Series, problems: _Problems) -
             continue
         parsed = parse_grades(raw)
         if parsed is None:
-            problems.append(f"{frame[ROW].iat[i]}: grades {raw!r} not understood; write e.g. 1-6, 1-3 or 7-9")
+            problems.append(_at(frame[ROW].iat[i], Message("error.bad_grades", value=repr(raw))))
         else:
             grades.iat[i] = parsed
     return grades
@@ -367,8 +368,7 @@ def check_ids_disjoint(schools: pd.DataFrame, sites: pd.DataFrame) -> None:
     """School and site ids share the travel-time matrix's columns: they must differ."""
     both = sorted(set(schools.index) & set(sites.index))
     if both:
-        msg = f"ids {both} are used by both a school and a candidate site; rename the sites (e.g. S1 → site-S1)"
-        raise ValidationError(msg, source="sites")
+        raise ValidationError(Message("error.ids_shared", ids=Listing(both)), source="sites")
 
 
 __all__ = [

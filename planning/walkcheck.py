@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .assign import nearest, pupil_weighted_mean, walk_status
+from .i18n import Listing, Message, t
 from .policy import LEVELS
 from .project import Project
 
@@ -102,13 +103,15 @@ def walk_summary(project: Project, limit: float | None = None) -> pd.DataFrame:
     return frame
 
 
-def school_reach(project: Project, limit: float | None = None) -> pd.DataFrame:
+def school_reach(project: Project, limit: float | None = None, *, lang: str | None = None) -> pd.DataFrame:
     """Per school: the villages within the walking limit, and those it is nearest for.
 
     Parameters
     ----------
     limit
         One-way walking limit (minutes); the strictest of the policy's when None.
+    lang
+        Language of the name lists' separator (、 or ,); ``settings.language`` when None.
 
     Returns
     -------
@@ -128,39 +131,44 @@ def school_reach(project: Project, limit: float | None = None) -> pd.DataFrame:
         rows.append({
             "school_id": sid, "name": school["name"], "type": school["type"],
             "villages_within": int(reach.sum()),
-            "within": "、".join(villages.loc[reach, "name"]),
+            "within": t("sep.names", lang).join(villages.loc[reach, "name"]),
             "pupils_within": float(pupils),
-            "nearest_for": "、".join(villages.loc[nearest_for, "name"]),
+            "nearest_for": t("sep.names", lang).join(villages.loc[nearest_for, "name"]),
         })
     return pd.DataFrame(rows).set_index("school_id")
 
 
-def data_notes(project: Project) -> list[str]:
-    """Things a planner should know about the data (not errors): far-off points,
-    disconnected pieces, estimated or unknown pupils, villages that probably lack a school."""
+def data_notes(project: Project, lang: str | None = None) -> list[str]:
+    """Things a planner should know about the data (not errors), in ``lang``: far-off
+    points, disconnected pieces, estimated or unknown pupils, villages that probably lack a
+    school (``settings.language`` when ``lang`` is None)."""
+    return [note.text(lang) for note in data_messages(project)]
+
+
+def data_messages(project: Project) -> list[Message]:
+    """The notes of :func:`data_notes` as catalogue messages."""
     notes = []
     snaps = project.snaps
     for idx, r in snaps[snaps["far_from_road"]].iterrows():
-        notes.append(f"{r.kind} {r['name']} ({idx}) is {r.snap_m:.0f} m from the nearest road; its walk includes "
-                     f"{r.offroad_min:.0f} min off-road")
+        notes.append(Message("data.far_from_road", kind=Message(f"kind.{r.kind}"), name=r["name"], id=idx,
+                             m=f"{r.snap_m:.0f}", minutes=f"{r.offroad_min:.0f}"))
     pieces = project.network.pieces()
     if len(pieces) > 1:
-        notes.append(f"the road network has {len(pieces)} disconnected pieces; the largest holds "
-                     f"{pieces['km'].iloc[0] / pieces['km'].sum():.0%} of its length")
+        notes.append(Message("data.pieces", n=len(pieces), share=f"{pieces['km'].iloc[0] / pieces['km'].sum():.0%}"))
     for idx, r in snaps[snaps["piece"] > 0].iterrows():
-        notes.append(f"{r.kind} {r['name']} ({idx}) joins a road piece cut off from the main network")
+        notes.append(Message("data.cut_off", kind=Message(f"kind.{r.kind}"), name=r["name"], id=idx))
     villages = project.villages
     estimated = villages["pupils_estimated"]
     if estimated.any():
-        notes.append(f"pupils of {int(estimated.sum())} villages are estimated from population")
+        notes.append(Message("data.estimated", n=int(estimated.sum())))
     unknown = villages["primary_pupils"].isna()
     if unknown.any():
-        notes.append(f"pupils of {int(unknown.sum())} villages are unknown (no population): "
-                     + "、".join(villages.loc[unknown, "name"]))
+        notes.append(Message("data.unknown", n=int(unknown.sum()),
+                             names=Listing(villages.loc[unknown, "name"], sep="sep.names")))
     return notes + villages_lacking_school(project)
 
 
-def villages_lacking_school(project: Project, *, radius_m: float = 1500, min_pupils: float = 100) -> list[str]:
+def villages_lacking_school(project: Project, *, radius_m: float = 1500, min_pupils: float = 100) -> list[Message]:
     """Large villages with no school nearby: in OSM data, often a school missing from the map.
 
     Parameters
@@ -176,12 +184,8 @@ def villages_lacking_school(project: Project, *, radius_m: float = 1500, min_pup
     vxy, sxy = project.xy(villages), project.xy(schools)
     dist = np.hypot(vxy[:, None, 0] - sxy[None, :, 0], vxy[:, None, 1] - sxy[None, :, 1]).min(axis=1)
     pupils = villages["primary_pupils"].fillna(0).to_numpy()
-    return [
-        f"{name} has about {p:.0f} primary pupils but no school within {radius_m / 1000:g} km "
-        f"(nearest {d / 1000:.1f} km): check whether the data lack its school"
-        for name, p, d in zip(villages["name"], pupils, dist, strict=True)
-        if p >= min_pupils and d > radius_m
-    ]
+    return [Message("data.lacks_school", name=name, pupils=f"{p:.0f}", radius=f"{radius_m / 1000:g}", km=f"{d / 1000:.1f}")
+            for name, p, d in zip(villages["name"], pupils, dist, strict=True) if p >= min_pupils and d > radius_m]
 
 
-__all__ = ["walk_check", "walk_summary", "school_reach", "data_notes", "villages_lacking_school"]
+__all__ = ["walk_check", "walk_summary", "school_reach", "data_notes", "data_messages", "villages_lacking_school"]

@@ -70,7 +70,7 @@ def test_a_bad_edit_shows_the_message_not_a_traceback(app):
     pick_school(app, "S01")
     app.button(key="apply").click().run()  # no villages chosen for the bus
     assert not app.exception
-    assert any("unknown villages" in e.value for e in app.error)
+    assert any("未知村庄" in e.value and "（未选择）" in e.value for e in app.error)  # in the planner's language
     assert metrics(app)["开办学校"] == "13"
 
 
@@ -114,7 +114,7 @@ def test_infeasible_suggestion_is_explained(app):
     app.number_input(key="suggest_p").set_value(20).run()
     app.button(key="suggest").click().run()
     assert not app.exception
-    assert any("p = 20 but" in e.value for e in app.error)
+    assert any("p = 20，但只有 11 所可开办" in e.value for e in app.error), [e.value for e in app.error]
 
 
 def test_a_site_added_on_the_map_serves_its_villages(demo):

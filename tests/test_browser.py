@@ -183,7 +183,7 @@ def test_open_tables_a_broken_file_and_a_project_file(server, browser, tmp_path)
     error = page.get_by_test_id("stAlertContentError").first
     error.wait_for(timeout=60_000)
     message = error.inner_text()
-    assert message.startswith("villages.csv: row 3: 一年级 (grade_1) is -5, below zero"), message  # as uploaded
+    assert message.startswith("villages.csv：第 3 行：一年级 (grade_1) 为 -5，小于零"), message  # as uploaded, in Chinese
     assert not page.get_by_test_id("stException").count()  # no traceback
     error.scroll_into_view_if_needed()
     page.screenshot(path=ARTIFACTS / "05_broken_upload_zh.png")

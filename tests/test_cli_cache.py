@@ -16,10 +16,14 @@ from .conftest import ROOT, shared_file
 
 
 def test_check_on_the_demo_writes_geopackage_and_csv(tmp_path, capsys):
-    assert main(["check", "--demo", "--out", str(tmp_path), "--quiet"]) == 0
+    assert main(["check", "--demo", "--out", str(tmp_path), "--quiet", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "青山镇" in out and "primary: walk to the nearest school (limit 40 min one way)" in out
+    assert "network: roads.gpkg, 1,042 nodes" in out and "with elevations" in out
     assert "高坪村" in out and "beyond" in out
+    assert main(["check", "--demo", "--out", str(tmp_path), "--quiet"]) == 0  # Chinese by default
+    out = capsys.readouterr().out
+    assert "小学：到最近学校的步行（单程时限 40 分钟）" in out and "超出时限" in out and "步行（分钟）" in out
     layers = dict(pyogrio.list_layers(tmp_path / "walk_check.gpkg"))
     assert set(layers) == {"villages", "schools", "summary", "roads"}
     villages = gpd.read_file(tmp_path / "walk_check.gpkg", layer="villages")
@@ -43,7 +47,7 @@ def test_check_with_tables_roads_and_a_limit(tmp_path, capsys):
 
 def test_check_on_an_osm_file(tmp_path, capsys):
     path = shared_file("osm", "liechtenstein", "liechtenstein-2015.osm.pbf")
-    assert main(["check", "--osm", str(path), "--out", str(tmp_path), "--quiet"]) == 0
+    assert main(["check", "--osm", str(path), "--out", str(tmp_path), "--quiet", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "© OpenStreetMap contributors" in out
     assert "Malbun" in out and "Balzers has about 327 primary pupils" in out
@@ -57,7 +61,7 @@ def test_bad_input_exits_2_with_the_message(tmp_path, capsys):
                  "--roads", str(demo / "roads.gpkg"), "--out", str(tmp_path), "--quiet"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "row 2: 小学生数 (primary_pupils) is -5, below zero" in err
+    assert "v.csv：第 2 行：小学生数 (primary_pupils) 为 -5，小于零" in err
     assert not (tmp_path / "walk_check.gpkg").exists()
 
 

@@ -179,8 +179,9 @@ def test_walk_check_flags_villages_beyond_the_limit():
 
 
 def test_school_reach_lists_villages_within_the_limit():
-    reach = planning.school_reach(_tiny_project(), limit=3.5)
+    reach = planning.school_reach(_tiny_project(), limit=3.5, lang="zh")
     assert reach.loc["S1", "within"] == "甲村、乙村"
+    assert planning.school_reach(_tiny_project(), limit=3.5, lang="en").loc["S1", "within"] == "甲村, 乙村"
     assert reach.loc["S1", "pupils_within"] == 70
 
 

@@ -33,15 +33,6 @@ def geojson_features(group: folium.FeatureGroup) -> list[tuple[dict, dict, str]]
     return [(f["geometry"], layer.style_function(f), f["properties"]["tip"]) for f in layer.data["features"]]
 
 
-def test_texts_in_both_languages():
-    assert t("walk_beyond", "zh", limit=40) == "步行超过40分钟"
-    assert t("walk_beyond", "en", limit=40) == "walk > 40 min"
-    with pytest.raises(ValueError, match="`lang` was 'fr'"):
-        t("title", "fr")
-    with pytest.raises(KeyError, match="no text for 'nothing'"):
-        t("nothing")
-
-
 def test_walk_classes_follow_the_policy_limit():
     minutes = pd.Series([10.0, 35.0, 45.0, 70.0, 90.0])
     mode = pd.Series(["walk", "walk", "walk", "bus", "unserved"])
@@ -58,13 +49,13 @@ def test_result_map_has_villages_schools_legend_and_status(demo, lang):
     assert isinstance(fmap, folium.Map)
     html = fmap.get_root().render()
     assert 'id="planning-legend"' in html
-    assert escape(t("walk_beyond", lang, limit=40)) in html and t("bus", lang) in html
+    assert escape(t("map.walk_beyond", lang, limit=40)) in html and t("map.bus", lang) in html
     assert t("synthetic", lang) in html
     assert "new L.CircleMarker" in html and "bindTooltip(feature.properties.tip)" in html
     assert "tile.openstreetmap" not in html  # no basemap: works offline
     # one feature per village and school, each styled from the result
     layers = {group.layer_name: geojson_features(group) for group in result_layers(demo, result, lang=lang)}
-    villages, schools = layers[t("villages", lang)], layers[t("schools", lang)]
+    villages, schools = layers[t("map.villages", lang)], layers[t("map.schools", lang)]
     assert len(villages) == len(demo.villages) and len(schools) == len(result.schools)
     flows = result.villages.xs("primary", level="level")
     for (_, style, tip), (vid, row) in zip(villages, flows.iterrows(), strict=True):
@@ -72,7 +63,7 @@ def test_result_map_has_villages_schools_legend_and_status(demo, lang):
         assert style["fillColor"] == COLOURS[walk_class(pd.Series([row["minutes"]]), pd.Series([row["mode"]]), 40)[0]]
     closed = [tip for _, style, tip in schools if "line-through" in style["html"]]
     assert len(closed) == int((~result.schools["open"].astype(bool)).sum()) > 0
-    assert any(t("merged", lang) in tip for tip in closed)  # merged schools are marked as such
+    assert any(t("status.merged", lang) in tip for tip in closed)  # merged schools are marked as such
 
 
 def test_the_base_map_is_the_same_on_every_build(demo):
@@ -149,7 +140,7 @@ def test_excel_report_and_results_geopackage(demo, tmp_path):
         changes = pd.read_excel(book, "consolidate to 5 改动")
         late = pd.read_excel(book, "consolidate to 5 超时限村庄")
     assert summary.loc["开办学校"].tolist() == [13, 5]
-    assert plans["分配方式"].tolist() == ["整村划片"] * 2 and plans["求解状态"].tolist() == ["Optimal"] * 2
+    assert plans["分配方式"].tolist() == ["整村划片"] * 2 and plans["求解状态"].tolist() == ["最优（已证明）"] * 2
     assert plans["改动数"].tolist() == [0, len(plan.edits)]
     assert {"名称", "类型", "状态", "学位使用率", "教室缺口", "1年级"} <= set(schools.columns)
     assert set(schools["状态"]) == {"保留", "并入他校"} and "中心小学" in set(schools["类型"])

@@ -100,8 +100,10 @@ def test_total_capacity_below_total_pupils_names_the_schools_and_shortfall():
                               {"A": {"x": 100, "type": "村完小", "capacity": 80}, "B": {"x": 300, "type": "村完小",
                                                                                     "capacity": 50}})
     with pytest.raises(InfeasibleError, match=r"primary: 180 pupils but the open schools teaching it have 130 seats "
-                                              r"\(A 80、B 50\): short by 50; expand a school or open a site"):
+                                              r"\(A 80, B 50\): short by 50; expand a school or open a site") as info:
         planning.baseline(project, "zoned")
+    assert info.value.text("zh") == ("无法整村划片：小学：180 名学生，但开设该学段的学校只有 130 个学位（A 80、B 50）：缺 50 个；"
+                                     "请扩建学校或启用校址")
     assert planning.Scenario(project, "x").expand("B", capacity=50).evaluate("zoned").summary["schools_over_capacity"] == 0
 
 
@@ -291,4 +293,4 @@ def test_cli_evaluate_and_compare(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nproject: demo\nedits:\n  - {op: close, school: S77}\n", encoding="utf-8")
     assert main(["evaluate", "--scenario", str(bad), "--out", str(tmp_path)]) == 2
-    assert "unknown school 'S77'" in capsys.readouterr().err
+    assert "第 1 项改动（撤销 S77）：未知学校 'S77'" in capsys.readouterr().err  # Chinese by default
