@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh clone:
 #   make run   - set up .venv and open the browser app on the shipped demo township
-#   make test  - set up .venv and run lint, the test suite and the notebooks
+#   make test  - set up .venv and run lint, type checks, the test suite, doctests and the notebooks
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -43,10 +43,12 @@ check: $(STAMP)
 
 test: $(STAMP) sysdeps $(LEAFLET)
 	$(BIN)/ruff check planning tests benchmarks data streamlit_app.py
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check planning tests benchmarks data streamlit_app.py
+	$(BIN)/mypy
 
 BENCH := .venv-bench
 

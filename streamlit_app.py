@@ -441,6 +441,10 @@ def main() -> None:
     for note in view_of.notes(ss.lang):
         st.warning(note)
     headline_row(result, baseline)
+    notes = logic.data_notes_of(project, ss.lang)
+    with st.expander(T("app.data_notes", n=len(notes))):  # always drawn: no new element on an edit
+        for note in notes:
+            st.caption("• " + note)
     views = {key: T(f"app.view.{key}") for key in ("map", "compare", "suggest", "policy", "export")}
     # only the chosen view runs (st.tabs would compute every tab on every edit)
     view = st.segmented_control(T("app.view"), list(views), format_func=views.__getitem__, key="view",

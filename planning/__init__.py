@@ -17,6 +17,8 @@ matrix → :class:`Scenario` → :class:`Result` → maps, reports, project file
 
 from __future__ import annotations
 
+import logging
+
 from . import settings
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare, village_changes
@@ -29,6 +31,9 @@ from .store import ProjectFile, save_project
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
 __version__ = "0.2.0"
+
+# progress goes to the "planning" logger; the application decides where it is shown
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Project",

@@ -15,9 +15,11 @@ import pandas as pd
 from .errors import InfeasibleError
 from .evaluate import Result
 from .i18n import field, school_type, t
+from .memo import once
 from .policy import Policy
 from .project import Project
 from .scenario import Scenario, comparable_baseline
+from .walkcheck import data_messages
 
 #: Seconds the app lets the zoning solver run per plan (it reports the gap it reached).
 EVALUATE_SECONDS = 20.0
@@ -68,6 +70,12 @@ def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> Plan
             plan_infeasible = exc
             result = scenario.evaluate("nearest")
     return PlanView(baseline, result, today_infeasible, plan_infeasible)
+
+
+def data_notes_of(project: Project, lang: str) -> list[str]:
+    """What the planner should know about the project's data, in ``lang`` (computed once
+    per project)."""
+    return [note.text(lang) for note in once(project, "data notes", lambda: data_messages(project))]
 
 
 def action_label(action: str, lang: str) -> str:
@@ -138,7 +146,7 @@ def school_choices(result: Result, lang: str = "zh", *, open_only: bool = True) 
     schools = result.schools
     if open_only:
         schools = schools[schools["open"].to_numpy(dtype=bool)]
-    return {sid: t("app.school_label", lang, id=sid, name=row["name"], type=school_type(row["type"], lang))
+    return {str(sid): t("app.school_label", lang, id=sid, name=row["name"], type=school_type(row["type"], lang))
             for sid, row in schools.iterrows()}
 
 
@@ -146,7 +154,7 @@ def site_choices(scenario: Scenario) -> dict[str, str]:
     """Candidate sites not yet opened: id → label."""
     state = scenario.state.schools
     sites = state[state["is_site"] & (state["status"] == "candidate")]
-    return {sid: f"{sid} {row['name']}" for sid, row in sites.iterrows()}
+    return {str(sid): f"{sid} {row['name']}" for sid, row in sites.iterrows()}
 
 
 def new_site_id(project: Project) -> str:

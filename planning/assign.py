@@ -181,7 +181,7 @@ def flows_from_assignment(layout: Layout, school: np.ndarray, share: np.ndarray 
             seats = np.where(np.isnan(layout.capacity), np.inf, layout.capacity - taken)
             beds = np.clip(np.minimum(beds, seats), 0, None)
         frame = _allocate_beds(frame, wants_bed, beds)
-    frame["mode"] = pd.Categorical.from_codes(frame["mode"].to_numpy(), categories=list(MODES))
+    frame["mode"] = pd.Categorical.from_codes(frame["mode"].to_numpy(dtype=np.int64), categories=pd.Index(MODES))
     return frame[frame["pupils"] > 0].reset_index(drop=True)
 
 

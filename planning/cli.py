@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from . import settings
-from .errors import PlanningError
+from .errors import DataWarning, PlanningError
 from .evaluate import compare, village_changes
 from .i18n import Listing, localise, plan_name, t
 from .io import write_csv, write_excel, write_gpkg
@@ -128,7 +129,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .serve import main as serve
 
             return serve(extra)
-        return commands[args.command](args)
+        with warnings.catch_warnings(record=True) as caught:  # data warnings, in the planner's language
+            warnings.simplefilter("always", DataWarning)
+            try:
+                return commands[args.command](args)
+            finally:
+                for warning in caught:
+                    if isinstance(warning.message, DataWarning):
+                        print(t("cli.warning", lang, message=warning.message.text(lang)), file=sys.stderr)
+                    else:
+                        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
     except PlanningError as exc:
         print(t("cli.error", lang, message=exc.text(lang)), file=sys.stderr)
         return 2
@@ -206,9 +216,9 @@ def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, 
         if project.network.attribution:
             lines.append(t("cli.road_data", lang, attribution=t("osm_attribution", lang)))
         for level in ("primary", "junior"):
-            limit = summary.loc[level, "limit_min"]
+            limit = float(summary["limit_min"].astype(float)[level])
             cols = ["name", f"{level}_pupils", f"{level}_school_name", f"{level}_minutes", f"{level}_status"]
-            table = check[cols].rename(columns=lambda c, lv=level: c.removeprefix(f"{lv}_"))
+            table = check[cols].rename(columns={c: c.removeprefix(f"{level}_") for c in cols})
             table = table.rename(columns={"status": "walk_status"})
             table = table.sort_values("minutes", ascending=False, na_position="first")
             lines += ["", t("cli.level_heading", lang, level=t(f"level.{level}", lang), limit=f"{limit:g}"),
@@ -329,10 +339,11 @@ def _save_plot(curve: pd.DataFrame, limit: float, path: Path, lang: str) -> Path
     except PlanningError:
         families, lang = ["DejaVu Sans"], "en"
     with plt.rc_context({"font.family": families, "axes.unicode_minus": False}):
-        ax = plot_tradeoff(curve, limit=limit, lang=lang)
-        ax.figure.tight_layout()
-        ax.figure.savefig(path, dpi=150)
-        plt.close(ax.figure)
+        fig, ax = plt.subplots(figsize=(7, 4))
+        plot_tradeoff(curve, ax=ax, limit=limit, lang=lang)
+        fig.tight_layout()
+        fig.savefig(path, dpi=150)
+        plt.close(fig)
     return path
 
 

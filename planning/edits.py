@@ -69,6 +69,15 @@ class State:
         """A new state (the schools table copied, so no edit reaches an earlier state)."""
         return State(self.schools.copy() if schools is None else schools, self.buses if buses is None else buses)
 
+    def set(self, school_id: str, **values: object) -> None:
+        """Set cells of one school's row (only on a state just made by :meth:`changed`)."""
+        for column, value in values.items():
+            self.schools.at[school_id, column] = value  # type: ignore[assignment]  # cells may hold tuples (grades)
+
+    def number(self, school_id: str, column: str) -> float:
+        """A school's figure, 0 where not known."""
+        return float(np.nan_to_num(np.asarray(self.schools.at[school_id, column], dtype=float)))
+
     def merge_target(self, school_id: str) -> str:
         """Where pupils of a merged school go now (following merges of merges)."""
         target = school_id
@@ -135,6 +144,7 @@ def _school(state: State, school_id: str, *, must_be_open: bool = True) -> pd.Se
         known = Listing(state.schools.index[~state.schools["is_site"].to_numpy(dtype=bool)])
         raise ValidationError(Message("error.unknown_school", id=repr(school_id), known=known))
     row = state.schools.loc[school_id]
+    assert isinstance(row, pd.Series)  # ids are unique: one row
     if row["is_site"] and row["status"] == "candidate":
         raise ValidationError(Message("error.site_not_open", id=repr(school_id)))
     if must_be_open and not row["open"]:
@@ -152,7 +162,7 @@ class Close(Edit):
     def apply(self, state: State, project: Project) -> State:
         _school(state, self.school)
         new = state.changed()
-        new.schools.loc[self.school, ["open", "status"]] = [False, "closed"]
+        new.set(self.school, open=False, status="closed")
         return new
 
     def words(self, who: Callable[[str], str]) -> Message:
@@ -179,11 +189,10 @@ class Merge(Edit):
                 raise ValidationError(Message("error.merge_cycle", cycle=cycle))
         _school(state, self.into)
         new = state.changed()
-        rows = new.schools
-        rows.loc[self.into, MOVABLE_RESOURCES] = (rows.loc[self.into, MOVABLE_RESOURCES].fillna(0).to_numpy(float)
-                                                  + rows.loc[self.school, MOVABLE_RESOURCES].fillna(0).to_numpy(float))
-        rows.loc[self.school, MOVABLE_RESOURCES] = 0.0
-        rows.loc[self.school, ["open", "status", "merged_into"]] = [False, "merged", self.into]
+        for col in MOVABLE_RESOURCES:  # teachers and equipment move; buildings and grounds stay
+            new.set(self.into, **{col: new.number(self.into, col) + new.number(self.school, col)})
+            new.set(self.school, **{col: 0.0})
+        new.set(self.school, open=False, status="merged", merged_into=self.into)
         return new
 
     def words(self, who: Callable[[str], str]) -> Message:
@@ -209,15 +218,12 @@ class OpenSite(Edit):
         if rows.at[self.site, "status"] != "candidate":
             raise ValidationError(Message("error.site_open_twice", id=repr(self.site)))
         new = state.changed()
-        rows = new.schools
         for col in ("capacity", "classrooms", "beds"):
             if (value := getattr(self, col)) is not None:
-                rows.at[self.site, col] = float(value)
+                new.set(self.site, **{col: float(value)})
         if self.type is not None:
-            rows.at[self.site, "type"] = self.type
-            rows.at[self.site, "grades"] = SCHOOL_GRADES[self.type]
-        rows.loc[self.site, ["open", "status"]] = [True, "new"]
-        rows.at[self.site, "beds"] = np.nan_to_num(rows.at[self.site, "beds"])
+            new.set(self.site, type=self.type, grades=SCHOOL_GRADES[self.type])
+        new.set(self.site, open=True, status="new", beds=new.number(self.site, "beds"))
         return new
 
     def words(self, who: Callable[[str], str]) -> Message:
@@ -237,7 +243,7 @@ class Expand(Edit):
         _school(state, self.school)
         new = state.changed()
         for col in ("capacity", "classrooms", "beds"):
-            new.schools.at[self.school, col] = np.nan_to_num(new.schools.at[self.school, col]) + getattr(self, col)
+            new.set(self.school, **{col: new.number(self.school, col) + getattr(self, col)})
         return new
 
     def words(self, who: Callable[[str], str]) -> Message:
@@ -258,8 +264,7 @@ class TeachingPoint(Edit):
         if not set(grades) <= set(row["grades"]):
             raise ValidationError(Message("error.grades_not_taught", grades=list(grades), taught=list(row["grades"])))
         new = state.changed()
-        new.schools.at[self.school, "grades"] = grades
-        new.schools.loc[self.school, ["type", "status"]] = ["teaching_point", "teaching point"]
+        new.set(self.school, grades=grades, type="teaching_point", status="teaching point")
         return new
 
     def words(self, who: Callable[[str], str]) -> Message:

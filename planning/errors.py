@@ -8,6 +8,7 @@ Every error subclasses a built-in (``ValueError`` or ``RuntimeError``) so that c
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 
 from .i18n import Message, language, t, text_of
@@ -59,4 +60,25 @@ class InfeasibleError(PlanningError, ValueError):
 
 
 class DataWarning(UserWarning):
-    """Data were usable but something about them deserves a planner's attention."""
+    """Data were usable but something about them deserves a planner's attention (pupils
+    estimated from population, points far from any road, elevations on some roads only).
+
+    Parameters
+    ----------
+    message
+        What to know, as a catalogue message: ``str()`` in English (as Python shows
+        warnings), :meth:`text` in the planner's language (the app).
+    """
+
+    def __init__(self, message: Message) -> None:
+        self.message = message
+        super().__init__(message.text("en"))
+
+    def text(self, lang: str | None = None) -> str:
+        """The warning in ``lang``."""
+        return self.message.text(lang)
+
+
+def warn(message: Message, *, stacklevel: int = 2) -> None:
+    """Warn a :class:`DataWarning` at the caller's caller (``stacklevel`` counts from there)."""
+    warnings.warn(DataWarning(message), stacklevel=stacklevel + 1)

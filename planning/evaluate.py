@@ -234,7 +234,7 @@ def _check_capacity(layout: Layout, schools: pd.DataFrame) -> None:
         need = layout.pupils[:, gi].sum()
         seats = caps.sum()
         if seats + 1e-6 < need:
-            names = Listing([f"{sid} {cap:g}" for sid, cap in zip(schools.index[teach], caps, strict=True)],
+            names = Listing([f"{sid} {cap:g}" for sid, cap in zip(schools.index[np.asarray(teach)], caps, strict=True)],
                             sep="sep.names", most=12)
             problems.append(Message("infeasible.capacity", level=Message(f"level.{level}"), need=f"{need:,.0f}",
                                     seats=f"{seats:,.0f}", schools=names, short=f"{need - seats:,.0f}"))
@@ -345,7 +345,7 @@ def _villages(project: Project, flows: pd.DataFrame) -> pd.DataFrame:
         "pupils": total[keys],
         "school": ids[first],
         "schools": schools_used,
-        "mode": pd.Categorical.from_codes(worst[keys], categories=list(MODES)),
+        "mode": pd.Categorical.from_codes(worst[keys].astype(np.int64), categories=pd.Index(MODES)),
         "minutes": flows["walk_minutes"].to_numpy()[first],
         "ride_minutes": flows["ride_minutes"].to_numpy()[first],
         **{m: by_mode[keys, i] for i, m in enumerate(MODES)},
@@ -423,9 +423,10 @@ def _summary(flows: pd.DataFrame, schools: pd.DataFrame, indicators: pd.DataFram
         "schools_below_standard": int((indicators["meets_standard"] == False).sum()),  # noqa: E712 - NaN stays out
     }
     for level in LEVELS:
-        cvs = bal.loc[level, "cv"]
-        data[f"{level}_max_cv"] = cvs.max() if cvs.notna().any() else np.nan
-        data[f"{level}_cv_over_limit"] = int((bal.loc[level, "ok"] == False).sum())  # noqa: E712
+        of_level = bal.xs(level, level="level")
+        cvs = of_level["cv"].astype(float)
+        data[f"{level}_max_cv"] = float(cvs.max()) if cvs.notna().any() else np.nan
+        data[f"{level}_cv_over_limit"] = int((of_level["ok"] == False).sum())  # noqa: E712 - NaN stays out
     data["pupil_minutes"] = float((minutes[walk] * pupils[walk]).sum())
     return pd.Series(data, dtype=float)
 

@@ -198,10 +198,14 @@ def localise(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     if "assignment" in out.index and not isinstance(out.index, pd.MultiIndex):  # a summary row of words
         out.loc["assignment"] = out.loc["assignment"].map(lambda v: word(v, "assignment", lang))
     if isinstance(out.index, pd.MultiIndex):
-        out.index = out.index.set_levels([
-            level.map(lambda v, n=name: field(v, lang) if n == "indicator" else word(v, "level", lang))
-            if name in ("level", "indicator") else level
-            for name, level in zip(out.index.names, out.index.levels, strict=True)])
+        levels: list[Any] = []
+        for name, level in zip(out.index.names, out.index.levels, strict=True):
+            if name == "indicator":
+                level = level.map(lambda v: field(v, lang))
+            elif name == "level":
+                level = level.map(lambda v: word(v, "level", lang))
+            levels.append(level)
+        out.index = out.index.set_levels(levels)
     else:  # labels that are field names (a summary's rows), not ids
         out.index = out.index.map(lambda v: field(v, lang) if isinstance(v, str) and (
             has_text(f"field.{v}") or v.startswith("grade_")) else v)

@@ -53,11 +53,13 @@ def school_indicators(schools: pd.DataFrame, pupils: pd.DataFrame, policy: Polic
         ok = value >= threshold - 1e-9
         data[name] = value
         data[f"{name}_min"] = threshold
-        data[f"{name}_ok"] = pd.array(np.where(np.isnan(value), None, ok), dtype="boolean")
+        data[f"{name}_ok"] = pd.array([None if np.isnan(v) else bool(o) for v, o in zip(value, ok, strict=True)],
+                                      dtype="boolean")
         met += ok & ~np.isnan(value)
         known |= ~np.isnan(value)
     data["met"] = np.where(known, met, np.nan)
-    data["meets_standard"] = pd.array(np.where(known, met >= policy.min_indicators_met, None), dtype="boolean")
+    data["meets_standard"] = pd.array([bool(m >= policy.min_indicators_met) if k else None
+                                       for m, k in zip(met, known, strict=True)], dtype="boolean")
     out = pd.DataFrame(data, index=rows)
     out.index.name = "school_id"
     return out

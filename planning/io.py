@@ -86,7 +86,8 @@ def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | No
         detail = f"{type(exc).__name__}: {exc}"
         raise ValidationError(Message("error.cannot_read", detail=detail, suffix=suffix), source=str(path)) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
-    frame[ROW] = [Message("error.row", n=i + first_data_row) for i in range(len(frame))]
+    frame[ROW] = pd.Series([Message("error.row", n=i + first_data_row) for i in range(len(frame))], index=frame.index,
+                           dtype=object)
     return frame
 
 
@@ -137,7 +138,7 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
     problems: list[Message] = []
     x = pd.to_numeric(frame[xcol], errors="coerce")
     y = pd.to_numeric(frame[ycol], errors="coerce")
-    for i in np.flatnonzero(x.isna().to_numpy() | y.isna().to_numpy()):
+    for i in map(int, np.flatnonzero(x.isna().to_numpy() | y.isna().to_numpy())):
         problem = Message("error.empty_coordinates", x=xcol, y=ycol, xv=repr(frame[xcol].iat[i]),
                           yv=repr(frame[ycol].iat[i]))
         problems.append(Message("error.at", where=frame[ROW].iat[i], problem=problem))
@@ -156,7 +157,7 @@ def _check_degrees(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, y
         return [Message("error.metres_not_degrees", x=xcol, y=ycol)]
     swapped = (y.abs() > 90) & (x.abs() <= 90)
     out = []
-    for i in np.flatnonzero(bad.to_numpy()):
+    for i in map(int, np.flatnonzero(bad.to_numpy())):
         key = "error.swapped" if swapped.iat[i] else "error.degrees_range"
         problem = Message(key, x=xcol, y=ycol, xv=f"{x.iat[i]}", yv=f"{y.iat[i]}")
         out.append(Message("error.at", where=frame[ROW].iat[i], problem=problem))
@@ -185,7 +186,7 @@ def _read_spatial(
         raise ValidationError(Message("error.crs_conflict", file_crs=gdf.crs.to_string(), given=repr(crs)),
                               source=str(path))
     gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
-    gdf[ROW] = [Message("error.feature", n=i + 1) for i in range(len(gdf))]
+    gdf[ROW] = pd.Series([Message("error.feature", n=i + 1) for i in range(len(gdf))], index=gdf.index, dtype=object)
     return gdf
 
 

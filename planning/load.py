@@ -9,11 +9,12 @@ project file, or the shipped demo.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
-from .errors import ValidationError
-from .i18n import Message
+from .errors import ValidationError, warn
+from .i18n import Listing, Message
 from .io import read_table
 from .network import WalkNetwork
 from .osm import PLACE_TYPES, read_osm
@@ -23,6 +24,7 @@ from .store import ProjectFile, read_project
 from .validation import type_from_name, validate_schools, validate_sites, validate_villages
 
 PathLike = str | Path
+logger = logging.getLogger(__name__)
 
 #: The shipped demo (made by ``data/make_demo.py``; see the README there).
 DEMO_FOLDER = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -70,6 +72,7 @@ def from_files(
     """
     if (roads is None) == (osm is None):
         raise ValueError("give exactly one of `roads` (a road layer) or `osm` (an OSM file)")
+    logger.info("reading %s, %s and %s", villages, schools, roads or osm)
     if policy is not None and not isinstance(policy, Policy):
         policy = Policy.from_yaml(policy)
     policy = policy or Policy()
@@ -85,8 +88,10 @@ def from_files(
         assert roads is not None
         layer = read_table(roads, crs=crs, encoding=encoding)
         network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)
-    return Project(village_table, school_table, network, sites=site_table, policy=policy,
-                   name=name or Path(villages).stem)
+    project = Project(village_table, school_table, network, sites=site_table, policy=policy,
+                      name=name or Path(villages).stem)
+    warn_about_data(project)
+    return project
 
 
 def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple[str, ...] = PLACE_TYPES,
@@ -113,7 +118,29 @@ def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple
     schools_raw["name"] = schools_raw["name"].fillna("(unnamed school " + schools_raw["school_id"] + ")")
     schools = validate_schools(schools_raw[["school_id", "name", "type", "geometry"]], source=str(path))
     schools["name_zh"] = schools_raw["name_zh"].to_numpy()
-    return Project(villages, schools, data.network, policy=policy, name=name or Path(path).name.split(".")[0])
+    project = Project(villages, schools, data.network, policy=policy, name=name or Path(path).name.split(".")[0])
+    warn_about_data(project)
+    return project
+
+
+def warn_about_data(project: Project) -> None:
+    """A :class:`~planning.errors.DataWarning` for each thing about a project's data a
+    planner should see at once (the full list: :func:`planning.data_notes`): points far
+    from any road, pupils estimated from population or unknown."""
+    snaps = project.snaps
+    far = snaps[snaps["far_from_road"]]
+    if len(far):
+        names = Listing([f"{name} ({idx}, {m:.0f} m)" for idx, name, m in zip(far.index, far["name"], far["snap_m"],
+                                                                                strict=True)], most=10)
+        warn(Message("data.far_points", n=len(far), names=names, limit=f"{project.policy.far_from_road_m:g}"),
+             stacklevel=3)
+    villages = project.villages
+    if villages["pupils_estimated"].any():
+        warn(Message("data.estimated", n=int(villages["pupils_estimated"].sum())), stacklevel=3)
+    unknown = villages["primary_pupils"].isna()
+    if unknown.any():
+        warn(Message("data.unknown", n=int(unknown.sum()), names=Listing(villages.loc[unknown, "name"],
+                                                                           sep="sep.names", most=10)), stacklevel=3)
 
 
 def osm_school_type(name: object, isced: object) -> str:

@@ -10,11 +10,13 @@ tiles, or Tianditu (天地图) with the user's key.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import folium
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -47,17 +49,19 @@ def walk_class(minutes: pd.Series, mode: pd.Series, limit: float, short: float =
     return pd.Series(np.where(mode.isna(), "unknown", out), index=minutes.index)  # no pupils known: no flows
 
 
-def village_table(project: Project, result: Result | None = None, *, level: str = "primary") -> pd.DataFrame:
-    """Per village of a level: pupils, school, minutes, mode (today's layout when no result)."""
+def village_table(project: Project, result: Result | None = None, *, level: str = "primary") -> gpd.GeoDataFrame:
+    """Per village of a level, with its location (WGS84): pupils, school, minutes, mode
+    (today's layout when no result)."""
     result = result if result is not None else baseline(project)
-    rows = result.villages.xs(level, level="level")
-    return rows.reindex(project.villages.index).assign(geometry=project.villages.geometry)
+    rows = result.villages.xs(level, level="level").reindex(project.villages.index)
+    return gpd.GeoDataFrame(rows, geometry=project.villages.geometry, crs=4326)
 
 
 def result_map(project: Project, result: Result | None = None, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
                tianditu_key: str | None = None, isochrone_school: str | None = None,
-               isochrone_minutes=(20, 30, 40), show_roads: bool = True, show_zoning: bool = True,
-               show_catchments: bool = True, title: str | None = None, more_layers=()) -> folium.Map:
+               isochrone_minutes: Sequence[float] = (20, 30, 40), show_roads: bool = True, show_zoning: bool = True,
+               show_catchments: bool = True, title: str | None = None,
+               more_layers: Sequence[folium.FeatureGroup] = ()) -> folium.Map:
     """An interactive map of a result (today's layout when ``result`` is None).
 
     Parameters
@@ -87,8 +91,8 @@ def result_map(project: Project, result: Result | None = None, *, level: str = "
 
 
 def base_map(project: Project, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
-             tianditu_key: str | None = None, isochrone_school: str | None = None, isochrone_minutes=(20, 30, 40),
-             show_roads: bool = True, title: str = "") -> folium.Map:
+             tianditu_key: str | None = None, isochrone_school: str | None = None,
+             isochrone_minutes: Sequence[float] = (20, 30, 40), show_roads: bool = True, title: str = "") -> folium.Map:
     """What does not change with a scenario: basemap, roads, isochrone rings, legend.
 
     Its elements get fixed names, so the same settings give the same map script on every
@@ -108,7 +112,8 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
     if isochrone_school is not None:
         _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
     fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding=(20, 20))
-    fmap.get_root().html.add_child(folium.Element(legend_html(project, lang=lang, level=level, title=title)))
+    fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a folium Figure
+        folium.Element(legend_html(project, lang=lang, level=level, title=title)))
     for number, element in enumerate(_elements(fmap)):  # fixed names instead of random ones
         element._id = f"base{number}"
     return fmap
@@ -138,7 +143,7 @@ def _basemap(fmap: folium.Map, basemap: str, key: str | None, lang: str) -> None
                              name=t(name, lang), subdomains="01234567", overlay=layer == "cva").add_to(fmap)
 
 
-def _roads(fmap: folium.Map, project, lang: str) -> None:
+def _roads(fmap: folium.Map, project: Project, lang: str) -> None:
     roads = project.network.to_gdf().to_crs(4326)
     lines = shapely.get_coordinates(roads.geometry.to_numpy()).reshape(-1, 2, 2)[:, :, ::-1]
     group = folium.FeatureGroup(name=t("map.roads", lang))
@@ -146,11 +151,11 @@ def _roads(fmap: folium.Map, project, lang: str) -> None:
     group.add_to(fmap)
 
 
-def _zoning(fmap: folium.Map, project, villages: pd.DataFrame, lang: str) -> None:
+def _zoning(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, lang: str) -> None:
     points = project.target_points
     served = villages[villages["school"].isin(points.index)]
     to = points.reindex(served["school"])
-    start = shapely.get_coordinates(served["geometry"].to_numpy())
+    start = shapely.get_coordinates(served.geometry.to_numpy())
     lines = shapely.linestrings(np.stack([start, np.column_stack([to.x, to.y])], axis=1))
     features = [(line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
                  f"{escape(str(name))} → {escape(str(school))}")
@@ -158,18 +163,24 @@ def _zoning(fmap: folium.Map, project, villages: pd.DataFrame, lang: str) -> Non
     _feature_layer(t("map.zoning", lang), features).add_to(fmap)
 
 
-def _feature_layer(name: str, features, *, marker=None) -> folium.FeatureGroup:
+Feature = tuple[shapely.Geometry, Mapping[str, object], str]
+
+
+def _feature_layer(name: str, features: Iterable[Feature], *, marker: folium.Marker | None = None
+                   ) -> folium.FeatureGroup:
     """One GeoJSON layer for many features, each ``(geometry, style, tooltip html)``.
 
     One folium element however many villages: folium compiles the output of every element
     as a Jinja template when it renders, so a marker plus a tooltip per village (the obvious
     way) takes 1.6 s per edit for 1,000 villages, against 0.16 s this way (benchmarks/maps.py).
     """
-    styles, collection = {}, {"type": "FeatureCollection", "features": []}
+    styles: dict[str, Mapping[str, object]] = {}
+    items: list[dict[str, object]] = []
     for number, (geometry, style, tip) in enumerate(features):
         styles[str(number)] = style
-        collection["features"].append({"type": "Feature", "id": str(number), "properties": {"tip": tip},
-                                       "geometry": shapely.geometry.mapping(geometry)})
+        items.append({"type": "Feature", "id": str(number), "properties": {"tip": tip},
+                      "geometry": shapely.geometry.mapping(geometry)})
+    collection = {"type": "FeatureCollection", "features": items}
     group = folium.FeatureGroup(name=name)
     if styles:
         folium.GeoJson(collection, name=name, marker=marker, style_function=lambda feature: styles[feature["id"]],
@@ -181,13 +192,13 @@ def _feature_layer(name: str, features, *, marker=None) -> folium.FeatureGroup:
 _TOOLTIP = JsCode("function (feature, layer) { if (feature.properties.tip) { layer.bindTooltip(feature.properties.tip); } }")
 
 
-def catchments(project: Project, villages: pd.DataFrame) -> dict[str, shapely.Geometry]:
+def catchments(project: Project, villages: gpd.GeoDataFrame) -> dict[str, shapely.Geometry]:
     """Catchment area (WGS84) of each school: the hull of its villages and itself, widened
     by 300 m, in the project's metric CRS."""
     from pyproj import Transformer
 
     points = project.target_points.to_crs(project.crs)
-    vxy = villages.set_geometry("geometry").set_crs(4326, allow_override=True).to_crs(project.crs).geometry
+    vxy = villages.geometry.to_crs(project.crs)
     back = Transformer.from_crs(project.crs, 4326, always_xy=True)
     areas = {}
     for school, members in vxy.groupby(villages["school"]):
@@ -198,7 +209,8 @@ def catchments(project: Project, villages: pd.DataFrame) -> dict[str, shapely.Ge
     return areas
 
 
-def _catchments(fmap: folium.Map, project, villages: pd.DataFrame, schools: pd.DataFrame, lang: str) -> None:
+def _catchments(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, schools: pd.DataFrame,
+                lang: str) -> None:
     palette = ["#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69", "#fccde5", "#d9d9d9",
                "#bc80bd", "#ccebc5", "#ffed6f"]
     features = []
@@ -229,14 +241,14 @@ def difference_map(project: Project, before: Result, after: Result, *, level: st
                       more_layers=[changed])
 
 
-def _villages(fmap: folium.Map, villages: pd.DataFrame, lang: str) -> None:
+def _villages(fmap: folium.Map, villages: gpd.GeoDataFrame, lang: str) -> None:
     pupils = villages["pupils"].fillna(0.0).to_numpy(dtype=float)
     words = {kind: t(_mode_key(kind), lang, short=30, limit="") for kind in set(villages["class"])}
     mode = [words[kind] for kind in villages["class"]]
     minutes = ["—" if pd.isna(m) else f"{m:.0f} {t('unit.minutes', lang)}" for m in villages["minutes"]]
     features = []
     for vid, name, school, kind, point, n, walk, how in zip(villages.index, villages["name"], villages["school"],
-                                                            villages["class"], villages["geometry"], pupils, minutes,
+                                                            villages["class"], villages.geometry, pupils, minutes,
                                                             mode, strict=True):
         tip = (f"<b>{escape(str(name))}</b> ({escape(str(vid))})<br>{t('map.pupils', lang)}: {n:.0f}<br>"
                f"→ {escape(str(school))}: {walk}<br>{how}")
@@ -251,7 +263,7 @@ def _mode_key(kind: str) -> str:
             "unknown": "map.pupils_unknown"}.get(kind, f"map.{kind}")
 
 
-def _schools(fmap: folium.Map, project, schools: pd.DataFrame, lang: str) -> None:
+def _schools(fmap: folium.Map, project: Project, schools: pd.DataFrame, lang: str) -> None:
     points = project.target_points
     features = []
     for sid, row in schools.iterrows():
@@ -296,7 +308,7 @@ def isochrones(project: Project, school_id: str, minutes: Sequence[float] = (20,
     return rings
 
 
-def _isochrones(fmap: folium.Map, project, school_id: str, minutes, lang: str) -> None:
+def _isochrones(fmap: folium.Map, project: Project, school_id: str, minutes: Sequence[float], lang: str) -> None:
     shades = ["#08519c", "#3182bd", "#6baed6", "#9ecae1"]
     rings = sorted(isochrones(project, school_id, minutes).items(), reverse=True)
     features = [(ring, {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.12},
@@ -334,7 +346,7 @@ LEAFLET_VERSION = "1.9.4"
 LEAFLET_FOLDER = Path(__file__).resolve().parents[1] / "static" / "leaflet"
 
 
-def _elements(fmap: folium.Map):
+def _elements(fmap: folium.Map) -> Iterator[Any]:
     yield fmap
     stack = list(fmap._children.values())
     while stack:

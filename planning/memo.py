@@ -45,10 +45,10 @@ def once(owner: object, key: Hashable, compute: Callable[[], T]) -> T:
         if values is None:
             values = _TABLES[owner] = {}
         if key in values:
-            return values[key]  # type: ignore[no-any-return]
+            return values[key]
     value = compute()
     with _LOCK:
-        return values.setdefault(key, value)  # type: ignore[no-any-return]
+        return values.setdefault(key, value)
 
 
 def per_owner(func: Callable[Concatenate[O, P], T]) -> Callable[Concatenate[O, P], T]:

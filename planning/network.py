@@ -14,6 +14,7 @@ right offset. On OSM networks this shrinks the graph Dijkstra runs on several-fo
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -26,10 +27,12 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from .errors import ValidationError
+from .errors import ValidationError, warn
 from .i18n import Listing, Message
 from .io import metric_crs_for
 from .policy import Policy, tobler_factor
+
+logger = logging.getLogger(__name__)
 
 #: Candidate names of the road-class column of a road layer.
 CLASS_COLUMNS = ("highway", "fclass", "class", "road_class", "type", "kind", "道路等级", "等级", "道路类型", "类型")
@@ -195,7 +198,12 @@ class WalkNetwork:
         seg_u = node_of_vertex[:-1][same_line]
         seg_v = node_of_vertex[1:][same_line]
         seg_class = lines["_class"].to_numpy()[line_of[:-1][same_line]]
-        has_z = node_z is not None and np.isfinite(node_z).all() and np.ptp(node_z) > 0
+        has_z = node_z is not None and bool(np.isfinite(node_z).all()) and np.ptp(node_z) > 0
+        if node_z is not None and not has_z and np.isfinite(node_z).any():
+            share = f"{np.isfinite(node_z).mean():.0%}"
+            warn(Message("data.partial_elevation", share=share, source=source), stacklevel=2)
+        logger.info("network %s: %d nodes, %d segments%s", source, len(node_xy), len(seg_u),
+                    ", with elevations" if has_z else "")
         return cls.from_arrays(
             node_xy, seg_u, seg_v, seg_class, crs=crs, node_z=node_z if has_z else None,
             source=source, attribution=attribution,
@@ -409,7 +417,11 @@ def _merge_vertices(
         [np.bincount(node_of_vertex, weights=coords[:, i]) / counts for i in (0, 1)], axis=1
     )
     z = coords[:, 2]
-    node_z = None if np.isnan(z).all() else np.bincount(node_of_vertex, weights=np.nan_to_num(z)) / counts
+    if np.isnan(z).all():
+        return node_of_vertex, node_xy, None
+    known = np.bincount(node_of_vertex, weights=np.isfinite(z))  # 2-D lines have no z: not 0 m
+    with np.errstate(invalid="ignore", divide="ignore"):
+        node_z = np.bincount(node_of_vertex, weights=np.nan_to_num(z)) / known  # NaN where no vertex has z
     return node_of_vertex, node_xy, node_z
 
 

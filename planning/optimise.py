@@ -16,10 +16,18 @@ Formulation (strong): y_j ∈ {0,1} open; x_ij assignment, x_ij ≤ y_j; Σ_j x_
 covered share); Σ_i d_i x_ij ≤ C_j y_j where capacities are given. With capacities and
 ``single_source`` (villages zoned whole), x is binary; otherwise continuous (for the
 uncapacitated p-median the strong formulation needs no integral x).
+
+    >>> import numpy as np
+    >>> from planning.optimise import p_median
+    >>> line = np.abs(np.subtract.outer(np.arange(5) * 10.0, np.arange(5) * 10.0))  # 5 villages 10 apart
+    >>> answer = p_median(line, 2)
+    >>> answer.objective, answer.status
+    (30.0, 'Optimal')
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -40,6 +48,8 @@ from .scenario import Scenario, baseline
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -110,7 +120,8 @@ class Problem:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return self.cost.shape  # type: ignore[return-value]
+        n, m = self.cost.shape
+        return int(n), int(m)
 
 
 def _problem(cost: ArrayLike, *, weights: ArrayLike | None, demand: ArrayLike | None, max_cost: float | None,
@@ -139,7 +150,7 @@ def _problem(cost: ArrayLike, *, weights: ArrayLike | None, demand: ArrayLike | 
 def _unreachable(problem: Problem, max_cost: float | None) -> None:
     lonely = np.flatnonzero(~problem.allowed.any(axis=1))
     if len(lonely):
-        names = Listing([problem.labels[i] for i in lonely], most=15)
+        names = Listing([problem.labels[int(i)] for i in lonely], most=15)
         limit = (Message("infeasible.beyond", limit=f"{max_cost:g}", unit=problem.unit) if max_cost is not None
                  else Message("infeasible.out_of_reach"))
         key = "infeasible.unreachable_one" if len(lonely) == 1 else "infeasible.unreachable_many"
@@ -165,7 +176,9 @@ def _model(problem: Problem, capacities: ArrayLike | None, single_source: bool, 
     y, x, z = np.arange(m), m + np.arange(n_pairs), m + n_pairs + np.arange(nz)
     rows = Rows(m + n_pairs + nz)
     # each row assigned once (or its covered share z_i)
-    entries = [(pi, x, 1.0)] + ([(np.arange(n), z, -1.0)] if cover else [])
+    entries: list[tuple[np.ndarray, np.ndarray, np.ndarray | float]] = [(pi, x, 1.0)]
+    if cover:
+        entries.append((np.arange(n), z, -1.0))
     rows.add(entries, 0.0 if cover else 1.0, 0.0 if cover else 1.0, count=n)
     # x_ij <= y_j (strong linking)
     rows.add([(np.arange(n_pairs), x, 1.0), (np.arange(n_pairs), y[pj], -1.0)], -np.inf, 0.0, count=n_pairs)
@@ -474,7 +487,7 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
     inputs = level_inputs(project, level, sites=sites, capacity=capacity)
     keep, open_, closed = _fixed_columns(project, inputs, keep, close)
     labels = [f"{project.villages.loc[v, 'name']} ({v})" for v in inputs.rows]
-    minutes, messages = inputs.minutes, []
+    minutes, messages = inputs.minutes, list[Message]()
     if (goal == "fewest_schools" or (goal == "p_median" and hard_limit)) and beyond == "report":
         minutes, messages = _set_aside_lonely(inputs.minutes, closed, limit, labels)
     common: dict[str, Any] = {"weights": inputs.pupils, "demand": inputs.pupils, "capacities": inputs.capacities,
@@ -483,6 +496,8 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
     solution = (set_cover(minutes, limit, **common) if goal == "fewest_schools" else
                 p_median(minutes, int(p or 0), max_cost=limit if hard_limit else None, **common) if goal == "p_median"
                 else max_coverage(minutes, int(p or 0), limit, **common))
+    logger.info("plan %s (%s, %g min): %s, %d open, %.2f s", goal, level, limit, solution.status, len(solution.open),
+                solution.seconds)
     return _as_plan(project, solution, goal, level, limit, inputs, keep, name, messages)
 
 
@@ -503,7 +518,7 @@ def _set_aside_lonely(minutes: np.ndarray, closed: list[int], limit: float, labe
     left out of the walking constraint (their minutes become 0 wherever reachable)."""
     may_open = np.ones(minutes.shape[1], dtype=bool)
     may_open[closed] = False
-    lonely = ~((minutes <= limit) & may_open[None, :]).any(axis=1)
+    lonely = np.asarray(~((minutes <= limit) & may_open[None, :]).any(axis=1), dtype=bool)
     open_minutes = np.where(may_open[None, :] & np.isfinite(minutes), minutes, np.inf)
     messages = []
     for i in np.flatnonzero(lonely):  # nearest among the schools and sites that may open

@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 
 from .errors import ValidationError
@@ -85,10 +87,11 @@ class _Collector:
         self.place_types = set(place_types)
         self.ways: list[list[tuple[int, float, float]]] = []
         self.way_class: list[str] = []
-        self.places: list[dict] = []
-        self.school_rows: list[dict] = []
+        self.places: list[dict[str, Any]] = []
+        self.school_rows: list[dict[str, Any]] = []
 
-    def take(self, obj) -> None:
+    def take(self, obj: Any) -> None:
+        """Keep what an OSM object (node, way or area from pyosmium) says for planning."""
         tags = obj.tags
         if obj.is_node():
             if tags.get("place") in self.place_types:
@@ -107,7 +110,7 @@ class _Collector:
                 kind = "w" if obj.from_way() else "r"
                 self.school_rows.append(_school(obj, kind, point.x, point.y, osm_id=obj.orig_id()))
 
-    def _walkable(self, tags) -> bool:
+    def _walkable(self, tags: Any) -> bool:
         foot = tags.get("foot")
         if foot in FOOT_ALLOWED:
             return True
@@ -127,20 +130,19 @@ class _Collector:
         return _points(frame)
 
 
-def _feature(obj, kind: str, lon: float, lat: float, osm_id: int | None = None, **extra) -> dict:
+def _feature(obj: Any, kind: str, lon: float, lat: float, osm_id: int | None = None, **extra: Any) -> dict[str, Any]:
     tags = obj.tags
     name = tags.get("name") or tags.get("name:zh")
     return {"osm_id": f"{kind}{osm_id if osm_id is not None else obj.id}", "name": name,
             "name_zh": tags.get("name:zh"), "name_en": tags.get("name:en"), "lon": lon, "lat": lat, **extra}
 
 
-def _school(obj, kind: str, lon: float, lat: float, osm_id: int | None = None) -> dict:
+def _school(obj: Any, kind: str, lon: float, lat: float, osm_id: int | None = None) -> dict[str, Any]:
     return _feature(obj, kind, lon, lat, osm_id=osm_id, isced=obj.tags.get("isced:level"))
 
 
-def _area_point(area):
+def _area_point(area: Any) -> shapely.Point | None:
     import osmium
-    import shapely
 
     try:
         wkb = osmium.geom.WKBFactory().create_multipolygon(area)
@@ -179,7 +181,8 @@ def _network(ways: list[list[tuple[int, float, float]]], classes: list[str], *, 
     )
 
 
-def download(place: str | None = None, *, polygon=None, policy: Policy | None = None) -> OsmData:
+def download(place: str | None = None, *, polygon: shapely.Geometry | None = None,
+             policy: Policy | None = None) -> OsmData:
     """Download an area's walking network, settlements and schools through osmnx.
 
     Needs the internet; osmnx caches responses. Give a ``place`` name that Nominatim
@@ -189,7 +192,7 @@ def download(place: str | None = None, *, polygon=None, policy: Policy | None = 
 
     if (place is None) == (polygon is None):
         raise ValueError("give exactly one of `place` or `polygon`")
-    if polygon is None:
+    if polygon is None and place is not None:
         polygon = ox.geocode_to_gdf(place).union_all()
     graph = ox.graph_from_polygon(polygon, network_type="walk", simplify=False, retain_all=True)
     nodes, edges = ox.graph_to_gdfs(graph)

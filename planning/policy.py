@@ -2,6 +2,15 @@
 
 Every default is a setting a county can change (``Policy.from_yaml``) and carries its
 source (``Policy.sources()``), so the app and reports can show where a number comes from.
+
+    >>> from planning import Policy
+    >>> policy = Policy.from_dict({"walk_limit_minutes": {"primary": 30}})
+    >>> policy.limit("primary"), policy.limit("junior")
+    (30.0, 40.0)
+    >>> Policy.from_dict({"tobler": "no"})
+    Traceback (most recent call last):
+    ...
+    planning.errors.ValidationError: policy: tobler: must be true or false (given 'no')
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,10 @@ from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
 from .project import Project
 from .scenario import baseline
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PAPER = {"A4": (11.69, 8.27), "A3": (16.54, 11.69)}  # landscape, inches
 CJK_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "SimHei",
@@ -84,7 +89,7 @@ def print_map(project: Project, result: Result | None = None, path: str | Path =
     return path
 
 
-def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str, title: str | None):
+def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str, title: str | None) -> Figure:
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
     from matplotlib.patheffects import withStroke
@@ -97,7 +102,7 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
     roads.plot(ax=ax, color="#8c8c8c", linewidth=0.6, zorder=1)
     villages = village_table(project, result, level=level)
     villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
-    vpts = villages.set_geometry("geometry").set_crs(4326, allow_override=True).to_crs(crs)
+    vpts = villages.to_crs(crs)
     points = project.target_points
     spts = points.to_crs(crs)
     for _, row in vpts.iterrows():
@@ -121,7 +126,7 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
         ax.scatter([p.x], [p.y], marker=MARKERS.get(row["type"], "o"), s=110, c=colour, edgecolors="white",
                    linewidths=1.2, zorder=4)
         status = t(f"status.{row['status']}", lang)
-        label = school_names[sid] + ("" if row["open"] else f" ({status})")
+        label = str(school_names[str(sid)]) + ("" if row["open"] else f" ({status})")
         ax.annotate(label, (p.x, p.y), xytext=(6, -10), textcoords="offset points", fontsize=7.5, color=colour,
                     zorder=6, path_effects=halo)
     ax.margins(0.04)
@@ -177,13 +182,15 @@ def _nice_length(span: float) -> float:
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
 
 
-def _scale_bar(ax, lang: str) -> None:
+def _scale_bar(ax: Axes, lang: str) -> None:
+    from matplotlib.patches import Rectangle
+
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     length = _nice_length(x1 - x0)
     x, y = x1 - 0.04 * (x1 - x0) - length, y0 + 0.04 * (y1 - y0)
     for i in range(2):
-        ax.add_patch(__import__("matplotlib.patches", fromlist=["Rectangle"]).Rectangle(
+        ax.add_patch(Rectangle(
             (x + i * length / 2, y), length / 2, 0.008 * (y1 - y0), facecolor="black" if i == 0 else "white",
             edgecolor="black", zorder=6))
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
@@ -191,7 +198,7 @@ def _scale_bar(ax, lang: str) -> None:
     ax.text(x + length, y + 0.015 * (y1 - y0), label, fontsize=8, ha="right", zorder=6)
 
 
-def _north_arrow(ax, lang: str) -> None:
+def _north_arrow(ax: Axes, lang: str) -> None:
     ax.annotate(t("map.north", lang), xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction",
                 ha="center", va="center", fontsize=13,
                 arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})

@@ -14,17 +14,23 @@ what an osmnx user writes; ``benchmarks/traveltime.py`` measures this engine aga
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
+from tqdm.auto import tqdm
 
 from . import settings
 from .i18n import t
-from .network import Snap, WalkNetwork
+from .network import Chains, Snap, WalkNetwork
 from .policy import Policy
+
+logger = logging.getLogger(__name__)
 
 ENGINE_VERSION = "1"
 _EPS = 1e-9  # zero-length hops (coincident points) must stay edges in the sparse graph
@@ -115,7 +121,9 @@ def travel_time_matrix(
     if path is not None and path.exists():
         with np.load(path) as stored:
             minutes = stored["minutes"]
+        logger.info("travel times %d × %d: from the cache (%s)", len(origin_xy), len(target_xy), path.name)
         return MatrixResult(minutes, origin_snap, target_snap, off_o, off_t, from_cache=True)
+    started = time.perf_counter()
 
     graph, point_node = splice_points(network, np.r_[origin_snap.segment, target_snap.segment],
                                       np.r_[origin_snap.t, target_snap.t], policy)
@@ -125,6 +133,8 @@ def travel_time_matrix(
     minutes[~(minutes <= max_minutes)] = np.nan
     if path is not None:
         _atomic_save(path, minutes)
+    logger.info("travel times %d × %d: routed in %.2f s", len(origin_xy), len(target_xy),
+                time.perf_counter() - started)
     return MatrixResult(minutes, origin_snap, target_snap, off_o, off_t)
 
 
@@ -185,7 +195,7 @@ def splice_points(
     return _min_csr(np.concatenate(rows), np.concatenate(cols), np.concatenate(w), n), point_node
 
 
-def _offsets(seg_minutes: np.ndarray, chains) -> tuple[np.ndarray, np.ndarray]:
+def _offsets(seg_minutes: np.ndarray, chains: Chains) -> tuple[np.ndarray, np.ndarray]:
     """Minutes from each segment's edge start to the segment, and each edge's total."""
     order = chains.seg_order
     edge_sorted = chains.seg_edge[order]
@@ -219,11 +229,9 @@ def _route(
 ) -> np.ndarray:
     """Shortest minutes from every ``wanted`` node to every source (columns)."""
     out = np.empty((len(wanted), len(sources)))
-    starts = range(0, len(sources), chunk)
+    starts: Iterable[int] = range(0, len(sources), chunk)
     show = settings.progress if progress is None else progress
     if show and len(sources) > 4 * chunk:
-        from tqdm.auto import tqdm
-
         starts = tqdm(starts, desc=t("progress.travel_times"), unit=t("progress.chunk"), leave=False)
     for start in starts:
         block = sources[start:start + chunk]

@@ -61,14 +61,15 @@ def _header(frame: pd.DataFrame, col: str) -> str:
     return f"{original} ({col})" if original and original != col else col
 
 
-def _ids(frame: pd.DataFrame, id_col: str, problems: _Problems, *, what: str) -> pd.Series | None:
-    """Ids as text; fall back to unique names; report missing and duplicate ids."""
+def _ids(frame: pd.DataFrame, id_col: str, problems: _Problems, *, what: str) -> pd.Series:
+    """Ids as text; fall back to unique names; report missing and duplicate ids (the ids
+    returned then are placeholders: the problems are raised before they are used)."""
     kind = Message(f"what.{what}")
     if id_col not in frame.columns:
         if "name" in frame.columns and frame["name"].notna().all() and frame["name"].is_unique:
             return frame["name"].astype(str).str.strip()
         problems.append(Message("error.missing_id_column", column=repr(id_col), what=kind))
-        return None
+        return pd.Series([str(i) for i in range(len(frame))], index=frame.index)
     ids = frame[id_col]
     blank = ids.isna() | (ids.astype(str).str.strip() == "")
     for row in frame.loc[blank, ROW]:
@@ -103,10 +104,10 @@ def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd
             continue
         raw = frame[col]
         values = pd.to_numeric(raw, errors="coerce")
-        for i in np.flatnonzero((values.isna() & raw.notna()).to_numpy()):
+        for i in map(int, np.flatnonzero((values.isna() & raw.notna()).to_numpy())):
             problems.append(_at(frame[ROW].iat[i], Message("error.not_a_number", column=_header(frame, col),
                                                            value=repr(raw.iat[i]))))
-        for i in np.flatnonzero((values < 0).to_numpy()):
+        for i in map(int, np.flatnonzero((values < 0).to_numpy())):
             problems.append(_at(frame[ROW].iat[i], Message("error.negative", column=_header(frame, col),
                                                            value=f"{values.iat[i]:g}")))
         reported[col] = (values.isna() & raw.notna()).to_numpy()
@@ -208,7 +209,7 @@ def _fill_pupils(
             summed = frame[grade_cols].sum(axis=1, min_count=len(grade_cols))
             if col in frame.columns:
                 off = (frame[col] - summed).abs() > 0.5
-                for i in np.flatnonzero(off.to_numpy()):
+                for i in map(int, np.flatnonzero(off.to_numpy())):
                     problems.append(_at(frame[ROW].iat[i], Message(
                         "error.grades_disagree", column=_header(frame, col), value=f"{frame[col].iat[i]:g}",
                         first=grades[0], last=grades[-1], total=f"{summed.iat[i]:g}")))
@@ -286,7 +287,7 @@ def _school_types(frame: pd.DataFrame, problems: _Problems) -> pd.Series:
         return pd.Series("other", index=frame.index)
     types = raw.map(lambda v: school_type(v) if isinstance(v, str) else None)
     allowed = Listing([f"{kind} ({t(f'type.{kind}', 'zh')})" for kind in SCHOOL_GRADES])  # as tables write them
-    for i in np.flatnonzero(types.isna().to_numpy()):
+    for i in map(int, np.flatnonzero(types.isna().to_numpy())):
         problems.append(_at(frame[ROW].iat[i], Message("error.unknown_type", value=repr(raw.iat[i]), allowed=allowed)))
     return types.fillna("other")
 
@@ -312,18 +313,17 @@ def type_from_name(name: object) -> str | None:
 
 
 def _school_grades(frame: pd.DataFrame, types: pd.Series, problems: _Problems) -> pd.Series:
-    grades = types.map(lambda kind: SCHOOL_GRADES[kind])
-    if "grades" not in frame.columns:
-        return grades
-    for i, raw in enumerate(frame["grades"]):
-        if raw is None or (isinstance(raw, float) and np.isnan(raw)):
-            continue
-        parsed = parse_grades(raw)
-        if parsed is None:
-            problems.append(_at(frame[ROW].iat[i], Message("error.bad_grades", value=repr(raw))))
-        else:
-            grades.iat[i] = parsed
-    return grades
+    grades = [SCHOOL_GRADES[kind] for kind in types]
+    if "grades" in frame.columns:  # 开设年级 says otherwise
+        for i, raw in enumerate(frame["grades"]):
+            if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+                continue
+            parsed = parse_grades(raw)
+            if parsed is None:
+                problems.append(_at(frame[ROW].iat[i], Message("error.bad_grades", value=repr(raw))))
+            else:
+                grades[i] = parsed
+    return pd.Series(grades, index=frame.index, dtype=object)
 
 
 def validate_sites(gdf: gpd.GeoDataFrame, *, source: str = "sites") -> gpd.GeoDataFrame:

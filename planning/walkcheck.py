@@ -55,8 +55,9 @@ def walk_check(project: Project, limit: float | None = None, *, level: str | Non
         col, best = nearest(minutes, serves)
         found = col >= 0
         out[f"{lv}_pupils"] = villages[f"{lv}_pupils"]
-        out[f"{lv}_school"] = np.where(found, schools.index.to_numpy()[np.maximum(col, 0)], None)
-        out[f"{lv}_school_name"] = np.where(found, schools["name"].to_numpy()[np.maximum(col, 0)], None)
+        pick = np.maximum(col, 0)
+        out[f"{lv}_school"] = pd.Series(np.where(found, schools.index.to_numpy()[pick], None), index=out.index)
+        out[f"{lv}_school_name"] = pd.Series(np.where(found, schools["name"].to_numpy()[pick], None), index=out.index)
         out[f"{lv}_minutes"] = best
         out[f"{lv}_status"] = walk_status(best, lim, any_school=bool(serves.any()))
         out[f"{lv}_beyond"] = out[f"{lv}_status"] != "within"

@@ -64,6 +64,7 @@ fixed to their nearest candidate before solving.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -71,6 +72,8 @@ import numpy as np
 
 from .assign import Layout, grade_bands
 from .milp import MilpResult, Model, Rows
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -166,6 +169,8 @@ def zone(layout: Layout, *, split: bool = False, fallback: int = 3, bed_fallback
     if not solution.has_solution:
         raise RuntimeError(f"zoning: HiGHS returned no solution (status {solution.status})")
     x = solution.x[: len(units.pair_unit)]
+    logger.info("zoning: %s, %d units, %d variables, gap %.2g, %.2f s", solution.status, len(units.village),
+                len(model.cost), solution.gap, solution.seconds)
     return Zoning(np.r_[_shares(units, x, split), units.fixed], solution.status, float((terms.day_cost * x).sum()),
                   solution.gap, solution.seconds, len(model.cost))
 
@@ -198,7 +203,8 @@ def _band_candidates(layout: Layout, grades: np.ndarray, fallback: int, bed_fall
     gi = np.flatnonzero(grades)
     reachable = np.isfinite(layout.minutes) | np.isfinite(layout.ride)
     has_beds = layout.beds > 0
-    ok = layout.serves[:, gi].all(axis=1)[None, :] & reachable                          # (V, T)
+    teaches = np.asarray(layout.serves[:, gi].all(axis=1), dtype=bool)
+    ok = teaches[None, :] & reachable                                                     # (V, T)
     daily = layout.day[:, :, gi].all(axis=2) & ok
     by_time = np.where(ok & np.isfinite(layout.minutes), layout.minutes, np.inf)
     cand = daily | _nearest_mask(by_time, fallback) | _nearest_mask(np.where(has_beds, by_time, np.inf), bed_fallback)

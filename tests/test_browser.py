@@ -10,6 +10,7 @@ edit times are printed (measured, not asserted).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -22,6 +23,11 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT
+
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # the browser tests skip without it
+    PlaywrightTimeout = TimeoutError  # noqa: N816
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -89,9 +95,19 @@ def _wait_closed_on_map(page, school: str) -> None:
     _map(page).locator(f"[data-school='{school}'][style*='line-through']").wait_for(timeout=60_000)
 
 
+def _drawn(page, legend: str = "") -> None:
+    """Wait until the app's run has finished and the map shows its legend and markers (what a
+    screenshot must show), instead of sleeping a fixed time."""
+    _settled(page)
+    _map(page).locator("#planning-legend", has_text=legend).wait_for(timeout=60_000)
+    _map(page).locator("[data-school]").first.wait_for(timeout=60_000)
+    page.wait_for_function("() => [...document.querySelectorAll('iframe')].every(f => f.contentDocument === null "
+                           "|| f.contentDocument.readyState === 'complete')", timeout=60_000)
+
+
 def test_plan_in_the_browser(server, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1500, "height": 1050}, accept_downloads=True)
+    page = browser.new_page(viewport={"width": 1600, "height": 1200}, accept_downloads=True)
     failed: list[str] = []
     page.on("requestfailed", lambda r: failed.append(r.url))
     start = time.perf_counter()
@@ -100,8 +116,8 @@ def test_plan_in_the_browser(server, browser):
     _map(page).locator("[data-school='S01']").wait_for(timeout=60_000)  # the map with its schools drawn
     first_render = time.perf_counter() - start
     assert _schools_open(page) == "13"
-    page.wait_for_timeout(1500)
-    page.screenshot(path=ARTIFACTS / "01_demo_zh.png")
+    _drawn(page, "图例")
+    page.screenshot(path=ARTIFACTS / "01_demo_zh_1600.png")
 
     start = time.perf_counter()
     page.get_by_role("button", name="应用").click()  # close the selected school (S01)
@@ -110,8 +126,8 @@ def test_plan_in_the_browser(server, browser):
     _wait_closed_on_map(page, "S01")
     edit = time.perf_counter() - start
     assert _schools_open(page) == "12"
-    page.wait_for_timeout(1500)
-    page.screenshot(path=ARTIFACTS / "02_closed_zh.png")
+    _drawn(page, "图例")
+    page.screenshot(path=ARTIFACTS / "02_closed_zh_1600.png")
 
     _map(page).locator("[data-school='S07']").click()  # pick a school on the map
     page.wait_for_function("() => [...document.querySelectorAll('input[role=combobox]')]"
@@ -126,8 +142,8 @@ def test_plan_in_the_browser(server, browser):
     page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
     _map(page).locator("#planning-legend", has_text="Legend").wait_for(timeout=60_000)  # the map redrawn in English
     _wait_closed_on_map(page, "S07")  # with the plan's edits
-    page.wait_for_timeout(2500)
-    page.screenshot(path=ARTIFACTS / "03_closed_en.png")
+    _drawn(page, "Legend")
+    page.screenshot(path=ARTIFACTS / "03_closed_en_1600.png")
 
     page.get_by_text("Export", exact=True).click()
     with page.expect_download(timeout=60_000) as excel:
@@ -147,10 +163,12 @@ def test_plan_in_the_browser(server, browser):
 
 
 def _settled(page) -> None:
-    """Wait until the app's script run that an action started has finished."""
-    page.wait_for_timeout(250)
-    page.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
-                           ".getAttribute('data-test-script-state') !== 'running'", timeout=60_000)
+    """Wait until the app's script run that an action started has finished: for the run to
+    start (if it has not already come and gone), then for it to end."""
+    state = "document.querySelector('[data-testid=stApp]').getAttribute('data-test-script-state')"
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(f"() => {state} === 'running'", timeout=1_000)
+    page.wait_for_function(f"() => {state} !== 'running'", timeout=60_000)
 
 
 def _upload(page, label: str, path: Path) -> None:
@@ -219,7 +237,7 @@ def test_open_tables_a_broken_file_and_a_project_file(server, browser, tmp_path)
     page.get_by_text("地图与编辑", exact=True).click()
     page.get_by_label("打开已保存方案").wait_for(timeout=60_000)  # its saved plan is there to reopen
     _map(page).locator("[data-school='S01']").wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)
+    _drawn(page, "图例")
     page.screenshot(path=ARTIFACTS / "06_project_reopened_zh.png", full_page=True)
 
 
@@ -242,5 +260,26 @@ def test_walking_rings_and_a_new_site_clicked_on_the_map(server, browser):
                            timeout=60_000)  # the new site opened in the plan
     page.get_by_text("启用校址 N1 新校址").wait_for(timeout=60_000)  # and listed among the plan's edits
     _map(page).locator("[data-school='N1']").wait_for(timeout=60_000)
-    page.wait_for_timeout(1000)
+    _drawn(page, "图例")
     page.screenshot(path=ARTIFACTS / "07_rings_and_new_site_zh.png")
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_screenshots_at_1024_pixels(server, browser, lang):
+    """The narrow screen a county office laptop has: the map, the figures and the editor in
+    both languages, and the compare view (looked at by people: tests/artifacts/)."""
+    page = browser.new_page(viewport={"width": 1024, "height": 900})
+    page.goto(server)
+    _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
+    if lang == "en":
+        page.get_by_text("English", exact=True).click()
+        page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
+    _drawn(page, "图例" if lang == "zh" else "Legend")
+    assert _schools_open(page) == "13"
+    page.screenshot(path=ARTIFACTS / f"08_demo_{lang}_1024.png")
+    page.get_by_role("button", name="应用" if lang == "zh" else "Apply").click()
+    _wait_closed_on_map(page, "S01")
+    page.get_by_text("方案比较" if lang == "zh" else "Compare", exact=True).click()
+    page.get_by_test_id("stDataFrame").first.wait_for(timeout=60_000)
+    _settled(page)
+    page.screenshot(path=ARTIFACTS / f"09_compare_{lang}_1024.png", full_page=True)

@@ -155,6 +155,23 @@ def test_point_far_outside_the_network_is_an_error_naming_it(tmp_path):
         planning.from_files(villages=path, schools=DEMO / "schools.csv", roads=DEMO / "roads.gpkg")
 
 
+def test_data_problems_are_warned_where_the_data_come_in(tmp_path):
+    """A planner or analyst sees at once what the data notes say in full: points far from
+    any road, pupils estimated from population, elevations on some roads only."""
+    with pytest.warns(planning.DataWarning) as caught:
+        planning.demo()
+    (far,) = [w.message for w in caught]
+    assert "points more than 500 m from any road (1;" in str(far) and "云盘村 (V11" in str(far)
+    assert far.text("zh").startswith("距道路超过 500 米的位置（1 个")
+    roads = gpd.read_file(DEMO / "roads.gpkg")
+    flat = roads.index % 3 == 0  # a third of the roads lose their elevations
+    roads.loc[flat, "geometry"] = shapely.force_2d(roads.geometry[flat].to_numpy())
+    with pytest.warns(planning.DataWarning, match=r"roads: only \d+% of the road vertices have elevations, so slopes "
+                                                  r"are ignored"):
+        network = planning.WalkNetwork.from_lines(roads)
+    assert network.node_z is None
+
+
 def test_point_far_from_any_road_is_flagged_not_dropped(demo):
     check = planning.walk_check(demo)
     assert check.loc["V11", "far_from_road"]
