@@ -79,8 +79,8 @@ def main() -> None:
     planning.settings.progress = False
     rng = np.random.default_rng(7)
     project = county(read_osm(PBF).network, rng)
-    tt, _ = timed(lambda: travel_time_matrix(project.network, project._xy(project.villages),
-                                             project._xy(project.schools), policy=project.policy, use_cache=False))
+    tt, _ = timed(lambda: travel_time_matrix(project.network, project.xy(project.villages),
+                                             project.xy(project.schools), policy=project.policy, use_cache=False))
     project.travel_times()
     planning.baseline(project, "nearest")
     closing = project.schools.index[project.schools["type"] == "village_primary"][0]
@@ -91,17 +91,17 @@ def main() -> None:
     print(f"one edit, nearest assignment     {near * 1000:8.1f} ms   ({tt / near:5.0f}× faster than re-routing; "
           f"target < 50 ms)")
     quick, qres = timed(lambda: planning.Scenario(project, "edit").close(closing).evaluate("zoned", solver_seconds=2.0))
-    print(f"one edit, zoned, 2 s limit       {quick * 1000:8.0f} ms   solver: {qres.solver['status']}, "
-          f"gap {qres.solver['gap']:.2%} ({qres.solver['variables']:,} variables)")
+    print(f"one edit, zoned, 2 s limit       {quick * 1000:8.0f} ms   solver: {qres.solver.status}, "
+          f"gap {qres.solver.gap:.2%} ({qres.solver.variables:,} variables)")
     zoned, zres = timed(lambda: planning.Scenario(project, "edit").close(closing).evaluate("zoned", solver_seconds=120.0))
     print(f"one edit, zoned to proof         {zoned * 1000:8.0f} ms   ({tt / zoned:5.2f}× re-routing; target < 2 s); "
-          f"solver: {zres.solver['status']}, gap {zres.solver['gap']:.2%}")
+          f"solver: {zres.solver.status}, gap {zres.solver.gap:.2%}")
     split, sres = timed(lambda: planning.Scenario(project, "edit").close(closing).evaluate("split"), repeat=3)
     print(f"one edit, split zoning (LP)      {split * 1000:8.0f} ms")
     s = result.summary
     print(f"\nnearest: {s['walkers']:.0f} walk, {s['boarders']:.0f} board, {s['unserved']:.0f} unserved; "
           f"zoned: {zres.summary['walkers']:.0f} walk, {zres.summary['boarders']:.0f} board, "
-          f"{zres.summary['unserved']:.0f} unserved, {zres.summary['schools_over_capacity']} over capacity")
+          f"{zres.summary['unserved']:.0f} unserved, {zres.summary['schools_over_capacity']:.0f} over capacity")
 
 
 if __name__ == "__main__":

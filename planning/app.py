@@ -124,6 +124,9 @@ def plan_log(scenario: Scenario, lang: str = "zh") -> str:
 
 @dataclass
 class Headline:
+    """One figure above the map: its label in the language, value, change against today
+    (None for today itself) and whether lower is better (for the colour of the change)."""
+
     key: str
     label: str
     value: float

@@ -33,6 +33,7 @@ from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``planning`` command and its subcommands (check, evaluate, compare, optimise, app)."""
     parser = argparse.ArgumentParser(prog="planning", description="School layout and catchment planning.")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="walk check: who is beyond the walking limit",

@@ -49,7 +49,9 @@ def language(lang: str | None) -> str:
 class Words(Protocol):
     """Anything that can be put into words in a language (a Message, a list of them)."""
 
-    def text(self, lang: str | None = None) -> str: ...
+    def text(self, lang: str | None = None) -> str:
+        """The words in ``lang`` (``settings.language`` when None)."""
+        ...
 
 
 def t(key: str, lang: str | None = None, /, **values: object) -> str:
@@ -116,6 +118,7 @@ class Listing:
         self.most = most
 
     def text(self, lang: str | None = None) -> str:
+        """The items joined in ``lang`` (``settings.language`` when None)."""
         lang = language(lang)
         shown = self.items if self.most is None else self.items[: self.most]
         words = [item.text(lang) if hasattr(item, "text") else str(item) for item in shown]

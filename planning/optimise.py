@@ -120,6 +120,7 @@ class Problem:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """(rows, columns) of the cost matrix."""
         n, m = self.cost.shape
         return int(n), int(m)
 

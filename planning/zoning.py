@@ -165,7 +165,7 @@ def zone(layout: Layout, *, split: bool = False, fallback: int = 3, bed_fallback
         return Zoning(units.fixed, "Optimal", 0.0, 0.0, 0.0, 0)
     terms = pair_terms(layout, units)
     model = build_model(layout, units, terms)
-    solution = _solve(model, n_pairs=len(units.pair_unit), split=split, seconds=seconds)
+    solution = _solve(model, units.pair_unit, split=split, seconds=seconds)
     if not solution.has_solution:
         raise RuntimeError(f"zoning: HiGHS returned no solution (status {solution.status})")
     x = solution.x[: len(units.pair_unit)]
@@ -285,12 +285,13 @@ def build_model(layout: Layout, units: Units, terms: Terms) -> Model:
     return Model.from_rows(cost, rows, col_upper=upper, integer=integer)
 
 
-def _solve(model: Model, *, n_pairs: int, split: bool, seconds: float | None) -> MilpResult:
+def _solve(model: Model, pair_unit: np.ndarray, *, split: bool, seconds: float | None) -> MilpResult:
     """LP relaxation; for whole villages, then LP-and-fix for a start and the full MILP.
 
     Units the LP already zones whole keep that school in a first small MILP, which places
-    the few split ones: a near-optimal start. The full MILP then improves it and proves the
-    gap within what is left of the time limit; the LP value is a valid bound too.
+    the few split ones (every candidate of a split unit stays free): a near-optimal start.
+    The full MILP then improves it and proves the gap within what is left of the time
+    limit; the LP value is a valid bound too.
     """
     started = time.perf_counter()
 
@@ -300,8 +301,9 @@ def _solve(model: Model, *, n_pairs: int, split: bool, seconds: float | None) ->
     relaxed = model.solve(relax=True, seconds=seconds)
     if split or not relaxed.has_solution:
         return relaxed
+    n_pairs = len(pair_unit)
     x_lp = relaxed.x[:n_pairs]
-    settled = (x_lp < 1e-6) | (x_lp > 1 - 1e-6)
+    settled = settled_pairs(x_lp, pair_unit)
     lower, upper = model.col_lower.copy(), model.col_upper.copy()
     lower[:n_pairs][settled] = upper[:n_pairs][settled] = np.round(x_lp[settled])
     start = model.solve(col_lower=lower, col_upper=upper, seconds=left())
@@ -315,6 +317,14 @@ def _solve(model: Model, *, n_pairs: int, split: bool, seconds: float | None) ->
     return solution
 
 
+def settled_pairs(x_lp: np.ndarray, pair_unit: np.ndarray) -> np.ndarray:
+    """Pairs whose unit the LP zones whole (every pair 0 or 1): they keep the LP's value in
+    the start MILP. Every pair of a unit the LP splits stays free, including the schools
+    the LP gave none of it (the whole unit may have to go to one of those)."""
+    split_units = np.unique(pair_unit[(x_lp > 1e-6) & (x_lp < 1 - 1e-6)])
+    return ~np.isin(pair_unit, split_units)
+
+
 def _shares(units: Units, x: np.ndarray, split: bool) -> np.ndarray:
     """Rows (village, grade index, target, fraction) of the chosen pairs."""
     chosen = np.flatnonzero(x > 1e-6)
@@ -325,4 +335,4 @@ def _shares(units: Units, x: np.ndarray, split: bool) -> np.ndarray:
     return np.c_[units.village[unit][k], g, units.pair_target[chosen][k], fraction].astype(float)
 
 
-__all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "unserved_cost"]
+__all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "unserved_cost", "settled_pairs"]
