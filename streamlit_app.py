@@ -324,6 +324,8 @@ def compare_tab(project, result, baseline) -> None:
     results = logic.plans_side_by_side(baseline, result, ss.scenario, [ss.saved[n] for n in names],
                                        assignment=ss.assignment, lang=ss.lang)
     result = results[1]
+    for note in logic.fallback_notes(results, ss.assignment, ss.lang):
+        st.warning(note)
     table = localise(planning.compare(*results), ss.lang).rename(columns=lambda c: plan_name(str(c), ss.lang))
     st.dataframe(logic.display_table(table), width="stretch")
     st.markdown(T("app.walk_histogram"))
@@ -380,7 +382,7 @@ def policy_tab(project) -> None:
     junior = cols[0].number_input(T("app.junior_limit"), value=policy.limit("junior"))
     speed = cols[1].number_input(T("app.walk_speed"), value=policy.walk_speed_kmh, step=0.5)
     board = cols[1].number_input(T("app.board_grade"), value=policy.boarding_min_grade,
-                                 min_value=1, max_value=9)
+                                 min_value=1, max_value=10, help=T("app.board_grade_help"))
     class_p = cols[2].number_input(T("app.primary_class"), value=float(policy.class_size["primary"]))
     class_j = cols[2].number_input(T("app.junior_class"), value=float(policy.class_size["junior"]))
     if st.button(T("app.apply_policy"), key="policy"):

@@ -14,11 +14,11 @@ import pandas as pd
 
 from .errors import InfeasibleError
 from .evaluate import Result
-from .i18n import field, school_type, t
+from .i18n import field, plan_name, school_type, t
 from .memo import once
 from .policy import Policy
 from .project import Project
-from .scenario import Scenario, comparable_baseline
+from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 from .walkcheck import data_messages
 
 #: Seconds the app lets the zoning solver run per plan (it reports the gap it reached).
@@ -59,16 +59,10 @@ def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> Plan
     nearest school (the plan is still zoned: a plan that adds seats can be); where the
     plan itself cannot be zoned, it is shown by nearest school too. The notes say so.
     """
-    baseline, today_infeasible = comparable_baseline(project, assignment)
-    plan_infeasible = None
+    baseline, today_infeasible = comparable_baseline(project, assignment, solver_seconds=EVALUATE_SECONDS)
     if not scenario.edits and today_infeasible is None:
-        result = baseline
-    else:
-        try:
-            result = scenario.evaluate(assignment, solver_seconds=EVALUATE_SECONDS)
-        except InfeasibleError as exc:
-            plan_infeasible = exc
-            result = scenario.evaluate("nearest")
+        return PlanView(baseline, baseline)
+    result, plan_infeasible = evaluate_or_nearest(scenario, assignment, solver_seconds=EVALUATE_SECONDS)
     return PlanView(baseline, result, today_infeasible, plan_infeasible)
 
 
@@ -107,12 +101,21 @@ def apply_action(scenario: Scenario, action: str, school: str, **params: Any) ->
 def plans_side_by_side(baseline: Result, result: Result, current: Scenario, saved: Iterable[Scenario], *,
                        assignment: str, lang: str) -> list[Result]:
     """Today, the plan on the map (``current``, evaluated as ``result``) and the ``saved`` plans
-    that differ from it. Reads no session state: exports call it when clicked."""
-    others = [plan.evaluate(assignment, solver_seconds=EVALUATE_SECONDS) for plan in saved
+    that differ from it; a plan that cannot be zoned is evaluated by nearest school (its
+    ``assignment`` says so: :func:`fallback_notes`). Reads no session state: exports call it
+    when clicked."""
+    others = [evaluate_or_nearest(plan, assignment, solver_seconds=EVALUATE_SECONDS)[0] for plan in saved
               if plan.edits != current.edits]
     if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
-        result = current.renamed(t("current", lang, name=result.name)).evaluate(assignment, solver_seconds=EVALUATE_SECONDS)
+        renamed = current.renamed(t("current", lang, name=result.name))
+        result = evaluate_or_nearest(renamed, result.assignment, solver_seconds=EVALUATE_SECONDS)[0]
     return [baseline, result, *others]
+
+
+def fallback_notes(results: Iterable[Result], assignment: str, lang: str) -> list[str]:
+    """A sentence for each plan evaluated by nearest school where ``assignment`` was asked."""
+    return [t("app.plan_fell_back", lang, name=plan_name(r.name, lang)) for r in results
+            if r.assignment != assignment]
 
 
 def plan_log(scenario: Scenario, lang: str = "zh") -> str:

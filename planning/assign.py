@@ -60,7 +60,7 @@ WALK, BUS, BOARD, UNSERVED = range(4)
 GRADES = np.arange(1, 10)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Layout:
     """Everything assignment needs, as arrays (villages V, targets T, grades 1–9).
 
@@ -98,6 +98,11 @@ class Layout:
     may_board: np.ndarray
     forced: np.ndarray
     boarding_cost: float = 60.0
+
+    def __post_init__(self) -> None:
+        for array in (self.minutes, self.pupils, self.serves, self.capacity, self.beds, self.limit, self.ride,
+                      self.may_board, self.forced):
+            array.setflags(write=False)  # a layout is read by assignment and kept on its result
 
     @property
     def day(self) -> np.ndarray:

@@ -47,9 +47,8 @@ class Bus:
     max_ride: float
 
 
-@dataclass(frozen=True)
 class State:
-    """Schools and sites after some edits.
+    """Schools and sites after some edits; a state never changes once an edit has made it.
 
     Attributes
     ----------
@@ -57,31 +56,39 @@ class State:
         One row per matrix column (schools then sites): ``name``, ``type``, ``grades``,
         ``open``, ``status`` (open, closed, merged, new, teaching point, candidate, not
         counted), ``merged_into``, ``is_site``, ``capacity`` (pupils), ``classrooms``,
-        ``beds`` and the resource columns.
+        ``beds`` and the resource columns. A copy: changing it changes no state (today's
+        state is shared by every scenario of a project).
     buses
         School buses.
     """
 
-    schools: pd.DataFrame
-    buses: tuple[Bus, ...] = ()
+    __slots__ = ("_table", "buses")
 
-    def changed(self, schools: pd.DataFrame | None = None, buses: tuple[Bus, ...] | None = None) -> State:
-        """A new state (the schools table copied, so no edit reaches an earlier state)."""
-        return State(self.schools.copy() if schools is None else schools, self.buses if buses is None else buses)
+    def __init__(self, schools: pd.DataFrame, buses: tuple[Bus, ...] = ()) -> None:
+        self._table = schools
+        self.buses = buses
+
+    @property
+    def schools(self) -> pd.DataFrame:
+        return self._table.copy(deep=False)  # copy-on-write: cheap, and the state stays as it was
+
+    def changed(self, buses: tuple[Bus, ...] | None = None) -> State:
+        """A new state to apply one edit to (the schools table copied)."""
+        return State(self._table.copy(), self.buses if buses is None else buses)
 
     def set(self, school_id: str, **values: object) -> None:
         """Set cells of one school's row (only on a state just made by :meth:`changed`)."""
         for column, value in values.items():
-            self.schools.at[school_id, column] = value  # type: ignore[assignment]  # cells may hold tuples (grades)
+            self._table.at[school_id, column] = value  # type: ignore[assignment]  # cells may hold tuples (grades)
 
     def number(self, school_id: str, column: str) -> float:
         """A school's figure, 0 where not known."""
-        return float(np.nan_to_num(np.asarray(self.schools.at[school_id, column], dtype=float)))
+        return float(np.nan_to_num(np.asarray(self._table.at[school_id, column], dtype=float)))
 
     def merge_target(self, school_id: str) -> str:
         """Where pupils of a merged school go now (following merges of merges)."""
         target = school_id
-        while isinstance(nxt := self.schools.at[target, "merged_into"], str):
+        while isinstance(nxt := self._table.at[target, "merged_into"], str):
             target = nxt
         return target
 
@@ -262,13 +269,17 @@ class TeachingPoint(Edit):
         row = _school(state, self.school)
         grades = tuple(sorted(set(self.grades)))
         if not set(grades) <= set(row["grades"]):
-            raise ValidationError(Message("error.grades_not_taught", grades=list(grades), taught=list(row["grades"])))
+            raise ValidationError(Message("error.grades_not_taught", grades=Listing(grades),
+                                          taught=Listing(row["grades"])))
         new = state.changed()
         new.set(self.school, grades=grades, type="teaching_point", status="teaching point")
         return new
 
     def words(self, who: Callable[[str], str]) -> Message:
-        return Message("edit.teaching_point", school=who(self.school), first=self.grades[0], last=self.grades[-1])
+        grades = sorted(set(self.grades))
+        run = grades == list(range(grades[0], grades[-1] + 1))
+        return Message("edit.teaching_point", school=who(self.school),
+                       grades=f"{grades[0]}–{grades[-1]}" if run and len(grades) > 1 else Listing(grades))
 
 
 class AddBeds(Edit):
@@ -297,7 +308,8 @@ class AddBus(Edit):
         _school(state, self.school)
         unknown = [v for v in self.villages if v not in project.villages.index]
         if unknown or not self.villages:
-            raise ValidationError(Message("error.unknown_villages", ids=unknown or Message("error.no_villages"),
+            raise ValidationError(Message("error.unknown_villages", ids=Listing(unknown) if unknown else
+                                          Message("error.no_villages"),
                                           examples=Listing(project.villages.index[:5])))
         return state.changed(buses=(*state.buses, Bus(self.school, self.villages, self.max_ride)))
 

@@ -15,8 +15,10 @@ comparison of two results (:func:`compare`, :func:`village_changes`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -53,7 +55,8 @@ class SolverReport:
     status
         HiGHS status ("Optimal", "Time limit reached", ...).
     pupil_minutes
-        Daily travel of the zoning (pupil-minutes).
+        Daily travel of the zoning, walks and bus rides (pupil-minutes): what the solver
+        minimised, unlike ``summary["pupil_minutes"]``, which counts walkers only.
     gap
         Relative gap to the best proven bound (0 when optimal).
     seconds
@@ -69,9 +72,36 @@ class SolverReport:
     variables: int
 
 
+#: The headline figures of :attr:`Result.summary` (all numbers) and their units.
+SUMMARY = {
+    "schools_open": "schools open (count)",
+    "pupils": "pupils (count)",
+    "walkers": "pupils who walk within the limit",
+    "bus_riders": "pupils who ride a bus",
+    "boarders": "pupils who board",
+    "unserved": "pupils with no way to school (beyond the walk limit, no bus, no bed)",
+    "pupils_beyond_limit": "pupils whose walk to their school is beyond the limit or out of reach",
+    "mean_walk": "mean walk of walkers (minutes, pupil-weighted)",
+    "max_walk": "longest walk of walkers (minutes)",
+    "schools_over_capacity": "open schools with more pupils than seats",
+    "seats_short": "seats missing, over all open schools (pupils)",
+    "classroom_shortfall": "classrooms missing, over all open schools",
+    "oversized_schools": "open schools above the school-size limit",
+    "schools_below_standard": "open schools meeting fewer resource indicators than required",
+    "primary_max_cv": "largest inter-school coefficient of variation of a primary indicator",
+    "primary_cv_over_limit": "primary indicators whose CV is over the limit",
+    "junior_max_cv": "largest inter-school coefficient of variation of a junior indicator",
+    "junior_cv_over_limit": "junior indicators whose CV is over the limit",
+    "pupil_minutes": "walking time of walkers (pupil-minutes)",
+}
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """What a layout does to pupils and schools: everything here is about this layout.
+
+    The tables come out as copies that may be changed freely: a result is shared (today's
+    layout by every plan of a project, in the app by every session).
 
     Attributes
     ----------
@@ -85,6 +115,11 @@ class Result:
         The scenario's edits (none for today's layout).
     state
         The schools and sites after the edits.
+    solver
+        For zoning, the solver's report; None for nearest-school assignment.
+    layout
+        The arrays assignment read (travel minutes, pupils by grade, seats, beds, limits,
+        bus rides, merges); read-only.
     flows
         Pupils per (village, grade, school, mode): everything else derives from it.
     schools
@@ -96,9 +131,7 @@ class Result:
     balance
         Per level and indicator: pupil-weighted inter-school coefficient of variation.
     summary
-        Headline figures, all numbers (see :func:`compare`).
-    solver
-        For zoning, the solver's report; None for nearest-school assignment.
+        Headline figures, all numbers: see :data:`SUMMARY` for each and its unit.
     """
 
     name: str
@@ -106,27 +139,48 @@ class Result:
     project: Project
     edits: tuple[Edit, ...]
     state: State
-    flows: pd.DataFrame
-    schools: pd.DataFrame
-    indicators: pd.DataFrame
-    balance: pd.DataFrame
-    summary: pd.Series
     solver: SolverReport | None
     layout: Layout
+    tables: Mapping[str, pd.DataFrame] = field(repr=False)
+    figures: pd.Series = field(repr=False)
+
+    @property
+    def flows(self) -> pd.DataFrame:
+        return self.tables["flows"].copy(deep=False)
+
+    @property
+    def schools(self) -> pd.DataFrame:
+        return self.tables["schools"].copy(deep=False)
+
+    @property
+    def indicators(self) -> pd.DataFrame:
+        return self.tables["indicators"].copy(deep=False)
+
+    @property
+    def balance(self) -> pd.DataFrame:
+        return self.tables["balance"].copy(deep=False)
+
+    @property
+    def summary(self) -> pd.Series:
+        return self.figures.copy(deep=False)
 
     @cached_property
+    def _villages(self) -> pd.DataFrame:
+        return _villages(self.project, self.tables["flows"])
+
+    @property
     def villages(self) -> pd.DataFrame:
         """Per (village, level): pupils, main school (``school``; ``schools`` lists all
         where a village's grades go to several), ``mode`` (the worst of walk, bus, board,
         unserved), ``minutes`` (walking, to the main school), ``ride_minutes`` (by bus) and
         pupils by mode (``walk``, ``bus``, ``board``, ``unserved``)."""
-        return _villages(self.project, self.flows)
+        return self._villages.copy(deep=False)
 
     @cached_property
     def notes(self) -> list[Message]:
         """What could not be satisfied and why (unserved pupils, full schools, missing
         classrooms), as catalogue messages: :meth:`explain` words them."""
-        return _notes(self.flows, self.schools, self.project)
+        return _notes(self.tables["flows"], self.tables["schools"], self.project)
 
     @property
     def explanations(self) -> list[str]:
@@ -248,6 +302,8 @@ def evaluate(project: Project, state: State, *, name: str = "scenario", edits: t
 
     Parameters
     ----------
+    project
+        The project (its travel-time matrix, pupils and policy).
     state
         The schools after the edits (:func:`planning.edits.apply_edits`).
     name, edits
@@ -307,8 +363,9 @@ def _result(project: Project, state: State, name: str, edits: tuple[Edit, ...], 
     indicators = school_indicators(state.schools, pupils_by_level, project.policy)
     bal = balance(indicators, pupils_by_level, project.policy)
     summary = _summary(flows, schools, indicators, bal, layout)
-    return Result(name=name, assignment=assignment, project=project, edits=edits, state=state, flows=flows,
-                  schools=schools, indicators=indicators, balance=bal, summary=summary, solver=solver, layout=layout)
+    tables = MappingProxyType({"flows": flows, "schools": schools, "indicators": indicators, "balance": bal})
+    return Result(name=name, assignment=assignment, project=project, edits=edits, state=state, solver=solver,
+                  layout=layout, tables=tables, figures=summary)
 
 
 def _villages(project: Project, flows: pd.DataFrame) -> pd.DataFrame:
@@ -500,6 +557,11 @@ def compare(*results: Result) -> pd.DataFrame:
 def village_changes(before: Result, after: Result) -> pd.DataFrame:
     """Per (village, level): who gains and who loses between two results.
 
+    Parameters
+    ----------
+    before, after
+        Two results of one project (e.g. today's layout and a plan), in that order.
+
     Returns
     -------
     DataFrame with the school, mode and walking minutes in each, the change (minutes) and
@@ -524,5 +586,5 @@ def village_changes(before: Result, after: Result) -> pd.DataFrame:
     return out
 
 
-__all__ = ["Result", "SolverReport", "evaluate", "build_layout", "compare", "village_changes", "today_schools",
+__all__ = ["Result", "SolverReport", "SUMMARY", "evaluate", "build_layout", "compare", "village_changes", "today_schools",
            "ASSIGNMENTS"]

@@ -6,34 +6,38 @@ travel-time matrix, bus times). A later stage of the flow also derives values fr
 earlier object: today's layout evaluated is derived from a project, a scenario's result
 from the scenario. Making those properties of the earlier object would make its module
 import the later one (an import cycle); :func:`once` caches them on the object all the
-same, in a weak table keyed by the object itself (never by ``id()``), so that they live
-and die with it. This is sound only because the objects never change: a "changed"
-project or scenario is a new object with a table of its own.
+same (in its ``__dict__``, as ``cached_property`` does; never in a table keyed by
+``id()``), so that they live and die with it. This is sound only because the objects never
+change: a "changed" project or scenario is a new object with values of its own.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
-import weakref
 from collections.abc import Callable, Hashable
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 T = TypeVar("T")
 O = TypeVar("O")  # noqa: E741 - the owner
 P = ParamSpec("P")
 
-_TABLES: weakref.WeakKeyDictionary[Any, dict[Hashable, Any]] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+_SLOT = "_derived"  # the owner's attribute holding its derived values
 
 
 def once(owner: object, key: Hashable, compute: Callable[[], T]) -> T:
     """The value of ``compute()`` for ``(owner, key)``, computed on the first call only.
 
+    The values are kept on the owner itself (in its ``__dict__``, as ``cached_property``
+    keeps its value), so they live and die with it even when a value refers back to its
+    owner (a result holds its project).
+
     Parameters
     ----------
     owner
-        An immutable object compared by identity (a project, a scenario).
+        An immutable object with a ``__dict__`` (a project, a scenario).
     key
         What is derived, with its arguments.
     compute
@@ -41,9 +45,7 @@ def once(owner: object, key: Hashable, compute: Callable[[], T]) -> T:
         first time (the first stored value wins: both are equal).
     """
     with _LOCK:
-        values = _TABLES.get(owner)
-        if values is None:
-            values = _TABLES[owner] = {}
+        values = owner.__dict__.setdefault(_SLOT, {})
         if key in values:
             return values[key]
     value = compute()
@@ -53,11 +55,15 @@ def once(owner: object, key: Hashable, compute: Callable[[], T]) -> T:
 
 def per_owner(func: Callable[Concatenate[O, P], T]) -> Callable[Concatenate[O, P], T]:
     """Decorate a function whose first argument is an immutable owner: its value is
-    computed once per owner and arguments (which must be hashable)."""
+    computed once per owner and arguments (hashable; defaults filled in, so ``f(p)`` and
+    ``f(p, "nearest")`` are one value when "nearest" is the default)."""
+    signature = inspect.signature(func)
 
     @functools.wraps(func)
     def cached(owner: O, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        key = (func.__module__, func.__qualname__, args, tuple(sorted(kwargs.items())))
+        bound = signature.bind(owner, *args, **kwargs)
+        bound.apply_defaults()
+        key = (func.__module__, func.__qualname__, tuple(bound.arguments.items())[1:])
         return once(owner, key, lambda: func(owner, *args, **kwargs))
 
     return cached

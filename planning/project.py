@@ -81,9 +81,8 @@ class Project:
         self.snaps  # noqa: B018 - every point must join the network: checked now, not on first use
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
-        msg = (f"a Project never changes (tried to set {name!r}); make a changed copy with "
-               "with_policy(...), with_villages(...), with_schools(...) or with_site(...)")
-        raise AttributeError(msg)
+        raise AttributeError(f"a Project never changes (tried to set {name!r}); make a changed copy with "
+                             "with_policy(...), with_villages(...), with_schools(...) or with_site(...)")
 
     __delattr__ = __setattr__  # type: ignore[assignment]
 
@@ -184,7 +183,9 @@ class Project:
             carry += ("matrix",)
         if _bus_settings(policy) == _bus_settings(self.policy):
             carry += ("bus_times",)
-        return self._changed(carry, policy=policy)
+        villages = (self._villages if policy.school_age_share == self.policy.school_age_share
+                    else revalidate_villages(self._villages, policy=policy))  # pupils estimated from population
+        return self._changed(carry, policy=policy, villages=villages)
 
     def with_villages(self, villages: gpd.GeoDataFrame) -> Project:
         """The project with another villages table (e.g. pupils of another year), checked
@@ -196,7 +197,7 @@ class Project:
     def with_schools(self, schools: gpd.GeoDataFrame) -> Project:
         """The project with another schools table, checked again (types give grades and
         levels); travel times are reused when the schools and their locations are the same."""
-        schools = validate_schools(schools, source="schools")
+        schools = validate_schools(_grades_follow_types(schools, self._schools), source="schools")
         same = _same_points(schools, self._schools)
         return self._changed(("target_points", "matrix", "bus_times") if same else (), schools=schools)
 
@@ -210,10 +211,16 @@ class Project:
 
         Parameters
         ----------
+        site_id
+            The new site's id (not used by any school or site).
         lon, lat
             Location in degrees (WGS84).
+        name
+            Its name (the id when None).
         capacity, classrooms, beds
             Seats (pupils), classrooms and boarding beds of a school opened there.
+        type
+            The school type it would open as (``village_primary`` by default).
         """
         if site_id in self._schools.index or site_id in self._sites.index:
             raise ValidationError(Message("error.id_in_use", id=repr(site_id)))
@@ -256,6 +263,15 @@ def _bus_policy(policy: Policy) -> Policy:
 def _bus_settings(policy: Policy) -> tuple[object, ...]:
     """What bus ride times depend on."""
     return (routing_settings(_bus_policy(policy)), tuple(sorted(policy.bus_excluded_classes)))
+
+
+def _grades_follow_types(schools: gpd.GeoDataFrame, old: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Where a school's type changed but its grades did not, the grades are the new type's."""
+    if "grades" not in schools or "type" not in schools:
+        return schools
+    before = old.reindex(schools.index)
+    stale = (schools["type"] != before["type"]) & (schools["grades"] == before["grades"])
+    return schools.assign(grades=schools["grades"].where(~stale, None))
 
 
 def _same_points(new: gpd.GeoDataFrame, old: gpd.GeoDataFrame) -> bool:

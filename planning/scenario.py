@@ -202,25 +202,37 @@ class Scenario:
 
 
 @per_owner
-def baseline(project: Project, assignment: str = "nearest") -> Result:
-    """Today's layout evaluated with ``assignment`` (computed once per project and method).
+def baseline(project: Project, assignment: str = "nearest", *, solver_seconds: float | None = 60.0) -> Result:
+    """Today's layout evaluated with ``assignment`` (computed once per project, method and
+    time limit of the zoning solver, in seconds).
 
     Raises
     ------
     InfeasibleError
         For zoning, when today's schools lack the seats for today's pupils.
     """
-    return Scenario(project, "today").evaluate(assignment)
+    return Scenario(project, "today").evaluate(assignment, solver_seconds=solver_seconds)
 
 
-def comparable_baseline(project: Project, assignment: str) -> tuple[Result, InfeasibleError | None]:
+def comparable_baseline(project: Project, assignment: str, *, solver_seconds: float | None = 60.0
+                        ) -> tuple[Result, InfeasibleError | None]:
     """Today's layout to compare plans against: evaluated with ``assignment`` where it can
     be; where today's zoning is infeasible (too few seats today), the nearest-school
     layout, with the reason (the caller says so)."""
     try:
-        return baseline(project, assignment), None
+        return baseline(project, assignment, solver_seconds=solver_seconds), None
     except InfeasibleError as exc:
         return baseline(project, "nearest"), exc
 
 
-__all__ = ["Scenario", "ScenarioFile", "baseline", "comparable_baseline"]
+def evaluate_or_nearest(scenario: Scenario, assignment: str, *, solver_seconds: float | None = 60.0
+                        ) -> tuple[Result, InfeasibleError | None]:
+    """A plan evaluated with ``assignment``, or by nearest school where it cannot be zoned
+    (too few seats, or no zoning found in the time), with the reason (the caller says so)."""
+    try:
+        return scenario.evaluate(assignment, solver_seconds=solver_seconds), None
+    except InfeasibleError as exc:
+        return scenario.evaluate("nearest"), exc
+
+
+__all__ = ["Scenario", "ScenarioFile", "baseline", "comparable_baseline", "evaluate_or_nearest"]

@@ -178,12 +178,15 @@ def validate_villages(
 
 def revalidate_villages(villages: gpd.GeoDataFrame, *, policy: Policy | None = None,
                         source: str = "villages") -> gpd.GeoDataFrame:
-    """Check a villages table again after a change (e.g. pupils of another year), keeping
-    which villages' pupils were first estimated from population."""
-    checked = validate_villages(villages, source=source, policy=policy, unknown_pupils_ok=True)
-    if "pupils_estimated" in villages:
-        checked["pupils_estimated"] = villages["pupils_estimated"].astype(bool).to_numpy()
-    return checked
+    """Check a villages table again after a change (pupils of another year, another
+    population, another policy): pupils that were estimated from population are estimated
+    again, from the population and school-age shares given now."""
+    table = villages.copy()
+    if "pupils_estimated" in table:
+        estimated = table["pupils_estimated"].astype(bool).to_numpy()
+        table.loc[estimated, ["primary_pupils", "junior_pupils"]] = np.nan
+        table = table.drop(columns="pupils_estimated")
+    return validate_villages(table, source=source, policy=policy, unknown_pupils_ok=True)
 
 
 def _names(frame: pd.DataFrame, ids: pd.Series) -> pd.Series:

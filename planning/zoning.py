@@ -71,6 +71,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .assign import Layout, grade_bands
+from .errors import InfeasibleError
+from .i18n import Message
 from .milp import MilpResult, Model, Rows
 
 logger = logging.getLogger(__name__)
@@ -166,8 +168,9 @@ def zone(layout: Layout, *, split: bool = False, fallback: int = 3, bed_fallback
     terms = pair_terms(layout, units)
     model = build_model(layout, units, terms)
     solution = _solve(model, units.pair_unit, split=split, seconds=seconds)
-    if not solution.has_solution:
-        raise RuntimeError(f"zoning: HiGHS returned no solution (status {solution.status})")
+    if not solution.has_solution:  # the time limit ran out before even the LP was solved
+        raise InfeasibleError(Message("infeasible.no_zoning_in_time", seconds=f"{seconds:g}",
+                                      status=solution.status))
     x = solution.x[: len(units.pair_unit)]
     logger.info("zoning: %s, %d units, %d variables, gap %.2g, %.2f s", solution.status, len(units.village),
                 len(model.cost), solution.gap, solution.seconds)
@@ -176,7 +179,16 @@ def zone(layout: Layout, *, split: bool = False, fallback: int = 3, bed_fallback
 
 
 def candidates(layout: Layout, *, fallback: int = 3, bed_fallback: int = 2) -> Units:
-    """The units (village × grade band with pupils) and their candidate schools."""
+    """The units (village × grade band with pupils) and their candidate schools.
+
+    Parameters
+    ----------
+    layout
+        The arrays of a layout.
+    fallback, bed_fallback
+        How many nearest schools, and nearest schools with beds, a unit may go to beyond
+        those it reaches daily.
+    """
     bands = grade_bands(layout.serves)
     band_grades = np.zeros((len(bands), 9), dtype=bool)
     village, band, pair_unit, pair_target, fixed = [], [], [], [], []
@@ -235,7 +247,13 @@ def _nearest_mask(minutes: np.ndarray, k: int) -> np.ndarray:
 
 
 def pair_terms(layout: Layout, units: Units) -> Terms:
-    """c_p, d_p, s_p, b_p, w_p of every candidate pair and n_u of every unit."""
+    """c_p, d_p, s_p, b_p, w_p of every candidate pair and n_u of every unit.
+
+    Parameters
+    ----------
+    layout, units
+        The layout and its units (:func:`candidates`).
+    """
     pv, pt = units.village[units.pair_unit], units.pair_target
     pupils = layout.pupils[pv] * units.band_grades[units.band[units.pair_unit]]          # (P, 9)
     walk, ride = layout.minutes[pv, pt], layout.ride[pv, pt]
@@ -258,7 +276,14 @@ def unserved_cost(layout: Layout) -> float:
 
 
 def build_model(layout: Layout, units: Units, terms: Terms) -> Model:
-    """The MILP: variables [x (pairs) | z (boardable pairs) | e (units)]; x integer."""
+    """The MILP of the module's formulation: variables [x (pairs) | z (boardable pairs) |
+    e (units)], x integer.
+
+    Parameters
+    ----------
+    layout, units, terms
+        The layout, its units and their pair terms (:func:`pair_terms`).
+    """
     n_p, n_u = len(units.pair_unit), len(units.village)
     zb = np.flatnonzero(terms.boardable > 0)
     n_z = len(zb)

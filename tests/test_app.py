@@ -13,6 +13,7 @@ import planning
 from planning import app as logic
 
 from .conftest import ROOT
+from .demo_facts import beyond_limit, may_open, metres_from_road
 
 APP = str(ROOT / "streamlit_app.py")
 
@@ -28,11 +29,11 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_opens_the_demo_with_headline_figures(app):
+def test_opens_the_demo_with_headline_figures(app, demo):
     assert "青山镇" in app.title[0].value
     figures = metrics(app)
-    assert figures["开办学校"] == "13"
-    assert figures["超出步行时限的学生"] == str(int(planning.baseline(planning.demo()).summary["pupils_beyond_limit"]))
+    assert figures["开办学校"] == str(len(demo.schools))  # today every school of the table is open
+    assert figures["超出步行时限的学生"] == str(int(planning.baseline(demo).summary["pupils_beyond_limit"]))
 
 
 def pick_school(app: AppTest, school_id: str) -> None:
@@ -40,17 +41,18 @@ def pick_school(app: AppTest, school_id: str) -> None:
     box.set_value(next(o for o in box.options if o.split()[0] == school_id))
 
 
-def test_closing_a_school_changes_the_metrics_and_undo_restores_them(app):
+def test_closing_a_school_changes_the_metrics_and_undo_restores_them(app, demo):
+    today = len(demo.schools)
     app.selectbox(key="action").set_value(logic.action_label("close", "zh")).run()
     pick_school(app, "S05")
     app.button(key="apply").click().run()
     assert not app.exception
     figures = metrics(app)
-    assert figures["开办学校"] == "12"
+    assert figures["开办学校"] == str(today - 1)
     assert [m.delta for m in app.metric if m.label == "开办学校"] == ["-1"]
     assert any("1. 撤销 S05" in m.value for m in app.markdown)  # the plan's edits, in Chinese
     app.button(key="undo").click().run()
-    assert metrics(app)["开办学校"] == "13"
+    assert metrics(app)["开办学校"] == str(today)
     assert any("尚无改动" in m.value for m in app.markdown)
 
 
@@ -65,13 +67,13 @@ def test_apply_reads_what_was_typed_with_the_click(app):
     assert any("扩建 S04 石门村完小（学位 +120，教室 +3）" in m.value for m in app.markdown)
 
 
-def test_a_bad_edit_shows_the_message_not_a_traceback(app):
+def test_a_bad_edit_shows_the_message_not_a_traceback(app, demo):
     app.selectbox(key="action").set_value(logic.action_label("add_bus", "zh")).run()
     pick_school(app, "S01")
     app.button(key="apply").click().run()  # no villages chosen for the bus
     assert not app.exception
     assert any("未知村庄" in e.value and "（未选择）" in e.value for e in app.error)  # in the planner's language
-    assert metrics(app)["开办学校"] == "13"
+    assert metrics(app)["开办学校"] == str(len(demo.schools))  # nothing changed
 
 
 def test_switching_to_english(app):
@@ -86,7 +88,7 @@ def test_app_logic_in_plain_python(demo):
     scenario = logic.apply_action(scenario, "add_bus", "S04", villages=["V02"], max_ride=30)
     result = scenario.evaluate()
     heads = {h.key: h for h in logic.headlines(result, planning.baseline(demo), "en")}
-    assert heads["schools_open"].value == 12 and heads["schools_open"].delta == -1
+    assert heads["schools_open"].value == len(demo.schools) - 1 and heads["schools_open"].delta == -1
     assert logic.nearest_school(result, demo, demo.schools.geometry["S03"].y, demo.schools.geometry["S03"].x) == "S03"
     assert set(logic.walk_histogram([planning.baseline(demo), result]).columns) == {"today", "scenario"}
     shown = logic.display_table(pd.DataFrame({"x": [0.0, 12.345, 1823.0, float("nan"), "zoned"]}))["x"].tolist()
@@ -95,36 +97,45 @@ def test_app_logic_in_plain_python(demo):
         logic.apply_action(planning.Scenario(demo), "demolish", "S01")
 
 
-def test_suggest_a_plan_and_use_it(app):
+def test_suggest_a_plan_and_use_it(app, demo):
     app.button_group(key="view").set_value("suggest").run()
     app.multiselect(key="suggest_keep").select("S10 高坪教学点")
     app.button(key="suggest").click().run()
     assert not app.exception
     report, decisions = app.dataframe[0].value, app.dataframe[1].value
     assert report["状态"].tolist() == ["Optimal"] and report["目标"].tolist() == ["最少学校"]
-    assert {"保留", "撤销"} <= set(decisions["决定"]) and set(decisions.loc[["C1", "C2", "C3"], "决定"]) <= {"启用", "不启用"}
+    assert {"保留", "撤销"} <= set(decisions["决定"])
+    assert set(decisions.loc[list(demo.sites.index), "决定"]) <= {"启用", "不启用"}
     app.button(key="use_plan").click().run()
     assert not app.exception
-    assert int(metrics(app)["开办学校"]) < 13  # the plan closes schools; the teaching point kept stays open
+    assert int(metrics(app)["开办学校"]) < len(demo.schools)  # the plan closes schools; the teaching point kept stays open
 
 
-def test_infeasible_suggestion_is_explained(app):
+def test_infeasible_suggestion_is_explained(app, demo):
+    columns = len(may_open(demo, "primary"))  # complete primary schools and candidate sites
     app.button_group(key="view").set_value("suggest").run()
     app.selectbox(key="suggest_goal").set_value("时限内学生最多（p 所学校）").run()
-    app.number_input(key="suggest_p").set_value(20).run()
+    app.number_input(key="suggest_p").set_value(columns + 1).run()
     app.button(key="suggest").click().run()
     assert not app.exception
-    assert any("p = 20，但只有 11 所可开办" in e.value for e in app.error), [e.value for e in app.error]
+    assert any(f"p = {columns + 1}，但只有 {columns} 所可开办" in e.value for e in app.error), [e.value for e in app.error]
 
 
 def test_a_site_added_on_the_map_serves_its_villages(demo):
-    point = demo.villages.geometry["V05"]  # 高坪村, beyond 40 minutes from every complete primary
+    # a village beyond the walking limit of every complete primary today, the one nearest a road
+    # (a site about 100 m away is then a few minutes' walk)
+    far = beyond_limit(demo, "primary")
+    assert far.any(), "the demo should have a village beyond the limit"
+    village = metres_from_road(demo, demo.villages)[far].idxmin()
+    point = demo.villages.geometry[village]
+    sites_before = list(demo.sites.index)
     site = logic.new_site_id(demo)
-    bigger = demo.with_site(site, lon=point.x + 0.001, lat=point.y, name="高坪新校", capacity=200, classrooms=6)
+    bigger = demo.with_site(site, lon=point.x + 0.001, lat=point.y, name="新校", capacity=200, classrooms=6)
     assert site == "N1" and list(bigger.travel_times().columns)[-1] == "N1"
-    assert len(demo.sites) == 3  # the original project is not changed
+    assert list(demo.sites.index) == sites_before  # the original project is not changed
+    assert list(bigger.sites.index) == [*sites_before, "N1"]
     plan = planning.Scenario(bigger, "new school").open_site("N1")
-    row = plan.evaluate().villages.loc[("V05", "primary")]
+    row = plan.evaluate().villages.loc[(village, "primary")]
     assert row["school"] == "N1" and row["mode"] == "walk" and row["minutes"] < 10
     with pytest.raises(planning.ValidationError, match="already used"):
         bigger.with_site("S01", lon=point.x, lat=point.y)
@@ -146,7 +157,7 @@ def test_a_new_policy_keeps_the_plan_and_saved_plans(app):
     assert list(app.session_state.saved) == ["方案"]
 
 
-def test_compare_two_saved_plans_in_chinese(app):
+def test_compare_two_saved_plans_in_chinese(app, demo):
     app.selectbox(key="action").set_value(logic.action_label("close", "zh")).run()
     pick_school(app, "S05")
     app.button(key="apply").click().run()
@@ -155,10 +166,16 @@ def test_compare_two_saved_plans_in_chinese(app):
     app.button_group(key="view").set_value("compare").run()
     assert not app.exception
     table = app.dataframe[0].value
-    assert list(table.columns)[0] == "现状" and table.loc["开办学校"].tolist()[:2] == ["13", "11"]
-    assert "12" in table.loc["开办学校"].tolist()  # the saved plan beside the current one
+    today = len(demo.schools)
+    assert list(table.columns)[0] == "现状" and table.loc["开办学校"].tolist()[:2] == [str(today), str(today - 2)]
+    assert str(today - 1) in table.loc["开办学校"].tolist()  # the saved plan beside the current one
     affected = app.dataframe[1].value
     assert "影响" in affected.columns and set(affected["影响"]) <= {"失去本校", "步行变远", "改为寄宿", "无法就学", "步行变近"}
+    # every village taught today by a school the current plan closes is among those affected
+    closed = {edit.to_dict()["school"] for edit in app.session_state.scenario.edits}
+    taught = planning.baseline(demo).villages
+    losing = set(taught.index[taught["school"].isin(closed)].get_level_values("village_id"))
+    assert len(closed) == 2 and losing and losing <= set(affected.index.get_level_values(0))
 
 
 def test_plans_side_by_side_for_compare_and_export(demo):
@@ -167,7 +184,8 @@ def test_plans_side_by_side_for_compare_and_export(demo):
     today, result = planning.baseline(demo), current.evaluate()
     plans = logic.plans_side_by_side(today, result, current, [saved], assignment="nearest", lang="zh")
     assert [p.name for p in plans] == ["today", "方案（当前）", "方案"]
-    assert [int(p.summary["schools_open"]) for p in plans] == [13, 11, 12]
+    today_open = len(demo.schools)  # every school of the table is open today
+    assert [int(p.summary["schools_open"]) for p in plans] == [today_open, today_open - 2, today_open - 1]
     assert len(logic.plans_side_by_side(today, result, current, [current], assignment="nearest", lang="en")) == 2
 
 
@@ -197,3 +215,10 @@ def test_planning_app_warms_the_server_and_shares_the_demo():
     with pytest.raises(SystemExit) as exc:
         main(["check", "--demo", "--server.port", "1"])  # only `planning app` passes options to Streamlit
     assert exc.value.code == 2
+
+
+def test_the_policy_view_shows_a_policy_where_no_grade_boards(app):
+    project = app.session_state.project
+    app.session_state.project = project.with_policy(project.policy.replace(boarding_min_grade=10))
+    app.button_group(key="view").set_value("policy").run()
+    assert not app.exception, [e.value for e in app.exception]

@@ -30,6 +30,8 @@ except ImportError:  # the browser tests skip without it
     PlaywrightTimeout = TimeoutError  # noqa: N816
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+#: Schools open today in the demo (every school of its table), the figure the app shows first.
+SCHOOLS = len((ROOT / "data" / "demo" / "schools.csv").read_text(encoding="utf-8").strip().splitlines()) - 1
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
@@ -115,17 +117,17 @@ def test_plan_in_the_browser(server, browser):
     page.get_by_text("学校布局与学区规划").first.wait_for(timeout=90_000)
     _map(page).locator("[data-school='S01']").wait_for(timeout=60_000)  # the map with its schools drawn
     first_render = time.perf_counter() - start
-    assert _schools_open(page) == "13"
+    assert _schools_open(page) == str(SCHOOLS)
     _drawn(page, "图例")
     page.screenshot(path=ARTIFACTS / "01_demo_zh_1600.png")
 
     start = time.perf_counter()
     page.get_by_role("button", name="应用").click()  # close the selected school (S01)
     page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
-                           ".some((e, i) => i === 0 && e.innerText.trim() === '12')", timeout=60_000)
+                           f".some((e, i) => i === 0 && e.innerText.trim() === '{SCHOOLS - 1}')", timeout=60_000)
     _wait_closed_on_map(page, "S01")
     edit = time.perf_counter() - start
-    assert _schools_open(page) == "12"
+    assert _schools_open(page) == str(SCHOOLS - 1)
     _drawn(page, "图例")
     page.screenshot(path=ARTIFACTS / "02_closed_zh_1600.png")
 
@@ -136,7 +138,7 @@ def test_plan_in_the_browser(server, browser):
     page.get_by_role("button", name="应用").click()
     _wait_closed_on_map(page, "S07")
     second_edit = time.perf_counter() - start
-    assert _schools_open(page) == "11"
+    assert _schools_open(page) == str(SCHOOLS - 2)
 
     page.get_by_text("English", exact=True).click()
     page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
@@ -215,10 +217,10 @@ def test_open_tables_a_broken_file_and_a_project_file(server, browser, tmp_path)
     page.wait_for_function("() => ![...document.querySelectorAll('[data-testid=stAlertContentError]')].length",
                            timeout=60_000)
     _map(page).locator("[data-school='S05']").wait_for(timeout=60_000)
-    assert _schools_open(page) == "13"
+    assert _schools_open(page) == str(SCHOOLS)
 
     page.get_by_role("button", name="应用").click()  # close S01, save the plan, download the project file
-    page.wait_for_function("() => document.querySelector('[data-testid=stMetricValue]').innerText.trim() === '12'",
+    page.wait_for_function(f"() => document.querySelector('[data-testid=stMetricValue]').innerText.trim() === '{SCHOOLS - 1}'",
                            timeout=60_000)
     page.get_by_role("button", name="保存方案").click()
     _settled(page)
@@ -232,7 +234,7 @@ def test_open_tables_a_broken_file_and_a_project_file(server, browser, tmp_path)
     _settled(page)
     _upload(page, "项目文件", project_file)
     page.get_by_role("button", name="打开", exact=True).click()
-    page.wait_for_function("() => document.querySelector('[data-testid=stMetricValue]').innerText.trim() === '13'",
+    page.wait_for_function(f"() => document.querySelector('[data-testid=stMetricValue]').innerText.trim() === '{SCHOOLS}'",
                            timeout=60_000)  # the reopened project, with a fresh plan
     page.get_by_text("地图与编辑", exact=True).click()
     page.get_by_label("打开已保存方案").wait_for(timeout=60_000)  # its saved plan is there to reopen
@@ -256,7 +258,7 @@ def test_walking_rings_and_a_new_site_clicked_on_the_map(server, browser):
     page.get_by_text("在地图点击处新建校址").click()
     page.get_by_role("button", name="新建并启用").wait_for(timeout=60_000)
     page.get_by_role("button", name="新建并启用").click()
-    page.wait_for_function("() => document.querySelector('[data-testid=stMetricValue]').innerText.trim() === '14'",
+    page.wait_for_function(f"() => document.querySelector('[data-testid=stMetricValue]').innerText.trim() === '{SCHOOLS + 1}'",
                            timeout=60_000)  # the new site opened in the plan
     page.get_by_text("启用校址 N1 新校址").wait_for(timeout=60_000)  # and listed among the plan's edits
     _map(page).locator("[data-school='N1']").wait_for(timeout=60_000)
@@ -275,7 +277,7 @@ def test_screenshots_at_1024_pixels(server, browser, lang):
         page.get_by_text("English", exact=True).click()
         page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
     _drawn(page, "图例" if lang == "zh" else "Legend")
-    assert _schools_open(page) == "13"
+    assert _schools_open(page) == str(SCHOOLS)
     page.screenshot(path=ARTIFACTS / f"08_demo_{lang}_1024.png")
     page.get_by_role("button", name="应用" if lang == "zh" else "Apply").click()
     _wait_closed_on_map(page, "S01")

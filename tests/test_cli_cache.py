@@ -13,36 +13,46 @@ from planning.cli import main
 from planning.traveltime import travel_time_matrix
 
 from .conftest import ROOT, shared_file
+from .demo_facts import beyond_limit
 
 
-def test_check_on_the_demo_writes_geopackage_and_csv(tmp_path, capsys):
+def test_check_on_the_demo_writes_geopackage_and_csv(demo, tmp_path, capsys):
+    beyond = beyond_limit(demo, "primary")  # from the travel times: nearest complete primary > 40 min
+    assert beyond.any() and not beyond.all(), "the demo should have villages on both sides of the limit"
     assert main(["check", "--demo", "--out", str(tmp_path), "--quiet", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "青山镇" in out and "primary: walk to the nearest school (limit 40 min one way)" in out
-    assert "network: roads.gpkg, 1,042 nodes" in out and "with elevations" in out
-    assert "高坪村" in out and "beyond" in out
+    assert f"network: roads.gpkg, {demo.network.n_nodes:,} nodes" in out and "with elevations" in out
+    primary = out.split("primary: ")[1].split("junior secondary: ")[0].splitlines()
+    for village, far in beyond.items():  # one row per village, its name and its walk status
+        (row,) = [line for line in primary if line.startswith(f"{village} ")]
+        assert demo.villages.loc[village, "name"] in row and row.endswith("within") != far, row
     assert main(["check", "--demo", "--out", str(tmp_path), "--quiet"]) == 0  # Chinese by default
     out = capsys.readouterr().out
     assert "小学：到最近学校的步行（单程时限 40 分钟）" in out and "超出时限" in out and "步行（分钟）" in out
     layers = dict(pyogrio.list_layers(tmp_path / "walk_check.gpkg"))
     assert set(layers) == {"villages", "schools", "summary", "roads"}
     villages = gpd.read_file(tmp_path / "walk_check.gpkg", layer="villages")
-    assert len(villages) == 17 and villages.crs.to_epsg() == 4326
-    assert "高坪村" in set(villages["name"])
+    assert len(villages) == len(demo.villages) and villages.crs.to_epsg() == 4326
+    assert set(villages["name"]) == set(demo.villages["name"])
     csv = pd.read_csv(tmp_path / "walk_check.csv", encoding="utf-8-sig", index_col=0)
-    assert csv.loc["V05", "primary_status"] == "beyond"
+    assert csv["primary_beyond"].to_dict() == beyond.to_dict()
+    assert (csv["primary_status"] == "within").to_dict() == (~beyond).to_dict()
     summary = pd.read_csv(tmp_path / "walk_summary.csv", encoding="utf-8-sig", index_col=0)
     assert summary.loc["primary", "villages_beyond"] == (csv["primary_beyond"]).sum()
 
 
-def test_check_with_tables_roads_and_a_limit(tmp_path, capsys):
-    demo = ROOT / "data" / "demo"
-    args = ["check", "--villages", str(demo / "villages.csv"), "--schools", str(demo / "schools.csv"),
-            "--roads", str(demo / "roads.gpkg"), "--limit", "30", "--out", str(tmp_path), "--quiet"]
+def test_check_with_tables_roads_and_a_limit(demo, tmp_path, capsys):
+    folder = ROOT / "data" / "demo"
+    args = ["check", "--villages", str(folder / "villages.csv"), "--schools", str(folder / "schools.csv"),
+            "--roads", str(folder / "roads.gpkg"), "--limit", "30", "--out", str(tmp_path), "--quiet"]
     assert main(args) == 0
+    assert "单程时限 30 分钟" in capsys.readouterr().out
     csv = pd.read_csv(tmp_path / "walk_check.csv", encoding="utf-8-sig", index_col=0)
-    assert (csv.loc[csv["primary_minutes"] > 30, "primary_status"] == "beyond").all()
-    assert (csv["primary_minutes"] > 30).sum() > 2
+    beyond_30 = beyond_limit(demo, "primary", 30)  # the same tables and roads as the demo
+    assert csv["primary_beyond"].to_dict() == beyond_30.to_dict()
+    # the demo has villages between 30 and 40 minutes: the default limit would give other statuses
+    assert (beyond_30 & ~beyond_limit(demo, "primary")).any()
 
 
 def test_check_on_an_osm_file(tmp_path, capsys):
@@ -106,7 +116,14 @@ def test_matrix_is_cached_on_disk_by_content(demo, tmp_path, monkeypatch):
 
 def test_project_travel_times_are_labelled(demo):
     tt = demo.travel_times()
-    assert tt.index.name == "village_id" and list(tt.index[:2]) == ["V01", "V02"]
+    assert tt.index.name == "village_id" and list(tt.index) == list(demo.villages.index)
     assert list(tt.columns) == [*demo.schools.index, *demo.sites.index]
-    assert tt.loc["V05", "S10"] < 5  # 高坪村's own teaching point
-    assert tt.loc["V01", "S01"] < tt.loc["V01", "S03"]
+    # routed again from the points in another order, each labelled by its id: the same minutes
+    villages = demo.villages.geometry.sample(frac=1, random_state=1).to_crs(demo.network.crs)
+    targets = gpd.GeoSeries(pd.concat([demo.schools.geometry, demo.sites.geometry]), crs=4326)
+    targets = targets.sample(frac=1, random_state=2).to_crs(demo.network.crs)
+    assert list(villages.index) != list(tt.index) and list(targets.index) != list(tt.columns)
+    shuffled = travel_time_matrix(demo.network, np.c_[villages.x, villages.y], np.c_[targets.x, targets.y],
+                                  policy=demo.policy, use_cache=False).minutes
+    expected = pd.DataFrame(shuffled, index=villages.index, columns=targets.index).loc[tt.index, tt.columns]
+    np.testing.assert_allclose(tt.to_numpy(), expected.to_numpy(), rtol=1e-9, equal_nan=True)

@@ -32,9 +32,9 @@ def test_a_project_never_changes(demo):
 @pytest.mark.parametrize("limit", [20, 30])
 def test_a_new_policy_gives_the_new_figures_everywhere(demo, limit):
     """Before: after `project.policy = ...` the walk summary followed the new policy but
-    today's layout, bus times and the merge baseline did not (402 against 821 pupils beyond
-    a 20-minute limit). Now every figure of the changed copy equals a freshly loaded
-    project's under the same policy."""
+    today's layout, bus times and the merge baseline did not (on the demo of the time, 402
+    against 821 pupils beyond a 20-minute limit). Now every figure of the changed copy equals
+    a freshly loaded project's under the same policy."""
     planning.baseline(demo)  # derived values exist on the old project before the change
     policy = demo.policy.with_limit(limit)
     changed, fresh = demo.with_policy(policy), planning.demo(policy=policy)
@@ -59,6 +59,8 @@ def test_a_new_walking_speed_routes_again_and_bus_times_follow_the_bus_speed(dem
     assert slower.bus_times is demo.bus_times  # the bus does not walk
     faster_bus = demo.with_policy(demo.policy.replace(bus_speed_kmh=60.0))
     np.testing.assert_allclose(faster_bus.bus_times, demo.bus_times / 2, rtol=1e-9, atol=1e-6)
+    both = demo.with_policy(demo.policy.replace(bus_speed_kmh=60.0, school_age_share={"primary": 0.1}))
+    np.testing.assert_allclose(both.bus_times, demo.bus_times / 2, rtol=1e-9, atol=1e-6)
     with pytest.raises(planning.ValidationError, match="excluded_classes decide which roads"):
         demo.with_policy(demo.policy.replace(excluded_classes=("motorway",)))
 
@@ -143,7 +145,7 @@ def test_the_app_compares_with_nearest_where_today_cannot_be_zoned(short_of_seat
     view = logic.evaluate_plan(project, fixed, "zoned")
     assert view.result.assignment == "zoned" and view.plan_infeasible is None
     headlines = {h.key: h for h in logic.headlines(view.result, view.baseline, "en")}
-    assert headlines["schools_open"].value == 13
+    assert headlines["schools_open"].value == len(project.schools)  # every school of the table is open
 
 
 def test_results_describe_themselves_and_summaries_are_numbers(demo):
@@ -205,3 +207,84 @@ def test_the_start_of_zoning_frees_every_school_of_a_village_the_lp_splits():
     pair_unit = np.array([0, 0, 0, 1, 1, 2])
     x_lp = np.array([0.2, 0.8, 0.0, 1.0, 0.0, 1.0])  # unit 0 split between its first two schools
     assert settled_pairs(x_lp, pair_unit).tolist() == [False, False, False, True, True, True]
+
+
+# ---------------------------------------------------------------------- found in review
+def test_pupils_estimated_from_population_follow_the_policy_and_the_population(demo):
+    villages = demo.villages
+    villages[[f"grade_{g}" for g in range(1, 10)]] = np.nan  # a table with population only
+    villages[["primary_pupils", "junior_pupils"]] = np.nan
+    project = demo.with_villages(villages.drop(columns="pupils_estimated"))
+    assert project.villages["pupils_estimated"].all()
+    population = project.villages["population"]
+    shares = {"primary": 0.10, "junior": 0.05}
+    changed = project.with_policy(project.policy.replace(school_age_share=shares))
+    np.testing.assert_allclose(changed.villages["primary_pupils"], population * 0.10)
+    assert planning.baseline(changed).summary["pupils"] == pytest.approx(population.sum() * 0.15)
+    grown = changed.villages
+    grown["population"] = grown["population"] * 2
+    np.testing.assert_allclose(changed.with_villages(grown).villages["junior_pupils"], population * 2 * 0.05)
+
+
+def test_a_school_given_another_type_teaches_that_type_s_grades(demo):
+    schools = demo.schools
+    schools.loc["S05", "type"] = "teaching_point"
+    changed = demo.with_schools(schools)
+    assert changed.schools.loc["S05", "grades"] == (1, 2, 3)
+    taught = planning.baseline(changed).schools.loc["S05", [f"grade_{g}" for g in range(4, 7)]]
+    assert (taught == 0).all()
+
+
+def test_derived_values_die_with_their_project():
+    import gc
+    import weakref
+
+    project = planning.demo()
+    planning.baseline(project)  # a result that refers back to its project
+    alive = weakref.ref(project)
+    del project
+    gc.collect()
+    assert alive() is None
+
+
+def test_today_s_layout_shared_by_every_plan_cannot_be_changed_from_outside(demo):
+    from planning.edits import initial_state
+
+    today = planning.baseline(demo)
+    state = today.state.schools
+    state.loc["S05", "capacity"] = 1  # a copy
+    schools = today.schools
+    schools.loc["S05", "capacity"] = 1  # a copy too
+    assert initial_state(demo).schools.loc["S05", "capacity"] > 1
+    assert planning.baseline(demo).schools.loc["S05", "capacity"] > 1
+    assert planning.baseline(demo) is planning.baseline(demo, "nearest")  # one value, defaults filled in
+    with pytest.raises(ValueError, match="read-only"):
+        today.layout.pupils[0, 0] = 0
+
+
+def test_a_zoning_not_found_in_time_is_a_message_and_the_app_falls_back(demo, monkeypatch):
+    from planning import milp
+
+    def no_time(self, **kwargs):
+        n = len(self.cost)
+        return milp.MilpResult("Time limit reached", np.full(n, np.nan), np.nan, np.nan, np.inf, 0.0)
+
+    monkeypatch.setattr(milp.Model, "solve", no_time)
+    plan = planning.Scenario(demo, "plan").close("S05")
+    with pytest.raises(planning.InfeasibleError) as info:
+        plan.evaluate("zoned", solver_seconds=1)
+    assert "no zoning was found within 1 s" in str(info.value)
+    assert info.value.text("zh").startswith("在 1 秒内没有找到划片方案")
+    saved = planning.Scenario(demo, "saved").close("S07")
+    results = logic.plans_side_by_side(planning.baseline(demo), plan.evaluate(), plan, [saved], assignment="zoned",
+                                       lang="zh")
+    assert [r.assignment for r in results] == ["nearest"] * 3
+    assert logic.fallback_notes(results, "zoned", "zh")[-1] == "saved：无法整村划片，按就近入学计算"
+
+
+def test_a_teaching_point_s_grades_are_named_in_order(demo):
+    from planning.edits import TeachingPoint, describe_edit
+
+    assert describe_edit(TeachingPoint(school="S05", grades=(3, 1, 2)), lang="zh") == "S05 改为教学点（1–3 年级）"
+    assert describe_edit(TeachingPoint(school="S05", grades=(1, 3)), lang="en") == \
+        "S05 becomes a teaching point (grades 1, 3)"

@@ -17,6 +17,10 @@ from planning.i18n import t
 from planning.maps import COLOURS, base_map, isochrones, result_layers, result_map, walk_class
 from planning.report import cjk_font, excel_report, print_map, results_gpkg
 
+from .demo_facts import schools_open_after
+
+CONSOLIDATE_5 = planning.load.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml"
+
 
 def require_cjk_font() -> None:
     try:
@@ -43,7 +47,7 @@ def test_walk_classes_follow_the_policy_limit():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_result_map_has_villages_schools_legend_and_status(demo, lang):
-    plan = planning.Scenario.from_file(planning.load.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
+    plan = planning.Scenario.from_file(CONSOLIDATE_5, demo)
     result = plan.evaluate("zoned")
     fmap = result_map(demo, result, lang=lang, level="primary")
     assert isinstance(fmap, folium.Map)
@@ -88,15 +92,19 @@ def test_basemaps_and_attribution(demo, liechtenstein):
 def test_catchments_hold_their_villages_and_the_difference_map(demo):
     from planning.maps import catchments, difference_map, village_table
 
+    today = planning.baseline(demo)
     result = planning.Scenario(demo, "x").close("S05").evaluate()
     villages = village_table(demo, result)
     areas = catchments(demo, villages)
     for _, row in villages.iterrows():
         assert areas[row["school"]].contains(row.geometry)
     assert "S05" not in areas  # closed: no catchment
-    fmap = difference_map(demo, planning.baseline(demo), result, lang="en")
+    fmap = difference_map(demo, today, result, lang="en")
     (changes,) = [g for g in fmap._children.values() if getattr(g, "layer_name", None) == "Changes"]
-    assert any("loses its school" in tip and "杨家坳村" in tip for _, _, tip in geojson_features(changes))
+    tips = [tip for _, _, tip in geojson_features(changes)]
+    taught = today.villages.xs("primary", level="level")
+    names = taught.loc[taught["school"] == "S05", "name"]  # the villages S05 teaches today
+    assert len(names) > 0 and all(any("loses its school" in tip and name in tip for tip in tips) for name in names)
     html = fmap.get_root().render()  # the layer control names only layers already drawn (else Leaflet fails)
     control = html.index("L.control.layers")
     listed = re.findall(r'" : (\w+),', html[html.rindex("overlays", 0, control):control])
@@ -114,7 +122,7 @@ def test_isochrone_rings_grow_and_hold_the_school(demo):
 
 def test_printed_map_pdf_in_chinese_and_png_in_english(demo, tmp_path):
     require_cjk_font()
-    plan = planning.Scenario.from_file(planning.load.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
+    plan = planning.Scenario.from_file(CONSOLIDATE_5, demo)
     result = plan.evaluate("zoned")
     pdf = print_map(demo, result, tmp_path / "plan.pdf", lang="zh", paper="A3")
     data = pdf.read_bytes()
@@ -128,7 +136,7 @@ def test_printed_map_pdf_in_chinese_and_png_in_english(demo, tmp_path):
 
 def test_excel_report_and_results_geopackage(demo, tmp_path):
     today = planning.baseline(demo, "zoned")
-    plan = planning.Scenario.from_file(planning.load.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml", demo)
+    plan = planning.Scenario.from_file(CONSOLIDATE_5, demo)
     result = plan.evaluate("zoned")
     path = excel_report(demo, [today, result], tmp_path / "report.xlsx", lang="zh")
     with pd.ExcelFile(path) as book:
@@ -139,7 +147,8 @@ def test_excel_report_and_results_geopackage(demo, tmp_path):
         schools = pd.read_excel(book, "consolidate to 5 学校")
         changes = pd.read_excel(book, "consolidate to 5 改动")
         late = pd.read_excel(book, "consolidate to 5 超时限村庄")
-    assert summary.loc["开办学校"].tolist() == [13, 5]
+    open_today, open_after = len(demo.schools), schools_open_after(CONSOLIDATE_5, demo)
+    assert summary.loc["开办学校"].tolist() == [open_today, open_after]
     assert plans["分配方式"].tolist() == ["整村划片"] * 2 and plans["求解状态"].tolist() == ["最优（已证明）"] * 2
     assert plans["改动数"].tolist() == [0, len(plan.edits)]
     assert {"名称", "类型", "状态", "学位使用率", "教室缺口", "1年级"} <= set(schools.columns)
@@ -151,7 +160,7 @@ def test_excel_report_and_results_geopackage(demo, tmp_path):
         assert book.sheet_names[:4] == ["plans", "summary", "today schools", "today villages"]
         summary = pd.read_excel(book, "summary", index_col=0)
         changes = pd.read_excel(book, "consolidate to 5 changes")
-    assert summary.loc["schools open"].tolist() == [13, 5]
+    assert summary.loc["schools open"].tolist() == [open_today, open_after]
     assert changes["change"].iloc[0] == "merge S08 溪口村完小 into S04 石门村完小"
     gpkg = results_gpkg(demo, [result], tmp_path / "results.gpkg")
     layers = dict(pyogrio.list_layers(gpkg))

@@ -3,6 +3,8 @@ hand-made cases and explanations of infeasible requests."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from planning import InfeasibleError, orlib
 from planning.optimise import max_coverage, p_median, plan, set_cover, tradeoff
 
 from .conftest import shared_file
+from .demo_facts import beyond_limit, may_open, nearest_minutes
 
 PMED_OPTIMA = {1: 5819, 2: 4093, 3: 4250, 4: 3034, 5: 1355, 6: 7824, 7: 5631, 8: 4445, 9: 2734, 10: 1255}
 PMEDCAP_OPTIMA = {1: 713, 2: 740, 3: 751, 4: 651, 5: 664, 6: 778, 7: 787, 8: 820, 9: 715, 10: 829}
@@ -90,20 +93,34 @@ def test_fewest_schools_on_the_demo_is_a_scenario(demo):
     result = plan(demo, "fewest_schools", level="primary", limit=40)
     assert result.solution.optimal
     kept = result.columns[result.columns["decision"] == "keep"].index
-    assert len(kept) == len(result.solution.open) < 8
-    assert any("高坪村 (V05) is beyond 40 min" in n and "bus or boarding" in n for n in result.notes)
-    assert any("高坪村 (V05) 距离任何学校" in n and "需要校车或寄宿" in n for n in result.explain("zh"))
+    assert len(kept) == len(result.solution.open) < len(may_open(demo, "primary", sites=False))  # today's
+    # villages beyond 40 min of every complete primary and candidate site, from the travel times
+    lonely = [f"{demo.villages.loc[v, 'name']} ({v})" for v, far in beyond_limit(demo, "primary", 40, sites=True).items()
+              if far]
+    assert lonely, "the demo should have villages no school or site brings within 40 min"
+    assert sum("from every school and site that may open" in n for n in result.notes) == len(lonely)
+    for village in lonely:
+        assert any(n.startswith(f"{village} is beyond 40 min") and "bus or boarding" in n for n in result.notes)
+        assert any(n.startswith(f"{village} 距离任何学校") and "需要校车或寄宿" in n for n in result.explain("zh"))
 
     junior = plan(demo, "p_median", level="junior", p=1, close=["S03"])  # the nine-year school closes
     assert junior.notes[-1] == "S03 岩口九年一贯制学校 is a nine-year school: closing it for junior secondary closes it for both levels"
     assert junior.explain("zh")[-1] == "S03 岩口九年一贯制学校 是九年一贯制学校：为初中撤并即两个学段一起撤并"
-    near_s03 = next(n for n in junior.notes if n.startswith("岩口村 (V15)"))  # S03 sits in 岩口村 but may not open
-    assert "(nearest 6 min)" not in near_s03
+    # the village nearest S03 (where it stands) is beyond 40 min of what may still open: its note
+    # gives the walk to the nearest of those, not to S03
+    tt = demo.travel_times()
+    home = tt["S03"].idxmin()
+    still_open = nearest_minutes(demo, [c for c in may_open(demo, "junior") if c != "S03"])[home]
+    assert still_open > 40 and tt.loc[home, "S03"] <= 40
+    near_s03 = next(n for n in junior.notes if n.startswith(f"{demo.villages.loc[home, 'name']} ({home})"))
+    assert f"(nearest {still_open:.0f} min)" in near_s03
+    assert f"(nearest {tt.loc[home, 'S03']:.0f} min)" not in near_s03
     evaluated = result.scenario.evaluate("zoned")
     assert evaluated.summary["schools_open"] < planning.baseline(demo).summary["schools_open"]
     walkers = evaluated.flows[(evaluated.flows["level"] == "primary") & (evaluated.flows["mode"] == "walk")]
     assert walkers["walk_minutes"].max() <= 40
-    with pytest.raises(InfeasibleError, match=r"高坪村 \(V05\), 云盘村 \(V11\) are beyond 40 min from every school"):
+    verb = "is" if len(lonely) == 1 else "are"
+    with pytest.raises(InfeasibleError, match=re.escape(f"{', '.join(lonely)} {verb} beyond 40 min from every school")):
         plan(demo, "fewest_schools", level="primary", limit=40, beyond="error")
 
 
@@ -118,7 +135,8 @@ def test_keep_and_close_constraints_on_the_demo(demo):
 
 def test_p_median_plans_along_the_tradeoff_curve(demo):
     table = tradeoff(demo, level="primary", limit=40)
-    assert list(table.index) == list(range(table.index[0], 9))  # fewest feasible … today's 8
+    today = len(may_open(demo, "primary", sites=False))  # complete primary schools
+    assert list(table.index) == list(range(table.index[0], today + 1))  # fewest feasible … today's
     assert (table["status"] == "Optimal").all()
     assert table["pupil_minutes"].is_monotonic_decreasing  # more schools, less walking
     assert (table["max_walk"] <= 40).all()
@@ -135,8 +153,9 @@ def test_max_coverage_on_the_demo_covers_what_it_claims(demo):
     minutes = demo.travel_times()[opened]
     pupils = demo.villages["primary_pupils"]
     assert option.solution.objective == pytest.approx(pupils[(minutes <= 40).any(axis=1)].sum())
-    with pytest.raises(InfeasibleError, match="p = 3 but 2 columns may open"):
-        plan(demo, "max_coverage", level="junior", p=3, limit=40)
+    columns = len(may_open(demo, "junior"))  # schools teaching grades 7–9, and junior sites if any
+    with pytest.raises(InfeasibleError, match=f"p = {columns + 1} but {columns} columns may open"):
+        plan(demo, "max_coverage", level="junior", p=columns + 1, limit=40)
 
 
 def test_cli_optimise_writes_a_scenario_and_the_tradeoff(tmp_path, capsys):

@@ -15,6 +15,7 @@ from planning.cli import main
 from planning.indicators import balance
 
 from .conftest import ROOT
+from .demo_facts import closed_by, schools_open_after
 from .helpers import grades, project_on_line
 
 MIN_PER_100M = 1.5
@@ -178,7 +179,7 @@ def test_balance_is_the_pupil_weighted_coefficient_of_variation():
     ([{"op": "demolish", "school": "S01"}], r"edits\[1\]\.op: must be one of 'close', 'merge', .* \(given 'demolish'\)"),
     ([{"op": "close", "school": "S01", "when": 2027}], r"edits\[1\]\.when \(close\): unknown setting; the settings here are school"),
     ([{"op": "add_bus", "school": "S01", "villages": "V02"}], r"edits\[1\]\.villages \(add_bus\): must be a list \(given 'V02'\)"),
-    ([{"op": "add_bus", "school": "S01", "villages": ["V99"]}], r"bad.yaml: edit 1 \(school bus: V99 → S01 青山镇中心小学 \(ride ≤ 40 min\)\): unknown villages \['V99'\]"),
+    ([{"op": "add_bus", "school": "S01", "villages": ["V99"]}], r"bad.yaml: edit 1 \(school bus: V99 → S01 青山镇中心小学 \(ride ≤ 40 min\)\): unknown villages V99; villages are ids"),
     ([{"op": "teaching_point", "school": "S05", "grades": [0, 3]}], r"edits\[1\]\.grades\[1\] \(teaching_point\): must be at least 1"),
 ])
 def test_bad_scenario_files_get_clear_errors(demo, tmp_path, edits, message):
@@ -261,22 +262,29 @@ def test_project_geopackage_keeps_inputs_scenarios_and_results(demo, tmp_path):
 
 
 # ---------------------------------------------------------------------- the demo consolidation
-def test_demo_consolidation_from_13_to_5_schools(demo):
-    plan = Scenario.from_file(ROOT / "data" / "demo" / "scenarios" / "consolidate_5.yaml", demo)
+def test_demo_consolidation_to_5_complete_schools(demo):
+    path = ROOT / "data" / "demo" / "scenarios" / "consolidate_5.yaml"
+    plan = Scenario.from_file(path, demo)
     result = plan.evaluate("zoned")
     today = planning.baseline(demo, "zoned")
     table = compare(today, result)
     assert list(table.columns) == ["today", "consolidate to 5"]
-    assert table.loc["schools_open"].tolist() == [13, 5]
+    # today every school of the table is open; the file's merges close schools
+    assert table.loc["schools_open"].tolist() == [len(demo.schools), schools_open_after(path, demo)]
     assert result.summary["unserved"] <= today.summary["unserved"]  # buses and beds cover the far valleys
     assert result.summary["bus_riders"] > 0
     whole = result.flows.groupby(["village_id", "level"])["school_id"].nunique()
     assert (whole == 1).all()  # whole villages grouped onto one complete school per level
     changes = village_changes(today, result)
-    assert (changes["outcome"] == "loses its school").sum() >= 5
+    # a village loses its school when the school teaching it today is merged away (unless it
+    # is newly unserved, which is said first)
+    newly_unserved = (result.villages["mode"] == "unserved") & (today.villages["mode"] != "unserved")
+    losing = today.villages.index[today.villages["school"].isin(closed_by(path)) & ~newly_unserved]
+    assert len(losing) > 0
+    assert set(changes.index[changes["outcome"] == "loses its school"]) == set(losing)
 
 
-def test_cli_evaluate_and_compare(tmp_path, capsys):
+def test_cli_evaluate_and_compare(demo, tmp_path, capsys):
     scenarios = ROOT / "data" / "demo" / "scenarios"
     assert main(["compare", str(scenarios / "consolidate_5.yaml"), str(scenarios / "keep_teaching_points.yaml"),
                  "--assignment", "zoned", "--out", str(tmp_path), "--lang", "en"]) == 0
@@ -284,7 +292,9 @@ def test_cli_evaluate_and_compare(tmp_path, capsys):
     assert "today" in out and "consolidate to 5" in out and "keep teaching points" in out
     assert "loses its school" in out
     summary = pd.read_csv(tmp_path / "compare_summary.csv", encoding="utf-8-sig", index_col=0)
-    assert summary.loc["schools_open"].astype(int).tolist() == [13, 5, 10]
+    assert summary.loc["schools_open"].astype(int).tolist() == [
+        len(demo.schools), schools_open_after(scenarios / "consolidate_5.yaml", demo),
+        schools_open_after(scenarios / "keep_teaching_points.yaml", demo)]
     with pd.ExcelFile(tmp_path / "compare.xlsx") as workbook:
         assert {"summary", "consolidate to 5 villages", "consolidate to 5 violations"} <= set(workbook.sheet_names)
     assert main(["evaluate", "--scenario", str(scenarios / "consolidate_5.yaml"), "--out", str(tmp_path)]) == 0

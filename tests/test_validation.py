@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pydantic
 import pytest
@@ -14,6 +17,7 @@ from planning.io import read_table
 from planning.validation import validate_schools, validate_sites, validate_villages
 
 from .conftest import ROOT
+from .demo_facts import metres_from_road
 
 DEMO = ROOT / "data" / "demo"
 
@@ -141,8 +145,9 @@ def test_grades_that_disagree_with_level_totals(tmp_path):
 
 def test_school_and_site_ids_must_differ(demo):
     sites = demo.sites.copy()
-    sites.index = pd.Index(["S01", "C2", "C3"], name="site_id")
-    with pytest.raises(ValidationError, match=r"ids S01 are used by both a school and a candidate site"):
+    school = demo.schools.index[0]
+    sites.index = pd.Index([school, *demo.sites.index[1:]], name="site_id")
+    with pytest.raises(ValidationError, match=rf"ids {school} are used by both a school and a candidate site"):
         Project(demo.villages, demo.schools, demo.network, sites=sites)
 
 
@@ -150,19 +155,27 @@ def test_point_far_outside_the_network_is_an_error_naming_it(tmp_path):
     frame = pd.read_csv(DEMO / "villages.csv")
     frame.loc[2, "经度"] += 1.0  # about 100 km east of the township
     path = write(tmp_path, "villages.csv", frame)
-    with pytest.raises(ValidationError, match=r"village 'V03' \(石门村, row 4\) is \d+\.\d km from the nearest road, "
+    moved = re.escape(f"village '{frame.loc[2, '村编号']}' ({frame.loc[2, '村名']}, row 4)")  # row 1 is the header
+    with pytest.raises(ValidationError, match=moved + r" is \d+\.\d km from the nearest road, "
                                               r"outside the road network; check its coordinates"):
         planning.from_files(villages=path, schools=DEMO / "schools.csv", roads=DEMO / "roads.gpkg")
 
 
-def test_data_problems_are_warned_where_the_data_come_in(tmp_path):
+def test_data_problems_are_warned_where_the_data_come_in(demo, tmp_path):
     """A planner or analyst sees at once what the data notes say in full: points far from
     any road, pupils estimated from population, elevations on some roads only."""
+    points = pd.concat([demo.villages[["name", "geometry"]], demo.schools[["name", "geometry"]],
+                        demo.sites[["name", "geometry"]]])
+    metres = metres_from_road(demo, gpd.GeoDataFrame(points, crs=4326))
+    limit = demo.policy.far_from_road_m
+    far_points = points[metres > limit]
+    assert len(far_points) > 0, "the demo should have a point far from any road"
     with pytest.warns(planning.DataWarning) as caught:
         planning.demo()
     (far,) = [w.message for w in caught]
-    assert "points more than 500 m from any road (1;" in str(far) and "云盘村 (V11" in str(far)
-    assert far.text("zh").startswith("距道路超过 500 米的位置（1 个")
+    assert f"points more than {limit:g} m from any road ({len(far_points)};" in str(far)
+    assert all(f"{name} ({pid}, {metres[pid]:.0f} m)" in str(far) for pid, name in far_points["name"].items())
+    assert far.text("zh").startswith(f"距道路超过 {limit:g} 米的位置（{len(far_points)} 个")
     roads = gpd.read_file(DEMO / "roads.gpkg")
     flat = roads.index % 3 == 0  # a third of the roads lose their elevations
     roads.loc[flat, "geometry"] = shapely.force_2d(roads.geometry[flat].to_numpy())
@@ -174,10 +187,17 @@ def test_data_problems_are_warned_where_the_data_come_in(tmp_path):
 
 def test_point_far_from_any_road_is_flagged_not_dropped(demo):
     check = planning.walk_check(demo)
-    assert check.loc["V11", "far_from_road"]
-    assert check.loc["V11", "snap_m"] > demo.policy.far_from_road_m
-    assert check["far_from_road"].sum() == 1
-    assert any("云盘村 (V11)" in note and "off-road" in note for note in planning.data_notes(demo))
+    metres = metres_from_road(demo, demo.villages)  # measured here, not by the network's snapping
+    far = metres > demo.policy.far_from_road_m
+    assert far.any(), "the demo should have a village far from any road"
+    np.testing.assert_allclose(check["snap_m"], metres, atol=0.01)
+    assert check["far_from_road"].to_dict() == far.to_dict()
+    assert list(check.index) == list(demo.villages.index)  # flagged, not dropped:
+    assert check.loc[far, "primary_minutes"].notna().all()  # they still walk, with the off-road leg
+    notes = planning.data_notes(demo)
+    for village in far.index[far]:
+        label = f"{demo.villages.loc[village, 'name']} ({village})"
+        assert any(label in note and "off-road" in note for note in notes), label
 
 
 def test_roads_and_osm_are_alternatives():
