@@ -97,7 +97,8 @@ def sidebar() -> None:
         levels = {v: t(f"level.{v}", ss.lang) for v in ("primary", "junior")}
         ss.level = st.selectbox(T("app.level"), list(levels), format_func=levels.__getitem__)
         methods = {key: T(f"app.assignment.{key}") for key in ("nearest", "zoned", "split")}
-        ss.assignment = st.selectbox(T("app.assignment"), list(methods), format_func=methods.__getitem__)
+        ss.assignment = st.selectbox(T("app.assignment"), list(methods), format_func=methods.__getitem__,
+                                     key="assignment_choice")
         basemaps = {key: T(f"app.basemap.{key}") for key in ("none", "osm", "tianditu")}
         ss.basemap = st.selectbox(T("app.basemap"), list(basemaps), format_func=basemaps.__getitem__)
         ss.tianditu_key = st.text_input(T("app.tianditu_key"), type="password") if ss.basemap == "tianditu" else None

@@ -96,6 +96,17 @@ SUMMARY = {
 }
 
 
+class _Table:
+    """A table of a result, given out as a copy (copy-on-write: cheap, and the result's own
+    table stays as it was)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, result: Result, owner: type | None = None) -> pd.DataFrame:
+        return result.tables[self.name].copy(deep=False)
+
+
 @dataclass(frozen=True, eq=False)
 class Result:
     """What a layout does to pupils and schools: everything here is about this layout.
@@ -144,21 +155,10 @@ class Result:
     tables: Mapping[str, pd.DataFrame] = field(repr=False)
     figures: pd.Series = field(repr=False)
 
-    @property
-    def flows(self) -> pd.DataFrame:
-        return self.tables["flows"].copy(deep=False)
-
-    @property
-    def schools(self) -> pd.DataFrame:
-        return self.tables["schools"].copy(deep=False)
-
-    @property
-    def indicators(self) -> pd.DataFrame:
-        return self.tables["indicators"].copy(deep=False)
-
-    @property
-    def balance(self) -> pd.DataFrame:
-        return self.tables["balance"].copy(deep=False)
+    flows = _Table()
+    schools = _Table()
+    indicators = _Table()
+    balance = _Table()
 
     @property
     def summary(self) -> pd.Series:

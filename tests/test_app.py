@@ -222,3 +222,20 @@ def test_the_policy_view_shows_a_policy_where_no_grade_boards(app):
     app.session_state.project = project.with_policy(project.policy.replace(boarding_min_grade=10))
     app.button_group(key="view").set_value("policy").run()
     assert not app.exception, [e.value for e in app.exception]
+
+
+def test_a_county_short_of_seats_today_can_still_zone_its_plans(app):
+    """Before, zoned assignment stopped the whole app with an error when today's schools
+    lacked the seats: today could not be zoned, so nothing was shown."""
+    project = app.session_state.project
+    schools = project.schools
+    primary = schools["primary"].to_numpy(dtype=bool)
+    factor = 0.8 * project.villages["primary_pupils"].sum() / schools.loc[primary, "capacity"].sum()
+    schools.loc[primary, "capacity"] = (schools.loc[primary, "capacity"] * factor).round()
+    short = project.with_schools(schools)
+    app.session_state.project = short
+    app.session_state.scenario = planning.Scenario(short, "方案")
+    app.selectbox(key="assignment_choice").set_value("zoned").run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert any("现状学位不足，无法整村划片" in w.value for w in app.warning)
+    assert metrics(app)["开办学校"] == str(len(short.schools))
