@@ -97,8 +97,10 @@ def sidebar() -> None:
         levels = {v: t(f"level.{v}", ss.lang) for v in ("primary", "junior")}
         ss.level = st.selectbox(T("app.level"), list(levels), format_func=levels.__getitem__)
         methods = {key: T(f"app.assignment.{key}") for key in ("nearest", "zoned", "split")}
+        # keyed by language: a kept key would keep showing the option's words of the other language
         ss.assignment = st.selectbox(T("app.assignment"), list(methods), format_func=methods.__getitem__,
-                                     key="assignment_choice")
+                                     index=list(methods).index(ss.get("assignment", "nearest")),
+                                     key=f"assignment_{ss.lang}")
         basemaps = {key: T(f"app.basemap.{key}") for key in ("none", "osm", "tianditu")}
         ss.basemap = st.selectbox(T("app.basemap"), list(basemaps), format_func=basemaps.__getitem__)
         ss.tianditu_key = st.text_input(T("app.tianditu_key"), type="password") if ss.basemap == "tianditu" else None
@@ -321,7 +323,8 @@ def saved_plans(scenario) -> None:
 
 def compare_tab(project, result, baseline) -> None:
     ss = st.session_state
-    names = st.multiselect(T("app.compare_plans"), list(ss.saved), default=list(ss.saved)[:3])
+    names = st.multiselect(T("app.compare_plans"), list(ss.saved), default=list(ss.saved)[:3],
+                           placeholder=T("app.choose_plans" if ss.saved else "app.no_saved_plans"))
     results = logic.plans_side_by_side(baseline, result, ss.scenario, [ss.saved[n] for n in names],
                                        assignment=ss.assignment, lang=ss.lang)
     result = results[1]

@@ -235,7 +235,10 @@ def test_a_county_short_of_seats_today_can_still_zone_its_plans(app):
     short = project.with_schools(schools)
     app.session_state.project = short
     app.session_state.scenario = planning.Scenario(short, "方案")
-    app.selectbox(key="assignment_choice").set_value("zoned").run()
+    app.selectbox(key="assignment_zh").set_value("zoned").run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("现状学位不足，无法整村划片" in w.value for w in app.warning)
     assert metrics(app)["开办学校"] == str(len(short.schools))
+    app.radio(key="lang_choice").set_value("English").run()  # the choice stays, worded in English
+    assert app.selectbox(key="assignment_en").value == "zoned"
+    assert any("Today's schools lack the seats" in w.value for w in app.warning)
