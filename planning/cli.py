@@ -20,7 +20,7 @@ from tqdm import tqdm
 from . import settings
 from .errors import DataWarning, PlanningError
 from .evaluate import compare, village_changes
-from .i18n import Listing, localise, plan_name, t
+from .i18n import Listing, level_name, localise, plan_name, t
 from .io import write_csv, write_excel, write_gpkg
 from .load import DEMO_LABEL, demo, from_files, from_osm, open_project
 from .optimise import plan, plot_tradeoff, tradeoff
@@ -222,7 +222,7 @@ def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, 
             table = check[cols].rename(columns={c: c.removeprefix(f"{level}_") for c in cols})
             table = table.rename(columns={"status": "walk_status"})
             table = table.sort_values("minutes", ascending=False, na_position="first")
-            lines += ["", t("cli.level_heading", lang, level=t(f"level.{level}", lang), limit=f"{limit:g}"),
+            lines += ["", t("cli.level_heading", lang, level=level_name(level, lang), limit=f"{limit:g}"),
                       localise(table.round(1), lang).to_string()]
         lines += ["", t("cli.summary", lang), localise(summary.round(3), lang).to_string()]
         notes = data_notes(project, lang)
@@ -309,7 +309,7 @@ def run_optimise(args: argparse.Namespace) -> int:
     written = [args.out / f"{stem}.yaml", args.out / f"{stem}.xlsx"]
     with _console():
         print(t("cli.plan_heading", lang, project=project.name, goal=t(f"goal.{args.goal}", lang),
-                level=t(f"level.{args.level}", lang), limit=f"{option.limit:g}"))
+                level=level_name(args.level, lang), limit=f"{option.limit:g}"))
         print(report.T.to_string(header=False))
         print("\n" + localise(option.columns.round(0), lang).to_string())
         for note in option.explain(lang):

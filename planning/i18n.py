@@ -18,7 +18,7 @@ import string
 from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 import yaml
@@ -44,14 +44,6 @@ def language(lang: str | None) -> str:
     if lang not in LANGUAGES:
         raise ValueError(f"`lang` was {lang!r} but is expected to be one of {list(LANGUAGES)}")
     return lang
-
-
-class Words(Protocol):
-    """Anything that can be put into words in a language (a Message, a list of them)."""
-
-    def text(self, lang: str | None = None) -> str:
-        """The words in ``lang`` (``settings.language`` when None)."""
-        ...
 
 
 def t(key: str, lang: str | None = None, /, **values: object) -> str:
@@ -162,7 +154,7 @@ def field(name: object, lang: str | None = None) -> str:
     for level in ("primary", "junior"):
         rest = name.removeprefix(f"{level}_")
         if rest != name and has_text(f"field.{rest}"):
-            return t("field.level_prefixed", lang, level=t(f"level.{level}", lang), name=t(f"field.{rest}", lang))
+            return t("field.level_prefixed", lang, level=level_name(level, lang), name=t(f"field.{rest}", lang))
     return name.replace("_", " ") if lang == "en" else name
 
 

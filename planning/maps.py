@@ -24,7 +24,7 @@ from folium.utilities import JsCode
 
 from .errors import ValidationError
 from .evaluate import Result, village_changes
-from .i18n import Message, school_type, t
+from .i18n import Message, level_name, school_type, t
 from .load import is_demo
 from .project import Project
 from .scenario import baseline
@@ -333,7 +333,7 @@ def legend_html(project: Project, *, lang: str = "zh", level: str = "primary", t
         notes.append(t("osm_attribution", lang))
     if is_demo(project):
         notes.append(t("synthetic", lang))
-    heading = " · ".join(escape(part) for part in (t("map.legend", lang), title, t(f"level.{level}", lang)) if part)
+    heading = " · ".join(escape(part) for part in (t("map.legend", lang), title, level_name(level, lang)) if part)
     return (f'<div id="planning-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:'
             f'rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'
             f'max-width:230px"><b>{heading}</b>'

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .errors import PlanningError
 from .evaluate import Result, compare
-from .i18n import Message, localise, plan_name, school_type, t
+from .i18n import Message, level_name, localise, plan_name, school_type, t
 from .io import atomic_path, write_excel, write_gpkg
 from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
@@ -135,8 +135,8 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    level_name = t(f"level.{level}", lang)
-    fig.suptitle(title or t("map.title", lang, project=project.name, scenario=result.name, level=level_name),
+    fig.suptitle(title or t("map.title", lang, project=project.name, scenario=result.name,
+                            level=level_name(level, lang)),
                  fontsize=16)
     _scale_bar(ax, lang)
     _north_arrow(ax, lang)
