@@ -330,8 +330,7 @@ def compare_tab(project, result, baseline) -> None:
     result = results[1]
     for note in logic.fallback_notes(results, ss.assignment, ss.lang):
         st.warning(note)
-    table = localise(planning.compare(*results), ss.lang).rename(columns=lambda c: plan_name(str(c), ss.lang))
-    st.dataframe(logic.display_table(table), width="stretch")
+    st.dataframe(logic.display_table(localise(planning.compare(*results), ss.lang)), width="stretch")
     st.markdown(T("app.walk_histogram"))
     st.bar_chart(logic.walk_histogram(results).rename(columns=lambda n: plan_name(n, ss.lang)), stack=False)
     st.markdown(T("app.pupils_per_school"))

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from . import settings
 from .errors import DataWarning, PlanningError
 from .evaluate import compare, village_changes
-from .i18n import Listing, level_name, localise, plan_name, t
+from .i18n import Listing, level_name, localise, t
 from .io import write_csv, write_excel, write_gpkg
 from .load import DEMO_LABEL, demo, from_files, from_osm, open_project
 from .optimise import plan, plot_tradeoff, tradeoff
@@ -257,7 +257,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
     paths = [args.scenario] if args.command == "evaluate" else list(args.scenarios)
     project = _scenario_project(args, paths)
     scenarios = [Scenario.from_file(p, project) for p in paths]
-    today, fallback = comparable_baseline(project, args.assignment)
+    today, fallback = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
     results = [s.evaluate(args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
     table = compare(today, *results)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -267,7 +267,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
                 assignment=t(f"assignment.{today.assignment}", lang)) + "\n")
         if fallback is not None:
             print(t("cli.today_fallback", lang, reason=fallback.text(lang)) + "\n")
-        print(localise(table, lang).rename(columns=lambda c: plan_name(str(c), lang)).to_string())
+        print(localise(table, lang).to_string())
         for scenario, result in zip(scenarios, results, strict=True):
             print("\n" + t("cli.changes", lang, name=scenario.name) + "\n" + localise(scenario.log(lang), lang).to_string())
             changes = village_changes(today, result)
@@ -297,7 +297,7 @@ def run_optimise(args: argparse.Namespace) -> int:
     option = plan(project, args.goal, level=args.level, p=args.p, limit=args.limit, keep=args.keep,
                   close=args.close, sites=not args.no_sites, solver_seconds=args.solver_seconds)
     result = option.scenario.evaluate("zoned", solver_seconds=args.solver_seconds)
-    today, _ = comparable_baseline(project, "zoned")
+    today, _ = comparable_baseline(project, "zoned", solver_seconds=args.solver_seconds)
     table = compare(today, result)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"plan_{args.goal}_{args.level}"
@@ -315,7 +315,7 @@ def run_optimise(args: argparse.Namespace) -> int:
         for note in option.explain(lang):
             print(f"  - {note}")
         print("\n" + t("cli.evaluated", lang, assignment=t(f"assignment.{today.assignment}", lang)) + "\n"
-              + localise(table, lang).rename(columns=lambda c: plan_name(str(c), lang)).to_string())
+              + localise(table, lang).to_string())
         if args.tradeoff:
             curve = tradeoff(project, level=args.level, limit=option.limit, sites=not args.no_sites,
                              solver_seconds=args.solver_seconds)

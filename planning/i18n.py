@@ -144,6 +144,8 @@ def field(name: object, lang: str | None = None) -> str:
     (``primary_pupils`` of the walk check) with the level named."""
     lang = language(lang)
     name = str(name)
+    if name == "today":  # today's layout, a column of comparisons
+        return plan_name(name, lang)
     if has_text(f"field.{name}"):
         return t(f"field.{name}", lang)
     if name.startswith("grade_") and name[6:].isdigit():

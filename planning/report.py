@@ -212,7 +212,7 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     summary = localise(compare(*results), lang).rename_axis(t("field.figure", lang))
     sheets: dict[str, pd.DataFrame] = {
         t("report.plans", lang): localise(plans_table(results), lang),
-        t("report.summary", lang): summary.rename(columns=lambda c: plan_name(str(c), lang)),
+        t("report.summary", lang): summary,
     }
     for result in results:
         tables = {"schools": result.schools, "villages": result.villages,
