@@ -161,8 +161,9 @@ class Scenario:
 
     def evaluate(self, assignment: str = "nearest", *, solver_seconds: float | None = 60.0) -> Result:
         """Assign every pupil and measure the layout (see :func:`planning.evaluate.evaluate`);
-        computed once per scenario and arguments."""
-        return once(self, ("evaluate", assignment, solver_seconds),
+        computed once per scenario, assignment and (for zoning) solver time limit."""
+        limit = None if assignment == "nearest" else solver_seconds  # no solver for nearest school
+        return once(self, ("evaluate", assignment, limit),
                     lambda: evaluate(self.project, self.state, name=self.name, edits=self.edits,
                                      assignment=assignment, solver_seconds=solver_seconds))
 
@@ -202,6 +203,12 @@ class Scenario:
 
 
 @per_owner
+def today(project: Project) -> Scenario:
+    """Today's layout as a scenario with no edits (one per project, so that its results are
+    evaluated once)."""
+    return Scenario(project, "today")
+
+
 def baseline(project: Project, assignment: str = "nearest", *, solver_seconds: float | None = 60.0) -> Result:
     """Today's layout evaluated with ``assignment`` (computed once per project, method and
     time limit of the zoning solver, in seconds).
@@ -211,7 +218,7 @@ def baseline(project: Project, assignment: str = "nearest", *, solver_seconds: f
     InfeasibleError
         For zoning, when today's schools lack the seats for today's pupils.
     """
-    return Scenario(project, "today").evaluate(assignment, solver_seconds=solver_seconds)
+    return today(project).evaluate(assignment, solver_seconds=solver_seconds)
 
 
 def comparable_baseline(project: Project, assignment: str, *, solver_seconds: float | None = 60.0
@@ -219,10 +226,7 @@ def comparable_baseline(project: Project, assignment: str, *, solver_seconds: fl
     """Today's layout to compare plans against: evaluated with ``assignment`` where it can
     be; where today's zoning is infeasible (too few seats today), the nearest-school
     layout, with the reason (the caller says so)."""
-    try:
-        return baseline(project, assignment, solver_seconds=solver_seconds), None
-    except InfeasibleError as exc:
-        return baseline(project, "nearest"), exc
+    return evaluate_or_nearest(today(project), assignment, solver_seconds=solver_seconds)
 
 
 def evaluate_or_nearest(scenario: Scenario, assignment: str, *, solver_seconds: float | None = 60.0
@@ -235,4 +239,4 @@ def evaluate_or_nearest(scenario: Scenario, assignment: str, *, solver_seconds: 
         return scenario.evaluate("nearest"), exc
 
 
-__all__ = ["Scenario", "ScenarioFile", "baseline", "comparable_baseline", "evaluate_or_nearest"]
+__all__ = ["Scenario", "ScenarioFile", "today", "baseline", "comparable_baseline", "evaluate_or_nearest"]
