@@ -446,7 +446,7 @@ def main() -> None:
     for note in view_of.notes(ss.lang):
         st.warning(note)
     headline_row(result, baseline)
-    notes = logic.data_notes_of(project, ss.lang)
+    notes = planning.data_notes(project, ss.lang)  # worked out once per project
     with st.expander(T("app.data_notes", n=len(notes))):  # always drawn: no new element on an edit
         for note in notes:
             st.caption("• " + note)

@@ -15,11 +15,9 @@ import pandas as pd
 from .errors import InfeasibleError
 from .evaluate import Result
 from .i18n import field, plan_name, school_type, t
-from .memo import once
 from .policy import Policy
 from .project import Project
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
-from .walkcheck import data_messages
 
 #: Seconds the app lets the zoning solver run per plan (it reports the gap it reached).
 EVALUATE_SECONDS = 20.0
@@ -64,12 +62,6 @@ def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> Plan
         return PlanView(baseline, baseline)
     result, plan_infeasible = evaluate_or_nearest(scenario, assignment, solver_seconds=EVALUATE_SECONDS)
     return PlanView(baseline, result, today_infeasible, plan_infeasible)
-
-
-def data_notes_of(project: Project, lang: str) -> list[str]:
-    """What the planner should know about the project's data, in ``lang`` (computed once
-    per project)."""
-    return [note.text(lang) for note in once(project, "data notes", lambda: data_messages(project))]
 
 
 def action_label(action: str, lang: str) -> str:

@@ -22,6 +22,7 @@ from .policy import Policy
 from .project import Project
 from .store import ProjectFile, read_project
 from .validation import type_from_name, validate_schools, validate_sites, validate_villages
+from .walkcheck import pupil_notes
 
 PathLike = str | Path
 logger = logging.getLogger(__name__)
@@ -134,13 +135,8 @@ def warn_about_data(project: Project) -> None:
                                                                                 strict=True)], most=10)
         warn(Message("data.far_points", n=len(far), names=names, limit=f"{project.policy.far_from_road_m:g}"),
              stacklevel=3)
-    villages = project.villages
-    if villages["pupils_estimated"].any():
-        warn(Message("data.estimated", n=int(villages["pupils_estimated"].sum())), stacklevel=3)
-    unknown = villages["primary_pupils"].isna()
-    if unknown.any():
-        warn(Message("data.unknown", n=int(unknown.sum()), names=Listing(villages.loc[unknown, "name"],
-                                                                           sep="sep.names", most=10)), stacklevel=3)
+    for note in pupil_notes(project, most=10):
+        warn(note, stacklevel=3)
 
 
 def osm_school_type(name: object, isced: object) -> str:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from .assign import nearest, pupil_weighted_mean, walk_status
 from .i18n import Listing, Message, t
+from .memo import per_owner
 from .policy import LEVELS
 from .project import Project
 
@@ -146,8 +147,9 @@ def data_notes(project: Project, lang: str | None = None) -> list[str]:
     return [note.text(lang) for note in data_messages(project)]
 
 
-def data_messages(project: Project) -> list[Message]:
-    """The notes of :func:`data_notes` as catalogue messages."""
+@per_owner
+def data_messages(project: Project) -> tuple[Message, ...]:
+    """The notes of :func:`data_notes` as catalogue messages (once per project)."""
     notes = []
     snaps = project.snaps
     for idx, r in snaps[snaps["far_from_road"]].iterrows():
@@ -158,6 +160,13 @@ def data_messages(project: Project) -> list[Message]:
         notes.append(Message("data.pieces", n=len(pieces), share=f"{pieces['km'].iloc[0] / pieces['km'].sum():.0%}"))
     for idx, r in snaps[snaps["piece"] > 0].iterrows():
         notes.append(Message("data.cut_off", kind=Message(f"kind.{r.kind}"), name=r["name"], id=idx))
+    return (*notes, *pupil_notes(project), *villages_lacking_school(project))
+
+
+def pupil_notes(project: Project, *, most: int | None = None) -> list[Message]:
+    """Villages whose pupils are estimated from population, and those whose pupils are not
+    known (at most ``most`` of them named)."""
+    notes = []
     villages = project.villages
     estimated = villages["pupils_estimated"]
     if estimated.any():
@@ -165,8 +174,8 @@ def data_messages(project: Project) -> list[Message]:
     unknown = villages["primary_pupils"].isna()
     if unknown.any():
         notes.append(Message("data.unknown", n=int(unknown.sum()),
-                             names=Listing(villages.loc[unknown, "name"], sep="sep.names")))
-    return notes + villages_lacking_school(project)
+                             names=Listing(villages.loc[unknown, "name"], sep="sep.names", most=most)))
+    return notes
 
 
 def villages_lacking_school(project: Project, *, radius_m: float = 1500, min_pupils: float = 100) -> list[Message]:
@@ -189,4 +198,5 @@ def villages_lacking_school(project: Project, *, radius_m: float = 1500, min_pup
             for name, p, d in zip(villages["name"], pupils, dist, strict=True) if p >= min_pupils and d > radius_m]
 
 
-__all__ = ["walk_check", "walk_summary", "school_reach", "data_notes", "data_messages", "villages_lacking_school"]
+__all__ = ["walk_check", "walk_summary", "school_reach", "data_notes", "data_messages", "pupil_notes",
+           "villages_lacking_school"]
