@@ -192,8 +192,6 @@ def localise(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     for column, namespace in WORD_COLUMNS.items():
         if column in out.columns:
             out[column] = out[column].astype(object).map(lambda v, ns=namespace: word(v, ns, lang))
-    if "assignment" in out.index and not isinstance(out.index, pd.MultiIndex):  # a summary row of words
-        out.loc["assignment"] = out.loc["assignment"].map(lambda v: word(v, "assignment", lang))
     if isinstance(out.index, pd.MultiIndex):
         levels: list[Any] = []
         for name, level in zip(out.index.names, out.index.levels, strict=True):
