@@ -80,6 +80,10 @@ class Layout:
         Walking limit per grade (minutes).
     ride
         Bus ride minutes (V, T) where a bus serves the pair within its ride limit; NaN else.
+    bus_walk
+        Walking minutes from each village to where a bus picks it up (V,); NaN where
+        unknown or beyond reach. A bus serves a grade only where this walk is within the
+        grade's limit (:meth:`bus`).
     may_board
         Whether each grade may board.
     forced
@@ -95,20 +99,33 @@ class Layout:
     beds: np.ndarray
     limit: np.ndarray
     ride: np.ndarray
+    bus_walk: np.ndarray
     may_board: np.ndarray
     forced: np.ndarray
     boarding_cost: float = 60.0
 
     def __post_init__(self) -> None:
         for array in (self.minutes, self.pupils, self.serves, self.capacity, self.beds, self.limit, self.ride,
-                      self.may_board, self.forced):
+                      self.bus_walk, self.may_board, self.forced):
             array.setflags(write=False)  # a layout is read by assignment and kept on its result
 
     @property
     def day(self) -> np.ndarray:
         """(V, T, 9): the pair can be travelled daily (walk within the limit, or a bus)."""
         walk_ok = self.minutes[:, :, None] <= self.limit[None, None, :]
-        return walk_ok | np.isfinite(self.ride)[:, :, None]
+        return walk_ok | self.bus(slice(None), slice(None))
+
+    def bus(self, v: np.ndarray | slice, t: np.ndarray | slice) -> np.ndarray:
+        """Whether a bus serves each grade of the pairs (v, t): a ride, and a walk to the
+        pick-up within the grade's limit. Shape: that of ``ride[v, t]`` plus a last axis of 9."""
+        walk = self.bus_walk[v]
+        ride = self.ride[v, t]
+        walk = walk[:, None] if ride.ndim == 2 else walk
+        return np.isfinite(ride)[..., None] & (walk[..., None] <= self.limit)
+
+    def trip(self, v: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Minutes of the bus trip of pairs (v, t): walk to the pick-up plus the ride."""
+        return self.bus_walk[v] + self.ride[v, t]
 
 
 def assign_nearest(layout: Layout) -> np.ndarray:
@@ -126,13 +143,15 @@ def assign_nearest(layout: Layout) -> np.ndarray:
     school = np.full((n_v, 9), -1)
     has_beds = layout.beds > 0
     any_bus = bool(np.isfinite(layout.ride).any())
-    searched: dict[bytes, tuple] = {}
+    trip = layout.bus_walk[:, None] + layout.ride  # bus trips: the walk to the pick-up and the ride
+    searched: dict[tuple[bytes, float], tuple] = {}
     for g in range(9):
         serves = layout.serves[:, g]
-        key = serves.tobytes()
+        key = (serves.tobytes(), float(layout.limit[g]))
         if key not in searched:
             col, best = nearest(layout.minutes, serves)
-            bus_col, bus_best = nearest(layout.ride, serves) if any_bus else (col, np.full(n_v, np.nan))
+            bus_trip = np.where((layout.bus_walk <= layout.limit[g])[:, None], trip, np.nan)
+            bus_col, bus_best = nearest(bus_trip, serves) if any_bus else (col, np.full(n_v, np.nan))
             board_col = nearest(layout.minutes, serves & has_beds)[0] if has_beds.any() else np.full(n_v, -1)
             searched[key] = (col, best, bus_col, bus_best, board_col)
         col, best, bus_col, bus_best, board_col = searched[key]
@@ -157,8 +176,11 @@ def flows_from_assignment(layout: Layout, school: np.ndarray, share: np.ndarray 
     Returns
     -------
     DataFrame with ``village`` (row index), ``grade``, ``target`` (−1 none), ``mode``,
-    ``pupils``, ``walk_minutes`` and ``ride_minutes``. Boarding beds go to the pupils
-    with the longest walks first; pupils beyond the beds are unserved.
+    ``pupils``, ``walk_minutes`` (the walk to the school), for bus riders ``road_walk_minutes``
+    (the walk to the pick-up) and ``ride_minutes`` (NaN for others), and ``minutes``: the
+    one-way trip in the pupil's mode (the walk, or for bus riders walk to the pick-up plus
+    ride). Boarding beds go to the pupils with the longest walks first; pupils beyond the
+    beds are unserved.
     """
     if share is None:
         v, g = np.nonzero(layout.pupils > 0)
@@ -170,14 +192,17 @@ def flows_from_assignment(layout: Layout, school: np.ndarray, share: np.ndarray 
     found = t >= 0
     tt = np.where(found, t, 0)
     walk = np.where(found, layout.minutes[v, tt], np.nan)
-    ride = np.where(found, layout.ride[v, tt], np.nan)
     mode = np.full(len(v), UNSERVED)
     walk_ok = found & (walk <= layout.limit[g])
     mode[walk_ok] = WALK
-    mode[~walk_ok & found & np.isfinite(ride)] = BUS
+    by_bus = ~walk_ok & found & np.isfinite(layout.ride[v, tt]) & (layout.bus_walk[v] <= layout.limit[g])
+    mode[by_bus] = BUS
+    road_walk = np.where(by_bus, layout.bus_walk[v], np.nan)
+    ride = np.where(by_bus, layout.ride[v, tt], np.nan)
     wants_bed = (mode == UNSERVED) & found & layout.may_board[g] & (layout.beds[tt] > 0)
     frame = pd.DataFrame({"village": v, "grade": g + 1, "target": np.where(found, t, -1), "mode": mode,
-                          "pupils": pupils, "walk_minutes": walk, "ride_minutes": ride})
+                          "pupils": pupils, "walk_minutes": walk, "road_walk_minutes": road_walk,
+                          "ride_minutes": ride, "minutes": np.where(by_bus, road_walk + ride, walk)})
     if wants_bed.any():
         beds = layout.beds
         if respect_seats:  # a boarder needs a seat too: beds beyond the seats left stay empty

@@ -33,6 +33,7 @@ from .assign import (
     assign_nearest,
     flows_from_assignment,
 )
+from .bus import bus_rides, walk_to_road
 from .edits import Edit, State, edit_log, initial_state
 from .errors import InfeasibleError
 from .i18n import Listing, Message
@@ -80,7 +81,8 @@ SUMMARY = {
     "bus_riders": "pupils who ride a bus",
     "boarders": "pupils who board",
     "unserved": "pupils with no way to school (beyond the walk limit, no bus, no bed)",
-    "pupils_beyond_limit": "pupils whose walk to their school is beyond the limit or out of reach",
+    "pupils_beyond_limit": "pupils with no daily trip within the limit: their school is beyond the walking "
+                           "limit (or out of reach) and no bus serves them; they board or are unserved",
     "mean_walk": "mean walk of walkers (minutes, pupil-weighted)",
     "max_walk": "longest walk of walkers (minutes)",
     "schools_over_capacity": "open schools with more pupils than seats",
@@ -172,8 +174,11 @@ class Result:
     def villages(self) -> pd.DataFrame:
         """Per (village, level): pupils, main school (``school``; ``schools`` lists all
         where a village's grades go to several), ``mode`` (the worst of walk, bus, board,
-        unserved), ``minutes`` (walking, to the main school), ``ride_minutes`` (by bus) and
-        pupils by mode (``walk``, ``bus``, ``board``, ``unserved``)."""
+        unserved), ``minutes`` (the one-way trip to the main school in its mode: the walk,
+        or by bus the walk to the pick-up plus the ride), ``walk_minutes`` (walking all the
+        way to the main school), ``road_walk_minutes`` and ``ride_minutes`` (the two legs of
+        a bus trip, NaN for others) and pupils by mode (``walk``, ``bus``, ``board``,
+        ``unserved``)."""
         return self._villages.copy(deep=False)
 
     @cached_property
@@ -233,27 +238,12 @@ def build_layout(project: Project, state: State) -> Layout:
         capacity=schools["capacity"].to_numpy(dtype=float),
         beds=np.nan_to_num(schools["beds"].to_numpy(dtype=float)),
         limit=policy.grade_limits(),
-        ride=_bus_rides(project, state),
+        ride=bus_rides(project, state),
+        bus_walk=walk_to_road(project) if state.buses else np.full(len(minutes), np.nan),
         may_board=np.arange(1, 10) >= policy.boarding_min_grade,
         forced=_forced(project, state),
         boarding_cost=policy.boarding_cost_minutes,
     )
-
-
-def _bus_rides(project: Project, state: State) -> np.ndarray:
-    """Bus ride minutes (V, T) where a bus serves the pair within its longest ride; NaN else."""
-    ride = np.full(project.matrix.minutes.shape, np.nan)
-    if not state.buses:
-        return ride
-    bus = project.bus_times
-    row = {v: i for i, v in enumerate(project.villages.index)}
-    for b in state.buses:
-        t = state.schools.index.get_loc(b.school)
-        for v in b.villages:
-            i = row[v]
-            if bus[i, t] <= b.max_ride:
-                ride[i, t] = np.fmin(ride[i, t], bus[i, t])
-    return ride
 
 
 @per_owner
@@ -403,7 +393,9 @@ def _villages(project: Project, flows: pd.DataFrame) -> pd.DataFrame:
         "school": ids[first],
         "schools": schools_used,
         "mode": pd.Categorical.from_codes(worst[keys].astype(np.int64), categories=pd.Index(MODES)),
-        "minutes": flows["walk_minutes"].to_numpy()[first],
+        "minutes": flows["minutes"].to_numpy()[first],
+        "walk_minutes": flows["walk_minutes"].to_numpy()[first],
+        "road_walk_minutes": flows["road_walk_minutes"].to_numpy()[first],
         "ride_minutes": flows["ride_minutes"].to_numpy()[first],
         **{m: by_mode[keys, i] for i, m in enumerate(MODES)},
     }, index=pd.MultiIndex.from_arrays([pd.Index(village_ids, dtype=object), pd.Index(level, dtype=object)],
@@ -459,8 +451,6 @@ def _summary(flows: pd.DataFrame, schools: pd.DataFrame, indicators: pd.DataFram
     minutes = flows["walk_minutes"].to_numpy()
     by_mode = np.bincount(mode, weights=pupils, minlength=4)
     walk = mode == WALK
-    limit = layout.limit[flows["grade"].to_numpy() - 1]
-    beyond = np.isnan(minutes) | (minutes > limit)
     open_ = schools[schools["open"].to_numpy(dtype=bool)]
     walk_pupils = by_mode[WALK]
     data = {
@@ -470,7 +460,7 @@ def _summary(flows: pd.DataFrame, schools: pd.DataFrame, indicators: pd.DataFram
         "bus_riders": by_mode[BUS],
         "boarders": by_mode[BOARD],
         "unserved": by_mode[UNSERVED],
-        "pupils_beyond_limit": pupils[beyond].sum(),
+        "pupils_beyond_limit": by_mode[BOARD] + by_mode[UNSERVED],  # bus riders' walks are within the limit
         "mean_walk": float((minutes[walk] * pupils[walk]).sum() / walk_pupils) if walk_pupils > 0 else np.nan,
         "max_walk": float(minutes[walk].max()) if walk.any() else np.nan,
         "schools_over_capacity": int(open_["over_capacity"].sum()),

@@ -28,6 +28,7 @@ from pyproj import CRS
 from .errors import ValidationError
 from .i18n import Message
 from .io import ROW
+from .memo import once
 from .network import WalkNetwork
 from .policy import Policy
 from .traveltime import MatrixResult, routing_settings, travel_time_matrix
@@ -153,12 +154,9 @@ class Project:
 
     @cached_property
     def bus_times(self) -> np.ndarray:
-        """Bus ride minutes from each village to each school and site (villages × targets).
-
-        Routed on the roads a bus can use (``policy.bus_excluded_classes`` left out) at
-        ``policy.bus_speed_kmh``; the walk from a village to the road is not included.
-        NaN where no drivable road connects the pair. Read-only.
-        """
+        """Bus ride minutes (villages × targets) on the roads a bus can use, at the bus speed,
+        from a village's pick-up point (the nearest point of a drivable road; the walk there
+        is :func:`planning.bus.walk_to_road`) to the school's. NaN where no road connects them."""
         return _bus_rides(self)
 
     def _changed(self, carry: tuple[str, ...] = (), **changes: Any) -> Project:
@@ -241,14 +239,22 @@ class Project:
                 f"{len(self._sites)} sites, network {self.network.n_nodes} nodes>")
 
 
+def drivable_network(project: Project) -> WalkNetwork:
+    """The roads a school bus can use: the walking network without
+    ``policy.bus_excluded_classes`` (paths, steps, tracks); built once per project."""
+    def build() -> WalkNetwork:
+        network = project.network
+        keep = ~np.isin(network.seg_class.astype(str), list(project.policy.bus_excluded_classes))
+        if not keep.any():
+            raise ValidationError(Message("error.no_bus_roads"), source=project.name)
+        return network.subset(keep, source=f"{network.source} (drivable)")
+
+    return once(project, "drivable_network", build)
+
+
 def _bus_rides(project: Project) -> np.ndarray:
-    policy, network = project.policy, project.network
-    keep = ~np.isin(network.seg_class.astype(str), list(policy.bus_excluded_classes))
-    if not keep.any():
-        raise ValidationError(Message("error.no_bus_roads"), source=project.name)
-    drivable = network.subset(keep, source=f"{network.source} (drivable)")
-    result = travel_time_matrix(drivable, project.xy(project.villages), project.xy(project.target_points),
-                                policy=_bus_policy(policy), progress=False)
+    result = travel_time_matrix(drivable_network(project), project.xy(project.villages),
+                                project.xy(project.target_points), policy=_bus_policy(project.policy), progress=False)
     ride = result.minutes - result.offroad_minutes_origin[:, None] - result.offroad_minutes_target[None, :]
     ride.setflags(write=False)
     return ride

@@ -138,6 +138,33 @@ def travel_time_matrix(
     return MatrixResult(minutes, origin_snap, target_snap, off_o, off_t)
 
 
+def paired_minutes(network: WalkNetwork, origin_xy: np.ndarray, target_xy: np.ndarray, *, policy: Policy,
+                   max_minutes: float, chunk: int = 64) -> np.ndarray:
+    """Walking minutes from each origin to its own target (origin i → target i), NaN beyond
+    ``max_minutes``: e.g. from each village to where a school bus picks it up.
+
+    Only the pairs are kept (not the full origins × targets matrix); each Dijkstra stops at
+    the cut-off, so this costs about one bounded search per pair.
+    """
+    origin_xy = np.asarray(origin_xy, dtype=float).reshape(-1, 2)
+    target_xy = np.asarray(target_xy, dtype=float).reshape(-1, 2)
+    origin_snap, target_snap = network.snap(origin_xy), network.snap(target_xy)
+    off_o = origin_snap.distance_m * policy.offroad_detour / policy.walk_speed_m_per_min
+    off_t = target_snap.distance_m * policy.offroad_detour / policy.walk_speed_m_per_min
+    graph, point_node = splice_points(network, np.r_[origin_snap.segment, target_snap.segment],
+                                      np.r_[origin_snap.t, target_snap.t], policy)
+    n = len(origin_xy)
+    reverse = graph.T.tocsr()
+    network_min = np.empty(n)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        dist = dijkstra(reverse, directed=True, indices=point_node[n + start:n + stop], limit=max_minutes)
+        network_min[start:stop] = dist[np.arange(stop - start), point_node[start:stop]]
+    minutes = off_o + network_min + off_t
+    minutes[~(minutes <= max_minutes)] = np.nan
+    return minutes
+
+
 def splice_points(
     network: WalkNetwork, segment: np.ndarray, t: np.ndarray, policy: Policy
 ) -> tuple[sparse.csr_matrix, np.ndarray]:

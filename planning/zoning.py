@@ -256,10 +256,10 @@ def pair_terms(layout: Layout, units: Units) -> Terms:
     """
     pv, pt = units.village[units.pair_unit], units.pair_target
     pupils = layout.pupils[pv] * units.band_grades[units.band[units.pair_unit]]          # (P, 9)
-    walk, ride = layout.minutes[pv, pt], layout.ride[pv, pt]
+    walk = layout.minutes[pv, pt]
     walk_ok = walk[:, None] <= layout.limit[None, :]
-    daily = walk_ok | np.isfinite(ride)[:, None]
-    minutes = np.where(walk_ok, walk[:, None], ride[:, None])
+    daily = walk_ok | layout.bus(pv, pt)  # a bus trip's walk to the pick-up is held to the limit too
+    minutes = np.where(walk_ok, walk[:, None], layout.trip(pv, pt)[:, None])
     day_pupils = np.where(daily, pupils, 0.0).sum(axis=1)
     boards = ~daily & layout.may_board[None, :] & (layout.beds[pt] > 0)[:, None]
     unit_pupils = np.zeros(len(units.village))
@@ -271,7 +271,8 @@ def pair_terms(layout: Layout, units: Units) -> Terms:
 
 def unserved_cost(layout: Layout) -> float:
     """M: minutes one unserved pupil costs, more than any walk plus a boarding place."""
-    longest = float(np.max(np.where(np.isfinite(layout.minutes), layout.minutes, 0.0), initial=0.0))
+    trips = np.r_[layout.minutes.ravel(), (layout.bus_walk[:, None] + layout.ride).ravel()]
+    longest = float(np.max(np.where(np.isfinite(trips), trips, 0.0), initial=0.0))
     return 2.0 * (longest + layout.boarding_cost) + 1.0
 
 
