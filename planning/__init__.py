@@ -20,8 +20,9 @@ from __future__ import annotations
 import logging
 
 from . import settings
+from .changes import village_changes
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
-from .evaluate import Result, compare, village_changes
+from .evaluate import Result, compare
 from .load import demo, from_files, from_osm, open_project
 from .network import WalkNetwork
 from .policy import Policy

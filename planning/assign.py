@@ -211,6 +211,8 @@ def flows_from_assignment(layout: Layout, school: np.ndarray, share: np.ndarray 
             seats = np.where(np.isnan(layout.capacity), np.inf, layout.capacity - taken)
             beds = np.clip(np.minimum(beds, seats), 0, None)
         frame = _allocate_beds(frame, wants_bed, beds)
+    if layout.beds.any():
+        frame = _board_elsewhere(frame, layout)
     frame["mode"] = pd.Categorical.from_codes(frame["mode"].to_numpy(dtype=np.int64), categories=pd.Index(MODES))
     return frame[frame["pupils"] > 0].reset_index(drop=True)
 
@@ -224,6 +226,47 @@ def _allocate_beds(frame: pd.DataFrame, wants_bed: np.ndarray, beds: np.ndarray)
     boarding = candidates.assign(pupils=boarders, mode=BOARD)
     left = candidates.assign(pupils=candidates["pupils"].to_numpy() - boarders, mode=UNSERVED)
     return pd.concat([frame[~wants_bed], boarding, left], ignore_index=True)
+
+
+def _board_elsewhere(frame: pd.DataFrame, layout: Layout) -> pd.DataFrame:
+    """Pupils left unserved (their school's beds ran out, or it has none) board at the nearest
+    other school in reach that teaches their grade and has both a bed and a seat free.
+
+    A planner would not leave a pupil without a school while a bed stands empty at another
+    school; the pupils with the longest walks go first.
+    """
+    code = frame["mode"].to_numpy()
+    grade = frame["grade"].to_numpy() - 1
+    stuck = np.flatnonzero((code == UNSERVED) & (frame["target"].to_numpy() >= 0) & layout.may_board[grade]
+                           & (frame["pupils"].to_numpy() > 1e-9))
+    if len(stuck) == 0:
+        return frame
+    target, pupils = frame["target"].to_numpy(), frame["pupils"].to_numpy().copy()
+    village = frame["village"].to_numpy(dtype=np.int64)
+    served = code != UNSERVED
+    n_t = len(layout.beds)
+    free_beds = layout.beds - np.bincount(target[code == BOARD], weights=pupils[code == BOARD], minlength=n_t)
+    free_seats = np.where(np.isnan(layout.capacity), np.inf,
+                          layout.capacity - np.bincount(target[served], weights=pupils[served], minlength=n_t))
+    moved = []
+    for i in stuck[np.argsort(-frame["walk_minutes"].to_numpy()[stuck], kind="stable")]:
+        v, g = village[i], grade[i]
+        reach = np.where(layout.serves[:, g] & np.isfinite(layout.minutes[v]), layout.minutes[v], np.inf)
+        while pupils[i] > 1e-9:
+            room = np.minimum(free_beds, free_seats)
+            t = int(np.argmin(np.where(room > 1e-9, reach, np.inf)))
+            if not np.isfinite(reach[t]) or room[t] <= 1e-9:
+                break
+            n = min(pupils[i], room[t])
+            free_beds[t] -= n
+            free_seats[t] -= n
+            pupils[i] -= n
+            moved.append({**frame.iloc[i].to_dict(), "target": t, "mode": BOARD, "pupils": n,
+                          "walk_minutes": layout.minutes[v, t], "minutes": layout.minutes[v, t]})
+    if not moved:
+        return frame
+    out = pd.concat([frame.assign(pupils=pupils), pd.DataFrame(moved)], ignore_index=True)
+    return out.astype({"village": np.int64, "grade": np.int64, "target": np.int64, "mode": np.int64})
 
 
 def grade_bands(serves: np.ndarray) -> list[tuple[int, ...]]:

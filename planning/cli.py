@@ -18,8 +18,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from . import settings
+from .changes import village_changes
 from .errors import DataWarning, PlanningError
-from .evaluate import compare, village_changes
+from .evaluate import compare
 from .i18n import Listing, level_name, localise, t
 from .io import write_csv, write_excel, write_gpkg
 from .load import DEMO_LABEL, demo, from_files, from_osm, open_project

@@ -544,37 +544,5 @@ def compare(*results: Result) -> pd.DataFrame:
     return pd.concat([r.summary for r in results], axis=1, keys=names)
 
 
-def village_changes(before: Result, after: Result) -> pd.DataFrame:
-    """Per (village, level): who gains and who loses between two results.
-
-    Parameters
-    ----------
-    before, after
-        Two results of one project (e.g. today's layout and a plan), in that order.
-
-    Returns
-    -------
-    DataFrame with the school, mode and walking minutes in each, the change (minutes) and
-    ``outcome``: "loses its school" (its school closed), "boards" (newly boards), "longer walk",
-    "shorter walk", "unserved" (newly) or "same".
-    """
-    a, b = before.villages, after.villages.reindex(before.villages.index)
-    out = pd.DataFrame({"name": a["name"], "pupils": a["pupils"], "school_before": a["school"], "school_after": b["school"],
-                        "mode_before": a["mode"], "mode_after": b["mode"], "minutes_before": a["minutes"],
-                        "minutes_after": b["minutes"]})
-    out["change"] = out["minutes_after"] - out["minutes_before"]
-    closed = set(after.schools.index[~after.schools["open"]])
-    conditions = [
-        (out["mode_after"] == "unserved") & (out["mode_before"] != "unserved"),
-        out["school_before"].isin(closed),
-        (out["mode_after"] == "board") & (out["mode_before"] != "board"),
-        out["change"] > 0.5,
-        out["change"] < -0.5,
-    ]
-    out["outcome"] = np.select(conditions, ["unserved", "loses its school", "boards", "longer walk", "shorter walk"],
-                               "same")
-    return out
-
-
-__all__ = ["Result", "SolverReport", "SUMMARY", "evaluate", "build_layout", "compare", "village_changes", "today_schools",
+__all__ = ["Result", "SolverReport", "SUMMARY", "evaluate", "build_layout", "compare", "today_schools",
            "ASSIGNMENTS"]

@@ -22,8 +22,9 @@ import pandas as pd
 import shapely
 from folium.utilities import JsCode
 
+from .changes import OUTCOMES, village_changes
 from .errors import ValidationError
-from .evaluate import Result, village_changes
+from .evaluate import Result
 from .i18n import Message, level_name, school_type, t
 from .load import is_demo
 from .project import Project
@@ -224,21 +225,48 @@ def _catchments(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, 
 
 def difference_map(project: Project, before: Result, after: Result, *, level: str = "primary",
                    lang: str = "zh") -> folium.Map:
-    """Villages coloured by how their walk changes between two results (longer in red,
-    shorter in green, now by bus or boarding, newly unserved), with closed schools marked."""
+    """Villages coloured by how their pupils' trips change between two results (longer in
+    red, shorter in green, now by bus or boarding, newly unserved), with closed schools
+    marked. A village is coloured by its most serious change over its grade bands (grades
+    1–3 losing their teaching point count as much as the whole village); its tooltip lists
+    every band that changes: pupils, school, mode and minutes before → after."""
     changes = village_changes(before, after).xs(level, level="level")
     colours = {"longer walk": "#d73027", "shorter walk": "#1a9850", "loses its school": "#f46d43",
-               "boards": COLOURS["board"], "unserved": COLOURS["unserved"], "same": "#bdbdbd"}
+               "boards": COLOURS["board"], "by bus": COLOURS["bus"], "unserved": COLOURS["unserved"],
+               "other change": "#984ea3", "same": "#bdbdbd"}
+    rank = {outcome: i for i, outcome in enumerate(OUTCOMES)}
     features = []
-    for vid, row in changes.iterrows():
-        change = "—" if pd.isna(row["change"]) else f"{row['change']:+.0f} {t('unit.minutes', lang)}"
-        outcome = t(f"outcome.{row['outcome']}", lang)
-        features.append((project.villages.geometry[vid], {"radius": 9, "color": colours.get(row["outcome"], "#bdbdbd"),
-                                                           "weight": 4, "fill": False},
-                         f"<b>{escape(str(row['name']))}</b>: {escape(outcome)} ({change})"))
+    for vid, bands in changes.groupby(level="village_id", sort=False):
+        worst = min(bands["outcome"], key=rank.__getitem__)
+        moved = bands[bands["outcome"] != "same"]
+        lines = [_band_words(str(grades), row, lang) for grades, row in zip(
+            moved.index.get_level_values("grades"), (row for _, row in moved.iterrows()), strict=True)]
+        tip = f"<b>{escape(str(bands['name'].iloc[0]))}</b>: " + (
+            "<br>".join(escape(line) for line in lines) if lines else escape(t("outcome.same", lang)))
+        features.append((project.villages.geometry[vid], {"radius": 9, "color": colours[worst], "weight": 4,
+                                                           "fill": False}, tip))
     changed = _feature_layer(t("map.changes", lang), features, marker=folium.CircleMarker())
     return result_map(project, after, level=level, lang=lang, show_zoning=False, show_catchments=False,
                       more_layers=[changed])
+
+
+def _band_words(grades: str, row: pd.Series, lang: str) -> str:
+    """One changed grade band of a village, e.g. "grades 1–3 (11 pupils): loses its school,
+    S11 walk 2 min → S01 walk 31 min"."""
+    def minutes(value: float) -> str:
+        return "—" if pd.isna(value) else f"{value:.0f}{t('unit.minutes_suffix', lang)}"
+
+    def or_dash(value: object) -> str:
+        return value if isinstance(value, str) else "—"
+
+    def mode(value: object) -> str:
+        return t(f"mode.{value}", lang) if isinstance(value, str) else "—"
+
+    return t("map.change_band", lang, grades=grades, pupils=f"{row['pupils']:.0f}",
+             outcome=t(f"outcome.{row['outcome']}", lang),
+             school_before=or_dash(row["school_before"]), mode_before=mode(row["mode_before"]),
+             minutes_before=minutes(row["minutes_before"]), school_after=or_dash(row["school_after"]),
+             mode_after=mode(row["mode_after"]), minutes_after=minutes(row["minutes_after"]))
 
 
 def _villages(fmap: folium.Map, villages: gpd.GeoDataFrame, lang: str) -> None:

@@ -33,6 +33,25 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
     planning.settings.cache_folder, planning.settings.progress = old
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _every_result_checked():
+    """Every result any test evaluates is checked against the invariants of tests/invariants.py."""
+    import planning.evaluate as evaluation
+
+    from .invariants import check_result
+
+    make = evaluation._result
+
+    def checked(*args, **kwargs):
+        result = make(*args, **kwargs)
+        check_result(result)
+        return result
+
+    evaluation._result = checked
+    yield
+    evaluation._result = make
+
+
 @pytest.fixture(scope="session")
 def demo() -> planning.Project:
     return planning.demo()

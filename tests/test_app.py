@@ -11,6 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 import planning
 from planning import app as logic
+from planning.changes import OUTCOMES
+from planning.i18n import t
 
 from .conftest import ROOT
 from .demo_facts import beyond_limit, may_open, metres_from_road
@@ -170,7 +172,8 @@ def test_compare_two_saved_plans_in_chinese(app, demo):
     assert list(table.columns)[0] == "现状" and table.loc["开办学校"].tolist()[:2] == [str(today), str(today - 2)]
     assert str(today - 1) in table.loc["开办学校"].tolist()  # the saved plan beside the current one
     affected = app.dataframe[1].value
-    assert "影响" in affected.columns and set(affected["影响"]) <= {"失去本校", "步行变远", "改为寄宿", "无法就学", "步行变近"}
+    assert "影响" in affected.columns and set(affected["影响"]) <= {
+        t(f"outcome.{o}", "zh") for o in OUTCOMES if o != "same"}
     # every village taught today by a school the current plan closes is among those affected
     closed = {edit.to_dict()["school"] for edit in app.session_state.scenario.edits}
     taught = planning.baseline(demo).villages

@@ -17,6 +17,7 @@ from planning.indicators import balance
 from .conftest import ROOT
 from .demo_facts import closed_by, schools_open_after
 from .helpers import grades, project_on_line
+from .invariants import affected_pairs
 
 MIN_PER_100M = 1.5
 PRIMARY = {"type": "村完小", "capacity": 500, "classrooms": 6}
@@ -33,7 +34,7 @@ def test_closing_a_school_sends_its_pupils_to_the_next_nearest():
     assert row["minutes"] == pytest.approx(3 * MIN_PER_100M)
     assert closed.schools.loc["A", "status"] == "closed" and closed.schools.loc["A", "pupils"] == 0
     assert closed.schools.loc["B", "pupils"] == 60
-    changes = village_changes(today, closed).loc[("V", "primary")]
+    changes = village_changes(today, closed).loc[("V", "primary", "1–6")]  # one band: all six grades alike
     assert changes["outcome"] == "loses its school"
     assert changes["minutes_before"] == pytest.approx(MIN_PER_100M)
     assert changes["change"] == pytest.approx(2 * MIN_PER_100M)
@@ -276,12 +277,16 @@ def test_demo_consolidation_to_5_complete_schools(demo):
     whole = result.flows.groupby(["village_id", "level"])["school_id"].nunique()
     assert (whole == 1).all()  # whole villages grouped onto one complete school per level
     changes = village_changes(today, result)
-    # a village loses its school when the school teaching it today is merged away (unless it
-    # is newly unserved, which is said first)
-    newly_unserved = (result.villages["mode"] == "unserved") & (today.villages["mode"] != "unserved")
-    losing = today.villages.index[today.villages["school"].isin(closed_by(path)) & ~newly_unserved]
+    # a village's grades lose their school when the school teaching them today is merged
+    # away (unless they are newly unserved, which is said first): per village and grade
+    before = today.flows.groupby(["village_id", "grade"])
+    after = result.flows.groupby(["village_id", "grade"])
+    unserved_after = after["mode"].agg(lambda m: (m == "unserved").any())
+    unserved_before = before["mode"].agg(lambda m: (m == "unserved").any())
+    closed = before["school_id"].agg(lambda s: bool(set(s) & closed_by(path)))
+    losing = set(closed.index[closed & ~(unserved_after & ~unserved_before)])
     assert len(losing) > 0
-    assert set(changes.index[changes["outcome"] == "loses its school"]) == set(losing)
+    assert affected_pairs(changes[changes["outcome"] == "loses its school"], set(closed.index)) == losing
 
 
 def test_cli_evaluate_and_compare(demo, tmp_path, capsys):
