@@ -7,6 +7,7 @@ pupils with ``teaching_area_m2`` at 0.57 has 0.57 × 4.5 m² × 100 = 256.5 m² 
 from __future__ import annotations
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -15,6 +16,7 @@ from planning import Policy, ValidationError
 from planning.i18n import t
 from planning.indicators import balance, school_indicators, worded_indicators
 from planning.policy import INDICATORS
+from planning.report import excel_report
 
 from .helpers import grades, project_on_line
 
@@ -177,3 +179,30 @@ def test_the_balance_settings_are_read_from_a_policy_file_with_their_sources(tmp
         Policy.from_yaml(path)
     assert "cv_teaching_points: must be one of 'include' or 'exclude' (given 'sometimes')" in info.value.text("en")
     assert "cv_teaching_points：应为以下之一：'include' or 'exclude'（给出的是 'sometimes'）" in info.value.text("zh")
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("zh", ("教学点计入差异系数", "不计入", "九年一贯制学校资源拆分", "按各学段标准要求（学生数×标准）", "无法判定（缺数据）")),
+    ("en", ("teaching points in the CV", "exclude", "nine-year schools split", "by each level's requirement (pupils × standard)",
+            "undetermined (data missing)")),
+])
+def test_the_excel_report_shows_the_balance_settings_and_verdicts(tmp_path, lang, words):
+    project = project_on_line({"V": {"x": 0, **grades(10)}}, {"A": {"x": 0, "type": "村完小", "key_teachers": 3}},
+                              cv_teaching_points="exclude", cv_nine_year_split="requirement")
+    path = excel_report(project, [planning.baseline(project)], tmp_path / "report.xlsx", lang=lang)
+    book = openpyxl.load_workbook(path)
+    (balance_sheet,) = [name for name in book.sheetnames if t("report.balance", lang) in name]
+    balance_rows = list(book[balance_sheet].iter_rows(values_only=True))
+    settings = {row[0]: row[1:3] for row in balance_rows}
+    teaching_points, pupils, split = (settings[t(f"field.{name}", lang)] for name in (
+        "cv_teaching_points", "cv_teaching_point_pupils", "cv_nine_year_split"))
+    assert teaching_points == (words[1], t("policy_source.cv_teaching_points", lang))
+    assert pupils == ("50", t("policy_source.cv_teaching_point_pupils", lang))
+    assert split == (words[3], t("policy_source.cv_nine_year_split", lang))
+    assert settings[t("field.missed_indicator_floor", lang)][0] == "85%"
+    assert words[0] == t("field.cv_teaching_points", lang) and words[2] == t("field.cv_nine_year_split", lang)
+    (indicator_sheet,) = [name for name in book.sheetnames if t("report.indicators", lang) in name]
+    indicator_rows = list(book[indicator_sheet].iter_rows(values_only=True))
+    header = indicator_rows[0]
+    verdict = indicator_rows[1][header.index(t("field.verdict", lang))]
+    assert verdict == words[4]
