@@ -90,6 +90,7 @@ SUMMARY = {
     "classroom_shortfall": "classrooms missing, over all open schools",
     "oversized_schools": "open schools above the school-size limit",
     "schools_below_standard": "open schools meeting fewer resource indicators than required",
+    "schools_undetermined": "open schools whose resource verdict is undetermined (data missing that could change it)",
     "primary_max_cv": "largest inter-school coefficient of variation of a primary indicator",
     "primary_cv_over_limit": "primary indicators whose CV is over the limit",
     "junior_max_cv": "largest inter-school coefficient of variation of a junior indicator",
@@ -468,6 +469,7 @@ def _summary(flows: pd.DataFrame, schools: pd.DataFrame, indicators: pd.DataFram
         "classroom_shortfall": open_["classroom_shortfall"].sum(),
         "oversized_schools": int(open_["oversized"].sum()),
         "schools_below_standard": int((indicators["meets_standard"] == False).sum()),  # noqa: E712 - NaN stays out
+        "schools_undetermined": int((indicators["verdict"] == "undetermined").sum()),
     }
     for level in LEVELS:
         of_level = bal.xs(level, level="level")

@@ -1,10 +1,19 @@
 """Resource-balance indicators (优质均衡, 教督〔2017〕6号).
 
-Per school, seven resources per 100 pupils or per pupil against their thresholds (a
-school must meet at least six); across the schools of a level, the coefficient of
-variation of each indicator (≤ 0.50 primary, ≤ 0.45 junior). The coefficient is the
-pupil-weighted one of the evaluation method: x̄ = Σ pᵢxᵢ / Σ pᵢ, s = √(Σ pᵢ(xᵢ − x̄)² / Σ pᵢ),
-CV = s / x̄, where pᵢ are the school's pupils.
+Per school, seven resources per 100 pupils or per pupil against their standards. 教督〔2017〕6号
+(资源配置): 每所学校至少6项指标达到要求，余项不能低于要求的85% — a school meets the
+standard when it meets at least ``policy.min_indicators_met`` indicators and every one it
+misses still reaches ``policy.missed_indicator_floor`` of its standard. A school whose
+resource data are partly missing is *undetermined* unless what is known already decides:
+it fails when a known indicator is below the floor or more known indicators are missed
+than allowed; it meets only when all seven are known.
+
+Across the schools of a level, the coefficient of variation of each indicator (≤ 0.50
+primary, ≤ 0.45 junior). The coefficient is the pupil-weighted one of the evaluation
+method: x̄ = Σ pᵢxᵢ / Σ pᵢ, s = √(Σ pᵢ(xᵢ − x̄)² / Σ pᵢ), CV = s / x̄, where pᵢ are the
+school's pupils of that level. Which schools enter it and how a nine-year school is split
+between the levels are settings (``cv_teaching_points``, ``cv_teaching_point_pupils``,
+``cv_nine_year_split``; :func:`balance`).
 """
 
 from __future__ import annotations
@@ -12,27 +21,56 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .i18n import Listing, Message, field, t
 from .policy import INDICATORS, LEVELS, Policy
+
+#: The verdicts of a school on the resource standard.
+VERDICTS = ("meets", "fails", "undetermined")
+
+#: Settings that decide the verdicts and the CV, in the order a report shows them.
+BALANCE_SETTINGS = ("min_indicators_met", "missed_indicator_floor", "cv_limit", "cv_teaching_points",
+                    "cv_teaching_point_pupils", "cv_nine_year_split")
+
+_TOLERANCE = 1e-9
 
 
 def school_indicators(schools: pd.DataFrame, pupils: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """The seven indicators of each open school with pupils.
+    """The seven indicators of each open school with pupils, and its verdict.
 
     Parameters
     ----------
     schools
-        Scenario state: resource columns, ``open``, and ``primary_share`` is computed here
-        from ``pupils``.
+        Scenario state: resource columns (NaN where unknown), ``open`` and ``type``
+        (``teaching_point`` schools may be left out of the CV, see ``in_cv``).
     pupils
         Pupils per school: columns ``primary`` and ``junior``.
 
     Returns
     -------
-    DataFrame indexed by ``school_id``: ``pupils``, ``level`` (primary, junior or both),
-    each indicator's value (per 100 pupils or per pupil, see :data:`INDICATORS`), each
-    indicator's threshold (``{name}_min``, pupil-weighted between levels for nine-year
-    schools), ``{name}_ok``, ``met`` (how many of seven) and ``meets_standard``
-    (at least ``policy.min_indicators_met``). NaN where a school has no resource data.
+    DataFrame indexed by ``school_id``:
+
+    ``pupils``, ``level``
+        Pupils of the school; primary, junior or both.
+    ``{name}``, ``{name}_min``, ``{name}_ok``
+        Each indicator's value (per 100 pupils or per pupil, see :data:`INDICATORS`; NaN
+        when its resource is unknown), its standard (pupil-weighted between the levels for
+        a school teaching both) and whether it is met (NA when unknown).
+    ``met``
+        Indicators known to be met (NaN when none is known).
+    ``lowest_share``
+        The weakest known indicator's value as a share of its standard (fraction; 0.57 is
+        57 % of it); NaN when none is known.
+    ``verdict``
+        ``meets``, ``fails`` or ``undetermined`` (resource data missing and able to change
+        the verdict).
+    ``missing``
+        The resource columns without data, as a tuple of their names (empty when all are
+        known).
+    ``meets_standard``
+        True (meets), False (fails) or NA (undetermined).
+    ``in_cv``
+        Whether the school enters the inter-school CV (False for a teaching point left out
+        by ``cv_teaching_points: exclude``).
     """
     open_ = schools["open"].to_numpy(dtype=bool)
     rows = schools.index[open_]
@@ -42,50 +80,103 @@ def school_indicators(schools: pd.DataFrame, pupils: pd.DataFrame, policy: Polic
     keep = n > 0
     rows, primary, n = rows[keep], primary[keep], n[keep]
     share = primary / n
-    resources = schools.loc[rows, list(INDICATORS)].to_numpy(dtype=float)
+    names = list(INDICATORS)
+    resources = schools.loc[rows, names].to_numpy(dtype=float)
+    per = np.array([spec[0] for spec in INDICATORS.values()], dtype=float)
+    standard_primary = np.array([spec[1] for spec in INDICATORS.values()])
+    standard_junior = np.array([spec[2] for spec in INDICATORS.values()])
+    value = resources / n[:, None] * per
+    standard = share[:, None] * standard_primary + (1 - share[:, None]) * standard_junior
+    known = ~np.isnan(value)
+    ok = known & (value >= standard - _TOLERANCE)
     data: dict[str, object] = {"pupils": n,
                                "level": np.select([share == 1, share == 0], ["primary", "junior"], "both")}
-    met = np.zeros(len(rows), dtype=int)
-    known = np.zeros(len(rows), dtype=bool)
-    for k, (name, (per, primary_min, junior_min, _)) in enumerate(INDICATORS.items()):
-        value = resources[:, k] / n * per
-        threshold = share * primary_min + (1 - share) * junior_min
-        ok = value >= threshold - 1e-9
-        data[name] = value
-        data[f"{name}_min"] = threshold
-        data[f"{name}_ok"] = pd.array([None if np.isnan(v) else bool(o) for v, o in zip(value, ok, strict=True)],
+    for k, name in enumerate(names):
+        data[name] = value[:, k]
+        data[f"{name}_min"] = standard[:, k]
+        data[f"{name}_ok"] = pd.array([bool(o) if kn else None for o, kn in zip(ok[:, k], known[:, k], strict=True)],
                                       dtype="boolean")
-        met += ok & ~np.isnan(value)
-        known |= ~np.isnan(value)
-    data["met"] = np.where(known, met, np.nan)
-    data["meets_standard"] = pd.array([bool(m >= policy.min_indicators_met) if k else None
-                                       for m, k in zip(met, known, strict=True)], dtype="boolean")
+    any_known = known.any(axis=1)
+    data["met"] = np.where(any_known, ok.sum(axis=1), np.nan)
+    with np.errstate(invalid="ignore"):
+        data["lowest_share"] = np.where(any_known, np.min(np.where(known, value / standard, np.inf), axis=1), np.nan)
+    verdict = verdicts(value, standard, policy)
+    data["verdict"] = verdict
+    data["missing"] = [tuple(name for name, kn in zip(names, row, strict=True) if not kn) for row in known]
+    data["meets_standard"] = pd.array([None if v == "undetermined" else v == "meets" for v in verdict],
+                                      dtype="boolean")
+    types = schools.loc[rows, "type"].to_numpy() if "type" in schools else np.full(len(rows), "")
+    small_point = (types == "teaching_point") & (n < policy.cv_teaching_point_pupils)
+    data["in_cv"] = ~small_point if policy.cv_teaching_points == "exclude" else np.ones(len(rows), dtype=bool)
     out = pd.DataFrame(data, index=rows)
     out.index.name = "school_id"
     return out
 
 
-def balance(indicators: pd.DataFrame, pupils: pd.DataFrame, policy: Policy) -> pd.DataFrame:
-    """Pupil-weighted inter-school coefficient of variation of each indicator, per level.
+def verdicts(value: np.ndarray, standard: np.ndarray, policy: Policy) -> np.ndarray:
+    """Each school's verdict on the resource standard: ``meets``, ``fails`` or ``undetermined``.
 
-    Schools enter a level's figure with that level's pupils (a nine-year school counts in
-    both levels).
+    Parameters
+    ----------
+    value, standard
+        Schools × indicators: each indicator's value (NaN when unknown) and standard.
 
     Returns
     -------
-    DataFrame indexed by (level, indicator): ``schools``, ``mean``, ``cv``, ``cv_limit``, ``ok``.
+    Array of verdicts. A school meets when it meets at least ``policy.min_indicators_met``
+    indicators and every other one reaches ``policy.missed_indicator_floor`` of its
+    standard. Unknown indicators decide nothing by themselves: a school fails when what is
+    known fails whatever the unknown values (a known indicator below the floor, or more
+    known misses than allowed); it meets only when every indicator is known.
+    """
+    known = ~np.isnan(value)
+    ok = known & (value >= standard - _TOLERANCE)
+    missed = (known & ~ok).sum(axis=1)
+    below_floor = (known & (value < policy.missed_indicator_floor * standard - _TOLERANCE)).any(axis=1)
+    fails = below_floor | (missed > value.shape[1] - policy.min_indicators_met)
+    meets = ~fails & known.all(axis=1)
+    return np.select([fails, meets], ["fails", "meets"], "undetermined").astype(object)
+
+
+def balance(indicators: pd.DataFrame, pupils: pd.DataFrame, policy: Policy) -> pd.DataFrame:
+    """Pupil-weighted inter-school coefficient of variation of each indicator, per level.
+
+    A school enters a level's figure with that level's pupils as weight, when its
+    indicator is known and it is ``in_cv`` (all schools when the column is absent). A
+    school teaching both levels (nine-year school) is split into its primary and junior
+    parts, each counted in its level (``policy.cv_nine_year_split``):
+
+    ``pupils``
+        Its resources split by the pupils of each level, so each part has the school's
+        own per-pupil value.
+    ``requirement``
+        Split by each level's requirement (pupils × that level's standard), so each part's
+        value is ``value × level standard / school standard`` (needs the ``{name}_min``
+        columns) and both parts stand at the school's share of its standard.
+
+    Returns
+    -------
+    DataFrame indexed by (level, indicator): ``schools`` (entering the figure), ``mean``
+    (pupil-weighted, in the indicator's unit), ``cv``, ``cv_limit``, ``ok``.
     """
     names = list(INDICATORS)
     values = indicators[names].to_numpy(dtype=float) if len(indicators) else np.zeros((0, len(names)))
+    entering = indicators["in_cv"].to_numpy(dtype=bool) if "in_cv" in indicators else np.ones(len(indicators), bool)
     records = []
-    for level in LEVELS:
-        weights = pupils[level].reindex(indicators.index).fillna(0.0).to_numpy()
-        use = (weights[:, None] > 0) & ~np.isnan(values)
+    for li, level in enumerate(LEVELS):
+        weights = pupils[level].reindex(indicators.index).fillna(0.0).to_numpy() * entering
+        level_values = values
+        if policy.cv_nine_year_split == "requirement" and len(indicators):
+            level_standard = np.array([spec[1 + li] for spec in INDICATORS.values()])
+            school_standard = indicators[[f"{name}_min" for name in names]].to_numpy(dtype=float)
+            level_values = values * level_standard / school_standard
+        use = (weights[:, None] > 0) & ~np.isnan(level_values)
         w = np.where(use, weights[:, None], 0.0)
+        x = np.nan_to_num(level_values)
         total = w.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(total > 0, (w * np.nan_to_num(values)).sum(axis=0) / total, np.nan)
-            sd = np.sqrt((w * (np.nan_to_num(values) - mean) ** 2).sum(axis=0) / total)
+            mean = np.where(total > 0, (w * x).sum(axis=0) / total, np.nan)
+            sd = np.sqrt((w * (x - mean) ** 2).sum(axis=0) / total)
             cv = np.where((use.sum(axis=0) >= 2) & (mean > 0), sd / mean, np.nan)
         limit = policy.cv_limit[level]
         for k, name in enumerate(names):
@@ -93,3 +184,35 @@ def balance(indicators: pd.DataFrame, pupils: pd.DataFrame, policy: Policy) -> p
                             "mean": mean[k] if use[:, k].sum() >= 2 else np.nan, "cv": cv[k], "cv_limit": limit,
                             "ok": bool(cv[k] <= limit) if np.isfinite(cv[k]) else None})
     return pd.DataFrame(records).set_index(["level", "indicator"])
+
+
+def worded_indicators(indicators: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The indicators table with its verdicts and missing resource columns in words of
+    ``lang`` (``settings.language`` when None), for reports; headers are left to
+    :func:`~planning.i18n.localise`."""
+    out = indicators.copy()
+    out["verdict"] = [t(f"verdict.{v}", lang) for v in indicators["verdict"]]
+    out["missing"] = [Listing([Message(f"resource.{name}") for name in names], sep="sep.names").text(lang)
+                      for names in indicators["missing"]]
+    return out
+
+
+def balance_rules(policy: Policy, lang: str | None = None) -> pd.DataFrame:
+    """The settings that decide the verdicts and the CV, their values and sources, in
+    ``lang``: columns 设置/setting, 取值/value, 来源/source."""
+    sources = policy.sources(lang)
+    values = {
+        "min_indicators_met": f"{policy.min_indicators_met} / {len(INDICATORS)}",
+        "missed_indicator_floor": f"{policy.missed_indicator_floor:.0%}",
+        "cv_limit": f"{policy.cv_limit['primary']:g} / {policy.cv_limit['junior']:g}",
+        "cv_teaching_points": t(f"policy_value.{policy.cv_teaching_points}", lang),
+        "cv_teaching_point_pupils": f"{policy.cv_teaching_point_pupils}",
+        "cv_nine_year_split": t(f"policy_value.{policy.cv_nine_year_split}", lang),
+    }
+    setting, value, source = (field(name, lang) for name in ("setting", "value", "source"))
+    return pd.DataFrame([{setting: field(name, lang), value: values[name], source: sources[name]}
+                         for name in BALANCE_SETTINGS])
+
+
+__all__ = ["school_indicators", "verdicts", "balance", "worded_indicators", "balance_rules", "VERDICTS",
+           "BALANCE_SETTINGS"]

@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pydantic
@@ -85,7 +85,8 @@ DEFAULT_BUS_EXCLUDED: tuple[str, ...] = (
 #: Settings whose default carries a source (worded in the text catalogue, ``policy_source.*``).
 SOURCED = ("walk_limit_minutes", "walk_speed_kmh", "tobler", "offroad_detour", "far_from_road_m", "max_snap_m",
            "max_minutes", "class_size", "school_size", "boarding_min_grade", "school_age_share",
-           "indicator_thresholds", "cv_limit", "min_indicators_met", "bus_speed_kmh", "bus_excluded_classes",
+           "indicator_thresholds", "cv_limit", "min_indicators_met", "missed_indicator_floor", "cv_teaching_points",
+           "cv_teaching_point_pupils", "cv_nine_year_split", "bus_speed_kmh", "bus_excluded_classes",
            "boarding_cost_minutes")
 
 
@@ -145,6 +146,21 @@ class Policy(Settings):
         Largest inter-school coefficient of variation of the indicators per level.
     min_indicators_met
         Resource indicators (of seven) each school must meet.
+    missed_indicator_floor
+        Share of its standard (fraction, 0–1) that every indicator a school does not meet
+        must still reach (教督〔2017〕6号: the one missed indicator at least 85 %).
+    cv_teaching_points
+        ``include``: every teaching point (教学点) enters the inter-school CV like any
+        school; ``exclude``: teaching points with fewer than ``cv_teaching_point_pupils``
+        pupils are left out of it (their own verdicts are still given).
+    cv_teaching_point_pupils
+        With ``cv_teaching_points: exclude``, teaching points with fewer pupils than this
+        are left out of the CV (pupils).
+    cv_nine_year_split
+        How a school teaching both levels (nine-year school) enters each level's CV:
+        ``pupils``: its resources split by the pupils of each level, so both parts show the
+        school's per-pupil value; ``requirement``: split by each level's requirement (pupils
+        × that level's standard), so both parts stand at the same share of their standard.
     bus_speed_kmh
         School-bus speed on drivable roads (km/h).
     bus_excluded_classes
@@ -170,6 +186,10 @@ class Policy(Settings):
     excluded_classes: Annotated[tuple[str, ...], pydantic.Field(strict=False)] = DEFAULT_EXCLUDED_CLASSES
     cv_limit: PerLevel = _per_level(0.50, 0.45)
     min_indicators_met: Annotated[int, pydantic.Field(ge=0, le=len(INDICATORS))] = 6
+    missed_indicator_floor: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.85
+    cv_teaching_points: Literal["include", "exclude"] = "include"
+    cv_teaching_point_pupils: Annotated[int, pydantic.Field(ge=0)] = 50
+    cv_nine_year_split: Literal["pupils", "requirement"] = "pupils"
     bus_speed_kmh: Annotated[float, pydantic.Field(gt=0)] = 30.0
     bus_excluded_classes: Annotated[tuple[str, ...], pydantic.Field(strict=False)] = DEFAULT_BUS_EXCLUDED
     boarding_cost_minutes: Annotated[float, pydantic.Field(ge=0)] = 60.0

@@ -18,6 +18,7 @@ import pandas as pd
 from .errors import PlanningError
 from .evaluate import Result, compare
 from .i18n import Message, level_name, localise, plan_name, school_type, t
+from .indicators import balance_rules, worded_indicators
 from .io import atomic_path, write_excel, write_gpkg
 from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
@@ -207,7 +208,9 @@ def _north_arrow(ax: Axes, lang: str) -> None:
 def excel_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh") -> Path:
     """One workbook: the plans (assignment, solver), their figures side by side, and per
     result its schools, villages, violations (villages not walking within the limit),
-    balance indicators and change log; sheet names, headers and words in ``lang``."""
+    indicators (each school's verdict: meets, fails, or undetermined with the data missing),
+    balance (the CV, and under it the settings that decide the verdicts and the CV with
+    their sources) and change log; sheet names, headers and words in ``lang``."""
     results = list(results)
     summary = localise(compare(*results), lang).rename_axis(t("field.figure", lang))
     sheets: dict[str, pd.DataFrame] = {
@@ -217,13 +220,27 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     for result in results:
         tables = {"schools": result.schools, "villages": result.villages,
                   "violations": result.villages[result.villages["mode"].astype(str) != "walk"],
-                  "indicators": result.indicators, "balance": result.balance}
+                  "indicators": worded_indicators(result.indicators, lang), "balance": result.balance}
         if result.edits:  # the change log, its sentences in the language
             tables["changes"] = result.log(lang).rename(columns={"change": "change_text"})
         for kind, table in tables.items():
             name = t("report.sheet", lang, plan=plan_name(result.name, lang)[:18], kind=t(f"report.{kind}", lang))
-            sheets[name] = localise(table, lang)
+            sheets[name] = balance_sheet(result, lang) if kind == "balance" else localise(table, lang)
     return write_excel(sheets, path)
+
+
+def balance_sheet(result: Result, lang: str = "zh") -> pd.DataFrame:
+    """A result's balance table for a report, and under it the settings that decide the
+    verdicts and the CV (teaching points, nine-year schools, 85 % rule) with their values
+    and sources, in ``lang``."""
+    table = localise(result.balance.rename(columns={"schools": "schools_in_cv"}), lang).reset_index()
+    rules = balance_rules(result.project.policy, lang)
+    columns = list(table.columns[: len(rules.columns)])
+    title = pd.DataFrame([[t("report.balance_rules", lang), *[""] * (len(columns) - 1)], list(rules.columns)],
+                         columns=columns)
+    block = pd.concat([pd.DataFrame([[""] * len(columns)], columns=columns), title,
+                       rules.set_axis(columns, axis=1)], ignore_index=True)
+    return pd.concat([table, block], ignore_index=True).set_index(table.columns[0])
 
 
 def plans_table(results: Iterable[Result]) -> pd.DataFrame:
@@ -251,4 +268,4 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
     return write_gpkg(layers, path)
 
 
-__all__ = ["print_map", "excel_report", "plans_table", "results_gpkg", "cjk_font"]
+__all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "results_gpkg", "cjk_font"]
