@@ -161,7 +161,8 @@ def load_panel() -> None:
 
 
 def headline_row(result, baseline) -> None:
-    for col, h in zip(st.columns(len(logic.HEADLINES)), logic.headlines(result, baseline, st.session_state.lang),
+    for col, h in zip(st.columns(len(logic.HEADLINES)), logic.headlines(result, baseline, st.session_state.lang,
+                                                                    level=st.session_state.level),
                       strict=True):
         value = f"{h.value:.1f}" if h.key == "mean_walk" else f"{h.value:.0f}"
         delta = None if not h.delta else (f"{h.delta:+.1f}" if h.key == "mean_walk" else f"{h.delta:+.0f}")

@@ -13,8 +13,8 @@ from typing import Any
 import pandas as pd
 
 from .errors import InfeasibleError
-from .evaluate import Result
-from .i18n import field, plan_name, school_type, t
+from .evaluate import Result, level_summary
+from .i18n import field, level_name, plan_name, school_type, t
 from .policy import Policy
 from .project import Project
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
@@ -129,13 +129,17 @@ class Headline:
     lower_is_better: bool
 
 
-def headlines(result: Result, baseline: Result, lang: str = "zh") -> list[Headline]:
-    """The figures shown above the map, with their change against today."""
+def headlines(result: Result, baseline: Result, lang: str = "zh", *, level: str = "primary") -> list[Headline]:
+    """The figures shown above the map for the level the planner chose (its schools, pupils
+    and their trips), labelled with the level, with their change against today."""
+    now, before = level_summary(result, level), level_summary(baseline, level)
+    name = level_name(level, lang)
     out = []
     for key, lower in HEADLINES.items():
-        value = float(result.summary[key])
-        delta = None if result is baseline else value - float(baseline.summary[key])
-        out.append(Headline(key, t(f"app.headline.{key}", lang), value, delta, lower))
+        value = float(now[key])
+        delta = None if result is baseline else value - float(before[key])
+        out.append(Headline(key, t("app.headline_of_level", lang, level=name, figure=t(f"app.headline.{key}", lang)),
+                            value, delta, lower))
     return out
 
 

@@ -73,6 +73,10 @@ class SolverReport:
     variables: int
 
 
+#: The figures about pupils and their trips; :func:`level_summary` gives them per level.
+TRIP_FIGURES = ("pupils", "walkers", "bus_riders", "boarders", "unserved", "pupils_beyond_limit", "mean_walk",
+                "max_walk", "pupil_minutes")
+
 #: The headline figures of :attr:`Result.summary` (all numbers) and their units.
 SUMMARY = {
     "schools_open": "schools open (count)",
@@ -353,7 +357,7 @@ def _result(project: Project, state: State, name: str, edits: tuple[Edit, ...], 
     pupils_by_level = schools[["primary_pupils", "junior_pupils"]].set_axis(["primary", "junior"], axis=1)
     indicators = school_indicators(state.schools, pupils_by_level, project.policy)
     bal = balance(indicators, pupils_by_level, project.policy)
-    summary = _summary(flows, schools, indicators, bal, layout)
+    summary = _summary(flows, schools, indicators, bal)
     tables = MappingProxyType({"flows": flows, "schools": schools, "indicators": indicators, "balance": bal})
     return Result(name=name, assignment=assignment, project=project, edits=edits, state=state, solver=solver,
                   layout=layout, tables=tables, figures=summary)
@@ -445,25 +449,12 @@ def _schools(state: State, flows: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     return out
 
 
-def _summary(flows: pd.DataFrame, schools: pd.DataFrame, indicators: pd.DataFrame, bal: pd.DataFrame,
-             layout: Layout) -> pd.Series:
-    mode = flows["mode"].cat.codes.to_numpy()
-    pupils = flows["pupils"].to_numpy()
-    minutes = flows["walk_minutes"].to_numpy()
-    by_mode = np.bincount(mode, weights=pupils, minlength=4)
-    walk = mode == WALK
+def _summary(flows: pd.DataFrame, schools: pd.DataFrame, indicators: pd.DataFrame, bal: pd.DataFrame) -> pd.Series:
     open_ = schools[schools["open"].to_numpy(dtype=bool)]
-    walk_pupils = by_mode[WALK]
+    trips = _trip_figures(flows)
     data = {
         "schools_open": len(open_),
-        "pupils": pupils.sum(),
-        "walkers": walk_pupils,
-        "bus_riders": by_mode[BUS],
-        "boarders": by_mode[BOARD],
-        "unserved": by_mode[UNSERVED],
-        "pupils_beyond_limit": by_mode[BOARD] + by_mode[UNSERVED],  # bus riders' walks are within the limit
-        "mean_walk": float((minutes[walk] * pupils[walk]).sum() / walk_pupils) if walk_pupils > 0 else np.nan,
-        "max_walk": float(minutes[walk].max()) if walk.any() else np.nan,
+        **{k: v for k, v in trips.items() if k != "pupil_minutes"},
         "schools_over_capacity": int(open_["over_capacity"].sum()),
         "seats_short": open_["seats_short"].sum(),
         "classroom_shortfall": open_["classroom_shortfall"].sum(),
@@ -476,8 +467,44 @@ def _summary(flows: pd.DataFrame, schools: pd.DataFrame, indicators: pd.DataFram
         cvs = of_level["cv"].astype(float)
         data[f"{level}_max_cv"] = float(cvs.max()) if cvs.notna().any() else np.nan
         data[f"{level}_cv_over_limit"] = int((of_level["ok"] == False).sum())  # noqa: E712 - NaN stays out
-    data["pupil_minutes"] = float((minutes[walk] * pupils[walk]).sum())
+    data["pupil_minutes"] = trips["pupil_minutes"]
     return pd.Series(data, dtype=float)
+
+
+def _trip_figures(flows: pd.DataFrame) -> dict[str, float]:
+    """The figures of :data:`TRIP_FIGURES` over some flows (all, or one level's)."""
+    mode = flows["mode"].cat.codes.to_numpy()
+    pupils = flows["pupils"].to_numpy()
+    minutes = flows["walk_minutes"].to_numpy()
+    by_mode = np.bincount(mode, weights=pupils, minlength=4)
+    walk = mode == WALK
+    walk_pupils = by_mode[WALK]
+    return {
+        "pupils": float(pupils.sum()),
+        "walkers": walk_pupils,
+        "bus_riders": by_mode[BUS],
+        "boarders": by_mode[BOARD],
+        "unserved": by_mode[UNSERVED],
+        "pupils_beyond_limit": by_mode[BOARD] + by_mode[UNSERVED],  # bus riders' walks are within the limit
+        "mean_walk": float((minutes[walk] * pupils[walk]).sum() / walk_pupils) if walk_pupils > 0 else np.nan,
+        "max_walk": float(minutes[walk].max()) if walk.any() else np.nan,
+        "pupil_minutes": float((minutes[walk] * pupils[walk]).sum()),
+    }
+
+
+def level_summary(result: Result, level: str) -> pd.Series:
+    """The headline figures of one level (``"primary"`` or ``"junior"``): the open schools
+    teaching it (``schools_open``) and its pupils and their trips (:data:`TRIP_FIGURES`).
+    Use it wherever a figure is shown under one level's title; :attr:`Result.summary`
+    counts both levels."""
+    if level not in LEVELS:
+        raise ValueError(f"`level` was {level!r} but is expected to be one of {list(LEVELS)}")
+    flows = result.tables["flows"]
+    schools = result.tables["schools"]
+    grades = set(LEVEL_GRADES[level])
+    teaching = schools["open"].to_numpy(dtype=bool) & schools["grades"].map(lambda gs: bool(set(gs) & grades)).to_numpy()
+    figures = {"schools_open": float(teaching.sum()), **_trip_figures(flows[flows["level"].to_numpy() == level])}
+    return pd.Series(figures, dtype=float)
 
 
 def _notes(flows: pd.DataFrame, schools: pd.DataFrame, project: Project, *, most: int = 25) -> list[Message]:
@@ -531,8 +558,14 @@ def _unserved_notes(flows: pd.DataFrame, project: Project, *, most: int) -> list
     return notes
 
 
+#: The trip figures :func:`compare` repeats per level (rows ``primary_<figure>``, ``junior_<figure>``).
+COMPARED_PER_LEVEL = ("pupils_beyond_limit", "unserved", "boarders", "bus_riders", "mean_walk")
+
+
 def compare(*results: Result) -> pd.DataFrame:
-    """Side-by-side summary of results: one column per result, one row per figure (numbers).
+    """Side-by-side summary of results: one column per result, one row per figure (numbers):
+    the whole summary (both levels), then :data:`COMPARED_PER_LEVEL` for each level, in rows
+    named ``primary_<figure>`` and ``junior_<figure>``.
 
     Columns are the results' names (with the assignment, or a number, where names repeat).
     """
@@ -543,8 +576,12 @@ def compare(*results: Result) -> pd.DataFrame:
         names = [f"{r.name} ({r.assignment})" for r in results]
     if len(set(names)) != len(names):
         names = [f"{name} #{i + 1}" for i, name in enumerate(names)]
-    return pd.concat([r.summary for r in results], axis=1, keys=names)
+    columns = []
+    for r in results:
+        per_level = [level_summary(r, level)[list(COMPARED_PER_LEVEL)].add_prefix(f"{level}_") for level in LEVELS]
+        columns.append(pd.concat([r.summary, *per_level]))
+    return pd.concat(columns, axis=1, keys=names)
 
 
-__all__ = ["Result", "SolverReport", "SUMMARY", "evaluate", "build_layout", "compare", "today_schools",
+__all__ = ["Result", "SolverReport", "SUMMARY", "TRIP_FIGURES", "level_summary", "evaluate", "build_layout", "compare", "today_schools",
            "ASSIGNMENTS"]

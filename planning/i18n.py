@@ -202,10 +202,15 @@ def localise(frame: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
             levels.append(level)
         out.index = out.index.set_levels(levels)
     else:  # labels that are field names (a summary's rows), not ids
-        out.index = out.index.map(lambda v: field(v, lang) if isinstance(v, str) and (
-            has_text(f"field.{v}") or v.startswith("grade_")) else v)
+        out.index = out.index.map(lambda v: field(v, lang) if isinstance(v, str) and _names_a_field(v) else v)
     out.index.names = [field(n, lang) if n else n for n in out.index.names]
     return out.rename(columns=lambda c: field(c, lang))
+
+
+def _names_a_field(name: str) -> bool:
+    """Whether a summary row's label is a field name (``grade_3``, ``primary_unserved`` too)."""
+    bare = name.removeprefix("primary_").removeprefix("junior_")
+    return has_text(f"field.{name}") or has_text(f"field.{bare}") or name.startswith("grade_")
 
 
 def text_of(value: Any, lang: str | None = None) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import PlanningError
-from .evaluate import Result, compare
+from .evaluate import Result, compare, level_summary
 from .i18n import Message, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules, worded_indicators
 from .io import atomic_path, write_excel, write_gpkg
@@ -160,8 +160,9 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
         notes.append(t("osm_attribution", lang))
     if is_demo(project):
         notes.append(t("synthetic", lang))
-    summary = result.summary
-    facts = t("map.facts", lang, schools=int(summary["schools_open"]), pupils=f"{summary['pupils']:.0f}",
+    summary = level_summary(result, level)  # the figures of the level the map shows
+    facts = t("map.facts", lang, level=level_name(level, lang), schools=int(summary["schools_open"]),
+              pupils=f"{summary['pupils']:.0f}",
               bus=f"{summary['bus_riders']:.0f}", board=f"{summary['boarders']:.0f}",
               unserved=f"{summary['unserved']:.0f}")
     fig.text(0.03, 0.02, facts, fontsize=9)

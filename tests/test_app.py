@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 import planning
 from planning import app as logic
 from planning.changes import OUTCOMES
-from planning.i18n import t
+from planning.evaluate import level_summary
+from planning.i18n import level_name, t
 
 from .conftest import ROOT
 from .demo_facts import beyond_limit, may_open, metres_from_road
@@ -28,14 +29,27 @@ def app() -> AppTest:
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    """The headline figures by their key (schools_open, ...); the labels carry the level."""
+    lang, level = at.session_state["lang"], at.session_state["level"]
+    label = {t("app.headline_of_level", lang, level=level_name(level, lang), figure=t(f"app.headline.{key}", lang)): key
+             for key in logic.HEADLINES}
+    return {label[m.label]: m.value for m in at.metric}
+
+
+def teaching(project: planning.Project, level: str = "primary") -> int:
+    """Schools of a project teaching some grade of a level (all open today)."""
+    grades = set(planning.policy.LEVEL_GRADES[level])
+    return int(project.schools["grades"].map(lambda gs: bool(set(gs) & grades)).sum())
 
 
 def test_opens_the_demo_with_headline_figures(app, demo):
     assert "青山镇" in app.title[0].value
     figures = metrics(app)
-    assert figures["开办学校"] == str(len(demo.schools))  # today every school of the table is open
-    assert figures["超出步行时限的学生"] == str(int(planning.baseline(demo).summary["pupils_beyond_limit"]))
+    assert [m.label for m in app.metric][0] == "小学·开办学校"  # the figures of the level chosen, labelled
+    assert figures["schools_open"] == str(teaching(demo))  # today every school of the table is open
+    primary = level_summary(planning.baseline(demo), "primary")
+    assert figures["pupils_beyond_limit"] == str(int(primary["pupils_beyond_limit"]))
+    assert figures["boarders"] == str(int(primary["boarders"]))
 
 
 def pick_school(app: AppTest, school_id: str) -> None:
@@ -44,17 +58,17 @@ def pick_school(app: AppTest, school_id: str) -> None:
 
 
 def test_closing_a_school_changes_the_metrics_and_undo_restores_them(app, demo):
-    today = len(demo.schools)
+    today = teaching(demo)
     app.selectbox(key="action").set_value(logic.action_label("close", "zh")).run()
     pick_school(app, "S05")
     app.button(key="apply").click().run()
     assert not app.exception
     figures = metrics(app)
-    assert figures["开办学校"] == str(today - 1)
-    assert [m.delta for m in app.metric if m.label == "开办学校"] == ["-1"]
+    assert figures["schools_open"] == str(today - 1)
+    assert [m.delta for m in app.metric if m.label == "小学·开办学校"] == ["-1"]
     assert any("1. 撤销 S05" in m.value for m in app.markdown)  # the plan's edits, in Chinese
     app.button(key="undo").click().run()
-    assert metrics(app)["开办学校"] == str(today)
+    assert metrics(app)["schools_open"] == str(today)
     assert any("尚无改动" in m.value for m in app.markdown)
 
 
@@ -75,14 +89,14 @@ def test_a_bad_edit_shows_the_message_not_a_traceback(app, demo):
     app.button(key="apply").click().run()  # no villages chosen for the bus
     assert not app.exception
     assert any("未知村庄" in e.value and "（未选择）" in e.value for e in app.error)  # in the planner's language
-    assert metrics(app)["开办学校"] == str(len(demo.schools))  # nothing changed
+    assert metrics(app)["schools_open"] == str(teaching(demo))  # nothing changed
 
 
 def test_switching_to_english(app):
     app.radio(key="lang_choice").set_value("English").run()
     assert not app.exception
     assert "School layout and catchment planning" in app.title[0].value
-    assert "schools open" in metrics(app)
+    assert "primary: schools open" in [m.label for m in app.metric]
 
 
 def test_app_logic_in_plain_python(demo):
@@ -90,7 +104,7 @@ def test_app_logic_in_plain_python(demo):
     scenario = logic.apply_action(scenario, "add_bus", "S04", villages=["V02"], max_ride=30)
     result = scenario.evaluate()
     heads = {h.key: h for h in logic.headlines(result, planning.baseline(demo), "en")}
-    assert heads["schools_open"].value == len(demo.schools) - 1 and heads["schools_open"].delta == -1
+    assert heads["schools_open"].value == teaching(demo) - 1 and heads["schools_open"].delta == -1
     assert logic.nearest_school(result, demo, demo.schools.geometry["S03"].y, demo.schools.geometry["S03"].x) == "S03"
     assert set(logic.walk_histogram([planning.baseline(demo), result]).columns) == {"today", "scenario"}
     shown = logic.display_table(pd.DataFrame({"x": [0.0, 12.345, 1823.0, float("nan"), "zoned"]}))["x"].tolist()
@@ -110,7 +124,7 @@ def test_suggest_a_plan_and_use_it(app, demo):
     assert set(decisions.loc[list(demo.sites.index), "决定"]) <= {"启用", "不启用"}
     app.button(key="use_plan").click().run()
     assert not app.exception
-    assert int(metrics(app)["开办学校"]) < len(demo.schools)  # the plan closes schools; the teaching point kept stays open
+    assert int(metrics(app)["schools_open"]) < teaching(demo)  # the plan closes schools; the teaching point kept stays open
 
 
 def test_infeasible_suggestion_is_explained(app, demo):
@@ -241,7 +255,7 @@ def test_a_county_short_of_seats_today_can_still_zone_its_plans(app):
     app.selectbox(key="assignment_zh").set_value("zoned").run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("现状学位不足，无法整村划片" in w.value for w in app.warning)
-    assert metrics(app)["开办学校"] == str(len(short.schools))
+    assert metrics(app)["schools_open"] == str(teaching(short))
     app.radio(key="lang_choice").set_value("English").run()  # the choice stays, worded in English
     assert app.selectbox(key="assignment_en").value == "zoned"
     assert any("Today's schools lack the seats" in w.value for w in app.warning)

@@ -11,6 +11,8 @@ import shapely
 import planning
 from planning import Policy, Project, WalkNetwork
 from planning.bus import walk_to_road
+from planning.evaluate import level_summary
+from planning.i18n import level_name, localise
 from planning.validation import validate_schools, validate_villages
 
 from .conftest import ROOT
@@ -152,3 +154,38 @@ def test_the_demo_scenarios_list_exactly_the_changed_village_grades(demo):
             changed, present = changed_pairs(today, after)
             assert changed, path.name
             assert affected_pairs(planning.village_changes(today, after), present) == changed, (path.name, assignment)
+
+
+# ---------------------------------------------------------------------- figures per level
+def test_level_figures_count_only_the_chosen_level(demo):
+    today = planning.baseline(demo)
+    flows = today.flows
+    for level, grades_ in (("primary", range(1, 7)), ("junior", range(7, 10))):
+        mine = flows[flows["grade"].isin(list(grades_))]
+        by_mode = mine.groupby("mode", observed=False)["pupils"].sum()
+        figures = level_summary(today, level)
+        assert figures["boarders"] == pytest.approx(by_mode["board"])
+        assert figures["unserved"] == pytest.approx(by_mode["unserved"])
+        assert figures["pupils_beyond_limit"] == pytest.approx(by_mode["board"] + by_mode["unserved"])
+        assert figures["pupils"] == pytest.approx(demo.villages[f"{level}_pupils"].sum())
+        assert figures["schools_open"] == sum(bool(set(g) & set(grades_)) for g in demo.schools["grades"])
+    both = level_summary(today, "primary") + level_summary(today, "junior")
+    for key in ("pupils", "boarders", "unserved", "pupils_beyond_limit", "bus_riders"):
+        assert both[key] == pytest.approx(today.summary[key])
+    assert level_summary(today, "primary")["boarders"] < today.summary["boarders"]  # the two differ on the demo
+    table = planning.compare(today)
+    assert table.loc["primary_boarders"].iloc[0] == pytest.approx(level_summary(today, "primary")["boarders"])
+    assert "小学寄宿生" in localise(table, "zh").index
+
+
+def test_the_printed_map_footer_gives_the_figures_of_its_level(demo):
+    from planning.report import _draw
+
+    today = planning.baseline(demo)
+    for level in ("primary", "junior"):
+        figures = level_summary(today, level)
+        fig = _draw(demo, today, level=level, lang="en", paper="A4", title=None)
+        footer = next(text.get_text() for text in fig.texts if "boarding" in text.get_text())
+        assert footer.startswith(level_name(level, "en"))
+        assert f"boarding: {figures['boarders']:.0f}" in footer and f"pupils: {figures['pupils']:.0f}" in footer
+        assert f"schools: {figures['schools_open']:.0f}" in footer
