@@ -287,7 +287,8 @@ def edit_params(project, result, action: str, school: str) -> dict:
     if action == "merge":
         targets = {v: k for k, v in logic.school_choices(result, ss.lang).items() if k != school}
         st.selectbox(T("app.into"), list(targets), key="into")
-        return {"into": lambda: targets[ss["into"]]}
+        st.checkbox(T("app.merge_add_grades"), value=False, key="merge_add_grades")
+        return {"into": lambda: targets[ss["into"]], "add_grades": value("merge_add_grades")}
     if action in ("expand", "open_site"):
         opening = action == "open_site"
         st.number_input(T("app.seats"), min_value=0, value=300 if opening else 0, step=10, key=f"{action}_seats")

@@ -74,7 +74,7 @@ def apply_action(scenario: Scenario, action: str, school: str, **params: Any) ->
     if action == "close":
         return scenario.close(school)
     if action == "merge":
-        return scenario.merge(school, into=params["into"])
+        return scenario.merge(school, into=params["into"], add_grades=bool(params.get("add_grades", False)))
     if action == "expand":
         return scenario.expand(school, capacity=params.get("capacity", 0), classrooms=params.get("classrooms", 0),
                                beds=params.get("beds", 0))

@@ -16,7 +16,7 @@ changed in place.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -28,6 +28,7 @@ from .columns import SCHOOL_GRADES
 from .errors import ValidationError
 from .i18n import Listing, Message
 from .memo import per_owner
+from .policy import LEVEL_GRADES
 from .project import Project
 from .schema import Settings, problems
 from .validation import RESOURCE_COLUMNS
@@ -177,11 +178,16 @@ class Close(Edit):
 
 
 class Merge(Edit):
-    """Merge a school into another: it closes, its pupils, teachers and equipment move."""
+    """Merge a school into another: it closes, its pupils, teachers and equipment move.
+
+    The receiving school must teach every grade of the merged one; ``add_grades`` lets it
+    take on the missing grades (a junior school receiving a primary becomes a nine-year
+    school), which the change log says."""
 
     op: Literal["merge"] = "merge"
     school: Id
     into: Id
+    add_grades: bool = False
 
     def apply(self, state: State, project: Project) -> State:
         if self.school == self.into:
@@ -194,8 +200,16 @@ class Merge(Edit):
             if self.school in chain:
                 cycle = " → ".join([self.school, *chain[: chain.index(self.school) + 1]])
                 raise ValidationError(Message("error.merge_cycle", cycle=cycle))
-        _school(state, self.into)
+        merged, into = _school(state, self.school), _school(state, self.into)
+        missing = tuple(sorted(set(merged["grades"]) - set(into["grades"])))
+        if missing and not self.add_grades:
+            raise ValidationError(Message("error.merge_grades", school=f"{self.school} {merged['name']}",
+                                          into=f"{self.into} {into['name']}", grades=grade_words(missing),
+                                          taught=grade_words(into["grades"])))
         new = state.changed()
+        if missing:
+            grades = tuple(sorted(set(into["grades"]) | set(missing)))
+            new.set(self.into, grades=grades, type=_type_teaching(grades, into["type"]))
         for col in MOVABLE_RESOURCES:  # teachers and equipment move; buildings and grounds stay
             new.set(self.into, **{col: new.number(self.into, col) + new.number(self.school, col)})
             new.set(self.school, **{col: 0.0})
@@ -203,7 +217,28 @@ class Merge(Edit):
         return new
 
     def words(self, who: Callable[[str], str]) -> Message:
+        if self.add_grades:
+            return Message("edit.merge_add_grades", school=who(self.school), into=who(self.into))
         return Message("edit.merge", school=who(self.school), into=who(self.into))
+
+
+def grade_words(grades: Iterable[int]) -> Listing | str:
+    """Grades as a planner writes them: "1–6" for a run, "1、3" otherwise."""
+    g = sorted(set(int(x) for x in grades))
+    if not g:
+        return "—"
+    if len(g) > 1 and g == list(range(g[0], g[-1] + 1)):
+        return f"{g[0]}–{g[-1]}"
+    return Listing(g, sep="sep.names")
+
+
+def _type_teaching(grades: tuple[int, ...], old: str) -> str:
+    """The school type that teaches ``grades`` after a merge added some."""
+    if set(grades) & set(LEVEL_GRADES["primary"]) and set(grades) & set(LEVEL_GRADES["junior"]):
+        return "nine_year"
+    if old == "teaching_point" and set(LEVEL_GRADES["primary"]) <= set(grades):
+        return "village_primary"
+    return old
 
 
 class OpenSite(Edit):

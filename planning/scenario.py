@@ -107,10 +107,12 @@ class Scenario:
         """Close a school; its pupils are re-zoned to the schools that remain."""
         return self._with("close", school=school_id)
 
-    def merge(self, school_id: str, *, into: str) -> Scenario:
+    def merge(self, school_id: str, *, into: str, add_grades: bool = False) -> Scenario:
         """Merge ``school_id`` into ``into``: it closes, its pupils go to ``into``, and its
-        teachers and equipment move there (changing ``into``'s indicators)."""
-        return self._with("merge", school=school_id, into=into)
+        teachers and equipment move there (changing ``into``'s indicators). ``into`` must
+        teach every grade of ``school_id`` unless ``add_grades``, which makes it take on
+        the grades it lacks (said in the change log)."""
+        return self._with("merge", school=school_id, into=into, add_grades=add_grades)
 
     def open_site(self, site_id: str, *, capacity: float | None = None, classrooms: float | None = None,
                   beds: float | None = None, type: str | None = None) -> Scenario:  # noqa: A002 - the field's name

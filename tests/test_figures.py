@@ -189,3 +189,30 @@ def test_the_printed_map_footer_gives_the_figures_of_its_level(demo):
         assert footer.startswith(level_name(level, "en"))
         assert f"boarding: {figures['boarders']:.0f}" in footer and f"pupils: {figures['pupils']:.0f}" in footer
         assert f"schools: {figures['schools_open']:.0f}" in footer
+
+
+# ---------------------------------------------------------------------- merges and grades
+def test_a_merge_into_a_school_that_does_not_teach_the_grades_is_refused_naming_both(demo):
+    with pytest.raises(planning.ValidationError) as error:
+        planning.Scenario(demo, "merge").merge("S05", into="S02")  # a primary into a junior school
+    zh, en = error.value.text("zh"), error.value.text("en")
+    assert "S05 杨家坳村完小" in zh and "S02 青山镇初级中学" in zh and "1–6" in zh and "7–9" in zh
+    assert "S05" in en and "S02" in en and "grades 1–6" in en and "add_grades: true" in en
+    with pytest.raises(planning.ValidationError):
+        planning.Scenario(demo, "merge").merge("S04", into="S10")  # a complete primary into a teaching point
+
+
+def test_a_merge_may_add_the_missing_grades_and_the_log_says_so(demo):
+    plan = planning.Scenario(demo, "merge").merge("S05", into="S02", add_grades=True)
+    result = plan.evaluate()
+    s02 = result.state.schools.loc["S02"]
+    assert s02["grades"] == tuple(range(1, 10)) and s02["type"] == "nine_year"
+    today = planning.baseline(demo)
+    went = today.flows[today.flows["school_id"] == "S05"]
+    after = result.flows.set_index(["village_id", "grade"])
+    for (vid, grade), _ in went.groupby(["village_id", "grade"]):
+        assert set(after.loc[[(vid, grade)], "school_id"]) == {"S02"}  # every pupil of S05 now at S02
+    assert "增设所缺年级" in plan.log("zh")["change"].iloc[0] and "adds the grades" in plan.log("en")["change"].iloc[0]
+    zoned = plan.evaluate("zoned")
+    assert set(zoned.flows.loc[zoned.flows["village_id"].isin(went["village_id"]) & zoned.flows["grade"].isin(
+        went["grade"]), "school_id"]) >= {"S02"}
