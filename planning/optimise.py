@@ -38,8 +38,10 @@ from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
 from . import settings
+from .changes import village_changes
 from .columns import SCHOOL_GRADES
 from .errors import InfeasibleError
+from .evaluate import Result, level_summary
 from .i18n import Listing, Message, t
 from .milp import MilpResult, Model, Rows
 from .policy import LEVEL_GRADES
@@ -357,8 +359,13 @@ class Plan:
         Schools and sites considered: ``kind``, ``name``, ``decision`` (keep, close, open,
         stay closed), ``pupils`` assigned by the optimiser.
     messages
-        Things to know (e.g. a nine-year school closed for one level closes for both), as
-        catalogue messages; :meth:`explain` words them.
+        Things to know, as catalogue messages (:meth:`explain` words them), worked out from
+        the plan's own open schools (kept teaching points included) by evaluating it: which
+        village grades would still be beyond the limit and how they get to school, pupils
+        left unserved who are not today, a nine-year school closed for one level closing
+        for both, teaching points closed.
+    result
+        The plan evaluated by nearest school (the figures the notes are about).
     """
 
     scenario: Scenario
@@ -368,6 +375,7 @@ class Plan:
     limit: float
     columns: pd.DataFrame
     messages: list[Message]
+    result: Result
 
     @property
     def notes(self) -> list[str]:
@@ -384,7 +392,7 @@ class Plan:
         s = self.solution
         return {"goal": self.goal, "level": self.level, "limit_min": self.limit, "status": s.status,
                 "objective": s.objective, "bound": s.bound, "gap": s.gap, "seconds": s.seconds,
-                "schools_open": len(s.open)}
+                "schools_open": int(level_summary(self.result, self.level)["schools_open"])}
 
 
 @dataclass
@@ -488,9 +496,9 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
     inputs = level_inputs(project, level, sites=sites, capacity=capacity)
     keep, open_, closed = _fixed_columns(project, inputs, keep, close)
     labels = [f"{project.villages.loc[v, 'name']} ({v})" for v in inputs.rows]
-    minutes, messages = inputs.minutes, list[Message]()
+    minutes = inputs.minutes
     if (goal == "fewest_schools" or (goal == "p_median" and hard_limit)) and beyond == "report":
-        minutes, messages = _set_aside_lonely(inputs.minutes, closed, limit, labels)
+        minutes = _set_aside_lonely(inputs.minutes, closed, limit)  # the plan's notes name them
     common: dict[str, Any] = {"weights": inputs.pupils, "demand": inputs.pupils, "capacities": inputs.capacities,
                               "single_source": single_source, "open_": open_ or None, "closed": closed or None,
                               "solver_seconds": solver_seconds, "labels": labels, "unit": Message("unit.minutes_suffix")}
@@ -499,7 +507,7 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
                 else max_coverage(minutes, int(p or 0), limit, **common))
     logger.info("plan %s (%s, %g min): %s, %d open, %.2f s", goal, level, limit, solution.status, len(solution.open),
                 solution.seconds)
-    return _as_plan(project, solution, goal, level, limit, inputs, keep, name, messages)
+    return _as_plan(project, solution, goal, level, limit, inputs, keep, name)
 
 
 def _fixed_columns(project: Project, inputs: LevelInputs, keep: Iterable[str], close: Iterable[str]
@@ -513,28 +521,22 @@ def _fixed_columns(project: Project, inputs: LevelInputs, keep: Iterable[str], c
     return keep, [col_ids.index(s) for s in keep if s in col_ids], [col_ids.index(s) for s in close if s in col_ids]
 
 
-def _set_aside_lonely(minutes: np.ndarray, closed: list[int], limit: float, labels: list[str]
-                      ) -> tuple[np.ndarray, list[Message]]:
-    """Villages beyond ``limit`` of every school and site that may open: named in a note and
-    left out of the walking constraint (their minutes become 0 wherever reachable)."""
+def _set_aside_lonely(minutes: np.ndarray, closed: list[int], limit: float) -> np.ndarray:
+    """Villages beyond ``limit`` of every school and site that may open are left out of the
+    walking constraint (their minutes become 0 wherever reachable); the plan's notes say
+    how they get to school."""
     may_open = np.ones(minutes.shape[1], dtype=bool)
     may_open[closed] = False
     lonely = np.asarray(~((minutes <= limit) & may_open[None, :]).any(axis=1), dtype=bool)
-    open_minutes = np.where(may_open[None, :] & np.isfinite(minutes), minutes, np.inf)
-    messages = []
-    for i in np.flatnonzero(lonely):  # nearest among the schools and sites that may open
-        nearest = open_minutes[i].min()
-        messages.append(Message("plan.lonely", village=labels[i], limit=f"{limit:g}",
-                                nearest="—" if np.isinf(nearest) else f"{nearest:.0f}"))
-    return np.where(lonely[:, None], np.where(np.isfinite(minutes), 0.0, np.nan), minutes), messages
+    return np.where(lonely[:, None], np.where(np.isfinite(minutes), 0.0, np.nan), minutes)
 
 
 def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit: float, inputs: LevelInputs,
-             keep: list[str], name: str | None, messages: list[Message]) -> Plan:
+             keep: list[str], name: str | None) -> Plan:
     opened = set(inputs.columns.index[solution.open])
     default = Message("plan.name", goal=Message(f"goal.{goal}"), level=Message(f"level.{level}"), limit=f"{limit:g}")
     scenario = Scenario(project, name or default.text())
-    messages = [*messages, *solution.notes]
+    messages = list(solution.notes)
     decision = []
     for cid, row in inputs.columns.iterrows():
         if row["kind"] == "school":
@@ -556,8 +558,36 @@ def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit:
     covered = solution.assignment >= 0
     table = inputs.columns.assign(decision=decision, pupils=np.bincount(
         np.maximum(solution.assignment, 0), weights=inputs.pupils * covered, minlength=len(inputs.columns)))
+    result = scenario.evaluate("nearest")
+    messages += consequences(baseline(project, "nearest"), result, level=level)
     return Plan(scenario=scenario, solution=solution, goal=goal, level=level, limit=limit, columns=table,
-                messages=messages)
+                messages=messages, result=result)
+
+
+def consequences(today: Result, after: Result, *, level: str, most: int = 15) -> list[Message]:
+    """What a plan does that a planner would object to, from the plan's own evaluation:
+    each village's grades of ``level`` beyond the walking limit of every school the plan
+    keeps open (kept teaching points count) and how they get to school, and the pupils it
+    leaves unserved who are not unserved today."""
+    villages = today.project.villages
+    messages = []
+    bands = village_changes(today, after).xs(level, level="level")
+    far = bands[bands["mode_after"].isin(["board", "unserved"])]
+    for (vid, grades), row in far.head(most).iterrows():
+        messages.append(Message("plan.beyond", village=f"{villages.loc[vid, 'name']} ({vid})", grades=grades,
+                                pupils=f"{row['pupils']:.0f}", school=row["school_after"] or "—",
+                                minutes="—" if pd.isna(row["minutes_after"]) else f"{row['minutes_after']:.0f}",
+                                limit=f"{today.project.policy.limit(level):g}",
+                                how=Message(f"plan.how.{row['mode_after']}")))
+    if len(far) > most:
+        messages.append(Message("note.more_villages", n=len(far) - most))
+    more = level_summary(after, level)["unserved"] - level_summary(today, level)["unserved"]
+    if more > 0.5:
+        newly = bands[(bands["mode_after"] == "unserved") & (bands["mode_before"] != "unserved")]
+        names = Listing([villages.loc[v, "name"] for v in pd.unique(newly.index.get_level_values(0))],
+                        sep="sep.names", most=10)
+        messages.append(Message("plan.more_unserved", n=f"{more:.0f}", villages=names))
+    return messages
 
 
 def tradeoff(project: Project, *, level: str = "primary", limit: float | None = None,

@@ -10,6 +10,7 @@ import pytest
 
 import planning
 from planning import InfeasibleError, orlib
+from planning.evaluate import level_summary
 from planning.optimise import max_coverage, p_median, plan, set_cover, tradeoff
 
 from .conftest import shared_file
@@ -98,14 +99,13 @@ def test_fewest_schools_on_the_demo_is_a_scenario(demo):
     lonely = [f"{demo.villages.loc[v, 'name']} ({v})" for v, far in beyond_limit(demo, "primary", 40, sites=True).items()
               if far]
     assert lonely, "the demo should have villages no school or site brings within 40 min"
-    assert sum("from every school and site that may open" in n for n in result.notes) == len(lonely)
-    for village in lonely:
-        assert any(n.startswith(f"{village} is beyond 40 min") and "bus or boarding" in n for n in result.notes)
-        assert any(n.startswith(f"{village} 距离任何学校") and "需要校车或寄宿" in n for n in result.explain("zh"))
+    for village in lonely:  # named, grades by grades, from the plan's own evaluation
+        assert any(n.startswith(f"{village}, grades") and "beyond the 40-minute limit" in n for n in result.notes)
+        assert any(n.startswith(f"{village} 的") and "超出 40 分钟时限" in n for n in result.explain("zh"))
 
     junior = plan(demo, "p_median", level="junior", p=1, close=["S03"])  # the nine-year school closes
-    assert junior.notes[-1] == "S03 岩口九年一贯制学校 is a nine-year school: closing it for junior secondary closes it for both levels"
-    assert junior.explain("zh")[-1] == "S03 岩口九年一贯制学校 是九年一贯制学校：为初中撤并即两个学段一起撤并"
+    assert "S03 岩口九年一贯制学校 is a nine-year school: closing it for junior secondary closes it for both levels" in junior.notes
+    assert "S03 岩口九年一贯制学校 是九年一贯制学校：为初中撤并即两个学段一起撤并" in junior.explain("zh")
     # the village nearest S03 (where it stands) is beyond 40 min of what may still open: its note
     # gives the walk to the nearest of those, not to S03
     tt = demo.travel_times()
@@ -113,12 +113,13 @@ def test_fewest_schools_on_the_demo_is_a_scenario(demo):
     still_open = nearest_minutes(demo, [c for c in may_open(demo, "junior") if c != "S03"])[home]
     assert still_open > 40 and tt.loc[home, "S03"] <= 40
     near_s03 = next(n for n in junior.notes if n.startswith(f"{demo.villages.loc[home, 'name']} ({home})"))
-    assert f"(nearest {still_open:.0f} min)" in near_s03
-    assert f"(nearest {tt.loc[home, 'S03']:.0f} min)" not in near_s03
+    assert f"{still_open:.0f} min on foot" in near_s03
+    assert f"{tt.loc[home, 'S03']:.0f} min on foot" not in near_s03
     evaluated = result.scenario.evaluate("zoned")
     assert evaluated.summary["schools_open"] < planning.baseline(demo).summary["schools_open"]
     walkers = evaluated.flows[(evaluated.flows["level"] == "primary") & (evaluated.flows["mode"] == "walk")]
     assert walkers["walk_minutes"].max() <= 40
+    assert result.report()["schools_open"] == level_summary(result.scenario.evaluate(), "primary")["schools_open"]
     verb = "is" if len(lonely) == 1 else "are"
     with pytest.raises(InfeasibleError, match=re.escape(f"{', '.join(lonely)} {verb} beyond 40 min from every school")):
         plan(demo, "fewest_schools", level="primary", limit=40, beyond="error")
@@ -171,3 +172,22 @@ def test_cli_optimise_writes_a_scenario_and_the_tradeoff(tmp_path, capsys):
     assert scenario.log()["op"].eq("close").all()
     assert (tmp_path / "tradeoff_primary.png").stat().st_size > 10_000
     assert main(["optimise", "--demo", "--goal", "p_median", "--out", str(tmp_path), "--quiet"]) == 2
+
+
+def test_plan_notes_come_from_the_plans_own_open_schools(demo):
+    """A kept teaching point serves its village's lower grades: no note calls them beyond
+    every school; closing it says how many more pupils are left with no way to school."""
+    closing = plan(demo, "fewest_schools", level="primary", limit=40)
+    keeping = plan(demo, "fewest_schools", level="primary", limit=40, keep=["S10"])  # 高坪教学点 beside 高坪村
+    today = planning.baseline(demo)
+    served_today = today.flows[(today.flows["school_id"] == "S10") & (today.flows["mode"] == "walk")]
+    village = demo.villages.loc[served_today["village_id"].iloc[0], "name"]
+    assert any(n.startswith(f"{village} (V05), grades 1–3") for n in closing.notes)
+    assert not any(n.startswith(f"{village} (V05), grades 1–3") for n in keeping.notes)
+    more = level_summary(closing.result, "primary")["unserved"] - level_summary(today, "primary")["unserved"]
+    assert more > 0
+    assert any(n.startswith(f"this plan leaves {more:.0f} more pupils") and village in n for n in closing.notes)
+    assert not any("more pupils than today" in n for n in keeping.notes)
+    for option in (closing, keeping):
+        heads = level_summary(option.scenario.evaluate(), "primary")
+        assert option.report()["schools_open"] == heads["schools_open"]  # the count "use this plan" shows
