@@ -179,10 +179,13 @@ def test_data_problems_are_warned_where_the_data_come_in(demo, tmp_path):
     roads = gpd.read_file(DEMO / "roads.gpkg")
     flat = roads.index % 3 == 0  # a third of the roads lose their elevations
     roads.loc[flat, "geometry"] = shapely.force_2d(roads.geometry[flat].to_numpy())
-    with pytest.warns(planning.DataWarning, match=r"roads: only \d+% of the road vertices have elevations, so slopes "
-                                                  r"are ignored"):
+    walkable = ~roads["道路等级"].isin(Policy().excluded_classes)
+    n, total = int((flat & walkable).sum()), int(walkable.sum())
+    with pytest.warns(planning.DataWarning, match=rf"roads: {n} of {total} road lines have no elevations \(2-D lines, "
+                                                  r".*\); they are taken as flat") as caught:
         network = planning.WalkNetwork.from_lines(roads)
-    assert network.node_z is None
+    assert caught[0].message.text("zh").startswith(f"roads：{total} 条道路中有 {n} 条没有高程")
+    assert network.node_z is not None  # the roads that have elevations keep their slopes
 
 
 def test_point_far_from_any_road_is_flagged_not_dropped(demo):
