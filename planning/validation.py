@@ -30,7 +30,7 @@ from .columns import (
     school_type,
 )
 from .errors import ValidationError
-from .i18n import Listing, Message, language
+from .i18n import Listing, Message, language, t
 from .io import ROW
 from .policy import INDICATORS, LEVEL_GRADES, LEVELS, Policy
 
@@ -297,7 +297,9 @@ class _TypeChoice:
         self.kind = kind
 
     def text(self, lang: str | None = None) -> str:
-        chinese = next(a for a in SCHOOL_TYPE_ALIASES[self.kind] if not a.isascii())
+        aliases = SCHOOL_TYPE_ALIASES[self.kind]
+        named = t(f"type.{self.kind}", "zh")  # the type's own name, where tables may write it
+        chinese = named if named in aliases else next(a for a in aliases if not a.isascii())
         return chinese if language(lang) == "zh" else f"{self.kind} ({chinese})"
 
 

@@ -210,13 +210,13 @@ def test_a_missing_column_is_one_problem_listing_the_headers_it_may_have(tmp_pat
     error = problems_of(validate_schools, path)
     assert error.lines("zh") == [
         "缺少学校类型列（列名可用 学校类型、类型、办学类型、类别、type、school_type），且有 2 所学校无法从名称判断类型："
-        "红星学校（第 3 行）、育才学校（第 4 行）；请添加该列，为每所学校填写以下之一：中心小学、村小、教学点、初中、"
-        "九年一贯制、未知、其他"]
+        "红星学校（第 3 行）、育才学校（第 4 行）；请添加该列，为每所学校填写以下之一：中心小学、村完小、教学点、初级中学、"
+        "九年一贯制学校、未知、其他"]
     assert error.lines("en") == [
         "no school type column (its header may be any of type, school_type, 学校类型, 类型, 办学类型, 类别), and the "
         "type of 2 schools cannot be told from their names: 红星学校 (row 3), 育才学校 (row 4); add the column and give "
-        "each school one of central_primary (中心小学), village_primary (村小), teaching_point (教学点), "
-        "junior_secondary (初中), nine_year (九年一贯制), unknown (未知), other (其他)"]
+        "each school one of central_primary (中心小学), village_primary (村完小), teaching_point (教学点), "
+        "junior_secondary (初级中学), nine_year (九年一贯制学校), unknown (未知), other (其他)"]
     villages = tmp_path / "villages.csv"
     villages.write_text("村编号,村名,经度,纬度,初中生数\nV1,甲村,116.95,40.03,5\nV2,乙村,116.96,40.04,6\n",
                         encoding="utf-8")
@@ -238,9 +238,9 @@ def test_bad_school_type_empty_type_non_numeric_seats_and_duplicate_id_in_both_l
     error = problems_of(validate_schools, path)
     assert error.text("en").startswith(f"{path}: 4 problems:")
     assert error.text("zh").startswith(f"{path}：4 个问题：")
-    types_en = ("central_primary (中心小学), village_primary (村小), teaching_point (教学点), junior_secondary (初中), "
-                "nine_year (九年一贯制), unknown (未知), other (其他)")
-    types_zh = "中心小学、村小、教学点、初中、九年一贯制、未知、其他"
+    types_en = ("central_primary (中心小学), village_primary (村完小), teaching_point (教学点), junior_secondary (初级中学), "
+                "nine_year (九年一贯制学校), unknown (未知), other (其他)")
+    types_zh = "中心小学、村完小、教学点、初级中学、九年一贯制学校、未知、其他"
     assert error.lines("en") == [
         "duplicate 学校编号 (school id) 'S1' in row 2, row 4; each school needs its own id",
         "row 3: 学位数 (seats) is '三百', not a number; use digits only",
