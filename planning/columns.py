@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 
-from .i18n import Message
+from .i18n import Listing, Message, field, language, t
 
 CHINESE_DIGITS = "一二三四五六七八九"
 
@@ -101,6 +102,96 @@ SCHOOL_TYPE_ALIASES: dict[str, list[str]] = {
 }
 
 
+#: The canonical columns whose cells are text, never numbers: ids (``001`` keeps its zeros)
+#: and names.
+TEXT_COLUMNS = ("village_id", "school_id", "site_id", "name", "name_pinyin")
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def text_headers() -> set[str]:
+    """Normalised headers (every alias of every table) of columns read as text."""
+    tables = (VILLAGE_ALIASES, SCHOOL_ALIASES, SITE_ALIASES)
+    return {normalise_header(a) for aliases in tables for col in TEXT_COLUMNS for a in aliases.get(col, [])}
+
+
+def id_text(value: object) -> str | None:
+    """An id (or name) cell as text: ``"001"`` stays ``"001"``; a number a spreadsheet or a
+    GeoPackage gives as 7 or 7.0 becomes ``"7"``; None for an empty cell.
+
+    >>> id_text("001"), id_text(7), id_text(7.0), id_text(7.5), id_text(float("nan"))
+    ('001', '7', '7', '7.5', None)
+    """
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, int | np.integer) and not isinstance(value, bool):
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
+
+
+class Header:
+    """A column as the planner's file names it (``小学生数``), with its meaning added in the
+    reader's language when the header is written in the other one: ``小学生数 (primary
+    pupils)`` in English, ``primary_pupils（小学生）`` in Chinese."""
+
+    __slots__ = ("header", "column")
+
+    def __init__(self, header: str, column: str) -> None:
+        self.header = header
+        self.column = column
+
+    def text(self, lang: str | None = None) -> str:
+        """The header in ``lang``."""
+        lang = language(lang)
+        if bool(CJK.search(self.header)) == (lang == "zh"):
+            return self.header
+        return t("column.meaning", lang, header=self.header, meaning=field(self.column, lang))
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return f"Header({self.header!r}, {self.column!r})"
+
+
+class FieldName:
+    """A canonical column's name for people, in the reader's language (学位 / seats)."""
+
+    __slots__ = ("column",)
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+
+    def text(self, lang: str | None = None) -> str:
+        """The name in ``lang``."""
+        return field(self.column, lang)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+class Accepted:
+    """The headers a column may have, those in the reader's language first: what to write
+    when a column is missing."""
+
+    __slots__ = ("names",)
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = tuple(names)
+
+    def text(self, lang: str | None = None) -> str:
+        """The headers, joined in ``lang``."""
+        lang = language(lang)
+        chinese = [n for n in self.names if CJK.search(n)]
+        other = [n for n in self.names if not CJK.search(n)]
+        return Listing(chinese + other if lang == "zh" else other + chinese, sep="sep.names").text(lang)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
 def match_columns(columns: list[str], aliases: dict[str, list[str]]) -> tuple[dict[str, str], list[Message]]:
     """Map a table's headers to canonical names.
 
@@ -117,7 +208,8 @@ def match_columns(columns: list[str], aliases: dict[str, list[str]]) -> tuple[di
         if canon is None:
             continue
         if canon in seen:
-            problems.append(Message("error.columns_clash", first=repr(seen[canon]), second=repr(col), meaning=repr(canon)))
+            problems.append(Message("error.columns_clash", first=repr(seen[canon]), second=repr(col),
+                                    meaning=FieldName(canon)))
             continue
         seen[canon] = col
         rename[col] = canon

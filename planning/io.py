@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from .columns import COORDINATE_ALIASES, normalise_header
+from .columns import COORDINATE_ALIASES, id_text, normalise_header, text_headers
 from .errors import ValidationError
 from .i18n import Listing, Message
 
@@ -56,7 +56,13 @@ def read_table(
     Returns
     -------
     GeoDataFrame with the file's own columns, a geometry in the file's CRS and a
-    ``_row`` column naming each row as the user sees it (spreadsheet row or feature).
+    ``_row`` column naming each row as the user sees it (spreadsheet row, the header
+    being row 1, or feature). Id and name columns (every header alias of ``village_id``,
+    ``school_id``, ``site_id``, ``name``, ``name_pinyin``) are text in every format:
+    ``001`` keeps its zeros, a number cell 7 or 7.0 becomes ``"7"``, an empty cell None.
+    Other columns of CSV and Excel are numbers where every cell is one. Rows with no
+    cell filled (blank lines, empty formatted rows at a sheet's end) are left out
+    without changing the other rows' numbers.
     """
     path = Path(path)
     if not path.exists():
@@ -72,23 +78,29 @@ def read_table(
 
 
 def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | None) -> pd.DataFrame:
+    """A CSV or Excel table as the planner sees it in a spreadsheet: ids and names as text,
+    other columns numbers where every cell is one, rows numbered as the spreadsheet numbers
+    them (the header is row 1), rows with no cell filled left out."""
     suffix = path.suffix.lower()
     try:
         if suffix in {".xlsx", ".xls", ".xlsm"}:
-            frame = pd.read_excel(path, sheet_name=0 if layer is None else layer)
-            first_data_row = 2
+            # object cells: a text cell "001" stays "001" (pandas would infer a number column)
+            frame = pd.read_excel(path, sheet_name=0 if layer is None else layer, dtype=object,
+                                  keep_default_na=False, na_values=[""])
         else:
             frame = _read_csv(path, encoding)
-            first_data_row = 2
     except ValidationError:
         raise
     except Exception as exc:  # pandas raises many types for broken files
         detail = f"{type(exc).__name__}: {exc}"
         raise ValidationError(Message("error.cannot_read", detail=detail, suffix=suffix), source=str(path)) from exc
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame = _typed_columns(frame)
+    first_data_row = 2  # the header is row 1
     frame[ROW] = pd.Series([Message("error.row", n=i + first_data_row) for i in range(len(frame))], index=frame.index,
                            dtype=object)
-    return frame
+    filled = frame.drop(columns=[ROW]).notna().any(axis=1)
+    return frame[filled].reset_index(drop=True)
 
 
 def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
@@ -96,19 +108,35 @@ def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
     errors = []
     for enc in encodings:
         try:
-            frame = pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""])
+            # blank lines are kept (and dropped later) so rows keep the numbers a spreadsheet shows
+            frame = pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""],
+                                skip_blank_lines=False)
         except UnicodeDecodeError as exc:
             errors.append(f"{enc}: {exc.reason} at byte {exc.start}")
             continue
         frame.attrs["encoding"] = enc
-        return frame.apply(_numeric_where_possible)
+        return frame
     raise ValidationError(Message("error.cannot_decode", detail="; ".join(errors)), source=str(path))
 
 
+def _typed_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Id and name columns (any alias of :data:`planning.columns.TEXT_COLUMNS`) as text,
+    the others as numbers where the whole column is numeric."""
+    text = text_headers()
+    out = frame.copy()
+    for col in frame.columns:
+        if normalise_header(col) in text:
+            out[col] = frame[col].map(id_text).astype(object)
+        else:
+            out[col] = _numeric_where_possible(frame[col])
+    return out
+
+
 def _numeric_where_possible(column: pd.Series) -> pd.Series:
-    """Numbers where the whole column is numeric; text otherwise (ids stay text)."""
-    converted = pd.to_numeric(column, errors="coerce")
-    if converted.notna().sum() == column.notna().sum():
+    """Numbers where the whole column is numeric; the cells as they are otherwise."""
+    cells = column.map(lambda v: v.strip() or None if isinstance(v, str) else v)
+    converted = pd.to_numeric(cells, errors="coerce")
+    if converted.notna().sum() == cells.notna().sum():
         return converted
     return column
 
@@ -139,8 +167,8 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
     x = pd.to_numeric(frame[xcol], errors="coerce")
     y = pd.to_numeric(frame[ycol], errors="coerce")
     for i in map(int, np.flatnonzero(x.isna().to_numpy() | y.isna().to_numpy())):
-        problem = Message("error.empty_coordinates", x=xcol, y=ycol, xv=repr(frame[xcol].iat[i]),
-                          yv=repr(frame[ycol].iat[i]))
+        problem = Message("error.empty_coordinates", x=xcol, y=ycol, xv=shown(frame[xcol].iat[i]),
+                          yv=shown(frame[ycol].iat[i]))
         problems.append(Message("error.at", where=frame[ROW].iat[i], problem=problem))
     target_crs = CRS.from_user_input(crs) if crs is not None else CRS.from_epsg(4326)
     if target_crs.is_geographic:
@@ -149,6 +177,13 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
         raise ValidationError(problems, source=source)
     geometry = gpd.points_from_xy(x, y, crs=target_crs)
     return gpd.GeoDataFrame(frame.drop(columns=[xcol, ycol]), geometry=geometry)
+
+
+def shown(value: object) -> Message | str:
+    """A cell as a message shows it: its value, or "(empty)"."""
+    if id_text(value) is None:
+        return Message("error.blank")
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 def _check_degrees(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, ycol: str) -> list[Message]:
@@ -186,6 +221,10 @@ def _read_spatial(
         raise ValidationError(Message("error.crs_conflict", file_crs=gdf.crs.to_string(), given=repr(crs)),
                               source=str(path))
     gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
+    text = text_headers()
+    for col in gdf.columns:
+        if col != gdf.geometry.name and normalise_header(col) in text:  # ids stay text: 7, never 7.0
+            gdf[col] = gdf[col].map(id_text).astype(object)
     gdf[ROW] = pd.Series([Message("error.feature", n=i + 1) for i in range(len(gdf))], index=gdf.index, dtype=object)
     return gdf
 

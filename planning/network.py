@@ -102,7 +102,9 @@ class WalkNetwork:
     seg_class
         Road class of each segment (OSM ``highway`` or the layer's class).
     node_z
-        Node elevation (metres) or None when the data have none.
+        Node elevation (metres), NaN where unknown, or None when the data give no slope
+        at all (no elevations, or every road at one height). See :meth:`from_lines` for
+        layers whose lines have elevations only in part.
     source
         Where the network came from (file name), for reports.
     attribution
@@ -177,10 +179,21 @@ class WalkNetwork:
         only cross (bridges, overpasses) do not. Roads of the policy's
         ``excluded_classes`` (expressways, …) and with ``foot=no`` are left out.
 
+        Elevations come from 3-D lines. A node's elevation is the mean of the elevations
+        the lines meeting there give; a line without them (a 2-D line, or a line at exactly
+        0 m on every vertex in a layer whose other lines have elevations: how Shapefiles
+        and desktop GIS store a 2-D line in a 3-D layer) adds nothing to that mean. Along
+        such a line, a stretch between two nodes of known elevation climbs evenly from one
+        to the other (the climb between them is known, its profile is not); every other
+        stretch is flat: no slope is invented from a missing elevation. The elevations
+        placed this way count as known for other such lines, until none is added. A
+        :class:`~planning.errors.DataWarning` says how many road lines lacked elevations.
+
         Parameters
         ----------
         roads
-            LineString/MultiLineString layer with a CRS; 3-D lines give node elevations.
+            LineString/MultiLineString layer with a CRS; 3-D lines give node elevations
+            (metres).
         class_column
             Column holding the road class; found among :data:`CLASS_COLUMNS` when None.
         tolerance_m
@@ -193,15 +206,18 @@ class WalkNetwork:
         crs = CRS.from_user_input(crs) if crs is not None else metric_crs_for(lines)
         lines = lines.to_crs(crs)
         coords, line_of = _line_vertices(lines.geometry.to_numpy(), tolerance_m)
-        node_of_vertex, node_xy, node_z = _merge_vertices(coords, line_of, tolerance_m)
+        node_of_vertex, node_xy = _merge_vertices(coords, line_of, tolerance_m)
+        node_z, lacking = _node_elevations(coords, line_of, node_of_vertex)
         same_line = line_of[1:] == line_of[:-1]
         seg_u = node_of_vertex[:-1][same_line]
         seg_v = node_of_vertex[1:][same_line]
         seg_class = lines["_class"].to_numpy()[line_of[:-1][same_line]]
-        has_z = node_z is not None and bool(np.isfinite(node_z).all()) and np.ptp(node_z) > 0
-        if node_z is not None and not has_z and np.isfinite(node_z).any():
-            share = f"{np.isfinite(node_z).mean():.0%}"
-            warn(Message("data.partial_elevation", share=share, source=source), stacklevel=2)
+        if lacking.any():
+            features = lines["_feature"].to_numpy()
+            warn(Message("data.partial_elevation", n=len(np.unique(features[lacking])),
+                         total=len(np.unique(features)), source=source), stacklevel=2)
+        known = node_z[np.isfinite(node_z)] if node_z is not None else np.zeros(0)
+        has_z = len(known) > 0 and np.ptp(known) > 0  # a layer all at one height has no slopes
         logger.info("network %s: %d nodes, %d segments%s", source, len(node_xy), len(seg_u),
                     ", with elevations" if has_z else "")
         return cls.from_arrays(
@@ -229,15 +245,17 @@ class WalkNetwork:
     def segment_minutes(self, policy: Policy) -> tuple[np.ndarray, np.ndarray]:
         """Walking minutes along each segment, from u to v and from v to u.
 
-        Speed is the policy's walking speed times the road-class factor, and, where nodes
-        have elevations and ``policy.tobler`` is on, times Tobler's slope factor (so a
-        climb takes longer than the descent).
+        Speed is the policy's walking speed times the road-class factor, and, where both
+        ends of a segment have elevations and ``policy.tobler`` is on, times Tobler's slope
+        factor (so a climb takes longer than the descent). A segment with an end of unknown
+        elevation is flat.
         """
         factors = pd.Series(self.seg_class).map(policy.class_factors).fillna(1.0).to_numpy()
         base = self.seg_length / (policy.walk_speed_m_per_min * factors)
         if self.node_z is None or not policy.tobler:
             return base, base.copy()
         rise = self.node_z[self.seg_v] - self.node_z[self.seg_u]
+        rise = np.where(np.isfinite(rise), rise, 0.0)  # an end of unknown elevation: flat
         grade = np.divide(rise, self.seg_length, out=np.zeros_like(rise), where=self.seg_length > 0)
         return base / tobler_factor(grade), base / tobler_factor(-grade)
 
@@ -343,7 +361,7 @@ def _walkable_lines(
     if lines.empty:
         kinds = sorted(set(roads.geometry.geom_type.dropna()))
         raise ValidationError(Message("error.no_road_lines", kinds=Listing(kinds)), source=source)
-    lines = lines.explode(index_parts=False).reset_index(drop=True)
+    lines = lines.assign(_feature=np.arange(len(lines))).explode(index_parts=False).reset_index(drop=True)
     column = class_column or next((c for c in CLASS_COLUMNS if c in lines.columns), None)
     if class_column and class_column not in lines.columns:
         columns = Listing([c for c in lines.columns if c != lines.geometry.name])
@@ -396,11 +414,9 @@ def _line_vertices(geoms: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, n
     return coords, line_of
 
 
-def _merge_vertices(
-    coords: np.ndarray, line_of: np.ndarray, tolerance_m: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _merge_vertices(coords: np.ndarray, line_of: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Group vertices into nodes: identical positions always join; a line's end also
-    joins any vertex within the tolerance. Returns (node of vertex, node xy, node z)."""
+    joins any vertex within the tolerance. Returns (node of vertex, node xy)."""
     n = len(coords)
     is_end = np.zeros(n, dtype=bool)
     is_end[np.r_[0, np.flatnonzero(np.diff(line_of)) + 1]] = True
@@ -416,13 +432,65 @@ def _merge_vertices(
     node_xy = np.stack(
         [np.bincount(node_of_vertex, weights=coords[:, i]) / counts for i in (0, 1)], axis=1
     )
-    z = coords[:, 2]
-    if np.isnan(z).all():
-        return node_of_vertex, node_xy, None
-    known = np.bincount(node_of_vertex, weights=np.isfinite(z))  # 2-D lines have no z: not 0 m
+    return node_of_vertex, node_xy
+
+
+def _node_elevations(
+    coords: np.ndarray, line_of: np.ndarray, node_of_vertex: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Node elevations (metres, NaN where unknown) from the lines' vertices, and which
+    lines lack elevations (a mask over lines); None when no line has any.
+
+    Only known elevations are averaged at a node; a 2-D line, or a line at 0 m on every
+    vertex in a layer whose other lines are not, has none. Along lines lacking them,
+    :func:`_spread_along_lines` places elevations between nodes of known elevation.
+    """
+    n_lines = int(line_of.max()) + 1 if len(line_of) else 0
+    z = coords[:, 2].copy()
+    measured = np.isfinite(z)
+    if not measured.any():
+        return None, np.zeros(n_lines, dtype=bool)
+    nonzero = np.bincount(line_of, weights=measured & (z != 0), minlength=n_lines) > 0
+    if nonzero.any():  # a line at exactly 0 m throughout: a 2-D line stored in a 3-D layer
+        measured &= nonzero[line_of]
+    lacking = np.bincount(line_of, weights=~measured, minlength=n_lines) > 0
+    n_nodes = int(node_of_vertex.max()) + 1
+    known = np.bincount(node_of_vertex, weights=measured, minlength=n_nodes)
+    total = np.bincount(node_of_vertex, weights=np.where(measured, z, 0.0), minlength=n_nodes)
     with np.errstate(invalid="ignore", divide="ignore"):
-        node_z = np.bincount(node_of_vertex, weights=np.nan_to_num(z)) / known  # NaN where no vertex has z
-    return node_of_vertex, node_xy, node_z
+        node_z = np.where(known > 0, total / known, np.nan)
+    return _spread_along_lines(node_z, coords, line_of, node_of_vertex, np.flatnonzero(lacking)), lacking
+
+
+def _spread_along_lines(node_z: np.ndarray, coords: np.ndarray, line_of: np.ndarray, node_of_vertex: np.ndarray,
+                        lines: np.ndarray) -> np.ndarray:
+    """Elevations of the nodes of ``lines`` that lie between two nodes of known elevation
+    along the line, interpolated by distance along it (an even slope); repeated while
+    this places new elevations (they may close a stretch of another line). Nodes beyond
+    the last known one of a line stay unknown, so their segments are flat."""
+    node_z = node_z.copy()
+    starts = np.searchsorted(line_of, lines, side="left")
+    stops = np.searchsorted(line_of, lines, side="right")
+    step = np.r_[0.0, np.hypot(*np.diff(coords[:, :2], axis=0).T)]
+    while True:
+        total = np.zeros_like(node_z)
+        count = np.zeros_like(node_z)
+        for start, stop in zip(starts.tolist(), stops.tolist(), strict=True):
+            nodes = node_of_vertex[start:stop]
+            known = np.flatnonzero(np.isfinite(node_z[nodes]))
+            if len(known) < 2:
+                continue
+            between = np.arange(known[0] + 1, known[-1])
+            between = between[~np.isfinite(node_z[nodes[between]])]
+            if not len(between):
+                continue
+            along = np.cumsum(step[start:stop]) - step[start]
+            np.add.at(total, nodes[between], np.interp(along[between], along[known], node_z[nodes[known]]))
+            np.add.at(count, nodes[between], 1.0)
+        fresh = count > 0
+        if not fresh.any():
+            return node_z
+        node_z[fresh] = total[fresh] / count[fresh]
 
 
 # ---------------------------------------------------------------------- contraction

@@ -10,6 +10,7 @@ allowed.
 from __future__ import annotations
 
 import json
+import re
 import typing
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -28,8 +29,22 @@ class Settings(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid", strict=True, validate_default=True)
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, except that an unquoted number written with a leading zero
+    (``001``, ``0100``) is text: an id as the planner's tables write it, never the octal
+    number YAML 1.1 makes of it (``010`` would be 8)."""
+
+
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
+_Loader.yaml_implicit_resolvers = {  # the subclass's own table, text first for these first characters
+    first: [("tag:yaml.org,2002:str", _LEADING_ZERO), *resolvers] if first in "-+0" else resolvers
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def read_mapping(path: str | Path, *, what: str) -> dict[str, Any]:
     """The mapping in a YAML or JSON file (by suffix), or an error naming the file.
+
+    In YAML, an unquoted number with a leading zero (``school: 001``) is read as text.
 
     Parameters
     ----------
@@ -40,7 +55,7 @@ def read_mapping(path: str | Path, *, what: str) -> dict[str, Any]:
     kind = Message(f"what.{what}")
     try:
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_Loader)  # noqa: S506
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
         raise ValidationError(Message("error.cannot_read_settings", what=kind, detail=str(exc)),
                               source=str(path)) from exc
@@ -135,6 +150,8 @@ _LIMITS = {"greater_than": ("greater_than", "gt"), "greater_than_equal": ("at_le
 def _allowed(item: Any) -> Message:
     """What a setting must be, from a pydantic error item."""
     kind, ctx = item["type"], item.get("ctx") or {}
+    if kind == "string_type" and isinstance(item.get("input"), int | float) and not isinstance(item["input"], bool):
+        return Message("settings.quote_text", value=f"{item['input']:g}")  # an id written as a number: 7
     if kind in _ALLOWED:
         return Message(f"settings.{_ALLOWED[kind]}")
     if kind in _LIMITS:

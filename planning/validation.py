@@ -2,8 +2,11 @@
 
 Each ``validate_*`` function takes a GeoDataFrame as read by :func:`planning.io.read_table`
 (any supported headers), checks everything, and either returns the canonical table in
-WGS84 indexed by id, or raises one :class:`~planning.errors.ValidationError` listing every
-problem with its row and what to do.
+WGS84 indexed by id (text: ``001`` stays ``001``), or raises one
+:class:`~planning.errors.ValidationError` listing every problem, each a catalogue message
+(Chinese and English) naming the row as the planner's spreadsheet numbers it, the column
+by the header the planner's file uses, and what to do. A missing column is one problem
+listing the headers it may have, not a problem on every row.
 """
 
 from __future__ import annotations
@@ -16,14 +19,18 @@ from .columns import (
     GRADE_COLUMNS,
     SCHOOL_ALIASES,
     SCHOOL_GRADES,
+    SCHOOL_TYPE_ALIASES,
     SITE_ALIASES,
     VILLAGE_ALIASES,
+    Accepted,
+    Header,
+    id_text,
     match_columns,
     parse_grades,
     school_type,
 )
 from .errors import ValidationError
-from .i18n import Listing, Message, t
+from .i18n import Listing, Message, language, t
 from .io import ROW
 from .policy import INDICATORS, LEVEL_GRADES, LEVELS, Policy
 
@@ -55,41 +62,37 @@ def _canonical(gdf: gpd.GeoDataFrame, aliases: dict[str, list[str]], problems: _
     return out
 
 
-def _header(frame: pd.DataFrame, col: str) -> str:
-    """A column as the table names it, with our name: 小学生数 (primary_pupils)."""
-    original = frame.attrs.get("headers", {}).get(col)
-    return f"{original} ({col})" if original and original != col else col
+def _header(frame: pd.DataFrame, col: str) -> Header:
+    """A column as the planner's table names it (小学生数), with its meaning in the reader's
+    language where the header is in the other one."""
+    return Header(frame.attrs.get("headers", {}).get(col, col), col)
 
 
 def _ids(frame: pd.DataFrame, id_col: str, problems: _Problems, *, what: str) -> pd.Series:
     """Ids as text; fall back to unique names; report missing and duplicate ids (the ids
     returned then are placeholders: the problems are raised before they are used)."""
     kind = Message(f"what.{what}")
+    aliases = {"village": VILLAGE_ALIASES, "school": SCHOOL_ALIASES, "site": SITE_ALIASES}[what][id_col]
     if id_col not in frame.columns:
-        if "name" in frame.columns and frame["name"].notna().all() and frame["name"].is_unique:
-            return frame["name"].astype(str).str.strip()
-        problems.append(Message("error.missing_id_column", column=repr(id_col), what=kind))
-        return pd.Series([str(i) for i in range(len(frame))], index=frame.index)
-    ids = frame[id_col]
-    blank = ids.isna() | (ids.astype(str).str.strip() == "")
+        names = frame["name"].map(id_text) if "name" in frame.columns else None
+        if names is not None and names.notna().all() and names.is_unique:
+            return names.astype(object)
+        problems.append(Message("error.missing_id_column", accepted=Accepted(aliases), what=kind))
+        return pd.Series([str(i) for i in range(len(frame))], index=frame.index, dtype=object)
+    ids = frame[id_col].map(id_text).astype(object)
+    blank = ids.isna()
     for row in frame.loc[blank, ROW]:
         problems.append(_at(row, Message("error.empty_id", column=_header(frame, id_col), what=kind)))
-    ids = ids.map(_id_text)
     dup = ids.duplicated(keep=False) & ~blank
     for value, rows in frame.loc[dup, ROW].groupby(ids[dup]):
-        problems.append(Message("error.duplicate_id", column=id_col, value=repr(value), rows=Listing(rows), what=kind))
-    return ids
+        problems.append(Message("error.duplicate_id", column=_header(frame, id_col), value=repr(value),
+                                rows=Listing(list(rows)), what=kind))
+    return ids.fillna("")
 
 
 def _at(row: object, problem: Message) -> Message:
     """A problem of one row: "row 5: ..."."""
     return Message("error.at", where=row, problem=problem)
-
-
-def _id_text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd.DataFrame:
@@ -192,7 +195,8 @@ def revalidate_villages(villages: gpd.GeoDataFrame, *, policy: Policy | None = N
 def _names(frame: pd.DataFrame, ids: pd.Series) -> pd.Series:
     if "name" not in frame.columns:
         return ids.astype(str)
-    return frame["name"].where(frame["name"].notna(), ids).astype(str).str.strip()
+    names = frame["name"].map(id_text)
+    return names.where(names.notna(), ids).astype(str)
 
 
 def _fill_pupils(
@@ -223,9 +227,10 @@ def _fill_pupils(
                 frame[col] = frame["population"] * policy.school_age_share[level]
                 estimated |= frame["population"].notna()
                 continue
-            problems.append(Message("error.missing_pupils_column", column=repr(col), name=col,
-                                    header=VILLAGE_ALIASES[col][2],
-                                    first=grades[0], last=grades[-1]))
+            problems.append(Message("error.missing_pupils_column", level=Message(f"level.{level}"),
+                                    accepted=Accepted(VILLAGE_ALIASES[col]), first=grades[0], last=grades[-1],
+                                    grade=Accepted(VILLAGE_ALIASES[grade_cols[0]]),
+                                    population=Accepted(VILLAGE_ALIASES["population"])))
             frame[col] = np.nan
             continue
         blank = frame[col].isna()
@@ -248,10 +253,12 @@ def validate_schools(gdf: gpd.GeoDataFrame, *, source: str = "schools") -> gpd.G
 
     The school type (中心小学, 村完小, 教学点, 初中, 九年一贯制 or their English names) gives
     the grades served unless a ``grades`` column (开设年级, e.g. "1-3") says otherwise.
+    Without a type column, the type is read from each name (青山镇中心小学 is a central
+    primary school); schools whose names do not tell are one problem, naming them.
 
     Returns
     -------
-    GeoDataFrame indexed by ``school_id`` in WGS84 with ``name``, ``type``, ``grades``
+    GeoDataFrame indexed by ``school_id`` (text) in WGS84 with ``name``, ``type``, ``grades``
     (tuple), ``primary``/``junior`` (serves the whole level), ``capacity`` (pupils),
     ``classrooms``, ``beds`` (boarding beds), ``enrolled`` and the resource columns.
     """
@@ -280,18 +287,47 @@ def validate_schools(gdf: gpd.GeoDataFrame, *, source: str = "schools") -> gpd.G
     return out
 
 
+class _TypeChoice:
+    """A school type as a table may write it: 中心小学 in Chinese, central_primary (中心小学)
+    in English."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def text(self, lang: str | None = None) -> str:
+        aliases = SCHOOL_TYPE_ALIASES[self.kind]
+        named = t(f"type.{self.kind}", "zh")  # the type's own name, where tables may write it
+        chinese = named if named in aliases else next(a for a in aliases if not a.isascii())
+        return chinese if language(lang) == "zh" else f"{self.kind} ({chinese})"
+
+
+TYPE_CHOICES = Listing([_TypeChoice(kind) for kind in SCHOOL_GRADES], sep="sep.names")
+
+
 def _school_types(frame: pd.DataFrame, problems: _Problems) -> pd.Series:
-    if "type" in frame.columns:
-        raw = frame["type"]
-    elif "name" in frame.columns:
-        raw = frame["name"].map(type_from_name)
-    else:
-        problems.append(Message("error.missing_type"))
-        return pd.Series("other", index=frame.index)
+    """Each row's school type from its type column, or, when the table has none, from its
+    name (中心小学, 教学点, 初中 ... in the name); one problem for a missing column."""
+    accepted = Accepted(SCHOOL_ALIASES["type"])
+    if "type" not in frame.columns:
+        names = frame["name"] if "name" in frame.columns else pd.Series(None, index=frame.index, dtype=object)
+        guessed = names.map(lambda n: type_from_name(n) if isinstance(n, str) else None)
+        unknown = guessed.isna().to_numpy()
+        if unknown.any():
+            rows = [Message("error.named_row", name=str(name), where=row) if isinstance(name, str) else row
+                    for name, row in zip(names[unknown], frame[ROW][unknown], strict=True)]
+            problems.append(Message("error.missing_type", accepted=accepted, n=int(unknown.sum()),
+                                    schools=Listing(rows, sep="sep.names", most=10), allowed=TYPE_CHOICES))
+        return guessed.fillna("other")
+    raw = frame["type"]
     types = raw.map(lambda v: school_type(v) if isinstance(v, str) else None)
-    allowed = Listing([f"{kind} ({t(f'type.{kind}', 'zh')})" for kind in SCHOOL_GRADES])  # as tables write them
+    column = _header(frame, "type")
     for i in map(int, np.flatnonzero(types.isna().to_numpy())):
-        problems.append(_at(frame[ROW].iat[i], Message("error.unknown_type", value=repr(raw.iat[i]), allowed=allowed)))
+        value = raw.iat[i]
+        problem = (Message("error.empty_type", column=column, allowed=TYPE_CHOICES) if id_text(value) is None else
+                   Message("error.unknown_type", column=column, value=repr(value), allowed=TYPE_CHOICES))
+        problems.append(_at(frame[ROW].iat[i], problem))
     return types.fillna("other")
 
 
@@ -323,7 +359,8 @@ def _school_grades(frame: pd.DataFrame, types: pd.Series, problems: _Problems) -
                 continue
             parsed = parse_grades(raw)
             if parsed is None:
-                problems.append(_at(frame[ROW].iat[i], Message("error.bad_grades", value=repr(raw))))
+                problems.append(_at(frame[ROW].iat[i], Message("error.bad_grades", column=_header(frame, "grades"),
+                                                                value=repr(raw))))
             else:
                 grades[i] = parsed
     return pd.Series(grades, index=frame.index, dtype=object)
@@ -334,7 +371,7 @@ def validate_sites(gdf: gpd.GeoDataFrame, *, source: str = "sites") -> gpd.GeoDa
 
     Returns
     -------
-    GeoDataFrame indexed by ``site_id`` in WGS84 with ``name``, ``type`` (default
+    GeoDataFrame indexed by ``site_id`` (text) in WGS84 with ``name``, ``type`` (default
     ``village_primary``), ``capacity`` (pupils), ``classrooms``, ``beds`` and ``cost`` (yuan).
     """
     problems = _Problems()

@@ -71,7 +71,7 @@ def test_bad_input_exits_2_with_the_message(tmp_path, capsys):
                  "--roads", str(demo / "roads.gpkg"), "--out", str(tmp_path), "--quiet"])
     assert code == 2
     err = capsys.readouterr().err
-    assert "v.csv：第 2 行：小学生数 (primary_pupils) 为 -5，小于零" in err
+    assert "v.csv：第 2 行：小学生数 为 -5，小于零" in err  # the header as the file names it
     assert not (tmp_path / "walk_check.gpkg").exists()
 
 

@@ -39,13 +39,14 @@ def villages_frame(**changes) -> pd.DataFrame:
 
 def test_missing_column_names_it_and_its_chinese_header(tmp_path):
     path = write(tmp_path, "v.csv", villages_frame().drop(columns=["初中生数"]))
-    with pytest.raises(ValidationError, match=r"v\.csv: missing column 'junior_pupils': add junior_pupils \(初中生数\)"):
+    with pytest.raises(ValidationError, match=r"v\.csv: no column of junior secondary pupils: add one \(its header may "
+                                              r"be any of junior_pupils, junior, 初中生数, "):
         validate_villages(read_table(path), source=path)
 
 
 def test_duplicate_id_names_both_rows(tmp_path):
     path = write(tmp_path, "v.csv", villages_frame(村编号=["V1", "V2", "V1"]))
-    with pytest.raises(ValidationError, match=r"duplicate village_id 'V1' in row 2, row 4; each village needs its own id"):
+    with pytest.raises(ValidationError, match=r"duplicate 村编号 \(village id\) 'V1' in row 2, row 4; each village needs its own id"):
         validate_villages(read_table(path), source=path)
 
 
@@ -55,8 +56,9 @@ def test_negative_and_non_numeric_pupils_are_all_reported_at_once(tmp_path):
         validate_villages(read_table(path), source=path)
     text = str(info.value)
     assert "2 problems" in text
-    assert "row 3: 小学生数 (primary_pupils) is -3, below zero" in text  # the header as the planner wrote it
-    assert "row 4: 小学生数 (primary_pupils) is '十二', not a number; use digits only" in text
+    assert "row 3: 小学生数 (primary pupils) is -3, below zero" in text  # the header as the planner wrote it
+    assert "row 4: 小学生数 (primary pupils) is '十二', not a number; use digits only" in text
+    assert "第 4 行：小学生数 为 '十二'，不是数字；请只填数字" in info.value.text("zh")
     assert len(info.value.problems) == 2
 
 
@@ -79,7 +81,8 @@ def test_empty_geometry_in_a_spatial_file(tmp_path):
 def test_projected_coordinates_without_crs(tmp_path):
     frame = villages_frame().rename(columns={"经度": "x", "纬度": "y"}).assign(x=[5e5] * 3, y=[4.4e6] * 3)
     path = write(tmp_path, "xy.csv", frame)
-    with pytest.raises(ValidationError, match=r"projected coordinates but the CRS is unknown; pass crs=\.\.\."):
+    with pytest.raises(ValidationError, match=r"projected coordinates but the CRS is unknown; give lon/lat in degrees instead, or state the "
+                                              r"coordinate system \(--crs on the command line, crs=\.\.\. in Python"):
         read_table(path)
 
 
@@ -95,7 +98,8 @@ def test_shapefile_without_prj(tmp_path):
     path = tmp_path / "v.shp"
     gdf.rename(columns={"小学生数": "primary", "初中生数": "junior"}).to_file(path, encoding="utf-8")
     (tmp_path / "v.prj").unlink()
-    with pytest.raises(ValidationError, match=r"the file has no CRS \(a Shapefile without its \.prj\?\); pass crs="):
+    with pytest.raises(ValidationError, match=r"the file has no CRS \(a Shapefile without its \.prj\?\); include the "
+                                              r"\.prj file, or state the coordinate system \(--crs on the command line"):
         read_table(path)
     assert read_table(path, crs=4326).crs.to_epsg() == 4326
 
@@ -125,21 +129,22 @@ def test_broken_files(tmp_path):
 def test_undecodable_text_asks_for_an_encoding(tmp_path):
     path = tmp_path / "v.csv"
     path.write_bytes("村名,lon,lat\n".encode("utf-16"))
-    with pytest.raises(ValidationError, match=r"cannot decode the text .* pass encoding="):
+    with pytest.raises(ValidationError, match=r"cannot decode the text .* save the file as UTF-8 CSV"):
         read_table(path)
 
 
 def test_unknown_school_type_lists_the_known_ones(tmp_path):
     frame = pd.DataFrame({"学校编号": ["S1"], "学校名称": ["某校"], "学校类型": ["大学"], "lon": [116.9], "lat": [40.0]})
     path = write(tmp_path, "s.csv", frame)
-    with pytest.raises(ValidationError, match=r"row 2: school type '大学' is not known; use one of central_primary \(中心小学\)"):
+    with pytest.raises(ValidationError, match=r"row 2: 学校类型 \(type\) '大学' is not a known school type; use one of "
+                                              r"central_primary \(中心小学\)"):
         validate_schools(read_table(path), source=path)
 
 
 def test_grades_that_disagree_with_level_totals(tmp_path):
     frame = villages_frame(**{f"{g}年级": [1, 1, 1] for g in range(1, 10)})
     path = write(tmp_path, "v.csv", frame)
-    with pytest.raises(ValidationError, match=r"row 2: 小学生数 \(primary_pupils\) is 10 but grades 1–6 add up to 6; make them agree"):
+    with pytest.raises(ValidationError, match=r"row 2: 小学生数 \(primary pupils\) is 10 but grades 1–6 add up to 6; make them agree"):
         validate_villages(read_table(path), source=path)
 
 
@@ -179,10 +184,13 @@ def test_data_problems_are_warned_where_the_data_come_in(demo, tmp_path):
     roads = gpd.read_file(DEMO / "roads.gpkg")
     flat = roads.index % 3 == 0  # a third of the roads lose their elevations
     roads.loc[flat, "geometry"] = shapely.force_2d(roads.geometry[flat].to_numpy())
-    with pytest.warns(planning.DataWarning, match=r"roads: only \d+% of the road vertices have elevations, so slopes "
-                                                  r"are ignored"):
+    walkable = ~roads["道路等级"].isin(Policy().excluded_classes)
+    n, total = int((flat & walkable).sum()), int(walkable.sum())
+    with pytest.warns(planning.DataWarning, match=rf"roads: {n} of {total} road lines have no elevations \(2-D lines, "
+                                                  r".*\); they are taken as flat") as caught:
         network = planning.WalkNetwork.from_lines(roads)
-    assert network.node_z is None
+    assert caught[0].message.text("zh").startswith(f"roads：{total} 条道路中有 {n} 条没有高程")
+    assert network.node_z is not None  # the roads that have elevations keep their slopes
 
 
 def test_point_far_from_any_road_is_flagged_not_dropped(demo):
@@ -263,5 +271,5 @@ def test_sites_table(tmp_path):
     path = write(tmp_path, "sites.csv", frame)
     with pytest.raises(ValidationError) as info:
         validate_sites(read_table(path), source=path)
-    assert "duplicate site_id 'C1' in row 2, row 3" in str(info.value)
-    assert "row 3: 学位数 (capacity) is -1, below zero" in str(info.value)
+    assert "duplicate 候选点编号 (site id) 'C1' in row 2, row 3" in str(info.value)
+    assert "row 3: 学位数 (seats) is -1, below zero" in str(info.value)
