@@ -573,7 +573,7 @@ def consequences(today: Result, after: Result, *, level: str, most: int = 15) ->
     messages = []
     bands = village_changes(today, after).xs(level, level="level")
     far = bands[bands["mode_after"].isin(["board", "unserved"])]
-    for (vid, grades), row in far.head(most).iterrows():
+    for (vid, grades), (_, row) in zip(far.index[:most], far.head(most).iterrows(), strict=True):
         messages.append(Message("plan.beyond", village=f"{villages.loc[vid, 'name']} ({vid})", grades=grades,
                                 pupils=f"{row['pupils']:.0f}", school=row["school_after"] or "—",
                                 minutes="—" if pd.isna(row["minutes_after"]) else f"{row['minutes_after']:.0f}",
