@@ -387,11 +387,16 @@ class Plan:
         return [message.text(lang) for message in self.messages]
 
     def report(self) -> dict[str, object]:
-        """The solver report: goal, level, limit (minutes), status, objective, bound, gap,
-        seconds, schools open."""
+        """The solver report, for people: goal, level, limit (minutes), ``solver_status``
+        (worded by :func:`~planning.i18n.localise`), the objective under its own name
+        (``pupil_minutes`` of walking, or ``pupils_covered`` for max coverage, whole
+        numbers) and its best proven ``bound``, the relative ``gap``, ``seconds``, and the
+        schools of the level open after the plan (teaching points kept included)."""
         s = self.solution
-        return {"goal": self.goal, "level": self.level, "limit_min": self.limit, "status": s.status,
-                "objective": s.objective, "bound": s.bound, "gap": s.gap, "seconds": s.seconds,
+        objective = "pupils_covered" if self.goal == "max_coverage" else "pupil_minutes"
+        return {"goal": self.goal, "level": self.level, "limit_min": self.limit, "solver_status": s.status,
+                objective: round(s.objective), "bound": round(s.bound) if np.isfinite(s.bound) else s.bound,
+                "gap": round(s.gap, 4), "seconds": round(s.seconds, 2),
                 "schools_open": int(level_summary(self.result, self.level)["schools_open"])}
 
 
@@ -619,17 +624,11 @@ def tradeoff(project: Project, *, level: str = "primary", limit: float | None = 
     records = []
     for p in steps:
         option = plan(project, "p_median", level=level, p=p, limit=limit, sites=sites, solver_seconds=solver_seconds)
-        flows = option.scenario.evaluate("nearest").flows
-        flows = flows[flows["level"] == level]
-        walk = flows[flows["mode"] == "walk"]
-        beyond = flows["walk_minutes"].isna() | (flows["walk_minutes"] > limit)
-        records.append({"p": p, "pupil_minutes": option.solution.objective,
-                        "mean_walk": float((walk["walk_minutes"] * walk["pupils"]).sum() / walk["pupils"].sum()),
-                        "max_walk": float(walk["walk_minutes"].max()),
-                        "pupils_beyond_limit": float(flows.loc[beyond, "pupils"].sum()),
-                        "unserved": float(flows.loc[flows["mode"] == "unserved", "pupils"].sum()),
-                        "status": option.solution.status, "gap": option.solution.gap,
-                        "seconds": option.solution.seconds})
+        figures = level_summary(option.result, level)  # the same figures as the plan's headlines
+        records.append({"p": p, "pupil_minutes": option.solution.objective, "mean_walk": figures["mean_walk"],
+                        "max_walk": figures["max_walk"], "pupils_beyond_limit": figures["pupils_beyond_limit"],
+                        "unserved": figures["unserved"], "solver_status": option.solution.status,
+                        "gap": option.solution.gap, "seconds": option.solution.seconds})
     return pd.DataFrame(records).set_index("p")
 
 

@@ -138,7 +138,7 @@ def test_p_median_plans_along_the_tradeoff_curve(demo):
     table = tradeoff(demo, level="primary", limit=40)
     today = len(may_open(demo, "primary", sites=False))  # complete primary schools
     assert list(table.index) == list(range(table.index[0], today + 1))  # fewest feasible … today's
-    assert (table["status"] == "Optimal").all()
+    assert (table["solver_status"] == "Optimal").all()
     assert table["pupil_minutes"].is_monotonic_decreasing  # more schools, less walking
     assert (table["max_walk"] <= 40).all()
     for p in table.index:
@@ -166,7 +166,7 @@ def test_cli_optimise_writes_a_scenario_and_the_tradeoff(tmp_path, capsys):
     assert main(["optimise", "--demo", "--goal", "fewest_schools", "--level", "primary", "--tradeoff",
                  "--out", str(tmp_path), "--quiet", "--lang", "en"]) == 0
     out = capsys.readouterr().out
-    assert "status" in out and "Optimal" in out and "trade-off" in out
+    assert "solver status" in out and "optimal (proven)" in out and "trade-off" in out and "Optimal" not in out
     plan_file = tmp_path / "plan_fewest_schools_primary.yaml"
     scenario = Scenario.from_file(plan_file, demo())
     assert scenario.log()["op"].eq("close").all()
