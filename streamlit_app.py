@@ -102,8 +102,12 @@ def sidebar() -> None:
                                      index=list(methods).index(ss.get("assignment", "nearest")),
                                      key=f"assignment_{ss.lang}")
         basemaps = {key: T(f"app.basemap.{key}") for key in ("none", "osm", "tianditu")}
-        ss.basemap = st.selectbox(T("app.basemap"), list(basemaps), format_func=basemaps.__getitem__)
-        ss.tianditu_key = st.text_input(T("app.tianditu_key"), type="password") if ss.basemap == "tianditu" else None
+        # keyed: the choice and the typed key stay when the language (the labels) changes
+        ss.basemap = st.selectbox(T("app.basemap"), list(basemaps), format_func=basemaps.__getitem__,
+                                  key="basemap_choice")
+        ss.tianditu_key = (st.text_input(T("app.tianditu_key"), type="password", key="tianditu_key_input").strip()
+                           or None) if ss.basemap == "tianditu" else None
+        ss.basemap_drawn = logic.drawable_basemap(ss.basemap, ss.tianditu_key)
         with st.expander(T("app.open_project")):
             load_panel()
 
@@ -170,14 +174,16 @@ def headline_row(result, baseline) -> None:
 
 def map_tab(project, scenario, result) -> None:
     ss = st.session_state
+    if ss.basemap_drawn != ss.basemap:  # Tianditu chosen, its key not typed yet: the map without tiles
+        st.info(T("app.tianditu_needs_key", box=T("app.tianditu_key")))
     left, right = st.columns([3, 1.25])
     with left:
         # Rebuilt each run with the same element names, so an edit only swaps the result layers
         # in the browser (feature_group_to_add). The browser keeps a drawn base map, so a new
         # base (project, level, language, basemap, rings) gets a new key: a fresh map.
         iso = ss.get("isochrone_school")
-        base = (ss.project_version, ss.level, ss.lang, ss.basemap, ss.tianditu_key, iso)
-        fmap = _local(base_map(project, level=ss.level, lang=ss.lang, basemap=ss.basemap,
+        base = (ss.project_version, ss.level, ss.lang, ss.basemap_drawn, ss.tianditu_key, iso)
+        fmap = _local(base_map(project, level=ss.level, lang=ss.lang, basemap=ss.basemap_drawn,
                                tianditu_key=ss.tianditu_key, isochrone_school=iso))
         layers = result_layers(project, result, level=ss.level, lang=ss.lang)
         clicked = st_folium(fmap, height=620, use_container_width=True, feature_group_to_add=layers,
@@ -401,10 +407,10 @@ def policy_tab(project) -> None:
 
 
 def export_tab(project, result, baseline) -> None:
-    """Downloads are made when clicked (callables), not on every rerun."""
+    """Downloads are made when clicked, not on every rerun (:func:`download`)."""
     ss = st.session_state
     paper = st.radio(T("app.paper"), ["A4", "A3"], horizontal=True)
-    level, lang, basemap, key = ss.level, ss.lang, ss.basemap, ss.tianditu_key
+    level, lang, basemap, key = ss.level, ss.lang, ss.basemap_drawn, ss.tianditu_key
     current, assignment, kept = ss.scenario, ss.assignment, list(ss.saved.values())
     saved = kept or [current]  # the project file holds the saved plans, or the plan on the map
 
@@ -413,26 +419,37 @@ def export_tab(project, result, baseline) -> None:
             return make(Path(folder)).read_bytes()
 
     cols = st.columns(3)
-    cols[0].download_button(T("app.export.html"), mime="text/html", file_name="map.html",
-                            data=lambda: standalone_html(result_map(project, result, level=level, lang=lang,
-                                                                    basemap=basemap, tianditu_key=key)))
-    cols[0].download_button(T("app.export.pdf"), mime="application/pdf", file_name="map.pdf",
-                            data=lambda: in_folder(lambda f: print_map(project, result, f / "map.pdf", level=level,
-                                                                       lang=lang, paper=paper)))
-    cols[0].download_button(T("app.export.png"), mime="image/png", file_name="map.png",
-                            data=lambda: in_folder(lambda f: print_map(project, result, f / "map.png", level=level,
-                                                                       lang=lang, paper=paper, dpi=150)))
-    cols[1].download_button(T("app.export.excel"), file_name="report.xlsx",
-                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            data=lambda: in_folder(lambda f: excel_report(  # every plan, side by side
-                                project, logic.plans_side_by_side(baseline, result, current, kept,
-                                                                  assignment=assignment, lang=lang),
-                                f / "report.xlsx", lang=lang)))
-    cols[1].download_button(T("app.export.gpkg"), file_name="results.gpkg",
-                            data=lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))
-    cols[2].download_button(T("app.export.project"), file_name="project.gpkg",
-                            data=lambda: in_folder(lambda f: planning.save_project(
-                                f / "project.gpkg", project, scenarios=saved, results=[result])))
+    download(cols[0], "html", "map.html", "text/html",
+             lambda: standalone_html(result_map(project, result, level=level, lang=lang, basemap=basemap,
+                                                tianditu_key=key)).encode())
+    download(cols[0], "pdf", "map.pdf", "application/pdf",
+             lambda: in_folder(lambda f: print_map(project, f / "map.pdf", result=result, level=level, lang=lang,
+                                                   paper=paper)))
+    download(cols[0], "png", "map.png", "image/png",
+             lambda: in_folder(lambda f: print_map(project, f / "map.png", result=result, level=level, lang=lang,
+                                                   paper=paper, dpi=150)))
+    download(cols[1], "excel", "report.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             lambda: in_folder(lambda f: excel_report(  # every plan, side by side
+                 project, logic.plans_side_by_side(baseline, result, current, kept, assignment=assignment, lang=lang),
+                 f / "report.xlsx", lang=lang)))
+    download(cols[1], "gpkg", "results.gpkg", None,
+             lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))
+    download(cols[2], "project", "project.gpkg", None,
+             lambda: in_folder(lambda f: planning.save_project(f / "project.gpkg", project, scenarios=saved,
+                                                               results=[result])))
+
+
+def download(col, kind: str, file_name: str, mime: str | None, build) -> None:
+    """A download button (``app.export.<kind>``) whose file ``build`` makes when it is clicked;
+    a failure is shown below it in the planner's language, and nothing downloads."""
+    ss = st.session_state
+    job = ss.setdefault("downloads", {}).setdefault(kind, logic.Download())
+    label = T(f"app.export.{kind}")
+    col.download_button(label, data=job.collect, file_name=file_name, mime=mime, key=f"export_{kind}",
+                        on_click=job.make, args=(build,), kwargs={"what": label, "lang": ss.lang})
+    if job.error:  # shown on the run the click started, then gone
+        col.error(job.error)
+        job.error = None
 
 
 def main() -> None:

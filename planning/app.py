@@ -6,13 +6,15 @@ Python and the app stays thin.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import queue
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from .errors import InfeasibleError
+from .errors import InfeasibleError, PlanningError
 from .evaluate import Result
 from .i18n import field, plan_name, school_type, t
 from .policy import Policy
@@ -64,6 +66,12 @@ def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> Plan
     return PlanView(baseline, result, today_infeasible, plan_infeasible)
 
 
+def drawable_basemap(basemap: str, tianditu_key: str | None) -> str:
+    """The basemap the app draws: the one chosen, except Tianditu before its key is typed,
+    which draws none (the roads only, as offline) instead of stopping the map with an error."""
+    return "none" if basemap == "tianditu" and not tianditu_key else basemap
+
+
 def action_label(action: str, lang: str) -> str:
     """An edit action's label in ``lang``."""
     return t(f"app.action.{action}", lang)
@@ -102,6 +110,46 @@ def plans_side_by_side(baseline: Result, result: Result, current: Scenario, save
         renamed = current.renamed(t("current", lang, name=result.name))
         result = evaluate_or_nearest(renamed, result.assignment, solver_seconds=EVALUATE_SECONDS)[0]
     return [baseline, result, *others]
+
+
+class Download:
+    """A file that an app's download button makes when it is clicked, and what went wrong.
+
+    The click's callback makes the file (:meth:`make`, run by Streamlit before the script
+    run that the click starts), so that run knows of a failure and shows :attr:`error`;
+    the browser's request for the file (:meth:`collect`, on another thread) waits for it.
+    Made in the browser's own request instead, a failure only reached the server log and
+    nothing downloaded.
+    """
+
+    def __init__(self) -> None:
+        self._made: queue.Queue[bytes | Exception] = queue.Queue()
+        #: Why the last click made no file, in the planner's language (None when it did).
+        self.error: str | None = None
+
+    def make(self, build: Callable[[], bytes], *, what: str, lang: str) -> None:
+        """Make the file (``build``) for the request that follows the click; ``what`` names it."""
+        while not self._made.empty():  # a file made earlier that no request took
+            self._made.get_nowait()
+        try:
+            data = build()
+        except Exception as exc:  # noqa: BLE001 - any failure is told to the planner, not only ours
+            logging.getLogger(__name__).exception("export %r failed", what)
+            reason = exc.text(lang) if isinstance(exc, PlanningError) else t(
+                "app.export_unexpected", lang, error=f"{type(exc).__name__}: {exc}")
+            self.error = t("app.export_failed", lang, what=what, reason=reason)
+            self._made.put(exc)
+        else:
+            self.error = None
+            self._made.put(data)
+
+    def collect(self, timeout: float = 300.0) -> bytes:
+        """The file made for the last click (waits up to ``timeout`` seconds for it); raises
+        what made it fail, so that the browser downloads nothing."""
+        made = self._made.get(timeout=timeout)
+        if isinstance(made, Exception):
+            raise made
+        return made
 
 
 def fallback_notes(results: Iterable[Result], assignment: str, lang: str) -> list[str]:

@@ -5,12 +5,18 @@ The same app in headless Chromium is tests/test_browser.py.
 
 from __future__ import annotations
 
+from io import BytesIO
+
+import openpyxl
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import planning
+import planning.maps
+import planning.report
 from planning import app as logic
+from planning.i18n import t
 
 from .conftest import ROOT
 from .demo_facts import beyond_limit, may_open, metres_from_road
@@ -242,3 +248,56 @@ def test_a_county_short_of_seats_today_can_still_zone_its_plans(app):
     app.radio(key="lang_choice").set_value("English").run()  # the choice stays, worded in English
     assert app.selectbox(key="assignment_en").value == "zoned"
     assert any("Today's schools lack the seats" in w.value for w in app.warning)
+
+
+def test_tianditu_without_a_key_keeps_the_map_and_says_where_to_type_it(app):
+    """Before, choosing 天地图 without a key stopped the map view with a traceback."""
+    app.selectbox(key="basemap_choice").set_value("tianditu").run()
+    assert not app.exception, [e.value for e in app.exception]
+    box = app.text_input(key="tianditu_key_input")
+    assert box.label == "天地图密钥"
+    assert [i.value for i in app.info] == [t("app.tianditu_needs_key", "zh", box=box.label)]
+    assert app.session_state.basemap_drawn == "none"  # the map without tiles meanwhile
+    assert app.button(key="apply").label == "应用"  # the map view with its editor is there
+    app.radio(key="lang_choice").set_value("English").run()  # the choice stays; the words follow
+    assert not app.exception
+    assert [i.value for i in app.info] == [t("app.tianditu_needs_key", "en", box="Tianditu key")]
+    app.text_input(key="tianditu_key_input").input(" 0123abcd ").run()
+    assert not app.exception and not app.info
+    assert (app.session_state.basemap_drawn, app.session_state.tianditu_key) == ("tianditu", "0123abcd")
+    fmap = planning.maps.base_map(app.session_state.project, basemap="tianditu", tianditu_key="0123abcd")
+    assert "tianditu.gov.cn" in fmap.get_root().render() and "tk=0123abcd" in fmap.get_root().render()
+
+
+def test_excel_export_holds_every_saved_plan_whatever_its_name(app, demo):
+    """Before, a saved plan named with a colon made the Excel download fail without a word."""
+    names = ["Plan B: close Zhushan", "consolidate the western villages A" + "x" * 6,
+             "consolidate the western villages A" + "y" * 6, "方案：撤并/保留"]
+    for name, school in zip(names, ["S05", "S07", "S08", "S09"], strict=True):
+        app.session_state.saved[name] = planning.Scenario(app.session_state.project, name).close(school)
+    app.button_group(key="view").set_value("export").run()
+    app.download_button(key="export_excel").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    book = openpyxl.load_workbook(BytesIO(app.session_state.downloads["excel"].collect(timeout=1)))
+    titles = {book[sheet]["A1"].value for sheet in book.sheetnames}
+    for name in names:
+        assert t("report.sheet_title", "zh", plan=name, kind="学校") in titles
+
+
+def test_a_failed_export_is_told_in_the_app(app, monkeypatch):
+    """Before, a failed download showed nothing: the traceback went to the server log only."""
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(planning.report, "excel_report", broken)
+    app.button_group(key="view").set_value("export").run()
+    app.download_button(key="export_excel").click().run()
+    assert not app.exception
+    reason = t("app.export_unexpected", "zh", error="OSError: disk full")
+    assert [e.value for e in app.error] == [t("app.export_failed", "zh", what="Excel 报告", reason=reason)]
+    with pytest.raises(OSError, match="disk full"):  # and the browser downloads nothing
+        app.session_state.downloads["excel"].collect(timeout=1)
+    app.run()
+    assert not app.error  # told once, on the run the click started
+    app.download_button(key="export_gpkg").click().run()  # another export is not affected
+    assert not app.error
