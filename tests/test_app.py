@@ -56,7 +56,7 @@ def test_closing_a_school_changes_the_metrics_and_undo_restores_them(app, demo):
     figures = metrics(app)
     assert figures["开办学校"] == str(today - 1)
     assert [m.delta for m in app.metric if m.label == "开办学校"] == ["-1"]
-    assert any("1. 撤销 S05" in m.value for m in app.markdown)  # the plan's edits, in Chinese
+    assert any("1. 撤并 S05" in m.value for m in app.markdown)  # the plan's edits, in Chinese
     app.button(key="undo").click().run()
     assert metrics(app)["开办学校"] == str(today)
     assert any("尚无改动" in m.value for m in app.markdown)
@@ -110,7 +110,7 @@ def test_suggest_a_plan_and_use_it(app, demo):
     assert not app.exception
     report, decisions = app.dataframe[0].value, app.dataframe[1].value
     assert report["状态"].tolist() == ["Optimal"] and report["目标"].tolist() == ["最少学校"]
-    assert {"保留", "撤销"} <= set(decisions["决定"])
+    assert {"保留", "撤并"} <= set(decisions["决定"])
     assert set(decisions.loc[list(demo.sites.index), "决定"]) <= {"启用", "不启用"}
     app.button(key="use_plan").click().run()
     assert not app.exception

@@ -101,3 +101,15 @@ def test_results_geopackage_keeps_plans_named_alike(demo, tmp_path):
     assert {"Plan A_villages", "plan a~2_villages", "Plan B: close S08_schools"} <= set(layers)
     schools = pyogrio.read_dataframe(tmp_path / "plans.gpkg", layer="plan a~2_schools")
     assert not schools.set_index("school_id").loc["S07", "open"]  # the second plan's own layer
+
+
+def test_close_and_undo_are_different_words_in_chinese(demo):
+    """撤销 meant both closing a school (the edit, its log, the optimiser's decision) and
+    undoing the last edit: now a school is 撤并 (closed) and only undo is 撤销上一步."""
+    texts = planning.i18n.catalogue()
+    assert [key for key, text in texts.items() if "撤销" in text["zh"]] == ["app.undo"]
+    assert texts["app.undo"]["zh"] == "撤销上一步"
+    for key in ("edit_op.close", "decision.close", "status.closed", "app.action.close", "app.must_close"):
+        assert "撤并" in texts[key]["zh"] or "关闭" in texts[key]["zh"], key
+    plan = planning.Scenario(demo).close("S05")
+    assert plan.log("zh")["change"].tolist() == ["撤并 S05 杨家坳村完小"]
