@@ -212,20 +212,25 @@ def editor(project, scenario, result) -> None:
         st.info(T("app.nothing_to_choose"))
         return
     by_label = {label: key for key, label in choices.items()}
-    picked = ss.pop("picked", None)
-    if picked in choices:  # picked on the map: the box shows it (set before the box is drawn)
-        ss.school = choices[picked]
-    elif ss.get("school") not in by_label:  # e.g. the chosen school was just closed
-        ss.school = next(iter(by_label))
-    st.selectbox(T("app.school_pick"), list(by_label), key="school")
-    readers = edit_params(project, result, action, by_label[ss.school])
-    st.button(T("app.apply"), type="primary", key="apply", on_click=apply_edit,
-              args=(action, by_label, readers))
+    if (picked := ss.pop("picked", None)) in choices:  # picked on the map
+        ss.school_id = picked
+    ss.setdefault("school_id", next(iter(choices)))  # the first school, until one is picked
+    # The picked school (by id) stays picked across edits (the edited school, or the merge
+    # target), languages and actions; one that is no longer a choice (just closed) leaves the
+    # box empty: Apply must not act on another school. Set before the box is drawn.
+    ss.school = choices.get(ss.school_id)
+    st.selectbox(T("app.school_pick"), list(by_label), key="school", index=None if ss.school is None else 0,
+                 placeholder=T("app.school_placeholder"), on_change=pick_school, args=(by_label,))
+    school = by_label.get(ss.school) if ss.school is not None else None
+    readers = edit_params(project, result, action, school)
+    nothing = action == "expand" and not any(read() for read in readers.values())  # no seats, rooms or beds
+    st.button(T("app.apply"), type="primary", key="apply", on_click=apply_edit, args=(action, by_label, readers),
+              disabled=school is None or nothing, help=T("app.expand_nothing") if nothing else None)
     if ss.get("edit_error"):
         st.error(ss.edit_error)
     cols = st.columns(2)
     cols[0].button(T("app.undo"), disabled=not scenario.edits, key="undo", on_click=undo_edit)
-    cols[1].button(T("app.rings"), key="rings", on_click=show_rings,
+    cols[1].button(T("app.rings"), key="rings", on_click=show_rings, disabled=school is None,
                    args=(by_label if action != "open_site" else None,))
     # always shown (Markdown), so an edit brings no new kind of element: a first-time element
     # makes the browser fetch its code and redraw the map frame, which doubled the first edit
@@ -236,15 +241,24 @@ def editor(project, scenario, result) -> None:
         st.caption("⚠ " + note)
 
 
-def apply_edit(action: str, by_label: dict, readers: dict) -> None:
-    """Apply the edit with the inputs' current values (a callback sees values just typed)."""
+def pick_school(by_label: dict) -> None:
     ss = st.session_state
+    ss.school_id = by_label.get(ss.school)
+
+
+def apply_edit(action: str, by_label: dict, readers: dict) -> None:
+    """Apply the edit to the school picked and with the inputs' current values (a callback
+    sees values just typed or picked)."""
+    ss = st.session_state
+    school = by_label[ss.school]
+    params = {name: read() for name, read in readers.items()}
     try:
-        ss.scenario = logic.apply_action(ss.scenario, action, by_label[ss.school],
-                                         **{name: read() for name, read in readers.items()})
+        ss.scenario = logic.apply_action(ss.scenario, action, school, **params)
         ss.edit_error = None
     except planning.PlanningError as exc:
         ss.edit_error = exc.text(ss.lang)
+    else:
+        ss.school_id = logic.school_after(action, school, **params)
 
 
 def undo_edit() -> None:
@@ -366,7 +380,8 @@ def suggest_tab(project) -> None:
         bar = st.progress(10, text=T("app.solving"))
         try:
             ss.suggestion = plan(project, goal, level=ss.level, p=p, limit=limit, keep=[names[k] for k in keep],
-                                 close=[names[c] for c in close], sites=sites, solver_seconds=30)
+                                 close=[names[c] for c in close], sites=sites,
+                                 solver_seconds=logic.SOLVER_SECONDS)
             bar.progress(100, text=T("app.done"))
         except planning.PlanningError as exc:
             st.error(exc.text(st.session_state.lang))

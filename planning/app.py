@@ -21,8 +21,10 @@ from .policy import Policy
 from .project import Project
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 
-#: Seconds the app lets the zoning solver run per plan (it reports the gap it reached).
-EVALUATE_SECONDS = 20.0
+#: Seconds the app lets each solve run, one setting for all of them: zoning today's layout,
+#: the plan on the map and the saved plans, and the optimiser's suggestion (each reports the
+#: gap it reached).
+SOLVER_SECONDS = 20.0
 
 #: Edit actions offered in the app (labelled ``app.action.<key>`` in the text catalogue).
 ACTIONS = ("close", "merge", "expand", "teaching_point", "add_beds", "add_bus", "open_site")
@@ -59,10 +61,10 @@ def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> Plan
     nearest school (the plan is still zoned: a plan that adds seats can be); where the
     plan itself cannot be zoned, it is shown by nearest school too. The notes say so.
     """
-    baseline, today_infeasible = comparable_baseline(project, assignment, solver_seconds=EVALUATE_SECONDS)
+    baseline, today_infeasible = comparable_baseline(project, assignment, solver_seconds=SOLVER_SECONDS)
     if not scenario.edits and today_infeasible is None:
         return PlanView(baseline, baseline)
-    result, plan_infeasible = evaluate_or_nearest(scenario, assignment, solver_seconds=EVALUATE_SECONDS)
+    result, plan_infeasible = evaluate_or_nearest(scenario, assignment, solver_seconds=SOLVER_SECONDS)
     return PlanView(baseline, result, today_infeasible, plan_infeasible)
 
 
@@ -98,17 +100,23 @@ def apply_action(scenario: Scenario, action: str, school: str, **params: Any) ->
     raise ValueError(f"`action` was {action!r} but is expected to be one of {list(ACTIONS)}")
 
 
+def school_after(action: str, school: str, **params: Any) -> str:
+    """The school the app's picker stays on after an edit: the merge target, or the school
+    (or site) edited; never another school that a second Apply would change unasked."""
+    return str(params["into"]) if action == "merge" else school
+
+
 def plans_side_by_side(baseline: Result, result: Result, current: Scenario, saved: Iterable[Scenario], *,
                        assignment: str, lang: str) -> list[Result]:
     """Today, the plan on the map (``current``, evaluated as ``result``) and the ``saved`` plans
     that differ from it; a plan that cannot be zoned is evaluated by nearest school (its
     ``assignment`` says so: :func:`fallback_notes`). Reads no session state: exports call it
     when clicked."""
-    others = [evaluate_or_nearest(plan, assignment, solver_seconds=EVALUATE_SECONDS)[0] for plan in saved
+    others = [evaluate_or_nearest(plan, assignment, solver_seconds=SOLVER_SECONDS)[0] for plan in saved
               if plan.edits != current.edits]
     if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
         renamed = current.renamed(t("current", lang, name=result.name))
-        result = evaluate_or_nearest(renamed, result.assignment, solver_seconds=EVALUATE_SECONDS)[0]
+        result = evaluate_or_nearest(renamed, result.assignment, solver_seconds=SOLVER_SECONDS)[0]
     return [baseline, result, *others]
 
 

@@ -66,6 +66,7 @@ def test_apply_reads_what_was_typed_with_the_click(app):
     """Typing a number and clicking Apply arrive in one run: the edit uses the typed number."""
     app.selectbox(key="action").set_value(logic.action_label("expand", "zh")).run()
     pick_school(app, "S04")
+    app.number_input(key="expand_seats").set_value(10).run()  # Apply is offered once something is added
     app.number_input(key="expand_seats").set_value(120)
     app.number_input(key="expand_rooms").set_value(3)
     app.button(key="apply").click().run()
@@ -168,7 +169,10 @@ def test_compare_two_saved_plans_in_chinese(app, demo):
     pick_school(app, "S05")
     app.button(key="apply").click().run()
     app.button(key="save").click().run()
-    app.button(key="apply").click().run()  # a second plan: S05 and the next school closed
+    assert app.button(key="apply").disabled  # S05 closed: no school picked, none closed unasked
+    pick_school(app, "S07")
+    app.run()
+    app.button(key="apply").click().run()  # a second plan: S05 and S07 closed
     app.button_group(key="view").set_value("compare").run()
     assert not app.exception
     table = app.dataframe[0].value
@@ -301,3 +305,76 @@ def test_a_failed_export_is_told_in_the_app(app, monkeypatch):
     assert not app.error  # told once, on the run the click started
     app.download_button(key="export_gpkg").click().run()  # another export is not affected
     assert not app.error
+
+
+def test_one_solver_time_limit_for_today_the_plans_and_suggestions(app, monkeypatch):
+    """Before, today and the plans were zoned with 20 s and a suggestion solved with 30 s."""
+    import planning.optimise
+
+    seen: list[tuple[str, float | None]] = []
+
+    def recorded(name, function):
+        def call(*args, **kwargs):
+            seen.append((name, kwargs.get("solver_seconds")))
+            return function(*args, **kwargs)
+        return call
+
+    for name in ("comparable_baseline", "evaluate_or_nearest"):
+        monkeypatch.setattr(logic, name, recorded(name, getattr(logic, name)))
+    monkeypatch.setattr(planning.optimise, "plan", recorded("plan", planning.optimise.plan))
+    app.selectbox(key="assignment_zh").set_value("zoned").run()
+    app.selectbox(key="action").set_value(logic.action_label("close", "zh")).run()
+    pick_school(app, "S05")
+    app.button(key="apply").click().run()
+    app.button_group(key="view").set_value("suggest").run()
+    app.button(key="suggest").click().run()
+    assert not app.exception and not app.error
+    assert {name for name, _ in seen} == {"comparable_baseline", "evaluate_or_nearest", "plan"}
+    assert {seconds for _, seconds in seen} == {logic.SOLVER_SECONDS}
+
+
+def test_an_expansion_of_nothing_is_not_offered_nor_accepted(app, demo):
+    """Before, Apply with 0 seats, 0 classrooms and 0 beds logged "expand S04" that added nothing."""
+    app.selectbox(key="action").set_value(logic.action_label("expand", "zh")).run()
+    pick_school(app, "S04")
+    app.run()
+    apply = app.button(key="apply")
+    assert apply.disabled and apply.help == "请先填写要增加的学位、教室或床位"
+    app.number_input(key="expand_beds").set_value(20).run()
+    assert not app.button(key="apply").disabled
+    app.number_input(key="expand_beds").set_value(0).run()
+    assert app.button(key="apply").disabled
+    with pytest.raises(planning.ValidationError) as caught:  # nor in Python, nor in a scenario file
+        planning.Scenario(demo).expand("S04", capacity=0, classrooms=0, beds=0)
+    assert caught.value.text("zh") == "扩建：beds：扩建须至少增加学位、教室或床位中的一项（三者都是 0，什么也没有增加）"
+    assert caught.value.text("en") == "expand: beds: an expansion adds seats, classrooms or beds (all three were 0: it adds nothing)"
+    with pytest.raises(planning.ValidationError, match="must be greater than 0"):
+        planning.Scenario(demo).add_beds("S04", 0)
+    assert planning.Scenario(demo).expand("S04", classrooms=2).log("en")["change"].tolist() == [
+        "expand S04 石门村完小 (+2 classrooms)"]
+
+
+def test_the_school_picker_stays_on_the_edited_school(app):
+    """Before, after an edit the picker fell back to the first school (S01, the central
+    school): a second Apply closed it unasked."""
+    app.selectbox(key="action").set_value(logic.action_label("expand", "zh")).run()
+    pick_school(app, "S04")
+    app.number_input(key="expand_seats").set_value(40).run()
+    app.button(key="apply").click().run()
+    assert app.selectbox(key="school").value.startswith("S04 ")  # the expanded school, still picked
+    app.selectbox(key="action").set_value(logic.action_label("merge", "zh")).run()
+    pick_school(app, "S08")
+    app.run()  # the schools it may merge into
+    app.selectbox(key="into").set_value(next(o for o in app.selectbox(key="into").options if o.startswith("S04 ")))
+    app.button(key="apply").click().run()
+    assert app.selectbox(key="school").value.startswith("S04 ")  # the merge target
+    app.radio(key="lang_choice").set_value("English").run()  # its label in English, the same school
+    assert app.selectbox(key="school").value.startswith("S04 ") and "village primary" in app.selectbox(key="school").value
+    app.selectbox(key="action").set_value(logic.action_label("close", "en")).run()
+    app.button(key="apply").click().run()  # close S04
+    assert [e.op for e in app.session_state.scenario.edits] == ["expand", "merge", "close"]
+    assert app.selectbox(key="school").value is None  # no longer a choice: no other school instead
+    assert app.button(key="apply").disabled
+    app.button(key="undo").click().run()
+    assert app.selectbox(key="school").value.startswith("S04 ")  # open again, picked again
+    assert logic.school_after("merge", "S08", into="S04") == "S04" and logic.school_after("close", "S05") == "S05"
