@@ -113,3 +113,25 @@ def test_close_and_undo_are_different_words_in_chinese(demo):
         assert "撤并" in texts[key]["zh"] or "关闭" in texts[key]["zh"], key
     plan = planning.Scenario(demo).close("S05")
     assert plan.log("zh")["change"].tolist() == ["撤并 S05 杨家坳村完小"]
+
+
+def test_a_shortfall_with_more_than_ten_schools_names_them_and_the_shortfall():
+    """Item 8: with more than 10 schools short of seats, zoning once crashed with
+    ``ValueError: `lang` was 12`` (the number of schools to name was passed where the
+    language goes) instead of saying which schools lack how many seats."""
+    from .helpers import grades, project_on_line
+
+    # 14 village primaries 300 m apart with 10 seats each, a village of 30 pupils (5 per grade) beside each
+    schools = {f"S{i:02d}": {"x": 300.0 * i, "type": "village_primary", "capacity": 10, "classrooms": 6}
+               for i in range(1, 15)}
+    villages = {f"V{i:02d}": {"x": 300.0 * i, **grades(5)} for i in range(1, 15)}
+    project = project_on_line(villages, schools, length_m=4500.0)
+    with pytest.raises(planning.InfeasibleError) as caught:
+        planning.Scenario(project).evaluate("zoned")
+    named = [f"S{i:02d} 10" for i in range(1, 13)]  # the first 12 named, then how many more
+    assert caught.value.text("en") == (
+        "zoning is infeasible before solving: primary: 420 pupils but the open schools teaching it have 140 seats "
+        f"({', '.join(named)} and 2 more): short by 280; expand a school or open a site")
+    assert caught.value.text("zh") == (
+        f"无法整村划片：小学：420 名学生，但开设该学段的学校只有 140 个学位（{'、'.join(named)}等另外 2 个）："
+        "缺 280 个；请扩建学校或启用校址")
