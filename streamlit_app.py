@@ -250,7 +250,9 @@ def apply_edit(action: str, by_label: dict, readers: dict) -> None:
     """Apply the edit to the school picked and with the inputs' current values (a callback
     sees values just typed or picked)."""
     ss = st.session_state
-    school = by_label[ss.school]
+    school = by_label.get(ss.school)
+    if school is None:  # no school picked (Apply is disabled then)
+        return
     params = {name: read() for name, read in readers.items()}
     try:
         ss.scenario = logic.apply_action(ss.scenario, action, school, **params)
