@@ -102,8 +102,12 @@ def sidebar() -> None:
                                      index=list(methods).index(ss.get("assignment", "nearest")),
                                      key=f"assignment_{ss.lang}")
         basemaps = {key: T(f"app.basemap.{key}") for key in ("none", "osm", "tianditu")}
-        ss.basemap = st.selectbox(T("app.basemap"), list(basemaps), format_func=basemaps.__getitem__)
-        ss.tianditu_key = st.text_input(T("app.tianditu_key"), type="password") if ss.basemap == "tianditu" else None
+        # keyed: the choice and the typed key stay when the language (the labels) changes
+        ss.basemap = st.selectbox(T("app.basemap"), list(basemaps), format_func=basemaps.__getitem__,
+                                  key="basemap_choice")
+        ss.tianditu_key = (st.text_input(T("app.tianditu_key"), type="password", key="tianditu_key_input").strip()
+                           or None) if ss.basemap == "tianditu" else None
+        ss.basemap_drawn = logic.drawable_basemap(ss.basemap, ss.tianditu_key)
         with st.expander(T("app.open_project")):
             load_panel()
 
@@ -171,14 +175,16 @@ def headline_row(result, baseline) -> None:
 
 def map_tab(project, scenario, result) -> None:
     ss = st.session_state
+    if ss.basemap_drawn != ss.basemap:  # Tianditu chosen, its key not typed yet: the map without tiles
+        st.info(T("app.tianditu_needs_key", box=T("app.tianditu_key")))
     left, right = st.columns([3, 1.25])
     with left:
         # Rebuilt each run with the same element names, so an edit only swaps the result layers
         # in the browser (feature_group_to_add). The browser keeps a drawn base map, so a new
         # base (project, level, language, basemap, rings) gets a new key: a fresh map.
         iso = ss.get("isochrone_school")
-        base = (ss.project_version, ss.level, ss.lang, ss.basemap, ss.tianditu_key, iso)
-        fmap = _local(base_map(project, level=ss.level, lang=ss.lang, basemap=ss.basemap,
+        base = (ss.project_version, ss.level, ss.lang, ss.basemap_drawn, ss.tianditu_key, iso)
+        fmap = _local(base_map(project, level=ss.level, lang=ss.lang, basemap=ss.basemap_drawn,
                                tianditu_key=ss.tianditu_key, isochrone_school=iso))
         layers = result_layers(project, result, level=ss.level, lang=ss.lang)
         clicked = st_folium(fmap, height=620, use_container_width=True, feature_group_to_add=layers,
@@ -207,20 +213,25 @@ def editor(project, scenario, result) -> None:
         st.info(T("app.nothing_to_choose"))
         return
     by_label = {label: key for key, label in choices.items()}
-    picked = ss.pop("picked", None)
-    if picked in choices:  # picked on the map: the box shows it (set before the box is drawn)
-        ss.school = choices[picked]
-    elif ss.get("school") not in by_label:  # e.g. the chosen school was just closed
-        ss.school = next(iter(by_label))
-    st.selectbox(T("app.school_pick"), list(by_label), key="school")
-    readers = edit_params(project, result, action, by_label[ss.school])
-    st.button(T("app.apply"), type="primary", key="apply", on_click=apply_edit,
-              args=(action, by_label, readers))
+    if (picked := ss.pop("picked", None)) in choices:  # picked on the map
+        ss.school_id = picked
+    ss.setdefault("school_id", next(iter(choices)))  # the first school, until one is picked
+    # The picked school (by id) stays picked across edits (the edited school, or the merge
+    # target), languages and actions; one that is no longer a choice (just closed) leaves the
+    # box empty: Apply must not act on another school. Set before the box is drawn.
+    ss.school = choices.get(ss.school_id)
+    st.selectbox(T("app.school_pick"), list(by_label), key="school", index=None if ss.school is None else 0,
+                 placeholder=T("app.school_placeholder"), on_change=pick_school, args=(by_label,))
+    school = by_label.get(ss.school) if ss.school is not None else None
+    readers = edit_params(project, result, action, school)
+    nothing = action == "expand" and not any(read() for read in readers.values())  # no seats, rooms or beds
+    st.button(T("app.apply"), type="primary", key="apply", on_click=apply_edit, args=(action, by_label, readers),
+              disabled=school is None or nothing, help=T("app.expand_nothing") if nothing else None)
     if ss.get("edit_error"):
         st.error(ss.edit_error)
     cols = st.columns(2)
     cols[0].button(T("app.undo"), disabled=not scenario.edits, key="undo", on_click=undo_edit)
-    cols[1].button(T("app.rings"), key="rings", on_click=show_rings,
+    cols[1].button(T("app.rings"), key="rings", on_click=show_rings, disabled=school is None,
                    args=(by_label if action != "open_site" else None,))
     # always shown (Markdown), so an edit brings no new kind of element: a first-time element
     # makes the browser fetch its code and redraw the map frame, which doubled the first edit
@@ -231,15 +242,26 @@ def editor(project, scenario, result) -> None:
         st.caption("⚠ " + note)
 
 
-def apply_edit(action: str, by_label: dict, readers: dict) -> None:
-    """Apply the edit with the inputs' current values (a callback sees values just typed)."""
+def pick_school(by_label: dict) -> None:
     ss = st.session_state
+    ss.school_id = by_label.get(ss.school)
+
+
+def apply_edit(action: str, by_label: dict, readers: dict) -> None:
+    """Apply the edit to the school picked and with the inputs' current values (a callback
+    sees values just typed or picked)."""
+    ss = st.session_state
+    school = by_label.get(ss.school)
+    if school is None:  # no school picked (Apply is disabled then)
+        return
+    params = {name: read() for name, read in readers.items()}
     try:
-        ss.scenario = logic.apply_action(ss.scenario, action, by_label[ss.school],
-                                         **{name: read() for name, read in readers.items()})
+        ss.scenario = logic.apply_action(ss.scenario, action, school, **params)
         ss.edit_error = None
     except planning.PlanningError as exc:
         ss.edit_error = exc.text(ss.lang)
+    else:
+        ss.school_id = logic.school_after(action, school, **params)
 
 
 def undo_edit() -> None:
@@ -362,7 +384,8 @@ def suggest_tab(project) -> None:
         bar = st.progress(10, text=T("app.solving"))
         try:
             ss.suggestion = plan(project, goal, level=ss.level, p=p, limit=limit, keep=[names[k] for k in keep],
-                                 close=[names[c] for c in close], sites=sites, solver_seconds=30)
+                                 close=[names[c] for c in close], sites=sites,
+                                 solver_seconds=logic.SOLVER_SECONDS)
             bar.progress(100, text=T("app.done"))
         except planning.PlanningError as exc:
             st.error(exc.text(st.session_state.lang))
@@ -403,10 +426,10 @@ def policy_tab(project) -> None:
 
 
 def export_tab(project, result, baseline) -> None:
-    """Downloads are made when clicked (callables), not on every rerun."""
+    """Downloads are made when clicked, not on every rerun (:func:`download`)."""
     ss = st.session_state
     paper = st.radio(T("app.paper"), ["A4", "A3"], horizontal=True)
-    level, lang, basemap, key = ss.level, ss.lang, ss.basemap, ss.tianditu_key
+    level, lang, basemap, key = ss.level, ss.lang, ss.basemap_drawn, ss.tianditu_key
     current, assignment, kept = ss.scenario, ss.assignment, list(ss.saved.values())
     saved = kept or [current]  # the project file holds the saved plans, or the plan on the map
 
@@ -415,26 +438,37 @@ def export_tab(project, result, baseline) -> None:
             return make(Path(folder)).read_bytes()
 
     cols = st.columns(3)
-    cols[0].download_button(T("app.export.html"), mime="text/html", file_name="map.html",
-                            data=lambda: standalone_html(result_map(project, result, level=level, lang=lang,
-                                                                    basemap=basemap, tianditu_key=key)))
-    cols[0].download_button(T("app.export.pdf"), mime="application/pdf", file_name="map.pdf",
-                            data=lambda: in_folder(lambda f: print_map(project, result, f / "map.pdf", level=level,
-                                                                       lang=lang, paper=paper)))
-    cols[0].download_button(T("app.export.png"), mime="image/png", file_name="map.png",
-                            data=lambda: in_folder(lambda f: print_map(project, result, f / "map.png", level=level,
-                                                                       lang=lang, paper=paper, dpi=150)))
-    cols[1].download_button(T("app.export.excel"), file_name="report.xlsx",
-                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                            data=lambda: in_folder(lambda f: excel_report(  # every plan, side by side
-                                project, logic.plans_side_by_side(baseline, result, current, kept,
-                                                                  assignment=assignment, lang=lang),
-                                f / "report.xlsx", lang=lang)))
-    cols[1].download_button(T("app.export.gpkg"), file_name="results.gpkg",
-                            data=lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))
-    cols[2].download_button(T("app.export.project"), file_name="project.gpkg",
-                            data=lambda: in_folder(lambda f: planning.save_project(
-                                f / "project.gpkg", project, scenarios=saved, results=[result])))
+    download(cols[0], "html", "map.html", "text/html",
+             lambda: standalone_html(result_map(project, result, level=level, lang=lang, basemap=basemap,
+                                                tianditu_key=key)).encode())
+    download(cols[0], "pdf", "map.pdf", "application/pdf",
+             lambda: in_folder(lambda f: print_map(project, f / "map.pdf", result=result, level=level, lang=lang,
+                                                   paper=paper)))
+    download(cols[0], "png", "map.png", "image/png",
+             lambda: in_folder(lambda f: print_map(project, f / "map.png", result=result, level=level, lang=lang,
+                                                   paper=paper, dpi=150)))
+    download(cols[1], "excel", "report.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             lambda: in_folder(lambda f: excel_report(  # every plan, side by side
+                 project, logic.plans_side_by_side(baseline, result, current, kept, assignment=assignment, lang=lang),
+                 f / "report.xlsx", lang=lang)))
+    download(cols[1], "gpkg", "results.gpkg", None,
+             lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))
+    download(cols[2], "project", "project.gpkg", None,
+             lambda: in_folder(lambda f: planning.save_project(f / "project.gpkg", project, scenarios=saved,
+                                                               results=[result])))
+
+
+def download(col, kind: str, file_name: str, mime: str | None, build) -> None:
+    """A download button (``app.export.<kind>``) whose file ``build`` makes when it is clicked;
+    a failure is shown below it in the planner's language, and nothing downloads."""
+    ss = st.session_state
+    job = ss.setdefault("downloads", {}).setdefault(kind, logic.Download())
+    label = T(f"app.export.{kind}")
+    col.download_button(label, data=job.collect, file_name=file_name, mime=mime, key=f"export_{kind}",
+                        on_click=job.make, args=(build,), kwargs={"what": label, "lang": ss.lang})
+    if job.error:  # shown on the run the click started, then gone
+        col.error(job.error)
+        job.error = None
 
 
 def main() -> None:

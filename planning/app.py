@@ -6,21 +6,25 @@ Python and the app stays thin.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+import queue
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from .errors import InfeasibleError
+from .errors import InfeasibleError, PlanningError
 from .evaluate import Result, level_summary
 from .i18n import field, level_name, plan_name, school_type, t
 from .policy import Policy
 from .project import Project
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 
-#: Seconds the app lets the zoning solver run per plan (it reports the gap it reached).
-EVALUATE_SECONDS = 20.0
+#: Seconds the app lets each solve run, one setting for all of them: zoning today's layout,
+#: the plan on the map and the saved plans, and the optimiser's suggestion (each reports the
+#: gap it reached).
+SOLVER_SECONDS = 20.0
 
 #: Edit actions offered in the app (labelled ``app.action.<key>`` in the text catalogue).
 ACTIONS = ("close", "merge", "expand", "teaching_point", "add_beds", "add_bus", "open_site")
@@ -57,11 +61,17 @@ def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> Plan
     nearest school (the plan is still zoned: a plan that adds seats can be); where the
     plan itself cannot be zoned, it is shown by nearest school too. The notes say so.
     """
-    baseline, today_infeasible = comparable_baseline(project, assignment, solver_seconds=EVALUATE_SECONDS)
+    baseline, today_infeasible = comparable_baseline(project, assignment, solver_seconds=SOLVER_SECONDS)
     if not scenario.edits and today_infeasible is None:
         return PlanView(baseline, baseline)
-    result, plan_infeasible = evaluate_or_nearest(scenario, assignment, solver_seconds=EVALUATE_SECONDS)
+    result, plan_infeasible = evaluate_or_nearest(scenario, assignment, solver_seconds=SOLVER_SECONDS)
     return PlanView(baseline, result, today_infeasible, plan_infeasible)
+
+
+def drawable_basemap(basemap: str, tianditu_key: str | None) -> str:
+    """The basemap the app draws: the one chosen, except Tianditu before its key is typed,
+    which draws none (the roads only, as offline) instead of stopping the map with an error."""
+    return "none" if basemap == "tianditu" and not tianditu_key else basemap
 
 
 def action_label(action: str, lang: str) -> str:
@@ -90,18 +100,64 @@ def apply_action(scenario: Scenario, action: str, school: str, **params: Any) ->
     raise ValueError(f"`action` was {action!r} but is expected to be one of {list(ACTIONS)}")
 
 
+def school_after(action: str, school: str, **params: Any) -> str:
+    """The school the app's picker stays on after an edit: the merge target, or the school
+    (or site) edited; never another school that a second Apply would change unasked."""
+    return str(params["into"]) if action == "merge" else school
+
+
 def plans_side_by_side(baseline: Result, result: Result, current: Scenario, saved: Iterable[Scenario], *,
                        assignment: str, lang: str) -> list[Result]:
     """Today, the plan on the map (``current``, evaluated as ``result``) and the ``saved`` plans
     that differ from it; a plan that cannot be zoned is evaluated by nearest school (its
     ``assignment`` says so: :func:`fallback_notes`). Reads no session state: exports call it
     when clicked."""
-    others = [evaluate_or_nearest(plan, assignment, solver_seconds=EVALUATE_SECONDS)[0] for plan in saved
+    others = [evaluate_or_nearest(plan, assignment, solver_seconds=SOLVER_SECONDS)[0] for plan in saved
               if plan.edits != current.edits]
     if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
         renamed = current.renamed(t("current", lang, name=result.name))
-        result = evaluate_or_nearest(renamed, result.assignment, solver_seconds=EVALUATE_SECONDS)[0]
+        result = evaluate_or_nearest(renamed, result.assignment, solver_seconds=SOLVER_SECONDS)[0]
     return [baseline, result, *others]
+
+
+class Download:
+    """A file that an app's download button makes when it is clicked, and what went wrong.
+
+    The click's callback makes the file (:meth:`make`, run by Streamlit before the script
+    run that the click starts), so that run knows of a failure and shows :attr:`error`;
+    the browser's request for the file (:meth:`collect`, on another thread) waits for it.
+    Made in the browser's own request instead, a failure only reached the server log and
+    nothing downloaded.
+    """
+
+    def __init__(self) -> None:
+        self._made: queue.Queue[bytes | Exception] = queue.Queue()
+        #: Why the last click made no file, in the planner's language (None when it did).
+        self.error: str | None = None
+
+    def make(self, build: Callable[[], bytes], *, what: str, lang: str) -> None:
+        """Make the file (``build``) for the request that follows the click; ``what`` names it."""
+        while not self._made.empty():  # a file made earlier that no request took
+            self._made.get_nowait()
+        try:
+            data = build()
+        except Exception as exc:  # noqa: BLE001 - any failure is told to the planner, not only ours
+            logging.getLogger(__name__).exception("export %r failed", what)
+            reason = exc.text(lang) if isinstance(exc, PlanningError) else t(
+                "app.export_unexpected", lang, error=f"{type(exc).__name__}: {exc}")
+            self.error = t("app.export_failed", lang, what=what, reason=reason)
+            self._made.put(exc)
+        else:
+            self.error = None
+            self._made.put(data)
+
+    def collect(self, timeout: float = 300.0) -> bytes:
+        """The file made for the last click (waits up to ``timeout`` seconds for it); raises
+        what made it fail, so that the browser downloads nothing."""
+        made = self._made.get(timeout=timeout)
+        if isinstance(made, Exception):
+            raise made
+        return made
 
 
 def fallback_notes(results: Iterable[Result], assignment: str, lang: str) -> list[str]:

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -279,12 +280,19 @@ def run_scenarios(args: argparse.Namespace) -> int:
                 print("\n" + t("cli.affected", lang, n=len(moved)) + "\n" + localise(shown, lang).to_string())
             for note in result.explain(lang):
                 print(f"  - {note}")
-    stem = "compare" if args.command == "compare" else scenarios[0].name
+    stem = "compare" if args.command == "compare" else file_stem(scenarios[0].name)
     excel = excel_report(project, [today, *results], args.out / f"{stem}.xlsx", lang=lang)
     write_csv(table, args.out / f"{stem}_summary.csv")
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
     return 0
+
+
+def file_stem(name: str) -> str:
+    """A plan's name as the start of a file name: characters that file systems refuse
+    (``<>:"/\\|?*`` and control characters) become ``_``, as do dots and spaces at the ends."""
+    stem = re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", name)
+    return re.sub(r"^[. ]+|[. ]+$", lambda m: "_" * len(m.group()), stem) or "_"
 
 
 def run_optimise(args: argparse.Namespace) -> int:

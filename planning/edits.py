@@ -281,6 +281,15 @@ class Expand(Edit):
     classrooms: Amount = 0.0
     beds: Amount = 0.0
 
+    @pydantic.field_validator("beds")
+    @classmethod
+    def _adds_something(cls, beds: float, info: pydantic.ValidationInfo) -> float:
+        """An expansion adds seats, classrooms or beds: one of nothing is refused, not logged
+        (checked with the last field, so that the message names a field of the edit)."""
+        if not beds and info.data.get("capacity") == 0 and info.data.get("classrooms") == 0:
+            raise ValueError("error.expand_nothing")
+        return beds
+
     def apply(self, state: State, project: Project) -> State:
         _school(state, self.school)
         new = state.changed()
@@ -322,7 +331,7 @@ class AddBeds(Edit):
 
     op: Literal["add_beds"] = "add_beds"
     school: Id
-    beds: Amount
+    beds: Annotated[float, pydantic.Field(gt=0, allow_inf_nan=False)]  # no beds added is no edit
 
     def apply(self, state: State, project: Project) -> State:
         return Expand(school=self.school, beds=self.beds).apply(state, project)

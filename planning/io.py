@@ -296,18 +296,41 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
-    """Write sheets to one Excel workbook atomically (headers bold, columns sized)."""
+def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
+                titles: Mapping[str, str] | None = None) -> Path:
+    """Write sheets to one Excel workbook atomically (headers bold, columns sized).
+
+    Parameters
+    ----------
+    sheets
+        Sheet name → table. Names must be valid Excel sheet names (at most 31 characters,
+        none of ``[]:*?/\\``) and differ ignoring case: a ``ValueError`` says which is not,
+        instead of a cut name overwriting another sheet.
+    titles
+        Sheet name → a title written in bold in cell A1; that sheet's table starts on row 3.
+    """
+    from openpyxl.styles import Font  # type: ignore[import-untyped]  # openpyxl ships no types
+
     path = Path(path)
+    titles = titles or {}
+    seen: set[str] = set()
+    for name in sheets:
+        if len(name.encode("utf-16-le")) > 62 or any(c in name for c in "[]:*?/\\") or name.casefold() in seen | {"history"}:
+            raise ValueError(f"sheet name {name!r} is too long, has a character Excel refuses, is used twice or is 'History'")
+        seen.add(name.casefold())
     with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
+        for sheet, frame in sheets.items():
             out = frame.drop(columns=[ROW], errors="ignore")
             if isinstance(out, gpd.GeoDataFrame):
                 out = pd.DataFrame(out.drop(columns=out.geometry.name))
             out = out.map(lambda v: ", ".join(map(str, v)) if isinstance(v, tuple) else v)
-            sheet = name[:31]
-            out.to_excel(writer, sheet_name=sheet)
-            for column in writer.sheets[sheet].columns:
-                width = max(len(str(c.value)) if c.value is not None else 0 for c in column[:200])
-                writer.sheets[sheet].column_dimensions[column[0].column_letter].width = min(max(8, width + 2), 50)
+            start = 2 if sheet in titles else 0
+            out.to_excel(writer, sheet_name=sheet, startrow=start)
+            book = writer.sheets[sheet]
+            for column in book.iter_cols(min_row=start + 1, max_row=start + 200):
+                width = max(len(str(c.value)) if c.value is not None else 0 for c in column)
+                book.column_dimensions[column[0].column_letter].width = min(max(8, width + 2), 50)
+            if sheet in titles:
+                book["A1"] = titles[sheet]
+                book["A1"].font = Font(bold=True, size=13)
     return path

@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 from . import settings
 from .changes import village_changes
 from .columns import SCHOOL_GRADES
-from .errors import InfeasibleError
+from .errors import InfeasibleError, ValidationError
 from .evaluate import Result, level_summary
 from .i18n import Listing, Message, t
 from .milp import MilpResult, Model, Rows
@@ -319,7 +319,9 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
     """Open ``p`` columns covering the most weight within ``max_cost``. Parameters as
     :func:`p_median`.
 
-    ``objective`` is the covered weight; uncovered rows have ``assignment`` −1.
+    ``objective`` is the covered weight; uncovered rows have ``assignment`` −1. Rows beyond
+    ``max_cost`` of every column that may open, which no choice covers, are counted and
+    named in ``notes`` (with their weight: pupils in :func:`plan`).
     """
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
                        labels=labels, unit=unit)
@@ -334,6 +336,12 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
     answer = _answer(sol, built, n, m, what=Message("infeasible.what_coverage", p=p))
     answer.objective = float((problem.weights * sol.x[-n:]).sum())
     answer.bound = -sol.bound
+    lonely = np.flatnonzero(~problem.allowed.any(axis=1))
+    if len(lonely):  # beyond max_cost of every column that may open: no choice of p covers them
+        key = "plan.not_coverable_one" if len(lonely) == 1 else "plan.not_coverable_many"
+        answer.notes.append(Message(key, n=len(lonely), weight=f"{problem.weights[lonely].sum():,.0f}",
+                                    limit=Message("infeasible.beyond", limit=f"{max_cost:g}", unit=problem.unit),
+                                    names=Listing([problem.labels[int(i)] for i in lonely], sep="sep.names", most=15)))
     return answer
 
 
@@ -517,11 +525,29 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
 
 def _fixed_columns(project: Project, inputs: LevelInputs, keep: Iterable[str], close: Iterable[str]
                    ) -> tuple[list[str], list[int], list[int]]:
-    """School ids kept, and the column indices that must stay open and must close."""
-    keep, close = list(keep), list(close)
-    unknown = sorted((set(keep) | set(close)) - set(project.schools.index) - set(project.sites.index))
-    if unknown:
-        raise InfeasibleError(Message("infeasible.unknown_ids", ids=Listing(unknown)))
+    """School ids kept, and the column indices that must stay open and must close.
+
+    Raises
+    ------
+    ValidationError
+        Naming ids that are no school or site of the project (with the ones there are),
+        and ids both kept and closed.
+    """
+    keep, close = [str(s) for s in keep], [str(s) for s in close]
+    known = set(project.schools.index) | set(project.sites.index)
+    problems = []
+    for ids, box in ((keep, "app.must_keep"), (close, "app.must_close")):
+        unknown = [s for s in dict.fromkeys(ids) if s not in known]
+        if unknown:
+            sites = Listing(project.sites.index, most=20) if len(project.sites) else Message("error.none")
+            problems.append(Message("error.unknown_plan_ids", box=Message(box), ids=Listing(unknown),
+                                    schools=Listing(project.schools.index, most=40), sites=sites))
+    both = [s for s in dict.fromkeys(keep) if s in set(close)]
+    if both:
+        problems.append(Message("error.kept_and_closed", ids=Listing(both), keep=Message("app.must_keep"),
+                                close=Message("app.must_close")))
+    if problems:
+        raise ValidationError(problems)
     col_ids = list(inputs.columns.index)
     return keep, [col_ids.index(s) for s in keep if s in col_ids], [col_ids.index(s) for s in close if s in col_ids]
 

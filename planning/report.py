@@ -8,6 +8,7 @@ must be installed: Debian/Ubuntu ``fonts-wqy-microhei`` or ``fonts-noto-cjk``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,16 +54,28 @@ def cjk_font() -> str:
     raise PlanningError(Message("map.no_cjk_font"))
 
 
-def print_map(project: Project, result: Result | None = None, path: str | Path = "map.pdf", *, level: str = "primary", lang: str = "zh",
-              paper: str = "A4", title: str | None = None, dpi: int = 200) -> Path:
+def print_map(project: Project, path: str | Path, *, result: Result | None = None, level: str = "primary",
+              lang: str = "zh", paper: str = "A4", title: str | None = None, dpi: int = 200) -> Path:
     """Draw a printable map of a result and save it as PDF or PNG (by the file's suffix).
+
+    ``print_map(project, "map.pdf")`` prints today's layout; pass ``result=`` for a plan.
 
     Parameters
     ----------
+    path
+        The file to write, ``.pdf`` or ``.png``.
+    result
+        The layout to print; today's layout (nearest school) when None.
+    level
+        "primary" or "junior": which pupils the villages show.
+    lang
+        "zh" or "en" for title, legend and notes.
     paper
         "A4" or "A3", landscape.
     title
         Map title; by default the project, scenario and level.
+    dpi
+        Resolution of a PNG (dots per inch).
     """
     import matplotlib
 
@@ -211,23 +224,84 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     result its schools, villages, violations (villages not walking within the limit),
     indicators (each school's verdict: meets, fails, or undetermined with the data missing),
     balance (the CV, and under it the settings that decide the verdicts and the CV with
-    their sources) and change log; sheet names, headers and words in ``lang``."""
+    their sources) and change log; sheet names, headers and words in ``lang``.
+
+    Any plan name works. A plan's sheets are named "<plan> <kind>" (学校, 村庄, …) with the
+    plan's name made fit for Excel (characters Excel refuses, ``[]:*?/\\``, become ``_``; the
+    name is shortened so that every sheet name has at most 31 characters) and, where two
+    plans would share a name (Excel ignores case), numbered ``~2``, ``~3``. Every plan sheet
+    starts with its title, the plan's full name, in cell A1; its table starts on row 3
+    (``pd.read_excel(book, sheet, header=2)``). The plans sheet names each plan's sheets.
+    """
     results = list(results)
+    names = [plan_name(r.name, lang) for r in results]
+    kinds = ["schools", "villages", "violations", "indicators", "balance", "changes"]
+    longest = max((t(f"report.{kind}", lang) for kind in kinds), key=len)
+    prefixes = sheet_names(names, room=SHEET_ROOM - len(t("report.sheet", lang, plan="", kind=longest)),
+                           taken=[t("report.plans", lang), t("report.summary", lang)])
+    plans = plans_table(results)
+    plans.index = pd.Index(names, name=plans.index.name)
+    plans["sheets"] = prefixes
     summary = localise(compare(*results), lang).rename_axis(t("field.figure", lang))
-    sheets: dict[str, pd.DataFrame] = {
-        t("report.plans", lang): localise(plans_table(results), lang),
-        t("report.summary", lang): summary,
-    }
-    for result in results:
+    sheets: dict[str, pd.DataFrame] = {t("report.plans", lang): localise(plans, lang), t("report.summary", lang): summary}
+    titles: dict[str, str] = {}
+    for result, full, prefix in zip(results, names, prefixes, strict=True):
         tables = {"schools": result.schools, "villages": result.villages,
                   "violations": result.villages[result.villages["mode"].astype(str) != "walk"],
                   "indicators": worded_indicators(result.indicators, lang), "balance": result.balance}
         if result.edits:  # the change log, its sentences in the language
             tables["changes"] = result.log(lang).rename(columns={"change": "change_text"})
         for kind, table in tables.items():
-            name = t("report.sheet", lang, plan=plan_name(result.name, lang)[:18], kind=t(f"report.{kind}", lang))
+            name = t("report.sheet", lang, plan=prefix, kind=t(f"report.{kind}", lang))
             sheets[name] = balance_sheet(result, lang) if kind == "balance" else localise(table, lang)
-    return write_excel(sheets, path)
+            titles[name] = t("report.sheet_title", lang, plan=full, kind=t(f"report.{kind}", lang))
+    return write_excel(sheets, path, titles=titles)
+
+
+#: Characters an Excel sheet name may have (UTF-16 code units, as Excel counts them).
+SHEET_ROOM = 31
+_NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
+
+
+def _excel_length(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, room: int) -> str:
+    """``text`` shortened to at most ``room`` UTF-16 code units, whole characters only."""
+    while _excel_length(text) > room:
+        text = text[:-1]
+    return text
+
+
+def sheet_names(texts: Iterable[str], *, room: int = SHEET_ROOM, taken: Iterable[str] = ()) -> list[str]:
+    """One name per text that Excel accepts as (part of) a sheet name, all different.
+
+    Characters Excel refuses in sheet names (``[]:*?/\\``) become ``_``; apostrophes at either
+    end are dropped; each name has at most ``room`` characters; a name equal to an earlier
+    one or to one of ``taken`` (Excel compares names ignoring case) is shortened and
+    numbered ``~2``, ``~3``, …; "History" (reserved by Excel) is numbered too.
+    """
+    if room < 4:
+        raise ValueError(f"`room` was {room} but is expected to be at least 4 (a name and its number)")
+    bases = [_cut(_NOT_IN_SHEET_NAMES.sub("_", text).strip("'"), room).strip("'") or "_" for text in texts]
+    return _distinct(bases, room=room, taken=[*taken, "History"])
+
+
+def _distinct(bases: Iterable[str], *, room: int | None = None, taken: Iterable[str] = ()) -> list[str]:
+    """``bases`` with a number (``~2``, ``~3``, …) on each that equals an earlier one or one
+    of ``taken`` ignoring case (as Excel and SQLite compare names), within ``room`` characters."""
+    used = {name.casefold() for name in taken}
+    out = []
+    for base in bases:
+        name, number = base, 1
+        while name.casefold() in used:
+            number += 1
+            tail = f"~{number}"
+            name = (base if room is None else _cut(base, room - len(tail))) + tail
+        used.add(name.casefold())
+        out.append(name)
+    return out
 
 
 def balance_sheet(result: Result, lang: str = "zh") -> pd.DataFrame:
@@ -257,16 +331,20 @@ def plans_table(results: Iterable[Result]) -> pd.DataFrame:
 
 
 def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) -> Path:
-    """Villages and schools of each result with their geometry, for QGIS."""
+    """Villages and schools of each result with their geometry, for QGIS: layers
+    ``<plan>_villages`` and ``<plan>_schools`` (a plan whose name equals an earlier one
+    ignoring case, as GeoPackage compares layer names, is numbered ``~2``)."""
     layers = {}
-    for result in results:
+    results = list(results)
+    for result, prefix in zip(results, _distinct(r.name for r in results), strict=True):
         villages = project.villages[["geometry"]].join(result.villages.reset_index(level="level"))
         villages["mode"] = villages["mode"].astype(str)
-        layers[f"{result.name}_villages"] = villages
+        layers[f"{prefix}_villages"] = villages
         schools = project.target_points.to_frame("geometry").join(result.schools.drop(columns=["name"]), how="inner")
+        schools = schools.rename_axis("school_id")  # the id column by its name, not "index"
         schools["grades"] = schools["grades"].map(lambda g: ",".join(map(str, g)))
-        layers[f"{result.name}_schools"] = schools
+        layers[f"{prefix}_schools"] = schools
     return write_gpkg(layers, path)
 
 
-__all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "results_gpkg", "cjk_font"]
+__all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "results_gpkg", "cjk_font", "sheet_names"]

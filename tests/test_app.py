@@ -5,11 +5,16 @@ The same app in headless Chromium is tests/test_browser.py.
 
 from __future__ import annotations
 
+from io import BytesIO
+
+import openpyxl
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import planning
+import planning.maps
+import planning.report
 from planning import app as logic
 from planning.changes import OUTCOMES
 from planning.evaluate import level_summary
@@ -66,7 +71,7 @@ def test_closing_a_school_changes_the_metrics_and_undo_restores_them(app, demo):
     figures = metrics(app)
     assert figures["schools_open"] == str(today - 1)
     assert [m.delta for m in app.metric if m.label == "小学·开办学校"] == ["-1"]
-    assert any("1. 撤销 S05" in m.value for m in app.markdown)  # the plan's edits, in Chinese
+    assert any("1. 撤并 S05" in m.value for m in app.markdown)  # the plan's edits, in Chinese
     app.button(key="undo").click().run()
     assert metrics(app)["schools_open"] == str(today)
     assert any("尚无改动" in m.value for m in app.markdown)
@@ -76,6 +81,7 @@ def test_apply_reads_what_was_typed_with_the_click(app):
     """Typing a number and clicking Apply arrive in one run: the edit uses the typed number."""
     app.selectbox(key="action").set_value(logic.action_label("expand", "zh")).run()
     pick_school(app, "S04")
+    app.number_input(key="expand_seats").set_value(10).run()  # Apply is offered once something is added
     app.number_input(key="expand_seats").set_value(120)
     app.number_input(key="expand_rooms").set_value(3)
     app.button(key="apply").click().run()
@@ -121,7 +127,7 @@ def test_suggest_a_plan_and_use_it(app, demo):
     report, decisions = app.dataframe[0].value, app.dataframe[1].value
     assert report["求解状态"].tolist() == ["最优（已证明）"] and report["目标"].tolist() == ["最少学校"]
     assert report["学生步行总分钟"].iloc[0] == round(report["学生步行总分钟"].iloc[0])  # no 15258.5583
-    assert {"保留", "撤销"} <= set(decisions["决定"])
+    assert {"保留", "撤并"} <= set(decisions["决定"])
     assert set(decisions.loc[list(demo.sites.index), "决定"]) <= {"启用", "不启用"}
     app.button(key="use_plan").click().run()
     assert not app.exception
@@ -179,7 +185,10 @@ def test_compare_two_saved_plans_in_chinese(app, demo):
     pick_school(app, "S05")
     app.button(key="apply").click().run()
     app.button(key="save").click().run()
-    app.button(key="apply").click().run()  # a second plan: S05 and the next school closed
+    assert app.button(key="apply").disabled  # S05 closed: no school picked, none closed unasked
+    pick_school(app, "S07")
+    app.run()
+    app.button(key="apply").click().run()  # a second plan: S05 and S07 closed
     app.button_group(key="view").set_value("compare").run()
     assert not app.exception
     table = app.dataframe[0].value
@@ -260,3 +269,129 @@ def test_a_county_short_of_seats_today_can_still_zone_its_plans(app):
     app.radio(key="lang_choice").set_value("English").run()  # the choice stays, worded in English
     assert app.selectbox(key="assignment_en").value == "zoned"
     assert any("Today's schools lack the seats" in w.value for w in app.warning)
+
+
+def test_tianditu_without_a_key_keeps_the_map_and_says_where_to_type_it(app):
+    """Before, choosing 天地图 without a key stopped the map view with a traceback."""
+    app.selectbox(key="basemap_choice").set_value("tianditu").run()
+    assert not app.exception, [e.value for e in app.exception]
+    box = app.text_input(key="tianditu_key_input")
+    assert box.label == "天地图密钥"
+    assert [i.value for i in app.info] == [t("app.tianditu_needs_key", "zh", box=box.label)]
+    assert app.session_state.basemap_drawn == "none"  # the map without tiles meanwhile
+    assert app.button(key="apply").label == "应用"  # the map view with its editor is there
+    app.radio(key="lang_choice").set_value("English").run()  # the choice stays; the words follow
+    assert not app.exception
+    assert [i.value for i in app.info] == [t("app.tianditu_needs_key", "en", box="Tianditu key")]
+    app.text_input(key="tianditu_key_input").input(" 0123abcd ").run()
+    assert not app.exception and not app.info
+    assert (app.session_state.basemap_drawn, app.session_state.tianditu_key) == ("tianditu", "0123abcd")
+    fmap = planning.maps.base_map(app.session_state.project, basemap="tianditu", tianditu_key="0123abcd")
+    assert "tianditu.gov.cn" in fmap.get_root().render() and "tk=0123abcd" in fmap.get_root().render()
+
+
+def test_excel_export_holds_every_saved_plan_whatever_its_name(app, demo):
+    """Before, a saved plan named with a colon made the Excel download fail without a word."""
+    names = ["Plan B: close Zhushan", "consolidate the western villages A" + "x" * 6,
+             "consolidate the western villages A" + "y" * 6, "方案：撤并/保留"]
+    for name, school in zip(names, ["S05", "S07", "S08", "S09"], strict=True):
+        app.session_state.saved[name] = planning.Scenario(app.session_state.project, name).close(school)
+    app.button_group(key="view").set_value("export").run()
+    app.download_button(key="export_excel").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    book = openpyxl.load_workbook(BytesIO(app.session_state.downloads["excel"].collect(timeout=1)))
+    titles = {book[sheet]["A1"].value for sheet in book.sheetnames}
+    for name in names:
+        assert t("report.sheet_title", "zh", plan=name, kind="学校") in titles
+
+
+def test_a_failed_export_is_told_in_the_app(app, monkeypatch):
+    """Before, a failed download showed nothing: the traceback went to the server log only."""
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(planning.report, "excel_report", broken)
+    app.button_group(key="view").set_value("export").run()
+    app.download_button(key="export_excel").click().run()
+    assert not app.exception
+    reason = t("app.export_unexpected", "zh", error="OSError: disk full")
+    assert [e.value for e in app.error] == [t("app.export_failed", "zh", what="Excel 报告", reason=reason)]
+    with pytest.raises(OSError, match="disk full"):  # and the browser downloads nothing
+        app.session_state.downloads["excel"].collect(timeout=1)
+    app.run()
+    assert not app.error  # told once, on the run the click started
+    app.download_button(key="export_gpkg").click().run()  # another export is not affected
+    assert not app.error
+
+
+def test_one_solver_time_limit_for_today_the_plans_and_suggestions(app, monkeypatch):
+    """Before, today and the plans were zoned with 20 s and a suggestion solved with 30 s."""
+    import planning.optimise
+
+    seen: list[tuple[str, float | None]] = []
+
+    def recorded(name, function):
+        def call(*args, **kwargs):
+            seen.append((name, kwargs.get("solver_seconds")))
+            return function(*args, **kwargs)
+        return call
+
+    for name in ("comparable_baseline", "evaluate_or_nearest"):
+        monkeypatch.setattr(logic, name, recorded(name, getattr(logic, name)))
+    monkeypatch.setattr(planning.optimise, "plan", recorded("plan", planning.optimise.plan))
+    app.selectbox(key="assignment_zh").set_value("zoned").run()
+    app.selectbox(key="action").set_value(logic.action_label("close", "zh")).run()
+    pick_school(app, "S05")
+    app.button(key="apply").click().run()
+    app.button_group(key="view").set_value("suggest").run()
+    app.button(key="suggest").click().run()
+    assert not app.exception and not app.error
+    assert {name for name, _ in seen} == {"comparable_baseline", "evaluate_or_nearest", "plan"}
+    assert {seconds for _, seconds in seen} == {logic.SOLVER_SECONDS}
+
+
+def test_an_expansion_of_nothing_is_not_offered_nor_accepted(app, demo):
+    """Before, Apply with 0 seats, 0 classrooms and 0 beds logged "expand S04" that added nothing."""
+    app.selectbox(key="action").set_value(logic.action_label("expand", "zh")).run()
+    pick_school(app, "S04")
+    app.run()
+    apply = app.button(key="apply")
+    assert apply.disabled and apply.help == "请先填写要增加的学位、教室或床位"
+    app.number_input(key="expand_beds").set_value(20).run()
+    assert not app.button(key="apply").disabled
+    app.number_input(key="expand_beds").set_value(0).run()
+    assert app.button(key="apply").disabled
+    with pytest.raises(planning.ValidationError) as caught:  # nor in Python, nor in a scenario file
+        planning.Scenario(demo).expand("S04", capacity=0, classrooms=0, beds=0)
+    assert caught.value.text("zh") == "扩建：beds：扩建须至少增加学位、教室或床位中的一项（三者都是 0，什么也没有增加）"
+    assert caught.value.text("en") == "expand: beds: an expansion adds seats, classrooms or beds (all three were 0: it adds nothing)"
+    with pytest.raises(planning.ValidationError, match="must be greater than 0"):
+        planning.Scenario(demo).add_beds("S04", 0)
+    assert planning.Scenario(demo).expand("S04", classrooms=2).log("en")["change"].tolist() == [
+        "expand S04 石门村完小 (+2 classrooms)"]
+
+
+def test_the_school_picker_stays_on_the_edited_school(app):
+    """Before, after an edit the picker fell back to the first school (S01, the central
+    school): a second Apply closed it unasked."""
+    app.selectbox(key="action").set_value(logic.action_label("expand", "zh")).run()
+    pick_school(app, "S04")
+    app.number_input(key="expand_seats").set_value(40).run()
+    app.button(key="apply").click().run()
+    assert app.selectbox(key="school").value.startswith("S04 ")  # the expanded school, still picked
+    app.selectbox(key="action").set_value(logic.action_label("merge", "zh")).run()
+    pick_school(app, "S08")
+    app.run()  # the schools it may merge into
+    app.selectbox(key="into").set_value(next(o for o in app.selectbox(key="into").options if o.startswith("S04 ")))
+    app.button(key="apply").click().run()
+    assert app.selectbox(key="school").value.startswith("S04 ")  # the merge target
+    app.radio(key="lang_choice").set_value("English").run()  # its label in English, the same school
+    assert app.selectbox(key="school").value.startswith("S04 ") and "village primary" in app.selectbox(key="school").value
+    app.selectbox(key="action").set_value(logic.action_label("close", "en")).run()
+    app.button(key="apply").click().run()  # close S04
+    assert [e.op for e in app.session_state.scenario.edits] == ["expand", "merge", "close"]
+    assert app.selectbox(key="school").value is None  # no longer a choice: no other school instead
+    assert app.button(key="apply").disabled
+    app.button(key="undo").click().run()
+    assert app.selectbox(key="school").value.startswith("S04 ")  # open again, picked again
+    assert logic.school_after("merge", "S08", into="S04") == "S04" and logic.school_after("close", "S05") == "S05"

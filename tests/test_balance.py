@@ -203,6 +203,6 @@ def test_the_excel_report_shows_the_balance_settings_and_verdicts(tmp_path, lang
     assert words[0] == t("field.cv_teaching_points", lang) and words[2] == t("field.cv_nine_year_split", lang)
     (indicator_sheet,) = [name for name in book.sheetnames if t("report.indicators", lang) in name]
     indicator_rows = list(book[indicator_sheet].iter_rows(values_only=True))
-    header = indicator_rows[0]
-    verdict = indicator_rows[1][header.index(t("field.verdict", lang))]
+    header = indicator_rows[2]  # the plan's full name is the sheet's title, in A1; the table starts on row 3
+    verdict = indicator_rows[3][header.index(t("field.verdict", lang))]
     assert verdict == words[4]

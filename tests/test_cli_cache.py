@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -9,7 +13,7 @@ import pyogrio
 import pytest
 
 import planning
-from planning.cli import main
+from planning.cli import file_stem, main
 from planning.traveltime import travel_time_matrix
 
 from .conftest import ROOT, shared_file
@@ -127,3 +131,30 @@ def test_project_travel_times_are_labelled(demo):
                                   policy=demo.policy, use_cache=False).minutes
     expected = pd.DataFrame(shuffled, index=villages.index, columns=targets.index).loc[tt.index, tt.columns]
     np.testing.assert_allclose(tt.to_numpy(), expected.to_numpy(), rtol=1e-9, equal_nan=True)
+
+
+def test_python_m_planning_cli_evaluate_runs_and_names_files_after_any_plan(tmp_path):
+    """`python -m planning.cli evaluate` once stopped with NameError (the module ran main()
+    before defining the commands below it); a plan named with a colon or slash is written to
+    files named after it, those characters replaced."""
+    scenario = tmp_path / "plan.yaml"
+    scenario.write_text("name: 'Plan B: close S05/S07'\nproject: demo\nedits:\n- {op: close, school: S05}\n"
+                        "- {op: close, school: S07}\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "PLANNING_CACHE": str(tmp_path / "cache")}
+    run = subprocess.run([sys.executable, "-m", "planning.cli", "evaluate", "--scenario", str(scenario),
+                          "--out", str(tmp_path / "out"), "--lang", "en"], capture_output=True, text=True, env=env,
+                         timeout=600, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "Plan B: close S05/S07" in run.stdout and "close S05" in run.stdout
+    written = {p.name for p in (tmp_path / "out").iterdir()}
+    assert written == {"Plan B_ close S05_S07.xlsx", "Plan B_ close S05_S07.gpkg", "Plan B_ close S05_S07_summary.csv"}
+    summary = pd.read_csv(tmp_path / "out" / "Plan B_ close S05_S07_summary.csv", encoding="utf-8-sig", index_col=0)
+    assert summary.loc["schools_open"].tolist() == [len(planning.demo().schools), len(planning.demo().schools) - 2]
+
+
+def test_file_stems_of_plan_names():
+    assert file_stem("Plan B: close S05/S07") == "Plan B_ close S05_S07"
+    assert file_stem('a<b>c"d\\e|f?g*h\ti') == "a_b_c_d_e_f_g_h_i"
+    assert file_stem(" .hidden. ") == "__hidden__" and file_stem("") == "_"
+    assert file_stem("方案二：撤并") == "方案二：撤并"  # the full-width colon is an ordinary character

@@ -154,7 +154,7 @@ def test_results_describe_themselves_and_summaries_are_numbers(demo):
     assert result.summary.dtype == float and planning.compare(planning.baseline(demo), result).dtypes.eq(float).all()
     assert result.solver is not None and result.solver.status == "Optimal" and result.assignment == "zoned"
     assert result.project is demo and [e.op for e in result.edits] == ["close"]
-    assert result.log("zh")["change"].tolist() == ["撤销 S05 杨家坳村完小"]
+    assert result.log("zh")["change"].tolist() == ["撤并 S05 杨家坳村完小"]
     assert planning.Scenario(demo, "plan").close("S05").evaluate("zoned") is not result  # a new scenario object
     same = planning.Scenario(demo, "plan").close("S05")
     assert same.evaluate("zoned") is same.evaluate("zoned")  # computed once per scenario

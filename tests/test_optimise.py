@@ -130,8 +130,41 @@ def test_keep_and_close_constraints_on_the_demo(demo):
     decisions = kept.columns["decision"]
     assert decisions["S09"] == "keep" and decisions["S04"] == "close"
     assert "S10" not in set(kept.scenario.log()["change"].str.split().str[-1])  # a kept teaching point stays
-    with pytest.raises(InfeasibleError, match=r"unknown schools in keep/close: S99"):
-        plan(demo, "fewest_schools", keep=["S99"])
+
+
+def test_unknown_or_contradictory_keep_and_close_are_validation_errors(demo, capsys):
+    """Before, an unknown id raised InfeasibleError ("unknown schools in keep/close") without
+    saying which ids there are; ids both kept and closed were told as column numbers."""
+    schools, sites = ", ".join(demo.schools.index), ", ".join(demo.sites.index)
+    with pytest.raises(planning.ValidationError) as caught:
+        plan(demo, "fewest_schools", keep=["S99", "S01"], close=["S01", "X1"])
+    error = caught.value
+    assert not isinstance(error, InfeasibleError)
+    assert error.lines("en") == [
+        f"unknown school ids in “Must stay open”: S99; the schools of this project are {schools}, its candidate "
+        f"sites {sites}",
+        f"unknown school ids in “Must close”: X1; the schools of this project are {schools}, its candidate sites {sites}",
+        "“Must stay open” and “Must close” both name S01; choose one"]
+    zh = error.lines("zh")
+    assert zh[0].startswith("“必须保留”中有未知的学校编号：S99；本项目的学校为 S01，S02")
+    assert zh[2] == "S01 既在“必须保留”中又在“必须撤并”中；请二选一"
+    from planning.cli import main
+
+    assert main(["optimise", "--demo", "--keep", "S99", "--quiet", "--lang", "en"]) == 2
+    assert "unknown school ids in “Must stay open”: S99; the schools of this project are S01" in capsys.readouterr().err
+
+
+def test_max_coverage_names_the_rows_no_choice_covers():
+    """Villages beyond the limit of every column stay uncovered whatever opens: before, the
+    answer did not say so."""
+    cost = np.c_[LINE[:, :2], np.full(5, np.nan)]  # columns at 0 and 10 (the third unreachable)
+    solution = max_coverage(cost, 1, 10.0, weights=np.array([1, 1, 1, 4, 5.0]), labels=list("ABCDE"))
+    assert list(solution.open) == [1] and solution.objective == pytest.approx(3.0)  # A, B, C; D and E: 30, 40
+    assert [n.text("en") for n in solution.notes] == [
+        "2 villages (9 pupils) are beyond 10 from every school and site that may open, so no choice of schools "
+        "covers them: D, E; they need a bus, boarding or a site nearer"]
+    assert solution.notes[0].text("zh").startswith("2 个村庄（共 9 名学生）距离所有可开办的学校和校址都在 10以外")
+    assert max_coverage(LINE, 1, 40.0).notes == []  # every row within reach of some column
 
 
 def test_p_median_plans_along_the_tradeoff_curve(demo):
@@ -154,6 +187,11 @@ def test_max_coverage_on_the_demo_covers_what_it_claims(demo):
     minutes = demo.travel_times()[opened]
     pupils = demo.villages["primary_pupils"]
     assert option.solution.objective == pytest.approx(pupils[(minutes <= 40).any(axis=1)].sum())
+    far = beyond_limit(demo, "primary", 40, sites=True)  # no school or site within 40 min: never covered
+    named = [f"{demo.villages.loc[v, 'name']} ({v})" for v in far.index[far & (pupils > 0)]]
+    assert named, "the demo should have villages no school or site brings within 40 min"
+    note = f"{len(named)} villages ({pupils[far].sum():,.0f} pupils) are beyond 40 min from every school and site"
+    assert any(n.startswith(note) and ", ".join(named) in n for n in option.explain("en")), option.explain("en")
     columns = len(may_open(demo, "junior"))  # schools teaching grades 7–9, and junior sites if any
     with pytest.raises(InfeasibleError, match=f"p = {columns + 1} but {columns} columns may open"):
         plan(demo, "max_coverage", level="junior", p=columns + 1, limit=40)

@@ -308,4 +308,4 @@ def test_cli_evaluate_and_compare(demo, tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nproject: demo\nedits:\n  - {op: close, school: S77}\n", encoding="utf-8")
     assert main(["evaluate", "--scenario", str(bad), "--out", str(tmp_path)]) == 2
-    assert "第 1 项改动（撤销 S77）：未知学校 'S77'" in capsys.readouterr().err  # Chinese by default
+    assert "第 1 项改动（撤并 S77）：未知学校 'S77'" in capsys.readouterr().err  # Chinese by default
