@@ -394,7 +394,7 @@ def apply_edits(project: Project, edits: Sequence[Edit], *, source: str | None =
         try:
             state = edit.apply(state, project)
         except ValidationError as exc:
-            words = edit_words(edit, names)
+            words = edit_words(edit, names=names)
             raise ValidationError([Message("error.in_edit", n=i, edit=words, problem=p) for p in exc.problems],
                                   source=source) from exc
     return state
@@ -408,13 +408,13 @@ def object_names(project: Project) -> dict[str, str]:
     return names
 
 
-def edit_words(edit: Edit, names: Mapping[str, str] | None = None) -> Message:
+def edit_words(edit: Edit, *, names: Mapping[str, str] | None = None) -> Message:
     """One edit as a catalogue message, with school and village names (worded later)."""
     names = names or {}
     return edit.words(lambda key: f"{key} {names[key]}" if key in names else key)
 
 
-def describe_edit(edit: Edit, names: Mapping[str, str] | None = None, lang: str | None = None) -> str:
+def describe_edit(edit: Edit, *, names: Mapping[str, str] | None = None, lang: str | None = None) -> str:
     """One edit in the planner's words and language, with school and village names.
 
     Parameters
@@ -424,13 +424,13 @@ def describe_edit(edit: Edit, names: Mapping[str, str] | None = None, lang: str 
     lang
         "zh" or "en" (``settings.language`` when None).
     """
-    return edit_words(edit, names).text(lang)
+    return edit_words(edit, names=names).text(lang)
 
 
 def edit_log(project: Project, edits: Sequence[Edit], lang: str | None = None) -> pd.DataFrame:
     """A change log: one row per edit (``op``, ``change`` in ``lang``), steps from 1."""
     names = object_names(project)
-    return pd.DataFrame({"op": [e.op for e in edits], "change": [describe_edit(e, names, lang) for e in edits]},
+    return pd.DataFrame({"op": [e.op for e in edits], "change": [describe_edit(e, names=names, lang=lang) for e in edits]},
                         index=pd.RangeIndex(1, len(edits) + 1, name="step"))
 
 

@@ -35,11 +35,11 @@ DEMO_LABEL = "青山镇 Qingshan (synthetic demo · 合成示例数据)"
 def from_files(
     villages: PathLike,
     schools: PathLike,
+    *,
     roads: PathLike | None = None,
     osm: PathLike | None = None,
     sites: PathLike | None = None,
     policy: Policy | PathLike | None = None,
-    *,
     crs: str | int | None = None,
     road_class: str | None = None,
     encoding: str | None = None,

@@ -130,14 +130,14 @@ class _Collector:
         return _points(frame)
 
 
-def _feature(obj: Any, kind: str, lon: float, lat: float, osm_id: int | None = None, **extra: Any) -> dict[str, Any]:
+def _feature(obj: Any, kind: str, lon: float, lat: float, *, osm_id: int | None = None, **extra: Any) -> dict[str, Any]:
     tags = obj.tags
     name = tags.get("name") or tags.get("name:zh")
     return {"osm_id": f"{kind}{osm_id if osm_id is not None else obj.id}", "name": name,
             "name_zh": tags.get("name:zh"), "name_en": tags.get("name:en"), "lon": lon, "lat": lat, **extra}
 
 
-def _school(obj: Any, kind: str, lon: float, lat: float, osm_id: int | None = None) -> dict[str, Any]:
+def _school(obj: Any, kind: str, lon: float, lat: float, *, osm_id: int | None = None) -> dict[str, Any]:
     return _feature(obj, kind, lon, lat, osm_id=osm_id, isced=obj.tags.get("isced:level"))
 
 

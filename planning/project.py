@@ -159,7 +159,7 @@ class Project:
         is :func:`planning.bus.walk_to_road`) to the school's. NaN where no road connects them."""
         return _bus_rides(self)
 
-    def _changed(self, carry: tuple[str, ...] = (), **changes: Any) -> Project:
+    def _changed(self, *, carry: tuple[str, ...] = (), **changes: Any) -> Project:
         """A new project with ``changes``, reusing the derived values named in ``carry``."""
         fields = {"villages": self._villages, "schools": self._schools, "sites": self._sites,
                   "network": self.network, "policy": self.policy, "name": self.name, **changes}
@@ -183,21 +183,21 @@ class Project:
             carry += ("bus_times",)
         villages = (self._villages if policy.school_age_share == self.policy.school_age_share
                     else revalidate_villages(self._villages, policy=policy))  # pupils estimated from population
-        return self._changed(carry, policy=policy, villages=villages)
+        return self._changed(carry=carry, policy=policy, villages=villages)
 
     def with_villages(self, villages: gpd.GeoDataFrame) -> Project:
         """The project with another villages table (e.g. pupils of another year), checked
         again; travel times are reused when the villages and their locations are the same."""
         villages = revalidate_villages(villages, policy=self.policy)
         same = ("matrix", "bus_times") if _same_points(villages, self._villages) else ()
-        return self._changed(("targets", "target_points", *same), villages=villages)
+        return self._changed(carry=("targets", "target_points", *same), villages=villages)
 
     def with_schools(self, schools: gpd.GeoDataFrame) -> Project:
         """The project with another schools table, checked again (types give grades and
         levels); travel times are reused when the schools and their locations are the same."""
         schools = validate_schools(_grades_follow_types(schools, self._schools), source="schools")
         same = _same_points(schools, self._schools)
-        return self._changed(("target_points", "matrix", "bus_times") if same else (), schools=schools)
+        return self._changed(carry=("target_points", "matrix", "bus_times") if same else (), schools=schools)
 
     def with_site(self, site_id: str, *, lon: float, lat: float, name: str | None = None,
                   capacity: float | None = None, classrooms: float | None = None, beds: float | None = None,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from .changes import affected, village_changes
 from .errors import PlanningError
 from .evaluate import Result, compare, level_summary
 from .i18n import Message, level_name, localise, plan_name, school_type, t
@@ -219,12 +220,16 @@ def _north_arrow(ax: Axes, lang: str) -> None:
                 arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
 
 
-def excel_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh") -> Path:
+def excel_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh",
+                 before: Result | None = None) -> Path:
     """One workbook: the plans (assignment, solver), their figures side by side, and per
     result its schools, villages, violations (villages not walking within the limit),
     indicators (each school's verdict: meets, fails, or undetermined with the data missing),
     balance (the CV, and under it the settings that decide the verdicts and the CV with
-    their sources) and change log; sheet names, headers and words in ``lang``.
+    their sources), change log and, for each plan, the villages it affects (every village ×
+    grade band whose school, mode or trip minutes change against ``before``: today's
+    layout, by default the first result when it has no edits); sheet names, headers and
+    words in ``lang``.
 
     Any plan name works. A plan's sheets are named "<plan> <kind>" (学校, 村庄, …) with the
     plan's name made fit for Excel (characters Excel refuses, ``[]:*?/\\``, become ``_``; the
@@ -235,7 +240,9 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     """
     results = list(results)
     names = [plan_name(r.name, lang) for r in results]
-    kinds = ["schools", "villages", "violations", "indicators", "balance", "changes"]
+    kinds = ["schools", "villages", "violations", "indicators", "balance", "changes", "affected"]
+    if before is None and results and not results[0].edits:
+        before = results[0]
     longest = max((t(f"report.{kind}", lang) for kind in kinds), key=len)
     prefixes = sheet_names(names, room=SHEET_ROOM - len(t("report.sheet", lang, plan="", kind=longest)),
                            taken=[t("report.plans", lang), t("report.summary", lang)])
@@ -251,6 +258,8 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
                   "indicators": worded_indicators(result.indicators, lang), "balance": result.balance}
         if result.edits:  # the change log, its sentences in the language
             tables["changes"] = result.log(lang).rename(columns={"change": "change_text"})
+        if before is not None and result is not before:
+            tables["affected"] = affected(village_changes(before, result))
         for kind, table in tables.items():
             name = t("report.sheet", lang, plan=prefix, kind=t(f"report.{kind}", lang))
             sheets[name] = balance_sheet(result, lang) if kind == "balance" else localise(table, lang)

@@ -98,7 +98,7 @@ class Scenario:
         try:  # checked against the state the edits before it left
             new.__dict__["state"] = edit.apply(self.state, self.project)
         except ValidationError as exc:
-            words = edit_words(edit, object_names(self.project))
+            words = edit_words(edit, names=object_names(self.project))
             raise ValidationError([Message("error.edit_problem", edit=words, problem=p) for p in exc.problems]) from exc
         return new
 

@@ -289,3 +289,18 @@ def test_a_teaching_point_s_grades_are_named_in_order(demo):
     assert describe_edit(TeachingPoint(school="S05", grades=(3, 1, 2)), lang="zh") == "S05 改为教学点（1–3 年级）"
     assert describe_edit(TeachingPoint(school="S05", grades=(1, 3)), lang="en") == \
         "S05 becomes a teaching point (grades 1, 3)"
+
+
+def test_options_are_keyword_only():
+    """A keyword argument passed by position once crashed the capacity message (ValueError:
+    lang was 12): private helpers take every option by keyword, public functions at most one
+    optional argument by position (e.g. ``lang`` or ``limit``)."""
+    loose = []
+    for path in sorted((ROOT / "planning").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and node.args.defaults:
+                positional = [a.arg for a in node.args.args[len(node.args.args) - len(node.args.defaults):]]
+                private = node.name.startswith("_") and not node.name.startswith("__")
+                if private or len(positional) > 1:
+                    loose.append(f"{path.name}:{node.lineno} {node.name}({', '.join(positional)})")
+    assert loose == []

@@ -216,3 +216,27 @@ def test_a_merge_may_add_the_missing_grades_and_the_log_says_so(demo):
     zoned = plan.evaluate("zoned")
     assert set(zoned.flows.loc[zoned.flows["village_id"].isin(went["village_id"]) & zoned.flows["grade"].isin(
         went["grade"]), "school_id"]) >= {"S02"}
+
+
+def test_the_excel_report_lists_every_affected_village_grade_band(demo, tmp_path):
+    import openpyxl
+
+    from planning.report import excel_report
+
+    today = planning.baseline(demo)
+    plan = planning.Scenario(demo, "close S05 and S11").close("S05").close("S11").evaluate()
+    path = excel_report(demo, [today, plan], tmp_path / "plan.xlsx", lang="zh")
+    book = openpyxl.load_workbook(path)
+    (sheet,) = [name for name in book.sheetnames if "受影响村庄" in name]
+    rows = list(book[sheet].iter_rows(values_only=True))
+    header, body = rows[2], rows[3:]
+    grades_at, outcome_at = header.index("年级"), header.index("影响")
+    changed, present = changed_pairs(today, plan)
+    listed, village = set(), None
+    for row in body:
+        village = row[0] or village  # a village's bands share its merged id cell
+        low, _, high = str(row[grades_at]).partition("–")
+        listed |= {(village, g) for g in range(int(low), int(high or low) + 1)}
+        assert row[outcome_at] != "不变"
+    assert listed & present == changed  # every changed village × grade, nothing else
+    assert not [name for name in book.sheetnames if "现状" in name and "受影响" in name]  # today affects nobody
