@@ -17,7 +17,7 @@ from streamlit_folium import st_folium
 
 import planning
 from planning import app as logic
-from planning.i18n import localise, plan_name, t
+from planning.i18n import level_name, localise, plan_name, t
 from planning.maps import (
     LEAFLET_FOLDER,
     base_map,
@@ -95,7 +95,7 @@ def sidebar() -> None:
         ss.lang = "zh" if lang == names["zh"] else "en"
         st.header(t("app.title", ss.lang))
         levels = {v: t(f"level.{v}", ss.lang) for v in ("primary", "junior")}
-        ss.level = st.selectbox(T("app.level"), list(levels), format_func=levels.__getitem__)
+        ss.level = st.selectbox(T("app.level"), list(levels), format_func=levels.__getitem__, key="level_choice")
         methods = {key: T(f"app.assignment.{key}") for key in ("nearest", "zoned", "split")}
         # keyed by language: a kept key would keep showing the option's words of the other language
         ss.assignment = st.selectbox(T("app.assignment"), list(methods), format_func=methods.__getitem__,
@@ -196,6 +196,8 @@ def map_tab(project, scenario, result) -> None:
             ss.picked = logic.nearest_school(result, project, pick["lat"], pick["lng"])
         if clicked and clicked.get("last_clicked"):
             ss.clicked_point = clicked["last_clicked"]
+        with st.expander(T("app.village_table", level=level_name(ss.level, ss.lang))):
+            st.dataframe(localise(logic.village_rows(result, ss.level), ss.lang), width="stretch", key="village_rows")
     with right:
         editor(project, scenario, result)
 

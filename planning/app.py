@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .errors import InfeasibleError, PlanningError
@@ -197,6 +198,17 @@ def headlines(result: Result, baseline: Result, lang: str = "zh", *, level: str 
         out.append(Headline(key, t("app.headline_of_level", lang, level=name, figure=t(f"app.headline.{key}", lang)),
                             value, delta, lower))
     return out
+
+
+def village_rows(result: Result, level: str) -> pd.DataFrame:
+    """The villages of a level under a plan, for the table under the map: pupils, school,
+    way to school, the one-way trip (minutes) and, for bus riders, its two legs; those not
+    walking within the limit first."""
+    villages = result.villages.xs(level, level="level")
+    columns = ["name", "pupils", "schools", "mode", "minutes", "walk_minutes", "road_walk_minutes", "ride_minutes"]
+    order = np.argsort(-(villages["mode"].cat.codes.to_numpy(dtype=float) * 1e4 + np.nan_to_num(villages["minutes"].to_numpy())),
+                       kind="stable")
+    return villages[columns].iloc[order].round(1)
 
 
 def school_choices(result: Result, lang: str = "zh", *, open_only: bool = True) -> dict[str, str]:

@@ -273,7 +273,7 @@ def _villages(fmap: folium.Map, villages: gpd.GeoDataFrame, lang: str) -> None:
     pupils = villages["pupils"].fillna(0.0).to_numpy(dtype=float)
     words = {kind: t(_mode_key(kind), lang, short=30, limit="") for kind in set(villages["class"])}
     mode = [words[kind] for kind in villages["class"]]
-    minutes = ["—" if pd.isna(m) else f"{m:.0f} {t('unit.minutes', lang)}" for m in villages["minutes"]]
+    minutes = [_trip_words(row, lang) for _, row in villages.iterrows()]
     features = []
     for vid, name, school, kind, point, n, walk, how in zip(villages.index, villages["name"], villages["school"],
                                                             villages["class"], villages.geometry, pupils, minutes,
@@ -284,6 +284,17 @@ def _villages(fmap: folium.Map, villages: gpd.GeoDataFrame, lang: str) -> None:
                  "fillColor": COLOURS[kind], "fillOpacity": 0.85}
         features.append((point, style, tip))
     _feature_layer(t("map.villages", lang), features, marker=folium.CircleMarker()).add_to(fmap)
+
+
+def _trip_words(row: pd.Series, lang: str) -> str:
+    """A village's one-way trip: its minutes, and for bus riders both legs (walk to the
+    pick-up, ride)."""
+    if pd.isna(row["minutes"]):
+        return "—"
+    if row["mode"] == "bus" and not pd.isna(row.get("ride_minutes")):
+        return t("map.bus_trip", lang, minutes=f"{row['minutes']:.0f}", walk=f"{row['road_walk_minutes']:.0f}",
+                 ride=f"{row['ride_minutes']:.0f}")
+    return f"{row['minutes']:.0f} {t('unit.minutes', lang)}"
 
 
 def _mode_key(kind: str) -> str:

@@ -395,3 +395,44 @@ def test_the_school_picker_stays_on_the_edited_school(app):
     app.button(key="undo").click().run()
     assert app.selectbox(key="school").value.startswith("S04 ")  # open again, picked again
     assert logic.school_after("merge", "S08", into="S04") == "S04" and logic.school_after("close", "S05") == "S05"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_bus_riders_show_the_walk_to_the_bus_and_the_ride(app, demo, lang):
+    """A bus for 云盘村 (V11, 40 min from the nearest drivable road) to 茶园村完小 (S06): its
+    pupils ride; the village table shows the trip as walk to the pick-up + ride, not the
+    68-minute walk, and they no longer count as beyond the limit."""
+    from planning.bus import walk_to_road
+
+    if lang == "en":
+        app.radio(key="lang_choice").set_value("English").run()
+    before = metrics(app)
+    app.selectbox(key="action").set_value(logic.action_label("add_bus", lang)).run()
+    pick_school(app, "S06")
+    app.multiselect(key="bus_villages").select("V11")
+    app.number_input(key="bus_ride").set_value(30)
+    app.button(key="apply").click().run()
+    assert not app.exception
+    (table,) = [frame.value for frame in app.dataframe]  # the village table under the map
+    row = table.loc["V11"]
+    walk, ride = walk_to_road(demo)[list(demo.villages.index).index("V11")], demo.bus_times[
+        list(demo.villages.index).index("V11"), list(demo.targets.index).index("S06")]
+    assert row[t("field.mode", lang)] == t("mode.bus", lang)
+    assert row[t("field.road_walk_minutes", lang)] == pytest.approx(walk, abs=0.06)
+    assert row[t("field.ride_minutes", lang)] == pytest.approx(ride, abs=0.06)
+    assert row[t("field.minutes", lang)] == pytest.approx(walk + ride, abs=0.11)
+    after = metrics(app)
+    pupils = demo.villages.loc["V11", "primary_pupils"]
+    assert int(after["pupils_beyond_limit"]) == int(before["pupils_beyond_limit"]) - pupils
+    assert int(after["bus_riders"]) == pupils
+
+
+def test_the_figures_follow_the_level_chosen(app, demo):
+    today = planning.baseline(demo)
+    app.selectbox(key="level_choice").set_value("junior").run()
+    assert not app.exception
+    labels = [m.label for m in app.metric]
+    assert labels[0] == "初中·开办学校"
+    junior = level_summary(today, "junior")
+    assert metrics(app)["boarders"] == f"{junior['boarders']:.0f}" != f"{today.summary['boarders']:.0f}"
+    assert metrics(app)["schools_open"] == str(teaching(demo, "junior"))
