@@ -205,6 +205,7 @@ def village_rows(result: Result, level: str) -> pd.DataFrame:
     way to school, the one-way trip (minutes) and, for bus riders, its two legs; those not
     walking within the limit first."""
     villages = result.villages.xs(level, level="level")
+    assert isinstance(villages, pd.DataFrame)  # a level of the index: a table
     columns = ["name", "pupils", "schools", "mode", "minutes", "walk_minutes", "road_walk_minutes", "ride_minutes"]
     order = np.argsort(-(villages["mode"].cat.codes.to_numpy(dtype=float) * 1e4 + np.nan_to_num(villages["minutes"].to_numpy())),
                        kind="stable")
