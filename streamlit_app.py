@@ -17,6 +17,7 @@ from streamlit_folium import st_folium
 
 import planning
 from planning import app as logic
+from planning.changes import affected
 from planning.i18n import level_name, localise, plan_name, t
 from planning.maps import (
     LEAFLET_FOLDER,
@@ -197,7 +198,8 @@ def map_tab(project, scenario, result) -> None:
         if clicked and clicked.get("last_clicked"):
             ss.clicked_point = clicked["last_clicked"]
         with st.expander(T("app.village_table", level=level_name(ss.level, ss.lang))):
-            st.dataframe(localise(logic.village_rows(result, ss.level), ss.lang), width="stretch", key="village_rows")
+            st.dataframe(logic.display_table(localise(logic.village_rows(result, ss.level), ss.lang)), width="stretch",
+                         key="village_rows")
     with right:
         editor(project, scenario, result)
 
@@ -366,7 +368,7 @@ def compare_tab(project, result, baseline) -> None:
               use_container_width=True, returned_objects=[], key="difference_map")
     changes = planning.village_changes(baseline, result)
     st.markdown(T("app.villages_affected"))
-    st.dataframe(localise(changes[changes["outcome"] != "same"].round(1), ss.lang), width="stretch")
+    st.dataframe(logic.display_table(localise(affected(changes), ss.lang)), width="stretch")
 
 
 def suggest_tab(project) -> None:

@@ -418,9 +418,9 @@ def test_bus_riders_show_the_walk_to_the_bus_and_the_ride(app, demo, lang):
     walk, ride = walk_to_road(demo)[list(demo.villages.index).index("V11")], demo.bus_times[
         list(demo.villages.index).index("V11"), list(demo.targets.index).index("S06")]
     assert row[t("field.mode", lang)] == t("mode.bus", lang)
-    assert row[t("field.road_walk_minutes", lang)] == pytest.approx(walk, abs=0.06)
-    assert row[t("field.ride_minutes", lang)] == pytest.approx(ride, abs=0.06)
-    assert row[t("field.minutes", lang)] == pytest.approx(walk + ride, abs=0.11)
+    assert float(row[t("field.road_walk_minutes", lang)]) == pytest.approx(walk, abs=0.06)
+    assert float(row[t("field.ride_minutes", lang)]) == pytest.approx(ride, abs=0.06)
+    assert float(row[t("field.minutes", lang)]) == pytest.approx(walk + ride, abs=0.11)
     after = metrics(app)
     pupils = demo.villages.loc["V11", "primary_pupils"]
     assert int(after["pupils_beyond_limit"]) == int(before["pupils_beyond_limit"]) - pupils
