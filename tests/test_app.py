@@ -141,7 +141,7 @@ def test_infeasible_suggestion_is_explained(app, demo):
     app.number_input(key="suggest_p").set_value(columns + 1).run()
     app.button(key="suggest").click().run()
     assert not app.exception
-    assert any(f"p = {columns + 1}，但只有 {columns} 所可开办" in e.value for e in app.error), [e.value for e in app.error]
+    assert any(f"p = {columns + 1}，但只有 {columns} 所学校和校址可开办" in e.value for e in app.error), [e.value for e in app.error]
 
 
 def test_a_site_added_on_the_map_serves_its_villages(demo):

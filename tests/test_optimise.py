@@ -78,7 +78,7 @@ def test_must_keep_and_must_close():
 
 
 @pytest.mark.parametrize(("call", "message"), [
-    (lambda: p_median(LINE, 6), r"p = 6 but 5 columns may open"),
+    (lambda: p_median(LINE, 6), r"p = 6, but only 5 schools and sites may open"),
     (lambda: p_median(LINE, 2, demand=np.full(5, 10.0), capacities=np.full(5, 20.0)),
      r"the highest possible capacity of 2 open columns is 40, smaller than the total demand 50"),
     (lambda: set_cover(np.c_[LINE[:, :2], np.full(5, np.nan)], 10.0, labels=list("ABCDE")),
@@ -193,7 +193,7 @@ def test_max_coverage_on_the_demo_covers_what_it_claims(demo):
     note = f"{len(named)} villages ({pupils[far].sum():,.0f} pupils) are beyond 40 min from every school and site"
     assert any(n.startswith(note) and ", ".join(named) in n for n in option.explain("en")), option.explain("en")
     columns = len(may_open(demo, "junior"))  # schools teaching grades 7–9, and junior sites if any
-    with pytest.raises(InfeasibleError, match=f"p = {columns + 1} but {columns} columns may open"):
+    with pytest.raises(InfeasibleError, match=f"p = {columns + 1}, but only {columns} schools and sites may open"):
         plan(demo, "max_coverage", level="junior", p=columns + 1, limit=40)
 
 
