@@ -166,6 +166,7 @@ def load_panel() -> None:
 
 
 def headline_row(result, baseline) -> None:
+    st.caption(logic.headline_caption(st.session_state.level, st.session_state.lang))
     for col, h in zip(st.columns(len(logic.HEADLINES)), logic.headlines(result, baseline, st.session_state.lang,
                                                                     level=st.session_state.level),
                       strict=True):

@@ -188,16 +188,20 @@ class Headline:
 
 def headlines(result: Result, baseline: Result, lang: str = "zh", *, level: str = "primary") -> list[Headline]:
     """The figures shown above the map for the level the planner chose (its schools, pupils
-    and their trips), labelled with the level, with their change against today."""
+    and their trips; :func:`headline_caption` says which level), with their change against
+    today."""
     now, before = level_summary(result, level), level_summary(baseline, level)
-    name = level_name(level, lang)
     out = []
     for key, lower in HEADLINES.items():
         value = float(now[key])
         delta = None if result is baseline else value - float(before[key])
-        out.append(Headline(key, t("app.headline_of_level", lang, level=name, figure=t(f"app.headline.{key}", lang)),
-                            value, delta, lower))
+        out.append(Headline(key, t(f"app.headline.{key}", lang), value, delta, lower))
     return out
+
+
+def headline_caption(level: str, lang: str = "zh") -> str:
+    """The line above the headline figures naming the level they count."""
+    return t("app.headline_level", lang, level=level_name(level, lang))
 
 
 def village_rows(result: Result, level: str) -> pd.DataFrame:

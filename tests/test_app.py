@@ -34,10 +34,11 @@ def app() -> AppTest:
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    """The headline figures by their key (schools_open, ...); the labels carry the level."""
+    """The headline figures by their key (schools_open, ...), after checking that the line
+    above them names the level they count."""
     lang, level = at.session_state["lang"], at.session_state["level"]
-    label = {t("app.headline_of_level", lang, level=level_name(level, lang), figure=t(f"app.headline.{key}", lang)): key
-             for key in logic.HEADLINES}
+    assert t("app.headline_level", lang, level=level_name(level, lang)) in [c.value for c in at.caption]
+    label = {t(f"app.headline.{key}", lang): key for key in logic.HEADLINES}
     return {label[m.label]: m.value for m in at.metric}
 
 
@@ -50,7 +51,7 @@ def teaching(project: planning.Project, level: str = "primary") -> int:
 def test_opens_the_demo_with_headline_figures(app, demo):
     assert "青山镇" in app.title[0].value
     figures = metrics(app)
-    assert [m.label for m in app.metric][0] == "小学·开办学校"  # the figures of the level chosen, labelled
+    assert "以下为小学的数字（学段可在左侧切换）" in [c.value for c in app.caption]  # the level the figures count
     assert figures["schools_open"] == str(teaching(demo))  # today every school of the table is open
     primary = level_summary(planning.baseline(demo), "primary")
     assert figures["pupils_beyond_limit"] == str(int(primary["pupils_beyond_limit"]))
@@ -70,7 +71,7 @@ def test_closing_a_school_changes_the_metrics_and_undo_restores_them(app, demo):
     assert not app.exception
     figures = metrics(app)
     assert figures["schools_open"] == str(today - 1)
-    assert [m.delta for m in app.metric if m.label == "小学·开办学校"] == ["-1"]
+    assert [m.delta for m in app.metric if m.label == "开办学校"] == ["-1"]
     assert any("1. 撤并 S05" in m.value for m in app.markdown)  # the plan's edits, in Chinese
     app.button(key="undo").click().run()
     assert metrics(app)["schools_open"] == str(today)
@@ -102,7 +103,8 @@ def test_switching_to_english(app):
     app.radio(key="lang_choice").set_value("English").run()
     assert not app.exception
     assert "School layout and catchment planning" in app.title[0].value
-    assert "primary: schools open" in [m.label for m in app.metric]
+    assert "schools open" in [m.label for m in app.metric]
+    assert "Figures for primary (switch the level on the left)" in [c.value for c in app.caption]
 
 
 def test_app_logic_in_plain_python(demo):
@@ -431,8 +433,7 @@ def test_the_figures_follow_the_level_chosen(app, demo):
     today = planning.baseline(demo)
     app.selectbox(key="level_choice").set_value("junior").run()
     assert not app.exception
-    labels = [m.label for m in app.metric]
-    assert labels[0] == "初中·开办学校"
+    assert "以下为初中的数字（学段可在左侧切换）" in [c.value for c in app.caption]
     junior = level_summary(today, "junior")
     assert metrics(app)["boarders"] == f"{junior['boarders']:.0f}" != f"{today.summary['boarders']:.0f}"
     assert metrics(app)["schools_open"] == str(teaching(demo, "junior"))
