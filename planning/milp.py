@@ -221,21 +221,13 @@ def solve(
     threads
         Threads HiGHS may use (its default when None).
     initial
-        A feasible solution to start from (a MIP start); HiGHS improves on it. Where the
-        answer's objective does not match its values (HiGHS 1.16 can mistake a start for
-        optimal with the objective of its presolved model), the model is solved again
-        without the start.
+        A feasible solution to start from (a MIP start); HiGHS improves on it. An answer
+        whose objective does not match its values is solved again without it (HiGHS 1.16).
     """
     n = len(cost)
     mask = np.full(n, bool(integer)) if isinstance(integer, bool) else np.asarray(integer, dtype=bool)
     lp = _highs_lp(cost, matrix, row_lower, row_upper, col_lower, col_upper, mask)
-    h = _new_highs()
-    h.setOptionValue("output_flag", bool(os.environ.get("PLANNING_HIGHS_LOG")))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    if seconds is not None:
-        h.setOptionValue("time_limit", float(seconds))
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
+    h = _configured(seconds=seconds, mip_gap=mip_gap, threads=threads)
     h.passModel(lp)
     if initial is not None:
         start_solution = highspy.HighsSolution()
@@ -246,14 +238,39 @@ def solve(
     result = _outcome(h, n, is_mip=bool(mask.any()), seconds=time.perf_counter() - start)
     if initial is not None and result.has_solution and not np.isclose(
             float(np.asarray(cost, dtype=float) @ result.x), result.objective, rtol=1e-7, atol=1e-6):
-        # HiGHS 1.16 can map a start its presolve has cut into the reduced model with a wrong
-        # objective, keep it as the incumbent and call it optimal: solve again without it
+        # HiGHS 1.16 can map a start into its presolved model with a wrong objective and
+        # keep it as the incumbent, even call it optimal: solve again without it
         left = None if seconds is None else max(0.1, seconds - result.seconds)
         retry = solve(cost, matrix, row_lower, row_upper, col_lower=col_lower, col_upper=col_upper, integer=mask,
                       seconds=left, mip_gap=mip_gap, threads=threads)
-        retry.seconds += result.seconds
-        return retry
+        return _better_of(retry, np.asarray(initial, dtype=float), cost, spent=result.seconds)
     return result
+
+
+def _better_of(result: MilpResult, initial: np.ndarray, cost: np.ndarray, *, spent: float) -> MilpResult:
+    """``result``, or the start HiGHS accepted as feasible where it is better (then not
+    "Optimal": its bound is the one ``result`` proved)."""
+    result.seconds += spent
+    value = float(np.asarray(cost, dtype=float) @ initial)
+    if result.has_solution and result.objective <= value:
+        return result
+    result.x, result.objective = initial, value
+    if result.status == "Optimal":  # within the gap HiGHS was asked for
+        result.status = "Time limit reached"
+    result.gap = max(0.0, (value - result.bound) / max(abs(value), 1e-9)) if np.isfinite(result.bound) else np.inf
+    return result
+
+
+def _configured(*, seconds: float | None, mip_gap: float, threads: int | None) -> highspy.Highs:
+    """A HiGHS instance with the options of :func:`solve` (quiet unless PLANNING_HIGHS_LOG is set)."""
+    h = _new_highs()
+    h.setOptionValue("output_flag", bool(os.environ.get("PLANNING_HIGHS_LOG")))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if seconds is not None:
+        h.setOptionValue("time_limit", float(seconds))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    return h
 
 
 def _highs_lp(cost: np.ndarray, matrix: sparse.spmatrix, row_lower: np.ndarray, row_upper: np.ndarray,

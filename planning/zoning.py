@@ -13,11 +13,10 @@ Sets
     T
         Schools: open schools and opened sites.
     P ⊆ U × T
-        Candidate pairs (:func:`candidates`): the schools a unit can reach daily (a walk
-        within the limit, or a bus), plus its ``fallback`` nearest schools and its
-        ``bed_fallback`` nearest schools with beds, so that a full school pushes pupils on
-        to another school, to boarding, or to being unserved. A merge pins a unit to the
-        school it merges into.
+        Candidate pairs (:func:`candidates`): every school teaching the unit's grades that
+        it can reach at all (a walk, or a bus), so that a full school pushes pupils on to
+        another school, to boarding (however far the school with beds), or to being
+        unserved. A merge pins a unit to the school it merges into.
 Data of a pair p = (u, t)
     c_p
         Daily travel: over the unit's grades that can travel daily to t, pupils × minutes
@@ -60,6 +59,30 @@ Constraints
 Units with neither a daily option nor a boarding option among their candidates have no
 decision to make (their pupils are unserved wherever they go and take no seat): they are
 fixed to their nearest candidate before solving.
+
+Solving
+-------
+P is large (every village × every school teaching its grades), but few pairs matter. The
+solve starts from a shortlist (the schools a unit reaches daily, its ``fallback`` nearest
+and its ``bed_fallback`` nearest with beds) and proves it may leave the rest out:
+
+1. Pricing (column generation) on the LP relaxation. Solve the LP over the pairs so far;
+   with its duals π_u (each unit once), σ_t (seats), β_t (beds), a pair outside it has
+   reduced cost d_p = c_p + M·s_p − π_u − d_p·σ_t + b_p·min(0, B + w_p − M − σ_t − β_t)
+   (:func:`reduced_costs`; its boarders at their best). Add every pair with d_p < 0 and
+   repeat. When none is left, the LP is the LP of the full model: its value L is a lower
+   bound on every zoning.
+2. Whole villages (x integer). An LP-and-fix start (units the LP zones whole keep their
+   school; a small MILP places the rest) gives a zoning of cost U. Any zoning using a
+   pair p costs at least L + d_p, so pairs with d_p ≥ U − L cannot beat the start and are
+   left out; every other pair joins, and the MILP is solved over them. Its optimum is the
+   full model's optimum, and its bound (or L) is a bound of the full model.
+
+So the status is about the full model: "Optimal" is proven optimal over every school
+teaching the grades (whole villages: within HiGHS's relative gap of 0.01 %), "Time limit
+reached" is the best zoning found with its gap to a bound of the full model. When the time
+runs out during pricing, the bound is the LP value plus each unit's most negative d_p
+(each unit takes one pair), and the status is never "Optimal".
 """
 
 from __future__ import annotations
@@ -188,7 +211,7 @@ class Built:
 
 @dataclass
 class Priced:
-    """The LP relaxation after pricing (:func:`price`).
+    """The LP relaxation after pricing (:func:`_price`).
 
     Attributes
     ----------
@@ -452,29 +475,34 @@ def _solve(built: Built, units: Units, terms: Terms, *, split: bool, seconds: fl
     (over every pair; status, bound and gap about the full model) and the variables of the
     last model solved."""
     clock = _Clock(seconds)
-    priced = price(built, clock)
+    priced = _price(built, clock)
     lp = priced.lp
     if split or not lp.has_solution:
         return _honest(lp, priced, clock), int(len(_columns(built, priced.active)))
-    n_pairs = len(units.pair_unit)
-    x_lp = lp.x[:n_pairs]
-    settled = settled_pairs(x_lp, units.pair_unit)
-    lower, upper = built.model.col_lower.copy(), built.model.col_upper.copy()
-    lower[:n_pairs][settled] = upper[:n_pairs][settled] = np.round(x_lp[settled])
-    start = _solve_over(built, priced.active, seconds=clock.left(), col_lower=lower, col_upper=upper)
+    start = _start(built, priced, clock)
     active = priced.active
     if priced.exact:  # a pair whose d_p reaches the start's gap to the LP bound cannot beat the start
         incumbent = start.objective if start.has_solution else np.inf
         active = active | (priced.reduced < incumbent - lp.objective + TOLERANCE)
-    solution = _solve_over(built, active, seconds=clock.left(), initial=start.x if start.has_solution else None)
-    if not solution.has_solution and start.has_solution:
-        solution = start
-        solution.status, solution.bound = "Time limit reached", -np.inf  # the start is proven nothing
-    if priced.exact and np.isfinite(solution.bound):
-        solution.bound = max(solution.bound, lp.objective)
-    else:
-        solution.bound = priced.bound
+    # no MIP start: HiGHS 1.16 can map one into its presolved model with a wrong objective
+    # and prune with it; the start is kept here instead where it is better
+    solution = _solve_over(built, active, seconds=clock.left())
+    bound = max(solution.bound, lp.objective) if priced.exact and np.isfinite(solution.bound) else priced.bound
+    if start.has_solution and not (solution.has_solution and solution.objective <= start.objective):
+        solution.x, solution.objective = start.x, start.objective  # the status says why the MILP did no better
+    solution.bound = bound
     return _honest(solution, priced, clock), int(len(_columns(built, active)))
+
+
+def _start(built: Built, priced: Priced, clock: _Clock) -> MilpResult:
+    """LP-and-fix: units the LP zones whole keep its school; a small MILP places the units it
+    splits (every active school of theirs stays free)."""
+    n_pairs = len(priced.active)
+    x_lp = priced.lp.x[:n_pairs]
+    settled = settled_pairs(x_lp, built.units.pair_unit)
+    lower, upper = built.model.col_lower.copy(), built.model.col_upper.copy()
+    lower[:n_pairs][settled] = upper[:n_pairs][settled] = np.round(x_lp[settled])
+    return _solve_over(built, priced.active, seconds=clock.left(), col_lower=lower, col_upper=upper)
 
 
 def _honest(solution: MilpResult, priced: Priced, clock: _Clock) -> MilpResult:
@@ -489,7 +517,7 @@ def _honest(solution: MilpResult, priced: Priced, clock: _Clock) -> MilpResult:
     return solution
 
 
-def price(built: Built, clock: _Clock) -> Priced:
+def _price(built: Built, clock: _Clock) -> Priced:
     """Column generation over the pairs: solve the LP over the active pairs (from the
     shortlist), add every pair with a negative reduced cost, repeat until none is left (the
     LP of the full model is then solved) or the time is up."""
@@ -555,5 +583,5 @@ def _shares(units: Units, x: np.ndarray, split: bool) -> np.ndarray:
     return np.c_[units.village[unit][k], g, units.pair_target[chosen][k], fraction].astype(float)
 
 
-__all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "reduced_costs", "price", "unserved_cost",
+__all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "reduced_costs", "unserved_cost",
            "settled_pairs", "no_zoning"]

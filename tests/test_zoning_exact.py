@@ -203,12 +203,13 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "data" / "demo" / "scenarios"
 def share_cost(layout: Layout, share: np.ndarray) -> float:
     """The zoning model's objective of whole-village shares (rows village, grade, school, 1),
     worked out directly as in :func:`model_cost`, with bus trips and every grade band; the
-    units fixed before solving count too (M per pupil). Every pupil must have a school."""
+    units fixed before solving count too (M per pupil), and pupils left with no school
+    though one teaching their grade is in reach 10·M each (e_u)."""
     m, b = unserved_cost(layout), layout.boarding_cost
     placed = np.zeros(layout.pupils.shape, dtype=bool)
     placed[share[:, 0].astype(int), share[:, 1].astype(int)] = True
-    assert placed[layout.pupils > 0].all()
-    total, load = 0.0, np.zeros(len(layout.capacity))
+    in_reach = (np.isfinite(layout.minutes) | np.isfinite(layout.ride)).astype(int) @ layout.serves.astype(int) > 0
+    total, load = 10 * m * layout.pupils[~placed & in_reach].sum(), np.zeros(len(layout.capacity))
     boarders: dict[int, list[tuple[float, float]]] = {t: [] for t in range(len(layout.capacity))}
     pairs = {(int(v), int(t)) for v, _, t, _ in share}
     for v, t in sorted(pairs):
