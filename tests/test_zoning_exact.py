@@ -156,7 +156,7 @@ def test_a_mip_start_that_highs_presolve_cuts_is_not_taken_for_the_optimum():
 # --- time limits and messages -----------------------------------------------------------------
 
 def test_a_zoning_cut_short_before_pricing_ends_is_not_called_optimal():
-    """With no time to price (a limit of 1e-9 s, each solve still gets HiGHS's 0.1 s), the
+    """With no time to price (a limit of 1e-9 s; each solve still gets 0.1 s), the
     zoning of the shortlist comes back as "Time limit reached", and its gap reaches down to
     the full model's optimum: cost × (1 − gap) is a bound no zoning beats."""
     layout = build_layout(boarding_county(), planning.Scenario(boarding_county(), "x").state)
