@@ -54,12 +54,21 @@ class SolverReport:
     Attributes
     ----------
     status
-        HiGHS status ("Optimal", "Time limit reached", ...).
+        About the full model, every school teaching the grades (not a shortlist):
+        "Optimal" = proven optimal for it (whole villages: within HiGHS's relative gap of
+        0.01 %); "Time limit reached" = the best zoning found in the time, ``gap`` at most
+        from optimal (:mod:`planning.zoning`, "Solving").
     pupil_minutes
-        Daily travel of the zoning, walks and bus rides (pupil-minutes): what the solver
-        minimised, unlike ``summary["pupil_minutes"]``, which counts walkers only.
+        Daily travel of the zoning, walks and bus rides (pupil-minutes): the travel part of
+        what the solver minimised (beside unserved pupils and boarders), unlike
+        ``summary["pupil_minutes"]``, which counts walkers only. The solver zones whole
+        villages; pupils its zoning leaves without a bed then board wherever a bed and a
+        seat stay free (:func:`planning.assign.flows_from_assignment`), so the flows may
+        leave fewer unserved than the zoning itself.
     gap
-        Relative gap to the best proven bound (0 when optimal).
+        Relative gap of the zoning's cost to a lower bound proven for the full model,
+        (cost − bound) / cost: 0 when optimal, 0.02 when no zoning can cost less than 2 %
+        below it.
     seconds
         Solving time (seconds).
     variables
@@ -306,16 +315,19 @@ def evaluate(project: Project, state: State, *, name: str = "scenario", edits: t
     assignment
         ``"nearest"``: each (village, grade) to the nearest open school teaching it
         (capacity is reported, not enforced); ``"zoned"``: whole villages (per grade band)
-        zoned by an exact MILP under seats and beds, minimising pupil travel time
-        (:mod:`planning.zoning`); ``"split"``: the same as an LP, a village may divide.
+        zoned by an exact MILP under seats and beds, minimising pupil travel time, over
+        every school teaching the grades (:mod:`planning.zoning`); ``"split"``: the same
+        as an LP, a village may divide. The result's ``solver.status`` is "Optimal" only
+        when proven for that full model; else "Time limit reached" with its ``gap``.
     solver_seconds
-        Time limit of the zoning solver (seconds).
+        Time limit of the zoning solver (seconds); None for none.
 
     Raises
     ------
     InfeasibleError
         Zoning when a level's pupils exceed the seats of the schools teaching it (names
-        the schools and the shortfall).
+        the schools and the shortfall), or when the solver stops without any zoning (the
+        time limit, or a solver failure; says what to do).
     """
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"`assignment` was {assignment!r} but is expected to be one of {list(ASSIGNMENTS)}")

@@ -126,6 +126,12 @@ class Model:
         return Model(self.cost, sparse.vstack([self.matrix, row]).tocsr(), np.r_[self.row_lower, lower],
                      np.r_[self.row_upper, upper], self.col_lower, self.col_upper, self.integer)
 
+    def restricted(self, keep: np.ndarray) -> Model:
+        """The model over the variables ``keep`` (indices) only, the others fixed at 0; every
+        row is kept (a row left with no variable keeps its bounds, which 0 must meet)."""
+        return Model(self.cost[keep], sparse.csc_matrix(self.matrix)[:, keep], self.row_lower, self.row_upper,
+                     self.col_lower[keep], self.col_upper[keep], self.integer[keep])
+
     def solve(self, *, cost: np.ndarray | None = None, col_lower: np.ndarray | None = None,
               col_upper: np.ndarray | None = None, relax: bool = False, seconds: float | None = None,
               mip_gap: float = 1e-4, initial: np.ndarray | None = None) -> MilpResult:
@@ -155,6 +161,9 @@ class MilpResult:
         Relative MIP gap (0 when proven optimal).
     seconds
         Wall-clock solve time.
+    row_dual
+        For an LP with a solution, the dual value of each row (HiGHS's sign convention:
+        a variable's reduced cost is ``cost − matrix.T @ row_dual``); None otherwise.
     """
 
     status: str
@@ -163,6 +172,7 @@ class MilpResult:
     bound: float
     gap: float
     seconds: float
+    row_dual: np.ndarray | None = None
 
     @property
     def optimal(self) -> bool:
@@ -211,18 +221,13 @@ def solve(
     threads
         Threads HiGHS may use (its default when None).
     initial
-        A feasible solution to start from (a MIP start); HiGHS improves on it.
+        A feasible solution to start from (a MIP start); HiGHS improves on it. An answer
+        whose objective does not match its values is solved again without it (HiGHS 1.16).
     """
     n = len(cost)
     mask = np.full(n, bool(integer)) if isinstance(integer, bool) else np.asarray(integer, dtype=bool)
     lp = _highs_lp(cost, matrix, row_lower, row_upper, col_lower, col_upper, mask)
-    h = _new_highs()
-    h.setOptionValue("output_flag", bool(os.environ.get("PLANNING_HIGHS_LOG")))
-    h.setOptionValue("mip_rel_gap", float(mip_gap))
-    if seconds is not None:
-        h.setOptionValue("time_limit", float(seconds))
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
+    h = _configured(seconds=seconds, mip_gap=mip_gap, threads=threads)
     h.passModel(lp)
     if initial is not None:
         start_solution = highspy.HighsSolution()
@@ -230,7 +235,42 @@ def solve(
         h.setSolution(start_solution)
     start = time.perf_counter()
     h.run()
-    return _outcome(h, n, is_mip=bool(mask.any()), seconds=time.perf_counter() - start)
+    result = _outcome(h, n, is_mip=bool(mask.any()), seconds=time.perf_counter() - start)
+    if initial is not None and result.has_solution and not np.isclose(
+            float(np.asarray(cost, dtype=float) @ result.x), result.objective, rtol=1e-7, atol=1e-6):
+        # HiGHS 1.16 can map a start into its presolved model with a wrong objective and
+        # keep it as the incumbent, even call it optimal: solve again without it
+        left = None if seconds is None else max(0.1, seconds - result.seconds)
+        retry = solve(cost, matrix, row_lower, row_upper, col_lower=col_lower, col_upper=col_upper, integer=mask,
+                      seconds=left, mip_gap=mip_gap, threads=threads)
+        return _better_of(retry, np.asarray(initial, dtype=float), cost, spent=result.seconds)
+    return result
+
+
+def _better_of(result: MilpResult, initial: np.ndarray, cost: np.ndarray, *, spent: float) -> MilpResult:
+    """``result``, or the start HiGHS accepted as feasible where it is better (then not
+    "Optimal": its bound is the one ``result`` proved)."""
+    result.seconds += spent
+    value = float(np.asarray(cost, dtype=float) @ initial)
+    if result.has_solution and result.objective <= value:
+        return result
+    result.x, result.objective = initial, value
+    if result.status == "Optimal":  # within the gap HiGHS was asked for
+        result.status = "Time limit reached"
+    result.gap = max(0.0, (value - result.bound) / max(abs(value), 1e-9)) if np.isfinite(result.bound) else np.inf
+    return result
+
+
+def _configured(*, seconds: float | None, mip_gap: float, threads: int | None) -> highspy.Highs:
+    """A HiGHS instance with the options of :func:`solve` (quiet unless PLANNING_HIGHS_LOG is set)."""
+    h = _new_highs()
+    h.setOptionValue("output_flag", bool(os.environ.get("PLANNING_HIGHS_LOG")))
+    h.setOptionValue("mip_rel_gap", float(mip_gap))
+    if seconds is not None:
+        h.setOptionValue("time_limit", float(seconds))
+    if threads is not None:
+        h.setOptionValue("threads", int(threads))
+    return h
 
 
 def _highs_lp(cost: np.ndarray, matrix: sparse.spmatrix, row_lower: np.ndarray, row_upper: np.ndarray,
@@ -263,8 +303,12 @@ def _outcome(h: highspy.Highs, n: int, *, is_mip: bool, seconds: float) -> MilpR
     found = info.primal_solution_status == 2  # kSolutionStatusFeasible
     x = np.asarray(h.getSolution().col_value, dtype=float) if found else np.full(n, np.nan)
     objective = float(info.objective_function_value) if found else float("nan")
+    row_dual = None
     if is_mip:
         bound, gap = float(info.mip_dual_bound), float(info.mip_gap) if found else float("inf")
     else:
         bound, gap = objective, 0.0
-    return MilpResult(status=status, x=x, objective=objective, bound=bound, gap=gap, seconds=seconds)
+        if found and info.dual_solution_status == 2:  # kSolutionStatusFeasible
+            row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
+    return MilpResult(status=status, x=x, objective=objective, bound=bound, gap=gap, seconds=seconds,
+                      row_dual=row_dual)

@@ -163,7 +163,9 @@ class Scenario:
 
     def evaluate(self, assignment: str = "nearest", *, solver_seconds: float | None = 60.0) -> Result:
         """Assign every pupil and measure the layout (see :func:`planning.evaluate.evaluate`);
-        computed once per scenario, assignment and (for zoning) solver time limit."""
+        computed once per scenario, assignment and (for zoning) solver time limit. Zoning's
+        ``result.solver.status`` is "Optimal" only when proven over every school teaching
+        the grades; else "Time limit reached", with its ``gap``."""
         limit = None if assignment == "nearest" else solver_seconds  # no solver for nearest school
         return once(self, ("evaluate", assignment, limit),
                     lambda: evaluate(self.project, self.state, name=self.name, edits=self.edits,

@@ -13,11 +13,10 @@ Sets
     T
         Schools: open schools and opened sites.
     P ⊆ U × T
-        Candidate pairs (:func:`candidates`): the schools a unit can reach daily (a walk
-        within the limit, or a bus), plus its ``fallback`` nearest schools and its
-        ``bed_fallback`` nearest schools with beds, so that a full school pushes pupils on
-        to another school, to boarding, or to being unserved. A merge pins a unit to the
-        school it merges into.
+        Candidate pairs (:func:`candidates`): every school teaching the unit's grades that
+        it can reach at all (a walk, or a bus), so that a full school pushes pupils on to
+        another school, to boarding (however far the school with beds), or to being
+        unserved. A merge pins a unit to the school it merges into.
 Data of a pair p = (u, t)
     c_p
         Daily travel: over the unit's grades that can travel daily to t, pupils × minutes
@@ -60,6 +59,30 @@ Constraints
 Units with neither a daily option nor a boarding option among their candidates have no
 decision to make (their pupils are unserved wherever they go and take no seat): they are
 fixed to their nearest candidate before solving.
+
+Solving
+-------
+P is large (every village × every school teaching its grades), but few pairs matter. The
+solve starts from a shortlist (the schools a unit reaches daily, its ``fallback`` nearest
+and its ``bed_fallback`` nearest with beds) and proves it may leave the rest out:
+
+1. Pricing (column generation) on the LP relaxation. Solve the LP over the pairs so far;
+   with its duals π_u (each unit once), σ_t (seats), β_t (beds), a pair outside it has
+   reduced cost d_p = c_p + M·s_p − π_u − d_p·σ_t + b_p·min(0, B + w_p − M − σ_t − β_t)
+   (:func:`reduced_costs`; its boarders at their best). Add every pair with d_p < 0 and
+   repeat. When none is left, the LP is the LP of the full model: its value L is a lower
+   bound on every zoning.
+2. Whole villages (x integer). An LP-and-fix start (units the LP zones whole keep their
+   school; a small MILP places the rest) gives a zoning of cost U. Any zoning using a
+   pair p costs at least L + d_p, so pairs with d_p ≥ U − L cannot beat the start and are
+   left out; every other pair joins, and the MILP is solved over them. Its optimum is the
+   full model's optimum, and its bound (or L) is a bound of the full model.
+
+So the status is about the full model: "Optimal" is proven optimal over every school
+teaching the grades (whole villages: within HiGHS's relative gap of 0.01 %), "Time limit
+reached" is the best zoning found with its gap to a bound of the full model. When the time
+runs out during pricing, the bound is the LP value plus each unit's most negative d_p
+(each unit takes one pair), and the status is never "Optimal".
 """
 
 from __future__ import annotations
@@ -72,10 +95,13 @@ import numpy as np
 
 from .assign import Layout, grade_bands
 from .errors import InfeasibleError
-from .i18n import Message
+from .i18n import Message, has_text
 from .milp import MilpResult, Model, Rows
 
 logger = logging.getLogger(__name__)
+
+#: Reduced costs above −TOLERANCE (pupil-minutes) count as non-negative when pricing pairs.
+TOLERANCE = 1e-6
 
 
 @dataclass
@@ -87,15 +113,23 @@ class Zoning:
     share
         Rows (village, grade index 0–8, target, fraction of the pupils).
     status
-        HiGHS status ("Optimal", "Time limit reached", ...).
+        About the full model (every school teaching the unit's grades): "Optimal" when
+        proven optimal for it (whole villages: within HiGHS's relative gap of 0.01 %),
+        "Time limit reached" when the time ran out first (the best zoning found; ``gap``
+        says how far from optimal it may be).
     objective
         Daily travel of the zoning (pupil-minutes).
     gap
-        Relative gap to the best proven bound (0 when optimal).
+        Relative gap of ``cost`` to the best bound proven for the full model (0 when
+        optimal): (cost − bound) / cost.
     seconds
         Wall-clock solving time.
     variables
-        Number of variables.
+        Number of variables of the last model solved (the pairs pricing kept, their
+        boarders, one per unit).
+    cost
+        The model's objective (pupil-minutes, with unserved pupils and boarders at their
+        cost in the formulation).
     """
 
     share: np.ndarray
@@ -104,6 +138,7 @@ class Zoning:
     gap: float
     seconds: float
     variables: int
+    cost: float
 
 
 @dataclass
@@ -120,6 +155,8 @@ class Units:
         (bands, 9) mask of each band's grades.
     fixed
         Rows (village, grade index, target, 1.0) of units fixed before solving.
+    start
+        Per pair: in the shortlist the solve starts from.
     """
 
     village: np.ndarray
@@ -128,6 +165,7 @@ class Units:
     pair_target: np.ndarray
     band_grades: np.ndarray
     fixed: np.ndarray
+    start: np.ndarray
 
 
 @dataclass
@@ -144,93 +182,186 @@ class Terms:
     unit_pupils: np.ndarray
 
 
+@dataclass
+class Built:
+    """The full model (:func:`build_model`) and where its blocks are.
+
+    Attributes
+    ----------
+    model
+        Variables [x (pairs) | z (boardable pairs) | e (units)].
+    units, terms
+        Its units and pair terms.
+    boardable
+        The pairs with a z variable, in z's order.
+    unit_rows
+        Row of each unit's "each unit once" constraint.
+    seat_row, bed_row
+        Per target: its seats row and beds row (−1 when it has none).
+    """
+
+    model: Model
+    units: Units
+    terms: Terms
+    boardable: np.ndarray
+    unit_rows: np.ndarray
+    seat_row: np.ndarray
+    bed_row: np.ndarray
+
+
+@dataclass
+class Priced:
+    """The LP relaxation after pricing (:func:`_price`).
+
+    Attributes
+    ----------
+    lp
+        The last LP solved (x over every variable).
+    active
+        Per pair: in that LP.
+    reduced
+        d_p of every pair under its duals (:func:`reduced_costs`).
+    exact
+        Pricing finished: no pair left out has a negative d_p, so the LP is the full model's.
+    bound
+        A lower bound on the full model (pupil-minutes): the LP value when exact, else the
+        LP value plus each unit's most negative d_p.
+    """
+
+    lp: MilpResult
+    active: np.ndarray
+    reduced: np.ndarray
+    exact: bool
+    bound: float
+
+
+class _Clock:
+    """Time left of an optional limit (seconds)."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds, self.started = seconds, time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def left(self) -> float | None:
+        return None if self.seconds is None else max(0.1, self.seconds - self.elapsed())
+
+    def expired(self) -> bool:
+        return self.seconds is not None and self.elapsed() >= self.seconds
+
+
 def zone(layout: Layout, *, split: bool = False, fallback: int = 3, bed_fallback: int = 2,
          seconds: float | None = 60.0) -> Zoning:
-    """Zone every unit to a school, exactly (see the module's formulation).
+    """Zone every unit to a school: the module's model over every school teaching the unit's
+    grades, solved exactly by pricing (see the module's "Solving").
 
     Parameters
     ----------
     split
         Let units divide among schools (an LP instead of a MILP).
     fallback, bed_fallback
-        How many nearest schools, and nearest schools with beds, each unit may also go to
-        beyond those it reaches daily.
+        The shortlist the solve starts from: each unit's schools within daily reach, its
+        ``fallback`` nearest schools and its ``bed_fallback`` nearest schools with beds.
+        Pricing adds every other school that could improve the answer, so they change the
+        time taken, not the answer.
     seconds
-        Solver time limit (seconds); the best zoning found is returned with its gap.
+        Solver time limit (seconds) for the whole solve; None for no limit.
 
     Returns
     -------
-    :class:`Zoning`; optimal over the candidate pairs when its status is "Optimal".
+    :class:`Zoning`. Its status is about the full model (every school teaching the grades):
+    "Optimal" means proven optimal for it (whole villages: within HiGHS's relative gap of
+    0.01 %); "Time limit reached" means the best zoning found, ``gap`` above a bound proven
+    for the full model.
+
+    Raises
+    ------
+    InfeasibleError
+        The solver stopped without any zoning (time limit, or a solver failure): the
+        message says what the planner can do.
     """
     units = candidates(layout, fallback=fallback, bed_fallback=bed_fallback)
     if len(units.village) == 0:
-        return Zoning(units.fixed, "Optimal", 0.0, 0.0, 0.0, 0)
+        return Zoning(units.fixed, "Optimal", 0.0, 0.0, 0.0, 0, 0.0)
     terms = pair_terms(layout, units)
-    model = build_model(layout, units, terms)
-    solution = _solve(model, units.pair_unit, split=split, seconds=seconds)
-    if not solution.has_solution:  # the time limit ran out before even the LP was solved
-        raise InfeasibleError(Message("infeasible.no_zoning_in_time", seconds=f"{seconds:g}",
-                                      status=solution.status))
+    built = build_model(layout, units, terms)
+    solution, variables = _solve(built, units, terms, split=split, seconds=seconds)
+    if not solution.has_solution:
+        raise InfeasibleError(no_zoning(solution.status, seconds))
     x = solution.x[: len(units.pair_unit)]
-    logger.info("zoning: %s, %d units, %d variables, gap %.2g, %.2f s", solution.status, len(units.village),
-                len(model.cost), solution.gap, solution.seconds)
+    logger.info("zoning: %s, %d units, %d of %d pairs, %d variables, gap %.2g, %.2f s", solution.status,
+                len(units.village), int((x > 1e-6).sum()), len(x), variables, solution.gap, solution.seconds)
     return Zoning(np.r_[_shares(units, x, split), units.fixed], solution.status, float((terms.day_cost * x).sum()),
-                  solution.gap, solution.seconds, len(model.cost))
+                  solution.gap, solution.seconds, variables, solution.objective)
+
+
+def no_zoning(status: str, seconds: float | None) -> Message:
+    """Why no zoning came back, and what the planner can do."""
+    worded: object = Message(f"solver.{status}") if has_text(f"solver.{status}") else status
+    if status == "Time limit reached" and seconds is not None:
+        return Message("infeasible.no_zoning_in_time", seconds=f"{seconds:g}", status=worded)
+    return Message("infeasible.zoning_solver_failed", status=worded)
 
 
 def candidates(layout: Layout, *, fallback: int = 3, bed_fallback: int = 2) -> Units:
-    """The units (village × grade band with pupils) and their candidate schools.
+    """The units (village × grade band with pupils) and every candidate pair of the full model.
 
     Parameters
     ----------
     layout
         The arrays of a layout.
     fallback, bed_fallback
-        How many nearest schools, and nearest schools with beds, a unit may go to beyond
-        those it reaches daily.
+        The shortlist (``Units.start``): beyond the schools a unit reaches daily, its
+        ``fallback`` nearest schools and ``bed_fallback`` nearest schools with beds.
     """
     bands = grade_bands(layout.serves)
     band_grades = np.zeros((len(bands), 9), dtype=bool)
-    village, band, pair_unit, pair_target, fixed = [], [], [], [], []
+    village, band, pair_unit, pair_target, start, fixed = [], [], [], [], [], []
     n_units = 0
     for b, grades in enumerate(bands):
         band_grades[b, np.array(grades) - 1] = True
-        cand, stuck_rows = _band_candidates(layout, band_grades[b], fallback, bed_fallback)
+        cand, short, stuck_rows = _band_candidates(layout, band_grades[b], fallback, bed_fallback)
         fixed.append(stuck_rows)
         rows = np.flatnonzero(cand.any(axis=1))
         v, t = np.nonzero(cand[rows])
         pair_unit.append(n_units + v)
         pair_target.append(t)
+        start.append(short[rows][v, t])
         village.append(rows)
         band.append(np.full(len(rows), b))
         n_units += len(rows)
     return Units(np.concatenate(village).astype(int), np.concatenate(band).astype(int),
                  np.concatenate(pair_unit).astype(int), np.concatenate(pair_target).astype(int), band_grades,
-                 np.concatenate(fixed).reshape(-1, 4))
+                 np.concatenate(fixed).reshape(-1, 4), np.concatenate(start).astype(bool))
 
 
 def _band_candidates(layout: Layout, grades: np.ndarray, fallback: int, bed_fallback: int
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """(V, T) candidate mask of one band, and the rows of its units fixed before solving."""
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(V, T) masks of one band: every candidate pair, the shortlist among them; and the
+    rows of its units fixed before solving."""
     gi = np.flatnonzero(grades)
-    reachable = np.isfinite(layout.minutes) | np.isfinite(layout.ride)
     has_beds = layout.beds > 0
     teaches = np.asarray(layout.serves[:, gi].all(axis=1), dtype=bool)
-    ok = teaches[None, :] & reachable                                                     # (V, T)
-    daily = layout.day[:, :, gi].all(axis=2) & ok
+    ok = teaches[None, :] & (np.isfinite(layout.minutes) | np.isfinite(layout.ride))      # (V, T)
+    day = layout.day[:, :, gi] & ok[:, :, None]
     by_time = np.where(ok & np.isfinite(layout.minutes), layout.minutes, np.inf)
-    cand = daily | _nearest_mask(by_time, fallback) | _nearest_mask(np.where(has_beds, by_time, np.inf), bed_fallback)
+    short = day.all(axis=2) | _nearest_mask(by_time, fallback)
+    short |= _nearest_mask(np.where(has_beds, by_time, np.inf), bed_fallback)
+    cand = ok.copy()
     forced = layout.forced[:, gi[0]]
     pin = (forced >= 0) & ok[np.arange(len(ok)), np.maximum(forced, 0)]
     cand[pin] = False
     cand[np.flatnonzero(pin), forced[pin]] = True
     cand &= (layout.pupils[:, gi].sum(axis=1) > 0)[:, None]
+    short = (short & cand) | (cand & pin[:, None])
     may_board = bool(layout.may_board[gi].any())
-    stuck = cand.any(axis=1) & ~pin & ~(cand & daily).any(axis=1) & ~(may_board & (cand & has_beds).any(axis=1))
+    stuck = cand.any(axis=1) & ~pin & ~(cand & day.any(axis=2)).any(axis=1)
+    stuck &= ~(may_board & (cand & has_beds).any(axis=1))
     nearest = np.argmin(np.where(cand[stuck], by_time[stuck], np.inf), axis=1) if stuck.any() else []
     rows = [(v, g, t, 1.0) for v, t in zip(np.flatnonzero(stuck), nearest, strict=True) for g in gi]
-    cand[stuck] = False
-    return cand, np.array(rows, dtype=float).reshape(-1, 4)
+    cand[stuck] = short[stuck] = False
+    return cand, short, np.array(rows, dtype=float).reshape(-1, 4)
 
 
 def _nearest_mask(minutes: np.ndarray, k: int) -> np.ndarray:
@@ -276,9 +407,9 @@ def unserved_cost(layout: Layout) -> float:
     return 2.0 * (longest + layout.boarding_cost) + 1.0
 
 
-def build_model(layout: Layout, units: Units, terms: Terms) -> Model:
-    """The MILP of the module's formulation: variables [x (pairs) | z (boardable pairs) |
-    e (units)], x integer.
+def build_model(layout: Layout, units: Units, terms: Terms) -> Built:
+    """The MILP of the module's formulation over every candidate pair: variables
+    [x (pairs) | z (boardable pairs) | e (units)], x integer.
 
     Parameters
     ----------
@@ -293,54 +424,145 @@ def build_model(layout: Layout, units: Units, terms: Terms) -> Model:
                  10.0 * m * np.maximum(terms.unit_pupils, 1.0)]
     x, z, e = np.arange(n_p), n_p + np.arange(n_z), n_p + n_z + np.arange(n_u)
     rows = Rows(n_p + n_z + n_u)
-    rows.add([(units.pair_unit, x, 1.0), (np.arange(n_u), e, 1.0)], 1.0, 1.0, count=n_u)
+    unit_rows = rows.add([(units.pair_unit, x, 1.0), (np.arange(n_u), e, 1.0)], 1.0, 1.0, count=n_u)
     rows.add([(np.arange(n_z), z, 1.0), (np.arange(n_z), zb, -terms.boardable[zb])], -np.inf, 0.0, count=n_z)
     target = units.pair_target
     limited = np.flatnonzero(np.isfinite(layout.capacity))
     seat_row = np.full(len(layout.capacity), -1)
     seat_row[limited] = np.arange(len(limited))
     day, board = seat_row[target] >= 0, seat_row[target[zb]] >= 0
-    rows.add([(seat_row[target[day]], x[day], terms.day_pupils[day]), (seat_row[target[zb][board]], z[board], 1.0)],
-             -np.inf, layout.capacity[limited], count=len(limited))
+    seat_rows = rows.add([(seat_row[target[day]], x[day], terms.day_pupils[day]),
+                          (seat_row[target[zb][board]], z[board], 1.0)], -np.inf, layout.capacity[limited],
+                         count=len(limited))
     bedded = np.flatnonzero(layout.beds > 0)
     bed_row = np.full(len(layout.beds), -1)
     bed_row[bedded] = np.arange(len(bedded))
-    rows.add([(bed_row[target[zb]], z, 1.0)], -np.inf, layout.beds[bedded], count=len(bedded))
+    bed_rows = rows.add([(bed_row[target[zb]], z, 1.0)], -np.inf, layout.beds[bedded], count=len(bedded))
     upper = np.r_[np.ones(n_p), terms.boardable[zb], np.ones(n_u)]
     integer = np.r_[np.ones(n_p, dtype=bool), np.zeros(n_z + n_u, dtype=bool)]
-    return Model.from_rows(cost, rows, col_upper=upper, integer=integer)
+    seat_row[limited], bed_row[bedded] = seat_rows, bed_rows
+    return Built(Model.from_rows(cost, rows, col_upper=upper, integer=integer), units, terms, zb, unit_rows,
+                 seat_row, bed_row)
 
 
-def _solve(model: Model, pair_unit: np.ndarray, *, split: bool, seconds: float | None) -> MilpResult:
-    """LP relaxation; for whole villages, then LP-and-fix for a start and the full MILP.
+def reduced_costs(built: Built, row_dual: np.ndarray) -> np.ndarray:
+    """d_p of every pair's x_p under the row duals of an LP over some of the pairs (the
+    module's "Solving"): its cost less what its unit, seats and beds are worth, with its
+    boarders at their best (a pair outside the LP gets the z-row dual min(0, reduced cost
+    of z_p), which keeps z_p's reduced cost ≥ 0).
 
-    Units the LP already zones whole keep that school in a first small MILP, which places
-    the few split ones (every candidate of a split unit stays free): a near-optimal start.
-    The full MILP then improves it and proves the gap within what is left of the time
-    limit; the LP value is a valid bound too.
+    Parameters
+    ----------
+    built
+        The full model (:func:`build_model`).
+    row_dual
+        The LP's row duals (HiGHS's convention: reduced cost = cost − matrix.T @ row_dual).
     """
-    started = time.perf_counter()
+    units, terms, zb = built.units, built.terms, built.boardable
+    n_p = len(units.pair_unit)
+    dual = np.r_[row_dual, 0.0]                                   # index −1: no such row, worth 0
+    seat, bed = dual[built.seat_row[units.pair_target]], dual[built.bed_row[units.pair_target]]
+    d = built.model.cost[:n_p] - dual[built.unit_rows][units.pair_unit] - terms.day_pupils * seat
+    board = built.model.cost[n_p: n_p + len(zb)] - seat[zb] - bed[zb]
+    d[zb] += terms.boardable[zb] * np.minimum(0.0, board)
+    return d
 
-    def left() -> float | None:
-        return None if seconds is None else max(0.1, seconds - (time.perf_counter() - started))
 
-    relaxed = model.solve(relax=True, seconds=seconds)
-    if split or not relaxed.has_solution:
-        return relaxed
-    n_pairs = len(pair_unit)
-    x_lp = relaxed.x[:n_pairs]
-    settled = settled_pairs(x_lp, pair_unit)
-    lower, upper = model.col_lower.copy(), model.col_upper.copy()
-    lower[:n_pairs][settled] = upper[:n_pairs][settled] = np.round(x_lp[settled])
-    start = model.solve(col_lower=lower, col_upper=upper, seconds=left())
-    solution = model.solve(seconds=left(), initial=start.x if start.has_solution else None)
-    if not solution.has_solution and start.has_solution:
-        solution = start
-    bound = max(solution.bound, relaxed.objective) if np.isfinite(solution.bound) else relaxed.objective
+def _solve(built: Built, units: Units, terms: Terms, *, split: bool, seconds: float | None
+           ) -> tuple[MilpResult, int]:
+    """Price the LP relaxation over every pair; for whole villages, then an LP-and-fix start,
+    the pairs the reduced-cost argument keeps, and the MILP over them. Returns the solution
+    (over every pair; status, bound and gap about the full model) and the variables of the
+    last model solved."""
+    clock = _Clock(seconds)
+    priced = _price(built, clock)
+    lp = priced.lp
+    if split or not lp.has_solution:
+        return _honest(lp, priced, clock), int(len(_columns(built, priced.active)))
+    start = _start(built, priced, clock)
+    active = priced.active
+    if priced.exact:  # a pair whose d_p reaches the start's gap to the LP bound cannot beat the start
+        incumbent = start.objective if start.has_solution else np.inf
+        active = active | (priced.reduced < incumbent - lp.objective + TOLERANCE)
+    # no MIP start: HiGHS 1.16 can map one into its presolved model with a wrong objective
+    # and prune with it; the start is kept here instead where it is better
+    solution = _solve_over(built, active, seconds=clock.left())
+    bound = max(solution.bound, lp.objective) if priced.exact and np.isfinite(solution.bound) else priced.bound
+    if start.has_solution and not (solution.has_solution and solution.objective <= start.objective):
+        solution.x, solution.objective = start.x, start.objective  # the status says why the MILP did no better
     solution.bound = bound
-    solution.gap = max(0.0, (solution.objective - bound) / max(abs(solution.objective), 1e-9))
-    solution.seconds = time.perf_counter() - started
+    return _honest(solution, priced, clock), int(len(_columns(built, active)))
+
+
+def _start(built: Built, priced: Priced, clock: _Clock) -> MilpResult:
+    """LP-and-fix: units the LP zones whole keep its school; a small MILP places the units it
+    splits (every active school of theirs stays free)."""
+    n_pairs = len(priced.active)
+    x_lp = priced.lp.x[:n_pairs]
+    settled = settled_pairs(x_lp, built.units.pair_unit)
+    lower, upper = built.model.col_lower.copy(), built.model.col_upper.copy()
+    lower[:n_pairs][settled] = upper[:n_pairs][settled] = np.round(x_lp[settled])
+    return _solve_over(built, priced.active, seconds=clock.left(), col_lower=lower, col_upper=upper)
+
+
+def _honest(solution: MilpResult, priced: Priced, clock: _Clock) -> MilpResult:
+    """The solution's gap to its bound and its time; "Optimal" only when proven for the full
+    model (pricing finished)."""
+    if not priced.exact and solution.status == "Optimal":
+        solution.status = "Time limit reached"
+        solution.bound = min(solution.bound, priced.bound)
+    if solution.has_solution:
+        solution.gap = max(0.0, (solution.objective - solution.bound) / max(abs(solution.objective), 1e-9))
+    solution.seconds = clock.elapsed()
     return solution
+
+
+def _price(built: Built, clock: _Clock) -> Priced:
+    """Column generation over the pairs: solve the LP over the active pairs (from the
+    shortlist), add every pair with a negative reduced cost, repeat until none is left (the
+    LP of the full model is then solved) or the time is up."""
+    active = built.units.start.copy()
+    while True:
+        lp = _solve_over(built, active, relax=True, seconds=clock.left())
+        if not lp.has_solution or lp.row_dual is None:
+            return Priced(lp, active, np.zeros(len(active)), False, -np.inf)
+        reduced = reduced_costs(built, lp.row_dual)
+        new = ~active & (reduced < -TOLERANCE)
+        if not new.any():
+            return Priced(lp, active, reduced, True, lp.objective)
+        if clock.expired():
+            return Priced(lp, active, reduced, False, _lagrangian_bound(lp.objective, reduced, built.units, active))
+        active = active | new
+
+
+def _lagrangian_bound(objective: float, reduced: np.ndarray, units: Units, active: np.ndarray) -> float:
+    """A bound on the full LP from an LP over some pairs: each unit takes at most one whole
+    pair, so no solution is cheaper than the LP plus each unit's most negative d_p."""
+    worst = np.zeros(len(units.village))
+    np.minimum.at(worst, units.pair_unit[~active], reduced[~active])
+    return float(objective + worst.sum())
+
+
+def _columns(built: Built, active: np.ndarray) -> np.ndarray:
+    """The model's variables over the active pairs: their x and z, and every e."""
+    n_p, n_z = len(active), len(built.boardable)
+    return np.r_[np.flatnonzero(active), n_p + np.flatnonzero(active[built.boardable]),
+                 n_p + n_z + np.arange(len(built.units.village))]
+
+
+def _solve_over(built: Built, active: np.ndarray, *, relax: bool = False, seconds: float | None,
+                col_lower: np.ndarray | None = None, col_upper: np.ndarray | None = None,
+                initial: np.ndarray | None = None) -> MilpResult:
+    """Solve the model with only the active pairs (the others at 0); x over every variable."""
+    keep = _columns(built, active)
+    model = built.model
+    result = model.restricted(keep).solve(
+        relax=relax, seconds=seconds, col_lower=None if col_lower is None else col_lower[keep],
+        col_upper=None if col_upper is None else col_upper[keep], initial=None if initial is None else initial[keep])
+    x = np.zeros(len(model.cost)) if result.has_solution else np.full(len(model.cost), np.nan)
+    x[keep] = result.x
+    result.x = x
+    return result
 
 
 def settled_pairs(x_lp: np.ndarray, pair_unit: np.ndarray) -> np.ndarray:
@@ -361,4 +583,5 @@ def _shares(units: Units, x: np.ndarray, split: bool) -> np.ndarray:
     return np.c_[units.village[unit][k], g, units.pair_target[chosen][k], fraction].astype(float)
 
 
-__all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "unserved_cost", "settled_pairs"]
+__all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "reduced_costs", "unserved_cost",
+           "settled_pairs", "no_zoning"]
