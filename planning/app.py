@@ -18,6 +18,7 @@ import pandas as pd
 from .errors import InfeasibleError, PlanningError
 from .evaluate import Result, level_summary
 from .i18n import field, level_name, plan_name, school_type, t
+from .indicators import balance_rules
 from .policy import Policy
 from .project import Project
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
@@ -274,7 +275,9 @@ def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
 
 
 def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
-    """The policy's settings with their sources, for the policy panel."""
+    """The policy's settings with their sources, for the policy panel (the 优质均衡 rules:
+    indicators a school may miss and by how much, the CV limit, teaching points and
+    nine-year schools in the CV, from :func:`planning.indicators.balance_rules`)."""
     sources = policy.sources(lang)
     rows = [
         ("walk_limit_minutes", f"{policy.walk_limit_minutes['primary']:g} / {policy.walk_limit_minutes['junior']:g}"),
@@ -283,7 +286,7 @@ def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
         ("school_size", f"{policy.school_size['primary']:g} / {policy.school_size['junior']:g}"),
         ("boarding_min_grade", f"{policy.boarding_min_grade}"),
         ("bus_speed_kmh", f"{policy.bus_speed_kmh:g}"),
-        ("cv_limit", f"{policy.cv_limit['primary']:g} / {policy.cv_limit['junior']:g}"),
     ]
     setting, value, source = (field(name, lang) for name in ("setting", "value", "source"))
-    return pd.DataFrame([{setting: field(k, lang), value: v, source: sources.get(k, "")} for k, v in rows])
+    own = pd.DataFrame([{setting: field(k, lang), value: v, source: sources.get(k, "")} for k, v in rows])
+    return pd.concat([own, balance_rules(policy, lang)], ignore_index=True)

@@ -102,7 +102,8 @@ SUMMARY = {
     "seats_short": "seats missing, over all open schools (pupils)",
     "classroom_shortfall": "classrooms missing, over all open schools",
     "oversized_schools": "open schools above the school-size limit",
-    "schools_below_standard": "open schools meeting fewer resource indicators than required",
+    "schools_below_standard": "open schools known to fail the resource standard (fewer indicators met than "
+                              "required, or one missed by more than the policy's floor, 85 %)",
     "schools_undetermined": "open schools whose resource verdict is undetermined (data missing that could change it)",
     "primary_max_cv": "largest inter-school coefficient of variation of a primary indicator",
     "primary_cv_over_limit": "primary indicators whose CV is over the limit",

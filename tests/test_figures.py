@@ -240,3 +240,14 @@ def test_the_excel_report_lists_every_affected_village_grade_band(demo, tmp_path
         assert row[outcome_at] != "不变"
     assert listed & present == changed  # every changed village × grade, nothing else
     assert not [name for name in book.sheetnames if "现状" in name and "受影响" in name]  # today affects nobody
+
+
+def test_the_policy_panel_shows_the_balance_rules_with_their_sources(demo):
+    from planning import app as logic
+    from planning.i18n import field
+
+    for lang in ("zh", "en"):
+        rows = logic.policy_rows(demo.policy, lang).set_index(field("setting", lang))
+        floor = rows.loc[field("missed_indicator_floor", lang)]
+        assert floor[field("value", lang)] == "85%" and "6号" in floor[field("source", lang)]
+        assert field("cv_teaching_points", lang) in rows.index and field("cv_nine_year_split", lang) in rows.index
