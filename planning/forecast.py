@@ -1,0 +1,61 @@
+"""Enrolment forecasts: pupils per village and grade for each year of a planning horizon.
+
+A layout is decided for the next ten years, not for today. A :class:`Forecast` holds the
+pupils each village will send to school, year by year and grade by grade, with the ratios
+and assumptions that produced them; :meth:`planning.Project.in_year` gives the project of
+one year and :meth:`planning.Scenario.evaluate_years` evaluates a plan over the years.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+GRADE_COLUMNS = [f"grade_{g}" for g in range(1, 10)]
+
+
+@dataclass(frozen=True, eq=False)
+class Forecast:
+    """Pupils per village and grade, year by year.
+
+    Attributes
+    ----------
+    pupils
+        Indexed by (``year``, ``village_id``), columns ``grade_1`` … ``grade_9`` (pupils,
+        fractional: a forecast is an expectation). The first year is the base year (the
+        project's pupils today); the others follow it.
+    ratios
+        The ratios the forecast applied (progression ratio per grade, entry ratio of grade 1).
+    assumptions
+        Each assumption (setting, value, source) in words a planner can check.
+    backtest
+        Mean absolute percentage error by horizon when the history allowed a backtest, else None.
+    variant
+        "low", "medium" or "high".
+    """
+
+    pupils: pd.DataFrame
+    ratios: pd.DataFrame = field(default_factory=pd.DataFrame)
+    assumptions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    backtest: pd.DataFrame | None = None
+    variant: str = "medium"
+
+    @property
+    def years(self) -> list[int]:
+        """The years forecast, the base year first."""
+        return sorted({int(y) for y in self.pupils.index.get_level_values("year")})
+
+    @property
+    def base_year(self) -> int:
+        """The first year (today's pupils)."""
+        return self.years[0]
+
+    def of_year(self, year: int) -> pd.DataFrame:
+        """Pupils per village (rows) and grade (``grade_1`` … ``grade_9``) in ``year``."""
+        if year not in self.years:
+            raise KeyError(f"`year` was {year} but the forecast covers {self.years[0]}–{self.years[-1]}")
+        return self.pupils.xs(year, level="year")[GRADE_COLUMNS]
+
+
+__all__ = ["Forecast", "GRADE_COLUMNS"]
