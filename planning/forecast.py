@@ -55,7 +55,9 @@ class Forecast:
         """Pupils per village (rows) and grade (``grade_1`` … ``grade_9``) in ``year``."""
         if year not in self.years:
             raise KeyError(f"`year` was {year} but the forecast covers {self.years[0]}–{self.years[-1]}")
-        return self.pupils.xs(year, level="year")[GRADE_COLUMNS]
+        table = self.pupils.xs(year, level="year")
+        assert isinstance(table, pd.DataFrame)  # a level of the index: a table
+        return table[GRADE_COLUMNS]
 
 
 __all__ = ["Forecast", "GRADE_COLUMNS"]
