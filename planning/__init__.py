@@ -29,6 +29,7 @@ from .policy import Policy
 from .project import Project
 from .scenario import Scenario, baseline, comparable_baseline
 from .store import ProjectFile, save_project
+from .timeline import Timeline
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
 __version__ = "0.2.0"
@@ -53,6 +54,7 @@ __all__ = [
     "Scenario",
     "baseline",
     "comparable_baseline",
+    "Timeline",
     "Result",
     "compare",
     "village_changes",

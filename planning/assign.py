@@ -248,8 +248,10 @@ def _board_elsewhere(frame: pd.DataFrame, layout: Layout) -> pd.DataFrame:
     free_beds = layout.beds - np.bincount(target[code == BOARD], weights=pupils[code == BOARD], minlength=n_t)
     free_seats = np.where(np.isnan(layout.capacity), np.inf,
                           layout.capacity - np.bincount(target[served], weights=pupils[served], minlength=n_t))
-    moved = []
+    rows, schools, placed = [], [], []
     for i in stuck[np.argsort(-frame["walk_minutes"].to_numpy()[stuck], kind="stable")]:
+        if not ((free_beds > 1e-9) & (free_seats > 1e-9)).any():
+            break
         v, g = village[i], grade[i]
         reach = np.where(layout.serves[:, g] & np.isfinite(layout.minutes[v]), layout.minutes[v], np.inf)
         while pupils[i] > 1e-9:
@@ -261,12 +263,16 @@ def _board_elsewhere(frame: pd.DataFrame, layout: Layout) -> pd.DataFrame:
             free_beds[t] -= n
             free_seats[t] -= n
             pupils[i] -= n
-            moved.append({**frame.iloc[i].to_dict(), "target": t, "mode": BOARD, "pupils": n,
-                          "walk_minutes": layout.minutes[v, t], "minutes": layout.minutes[v, t]})
-    if not moved:
+            rows.append(i)
+            schools.append(t)
+            placed.append(n)
+    if not rows:
         return frame
-    out = pd.concat([frame.assign(pupils=pupils), pd.DataFrame(moved)], ignore_index=True)
-    return out.astype({"village": np.int64, "grade": np.int64, "target": np.int64, "mode": np.int64})
+    moved = frame.iloc[rows].reset_index(drop=True)
+    walk = layout.minutes[village[rows], schools]
+    moved = moved.assign(target=schools, mode=BOARD, pupils=placed, walk_minutes=walk, minutes=walk,
+                         road_walk_minutes=np.nan, ride_minutes=np.nan)
+    return pd.concat([frame.assign(pupils=pupils), moved], ignore_index=True)
 
 
 def grade_bands(serves: np.ndarray) -> list[tuple[int, ...]]:

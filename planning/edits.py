@@ -129,9 +129,12 @@ SchoolType = Literal["central_primary", "village_primary", "teaching_point", "ju
 
 
 class Edit(Settings):
-    """Base of scenario edits; ``op`` names the edit in files and logs."""
+    """Base of scenario edits; ``op`` names the edit in files and logs; ``year``, when set,
+    is the school year the edit takes effect from (a plan over the years is a timeline:
+    "close S13 from 2028"); without it the edit holds from the start."""
 
     op: str
+    year: Annotated[int, pydantic.Field(ge=1900, le=2200)] | None = None
 
     def apply(self, state: State, project: Project) -> State:
         """The state after this edit (checked against ``state``)."""
@@ -386,11 +389,15 @@ def make_edit(op: str, **fields: Any) -> Edit:
                                for p in problems(exc, EDITS[op])]) from exc
 
 
-def apply_edits(project: Project, edits: Sequence[Edit], *, source: str | None = None) -> State:
-    """The state after ``edits`` in order; the first bad edit raises, named by its number."""
+def apply_edits(project: Project, edits: Sequence[Edit], *, source: str | None = None,
+                year: int | None = None) -> State:
+    """The state after ``edits`` in order; the first bad edit raises, named by its number.
+    With ``year``, only the edits in effect that year (no ``year``, or one not after it)."""
     state = initial_state(project)
     names = object_names(project)
     for i, edit in enumerate(edits, 1):
+        if year is not None and edit.year is not None and edit.year > year:
+            continue
         try:
             state = edit.apply(state, project)
         except ValidationError as exc:
@@ -411,7 +418,8 @@ def object_names(project: Project) -> dict[str, str]:
 def edit_words(edit: Edit, *, names: Mapping[str, str] | None = None) -> Message:
     """One edit as a catalogue message, with school and village names (worded later)."""
     names = names or {}
-    return edit.words(lambda key: f"{key} {names[key]}" if key in names else key)
+    words = edit.words(lambda key: f"{key} {names[key]}" if key in names else key)
+    return words if edit.year is None else Message("edit.from_year", edit=words, year=edit.year)
 
 
 def describe_edit(edit: Edit, *, names: Mapping[str, str] | None = None, lang: str | None = None) -> str:

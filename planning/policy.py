@@ -84,7 +84,8 @@ DEFAULT_BUS_EXCLUDED: tuple[str, ...] = (
 
 #: Settings whose default carries a source (worded in the text catalogue, ``policy_source.*``).
 SOURCED = ("walk_limit_minutes", "walk_speed_kmh", "tobler", "offroad_detour", "far_from_road_m", "max_snap_m",
-           "max_minutes", "class_size", "school_size", "boarding_min_grade", "school_age_share",
+           "max_minutes", "class_size", "large_class", "super_large_class", "small_school_pupils", "school_size",
+           "boarding_min_grade", "school_age_share",
            "indicator_thresholds", "cv_limit", "min_indicators_met", "missed_indicator_floor", "cv_teaching_points",
            "cv_teaching_point_pupils", "cv_nine_year_split", "bus_speed_kmh", "bus_excluded_classes",
            "boarding_cost_minutes")
@@ -132,6 +133,10 @@ class Policy(Settings):
         Travel-time cut-off of the matrix (minutes); beyond it a pair is out of reach.
     class_size
         Largest class per level (pupils).
+    large_class, super_large_class
+        Smallest class counted as a large class (大班额, 56) and a very large class (超大班额, 66).
+    small_school_pupils
+        A school with fewer pupils is a small-scale school (乡村小规模学校, fewer than 100).
     school_size
         Largest school per level (pupils); ``nine_year_school_size`` for nine-year schools.
     boarding_min_grade
@@ -177,6 +182,9 @@ class Policy(Settings):
     max_snap_m: Annotated[float, pydantic.Field(gt=0)] = 5000.0
     max_minutes: Annotated[float, pydantic.Field(gt=0)] = 180.0
     class_size: PerLevel = _per_level(45, 50)
+    large_class: Annotated[int, pydantic.Field(gt=0)] = 56
+    super_large_class: Annotated[int, pydantic.Field(gt=0)] = 66
+    small_school_pupils: Annotated[int, pydantic.Field(ge=0)] = 100
     school_size: PerLevel = _per_level(2000, 2000)
     nine_year_school_size: Annotated[float, pydantic.Field(gt=0)] = 2500
     boarding_min_grade: Annotated[int, pydantic.Field(ge=1, le=10)] = 4

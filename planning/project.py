@@ -26,6 +26,7 @@ import pandas as pd
 from pyproj import CRS
 
 from .errors import ValidationError
+from .forecast import Forecast
 from .i18n import Message
 from .io import ROW
 from .memo import once
@@ -49,19 +50,15 @@ class Project:
     villages, schools, sites
         Validated tables (:mod:`planning.validation`), WGS84, indexed by id. The project
         keeps its own copies: changing a table afterwards does not change the project.
-    network
-        The walking network.
-    policy
-        Walking limits, speeds and the rest; the defaults when None.
-    name
-        A label for maps and reports.
+    network, policy, name
+        The walking network; walking limits, speeds and the rest (the defaults when None);
+        a label for maps and reports.
 
     Raises
     ------
     ValidationError
-        When a point lies farther than ``policy.max_snap_m`` from every road (usually
-        wrong coordinates or CRS), naming each such point; when a school and a site
-        share an id.
+        Naming each point farther than ``policy.max_snap_m`` from every road (usually wrong
+        coordinates or CRS), or an id a school and a site share.
     """
 
     network: WalkNetwork
@@ -72,8 +69,7 @@ class Project:
     _sites: gpd.GeoDataFrame
 
     def __init__(self, villages: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, network: WalkNetwork, *,
-                 sites: gpd.GeoDataFrame | None = None, policy: Policy | None = None,
-                 name: str = "project") -> None:
+                 sites: gpd.GeoDataFrame | None = None, policy: Policy | None = None, name: str = "project") -> None:
         sites = sites if sites is not None else empty_sites()
         check_ids_disjoint(schools, sites)
         for attr, value in (("_villages", villages), ("_schools", schools), ("_sites", sites),
@@ -87,8 +83,7 @@ class Project:
 
     __delattr__ = __setattr__  # type: ignore[assignment]
 
-    # Each table comes out as a copy that may be changed freely: pandas copies on write, so
-    # the copy is cheap and the project's own table stays as it was.
+    # Tables come out as copies that may be changed freely (copy-on-write: cheap).
     @property
     def villages(self) -> gpd.GeoDataFrame:
         """Villages (:func:`~planning.validation.validate_villages`), indexed by ``village_id``."""
@@ -160,13 +155,13 @@ class Project:
         return _bus_rides(self)
 
     def _changed(self, *, carry: tuple[str, ...] = (), **changes: Any) -> Project:
-        """A new project with ``changes``, reusing the derived values named in ``carry``."""
+        """A new project with ``changes``, reusing the derived values named in ``carry``
+        (given before it is made, so that carried snaps are not worked out again)."""
         fields = {"villages": self._villages, "schools": self._schools, "sites": self._sites,
                   "network": self.network, "policy": self.policy, "name": self.name, **changes}
-        new = Project(fields.pop("villages"), fields.pop("schools"), fields.pop("network"), **fields)
-        for name in carry:
-            if name in self.__dict__:
-                new.__dict__[name] = self.__dict__[name]
+        new = object.__new__(Project)
+        new.__dict__.update({name: self.__dict__[name] for name in carry if name in self.__dict__})
+        Project.__init__(new, fields.pop("villages"), fields.pop("schools"), fields.pop("network"), **fields)
         return new
 
     def with_policy(self, policy: Policy) -> Project:
@@ -192,6 +187,16 @@ class Project:
         same = ("matrix", "bus_times") if _same_points(villages, self._villages) else ()
         return self._changed(carry=("targets", "target_points", *same), villages=villages)
 
+    def in_year(self, forecast: Forecast, year: int) -> Project:
+        """The project with the pupils ``forecast`` gives each village in ``year`` (villages
+        it does not name have none); travel times, snaps and bus times are reused."""
+        pupils = forecast.of_year(year).reindex(self._villages.index).fillna(0.0).to_numpy(dtype=float)
+        villages = self._villages.assign(**{f"grade_{g + 1}": pupils[:, g] for g in range(9)},
+                                         primary_pupils=pupils[:, :6].sum(axis=1), junior_pupils=pupils[:, 6:].sum(axis=1))
+        if "pupils_estimated" in villages:
+            villages["pupils_estimated"] = False
+        return self._changed(carry=("targets", "target_points", "snaps", "matrix", "bus_times"), villages=villages)
+
     def with_schools(self, schools: gpd.GeoDataFrame) -> Project:
         """The project with another schools table, checked again (types give grades and
         levels); travel times are reused when the schools and their locations are the same."""
@@ -209,12 +214,10 @@ class Project:
 
         Parameters
         ----------
-        site_id
-            The new site's id (not used by any school or site).
+        site_id, name
+            The new site's id (not used by any school or site) and name (the id when None).
         lon, lat
             Location in degrees (WGS84).
-        name
-            Its name (the id when None).
         capacity, classrooms, beds
             Seats (pupils), classrooms and boarding beds of a school opened there.
         type

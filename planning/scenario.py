@@ -40,11 +40,13 @@ from .edits import (
 )
 from .errors import InfeasibleError, ValidationError
 from .evaluate import Result, evaluate
+from .forecast import Forecast
 from .i18n import Message
 from .io import atomic_write_text
 from .memo import once, per_owner
 from .project import Project
 from .schema import Settings, problems, read_mapping
+from .timeline import Timeline, evaluate_years
 
 
 class ScenarioFile(Settings):
@@ -102,42 +104,52 @@ class Scenario:
             raise ValidationError([Message("error.edit_problem", edit=words, problem=p) for p in exc.problems]) from exc
         return new
 
-    # the edits ---------------------------------------------------------------------
-    def close(self, school_id: str) -> Scenario:
+    # the edits (each takes ``year``: the school year it takes effect from; none, from the start)
+    def close(self, school_id: str, *, year: int | None = None) -> Scenario:
         """Close a school; its pupils are re-zoned to the schools that remain."""
-        return self._with("close", school=school_id)
+        return self._with("close", school=school_id, year=year)
 
-    def merge(self, school_id: str, *, into: str, add_grades: bool = False) -> Scenario:
+    def merge(self, school_id: str, *, into: str, add_grades: bool = False, year: int | None = None) -> Scenario:
         """Merge ``school_id`` into ``into``: it closes, its pupils go to ``into``, and its
         teachers and equipment move there (changing ``into``'s indicators). ``into`` must
         teach every grade of ``school_id`` unless ``add_grades``, which makes it take on
         the grades it lacks (said in the change log)."""
-        return self._with("merge", school=school_id, into=into, add_grades=add_grades)
+        return self._with("merge", school=school_id, into=into, add_grades=add_grades, year=year)
 
     def open_site(self, site_id: str, *, capacity: float | None = None, classrooms: float | None = None,
-                  beds: float | None = None, type: str | None = None) -> Scenario:  # noqa: A002 - the field's name
+                  beds: float | None = None, type: str | None = None,  # noqa: A002 - the field's name
+                  year: int | None = None) -> Scenario:
         """Open a candidate site as a school: seats (pupils), classrooms and beds default to
         the site table's, ``type`` to the site's school type."""
         return self._with("open_site", site=site_id, capacity=capacity, classrooms=classrooms, beds=beds,
-                          type=type)
+                          type=type, year=year)
 
-    def expand(self, school_id: str, *, capacity: float = 0, classrooms: float = 0, beds: float = 0) -> Scenario:
+    def expand(self, school_id: str, *, capacity: float = 0, classrooms: float = 0, beds: float = 0,
+               year: int | None = None) -> Scenario:
         """Add seats (pupils), classrooms and boarding beds to a school."""
         return self._with("expand", school=school_id, capacity=float(capacity), classrooms=float(classrooms),
-                          beds=float(beds))
+                          beds=float(beds), year=year)
 
-    def teaching_point(self, school_id: str, grades: Iterable[int] = (1, 2, 3)) -> Scenario:
+    def teaching_point(self, school_id: str, grades: Iterable[int] = (1, 2, 3), *, year: int | None = None) -> Scenario:
         """Keep a school for ``grades`` only (教学点); its other grades go on elsewhere."""
-        return self._with("teaching_point", school=school_id, grades=tuple(grades))
+        return self._with("teaching_point", school=school_id, grades=tuple(grades), year=year)
 
-    def add_beds(self, school_id: str, beds: float) -> Scenario:
+    def add_beds(self, school_id: str, beds: float, *, year: int | None = None) -> Scenario:
         """Add boarding beds to a school."""
-        return self._with("add_beds", school=school_id, beds=float(beds))
+        return self._with("add_beds", school=school_id, beds=float(beds), year=year)
 
-    def add_bus(self, school_id: str, *, villages: Iterable[str], max_ride: float = 40.0) -> Scenario:
+    def add_bus(self, school_id: str, *, villages: Iterable[str], max_ride: float = 40.0,
+                year: int | None = None) -> Scenario:
         """A bus from ``villages`` to a school; ride time (minutes) at bus speed on drivable roads."""
         return self._with("add_bus", school=school_id, villages=tuple(str(v) for v in villages),
-                          max_ride=float(max_ride))
+                          max_ride=float(max_ride), year=year)
+
+    def evaluate_years(self, forecast: Forecast, *, assignment: str = "nearest", years: Iterable[int] | None = None,
+                       solver_seconds: float | None = 60.0) -> Timeline:
+        """The plan in each year of ``forecast`` (all its years, or ``years``): that year's
+        pupils under the edits in effect that year (:mod:`planning.timeline`)."""
+        return evaluate_years(self.project, self.edits, forecast, name=self.name, assignment=assignment, years=years,
+                              solver_seconds=solver_seconds)
 
     def undo(self) -> Scenario:
         """The scenario without its last edit."""

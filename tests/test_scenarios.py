@@ -178,7 +178,7 @@ def test_balance_is_the_pupil_weighted_coefficient_of_variation():
     ([{"op": "open_site", "site": "C2", "capacity": -10}], r"edits\[1\]\.capacity \(open_site\): must be at least 0 \(given -10\)"),
     ([{"op": "expand", "school": "S01", "capacity": "300"}], r"edits\[1\]\.capacity \(expand\): must be a number \(given '300'\)"),
     ([{"op": "demolish", "school": "S01"}], r"edits\[1\]\.op: must be one of 'close', 'merge', .* \(given 'demolish'\)"),
-    ([{"op": "close", "school": "S01", "when": 2027}], r"edits\[1\]\.when \(close\): unknown setting; the settings here are school"),
+    ([{"op": "close", "school": "S01", "when": 2027}], r"edits\[1\]\.when \(close\): unknown setting; the settings here are year, school"),
     ([{"op": "add_bus", "school": "S01", "villages": "V02"}], r"edits\[1\]\.villages \(add_bus\): must be a list \(given 'V02'\)"),
     ([{"op": "add_bus", "school": "S01", "villages": ["V99"]}], r"bad.yaml: edit 1 \(school bus: V99 → S01 青山镇中心小学 \(ride ≤ 40 min\)\): unknown villages V99; villages are ids"),
     ([{"op": "teaching_point", "school": "S05", "grades": [0, 3]}], r"edits\[1\]\.grades\[1\] \(teaching_point\): must be at least 1"),
