@@ -19,13 +19,14 @@ import pandas as pd
 from .changes import affected, village_changes
 from .errors import PlanningError
 from .evaluate import Result, compare, level_summary
-from .i18n import Message, level_name, localise, plan_name, school_type, t
+from .i18n import Message, field, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules, worded_indicators
 from .io import atomic_path, write_excel, write_gpkg
 from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
 from .project import Project
 from .scenario import baseline
+from .timeline import Timeline
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -221,7 +222,7 @@ def _north_arrow(ax: Axes, lang: str) -> None:
 
 
 def excel_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh",
-                 before: Result | None = None) -> Path:
+                 before: Result | None = None, timelines: Iterable[Timeline] = ()) -> Path:
     """One workbook: the plans (assignment, solver), their figures side by side, and per
     result its schools, villages, violations (villages not walking within the limit),
     indicators (each school's verdict: meets, fails, or undetermined with the data missing),
@@ -237,6 +238,10 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     plans would share a name (Excel ignores case), numbered ``~2``, ``~3``. Every plan sheet
     starts with its title, the plan's full name, in cell A1; its table starts on row 3
     (``pd.read_excel(book, sheet, header=2)``). The plans sheet names each plan's sheets.
+
+    Each of ``timelines`` (plans evaluated over the years) adds two sheets: its figures year
+    by year, and each school's pupils, classes and large classes year by year with the year
+    it becomes a small-scale school.
     """
     results = list(results)
     names = [plan_name(r.name, lang) for r in results]
@@ -264,7 +269,28 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
             name = t("report.sheet", lang, plan=prefix, kind=t(f"report.{kind}", lang))
             sheets[name] = balance_sheet(result, lang) if kind == "balance" else localise(table, lang)
             titles[name] = t("report.sheet_title", lang, plan=full, kind=t(f"report.{kind}", lang))
+    _timeline_sheets(list(timelines), sheets, titles, lang)
     return write_excel(sheets, path, titles=titles)
+
+
+def _timeline_sheets(timelines: list[Timeline], sheets: dict[str, pd.DataFrame], titles: dict[str, str],
+                     lang: str) -> None:
+    """A plan over the years: its figures by year, and its schools by year."""
+    names = [plan_name(tl.name, lang) for tl in timelines]
+    longest = max((t(f"report.{kind}", lang) for kind in ("years", "school_years")), key=len)
+    prefixes = sheet_names(names, room=SHEET_ROOM - len(t("report.sheet", lang, plan="", kind=longest)),
+                           taken=list(sheets))
+    for timeline, full, prefix in zip(timelines, names, prefixes, strict=True):
+        schools = timeline.schools
+        by_school = schools[["pupils", "classes", "oversized_classes", "large_classes", "super_large_classes"]]
+        wide = pd.DataFrame(by_school.unstack(level="year"))
+        wide.columns = [f"{field(str(key[0]), lang)} {key[1]}" for key in wide.columns]
+        wide.insert(0, "small_from", timeline.small_from())
+        wide.insert(0, "name", schools.xs(timeline.years[0], level="year")["name"])
+        for kind, table in (("years", timeline.summary), ("school_years", wide)):
+            name = t("report.sheet", lang, plan=prefix, kind=t(f"report.{kind}", lang))
+            sheets[name] = localise(table, lang)
+            titles[name] = t("report.sheet_title", lang, plan=full, kind=t(f"report.{kind}", lang))
 
 
 #: Characters an Excel sheet name may have (UTF-16 code units, as Excel counts them).

@@ -94,3 +94,29 @@ def test_the_year_a_school_becomes_small_scale():
     assert first_small == 2028
     assert timeline.small_from().to_dict() == {"A": 2028, "B": 2026}  # B: 60 pupils from the start
     assert timeline.summary.loc[2028, "small_schools"] == 2
+
+
+def test_the_excel_report_gives_a_plan_year_by_year(tmp_path):
+    import openpyxl
+
+    from planning.report import excel_report
+
+    project = _county()
+    forecast = _forecast({2026 + k: {"V": grades(20 - 3 * k), "W": grades(10)} for k in range(4)})
+    plan = planning.Scenario(project, "close B from 2028").close("B", year=2028)
+    timeline = plan.evaluate_years(forecast)
+    path = excel_report(project, [planning.baseline(project), plan.evaluate()], tmp_path / "years.xlsx", lang="zh",
+                        timelines=[timeline])
+    book = openpyxl.load_workbook(path)
+    (years,) = [n for n in book.sheetnames if n.endswith("逐年") and "学校" not in n]
+    rows = list(book[years].iter_rows(values_only=True))
+    header, body = rows[2], rows[3:]
+    assert [r[0] for r in body] == [2026, 2027, 2028, 2029]
+    assert [r[header.index("开办学校")] for r in body] == [2, 2, 1, 1]
+    (by_school,) = [n for n in book.sheetnames if n.endswith("学校逐年")]
+    rows = list(book[by_school].iter_rows(values_only=True))
+    header = rows[2]
+    a, b = (next(r for r in rows[3:] if r[0] == sid) for sid in ("A", "B"))
+    assert a[header.index("成为小规模学校的年份")] is None  # 120, 102, then 144 with B's pupils
+    assert b[header.index("成为小规模学校的年份")] == 2026  # 60 pupils
+    assert a[header.index("学生数 2026")] == 120 and a[header.index("学生数 2028")] == 144
