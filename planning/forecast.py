@@ -139,7 +139,7 @@ class _Births:
     source: pd.Series  # per village: "births", "population" or "grade_1"
 
 
-def forecast(project: Project, history: Table | None = None, births: Table | None = None, *,
+def forecast(project: Project, history: Table | None = None, *, births: Table | None = None,
              horizon: int = 10, variant: str = "medium", drift: float | None = None,
              lang: str | None = None) -> Forecast:
     """Pupils per village and grade for the base year and ``horizon`` years after it.

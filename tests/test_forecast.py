@@ -46,7 +46,7 @@ def test_constant_ratios_give_the_cohorts_worked_out_on_paper():
     and every grade goes on at 0.95. The forecast from 2023 (drift off) continues exactly so."""
     births = dict.fromkeys(range(2010, 2031), 20.0)
     history = model_history([30.0] * 6, range(2020, 2024), births, r=0.95, e=0.9)
-    result = planning.forecast(one_village(history), history, births_table(births), horizon=3, drift=0)
+    result = planning.forecast(one_village(history), history, births=births_table(births), horizon=3, drift=0)
     pupils = result.pupils.xs("A", level="village_id")[PRIMARY]
     assert result.years == [2023, 2024, 2025, 2026]
     expected = {
@@ -66,7 +66,7 @@ def test_the_base_year_is_the_projects_pupils_today():
     births = dict.fromkeys(range(2010, 2031), 20.0)
     history = model_history([30.0] * 6, range(2020, 2024), births, r=0.95, e=0.9)
     project = one_village(history)
-    result = planning.forecast(project, history, births_table(births), horizon=2, drift=0)
+    result = planning.forecast(project, history, births=births_table(births), horizon=2, drift=0)
     pd.testing.assert_frame_equal(result.of_year(2023), project.villages[GRADE_COLUMNS].astype(float),
                                   check_names=False)
 
@@ -75,7 +75,7 @@ def test_zero_births_empty_a_school_grade_by_grade():
     """No child born from 2018: from 2024 the lowest grades go to 0 one a year."""
     births = {y: (20.0 if y < 2018 else 0.0) for y in range(2010, 2031)}
     history = model_history([30.0] * 6, range(2020, 2024), births, r=0.95, e=0.9)
-    result = planning.forecast(one_village(history), history, births_table(births), horizon=6, drift=0)
+    result = planning.forecast(one_village(history), history, births=births_table(births), horizon=6, drift=0)
     pupils = result.pupils.xs("A", level="village_id")[PRIMARY]
     for k in range(1, 7):
         row = pupils.loc[2023 + k].to_numpy()
@@ -132,13 +132,13 @@ def test_a_backtest_on_a_history_made_by_known_ratios_has_no_error():
     project = project_on_line({"A": {"x": 0, **today["A"]}, "B": {"x": 3000, **today["B"]}},
                               {"S": {"x": 0, "type": "central_primary"}, "P": {"x": 3000, "type": "village_primary"}})
     births = pd.concat([births_table(births_a, "A"), births_table(births_b, "B")])
-    result = planning.forecast(project, history, births, horizon=4, drift=0)
+    result = planning.forecast(project, history, births=births, horizon=4, drift=0)
     assert list(result.backtest.index) == [1, 2, 3, 4]  # origins 2020–2023, targets up to 2024
     assert list(result.backtest["origins"]) == [4, 3, 2, 1]
     assert (result.backtest[["village_mape", "township_mape"]] < 1e-9).all().all()
     np.testing.assert_allclose(result.ratios.loc[["A", "B"], "entry"], [0.9, 1.1])
     # with a wrong drift the same backtest sees an error
-    drifted = planning.forecast(project, history, births, horizon=4, drift=0.05)
+    drifted = planning.forecast(project, history, births=births, horizon=4, drift=0.05)
     assert (drifted.backtest["village_mape"] > 1).all()
 
 
@@ -149,7 +149,7 @@ def test_the_demo_forecast_falls_in_the_villages_and_rises_in_the_town(demo):
                                   demo.villages.loc[last.index, GRADE_COLUMNS].to_numpy(dtype=float))
     totals = {}
     for variant in ("low", "medium", "high"):
-        result = planning.forecast(demo, planning.DEMO_HISTORY, planning.DEMO_BIRTHS, variant=variant)
+        result = planning.forecast(demo, planning.DEMO_HISTORY, births=planning.DEMO_BIRTHS, variant=variant)
         primary = result.pupils[PRIMARY].sum(axis=1)
         town = result.ratios.index[result.ratios["town"]]
         assert list(town) == ["V01"]
