@@ -15,6 +15,17 @@ Outputs (headers in Chinese, as a county bureau's tables would be):
   在校生数, resource columns of the 优质均衡 indicators
 - ``sites.csv``     candidate sites for a new school
 - ``roads.gpkg``    3-D road lines (elevation in Z) in CGCS2000 (EPSG:4490), 道路等级 class
+- ``enrolment_history.csv``  年份, 村编号, 一年级 … 九年级: six school years ending in the base
+  year (:data:`BASE_YEAR`), whose last year is ``villages.csv``'s grades exactly
+- ``births.csv``    年份, 村编号, 出生人口: births by village, rural births falling, the town's
+  (V01 集镇社区) growing
+
+The history and births come from their own seeded generator after the other files, so
+``python data/make_demo.py --history`` rewrites only them and the other files do not change.
+They are made backwards from today's grades with known ratios (:data:`TRUE_RATIOS`): a
+rural pupil goes on to the next grade with probability 0.97 (some families leave), a town
+pupil at 1.03 (families arrive); grade 1 is 0.92 (rural) or 1.2 (town) of the births six
+years earlier; counts are Poisson draws around these.
 """
 
 from __future__ import annotations
@@ -30,6 +41,11 @@ from pyproj import Transformer
 
 SEED = 20261123
 OUT = Path(__file__).resolve().parent / "demo"
+BASE_YEAR = 2025  # the school year of villages.csv's grades
+HISTORY_YEARS = 6
+TOWN = "V01"
+#: (progression ratio, entry ratio, births' yearly change) of the synthetic history: rural, town.
+TRUE_RATIOS = {"rural": (0.97, 0.92, -0.06), "town": (1.03, 1.2, 0.06)}
 ORIGIN_LONLAT = (110.05, 27.95)  # somewhere in hill country; the township itself is invented
 UTM = "EPSG:32649"
 
@@ -147,7 +163,37 @@ def with_junctions(roads: list[tuple[str, list[tuple[float, float]]]]) -> list[l
     return out
 
 
-def main() -> None:
+def write_history(out: Path = OUT) -> None:
+    """``enrolment_history.csv`` and ``births.csv`` from ``villages.csv`` (module docstring)."""
+    rng = np.random.default_rng(SEED + 11)
+    villages = pd.read_csv(out / "villages.csv", dtype={"村编号": str})
+    grade_cols = [f"{'一二三四五六七八九'[g]}年级" for g in range(9)]
+    history, births = [], []
+    first = BASE_YEAR - HISTORY_YEARS + 1
+    for _, village in villages.iterrows():
+        vid = village["村编号"]
+        progression, entry, trend = TRUE_RATIOS["town" if vid == TOWN else "rural"]
+        years = {BASE_YEAR: village[grade_cols].to_numpy(dtype=float)}
+        for year in range(BASE_YEAR - 1, first - 1, -1):  # backwards: last year's grade g was this year's g+1
+            later = years[year + 1]
+            earlier = np.empty(9)
+            earlier[:8] = rng.poisson(later[1:] / progression)
+            earlier[8] = rng.poisson(later[8])
+            years[year] = earlier
+        for year in sorted(years):
+            history.append({"年份": year, "村编号": vid, **dict(zip(grade_cols, years[year].astype(int), strict=True))})
+        # births of the history's grade 1 (six years earlier), then a trend after them
+        born = {year - 6: max(1, int(rng.poisson(years[year][0] / entry))) for year in years}
+        level = np.mean([born[y] for y in range(BASE_YEAR - 8, BASE_YEAR - 5)])
+        for year in range(BASE_YEAR - 5, BASE_YEAR + 1):
+            born[year] = int(rng.poisson(level * (1 + trend) ** (year - (BASE_YEAR - 7))))
+        births.extend({"年份": y, "村编号": vid, "出生人口": born[y]} for y in sorted(born))
+    pd.DataFrame(history).to_csv(out / "enrolment_history.csv", index=False, encoding="utf-8")
+    pd.DataFrame(births).to_csv(out / "births.csv", index=False, encoding="utf-8")
+    print(f"wrote {out}: enrolment history {first}–{BASE_YEAR}, births {first - 6}–{BASE_YEAR}")
+
+
+def main(out: Path = OUT) -> None:
     rng = np.random.default_rng(SEED)
     to_utm = Transformer.from_crs(4326, UTM, always_xy=True)
     to_cgcs = Transformer.from_crs(UTM, 4490, always_xy=True)
@@ -158,7 +204,7 @@ def main() -> None:
         lon, lat = transformer.transform(ox + x_km * 1000, oy + y_km * 1000)
         return round(lon, 6), round(lat, 6)
 
-    OUT.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
 
     # Roads: 3-D lines in CGCS2000 degrees with the class in Chinese.
     lines, classes = [], []
@@ -171,7 +217,7 @@ def main() -> None:
         lines.append(shapely.LineString(np.c_[np.round(lon, 7), np.round(lat, 7), np.round(z, 1)]))
         classes.append(road_class)
     roads = gpd.GeoDataFrame({"道路等级": classes}, geometry=lines, crs=4490)
-    roads_path = OUT / "roads.gpkg"
+    roads_path = out / "roads.gpkg"
     roads_path.unlink(missing_ok=True)
     roads.to_file(roads_path, layer="roads", driver="GPKG")
 
@@ -184,7 +230,7 @@ def main() -> None:
         population = int(sum(grades) / 0.108 * rng.uniform(0.9, 1.1))
         rows.append({"村编号": vid, "村名": name, "拼音": pinyin, "经度": lon, "纬度": lat, "户籍人口": population,
                      **{f"{'一二三四五六七八九'[g - 1]}年级": grades[g - 1] for g in range(1, 10)}})
-    pd.DataFrame(rows).to_csv(OUT / "villages.csv", index=False, encoding="utf-8")
+    pd.DataFrame(rows).to_csv(out / "villages.csv", index=False, encoding="utf-8")
 
     # Schools with the resource fields of the balance indicators.
     rows = []
@@ -204,16 +250,19 @@ def main() -> None:
             "教学仪器设备值": round(enrolled * rng.uniform(1500, 3000) * quality, -2),
             "网络多媒体教室数": round(enrolled / 100 * rng.uniform(1.5, 3.0) * quality),
         })
-    pd.DataFrame(rows).to_csv(OUT / "schools.csv", index=False, encoding="utf-8")
+    pd.DataFrame(rows).to_csv(out / "schools.csv", index=False, encoding="utf-8")
 
     rows = []
     for cid, name, pinyin, x, y, capacity, classrooms, beds, cost in SITES:
         lon, lat = lonlat(x, y)
         rows.append({"候选点编号": cid, "候选点名称": name, "拼音": pinyin, "经度": lon, "纬度": lat,
                      "学位数": capacity, "教室数": classrooms, "床位数": beds, "投资估算": cost})
-    pd.DataFrame(rows).to_csv(OUT / "sites.csv", index=False, encoding="utf-8")
-    print(f"wrote {OUT}: {len(VILLAGES)} villages, {len(SCHOOLS)} schools, {len(SITES)} sites, {len(ROADS)} roads")
+    pd.DataFrame(rows).to_csv(out / "sites.csv", index=False, encoding="utf-8")
+    print(f"wrote {out}: {len(VILLAGES)} villages, {len(SCHOOLS)} schools, {len(SITES)} sites, {len(ROADS)} roads")
+    write_history(out)
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    write_history() if "--history" in sys.argv[1:] else main()

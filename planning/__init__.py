@@ -23,7 +23,17 @@ from . import settings
 from .changes import village_changes
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare
-from .load import demo, from_files, from_osm, open_project
+from .forecast import Forecast, forecast
+from .load import (
+    DEMO_BIRTHS,
+    DEMO_HISTORY,
+    demo,
+    demo_births,
+    demo_history,
+    from_files,
+    from_osm,
+    open_project,
+)
 from .network import WalkNetwork
 from .policy import Policy
 from .project import Project
@@ -58,6 +68,12 @@ __all__ = [
     "Result",
     "compare",
     "village_changes",
+    "forecast",
+    "Forecast",
+    "demo_history",
+    "demo_births",
+    "DEMO_HISTORY",
+    "DEMO_BIRTHS",
     "ValidationError",
     "InfeasibleError",
     "PlanningError",

@@ -44,6 +44,24 @@ VILLAGE_ALIASES: dict[str, list[str]] = {
     **{f"grade_{g}": _grade_aliases(g) for g in range(1, 10)},
 }
 
+#: An enrolment history (the school-roll records aggregated by home village): one row per
+#: year and village, pupils per grade.
+HISTORY_ALIASES: dict[str, list[str]] = {
+    "year": ["year", "年份", "年度", "学年", "年"],
+    "village_id": VILLAGE_ALIASES["village_id"],
+    **{f"grade_{g}": _grade_aliases(g) for g in range(1, 10)},
+}
+
+#: Births by village and year (出生人口), with the village's population and, where known, its
+#: yearly net migration rate.
+BIRTHS_ALIASES: dict[str, list[str]] = {
+    "year": HISTORY_ALIASES["year"],
+    "village_id": VILLAGE_ALIASES["village_id"],
+    "births": ["births", "birth", "出生人口", "出生人数", "出生数", "新生儿", "出生"],
+    "population": VILLAGE_ALIASES["population"],
+    "migration_rate": ["migration_rate", "migration", "net_migration_rate", "迁移率", "净迁移率", "人口迁移率"],
+}
+
 SCHOOL_ALIASES: dict[str, list[str]] = {
     "school_id": ["school_id", "id", "code", "学校编号", "学校代码", "编号", "代码", "学校标识码"],
     "name": ["name", "school", "school_name", "学校名称", "学校", "校名", "名称"],

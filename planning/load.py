@@ -13,15 +13,25 @@ import logging
 import threading
 from pathlib import Path
 
+import pandas as pd
+
 from .errors import ValidationError, warn
 from .i18n import Listing, Message
-from .io import read_table
+from .io import ROW, TABLE_SUFFIXES, read_table
+from .io import _read_plain_table as read_plain_table
 from .network import WalkNetwork
 from .osm import PLACE_TYPES, read_osm
 from .policy import Policy
 from .project import Project
 from .store import ProjectFile, read_project
-from .validation import type_from_name, validate_schools, validate_sites, validate_villages
+from .validation import (
+    type_from_name,
+    validate_births,
+    validate_history,
+    validate_schools,
+    validate_sites,
+    validate_villages,
+)
 from .walkcheck import pupil_notes
 
 PathLike = str | Path
@@ -30,6 +40,9 @@ logger = logging.getLogger(__name__)
 #: The shipped demo (made by ``data/make_demo.py``; see the README there).
 DEMO_FOLDER = Path(__file__).resolve().parents[1] / "data" / "demo"
 DEMO_LABEL = "青山镇 Qingshan (synthetic demo · 合成示例数据)"
+#: The demo's synthetic six-year enrolment history and births by village (``data/make_demo.py``).
+DEMO_HISTORY = DEMO_FOLDER / "enrolment_history.csv"
+DEMO_BIRTHS = DEMO_FOLDER / "births.csv"
 
 
 def from_files(
@@ -168,6 +181,41 @@ def demo(*, policy: Policy | None = None) -> Project:
                       name=DEMO_LABEL)
 
 
+def read_yearly(table: PathLike | pd.DataFrame, project: Project, *, what: str,
+                encoding: str | None = None) -> pd.DataFrame:
+    """An enrolment history (``what="history"``) or a births table (``what="births"``) from a
+    CSV/Excel file or a DataFrame, Chinese or English headers, validated against the
+    project's villages (:func:`planning.validation.validate_history` / ``validate_births``)."""
+    if isinstance(table, pd.DataFrame):
+        frame, source = table.copy(), what
+    else:
+        path = Path(table)
+        if not path.exists():
+            raise ValidationError(Message("error.file_not_found", path=str(path)), source=str(path))
+        if path.suffix.lower() not in TABLE_SUFFIXES:
+            raise ValidationError(Message("error.file_type", suffix=repr(path.suffix),
+                                          allowed=Listing(sorted(TABLE_SUFFIXES))), source=str(path))
+        frame, source = read_plain_table(path, layer=None, encoding=encoding), str(path)
+    if ROW not in frame.columns:
+        frame[ROW] = pd.Series([Message("error.row", n=i + 2) for i in range(len(frame))], index=frame.index,
+                               dtype=object)
+    check = validate_history if what == "history" else validate_births
+    return check(frame, project.villages.index, source=source)
+
+
+def demo_history() -> pd.DataFrame:
+    """The demo township's synthetic enrolment history (年份, 村编号, 一年级 … 九年级), as in
+    its file :data:`DEMO_HISTORY`: six years ending in the base year, whose last year is the
+    demo's pupils today."""
+    return read_plain_table(DEMO_HISTORY, layer=None, encoding=None).drop(columns=ROW)
+
+
+def demo_births() -> pd.DataFrame:
+    """The demo township's synthetic births by village and year (年份, 村编号, 出生人口), as in
+    its file :data:`DEMO_BIRTHS`: rural births falling, the town's growing."""
+    return read_plain_table(DEMO_BIRTHS, layer=None, encoding=None).drop(columns=ROW)
+
+
 def is_demo(project: Project) -> bool:
     """Whether a project is the shipped synthetic demo (its maps and reports say so)."""
     return project.name == DEMO_LABEL
@@ -186,4 +234,5 @@ def shared_demo() -> Project:
         return _SHARED["demo"]
 
 
-__all__ = ["from_files", "from_osm", "open_project", "demo", "shared_demo", "is_demo", "DEMO_FOLDER", "DEMO_LABEL"]
+__all__ = ["from_files", "from_osm", "open_project", "demo", "shared_demo", "is_demo", "DEMO_FOLDER", "DEMO_LABEL",
+           "DEMO_HISTORY", "DEMO_BIRTHS", "demo_history", "demo_births", "read_yearly"]

@@ -91,6 +91,38 @@ SOURCED = ("walk_limit_minutes", "walk_speed_kmh", "tobler", "offroad_detour", "
            "boarding_cost_minutes")
 
 
+#: Forecast variants (:func:`planning.forecast.forecast`), named after the township's total
+#: pupils: the yearly change of births beyond the data (fraction: −0.03 is 3 % fewer births
+#: each year) and the town-ward drift (share of each village's pupils, by grade, moving to the
+#: town's villages each year). Sources: ``policy_source.forecast_birth_trend`` and
+#: ``policy_source.forecast_drift``.
+FORECAST_VARIANTS: dict[str, dict[str, float]] = {
+    "low": {"birth_trend": -0.05, "drift": 0.005},
+    "medium": {"birth_trend": -0.03, "drift": 0.01},
+    "high": {"birth_trend": -0.01, "drift": 0.015},
+}
+
+#: Births per 1000 people a year where a village's births are not given (国家统计局 2023: 6.39‰).
+BIRTH_RATE_PER_1000 = 6.39
+
+#: A village belongs to the town when its nearest school teaching grade 1 is a central primary
+#: (中心小学) within this walk (minutes).
+TOWN_WALK_MINUTES = 15.0
+
+#: Progression ratios (pupils of grade g next year per pupil of grade g−1 this year) and entry
+#: ratios (grade 1 per birth six years earlier) are clipped to these ranges.
+PROGRESSION_RANGE = (0.5, 1.5)
+ENTRY_RANGE = (0.2, 3.0)
+
+#: A village's own ratio is used where its history has at least this many pupils (or births)
+#: in the denominator; otherwise the township's pooled ratio.
+OWN_RATIO_MIN = 50.0
+
+#: Forecast settings with a source in the catalogue (``policy_source.forecast_*``).
+FORECAST_SOURCED = ("forecast_birth_trend", "forecast_drift", "forecast_birth_rate", "forecast_town",
+                    "forecast_ratio_range", "forecast_own_ratio_min", "forecast_no_history")
+
+
 class PerLevel(Settings):
     """A value for each school level (primary, junior secondary)."""
 

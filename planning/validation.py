@@ -16,20 +16,23 @@ import numpy as np
 import pandas as pd
 
 from .columns import (
+    BIRTHS_ALIASES,
     GRADE_COLUMNS,
+    HISTORY_ALIASES,
     SCHOOL_ALIASES,
     SCHOOL_GRADES,
     SCHOOL_TYPE_ALIASES,
     SITE_ALIASES,
     VILLAGE_ALIASES,
     Accepted,
+    FieldName,
     Header,
     id_text,
     match_columns,
     parse_grades,
     school_type,
 )
-from .errors import ValidationError
+from .errors import ValidationError, warn
 from .i18n import Listing, Message, language, t
 from .io import ROW
 from .policy import INDICATORS, LEVEL_GRADES, LEVELS, Policy
@@ -395,6 +398,111 @@ def validate_sites(gdf: gpd.GeoDataFrame, *, source: str = "sites") -> gpd.GeoDa
     return out
 
 
+def validate_history(frame: pd.DataFrame, village_ids: list[str] | pd.Index, *,
+                     source: str = "history") -> pd.DataFrame:
+    """Check and normalise an enrolment history (年份, 村编号, 一年级 … 九年级): the county's
+    school-roll records aggregated by home village, one row per year and village.
+
+    Every problem is reported at once, naming the row (the header is row 1), the column as
+    the file names it, and what to do: missing columns, empty or non-numeric years, unknown
+    village ids, a village twice in one year, negative or non-numeric pupils. Fewer than 4
+    years is a :class:`~planning.errors.DataWarning`, not an error (ratios need 2 years, a
+    backtest 4).
+
+    Returns
+    -------
+    DataFrame indexed by (``year``, ``village_id``), sorted, columns ``grade_1`` …
+    ``grade_9`` (pupils; an empty cell is 0).
+    """
+    table = _yearly_table(frame, HISTORY_ALIASES, GRADE_COLUMNS, village_ids, source=source, what="history",
+                          required=GRADE_COLUMNS)
+    years = sorted(set(table.index.get_level_values("year")))
+    if len(years) < 4:
+        warn(Message("data.few_history_years", source=source, n=len(years), years=Listing(years)))
+    return table[GRADE_COLUMNS].fillna(0.0)
+
+
+def validate_births(frame: pd.DataFrame, village_ids: list[str] | pd.Index, *,
+                    source: str = "births") -> pd.DataFrame:
+    """Check and normalise births by village and year (年份, 村编号, 出生人口), with, where
+    known, the village's population (户籍人口) and net migration rate (迁移率, a fraction of
+    the population per year). A table may give births, population or both.
+
+    Returns
+    -------
+    DataFrame indexed by (``year``, ``village_id``), sorted, columns ``births`` (children
+    born that year), ``population`` (people) and ``migration_rate`` (NaN where not given).
+    """
+    numbers = ["births", "population", "migration_rate"]
+    table = _yearly_table(frame, BIRTHS_ALIASES, numbers, village_ids, source=source, what="births", required=[])
+    return table
+
+
+def _yearly_table(frame: pd.DataFrame, aliases: dict[str, list[str]], numbers: list[str],
+                  village_ids: list[str] | pd.Index, *, source: str, what: str,
+                  required: list[str]) -> pd.DataFrame:
+    """A table of one row per year and village, checked: canonical columns, every problem
+    raised at once."""
+    problems = _Problems()
+    rename, clashes = match_columns([c for c in frame.columns if c != ROW], aliases)
+    problems.extend(clashes)
+    table = pd.DataFrame(frame).rename(columns=rename)
+    table.attrs["headers"] = {canonical: original for original, canonical in rename.items()}
+    if ROW not in table.columns:
+        table[ROW] = pd.Series([Message("error.row", n=i + 2) for i in range(len(table))], index=table.index,
+                               dtype=object)
+    kind = Message(f"what.{what}")
+    missing = [col for col in ["year", "village_id", *required] if col not in table.columns]
+    for col in missing:
+        problems.append(Message("error.missing_columns", what=kind, meaning=FieldName(col),
+                                accepted=Accepted(aliases[col])))
+    if what == "births" and "births" not in table.columns and "population" not in table.columns:
+        problems.append(Message("error.missing_births_columns", births=Accepted(aliases["births"]),
+                                population=Accepted(aliases["population"])))
+    problems.raise_if_any(source)
+    years = _years(table, problems)
+    ids = table["village_id"].map(id_text).astype(object)
+    _known_villages(table, ids, village_ids, problems)
+    _numbers(table, [c for c in numbers if c in table.columns], problems)
+    both = years.notna() & ids.notna()
+    dup = pd.Series(list(zip(years, ids, strict=True)), index=table.index).duplicated(keep=False) & both
+    for (year, village), rows in table.loc[dup, ROW].groupby([years[dup], ids[dup]]):
+        problems.append(Message("error.duplicate_year_village", column=_header(table, "village_id"),
+                                value=repr(village), year=f"{year:.0f}", rows=Listing(list(rows))))
+    problems.raise_if_any(source)
+    out = pd.DataFrame({col: table[col].astype(float) if col in table.columns else np.nan for col in numbers},
+                       index=table.index)
+    out.index = pd.MultiIndex.from_arrays([years.astype(int).to_numpy(), ids.to_numpy()],
+                                          names=["year", "village_id"])
+    return out.sort_index()
+
+
+def _years(table: pd.DataFrame, problems: _Problems) -> pd.Series:
+    """Years as numbers; empty, fractional or implausible years reported."""
+    raw = table["year"]
+    values = pd.to_numeric(raw.map(lambda v: str(v).strip().removesuffix("年") if isinstance(v, str) else v),
+                           errors="coerce")
+    bad = values.isna() | (values % 1 != 0) | (values < 1900) | (values > 2200)
+    for i in map(int, np.flatnonzero(bad.to_numpy())):
+        problems.append(_at(table[ROW].iat[i], Message("error.bad_year", column=_header(table, "year"),
+                                                        value=repr(raw.iat[i]))))
+    return values.where(~bad)
+
+
+def _known_villages(table: pd.DataFrame, ids: pd.Series, village_ids: list[str] | pd.Index,
+                    problems: _Problems) -> None:
+    """Rows whose village is empty or not in the project's villages table."""
+    known = {str(v) for v in village_ids}
+    examples = Listing(sorted(known)[:3])
+    for i in map(int, np.flatnonzero(ids.isna().to_numpy())):
+        problems.append(_at(table[ROW].iat[i], Message("error.empty_id", column=_header(table, "village_id"),
+                                                        what=Message("what.village"))))
+    for i in map(int, np.flatnonzero((ids.notna() & ~ids.isin(known)).to_numpy())):
+        problems.append(_at(table[ROW].iat[i], Message("error.unknown_village_row",
+                                                        column=_header(table, "village_id"),
+                                                        value=repr(ids.iat[i]), examples=examples)))
+
+
 def empty_sites() -> gpd.GeoDataFrame:
     """A sites table with no sites (a project without candidate sites)."""
     frame = gpd.GeoDataFrame({"name": pd.Series(dtype=object), "type": pd.Series(dtype=object),
@@ -416,6 +524,8 @@ __all__ = [
     "validate_villages",
     "validate_schools",
     "validate_sites",
+    "validate_history",
+    "validate_births",
     "check_ids_disjoint",
     "empty_sites",
     "revalidate_villages",
