@@ -76,6 +76,8 @@ class Solution:
         Solve time (seconds).
     notes
         What the solver or the checks want the planner to know.
+    open_by_period
+        Phased problems only: which columns are open (periods × columns, booleans).
     """
 
     open: np.ndarray
@@ -86,6 +88,7 @@ class Solution:
     bound: float
     seconds: float
     notes: list[Message] = field(default_factory=list)
+    open_by_period: np.ndarray | None = None
 
     @property
     def optimal(self) -> bool:
@@ -109,6 +112,9 @@ class Problem:
         Bounds of each column's open variable (1/1 kept open, 0/0 closed).
     labels, unit
         Row names and the cost's unit, for messages.
+    period, period_labels
+        Period (index into ``period_labels``, e.g. years) of each row; one period when
+        the rows are not split into periods.
     """
 
     cost: np.ndarray
@@ -119,6 +125,8 @@ class Problem:
     y_upper: np.ndarray
     labels: Sequence[object]
     unit: str | Message = ""
+    period: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    period_labels: Sequence[object] = (0,)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -126,10 +134,24 @@ class Problem:
         n, m = self.cost.shape
         return int(n), int(m)
 
+    @property
+    def periods(self) -> int:
+        """Number of periods."""
+        return len(self.period_labels)
+
+    def capacity_table(self, capacities: ArrayLike) -> np.ndarray:
+        """Capacities per period (rows) and column; one row given holds in every period."""
+        caps = np.asarray(capacities, dtype=float)
+        return np.broadcast_to(caps, (self.periods, caps.shape[-1])) if caps.ndim == 1 else caps
+
+    def demand_by_period(self) -> np.ndarray:
+        """Σ demand of the rows of each period."""
+        return np.bincount(self.period, weights=self.demand, minlength=self.periods)
+
 
 def _problem(cost: ArrayLike, *, weights: ArrayLike | None, demand: ArrayLike | None, max_cost: float | None,
              open_: Sequence[int] | None, closed: Sequence[int] | None, labels: Sequence[object] | None,
-             unit: str | Message) -> Problem:
+             unit: str | Message, periods: Sequence[object] | None = None) -> Problem:
     matrix = np.asarray(cost, dtype=float)
     n, m = matrix.shape
     weight = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
@@ -146,8 +168,9 @@ def _problem(cost: ArrayLike, *, weights: ArrayLike | None, demand: ArrayLike | 
         both = np.flatnonzero(y_lo > y_hi).tolist()
         raise InfeasibleError(Message("infeasible.both_open_and_closed", columns=Listing(both)))
     allowed &= (y_hi > 0)[None, :]
+    codes, uniques = pd.factorize(np.asarray(periods), sort=True) if periods is not None else (np.zeros(n, int), [0])
     return Problem(matrix, weight, use, allowed, y_lo, y_hi, list(labels) if labels is not None else list(range(n)),
-                   unit)
+                   unit, np.asarray(codes, dtype=int), list(uniques))
 
 
 def _unreachable(problem: Problem, max_cost: float | None) -> None:
@@ -162,64 +185,131 @@ def _unreachable(problem: Problem, max_cost: float | None) -> None:
 
 @dataclass
 class _Built:
-    """A location model: variables [y (columns) | x (allowed pairs) | z (rows; cover only)]."""
+    """A location model: variables [y (columns; per period when phased) | x (allowed pairs) | z (rows; cover only)].
+
+    ``y_of`` gives the open variable of each (period, column)."""
 
     model: Model
     pair_row: np.ndarray
     pair_col: np.ndarray
     pair_cost: np.ndarray
+    y_of: np.ndarray
+
+    @property
+    def n_y(self) -> int:
+        """Number of open variables."""
+        return int(self.y_of.max()) + 1
+
+    def count(self) -> np.ndarray:
+        """Objective coefficients counting open variables (columns, or column-periods when phased)."""
+        return np.r_[np.ones(self.n_y), np.zeros(len(self.model.cost) - self.n_y)]
 
 
-def _model(problem: Problem, capacities: ArrayLike | None, single_source: bool, *, cover: bool) -> _Built:
-    """The strong formulation (see the module docstring) as a :class:`~planning.milp.Model`."""
+def _model(problem: Problem, capacities: ArrayLike | None, single_source: bool, *, cover: bool,
+           phase: np.ndarray | None = None) -> _Built:
+    """The strong formulation (see the module docstring) as a :class:`~planning.milp.Model`,
+    with one capacity row per period and column, and open variables per period when ``phase``
+    is given (see :func:`_phase_rows`)."""
     n, m = problem.shape
+    periods = problem.periods
+    y_of = (np.arange(periods * m).reshape(periods, m) if phase is not None
+            else np.broadcast_to(np.arange(m), (periods, m)))
+    n_y = periods * m if phase is not None else m
     pi, pj = np.nonzero(problem.allowed)
     n_pairs = len(pi)
     nz = n if cover else 0
-    y, x, z = np.arange(m), m + np.arange(n_pairs), m + n_pairs + np.arange(nz)
-    rows = Rows(m + n_pairs + nz)
+    x, z = n_y + np.arange(n_pairs), n_y + n_pairs + np.arange(nz)
+    rows = Rows(n_y + n_pairs + nz)
     # each row assigned once (or its covered share z_i)
     entries: list[tuple[np.ndarray, np.ndarray, np.ndarray | float]] = [(pi, x, 1.0)]
     if cover:
         entries.append((np.arange(n), z, -1.0))
     rows.add(entries, 0.0 if cover else 1.0, 0.0 if cover else 1.0, count=n)
-    # x_ij <= y_j (strong linking)
-    rows.add([(np.arange(n_pairs), x, 1.0), (np.arange(n_pairs), y[pj], -1.0)], -np.inf, 0.0, count=n_pairs)
+    # x_ij <= y_j (strong linking; y_j of the row's period when phased)
+    rows.add([(np.arange(n_pairs), x, 1.0), (np.arange(n_pairs), y_of[problem.period[pi], pj], -1.0)], -np.inf, 0.0,
+             count=n_pairs)
     if capacities is not None:
-        _capacity_rows(rows, problem, np.asarray(capacities, dtype=float), pi, pj, x)
-    integer = np.r_[np.ones(m, dtype=bool), np.full(n_pairs, capacities is not None and single_source),
+        _capacity_rows(rows, problem, problem.capacity_table(capacities), pi, pj, x, y_of)
+    if phase is not None:
+        _phase_rows(rows, y_of, phase)
+    integer = np.r_[np.ones(n_y, dtype=bool), np.full(n_pairs, capacities is not None and single_source),
                     np.zeros(nz, dtype=bool)]
     pair_cost = problem.weights[pi] * problem.cost[pi, pj]
-    model = Model.from_rows(np.zeros(m + n_pairs + nz), rows, col_lower=np.r_[problem.y_lower, np.zeros(n_pairs + nz)],
-                            col_upper=np.r_[problem.y_upper, np.ones(n_pairs + nz)], integer=integer)
-    return _Built(model, pi, pj, pair_cost)
+    times = n_y // m
+    model = Model.from_rows(np.zeros(n_y + n_pairs + nz), rows,
+                            col_lower=np.r_[np.tile(problem.y_lower, times), np.zeros(n_pairs + nz)],
+                            col_upper=np.r_[np.tile(problem.y_upper, times), np.ones(n_pairs + nz)], integer=integer)
+    return _Built(model, pi, pj, pair_cost, np.asarray(y_of))
 
 
 def _capacity_rows(rows: Rows, problem: Problem, caps: np.ndarray, pi: np.ndarray, pj: np.ndarray,
-                   x: np.ndarray) -> None:
-    """Σ_i d_i x_ij − C_j y_j ≤ 0 per column with a capacity; Σ_j C_j y_j ≥ Σ_i d_i when all have one."""
-    m = len(caps)
-    limited = np.flatnonzero(np.isfinite(caps))
-    row_of = np.full(m, -1)
-    row_of[limited] = np.arange(len(limited))
-    sel = row_of[pj] >= 0
-    rows.add([(row_of[pj[sel]], x[sel], problem.demand[pi[sel]]), (np.arange(len(limited)), limited, -caps[limited])],
-             -np.inf, 0.0, count=len(limited))
-    if len(limited) == m:  # aggregate cut: the open seats must hold all demand (tightens the LP)
-        rows.add([(np.zeros(m, dtype=int), np.arange(m), caps)], problem.demand.sum(), np.inf, count=1)
+                   x: np.ndarray, y_of: np.ndarray) -> None:
+    """Σ_i d_it x_ijt − C_jt y_j ≤ 0 per period t and column j with a capacity (rows of period
+    t only); per period where all columns have one, Σ_j C_jt y_j ≥ Σ_i d_it."""
+    periods, m = caps.shape
+    limited = np.isfinite(caps)
+    row_of = np.full((periods, m), -1)
+    row_of[limited] = np.arange(int(limited.sum()))
+    lt, lj = np.nonzero(limited)
+    pair_row = row_of[problem.period[pi], pj]
+    sel = pair_row >= 0
+    rows.add([(pair_row[sel], x[sel], problem.demand[pi[sel]]), (np.arange(len(lt)), y_of[lt, lj], -caps[lt, lj])],
+             -np.inf, 0.0, count=len(lt))
+    full = np.flatnonzero(limited.all(axis=1))
+    if len(full):  # aggregate cut: the open seats must hold all demand of the period (tightens the LP)
+        rows.add([(np.repeat(np.arange(len(full)), m), y_of[full].ravel(), caps[full].ravel())],
+                 problem.demand_by_period()[full], np.inf, count=len(full))
+
+
+def _phase_rows(rows: Rows, y_of: np.ndarray, phase: np.ndarray) -> None:
+    """y_j(t+1) ≤ y_j(t) where ``phase`` is +1 (a school closed stays closed) and
+    y_j(t) ≤ y_j(t+1) where it is −1 (a site opened stays open); 0 leaves a column free."""
+    periods, m = y_of.shape
+    if periods < 2:
+        return
+    t, j = (a.ravel() for a in np.meshgrid(np.arange(periods - 1), np.arange(m), indexing="ij"))
+    sign = np.asarray(phase, dtype=float)[j]
+    k = np.arange(len(t))
+    rows.add([(k, y_of[t + 1, j], sign), (k, y_of[t, j], -sign)], -np.inf, 0.0, count=len(t))
 
 
 def _answer(sol: MilpResult, built: _Built, n: int, m: int, *, what: Message) -> Solution:
     if not sol.has_solution:
         raise InfeasibleError(Message("infeasible.no_solution", what=what, status=sol.status))
-    x = sol.x[m:m + len(built.pair_row)]
+    n_y = built.n_y
+    x = sol.x[n_y:n_y + len(built.pair_row)]
     assignment = np.full(n, -1)
     best = np.zeros(n)
     for i, j, v in zip(built.pair_row, built.pair_col, x, strict=True):  # the largest share of each row
         if v > best[i] + 1e-9:
             best[i], assignment[i] = v, j
-    return Solution(open=np.flatnonzero(sol.x[:m] > 0.5), assignment=assignment, objective=sol.objective,
-                    status=sol.status, gap=sol.gap, bound=sol.bound, seconds=sol.seconds)
+    y = sol.x[:n_y].reshape(-1, m) > 0.5
+    return Solution(open=np.flatnonzero(y.any(axis=0)), assignment=assignment, objective=sol.objective,
+                    status=sol.status, gap=sol.gap, bound=sol.bound, seconds=sol.seconds,
+                    open_by_period=y if n_y > m else None)
+
+
+def _check_room(problem: Problem, capacities: ArrayLike | None, p: int | None = None) -> None:
+    """Before solving: in every period, the seats of all columns that may open (of the ``p``
+    largest when given) must hold the demand."""
+    if capacities is None:
+        return
+    caps = problem.capacity_table(np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf))
+    room = np.where(problem.y_upper[None, :] > 0, caps, 0)
+    if p is not None:
+        room = -np.sort(-room, axis=1)[:, :p]
+    seats, need = room.sum(axis=1), problem.demand_by_period()
+    short = np.flatnonzero(seats < need)
+    if not len(short):
+        return
+    t = int(short[0])
+    figures = {"demand": f"{need[t]:,.0f}", **({"best": f"{seats[t]:,.0f}", "p": p} if p is not None
+                                                 else {"room": f"{seats[t]:,.0f}"})}
+    key = "infeasible.capacity_p" if p is not None else "infeasible.capacity_all"
+    if problem.periods > 1:
+        figures["period"] = str(problem.period_labels[t])
+        key += "_period"
+    raise InfeasibleError(Message(key, **figures))
 
 
 def _check_count(p: int, problem: Problem) -> None:
@@ -234,7 +324,7 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
              capacities: ArrayLike | None = None, max_cost: float | None = None, single_source: bool = True,
              open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
              solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-             unit: str | Message = "") -> Solution:
+             unit: str | Message = "", periods: Sequence[object] | None = None) -> Solution:
     """Open ``p`` columns minimising Σ weight × cost of each row's assignment.
 
     Parameters
@@ -249,7 +339,8 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         Capacity use per row (pupils); ``weights`` when None.
     capacities
         Capacity per column (same unit as ``demand``); NaN for unlimited; None for the
-        uncapacitated problem.
+        uncapacitated problem. With ``periods``: per period (rows, in the order of the sorted
+        period labels) and column, or one row for every period.
     max_cost
         Pairs costing more are not allowed (the walking limit as a hard constraint).
     single_source
@@ -260,17 +351,17 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         Time limit of the solver (seconds); None for none.
     labels, unit
         Row names and the cost unit, for messages.
+    periods
+        The period (e.g. the year) of each row, for a multi-period problem: one set of open
+        columns serves every period; each period's rows are assigned and each period's
+        capacity holds on its own (a row is a village in one year). The objective sums
+        over the periods.
     """
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
-                       labels=labels, unit=unit)
+                       labels=labels, unit=unit, periods=periods)
     _check_count(p, problem)
     _unreachable(problem, max_cost)
-    if capacities is not None:
-        caps = np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf)
-        best = np.sort(np.where(problem.y_upper > 0, caps, 0))[::-1][:p].sum()
-        if best < problem.demand.sum():
-            raise InfeasibleError(Message("infeasible.capacity_p", p=p, best=f"{best:,.0f}",
-                                          demand=f"{problem.demand.sum():,.0f}"))
+    _check_room(problem, capacities, p)
     n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=False)
     model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
@@ -282,26 +373,29 @@ def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = N
               demand: ArrayLike | None = None, capacities: ArrayLike | None = None, single_source: bool = True,
               open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
               solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-              unit: str | Message = "") -> Solution:
+              unit: str | Message = "", periods: Sequence[object] | None = None,
+              phase: ArrayLike | None = None) -> Solution:
     """Fewest open columns so that every row is within ``max_cost`` (and capacities hold);
     among the fewest, least Σ weight × cost (a second exact solve). Parameters as
-    :func:`p_median`."""
+    :func:`p_median`.
+
+    ``phase`` (with ``periods``) lets each column open or close from a period on: +1 for a
+    column that may close and then stays closed (a school), −1 for one that may open and
+    then stays open (a site), 0 for free; "fewest" then counts column-periods (school-years)
+    and ``open_by_period`` of the answer says which column is open in which period."""
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
-                       labels=labels, unit=unit)
+                       labels=labels, unit=unit, periods=periods)
     _unreachable(problem, max_cost)
-    if capacities is not None:
-        room = np.where(problem.y_upper > 0, np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf), 0).sum()
-        if room < problem.demand.sum():
-            raise InfeasibleError(Message("infeasible.capacity_all", room=f"{room:,.0f}",
-                                          demand=f"{problem.demand.sum():,.0f}"))
+    _check_room(problem, capacities)
     n, m = problem.shape
-    built = _model(problem, capacities, single_source, cover=False)
-    count = np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)]
+    built = _model(problem, capacities, single_source, cover=False,
+                   phase=None if phase is None else np.asarray(phase, dtype=float))
+    count = built.count()
     fewest = built.model.solve(cost=count, seconds=solver_seconds, mip_gap=mip_gap)
     if not fewest.has_solution:
         return _answer(fewest, built, n, m, what=Message("infeasible.what_fewest"))
     k = int(round(fewest.objective))
-    cheapest = built.model.with_row(count, k, k).solve(cost=np.r_[np.zeros(m), built.pair_cost],
+    cheapest = built.model.with_row(count, k, k).solve(cost=np.r_[np.zeros(built.n_y), built.pair_cost],
                                                        seconds=solver_seconds, mip_gap=mip_gap, initial=fewest.x)
     answer = _answer(cheapest, built, n, m, what=Message("infeasible.what_least_cost", k=k))
     answer.seconds += fewest.seconds
@@ -315,16 +409,16 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
                  demand: ArrayLike | None = None, capacities: ArrayLike | None = None, single_source: bool = True,
                  open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
                  solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-                 unit: str | Message = "") -> Solution:
+                 unit: str | Message = "", periods: Sequence[object] | None = None) -> Solution:
     """Open ``p`` columns covering the most weight within ``max_cost``. Parameters as
-    :func:`p_median`.
+    :func:`p_median` (with ``periods``, the covered weight is summed over the periods).
 
     ``objective`` is the covered weight; uncovered rows have ``assignment`` −1. Rows beyond
     ``max_cost`` of every column that may open, which no choice covers, are counted and
     named in ``notes`` (with their weight: pupils in :func:`plan`).
     """
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
-                       labels=labels, unit=unit)
+                       labels=labels, unit=unit, periods=periods)
     _check_count(p, problem)
     n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=True)
