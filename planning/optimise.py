@@ -498,8 +498,8 @@ class Plan:
         first year of the horizon unless phased; empty ``year`` for today's plan): columns
         ``school_id``, ``name``, ``action`` (close, open), ``year``."""
         changes = self.columns[self.columns["decision"].isin(["close", "open"])]
-        year = changes["year"] if "year" in changes else pd.array([None] * len(changes), dtype="Int64")
-        table = pd.DataFrame({"school_id": changes.index, "name": changes["name"].to_numpy(),
+        year = changes["year"].array if "year" in changes else pd.array([None] * len(changes), dtype="Int64")
+        table = pd.DataFrame({"school_id": changes.index.to_numpy(), "name": changes["name"].to_numpy(),
                               "action": changes["decision"].to_numpy(), "year": year})
         return table.sort_values(["year", "school_id"], kind="stable").reset_index(drop=True)
 
