@@ -28,8 +28,9 @@ uncapacitated p-median the strong formulation needs no integral x).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -42,6 +43,7 @@ from .changes import village_changes
 from .columns import SCHOOL_GRADES
 from .errors import InfeasibleError, ValidationError
 from .evaluate import Result, level_summary
+from .forecast import Forecast
 from .i18n import Listing, Message, t
 from .milp import MilpResult, Model, Rows
 from .policy import LEVEL_GRADES
@@ -76,6 +78,8 @@ class Solution:
         Solve time (seconds).
     notes
         What the solver or the checks want the planner to know.
+    open_by_period
+        Phased problems only: which columns are open (periods × columns, booleans).
     """
 
     open: np.ndarray
@@ -86,6 +90,7 @@ class Solution:
     bound: float
     seconds: float
     notes: list[Message] = field(default_factory=list)
+    open_by_period: np.ndarray | None = None
 
     @property
     def optimal(self) -> bool:
@@ -109,6 +114,9 @@ class Problem:
         Bounds of each column's open variable (1/1 kept open, 0/0 closed).
     labels, unit
         Row names and the cost's unit, for messages.
+    period, period_labels
+        Period (index into ``period_labels``, e.g. years) of each row; one period when
+        the rows are not split into periods.
     """
 
     cost: np.ndarray
@@ -119,6 +127,8 @@ class Problem:
     y_upper: np.ndarray
     labels: Sequence[object]
     unit: str | Message = ""
+    period: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    period_labels: Sequence[object] = (0,)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -126,10 +136,24 @@ class Problem:
         n, m = self.cost.shape
         return int(n), int(m)
 
+    @property
+    def periods(self) -> int:
+        """Number of periods."""
+        return len(self.period_labels)
+
+    def capacity_table(self, capacities: ArrayLike) -> np.ndarray:
+        """Capacities per period (rows) and column; one row given holds in every period."""
+        caps = np.asarray(capacities, dtype=float)
+        return np.broadcast_to(caps, (self.periods, caps.shape[-1])) if caps.ndim == 1 else caps
+
+    def demand_by_period(self) -> np.ndarray:
+        """Σ demand of the rows of each period."""
+        return np.bincount(self.period, weights=self.demand, minlength=self.periods)
+
 
 def _problem(cost: ArrayLike, *, weights: ArrayLike | None, demand: ArrayLike | None, max_cost: float | None,
              open_: Sequence[int] | None, closed: Sequence[int] | None, labels: Sequence[object] | None,
-             unit: str | Message) -> Problem:
+             unit: str | Message, periods: Sequence[object] | None = None) -> Problem:
     matrix = np.asarray(cost, dtype=float)
     n, m = matrix.shape
     weight = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
@@ -146,8 +170,9 @@ def _problem(cost: ArrayLike, *, weights: ArrayLike | None, demand: ArrayLike | 
         both = np.flatnonzero(y_lo > y_hi).tolist()
         raise InfeasibleError(Message("infeasible.both_open_and_closed", columns=Listing(both)))
     allowed &= (y_hi > 0)[None, :]
+    codes, uniques = pd.factorize(np.asarray(periods), sort=True) if periods is not None else (np.zeros(n, int), [0])
     return Problem(matrix, weight, use, allowed, y_lo, y_hi, list(labels) if labels is not None else list(range(n)),
-                   unit)
+                   unit, np.asarray(codes, dtype=int), list(uniques))
 
 
 def _unreachable(problem: Problem, max_cost: float | None) -> None:
@@ -162,64 +187,131 @@ def _unreachable(problem: Problem, max_cost: float | None) -> None:
 
 @dataclass
 class _Built:
-    """A location model: variables [y (columns) | x (allowed pairs) | z (rows; cover only)]."""
+    """A location model: variables [y (columns; per period when phased) | x (allowed pairs) | z (rows; cover only)].
+
+    ``y_of`` gives the open variable of each (period, column)."""
 
     model: Model
     pair_row: np.ndarray
     pair_col: np.ndarray
     pair_cost: np.ndarray
+    y_of: np.ndarray
+
+    @property
+    def n_y(self) -> int:
+        """Number of open variables."""
+        return int(self.y_of.max()) + 1
+
+    def count(self) -> np.ndarray:
+        """Objective coefficients counting open variables (columns, or column-periods when phased)."""
+        return np.r_[np.ones(self.n_y), np.zeros(len(self.model.cost) - self.n_y)]
 
 
-def _model(problem: Problem, capacities: ArrayLike | None, single_source: bool, *, cover: bool) -> _Built:
-    """The strong formulation (see the module docstring) as a :class:`~planning.milp.Model`."""
+def _model(problem: Problem, capacities: ArrayLike | None, single_source: bool, *, cover: bool,
+           phase: np.ndarray | None = None) -> _Built:
+    """The strong formulation (see the module docstring) as a :class:`~planning.milp.Model`,
+    with one capacity row per period and column, and open variables per period when ``phase``
+    is given (see :func:`_phase_rows`)."""
     n, m = problem.shape
+    periods = problem.periods
+    y_of = (np.arange(periods * m).reshape(periods, m) if phase is not None
+            else np.broadcast_to(np.arange(m), (periods, m)))
+    n_y = periods * m if phase is not None else m
     pi, pj = np.nonzero(problem.allowed)
     n_pairs = len(pi)
     nz = n if cover else 0
-    y, x, z = np.arange(m), m + np.arange(n_pairs), m + n_pairs + np.arange(nz)
-    rows = Rows(m + n_pairs + nz)
+    x, z = n_y + np.arange(n_pairs), n_y + n_pairs + np.arange(nz)
+    rows = Rows(n_y + n_pairs + nz)
     # each row assigned once (or its covered share z_i)
     entries: list[tuple[np.ndarray, np.ndarray, np.ndarray | float]] = [(pi, x, 1.0)]
     if cover:
         entries.append((np.arange(n), z, -1.0))
     rows.add(entries, 0.0 if cover else 1.0, 0.0 if cover else 1.0, count=n)
-    # x_ij <= y_j (strong linking)
-    rows.add([(np.arange(n_pairs), x, 1.0), (np.arange(n_pairs), y[pj], -1.0)], -np.inf, 0.0, count=n_pairs)
+    # x_ij <= y_j (strong linking; y_j of the row's period when phased)
+    rows.add([(np.arange(n_pairs), x, 1.0), (np.arange(n_pairs), y_of[problem.period[pi], pj], -1.0)], -np.inf, 0.0,
+             count=n_pairs)
     if capacities is not None:
-        _capacity_rows(rows, problem, np.asarray(capacities, dtype=float), pi, pj, x)
-    integer = np.r_[np.ones(m, dtype=bool), np.full(n_pairs, capacities is not None and single_source),
+        _capacity_rows(rows, problem, problem.capacity_table(capacities), pi, pj, x, y_of)
+    if phase is not None:
+        _phase_rows(rows, y_of, phase)
+    integer = np.r_[np.ones(n_y, dtype=bool), np.full(n_pairs, capacities is not None and single_source),
                     np.zeros(nz, dtype=bool)]
     pair_cost = problem.weights[pi] * problem.cost[pi, pj]
-    model = Model.from_rows(np.zeros(m + n_pairs + nz), rows, col_lower=np.r_[problem.y_lower, np.zeros(n_pairs + nz)],
-                            col_upper=np.r_[problem.y_upper, np.ones(n_pairs + nz)], integer=integer)
-    return _Built(model, pi, pj, pair_cost)
+    times = n_y // m
+    model = Model.from_rows(np.zeros(n_y + n_pairs + nz), rows,
+                            col_lower=np.r_[np.tile(problem.y_lower, times), np.zeros(n_pairs + nz)],
+                            col_upper=np.r_[np.tile(problem.y_upper, times), np.ones(n_pairs + nz)], integer=integer)
+    return _Built(model, pi, pj, pair_cost, np.asarray(y_of))
 
 
 def _capacity_rows(rows: Rows, problem: Problem, caps: np.ndarray, pi: np.ndarray, pj: np.ndarray,
-                   x: np.ndarray) -> None:
-    """Σ_i d_i x_ij − C_j y_j ≤ 0 per column with a capacity; Σ_j C_j y_j ≥ Σ_i d_i when all have one."""
-    m = len(caps)
-    limited = np.flatnonzero(np.isfinite(caps))
-    row_of = np.full(m, -1)
-    row_of[limited] = np.arange(len(limited))
-    sel = row_of[pj] >= 0
-    rows.add([(row_of[pj[sel]], x[sel], problem.demand[pi[sel]]), (np.arange(len(limited)), limited, -caps[limited])],
-             -np.inf, 0.0, count=len(limited))
-    if len(limited) == m:  # aggregate cut: the open seats must hold all demand (tightens the LP)
-        rows.add([(np.zeros(m, dtype=int), np.arange(m), caps)], problem.demand.sum(), np.inf, count=1)
+                   x: np.ndarray, y_of: np.ndarray) -> None:
+    """Σ_i d_it x_ijt − C_jt y_j ≤ 0 per period t and column j with a capacity (rows of period
+    t only); per period where all columns have one, Σ_j C_jt y_j ≥ Σ_i d_it."""
+    periods, m = caps.shape
+    limited = np.isfinite(caps)
+    row_of = np.full((periods, m), -1)
+    row_of[limited] = np.arange(int(limited.sum()))
+    lt, lj = np.nonzero(limited)
+    pair_row = row_of[problem.period[pi], pj]
+    sel = pair_row >= 0
+    rows.add([(pair_row[sel], x[sel], problem.demand[pi[sel]]), (np.arange(len(lt)), y_of[lt, lj], -caps[lt, lj])],
+             -np.inf, 0.0, count=len(lt))
+    full = np.flatnonzero(limited.all(axis=1))
+    if len(full):  # aggregate cut: the open seats must hold all demand of the period (tightens the LP)
+        rows.add([(np.repeat(np.arange(len(full)), m), y_of[full].ravel(), caps[full].ravel())],
+                 problem.demand_by_period()[full], np.inf, count=len(full))
+
+
+def _phase_rows(rows: Rows, y_of: np.ndarray, phase: np.ndarray) -> None:
+    """y_j(t+1) ≤ y_j(t) where ``phase`` is +1 (a school closed stays closed) and
+    y_j(t) ≤ y_j(t+1) where it is −1 (a site opened stays open); 0 leaves a column free."""
+    periods, m = y_of.shape
+    if periods < 2:
+        return
+    t, j = (a.ravel() for a in np.meshgrid(np.arange(periods - 1), np.arange(m), indexing="ij"))
+    sign = np.asarray(phase, dtype=float)[j]
+    k = np.arange(len(t))
+    rows.add([(k, y_of[t + 1, j], sign), (k, y_of[t, j], -sign)], -np.inf, 0.0, count=len(t))
 
 
 def _answer(sol: MilpResult, built: _Built, n: int, m: int, *, what: Message) -> Solution:
     if not sol.has_solution:
         raise InfeasibleError(Message("infeasible.no_solution", what=what, status=sol.status))
-    x = sol.x[m:m + len(built.pair_row)]
+    n_y = built.n_y
+    x = sol.x[n_y:n_y + len(built.pair_row)]
     assignment = np.full(n, -1)
     best = np.zeros(n)
     for i, j, v in zip(built.pair_row, built.pair_col, x, strict=True):  # the largest share of each row
         if v > best[i] + 1e-9:
             best[i], assignment[i] = v, j
-    return Solution(open=np.flatnonzero(sol.x[:m] > 0.5), assignment=assignment, objective=sol.objective,
-                    status=sol.status, gap=sol.gap, bound=sol.bound, seconds=sol.seconds)
+    y = sol.x[:n_y].reshape(-1, m) > 0.5
+    return Solution(open=np.flatnonzero(y.any(axis=0)), assignment=assignment, objective=sol.objective,
+                    status=sol.status, gap=sol.gap, bound=sol.bound, seconds=sol.seconds,
+                    open_by_period=y if n_y > m else None)
+
+
+def _check_room(problem: Problem, capacities: ArrayLike | None, *, p: int | None = None) -> None:
+    """Before solving: in every period, the seats of all columns that may open (of the ``p``
+    largest when given) must hold the demand."""
+    if capacities is None:
+        return
+    caps = problem.capacity_table(np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf))
+    room = np.where(problem.y_upper[None, :] > 0, caps, 0)
+    if p is not None:
+        room = -np.sort(-room, axis=1)[:, :p]
+    seats, need = room.sum(axis=1), problem.demand_by_period()
+    short = np.flatnonzero(seats < need)
+    if not len(short):
+        return
+    t = int(short[0])
+    figures = {"demand": f"{need[t]:,.0f}", **({"best": f"{seats[t]:,.0f}", "p": p} if p is not None
+                                                 else {"room": f"{seats[t]:,.0f}"})}
+    key = "infeasible.capacity_p" if p is not None else "infeasible.capacity_all"
+    if problem.periods > 1:
+        figures["period"] = str(problem.period_labels[t])
+        key += "_period"
+    raise InfeasibleError(Message(key, **figures))
 
 
 def _check_count(p: int, problem: Problem) -> None:
@@ -234,7 +326,7 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
              capacities: ArrayLike | None = None, max_cost: float | None = None, single_source: bool = True,
              open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
              solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-             unit: str | Message = "") -> Solution:
+             unit: str | Message = "", periods: Sequence[object] | None = None) -> Solution:
     """Open ``p`` columns minimising Σ weight × cost of each row's assignment.
 
     Parameters
@@ -249,7 +341,8 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         Capacity use per row (pupils); ``weights`` when None.
     capacities
         Capacity per column (same unit as ``demand``); NaN for unlimited; None for the
-        uncapacitated problem.
+        uncapacitated problem. With ``periods``: per period (rows, in the order of the sorted
+        period labels) and column, or one row for every period.
     max_cost
         Pairs costing more are not allowed (the walking limit as a hard constraint).
     single_source
@@ -260,17 +353,17 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         Time limit of the solver (seconds); None for none.
     labels, unit
         Row names and the cost unit, for messages.
+    periods
+        The period (e.g. the year) of each row, for a multi-period problem: one set of open
+        columns serves every period; each period's rows are assigned and each period's
+        capacity holds on its own (a row is a village in one year). The objective sums
+        over the periods.
     """
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
-                       labels=labels, unit=unit)
+                       labels=labels, unit=unit, periods=periods)
     _check_count(p, problem)
     _unreachable(problem, max_cost)
-    if capacities is not None:
-        caps = np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf)
-        best = np.sort(np.where(problem.y_upper > 0, caps, 0))[::-1][:p].sum()
-        if best < problem.demand.sum():
-            raise InfeasibleError(Message("infeasible.capacity_p", p=p, best=f"{best:,.0f}",
-                                          demand=f"{problem.demand.sum():,.0f}"))
+    _check_room(problem, capacities, p=p)
     n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=False)
     model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
@@ -282,26 +375,29 @@ def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = N
               demand: ArrayLike | None = None, capacities: ArrayLike | None = None, single_source: bool = True,
               open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
               solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-              unit: str | Message = "") -> Solution:
+              unit: str | Message = "", periods: Sequence[object] | None = None,
+              phase: ArrayLike | None = None) -> Solution:
     """Fewest open columns so that every row is within ``max_cost`` (and capacities hold);
     among the fewest, least Σ weight × cost (a second exact solve). Parameters as
-    :func:`p_median`."""
+    :func:`p_median`.
+
+    ``phase`` (with ``periods``) lets each column open or close from a period on: +1 for a
+    column that may close and then stays closed (a school), −1 for one that may open and
+    then stays open (a site), 0 for free; "fewest" then counts column-periods (school-years)
+    and ``open_by_period`` of the answer says which column is open in which period."""
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
-                       labels=labels, unit=unit)
+                       labels=labels, unit=unit, periods=periods)
     _unreachable(problem, max_cost)
-    if capacities is not None:
-        room = np.where(problem.y_upper > 0, np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf), 0).sum()
-        if room < problem.demand.sum():
-            raise InfeasibleError(Message("infeasible.capacity_all", room=f"{room:,.0f}",
-                                          demand=f"{problem.demand.sum():,.0f}"))
+    _check_room(problem, capacities)
     n, m = problem.shape
-    built = _model(problem, capacities, single_source, cover=False)
-    count = np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)]
+    built = _model(problem, capacities, single_source, cover=False,
+                   phase=None if phase is None else np.asarray(phase, dtype=float))
+    count = built.count()
     fewest = built.model.solve(cost=count, seconds=solver_seconds, mip_gap=mip_gap)
     if not fewest.has_solution:
         return _answer(fewest, built, n, m, what=Message("infeasible.what_fewest"))
     k = int(round(fewest.objective))
-    cheapest = built.model.with_row(count, k, k).solve(cost=np.r_[np.zeros(m), built.pair_cost],
+    cheapest = built.model.with_row(count, k, k).solve(cost=np.r_[np.zeros(built.n_y), built.pair_cost],
                                                        seconds=solver_seconds, mip_gap=mip_gap, initial=fewest.x)
     answer = _answer(cheapest, built, n, m, what=Message("infeasible.what_least_cost", k=k))
     answer.seconds += fewest.seconds
@@ -315,16 +411,16 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
                  demand: ArrayLike | None = None, capacities: ArrayLike | None = None, single_source: bool = True,
                  open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
                  solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-                 unit: str | Message = "") -> Solution:
+                 unit: str | Message = "", periods: Sequence[object] | None = None) -> Solution:
     """Open ``p`` columns covering the most weight within ``max_cost``. Parameters as
-    :func:`p_median`.
+    :func:`p_median` (with ``periods``, the covered weight is summed over the periods).
 
     ``objective`` is the covered weight; uncovered rows have ``assignment`` −1. Rows beyond
     ``max_cost`` of every column that may open, which no choice covers, are counted and
     named in ``notes`` (with their weight: pupils in :func:`plan`).
     """
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
-                       labels=labels, unit=unit)
+                       labels=labels, unit=unit, periods=periods)
     _check_count(p, problem)
     n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=True)
@@ -373,7 +469,11 @@ class Plan:
         left unserved who are not today, a nine-year school closed for one level closing
         for both, teaching points closed.
     result
-        The plan evaluated by nearest school (the figures the notes are about).
+        The plan evaluated by nearest school (the figures the notes are about), on the
+        project's pupils (today's).
+    binding
+        Over a horizon, the years and whether each binds (see :func:`binding_years`); None
+        for a plan of today's pupils.
     """
 
     scenario: Scenario
@@ -384,6 +484,24 @@ class Plan:
     columns: pd.DataFrame
     messages: list[Message]
     result: Result
+    binding: pd.DataFrame | None = None
+
+    @property
+    def binding_years(self) -> list[int]:
+        """The years that bind a plan over the horizon (empty for today's plan, or when no
+        single year binds)."""
+        return [] if self.binding is None else [int(y) for y in self.binding.index[self.binding["binds"]]]
+
+    @property
+    def timeline(self) -> pd.DataFrame:
+        """Each school closed and site opened, with the year from which it holds (the
+        first year of the horizon unless phased; empty ``year`` for today's plan): columns
+        ``school_id``, ``name``, ``action`` (close, open), ``year``."""
+        changes = self.columns[self.columns["decision"].isin(["close", "open"])]
+        year = changes["year"].array if "year" in changes else pd.array([None] * len(changes), dtype="Int64")
+        table = pd.DataFrame({"school_id": changes.index.to_numpy(), "name": changes["name"].to_numpy(),
+                              "action": changes["decision"].to_numpy(), "year": year})
+        return table.sort_values(["year", "school_id"], kind="stable").reset_index(drop=True)
 
     @property
     def notes(self) -> list[str]:
@@ -399,13 +517,16 @@ class Plan:
         (worded by :func:`~planning.i18n.localise`), the objective under its own name
         (``pupil_minutes`` of walking, or ``pupils_covered`` for max coverage, whole
         numbers) and its best proven ``bound``, the relative ``gap``, ``seconds``, and the
-        schools of the level open after the plan (teaching points kept included)."""
+        schools of the level open after the plan (teaching points kept included); over a
+        horizon also its ``years`` and the ``binding_years``."""
         s = self.solution
         objective = "pupils_covered" if self.goal == "max_coverage" else "pupil_minutes"
         return {"goal": self.goal, "level": self.level, "limit_min": self.limit, "solver_status": s.status,
                 objective: round(s.objective), "bound": round(s.bound) if np.isfinite(s.bound) else s.bound,
                 "gap": round(s.gap, 4), "seconds": round(s.seconds, 2),
-                "schools_open": int(level_summary(self.result, self.level)["schools_open"])}
+                "schools_open": int(level_summary(self.result, self.level)["schools_open"]),
+                **({} if self.binding is None else {"years": f"{self.binding.index[0]}–{self.binding.index[-1]}",
+                                                    "binding_years": self.binding_years})}
 
 
 @dataclass
@@ -462,10 +583,204 @@ def level_inputs(project: Project, level: str, *, sites: bool = True, capacity: 
     return LevelInputs(rows, table, minutes, pupils[rows].to_numpy(), caps, partial)
 
 
+@dataclass
+class Demand:
+    """The rows of a plan's location problem: one per village (a single year) or one per
+    village and year (a horizon).
+
+    Attributes
+    ----------
+    villages
+        Village id of each row.
+    years
+        Year of each row; None for a single year (today's pupils).
+    minutes
+        Walking minutes (rows × columns) as solved (villages set aside by ``beyond="report"``
+        have 0 where reachable).
+    pupils
+        Pupils of the level per row.
+    capacities
+        Seats per column, or per year (rows, years ascending) and column; None when ignored.
+    labels
+        Row names for messages.
+    """
+
+    villages: np.ndarray
+    years: np.ndarray | None
+    minutes: np.ndarray
+    pupils: np.ndarray
+    capacities: np.ndarray | None
+    labels: list[str]
+
+    def year_list(self) -> list[int]:
+        """The years of the rows, ascending (empty for a single year)."""
+        return [] if self.years is None else sorted({int(y) for y in self.years})
+
+    def without(self, year: int, *, relax: bool = False) -> Demand:
+        """The rows of the other years (``relax``: all rows, that year's capacity lifted instead)."""
+        assert self.years is not None
+        years = self.year_list()
+        caps = None if self.capacities is None else np.array(self.capacities, dtype=float)
+        if relax:
+            if caps is not None:
+                caps[years.index(year)] = np.nan
+            return replace(self, capacities=caps)
+        keep = self.years != year
+        caps = None if caps is None else np.delete(caps, years.index(year), axis=0)
+        return Demand(self.villages[keep], self.years[keep], self.minutes[keep], self.pupils[keep], caps,
+                      [label for label, k in zip(self.labels, keep, strict=True) if k])
+
+
+def horizon_demand(project: Project, inputs: LevelInputs, forecast: Forecast, level: str,
+                   years: Iterable[int] | None = None) -> Demand:
+    """One row per village of the project and year with pupils of ``level`` in the forecast.
+
+    Seats per year: a nine-year school's seats used by its other level are not free; its
+    use in a year is today's nearest-school flows of that level, village by village and
+    grade by grade, scaled to the year's forecast pupils (travel times do not change).
+
+    Raises
+    ------
+    ValidationError
+        When ``years`` names years the forecast does not cover.
+    """
+    chosen = forecast.years if years is None else sorted({int(y) for y in years})
+    missing = [y for y in chosen if y not in forecast.years]
+    if missing or not chosen:
+        raise ValidationError(Message("error.horizon_years", years=Listing(missing or ["—"]),
+                                      first=forecast.years[0], last=forecast.years[-1]))
+    grades = [f"grade_{g}" for g in LEVEL_GRADES[level]]
+    parts = []
+    for year in chosen:
+        pupils = forecast.of_year(year)[grades].sum(axis=1).reindex(project.villages.index).fillna(0.0)
+        parts.append(pd.DataFrame({"village": pupils.index, "year": year, "pupils": pupils.to_numpy()}))
+    rows = pd.concat(parts, ignore_index=True)
+    rows = rows[rows["pupils"] > 0]
+    names = project.villages["name"]
+    labels = [f"{names[v]} ({v}, {y})" for v, y in zip(rows["village"], rows["year"], strict=True)]
+    minutes = project.travel_times().loc[rows["village"], inputs.columns.index].to_numpy()
+    caps = None if inputs.capacities is None else _yearly_seats(project, inputs, forecast, level, chosen)
+    return Demand(rows["village"].to_numpy(), rows["year"].to_numpy(dtype=int), minutes, rows["pupils"].to_numpy(),
+                  caps, labels)
+
+
+def _yearly_seats(project: Project, inputs: LevelInputs, forecast: Forecast, level: str,
+                  years: list[int]) -> np.ndarray:
+    """Seats per year (rows) and column (see :func:`horizon_demand`)."""
+    seats = pd.concat([project.schools["capacity"], project.sites["capacity"]])
+    caps = np.tile(seats.reindex(inputs.columns.index).to_numpy(dtype=float), (len(years), 1))
+    schools, other = project.schools, "junior" if level == "primary" else "primary"
+    both = schools.index[schools[level].to_numpy(dtype=bool) & schools[other].to_numpy(dtype=bool)]
+    flows = baseline(project, "nearest").flows
+    flows = flows[(flows["level"] == other) & flows["school_id"].isin(both) & (flows["pupils"] > 0)]
+    if flows.empty:
+        return caps
+    today = project.villages
+    column = [f"grade_{int(g)}" for g in flows["grade"]]
+    share = flows["pupils"].to_numpy() / np.array([today.loc[v, c] for v, c in zip(flows["village_id"], column,
+                                                                                     strict=True)], dtype=float)
+    where = inputs.columns.index.get_indexer(pd.Index(flows["school_id"]))
+    for k, year in enumerate(years):
+        table = forecast.of_year(year).reindex(today.index).fillna(0.0)
+        used = share * np.array([table.loc[v, c] for v, c in zip(flows["village_id"], column, strict=True)])
+        caps[k] = np.maximum(caps[k] - np.bincount(where, weights=used, minlength=caps.shape[1]), 0)
+    return caps
+
+
+def _solve(demand: Demand, *, goal: str, p: int | None, limit: float, hard_limit: bool, phase: np.ndarray | None,
+           common: dict[str, Any]) -> Solution:
+    """The goal's solver on ``demand``'s rows (one set of open columns for all its years)."""
+    options = {**common, "weights": demand.pupils, "demand": demand.pupils, "capacities": demand.capacities,
+               "labels": demand.labels, "periods": demand.years}
+    if goal == "fewest_schools":
+        return set_cover(demand.minutes, limit, phase=phase, **options)
+    if goal == "p_median":
+        return p_median(demand.minutes, int(p or 0), max_cost=limit if hard_limit else None, **options)
+    return max_coverage(demand.minutes, int(p or 0), limit, **options)
+
+
+def _by_year(goal: str, demand: Demand, solution: Solution) -> tuple[float, np.ndarray]:
+    """The objective (lower is better) and each year's own part of it: pupil-minutes
+    (p-median), −pupils covered (max coverage), schools open that year (phased fewest);
+    for fewest schools over the horizon, the count (no year's own part)."""
+    years = demand.year_list()
+    of_row = np.searchsorted(years, np.asarray(demand.years))
+    if goal == "fewest_schools":
+        if solution.open_by_period is None:
+            return float(len(solution.open)), np.zeros(len(years))
+        part = solution.open_by_period.sum(axis=1).astype(float)
+        return float(part.sum()), part
+    served = solution.assignment >= 0
+    if goal == "p_median":
+        value = demand.pupils * np.where(served, demand.minutes[np.arange(len(served)),
+                                                                np.maximum(solution.assignment, 0)], 0.0)
+    else:
+        value = -demand.pupils * served
+    part = np.bincount(of_row, weights=value, minlength=len(years))
+    return float(part.sum()), part
+
+
+def binding_years(goal: str, demand: Demand, solution: Solution, columns: pd.Index,
+                  solve: Callable[[Demand], Solution]) -> pd.DataFrame:
+    """Which years bind a plan over the horizon, found by solving again.
+
+    A year binds when, leaving it out, the other years could be served better: fewer
+    schools (fewest schools), fewer school-years in those years (phased), less walking
+    (p-median) or more pupils covered (max coverage). It binds by ``capacity`` when lifting
+    only its seat limits frees the other years as much, by the ``walk_limit`` (its villages
+    with pupils need a school within reach) when lifting its seats frees nothing, ``both``
+    in between.
+
+    Returns
+    -------
+    DataFrame indexed by ``year``: ``pupils`` (of the level), ``binds``, ``binds_by``,
+    ``objective_without`` (the other years' objective without this year, in the goal's
+    unit), ``objective_with`` (theirs in the plan), ``fullest_school`` and ``fullest_share``
+    (its pupils ÷ seats that year in the plan), ``longest_walk`` (minutes, in the plan).
+    """
+    total, part = _by_year(goal, demand, solution)
+    records = []
+    for k, year in enumerate(demand.year_list()):
+        with_ = total - part[k]
+        alone = demand.without(year)
+        without = _by_year(goal, alone, solve(alone))[0]
+        binds = without < with_ - 1e-6 * max(1.0, abs(with_))
+        by = ""
+        if binds:
+            by = "walk_limit"
+            if demand.capacities is not None:
+                lifted = demand.without(year, relax=True)
+                got, got_part = _by_year(goal, lifted, solve(lifted))
+                freed = (with_ - (got - got_part[k])) / (with_ - without)
+                by = "capacity" if freed > 1 - 1e-6 else "both" if freed > 1e-6 else "walk_limit"
+        records.append({"year": year, "binds": binds, "binds_by": by, "objective_with": with_,
+                        "objective_without": without, **_year_figures(demand, solution, year, columns)})
+    return pd.DataFrame(records).set_index("year")
+
+
+def _year_figures(demand: Demand, solution: Solution, year: int, columns: pd.Index) -> dict[str, object]:
+    """A year's pupils, its fullest school (pupils ÷ seats) and longest walk in a plan."""
+    assert demand.years is not None
+    rows = np.flatnonzero((demand.years == year) & (solution.assignment >= 0))
+    to = solution.assignment[rows]
+    load = np.bincount(to, weights=demand.pupils[rows], minlength=len(columns))
+    figures: dict[str, object] = {"pupils": float(demand.pupils[demand.years == year].sum()), "fullest_school": "",
+                                  "fullest_share": np.nan, "longest_walk": float(demand.minutes[rows, to].max())
+                                  if len(rows) else np.nan}
+    if demand.capacities is not None:
+        seats = demand.capacities[demand.year_list().index(year)]
+        share = np.where(seats > 0, load / np.where(seats > 0, seats, 1), np.nan)
+        if np.isfinite(share).any():
+            j = int(np.nanargmax(share))
+            figures.update(fullest_school=str(columns[j]), fullest_share=float(share[j]))
+    return figures
+
+
 def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primary", p: int | None = None,
          limit: float | None = None, keep: Iterable[str] = (), close: Iterable[str] = (), sites: bool = True,
          capacity: bool = True, hard_limit: bool = True, single_source: bool = True, beyond: str = "report",
-         solver_seconds: float | None = 60.0, name: str | None = None) -> Plan:
+         solver_seconds: float | None = 60.0, name: str | None = None, forecast: Forecast | None = None,
+         years: Iterable[int] | None = None, phased: bool = False) -> Plan:
     """Recommend which schools of a level to keep, close or open, exactly.
 
     Parameters
@@ -476,51 +791,72 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
         walking limit as a constraint) or ``"max_coverage"`` (most pupils within ``limit``
         with ``p`` schools).
     level
-        ``"primary"`` or ``"junior"``. Schools teaching the whole level are candidates;
-        schools teaching part of it (teaching points) are closed unless in ``keep``.
+        ``"primary"`` or ``"junior"``: schools teaching all its grades are candidates, teaching points close.
     limit
         Walking limit (minutes); the policy's for the level when None.
     keep, close
-        School ids that must stay open / must close.
-    sites
-        Whether candidate sites may open.
-    capacity
-        Respect seats (a nine-year school's seats used by its other level are not free).
+        School ids that must stay open (teaching points too) / must close.
+    sites, capacity
+        Whether candidate sites may open; respect seats (a nine-year school's seats used by
+        its other level are not free).
     single_source
         Villages go whole to one school (划片); False lets a village split.
     beyond
-        Villages beyond the limit of every school and site that may open: ``"report"``
-        leaves them out of the walking constraint (zoned to the nearest, named in
-        ``notes`` as needing a bus or boarding); ``"error"`` raises.
+        Villages beyond the limit of every school and site that may open: ``"report"`` leaves them
+        out of the walking constraint (zoned to the nearest, named in ``notes`` as needing a bus
+        or boarding); ``"error"`` raises.
     solver_seconds
         Time limit of each solve (seconds).
+    forecast, years
+        Plan over the horizon: one layout that holds in every year of ``years`` (all the
+        forecast's years when None), exactly: each year's villages with pupils are zoned
+        (whole, per year) within the limit and each year's pupils fit the seats; walking
+        and pupils covered are summed over the years. ``binding`` says which years bind.
+    phased
+        With a forecast and ``"fewest_schools"``: a school may close from a year on (and
+        stays closed), a site from a year on (and stays open); the fewest school-years, then the
+        least walking. ``timeline`` gives the year of each change.
 
     Raises
     ------
     InfeasibleError
-        With an explanation when no plan can meet the request (e.g. a village beyond the
-        limit of every school and site).
+        Why no plan meets the request (e.g. a village beyond the limit of every school and site).
     """
+    _check_request(goal, p, phased=phased, forecast=forecast)
+    limit = project.policy.limit(level) if limit is None else float(limit)
+    inputs = level_inputs(project, level, sites=sites, capacity=capacity)
+    keep, open_, closed = _fixed_columns(project, inputs, keep, close)
+    set_aside = (goal == "fewest_schools" or (goal == "p_median" and hard_limit)) and beyond == "report"
+    demand = _plan_demand(project, inputs, forecast, years, level, closed=closed if set_aside else None, limit=limit)
+    common: dict[str, Any] = {"single_source": single_source, "open_": open_ or None, "closed": closed or None,
+                              "solver_seconds": solver_seconds, "unit": Message("unit.minutes_suffix")}
+    solve = partial(_solve, goal=goal, p=p, limit=limit, hard_limit=hard_limit, common=common,
+                    phase=np.where(inputs.columns["kind"] == "school", 1.0, -1.0) if phased else None)
+    solution = solve(demand)
+    logger.info("plan %s: %s, %d open, %.2f s", goal, solution.status, len(solution.open), solution.seconds)
+    binding = None if forecast is None else binding_years(goal, demand, solution, inputs.columns.index, solve)
+    return _as_plan(project, solution, goal, level, limit, inputs, demand, keep, name, binding)
+
+
+def _plan_demand(project: Project, inputs: LevelInputs, forecast: Forecast | None, years: Iterable[int] | None,
+                 level: str, *, closed: list[int] | None, limit: float) -> Demand:
+    """Today's villages, or every village and year of the forecast; with ``closed`` given,
+    villages beyond the limit of every column that may open are set aside (the notes name them)."""
+    demand = (Demand(inputs.rows.to_numpy(), None, inputs.minutes, inputs.pupils, inputs.capacities,
+                     [f"{project.villages.loc[v, 'name']} ({v})" for v in inputs.rows]) if forecast is None
+              else horizon_demand(project, inputs, forecast, level, years))
+    if closed is None:
+        return demand
+    return replace(demand, minutes=_set_aside_lonely(demand.minutes, closed, limit))
+
+
+def _check_request(goal: str, p: int | None, *, phased: bool, forecast: Forecast | None) -> None:
     if goal not in GOALS:
         raise ValueError(f"`goal` was {goal!r} but is expected to be one of {list(GOALS)}")
     if goal != "fewest_schools" and p is None:
         raise ValueError(f"goal {goal!r} needs p, the number of schools to open")
-    limit = project.policy.limit(level) if limit is None else float(limit)
-    inputs = level_inputs(project, level, sites=sites, capacity=capacity)
-    keep, open_, closed = _fixed_columns(project, inputs, keep, close)
-    labels = [f"{project.villages.loc[v, 'name']} ({v})" for v in inputs.rows]
-    minutes = inputs.minutes
-    if (goal == "fewest_schools" or (goal == "p_median" and hard_limit)) and beyond == "report":
-        minutes = _set_aside_lonely(inputs.minutes, closed, limit)  # the plan's notes name them
-    common: dict[str, Any] = {"weights": inputs.pupils, "demand": inputs.pupils, "capacities": inputs.capacities,
-                              "single_source": single_source, "open_": open_ or None, "closed": closed or None,
-                              "solver_seconds": solver_seconds, "labels": labels, "unit": Message("unit.minutes_suffix")}
-    solution = (set_cover(minutes, limit, **common) if goal == "fewest_schools" else
-                p_median(minutes, int(p or 0), max_cost=limit if hard_limit else None, **common) if goal == "p_median"
-                else max_coverage(minutes, int(p or 0), limit, **common))
-    logger.info("plan %s (%s, %g min): %s, %d open, %.2f s", goal, level, limit, solution.status, len(solution.open),
-                solution.seconds)
-    return _as_plan(project, solution, goal, level, limit, inputs, keep, name)
+    if phased and (forecast is None or goal != "fewest_schools"):
+        raise ValueError("`phased` needs a forecast and goal 'fewest_schools'")
 
 
 def _fixed_columns(project: Project, inputs: LevelInputs, keep: Iterable[str], close: Iterable[str]
@@ -563,36 +899,73 @@ def _set_aside_lonely(minutes: np.ndarray, closed: list[int], limit: float) -> n
 
 
 def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit: float, inputs: LevelInputs,
-             keep: list[str], name: str | None) -> Plan:
-    opened = set(inputs.columns.index[solution.open])
+             demand: Demand, keep: list[str], name: str | None, binding: pd.DataFrame | None) -> Plan:
     default = Message("plan.name", goal=Message(f"goal.{goal}"), level=Message(f"level.{level}"), limit=f"{limit:g}")
     scenario = Scenario(project, name or default.text())
     messages = list(solution.notes)
-    decision = []
-    for cid, row in inputs.columns.iterrows():
-        if row["kind"] == "school":
-            decision.append("keep" if cid in opened else "close")
-            if cid not in opened:
-                scenario = scenario.close(str(cid))
-                if project.schools.loc[cid, "type"] == "nine_year":
-                    messages.append(Message("plan.nine_year", school=f"{cid} {row['name']}",
-                                            level=Message(f"level.{level}")))
-        else:
-            decision.append("open" if cid in opened else "stay closed")
-            if cid in opened:
-                scenario = scenario.open_site(str(cid))
+    table = _decisions(inputs, demand, solution)
+    for cid, row in table.iterrows():
+        if row["decision"] == "close":
+            scenario = scenario.close(str(cid))
+            if project.schools.loc[cid, "type"] == "nine_year":
+                messages.append(Message("plan.nine_year", school=f"{cid} {row['name']}",
+                                        level=Message(f"level.{level}")))
+        elif row["decision"] == "open":
+            scenario = scenario.open_site(str(cid))
     for cid, row in inputs.partial.iterrows():
         if cid not in keep:
             scenario = scenario.close(str(cid))
             messages.append(Message("plan.partial", school=f"{cid} {row['name']}",
                                     grades=f"{row['grades'][0]}–{row['grades'][-1]}"))
-    covered = solution.assignment >= 0
-    table = inputs.columns.assign(decision=decision, pupils=np.bincount(
-        np.maximum(solution.assignment, 0), weights=inputs.pupils * covered, minlength=len(inputs.columns)))
+    if solution.open_by_period is not None:  # phased: the year of each change
+        messages += [Message(f"plan.from_year.{row['decision']}", school=f"{cid} {row['name']}", year=row["year"])
+                     for cid, row in table.sort_values("year").iterrows() if row["decision"] in ("close", "open")]
+    if binding is not None:
+        messages += _binding_notes(goal, binding, phased=solution.open_by_period is not None)
     result = scenario.evaluate("nearest")
     messages += consequences(baseline(project, "nearest"), result, level=level)
     return Plan(scenario=scenario, solution=solution, goal=goal, level=level, limit=limit, columns=table,
-                messages=messages, result=result)
+                messages=messages, result=result, binding=binding)
+
+
+def _decisions(inputs: LevelInputs, demand: Demand, solution: Solution) -> pd.DataFrame:
+    """Each column's ``kind``, ``name``, ``decision`` (keep, close, open, stay closed) and
+    ``pupils`` assigned (in the first year); over a horizon also ``most_pupils`` (the most in
+    any year) and ``year`` (from which a close or open holds: the first year unless phased)."""
+    m = len(inputs.columns)
+    years = demand.year_list()
+    of_row = np.searchsorted(years, demand.years) if demand.years is not None else np.zeros(len(demand.pupils), int)
+    covered = solution.assignment >= 0
+    loads = np.zeros((max(len(years), 1), m))
+    np.add.at(loads, (of_row[covered], solution.assignment[covered]), demand.pupils[covered])
+    school = (inputs.columns["kind"] == "school").to_numpy()
+    by_year = (np.repeat(np.isin(np.arange(m), solution.open)[None, :], loads.shape[0], axis=0)
+               if solution.open_by_period is None else solution.open_by_period)
+    open_ever, open_always = by_year.any(axis=0), by_year.all(axis=0)
+    decision = np.where(school, np.where(open_always, "keep", "close"), np.where(open_ever, "open", "stay closed"))
+    table = inputs.columns.assign(decision=decision, pupils=loads[0])
+    if demand.years is None:
+        return table
+    change = np.where(school, ~by_year, by_year)  # closed (schools) or open (sites) in a year
+    first = np.where(change.any(axis=0), np.argmax(change, axis=0), -1)
+    year = [years[f] if d in ("close", "open") else None for f, d in zip(first, decision, strict=True)]
+    return table.assign(most_pupils=loads.max(axis=0), year=pd.array(year, dtype="Int64"))
+
+
+def _binding_notes(goal: str, binding: pd.DataFrame, *, phased: bool) -> list[Message]:
+    """Which years bind the plan and why, or that no single year does."""
+    binds = binding[binding["binds"]]
+    if binds.empty:
+        return [Message("plan.no_year_binds", first=binding.index[0], last=binding.index[-1])]
+    what = "phased" if phased else goal
+    notes = []
+    for year, row in binds.iterrows():
+        now, then = row["objective_with"], row["objective_without"]
+        figures = ({"now": f"{now:.0f}", "then": f"{then:.0f}"} if goal == "fewest_schools"
+                   else {"less": f"{now - then:,.0f}"} if goal == "p_median" else {"more": f"{then - now:,.0f}"})
+        notes.append(Message("plan.year_binds", year=year, why=Message(f"plan.binds_by.{row['binds_by']}"),
+                             without=Message(f"plan.without.{what}", **figures)))
+    return notes
 
 
 def consequences(today: Result, after: Result, *, level: str, most: int = 15) -> list[Message]:
