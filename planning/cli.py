@@ -22,11 +22,21 @@ from . import settings
 from .changes import village_changes
 from .errors import DataWarning, PlanningError
 from .evaluate import compare
+from .forecast import Forecast, forecast
 from .i18n import Listing, level_name, localise, t
 from .io import write_csv, write_excel, write_gpkg
-from .load import DEMO_LABEL, demo, from_files, from_osm, open_project
+from .load import (
+    DEMO_BIRTHS,
+    DEMO_HISTORY,
+    DEMO_LABEL,
+    demo,
+    from_files,
+    from_osm,
+    is_demo,
+    open_project,
+)
 from .optimise import plan, plot_tradeoff, tradeoff
-from .policy import Policy
+from .policy import LEVEL_GRADES, Policy
 from .project import Project
 from .report import cjk_font, excel_report, results_gpkg
 from .scenario import Scenario, comparable_baseline
@@ -82,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     optimise.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     optimise.add_argument("--quiet", action="store_true", help="no progress bar")
     _lang_option(optimise)
+    fc = sub.add_parser("forecast", help="forecast pupils by village and grade, and today's layout over the years",
+                        description="Forecast enrolment from an enrolment history and births (cohort survival, "
+                                    "entry ratios, a town-ward drift), then evaluate today's layout in every year: "
+                                    "pupils, classes, large classes, the year each school becomes small-scale.")
+    _project_options(fc)
+    _forecast_options(fc)
+    fc.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+    _lang_option(fc)
     sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
                    description="Load the app's modules and the demo first, then run `streamlit run "
                                "streamlit_app.py`; any further options go to Streamlit.")
@@ -92,8 +110,22 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--solver-seconds", "--time-limit", type=float, default=60.0, dest="solver_seconds",
                              help="time limit of the zoning solver (seconds)")
         command.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+        command.add_argument("--year", type=int, help="evaluate in this year of the forecast instead of today")
+        _forecast_options(command, horizon=None)
         _lang_option(command)
     return parser
+
+
+def _forecast_options(command: argparse.ArgumentParser, *, horizon: int | None = 10) -> None:
+    group = command.add_argument_group("forecast (the demo's history and births with --demo)")
+    group.add_argument("--history", type=Path, help="enrolment history (year, village id, pupils of grades 1–9; Chinese headers too), CSV or Excel")
+    group.add_argument("--births", type=Path, help="births by village and year (year, village id, births; Chinese headers too), CSV or Excel")
+    group.add_argument("--horizon", type=int, default=horizon,
+                       help="years to forecast after today" + ("" if horizon else "; each plan is also evaluated "
+                                                               "year by year"))
+    group.add_argument("--variant", choices=["low", "medium", "high"], default="medium",
+                       help="birth trend and town-ward drift (default: medium)")
+    group.add_argument("--drift", type=float, help="share of village pupils moving to the town each year (0 = none)")
 
 
 def _lang_option(command: argparse.ArgumentParser) -> None:
@@ -124,7 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     lang = getattr(args, "lang", settings.language)
     if extra and args.command != "app":  # only the app passes options on (to Streamlit)
         parser.error(t("cli.only_app_options", lang, args=" ".join(extra)))
-    commands = {"check": run_check, "evaluate": run_scenarios, "compare": run_scenarios, "optimise": run_optimise}
+    commands = {"check": run_check, "evaluate": run_scenarios, "compare": run_scenarios, "optimise": run_optimise,
+                "forecast": run_forecast}
     before = settings.language
     settings.language = lang  # progress bars and anything worded without a language
     try:
@@ -254,10 +287,57 @@ def _scenario_project(args: argparse.Namespace, paths: list[Path]) -> Project:
     raise SystemExit(t("cli.unknown_project", path=paths[0]))
 
 
+def _forecast(args: argparse.Namespace, project: Project, *, horizon: int) -> Forecast:
+    """The forecast the options ask for (the demo's history and births for the demo)."""
+    history, births = args.history, args.births
+    if history is None and is_demo(project):
+        history, births = DEMO_HISTORY, births or DEMO_BIRTHS
+    return forecast(project, history, births=births, horizon=horizon, variant=args.variant, drift=args.drift,
+                    lang=args.lang)
+
+
+def run_forecast(args: argparse.Namespace) -> int:
+    """`planning forecast`: pupils by year, and today's layout over the years."""
+    lang = args.lang
+    project = _load(args, lambda text: None) if (args.demo or args.project or args.villages or args.osm) else demo()
+    predicted = _forecast(args, project, horizon=args.horizon)
+    timeline = Scenario(project, t("today", lang)).evaluate_years(predicted)
+    pupils = predicted.pupils
+    totals = pd.DataFrame({level: pupils[[f"grade_{g}" for g in grades]].sum(axis=1).groupby(level="year").sum()
+                           for level, grades in LEVEL_GRADES.items()}).rename(columns=lambda c: f"{c}_pupils")
+    years = timeline.summary[["schools_open", "pupils_beyond_limit", "boarders", "large_classes", "small_schools"]]
+    small = timeline.small_from().dropna().astype(int)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with _console():
+        print(t("cli.forecast_heading", lang, project=project.name, first=predicted.years[0], last=predicted.years[-1],
+                variant=t(f"forecast.variant.{predicted.variant}", lang)))
+        print("\n" + localise(predicted.assumptions.set_index("setting"), lang).to_string())
+        if predicted.backtest is not None:
+            print("\n" + t("cli.backtest", lang) + "\n" + localise(predicted.backtest.round(1), lang).to_string())
+        print("\n" + localise(totals.join(years).round(0), lang).to_string())
+        if len(small):
+            names = project.schools["name"]
+            print("\n" + t("cli.small_from", lang) + "\n" + "\n".join(
+                f"  {sid} {names.get(sid, '')}: {year}" for sid, year in small.items()))
+    csv = args.out / f"forecast_{predicted.variant}.csv"
+    write_csv(pupils.round(2), csv)
+    excel = excel_report(project, [timeline.results[predicted.base_year]], args.out / f"forecast_{predicted.variant}.xlsx",
+                         lang=lang, timelines=[timeline])
+    print("\n" + t("cli.wrote", lang, files=Listing([csv, excel])))
+    return 0
+
+
 def run_scenarios(args: argparse.Namespace) -> int:
-    """`planning evaluate` and `planning compare`: scenario files against today's layout."""
+    """`planning evaluate` and `planning compare`: scenario files against today's layout
+    (or in ``--year`` of the forecast), and with ``--horizon`` year by year."""
     paths = [args.scenario] if args.command == "evaluate" else list(args.scenarios)
     project = _scenario_project(args, paths)
+    predicted = None
+    if args.year is not None or args.horizon:
+        horizon = max(args.horizon or 0, (args.year - _base_year(args, project)) if args.year else 0, 1)
+        predicted = _forecast(args, project, horizon=horizon)
+        if args.year is not None:
+            project = project.in_year(predicted, args.year)
     scenarios = [Scenario.from_file(p, project) for p in paths]
     today, fallback = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
     results = [s.evaluate(args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
@@ -269,7 +349,9 @@ def run_scenarios(args: argparse.Namespace) -> int:
                 assignment=t(f"assignment.{today.assignment}", lang)) + "\n")
         if fallback is not None:
             print(t("cli.today_fallback", lang, reason=fallback.text(lang)) + "\n")
-        print(localise(table, lang).to_string())
+        if args.year is not None:
+            print(t("cli.in_year", lang, year=args.year) + "\n")
+        print(localise(table.round(1), lang).to_string())
         for scenario, result in zip(scenarios, results, strict=True):
             print("\n" + t("cli.changes", lang, name=scenario.name) + "\n" + localise(scenario.log(lang), lang).to_string())
             changes = village_changes(today, result)
@@ -280,12 +362,27 @@ def run_scenarios(args: argparse.Namespace) -> int:
                 print("\n" + t("cli.affected", lang, n=len(moved)) + "\n" + localise(shown, lang).to_string())
             for note in result.explain(lang):
                 print(f"  - {note}")
+    timelines = []
+    if predicted is not None and args.horizon:
+        timelines = [s.evaluate_years(predicted, assignment=args.assignment, solver_seconds=args.solver_seconds)
+                     for s in scenarios]
+        with _console():
+            for timeline in timelines:
+                shown = timeline.summary[["pupils", "schools_open", "pupils_beyond_limit", "boarders", "large_classes",
+                                          "small_schools"]]
+                print("\n" + t("cli.over_the_years", lang, name=timeline.name) + "\n"
+                      + localise(shown.round(0), lang).to_string())
     stem = "compare" if args.command == "compare" else file_stem(scenarios[0].name)
-    excel = excel_report(project, [today, *results], args.out / f"{stem}.xlsx", lang=lang)
+    excel = excel_report(project, [today, *results], args.out / f"{stem}.xlsx", lang=lang, timelines=timelines)
     write_csv(table, args.out / f"{stem}_summary.csv")
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
     return 0
+
+
+def _base_year(args: argparse.Namespace, project: Project) -> int:
+    """The forecast's base year (the last year of the history)."""
+    return _forecast(args, project, horizon=1).base_year
 
 
 def file_stem(name: str) -> str:

@@ -26,12 +26,12 @@ import pandas as pd
 from pyproj import CRS
 
 from .errors import ValidationError
-from .forecast import Forecast
 from .i18n import Message
 from .io import ROW
 from .memo import once
 from .network import WalkNetwork
 from .policy import Policy
+from .pupils import Forecast
 from .traveltime import MatrixResult, routing_settings, travel_time_matrix
 from .validation import (
     check_ids_disjoint,

@@ -40,11 +40,11 @@ from .edits import (
 )
 from .errors import InfeasibleError, ValidationError
 from .evaluate import Result, evaluate
-from .forecast import Forecast
 from .i18n import Message
 from .io import atomic_write_text
 from .memo import once, per_owner
 from .project import Project
+from .pupils import Forecast
 from .schema import Settings, problems, read_mapping
 from .timeline import Timeline, evaluate_years
 

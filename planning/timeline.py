@@ -20,9 +20,9 @@ import pandas as pd
 
 from .edits import Edit, apply_edits
 from .evaluate import Result, evaluate
-from .forecast import Forecast
 from .policy import Policy
 from .project import Project
+from .pupils import Forecast
 
 #: Per school and year, beyond :attr:`Result.schools`: see :func:`class_sizes`.
 CLASS_COLUMNS = ("classes", "largest_class", "oversized_classes", "large_classes", "super_large_classes",

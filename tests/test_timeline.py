@@ -120,3 +120,28 @@ def test_the_excel_report_gives_a_plan_year_by_year(tmp_path):
     assert a[header.index("成为小规模学校的年份")] is None  # 120, 102, then 144 with B's pupils
     assert b[header.index("成为小规模学校的年份")] == 2026  # 60 pupils
     assert a[header.index("学生数 2026")] == 120 and a[header.index("学生数 2028")] == 144
+
+
+def test_the_cli_forecasts_and_evaluates_plans_year_by_year(tmp_path, capsys):
+    from planning.cli import main
+
+    from .conftest import ROOT
+
+    assert main(["forecast", "--demo", "--horizon", "5", "--out", str(tmp_path), "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "enrolment forecast 2025–2030 (medium variant)" in out and "years ahead" in out
+    assert "Year each school becomes small-scale" in out
+    written = pd.read_csv(tmp_path / "forecast_medium.csv", encoding="utf-8-sig")
+    assert sorted(written["year"].unique()) == list(range(2025, 2031))
+    plan = ROOT / "data" / "demo" / "scenarios" / "consolidate_5.yaml"
+    assert main(["evaluate", "--scenario", str(plan), "--demo", "--horizon", "3", "--out", str(tmp_path),
+                 "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "逐年" in out and "2028" in out
+    assert main(["evaluate", "--scenario", str(plan), "--demo", "--year", "2030", "--out", str(tmp_path),
+                 "--lang", "en"]) == 0
+    fewer = capsys.readouterr().out
+    today = planning.demo()
+    later = today.in_year(planning.forecast(today, planning.DEMO_HISTORY, births=planning.DEMO_BIRTHS, horizon=5), 2030)
+    assert "pupils of 2030 (forecast)" in fewer
+    assert f"{later.villages[['primary_pupils', 'junior_pupils']].to_numpy().sum():.1f}" in fewer
