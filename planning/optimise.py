@@ -904,14 +904,18 @@ def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit:
     scenario = Scenario(project, name or default.text())
     messages = list(solution.notes)
     table = _decisions(inputs, demand, solution)
+    first = demand.year_list()[0] if demand.years is not None else None
     for cid, row in table.iterrows():
+        # phased: a change after the first year takes effect from its year (an edit with year=)
+        when = int(row["year"]) if solution.open_by_period is not None and not pd.isna(row.get("year")) \
+            and int(row["year"]) != first else None
         if row["decision"] == "close":
-            scenario = scenario.close(str(cid))
+            scenario = scenario.close(str(cid), year=when)
             if project.schools.loc[cid, "type"] == "nine_year":
                 messages.append(Message("plan.nine_year", school=f"{cid} {row['name']}",
                                         level=Message(f"level.{level}")))
         elif row["decision"] == "open":
-            scenario = scenario.open_site(str(cid))
+            scenario = scenario.open_site(str(cid), year=when)
     for cid, row in inputs.partial.iterrows():
         if cid not in keep:
             scenario = scenario.close(str(cid))

@@ -66,8 +66,8 @@ def test_a_year_whose_pupils_outgrow_one_school_keeps_both_and_binds():
     assert table.loc[2027, "fullest_school"] == "A" and table.loc[2027, "fullest_share"] == pytest.approx(0.8)
     assert table.loc[2027, "longest_walk"] == pytest.approx(13.5, abs=0.01)
     assert horizon.columns.loc["A", "most_pupils"] == pytest.approx(80)
-    assert "2027 binds the plan (capacity: its pupils need the seats): without that year, 1 schools would do " \
-           "instead of 2" in horizon.notes
+    assert "2027 binds the plan (capacity: its pupils need the seats): without that year, the schools needed " \
+           "would be 1 instead of 2" in horizon.notes
     assert "2027 年约束了本方案（学位：当年学生需要这些学位）：若不考虑这一年，1 所学校即可，而不是 2 所" \
         in horizon.explain("zh")
     assert horizon.report()["binding_years"] == [2027] and horizon.report()["years"] == "2025–2027"
@@ -103,6 +103,10 @@ def test_a_school_needed_in_the_first_years_closes_from_the_year_it_is_not():
     assert "close B B from 2027" in phased.notes
     assert "B B 自 2027 学年起撤并" in phased.explain("zh")
     assert phased.solution.objective == pytest.approx(2 * (80 * 13.5 + 30 * 13.5) + 60 * 13.5 + 30 * 16.5)
+    (edit,) = phased.scenario.edits  # the plan is a timeline: B closes from 2027
+    assert (edit.op, edit.school, edit.year) == ("close", "B", 2027)
+    timeline = phased.scenario.evaluate_years(falling)
+    assert timeline.schools.xs("B", level="school_id")["open"].tolist() == [True, True, False]
     assert whole.timeline.empty
 
 
