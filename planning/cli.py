@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                           help="time limit of each solve (seconds)")
     optimise.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     optimise.add_argument("--quiet", action="store_true", help="no progress bar")
+    _forecast_options(optimise, horizon=None)
+    optimise.add_argument("--phased", action="store_true",
+                          help="with --horizon and fewest_schools: close and open schools year by year")
     _lang_option(optimise)
     fc = sub.add_parser("forecast", help="forecast pupils by village and grade, and today's layout over the years",
                         description="Forecast enrolment from an enrolment history and births (cohort survival, "
@@ -400,8 +403,10 @@ def run_optimise(args: argparse.Namespace) -> int:
         print(t("cli.error", lang, message=t("cli.needs_p", lang, goal=args.goal)), file=sys.stderr)
         return 2
     project = _load(args, lambda text: None) if (args.demo or args.project or args.villages or args.osm) else demo()
+    predicted = _forecast(args, project, horizon=args.horizon) if args.horizon else None
     option = plan(project, args.goal, level=args.level, p=args.p, limit=args.limit, keep=args.keep,
-                  close=args.close, sites=not args.no_sites, solver_seconds=args.solver_seconds)
+                  close=args.close, sites=not args.no_sites, solver_seconds=args.solver_seconds,
+                  forecast=predicted, phased=args.phased and predicted is not None)
     result = option.scenario.evaluate("zoned", solver_seconds=args.solver_seconds)
     today, _ = comparable_baseline(project, "zoned", solver_seconds=args.solver_seconds)
     table = compare(today, result)

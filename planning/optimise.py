@@ -526,7 +526,7 @@ class Plan:
                 "gap": round(s.gap, 4), "seconds": round(s.seconds, 2),
                 "schools_open": int(level_summary(self.result, self.level)["schools_open"]),
                 **({} if self.binding is None else {"years": f"{self.binding.index[0]}–{self.binding.index[-1]}",
-                                                    "binding_years": self.binding_years})}
+                                                    "binding_years": ", ".join(map(str, self.binding_years)) or "—"})}
 
 
 @dataclass

@@ -70,7 +70,7 @@ def test_a_year_whose_pupils_outgrow_one_school_keeps_both_and_binds():
            "would be 1 instead of 2" in horizon.notes
     assert "2027 年约束了本方案（学位：当年学生需要这些学位）：若不考虑这一年，1 所学校即可，而不是 2 所" \
         in horizon.explain("zh")
-    assert horizon.report()["binding_years"] == [2027] and horizon.report()["years"] == "2025–2027"
+    assert horizon.report()["binding_years"] == "2027" and horizon.report()["years"] == "2025–2027"
     # the horizon may be cut: the first two years alone need one school, and no year binds
     early = plan(project, "fewest_schools", limit=40, forecast=forecast({2025: (60, 30), 2026: (65, 30),
                                                                          2027: (80, 30)}), years=[2025, 2026])

@@ -145,3 +145,14 @@ def test_the_cli_forecasts_and_evaluates_plans_year_by_year(tmp_path, capsys):
     later = today.in_year(planning.forecast(today, planning.DEMO_HISTORY, births=planning.DEMO_BIRTHS, horizon=5), 2030)
     assert "pupils of 2030 (forecast)" in fewer
     assert f"{later.villages[['primary_pupils', 'junior_pupils']].to_numpy().sum():.1f}" in fewer
+
+
+def test_the_cli_recommends_a_phased_plan_over_the_horizon(tmp_path, capsys):
+    from planning.cli import main
+
+    assert main(["optimise", "--demo", "--horizon", "4", "--phased", "--out", str(tmp_path), "--quiet",
+                 "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "2025–2029" in out and "binding years" in out
+    plan = planning.Scenario.from_file(tmp_path / "plan_fewest_schools_primary.yaml", planning.demo())
+    assert plan.edits and all(e.year is None or 2025 < e.year <= 2029 for e in plan.edits)
