@@ -18,7 +18,7 @@ never routes again).
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -26,7 +26,6 @@ import pandas as pd
 from pyproj import CRS
 
 from .errors import ValidationError
-from .forecast import Forecast
 from .i18n import Message
 from .io import ROW
 from .memo import once
@@ -40,6 +39,12 @@ from .validation import (
     validate_schools,
     validate_sites,
 )
+
+
+class YearlyPupils(Protocol):
+    """Pupils per village and grade year by year (:class:`planning.forecast.Forecast`)."""
+
+    def of_year(self, year: int) -> pd.DataFrame: ...
 
 
 class Project:
@@ -187,7 +192,7 @@ class Project:
         same = ("matrix", "bus_times") if _same_points(villages, self._villages) else ()
         return self._changed(carry=("targets", "target_points", *same), villages=villages)
 
-    def in_year(self, forecast: Forecast, year: int) -> Project:
+    def in_year(self, forecast: YearlyPupils, year: int) -> Project:
         """The project with the pupils ``forecast`` gives each village in ``year`` (villages
         it does not name have none); travel times, snaps and bus times are reused."""
         pupils = forecast.of_year(year).reindex(self._villages.index).fillna(0.0).to_numpy(dtype=float)
