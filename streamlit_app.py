@@ -244,10 +244,9 @@ def history_uploads() -> None:
 
 def headline_row(result, baseline, year: int | None = None) -> None:
     ss = st.session_state
-    caption = logic.headline_caption(ss.level, ss.lang)
-    if year is not None:
-        caption += " · " + T("app.year_caption", year=year, variant=T(f"forecast.variant.{ss.variant}"))
-    st.caption(caption)
+    if year is not None:  # a later year: whose pupils the figures count
+        st.caption(T("app.year_caption", year=year, variant=T(f"forecast.variant.{ss.variant}")))
+    st.caption(logic.headline_caption(ss.level, ss.lang))
     for col, h in zip(st.columns(len(logic.HEADLINES)), logic.headlines(result, baseline, st.session_state.lang,
                                                                     level=st.session_state.level),
                       strict=True):
@@ -493,7 +492,7 @@ def years_tab(scenario) -> None:
     with right:
         st.markdown(T("app.years.edits") + "\n\n" + logic.plan_log(scenario, ss.lang))
     st.markdown(T("app.years.assumptions"))
-    st.dataframe(fc.assumptions, width="stretch", hide_index=True, key="assumptions")
+    st.dataframe(logic.assumptions_table(fc, ss.lang), width="stretch", hide_index=True, key="assumptions")
     st.markdown(T("app.years.backtest"))
     backtest = logic.backtest_table(fc, ss.lang)
     if backtest is None:
@@ -627,8 +626,10 @@ def main() -> None:
     st.title(f"{T('app.title')} · {project.name}")
     today_view = logic.evaluate_plan(project, scenario, ss.assignment)
     fc, year = ss.get("forecast"), ss.get("year")
-    later = fc is not None and year is not None and year != fc.base_year
-    # a year after the base year: the map and figures show that year's pupils and edits
+    # a year after the base year, or a plan with edits from a later year: the map and figures
+    # show that year's pupils and the edits in effect then (Scenario.evaluate counts every edit)
+    later = fc is not None and year is not None and (year != fc.base_year
+                                                     or any(e.year is not None for e in scenario.edits))
     view_of = logic.evaluate_plan_in_year(scenario, ss.assignment, fc, year) if later else today_view
     for note in view_of.notes(ss.lang):
         st.warning(note)

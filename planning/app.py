@@ -163,6 +163,11 @@ def _small_year(year: float | None, base: int, lang: str) -> str:
     return t("app.year_today", lang, year=int(year)) if int(year) == base else str(int(year))
 
 
+def assumptions_table(fc: Forecast, lang: str = "zh") -> pd.DataFrame:
+    """What the forecast assumes (setting, value, source), with headers in ``lang``."""
+    return localise(fc.assumptions, lang)
+
+
 def backtest_table(fc: Forecast, lang: str = "zh") -> pd.DataFrame | None:
     """The forecast's backtest (mean absolute percentage error by years ahead, per village
     and for the township, in %), worded in ``lang``; None without one."""
