@@ -136,24 +136,25 @@ def forecast_of(variant: str):
 
 
 def year_controls() -> None:
-    """The forecast variant and the year the map and figures show (when there is a forecast)."""
+    """The forecast variant and the year the map and figures show (when there is a forecast).
+    Keyed by language, as the assignment box: a kept key would keep the other language's words;
+    the choices themselves are kept in ``variant`` and ``year``."""
     ss = st.session_state
     variants = {v: T(f"forecast.variant.{v}") for v in logic.VARIANTS}
-    ss.variant = ss.get("variant_choice", "medium")
+    ss.setdefault("variant", "medium")
     ss.forecast, error = forecast_of(ss.variant)
-    ss.year = None
     if error:
         st.error(error)
     if ss.forecast is None:
+        ss.year = None
         return
-    years = ss.forecast.years
-    if ss.get("year_choice") not in years:
-        ss.year_choice = ss.forecast.base_year
-    base = ss.forecast.base_year
-    ss.year = st.select_slider(T("app.year"), years, key="year_choice", help=T("app.year_help"),
+    ss.variant = st.selectbox(T("app.variant"), list(variants), format_func=variants.__getitem__,
+                              index=list(variants).index(ss.variant), key=f"variant_{ss.lang}")
+    ss.forecast, _ = forecast_of(ss.variant)
+    years, base = ss.forecast.years, ss.forecast.base_year
+    kept = ss.get("year") if ss.get("year") in years else base
+    ss.year = st.select_slider(T("app.year"), years, value=kept, key=f"year_{ss.lang}", help=T("app.year_help"),
                                format_func=lambda y: T("app.year_today", year=y) if y == base else str(y))
-    st.selectbox(T("app.variant"), list(variants), format_func=variants.__getitem__, key="variant_choice",
-                 index=list(variants).index(ss.variant))
 
 
 def upload_text(exc: planning.PlanningError) -> str:

@@ -463,7 +463,7 @@ def test_a_later_year_shows_its_figures_against_today_in_that_year(app, demo, la
     year ten years on shows the plan (S05 closed) and today's layout in that year's pupils."""
     fc = demo_forecast(demo)
     choose_lang(app, lang)
-    slider = app.select_slider(key="year_choice")
+    slider = app.select_slider(key=f"year_{lang}")
     assert slider.label == t("app.year", lang)
     assert slider.options == [str(y) if y != fc.base_year else t("app.year_today", lang, year=y) for y in fc.years]
     assert slider.value == fc.base_year
@@ -472,7 +472,7 @@ def test_a_later_year_shows_its_figures_against_today_in_that_year(app, demo, la
     pick_school(app, "S05")
     app.button(key="apply").click().run()
     year = fc.base_year + 10
-    app.select_slider(key="year_choice").set_value(year).run()
+    app.select_slider(key=f"year_{lang}").set_value(year).run()
     assert not app.exception
     plan = planning.Scenario(demo).close("S05")
     later = level_summary(plan.evaluate_years(fc, years=[year]).results[year], "primary")
@@ -488,7 +488,7 @@ def test_a_later_year_shows_its_figures_against_today_in_that_year(app, demo, la
     assert figures != {**today_figures, "schools_open": figures["schools_open"]}  # the year's pupils, not today's
     caption = t("app.year_caption", lang, year=year, variant=t("forecast.variant.medium", lang))
     assert caption in [c.value for c in app.caption]
-    app.select_slider(key="year_choice").set_value(fc.base_year).run()  # back to today: as before
+    app.select_slider(key=f"year_{lang}").set_value(fc.base_year).run()  # back to today: as before
     assert caption not in [c.value for c in app.caption]
     assert metrics(app)["pupils_beyond_limit"] == f"{level_summary(plan.evaluate(), 'primary')['pupils_beyond_limit']:.0f}"
 
@@ -542,7 +542,7 @@ def test_an_edit_from_a_year_is_on_the_plans_timeline(app, demo, lang):
                year=year)
     assert any(f"1. {worded}" in m.value for m in app.markdown)
     assert metrics(app)["schools_open"] == str(teaching(demo))  # today: S13 still open
-    app.select_slider(key="year_choice").set_value(year).run()
+    app.select_slider(key=f"year_{lang}").set_value(year).run()
     assert metrics(app)["schools_open"] == str(teaching(demo) - 1)  # closed from that year
     app.segmented_control(key="view").set_value("years").run()
     opened = frame_with(app, t("field.small_schools", lang))[t("field.schools_open", lang)]

@@ -403,8 +403,12 @@ def test_the_plan_over_the_years_in_the_browser(server, browser, lang):
         page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
         _settled(page)
     page.get_by_text(T("app.view.years"), exact=True).click()
-    page.get_by_text(T("app.years.small_from", pupils="100").strip("*").split("**")[0]).first.wait_for(
-        timeout=60_000)
+    try:
+        page.get_by_text(T("app.years.small_from", pupils="100").strip("*").split("**")[0]).first.wait_for(
+            timeout=60_000)
+    except PlaywrightTimeout:
+        page.screenshot(path=ARTIFACTS / f"15_years_{lang}_failed.png", full_page=True)
+        raise
     _settled(page)
     assert page.get_by_test_id("stVegaLiteChart").count() == 2
     page.get_by_test_id("stVegaLiteChart").last.locator("canvas, svg").first.wait_for(timeout=60_000)
