@@ -6,10 +6,12 @@ Thin by design: every analysis is in `planning/` (the edit actions and headline 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
 
+import altair as alt
 import folium
 import pandas as pd
 import streamlit as st
@@ -18,7 +20,7 @@ from streamlit_folium import st_folium
 import planning
 from planning import app as logic
 from planning.changes import affected
-from planning.i18n import level_name, localise, plan_name, t
+from planning.i18n import field, level_name, localise, plan_name, t
 from planning.maps import (
     LEAFLET_FOLDER,
     base_map,
@@ -75,6 +77,7 @@ def set_project(project: planning.Project, saved: dict[str, planning.Scenario] |
     ss.scenario = planning.Scenario(project, T("plan_default_name"))
     ss.saved = dict(saved or {})
     ss.message = None
+    ss.history_path = ss.births_path = None  # an upload panel drawn after this sets them again
 
 
 def rebind(project: planning.Project, *, then=None) -> None:
@@ -109,8 +112,57 @@ def sidebar() -> None:
         ss.tianditu_key = (st.text_input(T("app.tianditu_key"), type="password", key="tianditu_key_input").strip()
                            or None) if ss.basemap == "tianditu" else None
         ss.basemap_drawn = logic.drawable_basemap(ss.basemap, ss.tianditu_key)
+        years = st.container()  # above the project panel, drawn after it (a project opened there counts)
         with st.expander(T("app.open_project")):
             load_panel()
+        with years:
+            year_controls()
+
+
+def forecast_of(variant: str):
+    """The project's forecast in ``variant`` (None without one), made once per project,
+    variant, uploaded history and language (well under a second on the demo); a history
+    that does not fit the project is said in the sidebar."""
+    ss = st.session_state
+    key = (ss.project_version, variant, ss.get("history_path"), ss.get("births_path"), ss.lang)
+    cache = ss.setdefault("forecasts", {})
+    if key not in cache:
+        try:
+            cache[key] = (logic.app_forecast(ss.project, variant=variant, history=ss.get("history_path"),
+                                             births=ss.get("births_path")), None)
+        except planning.PlanningError as exc:
+            cache[key] = (None, T("app.forecast_failed", reason=upload_text(exc)))
+    return cache[key]
+
+
+def year_controls() -> None:
+    """The forecast variant and the year the map and figures show (when there is a forecast).
+    Keyed by language, as the assignment box: a kept key would keep the other language's words;
+    the choices themselves are kept in ``variant`` and ``year``."""
+    ss = st.session_state
+    variants = {v: T(f"forecast.variant.{v}") for v in logic.VARIANTS}
+    ss.setdefault("variant", "medium")
+    ss.forecast, error = forecast_of(ss.variant)
+    if error:
+        st.error(error)
+    if ss.forecast is None:
+        ss.year = None
+        return
+    ss.variant = st.selectbox(T("app.variant"), list(variants), format_func=variants.__getitem__,
+                              index=list(variants).index(ss.variant), key=f"variant_{ss.lang}")
+    ss.forecast, _ = forecast_of(ss.variant)
+    years, base = ss.forecast.years, ss.forecast.base_year
+    kept = ss.get("year") if ss.get("year") in years else base
+    ss.year = st.select_slider(T("app.year"), years, value=kept, key=f"year_{ss.lang}", help=T("app.year_help"),
+                               format_func=lambda y: T("app.year_today", year=y) if y == base else str(y))
+
+
+def upload_text(exc: planning.PlanningError) -> str:
+    """A validation message in the planner's language, naming uploaded files by their names."""
+    message = exc.text(st.session_state.lang)
+    for folder in st.session_state.get("upload_folders", []):
+        message = message.replace(f"{folder}{os.sep}", "")
+    return message
 
 
 def load_panel() -> None:
@@ -163,10 +215,39 @@ def load_panel() -> None:
         for folder in folders:
             message = message.replace(f"{folder}{os.sep}", "")
         st.error(message)
+    history_uploads()
 
 
-def headline_row(result, baseline) -> None:
-    st.caption(logic.headline_caption(st.session_state.level, st.session_state.lang))
+def history_uploads() -> None:
+    """The enrolment history (and births) the forecast of an opened project reads; checked
+    against the project's villages when the forecast is made (errors in the sidebar). Each
+    upload is written once, in a folder named by its content, so that the forecast made from
+    it is kept across runs."""
+    ss = st.session_state
+    history = st.file_uploader(T("app.upload.history"), type=["csv", "xlsx", "xls"], key="history_upload")
+    births = st.file_uploader(T("app.upload.births"), type=["csv", "xlsx", "xls"], key="births_upload")
+
+    def keep(upload) -> Path | None:
+        if upload is None:
+            return None
+        data = upload.getvalue()
+        folder = Path(tempfile.gettempdir()) / f"planning-upload-{hashlib.sha256(data).hexdigest()[:16]}"
+        path = folder / upload.name
+        if not path.exists():
+            folder.mkdir(exist_ok=True)
+            path.write_bytes(data)
+        ss.setdefault("upload_folders", set()).add(str(folder))
+        return path
+
+    ss.history_path = keep(history)
+    ss.births_path = keep(births) if history is not None else None
+
+
+def headline_row(result, baseline, year: int | None = None) -> None:
+    ss = st.session_state
+    if year is not None:  # a later year: whose pupils the figures count
+        st.caption(T("app.year_caption", year=year, variant=T(f"forecast.variant.{ss.variant}")))
+    st.caption(logic.headline_caption(ss.level, ss.lang))
     for col, h in zip(st.columns(len(logic.HEADLINES)), logic.headlines(result, baseline, st.session_state.lang,
                                                                     level=st.session_state.level),
                       strict=True):
@@ -230,6 +311,11 @@ def editor(project, scenario, result) -> None:
     school = by_label.get(ss.school) if ss.school is not None else None
     readers = edit_params(project, result, action, school)
     nothing = action == "expand" and not any(read() for read in readers.values())  # no seats, rooms or beds
+    if ss.get("forecast") is not None:  # an edit from a later school year (None: from the start)
+        later = ss.forecast.years[1:]
+        st.selectbox(T("app.from_year"), [None, *later], key="edit_year",
+                     format_func=lambda y: T("app.from_start") if y is None else str(y))
+        readers["year"] = lambda: ss["edit_year"]
     st.button(T("app.apply"), type="primary", key="apply", on_click=apply_edit, args=(action, by_label, readers),
               disabled=school is None or nothing, help=T("app.expand_nothing") if nothing else None)
     if ss.get("edit_error"):
@@ -372,6 +458,63 @@ def compare_tab(project, result, baseline) -> None:
     st.dataframe(logic.display_table(localise(affected(changes), ss.lang)), width="stretch")
 
 
+def years_tab(scenario) -> None:
+    """The plan over the forecast's years: each school's pupils, the low–high band of the
+    township's pupils, the figures by year, when schools become small-scale, the plan's
+    timeline of edits and what the forecast assumes."""
+    ss = st.session_state
+    fc = ss.forecast
+    if fc is None:
+        st.info(T("app.years.no_forecast"))
+        return
+    cached = ss.get("timeline")
+    if cached is None or cached[0] is not scenario or cached[1] is not fc or cached[2] != ss.assignment:
+        cached = (scenario, fc, ss.assignment, *logic.years_or_nearest(scenario, fc, ss.assignment))
+        ss.timeline = cached
+    timeline, infeasible = cached[3], cached[4]
+    if infeasible is not None:
+        st.warning(T("app.plan_not_zoned", reason=infeasible.text(ss.lang)))
+    variant = T(f"forecast.variant.{ss.variant}")
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown(T("app.years.pupils_by_school", variant=variant))
+        st.line_chart(logic.school_pupils(timeline), x_label=field("year", ss.lang), y_label=field("pupils", ss.lang),
+                      height=380)
+    with right:
+        st.markdown(T("app.years.band"))
+        st.altair_chart(band_chart(logic.pupil_band({v: forecast_of(v)[0] for v in logic.VARIANTS}, ss.lang)),
+                        width="stretch")
+    st.markdown(T("app.years.table", plan=plan_name(scenario.name, ss.lang), variant=variant))
+    st.dataframe(logic.year_table(timeline, ss.lang), width="stretch", key="year_table")
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown(T("app.years.small_from", pupils=f"{scenario.project.policy.small_school_pupils:g}"))
+        st.dataframe(logic.small_from_table(timeline, ss.lang), width="stretch", key="small_from")
+    with right:
+        st.markdown(T("app.years.edits") + "\n\n" + logic.plan_log(scenario, ss.lang))
+    st.markdown(T("app.years.assumptions"))
+    st.dataframe(logic.assumptions_table(fc, ss.lang), width="stretch", hide_index=True, key="assumptions")
+    st.markdown(T("app.years.backtest"))
+    backtest = logic.backtest_table(fc, ss.lang)
+    if backtest is None:
+        st.caption(T("app.years.no_backtest"))
+    else:
+        st.dataframe(backtest, width="stretch", key="backtest")
+
+
+def band_chart(band: pd.DataFrame) -> alt.Chart:
+    """The low–high band of total pupils (shaded) with the medium forecast as a line."""
+    low, medium, high = band.columns
+    year = band.index.name
+    data = band.reset_index()
+    x = alt.X(f"{year}:O", title=year, axis=alt.Axis(labelAngle=0))
+    area = alt.Chart(data).mark_area(opacity=0.25).encode(
+        x=x, y=alt.Y(f"{low}:Q", title=field("pupils", st.session_state.lang), scale=alt.Scale(zero=False)),
+        y2=f"{high}:Q", tooltip=[year, low, medium, high])
+    line = alt.Chart(data).mark_line(point=True).encode(x=x, y=f"{medium}:Q", tooltip=[year, low, medium, high])
+    return (area + line).properties(height=380)
+
+
 def suggest_tab(project) -> None:
     from planning.optimise import plan
 
@@ -482,21 +625,29 @@ def main() -> None:
     ss = st.session_state
     project, scenario = ss.project, ss.scenario
     st.title(f"{T('app.title')} · {project.name}")
-    view_of = logic.evaluate_plan(project, scenario, ss.assignment)
-    baseline, result = view_of.baseline, view_of.result
+    today_view = logic.evaluate_plan(project, scenario, ss.assignment)
+    fc, year = ss.get("forecast"), ss.get("year")
+    # a year after the base year, or a plan with edits from a later year: the map and figures
+    # show that year's pupils and the edits in effect then (Scenario.evaluate counts every edit)
+    later = fc is not None and year is not None and (year != fc.base_year
+                                                     or any(e.year is not None for e in scenario.edits))
+    view_of = logic.evaluate_plan_in_year(scenario, ss.assignment, fc, year) if later else today_view
     for note in view_of.notes(ss.lang):
         st.warning(note)
-    headline_row(result, baseline)
+    headline_row(view_of.result, view_of.baseline, year if later else None)
+    baseline, result = today_view.baseline, today_view.result  # compare and export: today
     notes = planning.data_notes(project, ss.lang)  # worked out once per project
     with st.expander(T("app.data_notes", n=len(notes))):  # always drawn: no new element on an edit
         for note in notes:
             st.caption("• " + note)
-    views = {key: T(f"app.view.{key}") for key in ("map", "compare", "suggest", "policy", "export")}
+    views = {key: T(f"app.view.{key}") for key in ("map", "years", "compare", "suggest", "policy", "export")}
     # only the chosen view runs (st.tabs would compute every tab on every edit)
     view = st.segmented_control(T("app.view"), list(views), format_func=views.__getitem__, key="view",
                                 default="map", label_visibility="collapsed") or "map"
     if view == "map":
-        map_tab(project, scenario, result)
+        map_tab(project, scenario, view_of.result)
+    elif view == "years":
+        years_tab(scenario)
     elif view == "compare":
         compare_tab(project, result, baseline)
     elif view == "suggest":

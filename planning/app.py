@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +17,14 @@ import pandas as pd
 
 from .errors import InfeasibleError, PlanningError
 from .evaluate import Result, level_summary
-from .i18n import field, level_name, plan_name, school_type, t
+from .forecast import Forecast, Table, forecast
+from .i18n import field, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules
+from .load import demo_births, demo_history, is_demo
 from .policy import Policy
 from .project import Project
-from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
+from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today
+from .timeline import Timeline
 
 #: Seconds the app lets each solve run, one setting for all of them: zoning today's layout,
 #: the plan on the map and the saved plans, and the optimiser's suggestion (each reports the
@@ -34,6 +37,13 @@ ACTIONS = ("close", "merge", "expand", "teaching_point", "add_beds", "add_bus", 
 #: Headline figures above the map: summary key → lower is better (labels ``app.headline.<key>``).
 HEADLINES: dict[str, bool] = {"schools_open": False, "pupils_beyond_limit": True, "unserved": True,
                               "boarders": True, "bus_riders": True, "mean_walk": True}
+
+#: Forecast variants offered in the app (labelled ``forecast.variant.<key>``).
+VARIANTS = ("low", "medium", "high")
+
+#: Figures of the over-the-years table, per year (labels ``field.<key>``; whole township).
+YEAR_COLUMNS = ("pupils", "schools_open", "pupils_beyond_limit", "boarders", "oversized_classes", "large_classes",
+                "super_large_classes", "small_schools")
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,103 @@ def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> Plan
     return PlanView(baseline, result, today_infeasible, plan_infeasible)
 
 
+def app_forecast(project: Project, *, variant: str = "medium", history: Table | None = None,
+                 births: Table | None = None) -> Forecast | None:
+    """The forecast the app shows for ``project`` (ten years after the base year): from the
+    enrolment ``history`` (and ``births``) the planner uploaded, or for the demo from its
+    synthetic history and births; None without a history (validation errors propagate)."""
+    if history is None and is_demo(project):
+        history, births = demo_history(), demo_births()
+    if history is None:
+        return None
+    return forecast(project, history, births=births, variant=variant)
+
+
+def years_or_nearest(scenario: Scenario, fc: Forecast, assignment: str, *, years: Iterable[int] | None = None
+                     ) -> tuple[Timeline, InfeasibleError | None]:
+    """A plan evaluated year by year with ``assignment``, or by nearest school where some
+    year cannot be zoned, with the reason (as :func:`planning.scenario.evaluate_or_nearest`)."""
+    try:
+        return scenario.evaluate_years(fc, assignment=assignment, years=years, solver_seconds=SOLVER_SECONDS), None
+    except InfeasibleError as exc:
+        return scenario.evaluate_years(fc, assignment="nearest", years=years), exc
+
+
+def evaluate_plan_in_year(scenario: Scenario, assignment: str, fc: Forecast, year: int) -> PlanView:
+    """Today's layout and the plan with the pupils ``fc`` forecasts for ``year`` (the plan's
+    edits in effect that year): what the map and the headline figures show for a year after
+    the base year. Falls back to nearest school as :func:`evaluate_plan` does."""
+    before, today_infeasible = years_or_nearest(today(scenario.project), fc, assignment, years=[year])
+    baseline = before.results[year]
+    if not scenario.edits and today_infeasible is None:
+        return PlanView(baseline, baseline)
+    after, plan_infeasible = years_or_nearest(scenario, fc, assignment, years=[year])
+    return PlanView(baseline, after.results[year], today_infeasible, plan_infeasible)
+
+
+def year_table(timeline: Timeline, lang: str = "zh") -> pd.DataFrame:
+    """Year × :data:`YEAR_COLUMNS` (pupils, open schools, pupils beyond the walk limit,
+    boarders, classes above the class size, large and very large classes, small-scale
+    schools; both levels), worded in ``lang``, counts as whole numbers."""
+    table = timeline.summary[list(YEAR_COLUMNS)].round(0).astype(int)
+    return localise(table, lang)
+
+
+def school_pupils(timeline: Timeline) -> pd.DataFrame:
+    """Year × school ("S01 name"): the pupils of each school open in some year (for the chart)."""
+    schools = timeline.schools
+    pupils = schools["pupils"].where(schools["open"].to_numpy(dtype=bool)).unstack("school_id")
+    names = schools["name"].groupby(level="school_id").first()
+    pupils = pupils.dropna(axis=1, how="all").round(0)
+    pupils.columns = [f"{sid} {names[sid]}" for sid in pupils.columns]
+    pupils.index = pupils.index.astype(str)  # years as labels, not 2,025
+    return pupils
+
+
+def pupil_band(forecasts: Mapping[str, Forecast], lang: str = "zh") -> pd.DataFrame:
+    """Year × variant (worded in ``lang``): the township's total pupils (all grades) in each
+    forecast variant, the low–high band around the medium forecast."""
+    totals = {t(f"forecast.variant.{v}", lang): fc.pupils.groupby(level="year").sum().sum(axis=1).round(0)
+              for v, fc in forecasts.items()}
+    band = pd.DataFrame(totals)
+    band.index = band.index.astype(str)
+    band.index.name = field("year", lang)
+    return band
+
+
+def small_from_table(timeline: Timeline, lang: str = "zh") -> pd.DataFrame:
+    """Each school open in the base year: its pupils then and the first year it has fewer
+    pupils than a small-scale school (``policy.small_school_pupils``), or words saying not
+    within the horizon."""
+    first = timeline.small_from()
+    base = timeline.schools.xs(timeline.years[0], level="year")
+    base = base[base["open"].to_numpy(dtype=bool)]
+    table = pd.DataFrame({"name": base["name"], "pupils": base["pupils"].round(0).astype(int),
+                          "small_from": [_small_year(first.get(sid), timeline.years[0], lang) for sid in base.index]}, index=base.index)
+    table.index.name = "school_id"
+    return localise(table, lang)
+
+
+def _small_year(year: float | None, base: int, lang: str) -> str:
+    if year is None or pd.isna(year):
+        return t("app.years.never", lang)
+    return t("app.year_today", lang, year=int(year)) if int(year) == base else str(int(year))
+
+
+def assumptions_table(fc: Forecast, lang: str = "zh") -> pd.DataFrame:
+    """What the forecast assumes (setting, value, source), with headers in ``lang``."""
+    return localise(fc.assumptions, lang)
+
+
+def backtest_table(fc: Forecast, lang: str = "zh") -> pd.DataFrame | None:
+    """The forecast's backtest (mean absolute percentage error by years ahead, per village
+    and for the township, in %), worded in ``lang``; None without one."""
+    if fc.backtest is None:
+        return None
+    table = fc.backtest.round(1)
+    return localise(table, lang)
+
+
 def drawable_basemap(basemap: str, tianditu_key: str | None) -> str:
     """The basemap the app draws: the one chosen, except Tianditu before its key is typed,
     which draws none (the roads only, as offline) instead of stopping the map with an error."""
@@ -82,23 +189,25 @@ def action_label(action: str, lang: str) -> str:
 
 
 def apply_action(scenario: Scenario, action: str, school: str, **params: Any) -> Scenario:
-    """The scenario after one edit chosen in the app (validation errors propagate)."""
+    """The scenario after one edit chosen in the app (validation errors propagate);
+    ``year`` (None: from the start) is the school year the edit takes effect from."""
+    year = params.get("year")
     if action == "close":
-        return scenario.close(school)
+        return scenario.close(school, year=year)
     if action == "merge":
-        return scenario.merge(school, into=params["into"], add_grades=bool(params.get("add_grades", False)))
+        return scenario.merge(school, into=params["into"], add_grades=bool(params.get("add_grades", False)), year=year)
     if action == "expand":
         return scenario.expand(school, capacity=params.get("capacity", 0), classrooms=params.get("classrooms", 0),
-                               beds=params.get("beds", 0))
+                               beds=params.get("beds", 0), year=year)
     if action == "teaching_point":
-        return scenario.teaching_point(school, grades=params.get("grades", (1, 2, 3)))
+        return scenario.teaching_point(school, grades=params.get("grades", (1, 2, 3)), year=year)
     if action == "add_beds":
-        return scenario.add_beds(school, params["beds"])
+        return scenario.add_beds(school, params["beds"], year=year)
     if action == "add_bus":
-        return scenario.add_bus(school, villages=params["villages"], max_ride=params.get("max_ride", 40))
+        return scenario.add_bus(school, villages=params["villages"], max_ride=params.get("max_ride", 40), year=year)
     if action == "open_site":
         return scenario.open_site(school, capacity=params.get("capacity"), classrooms=params.get("classrooms"),
-                                  beds=params.get("beds"))
+                                  beds=params.get("beds"), year=year)
     raise ValueError(f"`action` was {action!r} but is expected to be one of {list(ACTIONS)}")
 
 

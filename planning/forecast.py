@@ -67,8 +67,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .i18n import Listing, language, t
-from .load import read_yearly
+from .errors import ValidationError
+from .i18n import Listing, Message, language, t
+from .io import ROW, TABLE_SUFFIXES
+from .io import _read_plain_table as read_plain_table
 from .policy import (
     BIRTH_RATE_PER_1000,
     ENTRY_RANGE,
@@ -79,8 +81,31 @@ from .policy import (
 )
 from .project import Project
 from .pupils import GRADE_COLUMNS, Forecast  # noqa: E402 - the data a forecast hands on, in a module of its own
+from .validation import validate_births, validate_history
 
 Table = str | Path | pd.DataFrame
+
+
+def read_yearly(table: Table, project: Project, *, what: str,
+                encoding: str | None = None) -> pd.DataFrame:
+    """An enrolment history (``what="history"``) or a births table (``what="births"``) from a
+    CSV/Excel file or a DataFrame, Chinese or English headers, validated against the
+    project's villages (:func:`planning.validation.validate_history` / ``validate_births``)."""
+    if isinstance(table, pd.DataFrame):
+        frame, source = table.copy(), what
+    else:
+        path = Path(table)
+        if not path.exists():
+            raise ValidationError(Message("error.file_not_found", path=str(path)), source=str(path))
+        if path.suffix.lower() not in TABLE_SUFFIXES:
+            raise ValidationError(Message("error.file_type", suffix=repr(path.suffix),
+                                          allowed=Listing(sorted(TABLE_SUFFIXES))), source=str(path))
+        frame, source = read_plain_table(path, layer=None, encoding=encoding), str(path)
+    if ROW not in frame.columns:
+        frame[ROW] = pd.Series([Message("error.row", n=i + 2) for i in range(len(frame))], index=frame.index,
+                               dtype=object)
+    check = validate_history if what == "history" else validate_births
+    return check(frame, project.villages.index, source=source)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import ValidationError, warn
+from .forecast import read_yearly
 from .i18n import Listing, Message
-from .io import ROW, TABLE_SUFFIXES, read_table
+from .io import ROW, read_table
 from .io import _read_plain_table as read_plain_table
 from .network import WalkNetwork
 from .osm import PLACE_TYPES, read_osm
@@ -26,8 +27,6 @@ from .project import Project
 from .store import ProjectFile, read_project
 from .validation import (
     type_from_name,
-    validate_births,
-    validate_history,
     validate_schools,
     validate_sites,
     validate_villages,
@@ -179,28 +178,6 @@ def demo(*, policy: Policy | None = None) -> Project:
     return from_files(villages=DEMO_FOLDER / "villages.csv", schools=DEMO_FOLDER / "schools.csv",
                       sites=DEMO_FOLDER / "sites.csv", roads=DEMO_FOLDER / "roads.gpkg", policy=policy,
                       name=DEMO_LABEL)
-
-
-def read_yearly(table: PathLike | pd.DataFrame, project: Project, *, what: str,
-                encoding: str | None = None) -> pd.DataFrame:
-    """An enrolment history (``what="history"``) or a births table (``what="births"``) from a
-    CSV/Excel file or a DataFrame, Chinese or English headers, validated against the
-    project's villages (:func:`planning.validation.validate_history` / ``validate_births``)."""
-    if isinstance(table, pd.DataFrame):
-        frame, source = table.copy(), what
-    else:
-        path = Path(table)
-        if not path.exists():
-            raise ValidationError(Message("error.file_not_found", path=str(path)), source=str(path))
-        if path.suffix.lower() not in TABLE_SUFFIXES:
-            raise ValidationError(Message("error.file_type", suffix=repr(path.suffix),
-                                          allowed=Listing(sorted(TABLE_SUFFIXES))), source=str(path))
-        frame, source = read_plain_table(path, layer=None, encoding=encoding), str(path)
-    if ROW not in frame.columns:
-        frame[ROW] = pd.Series([Message("error.row", n=i + 2) for i in range(len(frame))], index=frame.index,
-                               dtype=object)
-    check = validate_history if what == "history" else validate_births
-    return check(frame, project.villages.index, source=source)
 
 
 def demo_history() -> pd.DataFrame:

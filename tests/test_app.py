@@ -437,3 +437,121 @@ def test_the_figures_follow_the_level_chosen(app, demo):
     junior = level_summary(today, "junior")
     assert metrics(app)["boarders"] == f"{junior['boarders']:.0f}" != f"{today.summary['boarders']:.0f}"
     assert metrics(app)["schools_open"] == str(teaching(demo, "junior"))
+
+
+def demo_forecast(demo: planning.Project, variant: str = "medium") -> planning.forecast.Forecast:
+    """The demo's forecast made here as the app is told to make it (its history and births)."""
+    return planning.forecast(demo, planning.demo_history(), births=planning.demo_births(), variant=variant)
+
+
+def frame_with(app: AppTest, column: str) -> pd.DataFrame:
+    """The one table shown with ``column`` (AppTest does not give tables' keys)."""
+    found = [d.value for d in app.dataframe if column in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in app.dataframe]
+    return found[0]
+
+
+def choose_lang(app: AppTest, lang: str) -> None:
+    if lang == "en":
+        app.radio(key="lang_choice").set_value("English").run()
+        assert not app.exception
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_later_year_shows_its_figures_against_today_in_that_year(app, demo, lang):
+    """The year slider spans the forecast, opens on the base year with today's figures, and a
+    year ten years on shows the plan (S05 closed) and today's layout in that year's pupils."""
+    fc = demo_forecast(demo)
+    choose_lang(app, lang)
+    slider = app.select_slider(key=f"year_{lang}")
+    assert slider.label == t("app.year", lang)
+    assert slider.options == [str(y) if y != fc.base_year else t("app.year_today", lang, year=y) for y in fc.years]
+    assert slider.value == fc.base_year
+    today_figures = metrics(app)
+    app.selectbox(key="action").set_value(logic.action_label("close", lang)).run()
+    pick_school(app, "S05")
+    app.button(key="apply").click().run()
+    year = fc.base_year + 10
+    app.select_slider(key=f"year_{lang}").set_value(year).run()
+    assert not app.exception
+    plan = planning.Scenario(demo).close("S05")
+    later = level_summary(plan.evaluate_years(fc, years=[year]).results[year], "primary")
+    before = level_summary(planning.scenario.today(demo).evaluate_years(fc, years=[year]).results[year], "primary")
+    figures = metrics(app)
+    assert figures["pupils_beyond_limit"] == f"{later['pupils_beyond_limit']:.0f}"
+    assert figures["boarders"] == f"{later['boarders']:.0f}"
+    assert figures["mean_walk"] == f"{later['mean_walk']:.1f}"
+    deltas = {m.label: m.delta for m in app.metric}
+    assert deltas[t("app.headline.pupils_beyond_limit", lang)] == \
+        f"{later['pupils_beyond_limit'] - before['pupils_beyond_limit']:+.0f}"
+    assert deltas[t("app.headline.schools_open", lang)] == "-1"
+    assert figures != {**today_figures, "schools_open": figures["schools_open"]}  # the year's pupils, not today's
+    caption = t("app.year_caption", lang, year=year, variant=t("forecast.variant.medium", lang))
+    assert caption in [c.value for c in app.caption]
+    app.select_slider(key=f"year_{lang}").set_value(fc.base_year).run()  # back to today: as before
+    assert caption not in [c.value for c in app.caption]
+    assert metrics(app)["pupils_beyond_limit"] == f"{level_summary(plan.evaluate(), 'primary')['pupils_beyond_limit']:.0f}"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_over_the_years_view(app, demo, lang):
+    """The view's figures by year are the timeline's, year for year; the small-scale year of
+    every school is the timeline's; the band holds the three variants' totals."""
+    fc = demo_forecast(demo)
+    choose_lang(app, lang)
+    app.segmented_control(key="view").set_value("years").run()
+    assert not app.exception
+    timeline = planning.Scenario(demo).evaluate_years(fc)
+    table = frame_with(app, t("field.small_schools", lang))
+    assert table.index.name == t("field.year", lang)
+    assert list(table.index) == fc.years
+    assert list(table[t("field.pupils", lang)]) == [round(v) for v in timeline.summary["pupils"]]
+    assert list(table[t("field.small_schools", lang)]) == [round(v) for v in timeline.summary["small_schools"]]
+    small = frame_with(app, t("field.small_from", lang))[t("field.small_from", lang)]
+    first = timeline.small_from()
+    later = first[first > fc.base_year]
+    assert not later.empty  # the demo has a village school becoming small-scale after today
+    for sid, year in first.items():
+        expected = (t("app.years.never", lang) if pd.isna(year) else
+                    t("app.year_today", lang, year=int(year)) if year == fc.base_year else str(int(year)))
+        assert small[sid] == expected, sid
+    assert len(app.get("vega_lite_chart")) == 2  # each school's pupils; the low–high band
+    assert t("app.years.pupils_by_school", lang, variant=t("forecast.variant.medium", lang)) in \
+        [m.value for m in app.markdown]
+    band = logic.pupil_band({v: demo_forecast(demo, v) for v in logic.VARIANTS}, lang)
+    low, high = (band[t(f"forecast.variant.{v}", lang)] for v in ("low", "high"))
+    assert (low <= high).all() and low.iloc[0] == high.iloc[0] and low.iloc[-1] < high.iloc[-1]  # widens from today
+    assumptions = frame_with(app, t("field.source", lang))
+    assert list(assumptions.columns) == [t(f"field.{c}", lang) for c in ("setting", "value", "source")]
+    assert list(assumptions[t("field.setting", lang)]) == list(fc.assumptions["setting"])  # worded in lang
+    backtest = frame_with(app, t("field.township_mape", lang))
+    assert len(backtest) == len(fc.backtest)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_edit_from_a_year_is_on_the_plans_timeline(app, demo, lang):
+    fc = demo_forecast(demo)
+    choose_lang(app, lang)
+    year = fc.base_year + 3
+    app.selectbox(key="action").set_value(logic.action_label("close", lang)).run()
+    pick_school(app, "S13")
+    app.selectbox(key="edit_year").set_value(year)
+    app.button(key="apply").click().run()
+    assert not app.exception
+    worded = t("edit.from_year", lang, edit=planning.Scenario(demo).close("S13").log(lang)["change"].iloc[0],
+               year=year)
+    assert any(f"1. {worded}" in m.value for m in app.markdown)
+    assert metrics(app)["schools_open"] == str(teaching(demo))  # today: S13 still open
+    app.select_slider(key=f"year_{lang}").set_value(year).run()
+    assert metrics(app)["schools_open"] == str(teaching(demo) - 1)  # closed from that year
+    app.segmented_control(key="view").set_value("years").run()
+    opened = frame_with(app, t("field.small_schools", lang))[t("field.schools_open", lang)]
+    assert opened[year - 1] - opened[year] == 1 and opened[fc.base_year] == opened[year - 1]
+    assert any(t("app.years.edits", lang) in m.value and worded in m.value for m in app.markdown)
+
+
+def test_apply_action_passes_the_year(demo):
+    plan = logic.apply_action(planning.Scenario(demo), "close", "S13", year=2030)
+    plan = logic.apply_action(plan, "add_beds", "S01", beds=20, year=2031)
+    assert [e.year for e in plan.edits] == [2030, 2031]
+    assert logic.app_forecast(demo.with_policy(demo.policy)) is not None  # the demo (a new policy too)

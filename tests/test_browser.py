@@ -383,3 +383,43 @@ def test_every_figure_right_in_the_browser(server, browser, lang):
     cells = report.locator("table").inner_text()
     assert T("solver.Optimal") in cells and "Optimal\t" not in cells, cells[:500]
     page.screenshot(path=ARTIFACTS / f"14_suggest_{lang}_1600.png", full_page=True)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_plan_over_the_years_in_the_browser(server, browser, lang):
+    """The over-the-years view (each school's pupils, the low–high band, the figures by year,
+    the small-scale years, the assumptions), at 1600 and 1024 pixels (looked at by people)."""
+    import planning
+    from planning.i18n import t
+
+    def T(key: str, **values: object) -> str:  # noqa: N802 - as in the app
+        return t(key, lang, **values)
+
+    page = browser.new_page(viewport={"width": 1600, "height": 1200})
+    page.goto(server)
+    _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
+    if lang == "en":
+        page.get_by_text("English", exact=True).click()
+        page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
+        _settled(page)
+    page.get_by_text(T("app.view.years"), exact=True).click()
+    try:
+        page.get_by_text(T("app.years.small_from", pupils="100").strip("*").split("**")[0]).first.wait_for(
+            timeout=60_000)
+    except PlaywrightTimeout:
+        page.screenshot(path=ARTIFACTS / f"15_years_{lang}_failed.png", full_page=True)
+        raise
+    _settled(page)
+    assert page.get_by_test_id("stVegaLiteChart").count() == 2
+    page.get_by_test_id("stVegaLiteChart").last.locator("canvas, svg").first.wait_for(timeout=60_000)
+    assert not page.get_by_test_id("stException").count()
+    cells = page.get_by_test_id("stDataFrame").first.locator("table").inner_text()
+    last = planning.demo_history()["年份"].max() + 10  # the forecast's last year
+    assert T("field.small_schools") in cells and str(last) in cells, cells[:500]
+    cells = page.get_by_test_id("stDataFrame").nth(1).locator("table").inner_text()
+    assert T("app.years.never") in cells, cells[:500]
+    page.screenshot(path=ARTIFACTS / f"15_years_{lang}.png", full_page=True)
+    page.set_viewport_size({"width": 1024, "height": 900})
+    _settled(page)
+    page.wait_for_timeout(1_000)  # charts redraw at the new width
+    page.screenshot(path=ARTIFACTS / f"15_years_{lang}_1024.png", full_page=True)
