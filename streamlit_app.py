@@ -99,16 +99,17 @@ def sidebar() -> None:
         ss.lang = "zh" if lang == names["zh"] else "en"
         st.header(t("app.title", ss.lang))
         levels = {v: t(f"level.{v}", ss.lang) for v in ("primary", "junior")}
-        ss.level = st.selectbox(T("app.level"), list(levels), format_func=levels.__getitem__, key="level_choice")
+        # keyed by language: a kept key would keep showing the option's words of the other language;
+        # the choice itself is kept in the session (index)
+        ss.level = st.selectbox(T("app.level"), list(levels), format_func=levels.__getitem__,
+                                index=list(levels).index(ss.get("level", "primary")), key=f"level_choice_{ss.lang}")
         methods = {key: T(f"app.assignment.{key}") for key in ("nearest", "zoned", "split")}
-        # keyed by language: a kept key would keep showing the option's words of the other language
         ss.assignment = st.selectbox(T("app.assignment"), list(methods), format_func=methods.__getitem__,
                                      index=list(methods).index(ss.get("assignment", "nearest")),
                                      key=f"assignment_{ss.lang}")
         basemaps = {key: T(f"app.basemap.{key}") for key in ("none", "osm", "tianditu")}
-        # keyed: the choice and the typed key stay when the language (the labels) changes
         ss.basemap = st.selectbox(T("app.basemap"), list(basemaps), format_func=basemaps.__getitem__,
-                                  key="basemap_choice")
+                                  index=list(basemaps).index(ss.get("basemap", "none")), key=f"basemap_choice_{ss.lang}")
         ss.tianditu_key = (st.text_input(T("app.tianditu_key"), type="password", key="tianditu_key_input").strip()
                            or None) if ss.basemap == "tianditu" else None
         ss.basemap_drawn = logic.drawable_basemap(ss.basemap, ss.tianditu_key)
@@ -313,9 +314,10 @@ def editor(project, scenario, result) -> None:
     nothing = action == "expand" and not any(read() for read in readers.values())  # no seats, rooms or beds
     if ss.get("forecast") is not None:  # an edit from a later school year (None: from the start)
         later = ss.forecast.years[1:]
-        st.selectbox(T("app.from_year"), [None, *later], key="edit_year",
+        key = f"edit_year_{ss.lang}"  # keyed by language: its first option's words change with it
+        st.selectbox(T("app.from_year"), [None, *later], key=key,
                      format_func=lambda y: T("app.from_start") if y is None else str(y))
-        readers["year"] = lambda: ss["edit_year"]
+        readers["year"] = lambda: ss[key]
     st.button(T("app.apply"), type="primary", key="apply", on_click=apply_edit, args=(action, by_label, readers),
               disabled=school is None or nothing, help=T("app.expand_nothing") if nothing else None)
     if ss.get("edit_error"):

@@ -275,7 +275,7 @@ def test_a_county_short_of_seats_today_can_still_zone_its_plans(app):
 
 def test_tianditu_without_a_key_keeps_the_map_and_says_where_to_type_it(app):
     """Before, choosing 天地图 without a key stopped the map view with a traceback."""
-    app.selectbox(key="basemap_choice").set_value("tianditu").run()
+    app.selectbox(key="basemap_choice_zh").set_value("tianditu").run()
     assert not app.exception, [e.value for e in app.exception]
     box = app.text_input(key="tianditu_key_input")
     assert box.label == "天地图密钥"
@@ -431,7 +431,7 @@ def test_bus_riders_show_the_walk_to_the_bus_and_the_ride(app, demo, lang):
 
 def test_the_figures_follow_the_level_chosen(app, demo):
     today = planning.baseline(demo)
-    app.selectbox(key="level_choice").set_value("junior").run()
+    app.selectbox(key="level_choice_zh").set_value("junior").run()
     assert not app.exception
     assert "以下为初中的数字（学段可在左侧切换）" in [c.value for c in app.caption]
     junior = level_summary(today, "junior")
@@ -535,7 +535,7 @@ def test_an_edit_from_a_year_is_on_the_plans_timeline(app, demo, lang):
     year = fc.base_year + 3
     app.selectbox(key="action").set_value(logic.action_label("close", lang)).run()
     pick_school(app, "S13")
-    app.selectbox(key="edit_year").set_value(year)
+    app.selectbox(key=f"edit_year_{lang}").set_value(year)
     app.button(key="apply").click().run()
     assert not app.exception
     worded = t("edit.from_year", lang, edit=planning.Scenario(demo).close("S13").log(lang)["change"].iloc[0],
@@ -555,3 +555,14 @@ def test_apply_action_passes_the_year(demo):
     plan = logic.apply_action(plan, "add_beds", "S01", beds=20, year=2031)
     assert [e.year for e in plan.edits] == [2030, 2031]
     assert logic.app_forecast(demo.with_policy(demo.policy)) is not None  # the demo (a new policy too)
+
+
+def test_switching_language_keeps_the_choices_and_words_them_anew(app):
+    """The level and basemap boxes show their options in the language chosen (a kept widget
+    would keep the other language's words) and keep what was chosen."""
+    app.selectbox(key="level_choice_zh").set_value("junior").run()
+    app.radio(key="lang_choice").set_value("English").run()
+    assert not app.exception
+    level = app.selectbox(key="level_choice_en")
+    assert level.value == "junior" and "junior secondary" in level.options
+    assert "none (roads only, offline)" in app.selectbox(key="basemap_choice_en").options
