@@ -522,7 +522,8 @@ def suggest_tab(project) -> None:
 
     ss = st.session_state
     goals = {key: T(f"app.goal.{key}") for key in ("fewest_schools", "p_median", "max_coverage")}
-    goal = st.selectbox(T("app.goal"), list(goals), format_func=goals.__getitem__, key="suggest_goal")
+    goal = st.selectbox(T("app.goal"), list(goals), format_func=goals.__getitem__,
+                        key=f"suggest_goal_{ss.lang}")  # keyed by language, as the sidebar's boxes
     p = st.number_input("p", min_value=1, value=5, key="suggest_p") if goal != "fewest_schools" else None
     limit = st.number_input(T("app.walk_limit"), min_value=5.0,
                             value=float(project.policy.limit(ss.level)), key="suggest_limit")
@@ -530,12 +531,17 @@ def suggest_tab(project) -> None:
     keep = st.multiselect(T("app.must_keep"), list(names), key="suggest_keep")
     close = st.multiselect(T("app.must_close"), [n for n in names if n not in keep], key="suggest_close")
     sites = st.checkbox(T("app.sites_may_open"), value=True, key="suggest_sites")
+    forecast = ss.get("forecast")
+    horizon = forecast is not None and st.checkbox(
+        T("app.suggest_horizon", first=forecast.years[0], last=forecast.years[-1]), value=False,
+        key="suggest_horizon", help=T("app.suggest_horizon_help"))
     if st.button(T("app.suggest"), key="suggest"):
         bar = st.progress(10, text=T("app.solving"))
         try:
             ss.suggestion = plan(project, goal, level=ss.level, p=p, limit=limit, keep=[names[k] for k in keep],
                                  close=[names[c] for c in close], sites=sites,
-                                 solver_seconds=logic.SOLVER_SECONDS)
+                                 solver_seconds=logic.SOLVER_SECONDS, forecast=forecast if horizon else None,
+                                 phased=bool(horizon) and goal == "fewest_schools")
             bar.progress(100, text=T("app.done"))
         except planning.PlanningError as exc:
             st.error(exc.text(st.session_state.lang))

@@ -139,7 +139,7 @@ def test_suggest_a_plan_and_use_it(app, demo):
 def test_infeasible_suggestion_is_explained(app, demo):
     columns = len(may_open(demo, "primary"))  # complete primary schools and candidate sites
     app.button_group(key="view").set_value("suggest").run()
-    app.selectbox(key="suggest_goal").set_value("时限内学生最多（p 所学校）").run()
+    app.selectbox(key="suggest_goal_zh").set_value("时限内学生最多（p 所学校）").run()
     app.number_input(key="suggest_p").set_value(columns + 1).run()
     app.button(key="suggest").click().run()
     assert not app.exception
@@ -566,3 +566,16 @@ def test_switching_language_keeps_the_choices_and_words_them_anew(app):
     level = app.selectbox(key="level_choice_en")
     assert level.value == "junior" and "junior secondary" in level.options
     assert "none (roads only, offline)" in app.selectbox(key="basemap_choice_en").options
+
+
+def test_suggest_a_phased_plan_over_the_forecast(app, demo):
+    app.button_group(key="view").set_value("suggest").run()
+    app.checkbox(key="suggest_horizon").check().run()
+    app.button(key="suggest").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    report = app.dataframe[0].value
+    fc = demo_forecast(demo)
+    assert report["年份"].tolist() == [f"{fc.years[0]}–{fc.years[-1]}"]
+    assert "起约束作用的年份" in report.columns
+    app.button(key="use_plan").click().run()
+    assert not app.exception
