@@ -337,8 +337,9 @@ def run_scenarios(args: argparse.Namespace) -> int:
     project = _scenario_project(args, paths)
     predicted = None
     if args.year is not None or args.horizon:
-        horizon = max(args.horizon or 0, (args.year - _base_year(args, project)) if args.year else 0, 1)
-        predicted = _forecast(args, project, horizon=horizon)
+        predicted = _forecast(args, project, horizon=max(args.horizon or 0, 1))
+        if args.year is not None and args.year > predicted.years[-1]:  # a later year: forecast that far
+            predicted = _forecast(args, project, horizon=args.year - predicted.base_year)
         if args.year is not None:
             project = project.in_year(predicted, args.year)
     scenarios = [Scenario.from_file(p, project) for p in paths]
@@ -381,11 +382,6 @@ def run_scenarios(args: argparse.Namespace) -> int:
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
     return 0
-
-
-def _base_year(args: argparse.Namespace, project: Project) -> int:
-    """The forecast's base year (the last year of the history)."""
-    return _forecast(args, project, horizon=1).base_year
 
 
 def file_stem(name: str) -> str:
