@@ -225,14 +225,14 @@ class Merge(Edit):
         return Message("edit.merge", school=who(self.school), into=who(self.into))
 
 
-def grade_words(grades: Iterable[int]) -> Listing | str:
-    """Grades as a planner writes them: "1–6" for a run, "1、3" otherwise."""
+def grade_words(grades: Iterable[int], *, sep: str = "sep.names") -> Listing | str:
+    """Grades as a planner writes them: "1–6" for a run, "1、3" otherwise (joined by ``sep``)."""
     g = sorted(set(int(x) for x in grades))
     if not g:
         return "—"
     if len(g) > 1 and g == list(range(g[0], g[-1] + 1)):
         return f"{g[0]}–{g[-1]}"
-    return Listing(g, sep="sep.names")
+    return Listing(g, sep=sep)
 
 
 def _type_teaching(grades: tuple[int, ...], old: str) -> str:
@@ -323,10 +323,7 @@ class TeachingPoint(Edit):
         return new
 
     def words(self, who: Callable[[str], str]) -> Message:
-        grades = sorted(set(self.grades))
-        run = grades == list(range(grades[0], grades[-1] + 1))
-        return Message("edit.teaching_point", school=who(self.school),
-                       grades=f"{grades[0]}–{grades[-1]}" if run and len(grades) > 1 else Listing(grades))
+        return Message("edit.teaching_point", school=who(self.school), grades=grade_words(self.grades, sep="sep.list"))
 
 
 class AddBeds(Edit):
@@ -389,15 +386,11 @@ def make_edit(op: str, **fields: Any) -> Edit:
                                for p in problems(exc, EDITS[op])]) from exc
 
 
-def apply_edits(project: Project, edits: Sequence[Edit], *, source: str | None = None,
-                year: int | None = None) -> State:
-    """The state after ``edits`` in order; the first bad edit raises, named by its number.
-    With ``year``, only the edits in effect that year (no ``year``, or one not after it)."""
+def apply_edits(project: Project, edits: Sequence[Edit], *, source: str | None = None) -> State:
+    """The state after ``edits`` in order; the first bad edit raises, named by its number."""
     state = initial_state(project)
     names = object_names(project)
     for i, edit in enumerate(edits, 1):
-        if year is not None and edit.year is not None and edit.year > year:
-            continue
         try:
             state = edit.apply(state, project)
         except ValidationError as exc:
@@ -405,6 +398,11 @@ def apply_edits(project: Project, edits: Sequence[Edit], *, source: str | None =
             raise ValidationError([Message("error.in_edit", n=i, edit=words, problem=p) for p in exc.problems],
                                   source=source) from exc
     return state
+
+
+def in_effect(edits: Sequence[Edit], year: int) -> tuple[Edit, ...]:
+    """The edits in effect in ``year``: those without a year, and those from it or before."""
+    return tuple(e for e in edits if e.year is None or e.year <= year)
 
 
 def object_names(project: Project) -> dict[str, str]:
@@ -443,5 +441,5 @@ def edit_log(project: Project, edits: Sequence[Edit], lang: str | None = None) -
 
 
 __all__ = ["Edit", "Close", "Merge", "OpenSite", "Expand", "TeachingPoint", "AddBeds", "AddBus", "EDITS", "Bus",
-           "State", "initial_state", "apply_edits", "make_edit", "describe_edit", "edit_words", "object_names",
+           "State", "initial_state", "apply_edits", "in_effect", "make_edit", "describe_edit", "edit_words", "object_names",
            "edit_log"]

@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 from . import settings
 from .changes import village_changes
 from .columns import SCHOOL_GRADES
+from .edits import grade_words
 from .errors import InfeasibleError, ValidationError
 from .evaluate import Result, level_summary
 from .forecast import Forecast
@@ -920,7 +921,7 @@ def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit:
         if cid not in keep:
             scenario = scenario.close(str(cid))
             messages.append(Message("plan.partial", school=f"{cid} {row['name']}",
-                                    grades=f"{row['grades'][0]}–{row['grades'][-1]}"))
+                                    grades=grade_words(row["grades"])))
     if solution.open_by_period is not None:  # phased: the year of each change
         messages += [Message(f"plan.from_year.{row['decision']}", school=f"{cid} {row['name']}", year=row["year"])
                      for cid, row in table.sort_values("year").iterrows() if row["decision"] in ("close", "open")]

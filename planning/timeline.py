@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
 
-from .edits import Edit, apply_edits
+from .edits import Edit, apply_edits, in_effect
 from .evaluate import Result, evaluate
 from .policy import Policy
 from .project import Project
@@ -127,15 +128,15 @@ class Timeline:
         out.index.name = "year"
         return out
 
+    @cached_property
+    def _schools(self) -> pd.DataFrame:
+        frames = {year: r.schools.join(class_sizes(r.schools, r.project.policy)) for year, r in self.results.items()}
+        return pd.concat(frames, names=["year", "school_id"]).sort_index(level="year", sort_remaining=False)
+
     @property
     def schools(self) -> pd.DataFrame:
         """Per (year, school): :attr:`Result.schools` and :func:`class_sizes`."""
-        if "_schools" not in self.__dict__:
-            frames = {year: r.schools.join(class_sizes(r.schools, r.project.policy))
-                      for year, r in self.results.items()}
-            table = pd.concat(frames, names=["year", "school_id"]).sort_index(level="year", sort_remaining=False)
-            object.__setattr__(self, "_schools", table)
-        return self.__dict__["_schools"].copy(deep=False)
+        return self._schools.copy(deep=False)
 
     def small_from(self) -> pd.Series:
         """Per open school: the first year it is a small-scale school (fewer pupils than
@@ -168,10 +169,9 @@ def evaluate_years(project: Project, edits: Sequence[Edit], forecast: Forecast, 
     results = {}
     for year in chosen:
         in_year = project.in_year(forecast, year)
-        in_effect = tuple(e for e in edits if e.year is None or e.year <= year)
-        state = apply_edits(in_year, in_effect, source=name, year=year)
-        results[year] = evaluate(in_year, state, name=name, edits=in_effect, assignment=assignment,
-                                 solver_seconds=solver_seconds)
+        effective = in_effect(edits, year)
+        results[year] = evaluate(in_year, apply_edits(in_year, effective, source=name), name=name, edits=effective,
+                                 assignment=assignment, solver_seconds=solver_seconds)
     return Timeline(name=name, assignment=assignment, results=MappingProxyType(results))
 
 
