@@ -175,6 +175,18 @@ def _settled(page) -> None:
     page.wait_for_function(f"() => {state} !== 'running'", timeout=60_000)
 
 
+def _open_demo(browser, server: str, *, lang: str = "zh", width: int = 1600, height: int = 1200, **options):
+    """A page on the app, the demo's schools drawn on the map, in ``lang``."""
+    page = browser.new_page(viewport={"width": width, "height": height}, **options)
+    page.goto(server)
+    _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
+    if lang == "en":
+        page.get_by_text("English", exact=True).click()
+        page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
+        _settled(page)
+    return page
+
+
 def _upload(page, label: str, path: Path) -> None:
     box = page.get_by_test_id("stFileUploader").filter(has_text=label)
     box.locator("input[type=file]").set_input_files(str(path))
@@ -186,9 +198,7 @@ def test_open_tables_a_broken_file_and_a_project_file(server, browser, tmp_path)
     """Open a project from uploaded tables, see a broken table's message (not a traceback),
     and reopen a saved project file with its plans."""
     demo = ROOT / "data" / "demo"
-    page = browser.new_page(viewport={"width": 1500, "height": 1200}, accept_downloads=True)
-    page.goto(server)
-    _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
+    page = _open_demo(browser, server, width=1500, accept_downloads=True)
     page.get_by_text("打开项目").click()
     page.get_by_text("上传表格与道路").click()
     _settled(page)
@@ -246,9 +256,7 @@ def test_open_tables_a_broken_file_and_a_project_file(server, browser, tmp_path)
 
 
 def test_walking_rings_and_a_new_site_clicked_on_the_map(server, browser):
-    page = browser.new_page(viewport={"width": 1500, "height": 1200})
-    page.goto(server)
-    _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
+    page = _open_demo(browser, server, width=1500)
     _settled(page)
     page.get_by_role("button", name="步行圈").click()  # rings around the chosen school (S01)
     _map(page).locator(".leaflet-control-layers-overlays", has_text="20/30/40分钟步行圈").wait_for(
@@ -272,12 +280,7 @@ def test_walking_rings_and_a_new_site_clicked_on_the_map(server, browser):
 def test_screenshots_at_1024_pixels(server, browser, lang):
     """The narrow screen a county office laptop has: the map, the figures and the editor in
     both languages, and the compare view (looked at by people: tests/artifacts/)."""
-    page = browser.new_page(viewport={"width": 1024, "height": 900})
-    page.goto(server)
-    _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
-    if lang == "en":
-        page.get_by_text("English", exact=True).click()
-        page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
+    page = _open_demo(browser, server, lang=lang, width=1024, height=900)
     _drawn(page, "图例" if lang == "zh" else "Legend")
     assert _schools_open(page) == str(SCHOOLS)
     page.screenshot(path=ARTIFACTS / f"08_demo_{lang}_1024.png")
@@ -309,12 +312,7 @@ def test_every_figure_right_in_the_browser(server, browser, lang):
     def T(key: str, **values) -> str:  # noqa: N802 - as the app names it
         return t(key, lang, **values)
 
-    page = browser.new_page(viewport={"width": 1600, "height": 1200})
-    page.goto(server)
-    _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
-    if lang == "en":
-        page.get_by_text("English", exact=True).click()
-        page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
+    page = _open_demo(browser, server, lang=lang)
     _drawn(page, T("map.legend"))
     level = level_name("primary", lang)
     page.get_by_text(T("app.headline_level", level=level)).wait_for(timeout=60_000)  # item 2: the level counted
@@ -395,13 +393,7 @@ def test_the_plan_over_the_years_in_the_browser(server, browser, lang):
     def T(key: str, **values: object) -> str:  # noqa: N802 - as in the app
         return t(key, lang, **values)
 
-    page = browser.new_page(viewport={"width": 1600, "height": 1200})
-    page.goto(server)
-    _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
-    if lang == "en":
-        page.get_by_text("English", exact=True).click()
-        page.get_by_text("School layout and catchment planning").first.wait_for(timeout=60_000)
-        _settled(page)
+    page = _open_demo(browser, server, lang=lang)
     page.get_by_text(T("app.view.years"), exact=True).click()
     try:
         page.get_by_text(T("app.years.small_from", pupils="100").strip("*").split("**")[0]).first.wait_for(
