@@ -248,9 +248,7 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     kinds = ["schools", "villages", "violations", "indicators", "balance", "changes", "affected"]
     if before is None and results and not results[0].edits:
         before = results[0]
-    longest = max((t(f"report.{kind}", lang) for kind in kinds), key=len)
-    prefixes = sheet_names(names, room=SHEET_ROOM - len(t("report.sheet", lang, plan="", kind=longest)),
-                           taken=[t("report.plans", lang), t("report.summary", lang)])
+    prefixes = _sheet_prefixes(names, kinds, lang, taken=[t("report.plans", lang), t("report.summary", lang)])
     plans = plans_table(results)
     plans.index = pd.Index(names, name=plans.index.name)
     plans["sheets"] = prefixes
@@ -266,20 +264,32 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
         if before is not None and result is not before:
             tables["affected"] = affected(village_changes(before, result))
         for kind, table in tables.items():
-            name = t("report.sheet", lang, plan=prefix, kind=t(f"report.{kind}", lang))
-            sheets[name] = balance_sheet(result, lang) if kind == "balance" else localise(table, lang)
-            titles[name] = t("report.sheet_title", lang, plan=full, kind=t(f"report.{kind}", lang))
+            _put_sheet(sheets, titles, balance_sheet(result, lang) if kind == "balance" else localise(table, lang),
+                       kind=kind, plan=(prefix, full), lang=lang)
     _timeline_sheets(list(timelines), sheets, titles, lang)
     return write_excel(sheets, path, titles=titles)
+
+
+def _sheet_prefixes(names: list[str], kinds: Iterable[str], lang: str, *, taken: Iterable[str]) -> list[str]:
+    """Each plan's sheet-name prefix, short enough for its longest sheet ("<plan> <kind>")."""
+    longest = max((t(f"report.{kind}", lang) for kind in kinds), key=len)
+    return sheet_names(names, room=SHEET_ROOM - len(t("report.sheet", lang, plan="", kind=longest)), taken=taken)
+
+
+def _put_sheet(sheets: dict[str, pd.DataFrame], titles: dict[str, str], table: pd.DataFrame, *, kind: str,
+               plan: tuple[str, str], lang: str) -> None:
+    """One plan's sheet of ``kind``: named by the plan's prefix, titled by its full name."""
+    prefix, full = plan
+    name = t("report.sheet", lang, plan=prefix, kind=t(f"report.{kind}", lang))
+    sheets[name] = table
+    titles[name] = t("report.sheet_title", lang, plan=full, kind=t(f"report.{kind}", lang))
 
 
 def _timeline_sheets(timelines: list[Timeline], sheets: dict[str, pd.DataFrame], titles: dict[str, str],
                      lang: str) -> None:
     """A plan over the years: its figures by year, and its schools by year."""
     names = [plan_name(tl.name, lang) for tl in timelines]
-    longest = max((t(f"report.{kind}", lang) for kind in ("years", "school_years")), key=len)
-    prefixes = sheet_names(names, room=SHEET_ROOM - len(t("report.sheet", lang, plan="", kind=longest)),
-                           taken=list(sheets))
+    prefixes = _sheet_prefixes(names, ("years", "school_years"), lang, taken=list(sheets))
     for timeline, full, prefix in zip(timelines, names, prefixes, strict=True):
         schools = timeline.schools
         by_school = schools[["pupils", "classes", "oversized_classes", "large_classes", "super_large_classes"]]
@@ -288,9 +298,7 @@ def _timeline_sheets(timelines: list[Timeline], sheets: dict[str, pd.DataFrame],
         wide.insert(0, "small_from", timeline.small_from())
         wide.insert(0, "name", schools.xs(timeline.years[0], level="year")["name"])
         for kind, table in (("years", timeline.summary), ("school_years", wide)):
-            name = t("report.sheet", lang, plan=prefix, kind=t(f"report.{kind}", lang))
-            sheets[name] = localise(table, lang)
-            titles[name] = t("report.sheet_title", lang, plan=full, kind=t(f"report.{kind}", lang))
+            _put_sheet(sheets, titles, localise(table, lang), kind=kind, plan=(prefix, full), lang=lang)
 
 
 #: Characters an Excel sheet name may have (UTF-16 code units, as Excel counts them).
