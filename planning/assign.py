@@ -7,6 +7,7 @@ so that evaluation, zoning (:mod:`planning.zoning`) and the walk check share the
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,6 +59,15 @@ def pupil_weighted_mean(minutes: pd.Series, pupils: pd.Series) -> float:
 MODES = ("walk", "bus", "board", "unserved")
 WALK, BUS, BOARD, UNSERVED = range(4)
 GRADES = np.arange(1, 10)
+
+
+def taught_grades(grades: Iterable[Iterable[int]]) -> np.ndarray:
+    """(schools, 9) boolean: whether each school (its tuple of grades 1–9) teaches each grade."""
+    rows = list(grades)
+    out = np.zeros((len(rows), 9), dtype=bool)
+    for i, gs in enumerate(rows):
+        out[i, np.asarray(list(gs), dtype=int) - 1] = True
+    return out
 
 
 @dataclass(frozen=True)

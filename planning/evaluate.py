@@ -32,6 +32,7 @@ from .assign import (
     Layout,
     assign_nearest,
     flows_from_assignment,
+    taught_grades,
 )
 from .bus import bus_rides, walk_to_road
 from .edits import Edit, State, edit_log, initial_state
@@ -241,10 +242,7 @@ def build_layout(project: Project, state: State) -> Layout:
     schools = state.schools
     if list(schools.index) != list(project.targets.index):  # pragma: no cover - internal invariant
         raise RuntimeError("scenario state and travel-time matrix disagree on targets")
-    grades = np.zeros((len(schools), 9), dtype=bool)
-    for i, gs in enumerate(schools["grades"]):
-        grades[i, np.asarray(gs, dtype=int) - 1] = True
-    serves = grades & schools["open"].to_numpy(dtype=bool)[:, None]
+    serves = taught_grades(schools["grades"]) & schools["open"].to_numpy(dtype=bool)[:, None]
     policy = project.policy
     return Layout(
         minutes=minutes,

@@ -19,6 +19,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from .assign import taught_grades
 from .edits import Edit, apply_edits, in_effect
 from .evaluate import Result, evaluate
 from .policy import Policy
@@ -65,7 +66,7 @@ def class_sizes(schools: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         per_class = np.where(classes > 0, pupils / np.maximum(classes, 1), 0.0)
     counted = np.where(per_class > size + 1e-9, classes, 0.0)
-    taught = np.array([[g in set(gs) for g in range(1, 10)] for gs in schools["grades"]], dtype=bool).reshape(-1, 9)
+    taught = taught_grades(schools["grades"])
     open_ = schools["open"].to_numpy(dtype=bool)
     return pd.DataFrame({
         "classes": classes.sum(axis=1),
