@@ -90,6 +90,16 @@ def rebind(project: planning.Project, *, then=None) -> None:
         ss.scenario = then(ss.scenario)
 
 
+def worded_choice(label: str, words: dict[str, str], *, key: str, current: str | None = None) -> str:
+    """A select box offering ``words`` (option → its words in the app's language), ``current``
+    chosen (the first when None). Keyed by language: a box kept across a language switch
+    would keep showing, and return, the other language's words; the caller keeps the choice."""
+    options = list(words)
+    return st.selectbox(label, options, format_func=words.__getitem__,
+                        index=options.index(current) if current in options else 0,
+                        key=f"{key}_{st.session_state.lang}")
+
+
 def sidebar() -> None:
     ss = st.session_state
     with st.sidebar:
@@ -99,17 +109,11 @@ def sidebar() -> None:
         ss.lang = "zh" if lang == names["zh"] else "en"
         st.header(t("app.title", ss.lang))
         levels = {v: t(f"level.{v}", ss.lang) for v in ("primary", "junior")}
-        # keyed by language: a kept key would keep showing the option's words of the other language;
-        # the choice itself is kept in the session (index)
-        ss.level = st.selectbox(T("app.level"), list(levels), format_func=levels.__getitem__,
-                                index=list(levels).index(ss.get("level", "primary")), key=f"level_choice_{ss.lang}")
+        ss.level = worded_choice(T("app.level"), levels, key="level_choice", current=ss.get("level"))
         methods = {key: T(f"app.assignment.{key}") for key in ("nearest", "zoned", "split")}
-        ss.assignment = st.selectbox(T("app.assignment"), list(methods), format_func=methods.__getitem__,
-                                     index=list(methods).index(ss.get("assignment", "nearest")),
-                                     key=f"assignment_{ss.lang}")
+        ss.assignment = worded_choice(T("app.assignment"), methods, key="assignment", current=ss.get("assignment"))
         basemaps = {key: T(f"app.basemap.{key}") for key in ("none", "osm", "tianditu")}
-        ss.basemap = st.selectbox(T("app.basemap"), list(basemaps), format_func=basemaps.__getitem__,
-                                  index=list(basemaps).index(ss.get("basemap", "none")), key=f"basemap_choice_{ss.lang}")
+        ss.basemap = worded_choice(T("app.basemap"), basemaps, key="basemap_choice", current=ss.get("basemap"))
         ss.tianditu_key = (st.text_input(T("app.tianditu_key"), type="password", key="tianditu_key_input").strip()
                            or None) if ss.basemap == "tianditu" else None
         ss.basemap_drawn = logic.drawable_basemap(ss.basemap, ss.tianditu_key)
@@ -149,8 +153,7 @@ def year_controls() -> None:
     if ss.forecast is None:
         ss.year = None
         return
-    ss.variant = st.selectbox(T("app.variant"), list(variants), format_func=variants.__getitem__,
-                              index=list(variants).index(ss.variant), key=f"variant_{ss.lang}")
+    ss.variant = worded_choice(T("app.variant"), variants, key="variant", current=ss.variant)
     ss.forecast, _ = forecast_of(ss.variant)
     years, base = ss.forecast.years, ss.forecast.base_year
     kept = ss.get("year") if ss.get("year") in years else base
@@ -522,8 +525,7 @@ def suggest_tab(project) -> None:
 
     ss = st.session_state
     goals = {key: T(f"app.goal.{key}") for key in ("fewest_schools", "p_median", "max_coverage")}
-    goal = st.selectbox(T("app.goal"), list(goals), format_func=goals.__getitem__,
-                        key=f"suggest_goal_{ss.lang}")  # keyed by language, as the sidebar's boxes
+    goal = worded_choice(T("app.goal"), goals, key="suggest_goal")
     p = st.number_input("p", min_value=1, value=5, key="suggest_p") if goal != "fewest_schools" else None
     limit = st.number_input(T("app.walk_limit"), min_value=5.0,
                             value=float(project.policy.limit(ss.level)), key="suggest_limit")
