@@ -88,7 +88,8 @@ SOURCED = ("walk_limit_minutes", "walk_speed_kmh", "tobler", "offroad_detour", "
            "boarding_min_grade", "school_age_share",
            "indicator_thresholds", "cv_limit", "min_indicators_met", "missed_indicator_floor", "cv_teaching_points",
            "cv_teaching_point_pupils", "cv_nine_year_split", "bus_speed_kmh", "bus_excluded_classes",
-           "boarding_cost_minutes")
+           "boarding_cost_minutes", "pupils_per_teacher", "teachers_per_class", "exchange_share", "exchange_key_share",
+           "exchange_min_years")
 
 
 #: Forecast variants (:func:`planning.forecast.forecast`), named after the township's total
@@ -138,7 +139,7 @@ def _per_level(primary: float, junior: float) -> PerLevel:
 
 
 #: Settings given per level; a file may give one number for both levels, or some levels only.
-PER_LEVEL = ("walk_limit_minutes", "class_size", "school_size", "school_age_share", "cv_limit")
+PER_LEVEL = ("walk_limit_minutes", "class_size", "school_size", "school_age_share", "cv_limit", "pupils_per_teacher")
 
 
 class Policy(Settings):
@@ -204,6 +205,17 @@ class Policy(Settings):
         Road classes a school bus cannot use.
     boarding_cost_minutes
         Weight of one boarder in zoning, in minutes of daily travel (≥ 0).
+    pupils_per_teacher
+        Staffing norm per level: pupils per teacher (中央编办发〔2014〕72号: 19 primary, 13.5 junior).
+    teachers_per_class
+        Staffing floor of a small-scale school (fewer than ``small_school_pupils``): teachers
+        per class (班师比), set by each province.
+    exchange_share, exchange_key_share
+        Teacher exchange rules (教师〔2014〕4号): each year at least this share of the
+        teachers eligible to rotate move (0.10), and key teachers are at least this share of
+        those who move (0.20).
+    exchange_min_years
+        A teacher is eligible to rotate after this many years at the school (6).
     """
 
     walk_limit_minutes: PerLevel = _per_level(40, 40)
@@ -233,6 +245,11 @@ class Policy(Settings):
     bus_speed_kmh: Annotated[float, pydantic.Field(gt=0)] = 30.0
     bus_excluded_classes: Annotated[tuple[str, ...], pydantic.Field(strict=False)] = DEFAULT_BUS_EXCLUDED
     boarding_cost_minutes: Annotated[float, pydantic.Field(ge=0)] = 60.0
+    pupils_per_teacher: PerLevel = _per_level(19, 13.5)
+    teachers_per_class: Annotated[float, pydantic.Field(ge=0)] = 1.7
+    exchange_share: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.10
+    exchange_key_share: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.20
+    exchange_min_years: Annotated[int, pydantic.Field(ge=0)] = 6
 
     @pydantic.model_validator(mode="before")
     @classmethod
