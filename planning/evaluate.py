@@ -42,6 +42,7 @@ from .indicators import balance, school_indicators
 from .memo import per_owner
 from .policy import LEVEL_GRADES, LEVELS, Policy
 from .project import Project
+from .staffing import staffing, staffing_figures
 from .zoning import zone
 
 ASSIGNMENTS = ("nearest", "zoned", "split")
@@ -111,6 +112,11 @@ SUMMARY = {
     "junior_max_cv": "largest inter-school coefficient of variation of a junior indicator",
     "junior_cv_over_limit": "junior indicators whose CV is over the limit",
     "pupil_minutes": "walking time of walkers (pupil-minutes)",
+    "teachers": "full-time teachers at open schools (NaN when no school's teachers are known)",
+    "teachers_needed": "teachers the open schools need by the staffing norms (pupils per teacher; teachers per "
+                       "class at small schools)",
+    "teachers_short": "teachers missing, the shortages of open schools added up",
+    "teachers_spare": "teachers beyond the need at open schools, plus those of closed schools to be placed",
 }
 
 
@@ -159,6 +165,10 @@ class Result:
         Per open school: the seven resource indicators, thresholds and how many are met.
     balance
         Per level and indicator: pupil-weighted inter-school coefficient of variation.
+    staffing
+        Per school (closed ones too): teachers after the edits (merges move them), teachers
+        needed by the staffing norms, surplus (negative = shortage), teachers to place
+        (:func:`planning.staffing.staffing`).
     summary
         Headline figures, all numbers: see :data:`SUMMARY` for each and its unit.
     """
@@ -177,6 +187,7 @@ class Result:
     schools = _Table()
     indicators = _Table()
     balance = _Table()
+    staffing = _Table()
 
     @property
     def summary(self) -> pd.Series:
@@ -368,10 +379,21 @@ def _result(project: Project, state: State, name: str, edits: tuple[Edit, ...], 
     pupils_by_level = schools[["primary_pupils", "junior_pupils"]].set_axis(["primary", "junior"], axis=1)
     indicators = school_indicators(state.schools, pupils_by_level, project.policy)
     bal = balance(indicators, pupils_by_level, project.policy)
-    summary = _summary(flows, schools, indicators, bal)
-    tables = MappingProxyType({"flows": flows, "schools": schools, "indicators": indicators, "balance": bal})
+    staff = _staffing(project, state, schools)
+    summary = pd.concat([_summary(flows, schools, indicators, bal), pd.Series(staffing_figures(staff))])
+    tables = MappingProxyType({"flows": flows, "schools": schools, "indicators": indicators, "balance": bal,
+                               "staffing": staff})
     return Result(name=name, assignment=assignment, project=project, edits=edits, state=state, solver=solver,
                   layout=layout, tables=tables, figures=summary)
+
+
+def _staffing(project: Project, state: State, schools: pd.DataFrame) -> pd.DataFrame:
+    """The staffing table of a layout; a school opened at a site starts without teachers."""
+    is_site = state.schools["is_site"].reindex(schools.index).fillna(False).to_numpy(dtype=bool)
+    after = state.schools["teachers"].reindex(schools.index)
+    after = after.where(~(is_site & after.isna().to_numpy()), 0.0)
+    today = project.schools["teachers"].reindex(schools.index).where(~is_site, 0.0)
+    return staffing(schools, after, today, project.policy)
 
 
 def _villages(project: Project, flows: pd.DataFrame) -> pd.DataFrame:
