@@ -39,6 +39,7 @@ from .policy import Policy
 from .project import Project
 from .scenario import Scenario, baseline, comparable_baseline
 from .store import ProjectFile, save_project
+from .teachers import Alliances, Exchange, alliances, teacher_exchange
 from .timeline import Timeline
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
@@ -49,6 +50,10 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Project",
+    "teacher_exchange",
+    "alliances",
+    "Exchange",
+    "Alliances",
     "Policy",
     "WalkNetwork",
     "from_files",

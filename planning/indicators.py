@@ -171,19 +171,35 @@ def balance(indicators: pd.DataFrame, pupils: pd.DataFrame, policy: Policy) -> p
             school_standard = indicators[[f"{name}_min" for name in names]].to_numpy(dtype=float)
             level_values = values * level_standard / school_standard
         use = (weights[:, None] > 0) & ~np.isnan(level_values)
-        w = np.where(use, weights[:, None], 0.0)
-        x = np.nan_to_num(level_values)
-        total = w.sum(axis=0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(total > 0, (w * x).sum(axis=0) / total, np.nan)
-            sd = np.sqrt((w * (x - mean) ** 2).sum(axis=0) / total)
-            cv = np.where((use.sum(axis=0) >= 2) & (mean > 0), sd / mean, np.nan)
         limit = policy.cv_limit[level]
         for k, name in enumerate(names):
-            records.append({"level": level, "indicator": name, "schools": int(use[:, k].sum()),
-                            "mean": mean[k] if use[:, k].sum() >= 2 else np.nan, "cv": cv[k], "cv_limit": limit,
-                            "ok": bool(cv[k] <= limit) if np.isfinite(cv[k]) else None})
+            mean, cv = _weighted_mean_cv(level_values[:, k], weights)
+            records.append({"level": level, "indicator": name, "schools": int(use[:, k].sum()), "mean": mean,
+                            "cv": cv, "cv_limit": limit, "ok": bool(cv <= limit) if np.isfinite(cv) else None})
     return pd.DataFrame(records).set_index(["level", "indicator"])
+
+
+def weighted_cv(values: np.ndarray, weights: np.ndarray) -> float:
+    """Weighted coefficient of variation of ``values`` (NaN ignored) with ``weights``
+    (pupils): √(Σ wᵢ(xᵢ − x̄)² / Σ wᵢ) / x̄, x̄ = Σ wᵢxᵢ / Σ wᵢ, over values with a positive
+    weight; NaN for fewer than two such values or a mean that is not positive.
+
+    >>> round(weighted_cv(np.array([1.0, 3.0]), np.array([1.0, 1.0])), 3)
+    0.5
+    """
+    return _weighted_mean_cv(values, weights)[1]
+
+
+def _weighted_mean_cv(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    values, weights = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    use = (weights > 0) & ~np.isnan(values)
+    if use.sum() < 2:
+        return np.nan, np.nan
+    w, x = weights[use], values[use]
+    mean = float((w * x).sum() / w.sum())
+    if mean <= 0:
+        return mean, np.nan
+    return mean, float(np.sqrt((w * (x - mean) ** 2).sum() / w.sum()) / mean)
 
 
 def worded_indicators(indicators: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
@@ -214,5 +230,5 @@ def balance_rules(policy: Policy, lang: str | None = None) -> pd.DataFrame:
                          for name in BALANCE_SETTINGS])
 
 
-__all__ = ["school_indicators", "verdicts", "balance", "worded_indicators", "balance_rules", "VERDICTS",
+__all__ = ["school_indicators", "verdicts", "balance", "weighted_cv", "worded_indicators", "balance_rules", "VERDICTS",
            "BALANCE_SETTINGS"]

@@ -257,13 +257,13 @@ def drivable_network(project: Project) -> WalkNetwork:
 
 def _bus_rides(project: Project) -> np.ndarray:
     result = travel_time_matrix(drivable_network(project), project.xy(project.villages),
-                                project.xy(project.target_points), policy=_bus_policy(project.policy), progress=False)
+                                project.xy(project.target_points), policy=bus_policy(project.policy), progress=False)
     ride = result.minutes - result.offroad_minutes_origin[:, None] - result.offroad_minutes_target[None, :]
     ride.setflags(write=False)
     return ride
 
 
-def _bus_policy(policy: Policy) -> Policy:
+def bus_policy(policy: Policy) -> Policy:
     """Routing settings of a school bus: bus speed, no slope, no road-class factors."""
     return policy.replace(walk_speed_kmh=policy.bus_speed_kmh, tobler=False,
                           class_factors=dict.fromkeys(policy.class_factors, 1.0))
@@ -271,7 +271,7 @@ def _bus_policy(policy: Policy) -> Policy:
 
 def _bus_settings(policy: Policy) -> tuple[object, ...]:
     """What bus ride times depend on."""
-    return (routing_settings(_bus_policy(policy)), tuple(sorted(policy.bus_excluded_classes)))
+    return (routing_settings(bus_policy(policy)), tuple(sorted(policy.bus_excluded_classes)))
 
 
 def _grades_follow_types(schools: gpd.GeoDataFrame, old: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
