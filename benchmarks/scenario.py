@@ -42,8 +42,8 @@ MIX = [("中心小学", 12, 900, 20, 150), ("村完小", 50, 450, 9, 0), ("教�
        ("初级中学", 12, 1600, 32, 1200), ("九年一贯制", 6, 900, 18, 200)]
 
 
-def county(network, rng: np.random.Generator) -> planning.Project:
-    """1,000 villages and 100 schools on a real network (synthetic people and schools)."""
+def county(network, rng: np.random.Generator, *, scale: int = 1) -> planning.Project:
+    """1,000 villages and 100 × ``scale`` schools on a real network (synthetic people and schools)."""
     main = np.flatnonzero(network.components == 0)
 
     def points(n: int) -> gpd.GeoSeries:
@@ -54,7 +54,7 @@ def county(network, rng: np.random.Generator) -> planning.Project:
     villages = validate_villages(gpd.GeoDataFrame(
         {"village_id": [f"V{i:04d}" for i in range(1000)],
          **{f"grade_{g}": rng.poisson(size) for g in range(1, 10)}}, geometry=points(1000)))
-    rows = [(kind, cap, rooms, beds) for kind, count, cap, rooms, beds in MIX for _ in range(count)]
+    rows = [(kind, cap, rooms, beds) for kind, count, cap, rooms, beds in MIX for _ in range(count * scale)]
     n = len(rows)
     schools = validate_schools(gpd.GeoDataFrame(
         {"school_id": [f"S{i:03d}" for i in range(n)], "type": [r[0] for r in rows],

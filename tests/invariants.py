@@ -12,7 +12,10 @@ and flows (tests/conftest.py runs :func:`check_result` on every result the suite
 - nobody of a grade that may board is unserved while a school in reach that teaches the
   grade has a free bed and a free seat;
 - the summary's figures add up (walkers + riders + boarders + unserved = pupils; beyond
-  the limit = boarders + unserved).
+  the limit = boarders + unserved);
+- staffing: no teacher is lost or made by the edits (merges move them, closures leave them
+  to be placed), every open school's need is at least its pupils over the norm, and at a
+  small school at least its classes × teachers per class; surplus = teachers − need.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ def check_result(result: Result) -> None:
     _check_ways(result, v, g, t, mode)
     _check_no_empty_bed_left(result, v, g, mode, load, boarders)
     _check_classes(result)
+    _check_staffing(result)
     by_mode = np.bincount(mode, weights=pupils, minlength=4)
     assert abs(summary["pupils"] - layout.pupils.sum()) < 1e-6
     for name, i in (("walkers", WALK), ("bus_riders", BUS), ("boarders", BOARD), ("unserved", UNSERVED)):
@@ -119,3 +123,20 @@ def affected_pairs(changes: pd.DataFrame, present: set[tuple[str, int]]) -> set[
         low, _, high = grades.partition("–")
         out |= {(vid, grade) for grade in range(int(low), int(high or low) + 1)}
     return out & present & present
+
+
+def _check_staffing(result: Result) -> None:
+    staff, policy = result.tables["staffing"], result.project.policy
+    today = result.project.schools["teachers"]
+    assert abs(np.nansum(staff["teachers"]) - np.nansum(today)) < TOL, f"{result.name}: teachers lost or made"
+    schools = result.tables["schools"].loc[staff.index]
+    by_norm = (schools["primary_pupils"] / policy.pupils_per_teacher["primary"]
+               + schools["junior_pupils"] / policy.pupils_per_teacher["junior"]).to_numpy()
+    small = staff["small_school"].to_numpy(dtype=bool)
+    floor = np.where(small, schools["classes_needed"].to_numpy() * policy.teachers_per_class, 0.0)
+    expected = np.where(schools["open"].to_numpy(dtype=bool), np.ceil(np.maximum(by_norm, floor) - 1e-9), 0.0)
+    np.testing.assert_array_equal(staff["teachers_needed"].to_numpy(dtype=float), expected,
+                                  err_msg=f"{result.name}: teachers needed")
+    known = ~np.isnan(staff["teachers"].to_numpy(dtype=float))
+    np.testing.assert_allclose(staff["surplus"].to_numpy(dtype=float)[known],
+                               (staff["teachers"].to_numpy(dtype=float) - expected)[known])

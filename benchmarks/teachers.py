@@ -1,0 +1,115 @@
+"""Teacher exchange and school alliances over 300 schools, solved exactly with HiGHS.
+
+    python benchmarks/teachers.py
+
+A county of 300 schools (the mix of benchmarks/scenario.py, three times over) on the real
+Liechtenstein network, with synthetic teachers: 10–60 per school, a fifth of them key
+teachers, about half eligible to rotate. Drive times between schools are computed once.
+
+- The exchange: 10 % of the eligible teachers rotate, at least 20 % of them key teachers,
+  between schools within 20 minutes by road sharing a level.
+- Alliances: 30 cores chosen among the central primaries, junior and nine-year schools,
+  each with 2–6 members within 15 minutes by road.
+
+Each is solved to proven optimality or its time limit (the status and gap are printed).
+The peer is the same model written out (MPS) and solved by CBC through PuLP, the solver of
+spopt's default set-up, when .venv-bench has PuLP: the ratio is its time over ours.
+Needs ../shared/data.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from scenario import PBF, county  # noqa: E402
+
+import planning  # noqa: E402
+from planning import teachers  # noqa: E402
+from planning.osm import read_osm  # noqa: E402
+
+
+def with_teachers(project: planning.Project, rng: np.random.Generator) -> planning.Project:
+    schools = project.schools.copy()
+    n = len(schools)
+    staff = rng.integers(10, 61, n)
+    schools["teachers"] = staff
+    schools["key_teachers"] = rng.binomial(staff, 0.2)
+    schools["teachers_above_qualification"] = rng.binomial(staff, 0.5)
+    schools["pe_arts_teachers"] = rng.binomial(staff, 0.1)
+    schools["eligible_teachers"] = rng.binomial(staff, 0.5)
+    schools["eligible_key_teachers"] = np.minimum(schools["key_teachers"], rng.binomial(schools["eligible_teachers"], 0.2))
+    return project.with_schools(schools)
+
+
+def cbc_seconds(model) -> tuple[float, float] | None:
+    """Solve ``model`` (planning.milp.Model) with CBC through PuLP from an MPS file: (seconds, objective)."""
+    try:
+        import highspy
+        import pulp
+    except ImportError:
+        return None
+    from planning.milp import _highs_lp
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "model.mps")
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.passModel(_highs_lp(model.cost, model.matrix, model.row_lower, model.row_upper, model.col_lower,
+                              model.col_upper, model.integer))
+        h.writeModel(path)
+        _, problem = pulp.LpProblem.fromMPS(path)
+        start = time.perf_counter()
+        problem.solve(pulp.PULP_CBC_CMD(msg=False, gapRel=1e-4))
+        return time.perf_counter() - start, float(pulp.value(problem.objective))
+
+
+def main() -> None:
+    if not PBF.exists():
+        raise SystemExit(f"needs {PBF} (../shared/data beside the repository)")
+    planning.settings.use_cache = False
+    planning.settings.progress = False
+    rng = np.random.default_rng(11)
+    project = with_teachers(county(read_osm(PBF).network, rng, scale=3), rng)
+    today = planning.baseline(project)
+    start = time.perf_counter()
+    teachers.school_drive_minutes(project)
+    print(f"{len(project.schools)} schools; drive times between them in {time.perf_counter() - start:.1f} s\n")
+
+    start = time.perf_counter()
+    exchange = planning.teacher_exchange(today, max_minutes=20, seconds=300)
+    ours = time.perf_counter() - start
+    print(f"exchange: {exchange.quota} of {exchange.eligible} eligible rotate (≥ {exchange.key_quota} key), "
+          f"{len(exchange.moves)} pairs; {exchange.status}, gap {exchange.gap:.2%}; {ours:.1f} s "
+          f"(least dispersion {exchange.seconds:.1f} s of it)")
+    print("  CV before → after: " + ", ".join(
+        f"{name} {exchange.cv_before[name]:.3f} → {exchange.cv_after[name]:.3f}" for name in exchange.cv_before.index))
+    pool = teachers._pool(today, None)
+    senders, receivers = teachers._sides(pool, set(), set())
+    minutes = teachers._pair_minutes(project, pool.ids, pool.grades, 20)
+    pairs = np.argwhere(~np.isnan(minutes) & senders[:, None] & receivers[None, :])
+    built = teachers._exchange_model(pool, pairs, minutes, exchange.quota, exchange.key_quota, {})
+    peer = cbc_seconds(built.model)
+    if peer:
+        print(f"  same least-dispersion model with CBC (PuLP): {peer[0]:.1f} s, objective {peer[1]:.4f} "
+              f"(ours {exchange.dispersion_after:.4f} after the travel step); CBC/ours {peer[0] / exchange.seconds:.1f}×")
+
+    kinds = ("central_primary", "junior_secondary", "nine_year")
+    candidates = list(project.schools.index[project.schools["type"].isin(kinds)])
+    start = time.perf_counter()
+    answer = planning.alliances(today, k=30, candidates=candidates, max_minutes=15, seconds=300)
+    ours = time.perf_counter() - start
+    print(f"\nalliances: 30 cores among {len(candidates)} candidates, {len(answer.groups)} schools placed, "
+          f"{len(answer.left_out)} left out; spread {answer.spread:.0f} pupils; {answer.status}, gap {answer.gap:.2%}; "
+          f"{ours:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
