@@ -466,7 +466,7 @@ class Alliances:
         School id → its core's id (a core maps to itself); schools left out are not listed.
     schools
         Per school taking part: ``name``, ``core``, ``core_name``, ``role`` ("core",
-        "member" or "left out"), ``minutes`` (by road to its core), ``pupils``.
+        "member" or "left_out"), ``minutes`` (by road to its core), ``pupils``.
     summary
         Per core: ``name``, ``members`` (schools besides the core), ``pupils`` (of the whole
         group), ``longest_minutes`` (the farthest member's drive).
@@ -636,7 +636,7 @@ def _alliance_answer(ids: pd.Index, names: pd.Series, pupils: np.ndarray, minute
     chosen = built.pairs[x[:n_x] > 0.5]
     core_of[chosen[:, 0]] = chosen[:, 1]
     placed = core_of >= 0
-    role = np.where(is_core, "core", np.where(placed, "member", "left out"))
+    role = np.where(is_core, "core", np.where(placed, "member", "left_out"))
     trip = np.where(placed & ~is_core, minutes[np.arange(len(ids)), np.maximum(core_of, 0)], np.where(is_core, 0.0,
                                                                                                      np.nan))
     core_ids = np.where(placed, ids.to_numpy()[np.maximum(core_of, 0)], None)
