@@ -50,7 +50,7 @@ import pandas as pd
 
 from .errors import InfeasibleError, ValidationError
 from .evaluate import Result
-from .i18n import Listing, Message
+from .i18n import Listing, Message, localise
 from .indicators import balance, school_indicators, weighted_cv
 from .memo import per_owner
 from .milp import MilpResult, Model, Rows
@@ -154,6 +154,18 @@ class Exchange:
     def explain(self, lang: str | None = None) -> list[str]:
         """The notes in ``lang``."""
         return [note.text(lang) for note in self.notes]
+
+    def moves_table(self, lang: str | None = None) -> pd.DataFrame:
+        """The moves for people, in ``lang``: the counts of teachers who move named as such
+        (``key_teachers`` here counts key teachers, not key teachers per 100 pupils)."""
+        return localise(self.moves.rename(columns={name: f"moved_{name}" for name in TEACHER_INDICATORS}), lang)
+
+    def cv_table(self, lang: str | None = None) -> pd.DataFrame:
+        """The coefficient of variation of each teacher indicator (per 100 pupils) before and
+        after the exchange, over the schools taking part, in ``lang``."""
+        table = pd.DataFrame({"before": self.cv_before, "after": self.cv_after})
+        table.index.name = "indicator"
+        return localise(table.rename(index={"teachers": "teachers_per_100"}), lang)
 
 
 @dataclass(frozen=True)
