@@ -19,9 +19,18 @@ Outputs (headers in Chinese, as a county bureau's tables would be):
   year (:data:`BASE_YEAR`), whose last year is ``villages.csv``'s grades exactly
 - ``births.csv``    年份, 村编号, 出生人口: births by village, rural births falling, the town's
   (V01 集镇社区) growing
+- ``teachers.csv``  教师编号, 学校编号, 本校任教年限, 骨干教师, 高于规定学历, 任教学科: a teacher roster
+  with each school's 专任教师数, 县级以上骨干教师数, 高于规定学历教师数 and 体育艺术教师数 of
+  ``schools.csv`` exactly; ``schools.csv`` gains 符合交流条件教师数 and 符合交流条件骨干教师数
+  (six or more years at the school, :data:`EXCHANGE_MIN_YEARS`) counted from it
 
 The history and births come from their own seeded generator after the other files, so
 ``python data/make_demo.py --history`` rewrites only them and the other files do not change.
+The roster, likewise, comes from its own generator after them (``--teachers`` rewrites only
+the roster and the two eligibility columns of ``schools.csv``): years at the school follow a
+gamma distribution by school type (:data:`YEARS_AT_SCHOOL`): township-seat schools keep their
+teachers long, village schools and teaching points are where young teachers start and which
+they leave; key teachers are drawn with weights growing with their years at the school.
 They are made backwards from today's grades with known ratios (:data:`TRUE_RATIOS`): a
 rural pupil goes on to the next grade with probability 0.97 (some families leave), a town
 pupil at 1.03 (families arrive); grade 1 is 0.92 (rural) or 1.2 (town) of the births six
@@ -46,6 +55,14 @@ HISTORY_YEARS = 6
 TOWN = "V01"
 #: (progression ratio, entry ratio, births' yearly change) of the synthetic history: rural, town.
 TRUE_RATIOS = {"rural": (0.97, 0.92, -0.06), "town": (1.03, 1.2, 0.06)}
+#: Years at the school from which a teacher may rotate (教师〔2014〕4号; ``Policy.exchange_min_years``).
+EXCHANGE_MIN_YEARS = 6
+#: (shape, scale in years) of the gamma distribution of a teacher's years at the school, by type.
+YEARS_AT_SCHOOL = {"中心小学": (2.5, 4.0), "初级中学": (2.5, 4.0), "九年一贯制": (2.2, 3.5), "村完小": (1.5, 3.0),
+                   "教学点": (1.2, 2.5)}
+PRIMARY_SUBJECTS = ["语文", "数学", "英语", "科学", "道德与法治"]
+JUNIOR_SUBJECTS = ["语文", "数学", "英语", "物理", "化学", "生物", "历史", "地理", "道德与法治"]
+PE_ARTS_SUBJECTS = ["体育", "音乐", "美术"]
 ORIGIN_LONLAT = (110.05, 27.95)  # somewhere in hill country; the township itself is invented
 UTM = "EPSG:32649"
 
@@ -193,6 +210,36 @@ def write_history(out: Path = OUT) -> None:
     print(f"wrote {out}: enrolment history {first}–{BASE_YEAR}, births {first - 6}–{BASE_YEAR}")
 
 
+def write_teachers(out: Path = OUT) -> None:
+    """``teachers.csv`` from ``schools.csv``'s teacher counts, and the two eligibility columns
+    of ``schools.csv`` (module docstring); its other cells are written back as they were."""
+    rng = np.random.default_rng(SEED + 23)
+    schools = pd.read_csv(out / "schools.csv", dtype=str, keep_default_na=False)
+    rows, eligible, eligible_key = [], [], []
+    for _, school in schools.iterrows():
+        sid, kind, n = school["学校编号"], school["学校类型"], int(school["专任教师数"])
+        years = np.floor(rng.gamma(*YEARS_AT_SCHOOL[kind], size=n)).astype(int)
+        weights = (years + 1.0) / (years + 1.0).sum()
+        key = set(rng.choice(n, size=int(school["县级以上骨干教师数"]), replace=False, p=weights).tolist())
+        above = set(rng.choice(n, size=int(school["高于规定学历教师数"]), replace=False).tolist())
+        pe_arts = set(rng.choice(n, size=int(school["体育艺术教师数"]), replace=False).tolist())
+        subjects = {"初级中学": JUNIOR_SUBJECTS, "九年一贯制": sorted(set(PRIMARY_SUBJECTS) | set(JUNIOR_SUBJECTS))}.get(
+            kind, PRIMARY_SUBJECTS)
+        for k in range(n):
+            subject = rng.choice(PE_ARTS_SUBJECTS) if k in pe_arts else rng.choice(subjects)
+            rows.append({"教师编号": f"{sid}-{k + 1:02d}", "学校编号": sid, "本校任教年限": int(years[k]),
+                         "骨干教师": "是" if k in key else "否", "高于规定学历": "是" if k in above else "否",
+                         "任教学科": str(subject)})
+        long_serving = years >= EXCHANGE_MIN_YEARS
+        eligible.append(str(int(long_serving.sum())))
+        eligible_key.append(str(sum(1 for k in key if long_serving[k])))
+    schools["符合交流条件教师数"] = eligible
+    schools["符合交流条件骨干教师数"] = eligible_key
+    schools.to_csv(out / "schools.csv", index=False, encoding="utf-8")
+    pd.DataFrame(rows).to_csv(out / "teachers.csv", index=False, encoding="utf-8")
+    print(f"wrote {out}: teacher roster of {len(rows)} teachers, {sum(map(int, eligible))} eligible to rotate")
+
+
 def main(out: Path = OUT) -> None:
     rng = np.random.default_rng(SEED)
     to_utm = Transformer.from_crs(4326, UTM, always_xy=True)
@@ -260,9 +307,15 @@ def main(out: Path = OUT) -> None:
     pd.DataFrame(rows).to_csv(out / "sites.csv", index=False, encoding="utf-8")
     print(f"wrote {out}: {len(VILLAGES)} villages, {len(SCHOOLS)} schools, {len(SITES)} sites, {len(ROADS)} roads")
     write_history(out)
+    write_teachers(out)
 
 
 if __name__ == "__main__":
     import sys
 
-    write_history() if "--history" in sys.argv[1:] else main()
+    if "--history" in sys.argv[1:]:
+        write_history()
+    elif "--teachers" in sys.argv[1:]:
+        write_teachers()
+    else:
+        main()

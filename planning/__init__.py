@@ -27,12 +27,14 @@ from .forecast import Forecast, forecast
 from .load import (
     DEMO_BIRTHS,
     DEMO_HISTORY,
+    DEMO_TEACHERS,
     demo,
     demo_births,
     demo_history,
     from_files,
     from_osm,
     open_project,
+    read_roster,
 )
 from .network import WalkNetwork
 from .policy import Policy
@@ -79,6 +81,8 @@ __all__ = [
     "demo_births",
     "DEMO_HISTORY",
     "DEMO_BIRTHS",
+    "DEMO_TEACHERS",
+    "read_roster",
     "ValidationError",
     "InfeasibleError",
     "PlanningError",

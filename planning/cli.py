@@ -2,6 +2,7 @@
 
     planning check --demo
     planning check --villages v.csv --schools s.xlsx --roads roads.gpkg --out results/
+    planning check --villages v.csv --schools s.xlsx --teachers roster.xlsx --roads roads.gpkg
     planning check --osm county.osm.pbf --limit 40 --out results/
     planning app [--server.port 8502 ...]      # the browser app (streamlit options pass through)
 """
@@ -34,6 +35,7 @@ from .load import (
     from_osm,
     is_demo,
     open_project,
+    read_roster,
 )
 from .optimise import plan, plot_tradeoff, tradeoff
 from .policy import LEVEL_GRADES, Policy
@@ -56,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--villages", type=Path, help="villages table (CSV, Excel, GeoJSON, GeoPackage, zipped Shapefile)")
     source.add_argument("--schools", type=Path, help="schools table")
     source.add_argument("--sites", type=Path, help="candidate sites table (optional)")
+    _teachers_option(source)
     source.add_argument("--roads", type=Path, help="road layer (lines)")
     source.add_argument("--osm", type=Path, help="OpenStreetMap file (.osm.pbf/.osm/.osm.bz2)")
     check.add_argument("--policy", type=Path, help="policy YAML (walk limits, speeds, ...)")
@@ -131,6 +134,13 @@ def _forecast_options(command: argparse.ArgumentParser, *, horizon: int | None =
     group.add_argument("--drift", type=float, help="share of village pupils moving to the town each year (0 = none)")
 
 
+def _teachers_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--teachers", type=Path,
+                       help="teacher roster, one row per teacher (school id, years at the school, key teacher; "
+                            "Chinese headers too), CSV or Excel (optional); its counts replace the schools "
+                            "table's teacher figures")
+
+
 def _lang_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--lang", choices=["zh", "en"], default="zh",
                          help="language of what is printed and written: tables, notes, messages, the Excel "
@@ -144,6 +154,7 @@ def _project_options(command: argparse.ArgumentParser) -> None:
     group.add_argument("--villages", type=Path)
     group.add_argument("--schools", type=Path)
     group.add_argument("--sites", type=Path)
+    _teachers_option(group)
     group.add_argument("--roads", type=Path)
     group.add_argument("--osm", type=Path)
     group.add_argument("--policy", type=Path)
@@ -186,6 +197,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _load(args: argparse.Namespace, step: Callable[[str], None]) -> Project:
+    """The project the options name; ``--teachers`` gives it a teacher roster (in place of a
+    saved project's or the demo's)."""
+    project = _load_project(args, step)
+    if args.teachers:
+        project = project.with_roster(read_roster(args.teachers, project, encoding=args.encoding))
+    return project
+
+
+def _load_project(args: argparse.Namespace, step: Callable[[str], None]) -> Project:
     policy = Policy.from_yaml(args.policy) if args.policy else None
     if getattr(args, "project", None):
         step(t("cli.reading", name=args.project.name))
@@ -279,15 +299,23 @@ def _scenario_project(args: argparse.Namespace, paths: list[Path]) -> Project:
     """The project named on the command line, or by the first scenario file's ``project:``."""
     if args.demo or args.project or args.villages or args.osm:
         return _load(args, lambda text: None)
-    entry = read_mapping(paths[0], what="scenario").get("project") if paths[0].exists() else None
+    project = _entry_project(paths[0])
+    if args.teachers:
+        project = project.with_roster(read_roster(args.teachers, project, encoding=args.encoding))
+    return project
+
+
+def _entry_project(path: Path) -> Project:
+    """The project a scenario file's ``project:`` names: the demo, a project file, or files."""
+    entry = read_mapping(path, what="scenario").get("project") if path.exists() else None
     if entry in ("demo", DEMO_LABEL) or entry is None:
         return demo()
     if isinstance(entry, str) and entry.endswith(".gpkg"):
-        return open_project((paths[0].parent / entry).resolve()).project
+        return open_project((path.parent / entry).resolve()).project
     if isinstance(entry, dict):
-        files = {k: (paths[0].parent / v).resolve() for k, v in entry.items()}
+        files = {k: (path.parent / v).resolve() for k, v in entry.items()}
         return from_files(**files)
-    raise SystemExit(t("cli.unknown_project", path=paths[0]))
+    raise SystemExit(t("cli.unknown_project", path=path))
 
 
 def _forecast(args: argparse.Namespace, project: Project, *, horizon: int) -> Forecast:

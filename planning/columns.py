@@ -76,11 +76,37 @@ SCHOOL_ALIASES: dict[str, list[str]] = {
     "teachers_above_qualification": ["teachers_above_qualification", "高于规定学历教师数", "高学历教师数"],
     "key_teachers": ["key_teachers", "骨干教师数", "县级以上骨干教师数"],
     "pe_arts_teachers": ["pe_arts_teachers", "体育艺术教师数", "体艺教师数", "音体美教师数"],
+    # teachers eligible to rotate (教师〔2014〕4号: six or more years at the school, ``Policy.exchange_min_years``)
+    "eligible_teachers": ["eligible_teachers", "符合交流条件教师数", "可交流教师数", "符合交流轮岗条件教师数"],
+    "eligible_key_teachers": ["eligible_key_teachers", "符合交流条件骨干教师数", "可交流骨干教师数",
+                              "符合交流轮岗条件骨干教师数"],
     "teaching_area_m2": ["teaching_area_m2", "teaching_area", "教学及辅助用房面积", "教学辅助用房面积"],
     "sports_area_m2": ["sports_area_m2", "sports_area", "体育运动场馆面积", "运动场面积"],
     "equipment_value_yuan": ["equipment_value_yuan", "equipment_value", "教学仪器设备值", "仪器设备值"],
     "multimedia_classrooms": ["multimedia_classrooms", "网络多媒体教室数", "多媒体教室数"],
 }
+
+#: A teacher roster (教师名册): one row per teacher. Only ``school_id``, ``years_at_school`` and
+#: ``key_teacher`` are required; yes/no cells are read by :func:`yes_no`.
+ROSTER_ALIASES: dict[str, list[str]] = {
+    "teacher_id": ["teacher_id", "id", "教师编号", "教师代码", "工号", "教职工号", "教职工编号", "编号"],
+    "school_id": ["school_id", "school_code", "学校编号", "学校代码", "学校标识码", "任教学校编号", "所在学校编号"],
+    "years_at_school": ["years_at_school", "years", "本校任教年限", "在本校任教年数", "本校任教年数", "在本校任教年限",
+                        "本校工作年限", "任教年限"],
+    "key_teacher": ["key_teacher", "key", "骨干教师", "县级以上骨干教师", "是否骨干教师"],
+    "above_qualification": ["above_qualification", "高于规定学历", "学历达标以上", "高于规定学历教师"],
+    "subject": ["subject", "subject_group", "学科", "任教学科", "学科组"],
+    "pe_arts": ["pe_arts", "体育艺术教师", "体艺教师", "音体美教师"],
+}
+
+#: Words of a subject (学科) that make its teacher a PE or arts teacher (体育艺术教师), when the
+#: roster has no ``pe_arts`` column: Chinese words anywhere in the subject, English words whole.
+PE_ARTS_SUBJECTS = re.compile(r"体育|音乐|美术|艺术|音体美|体艺|(?<![a-z])(?:pe|music|arts?|physical education)(?![a-z])",
+                              re.I)
+
+#: Cells a yes/no column may hold (:func:`yes_no`); an empty cell is no.
+YES_WORDS = ("是", "有", "y", "yes", "true", "1", "√", "✓", "✔")
+NO_WORDS = ("否", "无", "n", "no", "false", "0", "×", "✗")
 
 SITE_ALIASES: dict[str, list[str]] = {
     "site_id": ["site_id", "id", "code", "候选点编号", "编号", "代码"],
@@ -122,13 +148,13 @@ SCHOOL_TYPE_ALIASES: dict[str, list[str]] = {
 
 #: The canonical columns whose cells are text, never numbers: ids (``001`` keeps its zeros)
 #: and names.
-TEXT_COLUMNS = ("village_id", "school_id", "site_id", "name", "name_pinyin")
+TEXT_COLUMNS = ("village_id", "school_id", "site_id", "teacher_id", "name", "name_pinyin")
 CJK = re.compile(r"[\u3400-\u9fff]")
 
 
 def text_headers() -> set[str]:
     """Normalised headers (every alias of every table) of columns read as text."""
-    tables = (VILLAGE_ALIASES, SCHOOL_ALIASES, SITE_ALIASES)
+    tables = (VILLAGE_ALIASES, SCHOOL_ALIASES, SITE_ALIASES, ROSTER_ALIASES)
     return {normalise_header(a) for aliases in tables for col in TEXT_COLUMNS for a in aliases.get(col, [])}
 
 
@@ -232,6 +258,26 @@ def match_columns(columns: list[str], aliases: dict[str, list[str]]) -> tuple[di
         seen[canon] = col
         rename[col] = canon
     return rename, problems
+
+
+def yes_no(value: object) -> bool | None:
+    """A yes/no cell (是/否, 有/无, Y/N, yes/no, true/false, 1/0, √ or an empty cell) as a bool;
+    None when it is neither.
+
+    >>> [yes_no(v) for v in ("是", "否", "√", "", None, float("nan"), 1, 0.0, "TRUE", "No", "maybe", 2)]
+    [True, False, True, False, False, False, True, False, True, False, None, None]
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | np.integer | np.floating):
+        if value != value:  # NaN: an empty cell
+            return False
+        return True if value == 1 else False if value == 0 else None
+    text = id_text(value)
+    if text is None:
+        return False
+    text = text.lower()
+    return True if text in YES_WORDS else False if text in NO_WORDS else None
 
 
 def school_type(value: object) -> str | None:

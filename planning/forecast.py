@@ -67,10 +67,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import ValidationError
 from .i18n import Listing, Message, language, t
-from .io import ROW, TABLE_SUFFIXES
-from .io import _read_plain_table as read_plain_table
+from .io import ROW, read_rows
 from .policy import (
     BIRTH_RATE_PER_1000,
     ENTRY_RANGE,
@@ -94,13 +92,7 @@ def read_yearly(table: Table, project: Project, *, what: str,
     if isinstance(table, pd.DataFrame):
         frame, source = table.copy(), what
     else:
-        path = Path(table)
-        if not path.exists():
-            raise ValidationError(Message("error.file_not_found", path=str(path)), source=str(path))
-        if path.suffix.lower() not in TABLE_SUFFIXES:
-            raise ValidationError(Message("error.file_type", suffix=repr(path.suffix),
-                                          allowed=Listing(sorted(TABLE_SUFFIXES))), source=str(path))
-        frame, source = read_plain_table(path, layer=None, encoding=encoding), str(path)
+        frame, source = read_rows(table, encoding=encoding), str(table)
     if ROW not in frame.columns:
         frame[ROW] = pd.Series([Message("error.row", n=i + 2) for i in range(len(frame))], index=frame.index,
                                dtype=object)

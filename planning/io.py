@@ -77,6 +77,25 @@ def read_table(
     raise ValidationError(Message("error.file_type", suffix=repr(suffix), allowed=allowed), source=str(path))
 
 
+def read_rows(path: str | Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """A CSV or Excel table without locations (an enrolment history, a teacher roster): the
+    file's own columns (ids text, other columns numbers where every cell is one) and a
+    ``_row`` column as in :func:`read_table`; the first sheet of a workbook.
+
+    Raises
+    ------
+    ValidationError
+        When the file does not exist or is not CSV or Excel.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ValidationError(Message("error.file_not_found", path=str(path)), source=str(path))
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise ValidationError(Message("error.file_type", suffix=repr(path.suffix),
+                                      allowed=Listing(sorted(TABLE_SUFFIXES))), source=str(path))
+    return _read_plain_table(path, layer=None, encoding=encoding)
+
+
 def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | None) -> pd.DataFrame:
     """A CSV or Excel table as the planner sees it in a spreadsheet: ids and names as text,
     other columns numbers where every cell is one, rows numbered as the spreadsheet numbers

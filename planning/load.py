@@ -1,5 +1,5 @@
-"""Every way a project comes in: tables and a road layer, an OpenStreetMap file, a saved
-project file, or the shipped demo.
+"""Every way a project comes in: tables and a road layer (and, optionally, a teacher roster),
+an OpenStreetMap file, a saved project file, or the shipped demo.
 
     >>> import planning
     >>> project = planning.demo()
@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import ValidationError, warn
 from .forecast import read_yearly
 from .i18n import Listing, Message
-from .io import ROW, read_table
+from .io import ROW, read_rows, read_table
 from .io import _read_plain_table as read_plain_table
 from .network import WalkNetwork
 from .osm import PLACE_TYPES, read_osm
@@ -27,6 +27,7 @@ from .project import Project
 from .store import ProjectFile, read_project
 from .validation import (
     type_from_name,
+    validate_roster,
     validate_schools,
     validate_sites,
     validate_villages,
@@ -42,6 +43,8 @@ DEMO_LABEL = "青山镇 Qingshan (synthetic demo · 合成示例数据)"
 #: The demo's synthetic six-year enrolment history and births by village (``data/make_demo.py``).
 DEMO_HISTORY = DEMO_FOLDER / "enrolment_history.csv"
 DEMO_BIRTHS = DEMO_FOLDER / "births.csv"
+#: The demo's synthetic teacher roster (教师名册), one row per teacher, agreeing with ``schools.csv``.
+DEMO_TEACHERS = DEMO_FOLDER / "teachers.csv"
 
 
 def from_files(
@@ -52,6 +55,7 @@ def from_files(
     osm: PathLike | None = None,
     sites: PathLike | None = None,
     policy: Policy | PathLike | None = None,
+    teachers: PathLike | None = None,
     crs: str | int | None = None,
     road_class: str | None = None,
     encoding: str | None = None,
@@ -69,6 +73,10 @@ def from_files(
         An OpenStreetMap file (.osm.pbf, .osm, .osm.bz2) for the walking network.
     policy
         A :class:`Policy` or a YAML file of settings.
+    teachers
+        A teacher roster (CSV or Excel, one row per teacher: 学校编号, 本校任教年限, 骨干教师, …;
+        :func:`read_roster`). Its counts per school become the schools' teacher figures; a
+        :class:`~planning.errors.DataWarning` lists where they differ from the schools table.
     crs
         CRS of tables that do not state one (x/y columns, a Shapefile without .prj).
     road_class
@@ -103,6 +111,8 @@ def from_files(
         network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)
     project = Project(village_table, school_table, network, sites=site_table, policy=policy,
                       name=name or Path(villages).stem)
+    if teachers is not None:
+        project = project.with_roster(read_roster(teachers, project, encoding=encoding))
     warn_about_data(project)
     return project
 
@@ -134,6 +144,25 @@ def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple
     project = Project(villages, schools, data.network, policy=policy, name=name or Path(path).name.split(".")[0])
     warn_about_data(project)
     return project
+
+
+def read_roster(table: PathLike | pd.DataFrame, project: Project, *, encoding: str | None = None) -> pd.DataFrame:
+    """A teacher roster (教师名册) from a CSV/Excel file or a DataFrame, Chinese or English
+    headers, checked against the project's schools (:func:`~planning.validation.validate_roster`).
+    Give it to :meth:`Project.with_roster` to use its counts.
+
+    Parameters
+    ----------
+    table
+        The file (CSV in UTF-8 or GBK, or Excel; the first sheet) or a DataFrame.
+    project
+        The project whose schools the teachers teach at.
+    encoding
+        Text encoding of a CSV file (UTF-8 then GBK are tried if None).
+    """
+    if isinstance(table, pd.DataFrame):
+        return validate_roster(table, schools=project.schools, source="teachers")
+    return validate_roster(read_rows(table, encoding=encoding), schools=project.schools, source=str(table))
 
 
 def warn_about_data(project: Project) -> None:
@@ -172,12 +201,13 @@ def open_project(path: PathLike) -> ProjectFile:
 
 
 def demo(*, policy: Policy | None = None) -> Project:
-    """The shipped demo: 青山镇, a synthetic hilly township (合成示例数据; ``data/demo/``)."""
+    """The shipped demo: 青山镇, a synthetic hilly township (合成示例数据; ``data/demo/``), with
+    its synthetic teacher roster (:data:`DEMO_TEACHERS`)."""
     if not (DEMO_FOLDER / "villages.csv").exists():
         raise ValidationError(Message("error.no_demo", folder=str(DEMO_FOLDER)))
     return from_files(villages=DEMO_FOLDER / "villages.csv", schools=DEMO_FOLDER / "schools.csv",
                       sites=DEMO_FOLDER / "sites.csv", roads=DEMO_FOLDER / "roads.gpkg", policy=policy,
-                      name=DEMO_LABEL)
+                      teachers=DEMO_TEACHERS, name=DEMO_LABEL)
 
 
 def demo_history() -> pd.DataFrame:
@@ -212,4 +242,4 @@ def shared_demo() -> Project:
 
 
 __all__ = ["from_files", "from_osm", "open_project", "demo", "shared_demo", "is_demo", "DEMO_FOLDER", "DEMO_LABEL",
-           "DEMO_HISTORY", "DEMO_BIRTHS", "demo_history", "demo_births", "read_yearly"]
+           "DEMO_HISTORY", "DEMO_BIRTHS", "DEMO_TEACHERS", "demo_history", "demo_births", "read_yearly", "read_roster"]

@@ -1,4 +1,5 @@
-"""A planning project: villages, schools, candidate sites, the walking network and the policy.
+"""A planning project: villages, schools, candidate sites, the walking network, the policy and,
+optionally, a teacher roster.
 
 A :class:`Project` never changes after it is made. What it derives (where points join the
 roads, the travel-time matrix, bus ride times) is computed once per project and can never
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from .errors import ValidationError
+from .errors import ValidationError, warn
 from .i18n import Message
 from .io import ROW
 from .memo import once
@@ -37,6 +38,9 @@ from .validation import (
     check_ids_disjoint,
     empty_sites,
     revalidate_villages,
+    roster_differences,
+    schools_with_roster,
+    validate_roster,
     validate_schools,
     validate_sites,
 )
@@ -53,6 +57,9 @@ class Project:
     network, policy, name
         The walking network; walking limits, speeds and the rest (the defaults when None);
         a label for maps and reports.
+    roster
+        A teacher roster (:func:`~planning.validation.validate_roster`) or None: its counts per school
+        are the schools' teacher figures (:func:`~planning.validation.schools_with_roster`).
 
     Raises
     ------
@@ -67,19 +74,22 @@ class Project:
     _villages: gpd.GeoDataFrame
     _schools: gpd.GeoDataFrame
     _sites: gpd.GeoDataFrame
+    _roster: pd.DataFrame | None
 
     def __init__(self, villages: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, network: WalkNetwork, *,
-                 sites: gpd.GeoDataFrame | None = None, policy: Policy | None = None, name: str = "project") -> None:
-        sites = sites if sites is not None else empty_sites()
+                 sites: gpd.GeoDataFrame | None = None, policy: Policy | None = None, name: str = "project",
+                 roster: pd.DataFrame | None = None) -> None:
+        sites, policy = sites if sites is not None else empty_sites(), policy or Policy()
         check_ids_disjoint(schools, sites)
-        for attr, value in (("_villages", villages), ("_schools", schools), ("_sites", sites),
-                            ("network", network), ("policy", policy or Policy()), ("name", str(name))):
+        schools = schools if roster is None else schools_with_roster(schools, roster, min_years=policy.exchange_min_years)
+        for attr, value in (("_villages", villages), ("_schools", schools), ("_sites", sites), ("_roster", roster),
+                            ("network", network), ("policy", policy), ("name", str(name))):
             object.__setattr__(self, attr, value.copy() if isinstance(value, pd.DataFrame) else value)
         self.snaps  # noqa: B018 - every point must join the network: checked now, not on first use
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise AttributeError(f"a Project never changes (tried to set {name!r}); make a changed copy with "
-                             "with_policy(...), with_villages(...), with_schools(...) or with_site(...)")
+                             "with_policy(...), with_villages(...), with_schools(...), with_site(...) or with_roster(...)")
 
     __delattr__ = __setattr__  # type: ignore[assignment]
 
@@ -98,6 +108,11 @@ class Project:
     def sites(self) -> gpd.GeoDataFrame:
         """Candidate sites (:func:`~planning.validation.validate_sites`), indexed by ``site_id``."""
         return self._sites.copy(deep=False)
+
+    @property
+    def roster(self) -> pd.DataFrame | None:
+        """The teacher roster (:func:`~planning.validation.validate_roster`), indexed by ``teacher_id``, or None."""
+        return None if self._roster is None else self._roster.copy(deep=False)
 
     @property
     def crs(self) -> CRS:
@@ -157,7 +172,7 @@ class Project:
     def _changed(self, *, carry: tuple[str, ...] = (), **changes: Any) -> Project:
         """A new project with ``changes``, reusing the derived values named in ``carry``
         (given before it is made, so that carried snaps are not worked out again)."""
-        fields = {"villages": self._villages, "schools": self._schools, "sites": self._sites,
+        fields = {"villages": self._villages, "schools": self._schools, "sites": self._sites, "roster": self._roster,
                   "network": self.network, "policy": self.policy, "name": self.name, **changes}
         new = object.__new__(Project)
         new.__dict__.update({name: self.__dict__[name] for name in carry if name in self.__dict__})
@@ -168,17 +183,11 @@ class Project:
         """The project under another policy. Travel times are reused unless walking speed,
         slope, road-class factors, the off-road detour or the cut-off change; bus times
         unless the bus settings change. Road classes pedestrians may not use decide which
-        roads the network holds: changing them means loading the roads again."""
-        if set(policy.excluded_classes) != set(self.policy.excluded_classes):
-            raise ValidationError(Message("error.excluded_classes_change"), source=self.name)
-        carry: tuple[str, ...] = ("targets", "target_points")
-        if routing_settings(policy) == routing_settings(self.policy):
-            carry += ("matrix",)
-        if _bus_settings(policy) == _bus_settings(self.policy):
-            carry += ("bus_times",)
+        roads the network holds: changing them means loading the roads again. Teachers eligible
+        to rotate are counted again from a roster."""
         villages = (self._villages if policy.school_age_share == self.policy.school_age_share
                     else revalidate_villages(self._villages, policy=policy))  # pupils estimated from population
-        return self._changed(carry=carry, policy=policy, villages=villages)
+        return self._changed(carry=_kept_under(policy, self), policy=policy, villages=villages)
 
     def with_villages(self, villages: gpd.GeoDataFrame) -> Project:
         """The project with another villages table (e.g. pupils of another year), checked
@@ -190,11 +199,7 @@ class Project:
     def in_year(self, forecast: Forecast, year: int) -> Project:
         """The project with the pupils ``forecast`` gives each village in ``year`` (villages
         it does not name have none); travel times, snaps and bus times are reused."""
-        pupils = forecast.of_year(year).reindex(self._villages.index).fillna(0.0).to_numpy(dtype=float)
-        villages = self._villages.assign(**{f"grade_{g + 1}": pupils[:, g] for g in range(9)},
-                                         primary_pupils=pupils[:, :6].sum(axis=1), junior_pupils=pupils[:, 6:].sum(axis=1))
-        if "pupils_estimated" in villages:
-            villages["pupils_estimated"] = False
+        villages = _villages_in_year(self._villages, forecast, year)
         return self._changed(carry=("targets", "target_points", "snaps", "matrix", "bus_times"), villages=villages)
 
     def with_schools(self, schools: gpd.GeoDataFrame) -> Project:
@@ -204,13 +209,19 @@ class Project:
         same = _same_points(schools, self._schools)
         return self._changed(carry=("target_points", "matrix", "bus_times") if same else (), schools=schools)
 
+    def with_roster(self, roster: pd.DataFrame | None) -> Project:
+        """The project with a teacher roster (checked again) whose counts per school become the
+        schools' teacher figures, a :class:`~planning.errors.DataWarning` listing where they differ
+        (:func:`~planning.validation.roster_differences`); None drops the roster, the figures stay.
+        Travel times are reused."""
+        roster = None if roster is None else _checked_roster(self, roster)
+        return self._changed(carry=("targets", "target_points", "snaps", "matrix", "bus_times"), roster=roster)
+
     def with_site(self, site_id: str, *, lon: float, lat: float, name: str | None = None,
                   capacity: float | None = None, classrooms: float | None = None, beds: float | None = None,
                   type: str = "village_primary") -> Project:  # noqa: A002 - the table's column
-        """The project with one more candidate site (e.g. clicked on the map).
-
-        Only the new site's column of travel times is routed; a site far outside the
-        network is an error, as for any point.
+        """The project with one more candidate site (e.g. clicked on the map): only its column of
+        travel times is routed; a site far outside the network is an error, as for any point.
 
         Parameters
         ----------
@@ -223,14 +234,8 @@ class Project:
         type
             The school type it would open as (``village_primary`` by default).
         """
-        if site_id in self._schools.index or site_id in self._sites.index:
-            raise ValidationError(Message("error.id_in_use", id=repr(site_id)))
-        new_site = validate_sites(gpd.GeoDataFrame(
-            {"site_id": [site_id], "name": [name or site_id], "type": [type], "capacity": [capacity],
-             "classrooms": [classrooms], "beds": [beds]}, geometry=gpd.points_from_xy([lon], [lat]), crs=4326),
-            source=f"site {site_id}")
-        sites = pd.concat([self._sites, new_site]) if len(self._sites) else new_site
-        sites.index.name = "site_id"
+        sites, new_site = _sites_with(self, {"site_id": site_id, "name": name or site_id, "type": type,
+                                             "capacity": capacity, "classrooms": classrooms, "beds": beds}, lon=lon, lat=lat)
         new = self._changed(sites=sites)
         if "matrix" in self.__dict__:  # route the new column only
             extra = travel_time_matrix(self.network, self.xy(self._villages), new.xy(new_site), policy=self.policy)
@@ -240,6 +245,54 @@ class Project:
     def __repr__(self) -> str:
         return (f"<Project {self.name!r}: {len(self._villages)} villages, {len(self._schools)} schools, "
                 f"{len(self._sites)} sites, network {self.network.n_nodes} nodes>")
+
+
+def _kept_under(policy: Policy, project: Project) -> tuple[str, ...]:
+    """What a project's copy under ``policy`` reuses: travel times unless routing changes, bus
+    times unless the bus settings change. The pedestrian road classes cannot change."""
+    if set(policy.excluded_classes) != set(project.policy.excluded_classes):
+        raise ValidationError(Message("error.excluded_classes_change"), source=project.name)
+    carry: tuple[str, ...] = ("targets", "target_points")
+    if routing_settings(policy) == routing_settings(project.policy):
+        carry += ("matrix",)
+    if _bus_settings(policy) == _bus_settings(project.policy):
+        carry += ("bus_times",)
+    return carry
+
+
+def _villages_in_year(villages: gpd.GeoDataFrame, forecast: Forecast, year: int) -> gpd.GeoDataFrame:
+    """The villages with the pupils ``forecast`` gives each in ``year`` (none when not named)."""
+    pupils = forecast.of_year(year).reindex(villages.index).fillna(0.0).to_numpy(dtype=float)
+    out = villages.assign(**{f"grade_{g + 1}": pupils[:, g] for g in range(9)},
+                          primary_pupils=pupils[:, :6].sum(axis=1), junior_pupils=pupils[:, 6:].sum(axis=1))
+    if "pupils_estimated" in out:
+        out["pupils_estimated"] = False
+    return out
+
+
+def _sites_with(project: Project, fields: dict[str, object], *, lon: float,
+                lat: float) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The project's sites with one more at ``lon``/``lat`` (its id new to the project), and
+    the new site alone (validated)."""
+    site_id = fields["site_id"]
+    if site_id in project.targets.index:
+        raise ValidationError(Message("error.id_in_use", id=repr(site_id)))
+    new_site = validate_sites(gpd.GeoDataFrame({k: [v] for k, v in fields.items()},
+                                               geometry=gpd.points_from_xy([lon], [lat]), crs=4326),
+                              source=f"site {site_id}")
+    sites = pd.concat([project.sites, new_site]) if len(project.sites) else new_site
+    sites.index.name = "site_id"
+    return sites, new_site
+
+
+def _checked_roster(project: Project, roster: pd.DataFrame) -> pd.DataFrame:
+    """A roster checked against the project's schools (:func:`~planning.validation.validate_roster`),
+    with a :class:`~planning.errors.DataWarning` for each thing a planner should know when its
+    counts replace the schools table's (:func:`~planning.validation.roster_differences`)."""
+    roster = validate_roster(roster, schools=project.schools, source="teachers")
+    for note in roster_differences(project.schools, roster, min_years=project.policy.exchange_min_years):
+        warn(note, stacklevel=3)
+    return roster
 
 
 def drivable_network(project: Project) -> WalkNetwork:

@@ -3,9 +3,9 @@ and results.
 
 Layers: ``villages``, ``schools``, ``sites`` (points, WGS84), ``roads`` (the walking network's
 segments, 3-D where elevations exist, in the network's projected CRS), and attribute tables
-``project`` (name, attribution), ``policy`` (YAML), ``scenarios`` (name, edits as YAML,
-change log, saved at) and ``result_villages`` / ``result_summary`` (one block per saved
-result). Every save writes a new file beside the old one and moves it into place.
+``project`` (name, attribution), ``policy`` (YAML), ``teachers`` (the teacher roster, one row
+per teacher, when the project has one), ``scenarios`` (name, edits as YAML, change log, saved
+at) and ``result_villages`` / ``result_summary`` (one block per saved result). Every save writes a new file beside the old one and moves it into place.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .network import WalkNetwork
 from .policy import Policy
 from .project import Project
 from .scenario import Scenario
-from .validation import revalidate_villages, validate_schools, validate_sites
+from .validation import revalidate_villages, validate_roster, validate_schools, validate_sites
 
 TUPLE_COLUMNS = ("grades",)
 #: The columns of a saved result's villages (the result's own figures, no comparison).
@@ -100,6 +100,8 @@ def save_project(path: str | Path, project: Project, *, scenarios: Iterable[Scen
     }
     if len(project.sites):
         layers["sites"] = _flat(project.sites)
+    if project.roster is not None:
+        layers["teachers"] = _flat(project.roster)
     villages = pd.concat([b for b in village_blocks if len(b)], ignore_index=True) if any(
         len(b) for b in village_blocks) else pd.DataFrame()
     summary = pd.concat([b for b in summary_blocks if len(b)], ignore_index=True) if any(
@@ -144,11 +146,14 @@ def read_project(path: str | Path) -> ProjectFile:
     villages = revalidate_villages(gpd.read_file(path, layer="villages"), source=f"{path}:villages", policy=policy)
     schools = validate_schools(gpd.read_file(path, layer="schools"), source=f"{path}:schools")
     sites = validate_sites(gpd.read_file(path, layer="sites"), source=f"{path}:sites") if "sites" in layers else None
+    roster = (validate_roster(pyogrio.read_dataframe(path, layer="teachers"), schools=schools, source=f"{path}:teachers")
+              if "teachers" in layers else None)
     roads = gpd.read_file(path, layer="roads")
     network = WalkNetwork.from_lines(roads, class_column="road_class", policy=policy, crs=roads.crs,
                                      tolerance_m=0.01, source=meta.get("network_source", "roads"),
                                      attribution=meta.get("attribution") or None)
-    project = Project(villages, schools, network, sites=sites, policy=policy, name=meta.get("name", path.stem))
+    project = Project(villages, schools, network, sites=sites, policy=policy, name=meta.get("name", path.stem),
+                      roster=roster)
     scenarios = {}
     if "scenarios" in layers:
         for row in pyogrio.read_dataframe(path, layer="scenarios").to_dict("records"):

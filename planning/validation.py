@@ -1,4 +1,5 @@
-"""Table validation: villages, schools and candidate sites as a county gives them.
+"""Table validation: villages, schools, candidate sites, enrolment history, births and the
+teacher roster as a county gives them.
 
 Each ``validate_*`` function takes a GeoDataFrame as read by :func:`planning.io.read_table`
 (any supported headers), checks everything, and either returns the canonical table in
@@ -19,6 +20,8 @@ from .columns import (
     BIRTHS_ALIASES,
     GRADE_COLUMNS,
     HISTORY_ALIASES,
+    PE_ARTS_SUBJECTS,
+    ROSTER_ALIASES,
     SCHOOL_ALIASES,
     SCHOOL_GRADES,
     SCHOOL_TYPE_ALIASES,
@@ -31,6 +34,7 @@ from .columns import (
     match_columns,
     parse_grades,
     school_type,
+    yes_no,
 )
 from .errors import ValidationError, warn
 from .i18n import Listing, Message, language, t
@@ -38,7 +42,16 @@ from .io import ROW
 from .policy import INDICATORS, LEVEL_GRADES, LEVELS, Policy
 
 RESOURCE_COLUMNS = ["teachers", *INDICATORS]
-SCHOOL_NUMBERS = ["capacity", "classrooms", "beds", "enrolled", *RESOURCE_COLUMNS]
+#: Teachers eligible to rotate (符合交流条件教师数, 符合交流条件骨干教师数): whole persons.
+ELIGIBLE_COLUMNS = ["eligible_teachers", "eligible_key_teachers"]
+SCHOOL_NUMBERS = ["capacity", "classrooms", "beds", "enrolled", *RESOURCE_COLUMNS, *ELIGIBLE_COLUMNS]
+#: (part, whole): a school's teachers of a kind are some of its teachers of the other.
+TEACHER_PARTS = [("key_teachers", "teachers"), ("teachers_above_qualification", "teachers"),
+                 ("pe_arts_teachers", "teachers"), ("eligible_teachers", "teachers"),
+                 ("eligible_key_teachers", "key_teachers"), ("eligible_key_teachers", "eligible_teachers")]
+#: The roster's yes/no columns and the schools table's count each gives.
+ROSTER_FLAGS = {"key_teacher": "key_teachers", "above_qualification": "teachers_above_qualification",
+                "pe_arts": "pe_arts_teachers"}
 SITE_NUMBERS = ["capacity", "classrooms", "beds", "cost"]
 
 
@@ -59,7 +72,8 @@ def _canonical(gdf: gpd.GeoDataFrame, aliases: dict[str, list[str]], problems: _
     rename, clashes = match_columns([c for c in gdf.columns if c != gdf.geometry.name], aliases)
     problems.extend(clashes)
     out = gdf.rename(columns=rename)
-    out.attrs["headers"] = {canonical: original for original, canonical in rename.items()}
+    before = gdf.attrs.get("headers", {})  # a validated table keeps the headers of the planner's file
+    out.attrs["headers"] = {canonical: before.get(original, original) for original, canonical in rename.items()}
     if ROW not in out.columns:
         out[ROW] = [Message("error.row", n=i + 1) for i in range(len(out))]
     return out
@@ -75,7 +89,8 @@ def _ids(frame: pd.DataFrame, id_col: str, problems: _Problems, *, what: str) ->
     """Ids as text; fall back to unique names; report missing and duplicate ids (the ids
     returned then are placeholders: the problems are raised before they are used)."""
     kind = Message(f"what.{what}")
-    aliases = {"village": VILLAGE_ALIASES, "school": SCHOOL_ALIASES, "site": SITE_ALIASES}[what][id_col]
+    aliases = {"village": VILLAGE_ALIASES, "school": SCHOOL_ALIASES, "site": SITE_ALIASES,
+               "teacher": ROSTER_ALIASES}[what][id_col]
     if id_col not in frame.columns:
         names = frame["name"].map(id_text) if "name" in frame.columns else None
         if names is not None and names.notna().all() and names.is_unique:
@@ -263,12 +278,19 @@ def validate_schools(gdf: gpd.GeoDataFrame, *, source: str = "schools") -> gpd.G
     -------
     GeoDataFrame indexed by ``school_id`` (text) in WGS84 with ``name``, ``type``, ``grades``
     (tuple), ``primary``/``junior`` (serves the whole level), ``capacity`` (pupils),
-    ``classrooms``, ``beds`` (boarding beds), ``enrolled`` and the resource columns.
+    ``classrooms``, ``beds`` (boarding beds), ``enrolled`` and the resource columns, with
+    ``eligible_teachers`` and ``eligible_key_teachers`` (符合交流条件教师数 and 符合交流条件骨干教师数:
+    teachers who may rotate to another school this year, e.g. six or more years at this one),
+    NaN where not given (unknown, not zero). Teachers of a kind (key, above the required
+    qualification, PE and arts, eligible) cannot outnumber the teachers they are part of;
+    eligible teachers are whole persons. ``attrs["headers"]`` keeps the headers of the
+    planner's file by column, to name them in later messages.
     """
     problems = _Problems()
     frame = _canonical(gdf, SCHOOL_ALIASES, problems)
     ids = _ids(frame, "school_id", problems, what="school")
-    _numbers(frame, SCHOOL_NUMBERS, problems)
+    reported = _numbers(frame, SCHOOL_NUMBERS, problems)
+    _teacher_counts(frame, reported, problems)
     types = _school_types(frame, problems)
     grades = _school_grades(frame, types, problems)
     geometry = _geometry(frame, problems)
@@ -287,7 +309,27 @@ def validate_schools(gdf: gpd.GeoDataFrame, *, source: str = "schools") -> gpd.G
     data[ROW] = frame[ROW]
     out = gpd.GeoDataFrame(data, geometry=geometry.values, crs=4326)
     out.index = pd.Index(ids.to_numpy(), name="school_id")
+    out.attrs["headers"] = dict(frame.attrs.get("headers", {}))
     return out
+
+
+def _teacher_counts(frame: pd.DataFrame, reported: pd.DataFrame, problems: _Problems) -> None:
+    """Eligible teachers in whole persons; no part of a school's teachers larger than the
+    whole (both known)."""
+    for col in ELIGIBLE_COLUMNS:
+        if col in frame.columns:
+            values = frame[col]
+            for i in map(int, np.flatnonzero((values.notna() & (values % 1 != 0)).to_numpy())):
+                problems.append(_at(frame[ROW].iat[i], Message("error.not_whole", column=_header(frame, col),
+                                                                value=f"{values.iat[i]:g}")))
+    for part, whole in TEACHER_PARTS:
+        if part not in frame.columns or whole not in frame.columns:
+            continue
+        over = (frame[part] > frame[whole] + 1e-9) & ~reported[part] & ~reported[whole]
+        for i in map(int, np.flatnonzero(over.to_numpy())):
+            problems.append(_at(frame[ROW].iat[i], Message(
+                "error.more_than", column=_header(frame, part), value=f"{frame[part].iat[i]:g}",
+                other=_header(frame, whole), limit=f"{frame[whole].iat[i]:g}")))
 
 
 class _TypeChoice:
@@ -444,25 +486,14 @@ def _yearly_table(frame: pd.DataFrame, aliases: dict[str, list[str]], numbers: l
     """A table of one row per year and village, checked: canonical columns, every problem
     raised at once."""
     problems = _Problems()
-    rename, clashes = match_columns([c for c in frame.columns if c != ROW], aliases)
-    problems.extend(clashes)
-    table = pd.DataFrame(frame).rename(columns=rename)
-    table.attrs["headers"] = {canonical: original for original, canonical in rename.items()}
-    if ROW not in table.columns:
-        table[ROW] = pd.Series([Message("error.row", n=i + 2) for i in range(len(table))], index=table.index,
-                               dtype=object)
-    kind = Message(f"what.{what}")
-    missing = [col for col in ["year", "village_id", *required] if col not in table.columns]
-    for col in missing:
-        problems.append(Message("error.missing_columns", what=kind, meaning=FieldName(col),
-                                accepted=Accepted(aliases[col])))
+    table = _plain_canonical(frame, aliases, problems, what=what, required=["year", "village_id", *required])
     if what == "births" and "births" not in table.columns and "population" not in table.columns:
         problems.append(Message("error.missing_births_columns", births=Accepted(aliases["births"]),
                                 population=Accepted(aliases["population"])))
     problems.raise_if_any(source)
     years = _years(table, problems)
     ids = table["village_id"].map(id_text).astype(object)
-    _known_villages(table, ids, village_ids, problems)
+    _known_ids(table, ids, village_ids, problems, what="village")
     _numbers(table, [c for c in numbers if c in table.columns], problems)
     both = years.notna() & ids.notna()
     dup = pd.Series(list(zip(years, ids, strict=True)), index=table.index).duplicated(keep=False) & both
@@ -489,18 +520,188 @@ def _years(table: pd.DataFrame, problems: _Problems) -> pd.Series:
     return values.where(~bad)
 
 
-def _known_villages(table: pd.DataFrame, ids: pd.Series, village_ids: list[str] | pd.Index,
-                    problems: _Problems) -> None:
-    """Rows whose village is empty or not in the project's villages table."""
-    known = {str(v) for v in village_ids}
+def _plain_canonical(frame: pd.DataFrame, aliases: dict[str, list[str]], problems: _Problems, *, what: str,
+                     required: list[str]) -> pd.DataFrame:
+    """A table without locations under canonical column names, its headers kept in
+    ``attrs["headers"]``, rows numbered as a spreadsheet numbers them (the header is row 1);
+    one problem per required column missing."""
+    rename, clashes = match_columns([c for c in frame.columns if c != ROW], aliases)
+    problems.extend(clashes)
+    table = pd.DataFrame(frame).rename(columns=rename)
+    table.attrs["headers"] = {canonical: original for original, canonical in rename.items()}
+    if ROW not in table.columns:
+        table[ROW] = pd.Series([Message("error.row", n=i + 2) for i in range(len(table))], index=table.index,
+                               dtype=object)
+    for col in required:
+        if col not in table.columns:
+            problems.append(Message("error.missing_columns", what=Message(f"what.{what}"), meaning=FieldName(col),
+                                    accepted=Accepted(aliases[col])))
+    return table
+
+
+def _known_ids(table: pd.DataFrame, ids: pd.Series, known_ids: list[str] | pd.Index, problems: _Problems, *,
+               what: str) -> None:
+    """Rows whose village (``what="village"``) or school is empty or not in the project's table."""
+    known = {str(v) for v in known_ids}
     examples = Listing(sorted(known)[:3])
+    column = _header(table, f"{what}_id")
     for i in map(int, np.flatnonzero(ids.isna().to_numpy())):
-        problems.append(_at(table[ROW].iat[i], Message("error.empty_id", column=_header(table, "village_id"),
-                                                        what=Message("what.village"))))
+        problems.append(_at(table[ROW].iat[i], Message("error.empty_ref", column=column, what=Message(f"what.{what}"))))
     for i in map(int, np.flatnonzero((ids.notna() & ~ids.isin(known)).to_numpy())):
-        problems.append(_at(table[ROW].iat[i], Message("error.unknown_village_row",
-                                                        column=_header(table, "village_id"),
+        problems.append(_at(table[ROW].iat[i], Message(f"error.unknown_{what}_row", column=column,
                                                         value=repr(ids.iat[i]), examples=examples)))
+
+
+def validate_roster(frame: pd.DataFrame, *, schools: pd.DataFrame | pd.Index | list[str],
+                    source: str = "teachers") -> pd.DataFrame:
+    """Check and normalise a teacher roster (教师名册): one row per teacher.
+
+    Columns, with Chinese or English headers (:data:`~planning.columns.ROSTER_ALIASES`):
+    ``school_id`` (学校编号, a school of ``schools``), ``years_at_school`` (本校任教年限, years,
+    0 or more) and ``key_teacher`` (骨干教师, yes/no) are required; ``teacher_id`` (教师编号,
+    one per teacher), ``above_qualification`` (高于规定学历, yes/no), ``subject`` (任教学科)
+    and ``pe_arts`` (体育艺术教师, yes/no) are optional. Yes/no cells may be 是/否, 有/无,
+    Y/N, yes/no, true/false, 1/0, or √ and an empty cell (:func:`~planning.columns.yes_no`).
+    Without a ``pe_arts`` column, teachers of 体育, 音乐, 美术, 艺术 (PE, music, art) are the PE
+    and arts teachers (:data:`~planning.columns.PE_ARTS_SUBJECTS`). Every problem is
+    reported at once, naming the row (the header is row 1) and the column as the file
+    names it.
+
+    Parameters
+    ----------
+    frame
+        The roster as read (:func:`planning.load.read_roster` reads a file), or a validated
+        roster (checked again).
+    schools
+        The schools table (indexed by ``school_id``) or its ids.
+    source
+        The file, for messages.
+
+    Returns
+    -------
+    DataFrame indexed by ``teacher_id`` (text; the running number 1, 2, … when the roster
+    has no id column) with ``school_id``, ``years_at_school`` (years), ``key_teacher`` (bool)
+    and, where the roster gives them, ``above_qualification`` (bool), ``subject`` (text, None
+    where empty) and ``pe_arts`` (bool; also when derived from the subject).
+    """
+    problems = _Problems()
+    if frame.index.name == "teacher_id" and "teacher_id" not in frame.columns:  # a validated roster
+        frame = frame.reset_index()
+    table = _plain_canonical(frame, ROSTER_ALIASES, problems, what="roster",
+                             required=["school_id", "years_at_school", "key_teacher"])
+    problems.raise_if_any(source)
+    if "teacher_id" in table.columns:
+        ids = _ids(table, "teacher_id", problems, what="teacher")
+    else:
+        ids = pd.Series([str(i + 1) for i in range(len(table))], index=table.index, dtype=object)
+    school_ids = table["school_id"].map(id_text).astype(object)
+    _known_ids(table, school_ids, schools.index if isinstance(schools, pd.DataFrame) else schools, problems,
+               what="school")
+    reported = _numbers(table, ["years_at_school"], problems)
+    for row in table.loc[table["years_at_school"].isna() & ~reported["years_at_school"], ROW]:
+        problems.append(_at(row, Message("error.empty_years", column=_header(table, "years_at_school"))))
+    data: dict[str, pd.Series] = {"school_id": school_ids.fillna("").astype(str),
+                                  "years_at_school": table["years_at_school"].astype(float)}
+    for col in ("key_teacher", "above_qualification"):
+        if col in table.columns:
+            data[col] = _yes_no_column(table, col, problems)
+    if "subject" in table.columns:
+        subject = table["subject"].map(id_text)
+        data["subject"] = subject.astype(object).where(subject.notna(), None)
+    if "pe_arts" in table.columns:
+        data["pe_arts"] = _yes_no_column(table, "pe_arts", problems)
+    elif "subject" in data:
+        data["pe_arts"] = data["subject"].map(lambda s: isinstance(s, str) and bool(PE_ARTS_SUBJECTS.search(s)))
+    problems.raise_if_any(source)
+    out = pd.DataFrame({**data, ROW: table[ROW]}, index=table.index)
+    out.index = pd.Index(ids.to_numpy(), name="teacher_id")
+    return out
+
+
+def _yes_no_column(table: pd.DataFrame, col: str, problems: _Problems) -> pd.Series:
+    """A yes/no column as bools; cells that are neither reported."""
+    parsed = table[col].map(yes_no)
+    for i in map(int, np.flatnonzero(parsed.isna().to_numpy())):
+        problems.append(_at(table[ROW].iat[i], Message("error.bad_yes_no", column=_header(table, col),
+                                                        value=repr(table[col].iat[i]))))
+    return parsed.fillna(False).astype(bool)
+
+
+def roster_counts(roster: pd.DataFrame, *, min_years: float) -> pd.DataFrame:
+    """Each school's teacher figures counted from a roster (:func:`validate_roster`).
+
+    Parameters
+    ----------
+    roster
+        One row per teacher.
+    min_years
+        Years at the school from which a teacher may rotate (``Policy.exchange_min_years``).
+
+    Returns
+    -------
+    DataFrame indexed by ``school_id`` (the schools with at least one teacher on the roster)
+    with the schools table's columns, in persons: ``teachers`` (rows), ``key_teachers``,
+    ``teachers_above_qualification`` and ``pe_arts_teachers`` (when the roster gives or
+    derives them), ``eligible_teachers`` (``years_at_school`` ≥ ``min_years``) and
+    ``eligible_key_teachers`` (eligible key teachers).
+
+    >>> roster = pd.DataFrame({"school_id": ["S1", "S1", "S1", "S2"], "years_at_school": [8.0, 2.0, 6.0, 1.0],
+    ...                        "key_teacher": [True, True, False, False]})
+    >>> roster_counts(roster, min_years=6).loc["S1"].to_dict()
+    {'teachers': 3, 'key_teachers': 2, 'eligible_teachers': 2, 'eligible_key_teachers': 1}
+    >>> roster_counts(roster, min_years=2)["eligible_key_teachers"].to_dict()  # the key teacher of 2 years too
+    {'S1': 2, 'S2': 0}
+    """
+    eligible = roster["years_at_school"].to_numpy(dtype=float) >= min_years
+    columns = {"teachers": np.ones(len(roster), dtype=int)}
+    columns |= {count: roster[flag].to_numpy(dtype=bool) for flag, count in ROSTER_FLAGS.items() if flag in roster}
+    columns |= {"eligible_teachers": eligible, "eligible_key_teachers": eligible & roster["key_teacher"].to_numpy(dtype=bool)}
+    counts = pd.DataFrame(columns, index=roster.index).astype(int).groupby(roster["school_id"].to_numpy()).sum()
+    counts.index.name = "school_id"
+    return counts
+
+
+def schools_with_roster(schools: gpd.GeoDataFrame, roster: pd.DataFrame, *, min_years: float) -> gpd.GeoDataFrame:
+    """The schools table whose teacher figures, for every school with teachers on the roster,
+    are the roster's counts (:func:`roster_counts`); other schools keep theirs.
+
+    Raises
+    ------
+    ValidationError
+        When the roster names a school the table does not have.
+    """
+    counts = roster_counts(roster, min_years=min_years)
+    unknown = counts.index.difference(schools.index)
+    if len(unknown):
+        raise ValidationError(Message("error.roster_unknown_schools", ids=Listing(list(unknown), most=10)),
+                              source="teachers")
+    out = schools.copy()
+    for col in counts.columns:
+        if col not in out:
+            out[col] = np.nan
+        out.loc[counts.index, col] = counts[col].astype(float)
+    return out
+
+
+def roster_differences(schools: pd.DataFrame, roster: pd.DataFrame, *, min_years: float) -> list[Message]:
+    """What a planner should know when a roster replaces a schools table's teacher figures:
+    the figures that differ (school, column as the schools file names it, table figure →
+    roster count; an empty cell of the table is filled, not a difference) and the schools
+    with no teacher on the roster (they keep the table's figures). Empty when they agree."""
+    counts = roster_counts(roster, min_years=min_years)
+    known = counts[counts.index.isin(schools.index)]
+    table = schools.reindex(index=known.index, columns=known.columns).to_numpy(dtype=float)
+    counted = known.to_numpy(dtype=float)
+    changes = [Message("data.roster_change", name=str(schools.at[known.index[i], "name"]), id=str(known.index[i]),
+                       column=_header(schools, str(known.columns[j])), table=f"{table[i, j]:g}",
+                       roster=f"{counted[i, j]:g}")
+               for i, j in zip(*np.nonzero(~np.isnan(table) & (np.abs(table - counted) > 1e-9)), strict=True)]
+    notes = [Message("data.roster_differs", n=len(changes), changes=Listing(changes, most=20))] if changes else []
+    lacking = schools.index.difference(counts.index)
+    if len(lacking):
+        named = [f"{schools.at[school, 'name']!s} ({school})" for school in lacking]
+        notes.append(Message("data.roster_lacks_schools", n=len(lacking), schools=Listing(named, most=20)))
+    return notes
 
 
 def empty_sites() -> gpd.GeoDataFrame:
@@ -526,6 +727,10 @@ __all__ = [
     "validate_sites",
     "validate_history",
     "validate_births",
+    "validate_roster",
+    "roster_counts",
+    "schools_with_roster",
+    "roster_differences",
     "check_ids_disjoint",
     "empty_sites",
     "revalidate_villages",
