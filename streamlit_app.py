@@ -230,6 +230,7 @@ def history_uploads() -> None:
     ss = st.session_state
     history = st.file_uploader(T("app.upload.history"), type=["csv", "xlsx", "xls"], key="history_upload")
     births = st.file_uploader(T("app.upload.births"), type=["csv", "xlsx", "xls"], key="births_upload")
+    roster = st.file_uploader(T("app.upload.roster"), type=["csv", "xlsx", "xls"], key="roster_upload")
 
     def keep(upload) -> Path | None:
         if upload is None:
@@ -243,8 +244,35 @@ def history_uploads() -> None:
         ss.setdefault("upload_folders", set()).add(str(folder))
         return path
 
+    use_roster(keep(roster))  # first: a project given the roster is set anew, with no history yet
     ss.history_path = keep(history)
     ss.births_path = keep(births) if history is not None else None
+
+
+def use_roster(path: Path | None) -> None:
+    """Give the opened project the uploaded teacher roster: once per file, and again for a
+    project opened later without a roster of its own. A roster that does not fit the project
+    is said (its file, rows and columns), as are its figures that differ from the schools table."""
+    ss = st.session_state
+    done = ss.get("roster_done")  # (file, the project it was last tried on, error, notes)
+    if path is not None and (done is None or done[0] != path or (
+            done[1] is not ss.project and ss.project.roster is None)):
+        try:
+            project, notes = logic.with_uploaded_roster(ss.project, path)
+        except planning.PlanningError as exc:
+            done = (path, ss.project, exc, [])
+        else:
+            rebind(project)
+            done = (path, ss.project, None, notes)
+        ss.roster_done = done
+    if path is None or done is None:
+        return
+    if done[2] is not None:
+        st.error(upload_text(done[2]))
+    for note in done[3]:
+        st.warning(note.text(ss.lang))
+    if ss.project.roster is not None:
+        st.caption(T("app.roster_loaded", teachers=len(ss.project.roster)))
 
 
 def headline_row(result, baseline, year: int | None = None) -> None:
@@ -520,6 +548,198 @@ def band_chart(band: pd.DataFrame) -> alt.Chart:
     return (area + line).properties(height=380)
 
 
+def teachers_tab(project, result, baseline) -> None:
+    """Staffing after the plan beside today; this year's teacher exchange and the school
+    alliances, for the plan or today (solves kept in the session by layout and settings)."""
+    ss = st.session_state
+    plan = plan_name(result.name, ss.lang)
+    st.markdown(T("app.teachers.staffing", plan=plan))
+    if project.roster is not None:
+        st.caption(T("app.roster_loaded", teachers=len(project.roster)))
+    heads = logic.staffing_headlines(result, baseline, ss.lang)
+    if all(h.value != h.value for h in heads):  # no school's teachers known
+        st.info(T("app.teachers.no_teachers"))
+    else:
+        if result is not baseline:
+            st.caption(T("app.teachers.today_to_plan", plan=plan))
+        cells = [col for _ in range(0, len(heads), 2) for col in st.columns(2)]  # two a row: "189 → 176" fits 1024 px
+        for col, h in zip(cells, heads, strict=True):
+            value, delta = logic.staffing_words(h, baseline)
+            col.metric(h.label, value, delta,
+                       delta_color="off" if h.lower_is_better is None else "inverse" if h.lower_is_better else "normal")
+        table = logic.staffing_table(result, ss.lang)
+        st.dataframe(logic.shortage_style(table, ss.lang), width="stretch", height=all_rows(table),
+                     column_config=short_headers(table), key="staffing_table")
+        st.caption(T("app.teachers.shortage"))
+        st.caption(logic.norms_caption(project.policy, ss.lang))
+    layout = result
+    if result is not baseline:  # the exchange and alliances of the plan, or of today's schools
+        layouts = {"plan": plan, "today": T("today")}
+        chosen = worded_choice(T("app.teachers.layout"), layouts, key="teachers_layout",
+                               current=ss.get("teachers_layout"))
+        ss.teachers_layout = chosen
+        layout = baseline if chosen == "today" else result
+    solves = ss.setdefault("teacher_solves", logic.Solves())
+    st.divider()
+    exchange_section(layout, solves)
+    st.divider()
+    alliance_section(project, layout, solves)
+
+
+def short_headers(table: pd.DataFrame) -> dict:
+    """Short headers for a table's long ones (their full words on hover), to fit narrow screens."""
+    return {full: st.column_config.Column(short, help=full)
+            for full, short in logic.short_headers(table, st.session_state.lang).items()}
+
+
+def all_rows(table: pd.DataFrame, most: int = 20) -> int:
+    """A table's height in pixels showing all its rows (``most`` at most), without a scroll bar."""
+    return (min(len(table), most) + 1) * 35 + 3
+
+
+def kept_multiselect(label: str, words: dict[str, str], *, key: str, default: list[str]) -> list[str]:
+    """A multiselect of ``words`` (option → its words), keyed by language as
+    :func:`worded_choice`; the choice is kept in ``key`` across languages."""
+    ss = st.session_state
+    kept = [o for o in ss.get(key, default) if o in words]
+    chosen = st.multiselect(label, list(words), default=kept, format_func=words.__getitem__,
+                            placeholder=T("app.teachers.choose_schools"), key=f"{key}_{ss.lang}")
+    ss[key] = chosen
+    return chosen
+
+
+def exchange_section(layout, solves) -> None:
+    ss = st.session_state
+    policy = layout.project.policy
+    st.markdown(T("app.teachers.exchange"))
+    schools = logic.school_names(layout)
+    cols = st.columns(3)
+    share = cols[0].number_input(T("app.teachers.share"), min_value=0.0, max_value=100.0, step=1.0, format="%g",
+                                 value=round(100 * policy.exchange_share, 6), key="exchange_share")
+    key_share = cols[1].number_input(T("app.teachers.key_share"), min_value=0.0, max_value=100.0, step=1.0,
+                                     format="%g", value=round(100 * policy.exchange_key_share, 6), key="exchange_key_share")
+    minutes = cols[2].number_input(T("app.teachers.max_minutes"), min_value=1.0, value=None, step=5.0, format="%g",
+                                   placeholder=T("app.teachers.no_limit"), key="exchange_minutes")
+    cols = st.columns(3)
+    with cols[0]:
+        send = kept_multiselect(T("app.teachers.send_only"), schools, key="exchange_send", default=[])
+    with cols[1]:
+        receive = kept_multiselect(T("app.teachers.receive_only"), schools, key="exchange_receive", default=[])
+    with cols[2]:
+        levels = {"all": T("app.teachers.level.all"), **{v: T(f"app.teachers.level.{v}") for v in ("primary", "junior")}}
+        level = worded_choice(T("app.teachers.level"), levels, key="exchange_level", current=ss.get("exchange_level"))
+        ss.exchange_level = level
+    rules = logic.ExchangeRules(share=share / 100, key_share=key_share / 100, max_minutes=minutes,
+                                send_only=tuple(send), receive_only=tuple(receive),
+                                level=None if level == "all" else level)
+    if st.button(T("app.teachers.propose"), type="primary", key="propose_exchange"):
+        with st.spinner(T("app.solving")):
+            solves.put(layout, rules, logic.propose_exchange(layout, rules))
+    answer = solves.get(layout, rules)
+    if isinstance(answer, planning.PlanningError):
+        st.error(answer.text(ss.lang))
+    elif answer is not None:
+        exchange_answer(answer, rules)
+
+
+def exchange_answer(exchange, rules) -> None:
+    ss = st.session_state
+    st.success(logic.quota_words(exchange, rules, ss.lang))
+    st.caption(T("app.teachers.exchange_solved",
+                 solved=logic.solve_words(exchange.status, exchange.gap, exchange.seconds, ss.lang)))
+    st.markdown(T("app.teachers.moves"))
+    if exchange.moves.empty:
+        st.info(T("app.teachers.no_moves"))
+    else:
+        moves = logic.moves_rows(exchange, ss.lang)
+        st.dataframe(moves, width="stretch", hide_index=True, height=all_rows(moves),
+                     column_config=short_headers(moves), key="exchange_moves")
+    st.markdown(T("app.teachers.cv_chart"))
+    st.altair_chart(cv_chart(logic.cv_bars(exchange, ss.lang)), width="stretch")
+    st.markdown(T("app.teachers.cv_table"))
+    st.dataframe(logic.cv_rows(exchange, ss.lang), key="exchange_cv")
+    for note in exchange.explain(ss.lang):
+        st.caption("• " + note)
+    with st.expander(T("app.teachers.exchange_schools")):
+        schools = logic.exchange_school_rows(exchange, ss.lang)
+        st.dataframe(schools, width="stretch", height=all_rows(schools), key="exchange_schools")
+
+
+def cv_chart(bars: pd.DataFrame) -> alt.LayerChart:
+    """Grouped bars of each teacher indicator's 优质均衡 CV before and after the exchange, a
+    row per level and indicator, each level's limit as a red dashed mark on its rows."""
+    level, indicator, when, cv, limit = bars.columns
+    data = bars.assign(row=bars[level] + " · " + bars[indicator])
+    rows = list(dict.fromkeys(data["row"]))
+    order = list(dict.fromkeys(bars[when]))  # before, then after
+    y = alt.Y("row:N", title=None, sort=rows, axis=alt.Axis(labelLimit=320, labelFontSize=12))
+    top = 1.12 * float(max(data[cv].max(), data[limit].max()))  # room for the figures and the limits
+    base = alt.Chart(data)
+    bar = base.mark_bar().encode(
+        y=y, yOffset=alt.YOffset(f"{when}:N", sort=order),
+        x=alt.X(f"{cv}:Q", title=cv, scale=alt.Scale(domain=[0, top], nice=False)),
+        color=alt.Color(f"{when}:N", sort=order, scale=alt.Scale(range=["#bdbdbd", "#2166ac"]),
+                        legend=alt.Legend(title=None, orient="top")),
+        tooltip=[level, indicator, when, cv, limit])
+    text = base.mark_text(align="left", dx=3, fontSize=11).encode(
+        y=y, yOffset=alt.YOffset(f"{when}:N", sort=order), x=f"{cv}:Q", text=alt.Text(f"{cv}:Q", format=".2f"))
+    rule = base.mark_tick(color="#d73027", thickness=3, size=34).encode(
+        y=y, x=f"{limit}:Q", tooltip=[level, limit])
+    return (bar + text + rule).properties(height=alt.Step(19))
+
+
+def alliance_section(project, layout, solves) -> None:
+    from planning.maps import alliance_map
+
+    ss = st.session_state
+    st.markdown(T("app.teachers.alliances"))
+    schools = logic.school_names(layout)
+    ways = {"given": T("app.teachers.cores_given"), "chosen": T("app.teachers.cores_chosen")}
+    cols = st.columns(3)
+    with cols[0]:
+        way = worded_choice(T("app.teachers.cores_how"), ways, key="alliance_way", current=ss.get("alliance_way"))
+        ss.alliance_way = way
+    lo, hi = cols[1].slider(T("app.teachers.size"), min_value=0, max_value=12, value=(2, 6), key="alliance_size")
+    minutes = cols[2].number_input(T("app.teachers.member_minutes"), min_value=1.0, value=None, step=5.0,
+                                   format="%g", placeholder=T("app.teachers.no_limit"), key="alliance_minutes")
+    if way == "given":
+        cores = kept_multiselect(T("app.teachers.cores"), schools, key="alliance_cores",
+                                 default=logic.default_cores(layout))
+        k = None
+    else:
+        cores = None
+        k = int(st.number_input(T("app.teachers.k"), min_value=1, max_value=max(1, len(schools)),
+                                value=min(2, max(1, len(schools))), key="alliance_k"))
+    rules = logic.AllianceRules(cores=None if cores is None else tuple(cores), k=k, size=(int(lo), int(hi)),
+                                max_minutes=minutes)
+    missing = cores is not None and not cores
+    if st.button(T("app.teachers.form"), type="primary", key="form_alliances", disabled=missing,
+                 help=T("app.teachers.choose_cores") if missing else None):
+        with st.spinner(T("app.solving")):
+            solves.put(layout, rules, logic.form_alliances(layout, rules))
+    found = solves.get(layout, rules)
+    if isinstance(found, planning.PlanningError):
+        st.error(found.text(ss.lang))
+        return
+    if found is None:
+        return
+    st.success(logic.alliance_words(found, ss.lang))
+    st.markdown(T("app.teachers.alliance_map"))
+    st_folium(_local(alliance_map(project, found, lang=ss.lang, basemap=ss.basemap_drawn,
+                                  tianditu_key=ss.tianditu_key)),
+              height=600, use_container_width=True, returned_objects=[], key="alliance_map")
+    st.markdown(T("app.teachers.alliance_groups"))
+    groups = logic.alliance_group_rows(found, ss.lang)
+    st.dataframe(groups, width="stretch", column_config=short_headers(groups), key="alliance_groups")
+    st.markdown(T("app.teachers.left_out"))
+    reasons = logic.left_out_reasons(layout, found, rules, ss.lang)
+    st.markdown("\n".join(f"- {r}" for r in reasons) if reasons else T("app.teachers.none_left_out"))
+    st.markdown(T("app.teachers.alliance_schools"))
+    schools = logic.alliance_school_rows(found, ss.lang)
+    st.dataframe(schools, width="stretch", height=all_rows(schools), column_config=short_headers(schools),
+                 key="alliance_schools")
+
+
 def suggest_tab(project) -> None:
     from planning.optimise import plan
 
@@ -650,7 +870,8 @@ def main() -> None:
     with st.expander(T("app.data_notes", n=len(notes))):  # always drawn: no new element on an edit
         for note in notes:
             st.caption("• " + note)
-    views = {key: T(f"app.view.{key}") for key in ("map", "years", "compare", "suggest", "policy", "export")}
+    views = {key: T(f"app.view.{key}") for key in ("map", "years", "compare", "teachers", "suggest", "policy",
+                                                   "export")}
     # only the chosen view runs (st.tabs would compute every tab on every edit)
     view = st.segmented_control(T("app.view"), list(views), format_func=views.__getitem__, key="view",
                                 default="map", label_visibility="collapsed") or "map"
@@ -660,6 +881,8 @@ def main() -> None:
         years_tab(scenario)
     elif view == "compare":
         compare_tab(project, result, baseline)
+    elif view == "teachers":
+        teachers_tab(project, result, baseline)
     elif view == "suggest":
         suggest_tab(project)
     elif view == "policy":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,15 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InfeasibleError, PlanningError
+from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
 from .forecast import Forecast, Table, forecast
-from .i18n import field, level_name, localise, plan_name, school_type, t
+from .i18n import field, has_text, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules
-from .load import demo_births, demo_history, is_demo
-from .policy import Policy
+from .load import demo_births, demo_history, is_demo, read_roster
+from .policy import LEVEL_GRADES, LEVELS, Policy
 from .project import Project
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today
+from .teachers import Alliances, Exchange, alliances, school_drive_minutes, teacher_exchange
 from .timeline import Timeline
 
 #: Seconds the app lets each solve run, one setting for all of them: zoning today's layout,
@@ -90,6 +92,25 @@ def app_forecast(project: Project, *, variant: str = "medium", history: Table | 
     if history is None:
         return None
     return forecast(project, history, births=births, variant=variant)
+
+
+def with_uploaded_roster(project: Project, roster: Table) -> tuple[Project, list[DataWarning]]:
+    """The project with a teacher roster the planner uploaded (a CSV or Excel file, one row
+    per teacher; :func:`planning.load.read_roster`), whose counts become the schools'
+    teacher figures, and the data warnings it raised (figures that differ from the schools
+    table's, schools with no teacher on the roster) to show in the app. Validation errors
+    propagate (they name the file, its rows and columns)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        new = project.with_roster(read_roster(roster, project))
+    notes = []
+    for caught_warning in caught:
+        if isinstance(caught_warning.message, DataWarning):
+            notes.append(caught_warning.message)
+        else:  # not ours to show: as Python would have
+            warnings.warn_explicit(caught_warning.message, caught_warning.category, caught_warning.filename,
+                                   caught_warning.lineno)
+    return new, notes
 
 
 def years_or_nearest(scenario: Scenario, fc: Forecast, assignment: str, *, years: Iterable[int] | None = None
@@ -287,13 +308,14 @@ def plan_log(scenario: Scenario, lang: str = "zh") -> str:
 @dataclass
 class Headline:
     """One figure above the map: its label in the language, value, change against today
-    (None for today itself) and whether lower is better (for the colour of the change)."""
+    (None for today itself) and whether lower is better (for the colour of the change; None:
+    neither, the change is shown without a colour)."""
 
     key: str
     label: str
     value: float
     delta: float | None
-    lower_is_better: bool
+    lower_is_better: bool | None
 
 
 def headlines(result: Result, baseline: Result, lang: str = "zh", *, level: str = "primary") -> list[Headline]:
@@ -333,6 +355,13 @@ def school_choices(result: Result, lang: str = "zh", *, open_only: bool = True) 
         schools = schools[schools["open"].to_numpy(dtype=bool)]
     return {str(sid): t("app.school_label", lang, id=sid, name=row["name"], type=school_type(row["type"], lang))
             for sid, row in schools.iterrows()}
+
+
+def school_names(result: Result) -> dict[str, str]:
+    """Open school id → "S01 name", for choosing several schools (short labels, so that
+    several fit a box)."""
+    schools = result.schools[result.schools["open"].to_numpy(dtype=bool)]
+    return {str(sid): f"{sid} {name}" for sid, name in schools["name"].items()}
 
 
 def site_choices(scenario: Scenario) -> dict[str, str]:
@@ -384,8 +413,10 @@ def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
 
 
 def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
-    """The policy's settings with their sources, for the policy panel (the 优质均衡 rules:
-    indicators a school may miss and by how much, the CV limit, teaching points and
+    """The policy's settings with their sources, for the policy panel: walking, class and
+    school sizes, boarding, the bus, the staffing norms (pupils per teacher per level,
+    teachers per class at small schools) and the teacher exchange rules, then the 优质均衡
+    rules (indicators a school may miss and by how much, the CV limit, teaching points and
     nine-year schools in the CV, from :func:`planning.indicators.balance_rules`)."""
     sources = policy.sources(lang)
     rows = [
@@ -395,7 +426,327 @@ def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
         ("school_size", f"{policy.school_size['primary']:g} / {policy.school_size['junior']:g}"),
         ("boarding_min_grade", f"{policy.boarding_min_grade}"),
         ("bus_speed_kmh", f"{policy.bus_speed_kmh:g}"),
+        ("small_school_pupils", f"{policy.small_school_pupils}"),
+        ("pupils_per_teacher", f"{policy.pupils_per_teacher['primary']:g} / {policy.pupils_per_teacher['junior']:g}"),
+        ("teachers_per_class", f"{policy.teachers_per_class:g}"),
+        ("exchange_share", f"{policy.exchange_share:.0%}"),
+        ("exchange_key_share", f"{policy.exchange_key_share:.0%}"),
+        ("exchange_min_years", f"{policy.exchange_min_years}"),
     ]
     setting, value, source = (field(name, lang) for name in ("setting", "value", "source"))
     own = pd.DataFrame([{setting: field(k, lang), value: v, source: sources.get(k, "")} for k, v in rows])
     return pd.concat([own, balance_rules(policy, lang)], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Teachers and alliances (the view 教师与共同体)
+# ---------------------------------------------------------------------------------------------
+
+#: County staffing figures of the teachers view (labels ``field.<key>``): summary key → lower
+#: is better (None: neither, its change is shown without a colour).
+STAFFING_HEADLINES: dict[str, bool | None] = {"teachers": None, "teachers_needed": None, "teachers_short": True,
+                                              "teachers_spare": None}
+
+#: Columns of the staffing table, per school (labels ``field.<key>``).
+STAFFING_COLUMNS = ("teachers_today", "moved", "teachers", "teachers_needed", "surplus", "to_place", "pupils")
+
+#: School types offered as alliance cores before the planner chooses (central primary, nine-year school).
+CORE_TYPES = ("central_primary", "nine_year")
+
+
+def staffing_headlines(result: Result, baseline: Result, lang: str = "zh") -> list[Headline]:
+    """The county's staffing figures after the plan (``result``) with their change against
+    today (``baseline``; None when the plan is today): teachers at open schools, teachers
+    they need by the norms, teachers short at schools below the norm, teachers to spare
+    (beyond the norm, or to place from closed schools). Whole teachers; NaN unknown."""
+    out = []
+    for key, lower in STAFFING_HEADLINES.items():
+        value = float(result.summary[key])
+        delta = None if result is baseline else value - float(baseline.summary[key])
+        out.append(Headline(key, field(key, lang), value, delta, lower))
+    return out
+
+
+def staffing_words(headline: Headline, baseline: Result) -> tuple[str, str | None]:
+    """A staffing figure as the app shows it: "today → plan" (or the figure alone for today)
+    in whole teachers, and its change with a sign (None when it does not change); "—" for a
+    figure not known."""
+    def whole(value: float) -> str:
+        return "—" if value != value else f"{value:,.0f}"
+
+    if headline.delta is None:
+        return whole(headline.value), None
+    before = float(baseline.summary[headline.key])
+    delta = None if headline.delta != headline.delta or headline.delta == 0 else f"{headline.delta:+,.0f}"
+    return f"{whole(before)} → {whole(headline.value)}", delta
+
+
+def staffing_table(result: Result, lang: str = "zh") -> pd.DataFrame:
+    """Each school of the layout, closed ones too ("S01 name", its status when not open):
+    teachers today, moved by merges (+ in, − out), teachers after the plan, teachers needed
+    by the norms, surplus (+) or shortage (−), teachers to place from a closed school, and
+    pupils; whole numbers (blank where the teachers are not known), worded in ``lang``, the
+    largest shortages first.
+
+    Columns that would say nothing are left out: teachers today and moved when no teacher
+    moves (today's layout), teachers to place when no school closes."""
+    staff = result.staffing
+    columns = list(STAFFING_COLUMNS)
+    if not staff["moved"].fillna(0).astype(bool).any():
+        columns.remove("teachers_today")
+        columns.remove("moved")
+    if not staff["to_place"].fillna(0).astype(bool).any():
+        columns.remove("to_place")
+    table = staff[columns].copy()
+    for column in columns:
+        table[column] = _whole(table[column])
+    names = staff["name"].astype(str) + staff["status"].map(
+        lambda s: "" if s == "open" else t("app.teachers.status", lang, status=t(f"status.{s}", lang)))
+    order = np.argsort(staff["surplus"].fillna(np.inf).to_numpy(dtype=float), kind="stable")
+    return _by_school(localise(table, lang), names, lang).iloc[order]
+
+
+def _whole(values: pd.Series) -> pd.Series:
+    """Whole numbers for a browser table; text with blanks where some are not known (a
+    browser shows a missing number as "None")."""
+    rounded = values.astype(float).round(0)
+    if rounded.notna().all():
+        return rounded.astype(int)
+    return rounded.map(lambda v: "" if v != v else f"{v:,.0f}")
+
+
+def _by_school(table: pd.DataFrame, names: pd.Series, lang: str) -> pd.DataFrame:
+    """The table indexed by "S01 name" (one column less for narrow screens)."""
+    labelled = table.copy()
+    labelled.index = pd.Index([f"{sid} {names[sid]}" for sid in table.index], name=t("app.teachers.school", lang))
+    return labelled
+
+
+#: Columns shown under a short header in the browser (``app.teachers.col.<name>``; the field's
+#: full words are the header's help), so that the tables fit a 1024-pixel screen.
+SHORT_HEADERS = ("teachers_today", "moved", "teachers", "teachers_needed", "surplus", "to_place", "moved_teachers",
+                 "moved_key_teachers", "moved_teachers_above_qualification", "moved_pe_arts_teachers", "drive_minutes",
+                 "longest_minutes")
+
+
+def short_headers(table: pd.DataFrame, lang: str = "zh") -> dict[str, str]:
+    """A worded table's columns that have a short header (full words → short words); the
+    teachers after a plan only beside the teachers today (alone they are the teachers)."""
+    shown = set(table.columns)
+    out = {field(name, lang): t(f"app.teachers.col.{name}", lang) for name in SHORT_HEADERS
+           if field(name, lang) in shown}
+    if field("teachers_today", lang) not in shown:
+        out.pop(field("teachers", lang), None)
+    return out
+
+
+def shortage_style(table: pd.DataFrame, lang: str = "zh") -> Any:
+    """The staffing table (:func:`staffing_table`) with each shortage (a negative surplus)
+    on a red ground, for the browser (a pandas Styler)."""
+    surplus = field("surplus", lang)
+
+    def mark(value: object) -> str:
+        return "background-color: #f8d0cc; color: #a50f15; font-weight: bold" if (
+            isinstance(value, (int, np.integer)) and value < 0) else ""
+
+    return table.style.map(mark, subset=[surplus])
+
+
+def norms_caption(policy: Policy, lang: str = "zh") -> str:
+    """The staffing norms the table applies, with their sources."""
+    sources = policy.sources(lang)
+    return t("app.teachers.norms", lang, primary=f"{policy.pupils_per_teacher['primary']:g}",
+             junior=f"{policy.pupils_per_teacher['junior']:g}", small=policy.small_school_pupils,
+             per_class=f"{policy.teachers_per_class:g}", source_ratio=sources["pupils_per_teacher"],
+             source_class=sources["teachers_per_class"])
+
+
+@dataclass(frozen=True)
+class ExchangeRules:
+    """This year's exchange rules as the planner set them in the app (hashable: the key of
+    a solve kept in the session). ``share`` and ``key_share`` are fractions, ``max_minutes``
+    the longest drive (None: no limit), ``level`` None for every school."""
+
+    share: float
+    key_share: float
+    max_minutes: float | None = None
+    send_only: tuple[str, ...] = ()
+    receive_only: tuple[str, ...] = ()
+    level: str | None = None
+
+
+def propose_exchange(result: Result, rules: ExchangeRules) -> Exchange | PlanningError:
+    """The exchange for ``rules`` over ``result``'s schools, or the error that says why there
+    is none (rules that cannot be met, missing data), to be shown in the planner's language."""
+    try:
+        return teacher_exchange(result, share=rules.share, key_share=rules.key_share, max_minutes=rules.max_minutes,
+                                send_only=rules.send_only, receive_only=rules.receive_only, level=rules.level,
+                                seconds=SOLVER_SECONDS)
+    except (InfeasibleError, ValidationError) as exc:
+        return exc
+
+
+def solve_words(status: str, gap: float, seconds: float, lang: str = "zh") -> str:
+    """How close a solver's answer is, for people: proven best, or within a gap of it."""
+    took = f"{seconds:.1f}" if seconds >= 0.05 else "<0.1"
+    if status == "Optimal":
+        return t("app.teachers.proven", lang, seconds=took)
+    worded = t(f"solver.{status}", lang) if has_text(f"solver.{status}") else status
+    return t("app.teachers.within_gap", lang, status=worded, gap=f"{gap:.1%}", seconds=took)
+
+
+def quota_words(exchange: Exchange, rules: ExchangeRules, lang: str = "zh") -> str:
+    """The year's quota (⌈share × eligible⌉ teachers, at least ⌈key share × quota⌉ key
+    teachers) and what the proposed moves add up to."""
+    moves = exchange.moves
+    return t("app.teachers.quota", lang, quota=exchange.quota, eligible=exchange.eligible,
+             share=f"{rules.share:.0%}", key_quota=exchange.key_quota, key_share=f"{rules.key_share:.0%}",
+             moved=int(moves["teachers"].sum()), key=int(moves["key_teachers"].sum()))
+
+
+def moves_rows(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+    """The moves for people: from which school to which (id and name), how many teachers
+    and of which kind (:meth:`~planning.teachers.Exchange.moves_table`), and the drive
+    between the two schools in whole minutes; worded in ``lang``."""
+    moves = exchange.moves
+    table = exchange.moves_table(lang).drop(columns=[field("from_name", lang), field("to_name", lang)])
+    table[field("from_school", lang)] = (moves["from_school"].astype(str) + " " + moves["from_name"].astype(str)).to_numpy()
+    table[field("to_school", lang)] = (moves["to_school"].astype(str) + " " + moves["to_name"].astype(str)).to_numpy()
+    minutes = table.pop(field("minutes", lang))
+    table.insert(2, field("drive_minutes", lang), _whole(minutes))  # beside the two schools
+    return table
+
+
+def cv_rows(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+    """Each teacher indicator's coefficient of variation (per 100 pupils) over the schools
+    taking part, before and after the exchange, to 3 decimals."""
+    return exchange.cv_table(lang).round(3)
+
+
+def cv_bars(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+    """The 优质均衡 CV of each teacher indicator per level before and after the exchange, long
+    (for grouped bars): ``level``, ``indicator`` (short words: the chart says per 100
+    pupils), ``when`` (before/after), ``cv`` and the level's ``limit``, each column and word
+    in ``lang``; CVs to 3 decimals."""
+    rows = []
+    balance = exchange.balance
+    for (level, indicator), before, after, limit in zip(balance.index, balance["before"], balance["after"],
+                                                         balance["limit"], strict=True):
+        for when, cv in (("before", before), ("after", after)):
+            rows.append({"level": level_name(str(level), lang), "indicator": t(f"app.teachers.indicator.{indicator}", lang),
+                         "when": field(when, lang), "cv": round(float(cv), 3), "limit": round(float(limit), 3)})
+    return pd.DataFrame(rows, columns=["level", "indicator", "when", "cv", "limit"]).rename(
+        columns=lambda c: field(c, lang) if c != "when" else t("app.teachers.when", lang))
+
+
+def exchange_school_rows(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+    """Per school taking part: pupils, eligible teachers, sent, received and each teacher
+    count before and after, whole numbers, worded in ``lang``."""
+    table = exchange.schools.drop(columns="name")
+    for column in table.columns:
+        table[column] = _whole(table[column])
+    return _by_school(localise(table, lang), exchange.schools["name"], lang)
+
+
+class Solves:
+    """Answers of solves the planner asked for, kept for the session so that a rerun (any
+    click) shows them without solving again: each with the layout it was made for (a result,
+    compared by identity: results are immutable and computed once per plan) and its
+    settings (compared by value). The ``most`` latest are kept."""
+
+    def __init__(self, most: int = 12) -> None:
+        self._kept: list[tuple[Result, object, object]] = []
+        self._most = most
+
+    def get(self, layout: Result, settings: object) -> object | None:
+        """The answer for ``layout`` and ``settings``, or None when not solved yet."""
+        return next((answer for kept, asked, answer in self._kept if kept is layout and asked == settings), None)
+
+    def put(self, layout: Result, settings: object, answer: object) -> None:
+        """Keep ``answer`` (the latest first)."""
+        self._kept = [(layout, settings, answer), *[(k, a, v) for k, a, v in self._kept
+                                                     if not (k is layout and a == settings)]][: self._most]
+
+
+def default_cores(result: Result) -> list[str]:
+    """The schools offered as alliance cores at first: the open central primaries and
+    nine-year schools (the towns' schools), in the table's order."""
+    schools = result.schools
+    pick = schools["open"].to_numpy(dtype=bool) & schools["type"].isin(CORE_TYPES).to_numpy()
+    return [str(sid) for sid in schools.index[pick]]
+
+
+@dataclass(frozen=True)
+class AllianceRules:
+    """Alliances as asked in the app: the ``cores`` given, or ``k`` cores to be chosen;
+    fewest and most member schools; longest drive from a member to its core (None: no limit)."""
+
+    cores: tuple[str, ...] | None = None
+    k: int | None = None
+    size: tuple[int, int] = (2, 6)
+    max_minutes: float | None = None
+
+
+def form_alliances(result: Result, rules: AllianceRules) -> Alliances | PlanningError:
+    """The alliances of ``result``'s open schools for ``rules``, or the error that says why
+    there are none (a core with too few schools near it, bad settings)."""
+    try:
+        return alliances(result, cores=rules.cores, k=rules.k, size=rules.size, max_minutes=rules.max_minutes,
+                         seconds=SOLVER_SECONDS)
+    except (InfeasibleError, ValidationError) as exc:
+        return exc
+
+
+def alliance_words(found: Alliances, lang: str = "zh") -> str:
+    """How close the grouping is to the best, and how even the groups are (pupils)."""
+    return t("app.teachers.alliance_solved", lang, solved=solve_words(found.status, found.gap, found.seconds, lang),
+             groups=len(found.summary), spread=f"{found.spread:,.0f}")
+
+
+def alliance_group_rows(found: Alliances, lang: str = "zh") -> pd.DataFrame:
+    """Per alliance, by its core school ("S01 name"): member schools, pupils of the whole
+    group and the farthest member's drive in whole minutes, worded in ``lang``."""
+    summary = found.summary
+    table = pd.DataFrame({"members": summary["members"], "pupils": _whole(summary["pupils"]),
+                          "longest_minutes": _whole(summary["longest_minutes"])}, index=summary.index)
+    labelled = _by_school(localise(table, lang), summary["name"], lang)
+    labelled.index.name = field("core", lang)
+    return labelled
+
+
+def alliance_school_rows(found: Alliances, lang: str = "zh") -> pd.DataFrame:
+    """Per school ("S01 name"): its core school (id and name), its role (core school,
+    member, in no alliance), the drive to its core in whole minutes (0 for a core, blank
+    for a school in no alliance) and its pupils, worded in ``lang``; alliance by alliance,
+    each core first."""
+    schools = found.schools
+    placed = (schools["role"] != "left_out").to_numpy()
+    table = pd.DataFrame({
+        "core": (schools["core"].astype(str) + " " + schools["core_name"].astype(str)).where(placed, ""),
+        "role": schools["role"], "drive_minutes": _whole(schools["minutes"]),
+        "pupils": _whole(schools["pupils"])}, index=schools.index)
+    rank = schools["role"].map({"core": 0, "member": 1, "left_out": 2}).to_numpy()
+    order = np.lexsort((schools.index.to_numpy(dtype=str), rank, schools["core"].fillna("~").to_numpy(dtype=str)))
+    return _by_school(localise(table, lang), schools["name"], lang).iloc[order]
+
+
+def left_out_reasons(result: Result, found: Alliances, rules: AllianceRules, lang: str = "zh") -> list[str]:
+    """Each school in no alliance and why: no core of a level it teaches within the drive
+    allowed, or the alliances within reach already have their most members."""
+    if not found.left_out:
+        return []
+    project = result.project
+    limit = rules.max_minutes if rules.max_minutes is not None else project.policy.max_minutes
+    cores = list(found.summary.index)
+    minutes = school_drive_minutes(project, rules.max_minutes).loc[found.left_out, cores].to_numpy(dtype=float)
+    levels = {str(sid): {lv for lv in LEVELS if set(grades) & set(LEVEL_GRADES[lv])}
+              for sid, grades in result.schools["grades"].items()}
+    shared = np.array([[bool(levels[sid] & levels[core]) for core in cores] for sid in found.left_out])
+    near = np.asarray((shared & (minutes <= limit)).any(axis=1), dtype=bool)  # NaN (no road) is not near
+    names = result.schools["name"]
+    reasons = []
+    for sid, reach in zip(found.left_out, near.tolist(), strict=True):
+        school = f"{sid} {names[sid]!s}"
+        reasons.append(t("app.teachers.left_out_full", lang, school=school, most=rules.size[1]) if reach else
+                       t("app.teachers.left_out_far", lang, school=school, minutes=f"{limit:g}"))
+    return reasons

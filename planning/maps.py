@@ -29,6 +29,7 @@ from .i18n import Message, level_name, school_type, t
 from .load import is_demo
 from .project import Project
 from .scenario import baseline
+from .teachers import Alliances
 from .traveltime import travel_time_matrix
 
 COLOURS = {"short": "#1a9850", "limit": "#fdae61", "beyond": "#d73027", "bus": "#4575b4",
@@ -100,6 +101,21 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
     build: the app rebuilds it on each run and the browser, seeing the same script, keeps
     the drawn map and only swaps the :func:`result_layers` of an edit.
     """
+    fmap = _empty_map(project, basemap=basemap, tianditu_key=tianditu_key, lang=lang, show_roads=show_roads)
+    if isochrone_school is not None:
+        _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
+    bounds = project.villages.total_bounds
+    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding=(20, 20))
+    fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a folium Figure
+        folium.Element(legend_html(project, lang=lang, level=level, title=title)))
+    for number, element in enumerate(_elements(fmap)):  # fixed names instead of random ones
+        element._id = f"base{number}"
+    return fmap
+
+
+def _empty_map(project: Project, *, basemap: str, tianditu_key: str | None, lang: str, show_roads: bool
+               ) -> folium.Map:
+    """A map centred on the project's villages with its basemap and, with ``show_roads``, its roads."""
     if basemap not in BASEMAPS:
         raise ValueError(f"`basemap` was {basemap!r} but is expected to be one of {list(BASEMAPS)}")
     if basemap == "tianditu" and not tianditu_key:
@@ -110,13 +126,6 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
     _basemap(fmap, basemap, tianditu_key, lang)
     if show_roads:
         _roads(fmap, project, lang)
-    if isochrone_school is not None:
-        _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding=(20, 20))
-    fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a folium Figure
-        folium.Element(legend_html(project, lang=lang, level=level, title=title)))
-    for number, element in enumerate(_elements(fmap)):  # fixed names instead of random ones
-        element._id = f"base{number}"
     return fmap
 
 
@@ -377,6 +386,122 @@ def legend_html(project: Project, *, lang: str = "zh", level: str = "primary", t
             f'rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'
             f'max-width:230px"><b>{heading}</b>'
             f"{items}<hr style='margin:4px 0'>{types}<hr style='margin:4px 0'>{status}"
+            f"<div style='color:#555;margin-top:4px'>{'<br>'.join(escape(n) for n in notes)}</div></div>")
+
+
+#: One colour per alliance (repeated beyond ten alliances); schools in no alliance are grey.
+ALLIANCE_COLOURS = ("#1f78b4", "#e31a1c", "#33a02c", "#6a3d9a", "#ff7f00", "#b15928", "#01665e", "#c51b7d",
+                    "#4d9221", "#8c510a")
+LEFT_OUT_COLOUR = "#636363"
+#: Marker of a school by its role in the alliances: its symbol in the legend, its size on the
+#: map (pixels) and whether it is filled with the alliance's colour (a ring otherwise).
+ALLIANCE_MARKERS = {"core": ("★", 30, True), "member": ("●", 14, True), "left_out": ("○", 14, False)}
+
+
+def alliance_colours(alliances: Alliances) -> dict[str, str]:
+    """Each alliance's colour, by its core's id (in the order of :attr:`Alliances.summary`)."""
+    return {str(core): ALLIANCE_COLOURS[i % len(ALLIANCE_COLOURS)] for i, core in enumerate(alliances.summary.index)}
+
+
+def alliance_map(project: Project, alliances: Alliances, *, lang: str = "zh", basemap: str = "none",
+                 tianditu_key: str | None = None, show_roads: bool = True) -> folium.Map:
+    """The school alliances (共同体) on a map: each alliance in its colour, its core school a
+    large star, its members dots, a straight line from each member to its core whose tooltip
+    gives the drive by road (whole minutes); schools in no alliance as grey rings; a legend
+    naming each alliance (core, members, pupils) and, for OpenStreetMap data, its attribution.
+
+    Parameters
+    ----------
+    project
+        The project whose schools and sites (:attr:`Project.target_points`) are placed.
+    alliances
+        What :func:`planning.alliances` found.
+    lang, basemap, tianditu_key, show_roads
+        As for :func:`result_map`.
+    """
+    fmap = _empty_map(project, basemap=basemap, tianditu_key=tianditu_key, lang=lang, show_roads=show_roads)
+    colours = alliance_colours(alliances)
+    points = project.target_points
+    schools = alliances.schools
+    lines: list[Feature] = []
+    markers: list[Feature] = []
+    for sid, row in schools.iterrows():
+        core = str(row["core"]) if row["role"] != "left_out" else None
+        colour = colours[core] if core is not None else LEFT_OUT_COLOUR
+        name = f"{row['name']} ({sid})"
+        if row["role"] == "member":
+            core_name = f"{row['core_name']} ({core})"
+            lines.append((shapely.LineString([points[sid], points[core]]),
+                          {"color": colour, "weight": 2.5, "opacity": 0.9},
+                          escape(t("map.alliance_line", lang, member=name, core=core_name,
+                                   minutes=f"{row['minutes']:.0f}"))))
+        label = str(row["name"]) if row["role"] == "core" else None
+        markers.append((points[sid], {"html": _alliance_marker(str(sid), str(row["role"]), colour, core, label)},
+                        _alliance_tip(name, row, lang)))
+    _feature_layer(t("map.alliance_lines", lang), lines).add_to(fmap)
+    marker = folium.Marker(icon=folium.DivIcon(icon_size=(28, 28), icon_anchor=(14, 15), class_name="planning-alliance"))
+    _feature_layer(t("map.alliances", lang), markers, marker=marker).add_to(fmap)
+    shown = points[points.index.isin(schools.index)]
+    if len(shown):
+        fmap.fit_bounds([[shown.y.min(), shown.x.min()], [shown.y.max(), shown.x.max()]],  # beside the core's names, above the legend
+                        padding_top_left=(50, 50), padding_bottom_right=(150, 170))
+    fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a folium Figure
+        folium.Element(alliance_legend_html(project, alliances, lang=lang)))
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    return fmap
+
+
+def _alliance_marker(sid: str, role: str, colour: str, core: str | None, label: str | None) -> str:
+    """A school's marker: a star (core) or a dot (member) in its alliance's colour, a grey ring
+    (in no alliance); with its name beside it when ``label`` is given (the cores: the map names
+    each alliance where it is)."""
+    symbol, size, filled = ALLIANCE_MARKERS[role]
+    if role == "core":
+        shape = (f'<span style="font-size:{size}px;line-height:28px;color:{colour};'
+                 f'text-shadow:0 0 2px #fff,0 0 3px #fff">{symbol}</span>')
+    else:
+        fill = colour if filled else "#fff"
+        shape = (f'<span style="display:inline-block;margin-top:7px;width:{size}px;height:{size}px;'
+                 f'box-sizing:border-box;border-radius:50%;background:{fill};'
+                 f'border:{2 if filled else 3}px solid {"#fff" if filled else colour};box-shadow:0 0 0 1px #333">'
+                 "</span>")
+    name = "" if label is None else (
+        '<span style="position:absolute;left:30px;top:7px;font-size:13px;font-weight:bold;color:#222;'
+        f'white-space:nowrap;text-shadow:0 0 2px #fff,0 0 3px #fff,0 0 4px #fff">{escape(label)}</span>')
+    return (f'<div data-school="{escape(sid)}" data-core="{escape(core or "")}" data-role="{role}" '
+            f'style="position:relative;width:28px;height:28px;text-align:center">{shape}{name}</div>')
+
+
+def _alliance_tip(name: str, row: pd.Series, lang: str) -> str:
+    parts = [f"<b>{escape(name)}</b>", escape(t(f"alliance_role.{row['role']}", lang))]
+    if row["role"] == "member":
+        parts.append(escape(t("map.alliance_core_of", lang, core=f"{row['core_name']} ({row['core']})")))
+        parts.append(escape(t("map.drive", lang, minutes=f"{row['minutes']:.0f}")))
+    parts.append(f"{escape(t('map.pupils', lang))}: {row['pupils']:.0f}")
+    return "<br>".join(parts)
+
+
+def alliance_legend_html(project: Project, alliances: Alliances, *, lang: str = "zh") -> str:
+    """The alliance map's legend: each alliance's colour and words (core, members, pupils),
+    the markers by role, and notes (straight lines, OpenStreetMap, synthetic demo data)."""
+    colours = alliance_colours(alliances)
+    groups = "".join(
+        f'<div><span style="display:inline-block;width:11px;height:11px;background:{colours[str(core)]};'
+        f'margin-right:5px;border:1px solid #333"></span>'
+        f"{escape(t('map.alliance_group', lang, core=str(row['name']), members=int(row['members']), pupils=f'{row.pupils:,.0f}'))}</div>"
+        for core, row in alliances.summary.iterrows())
+    roles = "&ensp;".join(f'<span style="color:{LEFT_OUT_COLOUR if role == "left_out" else "#333"}">{symbol}</span> '
+                          f"{escape(t(f'alliance_role.{role}', lang))}"
+                          for role, (symbol, _, _) in ALLIANCE_MARKERS.items() if role != "left_out" or alliances.left_out)
+    notes = [t("map.alliance_note", lang)]
+    if project.network.attribution:
+        notes.append(t("osm_attribution", lang))
+    if is_demo(project):
+        notes.append(t("synthetic", lang))
+    return (f'<div id="planning-alliance-legend" style="position:fixed;bottom:48px;left:12px;z-index:9999;'
+            f"background:rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;border-radius:4px;"
+            f'font:11px sans-serif;max-width:300px"><b>{escape(t("map.legend", lang))} · '
+            f"{escape(t('map.alliances', lang))}</b>{groups}<hr style='margin:4px 0'><div>{roles}</div>"
             f"<div style='color:#555;margin-top:4px'>{'<br>'.join(escape(n) for n in notes)}</div></div>")
 
 

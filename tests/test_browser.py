@@ -415,3 +415,70 @@ def test_the_plan_over_the_years_in_the_browser(server, browser, lang):
     _settled(page)
     page.wait_for_timeout(1_000)  # charts redraw at the new width
     page.screenshot(path=ARTIFACTS / f"15_years_{lang}_1024.png", full_page=True)
+
+
+@pytest.mark.parametrize("width", [1600, 1024])
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_teachers_and_alliances_in_the_browser(server, browser, lang, width):
+    """The view 教师与共同体 (issue 12) after a plan that merges 溪口村完小 (S08) into 石门村完小
+    (S04): the county's staffing today → plan, the table per school, an exchange proposed
+    under this year's rules (its moves in whole minutes, the CV before and after), alliances
+    around the central school and the nine-year school on their map; in both languages at
+    1600 and 1024 pixels (looked at by people: tests/artifacts/16_teachers_*)."""
+    import planning
+    from planning.i18n import field, t
+
+    def T(key: str, **values: object) -> str:  # noqa: N802 - as in the app
+        return t(key, lang, **values)
+
+    page = _open_demo(browser, server, lang=lang, width=width, height=900)
+    _choose(page, T("app.action"), T("app.action.merge"))
+    _choose(page, T("app.school_pick"), "S08")
+    _choose(page, T("app.into"), "S04")
+    page.get_by_role("button", name=T("app.apply")).click()
+    _wait_closed_on_map(page, "S08")
+    page.get_by_text(T("app.view.teachers"), exact=True).click()
+    page.get_by_role("button", name=T("app.teachers.propose")).wait_for(timeout=60_000)
+    _settled(page)
+    demo = planning.demo()
+    today, plan = (r.summary for r in (planning.baseline(demo), planning.Scenario(demo).merge("S08", into="S04").evaluate()))
+    shown = dict(zip(page.get_by_test_id("stMetricLabel").all_inner_texts(),
+                     page.get_by_test_id("stMetricValue").all_inner_texts(), strict=True))
+    for key in ("teachers", "teachers_needed", "teachers_short", "teachers_spare"):
+        assert shown[field(key, lang)].strip() == f"{today[key]:,.0f} → {plan[key]:,.0f}", shown
+
+    page.get_by_role("button", name=T("app.teachers.propose")).click()
+    last = T("app.teachers.col.moved_pe_arts_teachers")  # the moves' last column, under its short header
+    moves = page.get_by_test_id("stDataFrame").filter(has_text=last)
+    try:
+        moves.wait_for(timeout=120_000)
+    except PlaywrightTimeout:
+        _whole_view(page, ARTIFACTS / f"16_teachers_{lang}_{width}_failed.png", width=width)
+        raise
+    _settled(page)
+    page.get_by_test_id("stVegaLiteChart").first.locator("canvas, svg").first.wait_for(timeout=60_000)
+    cells = moves.locator("table").inner_text()
+    header, body = cells.split(last, 1)
+    assert T("app.teachers.col.drive_minutes") in header and "." not in body, cells[:500]  # whole minutes
+
+    page.get_by_role("button", name=T("app.teachers.form")).click()
+    alliance_map = page.frame_locator("iframe[title*='st_folium']").first
+    alliance_map.locator("#planning-alliance-legend").wait_for(timeout=120_000)
+    for core in ("S01", "S03"):
+        alliance_map.locator(f"[data-role='core'][data-school='{core}']").wait_for(timeout=60_000)
+    _settled(page)
+    page.wait_for_function("() => [...document.querySelectorAll('iframe')].every(f => f.contentDocument === null "
+                           "|| f.contentDocument.readyState === 'complete')", timeout=60_000)
+    assert not page.get_by_test_id("stException").count()
+    _whole_view(page, ARTIFACTS / f"16_teachers_{lang}_{width}.png", width=width)
+
+
+def _whole_view(page, path: Path, *, width: int) -> None:
+    """A screenshot of everything the view shows, top to bottom, ``width`` pixels wide (the
+    page's width): the app scrolls inside its main block (a full-page screenshot shows one
+    screen), so the window is made as tall as that block first."""
+    height = page.evaluate("() => Math.max(...['stMain', 'stAppViewContainer', 'stSidebarContent'].map("
+                           "id => document.querySelector(`[data-testid=${id}]`)?.scrollHeight || 0))")
+    page.set_viewport_size({"width": width, "height": int(height) + 40})
+    page.wait_for_timeout(1_000)
+    page.screenshot(path=path)
