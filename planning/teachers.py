@@ -112,7 +112,8 @@ class Exchange:
     moves
         One row per pair of schools: ``from_school``, ``to_school`` (ids), ``from_name``,
         ``to_name``, ``teachers`` (who move), ``key_teachers`` among them (and, from a roster,
-        ``teachers_above_qualification`` and ``pe_arts_teachers``), ``minutes`` by road.
+        ``teachers_above_qualification`` and ``pe_arts_teachers``), ``drive_minutes`` between
+        the two schools by road.
     schools
         Per school taking part: ``pupils``, ``eligible`` (teachers eligible to rotate),
         ``sent``, ``received``, and each teacher indicator's count ``before`` and ``after``
@@ -158,7 +159,8 @@ class Exchange:
     def moves_table(self, lang: str | None = None) -> pd.DataFrame:
         """The moves for people, in ``lang``: the counts of teachers who move named as such
         (``key_teachers`` here counts key teachers, not key teachers per 100 pupils)."""
-        return localise(self.moves.rename(columns={name: f"moved_{name}" for name in TEACHER_INDICATORS}), lang)
+        moves = self.moves.rename(columns={name: f"moved_{name}" for name in TEACHER_INDICATORS})
+        return localise(moves.assign(drive_minutes=moves["drive_minutes"].round()), lang)
 
     def cv_table(self, lang: str | None = None) -> pd.DataFrame:
         """The coefficient of variation of each teacher indicator (per 100 pupils) before and
@@ -424,7 +426,7 @@ def _exchange_answer(result: Result, pool: _Pool, pairs: np.ndarray, minutes: np
         "from_name": pool.names.to_numpy()[pairs[used, 0]], "to_name": pool.names.to_numpy()[pairs[used, 1]],
         **{name: moved[used, m].astype(int) for m, name in enumerate(TEACHER_INDICATORS)
            if m <= 1 or pool.carries[:, m].any()},
-        "minutes": minutes[pairs[used, 0], pairs[used, 1]],
+        "drive_minutes": minutes[pairs[used, 0], pairs[used, 1]],
     }).sort_values(["from_school", "to_school"], ignore_index=True)
     n = len(ids)
     out_ = np.zeros((n, len(TEACHER_INDICATORS)))
@@ -478,7 +480,7 @@ class Alliances:
         School id → its core's id (a core maps to itself); schools left out are not listed.
     schools
         Per school taking part: ``name``, ``core``, ``core_name``, ``role`` ("core",
-        "member" or "left_out"), ``minutes`` (by road to its core), ``pupils``.
+        "member" or "left_out"), ``drive_minutes`` (by road to its core), ``pupils``.
     summary
         Per core: ``name``, ``members`` (schools besides the core), ``pupils`` (of the whole
         group), ``longest_minutes`` (the farthest member's drive).
@@ -654,10 +656,10 @@ def _alliance_answer(ids: pd.Index, names: pd.Series, pupils: np.ndarray, minute
     core_ids = np.where(placed, ids.to_numpy()[np.maximum(core_of, 0)], None)
     schools = pd.DataFrame({"name": names.to_numpy(), "core": core_ids,
                             "core_name": np.where(placed, names.to_numpy()[np.maximum(core_of, 0)], None),
-                            "role": role, "minutes": trip, "pupils": pupils}, index=ids)
+                            "role": role, "drive_minutes": trip, "pupils": pupils}, index=ids)
     members = schools[placed]
     summary = members.groupby("core", sort=True).agg(members=("role", lambda r: int((r == "member").sum())),
-                                                     pupils=("pupils", "sum"), longest_minutes=("minutes", "max"))
+                                                     pupils=("pupils", "sum"), longest_minutes=("drive_minutes", "max"))
     summary.insert(0, "name", names.reindex(summary.index).to_numpy())
     summary.index.name = "core"
     balancing = steps[1] if len(steps) > 1 else steps[0]

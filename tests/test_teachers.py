@@ -97,7 +97,7 @@ def test_alliances_balance_the_groups_before_the_driving():
     assert answer.groups.to_dict() == {"A": "A", "B": "A", "C": "D", "D": "D", "E": "D", "F": "D"}
     assert answer.spread == 20 and answer.status == "Optimal" and answer.left_out == []
     assert answer.summary.loc["D", ["members", "pupils"]].tolist() == [3, 220]
-    assert answer.schools.loc["C", "minutes"] == pytest.approx(4.0)
+    assert answer.schools.loc["C", "drive_minutes"] == pytest.approx(4.0)
 
 
 def test_alliances_say_which_core_is_alone_and_check_the_request():
@@ -119,7 +119,7 @@ def test_alliances_with_cores_chosen_keep_every_rule(demo):
     schools = answer.schools
     assert answer.status == "Optimal" and answer.left_out == []
     assert (answer.summary["members"].between(2, 6)).all() and len(answer.summary) == 2
-    assert (schools["minutes"] <= 30).all()
+    assert (schools["drive_minutes"] <= 30).all()
     levels = baseline(demo).schools["grades"]
     for school, core in answer.groups.items():
         assert set(levels[school]) & set(levels[core]), (school, core)
@@ -133,4 +133,4 @@ def test_demo_alliances_around_the_central_and_the_nine_year_school(demo):
     assert answer.summary["members"].between(2, 6).all()
     drive = school_drive_minutes(demo)
     for school, core in answer.groups.items():
-        assert answer.schools.loc[school, "minutes"] == pytest.approx(drive.loc[school, core])
+        assert answer.schools.loc[school, "drive_minutes"] == pytest.approx(drive.loc[school, core])
