@@ -96,11 +96,16 @@ def test_alliances_balance_the_groups_before_the_driving():
     """Within 4.5 min (2250 m) B can only join A, E and F only D, C either (1000 m to A,
     2000 m to D). Nearest, C would join A: 300 pupils against 120; balanced, C joins D:
     200 against 220 — the spread of 20 pupils is the least possible."""
-    answer = planning.alliances(_alliance_line(), cores=["A", "D"], size=(1, 3), max_minutes=4.5)
+    answer = planning.alliances(_alliance_line(), cores=["A", "D"], size=(1, 3), max_minutes=4.5, balance="pupils")
     assert answer.groups.to_dict() == {"A": "A", "B": "A", "C": "D", "D": "D", "E": "D", "F": "D"}
     assert answer.spread == 20 and answer.status == "Optimal" and answer.left_out == []
     assert answer.summary.loc["D", ["members", "pupils"]].tolist() == [3, 220]
     assert answer.schools.loc["C", "drive_minutes"] == pytest.approx(4.0)
+    # counted in schools instead, C joins A: three schools each (2 against 4 the other way)
+    by_schools = planning.alliances(_alliance_line(), cores=["A", "D"], size=(1, 3), max_minutes=4.5)
+    assert by_schools.groups["C"] == "A" and by_schools.spread == 0
+    with pytest.raises(ValidationError, match="balanced by schools or pupils, not teachers"):
+        planning.alliances(_alliance_line(), cores=["A", "D"], balance="teachers")
 
 
 def test_alliances_say_which_core_is_alone_and_check_the_request():
