@@ -561,7 +561,7 @@ def format_exchange(exchange: Exchange, *, name: str, lang: str, share: float, k
     lines.append(t("cli.solver_line", lang, status=solver_status(exchange.status, lang), gap=f"{exchange.gap:.1%}",
                    seconds=f"{exchange.seconds:.1f}"))
     if len(exchange.moves):
-        lines += ["", t("cli.exchange_moves", lang), exchange_moves_table(exchange, lang).to_string(index=False)]
+        lines += ["", t("cli.exchange_moves", lang), exchange_moves_table(exchange, lang).reset_index().to_string(index=False)]
     else:
         lines.append(t("cli.exchange_no_moves", lang))
     lines += ["", t("cli.exchange_cv", lang)]

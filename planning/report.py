@@ -513,10 +513,11 @@ def solver_status(status: str, lang: str = "zh") -> str:
 
 
 def exchange_moves_table(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
-    """Who moves where (:meth:`planning.teachers.Exchange.moves_table`), the drive between
-    the two schools in whole minutes."""
+    """Who moves where (:meth:`planning.teachers.Exchange.moves_table`), one row per pair
+    of schools indexed by the sending school, the drive between the two in whole minutes."""
     table = exchange.moves_table(lang)
-    return table.apply(lambda column: _whole(column) if column.dtype.kind == "f" else column)
+    table = table.apply(lambda column: _whole(column) if column.dtype.kind == "f" else column)
+    return table.set_index(table.columns[0])
 
 
 def exchange_schools_table(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
