@@ -173,7 +173,7 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    fig.suptitle(title or t("map.title", lang, project=project.name, scenario=result.name,
+    fig.suptitle(title or t("map.title", lang, project=project.name, scenario=plan_name(result.name, lang),
                             level=level_name(level, lang)),
                  fontsize=16)
     _scale_bar(ax, lang)

@@ -293,3 +293,22 @@ def test_the_demo_plan_prints_on_two_pages_with_its_staffing(demo, plan, tmp_pat
              short_schools=_shortages(plan), spare=f"{summary['teachers_spare']:.0f}") in footer
     pdf = print_map(demo, tmp_path / "plan.pdf", result=plan, lang="en")
     assert _pages(pdf.read_bytes()) == 2
+
+
+def test_today_is_named_in_the_language_on_the_printed_pages(demo):
+    """The map's title named today's layout "today" on a Chinese map; it is 现状, as on the
+    staffing page and in the Excel report."""
+    import matplotlib.pyplot as plt
+
+    from .test_maps_report import require_cjk_font
+
+    require_cjk_font()
+    today = baseline(demo)
+    with plt.rc_context({"font.family": [planning.report.cjk_font(), "DejaVu Sans"]}):
+        fig = _draw(demo, today, level="primary", lang="zh", paper="A4", title=None)
+        (page,) = _staffing_pages(demo, today, lang="zh", paper="A4", title=None)
+    titles = [fig.get_suptitle(), page.get_suptitle()]
+    plt.close(fig)
+    plt.close(page)
+    assert titles == [t("map.title", "zh", project=demo.name, scenario="现状", level="小学"),
+                      t("map.staffing_title", "zh", project=demo.name, scenario="现状")]
