@@ -562,7 +562,7 @@ def alliance_groups_table(alliances: Alliances, lang: str = "zh") -> pd.DataFram
     table = alliances.summary.copy()
     table.insert(2, "member_schools", [listed.get(core, "") for core in table.index])
     table["pupils"] = _whole(table["pupils"])
-    table["longest_minutes"] = table["longest_minutes"].astype(float).round()
+    table["longest_minutes"] = _whole(table["longest_minutes"])
     return localise(table, lang)
 
 
@@ -574,7 +574,7 @@ def alliance_schools_table(alliances: Alliances, lang: str = "zh") -> pd.DataFra
     order = np.lexsort((table["drive_minutes"].fillna(np.inf).to_numpy(), table["core"].fillna("").astype(str).to_numpy(),
                         left_out))
     table = table.iloc[order]
-    table["drive_minutes"] = table["drive_minutes"].astype(float).round()
+    table["drive_minutes"] = _whole(table["drive_minutes"])
     table["pupils"] = _whole(table["pupils"])
     return localise(table, lang)
 
