@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -219,15 +220,17 @@ def _staffing_facts(result: Result, lang: str) -> list[str]:
               short_schools=short, spare=f"{summary['teachers_spare']:.0f}")]
 
 
-#: Rows of the staffing table on one printed page.
-STAFFING_ROWS = {"A4": 24, "A3": 36}
 _STAFFING_COLUMNS = ("name", "status", "pupils", "classes", "small_school", "teachers_today", "moved", "teachers",
                      "needed_by_ratio", "needed_by_classes", "teachers_needed", "surplus", "to_place")
+#: Largest font of the printed staffing table (points), smaller when its columns need it.
+_TABLE_POINTS = {"A4": 9.0, "A3": 11.0}
+_TABLE_TOP, _TABLE_BOTTOM = 0.9, 0.12  # the table's room on the page (figure fractions)
 
 
 def _staffing_pages(project: Project, result: Result, *, lang: str, paper: str, title: str | None) -> list[Figure]:
     """The staffing table of ``result`` on printed pages (none when no teachers are known),
-    schools short of teachers first, titled and footed like the map."""
+    schools short of teachers first, titled and footed like the map; as many rows on a page
+    as fit at the table's font size."""
     facts = _staffing_facts(result, lang)
     if not facts:
         return []
@@ -241,24 +244,24 @@ def _staffing_pages(project: Project, result: Result, *, lang: str, paper: str, 
               per_class=f"{policy.teachers_per_class:g}")
     notes = ([t("synthetic", lang)] if is_demo(project) else []) + [t("map.made_with", lang)]
     names = _names(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
-    rows = STAFFING_ROWS[paper]
-    chunks = [table.iloc[i: i + rows] for i in range(0, len(table), rows)]
+    cells = _staffing_cells(table, names, lang)
+    labels = [_heading_lines(field(c, lang)) for c in ("school_id", *_STAFFING_COLUMNS)]
+    ems = [max(_ems(line) for text in [label, *column] for line in text.split("\n")) + 1.2
+           for label, column in zip(labels, zip(*cells, strict=True), strict=True)]
+    size = min(_TABLE_POINTS[paper], 0.94 * PAPER[paper][0] * 72 / sum(ems))  # the table fits the page's width
+    layout = _TableLayout(labels, [e / sum(ems) for e in ems], size, paper)
+    rows = layout.rows_per_page
     pages = []
-    for number, chunk in enumerate(chunks, start=1):
+    for number, first in enumerate(range(0, len(table), rows), start=1):
         name = heading if number == 1 else t("map.staffing_continued", lang, title=heading, page=number)
-        pages.append(_staffing_page(chunk, names, lang=lang, paper=paper, title=name, footer=(facts + [norms], notes)))
+        pages.append(_staffing_page(table.iloc[first: first + rows], cells[first: first + rows], layout, title=name,
+                                    footer=(facts + [norms], notes)))
     return pages
 
 
-def _staffing_page(table: pd.DataFrame, names: pd.Series, *, lang: str, paper: str, title: str,
-                   footer: tuple[list[str], list[str]]) -> Figure:
-    """One page of the staffing table: ids, names (pinyin on English pages where given) and
-    words in ``lang``, counts whole; shortages in red, closed schools in grey."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=PAPER[paper])
-    fig.subplots_adjust(left=0.03, right=0.97, top=0.9, bottom=0.12)
-    ax.axis("off")
+def _staffing_cells(table: pd.DataFrame, names: pd.Series, lang: str) -> list[list[str]]:
+    """The printed cells of each school: counts whole (changes signed), blank where they do
+    not apply (teachers needed at a closed school, by teachers per class at a larger one)."""
     cells = []
     for sid, row in table.iterrows():
         need = [f"{row['needed_by_ratio']:.1f}", f"{row['needed_by_classes']:.1f}" if row["needed_by_classes"] else "",
@@ -267,19 +270,49 @@ def _staffing_page(table: pd.DataFrame, names: pd.Series, *, lang: str, paper: s
             _count(row[c]) for c in ("pupils", "classes")], t("yes" if row["small_school"] else "no", lang), *[
             _count(row[c], signed=c == "moved") for c in ("teachers_today", "moved", "teachers")], *need,
             _count(row["to_place"])])
-    labels = [_heading_lines(field(c, lang)) for c in ("school_id", *_STAFFING_COLUMNS)]
-    ems = [max(_ems(line) for text in [label, *column] for line in text.split("\n")) + 1.2
-           for label, column in zip(labels, zip(*cells, strict=True), strict=True)]
-    width_pt = 0.94 * PAPER[paper][0] * 72
-    size = min(9.0 if paper == "A4" else 11.0, width_pt / sum(ems))  # the table fits the page's width
-    grid = ax.table(cellText=cells, colLabels=labels, colWidths=[e / sum(ems) for e in ems], loc="upper center",
+    return cells
+
+
+@dataclass(frozen=True)
+class _TableLayout:
+    """Headings, column widths (axes fractions), font size (points) and paper of a table."""
+
+    labels: list[str]
+    widths: list[float]
+    size: float
+    paper: str
+
+    @property
+    def row_height(self) -> float:
+        """A row: 2.1 font sizes high, as a fraction of the table's room."""
+        return 2.1 * self.size / ((_TABLE_TOP - _TABLE_BOTTOM) * PAPER[self.paper][1] * 72)
+
+    @property
+    def header_rows(self) -> float:
+        """The heading row's height in rows (its labels have several lines)."""
+        return 0.4 + 0.6 * max(label.count("\n") + 1 for label in self.labels)
+
+    @property
+    def rows_per_page(self) -> int:
+        return max(1, int(1 / self.row_height - self.header_rows))
+
+
+def _staffing_page(table: pd.DataFrame, cells: list[list[str]], layout: _TableLayout, *, title: str,
+                   footer: tuple[list[str], list[str]]) -> Figure:
+    """One page of the staffing table: shortages in red (their surplus cell shaded), closed
+    schools in grey; title and footer like the map's."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=PAPER[layout.paper])
+    fig.subplots_adjust(left=0.03, right=0.97, top=_TABLE_TOP, bottom=_TABLE_BOTTOM)
+    ax.axis("off")
+    grid = ax.table(cellText=cells, colLabels=layout.labels, colWidths=layout.widths, loc="upper center",
                     cellLoc="center")
     grid.auto_set_font_size(False)
-    grid.set_fontsize(size)
-    height = 2.1 * size / (0.78 * PAPER[paper][1] * 72)  # a row: two font sizes high, in axes fractions
-    lines = max(label.count("\n") + 1 for label in labels)
+    grid.set_fontsize(layout.size)
+    surplus = len(layout.labels) - 2
     for (r, c), cell in grid.get_celld().items():
-        cell.set_height((0.4 + 0.6 * lines) * height if r == 0 else height)
+        cell.set_height(layout.row_height * (layout.header_rows if r == 0 else 1))
         cell.set_edgecolor("#999999")
         if r == 0:
             cell.set_facecolor("#e8eef5")
@@ -289,18 +322,26 @@ def _staffing_page(table: pd.DataFrame, names: pd.Series, *, lang: str, paper: s
             cell.get_text().set_color("#777777")
         elif row["surplus"] < 0:
             cell.get_text().set_color("#b2182b")
-            if c == len(labels) - 2:
+            if c == surplus:
                 cell.set_facecolor("#f8d7da")
         if c == 1:
             cell.set_text_props(ha="left")
             cell.PAD = 0.03
     fig.suptitle(title, fontsize=16)
     facts, notes = footer
-    room = 0.74 * PAPER[paper][0] * 72 / 9  # ems of 9-point text left of the notes
+    room = 0.74 * PAPER[layout.paper][0] * 72 / 9  # ems of 9-point text left of the notes
     fig.text(0.03, 0.02, "\n".join(line for text in facts for line in _wrap(text, room)), fontsize=9, va="bottom",
              linespacing=1.6)
     fig.text(0.79, 0.02, "\n".join(notes), fontsize=8, color="#444", va="bottom")
     return fig
+
+
+def _count(value: object, *, signed: bool = False) -> str:
+    """A count as printed: whole, signed where it is a change, blank when unknown."""
+    number = float(value)  # type: ignore[arg-type]
+    if math.isnan(number):
+        return ""
+    return f"{number:+.0f}" if signed and round(number) != 0 else f"{number:.0f}"
 
 
 def _ems(text: str) -> float:
@@ -322,14 +363,6 @@ def _wrap(text: str, room: float) -> list[str]:
             lines.append(line[:cut])
             line = line[cut:]
     return [*lines, line.rstrip()] if line.strip() else lines
-
-
-def _count(value: object, *, signed: bool = False) -> str:
-    """A count as printed: whole, signed where it is a change, blank when unknown."""
-    number = float(value)  # type: ignore[arg-type]
-    if math.isnan(number):
-        return ""
-    return f"{number:+.0f}" if signed and round(number) != 0 else f"{number:.0f}"
 
 
 def _heading_lines(text: str) -> str:
