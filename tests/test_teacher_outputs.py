@@ -312,3 +312,35 @@ def test_today_is_named_in_the_language_on_the_printed_pages(demo):
     plt.close(page)
     assert titles == [t("map.title", "zh", project=demo.name, scenario="现状", level="小学"),
                       t("map.staffing_title", "zh", project=demo.name, scenario="现状")]
+
+
+def test_a_long_staffing_table_runs_on_over_pages_that_it_fits(tmp_path):
+    """60 schools: every school printed once, over several pages, each table above the
+    footer (at 24 rows a page, the Chinese table at 9 points ran into the footer)."""
+    import matplotlib.pyplot as plt
+
+    from .test_maps_report import require_cjk_font
+
+    require_cjk_font()
+    xs = {f"S{i:02d}": 100 * i for i in range(60)}
+    project = project_on_line({f"V{s}": {"x": x, **grades(3)} for s, x in xs.items()},
+                              {s: {"x": x, "type": "village_primary", "teachers": 1 + i % 4}
+                               for i, (s, x) in enumerate(xs.items())}, length_m=6000)
+    result = baseline(project)
+    with plt.rc_context({"font.family": [planning.report.cjk_font(), "DejaVu Sans"]}):
+        pages = _staffing_pages(project, result, lang="zh", paper="A4", title=None)
+        printed = []
+        for page in pages:
+            page.canvas.draw()
+            (table,) = page.axes[0].tables
+            bottom = table.get_window_extent(page.canvas.get_renderer()).y0 / page.bbox.height
+            footer = max(text.get_window_extent().y1 for text in page.texts
+                         if text.get_position()[1] < 0.5) / page.bbox.height  # not the title
+            assert bottom > footer, (bottom, footer)
+            cells = table.get_celld()
+            printed += [cells[r, 0].get_text().get_text() for r in range(1, 1 + max(r for r, _ in cells))]
+            plt.close(page)
+    assert len(pages) > 2 and sorted(printed) == sorted(xs)
+    assert pages[1].get_suptitle() == t("map.staffing_continued", "zh", title=pages[0].get_suptitle(), page=2)
+    assert _pages(print_map(project, tmp_path / "long.pdf", result=result, lang="en").read_bytes()) == 1 + len(
+        _staffing_pages(project, result, lang="en", paper="A4", title=None))
