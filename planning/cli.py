@@ -59,7 +59,8 @@ from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``planning`` command and its subcommands (check, evaluate, compare, optimise, app)."""
+    """The ``planning`` command and its subcommands (check, evaluate, compare, optimise, forecast, teachers,
+    alliances, app)."""
     parser = argparse.ArgumentParser(prog="planning", description="School layout and catchment planning.")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="walk check: who is beyond the walking limit",
@@ -146,7 +147,7 @@ def _teachers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     command.add_argument("scenarios", type=Path, nargs="*", help="scenario files (YAML or JSON); none: today only")
     _project_options(command)
     _assignment_options(command)
-    group = command.add_argument_group("teacher exchange (default: the policy's rules, 10 %% and 20 %%)")
+    group = command.add_argument_group("teacher exchange (default: the policy's rules, 10 % and 20 %)")
     group.add_argument("--share", help="share of the eligible teachers who rotate, e.g. 0.1 or 10%%")
     group.add_argument("--key-share", help="least share of key teachers among those who rotate, e.g. 0.2 or 20%%")
     group.add_argument("--max-minutes", type=float, help="longest drive between the two schools of a move (minutes)")
