@@ -173,6 +173,8 @@ def _alliances_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     command.add_argument("--cores", type=_ids, metavar="S01,S03", help="the core schools")
     command.add_argument("--k", type=int, help="number of alliances, their cores chosen (instead of --cores)")
     command.add_argument("--candidates", type=_ids, metavar="S01,S02", help="with --k: schools that may be cores")
+    command.add_argument("--balance", choices=["schools", "pupils"], default="schools",
+                         help="balance the alliances' schools (default) or pupils")
     command.add_argument("--size", default="2-6", help="fewest and most member schools besides the core (default 2-6)")
     command.add_argument("--max-minutes", type=float, help="longest drive from a member to its core (minutes)")
     command.add_argument("--excel", type=Path, metavar="OUT.xlsx",
@@ -594,7 +596,7 @@ def run_alliances(args: argparse.Namespace) -> int:
     else:
         layout, _ = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
     answer = alliances(layout, cores=args.cores, k=args.k, size=size, max_minutes=args.max_minutes,
-                       candidates=args.candidates, seconds=args.solver_seconds)
+                       candidates=args.candidates, balance=args.balance, seconds=args.solver_seconds)
     print(format_alliances(answer, project=project.name, name=plan_name(layout.name, lang), lang=lang))
     if args.excel:
         excel = excel_report(project, [layout], args.excel, lang=lang, alliances=answer)
@@ -613,7 +615,7 @@ def _size(text: str) -> tuple[int, int]:
 
 def format_alliances(answer: Alliances, *, project: str, name: str, lang: str) -> str:
     """Alliances as text in ``lang``: each core with its member schools and their drives,
-    the spread of the groups' pupils, schools left out and the solver's status."""
+    the spread of the groups (schools or pupils, as balanced), schools left out and the solver's status."""
     lines = [t("cli.alliances_heading", lang, project=project, name=name)]
     schools = answer.schools
     for core, group in answer.summary.iterrows():
@@ -623,7 +625,7 @@ def format_alliances(answer: Alliances, *, project: str, name: str, lang: str) -
         members = schools[(schools["core"] == core) & (schools["role"] == "member")].sort_values("drive_minutes")
         lines += [t("cli.alliance_member", lang, id=sid, name=row["name"], minutes=f"{row['drive_minutes']:.0f}",
                     pupils=f"{row['pupils']:.0f}") for sid, row in members.iterrows()]
-    lines += ["", t("cli.alliance_spread", lang, spread=f"{answer.spread:.0f}")]
+    lines += ["", answer.spread_words().text(lang)]
     if answer.left_out:
         names = schools["name"]
         lines.append(t("cli.alliance_left_out", lang, ids=Listing([f"{sid} {names[sid]}" for sid in answer.left_out],

@@ -580,9 +580,10 @@ def exchange_cv_table(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
 
 
 def alliance_title(alliances: Alliances, lang: str = "zh") -> str:
-    """The alliances in one line: groups, schools in them, spread of pupils, solver status."""
+    """The alliances in one line: groups, schools in them, their spread, solver status."""
     return t("report.alliance_title", lang, groups=len(alliances.summary), schools=len(alliances.groups),
-             spread=f"{alliances.spread:.0f}", status=solver_status(alliances.status, lang), gap=f"{alliances.gap:.1%}")
+             spread=alliances.spread_words().text(lang), status=solver_status(alliances.status, lang),
+             gap=f"{alliances.gap:.1%}")
 
 
 def alliance_groups_table(alliances: Alliances, lang: str = "zh") -> pd.DataFrame:

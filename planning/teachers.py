@@ -283,7 +283,8 @@ def teacher_exchange(result: Result, *, share: float | None = None, key_share: f
         Schools that only send teachers, or only receive them.
     level
         Only schools teaching this level ("primary" or "junior") take part; teachers move
-        only between schools sharing a level in any case.
+        only between schools sharing a level in any case. A nine-year school takes part with
+        all its teachers and pupils (the data do not say which level a teacher teaches).
     weights
         Weight of each indicator in the measure (:data:`TEACHER_INDICATORS`; 1 each).
     seconds
@@ -478,15 +479,24 @@ def _exchange_answer(result: Result, pool: _Pool, pairs: np.ndarray, minutes: np
     for m, name in enumerate(TEACHER_INDICATORS):
         schools[f"{name}_before"] = pool.counts[:, m]
         schools[f"{name}_after"] = after[:, m]
+    before = _dispersion(pool.counts, pool.pupils, built.measure)
+    dispersion = _dispersion(after, pool.pupils, built.measure)
+    notes = list(pool.notes)
+    if dispersion > before + 1e-9:  # the quota forces moves that widen the gaps (e.g. a short drive limit)
+        notes.append(Message("exchange.note_worse", quota=quota))
     cv_before = pd.Series([weighted_cv(100 * pool.counts[:, m] / pool.pupils, pool.pupils)
                            for m in range(len(TEACHER_INDICATORS))], index=list(TEACHER_INDICATORS))
     cv_after = pd.Series([weighted_cv(100 * after[:, m] / pool.pupils, pool.pupils)
                           for m in range(len(TEACHER_INDICATORS))], index=list(TEACHER_INDICATORS))
     return Exchange(moves=moves, schools=schools, cv_before=cv_before, cv_after=cv_after,
                     balance=_balance_after(result, pool.ids, after), quota=quota, key_quota=key_quota,
-                    eligible=total, status=first.status, gap=float(first.gap), seconds=seconds,
-                    dispersion_before=_dispersion(pool.counts, pool.pupils, built.measure),
-                    dispersion_after=_dispersion(after, pool.pupils, built.measure), notes=pool.notes)
+                    eligible=total, status=first.status, gap=_gap(first), seconds=seconds,
+                    dispersion_before=before, dispersion_after=dispersion, notes=notes)
+
+
+def _gap(answer: MilpResult) -> float:
+    """The relative gap, 0 when proven optimal (HiGHS gives inf when the objective is 0)."""
+    return 0.0 if answer.optimal else float(answer.gap)
 
 
 def _balance_after(result: Result, ids: pd.Index, after: np.ndarray) -> pd.DataFrame:
@@ -530,6 +540,8 @@ class Alliances:
         measure balanced.
     left_out
         Schools in no alliance (too far from any core, or no room in the groups near them).
+    balance
+        What was balanced: "schools" or "pupils".
     """
 
     groups: pd.Series
@@ -540,6 +552,11 @@ class Alliances:
     seconds: float
     spread: float
     left_out: list[str]
+    balance: str = "schools"
+
+    def spread_words(self) -> Message:
+        """The spread as a planner reads it (in schools or in pupils, as balanced)."""
+        return Message(f"alliance.spread_{self.balance}", spread=f"{self.spread:.0f}")
 
 
 def alliances(layout: Project | Result, *, cores: Sequence[str] | None = None, k: int | None = None,
@@ -719,8 +736,8 @@ def _alliance_answer(ids: pd.Index, names: pd.Series, pupils: np.ndarray, minute
     size = summary["pupils"] if balance == "pupils" else summary["members"] + 1
     spread = float(size.max() - size.min()) if len(summary) else 0.0
     return Alliances(groups=members["core"].astype(str).rename("core"), schools=schools, summary=summary,
-                     status=balancing.status, gap=float(balancing.gap), seconds=sum(s.seconds for s in steps),
-                     spread=spread, left_out=list(ids[~placed]))
+                     status=balancing.status, gap=_gap(balancing), seconds=sum(s.seconds for s in steps),
+                     spread=spread, left_out=list(ids[~placed]), balance=balance)
 
 
 __all__ = ["Alliances", "Exchange", "TEACHER_INDICATORS", "alliances", "school_drive_minutes", "teacher_exchange"]

@@ -193,7 +193,7 @@ def test_alliances_around_the_central_and_the_nine_year_school(demo, tmp_path, c
     for sid, row in members.iterrows():
         line = f"  - {sid} {row['name']}: {row['drive_minutes']:.0f} min by road, {row['pupils']:.0f} pupils"
         assert line in out.split(f"{row['core']} {names[row['core']]} (core)")[1]  # under its own core
-    assert f"largest group minus smallest: {answer.spread:.0f} pupils" in out
+    assert f"largest group minus smallest: {answer.spread:.0f} schools" in out
     groups = pd.read_excel(book, "alliances", header=2, index_col=0)
     assert groups[field("members", "en")].to_dict() == answer.summary["members"].to_dict()
     assert groups[field("pupils", "en")].to_dict() == answer.summary["pupils"].astype(int).to_dict()

@@ -261,3 +261,17 @@ def test_after_a_merge_the_roster_teachers_rotate_from_their_new_school(demo):
     assert "S08" not in pool.ids
     assert at[pool.ids.get_loc("S04")] == (roster["school_id"].isin(["S04", "S08"])).sum()
     assert pool.counts[pool.ids.get_loc("S04"), 0] == demo.schools.loc[["S04", "S08"], "teachers"].sum()
+
+
+def test_an_exchange_forced_to_widen_the_gaps_says_so():
+    """Within 2.5 min (1250 m) A can only send to B. With 80 % of A's 10 eligible teachers
+    to move (none of them key teachers, none required), A keeps 2 and B gets 13: teachers
+    4.67 + 6.33 + 1.67 = 12.67 from the county's ratio instead of 6.67 (0.633 of 20 against
+    0.333; key teachers unchanged at 1.333): wider than before, and the answer says why."""
+    answer = planning.teacher_exchange(_exchange_line(eligible_key=0), share=0.8, key_share=0, max_minutes=2.5)
+    assert answer.moves[["from_school", "to_school", "teachers"]].values.tolist() == [["A", "B", 8]]
+    assert answer.dispersion_after == pytest.approx(12.67 / 20 + 4 / 3, abs=1e-3)
+    assert answer.dispersion_before == pytest.approx(5 / 3)
+    assert any("widens the gaps" in note for note in answer.explain("en"))
+    assert any("扩大" in note for note in answer.explain("zh"))
+    assert not any("widens" in note for note in planning.teacher_exchange(_exchange_line()).explain("en"))
