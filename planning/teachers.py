@@ -206,7 +206,7 @@ def _pool(result: Result, level: str | None) -> _Pool:
         keep &= _levels_taught(schools["grades"])[:, LEVELS.index(level)]
     ids = schools.index[keep]
     counts = state.loc[ids, list(TEACHER_INDICATORS)].to_numpy(dtype=float)
-    roster = getattr(result.project, "roster", None)
+    roster = result.project.roster
     if roster is not None and len(roster):
         eligible, carries, notes = _kinds_from_roster(result, roster, ids)
     else:
@@ -684,7 +684,8 @@ def _alliance_model(minutes: np.ndarray, weight: np.ndarray, core_mask: np.ndarr
     col_lower = np.zeros(n_x + n_z + 2)
     if fixed:
         col_lower[z] = 1.0
-    integer = np.r_[np.ones(n_x + n_z, bool), False, False]
+    whole = bool(np.all(weight == np.round(weight)))  # sizes in whole schools or pupils: U and L whole too,
+    integer = np.r_[np.ones(n_x + n_z, bool), whole, whole]  # so that k U ≥ Σ G rounds the bound up
     upper = np.r_[np.ones(n_x + n_z), np.inf, np.inf]
     model = Model.from_rows(np.zeros(n_x + n_z + 2), rows, col_lower=col_lower, col_upper=upper, integer=integer)
     placed = np.r_[np.ones(n_x + n_z), 0.0, 0.0]
