@@ -64,6 +64,7 @@ bench: $(BENCH)/.installed
 	$(BENCH)/bin/python benchmarks/scenario.py
 	$(BENCH)/bin/python benchmarks/optimise.py
 	$(BENCH)/bin/python benchmarks/maps.py
+	$(BENCH)/bin/python benchmarks/teachers.py
 
 demo-data: $(STAMP)
 	$(BIN)/python data/make_demo.py

@@ -4,12 +4,15 @@
     planning check --villages v.csv --schools s.xlsx --roads roads.gpkg --out results/
     planning check --villages v.csv --schools s.xlsx --teachers roster.xlsx --roads roads.gpkg
     planning check --osm county.osm.pbf --limit 40 --out results/
+    planning teachers --demo data/demo/scenarios/consolidate_5.yaml --excel teachers.xlsx
+    planning alliances --demo --cores S01,S03 --size 2-6 --max-minutes 40
     planning app [--server.port 8502 ...]      # the browser app (streamlit options pass through)
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
 import warnings
@@ -21,10 +24,10 @@ from tqdm import tqdm
 
 from . import settings
 from .changes import village_changes
-from .errors import DataWarning, PlanningError
+from .errors import DataWarning, PlanningError, ValidationError
 from .evaluate import compare
 from .forecast import Forecast, forecast
-from .i18n import Listing, level_name, localise, t
+from .i18n import Listing, Message, field, level_name, localise, plan_name, t
 from .io import write_csv, write_excel, write_gpkg
 from .load import (
     DEMO_BIRTHS,
@@ -40,14 +43,24 @@ from .load import (
 from .optimise import plan, plot_tradeoff, tradeoff
 from .policy import LEVEL_GRADES, Policy
 from .project import Project
-from .report import cjk_font, excel_report, results_gpkg
-from .scenario import Scenario, comparable_baseline
+from .report import (
+    cjk_font,
+    excel_report,
+    exchange_moves_table,
+    results_gpkg,
+    solver_status,
+    staffing_table,
+    staffing_totals,
+)
+from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 from .schema import read_mapping
+from .teachers import Alliances, Exchange, alliances, teacher_exchange
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``planning`` command and its subcommands (check, evaluate, compare, optimise, app)."""
+    """The ``planning`` command and its subcommands (check, evaluate, compare, optimise, forecast, teachers,
+    alliances, app)."""
     parser = argparse.ArgumentParser(prog="planning", description="School layout and catchment planning.")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="walk check: who is beyond the walking limit",
@@ -106,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     _forecast_options(fc)
     fc.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     _lang_option(fc)
+    _teachers_parser(sub)
+    _alliances_parser(sub)
     sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
                    description="Load the app's modules and the demo first, then run `streamlit run "
                                "streamlit_app.py`; any further options go to Streamlit.")
@@ -120,6 +135,63 @@ def build_parser() -> argparse.ArgumentParser:
         _forecast_options(command, horizon=None)
         _lang_option(command)
     return parser
+
+
+def _teachers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = sub.add_parser(
+        "teachers", help="staffing today and after plans, and a teacher exchange",
+        description="Teachers needed by the staffing norms against the teachers each school has, today and after "
+                    "each scenario (merged schools' teachers move with their pupils), and the year's teacher "
+                    "exchange that narrows the schools' differences the most (exact MILP), proposed for the "
+                    "first scenario (today's layout without one).")
+    command.add_argument("scenarios", type=Path, nargs="*", help="scenario files (YAML or JSON); none: today only")
+    _project_options(command)
+    _assignment_options(command)
+    group = command.add_argument_group("teacher exchange (default: the policy's rules, 10 % and 20 %)")
+    group.add_argument("--share", help="share of the eligible teachers who rotate, e.g. 0.1 or 10%%")
+    group.add_argument("--key-share", help="least share of key teachers among those who rotate, e.g. 0.2 or 20%%")
+    group.add_argument("--max-minutes", type=float, help="longest drive between the two schools of a move (minutes)")
+    group.add_argument("--send-only", type=_ids, default=[], metavar="S01,S02", help="schools that only send teachers")
+    group.add_argument("--receive-only", type=_ids, default=[], metavar="S01,S02",
+                       help="schools that only receive teachers")
+    group.add_argument("--level", choices=["primary", "junior"], help="only schools teaching this level take part")
+    group.add_argument("--no-exchange", action="store_true", help="staffing only, no exchange")
+    command.add_argument("--excel", type=Path, metavar="OUT.xlsx",
+                         help="also write an Excel workbook: each layout's sheets with its staffing, and the exchange")
+    _lang_option(command)
+
+
+def _alliances_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = sub.add_parser(
+        "alliances", help="school alliances: member schools grouped around core schools by road",
+        description="Group the open schools around core schools (given, or the best k chosen), each core with "
+                    "2-6 member schools within a drive of it, the groups' pupils as even as can be (exact MILP), "
+                    "for today's layout or the scenario's.")
+    command.add_argument("scenario", type=Path, nargs="?", help="a scenario file (YAML or JSON); none: today")
+    _project_options(command)
+    _assignment_options(command)
+    command.add_argument("--cores", type=_ids, metavar="S01,S03", help="the core schools")
+    command.add_argument("--k", type=int, help="number of alliances, their cores chosen (instead of --cores)")
+    command.add_argument("--candidates", type=_ids, metavar="S01,S02", help="with --k: schools that may be cores")
+    command.add_argument("--balance", choices=["schools", "pupils"], default="schools",
+                         help="balance the alliances' schools (default) or pupils")
+    command.add_argument("--size", default="2-6", help="fewest and most member schools besides the core (default 2-6)")
+    command.add_argument("--max-minutes", type=float, help="longest drive from a member to its core (minutes)")
+    command.add_argument("--excel", type=Path, metavar="OUT.xlsx",
+                         help="also write an Excel workbook: the layout's sheets, the alliances and their schools")
+    _lang_option(command)
+
+
+def _assignment_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--assignment", choices=["nearest", "zoned", "split"], default="nearest",
+                         help="nearest school, or zoning whole villages under capacity (MILP), or split (LP)")
+    command.add_argument("--solver-seconds", "--time-limit", type=float, default=60.0, dest="solver_seconds",
+                         help="time limit of each solve (seconds)")
+
+
+def _ids(text: str) -> list[str]:
+    """School ids from one option: ``S01,S02`` (commas, Chinese commas or spaces)."""
+    return [part for part in re.split(r"[,\uff0c\u3001\s]+", text) if part]
 
 
 def _forecast_options(command: argparse.ArgumentParser, *, horizon: int | None = 10) -> None:
@@ -171,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and args.command != "app":  # only the app passes options on (to Streamlit)
         parser.error(t("cli.only_app_options", lang, args=" ".join(extra)))
     commands = {"check": run_check, "evaluate": run_scenarios, "compare": run_scenarios, "optimise": run_optimise,
-                "forecast": run_forecast}
+                "forecast": run_forecast, "teachers": run_teachers, "alliances": run_alliances}
     before = settings.language
     settings.language = lang  # progress bars and anything worded without a language
     try:
@@ -305,6 +377,18 @@ def _scenario_project(args: argparse.Namespace, paths: list[Path]) -> Project:
     return project
 
 
+def _named_project(args: argparse.Namespace, paths: list[Path]) -> Project:
+    """The project of the options, else of the first scenario file, else the demo."""
+    if paths:
+        return _scenario_project(args, paths)
+    if args.demo or args.project or args.villages or args.osm:
+        return _load(args, lambda text: None)
+    project = demo()
+    if args.teachers:
+        project = project.with_roster(read_roster(args.teachers, project, encoding=args.encoding))
+    return project
+
+
 def _entry_project(path: Path) -> Project:
     """The project a scenario file's ``project:`` names: the demo, a project file, or files."""
     entry = read_mapping(path, what="scenario").get("project") if path.exists() else None
@@ -410,6 +494,145 @@ def run_scenarios(args: argparse.Namespace) -> int:
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
     return 0
+
+
+def run_teachers(args: argparse.Namespace) -> int:
+    """`planning teachers`: staffing today and after each scenario, per school and in the
+    county, and the teacher exchange proposed for the first scenario (or today)."""
+    lang = args.lang
+    paths = list(args.scenarios)
+    project = _named_project(args, paths)
+    share, key_share = _share(args.share), _share(args.key_share)  # before any solving
+    scenarios = [Scenario.from_file(p, project) for p in paths]
+    today, fallback = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
+    results = [evaluate_or_nearest(s, args.assignment, solver_seconds=args.solver_seconds)[0] for s in scenarios]
+    shown = ["name", "status", "pupils", "classes", "teachers_today", "moved", "teachers", "teachers_needed", "surplus",
+             "to_place"]
+    with _console():
+        print(t("cli.teachers_heading", lang, project=project.name,
+                plans=Listing([plan_name(r.name, lang) for r in [today, *results]])) + "\n")
+        if fallback is not None:
+            print(t("cli.today_fallback", lang, reason=fallback.text(lang)) + "\n")
+        print(t("cli.staffing_totals", lang) + "\n" + localise(staffing_totals(today, *results), lang).to_string())
+        for result in [today, *results]:
+            columns = shown if result.edits else [c for c in shown if c not in ("teachers_today", "moved", "to_place")]
+            print("\n" + t("cli.staffing_of", lang, name=plan_name(result.name, lang)) + "\n"
+                  + staffing_table(result, lang, columns=columns).to_string())
+    exchange = None
+    if not args.no_exchange:
+        target = results[0] if results else today
+        exchange = teacher_exchange(target, share=share, key_share=key_share, max_minutes=args.max_minutes,
+                                    send_only=args.send_only, receive_only=args.receive_only, level=args.level,
+                                    seconds=args.solver_seconds)
+        policy = project.policy
+        print("\n" + format_exchange(exchange, name=plan_name(target.name, lang), lang=lang,
+                                     share=policy.exchange_share if share is None else share,
+                                     key_share=policy.exchange_key_share if key_share is None else key_share,
+                                     max_minutes=args.max_minutes))
+    if args.excel:
+        excel = excel_report(project, [today, *results], args.excel, lang=lang, exchange=exchange)
+        print("\n" + t("cli.wrote", lang, files=Listing([excel])))
+    return 0
+
+
+def _share(text: str | None) -> float | None:
+    """A share from the command line: ``0.1`` or ``10%``; None when not given."""
+    if text is None:
+        return None
+    try:
+        value = float(text.strip().removesuffix("%")) / (100 if text.strip().endswith("%") else 1)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise ValidationError(Message("cli.bad_share", value=text))
+    return value
+
+
+def _percent(share: float) -> str:
+    return f"{100 * share:.4g}%"
+
+
+def format_exchange(exchange: Exchange, *, name: str, lang: str, share: float, key_share: float,
+                    max_minutes: float | None = None) -> str:
+    """A teacher exchange as text in ``lang``: the quota, the solver's status and gap, who
+    moves where, and the coefficients of variation before → after."""
+    lines = [t("cli.exchange_heading", lang, name=name),
+             t("cli.exchange_quota", lang, eligible=exchange.eligible, share=_percent(share), quota=exchange.quota,
+               key_share=_percent(key_share), key_quota=exchange.key_quota)]
+    if max_minutes is not None:
+        lines.append(t("cli.exchange_drive", lang, minutes=f"{max_minutes:g}"))
+    lines.append(t("cli.solver_line", lang, status=solver_status(exchange.status, lang), gap=f"{exchange.gap:.1%}",
+                   seconds=f"{exchange.seconds:.1f}"))
+    if len(exchange.moves):
+        lines += ["", t("cli.exchange_moves", lang), exchange_moves_table(exchange, lang).reset_index().to_string(index=False)]
+    else:
+        lines.append(t("cli.exchange_no_moves", lang))
+    lines += ["", t("cli.exchange_cv", lang)]
+    for indicator in exchange.cv_before.index:
+        label = field("teachers_per_100" if indicator == "teachers" else indicator, lang)
+        lines.append(t("cli.cv_line", lang, indicator=label, before=f"{exchange.cv_before[str(indicator)]:.3f}",
+                       after=f"{exchange.cv_after[str(indicator)]:.3f}"))
+    if len(exchange.balance):
+        lines += ["", t("cli.exchange_balance", lang)]
+        balance = exchange.balance.reset_index()
+        for level, indicator, before, after, limit in balance[["level", "indicator", "before", "after", "limit"]].itertuples(
+                index=False):
+            lines.append(t("cli.cv_limit_line", lang, level=level_name(str(level), lang), indicator=field(indicator, lang),
+                           before=f"{before:.3f}", after=f"{after:.3f}", limit=f"{limit:g}"))
+    lines += [f"  - {note}" for note in exchange.explain(lang)]
+    return "\n".join(lines)
+
+
+def run_alliances(args: argparse.Namespace) -> int:
+    """`planning alliances`: school alliances around core schools, for today's layout or a
+    scenario's."""
+    lang = args.lang
+    paths = [args.scenario] if args.scenario else []
+    project = _named_project(args, paths)
+    size = _size(args.size)
+    if paths:
+        layout, _ = evaluate_or_nearest(Scenario.from_file(paths[0], project), args.assignment,
+                                        solver_seconds=args.solver_seconds)
+    else:
+        layout, _ = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
+    answer = alliances(layout, cores=args.cores, k=args.k, size=size, max_minutes=args.max_minutes,
+                       candidates=args.candidates, balance=args.balance, seconds=args.solver_seconds)
+    print(format_alliances(answer, project=project.name, name=plan_name(layout.name, lang), lang=lang))
+    if args.excel:
+        excel = excel_report(project, [layout], args.excel, lang=lang, alliances=answer)
+        print("\n" + t("cli.wrote", lang, files=Listing([excel])))
+    return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    """Fewest and most member schools: ``2-6`` (or ``2–6``, ``2,6``), or one number for both."""
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[-\u2013~,\uff0c]\s*(\d+)\s*)?", text)
+    if match is None:
+        raise ValidationError(Message("cli.bad_size", value=text))
+    lo = int(match[1])
+    return lo, int(match[2]) if match[2] else lo
+
+
+def format_alliances(answer: Alliances, *, project: str, name: str, lang: str) -> str:
+    """Alliances as text in ``lang``: each core with its member schools and their drives,
+    the spread of the groups (schools or pupils, as balanced), schools left out and the solver's status."""
+    lines = [t("cli.alliances_heading", lang, project=project, name=name)]
+    schools = answer.schools
+    for core, group in answer.summary.iterrows():
+        lines.append("")
+        lines.append(t("cli.alliance_group", lang, core=core, name=group["name"], members=int(group["members"]),
+                       pupils=f"{group['pupils']:.0f}", longest=f"{group['longest_minutes']:.0f}"))
+        members = schools[(schools["core"] == core) & (schools["role"] == "member")].sort_values("drive_minutes")
+        lines += [t("cli.alliance_member", lang, id=sid, name=row["name"], minutes=f"{row['drive_minutes']:.0f}",
+                    pupils=f"{row['pupils']:.0f}") for sid, row in members.iterrows()]
+    lines += ["", answer.spread_words().text(lang)]
+    if answer.left_out:
+        names = schools["name"]
+        lines.append(t("cli.alliance_left_out", lang, ids=Listing([f"{sid} {names[sid]}" for sid in answer.left_out],
+                                                                  sep="sep.names")))
+    lines.append(t("cli.solver_line", lang, status=solver_status(answer.status, lang), gap=f"{answer.gap:.1%}",
+                   seconds=f"{answer.seconds:.1f}"))
+    return "\n".join(lines)
 
 
 def file_stem(name: str) -> str:

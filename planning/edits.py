@@ -31,13 +31,11 @@ from .memo import per_owner
 from .policy import LEVEL_GRADES
 from .project import Project
 from .schema import Settings, problems
-from .validation import RESOURCE_COLUMNS
+from .validation import ELIGIBLE_COLUMNS, RESOURCE_COLUMNS
 
 #: Resources that move with a merge (people and equipment); buildings and grounds stay.
 MOVABLE_RESOURCES = ["teachers", "teachers_above_qualification", "key_teachers", "pe_arts_teachers",
                      "equipment_value_yuan", "eligible_teachers", "eligible_key_teachers"]
-#: Teachers eligible to rotate (符合交流条件), for the teacher exchange.
-ELIGIBLE_COLUMNS = ["eligible_teachers", "eligible_key_teachers"]
 STATE_NUMBERS = ["capacity", "classrooms", "beds", *RESOURCE_COLUMNS, *ELIGIBLE_COLUMNS]
 
 

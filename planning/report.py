@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,13 +20,15 @@ import pandas as pd
 from .changes import affected, village_changes
 from .errors import PlanningError
 from .evaluate import Result, compare, level_summary
-from .i18n import Message, field, level_name, localise, plan_name, school_type, t
+from .i18n import Listing, Message, field, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules, worded_indicators
 from .io import atomic_path, write_excel, write_gpkg
 from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
 from .project import Project
 from .scenario import baseline
+from .staffing import STAFFING_FIGURES
+from .teachers import TEACHER_INDICATORS, Alliances, Exchange
 from .timeline import Timeline
 
 if TYPE_CHECKING:
@@ -61,6 +64,14 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
     """Draw a printable map of a result and save it as PDF or PNG (by the file's suffix).
 
     ``print_map(project, "map.pdf")`` prints today's layout; pass ``result=`` for a plan.
+
+    The footer gives the level's figures (schools, pupils, bus riders, boarders, unserved)
+    and, where the schools' teachers are known, the layout's staffing: teachers at open
+    schools, teachers needed by the norms, the shortage (and how many schools are short)
+    and the teachers to spare (with those of closed schools to place). A PDF has, after the
+    map, the staffing table of the layout (:func:`staffing_table`, schools short of
+    teachers first, shortages in red) with the same title and footer, on as many pages as
+    its schools need; a PNG is the map alone.
 
     Parameters
     ----------
@@ -99,9 +110,21 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
             families = ["DejaVu Sans"]
     with plt.rc_context({"font.family": families, "pdf.fonttype": 42, "axes.unicode_minus": False}):
         fig = _draw(project, result, level=level, lang=lang, paper=paper, title=title)
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=dpi, format=path.suffix[1:].lower())
-        plt.close(fig)
+        pages = [fig]
+        try:
+            with atomic_path(path) as tmp:
+                if path.suffix.lower() == ".png":
+                    fig.savefig(tmp, dpi=dpi, format="png")
+                else:
+                    from matplotlib.backends.backend_pdf import PdfPages
+
+                    pages += _staffing_pages(project, result, lang=lang, paper=paper, title=title)
+                    with PdfPages(tmp) as pdf:
+                        for page in pages:
+                            pdf.savefig(page)
+        finally:
+            for page in pages:
+                plt.close(page)
     return path
 
 
@@ -113,7 +136,7 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
     crs = project.crs
     halo = [withStroke(linewidth=2.5, foreground="white")]  # labels stay legible over lines and circles
     fig, ax = plt.subplots(figsize=PAPER[paper])
-    fig.subplots_adjust(left=0.03, right=0.78, top=0.9, bottom=0.06)
+    fig.subplots_adjust(left=0.03, right=0.78, top=0.9, bottom=0.085)  # room for two lines of figures
     roads = project.network.to_gdf()
     roads.plot(ax=ax, color="#8c8c8c", linewidth=0.6, zorder=1)
     villages = village_table(project, result, level=level)
@@ -151,7 +174,7 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
-    fig.suptitle(title or t("map.title", lang, project=project.name, scenario=result.name,
+    fig.suptitle(title or t("map.title", lang, project=project.name, scenario=plan_name(result.name, lang),
                             level=level_name(level, lang)),
                  fontsize=16)
     _scale_bar(ax, lang)
@@ -180,9 +203,175 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
               pupils=f"{summary['pupils']:.0f}",
               bus=f"{summary['bus_riders']:.0f}", board=f"{summary['boarders']:.0f}",
               unserved=f"{summary['unserved']:.0f}")
-    fig.text(0.03, 0.02, facts, fontsize=9)
+    fig.text(0.03, 0.02, "\n".join([facts, *_staffing_facts(result, lang)]), fontsize=9, va="bottom", linespacing=1.6)
     fig.text(0.79, 0.02, "\n".join(notes + [t("map.made_with", lang)]), fontsize=8, color="#444", va="bottom")
     return fig
+
+
+def _staffing_facts(result: Result, lang: str) -> list[str]:
+    """The layout's staffing in one line (none when no school's teachers are known)."""
+    summary = result.summary
+    if pd.isna(summary["teachers"]):
+        return []
+    table = result.staffing
+    short = int((table["open"].to_numpy(dtype=bool) & (table["surplus"] < 0).to_numpy()).sum())
+    return [t("map.staffing_facts", lang, teachers=f"{summary['teachers']:.0f}",
+              needed=f"{summary['teachers_needed']:.0f}", short=f"{summary['teachers_short']:.0f}",
+              short_schools=short, spare=f"{summary['teachers_spare']:.0f}")]
+
+
+_STAFFING_COLUMNS = ("name", "status", "pupils", "classes", "small_school", "teachers_today", "moved", "teachers",
+                     "needed_by_ratio", "needed_by_classes", "teachers_needed", "surplus", "to_place")
+#: Largest font of the printed staffing table (points), smaller when its columns need it.
+_TABLE_POINTS = {"A4": 9.0, "A3": 11.0}
+_TABLE_TOP, _TABLE_BOTTOM = 0.9, 0.12  # the table's room on the page (figure fractions)
+
+
+def _staffing_pages(project: Project, result: Result, *, lang: str, paper: str, title: str | None) -> list[Figure]:
+    """The staffing table of ``result`` on printed pages (none when no teachers are known),
+    schools short of teachers first, titled and footed like the map; as many rows on a page
+    as fit at the table's font size."""
+    facts = _staffing_facts(result, lang)
+    if not facts:
+        return []
+    table = result.staffing.copy()
+    order = np.lexsort((table["surplus"].fillna(np.inf).to_numpy(), ~table["open"].to_numpy(dtype=bool)))
+    table = table.iloc[order]
+    heading = t("map.staffing_title", lang, project=project.name, scenario=title or plan_name(result.name, lang))
+    policy = project.policy
+    norms = t("map.staffing_norms", lang, primary=f"{policy.pupils_per_teacher['primary']:g}",
+              junior=f"{policy.pupils_per_teacher['junior']:g}", small=policy.small_school_pupils,
+              per_class=f"{policy.teachers_per_class:g}")
+    notes = ([t("synthetic", lang)] if is_demo(project) else []) + [t("map.made_with", lang)]
+    names = _names(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
+    cells = _staffing_cells(table, names, lang)
+    labels = [_heading_lines(field(c, lang)) for c in ("school_id", *_STAFFING_COLUMNS)]
+    ems = [max(_ems(line) for text in [label, *column] for line in text.split("\n")) + 1.2
+           for label, column in zip(labels, zip(*cells, strict=True), strict=True)]
+    size = min(_TABLE_POINTS[paper], 0.94 * PAPER[paper][0] * 72 / sum(ems))  # the table fits the page's width
+    layout = _TableLayout(labels, [e / sum(ems) for e in ems], size, paper)
+    rows = layout.rows_per_page
+    pages = []
+    for number, first in enumerate(range(0, len(table), rows), start=1):
+        name = heading if number == 1 else t("map.staffing_continued", lang, title=heading, page=number)
+        pages.append(_staffing_page(table.iloc[first: first + rows], cells[first: first + rows], layout, title=name,
+                                    footer=(facts + [norms], notes)))
+    return pages
+
+
+def _staffing_cells(table: pd.DataFrame, names: pd.Series, lang: str) -> list[list[str]]:
+    """The printed cells of each school: counts whole (changes signed), blank where they do
+    not apply (teachers needed at a closed school, by teachers per class at a larger one)."""
+    cells = []
+    for sid, row in table.iterrows():
+        need = [f"{row['needed_by_ratio']:.1f}", f"{row['needed_by_classes']:.1f}" if row["needed_by_classes"] else "",
+                _count(row["teachers_needed"]), _count(row["surplus"], signed=True)] if row["open"] else [""] * 4
+        cells.append([str(sid), str(names.get(str(sid), row["name"])), t(f"status.{row['status']}", lang), *[
+            _count(row[c]) for c in ("pupils", "classes")], t("yes" if row["small_school"] else "no", lang), *[
+            _count(row[c], signed=c == "moved") for c in ("teachers_today", "moved", "teachers")], *need,
+            _count(row["to_place"])])
+    return cells
+
+
+@dataclass(frozen=True)
+class _TableLayout:
+    """Headings, column widths (axes fractions), font size (points) and paper of a table."""
+
+    labels: list[str]
+    widths: list[float]
+    size: float
+    paper: str
+
+    @property
+    def row_height(self) -> float:
+        """A row: 2.1 font sizes high, as a fraction of the table's room."""
+        return 2.1 * self.size / ((_TABLE_TOP - _TABLE_BOTTOM) * PAPER[self.paper][1] * 72)
+
+    @property
+    def header_rows(self) -> float:
+        """The heading row's height in rows (its labels have several lines)."""
+        return 0.4 + 0.6 * max(label.count("\n") + 1 for label in self.labels)
+
+    @property
+    def rows_per_page(self) -> int:
+        return max(1, int(1 / self.row_height - self.header_rows))
+
+
+def _staffing_page(table: pd.DataFrame, cells: list[list[str]], layout: _TableLayout, *, title: str,
+                   footer: tuple[list[str], list[str]]) -> Figure:
+    """One page of the staffing table: shortages in red (their surplus cell shaded), closed
+    schools in grey; title and footer like the map's."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=PAPER[layout.paper])
+    fig.subplots_adjust(left=0.03, right=0.97, top=_TABLE_TOP, bottom=_TABLE_BOTTOM)
+    ax.axis("off")
+    grid = ax.table(cellText=cells, colLabels=layout.labels, colWidths=layout.widths, loc="upper center",
+                    cellLoc="center")
+    grid.auto_set_font_size(False)
+    grid.set_fontsize(layout.size)
+    surplus = len(layout.labels) - 2
+    for (r, c), cell in grid.get_celld().items():
+        cell.set_height(layout.row_height * (layout.header_rows if r == 0 else 1))
+        cell.set_edgecolor("#999999")
+        if r == 0:
+            cell.set_facecolor("#e8eef5")
+            continue
+        row = table.iloc[r - 1]
+        if not row["open"]:
+            cell.get_text().set_color("#777777")
+        elif row["surplus"] < 0:
+            cell.get_text().set_color("#b2182b")
+            if c == surplus:
+                cell.set_facecolor("#f8d7da")
+        if c == 1:
+            cell.set_text_props(ha="left")
+            cell.PAD = 0.03
+    fig.suptitle(title, fontsize=16)
+    facts, notes = footer
+    room = 0.74 * PAPER[layout.paper][0] * 72 / 9  # ems of 9-point text left of the notes
+    fig.text(0.03, 0.02, "\n".join(line for text in facts for line in _wrap(text, room)), fontsize=9, va="bottom",
+             linespacing=1.6)
+    fig.text(0.79, 0.02, "\n".join(notes), fontsize=8, color="#444", va="bottom")
+    return fig
+
+
+def _count(value: object, *, signed: bool = False) -> str:
+    """A count as printed: whole, signed where it is a change, blank when unknown."""
+    number = float(value)  # type: ignore[arg-type]
+    if math.isnan(number):
+        return ""
+    return f"{number:+.0f}" if signed and round(number) != 0 else f"{number:.0f}"
+
+
+def _ems(text: str) -> float:
+    """Width of a line of text in ems (a Chinese character 1, a Latin one about 0.6)."""
+    return sum(1.0 if ord(ch) > 0x2e80 else 0.6 for ch in text)
+
+
+def _wrap(text: str, room: float) -> list[str]:
+    """``text`` in lines of at most ``room`` ems, broken at spaces or, in Chinese, after a
+    punctuation mark or between characters."""
+    lines, line = [], ""
+    for piece in re.findall(r"[^\s\uff0c\uff1b\u3001]*[\s\uff0c\uff1b\u3001]?", text):
+        if line and _ems(line + piece) > room:
+            lines.append(line.rstrip())
+            line = ""
+        line += piece
+        while _ems(line) > room:  # one piece longer than a line
+            cut = next(i for i in range(len(line), 0, -1) if _ems(line[:i]) <= room)
+            lines.append(line[:cut])
+            line = line[cut:]
+    return [*lines, line.rstrip()] if line.strip() else lines
+
+
+def _heading_lines(text: str) -> str:
+    """A column heading in lines of about 10 ems: broken before a bracket (Chinese or
+    Latin) and at spaces."""
+    bracket = re.search(r" ?[(\uff08]", text)  # a Latin or a Chinese bracket
+    if bracket and bracket.start() > 0:
+        return f"{_heading_lines(text[: bracket.start()])}\n{text[bracket.start():].lstrip()}"
+    return "\n".join(_wrap(text, max(10.0, _ems(text) / 3)))
 
 
 def _names(table: pd.DataFrame, lang: str) -> pd.Series:
@@ -222,15 +411,17 @@ def _north_arrow(ax: Axes, lang: str) -> None:
 
 
 def excel_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh",
-                 before: Result | None = None, timelines: Iterable[Timeline] = ()) -> Path:
+                 before: Result | None = None, timelines: Iterable[Timeline] = (),
+                 exchange: Exchange | None = None, alliances: Alliances | None = None) -> Path:
     """One workbook: the plans (assignment, solver), their figures side by side, and per
     result its schools, villages, violations (villages not walking within the limit),
     indicators (each school's verdict: meets, fails, or undetermined with the data missing),
     balance (the CV, and under it the settings that decide the verdicts and the CV with
-    their sources), change log and, for each plan, the villages it affects (every village ×
-    grade band whose school, mode or trip minutes change against ``before``: today's
-    layout, by default the first result when it has no edits); sheet names, headers and
-    words in ``lang``.
+    their sources), staffing (:func:`staffing_table`: teachers needed by the norms, had,
+    moved by merges, surplus or shortage, per school), change log and, for each plan, the
+    villages it affects (every village × grade band whose school, mode or trip minutes
+    change against ``before``: today's layout, by default the first result when it has no
+    edits); sheet names, headers and words in ``lang``.
 
     Any plan name works. A plan's sheets are named "<plan> <kind>" (学校, 村庄, …) with the
     plan's name made fit for Excel (characters Excel refuses, ``[]:*?/\\``, become ``_``; the
@@ -242,10 +433,18 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     Each of ``timelines`` (plans evaluated over the years) adds two sheets: its figures year
     by year, and each school's pupils, classes and large classes year by year with the year
     it becomes a small-scale school.
+
+    ``exchange`` (a :class:`planning.teachers.Exchange`) adds three sheets titled with its
+    quota and solver status: the moves (from which school to which, teachers and key
+    teachers, drive minutes), each school's teachers before and after, and the coefficients
+    of variation before and after (:func:`exchange_cv_table`). ``alliances`` (a
+    :class:`planning.teachers.Alliances`) adds two: the groups (core, member schools, pupils,
+    longest drive) and each school's core, role and drive minutes to it. Counts are whole
+    numbers and minutes rounded to whole minutes.
     """
     results = list(results)
     names = [plan_name(r.name, lang) for r in results]
-    kinds = ["schools", "villages", "violations", "indicators", "balance", "changes", "affected"]
+    kinds = ["schools", "villages", "violations", "indicators", "balance", "staffing", "changes", "affected"]
     if before is None and results and not results[0].edits:
         before = results[0]
     prefixes = _sheet_prefixes(names, kinds, lang, taken=[t("report.plans", lang), t("report.summary", lang)])
@@ -258,16 +457,160 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     for result, full, prefix in zip(results, names, prefixes, strict=True):
         tables = {"schools": result.schools, "villages": result.villages,
                   "violations": result.villages[result.villages["mode"].astype(str) != "walk"],
-                  "indicators": worded_indicators(result.indicators, lang), "balance": result.balance}
+                  "indicators": worded_indicators(result.indicators, lang), "balance": result.balance,
+                  "staffing": result.staffing}
         if result.edits:  # the change log, its sentences in the language
             tables["changes"] = result.log(lang).rename(columns={"change": "change_text"})
         if before is not None and result is not before:
             tables["affected"] = affected(village_changes(before, result))
         for kind, table in tables.items():
-            _put_sheet(sheets, titles, balance_sheet(result, lang) if kind == "balance" else localise(table, lang),
+            worded = {"balance": balance_sheet, "staffing": staffing_table}.get(kind)
+            _put_sheet(sheets, titles, worded(result, lang) if worded else localise(table, lang),
                        kind=kind, plan=(prefix, full), lang=lang)
     _timeline_sheets(list(timelines), sheets, titles, lang)
+    if exchange is not None:
+        _other_sheets(sheets, titles, exchange_title(exchange, lang), lang, {
+            "exchange_moves": exchange_moves_table(exchange, lang), "exchange_schools": exchange_schools_table(exchange, lang),
+            "exchange_cv": exchange_cv_table(exchange, lang)})
+    if alliances is not None:
+        _other_sheets(sheets, titles, alliance_title(alliances, lang), lang, {
+            "alliance_groups": alliance_groups_table(alliances, lang),
+            "alliance_schools": alliance_schools_table(alliances, lang)})
     return write_excel(sheets, path, titles=titles)
+
+
+def _other_sheets(sheets: dict[str, pd.DataFrame], titles: dict[str, str], title: str, lang: str,
+                  tables: dict[str, pd.DataFrame]) -> None:
+    """Sheets that belong to no plan (kind → table), each titled ``title``."""
+    names = sheet_names([t(f"report.{kind}", lang) for kind in tables], taken=list(sheets))
+    for name, table in zip(names, tables.values(), strict=True):
+        sheets[name] = table
+        titles[name] = title
+
+
+#: Staffing columns that count pupils, classes or teachers: whole numbers in reports.
+STAFFING_COUNTS = ("pupils", "classes", "teachers_today", "moved", "teachers", "teachers_needed", "surplus",
+                   "to_place")
+
+
+def _whole(values: pd.Series) -> pd.Series:
+    """Counts as whole numbers (blank where unknown)."""
+    return values.astype(float).round().astype("Int64")
+
+
+def staffing_table(result: Result, lang: str = "zh", *, shortage_first: bool = False,
+                   columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A result's staffing (:attr:`planning.evaluate.Result.staffing`) for people, in ``lang``:
+    pupils, classes and teachers as whole numbers (blank where a school's teachers are not
+    known), the teachers needed by pupils per teacher and by teachers per class to one
+    decimal (before rounding up), yes/no and the status in words.
+
+    With ``shortage_first``, the open schools short of teachers come first (the largest
+    shortage first), then the other open schools (the least surplus first), then the closed
+    and merged ones. ``columns``: only these columns of the staffing table (all when None)."""
+    table = result.staffing.copy()
+    if shortage_first:
+        order = np.lexsort((table["surplus"].fillna(np.inf).to_numpy(), ~table["open"].to_numpy(dtype=bool)))
+        table = table.iloc[order]
+    for column in STAFFING_COUNTS:
+        table[column] = _whole(table[column])
+    for column in ("needed_by_ratio", "needed_by_classes"):
+        table[column] = table[column].astype(float).round(1)
+    for column in ("open", "small_school"):
+        table[column] = table[column].map(lambda v: t("yes" if v else "no", lang))
+    return localise(table if columns is None else table[list(columns)], lang)
+
+
+def staffing_totals(*results: Result) -> pd.DataFrame:
+    """The county's staffing of each result side by side (one column per result, named as
+    in :func:`planning.evaluate.compare`): teachers at open schools, teachers needed by the
+    norms, teachers short (the shortages added up), teachers to spare (with those of closed
+    schools to place; :func:`planning.staffing.staffing_figures`) and the open schools short
+    of teachers, as whole numbers (blank where no school's teachers are known)."""
+    table = compare(*results).loc[list(STAFFING_FIGURES)]
+    short = [int((r.staffing["open"].to_numpy(dtype=bool) & (r.staffing["surplus"] < 0).to_numpy()).sum())
+             for r in results]
+    table.loc["schools_short"] = short
+    return table.apply(_whole)
+
+
+def exchange_title(exchange: Exchange, lang: str = "zh") -> str:
+    """The exchange in one line: quota among the eligible, key teachers, solver status and gap."""
+    return t("report.exchange_title", lang, eligible=exchange.eligible, quota=exchange.quota,
+             key_quota=exchange.key_quota, status=solver_status(exchange.status, lang), gap=f"{exchange.gap:.1%}")
+
+
+def solver_status(status: str, lang: str = "zh") -> str:
+    """HiGHS's status in words (最优（已证明） / optimal (proven), …)."""
+    return str(localise(pd.DataFrame({"solver_status": [status]}), lang).iloc[0, 0])
+
+
+def exchange_moves_table(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+    """Who moves where (:meth:`planning.teachers.Exchange.moves_table`), one row per pair
+    of schools indexed by the sending school, the drive between the two in whole minutes."""
+    table = exchange.moves_table(lang)
+    table = table.apply(lambda column: _whole(column) if column.dtype.kind == "f" else column)
+    return table.set_index(table.columns[0])
+
+
+def exchange_schools_table(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+    """Each school taking part in an exchange: pupils, eligible teachers, teachers sent and
+    received, and each teacher indicator's count before and after, as whole numbers."""
+    table = exchange.schools.copy()
+    for column in table.columns.drop("name"):
+        table[column] = _whole(table[column])
+    return localise(table, lang)
+
+
+def exchange_cv_table(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+    """The exchange's coefficients of variation before and after, to three decimals: first
+    over the schools taking part (each teacher indicator per 100 pupils, pupil-weighted),
+    then the 优质均衡 inter-school CV of each level with its limit. Columns: over (the
+    schools the CV is over), indicator, before, after, limit."""
+    pool = pd.DataFrame({"cv_scope": t("report.cv_pool", lang), "indicator": list(TEACHER_INDICATORS),
+                         "before": exchange.cv_before.reindex(list(TEACHER_INDICATORS)).to_numpy(),
+                         "after": exchange.cv_after.reindex(list(TEACHER_INDICATORS)).to_numpy(), "limit": np.nan})
+    pool["indicator"] = pool["indicator"].replace({"teachers": "teachers_per_100"})
+    levels = exchange.balance.reset_index()
+    levels.insert(0, "cv_scope", levels.pop("level").map(lambda v: t("report.cv_level", lang, level=level_name(v, lang))))
+    table = pd.concat([pool, levels[pool.columns]], ignore_index=True)
+    table["indicator"] = table["indicator"].map(lambda v: field(v, lang))
+    table[["before", "after", "limit"]] = table[["before", "after", "limit"]].astype(float).round(3)
+    return localise(table.set_index("cv_scope"), lang)
+
+
+def alliance_title(alliances: Alliances, lang: str = "zh") -> str:
+    """The alliances in one line: groups, schools in them, their spread, solver status."""
+    return t("report.alliance_title", lang, groups=len(alliances.summary), schools=len(alliances.groups),
+             spread=alliances.spread_words().text(lang), status=solver_status(alliances.status, lang),
+             gap=f"{alliances.gap:.1%}")
+
+
+def alliance_groups_table(alliances: Alliances, lang: str = "zh") -> pd.DataFrame:
+    """One row per alliance: its core (id and name), how many member schools and which, the
+    pupils of the whole group and the longest drive from a member to the core (minutes)."""
+    schools = alliances.schools
+    members = schools[schools["role"] == "member"]
+    listed = {core: Listing([f"{sid} {name}" for sid, name in group["name"].items()], sep="sep.names").text(lang)
+              for core, group in members.groupby("core")}
+    table = alliances.summary.copy()
+    table.insert(2, "member_schools", [listed.get(core, "") for core in table.index])
+    table["pupils"] = _whole(table["pupils"])
+    table["longest_minutes"] = _whole(table["longest_minutes"])
+    return localise(table, lang)
+
+
+def alliance_schools_table(alliances: Alliances, lang: str = "zh") -> pd.DataFrame:
+    """Each school's alliance: its core (id and name), role (core, member, left out), the
+    drive to its core (minutes, whole) and its pupils; in the order of the groups."""
+    table = alliances.schools.copy()
+    left_out = (table["role"] == "left_out").to_numpy()
+    order = np.lexsort((table["drive_minutes"].fillna(np.inf).to_numpy(), table["core"].fillna("").astype(str).to_numpy(),
+                        left_out))
+    table = table.iloc[order]
+    table["drive_minutes"] = _whole(table["drive_minutes"])
+    table["pupils"] = _whole(table["pupils"])
+    return localise(table, lang)
 
 
 def _sheet_prefixes(names: list[str], kinds: Iterable[str], lang: str, *, taken: Iterable[str]) -> list[str]:
@@ -390,4 +733,6 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
     return write_gpkg(layers, path)
 
 
-__all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "results_gpkg", "cjk_font", "sheet_names"]
+__all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "results_gpkg", "cjk_font", "sheet_names",
+           "staffing_table", "staffing_totals", "exchange_cv_table", "exchange_moves_table", "exchange_schools_table", "exchange_title", "alliance_groups_table",
+           "alliance_schools_table", "alliance_title", "solver_status"]

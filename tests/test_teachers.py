@@ -4,6 +4,9 @@ drives 500 m a minute) and on the demo."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
 import planning
@@ -93,11 +96,16 @@ def test_alliances_balance_the_groups_before_the_driving():
     """Within 4.5 min (2250 m) B can only join A, E and F only D, C either (1000 m to A,
     2000 m to D). Nearest, C would join A: 300 pupils against 120; balanced, C joins D:
     200 against 220 — the spread of 20 pupils is the least possible."""
-    answer = planning.alliances(_alliance_line(), cores=["A", "D"], size=(1, 3), max_minutes=4.5)
+    answer = planning.alliances(_alliance_line(), cores=["A", "D"], size=(1, 3), max_minutes=4.5, balance="pupils")
     assert answer.groups.to_dict() == {"A": "A", "B": "A", "C": "D", "D": "D", "E": "D", "F": "D"}
     assert answer.spread == 20 and answer.status == "Optimal" and answer.left_out == []
     assert answer.summary.loc["D", ["members", "pupils"]].tolist() == [3, 220]
-    assert answer.schools.loc["C", "minutes"] == pytest.approx(4.0)
+    assert answer.schools.loc["C", "drive_minutes"] == pytest.approx(4.0)
+    # counted in schools instead, C joins A: three schools each (2 against 4 the other way)
+    by_schools = planning.alliances(_alliance_line(), cores=["A", "D"], size=(1, 3), max_minutes=4.5)
+    assert by_schools.groups["C"] == "A" and by_schools.spread == 0
+    with pytest.raises(ValidationError, match="balanced by schools or pupils, not teachers"):
+        planning.alliances(_alliance_line(), cores=["A", "D"], balance="teachers")
 
 
 def test_alliances_say_which_core_is_alone_and_check_the_request():
@@ -119,7 +127,7 @@ def test_alliances_with_cores_chosen_keep_every_rule(demo):
     schools = answer.schools
     assert answer.status == "Optimal" and answer.left_out == []
     assert (answer.summary["members"].between(2, 6)).all() and len(answer.summary) == 2
-    assert (schools["minutes"] <= 30).all()
+    assert (schools["drive_minutes"] <= 30).all()
     levels = baseline(demo).schools["grades"]
     for school, core in answer.groups.items():
         assert set(levels[school]) & set(levels[core]), (school, core)
@@ -133,4 +141,137 @@ def test_demo_alliances_around_the_central_and_the_nine_year_school(demo):
     assert answer.summary["members"].between(2, 6).all()
     drive = school_drive_minutes(demo)
     for school, core in answer.groups.items():
-        assert answer.schools.loc[school, "minutes"] == pytest.approx(drive.loc[school, core])
+        assert answer.schools.loc[school, "drive_minutes"] == pytest.approx(drive.loc[school, core])
+
+
+# ---------------------------------------------------------------------------------------------
+# Teacher exchange
+# ---------------------------------------------------------------------------------------------
+
+def _exchange_line(**a):
+    """Three primary schools 1000 m apart (a bus drives it in 2 min), 100 pupils each. A has
+    10 teachers, 4 of them key teachers, all eligible to rotate; B and C have 5, none key or
+    eligible. The county: 20 teachers and 4 key teachers for 300 pupils."""
+    villages = {f"V{s}": {"x": x, **grades(0), "grade_4": 100} for s, x in (("A", 0), ("B", 1000), ("C", 2000))}
+    base = {"type": "village_primary", "key_teachers": 0, "eligible_teachers": 0, "eligible_key_teachers": 0}
+    schools = {"A": {**base, "x": 0, "teachers": 10, "key_teachers": 4, "eligible_teachers": 10,
+                     "eligible_key_teachers": a.get("eligible_key", 4)},
+               "B": {**base, "x": 1000, "teachers": 5}, "C": {**base, "x": 2000, "teachers": 5}}
+    return baseline(project_on_line(villages, schools))
+
+
+def _cv(values, pupils):
+    mean = np.average(values, weights=pupils)
+    return np.sqrt(np.average((values - mean) ** 2, weights=pupils)) / mean
+
+
+def test_exchange_of_one_key_teacher_worked_out_on_paper():
+    """10 % of 10 eligible = 1 teacher, a key one (20 % of 1, rounded up). Moving a key
+    teacher from A to B or C is equally good: teachers 9/6/5 (|9 − 6.67| + |6 − 6.67| +
+    |5 − 6.67| = 4.67 of 20) and key teachers 3/1/0 (3.33 of 4): 0.233 + 0.833 = 1.067,
+    against 0.333 + 1.333 = 1.667 before; B is the shorter drive."""
+    answer = planning.teacher_exchange(_exchange_line())
+    assert (answer.quota, answer.key_quota, answer.eligible) == (1, 1, 10)
+    assert answer.moves[["from_school", "to_school", "teachers", "key_teachers"]].values.tolist() == [["A", "B", 1, 1]]
+    assert answer.moves["drive_minutes"].iloc[0] == pytest.approx(2.0)
+    assert answer.dispersion_before == pytest.approx(5 / 3) and answer.dispersion_after == pytest.approx(16 / 15)
+    assert answer.status == "Optimal"
+    pupils = np.full(3, 100.0)
+    assert answer.cv_before["teachers"] == pytest.approx(_cv(np.array([10, 5, 5]), pupils))
+    assert answer.cv_after["key_teachers"] == pytest.approx(_cv(np.array([3, 1, 0]), pupils))
+    assert answer.cv_after["teachers_above_qualification"] == answer.cv_before["teachers_above_qualification"] or \
+        np.isnan(answer.cv_before["teachers_above_qualification"])
+    assert any("roster" in note for note in answer.explain("en"))
+
+
+def test_exchange_of_three_teachers_worked_out_on_paper():
+    """30 %: 3 teachers, at least 1 key. A keeps 7; the best is 7/7/6 teachers (1.33 of 20)
+    and key teachers 2/1/1 or 1/2/1 (1.33 of 4): 0.067 + 0.333 = 0.4. Two to B and one to C
+    (8 minutes of driving) beats one to B and two to C (10)."""
+    answer = planning.teacher_exchange(_exchange_line(), share=0.3)
+    assert (answer.quota, answer.key_quota) == (3, 1)
+    assert answer.dispersion_after == pytest.approx(0.4)
+    moves = answer.moves.set_index("to_school")
+    assert moves["teachers"].to_dict() == {"B": 2, "C": 1} and set(moves["from_school"]) == {"A"}
+    assert moves["key_teachers"].sum() >= 1
+    after = answer.schools["teachers_after"].to_numpy()
+    assert after.tolist() == [7, 7, 6]
+    assert answer.cv_after["teachers"] == pytest.approx(_cv(after, np.full(3, 100.0)))
+    assert answer.schools.loc["A", "sent"] == 3 and answer.schools[["sent", "received"]].sum().tolist() == [3, 3]
+
+
+def test_exchange_rules_that_cannot_be_met_are_explained():
+    today = _exchange_line()
+    with pytest.raises(InfeasibleError) as caught:
+        planning.teacher_exchange(_exchange_line(eligible_key=0))
+    assert caught.value.text("en").startswith("of the 1 teachers who rotate at least 20%, i.e. 1, must be key")
+    assert "只有 0 名符合交流条件的骨干教师" in caught.value.text("zh")
+    with pytest.raises(InfeasibleError, match="the schools that may send have only 0 eligible teachers"):
+        planning.teacher_exchange(today, receive_only=["A"])
+    with pytest.raises(InfeasibleError) as caught:
+        planning.teacher_exchange(today, max_minutes=1)  # 1000 m is 2 minutes: no pair within reach
+    assert "at most 0 eligible teachers have a school they may move to within 1 minutes" in caught.value.text("en")
+    with pytest.raises(ValidationError, match="do not take part: X"):
+        planning.teacher_exchange(today, send_only=["X"])
+    with pytest.raises(ValidationError, match="both send-only and receive-only: B"):
+        planning.teacher_exchange(today, send_only=["B"], receive_only=["B"])
+
+
+def test_exchange_needs_data_on_eligible_teachers():
+    villages = {"V": {"x": 0, **grades(10)}}
+    project = project_on_line(villages, {"A": {"x": 0, "type": "village_primary", "teachers": 5},
+                                         "B": {"x": 500, "type": "village_primary", "teachers": 5}})
+    with pytest.raises(ValidationError) as caught:
+        planning.teacher_exchange(baseline(project))
+    assert "符合交流条件教师数" in caught.value.text("en") and "教师名册" in caught.value.text("zh")
+
+
+def test_demo_exchange_meets_the_rules_and_narrows_the_key_teacher_gaps(demo):
+    """On the demo roster: 10 % of the teachers with six years or more at their school
+    rotate, at least 20 % of them key teachers, each from a school where they are eligible,
+    and the key-teacher CV falls."""
+    answer = planning.teacher_exchange(baseline(demo), max_minutes=25)
+    roster = demo.roster
+    eligible = roster[roster["years_at_school"] >= demo.policy.exchange_min_years]
+    assert answer.eligible == len(eligible) and answer.quota == math.ceil(0.1 * len(eligible))
+    assert answer.moves["teachers"].sum() == answer.quota
+    assert answer.moves["key_teachers"].sum() >= math.ceil(0.2 * answer.quota)
+    sent = answer.moves.groupby("from_school")[["teachers", "key_teachers"]].sum()
+    by_school = eligible.groupby("school_id").agg(teachers=("key_teacher", "size"), key=("key_teacher", "sum"))
+    for school, row in sent.iterrows():
+        assert row["teachers"] <= by_school.loc[school, "teachers"] and row["key_teachers"] <= by_school.loc[school, "key"]
+    assert (answer.moves["drive_minutes"] <= 25).all()
+    assert answer.cv_after["key_teachers"] < answer.cv_before["key_teachers"]
+    assert answer.dispersion_after < answer.dispersion_before
+    assert answer.status == "Optimal" and answer.gap <= 1e-4
+    counts = demo.schools.loc[answer.schools.index, "key_teachers"].to_numpy()
+    assert answer.schools["key_teachers_before"].tolist() == counts.tolist()
+    net = answer.schools["key_teachers_after"] - answer.schools["key_teachers_before"]
+    received = answer.moves.groupby("to_school")["key_teachers"].sum().reindex(net.index, fill_value=0)
+    np.testing.assert_array_equal(net, received - sent["key_teachers"].reindex(net.index, fill_value=0))
+
+
+def test_after_a_merge_the_roster_teachers_rotate_from_their_new_school(demo):
+    from planning.teachers import _pool
+
+    plan = Scenario(demo, "merge").merge("S08", into="S04").evaluate()
+    pool = _pool(plan, None)
+    roster = demo.roster[demo.roster["years_at_school"] >= demo.policy.exchange_min_years]
+    at = pool.eligible.sum(axis=1)
+    assert "S08" not in pool.ids
+    assert at[pool.ids.get_loc("S04")] == (roster["school_id"].isin(["S04", "S08"])).sum()
+    assert pool.counts[pool.ids.get_loc("S04"), 0] == demo.schools.loc[["S04", "S08"], "teachers"].sum()
+
+
+def test_an_exchange_forced_to_widen_the_gaps_says_so():
+    """Within 2.5 min (1250 m) A can only send to B. With 80 % of A's 10 eligible teachers
+    to move (none of them key teachers, none required), A keeps 2 and B gets 13: teachers
+    4.67 + 6.33 + 1.67 = 12.67 from the county's ratio instead of 6.67 (0.633 of 20 against
+    0.333; key teachers unchanged at 1.333): wider than before, and the answer says why."""
+    answer = planning.teacher_exchange(_exchange_line(eligible_key=0), share=0.8, key_share=0, max_minutes=2.5)
+    assert answer.moves[["from_school", "to_school", "teachers"]].values.tolist() == [["A", "B", 8]]
+    assert answer.dispersion_after == pytest.approx(12.67 / 20 + 4 / 3, abs=1e-3)
+    assert answer.dispersion_before == pytest.approx(5 / 3)
+    assert any("widens the gaps" in note for note in answer.explain("en"))
+    assert any("扩大" in note for note in answer.explain("zh"))
+    assert not any("widens" in note for note in planning.teacher_exchange(_exchange_line()).explain("en"))
