@@ -708,10 +708,15 @@ def alliance_section(project, layout, solves) -> None:
         k = None
     else:
         cores = None
-        k = int(st.number_input(T("app.teachers.k"), min_value=1, max_value=max(1, len(schools)),
-                                value=min(2, max(1, len(schools))), key="alliance_k"))
+        k = int(cols[0].number_input(T("app.teachers.k"), min_value=1, max_value=max(1, len(schools)),
+                                     value=min(2, max(1, len(schools))), key="alliance_k"))
+    with st.columns(3)[0]:
+        balances = {key: T(f"app.teachers.balance.{key}") for key in ("schools", "pupils")}
+        balance = worded_choice(T("app.teachers.balance"), balances, key="alliance_balance",
+                                current=ss.get("alliance_balance"))
+        ss.alliance_balance = balance
     rules = logic.AllianceRules(cores=None if cores is None else tuple(cores), k=k, size=(int(lo), int(hi)),
-                                max_minutes=minutes)
+                                max_minutes=minutes, balance=balance)
     missing = cores is not None and not cores
     if st.button(T("app.teachers.form"), type="primary", key="form_alliances", disabled=missing,
                  help=T("app.teachers.choose_cores") if missing else None):

@@ -612,7 +612,7 @@ def moves_rows(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
     table = exchange.moves_table(lang).drop(columns=[field("from_name", lang), field("to_name", lang)])
     table[field("from_school", lang)] = (moves["from_school"].astype(str) + " " + moves["from_name"].astype(str)).to_numpy()
     table[field("to_school", lang)] = (moves["to_school"].astype(str) + " " + moves["to_name"].astype(str)).to_numpy()
-    minutes = table.pop(field("minutes", lang))
+    minutes = table.pop(field("drive_minutes", lang))
     table.insert(2, field("drive_minutes", lang), _whole(minutes))  # beside the two schools
     return table
 
@@ -679,12 +679,14 @@ def default_cores(result: Result) -> list[str]:
 @dataclass(frozen=True)
 class AllianceRules:
     """Alliances as asked in the app: the ``cores`` given, or ``k`` cores to be chosen;
-    fewest and most member schools; longest drive from a member to its core (None: no limit)."""
+    fewest and most member schools; longest drive from a member to its core (None: no
+    limit); what is made even between them (``"schools"`` or ``"pupils"``)."""
 
     cores: tuple[str, ...] | None = None
     k: int | None = None
     size: tuple[int, int] = (2, 6)
     max_minutes: float | None = None
+    balance: str = "schools"
 
 
 def form_alliances(result: Result, rules: AllianceRules) -> Alliances | PlanningError:
@@ -692,15 +694,16 @@ def form_alliances(result: Result, rules: AllianceRules) -> Alliances | Planning
     there are none (a core with too few schools near it, bad settings)."""
     try:
         return alliances(result, cores=rules.cores, k=rules.k, size=rules.size, max_minutes=rules.max_minutes,
-                         seconds=SOLVER_SECONDS)
+                         balance=rules.balance, seconds=SOLVER_SECONDS)
     except (InfeasibleError, ValidationError) as exc:
         return exc
 
 
 def alliance_words(found: Alliances, lang: str = "zh") -> str:
-    """How close the grouping is to the best, and how even the groups are (pupils)."""
+    """How close the grouping is to the best, and how even the alliances are (in schools or
+    pupils, as balanced)."""
     return t("app.teachers.alliance_solved", lang, solved=solve_words(found.status, found.gap, found.seconds, lang),
-             groups=len(found.summary), spread=f"{found.spread:,.0f}")
+             groups=len(found.summary), spread=found.spread_words().text(lang))
 
 
 def alliance_group_rows(found: Alliances, lang: str = "zh") -> pd.DataFrame:
@@ -723,7 +726,7 @@ def alliance_school_rows(found: Alliances, lang: str = "zh") -> pd.DataFrame:
     placed = (schools["role"] != "left_out").to_numpy()
     table = pd.DataFrame({
         "core": (schools["core"].astype(str) + " " + schools["core_name"].astype(str)).where(placed, ""),
-        "role": schools["role"], "drive_minutes": _whole(schools["minutes"]),
+        "role": schools["role"], "drive_minutes": _whole(schools["drive_minutes"]),
         "pupils": _whole(schools["pupils"])}, index=schools.index)
     rank = schools["role"].map({"core": 0, "member": 1, "left_out": 2}).to_numpy()
     order = np.lexsort((schools.index.to_numpy(dtype=str), rank, schools["core"].fillna("~").to_numpy(dtype=str)))

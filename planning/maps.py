@@ -434,7 +434,7 @@ def alliance_map(project: Project, alliances: Alliances, *, lang: str = "zh", ba
             lines.append((shapely.LineString([points[sid], points[core]]),
                           {"color": colour, "weight": 2.5, "opacity": 0.9},
                           escape(t("map.alliance_line", lang, member=name, core=core_name,
-                                   minutes=f"{row['minutes']:.0f}"))))
+                                   minutes=f"{row['drive_minutes']:.0f}"))))
         label = str(row["name"]) if row["role"] == "core" else None
         markers.append((points[sid], {"html": _alliance_marker(str(sid), str(row["role"]), colour, core, label)},
                         _alliance_tip(name, row, lang)))
@@ -476,7 +476,7 @@ def _alliance_tip(name: str, row: pd.Series, lang: str) -> str:
     parts = [f"<b>{escape(name)}</b>", escape(t(f"alliance_role.{row['role']}", lang))]
     if row["role"] == "member":
         parts.append(escape(t("map.alliance_core_of", lang, core=f"{row['core_name']} ({row['core']})")))
-        parts.append(escape(t("map.drive", lang, minutes=f"{row['minutes']:.0f}")))
+        parts.append(escape(t("map.drive", lang, minutes=f"{row['drive_minutes']:.0f}")))
     parts.append(f"{escape(t('map.pupils', lang))}: {row['pupils']:.0f}")
     return "<br>".join(parts)
 

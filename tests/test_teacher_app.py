@@ -45,6 +45,11 @@ def open_view(app: AppTest, lang: str) -> None:
     assert not app.exception, [e.value for e in app.exception]
 
 
+def frame_with_or_none(app: AppTest, column: str) -> bool:
+    """Whether a table with ``column`` is shown."""
+    return any(column in d.value.columns for d in app.dataframe)
+
+
 def merge_s08_into_s04(app: AppTest, lang: str) -> None:
     app.selectbox(key="action").set_value(logic.action_label("merge", lang)).run()
     pick_school(app, "S08")
@@ -170,10 +175,12 @@ def test_an_exchange_that_cannot_be_met_is_explained(app, demo, lang):
     assert not app.success
 
 
-def best_two_alliances(result: planning.Result, cores: tuple[str, str], size: tuple[int, int]) -> dict[str, str]:
+def best_two_alliances(result: planning.Result, cores: tuple[str, str], size: tuple[int, int], *,
+                       balance: str = "schools") -> dict[str, str]:
     """The best alliances around two cores found by trying every grouping: each other open
     school with a core sharing a level or with none; most schools placed, then the least
-    difference between the groups' pupils (core and members), then the least driving."""
+    difference between the groups (their schools, core included, or their pupils), then the
+    least driving."""
     schools = result.schools[result.schools["open"].to_numpy(dtype=bool)]
     minutes = school_drive_minutes(result.project)
     levels = {sid: {lv for lv, grades in LEVEL_GRADES.items() if set(g) & set(grades)} for sid, g in schools["grades"].items()}
@@ -185,9 +192,10 @@ def best_two_alliances(result: planning.Result, cores: tuple[str, str], size: tu
         members = {c: [s for s, p in zip(others, pick, strict=True) if p == c] for c in cores}
         if not all(size[0] <= len(m) <= size[1] for m in members.values()):
             continue
-        pupils = [schools.at[c, "pupils"] + sum(schools.at[s, "pupils"] for s in m) for c, m in members.items()]
+        weight = schools["pupils"] if balance == "pupils" else pd.Series(1.0, index=schools.index)
+        sizes = [weight[c] + sum(weight[s] for s in m) for c, m in members.items()]
         drive = sum(minutes.at[s, c] for c, m in members.items() for s in m)
-        key = (-sum(p is not None for p in pick), round(max(pupils) - min(pupils), 6), round(drive, 6))
+        key = (-sum(p is not None for p in pick), round(max(sizes) - min(sizes), 6), round(drive, 6))
         if best_key is None or key < best_key:
             best, best_key = dict(zip(others, pick, strict=True)), key
     assert best is not None
@@ -200,7 +208,7 @@ def test_alliances_around_the_central_school_and_the_nine_year_school(app, demo,
     assert app.multiselect(key=f"alliance_cores_{lang}").value == ["S01", "S03"]  # offered before choosing
     app.button(key="form_alliances").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
-    expected = best_two_alliances(planning.baseline(demo), ("S01", "S03"), (2, 6))
+    expected = best_two_alliances(planning.baseline(demo), ("S01", "S03"), (2, 6))  # balanced by schools
     table = frame_with(app, field("role", lang))
     shown = {label.split()[0]: row[field("core", lang)].split()[0] for label, row in table.iterrows()}
     assert shown == expected
@@ -210,6 +218,14 @@ def test_alliances_around_the_central_school_and_the_nine_year_school(app, demo,
     assert groups[field("members", lang)].tolist() == [sum(1 for s, c in expected.items() if c == core and s != core)
                                                      for core in ("S01", "S03")]
     assert t("app.teachers.none_left_out", lang) in [m.value for m in app.markdown]
+    spread = t("alliance.spread_schools", lang, spread=1)  # 13 schools in two alliances: 7 and 6
+    assert app.success[-1].value.endswith(spread), app.success[-1].value
+    app.selectbox(key=f"alliance_balance_{lang}").set_value("pupils").run()
+    assert not frame_with_or_none(app, field("role", lang))  # other settings: not solved yet
+    app.button(key="form_alliances").click().run()
+    by_pupils = best_two_alliances(planning.baseline(demo), ("S01", "S03"), (2, 6), balance="pupils")
+    table = frame_with(app, field("role", lang))
+    assert {label.split()[0]: row[field("core", lang)].split()[0] for label, row in table.iterrows()} == by_pupils
 
 
 def test_a_school_too_far_from_every_core_is_named_with_the_reason(app, demo):
@@ -341,7 +357,7 @@ def test_alliance_map_one_line_per_member_in_its_alliances_colour(demo, lang):
         assert np.allclose(np.asarray(geometry["coordinates"], dtype=float), ends)
         assert style["color"] == colours[row["core"]]
         assert tip == escape(t("map.alliance_line", lang, member=f"{row['name']} ({sid})",
-                               core=f"{row['core_name']} ({row['core']})", minutes=f"{row['minutes']:.0f}"))
+                               core=f"{row['core_name']} ({row['core']})", minutes=f"{row['drive_minutes']:.0f}"))
     markers = geojson_features(groups[t("map.alliances", lang)])
     assert len(markers) == len(found.schools)
     for (_, style, _), (sid, row) in zip(markers, found.schools.iterrows(), strict=True):
@@ -360,7 +376,7 @@ def test_alliance_map_credits_openstreetmap(liechtenstein, demo):
     names = liechtenstein.schools["name"]
     schools = pd.DataFrame({"name": names[ids].to_numpy(), "core": [ids[0]] * 3,
                             "core_name": [names[ids[0]]] * 3, "role": ["core", "member", "member"],
-                            "minutes": [0.0, 4.2, 6.8], "pupils": [100.0, 50.0, 30.0]}, index=pd.Index(ids))
+                            "drive_minutes": [0.0, 4.2, 6.8], "pupils": [100.0, 50.0, 30.0]}, index=pd.Index(ids))
     summary = pd.DataFrame({"name": [names[ids[0]]], "members": [2], "pupils": [180.0], "longest_minutes": [6.8]},
                            index=pd.Index([ids[0]], name="core"))
     found = Alliances(groups=schools["core"], schools=schools, summary=summary, status="Optimal", gap=0.0,
