@@ -482,3 +482,49 @@ def _whole_view(page, path: Path, *, width: int) -> None:
     page.set_viewport_size({"width": width, "height": int(height) + 40})
     page.wait_for_timeout(1_000)
     page.screenshot(path=path)
+
+
+def test_a_teacher_roster_for_an_opened_project(server, browser, tmp_path):
+    """A project opened from its tables gets a teacher roster uploaded beside the enrolment
+    history: a roster naming a school the project lacks is refused with its row (no
+    traceback); the right one is used (how many teachers), and the staffing figures follow it."""
+    import planning
+    from planning.i18n import field, t
+
+    demo = ROOT / "data" / "demo"
+    page = _open_demo(browser, server, width=1500)
+    page.get_by_text(t("app.open_project", "zh")).click()
+    page.get_by_text(t("app.source.files", "zh")).click()
+    _settled(page)
+    _upload(page, "村庄表", demo / "villages.csv")
+    _upload(page, "学校表", demo / "schools.csv")
+    _upload(page, "道路图层", demo / "roads.gpkg")
+    page.get_by_role("button", name="载入").click()
+    _map(page).locator("[data-school='S05']").wait_for(timeout=60_000)
+    _settled(page)
+
+    rows = (demo / "teachers.csv").read_text(encoding="utf-8").splitlines()
+    broken = tmp_path / "broken" / "teachers.csv"
+    broken.parent.mkdir()
+    broken.write_text("\n".join([rows[0], rows[1].replace(",S01,", ",S99,", 1), *rows[2:]]) + "\n", encoding="utf-8")
+    _upload(page, "教师名册", broken)
+    error = page.get_by_test_id("stAlertContentError").first
+    error.wait_for(timeout=60_000)
+    assert error.inner_text().startswith("teachers.csv") and "S99" in error.inner_text(), error.inner_text()
+    assert not page.get_by_test_id("stException").count()
+
+    fewer = tmp_path / "fewer" / "teachers.csv"  # one teacher fewer at 杨家坳村完小 (S05)
+    fewer.parent.mkdir()
+    dropped = next(i for i, line in enumerate(rows) if line.split(",")[1] == "S05")
+    fewer.write_text("\n".join(rows[:dropped] + rows[dropped + 1:]) + "\n", encoding="utf-8")
+    _upload(page, "教师名册", fewer)
+    page.get_by_text(t("app.roster_loaded", "zh", teachers=len(rows) - 2)).first.wait_for(timeout=60_000)
+    assert not page.get_by_test_id("stAlertContentError").count()
+    page.get_by_text(t("app.view.teachers", "zh"), exact=True).click()
+    page.get_by_role("button", name=t("app.teachers.propose", "zh")).wait_for(timeout=60_000)
+    _settled(page)
+    shown = dict(zip(page.get_by_test_id("stMetricLabel").all_inner_texts(),
+                     page.get_by_test_id("stMetricValue").all_inner_texts(), strict=True))
+    today = planning.baseline(planning.demo()).summary
+    assert shown[field("teachers", "zh")].strip() == f"{today['teachers'] - 1:,.0f}", shown
+    _whole_view(page, ARTIFACTS / "17_roster_zh.png", width=1500)
