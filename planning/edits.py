@@ -86,6 +86,10 @@ class State:
         """A school's figure, 0 where not known."""
         return float(np.nan_to_num(np.asarray(self._table.at[school_id, column], dtype=float)))
 
+    def known(self, school_id: str, column: str) -> float:
+        """A school's figure, NaN where not known."""
+        return float(np.asarray(self._table.at[school_id, column], dtype=float))
+
     def merge_target(self, school_id: str) -> str:
         """Where pupils of a merged school go now (following merges of merges)."""
         target = school_id
@@ -214,7 +218,7 @@ class Merge(Edit):
             grades = tuple(sorted(set(into["grades"]) | set(missing)))
             new.set(self.into, grades=grades, type=_type_teaching(grades, into["type"]))
         for col in MOVABLE_RESOURCES:  # teachers and equipment move; buildings and grounds stay
-            new.set(self.into, **{col: new.number(self.into, col) + new.number(self.school, col)})
+            new.set(self.into, **{col: new.known(self.into, col) + new.known(self.school, col)})  # unknown stays unknown
             new.set(self.school, **{col: 0.0})
         new.set(self.school, open=False, status="merged", merged_into=self.into)
         return new

@@ -19,11 +19,10 @@ starts with none.
     ...                         "classes_needed": [12.0, 3.0]}, index=pd.Index(["A", "B"], name="school_id"))
     >>> teachers = pd.Series([33.0, 3.0], index=schools.index)
     >>> table = staffing(schools, teachers, teachers, Policy())
-    >>> table[["needed_by_ratio", "needed_by_classes", "teachers_needed", "surplus"]]
-               needed_by_ratio  needed_by_classes  teachers_needed  surplus
-    school_id
-    A                     30.0                0.0               30      3.0
-    B                      1.6                5.1                6     -3.0
+    >>> table.loc["A", ["needed_by_ratio", "teachers_needed", "surplus"]].tolist()   # 380/19 + 135/13.5
+    [30.0, 30.0, 3.0]
+    >>> table.loc["B", ["needed_by_ratio", "needed_by_classes", "teachers_needed", "surplus"]].tolist()
+    [1.58, 5.1, 6.0, -3.0]
 """
 
 from __future__ import annotations
@@ -70,7 +69,7 @@ def staffing(schools: pd.DataFrame, teachers: pd.Series, teachers_today: pd.Seri
         The larger of the two, rounded up (whole teachers; 0 at a closed school).
     ``surplus``
         ``teachers − teachers_needed``: positive = teachers to spare, negative = shortage
-        (NaN where the teachers are not known).
+        (NaN where the teachers are not known, and at schools not counted).
     ``to_place``
         Teachers of a school closed without a merge, to be placed at other schools.
     """
@@ -89,19 +88,20 @@ def staffing(schools: pd.DataFrame, teachers: pd.Series, teachers_today: pd.Seri
         "name": schools["name"], "status": schools["status"], "open": open_, "pupils": pupils, "classes": classes,
         "small_school": small, "teachers_today": before, "moved": after - before, "teachers": after,
         "needed_by_ratio": np.round(by_ratio, 2), "needed_by_classes": np.round(by_classes, 2),
-        "teachers_needed": needed, "surplus": after - needed,
+        "teachers_needed": needed,
+        "surplus": np.where(open_ | (schools["status"] != "not counted").to_numpy(), after - needed, np.nan),
         "to_place": np.where(~open_ & (schools["status"] == "closed").to_numpy(), np.nan_to_num(after), 0.0),
     }, index=schools.index)
     return out
 
 
 def staffing_figures(table: pd.DataFrame) -> dict[str, float]:
-    """County totals of a staffing table: ``teachers`` (at open schools), ``teachers_needed``,
-    ``teachers_short`` (the shortages of open schools added up) and ``teachers_spare``
-    (teachers beyond the need at open schools, plus those of closed schools to be placed).
-    NaN when no school's teachers are known."""
-    open_ = table[table["open"].to_numpy(dtype=bool)]
-    if table["teachers"].isna().all():
+    """County totals of a staffing table over the open schools whose teachers are known:
+    ``teachers``, ``teachers_needed``, ``teachers_short`` (their shortages added up) and
+    ``teachers_spare`` (teachers beyond the need, plus those of closed schools to be placed).
+    NaN when no open school's teachers are known."""
+    open_ = table[table["open"].to_numpy(dtype=bool) & table["teachers"].notna().to_numpy()]
+    if open_.empty:
         return dict.fromkeys(STAFFING_FIGURES, np.nan)
     surplus = open_["surplus"].to_numpy(dtype=float)
     return {

@@ -27,9 +27,9 @@ the L1 analogue of the coefficient of variation (0 when every school has the cou
                 Σ x = Q = ⌈share × Σ E⌉                            (the year's quota)
                 Σ_{τ key} x ≥ ⌈key_share × Q⌉                       (key teachers among them)
 
-and, since every count y = v + in − out is whole, V d[i, m] ≥ φ + (y − ⌊t⌋)(1 − 2φ) with
-t = V p_i / P and φ = t − ⌊t⌋: the line through |y − t| at ⌊t⌋ and ⌊t⌋ + 1, which holds at every
-whole y (|y − t| is convex) but cuts off the fractional counts the LP relaxation would use. With
+and, since y = v + in − out moves by whole teachers, V d[i, m] ≥ φ + (y − y₀)(1 − 2φ) with
+t = V p_i / P, y₀ = v + ⌊t − v⌋ and φ = t − y₀: the line through |y − t| at y₀ and y₀ + 1, which
+holds at every y the exchange can reach (|y − t| is convex) but cuts off the fractional counts the LP relaxation would use. With
 it the relaxation is as tight as the integer model on most counties (the 300-school benchmark:
 equal bounds, 0.5 s instead of 23 s). Moves are the integer ``out``/``in`` per school and kind and
 a continuous transportation f[i, j, τ] between them over the allowed pairs (integral at a vertex).
@@ -98,7 +98,10 @@ def _levels_taught(grades: pd.Series) -> np.ndarray:
 def _pair_minutes(project: Project, ids: pd.Index, grades: pd.Series, max_minutes: float | None) -> np.ndarray:
     """Drive minutes between the schools ``ids`` where they share a level and are within
     ``max_minutes``; NaN elsewhere and on the diagonal."""
-    minutes = school_drive_minutes(project, max_minutes).loc[ids, ids].to_numpy(dtype=float).copy()
+    cut = None if max_minutes is None or max_minutes <= project.policy.max_minutes else max_minutes + 1.0
+    minutes = school_drive_minutes(project, cut).loc[ids, ids].to_numpy(dtype=float).copy()
+    if max_minutes is not None:  # routed minutes carry rounding (3.000000003 for 3): a pair at the limit is in
+        minutes[minutes > max_minutes + 1e-6] = np.nan
     taught = _levels_taught(grades)
     share = (taught[:, None, :] & taught[None, :, :]).any(axis=2)
     minutes[~share] = np.nan
@@ -196,8 +199,11 @@ class _Pool:
 
 
 def _pool(result: Result, level: str | None) -> _Pool:
-    """The open schools with pupils and known teachers (teaching ``level`` when given)."""
-    state = result.state.schools
+    """The open schools with pupils and known teachers (teaching ``level`` when given); a
+    school opened at a site takes part with no teachers, as in the staffing."""
+    state = result.state.schools.copy()
+    sites = state["is_site"].to_numpy(dtype=bool)
+    state.loc[sites, list(TEACHER_INDICATORS)] = state.loc[sites, list(TEACHER_INDICATORS)].fillna(0.0)
     schools = result.schools
     pupils = schools["pupils"]
     keep = schools["open"].to_numpy(dtype=bool) & (pupils > 0).to_numpy() & state["teachers"].reindex(
@@ -205,21 +211,33 @@ def _pool(result: Result, level: str | None) -> _Pool:
     if level is not None:
         keep &= _levels_taught(schools["grades"])[:, LEVELS.index(level)]
     ids = schools.index[keep]
-    counts = state.loc[ids, list(TEACHER_INDICATORS)].to_numpy(dtype=float)
+    counts = state.loc[ids, list(TEACHER_INDICATORS)].to_numpy(dtype=float)  # NaN: unknown
     roster = result.project.roster
     if roster is not None and len(roster):
         eligible, carries, notes = _kinds_from_roster(result, roster, ids)
+        covered = np.isin(ids, [result.state.merge_target(str(sid)) if str(sid) in state.index else str(sid)
+                                for sid in roster["school_id"].unique()])
+        if not covered.all():  # schools the roster leaves out: their eligible teachers from the schools table
+            more, more_carries, notes = _kinds_from_table(state, ids[~covered])
+            extra = np.zeros((len(ids), more.shape[1]))
+            extra[~covered] = more
+            eligible, carries = np.c_[eligible, extra], np.r_[carries, more_carries]
     else:
         eligible, carries, notes = _kinds_from_table(state, ids)
+    unknown = [name for m, name in enumerate(TEACHER_INDICATORS) if np.isnan(counts[:, m]).any()]
+    if unknown:
+        notes = [*notes, Message("exchange.note_unknown", indicators=Listing(
+            [Message(f"field.{name}") for name in unknown], sep="sep.names"))]
     return _Pool(ids, schools.loc[ids, "name"], schools.loc[ids, "grades"], pupils.loc[ids].to_numpy(dtype=float),
-                 np.nan_to_num(counts), eligible, carries, carries[:, 1] > 0, notes)
+                 counts, eligible, carries, carries[:, 1] > 0, notes)
 
 
 def _kinds_from_table(state: pd.DataFrame, ids: pd.Index) -> tuple[np.ndarray, np.ndarray, list[Message]]:
     """Two kinds, key teachers and others, from ``eligible_teachers`` and
     ``eligible_key_teachers``; whether movers are above the required qualification or PE/arts
     teachers is not known, so those counts stay as they are."""
-    if "eligible_teachers" not in state or state.loc[ids, "eligible_teachers"].isna().all():
+    known = ~state.loc[ids, "is_site"].to_numpy(dtype=bool)  # a new school has nobody to send
+    if "eligible_teachers" not in state or state.loc[ids[known], "eligible_teachers"].isna().all():
         raise ValidationError(Message("exchange.no_eligible_data"))
     eligible = state.loc[ids, "eligible_teachers"].fillna(0.0).to_numpy(dtype=float)
     notes = [Message("exchange.note_no_roster")]
@@ -309,7 +327,8 @@ def teacher_exchange(result: Result, *, share: float | None = None, key_share: f
     key_quota = int(math.ceil(key_share * quota - 1e-9))
     _check_quota(pool, senders, quota, key_quota, total, share, key_share)
     pairs = np.argwhere(~np.isnan(minutes) & senders[:, None] & receivers[None, :])
-    built = _exchange_model(pool, pairs, minutes, quota, key_quota, weights or {}, senders=senders,
+    weights = _checked_weights(weights or {})
+    built = _exchange_model(pool, pairs, minutes, quota, key_quota, weights, senders=senders,
                             receivers=receivers)
     first = built.model.solve(seconds=seconds)
     if not first.has_solution:
@@ -318,6 +337,16 @@ def teacher_exchange(result: Result, *, share: float | None = None, key_share: f
     flows = _fewest_minutes(built, first, seconds)
     return _exchange_answer(result, pool, pairs, minutes, built, first, flows, quota, key_quota, total,
                             seconds=first.seconds + time.perf_counter() - started)
+
+
+def _checked_weights(weights: dict[str, float]) -> dict[str, float]:
+    """Weights of named teacher indicators, each ≥ 0."""
+    wrong = sorted(set(weights) - set(TEACHER_INDICATORS)) + sorted(
+        name for name, w in weights.items() if name in TEACHER_INDICATORS and not float(w) >= 0)
+    if wrong:
+        raise ValidationError(Message("exchange.bad_weights", names=Listing(wrong, sep="sep.names"),
+                                      known=Listing(list(TEACHER_INDICATORS), sep="sep.names")))
+    return {name: float(w) for name, w in weights.items()}
 
 
 def _sides(pool: _Pool, send_only: set[str], receive_only: set[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -376,7 +405,8 @@ def _exchange_model(pool: _Pool, pairs: np.ndarray, minutes: np.ndarray, quota: 
     pair and kind."""
     n, kinds = len(pool.ids), pool.eligible.shape[1]
     totals = pool.counts.sum(axis=0)
-    modelled = [m for m in range(len(TEACHER_INDICATORS)) if pool.carries[:, m].any() and totals[m] > 0]
+    modelled = [m for m in range(len(TEACHER_INDICATORS))  # unknown somewhere: left out (a note says so)
+                if pool.carries[:, m].any() and totals[m] > 0 and not np.isnan(pool.counts[:, m]).any()]
     n_f, n_s, n_d = len(pairs) * kinds, n * kinds, n * len(modelled)
     out, into, f = n_f + np.arange(n_s), n_f + n_s + np.arange(n_s), np.arange(n_f)
     rows = Rows(n_f + 2 * n_s + n_d)
@@ -399,7 +429,7 @@ def _exchange_model(pool: _Pool, pairs: np.ndarray, minutes: np.ndarray, quota: 
                      sign * gap, np.inf, count=n)
         # the count y = v + in − out is whole: |y − t| at whole y lies on or above the line through
         # (⌊t⌋, φ) and (⌊t⌋ + 1, 1 − φ), φ = t − ⌊t⌋, which the LP relaxation alone would cut under
-        low = np.floor(target[:, m])
+        low = pool.counts[:, m] + np.floor(target[:, m] - pool.counts[:, m])  # the whole counts y reaches
         phi = target[:, m] - low
         slope = np.repeat(1.0 - 2.0 * phi, kinds) * carry
         rows.add([(np.arange(n), d, totals[m]), (school, into, -slope), (school, out, slope)],
@@ -442,17 +472,22 @@ def _fewest_minutes(built: _ExchangeModel, first: MilpResult, seconds: float | N
 
 def _unreachable_quota(pool: _Pool, built: _ExchangeModel, quota: int, key_quota: int,
                        max_minutes: float | None) -> Message:
-    """Why no exchange meets the quota: how many teachers can move at all to a school they
-    may go to (an LP over the same moves, without the quota)."""
+    """Why no exchange meets the quota: how many teachers, and how many key teachers, can
+    move at all to a school they may go to (LPs over the same moves, without the quota)."""
     model, rows = built.model, built.flow_rows
-    out = np.zeros(len(model.cost))
-    out[built.n_f: built.n_f + built.n_schools * built.n_kinds] = -1.0
-    free = Model(out, model.matrix[:rows], model.row_lower[:rows], model.row_upper[:rows], model.col_lower,
-                 model.col_upper, model.integer)
-    most = free.solve(relax=True)
-    can = int(round(-most.objective)) if most.has_solution else 0
-    minutes = "—" if max_minutes is None else f"{max_minutes:g}"
-    return Message("exchange.too_far", quota=quota, key_quota=key_quota, can=can, minutes=minutes)
+
+    def most(kinds: np.ndarray) -> int:
+        out = np.zeros(len(model.cost))
+        out[built.n_f: built.n_f + built.n_schools * built.n_kinds] = -np.tile(kinds, built.n_schools)
+        answer = Model(out, model.matrix[:rows], model.row_lower[:rows], model.row_upper[:rows], model.col_lower,
+                       model.col_upper, model.integer).solve(relax=True)
+        return int(round(-answer.objective)) if answer.has_solution else 0
+
+    can, can_key = most(np.ones(built.n_kinds)), most(pool.key.astype(float))
+    if max_minutes is None:  # no drive limit: it is the schools' levels and the send/receive sides
+        return Message("exchange.no_partner", quota=quota, key_quota=key_quota, can=can, can_key=can_key)
+    return Message("exchange.too_far", quota=quota, key_quota=key_quota, can=can, can_key=can_key,
+                   minutes=f"{max_minutes:g}")
 
 
 def _exchange_answer(result: Result, pool: _Pool, pairs: np.ndarray, minutes: np.ndarray, built: _ExchangeModel,
@@ -495,8 +530,9 @@ def _exchange_answer(result: Result, pool: _Pool, pairs: np.ndarray, minutes: np
 
 
 def _gap(answer: MilpResult) -> float:
-    """The relative gap, 0 when proven optimal (HiGHS gives inf when the objective is 0)."""
-    return 0.0 if answer.optimal else float(answer.gap)
+    """HiGHS's relative gap ("Optimal" means within 0.01 %); 0 when proven optimal at an
+    objective of 0 (HiGHS gives inf there)."""
+    return 0.0 if answer.optimal and not np.isfinite(answer.gap) else float(answer.gap)
 
 
 def _balance_after(result: Result, ids: pd.Index, after: np.ndarray) -> pd.DataFrame:
@@ -625,8 +661,9 @@ def _check_alliance_request(ids: pd.Index, cores: Sequence[str] | None, k: int |
     unknown = sorted(named - set(ids))
     if unknown:
         raise ValidationError(Message("alliance.unknown_schools", ids=Listing(unknown, sep="sep.names", most=10)))
-    if k is not None and not 1 <= k <= len(candidates if candidates is not None else ids):
-        raise ValidationError(Message("alliance.bad_k", k=k, schools=len(ids)))
+    most = len(candidates if candidates is not None else ids)
+    if k is not None and not 1 <= k <= most:
+        raise ValidationError(Message("alliance.bad_k", k=k, schools=most))
 
 
 def _check_reach(ids: pd.Index, names: pd.Series, minutes: np.ndarray, core_mask: np.ndarray,
@@ -650,6 +687,7 @@ class _AllianceModel:
     spread: np.ndarray     # objective: U − L
     travel: np.ndarray     # objective: minutes of the x
     k: int                 # alliances
+    whole: bool            # sizes are whole numbers
 
 
 def _alliance_model(minutes: np.ndarray, weight: np.ndarray, core_mask: np.ndarray, *, fixed: bool, k: int,
@@ -691,7 +729,7 @@ def _alliance_model(minutes: np.ndarray, weight: np.ndarray, core_mask: np.ndarr
     placed = np.r_[np.ones(n_x + n_z), 0.0, 0.0]
     spread = np.r_[np.zeros(n_x + n_z), 1.0, -1.0]
     travel = np.r_[minutes[pairs[:, 0], pairs[:, 1]], np.zeros(n_z + 2)]
-    return _AllianceModel(model, pairs, n_z, core_idx, placed, spread, travel, k)
+    return _AllianceModel(model, pairs, n_z, core_idx, placed, spread, travel, k, whole)
 
 
 def _alliance_steps(built: _AllianceModel, seconds: float | None) -> list[MilpResult]:
@@ -705,7 +743,8 @@ def _alliance_steps(built: _AllianceModel, seconds: float | None) -> list[MilpRe
     second = second_model.solve(cost=built.spread, seconds=seconds, initial=first.x)
     if not second.has_solution:
         return [first]
-    third = second_model.with_row(built.spread, -np.inf, second.objective + 0.5).solve(
+    slack = 0.5 if built.whole else max(1e-6, 1e-6 * abs(second.objective))  # whole sizes: spreads 1 apart
+    third = second_model.with_row(built.spread, -np.inf, second.objective + slack).solve(
         cost=built.travel, seconds=seconds, initial=second.x)
     return [first, second, third] if third.has_solution else [first, second]
 

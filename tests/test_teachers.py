@@ -5,6 +5,7 @@ drives 500 m a minute) and on the demo."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -210,7 +211,13 @@ def test_exchange_rules_that_cannot_be_met_are_explained():
         planning.teacher_exchange(today, receive_only=["A"])
     with pytest.raises(InfeasibleError) as caught:
         planning.teacher_exchange(today, max_minutes=1)  # 1000 m is 2 minutes: no pair within reach
-    assert "at most 0 eligible teachers have a school they may move to within 1 minutes" in caught.value.text("en")
+    assert "at most 0 eligible teachers (0 key teachers) have a school they may move to within 1 minutes" in \
+        caught.value.text("en")
+    with pytest.raises(InfeasibleError) as caught:  # every school only sends: A's teachers have nowhere to go
+        planning.teacher_exchange(today, send_only=["A", "B", "C"])
+    assert "teachers move only between schools sharing a level" in caught.value.text("en")
+    with pytest.raises(ValidationError, match="not understood: key_teacher"):
+        planning.teacher_exchange(today, weights={"key_teacher": 2})
     with pytest.raises(ValidationError, match="do not take part: X"):
         planning.teacher_exchange(today, send_only=["X"])
     with pytest.raises(ValidationError, match="both send-only and receive-only: B"):
@@ -275,3 +282,74 @@ def test_an_exchange_forced_to_widen_the_gaps_says_so():
     assert any("widens the gaps" in note for note in answer.explain("en"))
     assert any("扩大" in note for note in answer.explain("zh"))
     assert not any("widens" in note for note in planning.teacher_exchange(_exchange_line()).explain("en"))
+
+
+def test_unknown_teachers_stay_unknown_through_a_merge_and_out_of_the_totals():
+    """A merge of a school whose teachers are unknown leaves the receiving school's unknown
+    (not 0 and a made-up shortage); the county figures count the schools whose teachers are
+    known, the need included."""
+    villages = {"VA": {"x": 0, **grades(60)}, "VB": {"x": 500, **grades(10)}, "VC": {"x": 4000, **grades(40)}}
+    schools = {"A": {"x": 0, "type": "central_primary", "teachers": 20},
+               "B": {"x": 500, "type": "village_primary"},
+               "C": {"x": 4000, "type": "village_primary", "teachers": 15}}
+    project = project_on_line(villages, schools)
+    today = baseline(project)
+    assert np.isnan(today.staffing.loc["B", "surplus"])
+    assert today.summary["teachers"] == 35 and today.summary["teachers_needed"] == 19 + 13  # 360/19, 240/19
+    merged = Scenario(project, "merge").merge("B", into="A").evaluate()
+    assert np.isnan(merged.staffing.loc["A", "teachers"]) and np.isnan(merged.staffing.loc["A", "surplus"])
+    assert merged.summary["teachers"] == 15 and merged.summary["teachers_short"] == 0
+
+
+def test_exchange_review_cases():
+    """Unknown counts stay unknown; a site opened with no teachers takes part; a drive exactly
+    at the limit is within it; a roster covering some schools leaves the others' eligible
+    teachers to the schools table."""
+    # a key-teacher count unknown at B: key teachers are left out of the balancing, said so,
+    # and nothing is invented for B
+    villages = {f"V{s}": {"x": x, **grades(0), "grade_4": 100} for s, x in (("A", 0), ("B", 1000), ("C", 2000))}
+    base = {"type": "village_primary", "eligible_teachers": 0}
+    schools = {"A": {**base, "x": 0, "teachers": 10, "key_teachers": 4, "eligible_teachers": 10,
+                     "eligible_key_teachers": 4},
+               "B": {**base, "x": 1000, "teachers": 5}, "C": {**base, "x": 2000, "teachers": 5, "key_teachers": 0}}
+    answer = planning.teacher_exchange(baseline(project_on_line(villages, schools)), share=0.0, key_share=0)
+    assert answer.moves.empty and np.isnan(answer.schools.loc["B", "key_teachers_before"])
+    kept = answer.balance.dropna()
+    np.testing.assert_allclose(kept["after"], kept["before"])  # nobody moves: nothing changes
+    assert any("unknown" in note for note in answer.explain("en"))
+    # exactly 3 minutes (1500 m) away at a 3-minute limit: within it
+    assert school_drive_minutes(_alliance_line()).loc["A", "D"] == pytest.approx(6.0)
+    within = planning.alliances(_alliance_line(), cores=["A"], size=(1, 5), max_minutes=2.0)  # B 1 min, C 2 min
+    assert set(within.groups.index) == {"A", "B", "C"}
+
+
+def test_a_new_school_takes_part_in_the_exchange_with_no_teachers():
+    villages = {"VA": {"x": 0, **grades(0), "grade_4": 100}, "VN": {"x": 3000, **grades(0), "grade_4": 100}}
+    schools = {"A": {"x": 0, "type": "village_primary", "teachers": 12, "key_teachers": 2,
+                     "eligible_teachers": 10, "eligible_key_teachers": 2}}
+    project = project_on_line(villages, schools, sites={"N": {"x": 3000, "type": "village_primary"}})
+    plan = Scenario(project, "open N").open_site("N").evaluate()
+    assert plan.staffing.loc["N", "teachers"] == 0 and plan.staffing.loc["N", "surplus"] == -6
+    answer = planning.teacher_exchange(plan, share=0.3)  # 3 teachers, at least 1 key: all to the new school
+    assert answer.moves[["from_school", "to_school", "teachers"]].values.tolist() == [["A", "N", 3]]
+
+
+def test_a_roster_of_some_schools_leaves_the_others_to_the_schools_table():
+    """A's 10 eligible teachers (4 key) are in the schools table, B's 2 on a roster: 12
+    eligible, 2 rotate, 1 key teacher among them, who can only come from A."""
+    import pandas as pd
+
+    villages = {f"V{s}": {"x": x, **grades(0), "grade_4": 100} for s, x in (("A", 0), ("B", 1000), ("C", 2000))}
+    schools = {"A": {"x": 0, "type": "village_primary", "teachers": 10, "key_teachers": 4,
+                     "eligible_teachers": 10, "eligible_key_teachers": 4},
+               "B": {"x": 1000, "type": "village_primary", "teachers": 2, "key_teachers": 0},
+               "C": {"x": 2000, "type": "village_primary", "teachers": 5, "key_teachers": 0,
+                     "eligible_teachers": 0, "eligible_key_teachers": 0}}
+    roster = pd.DataFrame({"teacher_id": ["b1", "b2"], "school_id": ["B", "B"], "years_at_school": [8, 9],
+                           "key_teacher": ["否", "否"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        project = project_on_line(villages, schools).with_roster(roster)
+    answer = planning.teacher_exchange(baseline(project))
+    assert (answer.eligible, answer.quota, answer.key_quota) == (12, 2, 1)
+    assert set(answer.moves.loc[answer.moves["key_teachers"] > 0, "from_school"]) == {"A"}
