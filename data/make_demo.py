@@ -210,6 +210,11 @@ def write_history(out: Path = OUT) -> None:
     print(f"wrote {out}: enrolment history {first}–{BASE_YEAR}, births {first - 6}–{BASE_YEAR}")
 
 
+#: Dilapidated buildings (危房面积, m²) of the old village schools and teaching points
+#: (synthetic): renovation a closure avoids; the others have none recorded (blank).
+DILAPIDATED_M2 = {"S07": 260, "S08": 0, "S09": 180, "S10": 120, "S11": 90, "S12": 150, "S13": 80}
+
+
 def write_teachers(out: Path = OUT) -> None:
     """``teachers.csv`` from ``schools.csv``'s teacher counts, and the two eligibility columns
     of ``schools.csv`` (module docstring); its other cells are written back as they were."""
@@ -235,6 +240,7 @@ def write_teachers(out: Path = OUT) -> None:
         eligible_key.append(str(sum(1 for k in key if long_serving[k])))
     schools["符合交流条件教师数"] = eligible
     schools["符合交流条件骨干教师数"] = eligible_key
+    schools["危房面积"] = [str(DILAPIDATED_M2.get(sid, "")) for sid in schools["学校编号"]]
     schools.to_csv(out / "schools.csv", index=False, encoding="utf-8")
     pd.DataFrame(rows).to_csv(out / "teachers.csv", index=False, encoding="utf-8")
     print(f"wrote {out}: teacher roster of {len(rows)} teachers, {sum(map(int, eligible))} eligible to rotate")

@@ -21,6 +21,7 @@ import logging
 
 from . import settings
 from .changes import village_changes
+from .costs import cost_sheet
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare
 from .forecast import Forecast, forecast
@@ -52,6 +53,7 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Project",
+    "cost_sheet",
     "teacher_exchange",
     "alliances",
     "Exchange",

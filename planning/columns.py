@@ -76,6 +76,7 @@ SCHOOL_ALIASES: dict[str, list[str]] = {
     "teachers_above_qualification": ["teachers_above_qualification", "高于规定学历教师数", "高学历教师数"],
     "key_teachers": ["key_teachers", "骨干教师数", "县级以上骨干教师数"],
     "pe_arts_teachers": ["pe_arts_teachers", "体育艺术教师数", "体艺教师数", "音体美教师数"],
+    "dilapidated_m2": ["dilapidated_m2", "危房面积", "危房面积（平方米）", "D级危房面积"],
     # teachers eligible to rotate (教师〔2014〕4号: six or more years at the school, ``Policy.exchange_min_years``)
     "eligible_teachers": ["eligible_teachers", "符合交流条件教师数", "可交流教师数", "符合交流轮岗条件教师数"],
     "eligible_key_teachers": ["eligible_key_teachers", "符合交流条件骨干教师数", "可交流骨干教师数",

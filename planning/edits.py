@@ -36,7 +36,7 @@ from .validation import ELIGIBLE_COLUMNS, RESOURCE_COLUMNS
 #: Resources that move with a merge (people and equipment); buildings and grounds stay.
 MOVABLE_RESOURCES = ["teachers", "teachers_above_qualification", "key_teachers", "pe_arts_teachers",
                      "equipment_value_yuan", "eligible_teachers", "eligible_key_teachers"]
-STATE_NUMBERS = ["capacity", "classrooms", "beds", *RESOURCE_COLUMNS, *ELIGIBLE_COLUMNS]
+STATE_NUMBERS = ["capacity", "classrooms", "beds", *RESOURCE_COLUMNS, *ELIGIBLE_COLUMNS, "dilapidated_m2"]
 
 
 @dataclass(frozen=True)

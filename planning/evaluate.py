@@ -35,6 +35,7 @@ from .assign import (
     taught_grades,
 )
 from .bus import bus_rides, walk_to_road
+from .costs import cost_figures, cost_items
 from .edits import Edit, State, edit_log, initial_state
 from .errors import InfeasibleError
 from .i18n import Listing, Message
@@ -117,6 +118,9 @@ SUMMARY = {
                        "class at small schools)",
     "teachers_short": "teachers missing, the shortages of open schools added up",
     "teachers_spare": "teachers beyond the need at open schools, plus those of closed schools to be placed",
+    "one_off_yuan": "one-off costs of the layout (yuan; savings such as renovation avoided count negative)",
+    "yearly_yuan": "yearly costs of the layout (yuan a year)",
+    "cost_npv_yuan": "one-off + yearly costs over policy.cost_horizon years at policy.cost_discount_rate (yuan)",
 }
 
 
@@ -169,6 +173,9 @@ class Result:
         Per school (closed ones too): teachers after the edits (merges move them), teachers
         needed by the staffing norms, surplus (negative = shortage), teachers to place
         (:func:`planning.staffing.staffing`).
+    costs
+        The layout's cost items, one-off and yearly (yuan; :func:`planning.costs.cost_sheet`
+        adds the present value and a total).
     summary
         Headline figures, all numbers: see :data:`SUMMARY` for each and its unit.
     """
@@ -188,6 +195,7 @@ class Result:
     indicators = _Table()
     balance = _Table()
     staffing = _Table()
+    costs = _Table()
 
     @property
     def summary(self) -> pd.Series:
@@ -380,9 +388,11 @@ def _result(project: Project, state: State, name: str, edits: tuple[Edit, ...], 
     indicators = school_indicators(state.schools, pupils_by_level, project.policy)
     bal = balance(indicators, pupils_by_level, project.policy)
     staff = _staffing(project, state, schools)
-    summary = pd.concat([_summary(flows, schools, indicators, bal), pd.Series(staffing_figures(staff))])
+    costs = cost_items(project, state, schools, flows, staff)
+    summary = pd.concat([_summary(flows, schools, indicators, bal), pd.Series(staffing_figures(staff)),
+                         pd.Series(cost_figures(costs, project.policy))])
     tables = MappingProxyType({"flows": flows, "schools": schools, "indicators": indicators, "balance": bal,
-                               "staffing": staff})
+                               "staffing": staff, "costs": costs})
     return Result(name=name, assignment=assignment, project=project, edits=edits, state=state, solver=solver,
                   layout=layout, tables=tables, figures=summary)
 

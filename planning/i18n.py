@@ -135,7 +135,7 @@ WORD_COLUMNS: dict[str, str] = {
     "mode": "mode", "mode_before": "mode", "mode_after": "mode", "status": "status", "level": "level",
     "outcome": "outcome", "assignment": "assignment", "op": "edit_op", "kind": "kind", "decision": "decision",
     "goal": "goal", "solver_status": "solver", "primary_status": "walk_status", "junior_status": "walk_status", "walk_status": "walk_status",
-    "type": "type", "verdict": "verdict", "role": "alliance_role",
+    "type": "type", "verdict": "verdict", "role": "alliance_role", "item": "cost_item", "unit": "cost_unit",
 }
 
 

@@ -82,6 +82,11 @@ DEFAULT_BUS_EXCLUDED: tuple[str, ...] = (
     "山路", "小路", "步道", "台阶", "机耕路", "footpath", "farm_track",
 )
 
+#: Cost settings (yuan, m², years), each with its source or marked as assumed (``policy_source.cost_*``).
+COST_SETTINGS = ("cost_build_per_m2", "cost_classroom_m2", "cost_bed_m2", "cost_new_seat", "cost_classroom_rent", "cost_classroom_short",
+                 "cost_bus", "cost_bus_life", "cost_bus_seats", "cost_bus_driver", "cost_bus_per_km", "cost_school_days",
+                 "cost_boarding_subsidy", "cost_boarding_needy_share", "cost_teacher", "cost_school_fixed", "cost_per_pupil", "cost_renovation_per_m2", "cost_discount_rate", "cost_horizon")
+
 #: Settings whose default carries a source (worded in the text catalogue, ``policy_source.*``).
 SOURCED = ("walk_limit_minutes", "walk_speed_kmh", "tobler", "offroad_detour", "far_from_road_m", "max_snap_m",
            "max_minutes", "class_size", "large_class", "super_large_class", "small_school_pupils", "school_size",
@@ -89,7 +94,7 @@ SOURCED = ("walk_limit_minutes", "walk_speed_kmh", "tobler", "offroad_detour", "
            "indicator_thresholds", "cv_limit", "min_indicators_met", "missed_indicator_floor", "cv_teaching_points",
            "cv_teaching_point_pupils", "cv_nine_year_split", "bus_speed_kmh", "bus_excluded_classes",
            "boarding_cost_minutes", "pupils_per_teacher", "teachers_per_class", "exchange_share", "exchange_key_share",
-           "exchange_min_years")
+           "exchange_min_years", *COST_SETTINGS)
 
 
 #: Forecast variants (:func:`planning.forecast.forecast`), named after the township's total
@@ -139,7 +144,8 @@ def _per_level(primary: float, junior: float) -> PerLevel:
 
 
 #: Settings given per level; a file may give one number for both levels, or some levels only.
-PER_LEVEL = ("walk_limit_minutes", "class_size", "school_size", "school_age_share", "cv_limit", "pupils_per_teacher")
+PER_LEVEL = ("walk_limit_minutes", "class_size", "school_size", "school_age_share", "cv_limit", "pupils_per_teacher",
+             "cost_classroom_m2", "cost_boarding_subsidy", "cost_per_pupil")
 
 
 class Policy(Settings):
@@ -216,6 +222,30 @@ class Policy(Settings):
         those who move (0.20).
     exchange_min_years
         A teacher is eligible to rotate after this many years at the school (6).
+    cost_build_per_m2, cost_classroom_m2, cost_bed_m2
+        Building cost (yuan per m² of floor) and the floor of a classroom per level and of a
+        dormitory place (m²): a classroom or a bed costs floor × cost.
+    cost_new_seat
+        A new school at a site whose 投资估算 is not given: yuan per seat.
+    cost_classroom_rent, cost_classroom_short
+        Renting a classroom (yuan a year); whether classrooms a plan leaves short are
+        ``build``-t (one-off) or ``rent``-ed (yearly).
+    cost_bus, cost_bus_life, cost_bus_seats, cost_bus_driver, cost_bus_per_km, cost_school_days
+        A school bus: price (yuan), life (years), seats, driver (yuan a year), running cost
+        (yuan per km), school days a year (two round trips a day on its longest ride).
+    cost_boarding_subsidy, cost_boarding_needy_share
+        Living subsidy per boarder from a family in difficulty (yuan a year, per level), and
+        the share of boarders who receive it.
+    cost_teacher
+        A teacher (yuan a year, salary and contributions).
+    cost_school_fixed, cost_per_pupil
+        Running an open school: yuan a year, plus per pupil (公用经费, per level; a school of
+        fewer than ``small_school_pupils`` is funded as if it had that many).
+    cost_renovation_per_m2
+        Renovating dilapidated school buildings (危房, yuan per m²): avoided when a school
+        carrying them closes.
+    cost_discount_rate, cost_horizon
+        Discount rate (fraction a year) and years over which a plan's cost is counted.
     """
 
     walk_limit_minutes: PerLevel = _per_level(40, 40)
@@ -250,6 +280,26 @@ class Policy(Settings):
     exchange_share: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.10
     exchange_key_share: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.20
     exchange_min_years: Annotated[int, pydantic.Field(ge=0)] = 6
+    cost_build_per_m2: Annotated[float, pydantic.Field(ge=0)] = 3000.0
+    cost_classroom_m2: PerLevel = _per_level(61, 70)
+    cost_bed_m2: Annotated[float, pydantic.Field(ge=0)] = 3.0
+    cost_new_seat: Annotated[float, pydantic.Field(ge=0)] = 30000.0
+    cost_classroom_rent: Annotated[float, pydantic.Field(ge=0)] = 6000.0
+    cost_classroom_short: Literal["build", "rent"] = "build"
+    cost_bus: Annotated[float, pydantic.Field(ge=0)] = 400000.0
+    cost_bus_life: Annotated[int, pydantic.Field(gt=0)] = 15
+    cost_bus_seats: Annotated[int, pydantic.Field(gt=0)] = 40
+    cost_bus_driver: Annotated[float, pydantic.Field(ge=0)] = 60000.0
+    cost_bus_per_km: Annotated[float, pydantic.Field(ge=0)] = 3.0
+    cost_school_days: Annotated[int, pydantic.Field(ge=0, le=366)] = 195
+    cost_boarding_subsidy: PerLevel = _per_level(1000, 1250)
+    cost_boarding_needy_share: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.3
+    cost_teacher: Annotated[float, pydantic.Field(ge=0)] = 100000.0
+    cost_school_fixed: Annotated[float, pydantic.Field(ge=0)] = 100000.0
+    cost_per_pupil: PerLevel = _per_level(720, 940)
+    cost_renovation_per_m2: Annotated[float, pydantic.Field(ge=0)] = 1500.0
+    cost_discount_rate: Annotated[float, pydantic.Field(ge=0, le=1)] = 0.08
+    cost_horizon: Annotated[int, pydantic.Field(ge=1, le=100)] = 10
 
     @pydantic.model_validator(mode="before")
     @classmethod

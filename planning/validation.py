@@ -44,7 +44,7 @@ from .policy import INDICATORS, LEVEL_GRADES, LEVELS, Policy
 RESOURCE_COLUMNS = ["teachers", *INDICATORS]
 #: Teachers eligible to rotate (符合交流条件教师数, 符合交流条件骨干教师数): whole persons.
 ELIGIBLE_COLUMNS = ["eligible_teachers", "eligible_key_teachers"]
-SCHOOL_NUMBERS = ["capacity", "classrooms", "beds", "enrolled", *RESOURCE_COLUMNS, *ELIGIBLE_COLUMNS]
+SCHOOL_NUMBERS = ["capacity", "classrooms", "beds", "enrolled", *RESOURCE_COLUMNS, *ELIGIBLE_COLUMNS, "dilapidated_m2"]
 #: (part, whole): a school's teachers of a kind are some of its teachers of the other.
 TEACHER_PARTS = [("key_teachers", "teachers"), ("teachers_above_qualification", "teachers"),
                  ("pe_arts_teachers", "teachers"), ("eligible_teachers", "teachers"),
