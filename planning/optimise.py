@@ -377,10 +377,11 @@ def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = N
               open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
               solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
               unit: str | Message = "", periods: Sequence[object] | None = None,
-              phase: ArrayLike | None = None) -> Solution:
+              phase: ArrayLike | None = None, column_cost: ArrayLike | None = None) -> Solution:
     """Fewest open columns so that every row is within ``max_cost`` (and capacities hold);
     among the fewest, least Σ weight × cost (a second exact solve). Parameters as
-    :func:`p_median`.
+    :func:`p_median`; with ``column_cost`` (one per column), the open columns of least total
+    cost instead of the fewest (a weighted set cover: the least-cost plan).
 
     ``phase`` (with ``periods``) lets each column open or close from a period on: +1 for a
     column that may close and then stays closed (a school), −1 for one that may open and
@@ -394,12 +395,15 @@ def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = N
     built = _model(problem, capacities, single_source, cover=False,
                    phase=None if phase is None else np.asarray(phase, dtype=float))
     count = built.count()
+    if column_cost is not None:
+        count[: built.n_y] = np.tile(np.asarray(column_cost, dtype=float), built.n_y // m)
     fewest = built.model.solve(cost=count, seconds=solver_seconds, mip_gap=mip_gap)
     if not fewest.has_solution:
         return _answer(fewest, built, n, m, what=Message("infeasible.what_fewest"))
-    k = int(round(fewest.objective))
-    cheapest = built.model.with_row(count, k, k).solve(cost=np.r_[np.zeros(built.n_y), built.pair_cost],
-                                                       seconds=solver_seconds, mip_gap=mip_gap, initial=fewest.x)
+    k = int(round(fewest.objective)) if column_cost is None else int(round((fewest.x[: built.n_y] > 0.5).sum()))
+    least = (k, k) if column_cost is None else (-np.inf, fewest.objective + max(1e-6, 1e-9 * abs(fewest.objective)))
+    cheapest = built.model.with_row(count, *least).solve(cost=np.r_[np.zeros(built.n_y), built.pair_cost],
+                                                         seconds=solver_seconds, mip_gap=mip_gap, initial=fewest.x)
     answer = _answer(cheapest, built, n, m, what=Message("infeasible.what_least_cost", k=k))
     answer.seconds += fewest.seconds
     if not fewest.optimal:
@@ -443,7 +447,7 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
 
 
 # ---------------------------------------------------------------------- on a project
-GOALS = ("fewest_schools", "p_median", "max_coverage")
+GOALS = ("fewest_schools", "p_median", "max_coverage", "least_cost")
 
 
 @dataclass
@@ -689,12 +693,14 @@ def _yearly_seats(project: Project, inputs: LevelInputs, forecast: Forecast, lev
 
 
 def _solve(demand: Demand, *, goal: str, p: int | None, limit: float, hard_limit: bool, phase: np.ndarray | None,
-           common: dict[str, Any]) -> Solution:
+           common: dict[str, Any], column_cost: np.ndarray | None = None) -> Solution:
     """The goal's solver on ``demand``'s rows (one set of open columns for all its years)."""
     options = {**common, "weights": demand.pupils, "demand": demand.pupils, "capacities": demand.capacities,
                "labels": demand.labels, "periods": demand.years}
     if goal == "fewest_schools":
         return set_cover(demand.minutes, limit, phase=phase, **options)
+    if goal == "least_cost":
+        return set_cover(demand.minutes, limit, column_cost=column_cost, **options)
     if goal == "p_median":
         return p_median(demand.minutes, int(p or 0), max_cost=limit if hard_limit else None, **options)
     return max_coverage(demand.minutes, int(p or 0), limit, **options)
@@ -789,8 +795,10 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
     goal
         ``"fewest_schools"`` (every pupil within ``limit``, capacity respected),
         ``"p_median"`` (least pupil travel time with ``p`` schools; ``hard_limit`` keeps the
-        walking limit as a constraint) or ``"max_coverage"`` (most pupils within ``limit``
-        with ``p`` schools).
+        walking limit as a constraint), ``"max_coverage"`` (most pupils within ``limit``
+        with ``p`` schools) or ``"least_cost"`` (every pupil within ``limit``, capacity
+        respected, at the least cost of the schools and sites kept open over the policy's
+        cost horizon: :func:`opening_costs`; then the least walking).
     level
         ``"primary"`` or ``"junior"``: schools teaching all its grades are candidates, teaching points close.
     limit
@@ -827,16 +835,45 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
     limit = project.policy.limit(level) if limit is None else float(limit)
     inputs = level_inputs(project, level, sites=sites, capacity=capacity)
     keep, open_, closed = _fixed_columns(project, inputs, keep, close)
-    set_aside = (goal == "fewest_schools" or (goal == "p_median" and hard_limit)) and beyond == "report"
+    set_aside = (goal in ("fewest_schools", "least_cost") or (goal == "p_median" and hard_limit)) and beyond == "report"
     demand = _plan_demand(project, inputs, forecast, years, level, closed=closed if set_aside else None, limit=limit)
     common: dict[str, Any] = {"single_source": single_source, "open_": open_ or None, "closed": closed or None,
                               "solver_seconds": solver_seconds, "unit": Message("unit.minutes_suffix")}
+    column_cost = opening_costs(project, inputs, level) if goal == "least_cost" else None
     solve = partial(_solve, goal=goal, p=p, limit=limit, hard_limit=hard_limit, common=common,
-                    phase=np.where(inputs.columns["kind"] == "school", 1.0, -1.0) if phased else None)
+                    phase=np.where(inputs.columns["kind"] == "school", 1.0, -1.0) if phased else None,
+                    column_cost=None if column_cost is None else column_cost.to_numpy())
     solution = solve(demand)
     logger.info("plan %s: %s, %d open, %.2f s", goal, solution.status, len(solution.open), solution.seconds)
     binding = None if forecast is None else binding_years(goal, demand, solution, inputs.columns.index, solve)
     return _as_plan(project, solution, goal, level, limit, inputs, demand, keep, name, binding)
+
+
+def opening_costs(project: Project, inputs: LevelInputs, level: str) -> pd.Series:
+    """What keeping each column of a level's plan open costs over the policy's cost horizon
+    (yuan, present value at its discount rate), for the least-cost goal: a school's fixed
+    running cost each year and the renovation of its dilapidated buildings (危房面积, avoided
+    if it closes); a site's investment (投资估算, or seats × ``cost_new_seat``) and its running
+    cost. A school that also teaches the other level keeps running whatever this plan does:
+    nothing of it is saved (0). Costs per pupil (funding, teachers) are the same wherever a
+    pupil goes and do not change the choice; :func:`planning.cost_sheet` counts them."""
+    policy = project.policy
+    annuity = sum((1 + policy.cost_discount_rate) ** -t for t in range(1, policy.cost_horizon + 1))
+    running = policy.cost_school_fixed * annuity
+    ids = inputs.columns.index
+    schools = project.schools.reindex(ids)
+    other = "junior" if level == "primary" else "primary"
+    shared = schools[other].fillna(False).to_numpy(dtype=bool)
+    dilapidated = schools["dilapidated_m2"].fillna(0.0).to_numpy(dtype=float) if "dilapidated_m2" in schools \
+        else np.zeros(len(ids))
+    cost = np.where(shared, 0.0, running + dilapidated * policy.cost_renovation_per_m2)
+    is_site = (inputs.columns["kind"] == "site").to_numpy()
+    if is_site.any():
+        sites = project.sites.reindex(ids[is_site])
+        seats = sites["capacity"].fillna(0.0).to_numpy(dtype=float)
+        given = sites["cost"].to_numpy(dtype=float) if "cost" in sites else np.full(len(seats), np.nan)
+        cost[is_site] = np.where(np.isnan(given), seats * policy.cost_new_seat, given) + running
+    return pd.Series(cost, index=ids, name="opening_cost_yuan")
 
 
 def _plan_demand(project: Project, inputs: LevelInputs, forecast: Forecast | None, years: Iterable[int] | None,
@@ -854,7 +891,7 @@ def _plan_demand(project: Project, inputs: LevelInputs, forecast: Forecast | Non
 def _check_request(goal: str, p: int | None, *, phased: bool, forecast: Forecast | None) -> None:
     if goal not in GOALS:
         raise ValueError(f"`goal` was {goal!r} but is expected to be one of {list(GOALS)}")
-    if goal != "fewest_schools" and p is None:
+    if goal not in ("fewest_schools", "least_cost") and p is None:
         raise ValueError(f"goal {goal!r} needs p, the number of schools to open")
     if phased and (forecast is None or goal != "fewest_schools"):
         raise ValueError("`phased` needs a forecast and goal 'fewest_schools'")
@@ -1066,5 +1103,5 @@ def plot_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, limit: float |
     return ax
 
 
-__all__ = ["Solution", "Plan", "GOALS", "p_median", "set_cover", "max_coverage", "plan", "level_inputs",
+__all__ = ["Solution", "Plan", "GOALS", "p_median", "set_cover", "max_coverage", "plan", "level_inputs", "opening_costs",
            "tradeoff", "plot_tradeoff"]

@@ -80,3 +80,29 @@ def test_the_demo_consolidation_cost_sheet(demo):
     assert avoided["one_off_yuan"].sum() == -closed["dilapidated_m2"].fillna(0).sum() * 1500
     assert plan.summary["yearly_yuan"] < today.summary["yearly_yuan"]          # fewer schools, fewer teachers needed
     assert planning.compare(today, plan).loc["one_off_yuan"].tolist() == [0.0, total["one_off_yuan"]]
+
+
+def test_the_least_cost_plan_is_not_always_the_fewest_schools():
+    """Villages of 100 pupils at 0, 2000 and 4000 m; village primaries B (0 m), A (2000 m,
+    with 1000 m² of dilapidated buildings) and C (4000 m). A alone reaches every village
+    within 30 min: the fewest schools. But keeping A costs its running, 100,000 × 6.71 (ten
+    years at 8 %) = 671,008, plus 1,000 m² × 1,500 of renovation = 2,171,008; B and C cost
+    2 × 671,008 = 1,342,016: the least-cost plan keeps B and C and closes A."""
+    from planning.optimise import level_inputs, opening_costs, plan
+
+    villages = {f"V{x}": {"x": x, **grades(0), "grade_5": 100} for x in (0, 2000, 4000)}
+    schools = {"B": {"x": 0, "type": "village_primary", "capacity": 300},
+               "A": {"x": 2000, "type": "village_primary", "capacity": 300, "dilapidated_m2": 1000},
+               "C": {"x": 4000, "type": "village_primary", "capacity": 300}}
+    project = project_on_line(villages, schools)
+    costs = opening_costs(project, level_inputs(project, "primary"), "primary")
+    annuity = sum(1.08 ** -t for t in range(1, 11))
+    assert costs.to_dict() == pytest.approx({"B": 100_000 * annuity, "A": 100_000 * annuity + 1_500_000,
+                                             "C": 100_000 * annuity})
+    fewest = plan(project, "fewest_schools")
+    assert set(fewest.columns.index[fewest.columns["decision"] == "keep"]) == {"A"}
+    cheapest = plan(project, "least_cost")
+    assert cheapest.solution.status == "Optimal"
+    assert set(cheapest.columns.index[cheapest.columns["decision"] == "keep"]) == {"B", "C"}
+    assert cheapest.result.summary["pupils_beyond_limit"] == 0
+    assert cheapest.result.summary["cost_npv_yuan"] < fewest.result.summary["cost_npv_yuan"]
