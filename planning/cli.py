@@ -40,7 +40,7 @@ from .load import (
     open_project,
     read_roster,
 )
-from .optimise import plan, plot_tradeoff, tradeoff
+from .optimise import GOALS, plan, plot_tradeoff, tradeoff
 from .policy import LEVEL_GRADES, Policy
 from .project import Project
 from .report import (
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Solve a location-allocation model with HiGHS and write the answer "
                                           "as a scenario, evaluated against today.")
     _project_options(optimise)
-    optimise.add_argument("--goal", choices=["fewest_schools", "p_median", "max_coverage"], default="fewest_schools")
+    optimise.add_argument("--goal", choices=list(GOALS), default="fewest_schools")
     optimise.add_argument("--level", choices=["primary", "junior"], default="primary")
     optimise.add_argument("--p", type=int, help="number of schools (p_median, max_coverage)")
     optimise.add_argument("--limit", type=float, help="walking limit (minutes; default: the policy's)")
@@ -646,7 +646,7 @@ def run_optimise(args: argparse.Namespace) -> int:
     """`planning optimise`: an exact plan, written as a scenario and evaluated against today."""
     settings.progress = not args.quiet
     lang = args.lang
-    if args.goal != "fewest_schools" and args.p is None:
+    if args.goal not in ("fewest_schools", "least_cost") and args.p is None:
         print(t("cli.error", lang, message=t("cli.needs_p", lang, goal=args.goal)), file=sys.stderr)
         return 2
     project = _load(args, lambda text: None) if (args.demo or args.project or args.villages or args.osm) else demo()
