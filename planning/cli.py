@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     optimise.add_argument("--goal", choices=list(GOALS), default="fewest_schools")
     optimise.add_argument("--level", choices=["primary", "junior"], default="primary")
     optimise.add_argument("--p", type=int, help="number of schools (p_median, max_coverage)")
+    optimise.add_argument("--budget", type=float, metavar="YUAN",
+                          help="most the plan may spend once: renovation of schools kept, sites opened (yuan)")
     optimise.add_argument("--limit", type=float, help="walking limit (minutes; default: the policy's)")
     optimise.add_argument("--keep", nargs="*", default=[], help="school ids that must stay open")
     optimise.add_argument("--close", nargs="*", default=[], help="school ids that must close")
@@ -653,7 +655,7 @@ def run_optimise(args: argparse.Namespace) -> int:
     predicted = _forecast(args, project, horizon=args.horizon) if args.horizon else None
     option = plan(project, args.goal, level=args.level, p=args.p, limit=args.limit, keep=args.keep,
                   close=args.close, sites=not args.no_sites, solver_seconds=args.solver_seconds,
-                  forecast=predicted, phased=args.phased and predicted is not None)
+                  forecast=predicted, phased=args.phased and predicted is not None, budget=args.budget)
     result = option.scenario.evaluate("zoned", solver_seconds=args.solver_seconds)
     today, _ = comparable_baseline(project, "zoned", solver_seconds=args.solver_seconds)
     table = compare(today, result)

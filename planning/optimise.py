@@ -209,7 +209,7 @@ class _Built:
 
 
 def _model(problem: Problem, capacities: ArrayLike | None, single_source: bool, *, cover: bool,
-           phase: np.ndarray | None = None) -> _Built:
+           phase: np.ndarray | None = None, budget: tuple[np.ndarray, float] | None = None) -> _Built:
     """The strong formulation (see the module docstring) as a :class:`~planning.milp.Model`,
     with one capacity row per period and column, and open variables per period when ``phase``
     is given (see :func:`_phase_rows`)."""
@@ -235,6 +235,9 @@ def _model(problem: Problem, capacities: ArrayLike | None, single_source: bool, 
         _capacity_rows(rows, problem, problem.capacity_table(capacities), pi, pj, x, y_of)
     if phase is not None:
         _phase_rows(rows, y_of, phase)
+    if budget is not None:  # Σ_j cost_j y_j ≤ budget (the columns' one-off costs)
+        spend, amount = budget
+        rows.add([(np.zeros(m, int), np.arange(m), np.asarray(spend, dtype=float))], -np.inf, amount, count=1)
     integer = np.r_[np.ones(n_y, dtype=bool), np.full(n_pairs, capacities is not None and single_source),
                     np.zeros(nz, dtype=bool)]
     pair_cost = problem.weights[pi] * problem.cost[pi, pj]
@@ -327,7 +330,8 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
              capacities: ArrayLike | None = None, max_cost: float | None = None, single_source: bool = True,
              open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
              solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-             unit: str | Message = "", periods: Sequence[object] | None = None) -> Solution:
+             unit: str | Message = "", periods: Sequence[object] | None = None,
+             budget: tuple[np.ndarray, float] | None = None) -> Solution:
     """Open ``p`` columns minimising Σ weight × cost of each row's assignment.
 
     Parameters
@@ -359,6 +363,9 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         columns serves every period; each period's rows are assigned and each period's
         capacity holds on its own (a row is a village in one year). The objective sums
         over the periods.
+    budget
+        ``(cost per column, amount)``: the open columns' costs may add up to at most the
+        amount (e.g. the one-off spending a county can afford).
     """
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
                        labels=labels, unit=unit, periods=periods)
@@ -366,7 +373,7 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
     _unreachable(problem, max_cost)
     _check_room(problem, capacities, p=p)
     n, m = problem.shape
-    built = _model(problem, capacities, single_source, cover=False)
+    built = _model(problem, capacities, single_source, cover=False, budget=budget)
     model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
     sol = model.solve(cost=np.r_[np.zeros(m), built.pair_cost], seconds=solver_seconds, mip_gap=mip_gap)
     return _answer(sol, built, n, m, what=Message("infeasible.what_p_median", p=p))
@@ -377,7 +384,8 @@ def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = N
               open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
               solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
               unit: str | Message = "", periods: Sequence[object] | None = None,
-              phase: ArrayLike | None = None, column_cost: ArrayLike | None = None) -> Solution:
+              phase: ArrayLike | None = None, column_cost: ArrayLike | None = None,
+             budget: tuple[np.ndarray, float] | None = None) -> Solution:
     """Fewest open columns so that every row is within ``max_cost`` (and capacities hold);
     among the fewest, least Σ weight × cost (a second exact solve). Parameters as
     :func:`p_median`; with ``column_cost`` (one per column), the open columns of least total
@@ -393,7 +401,7 @@ def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = N
     _check_room(problem, capacities)
     n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=False,
-                   phase=None if phase is None else np.asarray(phase, dtype=float))
+                   phase=None if phase is None else np.asarray(phase, dtype=float), budget=budget)
     count = built.count()
     if column_cost is not None:
         count[: built.n_y] = np.tile(np.asarray(column_cost, dtype=float), built.n_y // m)
@@ -416,7 +424,8 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
                  demand: ArrayLike | None = None, capacities: ArrayLike | None = None, single_source: bool = True,
                  open_: Sequence[int] | None = None, closed: Sequence[int] | None = None,
                  solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
-                 unit: str | Message = "", periods: Sequence[object] | None = None) -> Solution:
+                 unit: str | Message = "", periods: Sequence[object] | None = None,
+             budget: tuple[np.ndarray, float] | None = None) -> Solution:
     """Open ``p`` columns covering the most weight within ``max_cost``. Parameters as
     :func:`p_median` (with ``periods``, the covered weight is summed over the periods).
 
@@ -428,7 +437,7 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
                        labels=labels, unit=unit, periods=periods)
     _check_count(p, problem)
     n, m = problem.shape
-    built = _model(problem, capacities, single_source, cover=True)
+    built = _model(problem, capacities, single_source, cover=True, budget=budget)
     # maximise covered weight; a tiny cost term picks the nearest among equal covers
     eps = 1e-6 / max(1.0, float(np.nansum(built.pair_cost)))
     model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
@@ -787,7 +796,7 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
          limit: float | None = None, keep: Iterable[str] = (), close: Iterable[str] = (), sites: bool = True,
          capacity: bool = True, hard_limit: bool = True, single_source: bool = True, beyond: str = "report",
          solver_seconds: float | None = 60.0, name: str | None = None, forecast: Forecast | None = None,
-         years: Iterable[int] | None = None, phased: bool = False) -> Plan:
+         years: Iterable[int] | None = None, phased: bool = False, budget: float | None = None) -> Plan:
     """Recommend which schools of a level to keep, close or open, exactly.
 
     Parameters
@@ -825,6 +834,10 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
         With a forecast and ``"fewest_schools"``: a school may close from a year on (and
         stays closed), a site from a year on (and stays open); the fewest school-years, then the
         least walking. ``timeline`` gives the year of each change.
+    budget
+        Most the plan may spend once (yuan): the renovation of the schools it keeps and the
+        sites it opens (:func:`column_costs`). A budget no plan within the limit can keep
+        is explained with the cost of the cheapest one.
 
     Raises
     ------
@@ -839,41 +852,81 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
     demand = _plan_demand(project, inputs, forecast, years, level, closed=closed if set_aside else None, limit=limit)
     common: dict[str, Any] = {"single_source": single_source, "open_": open_ or None, "closed": closed or None,
                               "solver_seconds": solver_seconds, "unit": Message("unit.minutes_suffix")}
+    if budget is not None:
+        if phased:
+            raise ValueError("`budget` does not go with `phased` plans yet")
+        common["budget"] = (column_costs(project, inputs, level)["one_off"].to_numpy(), float(budget))
     column_cost = opening_costs(project, inputs, level) if goal == "least_cost" else None
     solve = partial(_solve, goal=goal, p=p, limit=limit, hard_limit=hard_limit, common=common,
                     phase=np.where(inputs.columns["kind"] == "school", 1.0, -1.0) if phased else None,
                     column_cost=None if column_cost is None else column_cost.to_numpy())
-    solution = solve(demand)
+    try:
+        solution = solve(demand)
+    except InfeasibleError as error:
+        if budget is None:
+            raise
+        raise InfeasibleError(_over_budget(demand, inputs, common, project, level, budget, limit)) from error
     logger.info("plan %s: %s, %d open, %.2f s", goal, solution.status, len(solution.open), solution.seconds)
     binding = None if forecast is None else binding_years(goal, demand, solution, inputs.columns.index, solve)
     return _as_plan(project, solution, goal, level, limit, inputs, demand, keep, name, binding)
 
 
-def opening_costs(project: Project, inputs: LevelInputs, level: str) -> pd.Series:
-    """What keeping each column of a level's plan open costs over the policy's cost horizon
-    (yuan, present value at its discount rate), for the least-cost goal: a school's fixed
-    running cost each year and the renovation of its dilapidated buildings (危房面积, avoided
-    if it closes); a site's investment (投资估算, or seats × ``cost_new_seat``) and its running
+def column_costs(project: Project, inputs: LevelInputs, level: str) -> pd.DataFrame:
+    """What keeping each column of a level's plan open costs (yuan): ``one_off`` — the
+    renovation of a school's dilapidated buildings (危房面积, avoided if it closes), a site's
+    investment (投资估算, or seats × ``cost_new_seat``) — and ``yearly``, its fixed running
     cost. A school that also teaches the other level keeps running whatever this plan does:
     nothing of it is saved (0). Costs per pupil (funding, teachers) are the same wherever a
     pupil goes and do not change the choice; :func:`planning.cost_sheet` counts them."""
     policy = project.policy
-    annuity = sum((1 + policy.cost_discount_rate) ** -t for t in range(1, policy.cost_horizon + 1))
-    running = policy.cost_school_fixed * annuity
     ids = inputs.columns.index
     schools = project.schools.reindex(ids)
     other = "junior" if level == "primary" else "primary"
     shared = schools[other].fillna(False).to_numpy(dtype=bool)
     dilapidated = schools["dilapidated_m2"].fillna(0.0).to_numpy(dtype=float) if "dilapidated_m2" in schools \
         else np.zeros(len(ids))
-    cost = np.where(shared, 0.0, running + dilapidated * policy.cost_renovation_per_m2)
+    one_off = np.where(shared, 0.0, dilapidated * policy.cost_renovation_per_m2)
+    yearly = np.where(shared, 0.0, policy.cost_school_fixed)
     is_site = (inputs.columns["kind"] == "site").to_numpy()
     if is_site.any():
         sites = project.sites.reindex(ids[is_site])
         seats = sites["capacity"].fillna(0.0).to_numpy(dtype=float)
         given = sites["cost"].to_numpy(dtype=float) if "cost" in sites else np.full(len(seats), np.nan)
-        cost[is_site] = np.where(np.isnan(given), seats * policy.cost_new_seat, given) + running
-    return pd.Series(cost, index=ids, name="opening_cost_yuan")
+        one_off[is_site] = np.where(np.isnan(given), seats * policy.cost_new_seat, given)
+        yearly[is_site] = policy.cost_school_fixed
+    return pd.DataFrame({"one_off": one_off, "yearly": yearly}, index=ids)
+
+
+def opening_costs(project: Project, inputs: LevelInputs, level: str) -> pd.Series:
+    """What keeping each column open costs over the policy's cost horizon at its discount
+    rate (yuan, present value): one-off + yearly × Σ_t (1 + r)^−t (:func:`column_costs`);
+    the least-cost goal minimises their sum."""
+    policy = project.policy
+    annuity = sum((1 + policy.cost_discount_rate) ** -t for t in range(1, policy.cost_horizon + 1))
+    costs = column_costs(project, inputs, level)
+    return (costs["one_off"] + costs["yearly"] * annuity).rename("opening_cost_yuan")
+
+
+def _over_budget(demand: Demand, inputs: LevelInputs, common: dict[str, Any], project: Project, level: str,
+                 budget: float, limit: float) -> Message:
+    """Why no plan fits the budget: the one-off cost of the cheapest plan that keeps every
+    pupil within the limit (a weighted set cover on the one-off costs, without the budget)."""
+    spend = column_costs(project, inputs, level)["one_off"].to_numpy()
+    options: dict[str, Any] = {**{key: value for key, value in common.items() if key != "budget"},
+                               "weights": demand.pupils, "demand": demand.pupils, "capacities": demand.capacities,
+                               "labels": demand.labels, "periods": demand.years}
+    try:
+        cheapest = set_cover(demand.minutes, limit, column_cost=spend, **options)
+    except InfeasibleError:
+        return Message("infeasible.budget_none", budget=_wan(budget))
+    return Message("infeasible.budget", budget=_wan(budget), cheapest=_wan(float(spend[cheapest.open].sum())),
+                   schools=Listing([f"{cid} {inputs.columns.loc[cid, 'name']}" for cid in
+                                    inputs.columns.index[cheapest.open]], sep="sep.names", most=12))
+
+
+def _wan(yuan: float) -> str:
+    """Yuan in 万元 (ten thousands), as county budgets are written: 64.9."""
+    return f"{yuan / 10_000:,.1f}"
 
 
 def _plan_demand(project: Project, inputs: LevelInputs, forecast: Forecast | None, years: Iterable[int] | None,
@@ -1103,5 +1156,5 @@ def plot_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, limit: float |
     return ax
 
 
-__all__ = ["Solution", "Plan", "GOALS", "p_median", "set_cover", "max_coverage", "plan", "level_inputs", "opening_costs",
+__all__ = ["Solution", "Plan", "GOALS", "p_median", "set_cover", "max_coverage", "plan", "level_inputs", "opening_costs", "column_costs",
            "tradeoff", "plot_tradeoff"]

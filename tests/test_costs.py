@@ -106,3 +106,22 @@ def test_the_least_cost_plan_is_not_always_the_fewest_schools():
     assert set(cheapest.columns.index[cheapest.columns["decision"] == "keep"]) == {"B", "C"}
     assert cheapest.result.summary["pupils_beyond_limit"] == 0
     assert cheapest.result.summary["cost_npv_yuan"] < fewest.result.summary["cost_npv_yuan"]
+
+
+def test_a_budget_too_small_names_the_cheapest_plan():
+    """On the same line, B and C have no dilapidated buildings: the cheapest plan keeping every
+    walk within 40 min spends nothing once. Give A 1000 m² and close B and C: only A is left,
+    1,500,000 yuan of renovation — with 1,000,000 the message names 150.0 万元 and A."""
+    from planning.optimise import plan
+
+    villages = {f"V{x}": {"x": x, **grades(0), "grade_5": 100} for x in (0, 2000, 4000)}
+    schools = {"B": {"x": 0, "type": "village_primary", "capacity": 300},
+               "A": {"x": 2000, "type": "village_primary", "capacity": 300, "dilapidated_m2": 1000},
+               "C": {"x": 4000, "type": "village_primary", "capacity": 300}}
+    project = project_on_line(villages, schools)
+    within = plan(project, "fewest_schools", budget=0)   # A needs renovation: B and C instead
+    assert set(within.columns.index[within.columns["decision"] == "keep"]) == {"B", "C"}
+    with pytest.raises(planning.InfeasibleError) as caught:
+        plan(project, "fewest_schools", close=["B", "C"], budget=1_000_000)
+    assert "cheapest such plan needs 150.0 × 10,000 yuan" in caught.value.text("en")
+    assert "A A" in caught.value.text("en") and "150.0 万元" in caught.value.text("zh")
