@@ -1126,6 +1126,63 @@ def tradeoff(project: Project, *, level: str = "primary", limit: float | None = 
     return pd.DataFrame(records).set_index("p")
 
 
+def cost_tradeoff(project: Project, *, level: str = "primary", limits: Iterable[float] = (20, 25, 30, 35, 40, 45, 50, 60),
+                  sites: bool = True, solver_seconds: float | None = 60.0, progress: bool | None = None) -> pd.DataFrame:
+    """The least-cost plan at each walking limit: what a shorter limit costs, and how many
+    pupils it leaves beyond a daily walk (boarding or without a way to school), each plan
+    judged at its own limit (the travel times are reused).
+
+    Returns
+    -------
+    DataFrame indexed by ``limit`` (minutes): ``schools_open``, ``opening_cost_yuan`` (what
+    the choice minimised: :func:`opening_costs` of the schools and sites kept, never more at
+    a longer limit), ``one_off_yuan``, ``yearly_yuan`` and ``cost_npv_yuan`` of the plan's
+    whole layout (:func:`planning.cost_sheet`: classrooms it leaves short, boarding, teachers
+    and funding per pupil included),
+    ``max_walk``, ``mean_walk``, ``boarders``, ``pupils_beyond_limit`` (of the level),
+    ``solver_status``, ``seconds``; a limit no plan can keep is left out.
+    """
+    values = list(limits)
+    show = settings.progress if progress is None else progress
+    steps: Iterable[float] = tqdm(values, desc=t("progress.tradeoff"), unit=t("progress.plan"), leave=False) if show \
+        else values
+    records = []
+    for limit in steps:
+        at = project.with_policy(project.policy.with_limit(float(limit), level))  # judged at this limit
+        try:
+            option = plan(at, "least_cost", level=level, sites=sites, solver_seconds=solver_seconds)
+        except InfeasibleError:
+            continue
+        figures, summary = level_summary(option.result, level), option.result.summary
+        kept = option.columns.index[option.columns["decision"].isin(["keep", "open"])]
+        chosen = opening_costs(at, level_inputs(at, level, sites=sites), level).reindex(kept).sum()
+        records.append({"limit": float(limit), "schools_open": int(summary["schools_open"]),
+                        "opening_cost_yuan": float(chosen),
+                        "one_off_yuan": summary["one_off_yuan"], "yearly_yuan": summary["yearly_yuan"],
+                        "cost_npv_yuan": summary["cost_npv_yuan"], "max_walk": figures["max_walk"],
+                        "mean_walk": figures["mean_walk"], "boarders": figures["boarders"],
+                        "pupils_beyond_limit": figures["pupils_beyond_limit"],
+                        "solver_status": option.solution.status, "seconds": option.solution.seconds})
+    return pd.DataFrame(records).set_index("limit")
+
+
+def plot_cost_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, lang: str | None = None) -> Axes:
+    """The least-cost plan's cost over the horizon (万元) and the pupils beyond a daily walk,
+    against the walking limit (:func:`cost_tradeoff`)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(table.index, table["cost_npv_yuan"] / 10_000, "o-", color="tab:blue", label=t("plot.cost", lang))
+    ax.set_xlabel(t("plot.walk_limit", lang))
+    ax.set_ylabel(t("plot.cost", lang), color="tab:blue")
+    twin = ax.twinx()
+    twin.plot(table.index, table["pupils_beyond_limit"], "s--", color="tab:red", label=t("plot.beyond", lang))
+    twin.set_ylabel(t("plot.beyond", lang), color="tab:red")
+    ax.set_title(t("plot.cost_title", lang))
+    return ax
+
+
 def plot_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, limit: float | None = None,
                   lang: str | None = None) -> Axes:
     """Total travel time and longest walk against the number of schools.
@@ -1156,5 +1213,6 @@ def plot_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, limit: float |
     return ax
 
 
-__all__ = ["Solution", "Plan", "GOALS", "p_median", "set_cover", "max_coverage", "plan", "level_inputs", "opening_costs", "column_costs",
+__all__ = ["Solution", "Plan", "GOALS", "p_median", "set_cover", "max_coverage", "plan", "level_inputs", "opening_costs", "column_costs", "cost_tradeoff",
+           "plot_cost_tradeoff",
            "tradeoff", "plot_tradeoff"]

@@ -125,3 +125,32 @@ def test_a_budget_too_small_names_the_cheapest_plan():
         plan(project, "fewest_schools", close=["B", "C"], budget=1_000_000)
     assert "cheapest such plan needs 150.0 × 10,000 yuan" in caught.value.text("en")
     assert "A A" in caught.value.text("en") and "150.0 万元" in caught.value.text("zh")
+
+
+def test_the_cost_walk_tradeoff_on_the_demo(demo):
+    """At each limit the least-cost plan judged at that limit: its figures are the plan's own
+    (recomputed here for 40 min), a longer limit leaves no more pupils beyond a daily walk, and
+    the plot draws both."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from planning.evaluate import level_summary
+    from planning.optimise import (
+        cost_tradeoff,
+        level_inputs,
+        opening_costs,
+        plan,
+        plot_cost_tradeoff,
+    )
+
+    table = cost_tradeoff(demo, limits=(30, 40, 60), progress=False)
+    assert list(table.index) == [30.0, 40.0, 60.0] and (table["solver_status"] == "Optimal").all()
+    assert table["pupils_beyond_limit"].is_monotonic_decreasing
+    forty = plan(demo.with_policy(demo.policy.with_limit(40, "primary")), "least_cost")
+    kept = forty.columns.index[forty.columns["decision"].isin(["keep", "open"])]
+    assert table.loc[40.0, "opening_cost_yuan"] == pytest.approx(
+        opening_costs(demo, level_inputs(demo, "primary"), "primary")[kept].sum())
+    assert table.loc[40.0, "pupils_beyond_limit"] == level_summary(forty.result, "primary")["pupils_beyond_limit"]
+    assert table.loc[40.0, "cost_npv_yuan"] == forty.result.summary["cost_npv_yuan"]
+    ax = plot_cost_tradeoff(table, lang="en")
+    assert len(ax.lines) == 1 and len(ax.get_figure().axes) == 2
