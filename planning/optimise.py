@@ -804,10 +804,8 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
     goal
         ``"fewest_schools"`` (every pupil within ``limit``, capacity respected),
         ``"p_median"`` (least pupil travel time with ``p`` schools; ``hard_limit`` keeps the
-        walking limit as a constraint), ``"max_coverage"`` (most pupils within ``limit``
-        with ``p`` schools) or ``"least_cost"`` (every pupil within ``limit``, capacity
-        respected, at the least cost of the schools and sites kept open over the policy's
-        cost horizon: :func:`opening_costs`; then the least walking).
+        limit as a constraint), ``"max_coverage"`` (most pupils within ``limit`` with ``p``
+        schools), ``"least_cost"`` (as fewest schools, at the least :func:`opening_costs`).
     level
         ``"primary"`` or ``"junior"``: schools teaching all its grades are candidates, teaching points close.
     limit
@@ -815,29 +813,23 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
     keep, close
         School ids that must stay open (teaching points too) / must close.
     sites, capacity
-        Whether candidate sites may open; respect seats (a nine-year school's seats used by
-        its other level are not free).
+        Whether sites may open; respect seats (those a nine-year school's other level uses are not free).
     single_source
         Villages go whole to one school (划片); False lets a village split.
     beyond
-        Villages beyond the limit of every school and site that may open: ``"report"`` leaves them
-        out of the walking constraint (zoned to the nearest, named in ``notes`` as needing a bus
-        or boarding); ``"error"`` raises.
+        Villages beyond the limit of every school and site that may open: ``"report"`` leaves them out
+        of the walking constraint (zoned to the nearest, named in ``notes``); ``"error"`` raises.
     solver_seconds
         Time limit of each solve (seconds).
     forecast, years
-        Plan over the horizon: one layout that holds in every year of ``years`` (all the
-        forecast's years when None), exactly: each year's villages with pupils are zoned
-        (whole, per year) within the limit and each year's pupils fit the seats; walking
-        and pupils covered are summed over the years. ``binding`` says which years bind.
+        One layout that holds in every year of ``years`` (all the forecast's when None): each
+        year's villages zoned within the limit, its pupils within the seats; walking and pupils
+        covered summed over the years. ``binding`` says which years bind.
     phased
-        With a forecast and ``"fewest_schools"``: a school may close from a year on (and
-        stays closed), a site from a year on (and stays open); the fewest school-years, then the
-        least walking. ``timeline`` gives the year of each change.
+        With a forecast and ``"fewest_schools"``: a school may close (a site open) from a year
+        on, for good; the fewest school-years, then the least walking; ``timeline`` gives the years.
     budget
-        Most the plan may spend once (yuan): the renovation of the schools it keeps and the
-        sites it opens (:func:`column_costs`). A budget no plan within the limit can keep
-        is explained with the cost of the cheapest one.
+        Most the plan may spend once (yuan; :func:`column_costs`); too small: the cheapest plan's cost is named.
 
     Raises
     ------
@@ -852,20 +844,11 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
     demand = _plan_demand(project, inputs, forecast, years, level, closed=closed if set_aside else None, limit=limit)
     common: dict[str, Any] = {"single_source": single_source, "open_": open_ or None, "closed": closed or None,
                               "solver_seconds": solver_seconds, "unit": Message("unit.minutes_suffix")}
-    if budget is not None:
-        if phased:
-            raise ValueError("`budget` does not go with `phased` plans yet")
-        common["budget"] = (column_costs(project, inputs, level)["one_off"].to_numpy(), float(budget))
-    column_cost = opening_costs(project, inputs, level) if goal == "least_cost" else None
     solve = partial(_solve, goal=goal, p=p, limit=limit, hard_limit=hard_limit, common=common,
                     phase=np.where(inputs.columns["kind"] == "school", 1.0, -1.0) if phased else None,
-                    column_cost=None if column_cost is None else column_cost.to_numpy())
-    try:
-        solution = solve(demand)
-    except InfeasibleError as error:
-        if budget is None:
-            raise
-        raise InfeasibleError(_over_budget(demand, inputs, common, project, level, budget, limit)) from error
+                    column_cost=opening_costs(project, inputs, level).to_numpy() if goal == "least_cost" else None)
+    solution = _within_budget(solve, demand, project, inputs, level, common, budget=budget, limit=limit,
+                              phased=phased)
     logger.info("plan %s: %s, %d open, %.2f s", goal, solution.status, len(solution.open), solution.seconds)
     binding = None if forecast is None else binding_years(goal, demand, solution, inputs.columns.index, solve)
     return _as_plan(project, solution, goal, level, limit, inputs, demand, keep, name, binding)
@@ -905,6 +888,21 @@ def opening_costs(project: Project, inputs: LevelInputs, level: str) -> pd.Serie
     annuity = sum((1 + policy.cost_discount_rate) ** -t for t in range(1, policy.cost_horizon + 1))
     costs = column_costs(project, inputs, level)
     return (costs["one_off"] + costs["yearly"] * annuity).rename("opening_cost_yuan")
+
+
+def _within_budget(solve: Callable[[Demand], Solution], demand: Demand, project: Project, inputs: LevelInputs,
+                   level: str, common: dict[str, Any], *, budget: float | None, limit: float, phased: bool) -> Solution:
+    """Solve; with a one-off ``budget`` (a row of the model through ``common``), a plan that
+    cannot keep it is explained by the cheapest plan's cost."""
+    if budget is None:
+        return solve(demand)
+    if phased:
+        raise ValueError("`budget` does not go with `phased` plans yet")
+    common["budget"] = (column_costs(project, inputs, level)["one_off"].to_numpy(), float(budget))
+    try:
+        return solve(demand)
+    except InfeasibleError as error:
+        raise InfeasibleError(_over_budget(demand, inputs, common, project, level, budget, limit)) from error
 
 
 def _over_budget(demand: Demand, inputs: LevelInputs, common: dict[str, Any], project: Project, level: str,
