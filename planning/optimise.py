@@ -1125,7 +1125,8 @@ def tradeoff(project: Project, *, level: str = "primary", limit: float | None = 
 
 
 def cost_tradeoff(project: Project, *, level: str = "primary", limits: Iterable[float] = (20, 25, 30, 35, 40, 45, 50, 60),
-                  sites: bool = True, solver_seconds: float | None = 60.0, progress: bool | None = None) -> pd.DataFrame:
+                  sites: bool = True, capacity: bool = True, solver_seconds: float | None = 60.0,
+                  progress: bool | None = None) -> pd.DataFrame:
     """The least-cost plan at each walking limit: what a shorter limit costs, and how many
     pupils it leaves beyond a daily walk (boarding or without a way to school), each plan
     judged at its own limit (the travel times are reused).
@@ -1148,12 +1149,12 @@ def cost_tradeoff(project: Project, *, level: str = "primary", limits: Iterable[
     for limit in steps:
         at = project.with_policy(project.policy.with_limit(float(limit), level))  # judged at this limit
         try:
-            option = plan(at, "least_cost", level=level, sites=sites, solver_seconds=solver_seconds)
+            option = plan(at, "least_cost", level=level, sites=sites, capacity=capacity, solver_seconds=solver_seconds)
         except InfeasibleError:
             continue
         figures, summary = level_summary(option.result, level), option.result.summary
         kept = option.columns.index[option.columns["decision"].isin(["keep", "open"])]
-        chosen = opening_costs(at, level_inputs(at, level, sites=sites), level).reindex(kept).sum()
+        chosen = opening_costs(at, level_inputs(at, level, sites=sites, capacity=False), level).reindex(kept).sum()
         records.append({"limit": float(limit), "schools_open": int(summary["schools_open"]),
                         "opening_cost_yuan": float(chosen),
                         "one_off_yuan": summary["one_off_yuan"], "yearly_yuan": summary["yearly_yuan"],

@@ -1,0 +1,83 @@
+"""Least-cost plans for a county: 1,000 villages and 100 schools on the Liechtenstein network.
+
+    python benchmarks/costs.py
+
+The county of benchmarks/scenario.py (synthetic people and schools, real roads), with a
+fifth of its schools carrying 200–1,500 m² of dilapidated buildings. Times the cost sheet
+of today's layout, the least-cost plan within 40 minutes (proven optimal or its gap) and the
+same first-stage model solved by the CBC that PuLP ships (benchmarks/teachers.py), and the
+cost–walk trade-off at four limits. Seats are not held (the synthetic county's seats do not
+fit its pupils within the limit). Needs ../shared/data.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from scenario import PBF, county  # noqa: E402
+from teachers import cbc_seconds  # noqa: E402
+
+import planning  # noqa: E402
+from planning import optimise  # noqa: E402
+from planning.milp import Model  # noqa: E402
+from planning.osm import read_osm  # noqa: E402
+
+
+def main() -> None:
+    if not PBF.exists():
+        raise SystemExit(f"needs {PBF} (../shared/data beside the repository)")
+    planning.settings.use_cache = False
+    planning.settings.progress = False
+    rng = np.random.default_rng(5)
+    project = county(read_osm(PBF).network, rng)
+    schools = project.schools.copy()
+    old = rng.random(len(schools)) < 0.2
+    schools["dilapidated_m2"] = np.where(old, rng.integers(200, 1500, len(schools)), np.nan)
+    project = project.with_schools(schools)
+    reach = np.isfinite(project.travel_times().to_numpy()).any(axis=1)  # villages on another network piece
+    project = project.with_villages(project.villages[reach])              # cannot be planned for: left out
+    today = planning.baseline(project)
+    start = time.perf_counter()
+    sheet = planning.cost_sheet(today)
+    print(f"{len(project.villages)} villages (those any school reaches) × {len(project.schools)} schools; today's cost sheet "
+          f"({len(sheet) - 1} rows) in {(time.perf_counter() - start) * 1000:.0f} ms; 10-year present value "
+          f"{sheet['npv_yuan'].iloc[-1] / 1e8:.2f} × 10⁸ yuan")
+    start = time.perf_counter()
+    cheap = optimise.plan(project, "least_cost", capacity=False, solver_seconds=300)  # the synthetic seats do not fit
+    ours = time.perf_counter() - start
+    print(f"least-cost plan (primary, 40 min): {cheap.solution.status}, gap {cheap.solution.gap:.2%}, "
+          f"{int(cheap.result.summary['schools_open'])} schools open; {cheap.solution.seconds:.2f} s solving, "
+          f"{ours:.1f} s with evaluation")
+    inputs = optimise.level_inputs(project, "primary", capacity=False)
+    costs = optimise.opening_costs(project, inputs, "primary").to_numpy()
+    demand = optimise._plan_demand(project, inputs, None, None, "primary", closed=[], limit=40.0)
+    problem = optimise._problem(demand.minutes, weights=demand.pupils, demand=demand.pupils, max_cost=40.0,
+                                open_=None, closed=None, labels=demand.labels, unit="", periods=None)
+    built = optimise._model(problem, demand.capacities, True, cover=False)
+    cost = np.r_[costs, np.zeros(len(built.model.cost) - len(costs))]
+    start = time.perf_counter()
+    first = built.model.solve(cost=cost)
+    mine = time.perf_counter() - start
+    peer = cbc_seconds(Model(cost, built.model.matrix, built.model.row_lower, built.model.row_upper,
+                             built.model.col_lower, built.model.col_upper, built.model.integer))
+    line = f"  least opening cost model: HiGHS {mine:.2f} s ({first.status}, {first.objective / 1e4:,.1f} 万元)"
+    if peer:
+        line += f"; CBC (PuLP's) {peer[0]:.2f} s ({peer[1] / 1e4:,.1f} 万元); CBC/ours {peer[0] / mine:.1f}×"
+    print(line)
+    start = time.perf_counter()
+    table = optimise.cost_tradeoff(project, limits=(30, 40, 50, 60), progress=False, capacity=False)
+    print(f"cost–walk trade-off at 4 limits in {time.perf_counter() - start:.1f} s:")
+    print(table[["schools_open", "opening_cost_yuan", "cost_npv_yuan", "pupils_beyond_limit", "solver_status"]]
+          .to_string())
+
+
+if __name__ == "__main__":
+    main()
