@@ -491,13 +491,13 @@ def compare_tab(project, result, baseline) -> None:
         st.warning(note)
     st.dataframe(logic.display_table(localise(planning.compare(*results), ss.lang)), width="stretch")
     plan = plan_name(result.name, ss.lang)
-    st.markdown(T("app.costs_heading", plan=plan))
+    st.markdown(T("app.costs_heading", plan=plan, unit=logic.cost_unit(ss.lang)))
     st.caption(logic.cost_caption(result, ss.lang))
-    st.dataframe(logic.cost_rows(baseline, result, ss.lang), width="stretch", key="cost_rows")
-    with st.expander(T("app.cost_sheet", plan=plan)):
-        st.dataframe(logic.cost_sheet_rows(result, ss.lang), width="stretch", key="cost_sheet_plan")
-    with st.expander(T("app.cost_sheet", plan=T("today"))):
-        st.dataframe(logic.cost_sheet_rows(baseline, ss.lang), width="stretch", key="cost_sheet_today")
+    cost_table(logic.cost_rows(baseline, result, ss.lang), key="cost_rows")
+    st.caption(logic.cost_npv_words(baseline, result, ss.lang))
+    for layout, name in ((result, plan), (baseline, T("today"))):
+        with st.expander(T("app.cost_sheet", plan=name)):
+            cost_table(logic.cost_sheet_rows(layout, ss.lang), key=f"cost_sheet_{'today' if layout is baseline else 'plan'}")
     st.markdown(T("app.walk_histogram"))
     st.bar_chart(logic.walk_histogram(results).rename(columns=lambda n: plan_name(n, ss.lang)), stack=False)
     st.markdown(T("app.pupils_per_school"))
@@ -508,6 +508,13 @@ def compare_tab(project, result, baseline) -> None:
     changes = planning.village_changes(baseline, result)
     st.markdown(T("app.villages_affected"))
     st.dataframe(logic.display_table(localise(affected(changes), ss.lang)), width="stretch")
+
+
+def cost_table(styled, *, key: str) -> None:
+    """A cost table (a Styler) under short headers, the full ones on hover."""
+    short = logic.cost_short_headers(styled.data.columns)
+    st.dataframe(styled, width="stretch", key=key,
+                 column_config={full: st.column_config.Column(words, help=full) for full, words in short.items()})
 
 
 def years_tab(scenario) -> None:
