@@ -615,11 +615,11 @@ COST_MONEY = ("one_off_yuan", "yearly_yuan", "npv_yuan")
 
 def money(value: float, lang: str = "zh") -> str:
     """An amount of yuan as county reports word it: in Chinese in 万元 (one decimal, whole
-    万元 from 1,000 万元 on: "64.9 万元", "2,468 万元"), in English in whole yuan with
+    万元 from 1,000 万元 on and for nothing: "64.9 万元", "2,468 万元", "0 万元"), in English in whole yuan with
     thousands separators ("649,000 yuan")."""
     if lang == "zh":
         wan = value / 1e4
-        return t("money.wan", lang, amount=f"{wan:,.0f}" if abs(wan) >= 1000 else f"{wan:,.1f}")
+        return t("money.wan", lang, amount=f"{wan:,.0f}" if abs(wan) >= 1000 or wan == 0 else f"{wan:,.1f}")
     return t("money.yuan", lang, amount=f"{value:,.0f}")
 
 

@@ -138,6 +138,7 @@ def test_money_in_wan_for_chinese_and_yuan_for_english():
     assert money(649_000, "zh") == "64.9 万元"
     assert money(24_680_000, "zh") == "2,468 万元"
     assert money(-1_320_000, "zh") == "-132.0 万元"
+    assert money(0, "zh") == "0 万元"  # today's one-off: nothing, not "0.0"
     assert money(649_000, "en") == "649,000 yuan"
 
 
