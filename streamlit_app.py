@@ -286,6 +286,17 @@ def headline_row(result, baseline, year: int | None = None) -> None:
         value = f"{h.value:.1f}" if h.key == "mean_walk" else f"{h.value:.0f}"
         delta = None if not h.delta else (f"{h.delta:+.1f}" if h.key == "mean_walk" else f"{h.delta:+.0f}")
         col.metric(h.label, value, delta, delta_color="inverse" if h.lower_is_better else "normal")
+    cost_row(result, baseline)
+
+
+def cost_row(result, baseline) -> None:
+    """The layout's costs (all levels) under the headline figures, with their change against today."""
+    lang = st.session_state.lang
+    caption = logic.cost_caption(result, lang)
+    for col, h in zip(st.columns(len(logic.COST_HEADLINES)), logic.cost_headlines(result, baseline, lang),
+                      strict=True):
+        value, delta = logic.cost_words(h, lang)
+        col.metric(h.label, value, delta, delta_color="inverse", help=caption)
 
 
 def map_tab(project, scenario, result) -> None:
@@ -479,6 +490,14 @@ def compare_tab(project, result, baseline) -> None:
     for note in logic.fallback_notes(results, ss.assignment, ss.lang):
         st.warning(note)
     st.dataframe(logic.display_table(localise(planning.compare(*results), ss.lang)), width="stretch")
+    plan = plan_name(result.name, ss.lang)
+    st.markdown(T("app.costs_heading", plan=plan, unit=logic.cost_unit(ss.lang)))
+    st.caption(logic.cost_caption(result, ss.lang))
+    cost_table(logic.cost_rows(baseline, result, ss.lang), key="cost_rows")
+    st.caption(logic.cost_npv_words(baseline, result, ss.lang))
+    for layout, name in ((result, plan), (baseline, T("today"))):
+        with st.expander(T("app.cost_sheet", plan=name)):
+            cost_table(logic.cost_sheet_rows(layout, ss.lang), key=f"cost_sheet_{'today' if layout is baseline else 'plan'}")
     st.markdown(T("app.walk_histogram"))
     st.bar_chart(logic.walk_histogram(results).rename(columns=lambda n: plan_name(n, ss.lang)), stack=False)
     st.markdown(T("app.pupils_per_school"))
@@ -489,6 +508,13 @@ def compare_tab(project, result, baseline) -> None:
     changes = planning.village_changes(baseline, result)
     st.markdown(T("app.villages_affected"))
     st.dataframe(logic.display_table(localise(affected(changes), ss.lang)), width="stretch")
+
+
+def cost_table(styled, *, key: str) -> None:
+    """A cost table (a Styler) under short headers, the full ones on hover."""
+    short = logic.cost_short_headers(styled.data.columns)
+    st.dataframe(styled, width="stretch", key=key,
+                 column_config={full: st.column_config.Column(words, help=full) for full, words in short.items()})
 
 
 def years_tab(scenario) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ from .forecast import Forecast, Table, forecast
 from .i18n import field, has_text, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules
 from .load import demo_births, demo_history, is_demo, read_roster
-from .policy import LEVEL_GRADES, LEVELS, Policy
+from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
+from .report import cost_by_item, cost_table, money
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today
 from .teachers import Alliances, Exchange, alliances, school_drive_minutes, teacher_exchange
 from .timeline import Timeline
@@ -331,6 +333,99 @@ def headlines(result: Result, baseline: Result, lang: str = "zh", *, level: str 
     return out
 
 
+#: Cost figures of a layout's summary shown under the headline figures (all levels; lower is better).
+COST_HEADLINES = ("one_off_yuan", "yearly_yuan", "cost_npv_yuan")
+
+
+def cost_headlines(result: Result, baseline: Result, lang: str = "zh") -> list[Headline]:
+    """The layout's costs (all levels): one-off, yearly and their present value over the
+    policy's ``cost_horizon`` (yuan), with their change against today (None for today);
+    labelled with the unit :func:`cost_words` shows them in."""
+    years, unit = result.project.policy.cost_horizon, t("app.cost.unit", lang)
+    labels = {"one_off_yuan": t("app.cost.one_off", lang, unit=unit), "yearly_yuan": t("app.cost.yearly", lang, unit=unit),
+              "cost_npv_yuan": t("app.cost.npv", lang, years=years, unit=unit)}
+    out = []
+    for key in COST_HEADLINES:
+        value = float(result.summary[key])
+        delta = None if result is baseline else value - float(baseline.summary[key])
+        out.append(Headline(key, labels[key], value, delta, True))
+    return out
+
+
+def cost_amount(value: float, lang: str = "zh") -> str:
+    """An amount under the headline figures, its unit in the label (``app.cost.unit``): 万元
+    to one decimal in Chinese (whole from 1,000 万元 on), thousand yuan in English."""
+    if lang == "zh":
+        wan = value / 1e4
+        return f"{wan:,.0f}" if abs(wan) >= 1000 or wan == 0 else f"{wan:,.1f}"
+    return f"{value / 1e3:,.0f}"
+
+
+def cost_words(headline: Headline, lang: str = "zh") -> tuple[str, str | None]:
+    """A cost figure as the app shows it (:func:`cost_amount`) and its change with a sign
+    (None when there is none)."""
+    delta = None
+    if headline.delta:
+        delta = ("+" if headline.delta > 0 else "") + cost_amount(headline.delta, lang)
+    return cost_amount(headline.value, lang), delta
+
+
+def cost_caption(result: Result, lang: str = "zh") -> str:
+    """What the cost figures count: all levels, over how many years, at what discount rate."""
+    policy = result.project.policy
+    return t("app.cost_caption", lang, years=policy.cost_horizon, rate=f"{policy.cost_discount_rate:.0%}")
+
+
+def cost_npv_words(baseline: Result, result: Result, lang: str = "zh") -> str:
+    """The present values of today and the plan in a sentence (:func:`planning.report.money`)."""
+    return t("app.cost_npv_line", lang, years=result.project.policy.cost_horizon,
+             today=money(float(baseline.summary["cost_npv_yuan"]), lang),
+             plan=money(float(result.summary["cost_npv_yuan"]), lang))
+
+
+#: Columns of the costs by item the compare view shows (the present values are in a sentence
+#: under it, so that the table fits a 1024-pixel screen).
+COST_ROW_COLUMNS = 4
+
+
+def cost_rows(baseline: Result, result: Result, lang: str = "zh") -> Any:
+    """The plan's costs by item beside today's (:func:`planning.report.cost_by_item`: today's
+    yearly cost, the plan's one-off and yearly costs, the change a year), in 万元 to two
+    decimals in Chinese and whole yuan in English, for the browser (a Styler)."""
+    wan = lang == "zh"
+    table = cost_by_item(baseline, result, lang, wan=wan).iloc[:, :COST_ROW_COLUMNS]
+    return table.style.format("{:,.2f}" if wan else "{:,.0f}")
+
+
+def cost_sheet_rows(result: Result, lang: str = "zh") -> Any:
+    """A layout's cost sheet by school (:func:`planning.report.cost_table`) for a narrow
+    screen: the item, the school ("S01 name"), the quantity with its unit, one-off and yearly
+    costs in 万元 (two decimals) in Chinese and whole yuan in English (the present value is
+    in the headline figures and under the costs by item); blank on the total row where a
+    cell does not apply; a Styler."""
+    wan = lang == "zh"
+    sheet = cost_table(result, lang, wan=wan)
+    sid, name, quantity, unit = sheet.columns[:4]
+    schools = [f"{s} {n}" if isinstance(s, str) else "" for s, n in zip(sheet[sid], sheet[name], strict=True)]
+    counts = ["" if q != q else f"{q:,g} {u}" for q, u in zip(sheet[quantity], sheet[unit], strict=True)]
+    table = sheet.iloc[:, 4:6].copy()  # by position (an item's rows share its index label); no present value
+
+    table.insert(0, field("quantity", lang), counts)
+    table.insert(0, t("app.teachers.school", lang), schools)
+    return table.style.format("{:,.2f}" if wan else "{:,.0f}", subset=list(table.columns[2:]))
+
+
+def cost_unit(lang: str = "zh") -> str:
+    """The unit of the compare view's cost tables: 万元 in Chinese, yuan in English."""
+    return t("cost_col.unit_wan" if lang == "zh" else "cost_col.unit_yuan", lang)
+
+
+def cost_short_headers(columns: Iterable[object]) -> dict[str, str]:
+    """A cost table's headers without their unit in brackets (the heading above the table
+    names it), so that the table fits a 1024-pixel screen: full header → short one."""
+    return {str(c): re.sub(r"\s*[(\uff08][^()\uff08\uff09]*[)\uff09]$", "", str(c)) for c in columns}
+
+
 def headline_caption(level: str, lang: str = "zh") -> str:
     """The line above the headline figures naming the level they count."""
     return t("app.headline_level", lang, level=level_name(level, lang))
@@ -415,7 +510,8 @@ def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
 def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
     """The policy's settings with their sources, for the policy panel: walking, class and
     school sizes, boarding, the bus, the staffing norms (pupils per teacher per level,
-    teachers per class at small schools) and the teacher exchange rules, then the 优质均衡
+    teachers per class at small schools), the teacher exchange rules and the cost settings
+    (:func:`cost_setting_rows`), then the 优质均衡
     rules (indicators a school may miss and by how much, the CV limit, teaching points and
     nine-year schools in the CV, from :func:`planning.indicators.balance_rules`)."""
     sources = policy.sources(lang)
@@ -432,10 +528,37 @@ def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
         ("exchange_share", f"{policy.exchange_share:.0%}"),
         ("exchange_key_share", f"{policy.exchange_key_share:.0%}"),
         ("exchange_min_years", f"{policy.exchange_min_years}"),
+        *cost_setting_rows(policy, lang),
     ]
     setting, value, source = (field(name, lang) for name in ("setting", "value", "source"))
     own = pd.DataFrame([{setting: field(k, lang), value: v, source: sources.get(k, "")} for k, v in rows])
     return pd.concat([own, balance_rules(policy, lang)], ignore_index=True)
+
+
+def cost_setting_rows(policy: Policy, lang: str = "zh") -> list[tuple[str, str]]:
+    """The policy's cost settings (:data:`planning.policy.COST_SETTINGS`) and their values as
+    the policy panel shows them: amounts with thousands separators, per-level ones as
+    "primary / junior", shares and the discount rate in per cent, build or rent in words."""
+    def number(value: float) -> str:
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,g}"
+
+    rows = []
+    for name in COST_SETTINGS:
+        value = getattr(policy, name)
+        if name == "cost_classroom_short":
+            text = t(f"cost_short.{value}", lang)
+        elif name in ("cost_boarding_needy_share", "cost_discount_rate"):
+            text = f"{value:.0%}"
+        elif name in PER_LEVEL_COSTS:
+            text = f"{number(value['primary'])} / {number(value['junior'])}"
+        else:
+            text = number(value)
+        rows.append((name, text))
+    return rows
+
+
+#: Cost settings with a figure per level (primary / junior).
+PER_LEVEL_COSTS = ("cost_classroom_m2", "cost_boarding_subsidy", "cost_per_pupil")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,8 +24,9 @@ from tqdm import tqdm
 
 from . import settings
 from .changes import village_changes
+from .costs import COST_FIGURES
 from .errors import DataWarning, PlanningError, ValidationError
-from .evaluate import compare
+from .evaluate import Result, compare
 from .forecast import Forecast, forecast
 from .i18n import Listing, Message, field, level_name, localise, plan_name, t
 from .io import write_csv, write_excel, write_gpkg
@@ -45,6 +46,8 @@ from .policy import LEVEL_GRADES, Policy
 from .project import Project
 from .report import (
     cjk_font,
+    cost_by_item,
+    cost_table,
     excel_report,
     exchange_moves_table,
     results_gpkg,
@@ -134,6 +137,15 @@ def build_parser() -> argparse.ArgumentParser:
                              help="time limit of the zoning solver (seconds)")
         command.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
         command.add_argument("--year", type=int, help="evaluate in this year of the forecast instead of today")
+        costs = command.add_argument_group("costs (default: the policy's cost settings, 10 years at 8 %%)")
+        costs.add_argument("--costs", action="store_true",
+                           help="print each plan's costs by item beside today's, and each layout's cost sheet by "
+                                "school: one-off, yearly and present value (yuan)")
+        costs.add_argument("--horizon-years", type=int, metavar="YEARS",
+                           help="years over which costs are counted (present value; also in the figures and the "
+                                "Excel report)")
+        costs.add_argument("--discount", metavar="RATE",
+                           help="discount rate a year for the present value, e.g. 0.08 or 8%%")
         _forecast_options(command, horizon=None)
         _lang_option(command)
     return parser
@@ -448,7 +460,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
     """`planning evaluate` and `planning compare`: scenario files against today's layout
     (or in ``--year`` of the forecast), and with ``--horizon`` year by year."""
     paths = [args.scenario] if args.command == "evaluate" else list(args.scenarios)
-    project = _scenario_project(args, paths)
+    project = _with_cost_options(_scenario_project(args, paths), args)
     predicted = None
     if args.year is not None or args.horizon:
         predicted = _forecast(args, project, horizon=max(args.horizon or 0, 1))
@@ -469,7 +481,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
             print(t("cli.today_fallback", lang, reason=fallback.text(lang)) + "\n")
         if args.year is not None:
             print(t("cli.in_year", lang, year=args.year) + "\n")
-        print(localise(table.round(1), lang).to_string())
+        print(localise(summary_text(table), lang).to_string())
         for scenario, result in zip(scenarios, results, strict=True):
             print("\n" + t("cli.changes", lang, name=scenario.name) + "\n" + localise(scenario.log(lang), lang).to_string())
             changes = village_changes(today, result)
@@ -480,6 +492,8 @@ def run_scenarios(args: argparse.Namespace) -> int:
                 print("\n" + t("cli.affected", lang, n=len(moved)) + "\n" + localise(shown, lang).to_string())
             for note in result.explain(lang):
                 print(f"  - {note}")
+        if args.costs:
+            print("\n" + format_costs(today, results, lang=lang))
     timelines = []
     if predicted is not None and args.horizon:
         timelines = [s.evaluate_years(predicted, assignment=args.assignment, solver_seconds=args.solver_seconds)
@@ -496,6 +510,57 @@ def run_scenarios(args: argparse.Namespace) -> int:
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
     return 0
+
+
+def _with_cost_options(project: Project, args: argparse.Namespace) -> Project:
+    """The project with the years and discount rate of ``--horizon-years`` and ``--discount``
+    as its policy's ``cost_horizon`` and ``cost_discount_rate`` (unchanged without them), so
+    that every figure, table and file of the run counts costs alike."""
+    changes: dict[str, object] = {}
+    if args.horizon_years is not None:
+        changes["cost_horizon"] = args.horizon_years
+    if args.discount is not None:
+        changes["cost_discount_rate"] = _share(args.discount)
+    return project.with_policy(project.policy.replace(**changes)) if changes else project
+
+
+def summary_text(table: pd.DataFrame) -> pd.DataFrame:
+    """A comparison (:func:`planning.evaluate.compare`) as printed: figures to one decimal,
+    the cost figures in whole yuan with thousands separators."""
+    shown = table.round(1).astype(object)
+    for row in COST_FIGURES:
+        if row in shown.index:
+            shown.loc[row] = [_yuan(v) for v in table.loc[row]]
+    return shown
+
+
+def _yuan(value: object) -> str:
+    """Whole yuan with thousands separators; blank when unknown."""
+    number = float(value)  # type: ignore[arg-type]
+    return "" if math.isnan(number) else f"{number:,.0f}"
+
+
+def format_costs(today: Result, results: Sequence[Result], *, lang: str) -> str:
+    """The costs as text in ``lang``: for each plan its costs by item beside today's
+    (:func:`planning.report.cost_by_item`), then each layout's cost sheet by school, today's
+    first (:func:`planning.report.cost_table`), in whole yuan with thousands separators; over
+    the policy's ``cost_horizon`` at its ``cost_discount_rate``."""
+    policy = today.project.policy
+    years, rate = policy.cost_horizon, f"{policy.cost_discount_rate:.0%}"
+    lines: list[str] = []
+    with _console():
+        for result in results:
+            table = cost_by_item(today, result, lang)
+            lines += [t("cli.costs_by_item", lang, plan=plan_name(result.name, lang), years=years, rate=rate),
+                      table.map(_yuan).to_string(), ""]
+        for result in [today, *results]:
+            sheet = cost_table(result, lang)
+            money = sheet.select_dtypes("number").columns.drop(field("quantity", lang))
+            shown = sheet.astype(object).where(sheet.notna(), "")
+            shown[money] = sheet[money].map(_yuan)
+            shown[field("quantity", lang)] = sheet[field("quantity", lang)].map(lambda v: "" if v != v else f"{v:,g}")
+            lines += [t("cli.cost_sheet", lang, name=plan_name(result.name, lang)), shown.to_string(), ""]
+    return "\n".join(lines).rstrip()
 
 
 def run_teachers(args: argparse.Namespace) -> int:

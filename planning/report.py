@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .changes import affected, village_changes
+from .costs import COST_FIGURES, ITEMS, cost_sheet
 from .errors import PlanningError
 from .evaluate import Result, compare, level_summary
 from .i18n import Listing, Message, field, level_name, localise, plan_name, school_type, t
@@ -71,7 +72,11 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
     and the teachers to spare (with those of closed schools to place). A PDF has, after the
     map, the staffing table of the layout (:func:`staffing_table`, schools short of
     teachers first, shortages in red) with the same title and footer, on as many pages as
-    its schools need; a PNG is the map alone.
+    its schools need, and then the layout's cost sheet (:func:`cost_table`: each item per
+    school and the total; 万元 in Chinese, yuan in English) with the costs in its footer
+    and what the items count. The footer of every page gives the layout's one-off and
+    yearly costs and their present value over the policy's ``cost_horizon`` (万元 in
+    Chinese). A PNG is the map alone.
 
     Parameters
     ----------
@@ -119,6 +124,7 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
                     from matplotlib.backends.backend_pdf import PdfPages
 
                     pages += _staffing_pages(project, result, lang=lang, paper=paper, title=title)
+                    pages += _cost_pages(project, result, lang=lang, paper=paper, title=title)
                     with PdfPages(tmp) as pdf:
                         for page in pages:
                             pdf.savefig(page)
@@ -136,7 +142,10 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
     crs = project.crs
     halo = [withStroke(linewidth=2.5, foreground="white")]  # labels stay legible over lines and circles
     fig, ax = plt.subplots(figsize=PAPER[paper])
-    fig.subplots_adjust(left=0.03, right=0.78, top=0.9, bottom=0.085)  # room for two lines of figures
+    footer = _footer_lines(result, level, lang, paper)
+    # room for the lines of figures: 9-point text, 1.6 lines apart, above a margin
+    fig.subplots_adjust(left=0.03, right=0.78, top=0.9,
+                        bottom=(0.02 * PAPER[paper][1] * 72 + 14.4 * len(footer) + 8) / (PAPER[paper][1] * 72))
     roads = project.network.to_gdf()
     roads.plot(ax=ax, color="#8c8c8c", linewidth=0.6, zorder=1)
     villages = village_table(project, result, level=level)
@@ -198,14 +207,22 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
         notes.append(t("osm_attribution", lang))
     if is_demo(project):
         notes.append(t("synthetic", lang))
+    fig.text(0.03, 0.02, "\n".join(footer), fontsize=9, va="bottom", linespacing=1.6)
+    fig.text(0.79, 0.02, "\n".join(notes + [t("map.made_with", lang)]), fontsize=8, color="#444", va="bottom")
+    return fig
+
+
+def _footer_lines(result: Result, level: str, lang: str, paper: str) -> list[str]:
+    """The map's figures under it, each fact wrapped to the room left of the notes: the
+    level's schools and pupils, the staffing (where teachers are known), the costs."""
     summary = level_summary(result, level)  # the figures of the level the map shows
     facts = t("map.facts", lang, level=level_name(level, lang), schools=int(summary["schools_open"]),
               pupils=f"{summary['pupils']:.0f}",
               bus=f"{summary['bus_riders']:.0f}", board=f"{summary['boarders']:.0f}",
               unserved=f"{summary['unserved']:.0f}")
-    fig.text(0.03, 0.02, "\n".join([facts, *_staffing_facts(result, lang)]), fontsize=9, va="bottom", linespacing=1.6)
-    fig.text(0.79, 0.02, "\n".join(notes + [t("map.made_with", lang)]), fontsize=8, color="#444", va="bottom")
-    return fig
+    room = 0.74 * PAPER[paper][0] * 72 / 9  # ems of 9-point text left of the notes
+    return [line for text in [facts, *_staffing_facts(result, lang), cost_facts(result, lang)]
+            for line in _wrap(text, room)]
 
 
 def _staffing_facts(result: Result, lang: str) -> list[str]:
@@ -281,11 +298,12 @@ class _TableLayout:
     widths: list[float]
     size: float
     paper: str
+    bottom: float = _TABLE_BOTTOM  # the table's lowest point on the page (figure fraction), above the footer
 
     @property
     def row_height(self) -> float:
         """A row: 2.1 font sizes high, as a fraction of the table's room."""
-        return 2.1 * self.size / ((_TABLE_TOP - _TABLE_BOTTOM) * PAPER[self.paper][1] * 72)
+        return 2.1 * self.size / ((_TABLE_TOP - self.bottom) * PAPER[self.paper][1] * 72)
 
     @property
     def header_rows(self) -> float:
@@ -327,6 +345,94 @@ def _staffing_page(table: pd.DataFrame, cells: list[list[str]], layout: _TableLa
         if c == 1:
             cell.set_text_props(ha="left")
             cell.PAD = 0.03
+    fig.suptitle(title, fontsize=16)
+    facts, notes = footer
+    room = 0.74 * PAPER[layout.paper][0] * 72 / 9  # ems of 9-point text left of the notes
+    fig.text(0.03, 0.02, "\n".join(line for text in facts for line in _wrap(text, room)), fontsize=9, va="bottom",
+             linespacing=1.6)
+    fig.text(0.79, 0.02, "\n".join(notes), fontsize=8, color="#444", va="bottom")
+    return fig
+
+
+def _cost_pages(project: Project, result: Result, *, lang: str, paper: str, title: str | None) -> list[Figure]:
+    """The cost sheet of ``result`` on printed pages (万元 to two decimals in Chinese, whole
+    yuan in English), each item named on its first row, savings in green, the total shaded;
+    titled like the map, its footer the costs and what the items count."""
+    wan = lang == "zh"
+    table = cost_table(result, lang, wan=wan)
+    heading = t("map.cost_title", lang, project=project.name, scenario=title or plan_name(result.name, lang))
+    policy = project.policy
+    note = t("map.cost_note", lang, rate=f"{policy.cost_discount_rate:.0%}", years=policy.cost_horizon)
+    notes = ([t("synthetic", lang)] if is_demo(project) else []) + [t("map.made_with", lang)]
+    names = _names(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
+    cells, previous = [], None
+    for item, row in zip(table.index, table.itertuples(index=False), strict=True):
+        sid, _, quantity, unit, *amounts = row
+        school = "" if not isinstance(sid, str) else f"{sid} {names.get(sid, '')}"
+        cells.append([str(item) if item != previous else "", school, "" if quantity != quantity else f"{quantity:,g}",
+                      unit if isinstance(unit, str) else "",
+                      *[_amount(float(a), wan=wan, blank_zero=isinstance(sid, str)) for a in amounts]])
+        previous = item
+    labels = [_heading_lines(str(c)) for c in [table.index.name, t("map.cost_school", lang), *table.columns[2:]]]
+    ems = [max(_ems(line) for text in [label, *column] for line in text.split("\n")) + 1.2
+           for label, column in zip(labels, zip(*cells, strict=True), strict=True)]
+    size = min(_TABLE_POINTS[paper], 0.94 * PAPER[paper][0] * 72 / sum(ems))
+    facts = [cost_facts(result, lang), note]
+    lines = sum(len(_wrap(text, 0.74 * PAPER[paper][0] * 72 / 9)) for text in facts)
+    height = PAPER[paper][1] * 72  # points
+    bottom = (0.02 * height + 14.4 * lines + 12) / height  # above the footer's lines
+    layout = _TableLayout(labels, [e / sum(ems) for e in ems], size, paper, bottom=bottom)
+    rows = layout.rows_per_page
+    pages = []
+    for number, first in enumerate(range(0, len(cells), rows), start=1):
+        name = heading if number == 1 else t("map.staffing_continued", lang, title=heading, page=number)
+        part = cells[first: first + rows]
+        if part and not part[0][0]:  # a page starts with its item named
+            part[0][0] = str(table.index[first])
+        pages.append(_cost_page(part, layout, title=name, footer=(facts, notes)))
+    return pages
+
+
+def _amount(value: float, *, wan: bool, blank_zero: bool) -> str:
+    """An amount as printed in a cost table: 万元 to two decimals or whole yuan; blank when
+    it is zero on a school's row (the item costs nothing of that kind there)."""
+    if blank_zero and value == 0:
+        return ""
+    return f"{value:,.2f}" if wan else f"{value:,.0f}"
+
+
+def _cost_page(cells: list[list[str]], layout: _TableLayout, *, title: str,
+               footer: tuple[list[str], list[str]]) -> Figure:
+    """One page of the cost sheet: amounts right-aligned, savings (negative) in green, the
+    total row shaded."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=PAPER[layout.paper])
+    fig.subplots_adjust(left=0.03, right=0.97, top=_TABLE_TOP, bottom=layout.bottom)
+    ax.axis("off")
+    grid = ax.table(cellText=cells, colLabels=layout.labels, colWidths=layout.widths, loc="upper center",
+                    cellLoc="center")
+    grid.auto_set_font_size(False)
+    grid.set_fontsize(layout.size)
+    last = len(cells)
+    total = bool(cells) and not cells[-1][1] and not cells[-1][2]  # the total row has no school and no quantity
+    for (r, c), cell in grid.get_celld().items():
+        cell.set_height(layout.row_height * (layout.header_rows if r == 0 else 1))
+        cell.set_edgecolor("#999999")
+        if r == 0:
+            cell.set_facecolor("#e8eef5")
+            continue
+        text = cell.get_text()
+        if c in (0, 1):
+            cell.set_text_props(ha="left")
+            cell.PAD = 0.03
+        elif c >= 4:
+            cell.set_text_props(ha="right")
+            cell.PAD = 0.05
+            if text.get_text().startswith("-"):
+                text.set_color("#1a7837")
+        if total and r == last:
+            cell.set_facecolor("#eeeeee")
     fig.suptitle(title, fontsize=16)
     facts, notes = footer
     room = 0.74 * PAPER[layout.paper][0] * 72 / 9  # ems of 9-point text left of the notes
@@ -421,7 +527,10 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     moved by merges, surplus or shortage, per school), change log and, for each plan, the
     villages it affects (every village × grade band whose school, mode or trip minutes
     change against ``before``: today's layout, by default the first result when it has no
-    edits); sheet names, headers and words in ``lang``.
+    edits), and costs (:func:`cost_table`: each cost item per school, one-off, yearly and
+    present value over the policy's ``cost_horizon``, in whole yuan, and the total); sheet
+    names, headers and words in ``lang``. The plans' figures side by side include their
+    one-off, yearly and present-value costs (whole yuan).
 
     Any plan name works. A plan's sheets are named "<plan> <kind>" (学校, 村庄, …) with the
     plan's name made fit for Excel (characters Excel refuses, ``[]:*?/\\``, become ``_``; the
@@ -444,27 +553,27 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     """
     results = list(results)
     names = [plan_name(r.name, lang) for r in results]
-    kinds = ["schools", "villages", "violations", "indicators", "balance", "staffing", "changes", "affected"]
+    kinds = ["schools", "villages", "violations", "indicators", "balance", "staffing", "costs", "changes", "affected"]
     if before is None and results and not results[0].edits:
         before = results[0]
     prefixes = _sheet_prefixes(names, kinds, lang, taken=[t("report.plans", lang), t("report.summary", lang)])
     plans = plans_table(results)
     plans.index = pd.Index(names, name=plans.index.name)
     plans["sheets"] = prefixes
-    summary = localise(compare(*results), lang).rename_axis(t("field.figure", lang))
+    summary = localise(_whole_yuan(compare(*results)), lang).rename_axis(t("field.figure", lang))
     sheets: dict[str, pd.DataFrame] = {t("report.plans", lang): localise(plans, lang), t("report.summary", lang): summary}
     titles: dict[str, str] = {}
     for result, full, prefix in zip(results, names, prefixes, strict=True):
         tables = {"schools": result.schools, "villages": result.villages,
                   "violations": result.villages[result.villages["mode"].astype(str) != "walk"],
                   "indicators": worded_indicators(result.indicators, lang), "balance": result.balance,
-                  "staffing": result.staffing}
+                  "staffing": result.staffing, "costs": result.tables["costs"]}
         if result.edits:  # the change log, its sentences in the language
             tables["changes"] = result.log(lang).rename(columns={"change": "change_text"})
         if before is not None and result is not before:
             tables["affected"] = affected(village_changes(before, result))
         for kind, table in tables.items():
-            worded = {"balance": balance_sheet, "staffing": staffing_table}.get(kind)
+            worded = {"balance": balance_sheet, "staffing": staffing_table, "costs": cost_table}.get(kind)
             _put_sheet(sheets, titles, worded(result, lang) if worded else localise(table, lang),
                        kind=kind, plan=(prefix, full), lang=lang)
     _timeline_sheets(list(timelines), sheets, titles, lang)
@@ -479,6 +588,14 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     return write_excel(sheets, path, titles=titles)
 
 
+def _whole_yuan(table: pd.DataFrame) -> pd.DataFrame:
+    """A comparison with its cost figures (rows) in whole yuan."""
+    rows = [row for row in COST_FIGURES if row in table.index]
+    out = table.copy()
+    out.loc[rows] = out.loc[rows].astype(float).round(0)
+    return out
+
+
 def _other_sheets(sheets: dict[str, pd.DataFrame], titles: dict[str, str], title: str, lang: str,
                   tables: dict[str, pd.DataFrame]) -> None:
     """Sheets that belong to no plan (kind → table), each titled ``title``."""
@@ -491,6 +608,73 @@ def _other_sheets(sheets: dict[str, pd.DataFrame], titles: dict[str, str], title
 #: Staffing columns that count pupils, classes or teachers: whole numbers in reports.
 STAFFING_COUNTS = ("pupils", "classes", "teachers_today", "moved", "teachers", "teachers_needed", "surplus",
                    "to_place")
+
+#: The money columns of a cost sheet (yuan).
+COST_MONEY = ("one_off_yuan", "yearly_yuan", "npv_yuan")
+
+
+def money(value: float, lang: str = "zh") -> str:
+    """An amount of yuan as county reports word it: in Chinese in 万元 (one decimal, whole
+    万元 from 1,000 万元 on and for nothing: "64.9 万元", "2,468 万元", "0 万元"), in English in whole yuan with
+    thousands separators ("649,000 yuan")."""
+    if lang == "zh":
+        wan = value / 1e4
+        return t("money.wan", lang, amount=f"{wan:,.0f}" if abs(wan) >= 1000 or wan == 0 else f"{wan:,.1f}")
+    return t("money.yuan", lang, amount=f"{value:,.0f}")
+
+
+def cost_table(result: Result, lang: str = "zh", *, horizon: int | None = None, discount: float | None = None,
+               wan: bool = False) -> pd.DataFrame:
+    """A result's cost sheet (:func:`planning.costs.cost_sheet`) for people, in ``lang``:
+    indexed by the item in words, then the school (id and name; blank on the total row),
+    quantity (one decimal) and its unit in words, one-off, yearly and present value over
+    ``horizon`` years at ``discount`` (the policy's when None) in whole yuan, or with ``wan``
+    in 万元 to two decimals (the columns named so)."""
+    table = cost_sheet(result, horizon=horizon, discount=discount)
+    table["quantity"] = table["quantity"].astype(float).round(1)
+    money_columns = list(COST_MONEY)
+    if wan:
+        table[money_columns] = (table[money_columns].astype(float) / 1e4).round(2)
+        table = table.rename(columns={c: c.replace("_yuan", "_wan") for c in money_columns})
+    else:
+        for column in money_columns:
+            table[column] = _whole(table[column])
+    table = localise(table, lang)
+    return table.set_index(table.columns[0])
+
+
+def cost_by_item(before: Result, after: Result, lang: str = "zh", *, horizon: int | None = None,
+                 discount: float | None = None, wan: bool = False) -> pd.DataFrame:
+    """A plan's costs beside today's, one row per cost item either layout has (in the order
+    of :data:`planning.costs.ITEMS`) and the total, indexed by the item in words: today's
+    yearly cost, the plan's one-off and yearly costs, the change in the yearly cost (plan −
+    today), and both present values over ``horizon`` years at ``discount`` (the policy's when
+    None; the total's counts buses bought again, the items' do not). Whole yuan, or with
+    ``wan`` 万元 to two decimals; the column names say which."""
+    policy = after.project.policy
+    years = policy.cost_horizon if horizon is None else int(horizon)
+    rows = [*ITEMS, "total"]
+    sums = [cost_sheet(r, horizon=horizon, discount=discount).groupby("item")[list(COST_MONEY)].sum().reindex(rows)
+            for r in (before, after)]
+    kept = [item for item in rows if item == "total" or sums[0].loc[item].notna().any() or sums[1].loc[item].notna().any()]
+    today, plan = (s.loc[kept].fillna(0.0) for s in sums)
+    unit = t("cost_col.unit_wan" if wan else "cost_col.unit_yuan", lang)
+    columns = {"today_yearly": today["yearly_yuan"], "plan_one_off": plan["one_off_yuan"],
+               "plan_yearly": plan["yearly_yuan"], "yearly_change": plan["yearly_yuan"] - today["yearly_yuan"],
+               "today_npv": today["npv_yuan"], "plan_npv": plan["npv_yuan"]}
+    table = pd.DataFrame({t(f"cost_col.{key}", lang, unit=unit, years=years): values for key, values in columns.items()})
+    table = (table / 1e4).round(2) if wan else table.apply(_whole)
+    table.index = pd.Index([t(f"cost_item.{item}", lang) for item in kept], name=field("item", lang))
+    return table
+
+
+def cost_facts(result: Result, lang: str = "zh") -> str:
+    """A layout's costs in one line (all levels): one-off, yearly and the present value over
+    the policy's horizon at its discount rate (:func:`money`: 万元 in Chinese)."""
+    summary, policy = result.summary, result.project.policy
+    return t("map.cost_facts", lang, one_off=money(float(summary["one_off_yuan"]), lang),
+             yearly=money(float(summary["yearly_yuan"]), lang), npv=money(float(summary["cost_npv_yuan"]), lang),
+             years=policy.cost_horizon, rate=f"{policy.cost_discount_rate:.0%}")
 
 
 def _whole(values: pd.Series) -> pd.Series:
@@ -734,5 +918,5 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
 
 
 __all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "results_gpkg", "cjk_font", "sheet_names",
-           "staffing_table", "staffing_totals", "exchange_cv_table", "exchange_moves_table", "exchange_schools_table", "exchange_title", "alliance_groups_table",
+           "staffing_table", "staffing_totals", "cost_table", "cost_by_item", "cost_facts", "money", "exchange_cv_table", "exchange_moves_table", "exchange_schools_table", "exchange_title", "alliance_groups_table",
            "alliance_schools_table", "alliance_title", "solver_status"]

@@ -528,3 +528,50 @@ def test_a_teacher_roster_for_an_opened_project(server, browser, tmp_path):
     today = planning.baseline(planning.demo()).summary
     assert shown[field("teachers", "zh")].strip() == f"{today['teachers'] - 1:,.0f}", shown
     _whole_view(page, ARTIFACTS / "17_roster_zh.png", width=1500)
+
+
+@pytest.mark.parametrize(("lang", "width"), [("zh", 1600), ("en", 1600), ("zh", 1024)])
+def test_costs_in_the_browser(server, browser, lang, width):
+    """Issue 13's costs after merging 溪口村完小 (S08) into 石门村完小 (S04): the one-off, yearly
+    and present-value figures under the headline (万元 in Chinese, yuan in English) as the
+    results' summaries give them, with their change; the compare view's costs by item beside
+    today's and the plan's cost sheet by school (looked at by people: tests/artifacts/18_costs_*)."""
+    import planning
+    from planning.i18n import t
+
+    def logic_amount(value: float, lang: str) -> str:  # worked out here: 万元, or thousand yuan
+        if lang == "en":
+            return f"{round(value / 1e3):,d}"
+        wan = value / 1e4
+        return f"{round(wan):,d}" if abs(wan) >= 1000 or wan == 0 else f"{wan:,.1f}"
+
+    def T(key: str, **values: object) -> str:  # noqa: N802 - as in the app
+        return t(key, lang, **values)
+
+    page = _open_demo(browser, server, lang=lang, width=width, height=900)
+    _choose(page, T("app.action"), T("app.action.merge"))
+    _choose(page, T("app.school_pick"), "S08")
+    _choose(page, T("app.into"), "S04")
+    page.get_by_role("button", name=T("app.apply")).click()
+    _wait_closed_on_map(page, "S08")
+    _settled(page)
+    demo = planning.demo()
+    today, plan = (r.summary for r in (planning.baseline(demo), planning.Scenario(demo).merge("S08", into="S04").evaluate()))
+    labels = page.get_by_test_id("stMetricLabel").all_inner_texts()
+    values = page.get_by_test_id("stMetricValue").all_inner_texts()
+    shown = {label.strip(): value.strip() for label, value in zip(labels, values, strict=True)}
+    unit = T("app.cost.unit")
+    for key, label in (("one_off_yuan", T("app.cost.one_off", unit=unit)), ("yearly_yuan", T("app.cost.yearly", unit=unit)),
+                       ("cost_npv_yuan", T("app.cost.npv", years=10, unit=unit))):
+        assert shown[label] == logic_amount(float(plan[key]), lang), shown
+    assert float(plan["yearly_yuan"]) < float(today["yearly_yuan"])  # one school fewer to run
+    page.get_by_text(T("app.view.compare"), exact=True).click()
+    sheets = page.get_by_test_id("stExpander").filter(has_text=T("app.cost_sheet", plan="").strip())
+    sheets.first.wait_for(timeout=60_000)
+    _settled(page)
+    sheets.first.locator("summary").click()  # the plan's sheet by school, opened
+    page.get_by_test_id("stDataFrame").filter(has_text=T("cost_item.total")).first.wait_for(timeout=60_000)
+    _settled(page)
+    page.wait_for_timeout(1_000)
+    assert not page.get_by_test_id("stException").count()
+    _whole_view(page, ARTIFACTS / f"18_costs_{lang}_{width}.png", width=width)

@@ -16,7 +16,7 @@ import planning
 from planning import InfeasibleError, Scenario, baseline
 from planning.cli import main
 from planning.i18n import field, t
-from planning.report import _draw, _staffing_pages, print_map
+from planning.report import _cost_pages, _draw, _staffing_pages, print_map
 from planning.teachers import TEACHER_INDICATORS
 
 from .helpers import grades, project_on_line
@@ -263,7 +263,7 @@ def test_the_printed_map_gives_the_staffing_and_a_pdf_its_table(tmp_path):
     assert ("teachers (all levels) — teachers: 34   needed: 35   short: 4 at 1 school(s)   to spare (incl. to "
             "place): 3") in footer
     pdf = print_map(project, tmp_path / "staffing.pdf", result=result, lang="en")
-    assert _pages(pdf.read_bytes()) == 2
+    assert _pages(pdf.read_bytes()) == 3  # the map, the staffing, the costs
     (page,) = _staffing_pages(project, result, lang="en", paper="A4", title=None)
     (table,) = page.axes[0].tables
     cells = table.get_celld()
@@ -278,7 +278,7 @@ def test_the_printed_map_gives_the_staffing_and_a_pdf_its_table(tmp_path):
     unknown = project_on_line({"V": {"x": 0, **grades(10)}}, {"A": {"x": 0, "type": "central_primary"}})
     assert np.isnan(baseline(unknown).summary["teachers"])
     assert _staffing_pages(unknown, baseline(unknown), lang="en", paper="A4", title=None) == []
-    assert _pages(print_map(unknown, tmp_path / "map.pdf", lang="en").read_bytes()) == 1
+    assert _pages(print_map(unknown, tmp_path / "map.pdf", lang="en").read_bytes()) == 2  # the map, the costs
 
 
 def test_the_demo_plan_prints_on_two_pages_with_its_staffing(demo, plan, tmp_path):
@@ -292,7 +292,10 @@ def test_the_demo_plan_prints_on_two_pages_with_its_staffing(demo, plan, tmp_pat
              needed=f"{summary['teachers_needed']:.0f}", short=f"{summary['teachers_short']:.0f}",
              short_schools=_shortages(plan), spare=f"{summary['teachers_spare']:.0f}") in footer
     pdf = print_map(demo, tmp_path / "plan.pdf", result=plan, lang="en")
-    assert _pages(pdf.read_bytes()) == 2
+    costs = _cost_pages(demo, plan, lang="en", paper="A4", title=None)  # after the map and the staffing
+    assert len(costs) >= 1 and _pages(pdf.read_bytes()) == 2 + len(costs)
+    for page in costs:
+        plt.close(page)
 
 
 def test_today_is_named_in_the_language_on_the_printed_pages(demo):
@@ -343,4 +346,5 @@ def test_a_long_staffing_table_runs_on_over_pages_that_it_fits(tmp_path):
     assert len(pages) > 2 and sorted(printed) == sorted(xs)
     assert pages[1].get_suptitle() == t("map.staffing_continued", "zh", title=pages[0].get_suptitle(), page=2)
     assert _pages(print_map(project, tmp_path / "long.pdf", result=result, lang="en").read_bytes()) == 1 + len(
-        _staffing_pages(project, result, lang="en", paper="A4", title=None))
+        _staffing_pages(project, result, lang="en", paper="A4", title=None)) + len(
+        _cost_pages(project, result, lang="en", paper="A4", title=None))  # the map, the staffing, the costs
