@@ -775,9 +775,11 @@ def suggest_tab(project) -> None:
     from planning.optimise import plan
 
     ss = st.session_state
-    goals = {key: T(f"app.goal.{key}") for key in ("fewest_schools", "p_median", "max_coverage")}
+    goals = {key: T(f"app.goal.{key}") for key in ("fewest_schools", "least_cost", "p_median", "max_coverage")}
     goal = worded_choice(T("app.goal"), goals, key="suggest_goal")
-    p = st.number_input("p", min_value=1, value=5, key="suggest_p") if goal != "fewest_schools" else None
+    p = st.number_input("p", min_value=1, value=5, key="suggest_p") if goal in ("p_median", "max_coverage") else None
+    budget = st.number_input(T("app.budget"), min_value=0.0, value=None, step=10.0, key="suggest_budget",
+                             help=T("app.budget_help"))
     limit = st.number_input(T("app.walk_limit"), min_value=5.0,
                             value=float(project.policy.limit(ss.level)), key="suggest_limit")
     names = {f"{sid} {name}": sid for sid, name in project.schools["name"].items()}
@@ -794,7 +796,8 @@ def suggest_tab(project) -> None:
             ss.suggestion = plan(project, goal, level=ss.level, p=p, limit=limit, keep=[names[k] for k in keep],
                                  close=[names[c] for c in close], sites=sites,
                                  solver_seconds=logic.SOLVER_SECONDS, forecast=forecast if horizon else None,
-                                 phased=bool(horizon) and goal == "fewest_schools")
+                                 phased=bool(horizon) and goal == "fewest_schools",
+                                 budget=None if budget is None else budget * 10_000)
             bar.progress(100, text=T("app.done"))
         except planning.PlanningError as exc:
             st.error(exc.text(st.session_state.lang))

@@ -146,6 +146,24 @@ def test_infeasible_suggestion_is_explained(app, demo):
     assert any(f"p = {columns + 1}，但只有 {columns} 所学校和校址可开办" in e.value for e in app.error), [e.value for e in app.error]
 
 
+def test_least_cost_suggestion_and_a_budget_too_small(app, demo):
+    """The least-cost goal gives a plan; a one-off budget of 10 万元 is too small, and the
+    message names the cheapest plan's one-off cost, recomputed here from the library."""
+    from planning.optimise import column_costs, level_inputs, plan
+
+    cheapest = plan(demo, "least_cost")
+    app.button_group(key="view").set_value("suggest").run()
+    app.selectbox(key="suggest_goal_zh").set_value("成本最低（步行不超时）").run()
+    app.button(key="suggest").click().run()
+    assert not app.exception and app.dataframe[0].value["目标"].tolist() == ["最低成本（步行不超时）"]
+    kept = cheapest.columns.index[cheapest.columns["decision"].isin(["keep", "open"])]
+    spend = column_costs(demo, level_inputs(demo, "primary"), "primary")["one_off"][kept].sum()
+    app.number_input(key="suggest_budget").set_value(10.0).run()
+    app.button(key="suggest").click().run()
+    assert any(f"最省的方案需一次性投入 {spend / 10_000:,.1f} 万元" in e.value for e in app.error), \
+        [e.value for e in app.error]
+
+
 def test_a_site_added_on_the_map_serves_its_villages(demo):
     # a village beyond the walking limit of every complete primary today, the one nearest a road
     # (a site about 100 m away is then a few minutes' walk)
