@@ -111,7 +111,8 @@ def _drawn(page, legend: str = "") -> None:
 
 def test_plan_in_the_browser(server, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1600, "height": 1200}, accept_downloads=True)
+    # 1500 px tall: the map, below two rows of headline figures (trips, then costs), shows every school
+    page = browser.new_page(viewport={"width": 1600, "height": 1500}, accept_downloads=True)
     failed: list[str] = []
     page.on("requestfailed", lambda r: failed.append(r.url))
     start = time.perf_counter()

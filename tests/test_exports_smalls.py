@@ -49,8 +49,8 @@ def test_every_plan_is_in_the_excel_report_whatever_its_name(demo, tmp_path, lan
     path = excel_report(demo, [today, *plans], tmp_path / "report.xlsx", lang=lang)
     book = openpyxl.load_workbook(path)
     _valid_sheet_names(book.sheetnames)
-    kinds = ["schools", "villages", "violations", "indicators", "balance", "staffing", "changes", "affected"]
-    assert len(book.sheetnames) == 2 + 6 + len(AWKWARD) * 8  # plans, summary; today: no change log, affects nobody
+    kinds = ["schools", "villages", "violations", "indicators", "balance", "staffing", "costs", "changes", "affected"]
+    assert len(book.sheetnames) == 2 + 7 + len(AWKWARD) * 9  # plans, summary; today: no change log, affects nobody
     titles = [book[name]["A1"].value for name in book.sheetnames[2:]]
     words = {kind: planning.i18n.t(f"report.{kind}", lang) for kind in kinds}
     for name in AWKWARD:  # eight sheets each, their full name in the title
