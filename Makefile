@@ -65,6 +65,7 @@ bench: $(BENCH)/.installed
 	$(BENCH)/bin/python benchmarks/optimise.py
 	$(BENCH)/bin/python benchmarks/maps.py
 	$(BENCH)/bin/python benchmarks/teachers.py
+	$(BENCH)/bin/python benchmarks/costs.py
 
 demo-data: $(STAMP)
 	$(BIN)/python data/make_demo.py
