@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -319,22 +319,9 @@ def _staffing_page(table: pd.DataFrame, cells: list[list[str]], layout: _TableLa
                    footer: tuple[list[str], list[str]]) -> Figure:
     """One page of the staffing table: shortages in red (their surplus cell shaded), closed
     schools in grey; title and footer like the map's."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=PAPER[layout.paper])
-    fig.subplots_adjust(left=0.03, right=0.97, top=_TABLE_TOP, bottom=_TABLE_BOTTOM)
-    ax.axis("off")
-    grid = ax.table(cellText=cells, colLabels=layout.labels, colWidths=layout.widths, loc="upper center",
-                    cellLoc="center")
-    grid.auto_set_font_size(False)
-    grid.set_fontsize(layout.size)
     surplus = len(layout.labels) - 2
-    for (r, c), cell in grid.get_celld().items():
-        cell.set_height(layout.row_height * (layout.header_rows if r == 0 else 1))
-        cell.set_edgecolor("#999999")
-        if r == 0:
-            cell.set_facecolor("#e8eef5")
-            continue
+
+    def style(r: int, c: int, cell: Any) -> None:
         row = table.iloc[r - 1]
         if not row["open"]:
             cell.get_text().set_color("#777777")
@@ -345,6 +332,30 @@ def _staffing_page(table: pd.DataFrame, cells: list[list[str]], layout: _TableLa
         if c == 1:
             cell.set_text_props(ha="left")
             cell.PAD = 0.03
+
+    return _table_page(cells, layout, title=title, footer=footer, style=style)
+
+
+def _table_page(cells: list[list[str]], layout: _TableLayout, *, title: str, footer: tuple[list[str], list[str]],
+                style: Callable[[int, int, Any], None]) -> Figure:
+    """A printed page holding one table: the heading row shaded, each body cell (row from 1,
+    column) styled by ``style``; titled, with the footer's facts left and notes right."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=PAPER[layout.paper])
+    fig.subplots_adjust(left=0.03, right=0.97, top=_TABLE_TOP, bottom=layout.bottom)
+    ax.axis("off")
+    grid = ax.table(cellText=cells, colLabels=layout.labels, colWidths=layout.widths, loc="upper center",
+                    cellLoc="center")
+    grid.auto_set_font_size(False)
+    grid.set_fontsize(layout.size)
+    for (r, c), cell in grid.get_celld().items():
+        cell.set_height(layout.row_height * (layout.header_rows if r == 0 else 1))
+        cell.set_edgecolor("#999999")
+        if r == 0:
+            cell.set_facecolor("#e8eef5")
+        else:
+            style(r, c, cell)
     fig.suptitle(title, fontsize=16)
     facts, notes = footer
     room = 0.74 * PAPER[layout.paper][0] * 72 / 9  # ems of 9-point text left of the notes
@@ -405,23 +416,10 @@ def _cost_page(cells: list[list[str]], layout: _TableLayout, *, title: str,
                footer: tuple[list[str], list[str]]) -> Figure:
     """One page of the cost sheet: amounts right-aligned, savings (negative) in green, the
     total row shaded."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=PAPER[layout.paper])
-    fig.subplots_adjust(left=0.03, right=0.97, top=_TABLE_TOP, bottom=layout.bottom)
-    ax.axis("off")
-    grid = ax.table(cellText=cells, colLabels=layout.labels, colWidths=layout.widths, loc="upper center",
-                    cellLoc="center")
-    grid.auto_set_font_size(False)
-    grid.set_fontsize(layout.size)
     last = len(cells)
     total = bool(cells) and not cells[-1][1] and not cells[-1][2]  # the total row has no school and no quantity
-    for (r, c), cell in grid.get_celld().items():
-        cell.set_height(layout.row_height * (layout.header_rows if r == 0 else 1))
-        cell.set_edgecolor("#999999")
-        if r == 0:
-            cell.set_facecolor("#e8eef5")
-            continue
+
+    def style(r: int, c: int, cell: Any) -> None:
         text = cell.get_text()
         if c in (0, 1):
             cell.set_text_props(ha="left")
@@ -433,13 +431,8 @@ def _cost_page(cells: list[list[str]], layout: _TableLayout, *, title: str,
                 text.set_color("#1a7837")
         if total and r == last:
             cell.set_facecolor("#eeeeee")
-    fig.suptitle(title, fontsize=16)
-    facts, notes = footer
-    room = 0.74 * PAPER[layout.paper][0] * 72 / 9  # ems of 9-point text left of the notes
-    fig.text(0.03, 0.02, "\n".join(line for text in facts for line in _wrap(text, room)), fontsize=9, va="bottom",
-             linespacing=1.6)
-    fig.text(0.79, 0.02, "\n".join(notes), fontsize=8, color="#444", va="bottom")
-    return fig
+
+    return _table_page(cells, layout, title=title, footer=footer, style=style)
 
 
 def _count(value: object, *, signed: bool = False) -> str:
