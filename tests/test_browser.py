@@ -188,6 +188,20 @@ def _open_demo(browser, server: str, *, lang: str = "zh", width: int = 1600, hei
     return page
 
 
+
+def _demo_with_s08_merged(browser, server, *, lang: str, width: int):
+    """The demo in ``lang`` at ``width`` px (900 tall) with S08 merged into S04 through the
+    edit panel, the map redrawn."""
+    from planning.i18n import t
+
+    page = _open_demo(browser, server, lang=lang, width=width, height=900)
+    _choose(page, t("app.action", lang), t("app.action.merge", lang))
+    _choose(page, t("app.school_pick", lang), "S08")
+    _choose(page, t("app.into", lang), "S04")
+    page.get_by_role("button", name=t("app.apply", lang)).click()
+    _wait_closed_on_map(page, "S08")
+    return page
+
 def _upload(page, label: str, path: Path) -> None:
     box = page.get_by_test_id("stFileUploader").filter(has_text=label)
     box.locator("input[type=file]").set_input_files(str(path))
@@ -432,12 +446,7 @@ def test_teachers_and_alliances_in_the_browser(server, browser, lang, width):
     def T(key: str, **values: object) -> str:  # noqa: N802 - as in the app
         return t(key, lang, **values)
 
-    page = _open_demo(browser, server, lang=lang, width=width, height=900)
-    _choose(page, T("app.action"), T("app.action.merge"))
-    _choose(page, T("app.school_pick"), "S08")
-    _choose(page, T("app.into"), "S04")
-    page.get_by_role("button", name=T("app.apply")).click()
-    _wait_closed_on_map(page, "S08")
+    page = _demo_with_s08_merged(browser, server, lang=lang, width=width)
     page.get_by_text(T("app.view.teachers"), exact=True).click()
     page.get_by_role("button", name=T("app.teachers.propose")).wait_for(timeout=60_000)
     _settled(page)
@@ -549,12 +558,7 @@ def test_costs_in_the_browser(server, browser, lang, width):
     def T(key: str, **values: object) -> str:  # noqa: N802 - as in the app
         return t(key, lang, **values)
 
-    page = _open_demo(browser, server, lang=lang, width=width, height=900)
-    _choose(page, T("app.action"), T("app.action.merge"))
-    _choose(page, T("app.school_pick"), "S08")
-    _choose(page, T("app.into"), "S04")
-    page.get_by_role("button", name=T("app.apply")).click()
-    _wait_closed_on_map(page, "S08")
+    page = _demo_with_s08_merged(browser, server, lang=lang, width=width)
     _settled(page)
     demo = planning.demo()
     today, plan = (r.summary for r in (planning.baseline(demo), planning.Scenario(demo).merge("S08", into="S04").evaluate()))
