@@ -22,22 +22,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from scenario import PBF, county  # noqa: E402
+from scenario import real_county  # noqa: E402
 from teachers import cbc_seconds  # noqa: E402
 
 import planning  # noqa: E402
 from planning import optimise  # noqa: E402
 from planning.milp import Model  # noqa: E402
-from planning.osm import read_osm  # noqa: E402
 
 
 def main() -> None:
-    if not PBF.exists():
-        raise SystemExit(f"needs {PBF} (../shared/data beside the repository)")
-    planning.settings.use_cache = False
-    planning.settings.progress = False
     rng = np.random.default_rng(5)
-    project = county(read_osm(PBF).network, rng)
+    project = real_county(rng)
     schools = project.schools.copy()
     old = rng.random(len(schools)) < 0.2
     schools["dilapidated_m2"] = np.where(old, rng.integers(200, 1500, len(schools)), np.nan)

@@ -24,7 +24,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scenario import PBF, county, timed  # noqa: E402
+from scenario import real_county, timed  # noqa: E402
 
 import planning  # noqa: E402
 from planning.maps import (  # noqa: E402
@@ -35,7 +35,6 @@ from planning.maps import (  # noqa: E402
     village_table,
     walk_class,
 )
-from planning.osm import read_osm  # noqa: E402
 
 
 def per_element_layers(project, result, level: str = "primary") -> list[folium.FeatureGroup]:
@@ -70,11 +69,7 @@ def drawn(layers: list[folium.FeatureGroup]) -> int:
 
 
 def main() -> None:
-    if not PBF.exists():
-        raise SystemExit(f"needs {PBF} (../shared/data beside the repository)")
-    planning.settings.use_cache = False
-    planning.settings.progress = False
-    project = county(read_osm(PBF).network, np.random.default_rng(7))
+    project = real_county(np.random.default_rng(7))
     closing = project.schools.index[project.schools["type"] == "village_primary"][0]
     result = planning.Scenario(project, "edit").close(closing).evaluate("nearest")
     print(f"{len(project.villages)} villages × {len(project.schools)} schools; one edit's layers\n")

@@ -66,6 +66,16 @@ def county(network, rng: np.random.Generator, *, scale: int = 1) -> planning.Pro
     return planning.Project(villages, schools, network, name="benchmark county")
 
 
+def real_county(rng: np.random.Generator, *, scale: int = 1) -> planning.Project:
+    """:func:`county` on the real Liechtenstein network, with the disk cache and progress bars
+    off (every benchmark times the work itself); stops with a message without ../shared/data."""
+    if not PBF.exists():
+        raise SystemExit(f"needs {PBF} (../shared/data beside the repository)")
+    planning.settings.use_cache = False
+    planning.settings.progress = False
+    return county(read_osm(PBF).network, rng, scale=scale)
+
+
 def ten_years(project: planning.Project) -> Forecast:
     """A forecast of ten more years: pupils shrink 3 % a year, year by year (the matrix is
     reused; only pupils change)."""
@@ -84,12 +94,7 @@ def timed(fn, repeat: int = 1) -> tuple[float, object]:
 
 
 def main() -> None:
-    if not PBF.exists():
-        raise SystemExit(f"needs {PBF} (../shared/data beside the repository)")
-    planning.settings.use_cache = False
-    planning.settings.progress = False
-    rng = np.random.default_rng(7)
-    project = county(read_osm(PBF).network, rng)
+    project = real_county(np.random.default_rng(7))
     tt, _ = timed(lambda: travel_time_matrix(project.network, project.xy(project.villages),
                                              project.xy(project.schools), policy=project.policy, use_cache=False))
     project.travel_times()

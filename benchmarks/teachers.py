@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from scenario import PBF, county  # noqa: E402
+
+from scenario import real_county  # noqa: E402
 
 import planning  # noqa: E402
 from planning import teachers  # noqa: E402
-from planning.osm import read_osm  # noqa: E402
 
 
 def with_teachers(project: planning.Project, rng: np.random.Generator) -> planning.Project:
@@ -82,12 +82,8 @@ def cbc_seconds(model) -> tuple[float, float] | None:
 
 
 def main() -> None:
-    if not PBF.exists():
-        raise SystemExit(f"needs {PBF} (../shared/data beside the repository)")
-    planning.settings.use_cache = False
-    planning.settings.progress = False
     rng = np.random.default_rng(11)
-    project = with_teachers(county(read_osm(PBF).network, rng, scale=3), rng)
+    project = with_teachers(real_county(rng, scale=3), rng)
     today = planning.baseline(project)
     start = time.perf_counter()
     teachers.school_drive_minutes(project)
