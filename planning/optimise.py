@@ -1168,17 +1168,9 @@ def cost_tradeoff(project: Project, *, level: str = "primary", limits: Iterable[
 def plot_cost_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, lang: str | None = None) -> Axes:
     """The least-cost plan's cost over the horizon (万元) and the pupils beyond a daily walk,
     against the walking limit (:func:`cost_tradeoff`)."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(table.index, table["cost_npv_yuan"] / 10_000, "o-", color="tab:blue", label=t("plot.cost", lang))
-    ax.set_xlabel(t("plot.walk_limit", lang))
-    ax.set_ylabel(t("plot.cost", lang), color="tab:blue")
-    twin = ax.twinx()
-    twin.plot(table.index, table["pupils_beyond_limit"], "s--", color="tab:red", label=t("plot.beyond", lang))
-    twin.set_ylabel(t("plot.beyond", lang), color="tab:red")
-    ax.set_title(t("plot.cost_title", lang))
+    ax, _ = _two_scales(ax, table.index, table["cost_npv_yuan"] / 10_000, table["pupils_beyond_limit"],
+                        left=t("plot.cost", lang), right=t("plot.beyond", lang), across=t("plot.walk_limit", lang),
+                        title=t("plot.cost_title", lang))
     return ax
 
 
@@ -1195,21 +1187,33 @@ def plot_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, limit: float |
     lang
         Language of the labels (``settings.language`` when None; Chinese needs a CJK font).
     """
+    ax, twin = _two_scales(ax, table.index, table["pupil_minutes"] / 1000, table["max_walk"],
+                           left=t("plot.pupil_travel", lang), right=t("plot.longest", lang),
+                           across=t("plot.schools", lang), title=t("plot.title", lang),
+                           left_axis=t("plot.total_walking", lang))
+    if limit is not None:
+        twin.axhline(limit, color="tab:red", linewidth=0.8, linestyle=":")
+    ax.set_xticks(list(table.index))
+    return ax
+
+
+def _two_scales(ax: Axes | None, index: pd.Index, first: pd.Series, second: pd.Series, *, left: str, right: str,
+                across: str, title: str, left_axis: str | None = None) -> tuple[Axes, Axes]:
+    """``first`` (blue circles, left scale) and ``second`` (red squares, right scale) against
+    ``index`` (``across`` below), each line labelled; the left scale named ``left_axis``
+    (``left`` when None). Returns both axes."""
     import matplotlib.pyplot as plt
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(table.index, table["pupil_minutes"] / 1000, "o-", color="tab:blue", label=t("plot.pupil_travel", lang))
-    ax.set_xlabel(t("plot.schools", lang))
-    ax.set_ylabel(t("plot.total_walking", lang), color="tab:blue")
+    ax.plot(index, first, "o-", color="tab:blue", label=left)
+    ax.set_xlabel(across)
+    ax.set_ylabel(left_axis or left, color="tab:blue")
     twin = ax.twinx()
-    twin.plot(table.index, table["max_walk"], "s--", color="tab:red", label=t("plot.longest", lang))
-    if limit is not None:
-        twin.axhline(limit, color="tab:red", linewidth=0.8, linestyle=":")
-    twin.set_ylabel(t("plot.longest", lang), color="tab:red")
-    ax.set_xticks(list(table.index))
-    ax.set_title(t("plot.title", lang))
-    return ax
+    twin.plot(index, second, "s--", color="tab:red", label=right)
+    twin.set_ylabel(right, color="tab:red")
+    ax.set_title(title)
+    return ax, twin
 
 
 __all__ = ["Solution", "Plan", "GOALS", "p_median", "set_cover", "max_coverage", "plan", "level_inputs", "opening_costs", "column_costs", "cost_tradeoff",
