@@ -63,6 +63,17 @@ def pick_school(app: AppTest, school_id: str) -> None:
     box.set_value(next(o for o in box.options if o.split()[0] == school_id))
 
 
+def merge_s08_into_s04(app: AppTest, lang: str) -> None:
+    """Merge S08 into S04 through the edit panel in ``lang``."""
+    app.selectbox(key="action").set_value(logic.action_label("merge", lang)).run()
+    pick_school(app, "S08")
+    app.run()
+    into = app.selectbox(key="into")
+    into.set_value(next(o for o in into.options if o.startswith("S04 ")))
+    app.button(key="apply").click().run()
+    assert [e.op for e in app.session_state.scenario.edits] == ["merge"]
+
+
 def test_closing_a_school_changes_the_metrics_and_undo_restores_them(app, demo):
     today = teaching(demo)
     app.selectbox(key="action").set_value(logic.action_label("close", "zh")).run()

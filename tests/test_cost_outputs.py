@@ -21,7 +21,7 @@ from planning.i18n import field, t
 from planning.report import _cost_pages, _draw, excel_report, money
 from planning.scenario import Scenario
 
-from .test_app import APP, choose_lang, pick_school
+from .test_app import APP, choose_lang, merge_s08_into_s04
 
 CONSOLIDATE_5 = planning.load.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml"
 
@@ -214,12 +214,7 @@ def test_the_app_shows_the_costs_under_the_headline_and_in_compare(demo, lang):
     assert set(shown) == {"one_off_yuan", "yearly_yuan", "cost_npv_yuan"}
     for key, (value, delta) in shown.items():
         assert value == amount(float(view.baseline.summary[key]), lang) and not delta
-    app.selectbox(key="action").set_value(logic.action_label("merge", lang)).run()
-    pick_school(app, "S08")
-    app.run()
-    into = app.selectbox(key="into")
-    into.set_value(next(o for o in into.options if o.startswith("S04 ")))
-    app.button(key="apply").click().run()
+    merge_s08_into_s04(app, lang)
     assert not app.exception
     merged = logic.evaluate_plan(demo, app.session_state.scenario, app.session_state.assignment)
     before, after = merged.baseline.summary, merged.result.summary

@@ -25,7 +25,7 @@ from planning.maps import ALLIANCE_COLOURS, LEFT_OUT_COLOUR, alliance_colours, a
 from planning.policy import LEVEL_GRADES
 from planning.teachers import Alliances, school_drive_minutes
 
-from .test_app import APP, choose_lang, frame_with, pick_school
+from .test_app import APP, choose_lang, frame_with, merge_s08_into_s04
 from .test_maps_report import geojson_features
 
 FIGURES = ("teachers", "teachers_needed", "teachers_short", "teachers_spare")
@@ -48,16 +48,6 @@ def open_view(app: AppTest, lang: str) -> None:
 def frame_with_or_none(app: AppTest, column: str) -> bool:
     """Whether a table with ``column`` is shown."""
     return any(column in d.value.columns for d in app.dataframe)
-
-
-def merge_s08_into_s04(app: AppTest, lang: str) -> None:
-    app.selectbox(key="action").set_value(logic.action_label("merge", lang)).run()
-    pick_school(app, "S08")
-    app.run()
-    into = app.selectbox(key="into")
-    into.set_value(next(o for o in into.options if o.startswith("S04 ")))
-    app.button(key="apply").click().run()
-    assert [e.op for e in app.session_state.scenario.edits] == ["merge"]
 
 
 def county_staffing(result: planning.Result, teachers: pd.Series) -> tuple[dict[str, float], pd.Series]:
