@@ -156,6 +156,15 @@ def _yearly_rows(add: _Add, schools: pd.DataFrame, flows: pd.DataFrame, staffing
     add("schools_run", open_, pupils, "pupils", yearly=policy.cost_school_fixed + funding)
 
 
+def annuity(*, horizon: int, discount: float) -> float:
+    """Σ_{t=1..horizon} (1 + discount)^−t: what 1 yuan a year for ``horizon`` years is worth today.
+
+    >>> round(annuity(horizon=10, discount=0.08), 4)
+    6.7101
+    """
+    return float(sum((1 + discount) ** -t for t in range(1, horizon + 1)))
+
+
 def present_value(one_off: float, yearly: float, *, horizon: int, discount: float, buses: float = 0.0,
                   policy: Policy | None = None) -> float:
     """One-off + yearly × Σ_{t=1..horizon} (1 + discount)^−t, plus buses bought again at the
@@ -164,21 +173,30 @@ def present_value(one_off: float, yearly: float, *, horizon: int, discount: floa
     >>> round(present_value(100.0, 10.0, horizon=2, discount=0.0))
     120
     """
-    annuity = sum((1 + discount) ** -t for t in range(1, horizon + 1))
-    value = one_off + yearly * annuity
+    value = one_off + yearly * annuity(horizon=horizon, discount=discount)
     if buses and policy is not None:
         life = policy.cost_bus_life
         value += sum(buses * (1 + discount) ** -t for t in range(life, horizon, life))
     return float(value)
 
 
-def cost_figures(items: pd.DataFrame, policy: Policy) -> dict[str, float]:
-    """The totals of :data:`COST_FIGURES` over the policy's horizon and discount rate."""
+def cost_figures(items: pd.DataFrame, policy: Policy, *, horizon: int | None = None,
+                 discount: float | None = None) -> dict[str, float]:
+    """The totals of :data:`COST_FIGURES` over ``horizon`` years at ``discount`` (the policy's
+    ``cost_horizon`` and ``cost_discount_rate`` when None)."""
     one_off, yearly = float(items["one_off_yuan"].sum()), float(items["yearly_yuan"].sum())
     buses = float(items.loc[items["item"] == "buses_bought", "one_off_yuan"].sum())
     return {"one_off_yuan": one_off, "yearly_yuan": yearly,
-            "cost_npv_yuan": present_value(one_off, yearly, horizon=policy.cost_horizon,
-                                           discount=policy.cost_discount_rate, buses=buses, policy=policy)}
+            "cost_npv_yuan": present_value(one_off, yearly, horizon=_horizon(policy, horizon),
+                                           discount=_discount(policy, discount), buses=buses, policy=policy)}
+
+
+def _horizon(policy: Policy, horizon: int | None) -> int:
+    return policy.cost_horizon if horizon is None else int(horizon)
+
+
+def _discount(policy: Policy, discount: float | None) -> float:
+    return policy.cost_discount_rate if discount is None else float(discount)
 
 
 def cost_sheet(result: _Evaluated, *, horizon: int | None = None, discount: float | None = None) -> pd.DataFrame:
@@ -187,17 +205,14 @@ def cost_sheet(result: _Evaluated, *, horizon: int | None = None, discount: floa
     whose ``npv_yuan`` is the present value over ``horizon`` years at ``discount`` (the
     policy's ``cost_horizon`` and ``cost_discount_rate`` when None)."""
     policy = result.project.policy
-    horizon = policy.cost_horizon if horizon is None else int(horizon)
-    discount = policy.cost_discount_rate if discount is None else float(discount)
     items = result.tables["costs"].copy()
-    one_off, yearly = float(items["one_off_yuan"].sum()), float(items["yearly_yuan"].sum())
-    buses = float(items.loc[items["item"] == "buses_bought", "one_off_yuan"].sum())
-    items["npv_yuan"] = [present_value(o, y, horizon=horizon, discount=discount) for o, y in
-                         zip(items["one_off_yuan"], items["yearly_yuan"], strict=True)]
+    totals = cost_figures(items, policy, horizon=horizon, discount=discount)
+    items["npv_yuan"] = [present_value(o, y, horizon=_horizon(policy, horizon), discount=_discount(policy, discount))
+                         for o, y in zip(items["one_off_yuan"], items["yearly_yuan"], strict=True)]
     total = {"item": "total", "school_id": None, "name": None, "quantity": math.nan, "unit": None,
-             "one_off_yuan": one_off, "yearly_yuan": yearly,
-             "npv_yuan": present_value(one_off, yearly, horizon=horizon, discount=discount, buses=buses, policy=policy)}
+             "one_off_yuan": totals["one_off_yuan"], "yearly_yuan": totals["yearly_yuan"],
+             "npv_yuan": totals["cost_npv_yuan"]}
     return pd.concat([items, pd.DataFrame([total])], ignore_index=True)
 
 
-__all__ = ["COST_FIGURES", "ITEMS", "cost_figures", "cost_items", "cost_sheet", "present_value"]
+__all__ = ["COST_FIGURES", "ITEMS", "annuity", "cost_figures", "cost_items", "cost_sheet", "present_value"]

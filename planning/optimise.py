@@ -41,6 +41,7 @@ from tqdm.auto import tqdm
 from . import settings
 from .changes import village_changes
 from .columns import SCHOOL_GRADES
+from .costs import annuity
 from .edits import grade_words
 from .errors import InfeasibleError, ValidationError
 from .evaluate import Result, level_summary
@@ -885,9 +886,9 @@ def opening_costs(project: Project, inputs: LevelInputs, level: str) -> pd.Serie
     rate (yuan, present value): one-off + yearly × Σ_t (1 + r)^−t (:func:`column_costs`);
     the least-cost goal minimises their sum."""
     policy = project.policy
-    annuity = sum((1 + policy.cost_discount_rate) ** -t for t in range(1, policy.cost_horizon + 1))
+    years = annuity(horizon=policy.cost_horizon, discount=policy.cost_discount_rate)
     costs = column_costs(project, inputs, level)
-    return (costs["one_off"] + costs["yearly"] * annuity).rename("opening_cost_yuan")
+    return (costs["one_off"] + costs["yearly"] * years).rename("opening_cost_yuan")
 
 
 def _within_budget(solve: Callable[[Demand], Solution], demand: Demand, project: Project, inputs: LevelInputs,
