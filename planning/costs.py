@@ -82,16 +82,19 @@ def cost_items(project: Project, state: State, schools: pd.DataFrame, flows: pd.
     existed = schools.index.isin(today.index)
     before = today.reindex(schools.index)
     open_ = schools["open"].to_numpy(dtype=bool)
-    rows: list[dict[str, object]] = []
+    ids, names = schools.index.to_numpy(dtype=object), schools["name"].to_numpy(dtype=object)
+    pieces: list[pd.DataFrame] = []
 
     def add(item: str, mask: np.ndarray, quantity: np.ndarray, unit: str, *, one_off: np.ndarray | float = 0.0,
             yearly: np.ndarray | float = 0.0) -> None:
-        one = np.broadcast_to(np.asarray(one_off, dtype=float), mask.shape)
-        year = np.broadcast_to(np.asarray(yearly, dtype=float), mask.shape)
-        for i in np.nonzero(mask)[0]:
-            rows.append({"item": item, "school_id": schools.index[int(i)], "name": schools["name"].iloc[int(i)],
-                         "quantity": float(quantity[i]), "unit": unit, "one_off_yuan": float(one[i]),
-                         "yearly_yuan": float(year[i])})
+        """The item's rows at the schools of ``mask``, as one block (evaluated on every edit: no row loop)."""
+        at = np.nonzero(mask)[0]
+        if len(at):
+            pieces.append(pd.DataFrame({
+                "item": item, "school_id": ids[at], "name": names[at],
+                "quantity": np.asarray(quantity, dtype=float)[at], "unit": unit,
+                "one_off_yuan": np.broadcast_to(np.asarray(one_off, dtype=float), mask.shape)[at],
+                "yearly_yuan": np.broadcast_to(np.asarray(yearly, dtype=float), mask.shape)[at]}))
 
     added_rooms = np.where(existed, np.clip(table["classrooms"].to_numpy(dtype=float)
                                             - before["classrooms"].to_numpy(dtype=float), 0, None), 0.0)
@@ -115,7 +118,7 @@ def cost_items(project: Project, state: State, schools: pd.DataFrame, flows: pd.
     rented = short if policy.cost_classroom_short == "rent" else np.zeros(len(schools))
     add("classrooms_rented", rented > 0, rented, "classrooms", yearly=rented * policy.cost_classroom_rent)
     _yearly_rows(add, schools, flows, staffing, policy, open_)
-    frame = pd.DataFrame(rows, columns=_COLUMNS)
+    frame = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=_COLUMNS)
     order = {item: k for k, item in enumerate(ITEMS)}
     return frame.sort_values(["item", "school_id"], key=lambda c: c.map(order) if c.name == "item" else c,
                              ignore_index=True)
