@@ -522,6 +522,7 @@ def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
         ("school_size", f"{policy.school_size['primary']:g} / {policy.school_size['junior']:g}"),
         ("boarding_min_grade", f"{policy.boarding_min_grade}"),
         ("bus_speed_kmh", f"{policy.bus_speed_kmh:g}"),
+        ("bus_max_ride_minutes", f"{policy.bus_max_ride_minutes:g}"),
         ("small_school_pupils", f"{policy.small_school_pupils}"),
         ("pupils_per_teacher", f"{policy.pupils_per_teacher['primary']:g} / {policy.pupils_per_teacher['junior']:g}"),
         ("teachers_per_class", f"{policy.teachers_per_class:g}"),

@@ -51,6 +51,7 @@ from .milp import MilpResult, Model, Rows
 from .policy import LEVEL_GRADES
 from .project import Project
 from .scenario import Scenario, baseline
+from .transport import least_cost as _least_cost_transport
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -82,6 +83,9 @@ class Solution:
         What the solver or the checks want the planner to know.
     open_by_period
         Phased problems only: which columns are open (periods × columns, booleans).
+    purchases
+        Least cost with ``transport``: the buses and beds bought per column
+        (:func:`planning.transport.purchases`); None otherwise.
     """
 
     open: np.ndarray
@@ -93,6 +97,7 @@ class Solution:
     seconds: float
     notes: list[Message] = field(default_factory=list)
     open_by_period: np.ndarray | None = None
+    purchases: pd.DataFrame | None = None
 
     @property
     def optimal(self) -> bool:
@@ -797,62 +802,76 @@ def plan(project: Project, goal: str = "fewest_schools", *, level: str = "primar
          limit: float | None = None, keep: Iterable[str] = (), close: Iterable[str] = (), sites: bool = True,
          capacity: bool = True, hard_limit: bool = True, single_source: bool = True, beyond: str = "report",
          solver_seconds: float | None = 60.0, name: str | None = None, forecast: Forecast | None = None,
-         years: Iterable[int] | None = None, phased: bool = False, budget: float | None = None) -> Plan:
+         years: Iterable[int] | None = None, phased: bool = False, budget: float | None = None,
+         transport: bool = False) -> Plan:
     """Recommend which schools of a level to keep, close or open, exactly.
 
     Parameters
     ----------
     goal
-        ``"fewest_schools"`` (every pupil within ``limit``, capacity respected),
-        ``"p_median"`` (least pupil travel time with ``p`` schools; ``hard_limit`` keeps the
-        limit as a constraint), ``"max_coverage"`` (most pupils within ``limit`` with ``p``
-        schools), ``"least_cost"`` (as fewest schools, at the least :func:`opening_costs`).
-    level
-        ``"primary"`` or ``"junior"``: schools teaching all its grades are candidates, teaching points close.
-    limit
-        Walking limit (minutes); the policy's for the level when None.
+        ``"fewest_schools"`` (every pupil within ``limit``, capacity respected), ``"p_median"`` (least pupil
+        travel time with ``p`` schools; ``hard_limit`` keeps the limit as a constraint), ``"max_coverage"``
+        (most pupils within ``limit`` with ``p`` schools), ``"least_cost"`` (as fewest, at least :func:`opening_costs`).
+    level, limit
+        ``"primary"`` or ``"junior"`` (schools teaching all its grades are candidates, teaching points
+        close); the walking limit (minutes; the policy's for the level when None).
     keep, close
         School ids that must stay open (teaching points too) / must close.
-    sites, capacity
-        Whether sites may open; respect seats (those a nine-year school's other level uses are not free).
-    single_source
-        Villages go whole to one school (划片); False lets a village split.
+    sites, capacity, single_source
+        Whether sites may open; respect seats (a nine-year school's other level's are not free); villages
+        go whole to one school (划片).
     beyond
         Villages beyond the limit of every school and site that may open: ``"report"`` leaves them out
         of the walking constraint (zoned to the nearest, named in ``notes``); ``"error"`` raises.
     solver_seconds
         Time limit of each solve (seconds).
     forecast, years
-        One layout that holds in every year of ``years`` (all the forecast's when None): each
-        year's villages zoned within the limit, its pupils within the seats; walking and pupils
-        covered summed over the years. ``binding`` says which years bind.
+        One layout for every year of ``years`` (all the forecast's when None): each year's villages within the
+        limit, its pupils within the seats; walking and pupils covered summed. ``binding``: the years that bind.
     phased
-        With a forecast and ``"fewest_schools"``: a school may close (a site open) from a year
-        on, for good; the fewest school-years, then the least walking; ``timeline`` gives the years.
+        With a forecast and ``"fewest_schools"``: a school may close (a site open) from a year on, for good;
+        the fewest school-years, then the least walking; ``timeline`` gives the years.
     budget
-        Most the plan may spend once (yuan; :func:`column_costs`); too small: the cheapest plan's cost is named.
+        Most the plan may spend once (yuan: :func:`column_costs`, buses, beds); too small: the cheapest plan's named.
+    transport
+        ``"least_cost"`` of today's pupils may buy buses and beds where a village is beyond the limit
+        (:mod:`planning.transport`); ``columns`` and ``solution.purchases`` say what is bought.
 
     Raises
     ------
     InfeasibleError
         Why no plan meets the request (e.g. a village beyond the limit of every school and site).
     """
-    _check_request(goal, p, phased=phased, forecast=forecast)
+    _check_request(goal, p, phased=phased, forecast=forecast, transport=transport)
     limit = project.policy.limit(level) if limit is None else float(limit)
     inputs = level_inputs(project, level, sites=sites, capacity=capacity)
     keep, open_, closed = _fixed_columns(project, inputs, keep, close)
-    set_aside = (goal in ("fewest_schools", "least_cost") or (goal == "p_median" and hard_limit)) and beyond == "report"
-    demand = _plan_demand(project, inputs, forecast, years, level, closed=closed if set_aside else None, limit=limit)
+    aside = (goal in ("fewest_schools", "least_cost") or (goal == "p_median" and hard_limit)) and beyond == "report" \
+        and not transport  # with transport, villages beyond every walk ride or board instead
+    demand = _plan_demand(project, inputs, forecast, years, level, limit=limit, closed=closed if aside else None)
     common: dict[str, Any] = {"single_source": single_source, "open_": open_ or None, "closed": closed or None,
                               "solver_seconds": solver_seconds, "unit": Message("unit.minutes_suffix")}
-    solve = partial(_solve, goal=goal, p=p, limit=limit, hard_limit=hard_limit, common=common,
-                    phase=np.where(inputs.columns["kind"] == "school", 1.0, -1.0) if phased else None,
-                    column_cost=opening_costs(project, inputs, level).to_numpy() if goal == "least_cost" else None)
+    solve = _solver(project, inputs, goal=goal, p=p, level=level, limit=limit, hard_limit=hard_limit, common=common,
+                    phased=phased, transport=transport)
     solution = _within_budget(solve, demand, project, inputs, level, common, budget=budget, limit=limit,
-                              phased=phased)
+                              phased=phased, transport=transport)
     logger.info("plan %s: %s, %d open, %.2f s", goal, solution.status, len(solution.open), solution.seconds)
     binding = None if forecast is None else binding_years(goal, demand, solution, inputs.columns.index, solve)
     return _as_plan(project, solution, goal, level, limit, inputs, demand, keep, name, binding)
+
+
+def _solver(project: Project, inputs: LevelInputs, *, goal: str, p: int | None, level: str, limit: float,
+            hard_limit: bool, common: dict[str, Any], phased: bool, transport: bool) -> Callable[..., Solution]:
+    """The goal's solver for a plan's demand (:func:`_solve`, or the least cost with buses and beds)."""
+    costs = column_costs(project, inputs, level) if goal == "least_cost" else None
+    if transport:
+        assert costs is not None
+        return partial(_transport_solution, project=project, inputs=inputs, level=level, limit=limit, common=common,
+                       open_cost=opening_costs(project, inputs, level).to_numpy(),
+                       one_off=costs["one_off"].to_numpy())
+    return partial(_solve, goal=goal, p=p, limit=limit, hard_limit=hard_limit, common=common,
+                   phase=np.where(inputs.columns["kind"] == "school", 1.0, -1.0) if phased else None,
+                   column_cost=opening_costs(project, inputs, level).to_numpy() if costs is not None else None)
 
 
 def column_costs(project: Project, inputs: LevelInputs, level: str) -> pd.DataFrame:
@@ -891,8 +910,14 @@ def opening_costs(project: Project, inputs: LevelInputs, level: str) -> pd.Serie
     return (costs["one_off"] + costs["yearly"] * years).rename("opening_cost_yuan")
 
 
-def _within_budget(solve: Callable[[Demand], Solution], demand: Demand, project: Project, inputs: LevelInputs,
-                   level: str, common: dict[str, Any], *, budget: float | None, limit: float, phased: bool) -> Solution:
+def _transport_solution(demand: Demand, **options: Any) -> Solution:
+    """The least cost with buses and beds (:func:`planning.transport.least_cost`) as a :class:`Solution`."""
+    return Solution(**_least_cost_transport(demand, **options))
+
+
+def _within_budget(solve: Callable[..., Solution], demand: Demand, project: Project, inputs: LevelInputs,
+                   level: str, common: dict[str, Any], *, budget: float | None, limit: float, phased: bool,
+                   transport: bool = False) -> Solution:
     """Solve; with a one-off ``budget`` (a row of the model through ``common``), a plan that
     cannot keep it is explained by the cheapest plan's cost."""
     if budget is None:
@@ -903,6 +928,9 @@ def _within_budget(solve: Callable[[Demand], Solution], demand: Demand, project:
     try:
         return solve(demand)
     except InfeasibleError as error:
+        if transport:  # the cheapest plan once, buses and beds included
+            cheapest = solve(demand, common={k: v for k, v in common.items() if k != "budget"}, objective="one_off")
+            raise InfeasibleError(_budget_message(budget, cheapest.objective, inputs, cheapest)) from error
         raise InfeasibleError(_over_budget(demand, inputs, common, project, level, budget, limit)) from error
 
 
@@ -918,9 +946,14 @@ def _over_budget(demand: Demand, inputs: LevelInputs, common: dict[str, Any], pr
         cheapest = set_cover(demand.minutes, limit, column_cost=spend, **options)
     except InfeasibleError:
         return Message("infeasible.budget_none", budget=_wan(budget))
-    return Message("infeasible.budget", budget=_wan(budget), cheapest=_wan(float(spend[cheapest.open].sum())),
+    return _budget_message(budget, float(spend[cheapest.open].sum()), inputs, cheapest)
+
+
+def _budget_message(budget: float, cheapest: float, inputs: LevelInputs, plan: Solution) -> Message:
+    """The budget is too small: what the cheapest plan spends once, and what it keeps or opens."""
+    return Message("infeasible.budget", budget=_wan(budget), cheapest=_wan(cheapest),
                    schools=Listing([f"{cid} {inputs.columns.loc[cid, 'name']}" for cid in
-                                    inputs.columns.index[cheapest.open]], sep="sep.names", most=12))
+                                    inputs.columns.index[plan.open]], sep="sep.names", most=12))
 
 
 def _wan(yuan: float) -> str:
@@ -940,9 +973,11 @@ def _plan_demand(project: Project, inputs: LevelInputs, forecast: Forecast | Non
     return replace(demand, minutes=_set_aside_lonely(demand.minutes, closed, limit))
 
 
-def _check_request(goal: str, p: int | None, *, phased: bool, forecast: Forecast | None) -> None:
+def _check_request(goal: str, p: int | None, *, phased: bool, forecast: Forecast | None, transport: bool) -> None:
     if goal not in GOALS:
         raise ValueError(f"`goal` was {goal!r} but is expected to be one of {list(GOALS)}")
+    if transport and (goal != "least_cost" or forecast is not None):
+        raise ValueError("`transport` goes with goal 'least_cost' on today's pupils (no forecast) only")
     if goal not in ("fewest_schools", "least_cost") and p is None:
         raise ValueError(f"goal {goal!r} needs p, the number of schools to open")
     if phased and (forecast is None or goal != "fewest_schools"):
@@ -1006,6 +1041,8 @@ def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit:
                                         level=Message(f"level.{level}")))
         elif row["decision"] == "open":
             scenario = scenario.open_site(str(cid), year=when)
+    if solution.purchases is not None:
+        scenario = _bought(scenario, solution.purchases)
     for cid, row in inputs.partial.iterrows():
         if cid not in keep:
             scenario = scenario.close(str(cid))
@@ -1020,6 +1057,18 @@ def _as_plan(project: Project, solution: Solution, goal: str, level: str, limit:
     messages += consequences(baseline(project, "nearest"), result, level=level)
     return Plan(scenario=scenario, solution=solution, goal=goal, level=level, limit=limit, columns=table,
                 messages=messages, result=result, binding=binding)
+
+
+def _bought(scenario: Scenario, purchases: pd.DataFrame) -> Scenario:
+    """The buses (one per school, carrying its villages within its longest ride) and beds a plan buys."""
+    for cid, row in purchases.iterrows():
+        if row["buses"] > 0:
+            # the ride allowed, to the 0.1 min above the longest (the bus carries its villages only)
+            scenario = scenario.add_bus(str(cid), villages=row["bus_villages"],
+                                        max_ride=float(np.ceil(row["max_ride"] * 10) / 10))
+        if row["beds_added"] > 0:
+            scenario = scenario.add_beds(str(cid), float(row["beds_added"]))
+    return scenario
 
 
 def _decisions(inputs: LevelInputs, demand: Demand, solution: Solution) -> pd.DataFrame:
@@ -1038,6 +1087,9 @@ def _decisions(inputs: LevelInputs, demand: Demand, solution: Solution) -> pd.Da
     open_ever, open_always = by_year.any(axis=0), by_year.all(axis=0)
     decision = np.where(school, np.where(open_always, "keep", "close"), np.where(open_ever, "open", "stay closed"))
     table = inputs.columns.assign(decision=decision, pupils=loads[0])
+    if solution.purchases is not None:  # buses and beds bought
+        bought = solution.purchases[["buses", "bus_riders", "boarders", "beds_added"]]
+        table = table.join(bought.reindex(table.index).fillna(0.0))
     if demand.years is None:
         return table
     change = np.where(school, ~by_year, by_year)  # closed (schools) or open (sites) in a year
@@ -1126,7 +1178,7 @@ def tradeoff(project: Project, *, level: str = "primary", limit: float | None = 
 
 
 def cost_tradeoff(project: Project, *, level: str = "primary", limits: Iterable[float] = (20, 25, 30, 35, 40, 45, 50, 60),
-                  sites: bool = True, capacity: bool = True, solver_seconds: float | None = 60.0,
+                  sites: bool = True, capacity: bool = True, transport: bool = False, solver_seconds: float | None = 60.0,
                   progress: bool | None = None) -> pd.DataFrame:
     """The least-cost plan at each walking limit: what a shorter limit costs, and how many
     pupils it leaves beyond a daily walk (boarding or without a way to school), each plan
@@ -1140,7 +1192,10 @@ def cost_tradeoff(project: Project, *, level: str = "primary", limits: Iterable[
     whole layout (:func:`planning.cost_sheet`: classrooms it leaves short, boarding, teachers
     and funding per pupil included),
     ``max_walk``, ``mean_walk``, ``boarders``, ``pupils_beyond_limit`` (of the level),
-    ``solver_status``, ``seconds``; a limit no plan can keep is left out.
+    ``solver_status``, ``seconds``; a limit no plan can keep is left out. With ``transport``
+    (buses and beds bought, :mod:`planning.transport`) ``opening_cost_yuan`` is what the
+    optimiser minimised, buses and beds included, and the plan's ``bus_riders``, ``buses``
+    and ``beds_added`` follow.
     """
     values = list(limits)
     show = settings.progress if progress is None else progress
@@ -1150,14 +1205,19 @@ def cost_tradeoff(project: Project, *, level: str = "primary", limits: Iterable[
     for limit in steps:
         at = project.with_policy(project.policy.with_limit(float(limit), level))  # judged at this limit
         try:
-            option = plan(at, "least_cost", level=level, sites=sites, capacity=capacity, solver_seconds=solver_seconds)
+            option = plan(at, "least_cost", level=level, sites=sites, capacity=capacity, solver_seconds=solver_seconds,
+                          transport=transport)
         except InfeasibleError:
             continue
         figures, summary = level_summary(option.result, level), option.result.summary
         kept = option.columns.index[option.columns["decision"].isin(["keep", "open"])]
-        chosen = opening_costs(at, level_inputs(at, level, sites=sites, capacity=False), level).reindex(kept).sum()
+        chosen = option.solution.objective if transport else \
+            opening_costs(at, level_inputs(at, level, sites=sites, capacity=False), level).reindex(kept).sum()
+        bought = {} if option.solution.purchases is None else {
+            "bus_riders": figures["bus_riders"], "buses": float(option.solution.purchases["buses"].sum()),
+            "beds_added": float(option.solution.purchases["beds_added"].sum())}
         records.append({"limit": float(limit), "schools_open": int(summary["schools_open"]),
-                        "opening_cost_yuan": float(chosen),
+                        "opening_cost_yuan": float(chosen), **bought,
                         "one_off_yuan": summary["one_off_yuan"], "yearly_yuan": summary["yearly_yuan"],
                         "cost_npv_yuan": summary["cost_npv_yuan"], "max_walk": figures["max_walk"],
                         "mean_walk": figures["mean_walk"], "boarders": figures["boarders"],

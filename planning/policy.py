@@ -92,7 +92,7 @@ SOURCED = ("walk_limit_minutes", "walk_speed_kmh", "tobler", "offroad_detour", "
            "max_minutes", "class_size", "large_class", "super_large_class", "small_school_pupils", "school_size",
            "boarding_min_grade", "school_age_share",
            "indicator_thresholds", "cv_limit", "min_indicators_met", "missed_indicator_floor", "cv_teaching_points",
-           "cv_teaching_point_pupils", "cv_nine_year_split", "bus_speed_kmh", "bus_excluded_classes",
+           "cv_teaching_point_pupils", "cv_nine_year_split", "bus_speed_kmh", "bus_max_ride_minutes", "bus_excluded_classes",
            "boarding_cost_minutes", "pupils_per_teacher", "teachers_per_class", "exchange_share", "exchange_key_share",
            "exchange_min_years", *COST_SETTINGS)
 
@@ -207,6 +207,9 @@ class Policy(Settings):
         × that level's standard), so both parts stand at the same share of their standard.
     bus_speed_kmh
         School-bus speed on drivable roads (km/h).
+    bus_max_ride_minutes
+        Longest school-bus ride a plan may buy a bus for (minutes, one way; the least-cost
+        plan with buses and beds, :mod:`planning.transport`).
     bus_excluded_classes
         Road classes a school bus cannot use.
     boarding_cost_minutes
@@ -273,6 +276,7 @@ class Policy(Settings):
     cv_teaching_point_pupils: Annotated[int, pydantic.Field(ge=0)] = 50
     cv_nine_year_split: Literal["pupils", "requirement"] = "pupils"
     bus_speed_kmh: Annotated[float, pydantic.Field(gt=0)] = 30.0
+    bus_max_ride_minutes: Annotated[float, pydantic.Field(gt=0, le=240)] = 40.0
     bus_excluded_classes: Annotated[tuple[str, ...], pydantic.Field(strict=False)] = DEFAULT_BUS_EXCLUDED
     boarding_cost_minutes: Annotated[float, pydantic.Field(ge=0)] = 60.0
     pupils_per_teacher: PerLevel = _per_level(19, 13.5)
