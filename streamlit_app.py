@@ -786,8 +786,10 @@ def suggest_tab(project) -> None:
     keep = st.multiselect(T("app.must_keep"), list(names), key="suggest_keep")
     close = st.multiselect(T("app.must_close"), [n for n in names if n not in keep], key="suggest_close")
     sites = st.checkbox(T("app.sites_may_open"), value=True, key="suggest_sites")
+    transport = goal == "least_cost" and st.checkbox(T("app.transport"), value=False, key="suggest_transport",
+                                                     help=T("app.transport_help"))
     forecast = ss.get("forecast")
-    horizon = forecast is not None and st.checkbox(
+    horizon = forecast is not None and not transport and st.checkbox(
         T("app.suggest_horizon", first=forecast.years[0], last=forecast.years[-1]), value=False,
         key="suggest_horizon", help=T("app.suggest_horizon_help"))
     if st.button(T("app.suggest"), key="suggest"):
@@ -797,7 +799,7 @@ def suggest_tab(project) -> None:
                                  close=[names[c] for c in close], sites=sites,
                                  solver_seconds=logic.SOLVER_SECONDS, forecast=forecast if horizon else None,
                                  phased=bool(horizon) and goal == "fewest_schools",
-                                 budget=None if budget is None else budget * 10_000)
+                                 budget=None if budget is None else budget * 10_000, transport=transport)
             bar.progress(100, text=T("app.done"))
         except planning.PlanningError as exc:
             st.error(exc.text(st.session_state.lang))
@@ -811,6 +813,33 @@ def suggest_tab(project) -> None:
         if st.button(T("app.use_plan"), key="use_plan"):
             ss.scenario = suggestion.scenario
             st.rerun()
+    if goal == "least_cost":
+        cost_tradeoff_panel(project, sites=sites, transport=transport)
+
+
+def cost_tradeoff_panel(project, *, sites: bool, transport: bool) -> None:
+    """What a shorter walking limit costs: the least-cost plan at each limit, as a table and a chart."""
+    from planning.optimise import cost_tradeoff, plot_cost_tradeoff
+    from planning.report import chart
+
+    ss = st.session_state
+    st.markdown("#### " + T("app.cost_tradeoff"))
+    st.caption(T("app.cost_tradeoff_help"))
+    if st.button(T("app.cost_tradeoff_run"), key="cost_tradeoff"):
+        bar = st.progress(5, text=T("app.solving"))
+        limits = logic.COST_LIMITS
+        rows = []
+        for k, limit in enumerate(limits):
+            rows.append(cost_tradeoff(project, level=ss.level, limits=(limit,), sites=sites, transport=transport,
+                                      solver_seconds=logic.SOLVER_SECONDS, progress=False))
+            bar.progress(int(100 * (k + 1) / len(limits)), text=T("app.solving"))
+        bar.empty()
+        ss.cost_curve = pd.concat(rows)
+    curve = ss.get("cost_curve")
+    if curve is not None and len(curve):
+        st.caption(T("app.cost_tradeoff_unit", unit=logic.cost_unit(ss.lang)))
+        st.dataframe(logic.cost_curve_rows(curve, ss.lang), width="stretch")
+        st.pyplot(chart(lambda ax, lang: plot_cost_tradeoff(curve, ax=ax, lang=lang), lang=ss.lang), width="stretch")
 
 
 def policy_tab(project) -> None:

@@ -415,6 +415,30 @@ def cost_sheet_rows(result: Result, lang: str = "zh") -> Any:
     return table.style.format("{:,.2f}" if wan else "{:,.0f}", subset=list(table.columns[2:]))
 
 
+#: The walking limits of the suggest view's cost–walk trade-off (minutes).
+COST_LIMITS = (20, 25, 30, 35, 40, 45, 50, 60)
+
+
+def cost_curve_rows(curve: pd.DataFrame, lang: str = "zh") -> Any:
+    """The cost–walk trade-off (:func:`planning.optimise.cost_tradeoff`) for the suggest view:
+    per walking limit, the schools open, the plan's costs (in :func:`cost_unit`: 万元 in
+    Chinese, yuan in English; headers without the unit, which the heading names), the buses
+    and beds bought where there are any, and the pupils boarding, riding and beyond a daily
+    walk, with the longest walk; a Styler."""
+    money = [c for c in ("cost_npv_yuan", "opening_cost_yuan", "one_off_yuan", "yearly_yuan") if c in curve]
+    pupils = [c for c in ("bus_riders", "buses", "beds_added", "boarders", "pupils_beyond_limit") if c in curve]
+    table = curve[["schools_open", *money, *pupils, "max_walk"]].copy()
+    if lang == "zh":
+        table[money] = table[money] / 10_000
+    table = localise(table, lang)
+    table = table.rename(columns=cost_short_headers(table.columns))
+    formats: dict[Any, str | Callable[[object], str] | None] = {column: "{:,.0f}" for column in table.columns}
+    for column in table.columns[1:1 + len(money)]:
+        formats[column] = "{:,.1f}" if lang == "zh" else "{:,.0f}"
+    formats[table.columns[-1]] = "{:.1f}"
+    return table.style.format(formats)
+
+
 def cost_unit(lang: str = "zh") -> str:
     """The unit of the compare view's cost tables: 万元 in Chinese, yuan in English."""
     return t("cost_col.unit_wan" if lang == "zh" else "cost_col.unit_yuan", lang)

@@ -29,7 +29,7 @@ from .errors import DataWarning, PlanningError, ValidationError
 from .evaluate import Result, compare
 from .forecast import Forecast, forecast
 from .i18n import Listing, Message, field, level_name, localise, plan_name, t
-from .io import write_csv, write_excel, write_gpkg
+from .io import atomic_path, write_csv, write_excel, write_gpkg
 from .load import (
     DEMO_BIRTHS,
     DEMO_HISTORY,
@@ -41,11 +41,11 @@ from .load import (
     open_project,
     read_roster,
 )
-from .optimise import GOALS, plan, plot_tradeoff, tradeoff
+from .optimise import GOALS, cost_tradeoff, plan, plot_cost_tradeoff, plot_tradeoff, tradeoff
 from .policy import LEVEL_GRADES, Policy
 from .project import Project
 from .report import (
-    cjk_font,
+    chart,
     cost_by_item,
     cost_table,
     excel_report,
@@ -102,12 +102,20 @@ def build_parser() -> argparse.ArgumentParser:
     optimise.add_argument("--level", choices=["primary", "junior"], default="primary")
     optimise.add_argument("--p", type=int, help="number of schools (p_median, max_coverage)")
     optimise.add_argument("--budget", type=float, metavar="YUAN",
-                          help="most the plan may spend once: renovation of schools kept, sites opened (yuan)")
+                          help="most the plan may spend once: renovation of schools kept, sites opened, "
+                               "buses and beds bought (yuan)")
+    optimise.add_argument("--transport", action="store_true",
+                          help="with least_cost: buy school buses and boarding beds where a village beyond "
+                               "every walk costs less to carry or board than a school to keep")
     optimise.add_argument("--limit", type=float, help="walking limit (minutes; default: the policy's)")
     optimise.add_argument("--keep", nargs="*", default=[], help="school ids that must stay open")
     optimise.add_argument("--close", nargs="*", default=[], help="school ids that must close")
     optimise.add_argument("--no-sites", action="store_true", help="do not open candidate sites")
-    optimise.add_argument("--tradeoff", action="store_true", help="also the trade-off curve over p (table and plot)")
+    optimise.add_argument("--tradeoff", action="store_true",
+                          help="also the trade-off curve (table and plot): over p; for least_cost, the cost "
+                               "against the walking limit")
+    optimise.add_argument("--limits", type=float, nargs="+", default=[20, 25, 30, 35, 40, 45, 50, 60],
+                          metavar="MIN", help="walking limits of the least-cost trade-off (minutes)")
     optimise.add_argument("--solver-seconds", "--time-limit", type=float, default=60.0, dest="solver_seconds",
                           help="time limit of each solve (seconds)")
     optimise.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
@@ -720,7 +728,8 @@ def run_optimise(args: argparse.Namespace) -> int:
     predicted = _forecast(args, project, horizon=args.horizon) if args.horizon else None
     option = plan(project, args.goal, level=args.level, p=args.p, limit=args.limit, keep=args.keep,
                   close=args.close, sites=not args.no_sites, solver_seconds=args.solver_seconds,
-                  forecast=predicted, phased=args.phased and predicted is not None, budget=args.budget)
+                  forecast=predicted, phased=args.phased and predicted is not None, budget=args.budget,
+                  transport=args.transport)
     result = option.scenario.evaluate("zoned", solver_seconds=args.solver_seconds)
     today, _ = comparable_baseline(project, "zoned", solver_seconds=args.solver_seconds)
     table = compare(today, result)
@@ -742,35 +751,35 @@ def run_optimise(args: argparse.Namespace) -> int:
         print("\n" + t("cli.evaluated", lang, assignment=t(f"assignment.{today.assignment}", lang)) + "\n"
               + localise(table, lang).to_string())
         if args.tradeoff:
-            curve = tradeoff(project, level=args.level, limit=option.limit, sites=not args.no_sites,
-                             solver_seconds=args.solver_seconds)
-            print("\n" + t("cli.tradeoff", lang) + "\n" + localise(curve.round(2), lang).to_string())
-            write_csv(curve, args.out / f"tradeoff_{args.level}.csv")
-            sheets[t("report.tradeoff", lang)] = localise(curve, lang)
-            written.append(_save_plot(curve, option.limit, args.out / f"tradeoff_{args.level}.png", lang))
+            written += _tradeoff(args, project, option.limit, sheets)
     write_excel(sheets, args.out / f"{stem}.xlsx")
     print("\n" + t("cli.wrote", lang, files=Listing(written)))
     return 0
 
 
-def _save_plot(curve: pd.DataFrame, limit: float, path: Path, lang: str) -> Path:
-    """The trade-off plot as PNG; labels in ``lang`` (English when no Chinese font is installed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+def _tradeoff(args: argparse.Namespace, project: Project, limit: float, sheets: dict[str, pd.DataFrame]) -> list[Path]:
+    """`optimise --tradeoff`: the curve over p, or for least_cost the cost against the walking
+    limit (:func:`planning.optimise.cost_tradeoff`, buses and beds with ``--transport``);
+    printed, a sheet of the workbook, a CSV and a PNG."""
+    lang = args.lang
+    if args.goal == "least_cost":
+        curve = cost_tradeoff(project, level=args.level, limits=args.limits, sites=not args.no_sites,
+                              transport=args.transport, solver_seconds=args.solver_seconds)
+        stem, draw = f"cost_tradeoff_{args.level}", lambda ax, lg: plot_cost_tradeoff(curve, ax=ax, lang=lg)
+    else:
+        curve = tradeoff(project, level=args.level, limit=limit, sites=not args.no_sites,
+                         solver_seconds=args.solver_seconds)
+        stem, draw = f"tradeoff_{args.level}", lambda ax, lg: plot_tradeoff(curve, ax=ax, limit=limit, lang=lg)
+    print("\n" + t("cli.tradeoff", lang) + "\n" + localise(curve.round(2), lang).to_string())
+    write_csv(curve, args.out / f"{stem}.csv")
+    sheets[t("report.tradeoff", lang)] = localise(curve, lang)
+    figure = chart(draw, lang=lang)
+    with atomic_path(args.out / f"{stem}.png") as tmp:
+        figure.savefig(tmp, dpi=150, format="png")
     import matplotlib.pyplot as plt
 
-    try:
-        families = [cjk_font(), "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans"]
-    except PlanningError:
-        families, lang = ["DejaVu Sans"], "en"
-    with plt.rc_context({"font.family": families, "axes.unicode_minus": False}):
-        fig, ax = plt.subplots(figsize=(7, 4))
-        plot_tradeoff(curve, ax=ax, limit=limit, lang=lang)
-        fig.tight_layout()
-        fig.savefig(path, dpi=150)
-        plt.close(fig)
-    return path
+    plt.close(figure)
+    return [args.out / f"{stem}.csv", args.out / f"{stem}.png"]
 
 
 if __name__ == "__main__":

@@ -1194,8 +1194,9 @@ def cost_tradeoff(project: Project, *, level: str = "primary", limits: Iterable[
     ``max_walk``, ``mean_walk``, ``boarders``, ``pupils_beyond_limit`` (of the level),
     ``solver_status``, ``seconds``; a limit no plan can keep is left out. With ``transport``
     (buses and beds bought, :mod:`planning.transport`) ``opening_cost_yuan`` is what the
-    optimiser minimised, buses and beds included, and the plan's ``bus_riders``, ``buses``
-    and ``beds_added`` follow.
+    optimiser minimised, buses and beds included (it can be less at a shorter limit when
+    villages no bus reaches are left out: ``pupils_beyond_limit`` counts them), and the
+    plan's ``bus_riders``, ``buses`` and ``beds_added`` follow.
     """
     values = list(limits)
     show = settings.progress if progress is None else progress
@@ -1227,11 +1228,16 @@ def cost_tradeoff(project: Project, *, level: str = "primary", limits: Iterable[
 
 
 def plot_cost_tradeoff(table: pd.DataFrame, *, ax: Axes | None = None, lang: str | None = None) -> Axes:
-    """The least-cost plan's cost over the horizon (万元) and the pupils beyond a daily walk,
-    against the walking limit (:func:`cost_tradeoff`)."""
-    ax, _ = _two_scales(ax, table.index, table["cost_npv_yuan"] / 10_000, table["pupils_beyond_limit"],
-                        left=t("plot.cost", lang), right=t("plot.beyond", lang), across=t("plot.walk_limit", lang),
-                        title=t("plot.cost_title", lang))
+    """The least-cost plan's cost over the horizon (万元) and the pupils beyond a daily walk
+    (and, with buses bought, the bus riders), against the walking limit (:func:`cost_tradeoff`)."""
+    ax, twin = _two_scales(ax, table.index, table["cost_npv_yuan"] / 10_000, table["pupils_beyond_limit"],
+                           left=t("plot.cost", lang), right=t("plot.beyond", lang), across=t("plot.walk_limit", lang),
+                           title=t("plot.cost_title", lang))
+    if "bus_riders" in table:  # buses bought (cost_tradeoff with transport): their riders on the pupils' scale
+        twin.plot(table.index, table["bus_riders"], "^:", color="tab:green", label=t("plot.bus_riders", lang))
+        twin.set_ylabel(t("plot.pupils_scale", lang))
+        lines = ax.get_lines() + twin.get_lines()
+        ax.legend(lines, [str(line.get_label()) for line in lines], loc="upper right", fontsize="small")
     return ax
 
 

@@ -43,6 +43,25 @@ MARKERS = {"central_primary": "s", "village_primary": "o", "teaching_point": "^"
            "nine_year": "*", "unknown": "o", "other": "x"}
 
 
+def chart(draw: Callable[[Axes, str], object], *, lang: str, size: tuple[float, float] = (7, 4)) -> Figure:
+    """A chart drawn by ``draw(ax, lang)`` with fonts for ``lang``: Chinese labels need an
+    installed CJK font; without one the labels are drawn in English."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    try:
+        families = [cjk_font(), "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans"]
+    except PlanningError:
+        families, lang = ["DejaVu Sans"], "en"
+    with plt.rc_context({"font.family": families, "axes.unicode_minus": False}):
+        fig, ax = plt.subplots(figsize=size)
+        draw(ax, lang)
+        fig.tight_layout()
+    return fig
+
+
 def cjk_font() -> str:
     """The family name of an installed Chinese font, or an error saying what to install."""
     from matplotlib import font_manager

@@ -18,7 +18,7 @@ import planning.report
 from planning import app as logic
 from planning.changes import OUTCOMES
 from planning.evaluate import level_summary
-from planning.i18n import level_name, t
+from planning.i18n import field, level_name, t
 
 from .conftest import ROOT
 from .demo_facts import beyond_limit, may_open, metres_from_road
@@ -173,6 +173,35 @@ def test_least_cost_suggestion_and_a_budget_too_small(app, demo):
     app.button(key="suggest").click().run()
     assert any(f"最省的方案需一次性投入 {spend / 10_000:,.1f} 万元" in e.value for e in app.error), \
         [e.value for e in app.error]
+
+
+def test_least_cost_with_buses_and_beds_and_the_cost_tradeoff(app, demo, monkeypatch):
+    """Ticking "may buy buses and beds" gives the plan the library makes with ``transport``
+    (its buses in the decisions table); the trade-off panel then shows the least-cost plan at
+    each walking limit, its figures those of :func:`cost_tradeoff`, costs in 万元, and a chart."""
+    from planning.optimise import cost_tradeoff, plan
+
+    monkeypatch.setattr(logic, "COST_LIMITS", (30, 40))
+    bought = plan(demo, "least_cost", transport=True)
+    app.button_group(key="view").set_value("suggest").run()
+    app.selectbox(key="suggest_goal_zh").set_value("成本最低（步行不超时）").run()
+    app.checkbox(key="suggest_transport").check().run()
+    app.button(key="suggest").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    decisions = next(d.value for d in app.dataframe if field("buses", "zh") in d.value.columns)
+    assert decisions[field("buses", "zh")].sum() == bought.solution.purchases["buses"].sum() > 0
+    assert decisions[field("decision", "zh")].tolist() == [t(f"decision.{d}", "zh") for d in bought.columns["decision"]]
+    app.button(key="cost_tradeoff").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    curve = cost_tradeoff(demo, limits=(30, 40), transport=True, progress=False)
+    shown = next(d.value for d in app.dataframe if field("schools_open", "zh") in d.value.columns
+                 and field("bus_riders", "zh") in d.value.columns)
+    assert shown.index.tolist() == [30.0, 40.0]
+    assert shown[field("schools_open", "zh")].tolist() == curve["schools_open"].tolist()
+    npv = next(c for c in shown.columns if c.startswith("规划期总成本现值"))
+    assert shown[npv].tolist() == pytest.approx((curve["cost_npv_yuan"] / 10_000).tolist())
+    assert any("万元" in c.value for c in app.caption)
+    assert len(app.get("image")) == 1  # the chart
 
 
 def test_a_site_added_on_the_map_serves_its_villages(demo):

@@ -167,3 +167,27 @@ def test_the_cost_tradeoff_with_buses_and_beds(demo):
     assert list(table.index) == [30.0, 40.0]
     assert {"bus_riders", "buses", "beds_added", "boarders"} <= set(table.columns)
     assert (table["opening_cost_yuan"].diff().dropna() <= 1e-6).all()
+
+
+def test_cli_buys_buses_and_writes_the_cost_tradeoff(demo, tmp_path, capsys):
+    """`optimise --goal least_cost --transport --tradeoff --limits 30 40`: the scenario file
+    holds the buses the library's plan buys; the trade-off is printed and written (CSV and
+    PNG), its figures those of :func:`cost_tradeoff`."""
+    import pandas as pd
+
+    from planning.cli import main
+
+    assert main(["optimise", "--demo", "--goal", "least_cost", "--transport", "--tradeoff", "--limits", "30", "40",
+                 "--out", str(tmp_path), "--quiet", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    bought = plan(demo, "least_cost", transport=True)
+    scenario = planning.Scenario.from_file(tmp_path / "plan_least_cost_primary.yaml", demo)
+    buses = [e for e in scenario.edits if e.op == "add_bus"]
+    assert sorted((e.school, e.villages) for e in buses) == sorted(
+        (s, row["bus_villages"]) for s, row in bought.solution.purchases.iterrows() if row["buses"] > 0)
+    curve = pd.read_csv(tmp_path / "cost_tradeoff_primary.csv", index_col=0)
+    expected = cost_tradeoff(demo, limits=(30, 40), transport=True, progress=False)
+    assert curve["cost_npv_yuan"].tolist() == pytest.approx(expected["cost_npv_yuan"].tolist())
+    assert curve["bus_riders"].tolist() == expected["bus_riders"].tolist()
+    assert (tmp_path / "cost_tradeoff_primary.png").stat().st_size > 10_000
+    assert "trade-off:" in out and "bus riders" in out
