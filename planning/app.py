@@ -427,7 +427,7 @@ def cost_curve_rows(curve: pd.DataFrame, lang: str = "zh") -> Any:
     walk, with the longest walk; a Styler."""
     money = [c for c in ("cost_npv_yuan", "opening_cost_yuan", "one_off_yuan", "yearly_yuan") if c in curve]
     pupils = [c for c in ("bus_riders", "buses", "beds_added", "boarders", "pupils_beyond_limit") if c in curve]
-    table = curve[["schools_open", *money, *pupils, "max_walk"]].copy()
+    table = curve[["schools_open", *money, *pupils, "max_walk"]].rename_axis("limit_min")
     if lang == "zh":
         table[money] = table[money] / 10_000
     table = localise(table, lang)

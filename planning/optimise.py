@@ -535,12 +535,13 @@ class Plan:
     def report(self) -> dict[str, object]:
         """The solver report, for people: goal, level, limit (minutes), ``solver_status``
         (worded by :func:`~planning.i18n.localise`), the objective under its own name
-        (``pupil_minutes`` of walking, or ``pupils_covered`` for max coverage, whole
-        numbers) and its best proven ``bound``, the relative ``gap``, ``seconds``, and the
+        (``pupil_minutes`` of walking, ``pupils_covered`` for max coverage, or
+        ``plan_cost_yuan`` for the least cost with buses and beds; whole numbers) and its best proven ``bound``, the relative ``gap``, ``seconds``, and the
         schools of the level open after the plan (teaching points kept included); over a
         horizon also its ``years`` and the ``binding_years``."""
         s = self.solution
-        objective = "pupils_covered" if self.goal == "max_coverage" else "pupil_minutes"
+        objective = "pupils_covered" if self.goal == "max_coverage" else \
+            "plan_cost_yuan" if s.purchases is not None else "pupil_minutes"
         return {"goal": self.goal, "level": self.level, "limit_min": self.limit, "solver_status": s.status,
                 objective: round(s.objective), "bound": round(s.bound) if np.isfinite(s.bound) else s.bound,
                 "gap": round(s.gap, 4), "seconds": round(s.seconds, 2),

@@ -580,3 +580,36 @@ def test_costs_in_the_browser(server, browser, lang, width):
     page.wait_for_timeout(1_000)
     assert not page.get_by_test_id("stException").count()
     _whole_view(page, ARTIFACTS / f"18_costs_{lang}_{width}.png", width=width)
+
+
+@pytest.mark.parametrize(("lang", "width"), [("zh", 1600), ("en", 1024)])
+def test_least_cost_with_buses_and_the_cost_tradeoff_in_the_browser(server, browser, lang, width):
+    """The suggest view, least cost with "may buy buses and beds" ticked: the plan's
+    decisions name the buses bought (as the library's plan), and the trade-off panel shows
+    the least-cost plan at each walking limit as a table and a chart (looked at by people:
+    tests/artifacts/19_cost_tradeoff_*)."""
+    import planning
+    from planning.i18n import field, t
+    from planning.optimise import plan
+
+    def T(key: str, **values: object) -> str:  # noqa: N802 - as in the app
+        return t(key, lang, **values)
+
+    page = _open_demo(browser, server, lang=lang, width=width, height=900)
+    page.get_by_text(T("app.view.suggest"), exact=True).click()
+    _settled(page)
+    _choose(page, T("app.goal"), T("app.goal.least_cost"))
+    page.get_by_text(T("app.transport"), exact=True).click()
+    _settled(page)
+    page.get_by_role("button", name=T("app.suggest")).click()
+    decisions = page.get_by_test_id("stDataFrame").filter(has_text=field("buses", lang))
+    decisions.first.wait_for(timeout=120_000)
+    _settled(page)
+    bought = plan(planning.demo(), "least_cost", transport=True).solution.purchases
+    assert bought["buses"].sum() > 0
+    page.get_by_role("button", name=T("app.cost_tradeoff_run")).click()
+    page.get_by_test_id("stImage").first.wait_for(timeout=300_000)
+    _settled(page)
+    table = page.get_by_test_id("stDataFrame").filter(has_text=field("bus_riders", lang)).last
+    assert table.count() and not page.get_by_test_id("stException").count()
+    _whole_view(page, ARTIFACTS / f"19_cost_tradeoff_{lang}_{width}.png", width=width)
