@@ -146,7 +146,8 @@ def _yearly_rows(add: _Add, schools: pd.DataFrame, flows: pd.DataFrame, staffing
     share = policy.cost_boarding_needy_share
     subsidised = board.to_numpy() * share
     subsidy = subsidised @ np.array([policy.cost_boarding_subsidy["primary"], policy.cost_boarding_subsidy["junior"]])
-    add("boarding_subsidy", subsidised.sum(axis=1) > 0, subsidised.sum(axis=1), "boarders", yearly=subsidy)
+    boarders = board.to_numpy().sum(axis=1)  # the quantity: all boarders (the subsidy goes to the share)
+    add("boarding_subsidy", (boarders > 0) & (subsidy > 0), boarders, "boarders", yearly=subsidy)
     needed = staffing["teachers_needed"].reindex(schools.index).to_numpy(dtype=float)
     add("teachers", open_ & (needed > 0), needed, "teachers", yearly=needed * policy.cost_teacher)
     primary, junior = schools["primary_pupils"].to_numpy(dtype=float), schools["junior_pupils"].to_numpy(dtype=float)

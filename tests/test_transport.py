@@ -100,7 +100,7 @@ def test_beds_are_bought_where_boarding_costs_less_than_a_school():
     assert figures["boarders"] == 30 and figures["unserved"] == 0
     sheet = planning.cost_sheet(result).set_index("item")
     assert sheet.loc["beds_built", ["quantity", "one_off_yuan"]].tolist() == [20, 180_000]
-    assert sheet.loc["boarding_subsidy", "yearly_yuan"] == pytest.approx(11_250)
+    assert sheet.loc["boarding_subsidy", ["quantity", "yearly_yuan"]].tolist() == pytest.approx([30, 11_250])
 
 
 def test_young_pupils_never_board_so_their_village_needs_a_bus_or_a_school():
