@@ -26,7 +26,7 @@ from scenario import real_county  # noqa: E402
 from teachers import cbc_seconds  # noqa: E402
 
 import planning  # noqa: E402
-from planning import optimise  # noqa: E402
+from planning import optimise, transport  # noqa: E402
 from planning.milp import Model  # noqa: E402
 
 
@@ -67,11 +67,43 @@ def main() -> None:
     if peer:
         line += f"; CBC (PuLP's) {peer[0]:.2f} s ({peer[1] / 1e4:,.1f} 万元); CBC/ours {peer[0] / mine:.1f}×"
     print(line)
+    transport_benchmark(project)
     start = time.perf_counter()
     table = optimise.cost_tradeoff(project, limits=(30, 40, 50, 60), progress=False, capacity=False)
     print(f"cost–walk trade-off at 4 limits in {time.perf_counter() - start:.1f} s:")
     print(table[["schools_open", "opening_cost_yuan", "cost_npv_yuan", "pupils_beyond_limit", "solver_status"]]
           .to_string())
+
+
+def transport_benchmark(project: planning.Project) -> None:
+    """The least-cost plan that may buy buses and beds (planning.transport) within 40 minutes:
+    the whole plan, then its first-stage model by HiGHS and by PuLP's CBC at the same gap."""
+    start = time.perf_counter()
+    bought = optimise.plan(project, "least_cost", capacity=False, transport=True, solver_seconds=300)
+    whole = time.perf_counter() - start
+    purchases = bought.solution.purchases
+    print(f"least cost with buses and beds (primary, 40 min): {bought.solution.status}, "
+          f"{int(bought.result.summary['schools_open'])} schools open, {purchases['buses'].sum():.0f} buses for "
+          f"{purchases['bus_riders'].sum():,.0f} riders, {purchases['beds_added'].sum():.0f} beds; "
+          f"{bought.solution.seconds:.2f} s solving, {whole:.1f} s with evaluation")
+    inputs = optimise.level_inputs(project, "primary", capacity=False)
+    costs = optimise.column_costs(project, inputs, "primary")
+    demand = optimise._plan_demand(project, inputs, None, None, "primary", closed=None, limit=40.0)
+    opts = transport.options(project, inputs, "primary", demand.minutes, limit=40.0,
+                             open_cost=optimise.opening_costs(project, inputs, "primary").to_numpy(),
+                             one_off=costs["one_off"].to_numpy())
+    served = ~opts.lonely
+    layout = transport._layout(opts, served)
+    model = transport._model(layout, opts, demand, served, {"single_source": True})
+    start = time.perf_counter()
+    first = model.solve(mip_gap=1e-4)
+    mine = time.perf_counter() - start
+    peer = cbc_seconds(model)
+    line = (f"  its model ({len(model.cost):,} variables, {model.matrix.shape[0]:,} rows): HiGHS {mine:.2f} s "
+            f"({first.status}, {first.objective / 1e4:,.1f} 万元)")
+    if peer:
+        line += f"; CBC (PuLP's) {peer[0]:.2f} s ({peer[1] / 1e4:,.1f} 万元); CBC/ours {peer[0] / mine:.1f}×"
+    print(line)
 
 
 if __name__ == "__main__":

@@ -75,6 +75,7 @@ MAX_BANDS = 12
 class Options:
     """Which row may reach which column how, and what each costs (see the module docstring)."""
 
+    minutes: np.ndarray     # (rows, columns) walking minutes, NaN to columns closed
     walk: np.ndarray        # (rows, columns) bool
     bus: np.ndarray         # (rows, columns) bool
     board: np.ndarray       # (rows, columns) bool
@@ -124,7 +125,7 @@ def options(project: Project, inputs: LevelInputs, level: str, minutes: np.ndarr
     again = sum((1 + policy.cost_discount_rate) ** -t for t in range(policy.cost_bus_life, policy.cost_horizon,
                                                                        policy.cost_bus_life))
     beds = pd.concat([project.schools["beds"], project.sites["beds"]]).reindex(inputs.columns.index)
-    return Options(walk=walk, bus=bus, board=board, ride=np.where(bus, ride, np.nan),
+    return Options(minutes=minutes, walk=walk, bus=bus, board=board, ride=np.where(bus, ride, np.nan),
                    trip=np.where(bus, road[:, None] + np.nan_to_num(ride), np.nan), open_cost=open_cost,
                    one_off=one_off, beds=beds.fillna(0.0).to_numpy(dtype=float),
                    bus_price=policy.cost_bus, bus_once=policy.cost_bus * (1 + again), bus_yearly=policy.cost_bus_driver,
@@ -254,12 +255,109 @@ def _bus_rows(rows: Rows, lay: _Layout, opts: Options, pupils: np.ndarray) -> No
     ride = opts.ride[i, j]
     pr, pb = np.nonzero((lay.band_col[None, :] == j[:, None]) & (lay.band_ride[None, :] >= ride[:, None] - 1e-9))
     rows.add([(np.arange(len(i)), lay.index("b"), 1.0), (pr, lay.index("z")[pb], -1.0)], -np.inf, 0.0, count=len(i))
-    most = np.ceil(pupils.sum() / opts.seats) + 1
+    # vehicles of a band: at most enough for every pupil its rides could carry
+    most = np.ceil(np.bincount(pb, weights=pupils[i[pr]], minlength=len(lay.band_col)) / opts.seats)
     nb = len(lay.band_col)
     rows.add([(np.arange(nb), lay.index("v"), 1.0), (np.arange(nb), lay.index("z"), -most)], -np.inf, 0.0, count=nb)
     rows.add([(np.searchsorted(cols, j), lay.index("b"), pupils[i]),
               (np.searchsorted(cols, lay.band_col), lay.index("v"), -float(opts.seats))], -np.inf, 0.0,
              count=len(cols))
+
+
+@dataclass
+class _Start:
+    """A layout worked out by the rules of evaluation: who walks, rides or boards where."""
+
+    open: np.ndarray       # (columns,) bool
+    mode: np.ndarray       # (rows,) 0 walk, 1 bus, 2 board, −1 none
+    column: np.ndarray     # (rows,) column index
+    cost: float
+
+
+def _follow_rules(lay: _Layout, opts: Options, pupils: np.ndarray, served: np.ndarray, open_: np.ndarray) -> _Start:
+    """The cost of keeping ``open_`` when every served row walks to its nearest open column
+    within the limit, else rides to its nearest by road, else boards at its nearest (inf when
+    a row has none of these), buses at each column run at its longest ride."""
+    n, m = opts.walk.shape
+    walk_min = np.where(opts.walk & open_, opts.minutes, np.inf)
+    ride = np.where(opts.bus & open_, np.nan_to_num(opts.ride, nan=np.inf), np.inf)
+    board = np.where(opts.board & open_, opts.minutes, np.inf)
+    mode, column = np.full(n, -1), np.zeros(n, dtype=int)
+    for k, table in enumerate((walk_min, ride, board)):
+        best = np.argmin(table, axis=1)
+        now = (mode < 0) & np.isfinite(table[np.arange(n), best]) & served
+        mode[now], column[now] = k, best[now]
+    if ((mode < 0) & served).any():
+        return _Start(open_, mode, column, np.inf)
+    bands, vehicles = _fleet(lay, opts, pupils, mode, column)
+    cost = float(opts.open_cost[open_].sum()) + float((vehicles * (opts.bus_once + opts.years * (
+        opts.bus_yearly + lay.band_ride[bands] * opts.km_per_minute * opts.per_km))).sum())
+    boarders = np.bincount(column[mode == 2], weights=pupils[mode == 2], minlength=m)
+    cost += float((np.ceil(np.clip(boarders - opts.beds, 0, None) - 1e-9) * opts.bed).sum())
+    cost += float(boarders.sum() * opts.subsidy * opts.years)
+    return _Start(open_, mode, column, cost)
+
+
+def _fleet(lay: _Layout, opts: Options, pupils: np.ndarray, mode: np.ndarray, column: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The buses of a layout: per column with riders (mode 1), the band of its longest ride
+    (an index of ``lay.band_ride``) and the vehicles its riders fill."""
+    bused = mode == 1
+    riders = np.bincount(column[bused], weights=pupils[bused], minlength=lay.m)
+    longest = np.zeros(lay.m)
+    np.maximum.at(longest, column[bused], opts.ride[np.flatnonzero(bused), column[bused]])
+    cols = np.flatnonzero(riders > 0)
+    bands = np.array([np.flatnonzero(lay.band_col == c)[np.searchsorted(lay.band_ride[lay.band_col == c],
+                                                                        longest[c] - 1e-9)] for c in cols], dtype=int)
+    return bands, np.ceil(riders[cols] / opts.seats - 1e-9)
+
+
+def _greedy(lay: _Layout, opts: Options, pupils: np.ndarray, served: np.ndarray, lower: np.ndarray,
+            upper: np.ndarray, *, passes: int = 20) -> _Start:
+    """A good first layout for the solver (the rules of :func:`_follow_rules`): every column
+    that may open, then the one whose closing saves most closed, again and again; then the
+    best swap of an open column for a closed one (or opening one), while any saves."""
+    best = _follow_rules(lay, opts, pupils, served, upper > 0)
+    m = len(upper)
+    while np.isfinite(best.cost):  # drop
+        trials = [_follow_rules(lay, opts, pupils, served, best.open & (np.arange(m) != j))
+                  for j in np.flatnonzero(best.open & (lower < 1))]
+        better = min(trials, key=lambda trial: trial.cost, default=best)
+        if better.cost >= best.cost - 1e-6:
+            break
+        best = better
+    for _ in range(passes if np.isfinite(best.cost) else 0):  # swap (or add)
+        closed = np.flatnonzero(~best.open & (upper > 0))
+        out = [-1, *np.flatnonzero(best.open & (lower < 1))]
+        trials = []
+        for k in closed:
+            for j in out:
+                layout = best.open.copy()
+                layout[k] = True
+                if j >= 0:
+                    layout[j] = False
+                trials.append(_follow_rules(lay, opts, pupils, served, layout))
+        better = min(trials, key=lambda trial: trial.cost, default=best)
+        if better.cost >= best.cost - 1e-6:
+            break
+        best = better
+    return best
+
+
+def _start_vector(lay: _Layout, opts: Options, pupils: np.ndarray, start: _Start) -> np.ndarray:
+    """The model's variables for a layout of :func:`_greedy`."""
+    x = np.zeros(lay.n)
+    x[lay.index("y")] = start.open
+    for k, key in enumerate(("x", "b", "d")):
+        i, j = lay.pairs[key]
+        x[lay.index(key)] = (start.mode[i] == k) & (start.column[i] == j)
+    bands, vehicles = _fleet(lay, opts, pupils, start.mode, start.column)
+    x[lay.index("z")[bands]] = 1.0
+    x[lay.index("v")[bands]] = vehicles
+    board = start.mode == 2
+    boarders = np.bincount(start.column[board], weights=pupils[board], minlength=lay.m)
+    x[lay.index("e")] = np.ceil(np.clip(boarders - opts.beds, 0, None) - 1e-9)
+    return x
 
 
 def _costs(lay: _Layout, opts: Options, pupils: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -317,19 +415,26 @@ def least_cost(demand: Demand, *, project: Project, inputs: LevelInputs, level: 
     if objective == "one_off":
         model = replace(model, cost=_costs(lay, opts, demand.pupils)[1])
     seconds = common.get("solver_seconds")
-    first = model.solve(seconds=seconds, mip_gap=1e-6)
+    start = _greedy(lay, opts, demand.pupils, served, model.col_lower[lay.index("y")], model.col_upper[lay.index("y")])
+    initial = _start_vector(lay, opts, demand.pupils, start) if np.isfinite(start.cost) else None
+    first = model.solve(seconds=seconds, mip_gap=1e-6, initial=initial)
     if not first.has_solution:
         raise InfeasibleError(Message("infeasible.no_solution", what=Message("infeasible.what_transport"),
                                       status=first.status))
-    travel = _travel(lay, opts, demand.pupils, demand.minutes)
-    ceiling = first.objective + max(1e-6, 1e-9 * abs(first.objective))
-    second = model.with_row(model.cost, -np.inf, ceiling).solve(cost=travel, seconds=seconds, mip_gap=1e-6,
-                                                                initial=first.x)
-    best = second if second.has_solution else first
+    notes = _lonely_notes(opts, demand, limit, project)
+    best, spent = first, first.seconds
+    if first.optimal:  # among the cheapest, the least travel (not worth a second time limit otherwise)
+        travel = _travel(lay, opts, demand.pupils, demand.minutes)
+        ceiling = first.objective + max(1e-6, 1e-9 * abs(first.objective))
+        second = model.with_row(model.cost, -np.inf, ceiling).solve(cost=travel, seconds=seconds, mip_gap=1e-6,
+                                                                    initial=first.x)
+        best, spent = (second if second.has_solution else first), spent + second.seconds
+    else:
+        notes.append(Message("plan.cost_not_proven", gap=f"{first.gap:.1%}", seconds=f"{first.seconds:.0f}")
+                     if np.isfinite(first.gap) else Message("plan.cost_no_bound", seconds=f"{first.seconds:.1f}"))
     return {"open": np.flatnonzero(best.x[lay.index("y")] > 0.5), "assignment": _assignment(lay, best, len(served)),
             "objective": float(model.cost @ best.x), "status": first.status, "gap": first.gap, "bound": first.bound,
-            "seconds": first.seconds + second.seconds, "notes": _lonely_notes(opts, demand, limit, project),
-            "purchases": purchases(lay, best, demand, inputs)}
+            "seconds": spent, "notes": notes, "purchases": purchases(lay, best, demand, inputs)}
 
 
 def _model(lay: _Layout, opts: Options, demand: Demand, served: np.ndarray, common: dict[str, Any]) -> Model:

@@ -191,3 +191,32 @@ def test_cli_buys_buses_and_writes_the_cost_tradeoff(demo, tmp_path, capsys):
     assert curve["bus_riders"].tolist() == expected["bus_riders"].tolist()
     assert (tmp_path / "cost_tradeoff_primary.png").stat().st_size > 10_000
     assert "trade-off:" in out and "bus riders" in out
+
+
+def test_the_solver_starts_from_a_layout_worked_out_by_the_rules_and_keeps_it_when_time_runs_out(demo):
+    """The heuristic start (every school, then closings and swaps while they save) is a
+    solution of the model whose cost is the model's; with no time to solve, the plan is that
+    layout, its status says the time ran out and a note gives the gap — not an infeasibility."""
+    from planning import transport
+    from planning.optimise import _plan_demand, column_costs
+
+    inputs = level_inputs(demo, "primary")
+    demand = _plan_demand(demo, inputs, None, None, "primary", closed=None, limit=40.0)
+    opts = transport.options(demo, inputs, "primary", demand.minutes, limit=40.0,
+                             open_cost=opening_costs(demo, inputs, "primary").to_numpy(),
+                             one_off=column_costs(demo, inputs, "primary")["one_off"].to_numpy())
+    served = ~opts.lonely
+    lay = transport._layout(opts, served)
+    model = transport._model(lay, opts, demand, served, {"single_source": True})
+    start = transport._greedy(lay, opts, demand.pupils, served, model.col_lower[:lay.m], model.col_upper[:lay.m])
+    x = transport._start_vector(lay, opts, demand.pupils, start)
+    rows = model.matrix @ x
+    assert ((rows >= model.row_lower - 1e-6) & (rows <= model.row_upper + 1e-6)).all()
+    assert model.cost @ x == pytest.approx(start.cost)
+    optimum = plan(demo, "least_cost", transport=True)
+    assert optimum.solution.objective <= start.cost + 1e-6
+    hurried = plan(demo, "least_cost", transport=True, solver_seconds=1e-3)
+    if hurried.solution.status != "Optimal":  # HiGHS may prove the start optimal at once
+        assert hurried.solution.objective == pytest.approx(start.cost)
+        assert "not proven least" in " ".join(hurried.explain("en"))
+        assert "inf" not in " ".join(hurried.explain("en"))
