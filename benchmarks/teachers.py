@@ -57,7 +57,7 @@ def with_teachers(project: planning.Project, rng: np.random.Generator) -> planni
     return project.with_schools(schools)
 
 
-def cbc_seconds(model) -> tuple[float, float] | None:
+def cbc_seconds(model, *, seconds: float | None = None) -> tuple[float, float] | None:
     """Solve ``model`` (planning.milp.Model) with the CBC that PuLP ships, from an MPS file
     HiGHS writes (PuLP's own MPS reader does not take integer bounds): (seconds, objective)."""
     try:
@@ -74,7 +74,8 @@ def cbc_seconds(model) -> tuple[float, float] | None:
                               model.col_upper, model.integer))
         h.writeModel(str(path))
         start = time.perf_counter()
-        run = subprocess.run([pulp.PULP_CBC_CMD().path, str(path), "ratioGap", "1e-4", "solve"],
+        limit = ["sec", str(seconds)] if seconds is not None else []
+        run = subprocess.run([pulp.PULP_CBC_CMD().path, str(path), "ratioGap", "1e-4", *limit, "solve"],
                              capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - start
     found = re.search(r"Objective value:\s*([-0-9.eE+]+)", run.stdout)
