@@ -66,8 +66,9 @@ def timed(call: Callable[[], T]) -> tuple[float, T]:
 
 
 def spopt_solve(kind: str, minutes: np.ndarray, pupils: np.ndarray, p: int, solver: str,
-                seconds: float) -> tuple[float, float, str] | None:
-    """spopt's LSCP (sites open) or MCLP (pupils covered) built and solved: (seconds, objective, status)."""
+                seconds: float) -> tuple[float, float, str, float] | None:
+    """spopt's LSCP (sites open) or MCLP (pupils covered) built and solved: (seconds,
+    objective, status, seconds of building its PuLP model)."""
     try:
         import pulp
         from spopt.locate import LSCP, MCLP
@@ -80,8 +81,10 @@ def spopt_solve(kind: str, minutes: np.ndarray, pupils: np.ndarray, p: int, solv
         model = LSCP.from_cost_matrix(minutes, service_radius=LIMIT)
     else:
         model = MCLP.from_cost_matrix(minutes, pupils, service_radius=LIMIT, p_facilities=p)
+    built = time.perf_counter() - start
     model.solve(engine, results=False)
-    return time.perf_counter() - start, float(pulp.value(model.problem.objective)), pulp.LpStatus[model.problem.status]
+    return (time.perf_counter() - start, float(pulp.value(model.problem.objective)),
+            pulp.LpStatus[model.problem.status], built)
 
 
 def compare(label: str, ours: float, objective: float, kind: str, minutes: np.ndarray, pupils: np.ndarray, p: int,
@@ -93,8 +96,8 @@ def compare(label: str, ours: float, objective: float, kind: str, minutes: np.nd
             print("  spopt not installed (`make bench` sets up an environment with it)")
             return
         same = "same" if np.isclose(other[1], objective, rtol=1e-9, atol=1e-6) else f"DIFFERENT ({other[1]:,.0f})"
-        print(f"  {label}: spopt + {solver:<5} {other[0]:8.2f} s  {other[2]:<10} objective {same}; "
-              f"spopt takes {other[0] / ours:,.1f}× our time", flush=True)
+        print(f"  {label}: spopt + {solver:<5} {other[0]:8.2f} s ({other[3]:.1f} s building)  {other[2]:<10} "
+              f"objective {same}; spopt takes {other[0] / ours:,.1f}× our time", flush=True)
 
 
 def strong(minutes: np.ndarray, pupils: np.ndarray, p: int, seconds: float) -> None:

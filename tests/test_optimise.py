@@ -78,13 +78,16 @@ def _subsets(m: int) -> np.ndarray:
     return ((np.arange(2 ** m)[:, None] >> np.arange(m)) & 1).astype(bool)
 
 
-def brute_cover(minutes, limit, weights, *, cost=None, keep=(), close=()):
-    """Over every subset of columns (keeping ``keep``, without ``close``) that brings each row
-    within ``limit``: the least count (or ``cost``), then the least Σ weight × walk to the
-    nearest open column. Returns (count or cost, walking); (inf, inf) when none does."""
+def brute_cover(minutes, limit, weights, *, cost=None, keep=(), close=(), budget=None):
+    """Over every subset of columns (keeping ``keep``, without ``close``, spending at most
+    ``budget``) that brings each row within ``limit``: the least count (or ``cost``), then
+    the least Σ weight × walk to the nearest open column. Returns (count or cost, walking);
+    (inf, inf) when none does."""
     n, m = minutes.shape
     chosen = _subsets(m)
     chosen = chosen[chosen[:, list(keep)].all(axis=1) & ~chosen[:, list(close)].any(axis=1)]
+    if budget is not None:
+        chosen = chosen[chosen @ budget[0] <= budget[1]]
     near = np.where((minutes <= limit)[None] & chosen[:, None, :], minutes[None], np.inf).min(axis=2)
     ok = np.isfinite(near).all(axis=1)
     if not ok.any():
@@ -95,12 +98,14 @@ def brute_cover(minutes, limit, weights, *, cost=None, keep=(), close=()):
     return float(value.min()), float(walking[least].min())
 
 
-def brute_coverage(minutes, limit, weights, p, *, keep=(), close=()):
+def brute_coverage(minutes, limit, weights, p, *, keep=(), close=(), budget=None):
     """The most weight within ``limit`` of p open columns, over every choice of p."""
     chosen = _subsets(minutes.shape[1])
     chosen = chosen[(chosen.sum(axis=1) == p) & chosen[:, list(keep)].all(axis=1) & ~chosen[:, list(close)].any(axis=1)]
+    if budget is not None:
+        chosen = chosen[chosen @ budget[0] <= budget[1]]
     covered = ((minutes <= limit)[None] & chosen[:, None, :]).any(axis=2)
-    return float((covered @ weights).max())
+    return float((covered @ weights).max(initial=-np.inf))  # −inf: no choice of p fits
 
 
 def random_matrix(seed: int, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,25 +128,30 @@ def test_reduced_covering_models_reach_the_brute_force_optimum(seed):
     limit = float(np.nanmax(np.nanmin(minutes, axis=1))) + rng.uniform(0, 20)  # every village coverable
     keep, close = [int(rng.integers(10))], [int(rng.integers(10))]
     close = [c for c in close if c not in keep]
-    for options in ({}, {"open_": keep, "closed": close}):
-        wanted = {"keep": options.get("open_", ()), "close": options.get("closed", ())}
+    spend = rng.integers(0, 3, 10).astype(float)
+    for options in ({}, {"open_": keep, "closed": close}, {"budget": (spend, float(np.median(spend) * 3))}):
+        wanted = {"keep": options.get("open_", ()), "close": options.get("closed", ()), "budget": options.get("budget")}
         try:
             fewest = set_cover(minutes, limit, weights=pupils, **options)
-        except InfeasibleError:  # a village only a closed column reaches
-            assert brute_cover(minutes, limit, pupils, **wanted)[0] == np.inf
+        except InfeasibleError:  # a village only a closed column reaches, or beyond the budget
+            assert brute_cover(np.nan_to_num(minutes, nan=np.inf), limit, pupils, **wanted)[0] == np.inf
             continue
         count, walking = brute_cover(np.nan_to_num(minutes, nan=np.inf), limit, pupils, **wanted)
         assert fewest.optimal and len(fewest.open) == count
         assert fewest.objective == pytest.approx(walking)
         assert set(wanted["keep"]) <= set(fewest.open) and not set(wanted["close"]) & set(fewest.open)
-        cost = rng.integers(0, 5, 10).astype(float)  # zero costs too: a column free to open
+        cost = rng.integers(-1, 5, 10).astype(float)  # zero and negative costs too (a column that saves)
         cheapest = set_cover(minutes, limit, weights=pupils, column_cost=cost, **options)
         value, walking = brute_cover(np.nan_to_num(minutes, nan=np.inf), limit, pupils, cost=cost, **wanted)
         assert cost[cheapest.open].sum() == pytest.approx(value) and cheapest.objective == pytest.approx(walking)
         for p in (2, 4):
+            best = brute_coverage(np.nan_to_num(minutes, nan=np.inf), limit * 0.6, pupils, p, **wanted)
+            if best == -np.inf:  # over the budget
+                with pytest.raises(InfeasibleError):
+                    max_coverage(minutes, p, limit * 0.6, weights=pupils, **options)
+                continue
             most = max_coverage(minutes, p, limit * 0.6, weights=pupils, **options)
-            assert most.objective == pytest.approx(brute_coverage(np.nan_to_num(minutes, nan=np.inf), limit * 0.6,
-                                                                  pupils, p, **wanted))
+            assert most.objective == pytest.approx(best)
             covered = most.assignment >= 0
             assert (minutes[covered, most.assignment[covered]] <= limit * 0.6).all()
             assert most.objective == pytest.approx(pupils[covered].sum())
