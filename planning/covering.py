@@ -44,7 +44,8 @@ from scipy import sparse
 
 from .milp import Model, Rows
 
-_BLOCK = 1024  # rows per block of the "contains" products (bounds their memory)
+_BLOCK = 1024  # rows per block of the "contains" products at most
+_ENTRIES = 4_000_000  # entries of one block's product at most (bounds its memory)
 
 
 def cover_sets(allowed: np.ndarray) -> sparse.csr_matrix:
@@ -86,11 +87,12 @@ def within(sets: sparse.csr_matrix, of: sparse.csr_matrix | None = None) -> tupl
     n, m = counts.shape
     dense = counts.nnz > 0.1 * n * m and against.nnz > 0.1 * against.shape[0] * m
     other = against.toarray().T if dense else against.T.tocsc()
+    step = max(1, min(_BLOCK, _ENTRIES // max(1, against.shape[0])))  # a block's product: ≤ _ENTRIES entries
     small, big = [], []
-    for start in range(0, n, _BLOCK):
-        block = counts[start:start + _BLOCK]
+    for start in range(0, n, step):
+        block = counts[start:start + step]
         if dense:
-            a, b = np.nonzero(block.toarray() @ other == size[start:start + _BLOCK, None])
+            a, b = np.nonzero(block.toarray() @ other == size[start:start + step, None])
         else:
             product = (block @ other).tocoo()
             hit = product.data == size[start + product.row]

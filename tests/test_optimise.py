@@ -181,6 +181,27 @@ def test_column_dominance_closes_columns_for_the_count_but_not_for_the_walking()
     assert solution.assignment.tolist() == [1, 1, 2, 2]
 
 
+@pytest.mark.parametrize("density", [0.03, 0.5])
+def test_contained_sets_are_found_as_by_direct_counting(density):
+    """``covering.within`` (blocks of sparse products, or dense ones for dense sets) against
+    counting each pair's common columns directly: N(a) ⊆ N(b) ⇔ |N(a) ∩ N(b)| = |N(a)|."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(7)
+    sets = rng.random((1500, 40)) < density
+    sets[::7] = sets[1::7]  # equal sets too
+    common = sets.astype(int) @ sets.T.astype(int)
+    size = sets.sum(axis=1)
+    expected = {(a, b) for a, b in zip(*np.nonzero(common == size[:, None]), strict=True) if a != b and size[a] > 0}
+    small, big = covering.within(sparse.csr_matrix(sets))
+    assert set(zip(small.tolist(), big.tolist(), strict=True)) == expected
+    of = sets[:300][::-1]
+    small, big = covering.within(sparse.csr_matrix(sets[:50]), sparse.csr_matrix(of))
+    inside = (sets[:50].astype(int) @ of.T.astype(int)) == size[:50, None]
+    assert set(zip(small.tolist(), big.tolist(), strict=True)) == {
+        (a, b) for a, b in zip(*np.nonzero(inside), strict=True) if size[a] > 0}
+
+
 def test_max_coverage_merges_villages_with_the_same_reach_summing_their_pupils():
     """Rows reaching {0}, {1}, {1}, {0, 1} weigh 3, 2, 2, 1: the two reaching {1} become one
     group of 4; column 1 covers 4 + 1. A kept column's villages count once, outside the model."""
