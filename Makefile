@@ -63,6 +63,7 @@ bench: $(BENCH)/.installed
 	$(BENCH)/bin/python benchmarks/traveltime.py
 	$(BENCH)/bin/python benchmarks/scenario.py
 	$(BENCH)/bin/python benchmarks/optimise.py
+	$(BENCH)/bin/python benchmarks/coverage.py
 	$(BENCH)/bin/python benchmarks/maps.py
 	$(BENCH)/bin/python benchmarks/teachers.py
 	$(BENCH)/bin/python benchmarks/costs.py

@@ -17,6 +17,10 @@ covered share); Σ_i d_i x_ij ≤ C_j y_j where capacities are given. With capac
 ``single_source`` (villages zoned whole), x is binary; otherwise continuous (for the
 uncapacitated p-median the strong formulation needs no integral x).
 
+Set cover and max coverage where no seat limit can bind (and nothing is phased) need no
+x_ij: they are solved in their compact form, reduced by dominance first
+(:mod:`planning.covering`), each row then at its nearest open column.
+
     >>> import numpy as np
     >>> from planning.optimise import p_median
     >>> line = np.abs(np.subtract.outer(np.arange(5) * 10.0, np.arange(5) * 10.0))  # 5 villages 10 apart
@@ -28,6 +32,7 @@ uncapacitated p-median the strong formulation needs no integral x).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -36,9 +41,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
+from scipy import sparse
 from tqdm.auto import tqdm
 
-from . import settings
+from . import covering, settings
 from .changes import village_changes
 from .columns import SCHOOL_GRADES
 from .costs import annuity
@@ -238,7 +244,7 @@ def _model(problem: Problem, capacities: ArrayLike | None, single_source: bool, 
     rows.add([(np.arange(n_pairs), x, 1.0), (np.arange(n_pairs), y_of[problem.period[pi], pj], -1.0)], -np.inf, 0.0,
              count=n_pairs)
     if capacities is not None:
-        _capacity_rows(rows, problem, problem.capacity_table(capacities), pi, pj, x, y_of)
+        _capacity_rows(rows, problem, problem.capacity_table(capacities), pi, pj, x, y_of, aggregate=not cover)
     if phase is not None:
         _phase_rows(rows, y_of, phase)
     if budget is not None:  # Σ_j cost_j y_j ≤ budget (the columns' one-off costs)
@@ -255,9 +261,10 @@ def _model(problem: Problem, capacities: ArrayLike | None, single_source: bool, 
 
 
 def _capacity_rows(rows: Rows, problem: Problem, caps: np.ndarray, pi: np.ndarray, pj: np.ndarray,
-                   x: np.ndarray, y_of: np.ndarray) -> None:
+                   x: np.ndarray, y_of: np.ndarray, *, aggregate: bool) -> None:
     """Σ_i d_it x_ijt − C_jt y_j ≤ 0 per period t and column j with a capacity (rows of period
-    t only); per period where all columns have one, Σ_j C_jt y_j ≥ Σ_i d_it."""
+    t only); with ``aggregate`` (every row assigned: not for max coverage, which may leave
+    rows out), per period where all columns have one, Σ_j C_jt y_j ≥ Σ_i d_it."""
     periods, m = caps.shape
     limited = np.isfinite(caps)
     row_of = np.full((periods, m), -1)
@@ -267,7 +274,7 @@ def _capacity_rows(rows: Rows, problem: Problem, caps: np.ndarray, pi: np.ndarra
     sel = pair_row >= 0
     rows.add([(pair_row[sel], x[sel], problem.demand[pi[sel]]), (np.arange(len(lt)), y_of[lt, lj], -caps[lt, lj])],
              -np.inf, 0.0, count=len(lt))
-    full = np.flatnonzero(limited.all(axis=1))
+    full = np.flatnonzero(limited.all(axis=1)) if aggregate else np.zeros(0, dtype=int)
     if len(full):  # aggregate cut: the open seats must hold all demand of the period (tightens the LP)
         rows.add([(np.repeat(np.arange(len(full)), m), y_of[full].ravel(), caps[full].ravel())],
                  problem.demand_by_period()[full], np.inf, count=len(full))
@@ -391,7 +398,7 @@ def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = N
               solver_seconds: float | None = None, mip_gap: float = 1e-6, labels: Sequence[object] | None = None,
               unit: str | Message = "", periods: Sequence[object] | None = None,
               phase: ArrayLike | None = None, column_cost: ArrayLike | None = None,
-             budget: tuple[np.ndarray, float] | None = None) -> Solution:
+              budget: tuple[np.ndarray, float] | None = None, least_walking: bool = True) -> Solution:
     """Fewest open columns so that every row is within ``max_cost`` (and capacities hold);
     among the fewest, least Σ weight × cost (a second exact solve). Parameters as
     :func:`p_median`; with ``column_cost`` (one per column), the open columns of least total
@@ -400,30 +407,181 @@ def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = N
     ``phase`` (with ``periods``) lets each column open or close from a period on: +1 for a
     column that may close and then stays closed (a school), −1 for one that may open and
     then stays open (a site), 0 for free; "fewest" then counts column-periods (school-years)
-    and ``open_by_period`` of the answer says which column is open in which period."""
+    and ``open_by_period`` of the answer says which column is open in which period.
+
+    Where no seat limit can bind (see :func:`_seats_bind`) and nothing is phased, the
+    fewest (or cheapest) columns come from the compact covering model, reduced by
+    dominance (:mod:`planning.covering`); otherwise from the strong model with x_ij.
+    ``least_walking=False`` stops there (as spopt's LSCP): each row goes to its nearest
+    open column, ``objective`` is that walking, ``status`` and ``gap`` are the first
+    solve's, ``bound`` NaN (no bound on walking was sought).
+
+    The second stage is exact: the least walking over every choice of the fewest (or
+    cheapest) columns, a p-median with p that number over the pairs within the limit, with
+    every column (column dominance does not hold for walking: the dominating column may be
+    farther from the dominated one's villages). The first stage's columns with each row at
+    its nearest are only its start: two choices of equally few columns can differ in
+    walking. Without seats that bind it is solved in levels (the radius formulation,
+    :func:`planning.covering.walking_model`), otherwise on the assignment model x_ij ≤ y_j.
+    """
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
                        labels=labels, unit=unit, periods=periods)
     _unreachable(problem, max_cost)
     _check_room(problem, capacities)
     n, m = problem.shape
+    if phase is None and not _seats_bind(problem, capacities):
+        return _set_cover_compact(problem, column_cost=column_cost, budget=budget, seconds=solver_seconds,
+                                  mip_gap=mip_gap, least_walking=least_walking)
     built = _model(problem, capacities, single_source, cover=False,
                    phase=None if phase is None else np.asarray(phase, dtype=float), budget=budget)
+    fewest = built.model.solve(cost=_column_count(built, column_cost, m), seconds=solver_seconds, mip_gap=mip_gap)
+    if not fewest.has_solution:
+        return _answer(fewest, built, n, m, what=Message("infeasible.what_fewest"))
+    if not least_walking:
+        return _fewest_only(problem, built, fewest)
+    return _least_walking_pairs(problem, built, fewest, fewest.x, column_cost=column_cost, seconds=solver_seconds,
+                                mip_gap=mip_gap)
+
+
+def _column_count(built: _Built, column_cost: ArrayLike | None, m: int) -> np.ndarray:
+    """The first stage's objective on the strong model's variables: 1 per open variable, or
+    the column's cost."""
     count = built.count()
     if column_cost is not None:
         count[: built.n_y] = np.tile(np.asarray(column_cost, dtype=float), built.n_y // m)
-    fewest = built.model.solve(cost=count, seconds=solver_seconds, mip_gap=mip_gap)
-    if not fewest.has_solution:
-        return _answer(fewest, built, n, m, what=Message("infeasible.what_fewest"))
-    k = int(round(fewest.objective)) if column_cost is None else int(round((fewest.x[: built.n_y] > 0.5).sum()))
-    least = (k, k) if column_cost is None else (-np.inf, fewest.objective + max(1e-6, 1e-9 * abs(fewest.objective)))
-    cheapest = built.model.with_row(count, *least).solve(cost=np.r_[np.zeros(built.n_y), built.pair_cost],
-                                                         seconds=solver_seconds, mip_gap=mip_gap, initial=fewest.x)
-    answer = _answer(cheapest, built, n, m, what=Message("infeasible.what_least_cost", k=k))
+    return count
+
+
+def _seats_bind(problem: Problem, capacities: ArrayLike | None) -> bool:
+    """Whether some seat limit can bind: True when, in some period, the demand of all rows
+    within a column's reach exceeds its seats. When none can, no assignment within the
+    limit fills any column beyond its seats (x_ij ≤ 1 on allowed pairs only), the capacity
+    rows and the aggregate seat row they imply are redundant, and the problem is
+    uncapacitated (NaN seats: none)."""
+    if capacities is None:
+        return False
+    n, _ = problem.shape
+    caps = problem.capacity_table(np.nan_to_num(np.asarray(capacities, dtype=float), nan=np.inf))
+    by_period = sparse.csr_matrix((problem.demand, (problem.period, np.arange(n))), shape=(problem.periods, n))
+    reach = np.asarray(by_period @ problem.allowed.astype(float))
+    return bool((reach > caps).any())
+
+
+def _first_stage(fewest: MilpResult, y: np.ndarray, column_cost: ArrayLike | None) -> tuple[int, float, float]:
+    """The number of columns the first stage opened (or of open variables when phased) and
+    the bounds the second stage keeps its count (or cost) within: the same count, or no
+    more than the least cost (with a hair of tolerance)."""
+    if column_cost is None:
+        k = int(round(fewest.objective))
+        return k, k, k
+    return int(round((y > 0.5).sum())), -np.inf, fewest.objective + max(1e-6, 1e-9 * abs(fewest.objective))
+
+
+def _after_fewest(answer: Solution, fewest: MilpResult, k: int) -> Solution:
+    """The second stage's answer with the first stage's time, and a note where the first
+    stage did not prove its count (or cost) the least."""
     answer.seconds += fewest.seconds
     if not fewest.optimal:
         answer.status = f"fewest: {fewest.status}"
         answer.notes.append(Message("plan.not_minimal", k=k, gap=f"{fewest.gap:.1%}"))
     return answer
+
+
+def _least_walking_pairs(problem: Problem, built: _Built, fewest: MilpResult, start: np.ndarray, *,
+                         column_cost: ArrayLike | None, seconds: float | None, mip_gap: float) -> Solution:
+    """The second stage on the strong model: least Σ weight × cost with the first stage's
+    count (or no more than its cost), from ``start`` (a solution of ``built``)."""
+    n, m = problem.shape
+    count = _column_count(built, column_cost, m)
+    k, lo, hi = _first_stage(fewest, start[: built.n_y], column_cost)
+    cheapest = built.model.with_row(count, lo, hi).solve(cost=np.r_[np.zeros(built.n_y), built.pair_cost],
+                                                         seconds=seconds, mip_gap=mip_gap, initial=start)
+    return _after_fewest(_answer(cheapest, built, n, m, what=Message("infeasible.what_least_cost", k=k)), fewest, k)
+
+
+def _fewest_only(problem: Problem, built: _Built, fewest: MilpResult) -> Solution:
+    """The first stage's answer on the strong model (``least_walking=False``): its columns
+    and assignment, the walking of that assignment as ``objective``, no bound on it."""
+    n, m = problem.shape
+    answer = _answer(fewest, built, n, m, what=Message("infeasible.what_fewest"))
+    answer.objective = float(built.pair_cost @ fewest.x[built.n_y:built.n_y + len(built.pair_row)])
+    answer.bound = float("nan")
+    return answer
+
+
+def _walking(problem: Problem, to: np.ndarray) -> float:
+    """Σ weight × cost of rows assigned to column ``to`` (−1: none)."""
+    n, _ = problem.shape
+    at = to >= 0
+    return float((problem.weights[at] * problem.cost[np.arange(n)[at], to[at]]).sum())
+
+
+def _set_cover_compact(problem: Problem, *, column_cost: ArrayLike | None, budget: tuple[np.ndarray, float] | None,
+                       seconds: float | None, mip_gap: float, least_walking: bool) -> Solution:
+    """Set cover without seats that bind: the first stage on the compact model reduced by
+    dominance (:func:`planning.covering.reduce_cover`: the same optimum as the full model;
+    its time counts in the answer's), the second on the walking levels
+    (:func:`_least_walking_levels`), or on the pairs model where the levels would be too
+    large."""
+    n, m = problem.shape
+    clock = time.perf_counter()
+    cost = np.ones(m) if column_cost is None else np.asarray(column_cost, dtype=float)
+    sets, free = covering.reduce_cover(problem.allowed, kept=problem.y_lower > 0, may_open=problem.y_upper > 0,
+                                       cost=cost, spend=None if budget is None else budget[0])
+    model = covering.cover_model(sets, cost, lower=problem.y_lower, upper=np.where(free, problem.y_upper, 0.0),
+                                 budget=budget)
+    reduced = time.perf_counter() - clock
+    fewest = model.solve(seconds=seconds, mip_gap=mip_gap)
+    fewest.seconds += reduced
+    logger.info("set cover: %d × %d reduced to %d × %d in %.2f s", n, m, sets.shape[0], int(free.sum()), reduced)
+    if not fewest.has_solution:
+        return _answer(fewest, _model(problem, None, True, cover=False, budget=budget), n, m,
+                       what=Message("infeasible.what_fewest"))
+    opened = fewest.x[:m] > 0.5
+    to = covering.nearest_open(problem.cost, problem.allowed, opened)
+    if not least_walking:  # the first stage's columns, each row at its nearest: no bound on the walking
+        return Solution(open=np.flatnonzero(opened), assignment=to, objective=_walking(problem, to),
+                        status=fewest.status, gap=fewest.gap, bound=float("nan"), seconds=fewest.seconds)
+    levels = covering.walking_levels(problem.cost, problem.allowed, problem.weights)
+    if levels is None:
+        built = _model(problem, None, True, cover=False, budget=budget)
+        start = np.r_[opened.astype(float), (to[built.pair_row] == built.pair_col).astype(float)]
+        return _least_walking_pairs(problem, built, fewest, start, column_cost=column_cost, seconds=seconds,
+                                    mip_gap=mip_gap)
+    return _least_walking_levels(problem, fewest, opened, levels, cost=cost, column_cost=column_cost, budget=budget,
+                                 seconds=seconds, mip_gap=mip_gap)
+
+
+def _least_walking_levels(problem: Problem, fewest: MilpResult, opened: np.ndarray,
+                          levels: tuple[sparse.csr_matrix, np.ndarray, float], *, cost: np.ndarray,
+                          column_cost: ArrayLike | None, budget: tuple[np.ndarray, float] | None,
+                          seconds: float | None, mip_gap: float) -> Solution:
+    """The second stage without seats that bind: the least walking over every choice with
+    the first stage's count (or no more than its cost), in levels
+    (:func:`planning.covering.walking_model`; the same optimum and LP bound as the
+    assignment model x_ij ≤ y_j over the pairs within the limit, in fewer rows), from the
+    first stage's columns. Its walking is exactly each row's walk to its nearest open
+    column, so that is the assignment."""
+    n, m = problem.shape
+    clock = time.perf_counter()
+    sets, gain, base = levels
+    k, lo, hi = _first_stage(fewest, opened, column_cost)
+    cover = covering.essential_rows(covering.cover_sets(problem.allowed))  # every row within the limit
+    model, kept = covering.walking_model(sets, gain, cover, lower=problem.y_lower, upper=problem.y_upper,
+                                         limit=(cost, lo, hi), budget=budget)
+    start = np.r_[opened, np.maximum(0.0, 1.0 - sets[kept] @ opened.astype(float))]
+    built = time.perf_counter() - clock
+    sol = model.solve(seconds=seconds, mip_gap=mip_gap, initial=start)
+    sol.seconds += built
+    if not sol.has_solution:
+        return _answer(sol, _model(problem, None, True, cover=False, budget=budget), n, m,
+                       what=Message("infeasible.what_least_cost", k=k))
+    y = sol.x[:m] > 0.5
+    to = covering.nearest_open(problem.cost, problem.allowed, y)
+    walking, bound = _walking(problem, to), base + sol.bound
+    answer = Solution(open=np.flatnonzero(y), assignment=to, objective=walking, status=sol.status,
+                      gap=max(0.0, walking - bound) / max(abs(walking), 1e-9), bound=bound, seconds=sol.seconds)
+    return _after_fewest(answer, fewest, k)
 
 
 def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike | None = None,
@@ -435,23 +593,21 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
     """Open ``p`` columns covering the most weight within ``max_cost``. Parameters as
     :func:`p_median` (with ``periods``, the covered weight is summed over the periods).
 
-    ``objective`` is the covered weight; uncovered rows have ``assignment`` −1. Rows beyond
-    ``max_cost`` of every column that may open, which no choice covers, are counted and
-    named in ``notes`` (with their weight: pupils in :func:`plan`).
+    ``objective`` is the covered weight, ``bound`` the most any ``p`` columns could cover;
+    each covered row is assigned to its nearest open column within ``max_cost``, an
+    uncovered one has ``assignment`` −1. Rows beyond ``max_cost`` of every column that may
+    open, which no choice covers, are counted and named in ``notes`` (with their weight:
+    pupils in :func:`plan`). Where no seat limit can bind, the compact model with rows of
+    equal cover sets merged (:mod:`planning.covering`); otherwise the strong one.
     """
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
                        labels=labels, unit=unit, periods=periods)
     _check_count(p, problem)
-    n, m = problem.shape
-    built = _model(problem, capacities, single_source, cover=True, budget=budget)
-    # maximise covered weight; a tiny cost term picks the nearest among equal covers
-    eps = 1e-6 / max(1.0, float(np.nansum(built.pair_cost)))
-    model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
-    sol = model.solve(cost=np.r_[np.zeros(m), eps * built.pair_cost, -problem.weights], seconds=solver_seconds,
-                      mip_gap=mip_gap)
-    answer = _answer(sol, built, n, m, what=Message("infeasible.what_coverage", p=p))
-    answer.objective = float((problem.weights * sol.x[-n:]).sum())
-    answer.bound = -sol.bound
+    if _seats_bind(problem, capacities):
+        answer = _coverage_strong(problem, p, capacities, single_source=single_source, budget=budget,
+                                  seconds=solver_seconds, mip_gap=mip_gap)
+    else:
+        answer = _coverage_compact(problem, p, budget=budget, seconds=solver_seconds, mip_gap=mip_gap)
     lonely = np.flatnonzero(~problem.allowed.any(axis=1))
     if len(lonely):  # beyond max_cost of every column that may open: no choice of p covers them
         key = "plan.not_coverable_one" if len(lonely) == 1 else "plan.not_coverable_many"
@@ -459,6 +615,47 @@ def max_coverage(cost: ArrayLike, p: int, max_cost: float, *, weights: ArrayLike
                                     limit=Message("infeasible.beyond", limit=f"{max_cost:g}", unit=problem.unit),
                                     names=Listing([problem.labels[int(i)] for i in lonely], sep="sep.names", most=15)))
     return answer
+
+
+def _coverage_strong(problem: Problem, p: int, capacities: ArrayLike | None, *, single_source: bool,
+                     budget: tuple[np.ndarray, float] | None, seconds: float | None, mip_gap: float) -> Solution:
+    """Maximal coverage on the strong model (x_ij and z_i), for seats that can bind."""
+    n, m = problem.shape
+    built = _model(problem, capacities, single_source, cover=True, budget=budget)
+    # maximise covered weight; a tiny cost term picks the nearest among equal covers
+    eps = 1e-6 / max(1.0, float(np.nansum(built.pair_cost)))
+    model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
+    sol = model.solve(cost=np.r_[np.zeros(m), eps * built.pair_cost, -problem.weights], seconds=seconds,
+                      mip_gap=mip_gap)
+    answer = _answer(sol, built, n, m, what=Message("infeasible.what_coverage", p=p))
+    answer.objective = float((problem.weights * sol.x[-n:]).sum())
+    answer.bound = -sol.bound
+    return answer
+
+
+def _coverage_compact(problem: Problem, p: int, *, budget: tuple[np.ndarray, float] | None,
+                      seconds: float | None, mip_gap: float) -> Solution:
+    """Maximal coverage on the compact model, rows merged (:func:`planning.covering.reduce_coverage`),
+    each row then at its nearest open column within the limit. Among choices covering as
+    much, HiGHS's is taken as it comes (the strong model's tie-break towards less walking
+    was a cost term below the MIP gap, never enforced either)."""
+    n, m = problem.shape
+    clock = time.perf_counter()
+    sets, weight, always = covering.reduce_coverage(problem.allowed, problem.weights, kept=problem.y_lower > 0)
+    model = covering.coverage_model(sets, weight, p, lower=problem.y_lower, upper=problem.y_upper, budget=budget)
+    reduced = time.perf_counter() - clock
+    sol = model.solve(seconds=seconds, mip_gap=mip_gap)
+    sol.seconds += reduced
+    if not sol.has_solution:
+        return _answer(sol, _model(problem, None, True, cover=True, budget=budget), n, m,
+                       what=Message("infeasible.what_coverage", p=p))
+    opened = sol.x[:m] > 0.5
+    to = covering.nearest_open(problem.cost, problem.allowed, opened)
+    covered = float(problem.weights[to >= 0].sum())
+    bound = always - sol.bound  # HiGHS bounds −(weight covered beyond the kept columns') from below
+    gap = sol.gap if sol.optimal else max(0.0, bound - covered) / max(abs(covered), 1e-9)
+    return Solution(open=np.flatnonzero(opened), assignment=to, objective=covered, status=sol.status, gap=gap,
+                    bound=bound, seconds=sol.seconds)
 
 
 # ---------------------------------------------------------------------- on a project

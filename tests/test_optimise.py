@@ -3,13 +3,14 @@ hand-made cases and explanations of infeasible requests."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import numpy as np
 import pytest
 
 import planning
-from planning import InfeasibleError, orlib
+from planning import InfeasibleError, covering, optimise, orlib
 from planning.evaluate import level_summary
 from planning.optimise import max_coverage, p_median, plan, set_cover, tradeoff
 
@@ -70,6 +71,213 @@ def test_max_coverage_weights_rows():
     assert list(solution.open) == [3]  # covers the villages at 20, 30, 40: 1 + 1 + 50
     assert solution.objective == pytest.approx(52.0)
     assert (solution.assignment[:2] == -1).all()
+
+
+def _subsets(m: int) -> np.ndarray:
+    """Every subset of m columns as a row of booleans (2^m × m)."""
+    return ((np.arange(2 ** m)[:, None] >> np.arange(m)) & 1).astype(bool)
+
+
+def brute_cover(minutes, limit, weights, *, cost=None, keep=(), close=(), budget=None):
+    """Over every subset of columns (keeping ``keep``, without ``close``, spending at most
+    ``budget``) that brings each row within ``limit``: the least count (or ``cost``), then
+    the least Σ weight × walk to the nearest open column. Returns (count or cost, walking);
+    (inf, inf) when none does."""
+    n, m = minutes.shape
+    chosen = _subsets(m)
+    chosen = chosen[chosen[:, list(keep)].all(axis=1) & ~chosen[:, list(close)].any(axis=1)]
+    if budget is not None:
+        chosen = chosen[chosen @ budget[0] <= budget[1]]
+    near = np.where((minutes <= limit)[None] & chosen[:, None, :], minutes[None], np.inf).min(axis=2)
+    ok = np.isfinite(near).all(axis=1)
+    if not ok.any():
+        return np.inf, np.inf
+    value = (chosen.sum(axis=1) if cost is None else chosen @ cost)[ok]
+    walking = (np.where(np.isfinite(near), near, 0.0) @ weights)[ok]
+    least = np.isclose(value, value.min())
+    return float(value.min()), float(walking[least].min())
+
+
+def brute_coverage(minutes, limit, weights, p, *, keep=(), close=(), budget=None):
+    """The most weight within ``limit`` of p open columns, over every choice of p."""
+    chosen = _subsets(minutes.shape[1])
+    chosen = chosen[(chosen.sum(axis=1) == p) & chosen[:, list(keep)].all(axis=1) & ~chosen[:, list(close)].any(axis=1)]
+    if budget is not None:
+        chosen = chosen[chosen @ budget[0] <= budget[1]]
+    covered = ((minutes <= limit)[None] & chosen[:, None, :]).any(axis=2)
+    return float((covered @ weights).max(initial=-np.inf))  # −inf: no choice of p fits
+
+
+def random_matrix(seed: int, n: int, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Walking minutes between n villages and m sites at random points of a 6 × 6 km square
+    (4 km/h: 15 min a km), a few pairs unreachable; pupils per village."""
+    rng = np.random.default_rng(seed)
+    homes, spots = rng.uniform(0, 6, (n, 2)), rng.uniform(0, 6, (m, 2))
+    minutes = 15 * np.sqrt(((homes[:, None] - spots[None]) ** 2).sum(axis=2))
+    minutes[rng.random((n, m)) < 0.05] = np.nan
+    return minutes, rng.integers(1, 60, n).astype(float)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_reduced_covering_models_reach_the_brute_force_optimum(seed):
+    """The compact models, reduced by row and column dominance (set cover) or by merging
+    rows (max coverage), against every subset of columns: fewest, least cost, the least
+    walking among those, the most pupils covered; kept and closed columns honoured."""
+    minutes, pupils = random_matrix(seed, 40, 10)
+    rng = np.random.default_rng(100 + seed)
+    limit = float(np.nanmax(np.nanmin(minutes, axis=1))) + rng.uniform(0, 20)  # every village coverable
+    keep, close = [int(rng.integers(10))], [int(rng.integers(10))]
+    close = [c for c in close if c not in keep]
+    spend = rng.integers(0, 3, 10).astype(float)
+    for options in ({}, {"open_": keep, "closed": close}, {"budget": (spend, float(np.median(spend) * 3))}):
+        wanted = {"keep": options.get("open_", ()), "close": options.get("closed", ()), "budget": options.get("budget")}
+        try:
+            fewest = set_cover(minutes, limit, weights=pupils, **options)
+        except InfeasibleError:  # a village only a closed column reaches, or beyond the budget
+            assert brute_cover(np.nan_to_num(minutes, nan=np.inf), limit, pupils, **wanted)[0] == np.inf
+            continue
+        count, walking = brute_cover(np.nan_to_num(minutes, nan=np.inf), limit, pupils, **wanted)
+        assert fewest.optimal and len(fewest.open) == count
+        assert fewest.objective == pytest.approx(walking)
+        assert set(wanted["keep"]) <= set(fewest.open) and not set(wanted["close"]) & set(fewest.open)
+        cost = rng.integers(-1, 5, 10).astype(float)  # zero and negative costs too (a column that saves)
+        cheapest = set_cover(minutes, limit, weights=pupils, column_cost=cost, **options)
+        value, walking = brute_cover(np.nan_to_num(minutes, nan=np.inf), limit, pupils, cost=cost, **wanted)
+        assert cost[cheapest.open].sum() == pytest.approx(value) and cheapest.objective == pytest.approx(walking)
+        for p in (2, 4):
+            best = brute_coverage(np.nan_to_num(minutes, nan=np.inf), limit * 0.6, pupils, p, **wanted)
+            if best == -np.inf:  # over the budget
+                with pytest.raises(InfeasibleError):
+                    max_coverage(minutes, p, limit * 0.6, weights=pupils, **options)
+                continue
+            most = max_coverage(minutes, p, limit * 0.6, weights=pupils, **options)
+            assert most.objective == pytest.approx(best)
+            covered = most.assignment >= 0
+            assert (minutes[covered, most.assignment[covered]] <= limit * 0.6).all()
+            assert most.objective == pytest.approx(pupils[covered].sum())
+
+
+def test_column_dominance_closes_columns_for_the_count_but_not_for_the_walking():
+    """Villages at 0, 10, 20, 30 on a line, limit 10; columns b at 10 (reaches 0, 10, 20), a
+    at 0 (0, 10), c at 30 (20, 30). The third village's row goes (it contains the fourth's),
+    the second's too (the same set as the first's); then a and b reach the same rows and b,
+    first and no dearer, closes a. Among the fewest (two), {a, c} walks 0 + 10 + 10 + 0 with
+    the first village weighing 5, {b, c} 50 + 0 + 10 + 0: the walking keeps a."""
+    minutes = np.abs(np.subtract.outer([0.0, 10, 20, 30], [10.0, 0, 30]))
+    allowed = minutes <= 10
+    none, every = np.zeros(3, bool), np.ones(3, bool)
+    rows, free = covering.reduce_cover(allowed, kept=none, may_open=every, cost=np.ones(3))
+    assert rows.toarray().tolist() == [[True, False, False], [False, False, True]]  # {b}, {c}
+    assert free.tolist() == [True, False, True]
+    rows, free = covering.reduce_cover(allowed, kept=np.array([False, True, False]), may_open=every, cost=np.ones(3))
+    assert rows.toarray().tolist() == [[False, False, True]]  # kept a covers the first two villages
+    assert free.tolist() == [False, True, True]  # b covers no village left: closed; a kept
+    rows, free = covering.reduce_cover(allowed, kept=none, may_open=every, cost=np.array([2.0, 1.0, 1.0]))
+    assert free.tolist() == [False, True, True]  # a cheaper: b closes
+    rows, free = covering.reduce_cover(allowed, kept=none, may_open=np.array([True, True, False]), cost=np.ones(3))
+    assert rows.shape[0] == 2 and free.tolist() == [True, False, False]  # c may not open: the fourth row is empty
+    solution = set_cover(minutes, 10.0, weights=np.array([5.0, 1, 1, 1]))
+    assert sorted(solution.open) == [1, 2] and solution.objective == pytest.approx(20.0)
+    assert solution.assignment.tolist() == [1, 1, 2, 2]
+
+
+@pytest.mark.parametrize("density", [0.03, 0.5])
+def test_contained_sets_are_found_as_by_direct_counting(density):
+    """``covering.within`` (blocks of sparse products, or dense ones for dense sets) against
+    counting each pair's common columns directly: N(a) ⊆ N(b) ⇔ |N(a) ∩ N(b)| = |N(a)|."""
+    from scipy import sparse
+
+    rng = np.random.default_rng(7)
+    sets = rng.random((1500, 40)) < density
+    sets[::7] = sets[1::7]  # equal sets too
+    common = sets.astype(int) @ sets.T.astype(int)
+    size = sets.sum(axis=1)
+    expected = {(a, b) for a, b in zip(*np.nonzero(common == size[:, None]), strict=True) if a != b and size[a] > 0}
+    small, big = covering.within(sparse.csr_matrix(sets))
+    assert set(zip(small.tolist(), big.tolist(), strict=True)) == expected
+    of = sets[:300][::-1]
+    small, big = covering.within(sparse.csr_matrix(sets[:50]), sparse.csr_matrix(of))
+    inside = (sets[:50].astype(int) @ of.T.astype(int)) == size[:50, None]
+    assert set(zip(small.tolist(), big.tolist(), strict=True)) == {
+        (a, b) for a, b in zip(*np.nonzero(inside), strict=True) if size[a] > 0}
+
+
+def test_max_coverage_merges_villages_with_the_same_reach_summing_their_pupils():
+    """Rows reaching {0}, {1}, {1}, {0, 1} weigh 3, 2, 2, 1: the two reaching {1} become one
+    group of 4; column 1 covers 4 + 1. A kept column's villages count once, outside the model."""
+    allowed = np.array([[True, False], [False, True], [False, True], [True, True]])
+    weights = np.array([3.0, 2, 2, 1])
+    sets, weight, always = covering.reduce_coverage(allowed, weights, kept=np.zeros(2, bool))
+    assert sorted(zip(map(tuple, sets.toarray().tolist()), weight.tolist(), strict=True)) == [
+        ((False, True), 4.0), ((True, False), 3.0), ((True, True), 1.0)]
+    assert always == 0
+    sets, weight, always = covering.reduce_coverage(allowed, weights, kept=np.array([True, False]))
+    assert sets.toarray().tolist() == [[False, True]] and weight.tolist() == [4.0] and always == 4.0
+    minutes = np.where(allowed, 5.0, 50.0)
+    solution = max_coverage(minutes, 1, 10.0, weights=weights)
+    assert list(solution.open) == [1] and solution.objective == pytest.approx(5.0) and solution.bound == pytest.approx(5)
+    assert solution.assignment.tolist() == [-1, 1, 1, 1]
+    kept = max_coverage(minutes, 1, 10.0, weights=weights, open_=[0])
+    assert list(kept.open) == [0] and kept.objective == pytest.approx(4.0) and kept.assignment.tolist() == [0, -1, -1, 0]
+
+
+def test_the_fewest_alone_stops_after_the_first_stage():
+    """``least_walking=False`` answers what spopt's LSCP does: the fewest columns, each row at
+    its nearest open one, the walking of that as the objective and no bound on it."""
+    minutes, pupils = random_matrix(3, 60, 12)
+    limit = float(np.nanmax(np.nanmin(minutes, axis=1))) + 5
+    first = set_cover(minutes, limit, weights=pupils, least_walking=False)
+    both = set_cover(minutes, limit, weights=pupils)
+    assert len(first.open) == len(both.open) == brute_cover(np.nan_to_num(minutes, nan=np.inf), limit, pupils)[0]
+    near = np.where(np.isin(np.arange(12), first.open)[None, :] & (minutes <= limit), minutes, np.inf)
+    assert first.assignment.tolist() == near.argmin(axis=1).tolist()
+    assert first.objective == pytest.approx((pupils * near.min(axis=1)).sum())
+    assert first.objective >= both.objective - 1e-6
+    assert np.isnan(first.bound) and first.optimal
+
+
+def test_seats_that_cannot_bind_leave_the_answer_as_without_seats_and_seats_that_bind_hold():
+    """Five villages 10 apart, limit 10, 10 pupils each: with 50 seats per column no column
+    can be filled beyond its seats (the compact model); with 20, a column serves at most two
+    villages and three columns are needed (the strong model)."""
+    demand = np.full(5, 10.0)
+    free = set_cover(LINE, 10.0, weights=demand)
+    roomy = set_cover(LINE, 10.0, weights=demand, demand=demand, capacities=np.full(5, 50.0))
+    assert len(free.open) == len(roomy.open) == 2 and roomy.objective == pytest.approx(free.objective)
+    tight = set_cover(LINE, 10.0, weights=demand, demand=demand, capacities=np.full(5, 20.0))
+    assert len(tight.open) == 3
+    assert np.bincount(tight.assignment, weights=demand, minlength=5).max() <= 20
+    assert max_coverage(LINE, 1, 10.0, weights=demand, demand=demand, capacities=np.full(5, 20.0)).objective == 20
+    assert max_coverage(LINE, 1, 10.0, weights=demand, demand=demand, capacities=np.full(5, 50.0)).objective == 30
+
+
+def test_plans_on_the_demo_reach_the_brute_force_optimum(demo):
+    """The demo's fewest-schools and max-coverage plans without seats (the compact models)
+    against every subset of its complete primary schools and sites; with seats (one school's
+    villages within reach outnumber its seats there: the strong model) max coverage against
+    the strong model with each choice of five fixed."""
+    columns = may_open(demo, "primary")
+    pupils = demo.villages["primary_pupils"].fillna(0.0)
+    minutes = demo.travel_times().loc[pupils.index[pupils > 0], columns].to_numpy()
+    weights = pupils[pupils > 0].to_numpy()
+    lonely = ~(minutes <= 40).any(axis=1)  # set aside: within reach of whatever opens
+    aside = np.where(lonely[:, None], np.where(np.isfinite(minutes), 0.0, np.inf), np.nan_to_num(minutes, nan=np.inf))
+    count, walking = brute_cover(aside, 40, weights)
+    fewest = plan(demo, "fewest_schools", level="primary", limit=40, capacity=False)
+    assert fewest.solution.optimal and len(fewest.solution.open) == count
+    assert fewest.solution.objective == pytest.approx(walking)
+    most = plan(demo, "max_coverage", level="primary", p=5, limit=40, capacity=False)
+    assert most.solution.optimal
+    assert most.solution.objective == pytest.approx(brute_coverage(np.nan_to_num(minutes, nan=np.inf), 40, weights, 5))
+    seats = plan(demo, "max_coverage", level="primary", p=5, limit=40)
+    assert seats.solution.optimal and seats.solution.objective <= most.solution.objective
+    strong = optimise._coverage_strong
+    inputs = optimise.level_inputs(demo, "primary")
+    choices = itertools.combinations(range(len(columns)), 5)
+    best = max(strong(optimise._problem(inputs.minutes, weights=inputs.pupils, demand=inputs.pupils, max_cost=40.0,
+                                        open_=list(chosen), closed=None, labels=None, unit=""), 5, inputs.capacities,
+                      single_source=True, budget=None, seconds=None, mip_gap=1e-6).objective for chosen in choices)
+    assert seats.solution.objective == pytest.approx(best)
 
 
 def test_must_keep_and_must_close():
