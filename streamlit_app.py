@@ -6,8 +6,6 @@ Thin by design: every analysis is in `planning/` (the edit actions and headline 
 
 from __future__ import annotations
 
-import hashlib
-import os
 import tempfile
 from pathlib import Path
 
@@ -163,10 +161,37 @@ def year_controls() -> None:
 
 def upload_text(exc: planning.PlanningError) -> str:
     """A validation message in the planner's language, naming uploaded files by their names."""
-    message = exc.text(st.session_state.lang)
-    for folder in st.session_state.get("upload_folders", []):
-        message = message.replace(f"{folder}{os.sep}", "")
-    return message
+    return uploads().hide(exc.text(st.session_state.lang))
+
+
+@st.cache_resource
+def remove_stale_uploads() -> int:
+    """Once per server process: remove the upload folders of sessions gone before it started."""
+    return len(logic.remove_stale_uploads())
+
+
+def uploads() -> logic.SessionUploads:
+    """This session's upload folder (removed with the session, emptied when its project is
+    replaced); marked in use on every run."""
+    ss = st.session_state
+    if "uploads" not in ss:
+        ss.uploads = logic.session_uploads()
+    ss.uploads.touch()
+    return ss.uploads
+
+
+def keep(upload, kind: str) -> Path | None:
+    """An upload as a file (readers need a path and its suffix), stored by the app under a
+    name it makes (:func:`planning.app.store_upload`)."""
+    if upload is None:
+        return None
+    return logic.store_upload(upload.name, upload.getvalue(), session=uploads(), kind=kind)
+
+
+def replace_project(project: planning.Project, saved: dict[str, planning.Scenario] | None = None) -> None:
+    """Open another project: the uploads that made the last one (and this one, read now) go."""
+    uploads().clear()
+    set_project(project, saved)
 
 
 def load_panel() -> None:
@@ -174,79 +199,55 @@ def load_panel() -> None:
     source = st.radio(T("app.source"), list(sources), key="source", format_func=sources.__getitem__)
     if source == "demo":
         if st.button(T("app.open_demo")):
-            set_project(demo_project())
+            replace_project(demo_project())
         return
-    folders: list[Path] = []
-
-    def keep(upload) -> Path | None:
-        """The upload as a file (readers need a path and its suffix), in one folder per load."""
-        if upload is None:
-            return None
-        if not folders:
-            folders.append(Path(tempfile.mkdtemp(prefix="planning-upload-")))
-        path = folders[0] / upload.name
-        path.write_bytes(upload.getvalue())
-        return path
-
     try:
         if source == "gpkg":
-            upload = st.file_uploader(T("app.project_file"), type=["gpkg"])
+            upload = st.file_uploader(T("app.project_file"), type=logic.upload_types("project"))
             if upload is not None and st.button(T("app.open")):
-                opened = planning.open_project(keep(upload))
-                set_project(opened.project, dict(opened.scenarios))
+                opened = planning.open_project(keep(upload, "project"))
+                replace_project(opened.project, dict(opened.scenarios))
         else:
-            kinds = ["csv", "xlsx", "geojson", "gpkg", "zip"]
+            kinds = logic.upload_types("table")
             villages = st.file_uploader(T("app.upload.villages"), type=kinds)
             schools = st.file_uploader(T("app.upload.schools"), type=kinds)
             sites = st.file_uploader(T("app.upload.sites"), type=kinds)
-            roads = st.file_uploader(T("app.upload.roads"),
-                                     type=["gpkg", "geojson", "zip", "pbf", "osm", "bz2"])
+            roads = st.file_uploader(T("app.upload.roads"), type=logic.upload_types("roads"))
             if villages and schools and roads and st.button(T("app.load")):
                 bar = st.progress(10, text=T("app.progress.reading"))
                 try:
-                    road_path = keep(roads)
+                    road_path = keep(roads, "roads")
                     is_osm = road_path.name.endswith((".pbf", ".osm", ".bz2"))
-                    project = planning.from_files(villages=keep(villages), schools=keep(schools),
-                                                  sites=keep(sites), roads=None if is_osm else road_path,
+                    project = planning.from_files(villages=keep(villages, "table"), schools=keep(schools, "table"),
+                                                  sites=keep(sites, "table"), roads=None if is_osm else road_path,
                                                   osm=road_path if is_osm else None)
                     bar.progress(60, text=T("app.progress.travel_times"))
                     project.travel_times()
                 finally:
                     bar.empty()
-                set_project(project)
+                replace_project(project)
     except planning.PlanningError as exc:  # the validation message (naming the uploaded file), never a traceback
-        message = exc.text(st.session_state.lang)
-        for folder in folders:
-            message = message.replace(f"{folder}{os.sep}", "")
-        st.error(message)
+        st.error(upload_text(exc))
     history_uploads()
 
 
 def history_uploads() -> None:
     """The enrolment history (and births) the forecast of an opened project reads; checked
     against the project's villages when the forecast is made (errors in the sidebar). Each
-    upload is written once, in a folder named by its content, so that the forecast made from
-    it is kept across runs."""
+    upload is stored once per session and project (the same path on every run), so that the
+    forecast made from it is kept across runs."""
     ss = st.session_state
-    history = st.file_uploader(T("app.upload.history"), type=["csv", "xlsx", "xls"], key="history_upload")
-    births = st.file_uploader(T("app.upload.births"), type=["csv", "xlsx", "xls"], key="births_upload")
-    roster = st.file_uploader(T("app.upload.roster"), type=["csv", "xlsx", "xls"], key="roster_upload")
-
-    def keep(upload) -> Path | None:
-        if upload is None:
-            return None
-        data = upload.getvalue()
-        folder = Path(tempfile.gettempdir()) / f"planning-upload-{hashlib.sha256(data).hexdigest()[:16]}"
-        path = folder / upload.name
-        if not path.exists():
-            folder.mkdir(exist_ok=True)
-            path.write_bytes(data)
-        ss.setdefault("upload_folders", set()).add(str(folder))
-        return path
-
-    use_roster(keep(roster))  # first: a project given the roster is set anew, with no history yet
-    ss.history_path = keep(history)
-    ss.births_path = keep(births) if history is not None else None
+    kinds = logic.upload_types("rows")
+    history = st.file_uploader(T("app.upload.history"), type=kinds, key="history_upload")
+    births = st.file_uploader(T("app.upload.births"), type=kinds, key="births_upload")
+    roster = st.file_uploader(T("app.upload.roster"), type=kinds, key="roster_upload")
+    try:
+        use_roster(keep(roster, "rows"))  # first: a project given the roster is set anew, with no history yet
+        ss.history_path = keep(history, "rows")
+        ss.births_path = keep(births, "rows") if history is not None else None
+    except planning.PlanningError as exc:  # a file refused before it is stored (type, size, archive)
+        ss.history_path = ss.births_path = None
+        st.error(upload_text(exc))
 
 
 def use_roster(path: Path | None) -> None:
@@ -913,6 +914,7 @@ def download(col, kind: str, file_name: str, mime: str | None, build) -> None:
 
 
 def main() -> None:
+    remove_stale_uploads()
     init_state()
     sidebar()
     ss = st.session_state

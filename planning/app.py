@@ -6,22 +6,33 @@ Python and the app stays thin.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import logging
+import os
 import queue
 import re
+import shutil
+import tempfile
+import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import settings
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
 from .forecast import Forecast, Table, forecast
-from .i18n import field, has_text, level_name, localise, plan_name, school_type, t
+from .i18n import Listing, Message, field, has_text, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules
+from .io import ARCHIVE_SUFFIXES, MB, atomic_path, check_archive, megabytes
 from .load import demo_births, demo_history, is_demo, read_roster
 from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
@@ -901,3 +912,186 @@ def left_out_reasons(result: Result, found: Alliances, rules: AllianceRules, lan
         reasons.append(t("app.teachers.left_out_full", lang, school=school, most=rules.size[1]) if reach else
                        t("app.teachers.left_out_far", lang, school=school, minutes=f"{limit:g}"))
     return reasons
+
+
+# ---------------------------------------------------------------------- uploads
+#: What each kind of upload box accepts (the suffixes its readers read): a project file, a
+#: table of points (villages, schools, sites), a road layer or OSM file, a table of rows
+#: (enrolment history, births, teacher roster).
+UPLOAD_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "project": (".gpkg",),
+    "table": (".csv", ".xlsx", ".geojson", ".gpkg", ".zip"),
+    "roads": (".gpkg", ".geojson", ".zip", ".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".bz2"),
+    "rows": (".csv", ".xlsx", ".xls"),
+}
+
+#: Characters no stored name keeps: control characters and those Windows refuses in names.
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+#: Names Windows reserves for devices (``NUL.csv`` is the null device there).
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def upload_types(kind: str) -> list[str]:
+    """The file types an upload box of ``kind`` offers (Streamlit's ``type=``: last suffixes, no dot)."""
+    return sorted({suffix.rsplit(".", 1)[-1] for suffix in UPLOAD_SUFFIXES[kind]})
+
+
+def upload_name(name: str, *, kind: str) -> str:
+    """The name an upload is stored under, made from the name the browser sent: its last
+    part only (no folder, ``/`` or ``\\``, no drive), control characters and characters
+    Windows refuses replaced by ``_``, no leading dot or space, at most 100 characters
+    before the suffix, never a device name of Windows.
+
+    Raises
+    ------
+    ValidationError
+        When the name does not end in a suffix the box reads (:data:`UPLOAD_SUFFIXES`).
+    """
+    base = _UNSAFE.sub("_", re.split(r"[\\/]", re.sub(r"^[A-Za-z]:", "", name))[-1]).strip(" .")
+    suffix = next((s for s in sorted(UPLOAD_SUFFIXES[kind], key=len, reverse=True)
+                   if base.lower().endswith(s) and len(base) > len(s)), None)
+    if suffix is None:
+        shown = os.path.splitext(base)[1] or base
+        raise ValidationError(Message("error.file_type", suffix=repr(shown), allowed=Listing(UPLOAD_SUFFIXES[kind])),
+                              source=base or None)
+    stem = base[: -len(suffix)].strip(" .")[:100] or kind
+    if stem.split(".")[0].upper() in _RESERVED:
+        stem = f"_{stem}"
+    return stem + base[-len(suffix):]
+
+
+class SessionUploads:
+    """One browser session's upload folder, inside ``settings.upload_folder``: a folder per
+    upload inside it (:func:`store_upload`). The folder goes when its session does (the
+    object is dropped with the session's state) or when the server stops, and an app
+    starting removes those left behind (:func:`remove_stale_uploads`).
+
+    Attributes
+    ----------
+    folder
+        The session's folder, named ``s<process id>-<random>``.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._remove = weakref.finalize(self, shutil.rmtree, str(folder), ignore_errors=True)
+
+    def touch(self) -> None:
+        """Mark the folder as in use now (an app starting keeps folders in use)."""
+        with contextlib.suppress(OSError):
+            os.utime(self.folder)
+
+    def clear(self) -> None:
+        """Remove every upload of the session (the project they made was replaced)."""
+        for child in self.folder.iterdir() if self.folder.is_dir() else ():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+
+    def remove(self) -> None:
+        """Remove the session's folder now."""
+        self._remove()
+
+    def hide(self, text: str) -> str:
+        """``text`` (a message naming uploaded files) with the app's folders taken out, so
+        that it names each file as the planner named it."""
+        return re.sub(re.escape(str(self.folder)) + r"[\\/][0-9a-f]{16}[\\/]", "", text)
+
+
+def session_uploads() -> SessionUploads:
+    """A new upload folder for one browser session, inside ``settings.upload_folder``
+    (made readable by this user only)."""
+    parent = _upload_parent()
+    return SessionUploads(Path(tempfile.mkdtemp(prefix=f"s{os.getpid()}-", dir=parent)))
+
+
+def _upload_parent() -> Path:
+    """``settings.upload_folder``, made if missing; a new private temporary folder instead
+    when that is a link or belongs to another user (on a shared machine, somebody else's
+    folder is no place for a planner's files)."""
+    parent = Path(settings.upload_folder)
+    with contextlib.suppress(FileExistsError):
+        parent.mkdir(mode=0o700, parents=True)
+    own = parent.is_dir() and not parent.is_symlink() and (
+        not hasattr(os, "getuid") or parent.stat().st_uid == os.getuid())
+    if own:
+        return parent
+    logging.getLogger(__name__).warning("upload folder %s is not this user's own folder: using a temporary folder", parent)
+    return Path(tempfile.mkdtemp(prefix="planning-uploads-"))
+
+
+def store_upload(name: str, data: bytes, *, session: SessionUploads, kind: str) -> Path:
+    """Keep an uploaded file where the app chooses, and return its path: in the session's
+    folder, in a folder of its own named by a hash of its name and bytes (the same upload,
+    kept again on the script's next run, is the same file, and what was computed from it
+    is kept), under :func:`upload_name`. Nothing the browser sends chooses where a file
+    lands: ``../../x.csv`` and ``/etc/x.csv`` both become ``x.csv`` in that folder.
+
+    Parameters
+    ----------
+    name
+        The file's name as the browser sent it.
+    data
+        Its bytes.
+    session
+        The session's upload folder.
+    kind
+        What the box reads (a key of :data:`UPLOAD_SUFFIXES`).
+
+    Raises
+    ------
+    ValidationError
+        For a suffix the box does not read, a file larger than ``settings.max_upload_mb``,
+        an archive (zip, ``.xlsx``) that fails :func:`planning.io.check_archive`: nothing
+        is written then.
+    """
+    stored = upload_name(name, kind=kind)
+    if len(data) > settings.max_upload_mb * MB:
+        raise ValidationError(Message("error.upload_too_large", size=megabytes(len(data)),
+                                      limit=f"{settings.max_upload_mb:,g}"), source=stored)
+    if stored.lower().endswith(tuple(ARCHIVE_SUFFIXES)):
+        check_archive(io.BytesIO(data), source=stored)
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass") + b"\0" + data).hexdigest()[:16]
+    path = session.folder / digest / stored
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+    session.touch()
+    return path
+
+
+def remove_stale_uploads(*, now: float | None = None) -> list[Path]:
+    """Remove the session folders of ``settings.upload_folder`` left by an app that stopped
+    (on POSIX, its process is gone) or untouched for ``settings.upload_max_age_hours``;
+    returns them. An app calls this once when it starts."""
+    parent = Path(settings.upload_folder)
+    if not parent.is_dir() or parent.is_symlink():
+        return []
+    now = time.time() if now is None else now
+    removed = []
+    for child in parent.iterdir():
+        found = re.fullmatch(r"s(\d+)-\w+", child.name)
+        if found is None or not child.is_dir() or child.is_symlink():
+            continue
+        with contextlib.suppress(OSError):
+            idle_hours = (now - child.stat().st_mtime) / 3600
+            if idle_hours > settings.upload_max_age_hours or not _running(int(found[1])):
+                shutil.rmtree(child)
+                removed.append(child)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` runs (always True where that cannot be asked safely: on
+    Windows, ``os.kill`` would end it)."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

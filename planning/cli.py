@@ -7,6 +7,8 @@
     planning teachers --demo data/demo/scenarios/consolidate_5.yaml --excel teachers.xlsx
     planning alliances --demo --cores S01,S03 --size 2-6 --max-minutes 40
     planning app [--server.port 8502 ...]      # the browser app (streamlit options pass through)
+    planning cache info                        # the travel-time cache: where, how many files, how large
+    planning cache clear                       # empty it
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from .errors import DataWarning, PlanningError, ValidationError
 from .evaluate import Result, compare
 from .forecast import Forecast, forecast
 from .i18n import Listing, Message, field, level_name, localise, plan_name, t
-from .io import atomic_path, write_csv, write_excel, write_gpkg
+from .io import atomic_path, megabytes, write_csv, write_excel, write_gpkg
 from .load import (
     DEMO_BIRTHS,
     DEMO_HISTORY,
@@ -58,12 +60,13 @@ from .report import (
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 from .schema import read_mapping
 from .teachers import Alliances, Exchange, alliances, teacher_exchange
+from .traveltime import cache_size, clear_cache
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``planning`` command and its subcommands (check, evaluate, compare, optimise, forecast, teachers,
-    alliances, app)."""
+    alliances, app, cache)."""
     parser = argparse.ArgumentParser(prog="planning", description="School layout and catchment planning.")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="walk check: who is beyond the walking limit",
@@ -137,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
                    description="Load the app's modules and the demo first, then run `streamlit run "
                                "streamlit_app.py`; any further options go to Streamlit.")
+    cache = sub.add_parser("cache", help="the travel-time cache: its folder and size, or empty it",
+                           description="Travel-time matrices are kept on disk (settings.cache_folder, "
+                                       "PLANNING_CACHE) up to settings.cache_max_mb (PLANNING_CACHE_MAX_MB), "
+                                       "those used longest ago removed first.")
+    cache.add_argument("action", choices=["info", "clear"], help="info: folder, files and size; clear: remove them")
+    _lang_option(cache)
     for command in (evaluate, compare):
         _project_options(command)
         command.add_argument("--assignment", choices=["nearest", "zoned", "split"], default="nearest",
@@ -265,7 +274,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and args.command != "app":  # only the app passes options on (to Streamlit)
         parser.error(t("cli.only_app_options", lang, args=" ".join(extra)))
     commands = {"check": run_check, "evaluate": run_scenarios, "compare": run_scenarios, "optimise": run_optimise,
-                "forecast": run_forecast, "teachers": run_teachers, "alliances": run_alliances}
+                "forecast": run_forecast, "teachers": run_teachers, "alliances": run_alliances, "cache": run_cache}
     before = settings.language
     settings.language = lang  # progress bars and anything worded without a language
     try:
@@ -317,6 +326,19 @@ def _load_project(args: argparse.Namespace, step: Callable[[str], None]) -> Proj
     return from_files(villages=args.villages, schools=args.schools, roads=args.roads, osm=args.osm,
                       sites=args.sites, policy=policy, crs=args.crs, road_class=args.road_class,
                       encoding=args.encoding)
+
+
+def run_cache(args: argparse.Namespace) -> int:
+    """`planning cache info|clear`: the travel-time cache's folder, files and size, or empty it."""
+    folder = str(settings.cache_folder)
+    if args.action == "clear":
+        files, n_bytes = clear_cache()
+        print(t("cli.cache_cleared", args.lang, folder=folder, files=files, size=megabytes(n_bytes)))
+    else:
+        files, n_bytes = cache_size()
+        print(t("cli.cache_info", args.lang, folder=folder, files=files, size=megabytes(n_bytes),
+                limit=f"{settings.cache_max_mb:,g}"))
+    return 0
 
 
 def run_check(args: argparse.Namespace) -> int:

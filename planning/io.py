@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import struct
 import tempfile
+import zipfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from . import settings
 from .columns import COORDINATE_ALIASES, id_text, normalise_header, text_headers
 from .errors import ValidationError
 from .i18n import Listing, Message
@@ -26,6 +31,9 @@ from .i18n import Listing, Message
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xls", ".xlsm"}
 SPATIAL_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
 CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK and GB2312
+#: Files that are zip archives inside (a zipped Shapefile, an Excel workbook): checked by
+#: :func:`check_archive` before any reader unpacks them.
+ARCHIVE_SUFFIXES = {".zip", ".xlsx", ".xlsm"}
 
 #: Name of the column holding each row's place in its file ("row 5", "feature 3").
 ROW = "_row"
@@ -37,6 +45,7 @@ def read_table(
     crs: str | int | CRS | None = None,
     layer: str | int | None = None,
     encoding: str | None = None,
+    limit_rows: bool = True,
 ) -> gpd.GeoDataFrame:
     """Read a table of points (or polygons) from any supported file.
 
@@ -52,6 +61,10 @@ def read_table(
         GeoPackage layer or Excel sheet.
     encoding
         Text encoding of a CSV or a Shapefile ``.dbf``; tried UTF-8 then GBK when None.
+    limit_rows
+        Refuse a table of more than ``settings.max_table_rows`` rows (features), reading no
+        more than one row beyond (False for a road layer, which has many more lines than a
+        county has villages).
 
     Returns
     -------
@@ -63,16 +76,26 @@ def read_table(
     Other columns of CSV and Excel are numbers where every cell is one. Rows with no
     cell filled (blank lines, empty formatted rows at a sheet's end) are left out
     without changing the other rows' numbers.
+
+    Raises
+    ------
+    ValidationError
+        When the file is missing or cannot be read, when a table is longer than
+        ``settings.max_table_rows``, or when an archive (zip, ``.xlsx``) fails
+        :func:`check_archive`.
     """
     path = Path(path)
     if not path.exists():
         raise ValidationError(Message("error.file_not_found", path=str(path)), source=str(path))
     suffix = path.suffix.lower()
+    most = settings.max_table_rows if limit_rows else None
+    if suffix in ARCHIVE_SUFFIXES:
+        check_archive(path)
     if suffix in TABLE_SUFFIXES:
-        frame = _read_plain_table(path, layer=layer, encoding=encoding)
+        frame = _read_plain_table(path, layer=layer, encoding=encoding, most=most)
         return _points_from_columns(frame, crs=crs, source=str(path))
     if suffix in SPATIAL_SUFFIXES:
-        return _read_spatial(path, crs=crs, layer=layer, encoding=encoding)
+        return _read_spatial(path, crs=crs, layer=layer, encoding=encoding, most=most)
     allowed = Listing(sorted(TABLE_SUFFIXES | SPATIAL_SUFFIXES))
     raise ValidationError(Message("error.file_type", suffix=repr(suffix), allowed=allowed), source=str(path))
 
@@ -85,7 +108,8 @@ def read_rows(path: str | Path, *, encoding: str | None = None) -> pd.DataFrame:
     Raises
     ------
     ValidationError
-        When the file does not exist or is not CSV or Excel.
+        When the file does not exist or is not CSV or Excel, is longer than
+        ``settings.max_table_rows`` or is a workbook that fails :func:`check_archive`.
     """
     path = Path(path)
     if not path.exists():
@@ -93,26 +117,33 @@ def read_rows(path: str | Path, *, encoding: str | None = None) -> pd.DataFrame:
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise ValidationError(Message("error.file_type", suffix=repr(path.suffix),
                                       allowed=Listing(sorted(TABLE_SUFFIXES))), source=str(path))
-    return _read_plain_table(path, layer=None, encoding=encoding)
+    if path.suffix.lower() in ARCHIVE_SUFFIXES:
+        check_archive(path)
+    return _read_plain_table(path, layer=None, encoding=encoding, most=settings.max_table_rows)
 
 
-def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | None) -> pd.DataFrame:
+def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | None,
+                      most: int | None = None) -> pd.DataFrame:
     """A CSV or Excel table as the planner sees it in a spreadsheet: ids and names as text,
     other columns numbers where every cell is one, rows numbered as the spreadsheet numbers
-    them (the header is row 1), rows with no cell filled left out."""
+    them (the header is row 1), rows with no cell filled left out. A table of more than
+    ``most`` rows is refused having read one row beyond."""
     suffix = path.suffix.lower()
+    rows = None if most is None else most + 1
     try:
         if suffix in {".xlsx", ".xls", ".xlsm"}:
             # object cells: a text cell "001" stays "001" (pandas would infer a number column)
             frame = pd.read_excel(path, sheet_name=0 if layer is None else layer, dtype=object,
-                                  keep_default_na=False, na_values=[""])
+                                  keep_default_na=False, na_values=[""], nrows=rows)
         else:
-            frame = _read_csv(path, encoding)
+            frame = _read_csv(path, encoding, rows=rows)
     except ValidationError:
         raise
     except Exception as exc:  # pandas raises many types for broken files
         detail = f"{type(exc).__name__}: {exc}"
         raise ValidationError(Message("error.cannot_read", detail=detail, suffix=suffix), source=str(path)) from exc
+    if most is not None and len(frame) > most:
+        raise ValidationError(_too_long(most), source=str(path))
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = _typed_columns(frame)
     first_data_row = 2  # the header is row 1
@@ -122,14 +153,18 @@ def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | No
     return frame[filled].reset_index(drop=True)
 
 
-def _read_csv(path: Path, encoding: str | None) -> pd.DataFrame:
+def _too_long(most: int) -> Message:
+    return Message("error.table_too_long", limit=f"{most:,}")
+
+
+def _read_csv(path: Path, encoding: str | None, *, rows: int | None = None) -> pd.DataFrame:
     encodings = (encoding,) if encoding else CSV_ENCODINGS
     errors = []
     for enc in encodings:
         try:
             # blank lines are kept (and dropped later) so rows keep the numbers a spreadsheet shows
             frame = pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""],
-                                skip_blank_lines=False)
+                                skip_blank_lines=False, nrows=rows)
         except UnicodeDecodeError as exc:
             errors.append(f"{enc}: {exc.reason} at byte {exc.start}")
             continue
@@ -219,19 +254,23 @@ def _check_degrees(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, y
 
 
 def _read_spatial(
-    path: Path, *, crs: object, layer: str | int | None, encoding: str | None
+    path: Path, *, crs: object, layer: str | int | None, encoding: str | None, most: int | None = None
 ) -> gpd.GeoDataFrame:
     kwargs: dict[str, object] = {}
     if layer is not None:
         kwargs["layer"] = layer
     if encoding:
         kwargs["encoding"] = encoding
+    if most is not None:
+        kwargs["rows"] = most + 1
     try:
         gdf = gpd.read_file(path, **kwargs)
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         detail = f"{type(exc).__name__}: {exc}"
         raise ValidationError(Message("error.cannot_read", detail=detail, suffix=path.suffix),
                               source=str(path)) from exc
+    if most is not None and len(gdf) > most:
+        raise ValidationError(_too_long(most), source=str(path))
     if gdf.crs is None:
         if crs is None:
             raise ValidationError(Message("error.file_no_crs"), source=str(path))
@@ -246,6 +285,91 @@ def _read_spatial(
             gdf[col] = gdf[col].map(id_text).astype(object)
     gdf[ROW] = pd.Series([Message("error.feature", n=i + 1) for i in range(len(gdf))], index=gdf.index, dtype=object)
     return gdf
+
+
+# ---------------------------------------------------------------------- archives
+def check_archive(archive: str | Path | BinaryIO, *, source: str | None = None) -> None:
+    """Refuse a zip archive (a zipped Shapefile, an Excel ``.xlsx``) before anything unpacks it.
+
+    Only the archive's directory is read, never its contents: a few kilobytes whatever the
+    archive would unpack to.
+
+    Parameters
+    ----------
+    archive
+        The file, or its bytes as an open binary file (an upload not yet written).
+    source
+        The name messages give the file (the path when None).
+
+    Raises
+    ------
+    ValidationError
+        When an entry's path is absolute or leads out of the archive (``..``); when it
+        holds more than ``settings.max_archive_files`` files; when its files would unpack
+        to more than ``settings.max_unzipped_mb`` megabytes (a "zip bomb": a few megabytes
+        that unpack to gigabytes); when it is not a zip archive at all. Each message says
+        the limit and what to do.
+    """
+    if isinstance(archive, str | Path):
+        with Path(archive).open("rb") as handle:
+            return check_archive(handle, source=source or str(archive))
+    source = source or "archive"
+    most = settings.max_archive_files
+    declared, directory_bytes = _zip_directory(archive)
+    if declared > most or directory_bytes > most * 1024:  # before the directory is read
+        raise ValidationError(Message("error.archive_too_many", limit=f"{most:,}"), source=source)
+    try:
+        archive.seek(0)
+        with zipfile.ZipFile(archive) as opened:
+            entries = opened.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ValidationError(Message("error.cannot_read", detail=f"{type(exc).__name__}: {exc}",
+                                      suffix=Path(source).suffix), source=source) from exc
+    outside = [entry.filename for entry in entries if _leads_outside(entry.filename)]
+    if outside:
+        raise ValidationError(Message("error.archive_outside", n=len(outside), names=Listing(outside, most=5)),
+                              source=source)
+    if len(entries) > most:
+        raise ValidationError(Message("error.archive_too_many", limit=f"{most:,}"), source=source)
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > settings.max_unzipped_mb * MB:
+        raise ValidationError(Message("error.archive_too_large", size=megabytes(unpacked),
+                                      limit=f"{settings.max_unzipped_mb:,g}"), source=source)
+    return None
+
+
+#: Bytes in a megabyte, as every limit of :mod:`planning.settings` counts them.
+MB = 1 << 20
+
+
+def megabytes(n_bytes: float) -> str:
+    """A size in megabytes as messages show it: ``4,000.0``, ``0.3``."""
+    return f"{n_bytes / MB:,.1f}"
+
+
+def _leads_outside(name: str) -> bool:
+    """Whether an archive entry's path is absolute (``/x``, ``C:\\x``) or climbs out (``../x``)."""
+    parts = re.split(r"[\\/]+", name)
+    return name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) is not None or ".." in parts
+
+
+def _zip_directory(handle: BinaryIO) -> tuple[int, int]:
+    """The number of entries and the size of the directory (bytes) a zip archive declares at
+    its end, read without reading the directory itself; (0, 0) when there is no such record
+    (:class:`zipfile.ZipFile` then says the file is not a zip archive)."""
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, size - (22 + 0xFFFF + 20)))  # the end record, its comment, the zip64 locator
+    tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return 0, 0
+    entries, directory = struct.unpack_from("<HI", tail, at + 10)
+    if (entries == 0xFFFF or directory == 0xFFFFFFFF) and at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":
+        handle.seek(struct.unpack_from("<Q", tail, at - 20 + 8)[0])
+        record = handle.read(56)
+        if len(record) == 56 and record[:4] == b"PK\x06\x06":
+            entries, directory = struct.unpack_from("<QQ", record, 32)
+    return int(entries), int(directory)
 
 
 # ---------------------------------------------------------------------- CRS helpers

@@ -89,7 +89,9 @@ def from_files(
     Raises
     ------
     ValidationError
-        Naming the file, row and column of every problem of a table.
+        Naming the file, row and column of every problem of a table; for a table longer
+        than ``settings.max_table_rows`` (100,000; ``PLANNING_MAX_ROWS``) or an archive
+        that would unpack beyond the limits of :func:`planning.io.check_archive`.
     """
     if (roads is None) == (osm is None):
         raise ValueError("give exactly one of `roads` (a road layer) or `osm` (an OSM file)")
@@ -107,7 +109,7 @@ def from_files(
         network = read_osm(osm, policy=policy).network
     else:
         assert roads is not None
-        layer = read_table(roads, crs=crs, encoding=encoding)
+        layer = read_table(roads, crs=crs, encoding=encoding, limit_rows=False)  # roads outnumber villages
         network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)
     project = Project(village_table, school_table, network, sites=site_table, policy=policy,
                       name=name or Path(villages).stem)

@@ -19,8 +19,10 @@ from typing import Any
 import pydantic
 import yaml
 
+from . import settings
 from .errors import ValidationError
 from .i18n import Listing, Message, has_text
+from .io import MB, megabytes
 
 
 class Settings(pydantic.BaseModel):
@@ -29,8 +31,47 @@ class Settings(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(frozen=True, extra="forbid", strict=True, validate_default=True)
 
 
-class _Loader(yaml.SafeLoader):
-    """YAML's safe loader, except that an unquoted number written with a leading zero
+class AliasBomb(yaml.YAMLError):
+    """A YAML document whose aliases repeat more values than ``settings.max_yaml_alias_values``."""
+
+
+class _Guarded(yaml.SafeLoader):
+    """YAML's safe loader, refusing aliases that would repeat more than
+    ``settings.max_yaml_alias_values`` values (a node counts once, a sequence or mapping
+    once plus what it holds), and aliases to a node that holds them (a loop).
+
+    PyYAML shares an aliased node rather than copying it, so the "billion laughs" (nine
+    aliases of nine aliases of ... of a short list: 617 bytes) loads at once; but whatever
+    walks the data afterwards (checking it, showing it in a message) meets 10⁹ values and
+    exhausts memory. The count is kept while the document is composed, before any value is
+    built, so a bomb costs what its text costs.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._values: dict[yaml.Node, int] = {}  # values each composed node stands for, aliases written out
+        self._repeated = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in the stubs
+            node = super().compose_node(parent, index)
+            if node is None or node not in self._values:  # an alias inside the node it names
+                raise AliasBomb(None, None, f"alias *{event.anchor} inside its own anchor", event.start_mark)
+            self._repeated += self._values[node]
+            if self._repeated > settings.max_yaml_alias_values:
+                raise AliasBomb(None, None, "too many values repeated by aliases", event.start_mark)
+            return node
+        node = super().compose_node(parent, index)
+        if node is not None:
+            held: list[Any] = node.value if isinstance(node, yaml.SequenceNode) else (
+                [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else [])
+            self._values[node] = 1 + sum(self._values[n] for n in held)
+        return node
+
+
+class _Loader(_Guarded):
+    """The guarded safe loader, except that an unquoted number written with a leading zero
     (``001``, ``0100``) is text: an id as the planner's tables write it, never the octal
     number YAML 1.1 makes of it (``010`` would be 8)."""
 
@@ -41,10 +82,47 @@ _Loader.yaml_implicit_resolvers = {  # the subclass's own table, text first for 
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
 
+def load_yaml(text: str, *, what: str, source: str, ids_as_text: bool = True) -> Any:
+    """The data of a YAML text from a file the planner gives (settings, a project file's
+    policy and scenarios), read safely: no Python objects, aliases limited.
+
+    Parameters
+    ----------
+    what
+        What the text holds ("policy", "scenario"), for messages.
+    source
+        Where it comes from (a file, a project file's layer), for messages.
+    ids_as_text
+        Whether an unquoted number with a leading zero (``001``) is text (as
+        :func:`read_mapping` reads it) or a number (as ``yaml.safe_load`` does).
+
+    Raises
+    ------
+    ValidationError
+        When the text is not YAML, repeats more than ``settings.max_yaml_alias_values``
+        values through aliases, or nests deeper than Python can follow.
+    """
+    kind = Message(f"what.{what}")
+    loader = (_Loader if ids_as_text else _Guarded)(text)
+    try:
+        return loader.get_single_data()
+    except AliasBomb as exc:
+        raise ValidationError(Message("error.yaml_aliases", what=kind, limit=f"{settings.max_yaml_alias_values:,}"),
+                              source=source) from exc
+    except (yaml.YAMLError, RecursionError) as exc:
+        detail = str(exc) if isinstance(exc, yaml.YAMLError) else Message("error.too_deep")
+        raise ValidationError(Message("error.cannot_read_settings", what=kind, detail=detail),
+                              source=source) from exc
+    finally:
+        loader.dispose()
+
+
 def read_mapping(path: str | Path, *, what: str) -> dict[str, Any]:
     """The mapping in a YAML or JSON file (by suffix), or an error naming the file.
 
     In YAML, an unquoted number with a leading zero (``school: 001``) is read as text.
+    A file larger than ``settings.max_settings_mb`` is refused unread, and YAML aliases
+    are limited (:func:`load_yaml`).
 
     Parameters
     ----------
@@ -54,10 +132,18 @@ def read_mapping(path: str | Path, *, what: str) -> dict[str, Any]:
     path = Path(path)
     kind = Message(f"what.{what}")
     try:
+        size = path.stat().st_size
+        if size > settings.max_settings_mb * MB:
+            raise ValidationError(Message("error.settings_too_large", what=kind, size=megabytes(size),
+                                          limit=f"{settings.max_settings_mb:,g}"), source=str(path))
         text = path.read_text(encoding="utf-8")
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=_Loader)  # noqa: S506
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ValidationError(Message("error.cannot_read_settings", what=kind, detail=str(exc)),
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = load_yaml(text, what=what, source=str(path))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        detail = Message("error.too_deep") if isinstance(exc, RecursionError) else str(exc)
+        raise ValidationError(Message("error.cannot_read_settings", what=kind, detail=detail),
                               source=str(path)) from exc
     if data is None:
         return {}
@@ -167,4 +253,4 @@ def _allowed(item: Any) -> Message:
     return Message(detail) if has_text(detail) else Message("settings.other", detail=detail)
 
 
-__all__ = ["Settings", "read_mapping", "problems", "key_path"]
+__all__ = ["Settings", "read_mapping", "load_yaml", "problems", "key_path"]

@@ -30,6 +30,7 @@ from .network import WalkNetwork
 from .policy import Policy
 from .project import Project
 from .scenario import Scenario
+from .schema import load_yaml
 from .validation import revalidate_villages, validate_roster, validate_schools, validate_sites
 
 TUPLE_COLUMNS = ("grades",)
@@ -140,7 +141,8 @@ def read_project(path: str | Path) -> ProjectFile:
     missing = {"villages", "schools", "roads", "policy", "project"} - layers
     if missing:
         raise ValidationError(Message("error.not_project_file", layers=Listing(sorted(missing))), source=str(path))
-    policy = Policy.from_dict(yaml.safe_load(pyogrio.read_dataframe(path, layer="policy")["yaml"].iloc[0]) or {},
+    policy_text = pyogrio.read_dataframe(path, layer="policy")["yaml"].iloc[0]
+    policy = Policy.from_dict(load_yaml(policy_text, what="policy", source=f"{path}:policy", ids_as_text=False) or {},
                               source=str(path))
     meta = dict(pyogrio.read_dataframe(path, layer="project")[["key", "value"]].to_numpy())
     villages = revalidate_villages(gpd.read_file(path, layer="villages"), source=f"{path}:villages", policy=policy)
@@ -157,8 +159,10 @@ def read_project(path: str | Path) -> ProjectFile:
     scenarios = {}
     if "scenarios" in layers:
         for row in pyogrio.read_dataframe(path, layer="scenarios").to_dict("records"):
-            data = {"name": row["name"], "edits": yaml.safe_load(row["edits"]) or []}
-            scenarios[row["name"]] = Scenario.from_dict(data, project, source=f"{path}:scenarios/{row['name']}")
+            where = f"{path}:scenarios/{row['name']}"
+            data = {"name": row["name"], "edits": load_yaml(row["edits"], what="scenario", source=where,
+                                                            ids_as_text=False) or []}
+            scenarios[row["name"]] = Scenario.from_dict(data, project, source=where)
     return ProjectFile(project, scenarios)
 
 

@@ -5,7 +5,11 @@ point spliced into its edge, then runs Dijkstra from every target over the rever
 (``scipy.sparse.csgraph.dijkstra`` with a cut-off), in chunks to bound memory. Reversing
 matters once slopes make walking direction-dependent: a pupil's time is *from* the village
 *to* the school. Results are cached on disk under a content hash of network, points and
-speeds, so a matrix is computed once per set of inputs.
+speeds, so a matrix is computed once per set of inputs. The cache heals: a file that cannot
+be read (cut short by a crash or a full disk) is discarded with a warning and computed
+again; files are written beside their place and moved into it whole; the matrices used
+longest ago go when the cache outgrows ``settings.cache_max_mb`` (``planning cache info``,
+``planning cache clear``).
 
 Why not networkx: one ``single_source_dijkstra_path_length`` per school in pure Python is
 what an osmnx user writes; ``benchmarks/traveltime.py`` measures this engine against it.
@@ -13,8 +17,10 @@ what an osmnx user writes; ``benchmarks/traveltime.py`` measures this engine aga
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -26,7 +32,9 @@ from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
 from . import settings
-from .i18n import t
+from .errors import warn
+from .i18n import Message, t
+from .io import MB, atomic_path
 from .network import Chains, Snap, WalkNetwork
 from .policy import Policy
 
@@ -104,7 +112,9 @@ def travel_time_matrix(
     progress
         Show a tqdm bar; defaults to ``settings.progress`` when there are many targets.
     use_cache
-        Read and write the disk cache; defaults to ``settings.use_cache``.
+        Read and write the disk cache; defaults to ``settings.use_cache``. A cached file
+        that cannot be read is removed with a :class:`~planning.errors.DataWarning` and
+        the matrix computed again.
     """
     policy = policy or Policy()
     max_minutes = float(max_minutes or policy.max_minutes)
@@ -118,11 +128,10 @@ def travel_time_matrix(
 
     use_cache = settings.use_cache if use_cache is None else use_cache
     path = _cache_path(network, origin_xy, target_xy, policy, max_minutes) if use_cache else None
-    if path is not None and path.exists():
-        with np.load(path) as stored:
-            minutes = stored["minutes"]
+    cached = None if path is None else _read_cached(path, shape=(len(origin_xy), len(target_xy)))
+    if path is not None and cached is not None:
         logger.info("travel times %d × %d: from the cache (%s)", len(origin_xy), len(target_xy), path.name)
-        return MatrixResult(minutes, origin_snap, target_snap, off_o, off_t, from_cache=True)
+        return MatrixResult(cached, origin_snap, target_snap, off_o, off_t, from_cache=True)
     started = time.perf_counter()
 
     graph, point_node = splice_points(network, np.r_[origin_snap.segment, target_snap.segment],
@@ -293,11 +302,94 @@ def _cache_path(network: WalkNetwork, origin_xy: np.ndarray, target_xy: np.ndarr
     return Path(settings.cache_folder) / f"tt-{h.hexdigest()[:32]}.npz"
 
 
-def _atomic_save(path: Path, minutes: np.ndarray) -> None:
-    from .io import atomic_path
+def _read_cached(path: Path, *, shape: tuple[int, int]) -> np.ndarray | None:
+    """The matrix cached at ``path``, or None when there is none. A file that cannot be read
+    (cut short, garbage) or holds another matrix is removed, with a
+    :class:`~planning.errors.DataWarning`, so that it is computed again and never fails a
+    later run."""
+    try:
+        with path.open("rb") as handle:  # closed here even when numpy cannot read it
+            stored = np.load(handle, allow_pickle=False)
+            if not isinstance(stored, np.lib.npyio.NpzFile):
+                raise ValueError("not an .npz archive")
+            with stored:
+                minutes = stored["minutes"]
+        if minutes.shape != shape or minutes.dtype != np.float64:
+            raise ValueError(f"{minutes.dtype} {minutes.shape}, not float64 {shape}")
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - whatever is wrong with a cache file, it is computed again
+        warn(Message("data.cache_discarded", file=str(path), detail=f"{type(exc).__name__}: {exc}"), stacklevel=3)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)  # used now: evicted last
+    return minutes
 
+
+def _atomic_save(path: Path, minutes: np.ndarray) -> None:
+    """Write a matrix to the cache: beside its place, then moved into it whole (a crash
+    leaves no half-written matrix under the name), then older matrices evicted."""
     try:
         with atomic_path(path) as tmp, open(tmp, "wb") as fh:
             np.savez_compressed(fh, minutes=minutes)
     except OSError:  # a read-only cache folder must not stop the analysis
         return
+    evict(keep=path)
+
+
+#: Seconds after which a temporary file left in the cache (a write cut short) is removed.
+_STALE_SECONDS = 3600.0
+
+
+def cache_files(folder: str | Path | None = None) -> list[Path]:
+    """The travel-time cache's files in ``folder`` (``settings.cache_folder`` when None):
+    its matrices (``tt-*.npz``) and temporary files left by writes cut short."""
+    folder = Path(settings.cache_folder if folder is None else folder)
+    if not folder.is_dir():
+        return []
+    return sorted([*folder.glob("tt-*.npz"), *folder.glob(".tt-*.npz.*")])
+
+
+def evict(*, keep: Path | None = None) -> int:
+    """Remove the matrices used longest ago until the cache holds at most
+    ``settings.cache_max_mb`` megabytes (never ``keep``, the one just written), and
+    temporary files older than an hour; returns the number of files removed."""
+    now, limit = time.time(), settings.cache_max_mb * MB
+    found = []
+    for path in cache_files():
+        with contextlib.suppress(OSError):
+            stat = path.stat()
+            found.append((stat.st_mtime, stat.st_size, path))
+    removed = 0
+    total = sum(size for _, size, path in found if not path.name.startswith("."))
+    for mtime, size, path in sorted(found, key=lambda item: item[0]):
+        stale = path.name.startswith(".") and now - mtime > _STALE_SECONDS
+        over = not path.name.startswith(".") and total > limit and path != keep
+        if stale or over:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+                total -= size if over else 0
+    return removed
+
+
+def clear_cache() -> tuple[int, int]:
+    """Remove every file of the travel-time cache; returns (files, bytes) removed."""
+    files = n_bytes = 0
+    for path in cache_files():
+        with contextlib.suppress(OSError):
+            size = path.stat().st_size
+            path.unlink()
+            files, n_bytes = files + 1, n_bytes + size
+    return files, n_bytes
+
+
+def cache_size() -> tuple[int, int]:
+    """The travel-time cache's files and bytes now."""
+    sizes = []
+    for path in cache_files():
+        with contextlib.suppress(OSError):
+            sizes.append(path.stat().st_size)
+    return len(sizes), sum(sizes)

@@ -1,0 +1,235 @@
+"""Hostile and broken files where input enters: YAML alias bombs and oversized settings
+files, tables longer than the row limit, travel-time cache files that cannot be read.
+
+Before (main at 6a5ea10): a 373-byte scenario of nested aliases ran the command line out of
+memory (1.4 GB under a 3 GB cap after 24 s; 2.2 GB and 116 s uncapped, as reported); a 1 MB
+scenario file took 8 s to parse and 50 MB never finished; a table had no row limit; a
+truncated cache file made every later run fail with BadZipFile.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+import planning
+from planning.cli import main
+from planning.errors import DataWarning, ValidationError
+from planning.io import read_table
+from planning.schema import read_mapping
+from planning.traveltime import travel_time_matrix
+
+from .helpers import CRS, X0, Y0, line_network, project_on_line
+
+
+def billion_laughs(levels: int = 9) -> str:
+    """Nine lists of nine aliases of the list before: 9⁹ "lol"s once written out."""
+    names = "abcdefghijklmnop"[:levels]
+    lines = ["a: &a [" + ", ".join(['"lol"'] * 9) + "]"]
+    lines += [f"{name}: &{name} [" + ", ".join([f"*{before}"] * 9) + "]" for before, name in zip(names, names[1:], strict=False)]
+    return "\n".join(lines) + "\n"
+
+
+def tiny_project() -> planning.Project:
+    return project_on_line({"V1": {"x": 0, "primary": 10, "junior": 5}},
+                           {"S1": {"x": 100, "type": "nine_year"}, "S2": {"x": 900, "type": "nine_year"}})
+
+
+# ---------------------------------------------------------------------- YAML
+def test_the_billion_laughs_is_refused_at_once_in_both_languages(tmp_path):
+    scenario = tmp_path / "plan.yaml"
+    scenario.write_text("name: laughs\nx:\n" + "".join(f"  {line}\n" for line in billion_laughs().splitlines())
+                        + "edits: *i\n", encoding="utf-8")
+    assert scenario.stat().st_size < 617  # the size reported: a few hundred bytes
+    started = time.perf_counter()
+    with pytest.raises(ValidationError) as caught:
+        read_mapping(scenario, what="scenario")
+    assert time.perf_counter() - started < 2.0
+    assert caught.value.text("en") == (
+        f"{scenario}: the aliases (*name) of the scenario file repeat more than 10,000 values, or an alias names an "
+        "anchor (&name) that holds it; the file was not read: this is the mark of an alias bomb (\"billion laughs\"), "
+        "whose values would exhaust memory. Write the settings out instead of nesting aliases")
+    assert caught.value.text("zh") == (
+        f"{scenario}：方案文件中的别名（*名称）展开后重复了超过 10,000 个值，或别名引用了包含它自身的锚点（&名称），未读取："
+        "这是“别名炸弹”（billion laughs）的特征，展开会耗尽内存。请直接写出各项设置，不要层层嵌套别名")
+    with pytest.raises(ValidationError, match="alias bomb"):
+        planning.Scenario.from_file(scenario, tiny_project())
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(billion_laughs(), encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        planning.Policy.from_yaml(policy)
+    assert "政策文件中的别名（*名称）展开后重复了超过 10,000 个值" in caught.value.text("zh")
+    loop = tmp_path / "loop.yaml"
+    loop.write_text("walk_limit_minutes: &x {primary: 30, junior: *x}\n", encoding="utf-8")
+    with pytest.raises(ValidationError, match="an alias names an anchor"):
+        planning.Policy.from_yaml(loop)
+    kept = tmp_path / "aliases.yaml"  # aliases as people use them still read
+    kept.write_text("class_size: &forty {primary: 40, junior: 40}\nwalk_limit_minutes: *forty\n", encoding="utf-8")
+    assert planning.Policy.from_yaml(kept).walk_limit_minutes.junior == 40
+
+
+def test_a_project_file_whose_policy_is_an_alias_bomb_is_refused(tmp_path):
+    path = planning.save_project(tmp_path / "county.gpkg", tiny_project())
+    with sqlite3.connect(path) as db:  # a GeoPackage is SQLite: its policy is YAML text in a table
+        db.execute("UPDATE policy SET yaml = ?", (billion_laughs(),))
+    started = time.perf_counter()
+    with pytest.raises(ValidationError) as caught:
+        planning.open_project(path)
+    assert time.perf_counter() - started < 2.0
+    assert caught.value.text("en").startswith(f"{path}:policy: the aliases (*name) of the policy file repeat more")
+
+
+def test_an_oversized_settings_file_is_refused_unread_and_read_after_raising_the_limit(tmp_path, monkeypatch):
+    edits = [{"op": "close", "school": f"S{i:05d}"} for i in range(33_000)]
+    big = tmp_path / "plan.json"
+    big.write_text(json.dumps({"name": "big", "edits": edits}), encoding="utf-8")
+    assert 1.1 * 2**20 < big.stat().st_size < 1.3 * 2**20
+    with pytest.raises(ValidationError) as caught:
+        read_mapping(big, what="scenario")
+    assert caught.value.text("en") == (
+        f"{big}: the scenario file is 1.2 MB, more than the limit of 1 MB, and was not read. A scenario file is "
+        "usually a few KB: check that this is the right file; if it really is this large, raise the limit: "
+        "planning.settings.max_settings_mb, or the environment variable PLANNING_MAX_SETTINGS_MB")
+    assert caught.value.text("zh").startswith(f"{big}：方案文件大小为 1.2 MB，超过上限 1 MB，未读取")
+    as_yaml = tmp_path / "plan.yaml"  # 8 s a megabyte to parse before: refused before parsing
+    as_yaml.write_text("name: big\nedits:\n" + "".join(f"  - {{op: close, school: S{i:05d}}}\n" for i in range(36_000)),
+                       encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(ValidationError, match="more than the limit of 1 MB"):
+        read_mapping(as_yaml, what="scenario")
+    assert time.perf_counter() - started < 0.5
+    monkeypatch.setattr(planning.settings, "max_settings_mb", 2)
+    assert len(read_mapping(big, what="scenario")["edits"]) == 33_000
+
+
+# ---------------------------------------------------------------------- tables
+def county_files(tmp_path, suffix: str, villages: int) -> dict[str, object]:
+    """``villages`` villages 100 m apart on a road of five pieces (five features), two schools."""
+    road = gpd.GeoDataFrame({"道路等级": ["村道"] * 5}, crs=CRS, geometry=[
+        shapely.LineString([(X0 + 1000 * i, Y0), (X0 + 1000 * (i + 1), Y0)]) for i in range(5)])
+    road.to_file(tmp_path / "roads.gpkg")
+    table = gpd.GeoDataFrame({"村编号": [f"V{i}" for i in range(villages)], "村名": [f"村{i}" for i in range(villages)],
+                              "小学生数": [10] * villages, "初中生数": [5] * villages},
+                             geometry=gpd.points_from_xy([X0 + 100 * i for i in range(villages)], [Y0] * villages),
+                             crs=CRS)
+    path = tmp_path / f"villages{suffix}"
+    if suffix == ".geojson":
+        table.to_file(path)
+    else:
+        flat = table.drop(columns="geometry").assign(x=table.geometry.x, y=table.geometry.y)
+        flat.to_csv(path, index=False) if suffix == ".csv" else flat.to_excel(path, index=False)
+    (tmp_path / "schools.csv").write_text("学校编号,学校名称,学校类型,x,y\n"
+                                          f"S1,甲校,九年一贯制,{X0 + 50},{Y0}\nS2,乙校,九年一贯制,{X0 + 4000},{Y0}\n",
+                                          encoding="utf-8")
+    return {"villages": path, "schools": tmp_path / "schools.csv", "roads": tmp_path / "roads.gpkg", "crs": CRS}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".geojson"])
+def test_a_table_over_the_row_limit_is_refused_until_the_limit_is_raised(tmp_path, monkeypatch, suffix):
+    monkeypatch.setattr(planning.settings, "max_table_rows", 3)
+    files = county_files(tmp_path, suffix, villages=4)
+    with pytest.raises(ValidationError) as caught:
+        planning.from_files(**files)
+    assert caught.value.text("en") == (
+        f"{files['villages']}: the table has more than 3 rows and was not read, to keep memory safe. Check that this "
+        "is the right file (one row per village, school or teacher); if it really has more rows, raise the limit: "
+        "planning.settings.max_table_rows in Python, or the environment variable PLANNING_MAX_ROWS (e.g. "
+        "PLANNING_MAX_ROWS=500000) before starting the command line or the app")
+    assert caught.value.text("zh").startswith(f"{files['villages']}：表格超过 3 行，为防止内存耗尽未读入")
+    monkeypatch.setattr(planning.settings, "max_table_rows", 4)  # the road's five pieces are no table: no limit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        project = planning.from_files(**files)
+    assert project.villages.index.tolist() == ["V0", "V1", "V2", "V3"]
+
+
+def test_a_table_three_times_the_default_limit_is_refused_in_well_under_a_second(tmp_path):
+    path = tmp_path / "villages.csv"
+    rows = planning.settings.max_table_rows * 3
+    path.write_text("村编号,村名,经度,纬度,小学生数\n" + "V,村,116.9,40.0,10\n" * rows, encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(ValidationError, match="has more than 100,000 rows"):
+        read_table(path)
+    assert time.perf_counter() - started < 1.0
+
+
+# ---------------------------------------------------------------------- the travel-time cache
+def matrix(xs: list[float]) -> planning.traveltime.MatrixResult:
+    """Minutes from points at ``xs`` metres along a 5 km road to the points at 0 and 2000 m."""
+    xy = np.c_[[X0 + x for x in xs], [Y0] * len(xs)]
+    return travel_time_matrix(line_network(), xy, np.c_[[X0, X0 + 2000], [Y0, Y0]], policy=planning.Policy())
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "another matrix"])
+def test_a_cache_file_that_cannot_be_read_is_computed_again_with_a_warning(tmp_path, monkeypatch, damage):
+    monkeypatch.setattr(planning.settings, "cache_folder", tmp_path)
+    fresh = matrix([0, 500, 1000])
+    (path,) = tmp_path.glob("tt-*.npz")
+    good = path.read_bytes()
+    broken = {"truncated": good[: len(good) // 2], "garbage": b"\x00garbage" * 10, "empty": b""}.get(damage)
+    if broken is None:
+        np.savez_compressed(path, minutes=np.zeros((2, 2)))
+    else:
+        path.write_bytes(broken)
+    with pytest.warns(DataWarning, match=r"the saved travel times .*tt-\w+\.npz could not be read \(\w+"):
+        again = matrix([0, 500, 1000])
+    assert not again.from_cache
+    np.testing.assert_array_equal(again.minutes, fresh.minutes)
+    np.testing.assert_allclose(fresh.minutes[:, 0], [0, 7.5, 15], atol=1e-6)  # 100 m of road is 1.5 minutes
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        healed = matrix([0, 500, 1000])  # written again, whole
+    assert healed.from_cache and path.read_bytes() == good
+
+
+def test_the_cache_keeps_the_matrices_used_last_within_its_size(tmp_path, monkeypatch):
+    monkeypatch.setattr(planning.settings, "cache_folder", tmp_path)
+    matrix([0])
+    (first,) = tmp_path.glob("tt-*.npz")
+    monkeypatch.setattr(planning.settings, "cache_max_mb", 2.5 * first.stat().st_size / 2**20)  # room for two
+    matrix([100])
+    os.utime(first, (time.time() - 60,) * 2)  # the first used a minute ago, the second now
+    (second,) = set(tmp_path.glob("tt-*.npz")) - {first}
+    os.utime(second, (time.time() - 30,) * 2)
+    assert matrix([0]).from_cache  # using the first makes it the newest
+    stale = tmp_path / f".{first.name}.abc123.npz"  # a write cut short two hours ago
+    stale.write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200,) * 2)
+    matrix([200])
+    left = set(tmp_path.iterdir())
+    assert first in left and second not in left and not stale.exists() and len(left) == 2
+
+
+def test_a_cache_write_cut_short_leaves_nothing_under_the_matrix_name(tmp_path, monkeypatch):
+    """A guard of what was already so (the write goes beside its place and is moved into it)."""
+    monkeypatch.setattr(planning.settings, "cache_folder", tmp_path)
+
+    def full_disk(handle, **arrays):
+        handle.write(b"PK\x03\x04half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez_compressed", full_disk)
+    assert not matrix([0]).from_cache
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_planning_cache_info_and_clear(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(planning.settings, "cache_folder", tmp_path)
+    matrix([0])
+    matrix([100])
+    size = sum(p.stat().st_size for p in tmp_path.iterdir())
+    assert main(["cache", "info", "--lang", "en"]) == 0
+    assert capsys.readouterr().out == (f"travel-time cache {tmp_path}: 2 file(s), {size / 2**20:.1f} MB (limit 1,000 MB; "
+                                       "environment variable PLANNING_CACHE_MAX_MB)\n")
+    assert main(["cache", "clear"]) == 0
+    assert capsys.readouterr().out == f"已从 {tmp_path} 删除 2 个文件（{size / 2**20:.1f} MB）\n"
+    assert list(tmp_path.iterdir()) == []
+    assert not matrix([0]).from_cache
