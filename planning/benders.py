@@ -166,8 +166,8 @@ def p_median(cost: np.ndarray, p: int, *, lower: np.ndarray | None = None, upper
     if status == "Optimal":
         bound, status, rounds = _phase_two(search, bound)
     best = search.best
-    if best.proven(bound, mip_gap):
-        status, bound = "Optimal", min(bound, best.value)
+    if best.proven(bound, mip_gap):  # a bound within rounding of the incumbent is the incumbent's
+        status, bound = "Optimal", best.value if bound > best.value - 1e-9 * max(1.0, best.value) else bound
     return Answer(best.y > 0.5, best.assignment, best.value, bound, status, time.perf_counter() - began, start,
                   rounds)
 
