@@ -422,9 +422,8 @@ def _p_median_benders(problem: Problem, p: int, *, seconds: float | None, mip_ga
     (rows of every period together: without capacities, periods share only the open columns).
     Stopped by the time limit, the best plan found (at least the greedy + interchange start)
     with its proven bound and gap, and a note saying so."""
-    with np.errstate(invalid="ignore"):
-        weighted = np.where(problem.allowed, problem.weights[:, None] * np.where(problem.allowed, problem.cost, 0.0),
-                            np.inf)
+    weighted = np.where(problem.allowed, problem.weights[:, None] * np.where(problem.allowed, problem.cost, 0.0),
+                        np.inf)
     answer = benders.p_median(weighted, p, lower=problem.y_lower, upper=problem.y_upper, seconds=seconds,
                               mip_gap=mip_gap)
     if answer.status == "Infeasible":
