@@ -358,6 +358,10 @@ class Session:
                                                                             columns.shape).copy(),
                                      np.broadcast_to(np.asarray(upper, dtype=float), columns.shape).copy())
 
+    def restart(self) -> None:
+        """Forget the last solution and basis: the next solve starts from scratch."""
+        self._h.clearSolver()
+
     def basis(self) -> highspy.HighsBasis:
         """The simplex basis now, to go back to with :meth:`restore`."""
         return self._h.getBasis()
@@ -382,7 +386,9 @@ class Session:
             self._h.changeColsIntegrality(len(where), where, np.full(len(where), kind, dtype=np.uint8))
             self._relaxed = relax
         self._h.setOptionValue("mip_rel_gap", float(mip_gap))
-        self._h.setOptionValue("time_limit", float("inf") if seconds is None else max(float(seconds), 1e-3))
+        # HiGHS compares its time limit with the instance's run time summed over every solve
+        limit = float("inf") if seconds is None else self._h.getRunTime() + max(float(seconds), 1e-3)
+        self._h.setOptionValue("time_limit", limit)
         if initial is not None and not relax:
             start_solution = highspy.HighsSolution()
             start_solution.col_value = np.asarray(initial, dtype=float)
@@ -393,7 +399,7 @@ class Session:
                           seconds=time.perf_counter() - start)
         if initial is not None and not relax and result.has_solution and not np.isclose(
                 float(self.cost @ result.x), result.objective, rtol=1e-7, atol=1e-6):  # see solve()
-            self._h.clearSolver()
+            self.restart()
             left = None if seconds is None else max(1e-3, seconds - result.seconds)
             retry = self.solve(relax=False, seconds=left, mip_gap=mip_gap)
             return _better_of(retry, np.asarray(initial, dtype=float), self.cost, spent=result.seconds)

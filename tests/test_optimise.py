@@ -15,6 +15,7 @@ from planning import InfeasibleError, PlanningError, orlib
 from planning.benders import heuristic
 from planning.evaluate import level_summary
 from planning.i18n import localise
+from planning.milp import Model, Rows, Session
 from planning.optimise import max_coverage, p_median, plan, set_cover, tradeoff
 
 from .conftest import shared_file
@@ -138,6 +139,25 @@ def test_a_time_limit_without_any_plan_says_so():
         "not mean that no plan exists: give the solver more time (--solver-seconds on the command line) or make "
         "the problem smaller (fewer candidate sites, or fix the schools that must stay open or close)")
     assert caught.value.text("zh").startswith("p = 5 的总步行时间最短方案：求解器在 0.001 秒的时间上限内没有找到任何方案。这并不说明不存在可行方案")
+
+
+def test_a_kept_highs_model_gives_each_solve_its_own_time_limit():
+    """HiGHS compares its time limit with the run time of all solves of an instance: before,
+    a Benders loop's later solves stopped at once ("Time limit reached") when the time
+    spent so far exceeded the time left."""
+    rng = np.random.default_rng(1)
+    rows = Rows(300)
+    rows.add([(np.repeat(np.arange(300), 300), np.tile(np.arange(300), 300), rng.uniform(0, 1, 90_000))],
+             rng.uniform(5, 10, 300), np.inf, count=300)
+    session = Session(Model.from_rows(rng.uniform(1, 2, 300), rows, col_upper=np.ones(300)))
+    took = []
+    for _ in range(21):
+        session.restart()  # from scratch each time
+        took.append(session.solve(relax=True, seconds=5 * max(took, default=1.0)).seconds)
+    assert sum(took) > 10 * max(took)  # the instance has run far longer than any one solve
+    assert session.solve(relax=True).status == "Optimal"
+    session.restart()
+    assert session.solve(relax=True, seconds=5 * max(took)).status == "Optimal"
 
 
 def test_the_solver_report_names_the_method_and_the_time_limit(demo):
