@@ -41,7 +41,7 @@ def test_uncapacitated_p_median_reaches_the_published_optimum(k):
     cost, p = read_pmed(k)
     solution = p_median(cost, p)
     assert solution.optimal and solution.method == "benders"
-    assert solution.bound == pytest.approx(PMED_OPTIMA[k], abs=0.5) and solution.gap == 0
+    assert solution.bound == pytest.approx(PMED_OPTIMA[k], abs=0.5) and solution.gap <= 1e-6
     assert solution.objective == pytest.approx(PMED_OPTIMA[k], abs=0.5)
     assert len(solution.open) == p
     assert cost[np.arange(len(cost)), solution.assignment].sum() == pytest.approx(PMED_OPTIMA[k], abs=0.5)
