@@ -518,6 +518,8 @@ def _phase_two(search: _Search, bound: float) -> tuple[float, str, int]:
     incumbent (see the module docstring). Returns (bound, status, MILP solves)."""
     m = search.radius.n_columns
     rounds = 0
+    # HiGHS cannot take lazy constraints inside its branch and bound (highspy has no such
+    # callback), so each round solves the MILP anew with the cuts so far, warm-started
     while not search.best.proven(bound, search.mip_gap) and search.left() > 0:
         best = search.best
         start = np.r_[best.y, best.costs] if np.isfinite(best.value) else None
