@@ -164,6 +164,8 @@ class MilpResult:
     row_dual
         For an LP with a solution, the dual value of each row (HiGHS's sign convention:
         a variable's reduced cost is ``cost − matrix.T @ row_dual``); None otherwise.
+    col_dual
+        For an LP with a solution, each variable's reduced cost; None otherwise.
     """
 
     status: str
@@ -173,6 +175,7 @@ class MilpResult:
     gap: float
     seconds: float
     row_dual: np.ndarray | None = None
+    col_dual: np.ndarray | None = None
 
     @property
     def optimal(self) -> bool:
@@ -303,12 +306,101 @@ def _outcome(h: highspy.Highs, n: int, *, is_mip: bool, seconds: float) -> MilpR
     found = info.primal_solution_status == 2  # kSolutionStatusFeasible
     x = np.asarray(h.getSolution().col_value, dtype=float) if found else np.full(n, np.nan)
     objective = float(info.objective_function_value) if found else float("nan")
-    row_dual = None
+    row_dual = col_dual = None
     if is_mip:
         bound, gap = float(info.mip_dual_bound), float(info.mip_gap) if found else float("inf")
     else:
         bound, gap = objective, 0.0
         if found and info.dual_solution_status == 2:  # kSolutionStatusFeasible
             row_dual = np.asarray(h.getSolution().row_dual, dtype=float)
+            col_dual = np.asarray(h.getSolution().col_dual, dtype=float)
     return MilpResult(status=status, x=x, objective=objective, bound=bound, gap=gap, seconds=seconds,
-                      row_dual=row_dual)
+                      row_dual=row_dual, col_dual=col_dual)
+
+
+class Session:
+    """A model kept in one HiGHS instance between solves, for cutting-plane loops: rows are
+    added to it, variables fixed, and it is solved again — as an LP from its last basis
+    (dual simplex, no fresh start), or as the MILP.
+
+    Parameters
+    ----------
+    model
+        The model to start from (its ``integer`` mask is used by :meth:`solve` unless ``relax``).
+    """
+
+    def __init__(self, model: Model) -> None:
+        self.cost = model.cost
+        self.integer = np.asarray(model.integer, dtype=bool)
+        self._h = _configured(seconds=None, mip_gap=1e-4, threads=None)
+        self._h.passModel(_highs_lp(model.cost, model.matrix, model.row_lower, model.row_upper, model.col_lower,
+                                    model.col_upper, np.zeros(len(model.cost), dtype=bool)))
+        self._relaxed = True
+
+    @property
+    def n_rows(self) -> int:
+        """Rows in the model now."""
+        return int(self._h.getNumRow())
+
+    def add_rows(self, matrix: sparse.spmatrix, lower: np.ndarray, upper: np.ndarray) -> None:
+        """Add the rows ``lower <= matrix @ x <= upper``."""
+        a = sparse.csr_matrix(matrix)
+        inf = highspy.kHighsInf
+        self._h.addRows(a.shape[0], np.maximum(np.asarray(lower, dtype=float), -inf),
+                        np.minimum(np.asarray(upper, dtype=float), inf), a.nnz, a.indptr[:-1].astype(np.int32),
+                        a.indices.astype(np.int32), a.data.astype(float))
+
+    def set_bounds(self, columns: np.ndarray, lower: np.ndarray | float, upper: np.ndarray | float) -> None:
+        """Bound the variables ``columns`` (indices): ``lower <= x <= upper``."""
+        columns = np.asarray(columns, dtype=np.int32)
+        if len(columns):
+            self._h.changeColsBounds(len(columns), columns, np.broadcast_to(np.asarray(lower, dtype=float),
+                                                                            columns.shape).copy(),
+                                     np.broadcast_to(np.asarray(upper, dtype=float), columns.shape).copy())
+
+    def restart(self) -> None:
+        """Forget the last solution and basis: the next solve starts from scratch."""
+        self._h.clearSolver()
+
+    def basis(self) -> highspy.HighsBasis:
+        """The simplex basis now, to go back to with :meth:`restore`."""
+        return self._h.getBasis()
+
+    def restore(self, basis: highspy.HighsBasis) -> None:
+        """Go back to a basis of :meth:`basis`; rows added since are basic (their slacks)."""
+        added = self.n_rows - len(basis.row_status)
+        if added > 0:
+            basis.row_status = list(basis.row_status) + [highspy.HighsBasisStatus.kBasic] * added
+        self._h.setBasis(basis)
+
+    def solve(self, *, relax: bool, seconds: float | None = None, mip_gap: float = 1e-4,
+              initial: np.ndarray | None = None, stop_at: float | None = None) -> MilpResult:
+        """Solve as it stands (``relax``: the LP); ``initial`` is a MIP start, as in :func:`solve`
+        (an answer whose objective does not match its values is solved again without it).
+        ``stop_at``: the LP's dual simplex stops once its objective, a lower bound, reaches it
+        (status "Bound on objective reached", no solution)."""
+        self._h.setOptionValue("objective_bound", float("inf") if stop_at is None else float(stop_at))
+        if relax != self._relaxed and self.integer.any():
+            kind = 0 if relax else 1  # HighsVarType kContinuous / kInteger
+            where = np.flatnonzero(self.integer).astype(np.int32)
+            self._h.changeColsIntegrality(len(where), where, np.full(len(where), kind, dtype=np.uint8))
+            self._relaxed = relax
+        self._h.setOptionValue("mip_rel_gap", float(mip_gap))
+        # HiGHS compares its time limit with the instance's run time summed over every solve
+        limit = float("inf") if seconds is None else self._h.getRunTime() + max(float(seconds), 1e-3)
+        self._h.setOptionValue("time_limit", limit)
+        if initial is not None and not relax:
+            start_solution = highspy.HighsSolution()
+            start_solution.col_value = np.asarray(initial, dtype=float)
+            self._h.setSolution(start_solution)
+        start = time.perf_counter()
+        self._h.run()
+        result = _outcome(self._h, len(self.cost), is_mip=not relax and bool(self.integer.any()),
+                          seconds=time.perf_counter() - start)
+        if initial is not None and not relax and result.has_solution and not np.isclose(
+                float(self.cost @ result.x), result.objective, rtol=1e-7, atol=1e-6):  # see solve()
+            self.restart()
+            left = None if seconds is None else max(1e-3, seconds - result.seconds)
+            retry = self.solve(relax=False, seconds=left, mip_gap=mip_gap)
+            return _better_of(retry, np.asarray(initial, dtype=float), self.cost, spent=result.seconds)
+        return result

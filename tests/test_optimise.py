@@ -7,11 +7,15 @@ import itertools
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import planning
-from planning import InfeasibleError, covering, optimise, orlib
+from planning import InfeasibleError, PlanningError, covering, optimise, orlib
+from planning.benders import heuristic
 from planning.evaluate import level_summary
+from planning.i18n import localise
+from planning.milp import Model, Rows, Session
 from planning.optimise import max_coverage, p_median, plan, set_cover, tradeoff
 
 from .conftest import shared_file
@@ -33,9 +37,11 @@ def read_pmedcap(k: int) -> tuple[np.ndarray, int, float, np.ndarray]:
 
 @pytest.mark.parametrize("k", range(1, 11))
 def test_uncapacitated_p_median_reaches_the_published_optimum(k):
+    """By Benders decomposition now (pmed6 took 14 s with the strong formulation)."""
     cost, p = read_pmed(k)
     solution = p_median(cost, p)
-    assert solution.optimal
+    assert solution.optimal and solution.method == "benders"
+    assert solution.bound == pytest.approx(PMED_OPTIMA[k], abs=0.5) and solution.gap <= 1e-6
     assert solution.objective == pytest.approx(PMED_OPTIMA[k], abs=0.5)
     assert len(solution.open) == p
     assert cost[np.arange(len(cost)), solution.assignment].sum() == pytest.approx(PMED_OPTIMA[k], abs=0.5)
@@ -51,6 +57,123 @@ def test_capacitated_p_median_reaches_the_published_optimum(k):
     loads = np.bincount(solution.assignment, weights=demand, minlength=n)
     assert loads.max() <= capacity + 1e-6
     assert set(np.flatnonzero(loads)) <= set(solution.open)
+
+
+def _brute_force(cost: np.ndarray, weights: np.ndarray, p: int, keep: list[int], closed: list[int]) -> float:
+    """The least Σ weight × cost to the nearest open usable column over every choice of p
+    columns (inf where a pair is impossible)."""
+    best = np.inf
+    for chosen in itertools.combinations([j for j in range(cost.shape[1]) if j not in closed], p):
+        if set(keep) <= set(chosen):
+            best = min(best, float((weights * cost[:, list(chosen)].min(axis=1)).sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_benders_and_the_strong_formulation_agree_with_every_choice_tried(seed):
+    """Random points, weights, a walking limit that rules pairs out, one column kept and
+    one closed: Benders, the strong formulation (unlimited capacities) and trying every
+    choice of p columns find the same least cost."""
+    rng = np.random.default_rng(seed)
+    villages, schools = rng.uniform(0, 100, (14, 2)), rng.uniform(0, 100, (9, 2))
+    cost = np.hypot(*(villages[:, None, :] - schools[None, :, :]).transpose(2, 0, 1)).round(1)
+    weights = rng.integers(1, 10, 14).astype(float)
+    limit = float(np.sort(cost, axis=1)[:, 4].max())  # every village has 5 schools within it
+    keep, closed, p = [int(seed % 9)], [int((seed + 4) % 9)], 3
+    expected = _brute_force(np.where(cost <= limit, cost, np.inf), weights, p, keep, closed)
+    fast = p_median(cost, p, weights=weights, max_cost=limit, open_=keep, closed=closed)
+    strong = p_median(cost, p, weights=weights, max_cost=limit, open_=keep, closed=closed,
+                      capacities=np.full(9, np.nan))
+    assert fast.method == "benders" and strong.method == "milp"
+    assert fast.optimal and fast.objective == pytest.approx(expected)
+    assert strong.optimal and strong.objective == pytest.approx(expected)
+    assert len(fast.open) == p and set(keep) <= set(fast.open) and not set(closed) & set(fast.open)
+    rows = np.arange(14)
+    assert (cost[rows, fast.assignment] <= limit).all() and set(fast.assignment) <= set(fast.open)
+    assert float((weights * cost[rows, fast.assignment]).sum()) == pytest.approx(fast.objective)
+
+
+def test_the_interchange_leaves_no_swap_that_lowers_the_cost():
+    """The vectorised swap evaluation against trying every single swap by hand."""
+    rng = np.random.default_rng(7)
+    points = rng.uniform(0, 100, (40, 2))
+    cost = np.hypot(*(points[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    everything = np.ones(40, dtype=bool)
+    chosen = heuristic(cost, 4, keep=~everything, may=everything)
+    value = cost[:, chosen].min(axis=1).sum()
+    for out, into in itertools.product(np.flatnonzero(chosen), np.flatnonzero(~chosen)):
+        swapped = chosen.copy()
+        swapped[[out, into]] = [False, True]
+        assert cost[:, swapped].min(axis=1).sum() >= value - 1e-9
+
+
+def test_a_time_limit_returns_the_best_plan_found_not_infeasibility():
+    """Before, HiGHS stopping at its time limit without a solution raised InfeasibleError
+    ("no set of schools serves every village"): a false statement to a planner."""
+    cost, p = read_pmed(11)
+    solution = p_median(cost, p, solver_seconds=1e-3)
+    assert solution.status == "Time limit reached" and not solution.optimal
+    assert len(solution.open) == p
+    rows = np.arange(len(cost))
+    assert (cost[rows, solution.assignment] == cost[:, solution.open].min(axis=1)).all()  # a real plan
+    assert solution.objective == pytest.approx(cost[rows, solution.assignment].sum())
+    assert solution.bound <= 7696 <= solution.objective  # pmed11's published optimum between them
+    assert solution.gap == pytest.approx((solution.objective - solution.bound) / solution.objective)
+    assert [n.text("en") for n in solution.notes] == [
+        f"the solver stopped at its time limit after {solution.seconds:.3g} s: this is the best plan it found, and "
+        f"no plan can lower its total walking by more than {solution.gap:.2%}; give the solver more time for a "
+        "plan proven best"]
+    assert solution.notes[0].text("zh").startswith(f"求解器在 {solution.seconds:.3g} 秒时达到时间上限：这是已找到的最好方案")
+
+
+def test_a_time_limit_without_any_plan_says_so():
+    """The strong formulation (capacities) stopped before any solution: the error says the
+    time ran out and what to do, not that no plan exists."""
+    cost, p, capacity, demand = read_pmedcap(10)
+    n = len(cost)
+    with pytest.raises(PlanningError) as caught:
+        p_median(cost, p, weights=np.ones(n), demand=demand, capacities=np.full(n, capacity), solver_seconds=1e-3)
+    assert not isinstance(caught.value, InfeasibleError)
+    assert caught.value.text("en") == (
+        "p-median with p = 5: the solver stopped at its time limit of 0.001 s before finding any plan. This does "
+        "not mean that no plan exists: give the solver more time (--solver-seconds on the command line) or make "
+        "the problem smaller (fewer candidate sites, or fix the schools that must stay open or close)")
+    assert caught.value.text("zh").startswith("p = 5 的总步行时间最短方案：求解器在 0.001 秒的时间上限内没有找到任何方案。这并不说明不存在可行方案")
+
+
+def test_a_kept_highs_model_gives_each_solve_its_own_time_limit():
+    """HiGHS compares its time limit with the run time of all solves of an instance: before,
+    a Benders loop's later solves stopped at once ("Time limit reached") when the time
+    spent so far exceeded the time left."""
+    rng = np.random.default_rng(1)
+    rows = Rows(300)
+    rows.add([(np.repeat(np.arange(300), 300), np.tile(np.arange(300), 300), rng.uniform(0, 1, 90_000))],
+             rng.uniform(5, 10, 300), np.inf, count=300)
+    session = Session(Model.from_rows(rng.uniform(1, 2, 300), rows, col_upper=np.ones(300)))
+    took = []
+    for _ in range(21):
+        session.restart()  # from scratch each time
+        took.append(session.solve(relax=True, seconds=5 * max(took, default=1.0)).seconds)
+    assert sum(took) > 10 * max(took)  # the instance has run far longer than any one solve
+    assert session.solve(relax=True).status == "Optimal"
+    session.restart()
+    assert session.solve(relax=True, seconds=5 * max(took)).status == "Optimal"
+
+
+def test_the_solver_report_names_the_method_and_the_time_limit(demo):
+    quick = plan(demo, "p_median", level="primary", p=3, hard_limit=False, capacity=False,
+                 solver_seconds=1e-6)
+    report = quick.report()
+    assert report["solver_status"] == "Time limit reached" and report["solver_method"] == "benders"
+    worded = localise(pd.DataFrame([report]), "en").iloc[0]
+    assert worded["solver status"] == "time limit reached"
+    assert worded["solver method"] == "Benders decomposition (radius formulation) + HiGHS"
+    assert localise(pd.DataFrame([report]), "zh").iloc[0]["求解方法"] == "Benders 分解（半径模型）+ HiGHS"
+    assert any(n.startswith("the solver stopped at its time limit") for n in quick.notes)
+    proven = plan(demo, "p_median", level="primary", p=3, hard_limit=False, capacity=False)
+    assert proven.report()["solver_status"] == "Optimal" and not any("time limit" in n for n in proven.notes)
+    least = plan(demo, "fewest_schools", level="primary", limit=40)
+    assert localise(pd.DataFrame([least.report()]), "en").iloc[0]["solver method"] == "HiGHS MILP (strong formulation)"
 
 
 # a line of 5 villages 10 apart; schools at the same points

@@ -1,0 +1,544 @@
+"""The uncapacitated p-median, exact and fast: Benders decomposition of the radius formulation.
+
+The method of Durán-Mateluna, Alès & Elloumi ("An efficient Benders decomposition for the
+p-median problem", EJOR 2023), on HiGHS. It works on a cost matrix of rows (villages,
+demand points) × columns (schools, sites) whose entries are already weighted
+(pupils × minutes), ``inf`` where a row may not use a column.
+
+Radius formulation (Elloumi 2010)
+---------------------------------
+Let D_i^1 < D_i^2 < … < D_i^K be the distinct costs of row i to the columns it may use,
+y_j ∈ {0, 1} whether column j opens (Σ_j y_j = p). With z_i^k ≥ 1 − Σ_{j: c_ij ≤ D_i^k} y_j,
+z ≥ 0 ("no open column within radius D_i^k of row i"), row i costs
+D_i^1 + Σ_k (D_i^{k+1} − D_i^k) z_i^k.
+
+Benders cuts in closed form
+---------------------------
+For fixed y, each row's subproblem in z is solved by sorting the row's costs: with r the
+first level at which the open share within radius r reaches 1, its optimal dual gives
+
+    θ_i ≥ r − Σ_j max(0, r − c_ij) y_j
+
+valid at every level r and tight at y (for an integral y, r is the cost to the nearest open
+column). No LP is solved for a cut: the rows are sorted once (numpy) and each separation is
+a cumulative sum over the sorted rows, O(rows × columns).
+
+Master
+------
+min Σ_i θ_i  subject to  Σ_j y_j = p, kept / closed columns, θ_i ≥ min_j c_ij, the cuts
+found so far, and Σ_{j usable by i} y_j ≥ 1 for rows that may not use every column (a
+walking limit). It has one variable per column and one per row, whatever the number of pairs.
+
+Solving
+-------
+1. A start: greedy, then vertex interchange (best swap, Whitaker's fast evaluation of all
+   swaps at once), vectorised; its open set is the incumbent and gives the first cuts.
+2. Phase 1: the master's LP relaxation, solved again from its last basis after each round
+   of cuts until no cut is violated (in-out stabilisation: cuts are taken at a point
+   between the LP optimum and a core point, then at the optimum itself). Its largest open
+   shares, rounded and improved by interchange, may give a better incumbent.
+3. Fixing. By reduced cost: a column whose LP reduced cost exceeds the gap between the
+   incumbent and the LP bound cannot be in a better plan. By probing: each column still free
+   is set against the incumbent's choice and the LP solved again with cuts (a few rounds,
+   stopped as soon as its bound reaches the incumbent); when it does, no better plan makes
+   that choice and the column is fixed. The cuts found on the way stay: they are valid
+   everywhere. Each fixing keeps the incumbent's choice, so the incumbent stays feasible.
+4. Phase 2: the master as a MILP, warm-started with the incumbent. HiGHS (highspy) has no
+   callback that adds lazy constraints inside its branch and bound, so we iterate: solve the
+   MILP with the cuts so far; its bound is a lower bound on every plan (the fixings only
+   exclude plans no better than the incumbent); compute the true cost of its open set (a new
+   incumbent when better); add the cuts that set violates; solve again — until the MILP's
+   bound reaches the incumbent's true cost (proven optimal) or the time runs out (then the
+   incumbent, the bound and the gap are returned).
+
+    >>> import numpy as np
+    >>> line = np.abs(np.subtract.outer(np.arange(6) * 10.0, np.arange(6) * 10.0))  # 6 points 10 apart
+    >>> answer = p_median(line, 2)
+    >>> answer.objective, answer.status, np.flatnonzero(answer.open).tolist(), answer.assignment.tolist()
+    (40.0, 'Optimal', [1, 4], [1, 1, 1, 4, 4, 4])
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .milp import MilpResult, Model, Rows, Session
+
+logger = logging.getLogger(__name__)
+
+#: HiGHS's status when the dual simplex's objective reached the bound it was given
+REACHED = "Bound on objective reached"
+
+#: rounds of cuts a probe may add before it gives up on fixing its column
+PROBE_ROUNDS = 2
+
+#: probes in a row that fix nothing, after which probing stops (columns come in
+#: decreasing order of reduced cost: the rest are unlikely to be fixed)
+PROBE_MISSES = 20
+
+#: relative tolerance of a cut's violation and of the stop of the search
+_TOL = 1e-6
+
+
+@dataclass
+class Answer:
+    """The p-median found.
+
+    Attributes
+    ----------
+    open
+        Whether each column is open (booleans).
+    assignment
+        The nearest open column of each row (−1 when none is found: no plan in the time).
+    objective
+        Σ over rows of the cost to that column (the matrix's unit); inf when no plan was found.
+    bound
+        A proven lower bound on every plan's objective.
+    status
+        "Optimal" (proven within ``mip_gap``), "Time limit reached" or "Infeasible" (no
+        choice of p columns gives every row a column it may use).
+    seconds
+        Wall-clock time of the whole method (seconds).
+    start
+        Objective of the greedy + interchange start (inf when it leaves a row without a
+        column it may use).
+    rounds
+        MILP solves of phase 2.
+    """
+
+    open: np.ndarray
+    assignment: np.ndarray
+    objective: float
+    bound: float
+    status: str
+    seconds: float
+    start: float
+    rounds: int
+
+    @property
+    def gap(self) -> float:
+        """(objective − bound) / objective: 0 when optimal, inf without a plan."""
+        if not np.isfinite(self.objective):
+            return float("inf")
+        return max(0.0, (self.objective - self.bound) / max(abs(self.objective), 1e-9))
+
+
+def p_median(cost: np.ndarray, p: int, *, lower: np.ndarray | None = None, upper: np.ndarray | None = None,
+             seconds: float | None = None, mip_gap: float = 1e-6) -> Answer:
+    """Open ``p`` columns minimising Σ_i min over open usable columns of ``cost[i, j]``.
+
+    Parameters
+    ----------
+    cost
+        Weighted cost (rows × columns), e.g. pupils × walking minutes; ``inf`` (or NaN) where
+        a row may not use a column.
+    p
+        Columns to open.
+    lower, upper
+        Bounds of each column's open variable (1/1: kept open; 0/0: closed); 0/1 when None.
+    seconds
+        Time limit of the whole method (seconds); None for none.
+    mip_gap
+        Relative gap at which the incumbent counts as optimal.
+    """
+    began = time.perf_counter()
+    deadline = np.inf if seconds is None else began + float(seconds)
+    c = np.where(np.isnan(cost), np.inf, np.asarray(cost, dtype=float))
+    n, m = c.shape
+    lo = np.zeros(m) if lower is None else np.asarray(lower, dtype=float)
+    hi = np.ones(m) if upper is None else np.asarray(upper, dtype=float)
+    c[:, hi < 0.5] = np.inf
+    best = _Incumbent.of(c, heuristic(c, p, keep=lo > 0.5, may=hi > 0.5, deadline=deadline))
+    start = best.value
+    radius = Radius(c)
+    master = _master(c, p, lo, hi)
+    if np.isfinite(best.value):
+        master.add_rows(*radius.cut_rows(radius.levels(best.y), np.arange(n)))
+    search = _Search(master, radius, best, lo.copy(), hi.copy(), _core(p, lo, hi), deadline, mip_gap)
+    bound, rounds, status = float(c.min(axis=1).sum()), 0, "Time limit reached"  # each row at its nearest
+    if search.left() > 0:
+        bound, status = _phase_one(search)
+    if status == "Optimal":
+        bound, status, rounds = _phase_two(search, bound)
+    best = search.best
+    if best.proven(bound, mip_gap):  # a bound within rounding of the incumbent is the incumbent's
+        status, bound = "Optimal", best.value if bound > best.value - 1e-9 * max(1.0, best.value) else bound
+    return Answer(best.y > 0.5, best.assignment, best.value, bound, status, time.perf_counter() - began, start,
+                  rounds)
+
+
+@dataclass
+class _Incumbent:
+    """The best open set found, its rows' nearest columns and true costs."""
+
+    y: np.ndarray
+    assignment: np.ndarray
+    costs: np.ndarray
+    value: float
+
+    @classmethod
+    def of(cls, cost: np.ndarray, open_: np.ndarray) -> _Incumbent:
+        """The incumbent of an open set (value inf when a row has no usable open column)."""
+        assignment, costs = nearest(cost, open_)
+        value = float(costs.sum()) if np.isfinite(costs).all() else float("inf")
+        return cls(open_.astype(float), assignment, costs, value)
+
+    def proven(self, bound: float, mip_gap: float) -> bool:
+        """Whether ``bound`` proves this incumbent optimal within ``mip_gap``."""
+        return bool(np.isfinite(self.value) and self.value - bound <= mip_gap * max(1.0, abs(self.value)))
+
+
+# ---------------------------------------------------------------------- the start
+def nearest(cost: np.ndarray, open_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's nearest open column and its cost (−1 and inf where none is usable)."""
+    cols = np.flatnonzero(open_)
+    if not len(cols):
+        return np.full(len(cost), -1), np.full(len(cost), np.inf)
+    sub = cost[:, cols]
+    k = np.argmin(sub, axis=1)
+    value = sub[np.arange(len(cost)), k]
+    return np.where(np.isfinite(value), cols[k], -1), value
+
+
+def heuristic(cost: np.ndarray, p: int, *, keep: np.ndarray, may: np.ndarray, deadline: float = np.inf,
+              start: np.ndarray | None = None) -> np.ndarray:
+    """Greedy then vertex interchange: a good open set of ``p`` columns (booleans).
+
+    Parameters
+    ----------
+    cost
+        Weighted cost (rows × columns), ``inf`` where a row may not use a column.
+    keep, may
+        Columns that must open / may open (booleans).
+    deadline
+        ``time.perf_counter()`` value after which the interchange stops.
+    start
+        ``p`` open columns (booleans) to start the interchange from instead of the greedy's.
+    """
+    finite = np.isfinite(cost)
+    penal = cost
+    if not finite.all():  # a row without a usable open column costs more than any plan
+        big = float(np.where(finite, cost, 0.0).max(axis=1).sum()) + 1.0
+        penal = np.where(finite, cost, big)
+    chosen = greedy(penal, p, keep=keep, may=may) if start is None else start
+    return interchange(penal, chosen, keep=keep, may=may, deadline=deadline)
+
+
+def greedy(cost: np.ndarray, p: int, *, keep: np.ndarray, may: np.ndarray) -> np.ndarray:
+    """The kept columns, then one column at a time, each the one that lowers Σ_i nearest
+    cost most, until ``p`` are open (booleans)."""
+    open_ = keep.copy()
+    nearest_cost = cost[:, open_].min(axis=1) if open_.any() else np.full(len(cost), np.inf)
+    while open_.sum() < p:
+        total = np.minimum(cost, nearest_cost[:, None]).sum(axis=0)
+        total[open_ | ~may] = np.inf
+        j = int(np.argmin(total))
+        open_[j] = True
+        nearest_cost = np.minimum(nearest_cost, cost[:, j])
+    return open_
+
+
+def interchange(cost: np.ndarray, open_: np.ndarray, *, keep: np.ndarray, may: np.ndarray,
+                deadline: float = np.inf) -> np.ndarray:
+    """Vertex interchange (Teitz & Bart), best improvement: swap the open column ``r`` and the
+    closed column ``j`` that lower Σ_i nearest cost most, while one does.
+
+    All swaps are evaluated at once (Whitaker): with d1, d2 each row's nearest and second
+    nearest open cost and a(i) its nearest open column, the change of swapping r out and j in
+    is G_j + L_r − Σ_{i: a(i)=r} max(0, d2_i − max(c_ij, d1_i)), where
+    G_j = Σ_i min(0, c_ij − d1_i) and L_r = Σ_{i: a(i)=r} (d2_i − d1_i).
+    """
+    open_ = open_.copy()
+    n, m = cost.shape
+    out_ok = ~keep
+    while time.perf_counter() < deadline:
+        cols = np.flatnonzero(open_)
+        first, second = _two_nearest(cost[:, cols])
+        a, d1 = cols[first[0]], first[1]
+        d2 = second if len(cols) > 1 else np.full(n, float(cost.max()) + 1.0)
+        gain_in = np.minimum(cost - d1[:, None], 0.0).sum(axis=0)
+        loss_out = np.bincount(a, weights=d2 - d1, minlength=m)[cols]
+        by_open = sparse.csr_matrix((np.ones(n), (first[0], np.arange(n))), shape=(len(cols), n))
+        overlap = by_open @ np.maximum(d2[:, None] - np.maximum(cost, d1[:, None]), 0.0)
+        change = gain_in[None, :] + loss_out[:, None] - overlap
+        change[~out_ok[cols], :] = np.inf
+        change[:, open_ | ~may] = np.inf
+        r, j = np.unravel_index(int(np.argmin(change)), change.shape)
+        if not change[r, j] < -_TOL * max(1.0, float(d1.sum())):
+            break
+        open_[cols[r]], open_[j] = False, True
+    return open_
+
+
+def _two_nearest(sub: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """((position, cost) of each row's nearest column of ``sub``, cost of its second nearest)."""
+    rows = np.arange(len(sub))
+    k = np.argmin(sub, axis=1)
+    d1 = sub[rows, k]
+    if sub.shape[1] < 2:
+        return (k, d1), np.full(len(sub), np.inf)
+    two = np.partition(sub, 1, axis=1)[:, :2]
+    return (k, d1), two.max(axis=1)
+
+
+# ---------------------------------------------------------------------- cuts
+class Radius:
+    """Each row's costs sorted once, to read its Benders cut at any open share in O(columns).
+
+    Parameters
+    ----------
+    cost
+        Weighted cost (rows × columns), ``inf`` where a row may not use a column.
+    columns
+        The columns that may still open (indices; all when None): the cuts leave out the
+        others, which must then stay closed (fixed at 0 in the master).
+    """
+
+    def __init__(self, cost: np.ndarray, columns: np.ndarray | None = None) -> None:
+        self.cost = cost
+        self.n_columns = cost.shape[1]
+        self.columns = np.arange(self.n_columns) if columns is None else np.asarray(columns, dtype=int)
+        sub = cost[:, self.columns]
+        self.order = np.argsort(sub, axis=1, kind="stable")
+        self.sorted = np.take_along_axis(sub, self.order, axis=1)
+
+    def restricted(self, columns: np.ndarray) -> Radius:
+        """The rows sorted over ``columns`` only (indices)."""
+        return Radius(self.cost, columns)
+
+    def _shares(self, y: np.ndarray) -> np.ndarray:
+        """``y`` of each row's columns in its sorted order (rows × columns)."""
+        return np.asarray(y, dtype=float)[self.columns][self.order]
+
+    def levels(self, y: np.ndarray) -> np.ndarray:
+        """Each row's radius r at which the open share ``y`` within it first reaches 1 (the
+        level of the tight cut; the nearest open cost when ``y`` is integral)."""
+        reached = np.cumsum(self._shares(y), axis=1) >= 1.0 - 1e-9
+        k = np.where(reached.any(axis=1), np.argmax(reached, axis=1), self.sorted.shape[1] - 1)
+        r = self.sorted[np.arange(len(k)), k]
+        last = np.where(np.isfinite(self.sorted), self.sorted, -np.inf).max(axis=1)
+        return np.where(np.isfinite(r), r, last)
+
+    def values(self, r: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The cut at levels ``r`` evaluated at ``y``: r_i − Σ_j max(0, r_i − c_ij) y_j per row."""
+        return r - (np.maximum(r[:, None] - self.sorted, 0.0) * self._shares(y)).sum(axis=1)
+
+    def cut_rows(self, r: np.ndarray, rows: np.ndarray) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+        """The cuts θ_i + Σ_j max(0, r_i − c_ij) y_j ≥ r_i of ``rows`` over the master's
+        variables [y (columns) | θ (rows)]: (matrix, lower, upper)."""
+        n = len(self.sorted)
+        r = r[rows]
+        count = np.array([np.searchsorted(self.sorted[i], level) for i, level in zip(rows, r, strict=True)], dtype=int)
+        k = np.repeat(np.arange(len(rows)), count)
+        t = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        i = rows[k]
+        values = np.r_[r[k] - self.sorted[i, t], np.ones(len(rows))]
+        columns = np.r_[self.columns[self.order[i, t]], self.n_columns + rows]
+        matrix = sparse.csr_matrix((values, (np.r_[k, np.arange(len(rows))], columns)),
+                                   shape=(len(rows), self.n_columns + n))
+        return matrix, r, np.full(len(rows), np.inf)
+
+    def violated(self, r: np.ndarray, y: np.ndarray, theta: np.ndarray) -> np.ndarray:
+        """Rows whose cut at levels ``r`` cuts off (y, θ)."""
+        value = self.values(r, y)
+        return np.flatnonzero(value - theta > _TOL * np.maximum(1.0, np.abs(value)))
+
+
+# ---------------------------------------------------------------------- master and phases
+def _master(cost: np.ndarray, p: int, lower: np.ndarray, upper: np.ndarray) -> Session:
+    """The master over [y (columns) | θ (rows)]: Σ y = p, cover rows, θ_i ≥ min_j c_ij."""
+    n, m = cost.shape
+    usable = np.isfinite(cost)
+    rows = Rows(m + n)
+    rows.add([(np.zeros(m, dtype=int), np.arange(m), 1.0)], p, p, count=1)
+    partial = np.flatnonzero((~usable[:, upper > 0.5]).any(axis=1))
+    if len(partial):  # rows that may not use every column: one of theirs must open
+        ri, cj = np.nonzero(usable[partial])
+        rows.add([(ri, cj, 1.0)], 1.0, np.inf, count=len(partial))
+    floor = np.where(usable, cost, np.inf).min(axis=1)
+    model = Model.from_rows(np.r_[np.zeros(m), np.ones(n)], rows, col_lower=np.r_[lower, floor],
+                            col_upper=np.r_[upper, np.full(n, np.inf)],
+                            integer=np.r_[np.ones(m, dtype=bool), np.zeros(n, dtype=bool)])
+    return Session(model)
+
+
+def _core(p: int, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """An interior point of the open shares: kept columns open, p spread over the others."""
+    free = (upper > 0.5) & (lower < 0.5)
+    core = lower.astype(float).copy()
+    if free.any():
+        core[free] = max(0.0, p - lower.sum()) / free.sum()
+    return core
+
+
+@dataclass
+class _Search:
+    """What the phases share: the master, the sorted rows, the incumbent, the open
+    variables' bounds now (after fixing), the stabilisation's core point, the deadline."""
+
+    master: Session
+    radius: Radius
+    best: _Incumbent
+    lower: np.ndarray
+    upper: np.ndarray
+    core: np.ndarray
+    deadline: float
+    mip_gap: float
+
+    def left(self) -> float:
+        """Seconds left before the deadline."""
+        return self.deadline - time.perf_counter()
+
+    def target(self) -> float:
+        """A bound at or above which no plan beats the incumbent by more than the gap."""
+        return self.best.value - self.mip_gap * max(1.0, abs(self.best.value))
+
+    def set_bounds(self, columns: np.ndarray, lower: float, upper: float) -> None:
+        """Bound the open variables of ``columns``."""
+        self.lower[columns], self.upper[columns] = lower, upper
+        self.master.set_bounds(columns, self.lower[columns], self.upper[columns])
+
+    def offer(self, y: np.ndarray) -> None:
+        """Make the open set ``y`` (integral) the incumbent when it costs less."""
+        candidate = _Incumbent.of(self.radius.cost, y > 0.5)
+        if candidate.value < self.best.value:
+            self.best = candidate
+
+
+def _converge(search: _Search, *, stop_at: float = np.inf, most: int | None = None
+              ) -> tuple[MilpResult | None, float]:
+    """The master's LP with cuts added until none is violated (in-out stabilisation: cuts
+    at the midpoint of the LP optimum and the core point first, at the optimum when the
+    midpoint gives none), or until its bound reaches ``stop_at``. An integral LP optimum
+    is offered as incumbent. Returns (last LP or None, bound)."""
+    m = search.radius.n_columns
+    bound, lp, rounds = -np.inf, None, 0
+    while search.left() > 0:
+        lp = search.master.solve(relax=True, seconds=search.left(), stop_at=stop_at if stop_at < np.inf else None)
+        if lp.status == REACHED:
+            return lp, max(bound, stop_at)
+        if not lp.optimal:
+            return lp, bound
+        bound = max(bound, lp.objective)
+        y, theta = lp.x[:m], lp.x[m:]
+        if np.all(np.minimum(y, 1 - y) < 1e-9):
+            search.offer(np.round(y))
+        if bound >= stop_at or (most is not None and rounds >= most):
+            return lp, bound
+        rounds += 1
+        mid = 0.5 * (y + search.core)
+        found = search.radius.violated(levels := search.radius.levels(mid), y, theta)
+        if not len(found):
+            found = search.radius.violated(levels := search.radius.levels(y), y, theta)
+        if not len(found):
+            return lp, bound
+        search.core = mid
+        search.master.add_rows(*search.radius.cut_rows(levels, found))
+    return None, bound
+
+
+def _phase_one(search: _Search) -> tuple[float, str]:
+    """The LP relaxation with cuts to convergence, then columns fixed by reduced cost and
+    by probing. Returns (LP bound, "Optimal" or why it stopped)."""
+    lp, bound = _converge(search, stop_at=search.target())
+    if lp is None:
+        return bound, "Time limit reached"
+    if not lp.optimal:
+        return bound, lp.status
+    logger.debug("LP bound %.6g, %d rows, %.1f s left", bound, search.master.n_rows, search.left())
+    _round(search, lp.x[: search.radius.n_columns])
+    if np.isfinite(search.best.value) and bound < search.target():
+        _fix_by_reduced_cost(search, lp, bound)
+        search.radius = search.radius.restricted(np.flatnonzero(search.upper > 0.5))
+        _probe(search, lp)
+        search.radius = search.radius.restricted(np.flatnonzero(search.upper > 0.5))
+    return bound, "Optimal"
+
+
+def _round(search: _Search, y: np.ndarray) -> None:
+    """Offer the interchange's best from the LP's open shares rounded: the kept columns and
+    the largest shares, p in all."""
+    keep, may = search.lower > 0.5, search.upper > 0.5
+    p = int(round(y.sum()))
+    rank = np.argsort(-np.where(keep, 2.0, np.where(may, y, -1.0)), kind="stable")
+    start = np.zeros(len(y), dtype=bool)
+    start[rank[:p]] = True
+    search.offer(heuristic(search.radius.cost, p, keep=keep, may=may, deadline=search.deadline, start=start))
+
+
+def _fix_by_reduced_cost(search: _Search, lp: MilpResult, bound: float) -> None:
+    """Fix columns that no plan better than the incumbent can open (or close): an LP
+    optimum at its bound whose reduced cost exceeds incumbent − LP bound. The incumbent's
+    own choice is never fixed against."""
+    if lp.col_dual is None:
+        return
+    m = search.radius.n_columns
+    room = search.target() - bound
+    y, reduced, held = lp.x[:m], lp.col_dual[:m], search.best.y
+    closed = np.flatnonzero((y < 1e-9) & (reduced > room) & (held < 0.5) & (search.lower < search.upper))
+    opened = np.flatnonzero((y > 1 - 1e-9) & (-reduced > room) & (held > 0.5) & (search.lower < search.upper))
+    search.set_bounds(closed, 0.0, 0.0)
+    search.set_bounds(opened, 1.0, 1.0)
+    logger.debug("reduced costs fixed %d closed, %d open", len(closed), len(opened))
+
+
+def _probe(search: _Search, lp: MilpResult) -> None:
+    """Probing: for each column still free, the LP with cuts with that column set against
+    the incumbent's choice; when its bound reaches the incumbent (or it is infeasible), the
+    column is fixed to the incumbent's choice. Every cut found stays: it is valid everywhere
+    and strengthens the MILP of phase 2. Columns of largest reduced cost first."""
+    free = np.flatnonzero(search.lower < search.upper)
+    reduced = np.abs(lp.col_dual[free]) if lp.col_dual is not None else np.zeros(len(free))
+    order = free[np.lexsort((-reduced, search.best.y[free] < 0.5))]  # the incumbent's columns first
+    fixed, missed, root = 0, 0, search.master.basis()
+    for j in order:
+        if missed >= PROBE_MISSES and search.best.y[j] < 0.5:
+            break
+        held = float(search.best.y[j])
+        search.set_bounds(np.array([j]), 1.0 - held, 1.0 - held)
+        probe, bound = _converge(search, stop_at=search.target(), most=PROBE_ROUNDS)
+        if probe is None or probe.status not in ("Optimal", "Infeasible", REACHED):
+            search.set_bounds(np.array([j]), 0.0, 1.0)
+            break
+        settled = (probe.status != "Optimal" or bound >= search.target()) and search.best.y[j] == held
+        search.set_bounds(np.array([j]), held if settled else 0.0, held if settled else 1.0)
+        search.master.restore(root)
+        fixed += settled
+        missed = 0 if settled else missed + 1
+    logger.debug("probing fixed %d of %d free columns, %d rows", fixed, len(free), search.master.n_rows)
+
+
+def _phase_two(search: _Search, bound: float) -> tuple[float, str, int]:
+    """The master as a MILP, cuts added at each answer until its bound meets the
+    incumbent (see the module docstring). Returns (bound, status, MILP solves)."""
+    m = search.radius.n_columns
+    rounds = 0
+    # HiGHS cannot take lazy constraints inside its branch and bound (highspy has no such
+    # callback), so each round solves the MILP anew with the cuts so far, warm-started
+    while not search.best.proven(bound, search.mip_gap) and search.left() > 0:
+        best = search.best
+        start = np.r_[best.y, best.costs] if np.isfinite(best.value) else None
+        mip = search.master.solve(relax=False, seconds=search.left(), mip_gap=search.mip_gap, initial=start)
+        rounds += 1
+        logger.debug("MILP %.2f s: %s, bound %.6g, objective %.6g", mip.seconds, mip.status, mip.bound,
+                     mip.objective)
+        if mip.status == "Infeasible":  # nothing better than the incumbent (or no plan at all)
+            return (best.value, "Optimal", rounds) if np.isfinite(best.value) else (bound, "Infeasible", rounds)
+        if np.isfinite(mip.bound):
+            bound = max(bound, mip.bound)
+        if not mip.has_solution:
+            break
+        y = (mip.x[:m] > 0.5).astype(float)
+        search.offer(y)
+        if not mip.optimal:
+            break
+        cuts = search.radius.violated(levels := search.radius.levels(y), y, mip.x[m:])
+        if len(cuts):
+            search.master.add_rows(*search.radius.cut_rows(levels, cuts))
+    status = "Optimal" if search.best.proven(bound, search.mip_gap) else "Time limit reached"
+    return bound, status, rounds
