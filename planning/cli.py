@@ -44,7 +44,7 @@ from .load import (
     read_roster,
 )
 from .optimise import GOALS, cost_tradeoff, plan, plot_cost_tradeoff, plot_tradeoff, tradeoff
-from .policy import LEVEL_GRADES, Policy
+from .policy import LEVEL_GRADES, Policy, checked_limit
 from .project import Project
 from .report import (
     chart,
@@ -285,6 +285,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:  # data warnings, in the planner's language
             warnings.simplefilter("always", DataWarning)
             try:
+                _check_limits(args)
                 return commands[args.command](args)
             finally:
                 for warning in caught:
@@ -297,6 +298,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finally:
         settings.language = before
+
+
+def _check_limits(args: argparse.Namespace) -> None:
+    """Refuse a ``--limit`` or ``--limits`` outside the sensible range of walking limits
+    (:func:`planning.policy.checked_limit`) before any file is read."""
+    for option in ("limit", "limits"):
+        given = getattr(args, option, None)
+        for minutes in given if isinstance(given, list) else [given]:
+            if minutes is not None:
+                checked_limit(minutes, source=f"--{option}")
 
 
 def _load(args: argparse.Namespace, step: Callable[[str], None]) -> Project:

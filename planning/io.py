@@ -9,6 +9,7 @@ never leaves a half-written project or result.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import struct
@@ -21,11 +22,22 @@ from typing import BinaryIO
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import CRS
+from pyproj import CRS, Proj, Transformer
 
 from . import settings
-from .columns import COORDINATE_ALIASES, id_text, normalise_header, text_headers
-from .errors import ValidationError
+from .columns import (
+    BIRTHS_ALIASES,
+    COORDINATE_ALIASES,
+    HISTORY_ALIASES,
+    ROSTER_ALIASES,
+    SCHOOL_ALIASES,
+    SITE_ALIASES,
+    VILLAGE_ALIASES,
+    id_text,
+    normalise_header,
+    text_headers,
+)
+from .errors import ValidationError, warn
 from .i18n import Listing, Message
 
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xls", ".xlsm"}
@@ -34,6 +46,8 @@ CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is a superset of GBK and GB2
 #: Files that are zip archives inside (a zipped Shapefile, an Excel workbook): checked by
 #: :func:`check_archive` before any reader unpacks them.
 ARCHIVE_SUFFIXES = {".zip", ".xlsx", ".xlsm"}
+
+logger = logging.getLogger(__name__)
 
 #: Name of the column holding each row's place in its file ("row 5", "feature 3").
 ROW = "_row"
@@ -56,7 +70,13 @@ def read_table(
         or GeoJSON, GeoPackage, Shapefile (``.shp`` or zipped ``.zip``).
     crs
         CRS of the coordinates when the file does not say (CSV/Excel ``x``/``y`` columns,
-        a Shapefile without ``.prj``). CSV ``lon``/``lat`` default to WGS84.
+        a Shapefile without ``.prj``); a file that states its CRS keeps it, so one ``crs``
+        serves x/y tables beside a road layer in another CRS. CSV ``lon``/``lat`` default to
+        WGS84. Projected x/y columns that fit the CRS's area only the other way round (X the
+        northing, as Chinese surveyors write Gauss–Krüger coordinates) are read that way
+        with a :class:`~planning.errors.DataWarning`; x/y that fit neither way, or that have
+        no CRS, are an error saying what to give (for eastings with a zone number before
+        them, 39 500 000: the zone's EPSG codes, e.g. EPSG:4527 for CGCS2000 zone 39).
     layer
         GeoPackage layer or Excel sheet.
     encoding
@@ -215,11 +235,12 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
         columns = Listing([c for c in frame.columns if c != ROW])
         raise ValidationError(Message("error.no_coordinates", columns=columns), source=source)
     xcol, ycol, geographic = found
-    if crs is None and not geographic:
-        raise ValidationError(Message("error.projected_no_crs", x=xcol, y=ycol), source=source)
-    problems: list[Message] = []
     x = pd.to_numeric(frame[xcol], errors="coerce")
     y = pd.to_numeric(frame[ycol], errors="coerce")
+    if crs is None and not geographic:
+        raise ValidationError([Message("error.projected_no_crs", x=xcol, y=ycol),
+                               *gauss_kruger_advice(x, y, xcol, ycol)], source=source)
+    problems: list[Message] = []
     for i in map(int, np.flatnonzero(x.isna().to_numpy() | y.isna().to_numpy())):
         problem = Message("error.empty_coordinates", x=xcol, y=ycol, xv=shown(frame[xcol].iat[i]),
                           yv=shown(frame[ycol].iat[i]))
@@ -229,6 +250,8 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
         problems += _check_degrees(frame, x, y, xcol, ycol)
     if problems:
         raise ValidationError(problems, source=source)
+    if target_crs.is_projected:
+        x, y = _survey_axes(frame, x, y, xcol, ycol, target_crs, source=source)
     geometry = gpd.points_from_xy(x, y, crs=target_crs)
     return gpd.GeoDataFrame(frame.drop(columns=[xcol, ycol]), geometry=geometry)
 
@@ -253,6 +276,92 @@ def _check_degrees(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, y
     return out
 
 
+# ---------------------------------------------------------------------- surveying coordinates
+#: EPSG codes of the first Gauss–Krüger zone with the zone number before the easting, by datum:
+#: 3-degree zones 25–45 (central meridian 3 × zone) and 6-degree zones 13–23 (6 × zone − 3);
+#: zone N's code is the first's plus N − 25 (or N − 13).
+GK_FIRST_EPSG: dict[str, dict[int, int]] = {
+    "CGCS2000": {3: 4513, 6: 4491},
+    "Xian 1980": {3: 2349, 6: 2327},
+    "Beijing 1954": {3: 2401, 6: 21413},
+}
+_GK_ZONES = {3: range(25, 46), 6: range(13, 24)}
+
+
+def gauss_kruger_zone(values: pd.Series | np.ndarray) -> tuple[int, int] | None:
+    """(zone width in degrees, zone number) when every value is an easting with a Chinese
+    Gauss–Krüger zone number before it (39 500 000 ± 400 000 is zone 39), else None.
+    Zones 13–23 are 6-degree zones, 25–45 3-degree zones."""
+    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+    v = v[np.isfinite(v)]
+    if not len(v):
+        return None
+    zones = np.floor(v / 1e6)
+    rest = v - zones * 1e6
+    zone = int(zones[0])
+    if not ((zones == zone).all() and ((rest > 1e5) & (rest < 9e5)).all()):
+        return None
+    width = next((w for w, numbers in _GK_ZONES.items() if zone in numbers), None)
+    return None if width is None else (width, zone)
+
+
+def gauss_kruger_advice(x: pd.Series, y: pd.Series, xcol: str, ycol: str) -> list[Message]:
+    """What to do with x/y columns holding Gauss–Krüger coordinates with the zone number
+    before the easting (in either column): the zone, its central meridian and the EPSG code
+    of that zone in CGCS2000, Xi'an 1980 and Beijing 1954; [] when neither column has one."""
+    for east in (xcol, ycol):
+        found = gauss_kruger_zone(x if east == xcol else y)
+        if found is None:
+            continue
+        width, zone = found
+        first = min(_GK_ZONES[width])
+        codes = {datum: f"EPSG:{firsts[width] + zone - first}" for datum, firsts in GK_FIRST_EPSG.items()}
+        meridian = 3 * zone if width == 3 else 6 * zone - 3
+        swapped = Message("error.gk_swapped", x=xcol, y=ycol) if east == ycol else ""
+        return [Message("error.gk_zone", column=east, zone=zone, width=width, meridian=meridian,
+                        cgcs=codes["CGCS2000"], xian=codes["Xian 1980"], beijing=codes["Beijing 1954"],
+                        swapped=swapped)]
+    return []
+
+
+def _inside(crs: CRS, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether each point (in ``crs``) lies within a degree of the area the CRS is made for
+    (anywhere on earth when the CRS does not say)."""
+    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90)
+    area = crs.area_of_use
+    if area is not None:
+        west, south, east, north = area.bounds
+        ok &= (lon >= west - 1) & (lon <= east + 1) & (lat >= south - 1) & (lat <= north + 1)
+    return ok
+
+
+def _survey_axes(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, ycol: str, crs: CRS, *,
+                 source: str) -> tuple[pd.Series, pd.Series]:
+    """Projected x/y columns as (easting, northing) in ``crs``.
+
+    Chinese surveying names the northing X and the easting Y (Gauss–Krüger): when every point
+    lies in the CRS's area only with the columns the other way round, they are read that way
+    with a :class:`~planning.errors.DataWarning`. Points outside the area either way are an
+    error naming their rows, with the zone and EPSG codes when the eastings carry a zone
+    number (:func:`gauss_kruger_advice`).
+    """
+    xa, ya = x.to_numpy(dtype=float), y.to_numpy(dtype=float)
+    inside = _inside(crs, xa, ya)
+    if inside.all():
+        return x, y
+    if _inside(crs, ya, xa).all():
+        warn(Message("data.northing_easting", x=xcol, y=ycol, crs=crs.to_string(), source=source), stacklevel=5)
+        return y, x
+    rows = Listing([frame[ROW].iat[int(i)] for i in np.flatnonzero(~inside)], most=5)
+    area = crs.area_of_use
+    where = f"{area.name.rstrip('.')} ({area.west:g}–{area.east:g}°E, {area.south:g}–{area.north:g}°N)" if area else "—"
+    raise ValidationError([Message("error.outside_crs", n=int((~inside).sum()), total=len(inside), rows=rows, x=xcol,
+                                   y=ycol, crs=crs.to_string(), area=where),
+                           *gauss_kruger_advice(x, y, xcol, ycol)], source=source)
+
+
 def _read_spatial(
     path: Path, *, crs: object, layer: str | int | None, encoding: str | None, most: int | None = None
 ) -> gpd.GeoDataFrame:
@@ -264,7 +373,9 @@ def _read_spatial(
     if most is not None:
         kwargs["rows"] = most + 1
     try:
-        gdf = gpd.read_file(path, **kwargs)
+        gdf = _read_vector(path, kwargs, encoding=encoding)
+    except ValidationError:
+        raise
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         detail = f"{type(exc).__name__}: {exc}"
         raise ValidationError(Message("error.cannot_read", detail=detail, suffix=path.suffix),
@@ -275,9 +386,8 @@ def _read_spatial(
         if crs is None:
             raise ValidationError(Message("error.file_no_crs"), source=str(path))
         gdf = gdf.set_crs(crs)
-    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:
-        raise ValidationError(Message("error.crs_conflict", file_crs=gdf.crs.to_string(), given=repr(crs)),
-                              source=str(path))
+    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:  # crs= is for files that do not say
+        logger.info("%s states its CRS %s; crs=%s is for files that do not", path, gdf.crs.to_string(), crs)
     gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
     text = text_headers()
     for col in gdf.columns:
@@ -285,6 +395,118 @@ def _read_spatial(
             gdf[col] = gdf[col].map(id_text).astype(object)
     gdf[ROW] = pd.Series([Message("error.feature", n=i + 1) for i in range(len(gdf))], index=gdf.index, dtype=object)
     return gdf
+
+
+# ---------------------------------------------------------------------- Shapefile text
+#: Encodings a Shapefile's ``.dbf`` without a ``.cpg`` is tried in when GDAL's reading of it
+#: (ISO-8859-1) gives mojibake: UTF-8 first (its byte patterns rarely occur by chance), then
+#: GB18030 (a superset of GBK and GB2312, as Chinese desktop GIS writes them).
+DBF_ENCODINGS = ("utf-8", "gb18030")
+_SHAPEFILE_SUFFIXES = {".shp", ".dbf", ".zip"}
+_LATIN = re.compile(r"[\u0080-\u00ff]")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def _read_vector(path: Path, kwargs: dict[str, object], *, encoding: str | None) -> gpd.GeoDataFrame:
+    """A vector file read by GDAL; a Shapefile's text repaired where GDAL misread it (only
+    when ``encoding`` is not given):
+
+    - a ``.dbf`` in GBK or UTF-8 without the ``.cpg`` file saying so reads as mojibake
+      (道路等级 as ``µÀÂ·µÈ¼¶``): read again in the encoding of :data:`DBF_ENCODINGS` that
+      gives Chinese text;
+    - a UTF-8 ``.dbf`` whose field names the format cut at 10 bytes, in the middle of a
+      character (道路等级 is 12 bytes), which GDAL cannot read at all: read byte for byte,
+      the cut character dropped from the name, and a name cut from a known column name
+      (小学在 from 小学在校生数) given that name back.
+
+    Either way a :class:`~planning.errors.DataWarning` says what was done.
+    """
+    shapefile = path.suffix.lower() in _SHAPEFILE_SUFFIXES and not encoding
+    try:
+        gdf = gpd.read_file(path, **kwargs)
+    except UnicodeDecodeError:
+        if not shapefile:
+            raise
+        return _cut_names_read(path, kwargs)
+    if not shapefile or not _looks_misread(gdf):
+        return gdf
+    for candidate in DBF_ENCODINGS:
+        try:
+            again = gpd.read_file(path, **kwargs, encoding=candidate)
+        except UnicodeDecodeError:
+            continue
+        if any(_CJK.search(text) for text in _texts(again)):
+            warn(Message("data.dbf_encoding", encoding=candidate.upper(), source=path.name), stacklevel=5)
+            return again
+    return gdf
+
+
+def _texts(gdf: pd.DataFrame, *, most: int = 500) -> list[str]:
+    """Column names and up to ``most`` distinct text cells of each text column."""
+    out = [str(c) for c in gdf.columns]
+    for col in gdf.columns:
+        if _is_text(gdf[col]):
+            out += [v for v in gdf[col].dropna().unique()[:most] if isinstance(v, str)]
+    return out
+
+
+def _is_text(column: pd.Series) -> bool:
+    """Whether a column holds text (object or string dtype)."""
+    return column.dtype == object or pd.api.types.is_string_dtype(column.dtype)
+
+
+def _looks_misread(gdf: pd.DataFrame) -> bool:
+    """Whether a layer's text is mojibake: letters of the Latin-1 range and no Chinese."""
+    texts = _texts(gdf)
+    return any(_LATIN.search(text) for text in texts) and not any(_CJK.search(text) for text in texts)
+
+
+def _cut_names_read(path: Path, kwargs: dict[str, object]) -> gpd.GeoDataFrame:
+    """A Shapefile GDAL cannot decode (UTF-8 field names cut mid-character): read byte for
+    byte (Latin-1) and decoded here, the names' cut characters dropped."""
+    gdf = gpd.read_file(path, **kwargs, encoding="ISO-8859-1")  # GDAL knows this name, not "latin-1"
+    cells = _texts(gdf, most=10**9)[len(gdf.columns):]
+    codec = "utf-8"
+    try:
+        for text in cells:
+            text.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        codec = "gb18030"
+    geometry = gdf.geometry.name
+    renames: dict[str, str] = {}
+    cut: list[str] = []
+    for col in gdf.columns:
+        if col == geometry:
+            continue
+        raw = str(col).encode("latin-1")
+        name = raw.decode(codec, errors="ignore")
+        if len(name.encode(codec)) < len(raw):
+            whole = _uncut(name)
+            cut.append(name if whole == name else f"{name} → {whole}")
+            name = whole
+        renames[col] = name
+        if _is_text(gdf[col]):
+            gdf[col] = gdf[col].map(lambda v: v.encode("latin-1").decode(codec, errors="replace")
+                                    if isinstance(v, str) else v)
+    warn(Message("data.dbf_cut_names", names=Listing(cut), encoding=codec.upper(), source=path.name), stacklevel=5)
+    return gdf.rename(columns=renames)
+
+
+def _uncut(name: str) -> str:
+    """The column name a name cut at 10 bytes was cut from, when every header alias it begins
+    (:mod:`planning.columns`) means one column; the cut name otherwise."""
+    key = normalise_header(name)
+    if len(key) < 2:
+        return name
+    found = {canon: alias for canon, alias in _all_aliases() if normalise_header(alias).startswith(key)
+             and len(alias.encode()) > 10}
+    return next(iter(found.values())) if len(found) == 1 else name
+
+
+def _all_aliases() -> list[tuple[str, str]]:
+    """(canonical column, alias) of every table's headers."""
+    tables = (VILLAGE_ALIASES, SCHOOL_ALIASES, SITE_ALIASES, HISTORY_ALIASES, BIRTHS_ALIASES, ROSTER_ALIASES)
+    return [(canon, alias) for table in tables for canon, aliases in table.items() for alias in aliases]
 
 
 # ---------------------------------------------------------------------- archives
@@ -379,14 +601,51 @@ def utm_crs(lon: float, lat: float) -> CRS:
     return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
-def metric_crs_for(gdf: gpd.GeoDataFrame) -> CRS:
-    """A projected CRS for metric work: the frame's own if projected, else its UTM zone."""
+#: Largest scale error (fraction) a layer's own projected CRS may have over the layer for its
+#: metres to be used as metres on the ground: 0.1 %, 1 m in a kilometre. A UTM or a 3-degree
+#: Gauss–Krüger zone is within it; Web Mercator (1/cos(latitude): 13.3 % at 28°N) is not.
+MAX_SCALE_ERROR = 0.001
+
+
+def metric_crs_for(gdf: gpd.GeoDataFrame, *, prefer: str | int | CRS | None = None) -> CRS:
+    """A projected CRS for measuring a layer in metres on the ground.
+
+    ``prefer`` (the layer's own CRS when None) if it is projected, in metres, and true to
+    scale within :data:`MAX_SCALE_ERROR` at the centre and the corners of the layer's extent;
+    otherwise the UTM zone of the extent's centre. A layer in degrees, in Web Mercator
+    (EPSG:3857) or in feet is therefore measured in UTM.
+    """
     if gdf.crs is None:
         raise ValidationError(Message("error.table_no_crs"))
-    if gdf.crs.is_projected:
-        return gdf.crs
-    centre = gdf.to_crs(4326).union_all().centroid
-    return utm_crs(centre.x, centre.y)
+    crs = CRS.from_user_input(prefer) if prefer is not None else gdf.crs
+    lon, lat = _extent_degrees(gdf)
+    if _true_to_scale(crs, lon, lat):
+        return crs
+    return utm_crs(float(lon[0]), float(lat[0]))
+
+
+def _extent_degrees(gdf: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes of a layer's centre (first) and its extent's corners."""
+    x0, y0, x1, y1 = gdf.total_bounds
+    x = np.array([(x0 + x1) / 2, x0, x0, x1, x1])
+    y = np.array([(y0 + y1) / 2, y0, y1, y0, y1])
+    lon, lat = Transformer.from_crs(gdf.crs, 4326, always_xy=True).transform(x, y)
+    return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+
+
+def _true_to_scale(crs: CRS, lon: np.ndarray, lat: np.ndarray) -> bool:
+    """Whether a CRS is projected, in metres, and within :data:`MAX_SCALE_ERROR` of true
+    scale (along meridians and parallels) at the given points (degrees)."""
+    if not crs.is_projected or any(abs(axis.unit_conversion_factor - 1) > 1e-9 for axis in crs.axis_info[:2]):
+        return False
+    if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+        return False
+    try:
+        factors = Proj(crs).get_factors(lon, lat)
+    except Exception:  # noqa: BLE001  # pyproj cannot compute factors for some CRSs: measure in UTM
+        return False
+    scales = np.r_[np.asarray(factors.meridional_scale), np.asarray(factors.parallel_scale)]
+    return bool(np.isfinite(scales).all() and np.abs(scales - 1).max() <= MAX_SCALE_ERROR)
 
 
 # ---------------------------------------------------------------------- atomic writes

@@ -15,6 +15,10 @@ right offset. On OSM networks this shrinks the graph Dijkstra runs on several-fo
 from __future__ import annotations
 
 import logging
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -30,12 +34,61 @@ from scipy.spatial import cKDTree
 from .errors import ValidationError, warn
 from .i18n import Listing, Message
 from .io import metric_crs_for
-from .policy import Policy, tobler_factor
+from .policy import (
+    DEFAULT_BUS_EXCLUDED,
+    DEFAULT_CLASS_FACTORS,
+    DEFAULT_EXCLUDED_CLASSES,
+    EXPRESSWAY_CLASSES,
+    Policy,
+    tobler_factor,
+)
 
 logger = logging.getLogger(__name__)
 
-#: Candidate names of the road-class column of a road layer.
-CLASS_COLUMNS = ("highway", "fclass", "class", "road_class", "type", "kind", "道路等级", "等级", "道路类型", "类型")
+#: Candidate names of the road-class column of a road layer, matched ignoring case (a name a
+#: Shapefile cut at 10 bytes, 道路等 for 道路等级, matches too). Where several are present, the
+#: one whose labels are most often recognised is read; where none is, any text column most of
+#: whose labels are road classes.
+CLASS_COLUMNS = ("highway", "fclass", "road_class", "roadclass", "class", "道路等级", "公路等级", "行政等级", "道路级别",
+                 "道路类型", "道路类别", "等级", "级别", "类型", "类别", "type", "road_type", "kind", "level", "grade", "rank",
+                 "技术等级")
+
+#: Candidate names of a road-name column: where a line's class is unknown (no class column, or
+#: a label not recognised), a name that says expressway (二广高速, G55) keeps it off the network.
+NAME_COLUMNS = ("name", "名称", "道路名称", "路名", "道路名", "road_name", "roadname", "name_zh", "name_en")
+
+#: Labels of county road layers and the class each names (a class of the policy's road-class
+#: settings: its speed factor, pedestrians and buses allowed or not). Compared ignoring case,
+#: spaces, hyphens and full-width forms. Patterns beyond these: :func:`road_class`.
+ROAD_LABELS: dict[str, str] = {
+    **dict.fromkeys(("高速", "高速路", "高速公路", "国家高速", "国家高速公路", "省级高速", "高速公路匝道", "高速匝道"), "高速公路"),
+    **dict.fromkeys(("expressway", "express_way", "freeway"), "expressway"),
+    **dict.fromkeys(("国道", "普通国道", "national_road", "national_highway"), "国道"),
+    **dict.fromkeys(("省道", "普通省道", "provincial_road", "provincial_highway"), "省道"),
+    **dict.fromkeys(("乡村道路", "村级公路", "通村公路", "村组道路", "村路", "村级道路"), "村道"),
+    **dict.fromkeys(("城市道路", "城镇道路", "主干路", "次干路", "支路", "街巷", "巷道", "street", "lane"), "街道"),
+    **dict.fromkeys(("一级公路", "二级公路", "三级公路", "四级公路", "等外公路", "一级", "二级", "三级", "四级", "等外",
+                     "公路", "道路", "专用公路", "农村公路", "其他道路"), "road"),
+    **dict.fromkeys(("机耕道", "田间道", "田间道路", "生产路", "农耕路"), "机耕路"),
+    **dict.fromkeys(("山道", "山间小路"), "山路"),
+    **dict.fromkeys(("小道", "便道", "土路"), "小路"),
+    **dict.fromkeys(("人行道", "人行步道", "游步道", "栈道", "绿道"), "步道"),
+    **dict.fromkeys(("石阶", "阶梯", "梯步"), "台阶"),
+    **dict.fromkeys(("trail", "footpath"), "footpath"),
+    **dict.fromkeys(("dirt_road", "unpaved_road"), "track"),
+}
+
+#: A route code at the start of a label (GB/T 917-2017): G/S with 1, 2 or 4 digits an
+#: expressway (national or provincial: G55, S1, G4501), with 3 digits an ordinary national
+#: or provincial road (G207, S231); X a county road, Y a township road, C a village road,
+#: Z a special-purpose road.
+_ROUTE_CODE = re.compile(r"^([GSXYCZ])\s*(\d{1,4})(?!\d)", re.IGNORECASE)
+_CODE_CLASS = {"X": "县道", "Y": "乡道", "C": "村道", "Z": "road"}
+_EXPRESSWAY_WORDS = re.compile(r"高速|expressway|motorway|freeway", re.IGNORECASE)
+#: Words inside a longer label (207国道, 县道X012 石门段) and the class they name.
+_CLASS_WORDS = (("国道", "国道"), ("省道", "省道"), ("县道", "县道"), ("乡道", "乡道"), ("村道", "村道"),
+                ("机耕", "机耕路"), ("山路", "山路"), ("步道", "步道"), ("台阶", "台阶"), ("小路", "小路"))
+_TRACK_GRADE = re.compile(r"^track_grade\d$")
 
 
 @dataclass
@@ -107,6 +160,8 @@ class WalkNetwork:
         layers whose lines have elevations only in part.
     source
         Where the network came from (file name), for reports.
+    class_column
+        The road layer's column the road classes were read from (None: none, or OSM).
     attribution
         Data licence attribution to print on maps, e.g. "© OpenStreetMap contributors".
     """
@@ -119,6 +174,7 @@ class WalkNetwork:
     node_z: np.ndarray | None = None
     source: str = ""
     attribution: str | None = None
+    class_column: str | None = field(default=None, compare=False)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
@@ -134,6 +190,7 @@ class WalkNetwork:
         node_z: np.ndarray | None = None,
         source: str = "",
         attribution: str | None = None,
+        class_column: str | None = None,
     ) -> WalkNetwork:
         """Build from arrays: drops self-loops and duplicate segments, keeps used nodes only."""
         seg_u = np.asarray(seg_u, dtype=np.int64)
@@ -158,6 +215,7 @@ class WalkNetwork:
             node_z=None if node_z is None else np.asarray(node_z, dtype=float)[used],
             source=source,
             attribution=attribution,
+            class_column=class_column,
         )
 
     @classmethod
@@ -176,8 +234,16 @@ class WalkNetwork:
 
         Ends of lines within ``tolerance_m`` of another line's vertex or of its interior
         are joined (a T-junction drawn without a shared vertex still connects); lines that
-        only cross (bridges, overpasses) do not. Roads of the policy's
-        ``excluded_classes`` (expressways, …) and with ``foot=no`` are left out.
+        only cross (bridges, overpasses) do not. Each line's class is read by
+        :func:`road_classes` (the county's own labels: 高速路, G55二广高速, X012, …; a
+        :class:`~planning.errors.DataWarning` lists the labels not recognised); roads of the
+        policy's ``walk_excluded`` classes (expressways unless ``walk_expressways``,
+        ``excluded_classes``) and with ``foot=no`` are left out.
+
+        Lengths are measured in a CRS whose metres are metres on the ground
+        (:func:`planning.io.metric_crs_for`): a layer in degrees, in Web Mercator (EPSG:3857,
+        whose "metres" are 1/cos(latitude) long: 13 % at 28°N) or in feet is reprojected to
+        the UTM zone of its centre.
 
         Elevations come from 3-D lines. A node's elevation is the mean of the elevations
         the lines meeting there give; a line without them (a 2-D line, or a line at exactly
@@ -199,15 +265,18 @@ class WalkNetwork:
         tolerance_m
             Distance under which line ends are joined (metres).
         crs
-            Projected CRS for the network; the layer's UTM zone when None.
+            Projected CRS for the network: the layer's own when None. Either is used only
+            if true to scale over the layer (:func:`planning.io.metric_crs_for`), else the
+            UTM zone of the layer's centre.
         """
         policy = policy or Policy()
-        lines = _walkable_lines(roads, class_column=class_column, policy=policy, source=source)
-        crs = CRS.from_user_input(crs) if crs is not None else metric_crs_for(lines)
+        lines, column = _walkable_lines(roads, class_column=class_column, policy=policy, source=source)
+        crs = metric_crs_for(lines, prefer=crs)
         lines = lines.to_crs(crs)
         coords, line_of = _line_vertices(lines.geometry.to_numpy(), tolerance_m)
         node_of_vertex, node_xy = _merge_vertices(coords, line_of, tolerance_m)
         node_z, lacking = _node_elevations(coords, line_of, node_of_vertex)
+        _warn_no_data(coords[:, 2], line_of, lines["_feature"].to_numpy(), source=source)
         same_line = line_of[1:] == line_of[:-1]
         seg_u = node_of_vertex[:-1][same_line]
         seg_v = node_of_vertex[1:][same_line]
@@ -222,7 +291,7 @@ class WalkNetwork:
                     ", with elevations" if has_z else "")
         return cls.from_arrays(
             node_xy, seg_u, seg_v, seg_class, crs=crs, node_z=node_z if has_z else None,
-            source=source, attribution=attribution,
+            source=source, attribution=attribution, class_column=column,
         )
 
     # ------------------------------------------------------------------ properties
@@ -304,6 +373,7 @@ class WalkNetwork:
             "pieces": len(pieces),
             "largest_piece_share": round(float(pieces["km"].iloc[0] / pieces["km"].sum()), 3),
             "has_elevation": self.node_z is not None,
+            "class_column": self.class_column,
         }
 
     def to_gdf(self) -> gpd.GeoDataFrame:
@@ -320,6 +390,7 @@ class WalkNetwork:
         return WalkNetwork.from_arrays(
             self.node_xy, self.seg_u[keep], self.seg_v[keep], self.seg_class[keep], crs=self.crs,
             node_z=self.node_z, source=source or self.source, attribution=self.attribution,
+            class_column=self.class_column,
         )
 
     # ------------------------------------------------------------------ snapping
@@ -350,10 +421,18 @@ class WalkNetwork:
         return self._cache["chains"]
 
 
+#: Elevations a road can have (metres): from below the Dead Sea shore (-430 m; China's lowest
+#: land, the Turpan basin, is at -154 m) to above Everest. A vertex elevation outside is a
+#: no-data marker (-9999, -32768, a raster's -3.4e38 written into the lines) and is unknown.
+ELEVATION_RANGE = (-500.0, 9000.0)
+
+
 # ---------------------------------------------------------------------- road layers
 def _walkable_lines(
     roads: gpd.GeoDataFrame, *, class_column: str | None, policy: Policy, source: str
-) -> gpd.GeoDataFrame:
+) -> tuple[gpd.GeoDataFrame, str | None]:
+    """The lines of a road layer people may walk, with their class (``_class``) and feature
+    number (``_feature``), and the column the classes were read from (None: no class column)."""
     if roads.crs is None:
         raise ValidationError(Message("error.roads_no_crs"), source=source)
     lines = roads[~(roads.geometry.isna() | roads.geometry.is_empty)]
@@ -361,19 +440,190 @@ def _walkable_lines(
     if lines.empty:
         kinds = sorted(set(roads.geometry.geom_type.dropna()))
         raise ValidationError(Message("error.no_road_lines", kinds=Listing(kinds)), source=source)
-    lines = lines.assign(_feature=np.arange(len(lines))).explode(index_parts=False).reset_index(drop=True)
-    column = class_column or next((c for c in CLASS_COLUMNS if c in lines.columns), None)
-    if class_column and class_column not in lines.columns:
-        columns = Listing([c for c in lines.columns if c != lines.geometry.name])
-        raise ValidationError(Message("error.class_column", column=repr(class_column), columns=columns), source=source)
-    lines["_class"] = lines[column].astype(str).str.strip() if column else "road"
-    walkable = ~lines["_class"].isin(policy.excluded_classes)
+    classes, column = road_classes(lines, class_column=class_column, policy=policy, source=source)
+    lines = lines.assign(_feature=np.arange(len(lines)), _class=classes.to_numpy())
+    lines = lines.explode(index_parts=False).reset_index(drop=True)
+    walkable = ~lines["_class"].isin(policy.walk_excluded)
     if "foot" in lines.columns:
         walkable &= lines["foot"].astype(str).str.lower() != "no"
     lines = lines[walkable]
     if lines.empty:
         raise ValidationError(Message("error.no_walkable_class"), source=source)
-    return lines
+    return lines, column
+
+
+def road_class(label: object, *, policy: Policy | None = None) -> str | None:
+    """The road class a road layer's label names, or None when it is not recognised.
+
+    Recognised, in this order: a class the policy's road-class settings name
+    (``class_factors``, ``excluded_classes``, ``bus_excluded_classes``, OSM ``highway`` values
+    among them) in any case; a label of :data:`ROAD_LABELS`; an expressway by its words (高速,
+    expressway, motorway, freeway: ``G55二广高速`` is 高速公路); a route code at the start
+    (:data:`_ROUTE_CODE`: G55 and S1 expressways, G207 国道, S231 省道, X012 县道, Y003 乡道);
+    a class word inside a longer label (207国道, 县道石门段); OSM's ``track_grade1``–``5``.
+
+        >>> [road_class(x) for x in ("高速路", "G55二广高速", "Expressway", "G207", "S231", "X012", "村道", "乡间大道")]
+        ['高速公路', '高速公路', 'expressway', '国道', '省道', '县道', '村道', None]
+    """
+    text = _label_text(label)
+    return None if text is None else _classify(text, _vocabulary(policy or Policy()))
+
+
+def _label_text(label: object) -> str | None:
+    """A cell of a class or name column as text (full-width forms folded), None when empty."""
+    if label is None or (isinstance(label, float) and math.isnan(label)):
+        return None
+    text = unicodedata.normalize("NFKC", str(label)).strip()
+    return text or None
+
+
+def _label_key(text: str) -> str:
+    """A label as :data:`ROAD_LABELS` compares it: case ignored, spaces and hyphens as ``_``."""
+    return re.sub(r"[\s\-_]+", "_", text.casefold())
+
+
+def _vocabulary(policy: Policy) -> dict[str, str]:
+    """The classes a policy knows (and the defaults), by their compared form."""
+    names: Iterable[str] = (*DEFAULT_CLASS_FACTORS, *DEFAULT_EXCLUDED_CLASSES, *DEFAULT_BUS_EXCLUDED,
+                            *sorted(EXPRESSWAY_CLASSES), *policy.class_factors, *policy.excluded_classes,
+                            *policy.bus_excluded_classes)
+    return {_label_key(name): name for name in names}
+
+
+def _classify(text: str, vocabulary: dict[str, str]) -> str | None:
+    key = _label_key(text)
+    if key in vocabulary:
+        return vocabulary[key]
+    if key in ROAD_LABELS:
+        return ROAD_LABELS[key]
+    if _EXPRESSWAY_WORDS.search(text):
+        return "高速公路" if "高速" in text else ("motorway" if "motorway" in key else "expressway")
+    code = _ROUTE_CODE.match(text)
+    if code:
+        letter, digits = code.group(1).upper(), code.group(2)
+        if letter in "GS":
+            return ("国道" if letter == "G" else "省道") if len(digits) == 3 else "高速公路"
+        return _CODE_CLASS[letter]
+    for word, found in _CLASS_WORDS:
+        if word in text:
+            return found
+    return "track" if _TRACK_GRADE.match(key) else None
+
+
+def _says_expressway(name: str | None) -> bool:
+    """Whether a road's name says expressway: 高速/expressway/motorway, or a G/S code of 1, 2 or 4 digits."""
+    if name is None:
+        return False
+    code = _ROUTE_CODE.match(name)
+    return bool(_EXPRESSWAY_WORDS.search(name)) or (
+        code is not None and code.group(1).upper() in "GS" and len(code.group(2)) != 3)
+
+
+def road_classes(lines: gpd.GeoDataFrame, *, class_column: str | None = None, policy: Policy | None = None,
+                 source: str = "roads") -> tuple[pd.Series, str | None]:
+    """The road class of each line of a road layer, and the column read (None: none).
+
+    The class column is ``class_column``, else one of :data:`CLASS_COLUMNS`, else a text
+    column most of whose labels are road classes. Each label is read by :func:`road_class`.
+    A label not recognised stays as it is and the line is an ordinary road (walked at the
+    walking speed, driven by buses); an empty one is ``road``; a line with no class whose name
+    (:data:`NAME_COLUMNS`) says expressway is 高速公路.
+
+    A :class:`~planning.errors.DataWarning` says when there is no class column, when the
+    column was chosen by its labels, which labels were not recognised (how many lines each)
+    and how many lines were taken as expressways by their names.
+
+    Raises
+    ------
+    ValidationError
+        When ``class_column`` is not a column of the layer.
+    """
+    policy = policy or Policy()
+    vocabulary = _vocabulary(policy)
+    column, guessed = _class_column(lines, class_column, vocabulary, source)
+    if column is None:
+        classes = pd.Series("road", index=lines.index, dtype=object)
+        unknown = pd.Series(True, index=lines.index)
+    else:
+        labels = lines[column].map(_label_text).astype(object)
+        found = {text: _classify(text, vocabulary) for text in labels.dropna().unique()}
+        recognised = labels.map(found).astype(object)  # NaN where empty or not recognised
+        unknown = recognised.isna()
+        classes = recognised.where(~unknown, labels.where(labels.notna(), "road")).astype(object)
+        if guessed:
+            warn(Message("data.road_class_guessed", column=column, names=Listing(CLASS_COLUMNS, most=8), source=source),
+                 stacklevel=4)
+        not_known = labels[unknown].fillna("")
+        if len(not_known):
+            counts = not_known.value_counts()
+            shown = Listing([Message("data.road_label", label=label or Message("error.blank"), n=int(n))
+                             for label, n in counts.items()], most=12)
+            warn(Message("data.road_classes_unknown", n=int(counts.sum()), column=column, labels=shown, source=source),
+                 stacklevel=4)
+    name_column = _column_named(lines.columns, NAME_COLUMNS)
+    if name_column is not None and unknown.any():
+        names = lines.loc[unknown, name_column].map(_label_text)
+        express = names[names.map(_says_expressway)]
+        if len(express):
+            classes[express.index] = "高速公路"
+            named = Listing(sorted(set(express)), most=5)
+            warn(Message("data.road_expressway_names", n=len(express), column=name_column, names=named, source=source),
+                 stacklevel=4)
+    if column is None:
+        warn(Message("data.road_no_class", names=Listing(CLASS_COLUMNS, most=8), source=source), stacklevel=4)
+    logger.info("road layer %s: classes from %s", source, column or "(no column)")
+    return classes, column
+
+
+def _class_column(lines: gpd.GeoDataFrame, given: str | None, vocabulary: dict[str, str],
+                  source: str) -> tuple[str | None, bool]:
+    """The column holding road classes and whether it was chosen by its labels (no known name)."""
+    columns = [c for c in lines.columns if c != lines.geometry.name and not str(c).startswith("_")]
+    if given:
+        found = _column_named(columns, (given,))
+        if found is None:
+            raise ValidationError(Message("error.class_column", column=repr(given), columns=Listing(columns)),
+                                  source=source)
+        return found, False
+    share = {c: _recognised_share(lines[c], vocabulary) for c in columns}
+    named = [c for name in CLASS_COLUMNS if (c := _column_named(columns, (name,))) is not None]
+    best_named = max(named, key=lambda c: share[c], default=None)  # the first of the best on a tie
+    if best_named is not None and share[best_named] > 0:
+        return best_named, False
+    names = {name.casefold() for name in NAME_COLUMNS}
+    by_labels = max((c for c in columns if str(c).casefold() not in names), key=lambda c: share[c], default=None)
+    if by_labels is not None and share[by_labels] >= 0.5:
+        return by_labels, True
+    return best_named, False
+
+
+def _recognised_share(column: pd.Series, vocabulary: dict[str, str]) -> float:
+    """Share of a column's filled cells that are road classes (0 for a column of numbers)."""
+    if not (column.dtype == object or pd.api.types.is_string_dtype(column.dtype)):
+        return 0.0
+    counts = column.value_counts(dropna=True)  # each distinct cell classified once
+    filled = known = 0
+    for cell, n in counts.items():
+        text = _label_text(cell)
+        if text is not None:
+            filled += int(n)
+            known += int(n) if _classify(text, vocabulary) is not None else 0
+    return known / filled if filled else 0.0
+
+
+def _column_named(columns: Iterable[object], names: Iterable[str]) -> str | None:
+    """The first of ``columns`` called one of ``names``: as written, in another case, or cut
+    by a Shapefile's 10-byte limit on field names (道路等 for 道路等级)."""
+    texts = [str(c) for c in columns]
+    for name in names:
+        for column in texts:
+            if column == name or column.casefold() == name.casefold():
+                return column
+        for column in texts:
+            cut = len(name.encode()) > 10 and len(column.encode()) >= 7
+            if cut and name.casefold().startswith(column.casefold()):
+                return column
+    return None
 
 
 def _line_vertices(geoms: np.ndarray, tolerance_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -442,12 +692,13 @@ def _node_elevations(
     lines lack elevations (a mask over lines); None when no line has any.
 
     Only known elevations are averaged at a node; a 2-D line, or a line at 0 m on every
-    vertex in a layer whose other lines are not, has none. Along lines lacking them,
+    vertex in a layer whose other lines are not, has none; an elevation outside
+    :data:`ELEVATION_RANGE` (a no-data marker: -9999, -32768, -3.4e38) is unknown. Along lines lacking them,
     :func:`_spread_along_lines` places elevations between nodes of known elevation.
     """
     n_lines = int(line_of.max()) + 1 if len(line_of) else 0
     z = coords[:, 2].copy()
-    measured = np.isfinite(z)
+    measured = np.isfinite(z) & (z >= ELEVATION_RANGE[0]) & (z <= ELEVATION_RANGE[1])
     if not measured.any():
         return None, np.zeros(n_lines, dtype=bool)
     nonzero = np.bincount(line_of, weights=measured & (z != 0), minlength=n_lines) > 0
@@ -460,6 +711,18 @@ def _node_elevations(
     with np.errstate(invalid="ignore", divide="ignore"):
         node_z = np.where(known > 0, total / known, np.nan)
     return _spread_along_lines(node_z, coords, line_of, node_of_vertex, np.flatnonzero(lacking)), lacking
+
+
+def _warn_no_data(z: np.ndarray, line_of: np.ndarray, features: np.ndarray, *, source: str) -> None:
+    """A :class:`~planning.errors.DataWarning` naming the no-data elevations of a layer's
+    vertices (outside :data:`ELEVATION_RANGE`), if any: how many, on how many road lines."""
+    bad = np.isfinite(z) & ((z < ELEVATION_RANGE[0]) | (z > ELEVATION_RANGE[1]))
+    bad |= np.isinf(z)
+    if bad.any():
+        values = Listing([f"{v:g}" for v in np.unique(z[bad])[:5]])
+        warn(Message("data.elevation_no_data", n=int(bad.sum()), lines=len(np.unique(features[line_of[bad]])),
+                     values=values, low=f"{ELEVATION_RANGE[0]:g}", high=f"{ELEVATION_RANGE[1]:g}", source=source),
+             stacklevel=4)
 
 
 def _spread_along_lines(node_z: np.ndarray, coords: np.ndarray, line_of: np.ndarray, node_of_vertex: np.ndarray,

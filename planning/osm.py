@@ -83,7 +83,7 @@ class _Collector:
     """Collects what planning needs from a stream of OSM objects."""
 
     def __init__(self, policy: Policy, place_types: tuple[str, ...]) -> None:
-        self.excluded = set(policy.excluded_classes)
+        self.excluded = set(policy.walk_excluded)
         self.place_types = set(place_types)
         self.ways: list[list[tuple[int, float, float]]] = []
         self.way_class: list[str] = []

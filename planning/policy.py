@@ -26,9 +26,9 @@ import pydantic
 import yaml
 
 from .errors import ValidationError
-from .i18n import t
+from .i18n import Message, t
 from .io import atomic_write_text
-from .schema import Settings, problems, read_mapping
+from .schema import Settings, key_path, problems, read_mapping
 
 #: School levels and the grades they span.
 LEVEL_GRADES: dict[str, tuple[int, ...]] = {
@@ -65,6 +65,22 @@ DEFAULT_EXCLUDED_CLASSES: tuple[str, ...] = (
     "高速公路", "高速", "expressway",
 )
 
+#: Expressway classes (OSM ``motorway``, the Chinese 高速公路 and what road layers call them):
+#: no one walks them unless ``walk_expressways`` is set, whatever ``excluded_classes`` holds
+#: (《道路交通安全法》第六十七条: pedestrians may not enter an expressway). A road layer's
+#: labels for expressways (高速路, G55二广高速, Expressway, …) are read as 高速公路 by
+#: :func:`planning.network.road_class`.
+EXPRESSWAY_CLASSES: frozenset[str] = frozenset({"motorway", "motorway_link", "高速公路", "高速", "expressway"})
+
+#: Sensible ranges (lowest, highest) of the settings a planner types most: a walking limit of
+#: 0 or 1 minute reaches no school (and "every pupil within the limit" then holds for none), a
+#: walking speed of 40 km/h is a car's. Minutes, km/h.
+SENSIBLE: dict[str, tuple[float, float]] = {
+    "walk_limit_minutes": (5.0, 180.0),
+    "walk_speed_kmh": (1.0, 8.0),
+    "bus_speed_kmh": (5.0, 80.0),
+}
+
 #: The seven 优质均衡 resource indicators: (per how many pupils, primary, junior, unit).
 INDICATORS: dict[str, tuple[int, float, float, str]] = {
     "teachers_above_qualification": (100, 4.2, 5.3, "teachers per 100 pupils"),
@@ -88,7 +104,7 @@ COST_SETTINGS = ("cost_build_per_m2", "cost_classroom_m2", "cost_bed_m2", "cost_
                  "cost_boarding_subsidy", "cost_boarding_needy_share", "cost_teacher", "cost_school_fixed", "cost_per_pupil", "cost_renovation_per_m2", "cost_discount_rate", "cost_horizon")
 
 #: Settings whose default carries a source (worded in the text catalogue, ``policy_source.*``).
-SOURCED = ("walk_limit_minutes", "walk_speed_kmh", "tobler", "offroad_detour", "far_from_road_m", "max_snap_m",
+SOURCED = ("walk_limit_minutes", "walk_speed_kmh", "walk_expressways", "tobler", "offroad_detour", "far_from_road_m", "max_snap_m",
            "max_minutes", "class_size", "large_class", "super_large_class", "small_school_pupils", "school_size",
            "boarding_min_grade", "school_age_share",
            "indicator_thresholds", "cv_limit", "min_indicators_met", "missed_indicator_floor", "cv_teaching_points",
@@ -143,6 +159,22 @@ def _per_level(primary: float, junior: float) -> PerLevel:
     return PerLevel(primary=primary, junior=junior)
 
 
+_LIMIT_LOW, _LIMIT_HIGH = SENSIBLE["walk_limit_minutes"]
+
+
+class WalkLimits(PerLevel):
+    """One-way walking limit per level (minutes), within :data:`SENSIBLE`."""
+
+    primary: Annotated[float, pydantic.Field(ge=_LIMIT_LOW, le=_LIMIT_HIGH)]
+    junior: Annotated[float, pydantic.Field(ge=_LIMIT_LOW, le=_LIMIT_HIGH)]
+
+
+def _sensible(name: str) -> Any:
+    """A pydantic Field bounding a setting to its :data:`SENSIBLE` range."""
+    low, high = SENSIBLE[name]
+    return pydantic.Field(ge=low, le=high)
+
+
 #: Settings given per level; a file may give one number for both levels, or some levels only.
 PER_LEVEL = ("walk_limit_minutes", "class_size", "school_size", "school_age_share", "cv_limit", "pupils_per_teacher",
              "cost_classroom_m2", "cost_boarding_subsidy", "cost_per_pupil")
@@ -157,9 +189,12 @@ class Policy(Settings):
     Attributes
     ----------
     walk_limit_minutes
-        One-way walking limit per level (minutes).
+        One-way walking limit per level (minutes, 5–180: :data:`SENSIBLE`).
     walk_speed_kmh
-        Walking speed on flat, paved road (km/h).
+        Walking speed on flat, paved road (km/h, 1–8).
+    walk_expressways
+        Whether pupils may walk on expressways (:data:`EXPRESSWAY_CLASSES`); False by law
+        and by default, whatever ``excluded_classes`` holds.
     tobler
         Whether slopes (from road vertex elevations) change walking speed.
     offroad_detour
@@ -185,7 +220,7 @@ class Policy(Settings):
     class_factors
         Walking speed factor per road class (read-only mapping).
     excluded_classes
-        Road classes pedestrians cannot use.
+        Road classes pedestrians cannot use (expressways: ``walk_expressways``).
     cv_limit
         Largest inter-school coefficient of variation of the indicators per level.
     min_indicators_met
@@ -206,7 +241,7 @@ class Policy(Settings):
         school's per-pupil value; ``requirement``: split by each level's requirement (pupils
         × that level's standard), so both parts stand at the same share of their standard.
     bus_speed_kmh
-        School-bus speed on drivable roads (km/h).
+        School-bus speed on drivable roads (km/h, 5–80).
     bus_max_ride_minutes
         Longest school-bus ride a plan may buy a bus for (minutes, one way; the least-cost
         plan with buses and beds, :mod:`planning.transport`).
@@ -251,8 +286,9 @@ class Policy(Settings):
         Discount rate (fraction a year) and years over which a plan's cost is counted.
     """
 
-    walk_limit_minutes: PerLevel = _per_level(40, 40)
-    walk_speed_kmh: Annotated[float, pydantic.Field(gt=0)] = 4.0
+    walk_limit_minutes: WalkLimits = WalkLimits(primary=40, junior=40)
+    walk_speed_kmh: Annotated[float, _sensible("walk_speed_kmh")] = 4.0
+    walk_expressways: bool = False
     tobler: bool = True
     offroad_detour: Annotated[float, pydantic.Field(ge=1)] = 1.3
     far_from_road_m: Annotated[float, pydantic.Field(gt=0)] = 500.0
@@ -275,7 +311,7 @@ class Policy(Settings):
     cv_teaching_points: Literal["include", "exclude"] = "include"
     cv_teaching_point_pupils: Annotated[int, pydantic.Field(ge=0)] = 50
     cv_nine_year_split: Literal["pupils", "requirement"] = "pupils"
-    bus_speed_kmh: Annotated[float, pydantic.Field(gt=0)] = 30.0
+    bus_speed_kmh: Annotated[float, _sensible("bus_speed_kmh")] = 30.0
     bus_max_ride_minutes: Annotated[float, pydantic.Field(gt=0, le=240)] = 40.0
     bus_excluded_classes: Annotated[tuple[str, ...], pydantic.Field(strict=False)] = DEFAULT_BUS_EXCLUDED
     boarding_cost_minutes: Annotated[float, pydantic.Field(ge=0)] = 60.0
@@ -346,6 +382,14 @@ class Policy(Settings):
 
     # ------------------------------------------------------------------ derived values
     @property
+    def walk_excluded(self) -> frozenset[str]:
+        """Road classes no one walks: ``excluded_classes``, and the expressways
+        (:data:`EXPRESSWAY_CLASSES`) unless ``walk_expressways`` (then they are walked
+        even if ``excluded_classes`` names them)."""
+        own = frozenset(self.excluded_classes)
+        return own - EXPRESSWAY_CLASSES if self.walk_expressways else own | EXPRESSWAY_CLASSES
+
+    @property
     def walk_speed_m_per_min(self) -> float:
         """Walking speed on flat road (metres per minute)."""
         return self.walk_speed_kmh * 1000.0 / 60.0
@@ -384,7 +428,7 @@ class Policy(Settings):
         try:
             return cls.model_validate(data)
         except pydantic.ValidationError as exc:
-            raise ValidationError(problems(exc, cls), source=source) from exc
+            raise ValidationError(_worded(exc, cls), source=source) from exc
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> Policy:
@@ -399,6 +443,36 @@ class Policy(Settings):
     def sources(lang: str | None = None) -> dict[str, str]:
         """Where each default comes from, in ``lang`` (``settings.language`` when None)."""
         return {name: t(f"policy_source.{name}", lang) for name in SOURCED}
+
+
+def _worded(error: pydantic.ValidationError, model: type[pydantic.BaseModel]) -> list[Message]:
+    """The problems of a policy (:func:`~planning.schema.problems`), a setting outside its
+    :data:`SENSIBLE` range said with the range and its unit ("5–180 minutes")."""
+    out = problems(error, model)
+    for i, item in enumerate(error.errors(include_url=False)):
+        name = item["loc"][0] if item["loc"] else None
+        value = item.get("input")
+        if name in SENSIBLE and item["type"].startswith(("greater_than", "less_than")) and isinstance(value, int | float):
+            low, high = SENSIBLE[str(name)]
+            out[i] = Message(f"settings.sensible.{name}", where=key_path(item["loc"]), low=f"{low:g}",
+                             high=f"{high:g}", value=f"{value:g}")
+    return out
+
+
+def checked_limit(minutes: float, *, source: str | None = None) -> float:
+    """A walking limit given on its own (``--limit``), checked like ``walk_limit_minutes``.
+
+    Raises
+    ------
+    ValidationError
+        When it is not a number in the :data:`SENSIBLE` range (5–180 minutes).
+    """
+    low, high = SENSIBLE["walk_limit_minutes"]
+    if not (isinstance(minutes, int | float) and math.isfinite(minutes) and low <= minutes <= high):
+        shown = f"{minutes:g}" if isinstance(minutes, int | float) else repr(minutes)
+        raise ValidationError(Message("settings.sensible.limit", low=f"{low:g}", high=f"{high:g}", value=shown),
+                              source=source)
+    return float(minutes)
 
 
 def _check_level(level: str) -> str:

@@ -19,6 +19,7 @@ never routes again).
 from __future__ import annotations
 
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any, NoReturn
 
 import geopandas as gpd
@@ -250,7 +251,7 @@ class Project:
 def _kept_under(policy: Policy, project: Project) -> tuple[str, ...]:
     """What a project's copy under ``policy`` reuses: travel times unless routing changes, bus
     times unless the bus settings change. The pedestrian road classes cannot change."""
-    if set(policy.excluded_classes) != set(project.policy.excluded_classes):
+    if policy.walk_excluded != project.policy.walk_excluded:
         raise ValidationError(Message("error.excluded_classes_change"), source=project.name)
     carry: tuple[str, ...] = ("targets", "target_points")
     if routing_settings(policy) == routing_settings(project.policy):
@@ -317,9 +318,10 @@ def _bus_rides(project: Project) -> np.ndarray:
 
 
 def bus_policy(policy: Policy) -> Policy:
-    """Routing settings of a school bus: bus speed, no slope, no road-class factors."""
-    return policy.replace(walk_speed_kmh=policy.bus_speed_kmh, tobler=False,
-                          class_factors=dict.fromkeys(policy.class_factors, 1.0))
+    """Routing settings of a school bus: bus speed, no slope, no road-class factors (a
+    copy for routing only: its ``walk_speed_kmh`` is the bus's, beyond a walker's range)."""
+    return policy.model_copy(update={"walk_speed_kmh": policy.bus_speed_kmh, "tobler": False,
+                                     "class_factors": MappingProxyType(dict.fromkeys(policy.class_factors, 1.0))})
 
 
 def _bus_settings(policy: Policy) -> tuple[object, ...]:

@@ -146,7 +146,12 @@ def _geometry(frame: gpd.GeoDataFrame, problems: _Problems) -> gpd.GeoSeries:
         problems.append(Message("error.table_no_crs"))
         return geom
     geom = geom.where(empty | (geom.geom_type == "Point"), geom.representative_point())
-    return geom.to_crs(4326)
+    degrees = geom.to_crs(4326)
+    lon, lat = degrees.x.to_numpy(), degrees.y.to_numpy()  # NaN for an empty point
+    nowhere = ~empty.to_numpy() & ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    for row in frame.loc[nowhere, ROW]:
+        problems.append(_at(row, Message("error.nowhere", crs=frame.crs.to_string())))
+    return degrees
 
 
 def validate_villages(

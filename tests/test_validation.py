@@ -219,7 +219,7 @@ def test_policy_rejects_unknown_and_bad_settings(tmp_path):
     with pytest.raises(ValidationError, match=r"policy.yaml: walk_limit_minute: unknown setting; the settings here "
                                               r"are walk_limit_minutes, walk_speed_kmh"):
         Policy.from_yaml(path)
-    with pytest.raises(ValidationError, match=r"walk_speed_kmh: must be greater than 0 \(given -4\)"):
+    with pytest.raises(ValidationError, match=r"walk_speed_kmh: a walking speed must be 1 to 8 km/h \(given -4\)"):
         Policy.from_dict({"walk_speed_kmh": -4})
     path.write_text("walk_limit_minutes: {primary: 30}\nwalk_speed_kmh: 3.5\n")
     policy = Policy.from_yaml(path)
