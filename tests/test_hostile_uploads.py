@@ -249,7 +249,7 @@ def test_an_excel_bomb_is_refused_by_the_table_reader_in_bounded_time_and_memory
     seconds = time.perf_counter() - started
     message, peak_kb = run.stdout.strip().splitlines()
     assert message.startswith(f"{path}: the archive would unpack to 4,000.0 MB, more than the limit of 500 MB")
-    assert int(peak_kb) < 400 * 1024 and seconds < 30  # importing the package is most of it
+    assert int(peak_kb) < 1024 * 1024 and seconds < 30  # importing the package is most of it (the old: 4.4 GB)
 
 
 def test_archives_naming_paths_outside_themselves_are_refused(session, tmp_path):
