@@ -38,7 +38,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from tqdm.auto import tqdm
 
-from . import settings
+from . import capacitated, settings
 from .changes import village_changes
 from .columns import SCHOOL_GRADES
 from .costs import annuity
@@ -379,10 +379,28 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
     _unreachable(problem, max_cost)
     _check_room(problem, capacities, p=p)
     n, m = problem.shape
+    if capacities is not None and single_source and problem.periods == 1 and budget is None:
+        return _capacitated(problem, p, capacities, seconds=solver_seconds, mip_gap=mip_gap)
     built = _model(problem, capacities, single_source, cover=False, budget=budget)
     model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
     sol = model.solve(cost=np.r_[np.zeros(m), built.pair_cost], seconds=solver_seconds, mip_gap=mip_gap)
     return _answer(sol, built, n, m, what=Message("infeasible.what_p_median", p=p))
+
+
+def _capacitated(problem: Problem, p: int, capacities: ArrayLike, *, seconds: float | None,
+                 mip_gap: float) -> Solution:
+    """Villages zoned whole under seats, one period: Lagrangian bounds, fixing, then HiGHS
+    (:mod:`planning.capacitated`), proven for every allowed pair."""
+    pi, pj = np.nonzero(problem.allowed)
+    seats = np.nan_to_num(problem.capacity_table(capacities)[0], nan=np.inf)
+    pairs = capacitated.Pairs(pi, pj, problem.weights[pi] * problem.cost[pi, pj], problem.demand, seats, p,
+                              problem.y_lower, problem.y_upper)
+    answer = capacitated.solve(pairs, seconds=seconds, mip_gap=mip_gap)
+    if not answer.has_solution:
+        raise InfeasibleError(Message("infeasible.no_solution", what=Message("infeasible.what_p_median", p=p),
+                                      status=answer.status))
+    return Solution(open=answer.open, assignment=answer.assignment, objective=answer.objective,
+                    status=answer.status, gap=answer.gap, bound=answer.bound, seconds=answer.seconds)
 
 
 def set_cover(cost: ArrayLike, max_cost: float, *, weights: ArrayLike | None = None,
