@@ -930,6 +930,8 @@ def main() -> None:
     for note in view_of.notes(ss.lang):
         st.warning(note)
     headline_row(view_of.result, view_of.baseline, year if later else None)
+    for line in view_of.solver_lines(ss.lang):
+        st.caption(line)
     baseline, result = today_view.baseline, today_view.result  # compare and export: today
     notes = planning.data_notes(project, ss.lang)  # worked out once per project
     with st.expander(T("app.data_notes", n=len(notes))):  # always drawn: no new element on an edit

@@ -36,7 +36,7 @@ from .io import ARCHIVE_SUFFIXES, MB, atomic_path, check_archive, megabytes
 from .load import demo_births, demo_history, is_demo, read_roster
 from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
-from .report import cost_by_item, cost_table, money
+from .report import cost_by_item, cost_table, money, zoning_line
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today
 from .teachers import Alliances, Exchange, alliances, school_drive_minutes, teacher_exchange
 from .timeline import Timeline
@@ -79,6 +79,12 @@ class PlanView:
         if self.plan_infeasible is not None:
             notes.append(t("app.plan_not_zoned", lang, reason=self.plan_infeasible.text(lang)))
         return notes
+
+    def solver_lines(self, lang: str) -> list[str]:
+        """How the zonings shown were solved (:func:`planning.report.zoning_line`): the
+        plan's, and today's when it is a different result; none for nearest school."""
+        results = [self.result] if self.baseline is self.result else [self.baseline, self.result]
+        return [line for r in results if (line := zoning_line(r, lang)) is not None]
 
 
 def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> PlanView:

@@ -56,6 +56,7 @@ from .report import (
     solver_status,
     staffing_table,
     staffing_totals,
+    zoning_line,
 )
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 from .schema import read_mapping
@@ -523,6 +524,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
         if args.year is not None:
             print(t("cli.in_year", lang, year=args.year) + "\n")
         print(localise(summary_text(table), lang).to_string())
+        sys.stdout.write("".join(line + "\n" for line in _zoning_lines((today, *results), lang)))
         for scenario, result in zip(scenarios, results, strict=True):
             print("\n" + t("cli.changes", lang, name=scenario.name) + "\n" + localise(scenario.log(lang), lang).to_string())
             changes = village_changes(today, result)
@@ -551,6 +553,11 @@ def run_scenarios(args: argparse.Namespace) -> int:
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
     return 0
+
+
+def _zoning_lines(results: Sequence[Result], lang: str) -> list[str]:
+    """How each zoned result was solved (:func:`planning.report.zoning_line`)."""
+    return [line for r in results if (line := zoning_line(r, lang)) is not None]
 
 
 def _with_cost_options(project: Project, args: argparse.Namespace) -> Project:

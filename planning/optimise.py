@@ -410,10 +410,9 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         ``(cost per column, amount)``: the open columns' costs may add up to at most the
         amount (e.g. the one-off spending a county can afford).
 
-    Without capacities and budget it is solved by Benders decomposition (``method``
-    "benders"), and a time limit returns the best plan found (status "Time limit reached",
-    bound and gap); otherwise by the strong formulation, whose time limit without any plan
-    raises a PlanningError saying so (InfeasibleError only when no plan meets the request).
+    ``method``: "benders" without capacities and budget, "lagrangian" for whole villages under
+    seats (one period, no budget): at a time limit the best plan found, its bound and gap;
+    else "milp" (a time limit without a plan raises a PlanningError saying so).
     """
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
                        labels=labels, unit=unit, periods=periods)
@@ -423,9 +422,9 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
     what = Message("infeasible.what_p_median", p=p)
     if capacities is None and budget is None:
         return _p_median_benders(problem, p, seconds=solver_seconds, mip_gap=mip_gap, what=what)
-    n, m = problem.shape
     if capacities is not None and single_source and problem.periods == 1 and budget is None:
         return _capacitated(problem, p, capacities, seconds=solver_seconds, mip_gap=mip_gap, what=what)
+    n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=False, budget=budget)
     model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
     sol = model.solve(cost=np.r_[np.zeros(m), built.pair_cost], seconds=solver_seconds, mip_gap=mip_gap)

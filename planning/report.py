@@ -901,15 +901,30 @@ def balance_sheet(result: Result, lang: str = "zh") -> pd.DataFrame:
 
 
 def plans_table(results: Iterable[Result]) -> pd.DataFrame:
-    """What each result is: name, assignment, edits, and the zoning solver's status, gap
-    and seconds (empty for nearest-school assignment)."""
+    """What each result is: name, assignment, edits, and the zoning solver's report: status,
+    method, the cost of its zoning and the lower bound proven for it (pupil-minutes, with
+    unserved pupils and boarders at their cost in the model), relative gap and seconds
+    (empty for nearest-school assignment)."""
     rows = []
     for r in results:
         solver = r.solver
         rows.append({"name": r.name, "assignment": r.assignment, "edits": len(r.edits),
-                     "solver_status": solver.status if solver else "", "gap": solver.gap if solver else None,
-                     "seconds": solver.seconds if solver else None})
+                     "solver_status": solver.status if solver else "", "solver_method": solver.method if solver else "",
+                     "bound": round(solver.bound) if solver and np.isfinite(solver.bound) else None,
+                     "gap": solver.gap if solver else None, "seconds": solver.seconds if solver else None})
     return pd.DataFrame(rows).set_index("name")
+
+
+def zoning_line(result: Result, lang: str = "zh") -> str | None:
+    """How the zoning of ``result`` was solved, for people (None for nearest-school
+    assignment): status, method, proven bound, gap and seconds in ``lang``."""
+    solver = result.solver
+    if solver is None:
+        return None
+    bound = f"{solver.bound:,.0f}" if np.isfinite(solver.bound) else "—"
+    return t("report.zoning_line", lang, name=plan_name(result.name, lang), status=solver_status(solver.status, lang),
+             method=t(f"method.{solver.method}", lang), bound=bound, gap=f"{solver.gap:.2%}",
+             seconds=f"{solver.seconds:.1f}" if solver.seconds >= 0.05 else "<0.1")
 
 
 def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) -> Path:
@@ -929,6 +944,6 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
     return write_gpkg(layers, path)
 
 
-__all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "results_gpkg", "cjk_font", "sheet_names",
+__all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "zoning_line", "results_gpkg", "cjk_font", "sheet_names",
            "staffing_table", "staffing_totals", "cost_table", "cost_by_item", "cost_facts", "money", "exchange_cv_table", "exchange_moves_table", "exchange_schools_table", "exchange_title", "alliance_groups_table",
            "alliance_schools_table", "alliance_title", "solver_status"]
