@@ -257,7 +257,7 @@ def write_dem(out: Path = OUT) -> None:
     """``dem.tif``: :func:`terrain` sampled at the centres of :data:`DEM_CELL_M` cells over
     :data:`DEM_EXTENT_KM`, in UTM 49N (the roads are in CGCS2000 degrees: another CRS)."""
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     to_utm = Transformer.from_crs(4326, UTM, always_xy=True)
     ox, oy = to_utm.transform(*ORIGIN_LONLAT)
@@ -267,7 +267,7 @@ def write_dem(out: Path = OUT) -> None:
     x_km = west + (np.arange(n_cols) + 0.5) * cell_km
     y_km = north - (np.arange(n_rows) + 0.5) * cell_km
     heights = terrain(x_km[None, :], y_km[:, None]).astype(np.float32)
-    transform = from_origin(ox + west * 1000, oy + north * 1000, DEM_CELL_M, DEM_CELL_M)
+    transform = Affine(DEM_CELL_M, 0.0, ox + west * 1000, 0.0, -DEM_CELL_M, oy + north * 1000)  # north up
     path = out / "dem.tif"
     with rasterio.open(path, "w", driver="GTiff", width=n_cols, height=n_rows, count=1, dtype="float32", crs=UTM,
                        transform=transform, nodata=-9999.0, compress="deflate", predictor=3, zlevel=9,

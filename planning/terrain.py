@@ -176,9 +176,10 @@ def sample_dem(path: str | Path, xy: np.ndarray, crs: CRS) -> np.ndarray:
             raise ValidationError(Message("error.dem_no_crs", file=path.name), source=str(path))
         to_dem = Transformer.from_crs(crs, CRS.from_user_input(dataset.crs.to_wkt()), always_xy=True)
         px, py = to_dem.transform(xy[:, 0], xy[:, 1])
-        inverse = ~dataset.transform
-        cols, rows = inverse * (np.asarray(px), np.asarray(py))
-        cols, rows = np.asarray(cols, dtype=float) - 0.5, np.asarray(rows, dtype=float) - 0.5  # from cell centres
+        inv = ~dataset.transform  # map → (column, row) of the cell edges
+        px, py = np.asarray(px, dtype=float), np.asarray(py, dtype=float)
+        cols = inv.a * px + inv.b * py + inv.c - 0.5  # counted from cell centres
+        rows = inv.d * px + inv.e * py + inv.f - 0.5
         inside = np.isfinite(cols) & np.isfinite(rows)
         inside &= (cols >= -0.5) & (cols <= dataset.width - 0.5) & (rows >= -0.5) & (rows <= dataset.height - 0.5)
         heights = np.full(len(xy), np.nan)
