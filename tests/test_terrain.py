@@ -116,7 +116,8 @@ def test_road_elevations_win_over_the_dem(tmp_path):
     assert west == pytest.approx(FLAT_MIN / grade_factor, rel=1e-6)
     assert east == pytest.approx(FLAT_MIN / (1 / math.exp(-3.5 * 0.05)), rel=1e-6)
     assert with_both.elevation_from == ("road", "tent.tif")
-    assert elevation_source(with_both, "en") == "the road lines' own elevations (3-D lines), the DEM tent.tif"
+    assert elevation_source(with_both, "en") == "road elevations (3-D lines), the DEM tent.tif"
+    assert elevation_source(with_both, "zh") == "道路三维高程，数字高程模型 tent.tif"
 
 
 def test_a_dem_in_another_crs_gives_the_same_heights(tmp_path):
@@ -239,3 +240,73 @@ def test_the_demo_dem_is_small_and_covers_the_township():
     with rasterio.open(path) as dem:
         assert dem.res == (30.0, 30.0) and dem.crs.to_epsg() == 32649
         assert dem.profile["compress"].lower() == "deflate"
+
+
+def test_maps_reports_and_the_walk_check_name_the_elevation_source(tmp_path):
+    """The interactive map's legend, the printed map's notes and the command line's walk
+    check say where elevations came from: the DEM by its file name, or none."""
+    import matplotlib.pyplot as plt
+
+    from planning.cli import format_report
+    from planning.maps import legend_html
+    from planning.report import _draw
+    from planning.walkcheck import walk_check, walk_summary
+
+    hilly = ridge_project(with_dem(line_network(2000), tent_dem(tmp_path / "tent.tif")))
+    flat = ridge_project(line_network(2000))
+    assert "高程来源：数字高程模型 tent.tif" in legend_html(hilly, lang="zh")
+    assert "elevations: the DEM tent.tif" in legend_html(hilly, lang="en")
+    assert "elevations: none (walks taken as flat)" in legend_html(flat, lang="en")
+    fig = _draw(hilly, planning.baseline(hilly), level="primary", lang="en", paper="A4", title="ridge")
+    try:
+        assert "elevations: the DEM tent.tif" in "\n".join(text.get_text() for text in fig.texts)
+    finally:
+        plt.close(fig)
+    printed = format_report(hilly, walk_check(hilly), walk_summary(hilly), lang="zh")
+    assert "高程来源：数字高程模型 tent.tif" in printed.splitlines()[2]
+    assert "高程来源：无（按平地计算）" in format_report(flat, walk_check(flat), walk_summary(flat), lang="zh")
+
+
+def test_the_app_loads_uploaded_roads_with_a_dem(tmp_path, monkeypatch):
+    """Through the app's script: villages, schools, the demo's roads without Z and its DEM
+    uploaded; the project's walks take their slopes from the DEM."""
+    from streamlit.testing.v1 import AppTest
+
+    from planning.i18n import t
+
+    from .conftest import ROOT
+    from .test_hostile_uploads import FakeUpload
+
+    roads = gpd.read_file(DEMO_FOLDER / "roads.gpkg")
+    roads.geometry = shapely.force_2d(roads.geometry.to_numpy())
+    roads.to_file(tmp_path / "roads_2d.gpkg", driver="GPKG")
+    monkeypatch.setattr(planning.settings, "upload_folder", tmp_path / "uploads", raising=False)
+    uploads = {t("app.upload.villages", "zh"): FakeUpload("villages.csv", DEMO_FOLDER / "villages.csv"),
+               t("app.upload.schools", "zh"): FakeUpload("schools.csv", DEMO_FOLDER / "schools.csv"),
+               t("app.upload.roads", "zh"): FakeUpload("roads_2d.gpkg", tmp_path / "roads_2d.gpkg"),
+               t("app.upload.dem", "zh"): FakeUpload("dem.tif", DEMO_FOLDER / "dem.tif")}
+    import streamlit
+
+    monkeypatch.setattr(streamlit, "file_uploader", lambda label, *args, **kwargs: uploads.get(label))
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180).run()
+    at.radio(key="source").set_value("files").run()
+    next(b for b in at.button if b.label == t("app.load", "zh")).click().run()
+    assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
+    network = at.session_state["project"].network
+    assert network.elevation_from == ("dem.tif",) and np.isfinite(network.node_z).all()
+
+
+def test_the_command_line_takes_a_dem(tmp_path, capsys):
+    """``planning check --roads … --dem FILE``: the walk check's output names the DEM."""
+    from planning.cli import main
+
+    roads = gpd.read_file(DEMO_FOLDER / "roads.gpkg")
+    roads.geometry = shapely.force_2d(roads.geometry.to_numpy())
+    roads.to_file(tmp_path / "roads_2d.gpkg", driver="GPKG")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", planning.DataWarning)
+        code = main(["check", "--villages", str(DEMO_FOLDER / "villages.csv"), "--schools",
+                     str(DEMO_FOLDER / "schools.csv"), "--roads", str(tmp_path / "roads_2d.gpkg"), "--dem",
+                     str(DEMO_FOLDER / "dem.tif"), "--out", str(tmp_path / "out"), "--quiet", "--lang", "en"])
+    assert code == 0
+    assert "elevations: the DEM dem.tif" in capsys.readouterr().out.splitlines()[2]
