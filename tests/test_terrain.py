@@ -310,3 +310,27 @@ def test_the_command_line_takes_a_dem(tmp_path, capsys):
                      str(DEMO_FOLDER / "dem.tif"), "--out", str(tmp_path / "out"), "--quiet", "--lang", "en"])
     assert code == 0
     assert "elevations: the DEM dem.tif" in capsys.readouterr().out.splitlines()[2]
+
+
+def test_an_osm_project_takes_its_heights_from_a_dem(tmp_path, liechtenstein):
+    """OSM has no elevations: ``from_osm(..., dem=)`` gives them from a DEM, here a plane in
+    degrees rising 1 m per 0.0001° of latitude northwards (bilinear heights of a plane are
+    exact), and the walks change with the slope."""
+    from .conftest import shared_file
+
+    assert liechtenstein.network.node_z is None and liechtenstein.network.elevation_from == ()
+    west, south, east, north, cell = 9.45, 47.0, 9.65, 47.28, 0.001
+    lat = north - (np.arange(round((north - south) / cell)) + 0.5) * cell
+    heights = np.repeat((400 + (lat - south) * 10_000)[:, None], round((east - west) / cell), axis=1)
+    path = write_dem(tmp_path / "plane.tif", heights, west=west, north=north, cell=cell, crs="EPSG:4326")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", planning.DataWarning)
+        hilly = planning.from_osm(shared_file("osm", "liechtenstein", "liechtenstein-2015.osm.pbf"), dem=path)
+    network = hilly.network
+    assert network.elevation_from == ("plane.tif",)
+    _, node_lat = Transformer.from_crs(network.crs, 4326, always_xy=True).transform(*network.node_xy.T)
+    assert np.allclose(network.node_z, 400 + (np.asarray(node_lat) - south) * 10_000, atol=0.01)
+    assert network.seg_length.max() <= 40.0 + 1e-6
+    before, after = liechtenstein.travel_times().to_numpy(), hilly.travel_times().to_numpy()
+    both = np.isfinite(before) & np.isfinite(after)
+    assert np.abs(after[both] / before[both] - 1).max() > 0.05
