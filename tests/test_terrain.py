@@ -194,18 +194,15 @@ def test_a_dem_too_large_for_the_roads_window_is_refused(tmp_path, monkeypatch):
     assert "高程数据 big.tif 覆盖道路的部分有 5 行 × 205 列像元，超过上限 1,000 个" in info.value.text("zh")
 
 
-def test_only_the_window_over_the_roads_is_read(tmp_path):
-    """A DEM 20 km wide around a 2 km road: read within the limit set for the road's window."""
+def test_only_the_window_over_the_roads_is_read(tmp_path, monkeypatch):
+    """A DEM 20 km wide (41 × 2000 cells) around a 2 km road: read within a limit of 41 × 210
+    cells, which the whole file is far beyond (the window over the road is 5 × 205)."""
     x = np.arange(-10_000.0, 10_000.0, 10.0)
     path = write_dem(tmp_path / "wide.tif", np.repeat(tent(x)[None, :], 41, axis=0), west=X0 - 10_005,
                      north=Y0 + 205, cell=10.0, crs=CRS)
-    before = planning.terrain.MAX_CELLS
-    try:
-        planning.terrain.MAX_CELLS = 41 * 210  # the whole file has 41 × 2000
-        heights = sample_dem(path, line_network(2000).node_xy, line_network(2000).crs)
-    finally:
-        planning.terrain.MAX_CELLS = before
-    assert heights == pytest.approx(tent(np.array([0.0, 2000.0])))
+    monkeypatch.setattr(planning.terrain, "MAX_CELLS", 41 * 210)
+    road = line_network(2000)
+    assert sample_dem(path, road.node_xy, road.crs) == pytest.approx(tent(np.array([0.0, 2000.0])))
 
 
 def test_the_demo_roads_without_their_z_and_the_demo_dem_walk_alike(tmp_path):
