@@ -213,6 +213,7 @@ def load_panel() -> None:
             schools = st.file_uploader(T("app.upload.schools"), type=kinds)
             sites = st.file_uploader(T("app.upload.sites"), type=kinds)
             roads = st.file_uploader(T("app.upload.roads"), type=logic.upload_types("roads"))
+            dem = st.file_uploader(T("app.upload.dem"), type=logic.upload_types("dem"), help=T("app.upload.dem_help"))
             if villages and schools and roads and st.button(T("app.load")):
                 bar = st.progress(10, text=T("app.progress.reading"))
                 try:
@@ -220,7 +221,7 @@ def load_panel() -> None:
                     is_osm = road_path.name.endswith((".pbf", ".osm", ".bz2"))
                     project = planning.from_files(villages=keep(villages, "table"), schools=keep(schools, "table"),
                                                   sites=keep(sites, "table"), roads=None if is_osm else road_path,
-                                                  osm=road_path if is_osm else None)
+                                                  osm=road_path if is_osm else None, dem=keep(dem, "dem"))
                     bar.progress(60, text=T("app.progress.travel_times"))
                     project.travel_times()
                 finally:

@@ -923,11 +923,12 @@ def left_out_reasons(result: Result, found: Alliances, rules: AllianceRules, lan
 # ---------------------------------------------------------------------- uploads
 #: What each kind of upload box accepts (the suffixes its readers read): a project file, a
 #: table of points (villages, schools, sites), a road layer or OSM file, a table of rows
-#: (enrolment history, births, teacher roster).
+#: (enrolment history, births, teacher roster), a DEM (GeoTIFF: heights for the roads).
 UPLOAD_SUFFIXES: dict[str, tuple[str, ...]] = {
     "project": (".gpkg",),
     "table": (".csv", ".xlsx", ".geojson", ".gpkg", ".zip"),
     "roads": (".gpkg", ".geojson", ".zip", ".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".bz2"),
+    "dem": (".tif", ".tiff"),
     "rows": (".csv", ".xlsx", ".xls"),
 }
 

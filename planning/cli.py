@@ -61,6 +61,7 @@ from .report import (
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 from .schema import read_mapping
 from .teachers import Alliances, Exchange, alliances, teacher_exchange
+from .terrain import elevation_source
 from .traveltime import cache_size, clear_cache
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     _teachers_option(source)
     source.add_argument("--roads", type=Path, help="road layer (lines)")
     source.add_argument("--osm", type=Path, help="OpenStreetMap file (.osm.pbf/.osm/.osm.bz2)")
+    _dem_option(source)
     check.add_argument("--policy", type=Path, help="policy YAML (walk limits, speeds, ...)")
     check.add_argument("--limit", type=float, help="one-way walking limit in minutes (default: policy, 40)")
     check.add_argument("--crs", help="CRS of tables that do not state one, e.g. EPSG:4547")
@@ -251,6 +253,12 @@ def _lang_option(command: argparse.ArgumentParser) -> None:
                               "report (default: zh)")
 
 
+def _dem_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--dem", type=Path, metavar="FILE",
+                       help="digital elevation model (GeoTIFF, any CRS, metres) giving the roads of --roads/--osm "
+                            "heights where they have none, so walking speeds follow the slope")
+
+
 def _project_options(command: argparse.ArgumentParser) -> None:
     group = command.add_argument_group("project (default: the scenario file's `project:` entry)")
     group.add_argument("--demo", action="store_true", help="the shipped synthetic demo township")
@@ -261,6 +269,7 @@ def _project_options(command: argparse.ArgumentParser) -> None:
     _teachers_option(group)
     group.add_argument("--roads", type=Path)
     group.add_argument("--osm", type=Path)
+    _dem_option(group)
     group.add_argument("--policy", type=Path)
     group.add_argument("--crs")
     group.add_argument("--road-class")
@@ -331,13 +340,13 @@ def _load_project(args: argparse.Namespace, step: Callable[[str], None]) -> Proj
         return demo(policy=policy)
     if args.osm and not args.villages:
         step(t("cli.reading", name=args.osm.name))
-        return from_osm(args.osm, policy=policy)
+        return from_osm(args.osm, policy=policy, dem=args.dem)
     if not (args.villages and args.schools and (args.roads or args.osm)):
         raise SystemExit(t("cli.needs_input"))
     step(t("cli.reading_tables"))
     return from_files(villages=args.villages, schools=args.schools, roads=args.roads, osm=args.osm,
                       sites=args.sites, policy=policy, crs=args.crs, road_class=args.road_class,
-                      encoding=args.encoding)
+                      encoding=args.encoding, dem=args.dem)
 
 
 def run_cache(args: argparse.Namespace) -> int:
@@ -399,7 +408,8 @@ def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, 
         net = project.network.summary()
         lines = [f"{project.name}", t("cli.network_line", lang, source=net["source"], nodes=f"{net['nodes']:,}",
                                       km=net["km"], pieces=net["pieces"],
-                                      elevation=t("cli.with_elevation", lang) if net["has_elevation"] else "")]
+                                      elevation=t("cli.with_elevation", lang) if net["has_elevation"] else ""),
+                 t("elevation.line", lang, source=elevation_source(project.network, lang))]
         if project.network.attribution:
             lines.append(t("cli.road_data", lang, attribution=t("osm_attribution", lang)))
         for level in ("primary", "junior"):

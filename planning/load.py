@@ -25,6 +25,7 @@ from .osm import PLACE_TYPES, read_osm
 from .policy import Policy
 from .project import Project
 from .store import ProjectFile, read_project
+from .terrain import with_dem
 from .validation import (
     type_from_name,
     validate_roster,
@@ -60,6 +61,7 @@ def from_files(
     road_class: str | None = None,
     encoding: str | None = None,
     name: str | None = None,
+    dem: PathLike | None = None,
 ) -> Project:
     """A project from a county's files.
 
@@ -85,6 +87,10 @@ def from_files(
         Text encoding of CSV/Shapefile tables (UTF-8 then GBK are tried if None).
     name
         A label for maps and reports (the villages file's name when None).
+    dem
+        A digital elevation model (GeoTIFF, any CRS, heights in metres) giving the roads their
+        heights where the road layer (or OSM, which has none) does not: walking speeds then
+        follow the slope everywhere (:func:`planning.terrain.with_dem`; road elevations win).
 
     Raises
     ------
@@ -111,6 +117,8 @@ def from_files(
         assert roads is not None
         layer = read_table(roads, crs=crs, encoding=encoding, limit_rows=False)  # roads outnumber villages
         network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)
+    if dem is not None:
+        network = with_dem(network, dem)
     project = Project(village_table, school_table, network, sites=site_table, policy=policy,
                       name=name or Path(villages).stem)
     if teachers is not None:
@@ -120,14 +128,15 @@ def from_files(
 
 
 def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple[str, ...] = PLACE_TYPES,
-             name: str | None = None) -> Project:
+             name: str | None = None, dem: PathLike | None = None) -> Project:
     """A project entirely from an OpenStreetMap file.
 
     Villages are the file's settlements (``place=village|hamlet|town|isolated_dwelling``);
     pupils are estimated from the ``population`` tag with the policy's school-age shares
     (``pupils_estimated`` is True) and unknown where there is no tag. Schools are
     ``amenity=school`` nodes and areas; their type is read from the name or
-    ``isced:level`` and is ``unknown`` (counted for every grade) otherwise.
+    ``isced:level`` and is ``unknown`` (counted for every grade) otherwise. OSM roads have no
+    elevations: give a ``dem`` (GeoTIFF) for walking speeds that follow the slope.
     """
     policy = policy or Policy()
     data = read_osm(path, policy=policy, place_types=place_types)
@@ -143,7 +152,8 @@ def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple
     schools_raw["name"] = schools_raw["name"].fillna("(unnamed school " + schools_raw["school_id"] + ")")
     schools = validate_schools(schools_raw[["school_id", "name", "type", "geometry"]], source=str(path))
     schools["name_zh"] = schools_raw["name_zh"].to_numpy()
-    project = Project(villages, schools, data.network, policy=policy, name=name or Path(path).name.split(".")[0])
+    network = data.network if dem is None else with_dem(data.network, dem)
+    project = Project(villages, schools, network, policy=policy, name=name or Path(path).name.split(".")[0])
     warn_about_data(project)
     return project
 

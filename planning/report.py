@@ -30,6 +30,7 @@ from .project import Project
 from .scenario import baseline
 from .staffing import STAFFING_FIGURES
 from .teachers import TEACHER_INDICATORS, Alliances, Exchange
+from .terrain import elevation_source
 from .timeline import Timeline
 
 if TYPE_CHECKING:
@@ -226,6 +227,8 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
         notes.append(t("osm_attribution", lang))
     if is_demo(project):
         notes.append(t("synthetic", lang))
+    elevations = t("elevation.line", lang, source=elevation_source(project.network, lang))
+    notes += _wrap(elevations, 0.2 * PAPER[paper][0] * 72 / 8)  # ems of 8-point text in the notes' column
     fig.text(0.03, 0.02, "\n".join(footer), fontsize=9, va="bottom", linespacing=1.6)
     fig.text(0.79, 0.02, "\n".join(notes + [t("map.made_with", lang)]), fontsize=8, color="#444", va="bottom")
     return fig
