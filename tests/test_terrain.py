@@ -229,6 +229,14 @@ def test_the_demo_roads_without_their_z_and_the_demo_dem_walk_alike(tmp_path):
     off = np.abs(b[reached] / a[reached] - 1)
     assert np.median(off) < 0.001 and off.max() < 0.01
     assert np.abs(c[reached] / a[reached] - 1).max() > 0.1
+    # a saved project keeps the heights and says they came from the DEM
+    from planning.store import read_project, save_project
+    save_project(tmp_path / "project.gpkg", from_dem)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", planning.DataWarning)
+        reopened = read_project(tmp_path / "project.gpkg").project
+    assert reopened.network.elevation_from == ("dem.tif",)
+    assert np.allclose(reopened.travel_times().to_numpy()[reached], b[reached], rtol=1e-9)
 
 
 def test_the_demo_dem_is_small_and_covers_the_township():
