@@ -331,6 +331,8 @@ def _load(args: argparse.Namespace, step: Callable[[str], None]) -> Project:
 
 def _load_project(args: argparse.Namespace, step: Callable[[str], None]) -> Project:
     policy = Policy.from_yaml(args.policy) if args.policy else None
+    if getattr(args, "dem", None) and (args.demo or getattr(args, "project", None)):
+        raise SystemExit(t("cli.dem_needs_roads", args.lang, file=args.dem.name))
     if getattr(args, "project", None):
         step(t("cli.reading", name=args.project.name))
         opened = open_project(args.project)

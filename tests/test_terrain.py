@@ -315,6 +315,11 @@ def test_the_command_line_takes_a_dem(tmp_path, capsys):
                      str(DEMO_FOLDER / "dem.tif"), "--out", str(tmp_path / "out"), "--quiet", "--lang", "en"])
     assert code == 0
     assert "elevations: the DEM dem.tif" in capsys.readouterr().out.splitlines()[2]
+    # the demo and saved projects carry their heights: a DEM there is refused, not ignored
+    with pytest.raises(SystemExit, match="applies to roads read with --roads or --osm"):
+        main(["check", "--demo", "--dem", str(DEMO_FOLDER / "dem.tif"), "--out", str(tmp_path / "o"), "--lang", "en"])
+    with pytest.raises(SystemExit, match="只用于 --roads 或 --osm"):
+        main(["check", "--demo", "--dem", str(DEMO_FOLDER / "dem.tif"), "--out", str(tmp_path / "o")])
 
 
 def test_an_osm_project_takes_its_heights_from_a_dem(tmp_path, liechtenstein):
