@@ -21,6 +21,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
@@ -585,12 +586,20 @@ def _with_cost_options(project: Project, args: argparse.Namespace) -> Project:
 
 
 def summary_text(table: pd.DataFrame) -> pd.DataFrame:
-    """A comparison (:func:`planning.evaluate.compare`) as printed: figures to one decimal,
-    the cost figures in whole yuan with thousands separators."""
-    shown = table.round(1).astype(object)
-    for row in COST_FIGURES:
-        if row in shown.index:
+    """A comparison (:func:`planning.evaluate.compare`) as printed: a row of whole numbers
+    (schools, pupils, …) as whole numbers, coefficients of variation to three decimals (the
+    limits are 0.50 and 0.45), other figures to one decimal, never in scientific notation;
+    the cost figures in whole yuan with thousands separators; blank when unknown."""
+    shown = table.astype(object).copy()
+    for row in table.index:
+        values = pd.to_numeric(table.loc[row], errors="coerce").to_numpy(dtype=float)
+        known = values[np.isfinite(values)]
+        if row in COST_FIGURES:
             shown.loc[row] = [_yuan(v) for v in table.loc[row]]
+        else:
+            whole = len(known) and np.allclose(known, np.round(known))
+            digits = 0 if whole else 3 if str(row).endswith("_max_cv") else 1
+            shown.loc[row] = [f"{v:,.{digits}f}" if np.isfinite(v) else "" for v in values]
     return shown
 
 
