@@ -491,7 +491,7 @@ def compare_tab(project, result, baseline) -> None:
     result = results[1]
     for note in logic.fallback_notes(results, ss.assignment, ss.lang):
         st.warning(note)
-    st.dataframe(logic.display_table(localise(planning.compare(*results), ss.lang)), width="stretch")
+    st.dataframe(logic.with_changes(localise(planning.compare(*results), ss.lang), ss.lang), width="stretch")
     plan = plan_name(result.name, ss.lang)
     st.markdown(T("app.costs_heading", plan=plan, unit=logic.cost_unit(ss.lang)))
     st.caption(logic.cost_caption(result, ss.lang))
@@ -501,15 +501,31 @@ def compare_tab(project, result, baseline) -> None:
         with st.expander(T("app.cost_sheet", plan=name)):
             cost_table(logic.cost_sheet_rows(layout, ss.lang), key=f"cost_sheet_{'today' if layout is baseline else 'plan'}")
     st.markdown(T("app.walk_histogram"))
-    st.bar_chart(logic.walk_histogram(results).rename(columns=lambda n: plan_name(n, ss.lang)), stack=False)
+    walks = logic.walk_histogram(results).rename(columns=lambda n: plan_name(n, ss.lang))
+    walks = walks.rename_axis("band").reset_index().melt("band", var_name="plan", value_name="pupils")
+    st.altair_chart(grouped_bars(walks, x="band", x_title=T("app.chart.walk_band"), y_title=field("pupils", ss.lang)),
+                    width="stretch")
     st.markdown(T("app.pupils_per_school"))
-    st.bar_chart(pd.DataFrame({plan_name(r.name, ss.lang): r.schools["pupils"] for r in results}), stack=False)
+    st.altair_chart(grouped_bars(logic.pupils_per_school(results, ss.lang), x="school",
+                                 x_title=T("app.chart.school"), y_title=field("pupils", ss.lang)), width="stretch")
     st.markdown(T("app.difference_map"))
     st_folium(_local(difference_map(project, baseline, result, level=ss.level, lang=ss.lang)), height=480,
               use_container_width=True, returned_objects=[], key="difference_map")
     changes = planning.village_changes(baseline, result)
     st.markdown(T("app.villages_affected"))
     st.dataframe(logic.display_table(localise(affected(changes), ss.lang)), width="stretch")
+
+
+def grouped_bars(data: pd.DataFrame, *, x: str, x_title: str, y_title: str) -> alt.Chart:
+    """Bars of ``pupils`` per ``x``, one bar per plan side by side, with axis titles and the
+    plans in the legend; not zoomed by the mouse wheel (a page scrolls past it)."""
+    plan = alt.Color("plan:N", title=None, legend=alt.Legend(orient="top"), sort=list(dict.fromkeys(data["plan"])))
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X(f"{x}:N", title=x_title, sort=list(dict.fromkeys(data[x])), axis=alt.Axis(labelAngle=-40, labelLimit=160)),
+        xOffset=alt.XOffset("plan:N", sort=list(dict.fromkeys(data["plan"]))),
+        y=alt.Y("pupils:Q", title=y_title), color=plan,
+        tooltip=[alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip("plan:N", title=" "),
+                 alt.Tooltip("pupils:Q", title=y_title, format=",.0f")]).properties(height=320)
 
 
 def cost_table(styled, *, key: str) -> None:

@@ -18,7 +18,7 @@ import tempfile
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -524,15 +524,46 @@ def nearest_school(result: Result, project: Project, lat: float, lon: float) -> 
 
 
 def display_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mixed figures and words as text (rounded), so that a browser table can show them."""
+    """Mixed figures and words as text (rounded), so that a browser table can show them:
+    whole numbers and figures of 1,000 or more whole, with thousands separators; shares
+    and coefficients of variation below 1 to three decimals (0.553 beside a limit of 0.50);
+    the rest to one decimal."""
     def cell(value: object) -> str:
         if isinstance(value, float):
             if value != value:
                 return ""
-            return f"{value:,.0f}" if value.is_integer() or abs(value) >= 1000 else f"{value:,.1f}"
+            if value.is_integer() or abs(value) >= 1000:
+                return f"{value:,.0f}"
+            return f"{value:.3f}" if abs(value) < 1 else f"{value:,.1f}"
         return str(value)
 
     return frame.map(cell)
+
+
+def with_changes(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """A comparison (today first, then the plans; rows of figures) shown as text
+    (:func:`display_table`) with, after each plan, its change against today (plan − today,
+    signed: +3, −2.5; blank where a figure is not a number), headed "Change: plan" /
+    "变化：方案"."""
+    shown = display_table(table)
+    today = pd.to_numeric(table.iloc[:, 0], errors="coerce")
+    columns: dict[str, pd.Series] = {str(table.columns[0]): shown.iloc[:, 0]}
+    for i, name in enumerate(table.columns[1:], start=1):
+        columns[str(name)] = shown.iloc[:, i]
+        change = pd.to_numeric(table.iloc[:, i], errors="coerce") - today
+        columns[t("app.change_vs_today", lang, plan=name)] = change.map(_signed)
+    return pd.DataFrame(columns, index=table.index)
+
+
+def _signed(value: float) -> str:
+    """A change with its sign: +3, −2.5, 0 (blank when unknown)."""
+    if value != value:
+        return ""
+    if abs(value) < 5e-10:
+        return "0"
+    text = f"{abs(value):,.0f}" if float(value).is_integer() or abs(value) >= 1000 else \
+        f"{abs(value):.3f}" if abs(value) < 1 else f"{abs(value):,.1f}"
+    return ("+" if value > 0 else "−") + text
 
 
 def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
@@ -546,6 +577,18 @@ def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
     frame = pd.DataFrame(columns)
     frame.index = [f"{int(b.left):02d}–{int(b.right):02d}" for b in frame.index]  # sorts as text too
     return frame
+
+
+def pupils_per_school(results: Sequence[Result], lang: str = "zh") -> pd.DataFrame:
+    """Long table for the grouped bar chart: per school open in any result, its name (the
+    planner reads names, not ids), the plan (worded: 现状 / today) and its pupils."""
+    rows = []
+    for r in results:
+        for school_id, row in r.schools.iterrows():
+            if row["pupils"] > 0 or bool(row["open"]):
+                rows.append({"school": f"{row['name']} ({school_id})", "plan": plan_name(r.name, lang),
+                             "pupils": float(row["pupils"])})
+    return pd.DataFrame(rows, columns=["school", "plan", "pupils"])
 
 
 def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
