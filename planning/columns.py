@@ -125,6 +125,13 @@ COORDINATE_ALIASES: dict[str, tuple[list[str], list[str]]] = {
     "xy": (["x", "easting", "x坐标", "横坐标", "东坐标"], ["y", "northing", "y坐标", "纵坐标", "北坐标"]),
 }
 
+#: Names a planner may give a coordinate system by (compared lower-case, without spaces, ``-`` or ``_``).
+COORDS_ALIASES: dict[str, str] = {
+    "wgs84": "wgs84", "wgs": "wgs84", "gps": "wgs84", "epsg4326": "wgs84", "天地图": "wgs84",
+    "gcj02": "gcj02", "gcj": "gcj02", "amap": "gcj02", "tencent": "gcj02", "高德": "gcj02", "腾讯": "gcj02",
+    "火星坐标": "gcj02", "bd09": "bd09", "bd": "bd09", "baidu": "bd09", "百度": "bd09",
+}
+
 #: School types and the grades they teach (their names are in the text catalogue, ``type.*``).
 SCHOOL_GRADES: dict[str, tuple[int, ...]] = {
     "central_primary": (1, 2, 3, 4, 5, 6),

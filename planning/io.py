@@ -37,6 +37,7 @@ from .columns import (
     normalise_header,
     text_headers,
 )
+from .coords import table_to_wgs84
 from .errors import ValidationError, warn
 from .i18n import Listing, Message
 
@@ -60,6 +61,7 @@ def read_table(
     layer: str | int | None = None,
     encoding: str | None = None,
     limit_rows: bool = True,
+    coords: str = "wgs84",
 ) -> gpd.GeoDataFrame:
     """Read a table of points (or polygons) from any supported file.
 
@@ -85,6 +87,11 @@ def read_table(
         Refuse a table of more than ``settings.max_table_rows`` rows (features), reading no
         more than one row beyond (False for a road layer, which has many more lines than a
         county has villages).
+    coords
+        The system of longitude/latitude read off a web map: ``"wgs84"`` (GPS, Tianditu,
+        OSM; the default), ``"gcj02"`` (Amap/高德, Tencent/腾讯) or ``"bd09"`` (Baidu/百度).
+        GCJ-02 and BD-09 points are converted to WGS84 (:func:`planning.coords.to_wgs84`,
+        to under 0.01 m) and the table gets a ``coords_from`` column naming the system.
 
     Returns
     -------
@@ -113,9 +120,10 @@ def read_table(
         check_archive(path)
     if suffix in TABLE_SUFFIXES:
         frame = _read_plain_table(path, layer=layer, encoding=encoding, most=most)
-        return _points_from_columns(frame, crs=crs, source=str(path))
+        return table_to_wgs84(_points_from_columns(frame, crs=crs, source=str(path)), coords, source=str(path))
     if suffix in SPATIAL_SUFFIXES:
-        return _read_spatial(path, crs=crs, layer=layer, encoding=encoding, most=most)
+        return table_to_wgs84(_read_spatial(path, crs=crs, layer=layer, encoding=encoding, most=most), coords,
+                              source=str(path))
     allowed = Listing(sorted(TABLE_SUFFIXES | SPATIAL_SUFFIXES))
     raise ValidationError(Message("error.file_type", suffix=repr(suffix), allowed=allowed), source=str(path))
 

@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+from pyproj import Transformer
 
+from .coords import COORDS_COLUMN, checked_coords, shift_suggested
 from .errors import ValidationError, warn
 from .forecast import read_yearly
 from .i18n import Listing, Message
@@ -35,6 +40,8 @@ from .validation import (
 from .walkcheck import pupil_notes
 
 PathLike = str | Path
+#: The files of a project that ``coords`` may name.
+TABLES = ("villages", "schools", "sites", "roads")
 logger = logging.getLogger(__name__)
 
 #: The shipped demo (made by ``data/make_demo.py``; see the README there).
@@ -60,6 +67,7 @@ def from_files(
     road_class: str | None = None,
     encoding: str | None = None,
     name: str | None = None,
+    coords: str | Mapping[str, str] = "wgs84",
 ) -> Project:
     """A project from a county's files.
 
@@ -85,6 +93,16 @@ def from_files(
         Text encoding of CSV/Shapefile tables (UTF-8 then GBK are tried if None).
     name
         A label for maps and reports (the villages file's name when None).
+    coords
+        The system of the tables' longitude/latitude: ``"wgs84"`` (GPS, Tianditu, OSM),
+        ``"gcj02"`` (Amap/高德, Tencent/腾讯) or ``"bd09"`` (Baidu/百度), for the villages,
+        schools and sites tables alike; or per table, ``{"villages": "gcj02", "schools":
+        "bd09"}`` (keys ``villages``, ``schools``, ``sites``, ``roads``; tables not named are
+        WGS84, and the road layer is converted only when named). Converted tables keep
+        ``coords_from`` (:func:`planning.io.read_table`). A table declared WGS84 whose points
+        sit off the roads by a GCJ-02 or BD-09 offset gets a
+        :class:`~planning.errors.DataWarning` saying which to choose
+        (:func:`planning.coords.shift_suggested`).
 
     Raises
     ------
@@ -99,18 +117,26 @@ def from_files(
     if policy is not None and not isinstance(policy, Policy):
         policy = Policy.from_yaml(policy)
     policy = policy or Policy()
-    village_table = validate_villages(read_table(villages, crs=crs, encoding=encoding),
+    systems = table_coords(coords)
+    village_table = validate_villages(read_table(villages, crs=crs, encoding=encoding, coords=systems["villages"]),
                                       source=str(villages), policy=policy)
-    school_table = validate_schools(read_table(schools, crs=crs, encoding=encoding), source=str(schools))
+    school_table = validate_schools(read_table(schools, crs=crs, encoding=encoding, coords=systems["schools"]),
+                                    source=str(schools))
     site_table = None
     if sites is not None:
-        site_table = validate_sites(read_table(sites, crs=crs, encoding=encoding), source=str(sites))
+        site_table = validate_sites(read_table(sites, crs=crs, encoding=encoding, coords=systems["sites"]),
+                                    source=str(sites))
     if osm is not None:
         network = read_osm(osm, policy=policy).network
     else:
         assert roads is not None
-        layer = read_table(roads, crs=crs, encoding=encoding, limit_rows=False)  # roads outnumber villages
+        layer = read_table(roads, crs=crs, encoding=encoding, limit_rows=False,  # roads outnumber villages
+                           coords=systems["roads"])
         network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)
+    for kind, table, path in (("villages", village_table, villages), ("schools", school_table, schools),
+                              ("sites", site_table, sites)):
+        if table is not None and path is not None:
+            warn_about_offset(table, network, table=kind, source=Path(path).name)
     project = Project(village_table, school_table, network, sites=site_table, policy=policy,
                       name=name or Path(villages).stem)
     if teachers is not None:
@@ -165,6 +191,56 @@ def read_roster(table: PathLike | pd.DataFrame, project: Project, *, encoding: s
     if isinstance(table, pd.DataFrame):
         return validate_roster(table, schools=project.schools, source="teachers")
     return validate_roster(read_rows(table, encoding=encoding), schools=project.schools, source=str(table))
+
+
+def table_coords(coords: str | Mapping[str, str]) -> dict[str, str]:
+    """The coordinate system of each of a project's files (``villages``, ``schools``,
+    ``sites``, ``roads``) from :func:`from_files`'s ``coords``: one system for the three
+    tables (the road layer WGS84), or one per table named (the others WGS84).
+
+    Raises
+    ------
+    ValidationError
+        For a system that is not recognised (:func:`planning.coords.checked_coords`).
+    ValueError
+        For a key other than a table's.
+    """
+    if isinstance(coords, str):
+        system = checked_coords(coords, source="coords")
+        return {"villages": system, "schools": system, "sites": system, "roads": "wgs84"}
+    unknown = set(coords) - set(TABLES)
+    if unknown:
+        raise ValueError(f"coords names tables {sorted(unknown)}; the tables are {', '.join(TABLES)}")
+    return {kind: checked_coords(coords.get(kind), source=f"coords[{kind!r}]") for kind in TABLES}
+
+
+def warn_about_offset(points: gpd.GeoDataFrame, network: WalkNetwork, *, table: str, source: str) -> None:
+    """A :class:`~planning.errors.DataWarning` when a validated table read as WGS84 looks like
+    GCJ-02 or BD-09 points (:func:`planning.coords.shift_suggested`): "these look like
+    Amap/Tencent (GCJ-02) coordinates; choose gcj02", with the median distances (metres) of
+    its points to the nearest road as given and as converted.
+
+    Parameters
+    ----------
+    points
+        A validated table (WGS84, with ``coords_from``); tables converted on reading are not checked.
+    table, source
+        Which table (``villages``, ``schools``, ``sites``) and its file's name, for the message.
+    """
+    declared = points[points[COORDS_COLUMN] == "wgs84"] if COORDS_COLUMN in points else points
+    if declared.empty:
+        return
+    to_network = Transformer.from_crs(4326, network.crs, always_xy=True)
+
+    def road_metres(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        x, y = to_network.transform(lon, lat)
+        return network.snap(np.c_[x, y]).distance_m
+
+    found = shift_suggested(declared.geometry.x.to_numpy(), declared.geometry.y.to_numpy(), road_metres)
+    if found is not None:
+        system, before, after = found
+        warn(Message(f"data.looks_{system}", table=Message(f"table.{table}"), source=source, before=f"{before:.0f}",
+                     after=f"{after:.0f}"), stacklevel=3)
 
 
 def warn_about_data(project: Project) -> None:
