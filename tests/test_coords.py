@@ -215,3 +215,29 @@ def test_cli_coords_options(tmp_path, capsys):
     assert "converted from GCJ-02 (Amap, Tencent) to WGS84" in captured.out + captured.err
     with pytest.raises(SystemExit):
         parser.parse_args(["check", "--coords", "google"])
+
+
+def test_app_upload_choice(tmp_path):
+    from planning import app as logic
+
+    assert list(logic.coords_words("zh")) == ["wgs84", "gcj02", "bd09"]
+    assert logic.coords_words("zh")["gcj02"] == "GCJ-02（高德、腾讯）" and logic.coords_words("en")["bd09"] == "BD-09 (Baidu)"
+    files = moved_demo(tmp_path, "gcj02")
+    uploads = {"villages": files["villages"], "schools": files["schools"], "sites": files["sites"],
+               "roads": DEMO_FOLDER / "roads.gpkg"}
+    _, notes = logic.uploaded_project(**uploads)
+    assert any("choose gcj02" in note.text("en") for note in notes)
+    project, notes = logic.uploaded_project(**uploads, coords={"villages": "gcj02", "schools": "gcj02", "sites": "gcj02"})
+    assert not any("choose" in note.text("en") for note in notes)
+    assert set(project.sites["coords_from"]) == {"gcj02"}
+
+
+def test_app_upload_form_offers_the_systems():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app.py"), default_timeout=180).run()
+    at.radio(key="source").set_value("files").run()
+    for kind in ("villages", "schools", "sites"):
+        box = at.selectbox(key=f"coords_{kind}_zh")
+        assert box.value == "wgs84" and box.options == ["WGS84（GPS、天地图、OSM）", "GCJ-02（高德、腾讯）", "BD-09（百度）"]
+    assert at.selectbox(key="coords_villages_zh").label == "村庄表的坐标系"
