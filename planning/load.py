@@ -68,6 +68,7 @@ def from_files(
     encoding: str | None = None,
     name: str | None = None,
     coords: str | Mapping[str, str] = "wgs84",
+    sheet: str | int | Mapping[str, str | int] | None = None,
 ) -> Project:
     """A project from a county's files.
 
@@ -103,6 +104,12 @@ def from_files(
         sit off the roads by a GCJ-02 or BD-09 offset gets a
         :class:`~planning.errors.DataWarning` saying which to choose
         (:func:`planning.coords.shift_suggested`).
+    sheet
+        The sheet of an Excel workbook to read (name, or number from 0), for every workbook or
+        per table (``{"villages": "村庄", "schools": "学校"}``; keys ``villages``, ``schools``,
+        ``sites``, ``teachers``). When not given, each table is read from the sheet whose header
+        names the most of that table's columns, below any title rows
+        (:func:`planning.io.read_table`): one workbook may hold villages and schools.
 
     Raises
     ------
@@ -118,14 +125,16 @@ def from_files(
         policy = Policy.from_yaml(policy)
     policy = policy or Policy()
     systems = table_coords(coords)
-    village_table = validate_villages(read_table(villages, crs=crs, encoding=encoding, coords=systems["villages"]),
-                                      source=str(villages), policy=policy)
-    school_table = validate_schools(read_table(schools, crs=crs, encoding=encoding, coords=systems["schools"]),
-                                    source=str(schools))
+    sheets = sheet if isinstance(sheet, Mapping) else dict.fromkeys(("villages", "schools", "sites", "teachers"), sheet)
+
+    def read(path: PathLike, kind: str) -> gpd.GeoDataFrame:
+        return read_table(path, crs=crs, encoding=encoding, coords=systems[kind], sheet=sheets.get(kind), kind=kind)
+
+    village_table = validate_villages(read(villages, "villages"), source=str(villages), policy=policy)
+    school_table = validate_schools(read(schools, "schools"), source=str(schools))
     site_table = None
     if sites is not None:
-        site_table = validate_sites(read_table(sites, crs=crs, encoding=encoding, coords=systems["sites"]),
-                                    source=str(sites))
+        site_table = validate_sites(read(sites, "sites"), source=str(sites))
     if osm is not None:
         network = read_osm(osm, policy=policy).network
     else:
@@ -140,7 +149,7 @@ def from_files(
     project = Project(village_table, school_table, network, sites=site_table, policy=policy,
                       name=name or Path(villages).stem)
     if teachers is not None:
-        project = project.with_roster(read_roster(teachers, project, encoding=encoding))
+        project = project.with_roster(read_roster(teachers, project, encoding=encoding, sheet=sheets.get("teachers")))
     warn_about_data(project)
     return project
 
@@ -174,7 +183,8 @@ def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple
     return project
 
 
-def read_roster(table: PathLike | pd.DataFrame, project: Project, *, encoding: str | None = None) -> pd.DataFrame:
+def read_roster(table: PathLike | pd.DataFrame, project: Project, *, encoding: str | None = None,
+                sheet: str | int | None = None) -> pd.DataFrame:
     """A teacher roster (教师名册) from a CSV/Excel file or a DataFrame, Chinese or English
     headers, checked against the project's schools (:func:`~planning.validation.validate_roster`).
     Give it to :meth:`Project.with_roster` to use its counts.
@@ -182,15 +192,19 @@ def read_roster(table: PathLike | pd.DataFrame, project: Project, *, encoding: s
     Parameters
     ----------
     table
-        The file (CSV in UTF-8 or GBK, or Excel; the first sheet) or a DataFrame.
+        The file (CSV in UTF-8 or GBK, or Excel) or a DataFrame.
     project
         The project whose schools the teachers teach at.
     encoding
         Text encoding of a CSV file (UTF-8 then GBK are tried if None).
+    sheet
+        The sheet of a workbook; when None, the sheet whose header names the most roster
+        columns, below any title rows (:func:`planning.io.read_rows`).
     """
     if isinstance(table, pd.DataFrame):
         return validate_roster(table, schools=project.schools, source="teachers")
-    return validate_roster(read_rows(table, encoding=encoding), schools=project.schools, source=str(table))
+    return validate_roster(read_rows(table, encoding=encoding, sheet=sheet, kind="teachers"), schools=project.schools,
+                           source=str(table))
 
 
 def table_coords(coords: str | Mapping[str, str]) -> dict[str, str]:

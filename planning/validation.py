@@ -32,6 +32,7 @@ from .columns import (
     Header,
     id_text,
     match_columns,
+    number_column,
     parse_grades,
     school_type,
     yes_no,
@@ -115,7 +116,8 @@ def _at(row: object, problem: Message) -> Message:
 
 
 def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd.DataFrame:
-    """Coerce columns to float in place; report non-numeric and negative cells.
+    """Coerce columns to float in place (numbers as counties type them: :func:`~planning.columns.number_value`);
+    report non-numeric and negative cells.
 
     Returns a mask of the cells already reported, so later checks do not report them
     again as empty.
@@ -125,7 +127,7 @@ def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd
         if col not in frame.columns:
             continue
         raw = frame[col]
-        values = pd.to_numeric(raw, errors="coerce")
+        values = number_column(raw)  # "1,234", "12人", "1 234", "１２３" as counties type them
         for i in map(int, np.flatnonzero((values.isna() & raw.notna()).to_numpy())):
             problems.append(_at(frame[ROW].iat[i], Message("error.not_a_number", column=_header(frame, col),
                                                            value=repr(raw.iat[i]))))
