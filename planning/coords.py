@@ -195,11 +195,15 @@ def table_to_wgs84(table: gpd.GeoDataFrame, coords: object, *, source: str | Non
         raise ValidationError(Message("error.coords_projected", crs=crs, coords=Message(f"coords.{system}")),
                               source=source)
 
-    def convert(xy: Array) -> Array:
-        lon, lat = to_wgs84(xy[:, 0], xy[:, 1], system)
-        return np.c_[lon, lat]
+    def convert(xyz: Array) -> Array:  # heights (a road layer's Z) kept as they are
+        lon, lat = to_wgs84(xyz[:, 0], xyz[:, 1], system)
+        return np.c_[lon, lat, xyz[:, 2:]]
 
-    geometry = shapely.transform(table.geometry.to_numpy(), convert)
+    geometry = table.geometry.to_numpy().copy()
+    has_z = np.asarray(shapely.has_z(geometry), dtype=bool)
+    for z in (True, False):  # each geometry keeps its Z, or stays 2-D (shapely < 2.1 has no include_z=None)
+        if (has_z == z).any():
+            geometry[has_z == z] = shapely.transform(geometry[has_z == z], convert, include_z=z)
     out = table.set_geometry(gpd.GeoSeries(geometry, index=table.index, crs=4326))
     out[COORDS_COLUMN] = system
     return cast(gpd.GeoDataFrame, out)

@@ -241,3 +241,36 @@ def test_app_upload_form_offers_the_systems():
         box = at.selectbox(key=f"coords_{kind}_zh")
         assert box.value == "wgs84" and box.options == ["WGS84（GPS、天地图、OSM）", "GCJ-02（高德、腾讯）", "BD-09（百度）"]
     assert at.selectbox(key="coords_villages_zh").label == "村庄表的坐标系"
+
+
+def test_road_layer_named_is_converted_keeping_its_heights(tmp_path):
+    """A road layer digitised on Amap (GCJ-02, heights kept) with GCJ-02 tables: converted when
+    ``coords`` names the roads, the demo's times come back (the heights, and so the slopes, kept)."""
+    import geopandas as gpd
+    import shapely
+
+    demo = planning.demo()
+    files = moved_demo(tmp_path, "gcj02")
+    roads = gpd.read_file(DEMO_FOLDER / "roads.gpkg").to_crs(4326)
+    assert roads.geometry.has_z.all()
+    roads["geometry"] = shapely.transform(roads.geometry.to_numpy(), lambda xyz: np.c_[
+        np.column_stack(wgs84_to_gcj02(xyz[:, 0], xyz[:, 1])), xyz[:, 2]], include_z=True)
+    roads.to_file(tmp_path / "roads_gcj02.gpkg")
+    systems = {"villages": "gcj02", "schools": "gcj02", "sites": "gcj02", "roads": "gcj02"}
+    project = planning.from_files(files["villages"], files["schools"], sites=files["sites"],
+                                  roads=tmp_path / "roads_gcj02.gpkg", coords=systems)
+    assert project.network.node_z is not None
+    assert np.allclose(project.travel_times().to_numpy(), demo.travel_times().to_numpy(), atol=0.01, equal_nan=True)
+
+
+def test_scenario_file_names_the_coordinate_system(tmp_path):
+    from planning.cli import _entry_project
+
+    files = moved_demo(tmp_path, "gcj02")
+    (tmp_path / "plan.yaml").write_text(
+        f"name: plan\nproject:\n  villages: {files['villages'].name}\n  schools: {files['schools'].name}\n"
+        f"  roads: {DEMO_FOLDER / 'roads.gpkg'}\n  coords: gcj02\nedits: []\n", encoding="utf-8")
+    project = _entry_project(tmp_path / "plan.yaml")
+    assert set(project.villages["coords_from"]) == {"gcj02"}
+    assert ground_metres(project.villages.geometry.x, project.villages.geometry.y,
+                         planning.demo().villages.geometry.x, planning.demo().villages.geometry.y).max() < 0.02
