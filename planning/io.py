@@ -9,6 +9,8 @@ never leaves a half-written project or result.
 from __future__ import annotations
 
 import contextlib
+import csv
+import itertools
 import logging
 import os
 import re
@@ -170,8 +172,9 @@ def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | No
                       most: int | None = None, kind: str | None = None) -> pd.DataFrame:
     """A CSV or Excel table as the planner sees it in a spreadsheet: ids and names as text,
     other columns numbers where every cell is one, rows numbered as the spreadsheet numbers
-    them (the header is row 1 of a CSV file; in a workbook, the row found by
-    :func:`_read_workbook`, whose rows name their sheet when the workbook has several), rows
+    them (the header is the line of a CSV file :func:`_read_csv` finds, row 1 but for title
+    lines; in a workbook, the row found by :func:`_read_workbook`, whose rows name their
+    sheet when the workbook has several), rows
     with no cell filled left out. A table of more than ``most`` rows is refused having read
     one row beyond."""
     suffix = path.suffix.lower()
@@ -182,7 +185,8 @@ def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | No
             frame, header_row, sheet = _read_workbook(path, sheet=layer, kind=kind, rows=rows)
             first_data_row = header_row + 2
         else:
-            frame = _read_csv(path, encoding, rows=rows)
+            frame = _read_csv(path, encoding, rows=rows, kind=kind)
+            first_data_row = frame.attrs["header_row"] + 2
     except ValidationError:
         raise
     except Exception as exc:  # pandas raises many types for broken files
@@ -281,18 +285,27 @@ def _too_long(most: int) -> Message:
     return Message("error.table_too_long", limit=f"{most:,}")
 
 
-def _read_csv(path: Path, encoding: str | None, *, rows: int | None = None) -> pd.DataFrame:
+def _read_csv(path: Path, encoding: str | None, *, rows: int | None = None, kind: str | None = None) -> pd.DataFrame:
+    """A CSV file's table, in the first of the encodings that decodes it, under its header row:
+    the line among the first :data:`HEADER_SEARCH_ROWS` naming the most of a ``kind`` table's
+    columns (title lines above it, as a workbook saved as CSV has them), else the first line;
+    ``attrs["header_row"]`` is its index (from 0)."""
     encodings = (encoding,) if encoding else CSV_ENCODINGS
     errors = []
     for enc in encodings:
         try:
+            with path.open(encoding=enc, newline="") as handle:
+                head = list(itertools.islice(csv.reader(handle), HEADER_SEARCH_ROWS))
+            width = max((len(line) for line in head), default=0)
+            header_row = _header_row(pd.DataFrame([line + [None] * (width - len(line)) for line in head]),
+                                     _known_headers(kind))[0] if head else 0
             # blank lines are kept (and dropped later) so rows keep the numbers a spreadsheet shows
             frame = pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""],
-                                skip_blank_lines=False, nrows=rows)
+                                skip_blank_lines=False, nrows=rows, skiprows=header_row)
         except UnicodeDecodeError as exc:
             errors.append(f"{enc}: {exc.reason} at byte {exc.start}")
             continue
-        frame.attrs["encoding"] = enc
+        frame.attrs["encoding"], frame.attrs["header_row"] = enc, header_row
         return frame
     raise ValidationError(Message("error.cannot_decode", detail="; ".join(errors)), source=str(path))
 

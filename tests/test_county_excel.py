@@ -157,3 +157,13 @@ def test_roster_on_a_later_sheet_below_a_title(tmp_path):
     demo = planning.demo()
     mine = demo.with_roster(planning.read_roster(path, demo))
     assert mine.schools["teachers"].equals(demo.schools["teachers"])
+
+
+def test_a_workbook_saved_as_csv_keeps_its_title_lines(tmp_path):
+    villages = demo_rows("villages")
+    text = "青山镇各村适龄人口情况表\n填报日期：2026年9月,,,\n" + villages.to_csv(index=False)
+    (tmp_path / "村庄.csv").write_text(text, encoding="gb18030")
+    table = read_table(tmp_path / "村庄.csv", kind="villages")
+    assert list(table["村编号"]) == list(villages["村编号"]) and str(table["_row"].iat[0]) == "row 4"
+    project, _ = quietly(planning.from_files, tmp_path / "村庄.csv", DEMO_FOLDER / "schools.csv", roads=ROADS)
+    assert project.villages["primary_pupils"].equals(planning.demo().villages["primary_pupils"])
