@@ -42,6 +42,8 @@ from .walkcheck import pupil_notes
 PathLike = str | Path
 #: The files of a project that ``coords`` may name.
 TABLES = ("villages", "schools", "sites", "roads")
+#: The files of a project that may be workbooks, whose sheet ``sheet`` may name.
+SHEET_TABLES = ("villages", "schools", "sites", "teachers")
 logger = logging.getLogger(__name__)
 
 #: The shipped demo (made by ``data/make_demo.py``; see the README there).
@@ -125,7 +127,10 @@ def from_files(
         policy = Policy.from_yaml(policy)
     policy = policy or Policy()
     systems = table_coords(coords)
-    sheets = sheet if isinstance(sheet, Mapping) else dict.fromkeys(("villages", "schools", "sites", "teachers"), sheet)
+    sheets = sheet if isinstance(sheet, Mapping) else dict.fromkeys(SHEET_TABLES, sheet)
+    if set(sheets) - set(SHEET_TABLES):
+        raise ValueError(f"sheet names tables {sorted(set(sheets) - set(SHEET_TABLES))}; the tables are "
+                         f"{', '.join(SHEET_TABLES)}")
 
     def read(path: PathLike, kind: str) -> gpd.GeoDataFrame:
         return read_table(path, crs=crs, encoding=encoding, coords=systems[kind], sheet=sheets.get(kind), kind=kind)
