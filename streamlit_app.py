@@ -191,6 +191,7 @@ def keep(upload, kind: str) -> Path | None:
 def replace_project(project: planning.Project, saved: dict[str, planning.Scenario] | None = None) -> None:
     """Open another project: the uploads that made the last one (and this one, read now) go."""
     uploads().clear()
+    st.session_state.load_notes = None  # the warnings of the files read last (set again when files were read)
     set_project(project, saved)
 
 
@@ -209,24 +210,31 @@ def load_panel() -> None:
                 replace_project(opened.project, dict(opened.scenarios))
         else:
             kinds = logic.upload_types("table")
-            villages = st.file_uploader(T("app.upload.villages"), type=kinds)
-            schools = st.file_uploader(T("app.upload.schools"), type=kinds)
-            sites = st.file_uploader(T("app.upload.sites"), type=kinds)
+            lang = st.session_state.get("lang", "zh")
+            coords, words = {}, logic.coords_words(lang)
+            tables = {}
+            for kind in ("villages", "schools", "sites"):  # each table with the system its coordinates are in
+                tables[kind] = st.file_uploader(T(f"app.upload.{kind}"), type=kinds)
+                coords[kind] = st.selectbox(T("app.upload.coords", table=T(f"table.{kind}")), list(words),
+                                            format_func=words.__getitem__, key=f"coords_{kind}_{lang}",
+                                            help=T("app.upload.coords_help"))
             roads = st.file_uploader(T("app.upload.roads"), type=logic.upload_types("roads"))
             dem = st.file_uploader(T("app.upload.dem"), type=logic.upload_types("dem"), help=T("app.upload.dem_help"))
+            villages, schools, sites = tables["villages"], tables["schools"], tables["sites"]
             if villages and schools and roads and st.button(T("app.load")):
                 bar = st.progress(10, text=T("app.progress.reading"))
                 try:
-                    road_path = keep(roads, "roads")
-                    is_osm = road_path.name.endswith((".pbf", ".osm", ".bz2"))
-                    project = planning.from_files(villages=keep(villages, "table"), schools=keep(schools, "table"),
-                                                  sites=keep(sites, "table"), roads=None if is_osm else road_path,
-                                                  osm=road_path if is_osm else None, dem=keep(dem, "dem"))
+                    project, notes = logic.uploaded_project(
+                        villages=keep(villages, "table"), schools=keep(schools, "table"), sites=keep(sites, "table"),
+                        roads=keep(roads, "roads"), coords=coords, dem=keep(dem, "dem"))
                     bar.progress(60, text=T("app.progress.travel_times"))
                     project.travel_times()
                 finally:
                     bar.empty()
                 replace_project(project)
+                st.session_state.load_notes = notes
+            for note in st.session_state.get("load_notes") or []:
+                st.warning(note.text(lang))
     except planning.PlanningError as exc:  # the validation message (naming the uploaded file), never a traceback
         st.error(upload_text(exc))
     history_uploads()

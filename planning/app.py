@@ -27,13 +27,14 @@ import numpy as np
 import pandas as pd
 
 from . import settings
+from .coords import COORDS
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
 from .forecast import Forecast, Table, forecast
 from .i18n import Listing, Message, field, has_text, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules
 from .io import ARCHIVE_SUFFIXES, MB, atomic_path, check_archive, megabytes
-from .load import demo_births, demo_history, is_demo, read_roster
+from .load import demo_births, demo_history, from_files, is_demo, read_roster
 from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
 from .report import cost_by_item, cost_table, money, zoning_line
@@ -979,6 +980,36 @@ UPLOAD_SUFFIXES: dict[str, tuple[str, ...]] = {
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 #: Names Windows reserves for devices (``NUL.csv`` is the null device there).
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def coords_words(lang: str | None = None) -> dict[str, str]:
+    """The coordinate systems a table uploaded may be in (``wgs84``, ``gcj02``, ``bd09``) and
+    their names in ``lang``, for the choice beside each table's upload box."""
+    return {system: t(f"coords.{system}", lang) for system in COORDS}
+
+
+def uploaded_project(*, villages: Path, schools: Path, sites: Path | None, roads: Path,
+                     coords: Mapping[str, str] | None = None, dem: Path | None = None
+                     ) -> tuple[Project, list[DataWarning]]:
+    """The project of a planner's uploaded files (:func:`planning.load.from_files`; ``roads``
+    an OSM file when its name says so), their tables in the coordinate systems chosen
+    (``coords``: ``villages``, ``schools``, ``sites`` → ``wgs84``, ``gcj02`` or ``bd09``), and
+    the data warnings its reading raised to show in the app (among them "these look like
+    Amap/Tencent (GCJ-02) coordinates; choose gcj02"); ``dem``, an elevation model
+    (:func:`planning.terrain.with_dem`). Validation errors propagate."""
+    is_osm = roads.name.endswith((".pbf", ".osm", ".bz2"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        project = from_files(villages=villages, schools=schools, sites=sites, roads=None if is_osm else roads,
+                             osm=roads if is_osm else None, coords=dict(coords or {}), dem=dem)
+    notes = []
+    for caught_warning in caught:
+        if isinstance(caught_warning.message, DataWarning):
+            notes.append(caught_warning.message)
+        else:  # not ours to show: as Python would have
+            warnings.warn_explicit(caught_warning.message, caught_warning.category, caught_warning.filename,
+                                   caught_warning.lineno)
+    return project, notes
 
 
 def upload_types(kind: str) -> list[str]:

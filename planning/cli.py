@@ -27,6 +27,7 @@ from tqdm import tqdm
 
 from . import settings
 from .changes import village_changes
+from .coords import COORDS
 from .costs import COST_FIGURES
 from .errors import DataWarning, PlanningError, ValidationError
 from .evaluate import Result, compare
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--policy", type=Path, help="policy YAML (walk limits, speeds, ...)")
     check.add_argument("--limit", type=float, help="one-way walking limit in minutes (default: policy, 40)")
     check.add_argument("--crs", help="CRS of tables that do not state one, e.g. EPSG:4547")
+    _coords_options(check)
     check.add_argument("--road-class", help="column of the road layer holding the road class")
     check.add_argument("--encoding", help="text encoding of CSV/Shapefile tables (default: UTF-8, then GBK)")
     check.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
@@ -248,6 +250,26 @@ def _teachers_option(group: argparse._ArgumentGroup) -> None:
                             "table's teacher figures")
 
 
+def _coords_options(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
+    """``--coords`` for the villages, schools and sites tables at once, ``--village-coords``,
+    ``--school-coords``, ``--site-coords`` and ``--road-coords`` for one file each."""
+    systems = "wgs84 (GPS, Tianditu, OSM), gcj02 (Amap, Tencent) or bd09 (Baidu)"
+    group.add_argument("--coords", choices=COORDS, help=f"longitude/latitude of the villages, schools and sites "
+                                                        f"tables: {systems}; converted to WGS84 (default: wgs84)")
+    for table, what in (("village", "villages"), ("school", "schools"), ("site", "sites"), ("road", "road layer")):
+        group.add_argument(f"--{table}-coords", choices=COORDS, help=f"the same for the {what} only (wins over --coords)")
+
+
+def _coords_given(args: argparse.Namespace) -> str | dict[str, str]:
+    """``from_files``'s ``coords`` from the options: one system, or one per file named."""
+    each = {kind: getattr(args, f"{option}_coords", None) for kind, option in (
+        ("villages", "village"), ("schools", "school"), ("sites", "site"), ("roads", "road"))}
+    common = getattr(args, "coords", None) or "wgs84"
+    if not any(each.values()):
+        return common
+    return {kind: given or (common if kind != "roads" else "wgs84") for kind, given in each.items()}
+
+
 def _lang_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--lang", choices=["zh", "en"], default="zh",
                          help="language of what is printed and written: tables, notes, messages, the Excel "
@@ -273,6 +295,7 @@ def _project_options(command: argparse.ArgumentParser) -> None:
     _dem_option(group)
     group.add_argument("--policy", type=Path)
     group.add_argument("--crs")
+    _coords_options(group)
     group.add_argument("--road-class")
     group.add_argument("--encoding")
 
@@ -349,7 +372,7 @@ def _load_project(args: argparse.Namespace, step: Callable[[str], None]) -> Proj
     step(t("cli.reading_tables"))
     return from_files(villages=args.villages, schools=args.schools, roads=args.roads, osm=args.osm,
                       sites=args.sites, policy=policy, crs=args.crs, road_class=args.road_class,
-                      encoding=args.encoding, dem=args.dem)
+                      encoding=args.encoding, dem=args.dem, coords=_coords_given(args))
 
 
 def run_cache(args: argparse.Namespace) -> int:
@@ -459,14 +482,15 @@ def _named_project(args: argparse.Namespace, paths: list[Path]) -> Project:
 
 
 def _entry_project(path: Path) -> Project:
-    """The project a scenario file's ``project:`` names: the demo, a project file, or files."""
+    """The project a scenario file's ``project:`` names: the demo, a project file, or files
+    (with ``coords: gcj02``, or ``coords: {villages: gcj02}``, for tables read off a web map)."""
     entry = read_mapping(path, what="scenario").get("project") if path.exists() else None
     if entry in ("demo", DEMO_LABEL) or entry is None:
         return demo()
     if isinstance(entry, str) and entry.endswith(".gpkg"):
         return open_project((path.parent / entry).resolve()).project
-    if isinstance(entry, dict):
-        files = {k: (path.parent / v).resolve() for k, v in entry.items()}
+    if isinstance(entry, dict):  # file paths relative to the scenario file; `coords:` a system (or one per file)
+        files = {k: v if k == "coords" else (path.parent / v).resolve() for k, v in entry.items()}
         return from_files(**files)
     raise SystemExit(t("cli.unknown_project", path=path))
 

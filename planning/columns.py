@@ -8,6 +8,7 @@ alias below maps to one canonical column. Headers compare after
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -17,12 +18,54 @@ from .i18n import Listing, Message, field, language, t
 CHINESE_DIGITS = "一二三四五六七八九"
 
 
+#: Units a number cell may carry after its digits (``12人``, ``3 间``, ``1,200 元``), and a
+#: header in brackets (小学生数（人）, 学位数(个), 面积【平方米】, 人数（单位：人）): dropped when
+#: headers are compared.
+CELL_UNITS = r"人|名|个|间|张|所|套|台|班|m2|m²|㎡|平方米|元"
+_HEADER_UNIT = re.compile(rf"\((?:单位[:：]?)?(?:{CELL_UNITS}|万元)\)$")
+
+
 def normalise_header(name: object) -> str:
-    """Lower-case, drop spaces, underscores, hyphens, brackets and units in brackets."""
-    text = str(name).strip().lower()
-    text = text.replace("（", "(").replace("）", ")")
-    text = re.sub(r"\((?:人|个|间|张|m2|m²|平方米|元|万元|所)\)$", "", text)
+    """Lower-case, drop spaces, underscores, hyphens, brackets and units in brackets (full-width
+    forms folded first: ``小学生数（人）`` and ``小学生数(人)`` are ``小学生数``).
+
+    >>> normalise_header("小学生数（人）"), normalise_header(" 学位数 (个) "), normalise_header("Grade_1")
+    ('小学生数', '学位数', 'grade1')
+    """
+    text = _HEADER_UNIT.sub("", _bracketed(name).lower())
     return re.sub(r"[\s_\-()]", "", text)
+
+
+def _bracketed(header: object) -> str:
+    text = unicodedata.normalize("NFKC", str(header)).strip()
+    return re.sub(r"\s+", "", text.replace("【", "(").replace("】", ")").replace("[", "(").replace("]", ")"))
+
+
+_CELL_UNIT = re.compile(rf"\s*(?:{CELL_UNITS})$")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?", re.I)
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:([, ])\d{3})(?:\1\d{3})*(?:\.\d+)?")
+
+
+def number_value(value: object) -> float | None:
+    """A cell as a number, as counties type them: ``1,234``, ``1 234``, ``12人``, full-width
+    ``１２３`` or ``１，２３４``; None for an empty cell or one that is not a number.
+
+    >>> [number_value(v) for v in ("1,234", "12人", "1 234", "１２３", " 7.5 ", 3, "", "十二", "1,23", "1-3")]
+    [1234.0, 12.0, 1234.0, 123.0, 7.5, 3.0, None, None, None, None]
+    """
+    if value is None or value is pd.NA or isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return None if value != value else float(value)
+    text = _CELL_UNIT.sub("", unicodedata.normalize("NFKC", str(value)).strip())
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "").replace(" ", "")
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
+def number_column(column: pd.Series) -> pd.Series:
+    """A column's cells as numbers (:func:`number_value`), NaN where a cell is empty or not a number."""
+    return column.map(number_value).astype(float)
 
 
 def _grade_aliases(grade: int) -> list[str]:
@@ -123,6 +166,13 @@ SITE_ALIASES: dict[str, list[str]] = {
 COORDINATE_ALIASES: dict[str, tuple[list[str], list[str]]] = {
     "lonlat": (["lon", "lng", "long", "longitude", "经度", "东经"], ["lat", "latitude", "纬度", "北纬"]),
     "xy": (["x", "easting", "x坐标", "横坐标", "东坐标"], ["y", "northing", "y坐标", "纵坐标", "北坐标"]),
+}
+
+#: Names a planner may give a coordinate system by (compared lower-case, without spaces, ``-`` or ``_``).
+COORDS_ALIASES: dict[str, str] = {
+    "wgs84": "wgs84", "wgs": "wgs84", "gps": "wgs84", "epsg4326": "wgs84", "天地图": "wgs84",
+    "gcj02": "gcj02", "gcj": "gcj02", "amap": "gcj02", "tencent": "gcj02", "高德": "gcj02", "腾讯": "gcj02",
+    "火星坐标": "gcj02", "bd09": "bd09", "bd": "bd09", "baidu": "bd09", "百度": "bd09",
 }
 
 #: School types and the grades they teach (their names are in the text catalogue, ``type.*``).
