@@ -25,6 +25,21 @@ CELL_UNITS = r"人|名|个|间|张|所|套|台|班|m2|m²|㎡|平方米|元"
 _HEADER_UNIT = re.compile(rf"\((?:单位[:：]?)?(?:{CELL_UNITS}|万元)\)$")
 
 
+#: Columns in yuan; a header giving them in 万元 (投资估算（万元）) has its figures scaled to yuan
+#: when the table is read (:func:`in_wan`).
+YUAN_COLUMNS = ("cost", "equipment_value_yuan")
+_WAN = re.compile(r"\((?:单位[:：]?)?万元\)$")
+
+
+def in_wan(header: object) -> bool:
+    """Whether a header gives its figures in 万元 (ten thousand yuan).
+
+    >>> in_wan("投资估算（万元）"), in_wan("造价(单位：万元)"), in_wan("投资估算"), in_wan("cost")
+    (True, True, False, False)
+    """
+    return bool(_WAN.search(_bracketed(header)))
+
+
 def normalise_header(name: object) -> str:
     """Lower-case, drop spaces, underscores, hyphens, brackets and units in brackets (full-width
     forms folded first: ``小学生数（人）`` and ``小学生数(人)`` are ``小学生数``).

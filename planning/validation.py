@@ -27,12 +27,15 @@ from .columns import (
     SCHOOL_TYPE_ALIASES,
     SITE_ALIASES,
     VILLAGE_ALIASES,
+    YUAN_COLUMNS,
     Accepted,
     FieldName,
     Header,
     id_text,
+    in_wan,
     match_columns,
     number_column,
+    number_value,
     parse_grades,
     school_type,
     yes_no,
@@ -76,6 +79,9 @@ def _canonical(gdf: gpd.GeoDataFrame, aliases: dict[str, list[str]], problems: _
     out = gdf.rename(columns=rename)
     before = gdf.attrs.get("headers", {})  # a validated table keeps the headers of the planner's file
     out.attrs["headers"] = {canonical: before.get(original, original) for original, canonical in rename.items()}
+    for original, canonical in rename.items():  # 投资估算（万元）: figures in yuan from here on (once:
+        if canonical in YUAN_COLUMNS and in_wan(original):  # the column is renamed, its header no longer says 万元)
+            out[canonical] = [v * 10_000 if (v := number_value(cell)) is not None else cell for cell in out[canonical]]
     if ROW not in out.columns:
         out[ROW] = [Message("error.row", n=i + 1) for i in range(len(out))]
     return out
