@@ -21,9 +21,10 @@ from .changes import affected, village_changes
 from .costs import COST_FIGURES, ITEMS, cost_sheet
 from .errors import PlanningError
 from .evaluate import Result, compare, level_summary
+from .excel import write_excel
 from .i18n import Listing, Message, field, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules, worded_indicators
-from .io import atomic_path, write_excel, write_gpkg
+from .io import atomic_path, write_gpkg
 from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
 from .project import Project
@@ -597,7 +598,7 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
         _other_sheets(sheets, titles, alliance_title(alliances, lang), lang, {
             "alliance_groups": alliance_groups_table(alliances, lang),
             "alliance_schools": alliance_schools_table(alliances, lang)})
-    return write_excel(sheets, path, titles=titles)
+    return write_excel(sheets, path, titles=titles, lang=lang)
 
 
 def _whole_yuan(table: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import pyogrio
 import pytest
 
 import planning
-from planning.io import write_excel
+from planning.excel import write_excel
 from planning.report import excel_report, results_gpkg, sheet_names
 
 # a colon, slashes and a backslash, two 40-character names sharing their first 30, the same
