@@ -106,7 +106,7 @@ def flat_table(frame: pd.DataFrame, *, lang: str | None = None) -> pd.DataFrame:
     for j in range(out.shape[1]):  # by position: two columns may share a header
         values = out.iloc[:, j]
         if values.dtype.kind in "bO" or str(values.dtype) == "boolean":
-            out.isetitem(j, values.astype(object).map(cell))
+            out.isetitem(j, values.astype(object).map(cell).to_numpy())
     return out
 
 
