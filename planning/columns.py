@@ -335,7 +335,7 @@ COLUMN_KINDS: dict[str, str] = {
         "comparisons", "origins", "horizon", "years", "binding_years", "min_indicators_met", "pupil_minutes",
         "years_at_school", "snap_m", "nearest_for", "cv_teaching_point_pupils", "large_class",
         "super_large_class", "small_school_pupils", "school_size", "cost_horizon", "cost_bus_life",
-        "cost_bus_seats", "cost_school_days", "boarding_min_grade", "exchange_min_years"), "count"),
+        "cost_bus_seats", "cost_school_days", "boarding_min_grade", "exchange_min_years", "p"), "count"),
     **dict.fromkeys((
         "minutes", "walk_minutes", "road_walk_minutes", "ride_minutes", "minutes_before", "minutes_after", "change",
         "mean_walk", "max_ride", "max_walk", "drive_minutes", "longest_minutes", "mean_minutes", "max_minutes",

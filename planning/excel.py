@@ -11,7 +11,8 @@
 - Yes/no as the words 是/否 (yes/no), text cells, never TRUE/FALSE.
 - A flat table from cell A1 (or row 3 under a title): ids and index levels as ordinary
   columns, repeated on every row (no merged cells), so that a planner can sort and filter.
-- The header row bold and wrapped, frozen with the first column; a filter on the table;
+- The header row bold and wrapped, frozen with the first column (the first two where the
+  first names the plan of each row); a filter on the table;
   each column as wide as its content (a Chinese character counts as two).
 """
 
@@ -90,7 +91,7 @@ def flat_table(frame: pd.DataFrame, *, lang: str | None = None) -> pd.DataFrame:
     out = frame.drop(columns=[ROW], errors="ignore")
     if isinstance(out, gpd.GeoDataFrame):
         out = pd.DataFrame(out.drop(columns=out.geometry.name))
-    if not (isinstance(out.index, pd.RangeIndex) and out.index.name is None):
+    if out.index.nlevels > 1 or out.index.name is not None or not out.index.equals(pd.RangeIndex(len(out))):
         names = [name if name is not None else "" for name in out.index.names]
         out = out.rename_axis(names).reset_index()
     out.columns = [str(c) for c in out.columns]
@@ -139,7 +140,8 @@ def format_sheet(sheet: Any, table: pd.DataFrame, *, header_row: int, lang: str,
         lines = max(lines, math.ceil(head_width / (width - 1)))
     sheet.row_dimensions[header_row].height = 15 * lines
     if columns:
-        sheet.freeze_panes = sheet.cell(row=header_row + 1, column=2 if columns > 1 else 1)
+        ids = 2 if columns > 2 and table.columns[0] == field("plan", lang) else 1  # a plan column, then ids
+        sheet.freeze_panes = sheet.cell(row=header_row + 1, column=ids + 1 if columns > 1 else 1)
         sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{last}"
     if title is not None:
         sheet["A1"] = title
