@@ -161,7 +161,9 @@ def number_format(value: object, kind: str | None) -> str | None:
 def label_kind(label: object, lang: str) -> str | None:
     """What the figures under a header (or beside a row label) are, by the column it names
     in ``lang`` (:data:`planning.columns.COLUMN_KINDS`): a header worded by
-    :func:`planning.i18n.field`, a column key itself, or a figure of a year ("学生数 2030")."""
+    :func:`planning.i18n.field`, a column key itself (in English with spaces for
+    underscores, as :func:`planning.i18n.field` words keys it does not know), or a figure of
+    a year ("学生数 2030")."""
     if not isinstance(label, str):
         return None
     kinds = _label_kinds(lang)
@@ -170,7 +172,7 @@ def label_kind(label: object, lang: str) -> str | None:
     year = re.fullmatch(r"(.+) \d{4}", label)
     if year and year.group(1) in kinds:
         return kinds[year.group(1)]
-    return column_kind(label)
+    return column_kind(label.replace(" ", "_"))  # a key, or one field() wrote with spaces
 
 
 @cache
