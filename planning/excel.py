@@ -113,7 +113,8 @@ def flat_table(frame: pd.DataFrame, *, lang: str | None = None) -> pd.DataFrame:
 
 def format_sheet(sheet: Any, table: pd.DataFrame, *, header_row: int, lang: str, title: str | None = None) -> None:
     """Give a written sheet (openpyxl) its form: number formats by kind, bold wrapped header,
-    frozen header and first column, a filter over the table and widths from the content.
+    frozen header and first column, a filter over the table (down to its first empty row:
+    what follows is a note under the table) and widths from the content.
     ``table`` is the flat table written with its header on ``header_row`` (1-based)."""
     from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]  # openpyxl ships no types
     from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
@@ -142,7 +143,9 @@ def format_sheet(sheet: Any, table: pd.DataFrame, *, header_row: int, lang: str,
     if columns:
         ids = 2 if columns > 2 and table.columns[0] == field("plan", lang) else 1  # a plan column, then ids
         sheet.freeze_panes = sheet.cell(row=header_row + 1, column=ids + 1 if columns > 1 else 1)
-        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{last}"
+        blank = table.isna() | table.eq("")
+        below = [i for i, empty in enumerate(blank.all(axis=1)) if empty]  # a block under the table (a balance's rules)
+        sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{header_row + below[0] if below else last}"
     if title is not None:
         sheet["A1"] = title
         sheet["A1"].font = Font(bold=True, size=13)
