@@ -143,7 +143,7 @@ def format_sheet(sheet: Any, table: pd.DataFrame, *, header_row: int, lang: str,
     if columns:
         ids = 2 if columns > 2 and table.columns[0] == field("plan", lang) else 1  # a plan column, then ids
         sheet.freeze_panes = sheet.cell(row=header_row + 1, column=ids + 1 if columns > 1 else 1)
-        blank = table.isna() | table.eq("")
+        blank = table.isna() | (table.astype(object) == "")
         below = [i for i, empty in enumerate(blank.all(axis=1)) if empty]  # a block under the table (a balance's rules)
         sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(columns)}{header_row + below[0] if below else last}"
     if title is not None:
