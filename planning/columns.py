@@ -332,7 +332,7 @@ COLUMN_KINDS: dict[str, str] = {
         "villages", "villages_beyond", "villages_out_of_reach", "pupils_beyond", "pupils_unknown_villages",
         "villages_within", "within", "pupils_within", "classes", "largest_class", "oversized_classes",
         "large_classes", "super_large_classes", "small_schools", "schools_with_empty_grades", "members",
-        "comparisons", "origins", "horizon", "binding_years", "min_indicators_met", "pupil_minutes",
+        "comparisons", "origins", "horizon", "min_indicators_met", "pupil_minutes",
         "years_at_school", "snap_m", "nearest_for", "cv_teaching_point_pupils", "large_class",
         "super_large_class", "small_school_pupils", "school_size", "cost_horizon", "cost_bus_life",
         "cost_bus_seats", "cost_school_days", "boarding_min_grade", "exchange_min_years", "p"), "count"),

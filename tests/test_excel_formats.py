@@ -60,7 +60,12 @@ def sheet_of(lang: str, plan: str, kind: str) -> str:
 
 
 def test_every_sheet_is_a_flat_filtered_table_under_a_frozen_bold_header(report):
-    lang, _, book = report
+    workable(report[2])
+
+
+def workable(book) -> None:
+    """Every sheet of a workbook: a flat table under a frozen bold header, filtered, no
+    TRUE/FALSE and no figure with decimals in General format; sheet names fit for Excel."""
     names = book.sheetnames
     assert len({n.casefold() for n in names}) == len(names) and all(len(n) <= 31 for n in names)
     for sheet in book.worksheets:
@@ -162,6 +167,29 @@ def test_a_plan_report_written_by_the_command_line(demo, tmp_path, capsys):
     curve = book[t("report.tradeoff", "zh")]
     assert formats(column(curve, "p")) == {COUNT} and formats(column(curve, field("mean_walk", "zh"))) == {MINUTES}
     assert all(s.freeze_panes == "B2" and s.auto_filter.ref for s in book.worksheets)
+
+
+@pytest.mark.parametrize("command", [
+    ["teachers", "--demo", str(CONSOLIDATE_5), "--lang", "zh", "--excel"],
+    ["alliances", "--demo", "--cores", "S01,S03", "--lang", "en", "--excel"],
+    ["forecast", "--demo", "--lang", "zh", "--out"],
+])
+def test_the_other_workbooks_are_workable_too(command, tmp_path, capsys):
+    """Teachers (exchange sheets), alliances and the forecast (year by year) through the same writer."""
+    target = tmp_path / "book.xlsx" if command[-1] == "--excel" else tmp_path
+    assert main([*command, str(target)]) == 0
+    capsys.readouterr()
+    path = target if command[-1] == "--excel" else next(tmp_path.glob("*.xlsx"))
+    book = openpyxl.load_workbook(path)
+    workable(book)
+    lang = command[command.index("--lang") + 1]
+    if command[0] == "teachers":
+        moves = book[t("report.exchange_moves", lang)]
+        assert formats(column(moves, field("drive_minutes", lang))) == {MINUTES}
+        assert formats(column(moves, field("moved_teachers", lang))) == {COUNT}
+    if command[0] == "forecast":
+        years = next(book[name] for name in book.sheetnames if name.endswith(t("report.years", lang)))
+        assert formats(column(years, field("year", lang))) == {"0"}  # 2030, not 2,030
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
