@@ -40,7 +40,7 @@ FORMATS: dict[str, str] = {
     "coordinate": "0.000000", "decimal": "0.0", "cv": "0.000", "year": "0",
 }
 #: The format of a figure with decimals whose column says nothing of its kind.
-OTHER_DECIMALS = "0.00"
+OTHER_DECIMALS = "#,##0.00"
 #: Narrowest and widest column (characters of the default font; a Chinese character is two).
 WIDTHS = (6.0, 60.0)
 #: A header wraps onto more lines rather than make its column wider than this.
@@ -192,7 +192,7 @@ def _label_kinds(lang: str) -> dict[str, str]:
     return out
 
 
-_PYTHON_FORMATS = {"0.0": "{:.1f}", "0.00": "{:.2f}", "0.0%": "{:.1%}", "#,##0": "{:,.0f}", "#,##0.0": "{:,.1f}",
+_PYTHON_FORMATS = {"0.0": "{:.1f}", "0.00": "{:.2f}", "#,##0.00": "{:,.2f}", "0.0%": "{:.1%}", "#,##0": "{:,.0f}", "#,##0.0": "{:,.1f}",
                    "0.000000": "{:.6f}", "0.000": "{:.3f}", "0": "{:.0f}"}
 
 

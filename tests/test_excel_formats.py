@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 
 import planning
 from planning.cli import main
-from planning.excel import write_excel
+from planning.excel import OTHER_DECIMALS, write_excel
 from planning.i18n import field, localise, t
 from planning.report import excel_report
 
@@ -65,7 +65,8 @@ def test_every_sheet_is_a_flat_filtered_table_under_a_frozen_bold_header(report)
 
 def workable(book) -> None:
     """Every sheet of a workbook: a flat table under a frozen bold header, filtered, no
-    TRUE/FALSE and no figure with decimals in General format; sheet names fit for Excel."""
+    TRUE/FALSE and no figure with decimals in General format or in the format of figures of
+    no known kind; sheet names fit for Excel."""
     names = book.sheetnames
     assert len({n.casefold() for n in names}) == len(names) and all(len(n) <= 31 for n in names)
     for sheet in book.worksheets:
@@ -82,6 +83,8 @@ def workable(book) -> None:
             general = [c.coordinate for c in cells if isinstance(c.value, float) and not c.value.is_integer()
                        and c.number_format == "General"]
             assert not general, (sheet.title, general)  # no 9.072522296696455 on show
+            unknown = [c.coordinate for c in cells if c.number_format == OTHER_DECIMALS]
+            assert not unknown, (sheet.title, unknown)  # every column with figures has a known kind
 
 
 def test_figures_show_in_the_format_of_what_they_are(report):
