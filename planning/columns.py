@@ -313,7 +313,7 @@ def parse_grades(value: object) -> tuple[int, ...] | None:
 # ------------------------------------------------------------------ what a column's figures are
 #: What the figures of a column are, by its key (the names of :func:`planning.i18n.field`):
 #: ``minutes``, ``km``, ``share`` (a fraction: 0.35 is 35 %), ``count`` (pupils, seats, beds,
-#: teachers, schools: whole numbers), ``yuan``, ``wan`` (万元), ``coordinate`` (degrees or
+#: teachers, schools: whole numbers), ``minutes_change`` and ``count_change`` (signed: +3, −2), ``yuan``, ``wan`` (万元), ``coordinate`` (degrees or
 #: metres of a CRS), ``decimal`` (a rate such as teachers per 100 pupils, m² per pupil), ``cv``
 #: (a coefficient of variation), ``year``, ``bool`` (yes/no). Workbooks show each kind in its
 #: number format (:mod:`planning.excel`). Keys not here are read by :func:`column_kind`.
@@ -321,8 +321,8 @@ COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys((
         "capacity", "classrooms", "beds", "primary_pupils", "junior_pupils", "population", "births", "pupils",
         "seats_short", "classes_needed", "classroom_shortfall", "walkers", "bus_riders", "buses", "boarders",
-        "beds_added", "walk", "bus", "board", "unserved", "teachers", "teachers_today", "moved", "teachers_needed",
-        "surplus", "to_place", "eligible", "sent", "received", "moved_teachers", "moved_key_teachers",
+        "beds_added", "walk", "bus", "board", "unserved", "teachers", "teachers_today", "teachers_needed",
+        "to_place", "eligible", "sent", "received", "moved_teachers", "moved_key_teachers",
         "moved_teachers_above_qualification", "moved_pe_arts_teachers", "pe_arts_teachers_before",
         "pe_arts_teachers_after", "teachers_above_qualification_before", "teachers_above_qualification_after",
         "key_teachers_before", "key_teachers_after", "teachers_before", "teachers_after", "teachers_short",
@@ -337,7 +337,7 @@ COLUMN_KINDS: dict[str, str] = {
         "super_large_class", "small_school_pupils", "school_size", "cost_horizon", "cost_bus_life",
         "cost_bus_seats", "cost_school_days", "boarding_min_grade", "exchange_min_years", "p"), "count"),
     **dict.fromkeys((
-        "minutes", "walk_minutes", "road_walk_minutes", "ride_minutes", "minutes_before", "minutes_after", "change",
+        "minutes", "walk_minutes", "road_walk_minutes", "ride_minutes", "minutes_before", "minutes_after",
         "mean_walk", "max_ride", "max_walk", "drive_minutes", "longest_minutes", "mean_minutes", "max_minutes",
         "any_minutes", "limit_min", "walk_limit_minutes", "bus_max_ride_minutes"), "minutes"),
     **dict.fromkeys((
@@ -353,6 +353,7 @@ COLUMN_KINDS: dict[str, str] = {
         "cost", "one_off_yuan", "yearly_yuan", "cost_npv_yuan", "opening_cost_yuan", "plan_cost_yuan", "npv_yuan",
         "equipment_value_yuan"), "yuan"),
     **dict.fromkeys(("one_off_wan", "yearly_wan", "npv_wan"), "wan"),
+    "change": "minutes_change", "moved": "count_change", "surplus": "count_change",
     **dict.fromkeys(("lon", "lat", "x", "y", "longitude", "latitude"), "coordinate"),
     **dict.fromkeys(("year", "small_from"), "year"),
     **dict.fromkeys((

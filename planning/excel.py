@@ -5,7 +5,8 @@
   read from the column's header in the workbook's language): minutes to one decimal, km to two,
   shares and loads as percentages (0.0 %), pupils, seats, beds, teachers and schools as whole
   numbers with thousands separators, yuan whole (万元 to one decimal), coordinates to six
-  decimals, coefficients of variation to three, years as years. A sheet whose rows are figures
+  decimals, coefficients of variation to three, years as years, changes signed (+1.8 minutes,
+  −3 teachers). A sheet whose rows are figures
   (a summary: one column per plan) gives each row its figure's format. The values themselves
   are written unrounded: the format only decides what the cell shows.
 - Yes/no as the words 是/否 (yes/no), text cells, never TRUE/FALSE.
@@ -38,6 +39,7 @@ from .io import ROW, atomic_path
 FORMATS: dict[str, str] = {
     "minutes": "0.0", "km": "0.00", "share": "0.0%", "count": "#,##0", "yuan": "#,##0", "wan": "#,##0.0",
     "coordinate": "0.000000", "decimal": "0.0", "cv": "0.000", "year": "0",
+    "minutes_change": "+0.0;-0.0;0.0", "count_change": "+#,##0;-#,##0;0",
 }
 #: The format of a figure with decimals whose column says nothing of its kind.
 OTHER_DECIMALS = "#,##0.00"
@@ -193,7 +195,8 @@ def _label_kinds(lang: str) -> dict[str, str]:
 
 
 _PYTHON_FORMATS = {"0.0": "{:.1f}", "0.00": "{:.2f}", "#,##0.00": "{:,.2f}", "0.0%": "{:.1%}", "#,##0": "{:,.0f}", "#,##0.0": "{:,.1f}",
-                   "0.000000": "{:.6f}", "0.000": "{:.3f}", "0": "{:.0f}"}
+                   "0.000000": "{:.6f}", "0.000": "{:.3f}", "0": "{:.0f}", "+0.0;-0.0;0.0": "{:+.1f}",
+                   "+#,##0;-#,##0;0": "{:+,.0f}"}
 
 
 def _shown(value: object, number: str | None) -> str:

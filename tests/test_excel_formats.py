@@ -99,6 +99,10 @@ def test_figures_show_in_the_format_of_what_they_are(report):
     costs = book[sheet_of(lang, "consolidate to 5", "costs")]
     for key in ("one_off_yuan", "yearly_yuan", "npv_yuan"):
         assert formats(column(costs, field(key, lang))) == {YUAN}, key
+    affected = book[sheet_of(lang, "consolidate to 5", "affected")]
+    assert formats(column(affected, field("change", lang))) == {"+0.0;-0.0;0.0"}  # +1.8 minutes, -119.8
+    staffing = book[sheet_of(lang, "consolidate to 5", "staffing")]
+    assert formats(column(staffing, field("surplus", lang))) == {"+#,##0;-#,##0;0"}
     balance = book[sheet_of(lang, "today", "balance")]
     assert formats(column(balance, field("cv", lang))) == {CV}
     indicators = book[sheet_of(lang, "today", "indicators")]
