@@ -31,9 +31,10 @@ from .coords import COORDS
 from .costs import COST_FIGURES
 from .errors import DataWarning, PlanningError, ValidationError
 from .evaluate import Result, compare
+from .excel import write_excel
 from .forecast import Forecast, forecast
 from .i18n import Listing, Message, field, level_name, localise, plan_name, t
-from .io import atomic_path, megabytes, write_csv, write_excel, write_gpkg
+from .io import atomic_path, megabytes, write_csv, write_gpkg
 from .load import (
     DEMO_BIRTHS,
     DEMO_HISTORY,
@@ -837,7 +838,7 @@ def run_optimise(args: argparse.Namespace) -> int:
               + localise(table, lang).to_string())
         if args.tradeoff:
             written += _tradeoff(args, project, option.limit, sheets)
-    write_excel(sheets, args.out / f"{stem}.xlsx")
+    write_excel(sheets, args.out / f"{stem}.xlsx", lang=lang)
     print("\n" + t("cli.wrote", lang, files=Listing(written)))
     return 0
 

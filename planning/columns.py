@@ -373,3 +373,81 @@ def parse_grades(value: object) -> tuple[int, ...] | None:
     else:
         return None
     return grades if grades and all(1 <= g <= 9 for g in grades) else None
+
+
+# ------------------------------------------------------------------ what a column's figures are
+#: What the figures of a column are, by its key (the names of :func:`planning.i18n.field`):
+#: ``minutes``, ``km``, ``share`` (a fraction: 0.35 is 35 %), ``count`` (pupils, seats, beds,
+#: teachers, schools: whole numbers), ``minutes_change`` and ``count_change`` (signed: +3, −2), ``yuan``, ``wan`` (万元), ``coordinate`` (degrees or
+#: metres of a CRS), ``decimal`` (a rate such as teachers per 100 pupils, m² per pupil), ``cv``
+#: (a coefficient of variation), ``year``, ``bool`` (yes/no). Workbooks show each kind in its
+#: number format (:mod:`planning.excel`). Keys not here are read by :func:`column_kind`.
+COLUMN_KINDS: dict[str, str] = {
+    **dict.fromkeys((
+        "capacity", "classrooms", "beds", "primary_pupils", "junior_pupils", "population", "births", "pupils",
+        "seats_short", "classes_needed", "classroom_shortfall", "walkers", "bus_riders", "buses", "boarders",
+        "beds_added", "walk", "bus", "board", "unserved", "teachers", "teachers_today", "teachers_needed",
+        "to_place", "eligible", "sent", "received", "moved_teachers", "moved_key_teachers",
+        "moved_teachers_above_qualification", "moved_pe_arts_teachers", "pe_arts_teachers_before",
+        "pe_arts_teachers_after", "teachers_above_qualification_before", "teachers_above_qualification_after",
+        "key_teachers_before", "key_teachers_after", "teachers_before", "teachers_after", "teachers_short",
+        "schools_short", "teachers_spare", "enrolled", "eligible_teachers", "eligible_key_teachers", "met",
+        "schools_in_cv", "schools_open", "pupils_beyond_limit", "schools_over_capacity", "oversized_schools",
+        "schools_below_standard", "schools_undetermined", "cv_over_limit", "pupils_covered", "edits", "step",
+        "villages", "villages_beyond", "villages_out_of_reach", "pupils_beyond", "pupils_unknown_villages",
+        "villages_within", "within", "pupils_within", "classes", "largest_class", "oversized_classes",
+        "large_classes", "super_large_classes", "small_schools", "schools_with_empty_grades", "members",
+        "comparisons", "origins", "horizon", "min_indicators_met", "pupil_minutes",
+        "years_at_school", "snap_m", "nearest_for", "cv_teaching_point_pupils", "large_class",
+        "super_large_class", "small_school_pupils", "school_size", "cost_horizon", "cost_bus_life",
+        "cost_bus_seats", "cost_school_days", "boarding_min_grade", "exchange_min_years", "p"), "count"),
+    **dict.fromkeys((
+        "minutes", "walk_minutes", "road_walk_minutes", "ride_minutes", "minutes_before", "minutes_after",
+        "mean_walk", "max_ride", "max_walk", "drive_minutes", "longest_minutes", "mean_minutes", "max_minutes",
+        "any_minutes", "limit_min", "walk_limit_minutes", "bus_max_ride_minutes"), "minutes"),
+    **dict.fromkeys((
+        "load", "migration_rate", "lowest_share", "share_beyond", "gap", "missed_indicator_floor", "exchange_share",
+        "exchange_key_share", "cost_boarding_needy_share", "cost_discount_rate"), "share"),
+    **dict.fromkeys(("cv", "cv_limit", "max_cv", "before", "after", "limit"), "cv"),
+    **dict.fromkeys((
+        "teachers_above_qualification", "key_teachers", "pe_arts_teachers", "teaching_area_m2", "sports_area_m2",
+        "multimedia_classrooms", "teachers_per_100", "needed_by_ratio", "needed_by_classes", "quantity", "mean",
+        "seconds", "dilapidated_m2", "village_mape", "township_mape", "walk_speed_kmh", "bus_speed_kmh",
+        "objective", "bound", "class_size", "pupils_per_teacher", "teachers_per_class"), "decimal"),
+    **dict.fromkeys((
+        "cost", "one_off_yuan", "yearly_yuan", "cost_npv_yuan", "opening_cost_yuan", "plan_cost_yuan", "npv_yuan",
+        "equipment_value_yuan"), "yuan"),
+    **dict.fromkeys(("one_off_wan", "yearly_wan", "npv_wan"), "wan"),
+    "change": "minutes_change", "moved": "count_change", "surplus": "count_change",
+    **dict.fromkeys(("lon", "lat", "x", "y", "longitude", "latitude"), "coordinate"),
+    **dict.fromkeys(("year", "small_from"), "year"),
+    **dict.fromkeys((
+        "open", "over_capacity", "oversized", "ok", "meets_standard", "in_cv", "key_teacher", "above_qualification",
+        "pe_arts", "far_from_road", "pupils_estimated", "beyond", "small_school", "cv_teaching_points",
+        "cv_nine_year_split"), "bool"),
+}
+
+#: Endings of keys that say what the figures are, for keys not in :data:`COLUMN_KINDS`.
+KIND_ENDINGS = (("_minutes", "minutes"), ("_yuan", "yuan"), ("_wan", "wan"), ("_km", "km"), ("_share", "share"),
+                ("_rate", "share"), ("_m2", "decimal"))
+
+
+def column_kind(key: object) -> str | None:
+    """What a column's figures are (a kind of :data:`COLUMN_KINDS`), from its key: the key's
+    own kind; a grade's pupils (``grade_3``) a count; an indicator's standard (``_min``) its
+    indicator's kind and whether it is met (``_ok``) yes/no; a level's figure
+    (``primary_mean_walk``) the figure's kind; else by the key's ending (``_minutes``,
+    ``_yuan``, ``_km``, ``_share``, …). None: text, or not known."""
+    key = str(key)
+    if key in COLUMN_KINDS:
+        return COLUMN_KINDS[key]
+    if re.fullmatch(r"grade_\d", key):
+        return "count"
+    if key.endswith("_ok"):
+        return "bool"
+    for prefix in ("primary_", "junior_"):
+        if key.startswith(prefix):
+            return column_kind(key.removeprefix(prefix))
+    if key.endswith("_min") and key[:-4] in COLUMN_KINDS:
+        return COLUMN_KINDS[key[:-4]]
+    return next((kind for ending, kind in KIND_ENDINGS if key.endswith(ending)), None)
