@@ -5,7 +5,15 @@ The same app in headless Chromium is tests/test_browser.py.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+import time
 from io import BytesIO
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -302,6 +310,62 @@ def test_planning_app_warms_the_server_and_shares_the_demo():
     with pytest.raises(SystemExit) as exc:
         main(["check", "--demo", "--server.port", "1"])  # only `planning app` passes options to Streamlit
     assert exc.value.code == 2
+
+
+def _listening(port: int) -> set[str]:
+    """The addresses something listens on at ``port`` (from /proc/net/tcp and tcp6, Linux)."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        with contextlib.suppress(FileNotFoundError), open(table) as lines:
+            for line in list(lines)[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    raw = bytes.fromhex(address)
+                    words = b"".join(raw[k:k + 4][::-1] for k in range(0, len(raw), 4))  # host order per word
+                    found.add(str(ipaddress.ip_address(words)) if width == 8 else str(ipaddress.IPv6Address(words)))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the listening sockets from Linux's /proc")
+def test_planning_app_listens_on_this_computer_only_and_says_how_to_share_it(tmp_path):
+    """Before, `planning app` listened on every interface (Streamlit's default), with no login."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "app.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "planning.cli", "app", "--server.headless", "true",
+                                 "--server.port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PLANNING_LANG": "en"})
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline and not _listening(port):
+            assert proc.poll() is None, log.read_text(errors="replace")
+            time.sleep(0.3)
+        assert _listening(port) == {"127.0.0.1"}  # not 0.0.0.0 nor ::
+        printed = log.read_text(errors="replace")
+        assert t("cli.app_local", "en", url=f"http://127.0.0.1:{port}") in printed
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_the_app_s_address_is_this_computer_unless_given_and_an_open_one_is_warned_of():
+    from planning.serve import server_args, where
+
+    assert server_args(["--server.port", "8502"]) == ["--server.port", "8502", "--server.address", "127.0.0.1"]
+    assert server_args([], address="0.0.0.0") == ["--server.address", "0.0.0.0"]
+    assert server_args(["--server.address=10.0.0.5"], address="0.0.0.0") == ["--server.address=10.0.0.5"]
+    assert where(server_args([]), lang="en") == (
+        "The app can be opened on this computer only: http://127.0.0.1:8501. To let other computers in the office "
+        "open it, start it with planning app --address 0.0.0.0; the app has no login, so put it behind a reverse "
+        'proxy with a password (README, "Sharing the app in an office")')
+    assert where(["--server.address", "0.0.0.0", "--server.port", "8502"], lang="zh").startswith(
+        "注意：应用在 0.0.0.0 的端口 8502 上对网络开放，且没有登录")
+    assert where(["--server.address", "::1"], lang="en").startswith("The app can be opened on this computer only")
+    assert where(["--server.address", "192.0.2.7"], lang="en").startswith(
+        "Warning: the app is open to the network on 192.0.2.7, port 8501, with no login")
 
 
 def test_the_policy_view_shows_a_policy_where_no_grade_boards(app):
