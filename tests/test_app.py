@@ -701,3 +701,153 @@ def test_suggest_a_phased_plan_over_the_forecast(app, demo):
     assert "起约束作用的年份" in report.columns
     app.button(key="use_plan").click().run()
     assert not app.exception
+
+
+# ---------------------------------------------------------------------- plans kept, renamed, deleted
+def close_school(app: AppTest, school: str) -> None:
+    app.selectbox(key="action").set_value(logic.action_label("close", app.session_state["lang"])).run()
+    pick_school(app, school)
+    app.run()
+    app.button(key="apply").click().run()
+
+
+def click_label(app: AppTest, key: str) -> None:
+    """Click the button labelled with catalogue ``key`` (buttons without a key of their own)."""
+    label = t(key, app.session_state["lang"])
+    next(b for b in app.button if b.label == label).click().run()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_opening_the_demo_over_plans_not_downloaded_asks_first(app, lang):
+    """Before, opening the demo (or a project file, or uploaded tables) silently dropped the
+    session's plans."""
+    choose_lang(app, lang)
+    close_school(app, "S05")
+    app.button(key="save").click().run()  # saved in the session: "方案" / "plan", S05 closed
+    close_school(app, "S07")  # and the plan on the map changed since
+    click_label(app, "app.open_demo")
+    assert not app.exception
+    name = app.session_state.scenario.name  # named when the app opened (in Chinese)
+    plans = name  # the saved plan and the plan on the map share the name: said once
+    assert t("app.unsaved_plans", lang, plans=plans) in [w.value for w in app.warning]
+    assert [e.op for e in app.session_state.scenario.edits] == ["close", "close"]  # nothing discarded yet
+    app.button(key="keep_demo").click().run()  # cancel: the plans stay, the question goes
+    assert [e.op for e in app.session_state.scenario.edits] == ["close", "close"]
+    assert list(app.session_state.saved) == [name]
+    assert not [w for w in app.warning if w.value == t("app.unsaved_plans", lang, plans=plans)]
+    click_label(app, "app.open_demo")
+    app.button(key="discard_demo").click().run()  # confirmed: the demo opens afresh
+    assert not app.exception
+    assert app.session_state.scenario.edits == () and app.session_state.saved == {}
+    assert not [w for w in app.warning if w.value == t("app.unsaved_plans", lang, plans=plans)]
+
+
+def test_a_downloaded_project_file_keeps_its_plans_until_they_change(app, tmp_path):
+    close_school(app, "S05")
+    app.button(key="save").click().run()
+    app.button_group(key="view").set_value("export").run()
+    app.download_button(key="export_project").click().run()
+    assert not app.error
+    path = tmp_path / "project.gpkg"
+    path.write_bytes(_downloaded(app, "project").getvalue())
+    opened = planning.open_project(path)
+    assert [e.op for e in opened.scenarios["方案"].edits] == ["close"]
+    click_label(app, "app.open_demo")  # every plan is in the downloaded file: no question
+    assert app.session_state.scenario.edits == () and not app.session_state.saved
+    app.button_group(key="view").set_value("map").run()
+    close_school(app, "S05")
+    app.button(key="save").click().run()
+    app.button_group(key="view").set_value("export").run()
+    app.download_button(key="export_project").click().run()
+    app.button_group(key="view").set_value("map").run()
+    close_school(app, "S07")  # changed after the download: asked again
+    click_label(app, "app.open_demo")
+    assert app.button(key="discard_demo") and [e.op for e in app.session_state.scenario.edits] == ["close", "close"]
+
+
+def _downloaded(app: AppTest, kind: str) -> BytesIO:
+    return BytesIO(app.session_state.downloads[kind].collect(timeout=1))
+
+
+def test_unsaved_plans_in_plain_python(demo):
+    a = planning.Scenario(demo, "A").close("S05")
+    b = planning.Scenario(demo, "B").close("S07")
+    empty = planning.Scenario(demo, "方案")
+    assert logic.unsaved_plans(empty, {}, []) == []  # no edits: nothing to lose
+    assert logic.unsaved_plans(a, {}, []) == ["A"]
+    assert logic.unsaved_plans(a, {"A": a, "B": b}, []) == ["A", "B"]  # the plan on the map is saved plan A
+    assert logic.unsaved_plans(a, {"A": a, "B": b}, [logic.plan_key(a)]) == ["B"]
+    assert logic.unsaved_plans(a.close("S08"), {"A": a}, [logic.plan_key(a)]) == ["A"]  # changed since
+    assert logic.unsaved_plans(a.renamed("C"), {"A": a}, [logic.plan_key(a)]) == ["C"]  # renamed since
+    assert logic.unsaved_plans(a.on(demo.with_policy(demo.policy.replace(walk_speed_kmh=3.5))), {},
+                               [logic.plan_key(a)]) == []  # a new policy keeps the plan's edits
+
+
+def test_renaming_duplicating_and_deleting_plans_in_plain_python(demo):
+    a = planning.Scenario(demo, "A").close("S05")
+    b = planning.Scenario(demo, "B").close("S07")
+    saved = {"A": a, "B": b}
+    renamed = logic.rename_plan(saved, "A", "  west  ")
+    assert list(renamed) == ["west", "B"] and renamed["west"].name == "west" and renamed["west"].edits == a.edits
+    assert list(saved) == ["A", "B"]  # the given plans are left as they were
+    assert logic.rename_plan(saved, "A", "A") == saved  # its own name: nothing changes
+    copied = logic.duplicate_plan(saved, "A", logic.copy_name("A", saved, "zh"))
+    assert list(copied) == ["A", "A 副本", "B"] and copied["A 副本"].edits == a.edits
+    assert logic.copy_name("A", copied, "zh") == "A 副本 2" and logic.copy_name("A", copied, "en") == "A copy"
+    assert list(logic.delete_plan(copied, "A")) == ["A 副本", "B"]
+    for name, key in (("B", "error.plan_name_taken"), (" ", "error.plan_name_empty"),
+                      ("现状", "error.plan_name_today"), ("today", "error.plan_name_today")):
+        with pytest.raises(planning.ValidationError) as caught:
+            logic.rename_plan(saved, "A", name)
+        assert caught.value.text("en") == t(key, "en", name=name.strip())
+        assert caught.value.text("zh") == t(key, "zh", name=name.strip())
+    with pytest.raises(planning.ValidationError, match='a saved plan is already called "A"'):
+        logic.duplicate_plan(saved, "B", "A")
+
+
+def test_rename_duplicate_and_delete_saved_plans_in_the_app(app, demo, tmp_path):
+    close_school(app, "S05")
+    app.text_input[0].set_value("西片撤并").run()  # the plan's name box
+    app.button(key="save").click().run()
+    assert list(app.session_state.saved) == ["西片撤并"]
+    app.text_input(key="manage_name").set_value("现状").run()
+    app.button(key="rename_plan").click().run()
+    assert [e.value for e in app.error] == [t("error.plan_name_today", "zh", name="现状")]
+    assert list(app.session_state.saved) == ["西片撤并"]
+    app.text_input(key="manage_name").set_value("方案甲").run()
+    app.button(key="rename_plan").click().run()
+    assert not app.exception and not app.error
+    assert [s.value for s in app.success] == [t("app.plan_renamed", "zh", old="西片撤并", new="方案甲")]
+    assert list(app.session_state.saved) == ["方案甲"] and app.session_state.saved["方案甲"].name == "方案甲"
+    assert app.session_state.scenario.name == "方案甲"  # the plan on the map was that plan: renamed with it
+    app.button(key="duplicate_plan").click().run()  # no name typed: "… 副本"
+    assert list(app.session_state.saved) == ["方案甲", "方案甲 副本"]
+    assert app.session_state.saved["方案甲 副本"].edits == app.session_state.saved["方案甲"].edits
+    assert app.selectbox(key="manage_plan").value == "方案甲 副本"  # the copy picked, to be renamed
+    app.selectbox(key="manage_plan").set_value("方案甲").run()
+    app.button(key="duplicate_plan").click().run()
+    assert list(app.session_state.saved) == ["方案甲", "方案甲 副本 2", "方案甲 副本"]  # each copy after its plan
+    app.selectbox(key="manage_plan").set_value("方案甲 副本 2").run()
+    app.text_input(key="manage_name").set_value("方案甲").run()
+    app.button(key="rename_plan").click().run()  # a name taken
+    assert [e.value for e in app.error] == [t("error.plan_name_taken", "zh", name="方案甲")]
+    app.button(key="delete_plan").click().run()
+    assert list(app.session_state.saved) == ["方案甲", "方案甲 副本"]
+    assert [s.value for s in app.success] == [t("app.plan_deleted", "zh", name="方案甲 副本 2")]
+    # the new name everywhere: the compare view and the Excel export; the old nowhere
+    app.session_state.saved["方案甲 副本"] = app.session_state.saved["方案甲 副本"].close("S07")
+    app.button_group(key="view").set_value("compare").run()
+    assert not app.exception
+    columns = list(app.dataframe[0].value.columns)
+    assert columns == ["现状", "方案甲", "方案甲 副本"], columns
+    app.button_group(key="view").set_value("export").run()
+    app.download_button(key="export_excel").click().run()
+    book = openpyxl.load_workbook(_downloaded(app, "excel"))
+    titles = {book[sheet]["A1"].value for sheet in book.sheetnames}
+    assert t("report.sheet_title", "zh", plan="方案甲", kind="学校") in titles
+    assert t("report.sheet_title", "zh", plan="方案甲 副本", kind="学校") in titles
+    assert not any("西片撤并" in str(title) for title in titles)
+    app.download_button(key="export_project").click().run()
+    path = tmp_path / "project.gpkg"
+    path.write_bytes(_downloaded(app, "project").getvalue())
+    assert set(planning.open_project(path).scenarios) == {"方案甲", "方案甲 副本"}
