@@ -13,7 +13,6 @@ import altair as alt
 import folium
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 from streamlit_folium import st_folium
 
 import planning
@@ -131,11 +130,11 @@ def leaving_guard() -> None:
     edit brings no new element; its script sets the flag on the app's page."""
     ss = st.session_state
     unsaved = bool(logic.unsaved_plans(ss.scenario, ss.saved, ss.get("kept_plans", [])))
-    components.html(
+    st.iframe(
         "<script>const w = window.parent;"
         f"w.__planningUnsaved = {'true' if unsaved else 'false'};"
         "if (!w.__planningGuard) { w.__planningGuard = true; w.addEventListener('beforeunload', e => {"
-        " if (w.__planningUnsaved) { e.preventDefault(); e.returnValue = ''; } }); }</script>", height=0)
+        " if (w.__planningUnsaved) { e.preventDefault(); e.returnValue = ''; } }); }</script>", height=1)
 
 
 def forecast_of(variant: str):

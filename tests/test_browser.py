@@ -4,7 +4,7 @@ Starts the app the way `make run` does (`planning app`: a warm server) on a free
 port, opens the demo, picks a school on the map, closes a school, checks the figures and the
 map change, switches to English, downloads the Excel and PDF exports; opens a project from
 uploaded tables (a broken one first) and from a saved project file; draws walking rings and
-opens a new site clicked on the map. Screenshots go to tests/artifacts/. First render and
+opens a new site clicked on the map; two sessions side by side. Screenshots go to tests/artifacts/. First render and
 edit times are printed (measured, not asserted).
 """
 
@@ -657,20 +657,26 @@ def test_two_sessions_never_see_each_other_s_projects_plans_or_uploads(server, b
                 a.get_by_role("button", name="保存方案").click()
                 _settled(a)
                 a.get_by_label("打开已保存方案").wait_for(timeout=60_000)
+        histories = {}  # an enrolment history each, kept in the session's folder while its project is open
+        for who, page in (("a", a), ("b", b)):
+            histories[who] = tmp_path / who / f"history_{who}_{os.getpid()}.csv"
+            histories[who].write_bytes((demo / "enrolment_history.csv").read_bytes())
+            _upload(page, "入学历史", histories[who])
         for page, own, other in ((a, "a", "b"), (b, "b", "a")):
             html = page.content()
             assert files[own].name in html and files[other].name not in html  # its own upload shown, not the other's
+            assert files[other].stem not in html  # nor the other's project (named after its villages table)
         assert "会话甲的方案" not in b.content() and _schools_open(b) == str(SCHOOLS)
         assert not b.get_by_label("打开已保存方案").count()  # B has no saved plan
         # A's plan not downloaded: A's browser asks before a reload or a close would lose it; B's need not
         a.wait_for_function("() => window.__planningUnsaved === true", timeout=30_000)
         b.wait_for_function("() => window.__planningUnsaved === false", timeout=30_000)
-        a.get_by_text("比较", exact=True).click()  # A's session still has its project and plan
+        a.get_by_text("方案比较", exact=True).click()  # A's session still has its project and plan
         _settled(a)
         a.get_by_text("会话甲的方案").first.wait_for(timeout=60_000)
         assert _schools_open(a) == str(SCHOOLS - 1)
         # each session's uploads in a folder of its own (the server's upload folder, s<pid>-<random>)
-        found = {who: {p.relative_to(parent).parts[0] for p in parent.rglob(f.name)} for who, f in files.items()}
+        found = {who: {p.relative_to(parent).parts[0] for p in parent.rglob(f.name)} for who, f in histories.items()}
         assert len(found["a"]) == len(found["b"]) == 1 and found["a"] != found["b"], found
         assert all(name.startswith("s") for name in found["a"] | found["b"])
         a.screenshot(path=ARTIFACTS / "07_two_sessions_a.png")
