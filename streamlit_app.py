@@ -243,6 +243,8 @@ def may_discard(clicked: bool, key: str) -> bool:
 def load_panel() -> None:
     sources = {key: T(f"app.source.{key}") for key in ("demo", "gpkg", "files")}
     source = st.radio(T("app.source"), list(sources), key="source", format_func=sources.__getitem__)
+    if st.session_state.get("discard_pending") not in (None, source):  # another way of opening chosen
+        st.session_state.discard_pending = None
     if source == "demo":
         if may_discard(st.button(T("app.open_demo")), "demo"):
             replace_project(demo_project())

@@ -736,6 +736,10 @@ def test_opening_the_demo_over_plans_not_downloaded_asks_first(app, lang):
     assert list(app.session_state.saved) == [name]
     assert not [w for w in app.warning if w.value == t("app.unsaved_plans", lang, plans=plans)]
     click_label(app, "app.open_demo")
+    app.radio(key="source").set_value("gpkg").run()  # another way of opening chosen: the question goes
+    app.radio(key="source").set_value("demo").run()
+    assert not [w for w in app.warning if w.value == t("app.unsaved_plans", lang, plans=plans)]
+    click_label(app, "app.open_demo")
     app.button(key="discard_demo").click().run()  # confirmed: the demo opens afresh
     assert not app.exception
     assert app.session_state.scenario.edits == () and app.session_state.saved == {}
