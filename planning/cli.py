@@ -828,7 +828,8 @@ def run_optimise(args: argparse.Namespace) -> int:
     stem = f"plan_{args.goal}_{args.level}"
     option.scenario.to_file(args.out / f"{stem}.yaml")
     report = localise(pd.DataFrame([option.report()]), lang)
-    sheets = {t("report.solver", lang): report, t("report.decisions", lang): localise(option.columns, lang),
+    decisions = option.columns.rename_axis(option.columns.index.name or "school_id")  # the id column headed
+    sheets = {t("report.solver", lang): report, t("report.decisions", lang): localise(decisions, lang),
               t("report.summary", lang): localise(table, lang), t("report.villages", lang): localise(result.villages, lang),
               t("report.schools", lang): localise(result.schools, lang)}
     written = [args.out / f"{stem}.yaml", args.out / f"{stem}.xlsx"]
