@@ -880,7 +880,7 @@ def test_rename_duplicate_and_delete_saved_plans_in_the_app(app, demo, tmp_path)
     app.button_group(key="view").set_value("compare").run()
     assert not app.exception
     columns = list(app.dataframe[0].value.columns)
-    assert columns == ["现状", "方案甲", "方案甲 副本"], columns
+    assert columns == ["现状", "方案甲", "变化：方案甲", "方案甲 副本", "变化：方案甲 副本"], columns
     app.button_group(key="view").set_value("export").run()
     app.download_button(key="export_excel").click().run()
     book = openpyxl.load_workbook(_downloaded(app, "excel"))
