@@ -828,7 +828,7 @@ def run_optimise(args: argparse.Namespace) -> int:
     stem = f"plan_{args.goal}_{args.level}"
     option.scenario.to_file(args.out / f"{stem}.yaml")
     report = localise(pd.DataFrame([option.report()]), lang)
-    decisions = option.columns.rename_axis(option.columns.index.name or "school_id")  # the id column headed
+    decisions = option.columns.rename_axis(index=str(option.columns.index.name or "school_id"))  # the id column headed
     sheets = {t("report.solver", lang): report, t("report.decisions", lang): localise(decisions, lang),
               t("report.summary", lang): localise(table, lang), t("report.villages", lang): localise(result.villages, lang),
               t("report.schools", lang): localise(result.schools, lang)}
