@@ -504,11 +504,12 @@ def _client(client: Client | None, *, scheduler: str | None, workers: int | None
     from distributed import Client, LocalCluster
 
     if scheduler:
-        with Client(scheduler) as remote:
+        with Client(scheduler) as remote:  # type: ignore[no-untyped-call]  # distributed is untyped
             yield remote
         return
-    with LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as local:
+    cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
+                           dashboard_address=None)
+    with cluster, Client(cluster) as local:  # type: ignore[no-untyped-call]
         yield local
 
 
@@ -522,7 +523,7 @@ def _run_tasks(client: Client, todo: Sequence[CountyEntry], folders: Mapping[str
                              key=f"county-{county_folder(c.name)}-{os.urandom(4).hex()}"): c for c in todo}
     with tqdm(total=len(futures), desc=t("province.progress"), unit=t("province.unit"), disable=not show,
               file=sys.stderr) as bar:
-        for future in as_completed(futures):
+        for future in as_completed(futures):  # type: ignore[no-untyped-call]
             county = futures[future]
             try:
                 summary = future.result()
@@ -550,7 +551,7 @@ def province_table(summaries: Sequence[Mapping[str, Any]], *, lang: str | None =
     lang = language(lang)
     rows = []
     for s in summaries:
-        today = next(iter(s.get("plans", {}).values()), {})
+        today: dict[str, float] = next(iter(s.get("plans", {}).values()), {})
         rows.append({"county": s["county"], "status": s["status"], "message": s.get("message", {}).get(lang, ""),
                      "villages": s.get("villages"), **{f: today.get(f, math.nan) for f in FIGURES},
                      "plans": max(len(s.get("plans", {})) - 1, 0), "lon": s.get("lon"), "lat": s.get("lat"),
@@ -560,7 +561,7 @@ def province_table(summaries: Sequence[Mapping[str, Any]], *, lang: str | None =
     table[numeric] = table[numeric].apply(pd.to_numeric, errors="coerce")
     over = table["primary_cv_over_limit"].fillna(0) + table["junior_cv_over_limit"].fillna(0)
     verdict = np.where(over > 0, "over", "within")
-    table.insert(table.columns.get_loc("junior_cv_over_limit") + 1, "cv_verdict",
+    table.insert(list(table.columns).index("junior_cv_over_limit") + 1, "cv_verdict",
                  np.where(table["status"] == "done", verdict, ""))
     return table
 
@@ -687,14 +688,14 @@ def province_map_html(table: pd.DataFrame, path: Path, *, figure: str, lang: str
     import folium
 
     values = _figure_values(table, figure)
-    fill = colours(values)
+    fill, value_of = colours(values).to_dict(), values.to_dict()
     located = table.dropna(subset=["lon", "lat"])
     centre = [float(located["lat"].mean()), float(located["lon"].mean())] if len(located) else [30.0, 110.0]
     fmap = folium.Map(location=centre, zoom_start=7, tiles=None)
     folium.TileLayer("OpenStreetMap", attr=t("osm_attribution", "en"), name="OpenStreetMap").add_to(fmap)
     label = column_name(figure, lang)
     for county, row in table.iterrows():
-        value = values[county]
+        value = value_of[county]
         tip = t("province.map_tip", lang, county=county, status=t(f"province.status.{row['status']}", lang),
                 figure=label, value="" if value != value else f"{value:,.4g}")
         if boundaries is not None and str(county) in boundaries.index:
@@ -711,7 +712,8 @@ def province_map_html(table: pd.DataFrame, path: Path, *, figure: str, lang: str
     known = values.dropna()
     low, high = (f"{known.min():,.4g}", f"{known.max():,.4g}") if len(known) else ("", "")
     legend = f"<b>{html.escape(title)}</b><br>" + html.escape(t("province.legend", lang, figure=label, low=low, high=high))
-    fmap.get_root().html.add_child(folium.Element(
+    root: Any = fmap.get_root()  # a Figure, typed as an Element
+    root.html.add_child(folium.Element(
         '<div style="position:fixed;bottom:24px;left:12px;z-index:9999;background:white;padding:6px 10px;'
         'border:1px solid #999;font:13px sans-serif">' + legend +
         '<div style="height:10px;width:160px;margin-top:4px;background:linear-gradient(to right,'
@@ -733,7 +735,7 @@ def province_map_pdf(table: pd.DataFrame, path: Path, *, figure: str, lang: str,
     from .report import chart
 
     values = _figure_values(table, figure)
-    fill = colours(values)
+    fill = colours(values).to_dict()
     known = values.dropna()
 
     def draw(ax: Any, lg: str) -> None:
