@@ -237,6 +237,7 @@ def test_a_killed_worker_leaves_every_county_once_and_nothing_half_written(clien
     assert [p for p in out.rglob(".*")] == []  # no temporary files of a write cut short
 
 
+@pytest.mark.slow  # about 90 s on two free cores (each county writes two GeoPackages and an Excel report)
 def test_a_generated_province_of_50_counties_on_two_workers(client, tmp_path):
     manifest = province.make_demo_province(tmp_path / "province", counties=50, osm=shared_file(*PBF))
     start = time.perf_counter()
