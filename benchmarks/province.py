@@ -41,7 +41,7 @@ def timed_run(manifest: Path, out: Path, workers: int) -> tuple[float, list[floa
     from distributed import Client, LocalCluster
 
     start = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
             Client(cluster) as client:
         table = province.run(manifest, client=client, out=out, progress=False)
         memory = sorted(client.run(peak_rss_mb).values())

@@ -54,6 +54,7 @@ from . import settings
 from .errors import DataWarning, PlanningError, ValidationError
 from .i18n import Message, field, language, t
 from .io import atomic_path, atomic_write_text
+from .policy import checked_limit
 from .schema import Settings, problems, read_mapping
 
 if TYPE_CHECKING:
@@ -265,10 +266,11 @@ def _counties(rows: list[tuple[int, dict[str, Any]]], folder: Path, *, where: st
             if not (folder / scenario).exists():
                 found.append(Message("province.problem", where=label,
                                      problem=Message("province.missing_file", where="scenarios", path=scenario)))
-        if entry.limit is not None and not 5 <= entry.limit <= 180:
-            found.append(Message("province.problem", where=label, problem=Message(
-                "settings.problem", where="limit", allowed=Message("settings.at_most", limit="180"),
-                given=Message("settings.given", value=f"{entry.limit:g}"))))
+        if entry.limit is not None:
+            try:
+                checked_limit(entry.limit)
+            except ValidationError as exc:
+                found += [Message("province.problem", where=label, problem=p) for p in exc.problems]
         folder_name = county_folder(entry.name).casefold()
         if folder_name in seen:
             found.append(Message("province.duplicate", name=entry.name, first=seen[folder_name], row=number))
@@ -508,7 +510,7 @@ def _client(client: Client | None, *, scheduler: str | None, workers: int | None
             yield remote
         return
     cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1, processes=True,  # type: ignore[no-untyped-call]
-                           dashboard_address=None)
+                           dashboard_address=":0")  # a free port: 8787 may be taken
     with cluster, Client(cluster) as local:  # type: ignore[no-untyped-call]
         yield local
 

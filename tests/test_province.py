@@ -37,7 +37,7 @@ PBF = ("osm", "liechtenstein", "liechtenstein-2015.osm.pbf")
 @pytest.fixture(scope="module")
 def client():
     """Two worker processes, one thread each (as ``planning province run`` makes by default)."""
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
     with cluster, distributed.Client(cluster) as running:
         yield running
 
@@ -163,9 +163,14 @@ def test_resume_redoes_only_the_missing_county(ran, small, client):
     kept = {path: path.stat().st_mtime_ns for name in ("county_01", "county_03") for path in (out / name).iterdir()}
     for path in (out / "county_02").iterdir():
         path.unlink()
+    # what a write cut short leaves (planning.io.atomic_path's temporary names), in a done county and the missing one
+    half = [out / "county_01" / ".plans.xlsx.k2j3h4_x.xlsx", out / "county_02" / ".walk_check.gpkg.a1b2c3d4.gpkg"]
+    for path in half:
+        path.write_bytes(b"PK\x03\x04 cut short")
     time.sleep(0.05)
     table = province.run(small, client=client, out=out, resume=True, lang="en")
     assert {path: path.stat().st_mtime_ns for path in kept} == kept
+    assert not any(path.exists() for path in half)
     assert table.loc["county_02", "status"] == "done"
     assert sorted(p.name for p in (out / "county_02").iterdir()) == sorted([*province.COUNTY_FILES, "summary.json"])
     assert table.loc["bad county", "status"] == "failed"  # a failed county is tried again, and fails again
@@ -201,14 +206,33 @@ def test_manifest_errors_name_the_file_county_and_field(tmp_path):
     both = folder / "both.yaml"
     both.write_text(yaml.safe_dump({"counties": [{"name": "A", "villages": "v.csv", "schools": "v.csv"},
                                                  {"name": "A", "villages": "v.csv", "schools": "v.csv",
-                                                  "roads": "v.csv", "goals": ["fastest"]}]}), encoding="utf-8")
+                                                  "roads": "v.csv", "goals": ["fastest"]},
+                                                 {"name": "B", "villages": "v.csv", "schools": "v.csv",
+                                                  "roads": "v.csv", "limit": 300}]}), encoding="utf-8")
     with pytest.raises(ValidationError) as caught:
         province.read_manifest(both)
     lines = caught.value.lines("en")
     assert lines[0] == "county 1 (A): give either a road layer (roads) or an OSM file (osm), one of the two"
     assert lines[1] == ("county 2 (A): goals[1]: must be one of 'fewest_schools', 'p_median', 'max_coverage' or "
                         "'least_cost' (given 'fastest')")
+    assert lines[2] == ("county 3 (B): a walking limit must be 5 to 180 minutes (given 300); a limit of a few minutes "
+                        "reaches no school, one over 3 hours is no walk for a child")
     assert caught.value.lines("zh")[0] == "第 1 个县（A）：请给出道路图层（roads）或 OSM 文件（osm）中的一个"
+
+
+def test_command_line(tmp_path, capsys):
+    from planning.cli import main
+
+    assert main(["province", "make-demo", str(tmp_path / "p"), "--counties", "1", "--lang", "en"]) == 0
+    manifest = tmp_path / "p" / "province.yaml"
+    assert capsys.readouterr().out.strip() == f"wrote a demo province of 1 counties: {manifest}"
+    out = tmp_path / "out"
+    assert main(["province", "run", str(manifest), "--workers", "1", "--out", str(out), "--lang", "en", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("p: 1 counties, 1 done, 0 failed")
+    assert (out / "county_01" / "summary.json").exists() and (out / "province_map.pdf").exists()
+    assert main(["province", "run", str(tmp_path / "none.yaml")]) == 2
+    assert "无法读取省级清单文件" in capsys.readouterr().err
 
 
 def test_a_killed_worker_leaves_every_county_once_and_nothing_half_written(client, tmp_path):
