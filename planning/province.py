@@ -351,11 +351,11 @@ def _county_work(county: CountyEntry, out: Path, options: Mapping[str, Any]) -> 
     from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 
     assignment, seconds, lang = options["assignment"], options["solver_seconds"], options.get("lang", "zh")
-    logger.info("county %s: reading", county.name)
+    _step(county.name, "reading")
     project = county_project(county)
-    logger.info("county %s: walk check", county.name)
+    _step(county.name, "walk_check")
     gpkg = write_walk_check(project, out / "walk_check.gpkg", lang=lang)
-    logger.info("county %s: today and %d plans", county.name, len(county.scenarios) + len(county.goals))
+    _step(county.name, "plans")
     today, _ = comparable_baseline(project, assignment, solver_seconds=seconds)
     results: list[Result] = []
     for path in county.scenarios:
@@ -363,13 +363,29 @@ def _county_work(county: CountyEntry, out: Path, options: Mapping[str, Any]) -> 
     for goal in county.goals:
         option = plan(project, goal, p=county.p, solver_seconds=seconds)
         results.append(evaluate_or_nearest(option.scenario, assignment, solver_seconds=seconds)[0])
-    logger.info("county %s: writing", county.name)
+    _step(county.name, "writing")
     layouts = [today, *results]
     files = [gpkg, results_gpkg(project, layouts, out / "plans.gpkg"),
              excel_report(project, layouts, out / "plans.xlsx", lang=lang)]
     lon, lat = village_centroid(project)
     return {"villages": len(project.villages), "lon": lon, "lat": lat,
             "plans": {r.name: figures_of(r) for r in layouts}, "files": [Path(f).name for f in files]}
+
+
+#: The topic of the Dask events by which a county's task tells its steps to the progress bar.
+TOPIC = "planning.province"
+
+
+def _step(county: str, step: str) -> None:
+    """Tell a county's step (reading, walk_check, plans, writing): in the worker's log, and as
+    an event of :data:`TOPIC` that :func:`run` shows beside its progress bar."""
+    logger.info("county %s: %s", county, step)
+    try:
+        from distributed import get_worker
+
+        get_worker().log_event(TOPIC, {"county": county, "step": step})
+    except (ImportError, ValueError):  # not on a Dask worker (a county run in this process)
+        pass
 
 
 def county_project(county: CountyEntry) -> Project:
@@ -525,17 +541,24 @@ def _run_tasks(client: Client, todo: Sequence[CountyEntry], folders: Mapping[str
                              key=f"county-{county_folder(c.name)}-{os.urandom(4).hex()}"): c for c in todo}
     with tqdm(total=len(futures), desc=t("province.progress"), unit=t("province.unit"), disable=not show,
               file=sys.stderr) as bar:
-        for future in as_completed(futures):  # type: ignore[no-untyped-call]
-            county = futures[future]
-            try:
-                summary = future.result()
-            except Exception as exc:  # noqa: BLE001  # the task itself was lost (its workers died)
-                problem = Message("province.lost", error=f"{type(exc).__name__}: {exc}")
-                summary = {"county": county.name, "status": "failed", "plans": {}, "files": [],
-                           "message": {lg: problem.text(lg) for lg in ("zh", "en")}}
-                atomic_write_text(folders[county.name] / SUMMARY, json.dumps(summary, ensure_ascii=False))
-            bar.set_postfix_str(f"{county.name}: {t('province.status.' + summary['status'])}")
-            bar.update()
+        def steps(event: tuple[float, Mapping[str, str]]) -> None:  # a county's step, from its worker
+            bar.set_postfix_str(f"{event[1]['county']}: {t('province.step.' + event[1]['step'])}")
+
+        client.subscribe_topic(TOPIC, steps)  # type: ignore[no-untyped-call]
+        try:
+            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+                county = futures[future]
+                try:
+                    summary = future.result()
+                except Exception as exc:  # noqa: BLE001  # the task itself was lost (its workers died)
+                    problem = Message("province.lost", error=f"{type(exc).__name__}: {exc}")
+                    summary = {"county": county.name, "status": "failed", "plans": {}, "files": [],
+                               "message": {lg: problem.text(lg) for lg in ("zh", "en")}}
+                    atomic_write_text(folders[county.name] / SUMMARY, json.dumps(summary, ensure_ascii=False))
+                bar.set_postfix_str(f"{county.name}: {t('province.status.' + summary['status'])}")
+                bar.update()
+        finally:
+            client.unsubscribe_topic(TOPIC)  # type: ignore[no-untyped-call]
 
 
 def _read_summary(folder: Path, name: str) -> dict[str, Any]:
