@@ -772,8 +772,9 @@ def province_map_pdf(table: pd.DataFrame, path: Path, *, figure: str, lang: str,
                            zorder=3)
                 ax.annotate(str(county), (row["lon"], row["lat"]), xytext=(0, 6), textcoords="offset points",
                             ha="center", fontsize=6, zorder=4)
-        ax.set_aspect(1 / max(math.cos(math.radians(float(table["lat"].mean()) if table["lat"].notna().any()
-                                                    else 0.0)), 0.1))
+        middle = float(table["lat"].mean()) if table["lat"].notna().any() else 0.0
+        ax.set_aspect(1 / max(math.cos(math.radians(middle)), 0.1), adjustable="datalim")  # degrees true to scale
+        ax.margins(0.08)
         ax.set_xlabel(t("province.lon", lg))
         ax.set_ylabel(t("province.lat", lg))
         ax.set_title(t("province.map_title", lg, title=title, figure=column_name(figure, lg)))
@@ -783,7 +784,7 @@ def province_map_pdf(table: pd.DataFrame, path: Path, *, figure: str, lang: str,
             "counties", [matplotlib.colormaps["YlOrRd"](x) for x in np.linspace(0.15, 1, 32)])
         mappable = matplotlib.cm.ScalarMappable(norm=Normalize(low, low + span), cmap=scale)
         ax.figure.colorbar(mappable, ax=ax, shrink=0.6, label=column_name(figure, lg))
-        ax.text(0.0, -0.1, t("province.map_note", lg), transform=ax.transAxes, fontsize=6, va="top")
+        ax.figure.text(0.02, 0.01, t("province.map_note", lg), fontsize=7, va="bottom")
 
     drawing = chart(draw, lang=lang, size=(8.27, 11.69))
     with atomic_path(path) as tmp:
