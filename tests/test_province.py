@@ -176,6 +176,17 @@ def test_resume_redoes_only_the_missing_county(ran, small, client):
     assert table.loc["bad county", "status"] == "failed"  # a failed county is tried again, and fails again
 
 
+def test_a_csv_manifest_reads_as_the_yaml_one(small):
+    spec = yaml.safe_load(small.read_text(encoding="utf-8"))
+    rows = [{**c, "scenarios": ";".join(c.get("scenarios", [])), "goals": ";".join(c.get("goals", []))} for c in spec["counties"]]
+    csv = small.parent / "province.csv"
+    pd.DataFrame(rows).to_csv(csv, index=False, encoding="utf-8-sig")
+    from_csv, from_yaml = province.read_manifest(csv), province.read_manifest(small)
+    assert from_csv.counties == from_yaml.counties
+    assert Path(from_csv.counties[0].villages) == small.parent / "county_01" / "villages.csv"
+    assert from_csv.counties[1].goals == ["fewest_schools"]
+
+
 def test_manifest_errors_name_the_file_county_and_field(tmp_path):
     folder = tmp_path
     (folder / "v.csv").write_text("x", encoding="utf-8")
