@@ -7,7 +7,8 @@ township moved and re-seeded, every third county on a square of the real Liechte
 road network) and runs it with :func:`planning.province.run` on a local cluster of 1 and
 then 2 workers (one thread each), each time into a fresh folder. Prints the wall-clock
 time of each run (cluster start included), counties per minute, the speed-up from 1 to 2
-workers, and each worker's peak resident memory (the process's high-water mark). Needs
+workers, each worker's peak resident memory (the process's high-water mark) and the CPU
+time the workers spent per county (what a free core would take, whatever the load). Needs
 ../shared/data. The speed-up is bounded by the machine's free cores: compare with
 ``os.cpu_count()`` and the load average printed first.
 """
@@ -36,8 +37,15 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def timed_run(manifest: Path, out: Path, workers: int) -> tuple[float, list[float], int]:
-    """Seconds of a whole run on ``workers`` local workers, their peak memory (MB), counties done."""
+def cpu_seconds() -> float:
+    """CPU time this process has used (user and system, seconds)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(manifest: Path, out: Path, workers: int) -> tuple[float, list[float], float, int]:
+    """Seconds of a whole run on ``workers`` local workers, their peak memory (MB), the CPU
+    seconds they used, counties done."""
     from distributed import Client, LocalCluster
 
     start = time.perf_counter()
@@ -45,7 +53,8 @@ def timed_run(manifest: Path, out: Path, workers: int) -> tuple[float, list[floa
             Client(cluster) as client:
         table = province.run(manifest, client=client, out=out, progress=False)
         memory = sorted(client.run(peak_rss_mb).values())
-    return time.perf_counter() - start, memory, int((table["status"] == "done").sum())
+        cpu = sum(client.run(cpu_seconds).values())
+    return time.perf_counter() - start, memory, cpu, int((table["status"] == "done").sum())
 
 
 def main() -> None:
@@ -62,10 +71,11 @@ def main() -> None:
               f"load average {os.getloadavg()[0]:.1f}\n")
         rates = {}
         for workers in (1, 2):
-            seconds, memory, done = timed_run(manifest, folder / f"out{workers}", workers)
+            seconds, memory, cpu, done = timed_run(manifest, folder / f"out{workers}", workers)
             rates[workers] = done / seconds * 60
             print(f"{workers} worker{'s' if workers > 1 else ' '}  {seconds:6.1f} s  {rates[workers]:6.1f} counties/min  "
-                  f"peak memory per worker: {', '.join(f'{m:.0f} MB' for m in memory)}  ({done} done)")
+                  f"peak memory per worker: {', '.join(f'{m:.0f} MB' for m in memory)}  "
+                  f"CPU {cpu / max(done, 1):.2f} s per county in the workers  ({done} done)")
         print(f"\nspeed-up from 1 to 2 workers: {rates[2] / rates[1]:.2f}×")
 
 
