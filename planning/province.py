@@ -318,15 +318,13 @@ def run_county(entry: Mapping[str, Any], folder: str, options: Mapping[str, Any]
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     remove_leftovers(out)
-    settings.progress = False
-    if options.get("cache_folder"):
-        settings.cache_folder = Path(options["cache_folder"])
-    settings.use_cache = bool(options.get("use_cache", True))
+    for name in (SUMMARY, *COUNTY_FILES):  # an earlier run's results go first, its summary before its files
+        (out / name).unlink(missing_ok=True)
     county = CountyEntry.model_validate(dict(entry))
     summary: dict[str, Any] = {"county": county.name, "status": "failed", "message": {}, "notes": {}, "villages": None,
                                "lon": None, "lat": None, "plans": {}, "files": []}
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, _worker_settings(options):
             warnings.simplefilter("always", DataWarning)
             summary.update(_county_work(county, out, options))
         notes = [w.message for w in caught if isinstance(w.message, DataWarning)]
@@ -342,6 +340,20 @@ def run_county(entry: Mapping[str, Any], folder: str, options: Mapping[str, Any]
     atomic_write_text(out / SUMMARY, json.dumps(summary, ensure_ascii=False, indent=1, allow_nan=True))
     logger.info("county %s %s in %.1f s", county.name, summary["status"], summary["seconds"])
     return summary
+
+
+@contextlib.contextmanager
+def _worker_settings(options: Mapping[str, Any]) -> Iterator[None]:
+    """The package settings of a county's task (no progress bars; the caller's travel-time
+    cache), put back afterwards (a task may run in the caller's own process)."""
+    before = settings.progress, settings.cache_folder, settings.use_cache
+    settings.progress = False
+    settings.cache_folder = Path(options["cache_folder"]) if options.get("cache_folder") else settings.cache_folder
+    settings.use_cache = bool(options.get("use_cache", True))
+    try:
+        yield
+    finally:
+        settings.progress, settings.cache_folder, settings.use_cache = before
 
 
 def _county_work(county: CountyEntry, out: Path, options: Mapping[str, Any]) -> dict[str, Any]:
