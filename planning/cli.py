@@ -10,6 +10,8 @@
                                                # unless --address; streamlit options pass through)
     planning cache info                        # the travel-time cache: where, how many files, how large
     planning cache clear                       # empty it
+    planning province make-demo province/ --counties 50   # a synthetic province to try
+    planning province run province/province.yaml --workers 2 --out results/province [--resume]
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     _lang_option(fc)
     _teachers_parser(sub)
     _alliances_parser(sub)
+    _province_parser(sub)
     app = sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
                          description="Load the app's modules and the demo first, then run `streamlit run "
                                      "streamlit_app.py`; any further options go to Streamlit. It listens on "
@@ -223,6 +226,57 @@ def _alliances_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     command.add_argument("--excel", type=Path, metavar="OUT.xlsx",
                          help="also write an Excel workbook: the layout's sheets, the alliances and their schools")
     _lang_option(command)
+
+
+def _province_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = sub.add_parser("province", help="a whole province: every county of a manifest on a Dask cluster",
+                             description="Run every county of a province manifest (YAML or CSV) as a Dask task: walk "
+                                         "check, today and every plan, written per county as it finishes; then the "
+                                         "province summary (Excel) and map (HTML, PDF).")
+    action = command.add_subparsers(dest="action", required=True)
+    run = action.add_parser("run", help="run the counties of a manifest")
+    run.add_argument("manifest", type=Path, help="province manifest (YAML or CSV), one entry per county")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786 "
+                                                            "(default: a local cluster for this run)")
+    run.add_argument("--workers", type=int, help="worker processes of the local cluster (default 2)")
+    run.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+    run.add_argument("--resume", action="store_true", help="skip the counties whose results are already whole")
+    run.add_argument("--map-figure", default="pupils_beyond_limit", help="figure the province map is coloured by")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _lang_option(run)
+    demo_province = action.add_parser("make-demo", help="write a synthetic province for trying (the demo, moved)")
+    demo_province.add_argument("folder", type=Path, help="folder for the manifest and the counties' files")
+    demo_province.add_argument("--counties", type=int, default=50, help="number of counties (default 50)")
+    demo_province.add_argument("--osm", type=Path, help="an OpenStreetMap file: every third county on its real roads")
+    demo_province.add_argument("--seed", type=int, default=2026, help="seed of the random draws")
+    _lang_option(demo_province)
+
+
+def run_province(args: argparse.Namespace) -> int:
+    """`planning province run|make-demo`: every county of a manifest on Dask (1 when a
+    county failed), or a synthetic province to try it on."""
+    from . import province
+
+    lang = args.lang
+    if args.action == "make-demo":
+        manifest = province.make_demo_province(args.folder, counties=args.counties, osm=args.osm, seed=args.seed)
+        print(t("province.made_demo", lang, n=args.counties, manifest=manifest))
+        return 0
+    spec = province.read_manifest(args.manifest)
+    table = province.run(spec, out=args.out, resume=args.resume, workers=args.workers, scheduler=args.scheduler,
+                         lang=lang, map_figure=args.map_figure, progress=not args.quiet)
+    failed = table[table["status"] != "done"]
+    shown = ["status", "villages", "pupils", "pupils_beyond_limit", "unserved", "boarders", "classroom_shortfall",
+             "cv_verdict", "plans"]
+    with _console():
+        print(t("province.heading", lang, title=spec.name, n=len(table), done=len(table) - len(failed),
+                failed=len(failed)) + "\n")
+        print(province.worded(table[shown], lang).round(0).to_string(index=False))
+    for county, row in failed.iterrows():
+        print(t("province.failed_line", lang, county=county, message=row["message"]), file=sys.stderr)
+    files = [args.out / name for name in ("province.xlsx", "province_map.html", "province_map.pdf")]
+    print("\n" + t("cli.wrote", lang, files=Listing(files)))
+    return 1 if len(failed) else 0
 
 
 def _assignment_options(command: argparse.ArgumentParser) -> None:
@@ -314,7 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and args.command != "app":  # only the app passes options on (to Streamlit)
         parser.error(t("cli.only_app_options", lang, args=" ".join(extra)))
     commands = {"check": run_check, "evaluate": run_scenarios, "compare": run_scenarios, "optimise": run_optimise,
-                "forecast": run_forecast, "teachers": run_teachers, "alliances": run_alliances, "cache": run_cache}
+                "forecast": run_forecast, "teachers": run_teachers, "alliances": run_alliances, "cache": run_cache,
+                "province": run_province}
     before = settings.language
     settings.language = lang  # progress bars and anything worded without a language
     try:
