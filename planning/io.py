@@ -235,6 +235,8 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
         columns = Listing([c for c in frame.columns if c != ROW])
         raise ValidationError(Message("error.no_coordinates", columns=columns), source=source)
     xcol, ycol, geographic = found
+    if frame.empty:  # before any check of coordinates, which an empty table passes or fails alike
+        raise ValidationError(Message("error.no_rows"), source=source)
     x = pd.to_numeric(frame[xcol], errors="coerce")
     y = pd.to_numeric(frame[ycol], errors="coerce")
     if crs is None and not geographic:
@@ -335,6 +337,33 @@ def _inside(crs: CRS, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         west, south, east, north = area.bounds
         ok &= (lon >= west - 1) & (lon <= east + 1) & (lat >= south - 1) & (lat <= north + 1)
     return ok
+
+
+def check_extent(gdf: gpd.GeoDataFrame, *, source: str | None = None) -> None:
+    """Refuse a layer (a road layer) whose extent lies outside the area its CRS is made for:
+    its coordinates belong to another system (a Shapefile without ``.prj`` given the tables'
+    ``crs=``, a file stating the wrong CRS), and measured in this one they would be nowhere,
+    or far from where they are. Only the extent's centre and corners are transformed.
+
+    Raises
+    ------
+    ValidationError
+        Naming the extent, the CRS and its area, and what to do; with the Gauss–Krüger
+        zone and EPSG codes when the eastings carry a zone number (:func:`gauss_kruger_advice`).
+    """
+    if gdf.crs is None or gdf.empty:
+        return
+    crs = CRS.from_user_input(gdf.crs)
+    x0, y0, x1, y1 = gdf.total_bounds
+    xs, ys = np.array([(x0 + x1) / 2, x0, x0, x1, x1]), np.array([(y0 + y1) / 2, y0, y1, y0, y1])
+    if crs.is_geographic or _inside(crs, xs, ys).all():
+        return
+    area = crs.area_of_use
+    where = f"{area.name.rstrip('.')} ({area.west:g}–{area.east:g}°E, {area.south:g}–{area.north:g}°N)" if area else "—"
+    xs_, ys_ = pd.Series([x0, x1]), pd.Series([y0, y1])
+    raise ValidationError([Message("error.layer_outside_crs", x0=f"{x0:,.0f}", x1=f"{x1:,.0f}", y0=f"{y0:,.0f}",
+                                   y1=f"{y1:,.0f}", crs=crs.to_string(), area=where),
+                           *gauss_kruger_advice(xs_, ys_, "x", "y")], source=source)
 
 
 def _survey_axes(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, ycol: str, crs: CRS, *,
@@ -617,6 +646,7 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, *, prefer: str | int | CRS | None = No
     """
     if gdf.crs is None:
         raise ValidationError(Message("error.table_no_crs"))
+    check_extent(gdf)  # coordinates of another system would be nowhere here
     crs = CRS.from_user_input(prefer) if prefer is not None else gdf.crs
     lon, lat = _extent_degrees(gdf)
     if _true_to_scale(crs, lon, lat):

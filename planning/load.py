@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import ValidationError, warn
 from .forecast import read_yearly
 from .i18n import Listing, Message
-from .io import ROW, read_rows, read_table
+from .io import ROW, check_extent, read_rows, read_table
 from .io import _read_plain_table as read_plain_table
 from .network import WalkNetwork
 from .osm import PLACE_TYPES, read_osm
@@ -102,6 +102,8 @@ def from_files(
     village_table = validate_villages(read_table(villages, crs=crs, encoding=encoding),
                                       source=str(villages), policy=policy)
     school_table = validate_schools(read_table(schools, crs=crs, encoding=encoding), source=str(schools))
+    if school_table.empty:
+        raise ValidationError(Message("error.no_schools"), source=str(schools))
     site_table = None
     if sites is not None:
         site_table = validate_sites(read_table(sites, crs=crs, encoding=encoding), source=str(sites))
@@ -110,6 +112,7 @@ def from_files(
     else:
         assert roads is not None
         layer = read_table(roads, crs=crs, encoding=encoding, limit_rows=False)  # roads outnumber villages
+        check_extent(layer, source=str(roads))
         network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)
     project = Project(village_table, school_table, network, sites=site_table, policy=policy,
                       name=name or Path(villages).stem)
@@ -128,11 +131,20 @@ def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple
     (``pupils_estimated`` is True) and unknown where there is no tag. Schools are
     ``amenity=school`` nodes and areas; their type is read from the name or
     ``isced:level`` and is ``unknown`` (counted for every grade) otherwise.
+
+    Raises
+    ------
+    ValidationError
+        When the file cannot be read, holds no walkable ways, no settlements, or no schools:
+        a project without schools cannot be checked, and the message says to give a schools
+        table with the OSM file as the road network (:func:`from_files` with ``osm=``).
     """
     policy = policy or Policy()
     data = read_osm(path, policy=policy, place_types=place_types)
     if data.settlements.empty:
         raise ValidationError(Message("error.osm_no_settlements"), source=str(path))
+    if data.schools.empty:  # nothing to walk to: say what to give instead of failing in the walk check
+        raise ValidationError(Message("error.osm_no_schools"), source=str(path))
     settlements = data.settlements.rename(columns={"osm_id": "village_id"})
     villages = validate_villages(settlements[["village_id", "name", "population", "geometry"]],
                                  source=str(path), policy=policy, unknown_pupils_ok=True)

@@ -233,3 +233,118 @@ def test_planning_cache_info_and_clear(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out == f"已从 {tmp_path} 删除 2 个文件（{size / 2**20:.1f} MB）\n"
     assert list(tmp_path.iterdir()) == []
     assert not matrix([0]).from_cache
+
+
+# ---------------------------------------------------------------------- a county without schools
+def osm_without_schools(tmp_path) -> str:
+    """An OSM extract of two settlements on a 2.2 km track, and no ``amenity=school``."""
+    path = tmp_path / "no_schools.osm"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
+        '<node id="1" lat="28.00" lon="111.00" version="1"><tag k="place" v="village"/><tag k="name" v="甲村"/>'
+        '<tag k="population" v="500"/></node>\n<node id="2" lat="28.01" lon="111.00" version="1"/>\n'
+        '<node id="3" lat="28.02" lon="111.00" version="1"><tag k="place" v="hamlet"/><tag k="name" v="乙村"/>'
+        '<tag k="population" v="200"/></node>\n'
+        '<way id="10" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="track"/></way>\n'
+        "</osm>\n", encoding="utf-8")
+    return str(path)
+
+
+def test_an_osm_file_without_schools_says_to_give_a_schools_table(tmp_path, capsys):
+    """Before: the file loaded, then the walk check failed with "IndexError: index 0 is out of
+    bounds for axis 0 with size 0"."""
+    path = osm_without_schools(tmp_path)
+    with pytest.raises(ValidationError) as caught, warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        planning.from_osm(path)
+    assert caught.value.text("en") == (
+        f"{path}: the file holds no schools (amenity=school), and a project without schools cannot be checked or "
+        "planned. Give a schools table (school id, name, type, lon/lat) and read it with this OSM file as the road "
+        "network: --villages VILLAGES --schools SCHOOLS --osm FILE on the command line, planning.from_files(villages, "
+        "schools, osm=FILE) in Python")
+    assert caught.value.text("zh").startswith(f"{path}：文件中没有学校（amenity=school）：没有学校的项目无法做步行核查或规划。")
+    assert main(["check", "--osm", path, "--out", str(tmp_path / "out"), "--quiet", "--lang", "zh"]) == 2
+    assert f"{path}：文件中没有学校（amenity=school）" in capsys.readouterr().err
+    # what the message says to do works: the OSM file as the road network of the county's tables
+    (tmp_path / "v.csv").write_text("村编号,村名,经度,纬度,小学生数,初中生数\nV1,甲村,111.0,28.0,30,10\n", encoding="utf-8")
+    (tmp_path / "s.csv").write_text("学校编号,学校名称,学校类型,经度,纬度\nS1,乙村小学,九年一贯制,111.0,28.02\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        project = planning.from_files(tmp_path / "v.csv", tmp_path / "s.csv", osm=path)
+    walk = planning.walk_check(project).loc["V1", "primary_minutes"]
+    assert walk == pytest.approx(project.matrix.minutes[0, 0]) and 30 < walk < 40  # 2.2 km at 0.9 × 4 km/h (a track): 37 min
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".gpkg"])
+def test_a_schools_table_without_rows_is_said_so(tmp_path, suffix):
+    """Before: both loaded and the walk check failed with an IndexError (a header-only CSV
+    without crs= was "经度/纬度 look like projected metres, not degrees")."""
+    files = county_files(tmp_path, ".csv", villages=2)
+    if suffix == ".csv":
+        path = tmp_path / "empty.csv"
+        path.write_text("学校编号,学校名称,学校类型,经度,纬度\n", encoding="utf-8")
+        en, zh = "the table has no rows (only a header, or nothing); fill it in, one item a row", "表中没有数据行"
+    else:
+        path = tmp_path / "empty.gpkg"
+        gpd.GeoDataFrame({"学校编号": ["S"], "学校名称": ["甲"], "学校类型": ["村小"]}, crs=CRS,
+                         geometry=[shapely.Point(X0, Y0)]).iloc[:0].to_file(path)
+        en, zh = ("the schools table holds no schools, and a project without schools cannot be checked or planned. "
+                  "Fill in the schools (one a row: school id, name, type, lon/lat)"), "学校表中没有学校"
+    with pytest.raises(ValidationError) as caught:
+        planning.from_files(**{**files, "schools": path})
+    assert caught.value.text("en") == f"{path}: {en}"
+    assert caught.value.text("zh").startswith(f"{path}：{zh}")
+
+
+# ---------------------------------------------------------------------- surveyors' x/y on the command line
+def surveyed_county(tmp_path) -> tuple[list[str], float]:
+    """Villages and a school as surveyors' X (northing) / Y (easting with zone 39) in CGCS2000
+    (EPSG:4527), and a road Shapefile in UTM metres whose .prj is lost; and the options of
+    `planning check` for them."""
+    from pyproj import Transformer
+
+    to_gk = Transformer.from_crs(CRS, 4527, always_xy=True)
+
+    def row(x: float) -> str:
+        east, north = to_gk.transform(X0 + x, Y0)
+        return f"{north:.3f},{east:.3f}"
+
+    (tmp_path / "v.csv").write_text(f"村编号,村名,X,Y,小学生数,初中生数\nA,甲村,{row(0)},10,0\nB,乙村,{row(1500)},10,0\n",
+                                    encoding="utf-8")
+    (tmp_path / "s.csv").write_text(f"学校编号,学校名称,学校类型,X,Y\nS,甲小学,村小,{row(3000)}\n", encoding="utf-8")
+    road = shapely.segmentize(shapely.LineString([(X0, Y0), (X0 + 3000, Y0)]), 100)
+    gpd.GeoDataFrame({"kind": ["residential"]}, geometry=[road], crs=CRS).to_file(tmp_path / "roads.shp")
+    (tmp_path / "roads.prj").unlink()
+    return ["check", "--villages", str(tmp_path / "v.csv"), "--schools", str(tmp_path / "s.csv"), "--roads",
+            str(tmp_path / "roads.shp"), "--out", str(tmp_path / "out"), "--quiet"], 3000 / (4000 / 60)
+
+
+def test_surveyed_x_y_on_the_command_line_with_and_without_crs(tmp_path, capsys):
+    """X/Y in EPSG:4527 with --crs EPSG:4527: checked (A walks 3 km, 45 min); without --crs
+    the message names the EPSG codes. With the roads' .prj lost, --crs gave the road layer the
+    tables' CRS: before, "ValueError: cannot convert float NaN to integer" (a traceback, exit 1);
+    now a message saying what to do, and with the .prj given back the check runs."""
+    options, minutes = surveyed_county(tmp_path)
+    assert main([*options, "--lang", "en"]) == 2  # no --crs
+    err = capsys.readouterr().err
+    assert "EPSG:4527 for CGCS2000, EPSG:2363 for Xi'an 1980, EPSG:2415 for Beijing 1954" in err
+    assert main([*options, "--crs", "EPSG:4527", "--lang", "en"]) == 2
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        f"error: {tmp_path / 'roads.shp'}: the layer's extent (x 500,000 to 503,000, y 4,400,000 to 4,400,000) lies "
+        "outside the area of its coordinate system EPSG:4527, China - onshore between 115°30'E and 118°30'E "
+        "(115.5–118.5°E, 22.6–49.88°N): its coordinates are in another system. A file that does not state its own "
+        "(a Shapefile without .prj) takes the one of --crs (crs=... in Python), which the tables take too: add the "
+        "layer's .prj file, or save it with its coordinate system (e.g. as a GeoPackage)")
+    assert main([*options, "--crs", "EPSG:4527", "--lang", "zh"]) == 2
+    assert "图层范围（x 500,000 至 503,000，y 4,400,000 至 4,400,000）不在其坐标系 EPSG:4527 的适用范围" in capsys.readouterr().err
+    (tmp_path / "roads.prj").write_text(pyproj_wkt(CRS), encoding="utf-8")
+    assert main([*options, "--crs", "EPSG:4527", "--lang", "en"]) == 0
+    check = gpd.read_file(tmp_path / "out" / "walk_check.gpkg", layer="villages").set_index("village_id")
+    assert check.loc["A", "primary_minutes"] == pytest.approx(minutes, rel=1e-3)
+
+
+def pyproj_wkt(crs: str) -> str:
+    from pyproj import CRS as PyprojCRS
+
+    return PyprojCRS(crs).to_wkt("WKT1_ESRI")
