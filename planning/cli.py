@@ -27,7 +27,7 @@ from tqdm import tqdm
 from . import settings
 from .changes import village_changes
 from .costs import COST_FIGURES
-from .errors import DataWarning, PlanningError, ValidationError
+from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare
 from .forecast import Forecast, forecast
 from .i18n import Listing, Message, field, level_name, localise, plan_name, t
@@ -60,6 +60,7 @@ from .report import (
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 from .schema import read_mapping
 from .teachers import Alliances, Exchange, alliances, teacher_exchange
+from .timeline import Timeline
 from .traveltime import cache_size, clear_cache
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
@@ -511,15 +512,17 @@ def run_scenarios(args: argparse.Namespace) -> int:
             project = project.in_year(predicted, args.year)
     scenarios = [Scenario.from_file(p, project) for p in paths]
     today, fallback = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
-    results = [s.evaluate(args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
+    evaluated = [evaluate_or_nearest(s, args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
+    results = [result for result, _ in evaluated]
     table = compare(today, *results)
     args.out.mkdir(parents=True, exist_ok=True)
     lang = args.lang
     with _console():
         print(t("cli.against_today", lang, project=project.name, plans=Listing([s.name for s in scenarios]),
                 assignment=t(f"assignment.{today.assignment}", lang)) + "\n")
-        if fallback is not None:
-            print(t("cli.today_fallback", lang, reason=fallback.text(lang)) + "\n")
+        for line in _fallback_lines(fallback, [(s.name, why) for s, (_, why) in zip(scenarios, evaluated, strict=True)],
+                                    lang=lang):
+            print(line + "\n")
         if args.year is not None:
             print(t("cli.in_year", lang, year=args.year) + "\n")
         print(localise(summary_text(table), lang).to_string())
@@ -537,7 +540,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
             print("\n" + format_costs(today, results, lang=lang))
     timelines = []
     if predicted is not None and args.horizon:
-        timelines = [s.evaluate_years(predicted, assignment=args.assignment, solver_seconds=args.solver_seconds)
+        timelines = [_years_or_nearest(s, predicted, args.assignment, solver_seconds=args.solver_seconds, lang=lang)
                      for s in scenarios]
         with _console():
             for timeline in timelines:
@@ -551,6 +554,26 @@ def run_scenarios(args: argparse.Namespace) -> int:
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
     return 0
+
+
+def _fallback_lines(today: InfeasibleError | None, plans: Sequence[tuple[str, InfeasibleError | None]], *,
+                    lang: str) -> list[str]:
+    """Notes on what was evaluated by nearest school instead of as asked, and why: today's
+    layout, and each plan that cannot be zoned (too few seats): it is still answered."""
+    lines = [] if today is None else [t("cli.today_fallback", lang, reason=today.text(lang))]
+    return lines + [t("cli.plan_fallback", lang, name=name, reason=why.text(lang)) for name, why in plans
+                    if why is not None]
+
+
+def _years_or_nearest(scenario: Scenario, predicted: Forecast, assignment: str, *, solver_seconds: float,
+                      lang: str) -> Timeline:
+    """A plan year by year with ``assignment``, or by nearest school (with a note saying why)
+    where some year cannot be zoned (too few seats for that year's pupils)."""
+    try:
+        return scenario.evaluate_years(predicted, assignment=assignment, solver_seconds=solver_seconds)
+    except InfeasibleError as exc:
+        print("\n" + t("cli.years_fallback", lang, name=scenario.name, reason=exc.text(lang)))
+        return scenario.evaluate_years(predicted, assignment="nearest")
 
 
 def _with_cost_options(project: Project, args: argparse.Namespace) -> Project:

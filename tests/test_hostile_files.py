@@ -17,6 +17,7 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -24,10 +25,14 @@ import planning
 from planning.cli import main
 from planning.errors import DataWarning, ValidationError
 from planning.io import read_table
+from planning.scenario import evaluate_or_nearest
 from planning.schema import read_mapping
 from planning.traveltime import travel_time_matrix
 
+from .conftest import ROOT
 from .helpers import CRS, X0, Y0, line_network, project_on_line
+
+ROOT_SCENARIOS = ROOT / "data" / "demo" / "scenarios"
 
 
 def billion_laughs(levels: int = 9) -> str:
@@ -348,3 +353,44 @@ def pyproj_wkt(crs: str) -> str:
     from pyproj import CRS as PyprojCRS
 
     return PyprojCRS(crs).to_wkt("WKT1_ESRI")
+
+
+# ---------------------------------------------------------------------- zoning short of seats
+def test_a_plan_short_of_seats_is_answered_by_nearest_school_with_the_reason(tmp_path, capsys, demo):
+    """Closing S01–S06 leaves fewer primary seats than pupils. The library refuses to zone it
+    (InfeasibleError naming the shortfall); `planning evaluate --assignment zoned` and
+    `compare` answer, the plan by nearest school with a note saying why (as the app does).
+    Before: exit 2 with only the error, nothing evaluated or written."""
+    closed = ["S01", "S02", "S03", "S04", "S05", "S06"]
+    scenario = planning.Scenario(demo, "close six")
+    for school in closed:
+        scenario = scenario.close(school)
+    schools = demo.schools
+    teaching = schools["grades"].map(lambda grades: bool(set(grades) & set(range(1, 7)))) & ~schools.index.isin(closed)
+    pupils, seats = demo.villages["primary_pupils"].sum(), schools.loc[teaching, "capacity"].sum()
+    assert seats < pupils
+    short = f"short by {round(pupils) - round(seats):,}"
+    with pytest.raises(planning.InfeasibleError) as caught:
+        scenario.evaluate("zoned", solver_seconds=30)
+    assert f"primary: {round(pupils):,} pupils" in caught.value.text("en") and short in caught.value.text("en")
+    path = tmp_path / "close.yaml"
+    path.write_text("name: close six\nproject: demo\nedits:\n" + "".join(f"  - {{op: close, school: {s}}}\n"
+                                                                       for s in closed), encoding="utf-8")
+    consolidate = ROOT_SCENARIOS / "consolidate_5.yaml"
+    out = tmp_path / "out"
+    assert main(["compare", str(path), str(consolidate), "--assignment", "zoned", "--out", str(out),
+                 "--lang", "en"]) == 0
+    printed = capsys.readouterr().out
+    assert f'note: the plan "close six" cannot be zoned (zoning is infeasible before solving: primary: {round(pupils):,} ' \
+           "pupils" in printed and short in printed
+    assert 'the plan "consolidate to 5" cannot' not in printed  # a plan that can be zoned is zoned
+    summary = pd.read_csv(out / "compare_summary.csv", encoding="utf-8-sig", index_col=0)
+    nearest = evaluate_or_nearest(scenario, "zoned")[0]
+    assert nearest.assignment == "nearest"
+    assert summary.loc["schools_open", "close six"] == 7
+    assert summary.loc["unserved", "close six"] == pytest.approx(nearest.summary["unserved"])
+    assert main(["evaluate", "--scenario", str(path), "--assignment", "zoned", "--out", str(out), "--lang", "zh"]) == 0
+    assert "注意：方案“close six”无法整村划片" in capsys.readouterr().out
+    assert main(["evaluate", "--scenario", str(path), "--assignment", "zoned", "--horizon", "2", "--out", str(out),
+                 "--lang", "en"]) == 0
+    assert 'note: the plan "close six" cannot be zoned in some year' in capsys.readouterr().out
