@@ -538,6 +538,51 @@ def _all_aliases() -> list[tuple[str, str]]:
     return [(canon, alias) for table in tables for canon, aliases in table.items() for alias in aliases]
 
 
+# ---------------------------------------------------------------------- sizes
+def check_file_size(path: str | Path, *, limit_mb: float, setting: str, env: str, what: str) -> None:
+    """Refuse a file larger than ``limit_mb`` megabytes before anything reads it (a
+    Shapefile counts its ``.shp``, ``.shx`` and ``.dbf`` together).
+
+    Parameters
+    ----------
+    setting, env
+        The setting of :mod:`planning.settings` holding the limit and its environment
+        variable, which the message names as the way to raise it.
+    what
+        The catalogue key naming the kind of file (``what.osm_files``).
+    """
+    path = Path(path)
+    parts = [path.with_suffix(s) for s in (".shp", ".shx", ".dbf")] if path.suffix.lower() == ".shp" else [path]
+    size = sum(part.stat().st_size for part in parts if part.exists())
+    if size > limit_mb * MB:
+        example = f"{100 * (int(size / MB) // 100 + 1):g}"  # a round number of megabytes above the file's size
+        raise ValidationError(Message("error.file_too_large", size=megabytes(size), limit=f"{limit_mb:,g}",
+                                      what=Message(what), setting=setting, env=env, example=example), source=str(path))
+
+
+def check_road_file(path: str | Path) -> None:
+    """Refuse a road layer over ``settings.max_roads_mb`` (``PLANNING_MAX_ROADS_MB``) or, where
+    its header says so without reading it, with more than ``settings.max_road_features`` lines
+    (``PLANNING_MAX_ROAD_FEATURES``): a ValidationError naming the file, its size or count,
+    the limit and how to raise it."""
+    path = Path(path)
+    if not path.exists():
+        return  # the reader says so
+    check_file_size(path, limit_mb=settings.max_roads_mb, setting="max_roads_mb", env="PLANNING_MAX_ROADS_MB",
+                    what="what.road_layers")
+    if path.suffix.lower() not in {".gpkg", ".shp", ".fgb"}:
+        return  # counting the features of GeoJSON or a zip would mean reading them
+    try:
+        import pyogrio
+
+        count = int(pyogrio.read_info(path)["features"])
+    except Exception:  # noqa: BLE001  # a broken file: the reader's message says what is wrong
+        return
+    if count > settings.max_road_features:
+        raise ValidationError(Message("error.too_many_roads", limit=f"{settings.max_road_features:,}"),
+                              source=str(path))
+
+
 # ---------------------------------------------------------------------- archives
 def check_archive(archive: str | Path | BinaryIO, *, source: str | None = None) -> None:
     """Refuse a zip archive (a zipped Shapefile, an Excel ``.xlsx``) before anything unpacks it.

@@ -18,7 +18,7 @@ import pandas as pd
 from .errors import ValidationError, warn
 from .forecast import read_yearly
 from .i18n import Listing, Message
-from .io import ROW, check_extent, read_rows, read_table
+from .io import ROW, check_extent, check_road_file, read_rows, read_table
 from .io import _read_plain_table as read_plain_table
 from .network import WalkNetwork
 from .osm import PLACE_TYPES, read_osm
@@ -111,6 +111,7 @@ def from_files(
         network = read_osm(osm, policy=policy).network
     else:
         assert roads is not None
+        check_road_file(roads)  # before reading: a province's roads must not fill the memory
         layer = read_table(roads, crs=crs, encoding=encoding, limit_rows=False)  # roads outnumber villages
         check_extent(layer, source=str(roads))
         network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)

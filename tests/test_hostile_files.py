@@ -241,13 +241,16 @@ def test_planning_cache_info_and_clear(tmp_path, monkeypatch, capsys):
 
 
 # ---------------------------------------------------------------------- a county without schools
-def osm_without_schools(tmp_path) -> str:
-    """An OSM extract of two settlements on a 2.2 km track, and no ``amenity=school``."""
-    path = tmp_path / "no_schools.osm"
+def osm_without_schools(tmp_path, *, school: bool = False) -> str:
+    """An OSM extract of two settlements on a 2.2 km track, and no ``amenity=school`` (or, with
+    ``school``, a school at the second)."""
+    path = tmp_path / ("school.osm" if school else "no_schools.osm")
+    tag = '<tag k="amenity" v="school"/><tag k="name" v="乙村小学"/>' if school else ""
     path.write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="test">\n'
         '<node id="1" lat="28.00" lon="111.00" version="1"><tag k="place" v="village"/><tag k="name" v="甲村"/>'
         '<tag k="population" v="500"/></node>\n<node id="2" lat="28.01" lon="111.00" version="1"/>\n'
+        f'<node id="4" lat="28.02" lon="111.0001" version="1">{tag}</node>\n'
         '<node id="3" lat="28.02" lon="111.00" version="1"><tag k="place" v="hamlet"/><tag k="name" v="乙村"/>'
         '<tag k="population" v="200"/></node>\n'
         '<way id="10" version="1"><nd ref="1"/><nd ref="2"/><nd ref="3"/><tag k="highway" v="track"/></way>\n'
@@ -394,3 +397,76 @@ def test_a_plan_short_of_seats_is_answered_by_nearest_school_with_the_reason(tmp
     assert main(["evaluate", "--scenario", str(path), "--assignment", "zoned", "--horizon", "2", "--out", str(out),
                  "--lang", "en"]) == 0
     assert 'note: the plan "close six" cannot be zoned in some year' in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------- OSM files and road layers too large
+def test_an_osm_file_over_its_size_limit_is_refused_unread_until_the_limit_is_raised(tmp_path, monkeypatch):
+    """Before: no limit; a province's extract was read whole (several times its size in memory)."""
+    import osmium
+
+    path = osm_without_schools(tmp_path, school=True)
+    size = os.path.getsize(path)
+    opened = osmium.FileProcessor
+
+    def never(*args, **kwargs):
+        raise AssertionError("the file was opened")
+
+    monkeypatch.setattr(planning.settings, "max_osm_mb", size / 2 / (1 << 20))
+    monkeypatch.setattr(osmium, "FileProcessor", never)
+    with pytest.raises(ValidationError) as caught:
+        planning.from_osm(path)
+    limit = f"{size / 2 / (1 << 20):,g}"
+    assert caught.value.text("en") == (
+        f"{path}: the file is 0.0 MB, more than the limit of {limit} MB for OSM files, and was not read, to keep memory "
+        "safe. Check that this is the right file (the county's, not a province's); to read it anyway, raise the limit: "
+        "planning.settings.max_osm_mb in Python, or the environment variable PLANNING_MAX_OSM_MB (e.g. "
+        "PLANNING_MAX_OSM_MB=100) before starting the command line or the app")
+    assert caught.value.text("zh").startswith(f"{path}：文件大小为 0.0 MB，超过OSM 文件的上限 {limit} MB，为防止内存耗尽未读入")
+    monkeypatch.setattr(osmium, "FileProcessor", opened)
+    monkeypatch.setattr(planning.settings, "max_osm_mb", size * 2 / (1 << 20))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        assert planning.from_osm(path).schools["name"].tolist() == ["乙村小学"]
+
+
+def test_an_osm_file_with_more_ways_than_the_limit_stops_being_read(tmp_path, monkeypatch):
+    path = osm_without_schools(tmp_path, school=True)  # one walkable way
+    monkeypatch.setattr(planning.settings, "max_road_features", 0)
+    with pytest.raises(ValidationError) as caught:
+        planning.from_osm(path)
+    assert caught.value.text("en").startswith(f"{path}: the layer holds more than 0 roads and was not read, to keep "
+                                              "memory safe (a county has tens of thousands)")
+    assert "PLANNING_MAX_ROAD_FEATURES" in caught.value.text("zh")
+    monkeypatch.setattr(planning.settings, "max_road_features", 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        assert planning.from_osm(path).network.summary()["nodes"] == 3
+
+
+def test_a_road_layer_over_its_size_or_line_limit_is_refused_unread(tmp_path, monkeypatch, capsys):
+    """The county's road layer of five lines: refused above max_roads_mb or max_road_features,
+    naming the file, its size, the limit and the environment variable (zh, en, command line)."""
+    files = county_files(tmp_path, ".csv", villages=2)
+    roads = files["roads"]
+    size = os.path.getsize(roads)
+    monkeypatch.setattr(planning.settings, "max_roads_mb", 0.01)
+    assert size > 0.01 * (1 << 20)
+    with pytest.raises(ValidationError) as caught:
+        planning.from_files(**files)
+    shown = f"{size / (1 << 20):,.1f}"
+    assert caught.value.text("en").startswith(f"{roads}: the file is {shown} MB, more than the limit of 0.01 MB for "
+                                              "road layers, and was not read")
+    assert "planning.settings.max_roads_mb in Python, or the environment variable PLANNING_MAX_ROADS_MB" in \
+        caught.value.text("en")
+    options = ["check", "--villages", str(files["villages"]), "--schools", str(files["schools"]), "--roads", str(roads),
+               "--crs", CRS, "--out", str(tmp_path / "out"), "--quiet", "--lang", "zh"]
+    assert main(options) == 2
+    assert f"{roads}：文件大小为 {shown} MB，超过道路图层的上限 0.01 MB" in capsys.readouterr().err
+    monkeypatch.setattr(planning.settings, "max_roads_mb", 200)
+    monkeypatch.setattr(planning.settings, "max_road_features", 4)  # five lines in the file
+    with pytest.raises(ValidationError, match="the layer holds more than 4 roads"):
+        planning.from_files(**files)
+    monkeypatch.setattr(planning.settings, "max_road_features", 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        assert planning.from_files(**files).network.summary()["km"] == pytest.approx(5.0)
