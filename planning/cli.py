@@ -31,7 +31,7 @@ from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare
 from .forecast import Forecast, forecast
 from .i18n import Listing, Message, field, level_name, localise, plan_name, t
-from .io import atomic_path, megabytes, write_csv, write_excel, write_gpkg
+from .io import atomic_path, atomic_write_text, megabytes, write_csv, write_excel, write_gpkg
 from .load import (
     DEMO_BIRTHS,
     DEMO_HISTORY,
@@ -384,17 +384,40 @@ def run_check(args: argparse.Namespace) -> int:
     write_csv(check, args.out / "walk_check.csv")
     write_csv(summary, args.out / "walk_summary.csv")
     write_csv(reach, args.out / "school_reach.csv")
+    files = [gpkg, args.out / "walk_check.csv", args.out / "walk_summary.csv", args.out / "school_reach.csv"]
+    notes = data_notes(project, args.lang)
+    if len(notes) > NOTES_SHOWN:  # too many to print: all of them in a file
+        atomic_write_text(args.out / "data_notes.txt", "\n".join(notes) + "\n")
+        files.append(args.out / "data_notes.txt")
     bar.update()
     bar.close()
-    print(format_report(project, check, summary, lang=args.lang))
-    files = [gpkg, args.out / "walk_check.csv", args.out / "walk_summary.csv", args.out / "school_reach.csv"]
+    print(format_report(project, check, summary, lang=args.lang, notes=notes, table_file=files[1], notes_file=files[-1]))
     print("\n" + t("cli.wrote", args.lang, files=Listing(files)))
     return 0
 
 
-def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, *, lang: str = "zh") -> str:
+#: `planning check` prints every village of a table up to this many; of a longer one, the
+#: :data:`WORST_SHOWN` with the longest walks (every village is in walk_check.csv).
+ROWS_SHOWN = 60
+WORST_SHOWN = 30
+#: Notes on the data printed at most; all of them are written to data_notes.txt beyond.
+NOTES_SHOWN = 30
+
+
+def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, *, lang: str = "zh",
+                  notes: list[str] | None = None, table_file: Path | str = "walk_check.csv",
+                  notes_file: Path | str = "data_notes.txt") -> str:
     """The walk check as text tables in ``lang``: per level the villages, longest walks first,
-    then the summary and notes on the data."""
+    then the summary and notes on the data.
+
+    A table of more than :data:`ROWS_SHOWN` villages shows the :data:`WORST_SHOWN` with the
+    longest walks (those out of reach first) and a line saying how many there are and that
+    every village is in ``table_file``; of more than :data:`NOTES_SHOWN` notes (``notes``:
+    :func:`planning.walkcheck.data_notes` when None), the first are shown and a line says how
+    many more are in ``notes_file``. A county of a million villages prints a page, not
+    two million lines.
+    """
+    notes = data_notes(project, lang) if notes is None else notes
     with _console():
         net = project.network.summary()
         lines = [f"{project.name}", t("cli.network_line", lang, source=net["source"], nodes=f"{net['nodes']:,}",
@@ -408,12 +431,16 @@ def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, 
             table = check[cols].rename(columns={c: c.removeprefix(f"{level}_") for c in cols})
             table = table.rename(columns={"status": "walk_status"})
             table = table.sort_values("minutes", ascending=False, na_position="first")
-            lines += ["", t("cli.level_heading", lang, level=level_name(level, lang), limit=f"{limit:g}"),
-                      localise(table.round(1), lang).to_string()]
+            lines += ["", t("cli.level_heading", lang, level=level_name(level, lang), limit=f"{limit:g}")]
+            if len(table) > ROWS_SHOWN:
+                lines.append(t("cli.rows_cut", lang, n=f"{len(table):,}", shown=WORST_SHOWN, path=table_file))
+                table = table.head(WORST_SHOWN)
+            lines.append(localise(table.round(1), lang).to_string())
         lines += ["", t("cli.summary", lang), localise(summary.round(3), lang).to_string()]
-        notes = data_notes(project, lang)
         if notes:
-            lines += ["", t("cli.notes", lang)] + [f"  - {n}" for n in notes]
+            lines += ["", t("cli.notes", lang)] + [f"  - {n}" for n in notes[:NOTES_SHOWN]]
+        if len(notes) > NOTES_SHOWN:
+            lines.append(t("cli.notes_cut", lang, n=f"{len(notes) - NOTES_SHOWN:,}", path=notes_file))
     return "\n".join(lines)
 
 

@@ -470,3 +470,36 @@ def test_a_road_layer_over_its_size_or_line_limit_is_refused_unread(tmp_path, mo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
         assert planning.from_files(**files).network.summary()["km"] == pytest.approx(5.0)
+
+
+# ---------------------------------------------------------------------- a long table on the terminal
+def test_planning_check_prints_a_page_for_a_long_table_and_writes_every_village(tmp_path, capsys):
+    """100 villages along a 5 km road, the last 40 of them 600 m off it (a note each). Before:
+    every village printed per level and every note (a 100,000-village table: 214,109 lines,
+    18.8 MB on the terminal); now the 30 longest walks per level, the count, and where the
+    full table and the notes are."""
+    from planning.cli import NOTES_SHOWN, WORST_SHOWN
+
+    files = county_files(tmp_path, ".csv", villages=2)
+    rows = [f"V{i:03d},村{i},{X0 + 40 * i},{Y0 + (600 if i >= 60 else 0)},10,5" for i in range(100)]
+    (tmp_path / "many.csv").write_text("村编号,村名,x,y,小学生数,初中生数\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["check", "--villages", str(tmp_path / "many.csv"), "--schools", str(files["schools"]), "--roads",
+                 str(files["roads"]), "--crs", CRS, "--out", str(out), "--quiet", "--lang", "en"]) == 0
+    printed = capsys.readouterr().out
+    cut = f"100 villages in all; only the {WORST_SHOWN} with the longest walks are shown here, every village is in " \
+          f"{out / 'walk_check.csv'}"
+    assert printed.count(cut) == 2  # primary and junior
+    full = pd.read_csv(out / "walk_check.csv", encoding="utf-8-sig", index_col=0)
+    assert len(full) == 100
+    worst = set(full.sort_values("primary_minutes", ascending=False).index[:WORST_SHOWN])
+    shown = {line.split()[0] for line in printed.splitlines() if line.startswith("V")}
+    assert shown == worst  # the same 30 in both levels: one school serves every grade
+    assert len(printed.splitlines()) < 120
+    notes = (out / "data_notes.txt").read_text(encoding="utf-8").splitlines()
+    assert len(notes) == 40 and all(f"(V{i:03d})" in "".join(notes) for i in range(60, 100))
+    assert f"{len(notes) - NOTES_SHOWN} more notes are not shown; every note is in {out / 'data_notes.txt'}" in printed
+    assert main(["check", "--villages", str(files["villages"]), "--schools", str(files["schools"]), "--roads",
+                 str(files["roads"]), "--crs", CRS, "--out", str(tmp_path / "small"), "--quiet", "--lang", "zh"]) == 0
+    printed = capsys.readouterr().out
+    assert "个村，此处只列" not in printed and {"V0", "V1"} <= {line.split()[0] for line in printed.splitlines() if line}
