@@ -247,7 +247,7 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
         problem = Message("error.empty_coordinates", x=xcol, y=ycol, xv=shown(frame[xcol].iat[i]),
                           yv=shown(frame[ycol].iat[i]))
         problems.append(Message("error.at", where=frame[ROW].iat[i], problem=problem))
-    target_crs = CRS.from_user_input(crs) if crs is not None else CRS.from_epsg(4326)
+    target_crs = checked_crs(crs, source=source) if crs is not None else CRS.from_epsg(4326)
     if target_crs.is_geographic:
         problems += _check_degrees(frame, x, y, xcol, ycol)
     if problems:
@@ -391,6 +391,26 @@ def _survey_axes(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, yco
                            *gauss_kruger_advice(x, y, xcol, ycol)], source=source)
 
 
+def checked_crs(crs: object, *, source: str | None = None) -> CRS:
+    """The CRS a planner gave (``--crs``, ``crs=``), or a ValidationError saying it is not known
+    and what to give, instead of pyproj's CRSError."""
+    try:
+        found = CRS.from_user_input(crs)
+    except Exception as exc:  # noqa: BLE001  # pyproj's CRSError, or a TypeError for a value of no CRS
+        raise ValidationError(Message("error.bad_crs", given=repr(crs), detail=str(exc)), source=source) from exc
+    _convertible(found, source=source)
+    return found
+
+
+def _convertible(crs: object, *, source: str | None) -> None:
+    """Refuse a CRS that cannot be converted to degrees (a damaged ``.prj``): every check of a
+    location needs it."""
+    try:
+        Transformer.from_crs(crs, 4326, always_xy=True)
+    except Exception as exc:  # noqa: BLE001  # pyproj's ProjError and CRSError
+        raise ValidationError(Message("error.unusable_crs", detail=str(exc)), source=source) from exc
+
+
 def _read_spatial(
     path: Path, *, crs: object, layer: str | int | None, encoding: str | None, most: int | None = None
 ) -> gpd.GeoDataFrame:
@@ -409,20 +429,30 @@ def _read_spatial(
         detail = f"{type(exc).__name__}: {exc}"
         raise ValidationError(Message("error.cannot_read", detail=detail, suffix=path.suffix),
                               source=str(path)) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):  # GDAL read a table without locations (a broken .shp)
+        raise ValidationError(Message("error.no_geometry"), source=str(path))
     if most is not None and len(gdf) > most:
         raise ValidationError(_too_long(most), source=str(path))
-    if gdf.crs is None:
-        if crs is None:
-            raise ValidationError(Message("error.file_no_crs"), source=str(path))
-        gdf = gdf.set_crs(crs)
-    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:  # crs= is for files that do not say
-        logger.info("%s states its CRS %s; crs=%s is for files that do not", path, gdf.crs.to_string(), crs)
+    gdf = _with_crs(gdf, crs, path)
     gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
     text = text_headers()
     for col in gdf.columns:
         if col != gdf.geometry.name and normalise_header(col) in text:  # ids stay text: 7, never 7.0
             gdf[col] = gdf[col].map(id_text).astype(object)
     gdf[ROW] = pd.Series([Message("error.feature", n=i + 1) for i in range(len(gdf))], index=gdf.index, dtype=object)
+    return gdf
+
+
+def _with_crs(gdf: gpd.GeoDataFrame, crs: object, path: Path) -> gpd.GeoDataFrame:
+    """A layer in its own CRS, else in ``crs`` (a file that states none); refused when it has
+    neither, or when either is unknown or cannot be converted to degrees."""
+    if gdf.crs is None:
+        if crs is None:
+            raise ValidationError(Message("error.file_no_crs"), source=str(path))
+        return gdf.set_crs(checked_crs(crs, source=str(path)))
+    _convertible(gdf.crs, source=str(path))
+    if crs is not None and checked_crs(crs, source=str(path)) != gdf.crs:  # crs= is for files that do not say
+        logger.info("%s states its CRS %s; crs=%s is for files that do not", path, gdf.crs.to_string(), crs)
     return gdf
 
 
@@ -618,7 +648,7 @@ def check_archive(archive: str | Path | BinaryIO, *, source: str | None = None) 
         archive.seek(0)
         with zipfile.ZipFile(archive) as opened:
             entries = opened.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:  # a damaged archive
         raise ValidationError(Message("error.cannot_read", detail=f"{type(exc).__name__}: {exc}",
                                       suffix=Path(source).suffix), source=source) from exc
     outside = [entry.filename for entry in entries if _leads_outside(entry.filename)]

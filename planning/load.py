@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import ValidationError, warn
+from .errors import PlanningError, ValidationError, warn
 from .forecast import read_yearly
 from .i18n import Listing, Message
 from .io import ROW, check_extent, check_road_file, read_rows, read_table
@@ -111,16 +111,25 @@ def from_files(
         network = read_osm(osm, policy=policy).network
     else:
         assert roads is not None
-        check_road_file(roads)  # before reading: a province's roads must not fill the memory
-        layer = read_table(roads, crs=crs, encoding=encoding, limit_rows=False)  # roads outnumber villages
-        check_extent(layer, source=str(roads))
-        network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)
+        network = read_roads(roads, crs=crs, encoding=encoding, road_class=road_class, policy=policy)
     project = Project(village_table, school_table, network, sites=site_table, policy=policy,
                       name=name or Path(villages).stem)
     if teachers is not None:
         project = project.with_roster(read_roster(teachers, project, encoding=encoding))
     warn_about_data(project)
     return project
+
+
+def read_roads(path: PathLike, *, crs: str | int | None = None, encoding: str | None = None,
+               road_class: str | None = None, policy: Policy | None = None) -> WalkNetwork:
+    """The walking network of a county's road layer (GeoPackage, GeoJSON, Shapefile), as
+    :func:`from_files` reads it: refused before reading when larger than the limits of
+    :func:`planning.io.check_road_file`, and when its extent lies outside its CRS
+    (:func:`planning.io.check_extent`); ``crs``, ``encoding`` and ``road_class`` as there."""
+    check_road_file(path)  # before reading: a province's roads must not fill the memory
+    layer = read_table(path, crs=crs, encoding=encoding, limit_rows=False)  # roads outnumber villages
+    check_extent(layer, source=str(path))
+    return WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(path).name)
 
 
 def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple[str, ...] = PLACE_TYPES,
@@ -211,8 +220,21 @@ def osm_school_type(name: object, isced: object) -> str:
 
 
 def open_project(path: PathLike) -> ProjectFile:
-    """A saved project file (GeoPackage): the project and its saved scenarios by name."""
-    return read_project(path)
+    """A saved project file (GeoPackage): the project and its saved scenarios by name.
+
+    Raises
+    ------
+    ValidationError
+        When the file is not a project file or is damaged (cut short, bytes changed): every
+        failure of the libraries reading it is told as one, naming the file and what to do.
+    """
+    try:
+        return read_project(path)
+    except PlanningError:
+        raise
+    except Exception as exc:  # GDAL, SQLite, pandas and pydantic each fail their own way on a damaged file
+        detail = f"{type(exc).__name__}: {exc}"
+        raise ValidationError(Message("error.cannot_read_project", detail=detail), source=str(path)) from exc
 
 
 def demo(*, policy: Policy | None = None) -> Project:

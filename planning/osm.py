@@ -85,7 +85,7 @@ def read_osm(path: str | Path, *, policy: Policy | None = None,
             reader.take(obj)
     except ValidationError as exc:
         raise ValidationError(exc.problems, source=str(path)) from None
-    except RuntimeError as exc:
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # libosmium's words for a broken file
         raise ValidationError(Message("error.cannot_read_osm", detail=str(exc)), source=str(path)) from exc
     if not reader.ways:
         raise ValidationError(Message("error.osm_no_ways"), source=str(path))
@@ -108,6 +108,8 @@ class _Collector:
         """Keep what an OSM object (node, way or area from pyosmium) says for planning."""
         tags = obj.tags
         if obj.is_node():
+            if not obj.location.valid():  # a broken coordinate: nowhere to put the point
+                return
             if tags.get("place") in self.place_types:
                 self.places.append(_feature(obj, "n", obj.location.lon, obj.location.lat, place=tags.get("place"),
                                             population=tags.get("population")))
