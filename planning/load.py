@@ -230,8 +230,11 @@ def open_project(path: PathLike) -> ProjectFile:
     """
     try:
         return read_project(path)
-    except PlanningError:
-        raise
+    except PlanningError as exc:
+        if exc.source is not None and str(path) in exc.source:
+            raise
+        where = f"{path}:{exc.source}" if exc.source else str(path)  # the file, then its layer
+        raise type(exc)(exc.problems, source=where) from exc
     except Exception as exc:  # GDAL, SQLite, pandas and pydantic each fail their own way on a damaged file
         detail = f"{type(exc).__name__}: {exc}"
         raise ValidationError(Message("error.cannot_read_project", detail=detail), source=str(path)) from exc
