@@ -503,3 +503,17 @@ def test_planning_check_prints_a_page_for_a_long_table_and_writes_every_village(
                  str(files["roads"]), "--crs", CRS, "--out", str(tmp_path / "small"), "--quiet", "--lang", "zh"]) == 0
     printed = capsys.readouterr().out
     assert "个村，此处只列" not in printed and {"V0", "V1"} <= {line.split()[0] for line in printed.splitlines() if line}
+
+
+@pytest.mark.parametrize(("crs", "lang", "expected"), [
+    ("EPSG:99999", "en", "the coordinate system 'EPSG:99999' is not known ("),
+    ("高斯", "zh", "无法识别坐标系 '高斯'（"),
+])
+def test_an_unknown_crs_on_the_command_line_is_a_message(tmp_path, capsys, crs, lang, expected):
+    """Before: pyproj's CRSError as a traceback (exit 1)."""
+    files = county_files(tmp_path, ".csv", villages=2)
+    assert main(["check", "--villages", str(files["villages"]), "--schools", str(files["schools"]), "--roads",
+                 str(files["roads"]), "--crs", crs, "--out", str(tmp_path / "out"), "--quiet", "--lang", lang]) == 2
+    err = capsys.readouterr().err
+    assert f"{files['villages']}" in err and expected in err
+    assert "EPSG:4490" in err and "--crs" in err and "Traceback" not in err
