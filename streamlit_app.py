@@ -191,6 +191,7 @@ def keep(upload, kind: str) -> Path | None:
 def replace_project(project: planning.Project, saved: dict[str, planning.Scenario] | None = None) -> None:
     """Open another project: the uploads that made the last one (and this one, read now) go."""
     uploads().clear()
+    st.session_state.load_notes = None  # the warnings of the files read last (set again when files were read)
     set_project(project, saved)
 
 
@@ -209,23 +210,31 @@ def load_panel() -> None:
                 replace_project(opened.project, dict(opened.scenarios))
         else:
             kinds = logic.upload_types("table")
-            villages = st.file_uploader(T("app.upload.villages"), type=kinds)
-            schools = st.file_uploader(T("app.upload.schools"), type=kinds)
-            sites = st.file_uploader(T("app.upload.sites"), type=kinds)
+            lang = st.session_state.get("lang", "zh")
+            coords, words = {}, logic.coords_words(lang)
+            tables = {}
+            for kind in ("villages", "schools", "sites"):  # each table with the system its coordinates are in
+                tables[kind] = st.file_uploader(T(f"app.upload.{kind}"), type=kinds)
+                coords[kind] = st.selectbox(T("app.upload.coords", table=T(f"table.{kind}")), list(words),
+                                            format_func=words.__getitem__, key=f"coords_{kind}_{lang}",
+                                            help=T("app.upload.coords_help"))
             roads = st.file_uploader(T("app.upload.roads"), type=logic.upload_types("roads"))
+            dem = st.file_uploader(T("app.upload.dem"), type=logic.upload_types("dem"), help=T("app.upload.dem_help"))
+            villages, schools, sites = tables["villages"], tables["schools"], tables["sites"]
             if villages and schools and roads and st.button(T("app.load")):
                 bar = st.progress(10, text=T("app.progress.reading"))
                 try:
-                    road_path = keep(roads, "roads")
-                    is_osm = road_path.name.endswith((".pbf", ".osm", ".bz2"))
-                    project = planning.from_files(villages=keep(villages, "table"), schools=keep(schools, "table"),
-                                                  sites=keep(sites, "table"), roads=None if is_osm else road_path,
-                                                  osm=road_path if is_osm else None)
+                    project, notes = logic.uploaded_project(
+                        villages=keep(villages, "table"), schools=keep(schools, "table"), sites=keep(sites, "table"),
+                        roads=keep(roads, "roads"), coords=coords, dem=keep(dem, "dem"))
                     bar.progress(60, text=T("app.progress.travel_times"))
                     project.travel_times()
                 finally:
                     bar.empty()
                 replace_project(project)
+                st.session_state.load_notes = notes
+            for note in st.session_state.get("load_notes") or []:
+                st.warning(note.text(lang))
     except planning.PlanningError as exc:  # the validation message (naming the uploaded file), never a traceback
         st.error(upload_text(exc))
     history_uploads()
@@ -490,7 +499,7 @@ def compare_tab(project, result, baseline) -> None:
     result = results[1]
     for note in logic.fallback_notes(results, ss.assignment, ss.lang):
         st.warning(note)
-    st.dataframe(logic.display_table(localise(planning.compare(*results), ss.lang)), width="stretch")
+    st.dataframe(logic.with_changes(localise(planning.compare(*results), ss.lang), ss.lang), width="stretch")
     plan = plan_name(result.name, ss.lang)
     st.markdown(T("app.costs_heading", plan=plan, unit=logic.cost_unit(ss.lang)))
     st.caption(logic.cost_caption(result, ss.lang))
@@ -500,15 +509,31 @@ def compare_tab(project, result, baseline) -> None:
         with st.expander(T("app.cost_sheet", plan=name)):
             cost_table(logic.cost_sheet_rows(layout, ss.lang), key=f"cost_sheet_{'today' if layout is baseline else 'plan'}")
     st.markdown(T("app.walk_histogram"))
-    st.bar_chart(logic.walk_histogram(results).rename(columns=lambda n: plan_name(n, ss.lang)), stack=False)
+    walks = logic.walk_histogram(results).rename(columns=lambda n: plan_name(n, ss.lang))
+    walks = walks.rename_axis("band").reset_index().melt("band", var_name="plan", value_name="pupils")
+    st.altair_chart(grouped_bars(walks, x="band", x_title=T("app.chart.walk_band"), y_title=field("pupils", ss.lang)),
+                    width="stretch")
     st.markdown(T("app.pupils_per_school"))
-    st.bar_chart(pd.DataFrame({plan_name(r.name, ss.lang): r.schools["pupils"] for r in results}), stack=False)
+    st.altair_chart(grouped_bars(logic.pupils_per_school(results, ss.lang), x="school",
+                                 x_title=T("app.chart.school"), y_title=field("pupils", ss.lang)), width="stretch")
     st.markdown(T("app.difference_map"))
     st_folium(_local(difference_map(project, baseline, result, level=ss.level, lang=ss.lang)), height=480,
               use_container_width=True, returned_objects=[], key="difference_map")
     changes = planning.village_changes(baseline, result)
     st.markdown(T("app.villages_affected"))
     st.dataframe(logic.display_table(localise(affected(changes), ss.lang)), width="stretch")
+
+
+def grouped_bars(data: pd.DataFrame, *, x: str, x_title: str, y_title: str) -> alt.Chart:
+    """Bars of ``pupils`` per ``x``, one bar per plan side by side, with axis titles and the
+    plans in the legend; not zoomed by the mouse wheel (a page scrolls past it)."""
+    plan = alt.Color("plan:N", title=None, legend=alt.Legend(orient="top"), sort=list(dict.fromkeys(data["plan"])))
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X(f"{x}:N", title=x_title, sort=list(dict.fromkeys(data[x])), axis=alt.Axis(labelAngle=-40, labelLimit=160)),
+        xOffset=alt.XOffset("plan:N", sort=list(dict.fromkeys(data["plan"]))),
+        y=alt.Y("pupils:Q", title=y_title), color=plan,
+        tooltip=[alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip("plan:N", title=" "),
+                 alt.Tooltip("pupils:Q", title=y_title, format=",.0f")]).properties(height=320)
 
 
 def cost_table(styled, *, key: str) -> None:
@@ -930,6 +955,8 @@ def main() -> None:
     for note in view_of.notes(ss.lang):
         st.warning(note)
     headline_row(view_of.result, view_of.baseline, year if later else None)
+    for line in view_of.solver_lines(ss.lang):
+        st.caption(line)
     baseline, result = today_view.baseline, today_view.result  # compare and export: today
     notes = planning.data_notes(project, ss.lang)  # worked out once per project
     with st.expander(T("app.data_notes", n=len(notes))):  # always drawn: no new element on an edit

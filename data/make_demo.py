@@ -15,6 +15,10 @@ Outputs (headers in Chinese, as a county bureau's tables would be):
   在校生数, resource columns of the 优质均衡 indicators
 - ``sites.csv``     candidate sites for a new school
 - ``roads.gpkg``    3-D road lines (elevation in Z) in CGCS2000 (EPSG:4490), 道路等级 class
+- ``dem.tif``       a digital elevation model of the same terrain (:func:`terrain`): 30 m cells
+  (:data:`DEM_CELL_M`) in UTM 49N over the township, heights (m) at the cell centres as
+  float32, DEFLATE-compressed; for loading the roads without their Z and the heights from a
+  DEM instead (``planning.from_files(..., dem=...)``). ``--dem`` rewrites only it.
 - ``enrolment_history.csv``  年份, 村编号, 一年级 … 九年级: six school years ending in the base
   year (:data:`BASE_YEAR`), whose last year is ``villages.csv``'s grades exactly
 - ``births.csv``    年份, 村编号, 出生人口: births by village, rural births falling, the town's
@@ -65,6 +69,9 @@ JUNIOR_SUBJECTS = ["语文", "数学", "英语", "物理", "化学", "生物", "
 PE_ARTS_SUBJECTS = ["体育", "音乐", "美术"]
 ORIGIN_LONLAT = (110.05, 27.95)  # somewhere in hill country; the township itself is invented
 UTM = "EPSG:32649"
+#: Cell size (m) and extent (km from the origin: west, south, east, north) of ``dem.tif``.
+DEM_CELL_M = 30.0
+DEM_EXTENT_KM = (-1.5, -6.0, 15.0, 6.0)
 
 # (id, name, pinyin, x km, y km, pupils per grade (mean), offset from road (m))
 VILLAGES = [
@@ -246,6 +253,29 @@ def write_teachers(out: Path = OUT) -> None:
     print(f"wrote {out}: teacher roster of {len(rows)} teachers, {sum(map(int, eligible))} eligible to rotate")
 
 
+def write_dem(out: Path = OUT) -> None:
+    """``dem.tif``: :func:`terrain` sampled at the centres of :data:`DEM_CELL_M` cells over
+    :data:`DEM_EXTENT_KM`, in UTM 49N (the roads are in CGCS2000 degrees: another CRS)."""
+    import rasterio
+    from affine import Affine
+
+    to_utm = Transformer.from_crs(4326, UTM, always_xy=True)
+    ox, oy = to_utm.transform(*ORIGIN_LONLAT)
+    west, south, east, north = DEM_EXTENT_KM
+    cell_km = DEM_CELL_M / 1000
+    n_cols, n_rows = round((east - west) / cell_km), round((north - south) / cell_km)
+    x_km = west + (np.arange(n_cols) + 0.5) * cell_km
+    y_km = north - (np.arange(n_rows) + 0.5) * cell_km
+    heights = terrain(x_km[None, :], y_km[:, None]).astype(np.float32)
+    transform = Affine(DEM_CELL_M, 0.0, ox + west * 1000, 0.0, -DEM_CELL_M, oy + north * 1000)  # north up
+    path = out / "dem.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=n_cols, height=n_rows, count=1, dtype="float32", crs=UTM,
+                       transform=transform, nodata=-9999.0, compress="deflate", predictor=3, zlevel=9,
+                       tiled=True, blockxsize=256, blockysize=256) as dst:
+        dst.write(heights, 1)
+    print(f"wrote {path}: {n_rows} × {n_cols} cells of {DEM_CELL_M:g} m, {path.stat().st_size / 1024:.0f} KB")
+
+
 def main(out: Path = OUT) -> None:
     rng = np.random.default_rng(SEED)
     to_utm = Transformer.from_crs(4326, UTM, always_xy=True)
@@ -314,6 +344,7 @@ def main(out: Path = OUT) -> None:
     print(f"wrote {out}: {len(VILLAGES)} villages, {len(SCHOOLS)} schools, {len(SITES)} sites, {len(ROADS)} roads")
     write_history(out)
     write_teachers(out)
+    write_dem(out)
 
 
 if __name__ == "__main__":
@@ -323,5 +354,7 @@ if __name__ == "__main__":
         write_history()
     elif "--teachers" in sys.argv[1:]:
         write_teachers()
+    elif "--dem" in sys.argv[1:]:
+        write_dem()
     else:
         main()

@@ -18,7 +18,7 @@ import tempfile
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,16 +27,17 @@ import numpy as np
 import pandas as pd
 
 from . import settings
+from .coords import COORDS
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
 from .forecast import Forecast, Table, forecast
 from .i18n import Listing, Message, field, has_text, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules
 from .io import ARCHIVE_SUFFIXES, MB, atomic_path, check_archive, megabytes
-from .load import demo_births, demo_history, is_demo, read_roster
+from .load import demo_births, demo_history, from_files, is_demo, read_roster
 from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
-from .report import cost_by_item, cost_table, money
+from .report import cost_by_item, cost_table, money, zoning_line
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today
 from .teachers import Alliances, Exchange, alliances, school_drive_minutes, teacher_exchange
 from .timeline import Timeline
@@ -79,6 +80,12 @@ class PlanView:
         if self.plan_infeasible is not None:
             notes.append(t("app.plan_not_zoned", lang, reason=self.plan_infeasible.text(lang)))
         return notes
+
+    def solver_lines(self, lang: str) -> list[str]:
+        """How the zonings shown were solved (:func:`planning.report.zoning_line`): the
+        plan's, and today's when it is a different result; none for nearest school."""
+        results = [self.result] if self.baseline is self.result else [self.baseline, self.result]
+        return [line for r in results if (line := zoning_line(r, lang)) is not None]
 
 
 def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> PlanView:
@@ -518,15 +525,46 @@ def nearest_school(result: Result, project: Project, lat: float, lon: float) -> 
 
 
 def display_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mixed figures and words as text (rounded), so that a browser table can show them."""
+    """Mixed figures and words as text (rounded), so that a browser table can show them:
+    whole numbers and figures of 1,000 or more whole, with thousands separators; shares
+    and coefficients of variation below 1 to three decimals (0.553 beside a limit of 0.50);
+    the rest to one decimal."""
     def cell(value: object) -> str:
         if isinstance(value, float):
             if value != value:
                 return ""
-            return f"{value:,.0f}" if value.is_integer() or abs(value) >= 1000 else f"{value:,.1f}"
+            if value.is_integer() or abs(value) >= 1000:
+                return f"{value:,.0f}"
+            return f"{value:.3f}" if abs(value) < 1 else f"{value:,.1f}"
         return str(value)
 
     return frame.map(cell)
+
+
+def with_changes(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """A comparison (today first, then the plans; rows of figures) shown as text
+    (:func:`display_table`) with, after each plan, its change against today (plan − today,
+    signed: +3, −2.5; blank where a figure is not a number), headed "Change: plan" /
+    "变化：方案"."""
+    shown = display_table(table)
+    today = pd.to_numeric(table.iloc[:, 0], errors="coerce")
+    columns: dict[str, pd.Series] = {str(table.columns[0]): shown.iloc[:, 0]}
+    for i, name in enumerate(table.columns[1:], start=1):
+        columns[str(name)] = shown.iloc[:, i]
+        change = pd.to_numeric(table.iloc[:, i], errors="coerce") - today
+        columns[t("app.change_vs_today", lang, plan=name)] = change.map(_signed)
+    return pd.DataFrame(columns, index=table.index)
+
+
+def _signed(value: float) -> str:
+    """A change with its sign: +3, −2.5, 0 (blank when unknown)."""
+    if value != value:
+        return ""
+    if abs(value) < 5e-10:
+        return "0"
+    text = f"{abs(value):,.0f}" if float(value).is_integer() or abs(value) >= 1000 else \
+        f"{abs(value):.3f}" if abs(value) < 1 else f"{abs(value):,.1f}"
+    return ("+" if value > 0 else "−") + text
 
 
 def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
@@ -540,6 +578,18 @@ def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
     frame = pd.DataFrame(columns)
     frame.index = [f"{int(b.left):02d}–{int(b.right):02d}" for b in frame.index]  # sorts as text too
     return frame
+
+
+def pupils_per_school(results: Sequence[Result], lang: str = "zh") -> pd.DataFrame:
+    """Long table for the grouped bar chart: per school open in any result, its name (the
+    planner reads names, not ids), the plan (worded: 现状 / today) and its pupils."""
+    rows = []
+    for r in results:
+        for school_id, row in r.schools.iterrows():
+            if row["pupils"] > 0 or bool(row["open"]):
+                rows.append({"school": f"{row['name']} ({school_id})", "plan": plan_name(r.name, lang),
+                             "pupils": float(row["pupils"])})
+    return pd.DataFrame(rows, columns=["school", "plan", "pupils"])
 
 
 def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
@@ -917,11 +967,12 @@ def left_out_reasons(result: Result, found: Alliances, rules: AllianceRules, lan
 # ---------------------------------------------------------------------- uploads
 #: What each kind of upload box accepts (the suffixes its readers read): a project file, a
 #: table of points (villages, schools, sites), a road layer or OSM file, a table of rows
-#: (enrolment history, births, teacher roster).
+#: (enrolment history, births, teacher roster), a DEM (GeoTIFF: heights for the roads).
 UPLOAD_SUFFIXES: dict[str, tuple[str, ...]] = {
     "project": (".gpkg",),
     "table": (".csv", ".xlsx", ".geojson", ".gpkg", ".zip"),
     "roads": (".gpkg", ".geojson", ".zip", ".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".bz2"),
+    "dem": (".tif", ".tiff"),
     "rows": (".csv", ".xlsx", ".xls"),
 }
 
@@ -929,6 +980,36 @@ UPLOAD_SUFFIXES: dict[str, tuple[str, ...]] = {
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 #: Names Windows reserves for devices (``NUL.csv`` is the null device there).
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def coords_words(lang: str | None = None) -> dict[str, str]:
+    """The coordinate systems a table uploaded may be in (``wgs84``, ``gcj02``, ``bd09``) and
+    their names in ``lang``, for the choice beside each table's upload box."""
+    return {system: t(f"coords.{system}", lang) for system in COORDS}
+
+
+def uploaded_project(*, villages: Path, schools: Path, sites: Path | None, roads: Path,
+                     coords: Mapping[str, str] | None = None, dem: Path | None = None
+                     ) -> tuple[Project, list[DataWarning]]:
+    """The project of a planner's uploaded files (:func:`planning.load.from_files`; ``roads``
+    an OSM file when its name says so), their tables in the coordinate systems chosen
+    (``coords``: ``villages``, ``schools``, ``sites`` → ``wgs84``, ``gcj02`` or ``bd09``), and
+    the data warnings its reading raised to show in the app (among them "these look like
+    Amap/Tencent (GCJ-02) coordinates; choose gcj02"); ``dem``, an elevation model
+    (:func:`planning.terrain.with_dem`). Validation errors propagate."""
+    is_osm = roads.name.endswith((".pbf", ".osm", ".bz2"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DataWarning)
+        project = from_files(villages=villages, schools=schools, sites=sites, roads=None if is_osm else roads,
+                             osm=roads if is_osm else None, coords=dict(coords or {}), dem=dem)
+    notes = []
+    for caught_warning in caught:
+        if isinstance(caught_warning.message, DataWarning):
+            notes.append(caught_warning.message)
+        else:  # not ours to show: as Python would have
+            warnings.warn_explicit(caught_warning.message, caught_warning.category, caught_warning.filename,
+                                   caught_warning.lineno)
+    return project, notes
 
 
 def upload_types(kind: str) -> list[str]:

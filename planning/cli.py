@@ -21,17 +21,20 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from . import settings
 from .changes import village_changes
+from .coords import COORDS
 from .costs import COST_FIGURES
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare
+from .excel import write_excel
 from .forecast import Forecast, forecast
 from .i18n import Listing, Message, field, level_name, localise, plan_name, t
-from .io import atomic_path, atomic_write_text, megabytes, write_csv, write_excel, write_gpkg
+from .io import atomic_path, atomic_write_text, megabytes, write_csv, write_gpkg
 from .load import (
     DEMO_BIRTHS,
     DEMO_HISTORY,
@@ -56,10 +59,12 @@ from .report import (
     solver_status,
     staffing_table,
     staffing_totals,
+    zoning_line,
 )
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 from .schema import read_mapping
 from .teachers import Alliances, Exchange, alliances, teacher_exchange
+from .terrain import elevation_source
 from .timeline import Timeline
 from .traveltime import cache_size, clear_cache
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
@@ -81,9 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     _teachers_option(source)
     source.add_argument("--roads", type=Path, help="road layer (lines)")
     source.add_argument("--osm", type=Path, help="OpenStreetMap file (.osm.pbf/.osm/.osm.bz2)")
+    _dem_option(source)
     check.add_argument("--policy", type=Path, help="policy YAML (walk limits, speeds, ...)")
     check.add_argument("--limit", type=float, help="one-way walking limit in minutes (default: policy, 40)")
     check.add_argument("--crs", help="CRS of tables that do not state one, e.g. EPSG:4547")
+    _coords_options(check)
     check.add_argument("--road-class", help="column of the road layer holding the road class")
     check.add_argument("--encoding", help="text encoding of CSV/Shapefile tables (default: UTF-8, then GBK)")
     check.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
@@ -245,10 +252,36 @@ def _teachers_option(group: argparse._ArgumentGroup) -> None:
                             "table's teacher figures")
 
 
+def _coords_options(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
+    """``--coords`` for the villages, schools and sites tables at once, ``--village-coords``,
+    ``--school-coords``, ``--site-coords`` and ``--road-coords`` for one file each."""
+    systems = "wgs84 (GPS, Tianditu, OSM), gcj02 (Amap, Tencent) or bd09 (Baidu)"
+    group.add_argument("--coords", choices=COORDS, help=f"longitude/latitude of the villages, schools and sites "
+                                                        f"tables: {systems}; converted to WGS84 (default: wgs84)")
+    for table, what in (("village", "villages"), ("school", "schools"), ("site", "sites"), ("road", "road layer")):
+        group.add_argument(f"--{table}-coords", choices=COORDS, help=f"the same for the {what} only (wins over --coords)")
+
+
+def _coords_given(args: argparse.Namespace) -> str | dict[str, str]:
+    """``from_files``'s ``coords`` from the options: one system, or one per file named."""
+    each = {kind: getattr(args, f"{option}_coords", None) for kind, option in (
+        ("villages", "village"), ("schools", "school"), ("sites", "site"), ("roads", "road"))}
+    common = getattr(args, "coords", None) or "wgs84"
+    if not any(each.values()):
+        return common
+    return {kind: given or (common if kind != "roads" else "wgs84") for kind, given in each.items()}
+
+
 def _lang_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--lang", choices=["zh", "en"], default="zh",
                          help="language of what is printed and written: tables, notes, messages, the Excel "
                               "report (default: zh)")
+
+
+def _dem_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--dem", type=Path, metavar="FILE",
+                       help="digital elevation model (GeoTIFF, any CRS, metres) giving the roads of --roads/--osm "
+                            "heights where they have none, so walking speeds follow the slope")
 
 
 def _project_options(command: argparse.ArgumentParser) -> None:
@@ -261,8 +294,10 @@ def _project_options(command: argparse.ArgumentParser) -> None:
     _teachers_option(group)
     group.add_argument("--roads", type=Path)
     group.add_argument("--osm", type=Path)
+    _dem_option(group)
     group.add_argument("--policy", type=Path)
     group.add_argument("--crs")
+    _coords_options(group)
     group.add_argument("--road-class")
     group.add_argument("--encoding")
 
@@ -322,6 +357,8 @@ def _load(args: argparse.Namespace, step: Callable[[str], None]) -> Project:
 
 def _load_project(args: argparse.Namespace, step: Callable[[str], None]) -> Project:
     policy = Policy.from_yaml(args.policy) if args.policy else None
+    if getattr(args, "dem", None) and (args.demo or getattr(args, "project", None)):
+        raise SystemExit(t("cli.dem_needs_roads", args.lang, file=args.dem.name))
     if getattr(args, "project", None):
         step(t("cli.reading", name=args.project.name))
         opened = open_project(args.project)
@@ -331,13 +368,13 @@ def _load_project(args: argparse.Namespace, step: Callable[[str], None]) -> Proj
         return demo(policy=policy)
     if args.osm and not args.villages:
         step(t("cli.reading", name=args.osm.name))
-        return from_osm(args.osm, policy=policy)
+        return from_osm(args.osm, policy=policy, dem=args.dem)
     if not (args.villages and args.schools and (args.roads or args.osm)):
         raise SystemExit(t("cli.needs_input"))
     step(t("cli.reading_tables"))
     return from_files(villages=args.villages, schools=args.schools, roads=args.roads, osm=args.osm,
                       sites=args.sites, policy=policy, crs=args.crs, road_class=args.road_class,
-                      encoding=args.encoding)
+                      encoding=args.encoding, dem=args.dem, coords=_coords_given(args))
 
 
 def run_cache(args: argparse.Namespace) -> int:
@@ -422,7 +459,8 @@ def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, 
         net = project.network.summary()
         lines = [f"{project.name}", t("cli.network_line", lang, source=net["source"], nodes=f"{net['nodes']:,}",
                                       km=net["km"], pieces=net["pieces"],
-                                      elevation=t("cli.with_elevation", lang) if net["has_elevation"] else "")]
+                                      elevation=t("cli.with_elevation", lang) if net["has_elevation"] else ""),
+                 t("elevation.line", lang, source=elevation_source(project.network, lang))]
         if project.network.attribution:
             lines.append(t("cli.road_data", lang, attribution=t("osm_attribution", lang)))
         for level in ("primary", "junior"):
@@ -473,14 +511,15 @@ def _named_project(args: argparse.Namespace, paths: list[Path]) -> Project:
 
 
 def _entry_project(path: Path) -> Project:
-    """The project a scenario file's ``project:`` names: the demo, a project file, or files."""
+    """The project a scenario file's ``project:`` names: the demo, a project file, or files
+    (with ``coords: gcj02``, or ``coords: {villages: gcj02}``, for tables read off a web map)."""
     entry = read_mapping(path, what="scenario").get("project") if path.exists() else None
     if entry in ("demo", DEMO_LABEL) or entry is None:
         return demo()
     if isinstance(entry, str) and entry.endswith(".gpkg"):
         return open_project((path.parent / entry).resolve()).project
-    if isinstance(entry, dict):
-        files = {k: (path.parent / v).resolve() for k, v in entry.items()}
+    if isinstance(entry, dict):  # file paths relative to the scenario file; `coords:` a system (or one per file)
+        files = {k: v if k == "coords" else (path.parent / v).resolve() for k, v in entry.items()}
         return from_files(**files)
     raise SystemExit(t("cli.unknown_project", path=path))
 
@@ -553,6 +592,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
         if args.year is not None:
             print(t("cli.in_year", lang, year=args.year) + "\n")
         print(localise(summary_text(table), lang).to_string())
+        sys.stdout.write("".join(line + "\n" for line in _zoning_lines((today, *results), lang)))
         for scenario, result in zip(scenarios, results, strict=True):
             print("\n" + t("cli.changes", lang, name=scenario.name) + "\n" + localise(scenario.log(lang), lang).to_string())
             changes = village_changes(today, result)
@@ -603,6 +643,11 @@ def _years_or_nearest(scenario: Scenario, predicted: Forecast, assignment: str, 
         return scenario.evaluate_years(predicted, assignment="nearest")
 
 
+def _zoning_lines(results: Sequence[Result], lang: str) -> list[str]:
+    """How each zoned result was solved (:func:`planning.report.zoning_line`)."""
+    return [line for r in results if (line := zoning_line(r, lang)) is not None]
+
+
 def _with_cost_options(project: Project, args: argparse.Namespace) -> Project:
     """The project with the years and discount rate of ``--horizon-years`` and ``--discount``
     as its policy's ``cost_horizon`` and ``cost_discount_rate`` (unchanged without them), so
@@ -616,12 +661,20 @@ def _with_cost_options(project: Project, args: argparse.Namespace) -> Project:
 
 
 def summary_text(table: pd.DataFrame) -> pd.DataFrame:
-    """A comparison (:func:`planning.evaluate.compare`) as printed: figures to one decimal,
-    the cost figures in whole yuan with thousands separators."""
-    shown = table.round(1).astype(object)
-    for row in COST_FIGURES:
-        if row in shown.index:
+    """A comparison (:func:`planning.evaluate.compare`) as printed: a row of whole numbers
+    (schools, pupils, …) as whole numbers, coefficients of variation to three decimals (the
+    limits are 0.50 and 0.45), other figures to one decimal, never in scientific notation;
+    the cost figures in whole yuan with thousands separators; blank when unknown."""
+    shown = table.astype(object).copy()
+    for row in table.index:
+        values = pd.to_numeric(table.loc[row], errors="coerce").to_numpy(dtype=float)
+        known = values[np.isfinite(values)]
+        if row in COST_FIGURES:
             shown.loc[row] = [_yuan(v) for v in table.loc[row]]
+        else:
+            whole = len(known) and np.allclose(known, np.round(known))
+            digits = 0 if whole else 3 if str(row).endswith("_max_cv") else 1
+            shown.loc[row] = [f"{v:,.{digits}f}" if np.isfinite(v) else "" for v in values]
     return shown
 
 
@@ -835,7 +888,7 @@ def run_optimise(args: argparse.Namespace) -> int:
               + localise(table, lang).to_string())
         if args.tradeoff:
             written += _tradeoff(args, project, option.limit, sheets)
-    write_excel(sheets, args.out / f"{stem}.xlsx")
+    write_excel(sheets, args.out / f"{stem}.xlsx", lang=lang)
     print("\n" + t("cli.wrote", lang, files=Listing(written)))
     return 0
 

@@ -76,6 +76,14 @@ class SolverReport:
         Solving time (seconds).
     variables
         Variables in the model.
+    method
+        How it was solved (words in the catalogue, ``method.*``): ``"zoning"``, whole
+        villages: column generation over every pair, a Lagrangian (knapsack) bound, pairs
+        left out only where proven unable to help, then HiGHS; ``"zoning_split"``, the LP
+        by column generation (:mod:`planning.zoning`).
+    bound
+        The lower bound proven for the model's cost (pupil-minutes, unserved pupils and
+        boarders at their cost in the formulation): cost × (1 − gap).
     """
 
     status: str
@@ -83,6 +91,8 @@ class SolverReport:
     gap: float
     seconds: float
     variables: int
+    method: str = "zoning"
+    bound: float = float("nan")
 
 
 #: The figures about pupils and their trips; :func:`level_summary` gives them per level.
@@ -358,7 +368,9 @@ def evaluate(project: Project, state: State, *, name: str = "scenario", edits: t
         zoning = zone(layout, split=assignment == "split", seconds=solver_seconds)
         share = _with_unreachable(layout, zoning.share)
         flows = flows_from_assignment(layout, np.empty(0), share=share, respect_seats=True)
-        solver = SolverReport(zoning.status, zoning.objective, zoning.gap, zoning.seconds, zoning.variables)
+        solver = SolverReport(zoning.status, zoning.objective, zoning.gap, zoning.seconds, zoning.variables,
+                              method="zoning_split" if assignment == "split" else "zoning",
+                              bound=zoning.cost * (1 - zoning.gap))
     return _result(project, state, name, tuple(edits), assignment, layout, flows, solver)
 
 

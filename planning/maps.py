@@ -30,6 +30,7 @@ from .load import is_demo
 from .project import Project
 from .scenario import baseline
 from .teachers import Alliances
+from .terrain import elevation_source
 from .traveltime import travel_time_matrix
 
 COLOURS = {"short": "#1a9850", "limit": "#fdae61", "beyond": "#d73027", "bus": "#4575b4",
@@ -381,6 +382,7 @@ def legend_html(project: Project, *, lang: str = "zh", level: str = "primary", t
         notes.append(t("osm_attribution", lang))
     if is_demo(project):
         notes.append(t("synthetic", lang))
+    notes.append(t("elevation.line", lang, source=elevation_source(project.network, lang)))
     heading = " · ".join(escape(part) for part in (t("map.legend", lang), title, level_name(level, lang)) if part)
     return (f'<div id="planning-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:'
             f'rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'

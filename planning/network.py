@@ -164,6 +164,10 @@ class WalkNetwork:
         The road layer's column the road classes were read from (None: none, or OSM).
     attribution
         Data licence attribution to print on maps, e.g. "© OpenStreetMap contributors".
+    elevation_from
+        Where ``node_z`` came from, for maps and reports: ``"road"`` for the road lines' own
+        elevations, then the file name of a DEM (:func:`planning.terrain.with_dem`); empty
+        when there are none. Words: :func:`planning.terrain.elevation_source`.
     """
 
     crs: CRS
@@ -175,6 +179,7 @@ class WalkNetwork:
     source: str = ""
     attribution: str | None = None
     class_column: str | None = field(default=None, compare=False)
+    elevation_from: tuple[str, ...] = field(default=(), compare=False)
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
@@ -289,10 +294,12 @@ class WalkNetwork:
         has_z = len(known) > 0 and np.ptp(known) > 0  # a layer all at one height has no slopes
         logger.info("network %s: %d nodes, %d segments%s", source, len(node_xy), len(seg_u),
                     ", with elevations" if has_z else "")
-        return cls.from_arrays(
+        network = cls.from_arrays(
             node_xy, seg_u, seg_v, seg_class, crs=crs, node_z=node_z if has_z else None,
             source=source, attribution=attribution, class_column=column,
         )
+        network.elevation_from = ("road",) if has_z else ()
+        return network
 
     # ------------------------------------------------------------------ properties
     @property
@@ -373,6 +380,7 @@ class WalkNetwork:
             "pieces": len(pieces),
             "largest_piece_share": round(float(pieces["km"].iloc[0] / pieces["km"].sum()), 3),
             "has_elevation": self.node_z is not None,
+            "elevation_from": self.elevation_from,
             "class_column": self.class_column,
         }
 
@@ -387,11 +395,13 @@ class WalkNetwork:
     def subset(self, keep: np.ndarray, *, source: str | None = None) -> WalkNetwork:
         """A network of only the segments where ``keep`` is True (e.g. roads a bus can use)."""
         keep = np.asarray(keep, dtype=bool)
-        return WalkNetwork.from_arrays(
+        network = WalkNetwork.from_arrays(
             self.node_xy, self.seg_u[keep], self.seg_v[keep], self.seg_class[keep], crs=self.crs,
             node_z=self.node_z, source=source or self.source, attribution=self.attribution,
             class_column=self.class_column,
         )
+        network.elevation_from = self.elevation_from
+        return network
 
     # ------------------------------------------------------------------ snapping
     def snap(self, xy: np.ndarray) -> Snap:

@@ -50,7 +50,7 @@ from numpy.typing import ArrayLike
 from scipy import sparse
 from tqdm.auto import tqdm
 
-from . import benders, covering, settings
+from . import benders, capacitated, covering, settings
 from .changes import village_changes
 from .columns import SCHOOL_GRADES
 from .costs import annuity
@@ -103,7 +103,9 @@ class Solution:
     method
         How it was solved (words in the catalogue, ``method.*``): ``"milp"``, the strong
         formulation by HiGHS; ``"benders"``, Benders decomposition of the radius formulation
-        with HiGHS (:mod:`planning.benders`), from a greedy + interchange start.
+        with HiGHS (:mod:`planning.benders`), from a greedy + interchange start;
+        ``"lagrangian"``, villages zoned whole under seats: Lagrangian (knapsack) bounds,
+        fixing of what cannot beat the incumbent, then HiGHS (:mod:`planning.capacitated`).
     """
 
     open: np.ndarray
@@ -408,10 +410,9 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         ``(cost per column, amount)``: the open columns' costs may add up to at most the
         amount (e.g. the one-off spending a county can afford).
 
-    Without capacities and budget it is solved by Benders decomposition (``method``
-    "benders"), and a time limit returns the best plan found (status "Time limit reached",
-    bound and gap); otherwise by the strong formulation, whose time limit without any plan
-    raises a PlanningError saying so (InfeasibleError only when no plan meets the request).
+    ``method``: "benders" without capacities and budget, "lagrangian" for whole villages under
+    seats (one period, no budget): at a time limit the best plan found, its bound and gap;
+    else "milp" (a time limit without a plan raises a PlanningError saying so).
     """
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
                        labels=labels, unit=unit, periods=periods)
@@ -421,6 +422,8 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
     what = Message("infeasible.what_p_median", p=p)
     if capacities is None and budget is None:
         return _p_median_benders(problem, p, seconds=solver_seconds, mip_gap=mip_gap, what=what)
+    if capacities is not None and single_source and problem.periods == 1 and budget is None:
+        return _capacitated(problem, p, capacities, seconds=solver_seconds, mip_gap=mip_gap, what=what)
     n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=False, budget=budget)
     model = built.model.with_row(np.r_[np.ones(m), np.zeros(len(built.model.cost) - m)], p, p)
@@ -445,6 +448,28 @@ def _p_median_benders(problem: Problem, p: int, *, seconds: float | None, mip_ga
     solution = Solution(open=np.flatnonzero(answer.open), assignment=answer.assignment, objective=answer.objective,
                         status=answer.status, gap=answer.gap, bound=answer.bound, seconds=answer.seconds,
                         method="benders")
+    if not solution.optimal:
+        solution.notes.append(Message("plan.time_limit", seconds=f"{answer.seconds:.3g}", gap=f"{answer.gap:.2%}"))
+    return solution
+
+
+def _capacitated(problem: Problem, p: int, capacities: ArrayLike, *, seconds: float | None, mip_gap: float,
+                 what: Message) -> Solution:
+    """Villages zoned whole under seats, one period: Lagrangian bounds, fixing, then HiGHS
+    (:mod:`planning.capacitated`), proven for every allowed pair. Stopped by the time limit,
+    the best plan found with its proven bound and gap, and a note saying so."""
+    pi, pj = np.nonzero(problem.allowed)
+    seats = np.nan_to_num(problem.capacity_table(capacities)[0], nan=np.inf)
+    pairs = capacitated.Pairs(pi, pj, problem.weights[pi] * problem.cost[pi, pj], problem.demand, seats, p,
+                              problem.y_lower, problem.y_upper)
+    answer = capacitated.solve(pairs, seconds=seconds, mip_gap=mip_gap)
+    if not answer.has_solution:
+        if answer.status == "Time limit reached":
+            raise out_of_time(what, seconds if seconds is not None else answer.seconds)
+        raise InfeasibleError(Message("infeasible.no_solution", what=what, status=answer.status))
+    solution = Solution(open=answer.open, assignment=answer.assignment, objective=answer.objective,
+                        status=answer.status, gap=answer.gap, bound=answer.bound, seconds=answer.seconds,
+                        method="lagrangian")
     if not solution.optimal:
         solution.notes.append(Message("plan.time_limit", seconds=f"{answer.seconds:.3g}", gap=f"{answer.gap:.2%}"))
     return solution

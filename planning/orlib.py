@@ -5,6 +5,8 @@
   wins); the cost matrix is the all-pairs shortest paths.
 - Osman & Christofides' capacitated ``pmedcap01.txt`` …: ``id optimum``, ``n p capacity``,
   then ``i x y demand``; cost is the Euclidean distance rounded down.
+- Lorena & Senne's São José dos Campos capacitated ``SJC1.dat`` …: ``n p``, then
+  ``x y capacity demand`` per point; cost is the Euclidean distance (not rounded).
 """
 
 from __future__ import annotations
@@ -44,3 +46,15 @@ def read_pmedcap(path: str | Path) -> tuple[np.ndarray, int, float, np.ndarray, 
     xy = points[:, 1:3]
     cost = np.floor(np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1]))
     return cost, p, float(capacity), points[:, 3], optimum
+
+
+def read_sjc(path: str | Path) -> tuple[np.ndarray, int, np.ndarray, np.ndarray]:
+    """(cost matrix, p, capacity per point, demand per point) of a Lorena–Senne SJC file:
+    every point is a demand point and a candidate median; costs are Euclidean distances
+    (metres), the objective their plain sum."""
+    rows = [line.split() for line in Path(path).read_text().strip().splitlines() if line.strip()]
+    n, p = int(rows[0][0]), int(rows[0][1])
+    points = np.array(rows[1:1 + n], dtype=float)
+    xy = points[:, :2]
+    cost = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    return cost, p, points[:, 2], points[:, 3]

@@ -93,9 +93,9 @@ def save_project(path: str | Path, project: Project, *, scenarios: Iterable[Scen
         "villages": _flat(project.villages),
         "schools": _flat(project.schools),
         "roads": _network_layer(project.network),
-        "project": pd.DataFrame({"key": ["name", "attribution", "network_source"],
+        "project": pd.DataFrame({"key": ["name", "attribution", "network_source", "elevation_from"],
                                  "value": [project.name, project.network.attribution or "",
-                                           project.network.source]}),
+                                           project.network.source, "|".join(project.network.elevation_from)]}),
         "policy": pd.DataFrame({"yaml": [yaml.safe_dump(project.policy.to_dict(), allow_unicode=True)]}),
         "scenarios": pd.DataFrame(list(scen_rows.values()), columns=["name", "edits", "log", "saved_at"]),
     }
@@ -154,6 +154,8 @@ def read_project(path: str | Path) -> ProjectFile:
     network = WalkNetwork.from_lines(roads, class_column="road_class", policy=policy, crs=roads.crs,
                                      tolerance_m=0.01, source=meta.get("network_source", "roads"),
                                      attribution=meta.get("attribution") or None)
+    if network.node_z is not None and meta.get("elevation_from"):  # a DEM's name, saved with its heights
+        network.elevation_from = tuple(str(meta["elevation_from"]).split("|"))
     project = Project(villages, schools, network, sites=sites, policy=policy, name=meta.get("name", path.stem),
                       roster=roster)
     scenarios = {}

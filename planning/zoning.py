@@ -94,6 +94,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .assign import Layout, grade_bands
+from .capacitated import buckets_of, knapsacks
 from .errors import InfeasibleError
 from .i18n import Message, has_text
 from .milp import MilpResult, Model, Rows
@@ -286,7 +287,7 @@ def zone(layout: Layout, *, split: bool = False, fallback: int = 3, bed_fallback
         return Zoning(units.fixed, "Optimal", 0.0, 0.0, 0.0, 0, 0.0)
     terms = pair_terms(layout, units)
     built = build_model(layout, units, terms)
-    solution, variables = _solve(built, units, terms, split=split, seconds=seconds)
+    solution, variables = _solve(built, layout, split=split, seconds=seconds)
     if not solution.has_solution:
         raise InfeasibleError(no_zoning(solution.status, seconds))
     x = solution.x[: len(units.pair_unit)]
@@ -468,30 +469,96 @@ def reduced_costs(built: Built, row_dual: np.ndarray) -> np.ndarray:
     return d
 
 
-def _solve(built: Built, units: Units, terms: Terms, *, split: bool, seconds: float | None
-           ) -> tuple[MilpResult, int]:
+def _solve(built: Built, layout: Layout, *, split: bool, seconds: float | None) -> tuple[MilpResult, int]:
     """Price the LP relaxation over every pair; for whole villages, then an LP-and-fix start,
-    the pairs the reduced-cost argument keeps, and the MILP over them. Returns the solution
-    (over every pair; status, bound and gap about the full model) and the variables of the
-    last model solved."""
+    the knapsack bound, the pairs the reduced-cost arguments keep, and the MILP over them
+    started from the start. Returns the solution (over every pair; status, bound and gap
+    about the full model) and the variables of the last model solved."""
     clock = _Clock(seconds)
-    priced = _price(built, clock)
+    idle = redundant(built)
+    priced = _price(built, clock, idle)
     lp = priced.lp
     if split or not lp.has_solution:
         return _honest(lp, priced, clock), int(len(_columns(built, priced.active)))
     start = _start(built, priced, clock)
-    active = priced.active
-    if priced.exact:  # a pair whose d_p reaches the start's gap to the LP bound cannot beat the start
+    active, lower = priced.active, priced.bound
+    if priced.exact:  # pairs whose bound with them reaches the start cannot beat it
+        lower, rise = knapsack_bound(built, layout, lp, idle)
+        lower = max(lower, lp.objective)
         incumbent = start.objective if start.has_solution else np.inf
-        active = active | (priced.reduced < incumbent - lp.objective + TOLERANCE)
-    # no MIP start: HiGHS 1.16 can map one into its presolved model with a wrong objective
-    # and prune with it; the start is kept here instead where it is better
-    solution = _solve_over(built, active, seconds=clock.left())
-    bound = max(solution.bound, lp.objective) if priced.exact and np.isfinite(solution.bound) else priced.bound
+        slack = TOLERANCE + 1e-9 * abs(incumbent)
+        beats = (priced.reduced < incumbent - lp.objective + slack) & (rise < incumbent - lower + slack)
+        active = (active | beats) & ~idle
+        if start.has_solution:
+            active |= start.x[: len(active)] > 0.5
+    logger.info("zoning: LP %.7g, knapsack bound %.7g, start %.7g; %d of %d pairs kept (%d idle left out), %.2f s",
+                lp.objective, lower, start.objective if start.has_solution else np.nan, int(active.sum()),
+                len(active), int(idle.sum()), clock.elapsed())
+    solution = _solve_over(built, active, seconds=clock.left(), initial=start.x if start.has_solution else None)
+    bound = max(solution.bound if np.isfinite(solution.bound) else -np.inf, lower) if priced.exact else priced.bound
     if start.has_solution and not (solution.has_solution and solution.objective <= start.objective):
         solution.x, solution.objective = start.x, start.objective  # the status says why the MILP did no better
     solution.bound = bound
     return _honest(solution, priced, clock), int(len(_columns(built, active)))
+
+
+def redundant(built: Built) -> np.ndarray:
+    """Pairs no zoning needs: a unit sent where none of its pupils can travel daily or board
+    (d_p = 0, b_p = 0) takes no seat and no bed and costs M per pupil, wherever it goes;
+    of those pairs of one unit only the nearest school (on foot) is kept (the others are
+    the same column of the model: same cost, same unit row, nothing else)."""
+    terms, unit = built.terms, built.units.pair_unit
+    idle = (terms.day_pupils == 0) & (terms.boardable == 0)
+    order = np.lexsort((np.nan_to_num(terms.walk, nan=np.inf), unit))
+    ordered = order[idle[order]]
+    nearest = ordered[np.unique(unit[ordered], return_index=True)[1]]
+    idle[nearest] = False
+    return idle
+
+
+def knapsack_bound(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarray) -> tuple[float, np.ndarray]:
+    """A Lagrangian bound at the full LP's duals (pricing finished) with whole villages at
+    the schools without beds, and per pair how much zoning its unit there raises it. The
+    ``idle`` pairs (:func:`redundant`) are left out: an optimal zoning needs none of them,
+    and the LP's duals do not price them (each is a copy of a pair the LP has).
+
+    "Each unit once" is relaxed with the LP's π_u; the seats and beds of schools with beds
+    (or without a seat limit) with their σ_t, β_t ≥ 0; each school with seats and no beds
+    keeps its seats and takes its units whole (a 0-1 knapsack,
+    :func:`planning.capacitated.knapsacks`). Then
+
+        L = Σ_u π_u + Σ_u min(0, 10·M·n_u − π_u) + Σ_{t without beds} K_t
+            + Σ_{pairs elsewhere} min(0, d̄_p) − Σ_{t elsewhere} (σ_t·seats_t + β_t·beds_t)
+
+    (d̄_p the pair's reduced cost at those prices) is below every zoning and at least the
+    LP. Zoning unit u to t raises it by at least max(0, d̄_p) elsewhere, and by
+    max(0, c̄_p + K_t(seats_t − d_p) − K_t) at a school without beds (c̄_p = c_p − π_u,
+    K_t(c) the knapsack with c seats).
+
+    Returns
+    -------
+    (L in pupil-minutes, the rise of each pair).
+    """
+    units, terms, zb = built.units, built.terms, built.boardable
+    n_p, n_z = len(units.pair_unit), len(zb)
+    cost, t = built.model.cost, units.pair_target
+    dual = np.r_[lp.row_dual if lp.row_dual is not None else np.zeros(0), 0.0]   # index −1: no row, worth 0
+    pi = dual[built.unit_rows]
+    seat, bed = np.maximum(0.0, -dual[built.seat_row]), np.maximum(0.0, -dual[built.bed_row])
+    board = np.zeros(n_p)
+    board[zb] = cost[n_p: n_p + n_z]
+    reduced = np.where(idle, np.inf, cost[:n_p] - pi[units.pair_unit])
+    sack = (layout.beds <= 0) & np.isfinite(layout.capacity)
+    priced = reduced + seat[t] * terms.day_pupils + terms.boardable * np.minimum(0.0, board + seat[t] + bed[t])
+    weight, room = buckets_of(terms.day_pupils, np.where(sack, layout.capacity, np.inf))
+    sacks = knapsacks(np.where(sack[t] & ~idle, reduced, 0.0), weight, t, np.where(sack, room, -1))
+    outside = float((np.nan_to_num(seat * layout.capacity) + bed * layout.beds)[~sack].sum())
+    bound = float(pi.sum() + np.minimum(0.0, cost[n_p + n_z:] - pi).sum() + sacks.value[sack].sum()
+                  + np.minimum(0.0, priced[~sack[t]]).sum() - outside)
+    left = room[t] - weight
+    rest = np.where(left >= 0, sacks.table[t, np.maximum(left, 0)], np.inf)
+    rise = np.where(sack[t], reduced + rest - sacks.value[t], priced)
+    return bound, np.maximum(0.0, rise)
 
 
 def _start(built: Built, priced: Priced, clock: _Clock) -> MilpResult:
@@ -517,17 +584,18 @@ def _honest(solution: MilpResult, priced: Priced, clock: _Clock) -> MilpResult:
     return solution
 
 
-def _price(built: Built, clock: _Clock) -> Priced:
-    """Column generation over the pairs: solve the LP over the active pairs (from the
-    shortlist), add every pair with a negative reduced cost, repeat until none is left (the
-    LP of the full model is then solved) or the time is up."""
-    active = built.units.start.copy()
+def _price(built: Built, clock: _Clock, idle: np.ndarray) -> Priced:
+    """Column generation over the pairs (not the ``idle`` ones, :func:`redundant`): solve the
+    LP over the active pairs (from the shortlist and each unit's idle pair kept), add every
+    pair with a negative reduced cost, repeat until none is left (the LP of the full model
+    is then solved) or the time is up."""
+    active = (built.units.start | (built.terms.day_pupils == 0) & (built.terms.boardable == 0)) & ~idle
     while True:
         lp = _solve_over(built, active, relax=True, seconds=clock.left())
         if not lp.has_solution or lp.row_dual is None:
             return Priced(lp, active, np.zeros(len(active)), False, -np.inf)
         reduced = reduced_costs(built, lp.row_dual)
-        new = ~active & (reduced < -TOLERANCE)
+        new = ~active & ~idle & (reduced < -TOLERANCE)
         if not new.any():
             return Priced(lp, active, reduced, True, lp.objective)
         if clock.expired():
@@ -584,4 +652,4 @@ def _shares(units: Units, x: np.ndarray, split: bool) -> np.ndarray:
 
 
 __all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "reduced_costs", "unserved_cost",
-           "settled_pairs", "no_zoning"]
+           "settled_pairs", "no_zoning", "redundant", "knapsack_bound"]

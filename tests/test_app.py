@@ -18,7 +18,7 @@ import planning.report
 from planning import app as logic
 from planning.changes import OUTCOMES
 from planning.evaluate import level_summary
-from planning.i18n import field, level_name, t
+from planning.i18n import field, level_name, localise, t
 
 from .conftest import ROOT
 from .demo_facts import beyond_limit, may_open, metres_from_road
@@ -255,6 +255,10 @@ def test_compare_two_saved_plans_in_chinese(app, demo):
     today = len(demo.schools)
     assert list(table.columns)[0] == "现状" and table.loc["开办学校"].tolist()[:2] == [str(today), str(today - 2)]
     assert str(today - 1) in table.loc["开办学校"].tolist()  # the saved plan beside the current one
+    # after each plan its change against today, signed (before, two bare columns)
+    changes = [c for c in table.columns if c.startswith("变化：")]
+    assert len(changes) == len(table.columns) // 2 and table.loc["开办学校", changes[0]] == "−2"
+    assert table.columns.get_loc(changes[0]) == 2  # right after the plan it belongs to
     affected = frame_with(app, "影响")  # the villages affected (the costs come between)
     assert "影响" in affected.columns and set(affected["影响"]) <= {
         t(f"outcome.{o}", "zh") for o in OUTCOMES if o != "same"}
@@ -263,6 +267,38 @@ def test_compare_two_saved_plans_in_chinese(app, demo):
     taught = planning.baseline(demo).villages
     losing = set(taught.index[taught["school"].isin(closed)].get_level_values("village_id"))
     assert len(closed) == 2 and losing and losing <= set(affected.index.get_level_values(0))
+
+
+def test_compare_table_changes_and_the_charts_data(demo):
+    """The change columns are plan − today for every figure, recomputed here; the pupils per
+    school chart names schools (not ids alone) and words today's plan."""
+    today, plan = planning.baseline(demo), planning.Scenario(demo, "p").close("S05").evaluate()
+    table = localise(planning.compare(today, plan), "en")
+    shown = logic.with_changes(table, "en")
+    assert list(shown.columns) == ["today", "p", "Change: p"]
+    assert shown["p"].tolist() == logic.display_table(table)["p"].tolist()
+    for row in table.index:
+        before, after = pd.to_numeric(table.loc[row], errors="coerce")
+        change = shown.loc[row, "Change: p"]
+        if before != before or after != after:
+            assert change == ""
+            continue
+        diff = after - before
+        if abs(diff) < 1e-9:
+            assert change == "0"
+        else:
+            sign = "+" if diff > 0 else "−"
+            assert change.startswith(sign)
+            assert float(change[1:].replace(",", "")) == pytest.approx(abs(diff), abs=5e-4 if abs(diff) < 1 else 0.5)
+    assert logic.display_table(pd.DataFrame({"cv": [0.5532, 12.25, 3.0, 18088.7]}))["cv"].tolist() == [
+        "0.553", "12.2", "3", "18,089"]
+    bars = logic.pupils_per_school([today, plan], "zh")
+    assert set(bars["plan"]) == {"现状", "p"}
+    s05 = demo.schools.loc["S05", "name"]
+    assert bars.loc[(bars["plan"] == "现状") & (bars["school"] == f"{s05} (S05)"), "pupils"].item() == \
+        today.schools.loc["S05", "pupils"]
+    assert bars.groupby("plan")["pupils"].sum().to_dict() == pytest.approx(
+        {"现状": today.schools["pupils"].sum(), "p": plan.schools["pupils"].sum()})
 
 
 def test_plans_side_by_side_for_compare_and_export(demo):
@@ -360,9 +396,10 @@ def test_excel_export_holds_every_saved_plan_whatever_its_name(app, demo):
     app.download_button(key="export_excel").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     book = openpyxl.load_workbook(BytesIO(app.session_state.downloads["excel"].collect(timeout=1)))
-    titles = {book[sheet]["A1"].value for sheet in book.sheetnames}
-    for name in names:
-        assert t("report.sheet_title", "zh", plan=name, kind="学校") in titles
+    # names too long or odd for a sheet name: one sheet per kind, a column naming each row's plan in full
+    schools = book[t("report.schools", "zh")]
+    assert schools["A3"].value == field("plan", "zh")
+    assert set(names) <= {row[0].value for row in schools.iter_rows(min_row=4)}
 
 
 def test_a_failed_export_is_told_in_the_app(app, monkeypatch):

@@ -52,7 +52,7 @@ def test_capacitated_p_median_reaches_the_published_optimum(k):
     cost, p, capacity, demand = read_pmedcap(k)
     n = len(cost)
     solution = p_median(cost, p, weights=np.ones(n), demand=demand, capacities=np.full(n, capacity))
-    assert solution.optimal
+    assert solution.optimal and solution.method == "lagrangian"
     assert solution.objective == pytest.approx(PMEDCAP_OPTIMA[k], abs=0.5)
     loads = np.bincount(solution.assignment, weights=demand, minlength=n)
     assert loads.max() <= capacity + 1e-6

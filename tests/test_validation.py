@@ -273,3 +273,22 @@ def test_sites_table(tmp_path):
         validate_sites(read_table(path), source=path)
     assert "duplicate 候选点编号 (site id) 'C1' in row 2, row 3" in str(info.value)
     assert "row 3: 学位数 (seats) is -1, below zero" in str(info.value)
+
+
+def test_figures_in_wan_yuan_are_read_as_yuan_once(tmp_path):
+    """Before, 投资估算（万元） matched the yuan column with its unit dropped: a 1,800 万元 site
+    cost 1,800 yuan, 10,000 times too little, silently."""
+    demo_sites = pd.read_csv(ROOT / "data" / "demo" / "sites.csv")
+    wan = demo_sites.rename(columns={"投资估算": "投资估算（万元）"})
+    wan["投资估算（万元）"] = wan["投资估算（万元）"] / 10_000
+    in_yuan = validate_sites(read_table(write(tmp_path, "yuan.csv", demo_sites)), source="yuan.csv")
+    in_wan = validate_sites(read_table(write(tmp_path, "wan.csv", wan)), source="wan.csv")
+    assert in_wan["cost"].tolist() == pytest.approx(in_yuan["cost"].tolist())
+    assert in_wan["cost"].iloc[0] == 18_000_000
+    again = validate_sites(in_wan, source="wan.csv")  # a validated table checked again: not scaled twice
+    assert again["cost"].tolist() == pytest.approx(in_yuan["cost"].tolist())
+    schools = pd.read_csv(ROOT / "data" / "demo" / "schools.csv")
+    wan_schools = schools.rename(columns={"教学仪器设备值": "教学仪器设备值(单位:万元)"})
+    wan_schools["教学仪器设备值(单位:万元)"] = wan_schools["教学仪器设备值(单位:万元)"] / 10_000
+    read = validate_schools(read_table(write(tmp_path, "schools_wan.csv", wan_schools)), source="s.csv")
+    assert read["equipment_value_yuan"].tolist() == pytest.approx(schools["教学仪器设备值"].tolist())

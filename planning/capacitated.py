@@ -1,0 +1,667 @@
+"""Capacitated single-source p-median, solved exactly: Lagrangian bounds, fixing, then HiGHS.
+
+The problem (the strong model of :mod:`planning.optimise`, capacities given, rows zoned
+whole): y_j ∈ {0, 1} open, x_ij ∈ {0, 1} row i goes to column j (pairs allowed only),
+
+    minimise    Σ_ij c_ij x_ij                       (c_ij: weight × cost of the pair)
+    subject to  Σ_j x_ij = 1                         each row once
+                Σ_i d_i x_ij ≤ C_j y_j               seats of column j (C_j = ∞: none)
+                x_ij ≤ y_j,   Σ_j y_j = p            (some y fixed open or closed)
+
+Method
+------
+1. **Lagrangian bound.** Relaxing "each row once" with multipliers λ_i leaves one 0-1
+   knapsack per column, K_j(λ) = min Σ_i (c_ij − λ_i) x_ij subject to Σ_i d_i x_ij ≤ C_j
+   (rows with c_ij < λ_i only), solved by dynamic programming over the seats, every
+   column at once (:func:`knapsacks`). Then
+
+       L(λ) = Σ_i λ_i + Σ_{j kept open} K_j(λ) + the p − (kept open) smallest K_j of the
+              columns free to open
+
+   is below the cost of every solution. The multipliers start from the duals of the LP
+   relaxation (so L ≥ the LP bound: the knapsacks are whole) and improve by subgradient
+   steps (Polyak's step towards the incumbent). Its best value equals the bound of the
+   column-generation (Dantzig–Wolfe) master of the problem.
+2. **Incumbent.** The LP's and the Lagrangian's p columns are each given their rows by a
+   small MILP (the generalised assignment on those columns); the best is the incumbent U.
+3. **Fixing.** With x_ij = 1 forced, the bound rises to at least
+   L + (K_j − the largest K chosen, if j is not chosen) + max(0, c_ij − λ_i + K_j(C_j − d_i) − K_j),
+   where K_j(c) is the knapsack's best value with c seats (a by-product of the dynamic
+   programme). A pair whose forced bound reaches U (less 1 when every cost is a whole
+   number, less the relative gap asked for otherwise) is in no solution better than U and
+   is left out; a column is closed (kept open) when forcing it open (closed) does the same.
+   No shortlist is involved: every pair left out is proven unable to beat U.
+4. **HiGHS** solves the strong model over the pairs left, started from U. Its optimum is
+   the full model's (or U is), and min(its bound, U) — never below L — is a bound of the
+   full model, so "Optimal" is a proof for the full model.
+
+The bound stops short of the optimum when the capacities are tight (the relaxation lets
+the p knapsacks share rows); HiGHS's branching closes the rest, on a smaller model.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from .milp import MilpResult, Model, Rows
+
+logger = logging.getLogger(__name__)
+
+#: Most seat buckets a knapsack's dynamic programme uses; larger capacities are scaled
+#: down (weights and capacities rounded down: still a relaxation, so still a bound).
+BUCKETS = 1000
+#: Most cells (items × columns × buckets) the dynamic programme keeps at once.
+CELLS = 20_000_000
+
+
+@dataclass
+class Knapsacks:
+    """Best 0-1 knapsacks, one per group (column).
+
+    Attributes
+    ----------
+    value
+        Per group: the least Σ value of items fitting its capacity (≤ 0: empty is allowed).
+    table
+        (groups, buckets + 1): the least Σ value within each load c (buckets), c ≤ capacity.
+    chosen
+        Per item: in its group's best knapsack.
+    weight, capacity
+        Items' weights and groups' capacities in buckets (whole numbers; −1: unlimited).
+    """
+
+    value: np.ndarray
+    table: np.ndarray
+    chosen: np.ndarray
+    weight: np.ndarray
+    capacity: np.ndarray
+
+
+def buckets_of(weight: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Whole-number weights and capacities (−1 for unlimited) for the dynamic programme:
+    scaled so the largest finite capacity is at most :data:`BUCKETS`, rounded down (any
+    load that fits still fits: a relaxation)."""
+    finite = np.isfinite(capacity)
+    top = float(capacity[finite].max()) if finite.any() else 0.0
+    scale = min(1.0, BUCKETS / top) if top > 0 else 1.0
+    eps = 1e-9
+    w = np.floor(np.asarray(weight, dtype=float) * scale + eps).astype(np.int64)
+    c = np.where(finite, np.floor(np.nan_to_num(capacity, posinf=0.0) * scale + eps), -1).astype(np.int64)
+    return np.maximum(w, 0), c
+
+
+def knapsacks(value: np.ndarray, weight: np.ndarray, group: np.ndarray, capacity: np.ndarray) -> Knapsacks:
+    """One 0-1 knapsack per group: the items of negative value whose bucket weights fit the
+    group's capacity, least total value (dynamic programme over buckets, every group at
+    once, in chunks of at most :data:`CELLS` cells).
+
+    Parameters
+    ----------
+    value, weight, group
+        Per item: its value (to minimise), weight (whole buckets ≥ 0) and group.
+    capacity
+        Per group: capacity in buckets; −1 for unlimited (every negative item is taken).
+    """
+    n_groups = len(capacity)
+    top = int(max(capacity.max(initial=0), 0))
+    table = np.zeros((n_groups, top + 1))
+    chosen = np.zeros(len(value), dtype=bool)
+    useful = np.flatnonzero(value < 0)
+    unlimited = capacity[group[useful]] < 0
+    free = useful[unlimited]
+    chosen[free] = True
+    total = np.bincount(group[free], weights=value[free], minlength=n_groups)
+    table += total[:, None]
+    items = useful[~unlimited & (weight[useful] <= capacity[group[useful]])]
+    if len(items):
+        order = items[np.argsort(group[items], kind="stable")]
+        counts = np.bincount(group[order], minlength=n_groups)
+        first = np.r_[0, np.cumsum(counts)[:-1]]
+        busy = np.flatnonzero(counts)
+        per_chunk = max(1, CELLS // max(1, int(counts.max()) * (top + 1)))
+        for lo in range(0, len(busy), per_chunk):
+            _chunk(busy[lo:lo + per_chunk], order, counts, first, value, weight, capacity, table, chosen)
+    value_at = table[np.arange(n_groups), np.maximum(capacity, 0)]
+    return Knapsacks(value_at, table, chosen, weight, capacity)
+
+
+def _chunk(groups: np.ndarray, order: np.ndarray, counts: np.ndarray, first: np.ndarray, value: np.ndarray,
+           weight: np.ndarray, capacity: np.ndarray, table: np.ndarray, chosen: np.ndarray) -> None:
+    """The dynamic programme of some groups (``table`` and ``chosen`` filled in place)."""
+    slots = int(counts[groups].max(initial=0))
+    if slots == 0:
+        return
+    top = table.shape[1] - 1
+    g = len(groups)
+    slot = np.arange(slots)
+    present = slot[None, :] < counts[groups][:, None]                        # (g, slots)
+    item = np.where(present, order[np.minimum(first[groups][:, None] + slot[None, :], len(order) - 1)], -1)
+    w = np.where(present, weight[np.maximum(item, 0)], 0)
+    v = np.where(present, value[np.maximum(item, 0)], 0.0)
+    best = table[groups].copy()
+    took = np.zeros((slots, g, top + 1), dtype=bool)
+    load = np.arange(top + 1)
+    rows = np.arange(g)[:, None]
+    for k in range(slots):
+        back = load[None, :] - w[:, k:k + 1]
+        with_item = np.where(back >= 0, best[rows, np.maximum(back, 0)] + v[:, k:k + 1], np.inf)
+        took[k] = with_item < best - 1e-12
+        best = np.where(took[k], with_item, best)
+    table[groups] = best
+    left = np.maximum(capacity[groups], 0)
+    for k in range(slots - 1, -1, -1):               # walk back from each group's capacity
+        take = took[k, np.arange(g), left] & present[:, k]
+        chosen[item[take, k]] = True
+        left = left - np.where(take, w[:, k], 0)
+
+
+@dataclass
+class Pairs:
+    """The allowed pairs of a capacitated p-median and its data.
+
+    Attributes
+    ----------
+    row, col, cost
+        Per pair: its row, column and objective coefficient (weight × cost).
+    demand
+        Per row: seats it takes.
+    capacity
+        Per column: seats (inf: unlimited).
+    p
+        Columns to open.
+    y_lower, y_upper
+        Per column: 1/1 kept open, 0/0 closed.
+    """
+
+    row: np.ndarray
+    col: np.ndarray
+    cost: np.ndarray
+    demand: np.ndarray
+    capacity: np.ndarray
+    p: int
+    y_lower: np.ndarray
+    y_upper: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns)."""
+        return len(self.demand), len(self.capacity)
+
+    @property
+    def step(self) -> float:
+        """1 when every pair's cost is a whole number (a better solution is then at least 1
+        better), else 0."""
+        return 1.0 if np.allclose(self.cost, np.round(self.cost), rtol=0, atol=1e-9) else 0.0
+
+
+@dataclass
+class Lagrangian:
+    """The relaxation at one set of multipliers (module docstring, step 1).
+
+    Attributes
+    ----------
+    bound
+        L(λ), a lower bound on every solution's cost.
+    multipliers
+        λ per row.
+    value
+        Per column: K_j(λ) where worked out exactly (every column the relaxation opens),
+        else a lower bound of it (the knapsack's LP) that keeps it out of the p smallest.
+    items
+        Per pair: in the knapsack of its column (columns worked out exactly).
+    chosen
+        Per column: open in the relaxation's solution (p columns).
+    """
+
+    bound: float
+    multipliers: np.ndarray
+    value: np.ndarray
+    items: np.ndarray
+    chosen: np.ndarray
+
+
+def fractional(value: np.ndarray, weight: np.ndarray, group: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Per group: the least Σ value of its negative items when an item may be taken in part
+    (the knapsack's LP, items by value per bucket): a lower bound of the 0-1 knapsack."""
+    useful = np.flatnonzero(value < 0)
+    if not len(useful):
+        return np.zeros(len(capacity))
+    v, w, g = value[useful], weight[useful].astype(float), group[useful]
+    ratio = np.where(w > 0, v / np.maximum(w, 1.0), -np.inf)     # weightless items first
+    order = np.lexsort((ratio, g))
+    v, w, g = v[order], w[order], g[order]
+    total = np.cumsum(w)
+    first = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
+    offset = np.zeros(len(g))
+    offset[first] = total[first] - w[first]
+    before = total - w - np.maximum.accumulate(offset)             # weight ahead in its group
+    room = np.where(capacity[g] < 0, np.inf, capacity[g].astype(float)) - before
+    share = np.where(w > 0, np.clip(room / np.maximum(w, 1.0), 0.0, 1.0), 1.0)
+    return np.bincount(g, weights=v * share, minlength=len(capacity))
+
+
+def relaxation(pairs: Pairs, multipliers: np.ndarray, weight: np.ndarray, capacity: np.ndarray) -> Lagrangian:
+    """L(λ) and its solution (bucket ``weight`` per row, ``capacity`` per column). Knapsacks
+    are worked out exactly only for columns whose LP bound could put them among the p
+    smallest, until the p smallest are all exact."""
+    reduced = pairs.cost - multipliers[pairs.row]
+    item_weight = weight[pairs.row]
+    value = np.where(pairs.y_upper > 0, fractional(reduced, item_weight, pairs.col, capacity), np.inf)
+    exact = np.zeros(len(capacity), dtype=bool)
+    items = np.zeros(len(reduced), dtype=bool)
+    forced = pairs.y_lower > 0
+    free = np.flatnonzero(~forced & (pairs.y_upper > 0))
+    room = pairs.p - int(forced.sum())
+    while True:
+        chosen = forced.copy()
+        chosen[free[np.argsort(value[free], kind="stable")[:room]]] = True
+        todo = chosen & ~exact
+        if not todo.any():
+            break
+        on = todo[pairs.col]
+        sacks = knapsacks(np.where(on, reduced, 0.0), item_weight, pairs.col, np.where(todo, capacity, 0))
+        value[todo] = sacks.value[todo]
+        items[on] = sacks.chosen[on]
+        exact |= todo
+    bound = float(multipliers.sum() + value[chosen].sum())
+    return Lagrangian(bound, multipliers, value, items, chosen)
+
+
+def subgradient(pairs: Pairs, start: np.ndarray, *, target: float, cutoff: float, iterations: int = 300,
+                deadline: float = np.inf) -> Lagrangian:
+    """The best relaxation found by subgradient steps from the multipliers ``start``:
+    λ ← λ + μ (target − L) g / ‖g‖², g_i = 1 − (knapsacks holding row i); μ from 2, halved
+    after 10 steps without a better bound. Stops at ``cutoff`` (nothing better than the
+    incumbent exists), at a zero subgradient (the relaxation's solution is feasible), when
+    μ is spent, or at ``deadline`` (``time.perf_counter()``)."""
+    weight, capacity = buckets_of(pairs.demand, pairs.capacity)
+    n = pairs.shape[0]
+    multipliers, best, mu, stall = start.astype(float).copy(), None, 2.0, 0
+    for _ in range(iterations):
+        current = relaxation(pairs, multipliers, weight, capacity)
+        if best is None or current.bound > best.bound + 1e-9:
+            best, stall = current, 0
+        else:
+            stall += 1
+            if stall >= 10:
+                mu, stall = mu / 2, 0
+        covered = np.bincount(pairs.row[current.items & current.chosen[pairs.col]], minlength=n)
+        g = 1.0 - covered
+        norm = float(g @ g)
+        if best.bound >= cutoff or norm == 0 or mu < 5e-3 or time.perf_counter() > deadline:
+            break
+        multipliers = multipliers + mu * max(target - current.bound, 1e-6 * abs(target)) / norm * g
+    assert best is not None
+    return best
+
+
+def fixed(pairs: Pairs, lagrangian: Lagrangian, cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(pairs kept, columns closed, columns kept open): the module docstring's step 3, at
+    ``cutoff`` (a solution whose bound reaches it cannot beat the incumbent)."""
+    chosen, bound = lagrangian.chosen, lagrangian.bound
+    weight, capacity = buckets_of(pairs.demand, pairs.capacity)
+    reduced = pairs.cost - lagrangian.multipliers[pairs.row]
+    sacks = knapsacks(reduced, weight[pairs.row], pairs.col, capacity)
+    value = np.where(pairs.y_upper > 0, sacks.value, np.inf)
+    free = (pairs.y_lower == 0) & (pairs.y_upper > 0)
+    picked = np.sort(value[free & chosen])
+    others = np.sort(value[free & ~chosen])
+    next_best = others[0] if len(others) else np.inf       # the free column a closing lets in
+    # opening a column displaces the largest chosen free one (impossible when none is free)
+    opening = value - picked[-1] if len(picked) else np.full(len(value), np.inf)
+    to_open = np.where(chosen, 0.0, np.where(free, opening, np.inf))
+    to_close = np.where(free & chosen, next_best - value, 0.0)
+    closed = (bound + to_open >= cutoff) & (pairs.y_upper > 0)
+    kept_open = (bound + to_close >= cutoff) & free
+    left = sacks.capacity[pairs.col] - sacks.weight
+    limited = sacks.capacity[pairs.col] >= 0
+    rest = np.where(left >= 0, sacks.table[pairs.col, np.maximum(left, 0)], np.inf)
+    rise = np.where(limited, reduced + rest - sacks.value[pairs.col], reduced)
+    pair_bound = bound + np.nan_to_num(to_open[pairs.col], nan=np.inf) + np.maximum(0.0, rise)
+    keep = (pair_bound < cutoff) & ~closed[pairs.col]
+    return keep, closed, kept_open
+
+
+@dataclass
+class Answer:
+    """The capacitated p-median's answer and how it was proven.
+
+    Attributes
+    ----------
+    open
+        Indices of the open columns.
+    assignment
+        Column of each row.
+    objective
+        Σ_ij c_ij x_ij of the answer.
+    bound
+        A lower bound on every solution of the full model (every allowed pair).
+    gap
+        (objective − bound) / objective.
+    status
+        "Optimal" (proven for the full model, within the relative gap asked for), "Time
+        limit reached", or HiGHS's status when there is no answer.
+    seconds
+        Wall-clock time.
+    method
+        How it was solved: "lp" (the LP relaxation was whole), "lagrangian" (the bound met
+        the incumbent), "lagrangian + highs" (HiGHS on the pairs fixing left).
+    pairs
+        Pairs in the last model solved (of all allowed pairs).
+    """
+
+    open: np.ndarray
+    assignment: np.ndarray
+    objective: float
+    bound: float
+    gap: float
+    status: str
+    seconds: float
+    method: str
+    pairs: int
+
+    @property
+    def has_solution(self) -> bool:
+        """True when ``assignment`` is a feasible answer."""
+        return bool(len(self.assignment)) and bool((self.assignment >= 0).all())
+
+
+@dataclass
+class Found:
+    """A whole solution: ``assignment`` (column per row), ``value`` (its cost) and ``open``
+    (mask of the open columns, p of them, some maybe serving no row)."""
+
+    assignment: np.ndarray
+    value: float
+    open: np.ndarray
+
+
+@dataclass
+class _Strong:
+    """The strong model over some pairs: variables [y (columns) | x (those pairs)]."""
+
+    model: Model
+    pairs: np.ndarray
+
+    def found(self, result: MilpResult, pairs: Pairs) -> Found | None:
+        """The solution HiGHS returned (None when it has none)."""
+        if not result.has_solution:
+            return None
+        m = len(pairs.capacity)
+        chosen = self.pairs[result.x[m:] > 0.5]
+        assignment = np.full(pairs.shape[0], -1)
+        assignment[pairs.row[chosen]] = pairs.col[chosen]
+        return Found(assignment, float(result.objective), result.x[:m] > 0.5)
+
+    def start(self, found: Found, pairs: Pairs) -> np.ndarray | None:
+        """The model's variables for a solution (None when it uses a pair left out)."""
+        used = found.assignment[pairs.row] == pairs.col
+        if int(used[self.pairs].sum()) != pairs.shape[0]:
+            return None
+        return np.r_[found.open.astype(float), used[self.pairs].astype(float)]
+
+
+def strong_model(pairs: Pairs, keep: np.ndarray, y_lower: np.ndarray, y_upper: np.ndarray) -> _Strong:
+    """The strong model (module docstring) over the pairs ``keep`` (indices), integer x."""
+    n, m = pairs.shape
+    pi, pj = pairs.row[keep], pairs.col[keep]
+    k = len(keep)
+    x = m + np.arange(k)
+    rows = Rows(m + k)
+    rows.add([(pi, x, 1.0)], 1.0, 1.0, count=n)                                          # each row once
+    rows.add([(np.arange(k), x, 1.0), (np.arange(k), pj, -1.0)], -np.inf, 0.0, count=k)  # x ≤ y
+    limited = np.flatnonzero(np.isfinite(pairs.capacity))
+    seat = np.full(m, -1)
+    seat[limited] = np.arange(len(limited))
+    sel = seat[pj] >= 0
+    rows.add([(seat[pj[sel]], x[sel], pairs.demand[pi[sel]]),
+              (np.arange(len(limited)), limited, -pairs.capacity[limited])], -np.inf, 0.0, count=len(limited))
+    if len(limited) == m:  # the open seats hold every row (tightens the LP)
+        rows.add([(np.zeros(m, dtype=int), np.arange(m), pairs.capacity)], float(pairs.demand.sum()), np.inf,
+                 count=1)
+    rows.add([(np.zeros(m, dtype=int), np.arange(m), 1.0)], pairs.p, pairs.p, count=1)
+    model = Model.from_rows(np.r_[np.zeros(m), pairs.cost[keep]], rows, col_lower=np.r_[y_lower, np.zeros(k)],
+                            col_upper=np.r_[y_upper, np.ones(k)], integer=np.ones(m + k, dtype=bool))
+    return _Strong(model, np.asarray(keep))
+
+
+def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6) -> Answer:
+    """The capacitated p-median, proven by the module docstring's method.
+
+    Parameters
+    ----------
+    pairs
+        The problem (its allowed pairs, seats, p and fixed columns).
+    seconds
+        Time limit (seconds) of the whole solve; None for none. A third of it at most goes
+        to the bound and the incumbent, the rest to HiGHS.
+    mip_gap
+        Relative gap at which an answer counts as optimal.
+    """
+    started = time.perf_counter()
+    deadline = np.inf if seconds is None else started + seconds
+    full = strong_model(pairs, np.arange(len(pairs.row)), pairs.y_lower, pairs.y_upper)
+    lp = full.model.solve(relax=True, seconds=_left(deadline))
+    if not lp.has_solution or lp.row_dual is None:
+        return _answer(full, lp, pairs, None, bound=-np.inf, started=started, method="lp")
+    if np.allclose(lp.x, np.round(lp.x), atol=1e-9):  # the LP is whole: it is the optimum
+        lp.status = "Optimal"
+        return _answer(full, lp, pairs, None, bound=lp.objective, started=started, method="lp")
+    incumbent = _better(_alternate(pairs, _top(lp.x[: len(pairs.capacity)], pairs), deadline), None)
+    target = incumbent.value if incumbent is not None else lp.objective * 1.05 + 1.0
+    cutoff = _cutoff(pairs, incumbent.value if incumbent is not None else np.inf, mip_gap)
+    lag = subgradient(pairs, lp.row_dual[: pairs.shape[0]], target=target, cutoff=cutoff, deadline=_share(deadline))
+    incumbent = _better(_alternate(pairs, lag.chosen, deadline), incumbent)
+    if incumbent is None:  # no start: HiGHS on the full model
+        result = full.model.solve(seconds=_left(deadline), mip_gap=mip_gap)
+        return _answer(full, result, pairs, None, bound=max(lag.bound, lp.objective), started=started, method="highs")
+    cutoff = _cutoff(pairs, incumbent.value, mip_gap)
+    if lag.bound >= cutoff:
+        return _proven(pairs, incumbent, lag.bound, started)
+    keep, closed, kept_open = fixed(pairs, lag, cutoff)
+    logger.info("capacitated p-median: LP %.6g, Lagrangian bound %.6g, incumbent %.6g; %d of %d pairs kept, "
+                "%d columns closed, %d kept open, %.2f s", lp.objective, lag.bound, incumbent.value, int(keep.sum()),
+                len(keep), int(closed.sum()), int(kept_open.sum()), time.perf_counter() - started)
+    reduced = strong_model(pairs, np.flatnonzero(keep), np.maximum(pairs.y_lower, kept_open),
+                           np.where(closed, 0.0, pairs.y_upper))
+    result = reduced.model.solve(seconds=_left(deadline), mip_gap=mip_gap, initial=reduced.start(incumbent, pairs))
+    # pairs left out cannot go below the cutoff (with whole costs: not below the incumbent)
+    dropped = incumbent.value if pairs.step and cutoff > incumbent.value - 1.0 else cutoff
+    kept = np.inf if result.status == "Infeasible" else result.bound
+    return _answer(reduced, result, pairs, incumbent, bound=max(lag.bound, min(kept, dropped)), started=started,
+                   method="lagrangian + highs")
+
+
+def _left(deadline: float) -> float | None:
+    """Seconds left before ``deadline`` (None: no limit; at least 0.1 s)."""
+    return None if not np.isfinite(deadline) else max(0.1, deadline - time.perf_counter())
+
+
+def _share(deadline: float) -> float:
+    """The deadline of the Lagrangian phase: a third of the time left."""
+    return deadline if not np.isfinite(deadline) else time.perf_counter() + (deadline - time.perf_counter()) / 3
+
+
+def _cutoff(pairs: Pairs, value: float, mip_gap: float) -> float:
+    """A solution whose bound reaches this cannot beat ``value`` by more than the gap asked
+    for (by a whole unit where every cost is a whole number)."""
+    if not np.isfinite(value):
+        return np.inf
+    slack = mip_gap * abs(value)
+    return value - 1.0 + 1e-6 if pairs.step and slack < 1.0 else value - slack
+
+
+def _top(y: np.ndarray, pairs: Pairs) -> np.ndarray:
+    """The p columns an LP opens most (those kept open first)."""
+    score = np.where(pairs.y_upper > 0, y + 2.0 * pairs.y_lower, -np.inf)
+    chosen = np.zeros(len(y), dtype=bool)
+    chosen[np.argsort(-score, kind="stable")[: pairs.p]] = True
+    return chosen & (pairs.y_upper > 0)
+
+
+def _better(found: Found | None, incumbent: Found | None) -> Found | None:
+    """The cheaper of two solutions (either may be None)."""
+    if found is None or (incumbent is not None and incumbent.value <= found.value):
+        return incumbent
+    return found
+
+
+def _assign(pairs: Pairs, columns: np.ndarray, deadline: float) -> Found | None:
+    """The best whole assignment of every row to the open ``columns`` (mask; a generalised
+    assignment MILP, at most 2 s), or None when there is none."""
+    if columns.sum() != pairs.p or (pairs.y_lower > columns).any():
+        return None
+    if pairs.capacity[columns].sum() < pairs.demand.sum() - 1e-9:
+        return None
+    model = strong_model(pairs, np.flatnonzero(columns[pairs.col]), columns.astype(float), columns.astype(float))
+    left = _left(deadline)
+    return model.found(model.model.solve(seconds=2.0 if left is None else min(2.0, left), mip_gap=1e-4), pairs)
+
+
+def _dense(pairs: Pairs) -> np.ndarray:
+    """The pair costs as a (rows, columns) matrix, inf where a pair is not allowed."""
+    matrix = np.full(pairs.shape, np.inf)
+    matrix[pairs.row, pairs.col] = pairs.cost
+    return matrix
+
+
+def _greedy(cost: np.ndarray, demand: np.ndarray, room: np.ndarray) -> np.ndarray | None:
+    """Rows to columns (of ``cost``, rows × open columns) by regret: the row that would lose
+    most by missing its cheapest column that still has room goes first (the largest first
+    among equals). None when a row finds no room."""
+    n = len(demand)
+    assignment = np.full(n, -1)
+    left = room.astype(float).copy()
+    waiting = np.arange(n)
+    while len(waiting):
+        fits = np.where(demand[waiting, None] <= left[None, :] + 1e-9, cost[waiting], np.inf)
+        two = np.argsort(fits, axis=1)[:, :2]
+        best = np.take_along_axis(fits, two[:, :1], axis=1)[:, 0]
+        if not np.isfinite(best).all():
+            return None
+        second = np.take_along_axis(fits, two[:, 1:], axis=1)[:, 0] if fits.shape[1] > 1 else np.full(len(best), np.inf)
+        k = int(np.argmax(np.minimum(second - best, 1e18) + 1e-9 * demand[waiting]))
+        i, j = waiting[k], two[k, 0]
+        assignment[i] = j
+        left[j] -= demand[i]
+        waiting = np.delete(waiting, k)
+    return assignment
+
+
+def _swaps(pairs: Pairs, cost: np.ndarray, columns: np.ndarray, *, near: int = 8, seconds: float = 2.0
+           ) -> np.ndarray:
+    """Vertex substitution: close an open column and open one of the ``near`` closed columns
+    that serve its rows most cheaply, while that lowers the cost of the regret assignment
+    (first improvement; columns kept open stay). Returns the open columns."""
+    until = time.perf_counter() + seconds
+    movable = pairs.y_upper > 0
+
+    def value(open_: np.ndarray) -> tuple[float, np.ndarray | None]:
+        local = _greedy(cost[:, open_], pairs.demand, pairs.capacity[open_])
+        if local is None:
+            return np.inf, None
+        return float(cost[np.arange(len(local)), open_[local]].sum()), local
+
+    current, (best, local) = columns.copy(), value(columns)
+    improved = True
+    while improved and time.perf_counter() < until:
+        improved = False
+        for slot in range(len(current)):
+            if pairs.y_lower[current[slot]] > 0:
+                continue
+            rows = np.flatnonzero(local == slot) if local is not None else np.arange(len(cost))
+            serve = np.where(np.isfinite(cost[rows]), cost[rows], 1e18).sum(axis=0)
+            serve[~movable] = np.inf
+            serve[current] = np.inf
+            for k in np.argsort(serve)[:near]:
+                if not np.isfinite(serve[k]):
+                    break
+                trial = current.copy()
+                trial[slot] = k
+                v, trial_local = value(trial)
+                if v < best - 1e-9:
+                    current, best, local, improved = trial, v, trial_local, True
+                    break
+            if time.perf_counter() > until:
+                break
+    return current
+
+
+def _relocate(cost: np.ndarray, pairs: Pairs, columns: np.ndarray, assignment: np.ndarray) -> np.ndarray:
+    """Each group of rows (``assignment``: index into ``columns``) moved to the column that
+    serves it most cheaply and holds it (columns kept open stay); the new open columns."""
+    member = np.zeros((len(columns), len(assignment)))
+    member[assignment, np.arange(len(assignment))] = 1.0
+    total = member @ np.where(np.isfinite(cost), cost, 0.0)
+    total[(member @ (~np.isfinite(cost)).astype(float)) > 0] = np.inf
+    load = member @ pairs.demand
+    total[load[:, None] > pairs.capacity[None, :] + 1e-9] = np.inf
+    total[:, pairs.y_upper <= 0] = np.inf
+    new = columns.copy()
+    taken = set(columns[pairs.y_lower[columns] > 0].tolist())
+    for k in np.argsort(-load):  # the heaviest groups choose first
+        if pairs.y_lower[columns[k]] > 0:
+            continue
+        for j in np.argsort(total[k]):
+            if not np.isfinite(total[k, j]):
+                break
+            if int(j) not in taken:
+                new[k] = j
+                taken.add(int(j))
+                break
+    return new
+
+
+def _alternate(pairs: Pairs, start: np.ndarray, deadline: float, *, seconds: float = 1.0) -> Found | None:
+    """A good solution from the open columns ``start`` (mask): vertex substitution under the
+    regret assignment (at most ``seconds``), then rows placed by the exact assignment MILP
+    on those columns, then each group of rows to its best column while that helps."""
+    cost = _dense(pairs)
+    columns = _swaps(pairs, cost, np.flatnonzero(start), seconds=seconds)
+    best: Found | None = None
+    seen: set[tuple[int, ...]] = set()
+    while tuple(sorted(columns.tolist())) not in seen and time.perf_counter() < deadline:
+        seen.add(tuple(sorted(columns.tolist())))
+        mask = np.zeros(len(pairs.capacity), dtype=bool)
+        mask[columns] = True
+        found = _assign(pairs, mask, deadline)
+        if found is None or (best is not None and found.value >= best.value - 1e-9):
+            break
+        best = found
+        columns = np.sort(columns)
+        columns = _relocate(cost, pairs, columns, np.searchsorted(columns, found.assignment))
+    return best
+
+
+def _answer(model: _Strong, result: MilpResult, pairs: Pairs, incumbent: Found | None, *, bound: float,
+            started: float, method: str) -> Answer:
+    """The better of HiGHS's solution of ``model`` and the incumbent, with ``bound`` (a bound
+    of the full model) and the status it earns: "Optimal" when HiGHS proved its model and
+    the bound covers the rest, else HiGHS's status."""
+    best = _better(model.found(result, pairs), incumbent)
+    seconds = time.perf_counter() - started
+    if best is None:
+        return Answer(np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.nan, bound, np.inf, result.status, seconds,
+                      method, len(model.pairs))
+    bound = min(bound, best.value)
+    gap = max(0.0, (best.value - bound) / max(abs(best.value), 1e-9))
+    proven = result.status in ("Optimal", "Infeasible") or gap <= 1e-9
+    status = "Optimal" if proven else (result.status if result.status != "Optimal" else "Time limit reached")
+    return Answer(np.flatnonzero(best.open), best.assignment, best.value, bound, gap, status, seconds, method,
+                  len(model.pairs))
+
+
+def _proven(pairs: Pairs, incumbent: Found, bound: float, started: float) -> Answer:
+    """The incumbent, proven optimal by the Lagrangian bound alone."""
+    bound = min(float(np.ceil(bound - 1e-6)) if pairs.step else bound, incumbent.value)  # whole costs: whole bound
+    gap = max(0.0, (incumbent.value - bound) / max(abs(incumbent.value), 1e-9))
+    return Answer(np.flatnonzero(incumbent.open), incumbent.assignment, incumbent.value, bound, gap, "Optimal",
+                  time.perf_counter() - started, "lagrangian", 0)
+
+
+__all__ = ["Knapsacks", "knapsacks", "buckets_of", "fractional", "Pairs", "Lagrangian", "relaxation", "subgradient",
+           "fixed", "Found", "Answer", "strong_model", "solve"]
