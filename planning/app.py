@@ -272,6 +272,83 @@ def plans_side_by_side(baseline: Result, result: Result, current: Scenario, save
     return [baseline, result, *others]
 
 
+# ---------------------------------------------------------------------- the session's plans
+#: A plan as it would be written to a file: its name and its edits (what a download keeps).
+PlanKey = tuple[str, tuple[Any, ...]]
+
+
+def plan_key(plan: Scenario) -> PlanKey:
+    """What a file holds of ``plan``: its name and its edits. A plan whose key is among those
+    downloaded (or opened from a file) has not changed since."""
+    return plan.name, tuple(plan.edits)
+
+
+def unsaved_plans(current: Scenario, saved: Mapping[str, Scenario], kept: Iterable[PlanKey]) -> list[str]:
+    """Names of the session's plans that opening another project would lose: the saved plans
+    and the plan on the map (``current``) that have edits and were not downloaded in a file
+    (project file or Excel report) or opened from one since their last change (``kept``);
+    the plan on the map counts once when it is a saved plan unchanged."""
+    kept = list(kept)
+    plans = [*saved.values(), *([current] if all(plan_key(current) != plan_key(p) for p in saved.values()) else [])]
+    names = [p.name for p in plans if p.edits and plan_key(p) not in kept]
+    return list(dict.fromkeys(names))
+
+
+def checked_plan_name(name: str, saved: Mapping[str, Scenario], *, keep: str | None = None) -> str:
+    """``name`` without surrounding spaces, when it can name a saved plan: not empty, not
+    today's name (现状 / today, the first column of every comparison) and not the name of
+    another saved plan (``keep``: the plan being renamed may keep its own). Raises
+    ``ValidationError`` saying which."""
+    name = name.strip()
+    if not name:
+        raise ValidationError(Message("error.plan_name_empty"))
+    if name in {"today", t("today", "zh"), t("today", "en")}:
+        raise ValidationError(Message("error.plan_name_today", name=name))
+    if name in saved and name != keep:
+        raise ValidationError(Message("error.plan_name_taken", name=name))
+    return name
+
+
+def rename_plan(saved: Mapping[str, Scenario], old: str, new: str) -> dict[str, Scenario]:
+    """The saved plans with ``old`` named ``new`` (same edits, same place in the list).
+
+    Comparisons and exports name a plan by its scenario's name, so the renamed plan appears
+    under ``new`` everywhere; raises ``ValidationError`` for a name :func:`checked_plan_name` refuses.
+    """
+    new = checked_plan_name(new, saved, keep=old)
+    if new == old:
+        return dict(saved)
+    return {(new if name == old else name): (plan.renamed(new) if name == old else plan)
+            for name, plan in saved.items()}
+
+
+def duplicate_plan(saved: Mapping[str, Scenario], name: str, copy: str) -> dict[str, Scenario]:
+    """The saved plans with a copy of plan ``name`` under the name ``copy`` (placed after it)."""
+    copy = checked_plan_name(copy, saved)
+    out: dict[str, Scenario] = {}
+    for key, plan in saved.items():
+        out[key] = plan
+        if key == name:
+            out[copy] = plan.renamed(copy)
+    return out
+
+
+def delete_plan(saved: Mapping[str, Scenario], name: str) -> dict[str, Scenario]:
+    """The saved plans without plan ``name``."""
+    return {key: plan for key, plan in saved.items() if key != name}
+
+
+def copy_name(name: str, saved: Mapping[str, Scenario], lang: str = "zh") -> str:
+    """A name for a copy of plan ``name`` that no saved plan has: "<name> 副本" / "<name> copy",
+    then numbered (副本 2, copy 2, ...)."""
+    candidate = t("app.plan_copy_name", lang, name=name)
+    k = 2
+    while candidate in saved:
+        candidate = t("app.plan_copy_name_n", lang, name=name, n=k)
+        k += 1
+    return candidate
+
+
 class Download:
     """A file that an app's download button makes when it is clicked, and what went wrong.
 

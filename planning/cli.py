@@ -6,7 +6,8 @@
     planning check --osm county.osm.pbf --limit 40 --out results/
     planning teachers --demo data/demo/scenarios/consolidate_5.yaml --excel teachers.xlsx
     planning alliances --demo --cores S01,S03 --size 2-6 --max-minutes 40
-    planning app [--server.port 8502 ...]      # the browser app (streamlit options pass through)
+    planning app [--address 0.0.0.0] [--server.port 8502 ...]   # the browser app (this computer only
+                                               # unless --address; streamlit options pass through)
     planning cache info                        # the travel-time cache: where, how many files, how large
     planning cache clear                       # empty it
 """
@@ -145,9 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     _lang_option(fc)
     _teachers_parser(sub)
     _alliances_parser(sub)
-    sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
-                   description="Load the app's modules and the demo first, then run `streamlit run "
-                               "streamlit_app.py`; any further options go to Streamlit.")
+    app = sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
+                         description="Load the app's modules and the demo first, then run `streamlit run "
+                                     "streamlit_app.py`; any further options go to Streamlit. It listens on "
+                                     "this computer only unless --address (or --server.address) says otherwise.")
+    app.add_argument("--address", default=None,
+                     help="where to listen (default 127.0.0.1: this computer only; 0.0.0.0: every network "
+                          "interface, with NO login: put a reverse proxy with a password in front, see the README)")
     cache = sub.add_parser("cache", help="the travel-time cache: its folder and size, or empty it",
                            description="Travel-time matrices are kept on disk (settings.cache_folder, "
                                        "PLANNING_CACHE) up to settings.cache_max_mb (PLANNING_CACHE_MAX_MB), "
@@ -317,7 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "app":
             from .serve import main as serve
 
-            return serve(extra)
+            return serve(extra, address=args.address)
         with warnings.catch_warnings(record=True) as caught:  # data warnings, in the planner's language
             warnings.simplefilter("always", DataWarning)
             try:
@@ -873,7 +878,8 @@ def run_optimise(args: argparse.Namespace) -> int:
     stem = f"plan_{args.goal}_{args.level}"
     option.scenario.to_file(args.out / f"{stem}.yaml")
     report = localise(pd.DataFrame([option.report()]), lang)
-    sheets = {t("report.solver", lang): report, t("report.decisions", lang): localise(option.columns, lang),
+    decisions = option.columns.rename_axis(option.columns.index.name or "school_id")  # the id column headed
+    sheets = {t("report.solver", lang): report, t("report.decisions", lang): localise(decisions, lang),
               t("report.summary", lang): localise(table, lang), t("report.villages", lang): localise(result.villages, lang),
               t("report.schools", lang): localise(result.schools, lang)}
     written = [args.out / f"{stem}.yaml", args.out / f"{stem}.xlsx"]

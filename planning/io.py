@@ -874,7 +874,16 @@ def _true_to_scale(crs: CRS, lon: np.ndarray, lat: np.ndarray) -> bool:
 # ---------------------------------------------------------------------- atomic writes
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only on success."""
+    """Yield a temporary path beside ``path``; move it into place only on success.
+
+    Every file the package writes goes through here (project files, scenario and policy
+    files, Excel, GeoPackage, CSV, printed maps, the travel-time cache). The writer writes
+    the temporary file (``.<name>.<random><suffix>`` in the same folder, so the move is a
+    rename on one file system); once it returns, the file is flushed to disk and renamed
+    over ``path`` in one step. A run that fails, is killed or loses power while writing
+    leaves the previous ``path`` whole (tests/test_saves.py kills a child mid-save); a
+    kill may leave the hidden temporary file behind, never a half file under ``path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
@@ -883,10 +892,23 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path.unlink()  # writers such as GDAL want to create the file themselves
     try:
         yield tmp_path
+        _to_disk(tmp_path)
         os.replace(tmp_path, path)
+        _to_disk(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def _to_disk(path: Path) -> None:
+    """Flush a file (or a folder's list of names) to the disk, where the system allows it:
+    without it, a power cut just after the rename could leave an empty file under the name."""
+    with contextlib.suppress(OSError):  # folders cannot be opened on Windows; some file systems refuse
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

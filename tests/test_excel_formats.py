@@ -171,6 +171,7 @@ def test_a_plan_report_written_by_the_command_line(demo, tmp_path, capsys):
     solver = book[t("report.solver", "zh")]
     assert solver["A1"].value == field("goal", "zh")  # no column of row numbers before it
     assert formats(column(solver, field("gap", "zh"))) == {SHARE}
+    assert book[t("report.decisions", "zh")]["A1"].value == field("school_id", "zh")  # not a blank header
     curve = book[t("report.tradeoff", "zh")]
     assert formats(column(curve, "p")) == {COUNT} and formats(column(curve, field("mean_walk", "zh"))) == {MINUTES}
     assert all(s.freeze_panes == "B2" and s.auto_filter.ref for s in book.worksheets)
