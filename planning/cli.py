@@ -32,12 +32,12 @@ from . import settings
 from .changes import village_changes
 from .coords import COORDS
 from .costs import COST_FIGURES
-from .errors import DataWarning, PlanningError, ValidationError
+from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare
 from .excel import write_excel
 from .forecast import Forecast, forecast
 from .i18n import Listing, Message, field, level_name, localise, plan_name, t
-from .io import atomic_path, megabytes, write_csv, write_gpkg
+from .io import atomic_path, atomic_write_text, megabytes, write_csv, write_gpkg
 from .load import (
     DEMO_BIRTHS,
     DEMO_HISTORY,
@@ -68,6 +68,7 @@ from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 from .schema import read_mapping
 from .teachers import Alliances, Exchange, alliances, teacher_exchange
 from .terrain import elevation_source
+from .timeline import Timeline
 from .traveltime import cache_size, clear_cache
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
@@ -480,17 +481,40 @@ def run_check(args: argparse.Namespace) -> int:
     write_csv(check, args.out / "walk_check.csv")
     write_csv(summary, args.out / "walk_summary.csv")
     write_csv(reach, args.out / "school_reach.csv")
+    files = [gpkg, args.out / "walk_check.csv", args.out / "walk_summary.csv", args.out / "school_reach.csv"]
+    notes = data_notes(project, args.lang)
+    if len(notes) > NOTES_SHOWN:  # too many to print: all of them in a file
+        atomic_write_text(args.out / "data_notes.txt", "\n".join(notes) + "\n")
+        files.append(args.out / "data_notes.txt")
     bar.update()
     bar.close()
-    print(format_report(project, check, summary, lang=args.lang))
-    files = [gpkg, args.out / "walk_check.csv", args.out / "walk_summary.csv", args.out / "school_reach.csv"]
+    print(format_report(project, check, summary, lang=args.lang, notes=notes, table_file=files[1], notes_file=files[-1]))
     print("\n" + t("cli.wrote", args.lang, files=Listing(files)))
     return 0
 
 
-def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, *, lang: str = "zh") -> str:
+#: `planning check` prints every village of a table up to this many; of a longer one, the
+#: :data:`WORST_SHOWN` with the longest walks (every village is in walk_check.csv).
+ROWS_SHOWN = 60
+WORST_SHOWN = 30
+#: Notes on the data printed at most; all of them are written to data_notes.txt beyond.
+NOTES_SHOWN = 30
+
+
+def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, *, lang: str = "zh",
+                  notes: list[str] | None = None, table_file: Path | str = "walk_check.csv",
+                  notes_file: Path | str = "data_notes.txt") -> str:
     """The walk check as text tables in ``lang``: per level the villages, longest walks first,
-    then the summary and notes on the data."""
+    then the summary and notes on the data.
+
+    A table of more than :data:`ROWS_SHOWN` villages shows the :data:`WORST_SHOWN` with the
+    longest walks (those out of reach first) and a line saying how many there are and that
+    every village is in ``table_file``; of more than :data:`NOTES_SHOWN` notes (``notes``:
+    :func:`planning.walkcheck.data_notes` when None), the first are shown and a line says how
+    many more are in ``notes_file``. A county of a million villages prints a page, not
+    two million lines.
+    """
+    notes = data_notes(project, lang) if notes is None else notes
     with _console():
         net = project.network.summary()
         lines = [f"{project.name}", t("cli.network_line", lang, source=net["source"], nodes=f"{net['nodes']:,}",
@@ -505,12 +529,16 @@ def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, 
             table = check[cols].rename(columns={c: c.removeprefix(f"{level}_") for c in cols})
             table = table.rename(columns={"status": "walk_status"})
             table = table.sort_values("minutes", ascending=False, na_position="first")
-            lines += ["", t("cli.level_heading", lang, level=level_name(level, lang), limit=f"{limit:g}"),
-                      localise(table.round(1), lang).to_string()]
+            lines += ["", t("cli.level_heading", lang, level=level_name(level, lang), limit=f"{limit:g}")]
+            if len(table) > ROWS_SHOWN:
+                lines.append(t("cli.rows_cut", lang, n=f"{len(table):,}", shown=WORST_SHOWN, path=table_file))
+                table = table.head(WORST_SHOWN)
+            lines.append(localise(table.round(1), lang).to_string())
         lines += ["", t("cli.summary", lang), localise(summary.round(3), lang).to_string()]
-        notes = data_notes(project, lang)
         if notes:
-            lines += ["", t("cli.notes", lang)] + [f"  - {n}" for n in notes]
+            lines += ["", t("cli.notes", lang)] + [f"  - {n}" for n in notes[:NOTES_SHOWN]]
+        if len(notes) > NOTES_SHOWN:
+            lines.append(t("cli.notes_cut", lang, n=f"{len(notes) - NOTES_SHOWN:,}", path=notes_file))
     return "\n".join(lines)
 
 
@@ -610,15 +638,17 @@ def run_scenarios(args: argparse.Namespace) -> int:
             project = project.in_year(predicted, args.year)
     scenarios = [Scenario.from_file(p, project) for p in paths]
     today, fallback = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
-    results = [s.evaluate(args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
+    evaluated = [evaluate_or_nearest(s, args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
+    results = [result for result, _ in evaluated]
     table = compare(today, *results)
     args.out.mkdir(parents=True, exist_ok=True)
     lang = args.lang
     with _console():
         print(t("cli.against_today", lang, project=project.name, plans=Listing([s.name for s in scenarios]),
                 assignment=t(f"assignment.{today.assignment}", lang)) + "\n")
-        if fallback is not None:
-            print(t("cli.today_fallback", lang, reason=fallback.text(lang)) + "\n")
+        for line in _fallback_lines(fallback, [(s.name, why) for s, (_, why) in zip(scenarios, evaluated, strict=True)],
+                                    lang=lang):
+            print(line + "\n")
         if args.year is not None:
             print(t("cli.in_year", lang, year=args.year) + "\n")
         print(localise(summary_text(table), lang).to_string())
@@ -637,7 +667,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
             print("\n" + format_costs(today, results, lang=lang))
     timelines = []
     if predicted is not None and args.horizon:
-        timelines = [s.evaluate_years(predicted, assignment=args.assignment, solver_seconds=args.solver_seconds)
+        timelines = [_years_or_nearest(s, predicted, args.assignment, solver_seconds=args.solver_seconds, lang=lang)
                      for s in scenarios]
         with _console():
             for timeline in timelines:
@@ -651,6 +681,26 @@ def run_scenarios(args: argparse.Namespace) -> int:
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
     return 0
+
+
+def _fallback_lines(today: InfeasibleError | None, plans: Sequence[tuple[str, InfeasibleError | None]], *,
+                    lang: str) -> list[str]:
+    """Notes on what was evaluated by nearest school instead of as asked, and why: today's
+    layout, and each plan that cannot be zoned (too few seats): it is still answered."""
+    lines = [] if today is None else [t("cli.today_fallback", lang, reason=today.text(lang))]
+    return lines + [t("cli.plan_fallback", lang, name=name, reason=why.text(lang)) for name, why in plans
+                    if why is not None]
+
+
+def _years_or_nearest(scenario: Scenario, predicted: Forecast, assignment: str, *, solver_seconds: float,
+                      lang: str) -> Timeline:
+    """A plan year by year with ``assignment``, or by nearest school (with a note saying why)
+    where some year cannot be zoned (too few seats for that year's pupils)."""
+    try:
+        return scenario.evaluate_years(predicted, assignment=assignment, solver_seconds=solver_seconds)
+    except InfeasibleError as exc:
+        print("\n" + t("cli.years_fallback", lang, name=scenario.name, reason=exc.text(lang)))
+        return scenario.evaluate_years(predicted, assignment="nearest")
 
 
 def _zoning_lines(results: Sequence[Result], lang: str) -> list[str]:

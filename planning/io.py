@@ -353,6 +353,8 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
         columns = Listing([c for c in frame.columns if c != ROW])
         raise ValidationError(Message("error.no_coordinates", columns=columns), source=source)
     xcol, ycol, geographic = found
+    if frame.empty:  # before any check of coordinates, which an empty table passes or fails alike
+        raise ValidationError(Message("error.no_rows"), source=source)
     x = pd.to_numeric(frame[xcol], errors="coerce")
     y = pd.to_numeric(frame[ycol], errors="coerce")
     if crs is None and not geographic:
@@ -363,7 +365,7 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
         problem = Message("error.empty_coordinates", x=xcol, y=ycol, xv=shown(frame[xcol].iat[i]),
                           yv=shown(frame[ycol].iat[i]))
         problems.append(Message("error.at", where=frame[ROW].iat[i], problem=problem))
-    target_crs = CRS.from_user_input(crs) if crs is not None else CRS.from_epsg(4326)
+    target_crs = checked_crs(crs, source=source) if crs is not None else CRS.from_epsg(4326)
     if target_crs.is_geographic:
         problems += _check_degrees(frame, x, y, xcol, ycol)
     if problems:
@@ -455,6 +457,33 @@ def _inside(crs: CRS, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return ok
 
 
+def check_extent(gdf: gpd.GeoDataFrame, *, source: str | None = None) -> None:
+    """Refuse a layer (a road layer) whose extent lies outside the area its CRS is made for:
+    its coordinates belong to another system (a Shapefile without ``.prj`` given the tables'
+    ``crs=``, a file stating the wrong CRS), and measured in this one they would be nowhere,
+    or far from where they are. Only the extent's centre and corners are transformed.
+
+    Raises
+    ------
+    ValidationError
+        Naming the extent, the CRS and its area, and what to do; with the Gauss–Krüger
+        zone and EPSG codes when the eastings carry a zone number (:func:`gauss_kruger_advice`).
+    """
+    if gdf.crs is None or gdf.empty:
+        return
+    crs = CRS.from_user_input(gdf.crs)
+    x0, y0, x1, y1 = gdf.total_bounds
+    xs, ys = np.array([(x0 + x1) / 2, x0, x0, x1, x1]), np.array([(y0 + y1) / 2, y0, y1, y0, y1])
+    if crs.is_geographic or _inside(crs, xs, ys).all():
+        return
+    area = crs.area_of_use
+    where = f"{area.name.rstrip('.')} ({area.west:g}–{area.east:g}°E, {area.south:g}–{area.north:g}°N)" if area else "—"
+    xs_, ys_ = pd.Series([x0, x1]), pd.Series([y0, y1])
+    raise ValidationError([Message("error.layer_outside_crs", x0=f"{x0:,.0f}", x1=f"{x1:,.0f}", y0=f"{y0:,.0f}",
+                                   y1=f"{y1:,.0f}", crs=crs.to_string(), area=where),
+                           *gauss_kruger_advice(xs_, ys_, "x", "y")], source=source)
+
+
 def _survey_axes(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, ycol: str, crs: CRS, *,
                  source: str) -> tuple[pd.Series, pd.Series]:
     """Projected x/y columns as (easting, northing) in ``crs``.
@@ -480,6 +509,26 @@ def _survey_axes(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, yco
                            *gauss_kruger_advice(x, y, xcol, ycol)], source=source)
 
 
+def checked_crs(crs: object, *, source: str | None = None) -> CRS:
+    """The CRS a planner gave (``--crs``, ``crs=``), or a ValidationError saying it is not known
+    and what to give, instead of pyproj's CRSError."""
+    try:
+        found = CRS.from_user_input(crs)
+    except Exception as exc:  # noqa: BLE001  # pyproj's CRSError, or a TypeError for a value of no CRS
+        raise ValidationError(Message("error.bad_crs", given=repr(crs), detail=str(exc)), source=source) from exc
+    _convertible(found, source=source)
+    return found
+
+
+def _convertible(crs: object, *, source: str | None) -> None:
+    """Refuse a CRS that cannot be converted to degrees (a damaged ``.prj``): every check of a
+    location needs it."""
+    try:
+        Transformer.from_crs(crs, 4326, always_xy=True)
+    except Exception as exc:  # noqa: BLE001  # pyproj's ProjError and CRSError
+        raise ValidationError(Message("error.unusable_crs", detail=str(exc)), source=source) from exc
+
+
 def _read_spatial(
     path: Path, *, crs: object, layer: str | int | None, encoding: str | None, most: int | None = None
 ) -> gpd.GeoDataFrame:
@@ -498,20 +547,30 @@ def _read_spatial(
         detail = f"{type(exc).__name__}: {exc}"
         raise ValidationError(Message("error.cannot_read", detail=detail, suffix=path.suffix),
                               source=str(path)) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):  # GDAL read a table without locations (a broken .shp)
+        raise ValidationError(Message("error.no_geometry"), source=str(path))
     if most is not None and len(gdf) > most:
         raise ValidationError(_too_long(most), source=str(path))
-    if gdf.crs is None:
-        if crs is None:
-            raise ValidationError(Message("error.file_no_crs"), source=str(path))
-        gdf = gdf.set_crs(crs)
-    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:  # crs= is for files that do not say
-        logger.info("%s states its CRS %s; crs=%s is for files that do not", path, gdf.crs.to_string(), crs)
+    gdf = _with_crs(gdf, crs, path)
     gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
     text = text_headers()
     for col in gdf.columns:
         if col != gdf.geometry.name and normalise_header(col) in text:  # ids stay text: 7, never 7.0
             gdf[col] = gdf[col].map(id_text).astype(object)
     gdf[ROW] = pd.Series([Message("error.feature", n=i + 1) for i in range(len(gdf))], index=gdf.index, dtype=object)
+    return gdf
+
+
+def _with_crs(gdf: gpd.GeoDataFrame, crs: object, path: Path) -> gpd.GeoDataFrame:
+    """A layer in its own CRS, else in ``crs`` (a file that states none); refused when it has
+    neither, or when either is unknown or cannot be converted to degrees."""
+    if gdf.crs is None:
+        if crs is None:
+            raise ValidationError(Message("error.file_no_crs"), source=str(path))
+        return gdf.set_crs(checked_crs(crs, source=str(path)))
+    _convertible(gdf.crs, source=str(path))
+    if crs is not None and checked_crs(crs, source=str(path)) != gdf.crs:  # crs= is for files that do not say
+        logger.info("%s states its CRS %s; crs=%s is for files that do not", path, gdf.crs.to_string(), crs)
     return gdf
 
 
@@ -627,6 +686,51 @@ def _all_aliases() -> list[tuple[str, str]]:
     return [(canon, alias) for table in tables for canon, aliases in table.items() for alias in aliases]
 
 
+# ---------------------------------------------------------------------- sizes
+def check_file_size(path: str | Path, *, limit_mb: float, setting: str, env: str, what: str) -> None:
+    """Refuse a file larger than ``limit_mb`` megabytes before anything reads it (a
+    Shapefile counts its ``.shp``, ``.shx`` and ``.dbf`` together).
+
+    Parameters
+    ----------
+    setting, env
+        The setting of :mod:`planning.settings` holding the limit and its environment
+        variable, which the message names as the way to raise it.
+    what
+        The catalogue key naming the kind of file (``what.osm_files``).
+    """
+    path = Path(path)
+    parts = [path.with_suffix(s) for s in (".shp", ".shx", ".dbf")] if path.suffix.lower() == ".shp" else [path]
+    size = sum(part.stat().st_size for part in parts if part.exists())
+    if size > limit_mb * MB:
+        example = f"{100 * (int(size / MB) // 100 + 1):g}"  # a round number of megabytes above the file's size
+        raise ValidationError(Message("error.file_too_large", size=megabytes(size), limit=f"{limit_mb:,g}",
+                                      what=Message(what), setting=setting, env=env, example=example), source=str(path))
+
+
+def check_road_file(path: str | Path) -> None:
+    """Refuse a road layer over ``settings.max_roads_mb`` (``PLANNING_MAX_ROADS_MB``) or, where
+    its header says so without reading it, with more than ``settings.max_road_features`` lines
+    (``PLANNING_MAX_ROAD_FEATURES``): a ValidationError naming the file, its size or count,
+    the limit and how to raise it."""
+    path = Path(path)
+    if not path.exists():
+        return  # the reader says so
+    check_file_size(path, limit_mb=settings.max_roads_mb, setting="max_roads_mb", env="PLANNING_MAX_ROADS_MB",
+                    what="what.road_layers")
+    if path.suffix.lower() not in {".gpkg", ".shp", ".fgb"}:
+        return  # counting the features of GeoJSON or a zip would mean reading them
+    try:
+        import pyogrio
+
+        count = int(pyogrio.read_info(path)["features"])
+    except Exception:  # noqa: BLE001  # a broken file: the reader's message says what is wrong
+        return
+    if count > settings.max_road_features:
+        raise ValidationError(Message("error.too_many_roads", limit=f"{settings.max_road_features:,}"),
+                              source=str(path))
+
+
 # ---------------------------------------------------------------------- archives
 def check_archive(archive: str | Path | BinaryIO, *, source: str | None = None) -> None:
     """Refuse a zip archive (a zipped Shapefile, an Excel ``.xlsx``) before anything unpacks it.
@@ -662,7 +766,7 @@ def check_archive(archive: str | Path | BinaryIO, *, source: str | None = None) 
         archive.seek(0)
         with zipfile.ZipFile(archive) as opened:
             entries = opened.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:  # a damaged archive
         raise ValidationError(Message("error.cannot_read", detail=f"{type(exc).__name__}: {exc}",
                                       suffix=Path(source).suffix), source=source) from exc
     outside = [entry.filename for entry in entries if _leads_outside(entry.filename)]
@@ -735,6 +839,7 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, *, prefer: str | int | CRS | None = No
     """
     if gdf.crs is None:
         raise ValidationError(Message("error.table_no_crs"))
+    check_extent(gdf)  # coordinates of another system would be nowhere here
     crs = CRS.from_user_input(prefer) if prefer is not None else gdf.crs
     lon, lat = _extent_degrees(gdf)
     if _true_to_scale(crs, lon, lat):

@@ -20,10 +20,10 @@ import pandas as pd
 from pyproj import Transformer
 
 from .coords import COORDS_COLUMN, checked_coords, shift_suggested
-from .errors import ValidationError, warn
+from .errors import PlanningError, ValidationError, warn
 from .forecast import read_yearly
 from .i18n import Listing, Message
-from .io import ROW, read_rows, read_table
+from .io import ROW, check_extent, check_road_file, read_rows, read_table
 from .io import _read_plain_table as read_plain_table
 from .network import WalkNetwork
 from .osm import PLACE_TYPES, read_osm
@@ -143,6 +143,8 @@ def from_files(
 
     village_table = validate_villages(read(villages, "villages"), source=str(villages), policy=policy)
     school_table = validate_schools(read(schools, "schools"), source=str(schools))
+    if school_table.empty:
+        raise ValidationError(Message("error.no_schools"), source=str(schools))
     site_table = None
     if sites is not None:
         site_table = validate_sites(read(sites, "sites"), source=str(sites))
@@ -150,9 +152,8 @@ def from_files(
         network = read_osm(osm, policy=policy).network
     else:
         assert roads is not None
-        layer = read_table(roads, crs=crs, encoding=encoding, limit_rows=False,  # roads outnumber villages
-                           coords=systems["roads"])
-        network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)
+        network = read_roads(roads, crs=crs, encoding=encoding, road_class=road_class, policy=policy,
+                             coords=systems["roads"])
     if dem is not None:
         network = with_dem(network, dem)
     for kind, table, path in (("villages", village_table, villages), ("schools", school_table, schools),
@@ -167,6 +168,19 @@ def from_files(
     return project
 
 
+def read_roads(path: PathLike, *, crs: str | int | None = None, encoding: str | None = None,
+               road_class: str | None = None, policy: Policy | None = None, coords: str = "wgs84") -> WalkNetwork:
+    """The walking network of a county's road layer (GeoPackage, GeoJSON, Shapefile), as
+    :func:`from_files` reads it: refused before reading when larger than the limits of
+    :func:`planning.io.check_road_file`, and when its extent lies outside its CRS
+    (:func:`planning.io.check_extent`); ``crs``, ``encoding``, ``road_class`` and ``coords``
+    (the road layer's system) as there."""
+    check_road_file(path)  # before reading: a province's roads must not fill the memory
+    layer = read_table(path, crs=crs, encoding=encoding, limit_rows=False, coords=coords)  # roads outnumber villages
+    check_extent(layer, source=str(path))
+    return WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(path).name)
+
+
 def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple[str, ...] = PLACE_TYPES,
              name: str | None = None, dem: PathLike | None = None) -> Project:
     """A project entirely from an OpenStreetMap file.
@@ -177,11 +191,20 @@ def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple
     ``amenity=school`` nodes and areas; their type is read from the name or
     ``isced:level`` and is ``unknown`` (counted for every grade) otherwise. OSM roads have no
     elevations: give a ``dem`` (GeoTIFF) for walking speeds that follow the slope.
+
+    Raises
+    ------
+    ValidationError
+        When the file cannot be read, holds no walkable ways, no settlements, or no schools:
+        a project without schools cannot be checked, and the message says to give a schools
+        table with the OSM file as the road network (:func:`from_files` with ``osm=``).
     """
     policy = policy or Policy()
     data = read_osm(path, policy=policy, place_types=place_types)
     if data.settlements.empty:
         raise ValidationError(Message("error.osm_no_settlements"), source=str(path))
+    if data.schools.empty:  # nothing to walk to: say what to give instead of failing in the walk check
+        raise ValidationError(Message("error.osm_no_schools"), source=str(path))
     settlements = data.settlements.rename(columns={"osm_id": "village_id"})
     villages = validate_villages(settlements[["village_id", "name", "population", "geometry"]],
                                  source=str(path), policy=policy, unknown_pupils_ok=True)
@@ -303,8 +326,24 @@ def osm_school_type(name: object, isced: object) -> str:
 
 
 def open_project(path: PathLike) -> ProjectFile:
-    """A saved project file (GeoPackage): the project and its saved scenarios by name."""
-    return read_project(path)
+    """A saved project file (GeoPackage): the project and its saved scenarios by name.
+
+    Raises
+    ------
+    ValidationError
+        When the file is not a project file or is damaged (cut short, bytes changed): every
+        failure of the libraries reading it is told as one, naming the file and what to do.
+    """
+    try:
+        return read_project(path)
+    except PlanningError as exc:
+        if exc.source is not None and str(path) in exc.source:
+            raise
+        where = f"{path}:{exc.source}" if exc.source else str(path)  # the file, then its layer
+        raise type(exc)(exc.problems, source=where) from exc
+    except Exception as exc:  # GDAL, SQLite, pandas and pydantic each fail their own way on a damaged file
+        detail = f"{type(exc).__name__}: {exc}"
+        raise ValidationError(Message("error.cannot_read_project", detail=detail), source=str(path)) from exc
 
 
 def demo(*, policy: Policy | None = None) -> Project:
