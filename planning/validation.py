@@ -121,9 +121,15 @@ def _at(row: object, problem: Message) -> Message:
     return Message("error.at", where=row, problem=problem)
 
 
+#: The largest figure a county's table may hold in a column (larger is a typing slip, a unit
+#: mix-up or a broken cell: ``inf``, ``1e300``): counts, areas and rates by default; yuan.
+LARGEST_COUNT = 10_000_000.0
+LARGEST = {"cost": 1e12, "equipment_value_yuan": 1e9}
+
+
 def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd.DataFrame:
     """Coerce columns to float in place (numbers as counties type them: :func:`~planning.columns.number_value`);
-    report non-numeric and negative cells.
+    report non-numeric, negative and impossibly large cells (:data:`LARGEST`).
 
     Returns a mask of the cells already reported, so later checks do not report them
     again as empty.
@@ -140,6 +146,12 @@ def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd
         for i in map(int, np.flatnonzero((values < 0).to_numpy())):
             problems.append(_at(frame[ROW].iat[i], Message("error.negative", column=_header(frame, col),
                                                            value=f"{values.iat[i]:g}")))
+        most = LARGEST.get(col, LARGEST_COUNT)  # inf or 1e300 pupils would pass every later check
+        for i in map(int, np.flatnonzero((values > most).to_numpy())):
+            big = float(values.iat[i])
+            problems.append(_at(frame[ROW].iat[i], Message("error.too_large", column=_header(frame, col),
+                                                           value=f"{big:,.0f}" if big < 1e15 else f"{big:g}",
+                                                           most=f"{most:,.0f}")))
         reported[col] = (values.isna() & raw.notna()).to_numpy()
         frame[col] = values.astype(float)
     return reported

@@ -292,3 +292,23 @@ def test_figures_in_wan_yuan_are_read_as_yuan_once(tmp_path):
     wan_schools["教学仪器设备值(单位:万元)"] = wan_schools["教学仪器设备值(单位:万元)"] / 10_000
     read = validate_schools(read_table(write(tmp_path, "schools_wan.csv", wan_schools)), source="s.csv")
     assert read["equipment_value_yuan"].tolist() == pytest.approx(schools["教学仪器设备值"].tolist())
+
+
+@pytest.mark.parametrize("value", ["1e300", 50_000_000, float("inf")])
+def test_impossibly_large_figures_are_refused(tmp_path, value):
+    """Before, a village of ``inf`` or 1e300 pupils passed every check (the fuzz test found
+    it) and gave NaN walks and loads downstream."""
+    villages = pd.read_csv(ROOT / "data" / "demo" / "villages.csv")
+    column = next(c for c in villages.columns if c in ("小学生数", "一年级"))
+    villages[column] = villages[column].astype(object)
+    villages.loc[2, column] = value  # the file's row 4 (its header is row 1)
+    path = write(tmp_path, "villages.csv", villages)
+    with pytest.raises(ValidationError) as info:
+        validate_villages(read_table(path), source=path)
+    text = info.value.text("en")
+    assert f"row 4: {column}" in text
+    if value == float("inf"):  # written "inf" in the file: not a number at all
+        assert "is 'inf', not a number" in text
+        return
+    assert "too large to be right (10,000,000 at most)" in text
+    assert "大得不可能（最多 10,000,000）" in info.value.text("zh")
