@@ -422,7 +422,8 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
     what = Message("infeasible.what_p_median", p=p)
     if capacities is None and budget is None:
         return _p_median_benders(problem, p, seconds=solver_seconds, mip_gap=mip_gap, what=what)
-    if capacities is not None and single_source and problem.periods == 1 and budget is None:
+    if capacities is not None and single_source and problem.periods == 1 and budget is None \
+            and np.isfinite(np.asarray(capacities, dtype=float)).any():
         return _capacitated(problem, p, capacities, seconds=solver_seconds, mip_gap=mip_gap, what=what)
     n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=False, budget=budget)
