@@ -21,7 +21,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -41,6 +41,8 @@ from .report import cost_by_item, cost_table, money, zoning_line
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today
 from .teachers import Alliances, Exchange, alliances, school_drive_minutes, teacher_exchange
 from .timeline import Timeline
+
+T = TypeVar("T")
 
 #: Seconds the app lets each solve run, one setting for all of them: zoning today's layout,
 #: the plan on the map and the saved plans, and the optimiser's suggestion (each reports the
@@ -120,9 +122,15 @@ def with_uploaded_roster(project: Project, roster: Table) -> tuple[Project, list
     teacher figures, and the data warnings it raised (figures that differ from the schools
     table's, schools with no teacher on the roster) to show in the app. Validation errors
     propagate (they name the file, its rows and columns)."""
+    return with_data_warnings(lambda: project.with_roster(read_roster(roster, project)))
+
+
+def with_data_warnings(read: Callable[[], T]) -> tuple[T, list[DataWarning]]:
+    """What ``read`` returns and the data warnings it raised (to show in the app); other
+    warnings go on as Python would have shown them."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        new = project.with_roster(read_roster(roster, project))
+        value = read()
     notes = []
     for caught_warning in caught:
         if isinstance(caught_warning.message, DataWarning):
@@ -130,7 +138,7 @@ def with_uploaded_roster(project: Project, roster: Table) -> tuple[Project, list
         else:  # not ours to show: as Python would have
             warnings.warn_explicit(caught_warning.message, caught_warning.category, caught_warning.filename,
                                    caught_warning.lineno)
-    return new, notes
+    return value, notes
 
 
 def years_or_nearest(scenario: Scenario, fc: Forecast, assignment: str, *, years: Iterable[int] | None = None
@@ -1075,18 +1083,9 @@ def uploaded_project(*, villages: Path, schools: Path, sites: Path | None, roads
     Amap/Tencent (GCJ-02) coordinates; choose gcj02"); ``dem``, an elevation model
     (:func:`planning.terrain.with_dem`). Validation errors propagate."""
     is_osm = roads.name.endswith((".pbf", ".osm", ".bz2"))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DataWarning)
-        project = from_files(villages=villages, schools=schools, sites=sites, roads=None if is_osm else roads,
-                             osm=roads if is_osm else None, coords=dict(coords or {}), dem=dem)
-    notes = []
-    for caught_warning in caught:
-        if isinstance(caught_warning.message, DataWarning):
-            notes.append(caught_warning.message)
-        else:  # not ours to show: as Python would have
-            warnings.warn_explicit(caught_warning.message, caught_warning.category, caught_warning.filename,
-                                   caught_warning.lineno)
-    return project, notes
+    return with_data_warnings(lambda: from_files(
+        villages=villages, schools=schools, sites=sites, roads=None if is_osm else roads, osm=roads if is_osm else None,
+        coords=dict(coords or {}), dem=dem))
 
 
 def upload_types(kind: str) -> list[str]:

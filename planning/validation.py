@@ -148,7 +148,7 @@ def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd
                                                            value=f"{values.iat[i]:g}")))
         most = LARGEST.get(col, LARGEST_COUNT)  # inf or 1e300 pupils would pass every later check
         for i in map(int, np.flatnonzero((values > most).to_numpy())):
-            big = float(values.iat[i])
+            big = float(values.to_numpy(dtype=float)[i])
             problems.append(_at(frame[ROW].iat[i], Message("error.too_large", column=_header(frame, col),
                                                            value=f"{big:,.0f}" if big < 1e15 else f"{big:g}",
                                                            most=f"{most:,.0f}")))
