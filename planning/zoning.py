@@ -103,6 +103,10 @@ logger = logging.getLogger(__name__)
 
 #: Reduced costs above −TOLERANCE (pupil-minutes) count as non-negative when pricing pairs.
 TOLERANCE = 1e-6
+#: Pairs per unit in the core the start's MILP solves (those of least rise, :func:`_start`).
+CORE = 2.3
+#: Share of the time left, and most seconds, the start's MILP over the core may take.
+CORE_SHARE, CORE_SECONDS = 0.4, 20.0
 
 
 @dataclass
@@ -470,33 +474,36 @@ def reduced_costs(built: Built, row_dual: np.ndarray) -> np.ndarray:
 
 
 def _solve(built: Built, layout: Layout, *, split: bool, seconds: float | None) -> tuple[MilpResult, int]:
-    """Price the LP relaxation over every pair; for whole villages, then an LP-and-fix start,
-    the knapsack bound, the pairs the reduced-cost arguments keep, and the MILP over them
-    started from the start. Returns the solution (over every pair; status, bound and gap
-    about the full model) and the variables of the last model solved."""
+    """Price the LP relaxation over every pair; for whole villages, then the knapsack bound,
+    a start (:func:`_start`), the pairs the reduced-cost arguments keep, and the MILP over
+    them started from the start. Returns the solution (over every pair; status, bound and
+    gap about the full model; the start when the MILP found nothing better in its time)
+    and the variables of the last model solved."""
     clock = _Clock(seconds)
     idle = redundant(built)
     priced = _price(built, clock, idle)
     lp = priced.lp
     if split or not lp.has_solution:
         return _honest(lp, priced, clock), int(len(_columns(built, priced.active)))
-    start = _start(built, priced, clock)
-    active, lower = priced.active, priced.bound
-    if priced.exact:  # pairs whose bound with them reaches the start cannot beat it
+    lower, rise = priced.bound, None
+    if priced.exact:
         lower, rise = knapsack_bound(built, layout, lp, idle)
         lower = max(lower, lp.objective)
-        incumbent = start.objective if start.has_solution else np.inf
-        slack = TOLERANCE + 1e-9 * abs(incumbent)
-        beats = (priced.reduced < incumbent - lp.objective + slack) & (rise < incumbent - lower + slack)
+    start = _start(built, layout, priced, clock, rise=rise, idle=idle)
+    active = priced.active
+    if rise is not None and start.has_solution:  # pairs whose bound with them reaches the start cannot beat it
+        slack = TOLERANCE + 1e-9 * abs(start.objective)
+        beats = (priced.reduced < start.objective - lp.objective + slack) & (rise < start.objective - lower + slack)
         active = (active | beats) & ~idle
-        if start.has_solution:
-            active |= start.x[: len(active)] > 0.5
+    if start.has_solution:
+        active = active | (start.x[: len(active)] > 0.5)
     logger.info("zoning: LP %.7g, knapsack bound %.7g, start %.7g; %d of %d pairs kept (%d idle left out), %.2f s",
                 lp.objective, lower, start.objective if start.has_solution else np.nan, int(active.sum()),
                 len(active), int(idle.sum()), clock.elapsed())
     solution = _solve_over(built, active, seconds=clock.left(), initial=start.x if start.has_solution else None)
     bound = max(solution.bound if np.isfinite(solution.bound) else -np.inf, lower) if priced.exact else priced.bound
-    if start.has_solution and not (solution.has_solution and solution.objective <= start.objective):
+    stopped = solution.has_solution or solution.status == "Time limit reached"
+    if start.has_solution and stopped and not (solution.has_solution and solution.objective <= start.objective):
         solution.x, solution.objective = start.x, start.objective  # the status says why the MILP did no better
     solution.bound = bound
     return _honest(solution, priced, clock), int(len(_columns(built, active)))
@@ -561,15 +568,33 @@ def knapsack_bound(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarra
     return bound, np.maximum(0.0, rise)
 
 
-def _start(built: Built, priced: Priced, clock: _Clock) -> MilpResult:
-    """LP-and-fix: units the LP zones whole keep its school; a small MILP places the units it
-    splits (every active school of theirs stays free)."""
-    n_pairs = len(priced.active)
-    x_lp = priced.lp.x[:n_pairs]
-    settled = settled_pairs(x_lp, built.units.pair_unit)
-    lower, upper = built.model.col_lower.copy(), built.model.col_upper.copy()
-    lower[:n_pairs][settled] = upper[:n_pairs][settled] = np.round(x_lp[settled])
-    return _solve_over(built, priced.active, seconds=clock.left(), col_lower=lower, col_upper=upper)
+def _start(built: Built, layout: Layout, priced: Priced, clock: _Clock, *, rise: np.ndarray | None,
+           idle: np.ndarray) -> MilpResult:
+    """A whole-village zoning to start from (no solution only when none is found): the LP
+    rounded and improved by moves of units (:class:`_Search`, at most a tenth of the time
+    left, a second at most); then, with each pair's ``rise`` (:func:`knapsack_bound`), the
+    MILP over the core of the model (each unit's pairs of the least rise, about
+    :data:`CORE` per unit, and the pairs of the LP and of that zoning) for at most
+    :data:`CORE_SHARE` of the time left, started from it. The better of the two."""
+    search = _Search(built, layout, ~idle)
+    _placed(search, priced.lp.x)
+    _improved(search, time.perf_counter() + _share(clock, 0.1, most=1.0))
+    start = search.result(built)
+    n_units = len(built.units.village)
+    if rise is None or not start.has_solution or (~idle).sum() < 2 * CORE * n_units:
+        return start
+    least = np.sort(rise[~idle])[int(CORE * n_units)]
+    core = ((rise <= least) & ~idle) | (start.x[: len(idle)] > 0.5) | (priced.lp.x[: len(idle)] > 1e-6)
+    found = _solve_over(built, core, seconds=_share(clock, CORE_SHARE, most=CORE_SECONDS), initial=start.x)
+    logger.info("zoning: start %.7g by moves, %.7g by the MILP over %d pairs (%s), %.2f s", start.objective,
+                found.objective, int(core.sum()), found.status, clock.elapsed())
+    return found if found.has_solution and found.objective < start.objective else start
+
+
+def _share(clock: _Clock, fraction: float, *, most: float) -> float:
+    """Seconds for a step: ``fraction`` of the time left, at most ``most`` (``most`` when no limit)."""
+    left = clock.left()
+    return most if left is None else max(0.05, min(most, fraction * left))
 
 
 def _honest(solution: MilpResult, priced: Priced, clock: _Clock) -> MilpResult:
@@ -588,18 +613,20 @@ def _price(built: Built, clock: _Clock, idle: np.ndarray) -> Priced:
     """Column generation over the pairs (not the ``idle`` ones, :func:`redundant`): solve the
     LP over the active pairs (from the shortlist and each unit's idle pair kept), add every
     pair with a negative reduced cost, repeat until none is left (the LP of the full model
-    is then solved) or the time is up."""
+    is then solved) or the time is up (then the last LP solved in time)."""
     active = (built.units.start | (built.terms.day_pupils == 0) & (built.terms.boardable == 0)) & ~idle
+    last: Priced | None = None
     while True:
         lp = _solve_over(built, active, relax=True, seconds=clock.left())
-        if not lp.has_solution or lp.row_dual is None:
-            return Priced(lp, active, np.zeros(len(active)), False, -np.inf)
+        if not lp.has_solution or lp.row_dual is None:  # an LP cut short: the last one stands
+            return last if last is not None else Priced(lp, active, np.zeros(len(active)), False, -np.inf)
         reduced = reduced_costs(built, lp.row_dual)
         new = ~active & ~idle & (reduced < -TOLERANCE)
         if not new.any():
             return Priced(lp, active, reduced, True, lp.objective)
+        last = Priced(lp, active, reduced, False, _lagrangian_bound(lp.objective, reduced, built.units, active))
         if clock.expired():
-            return Priced(lp, active, reduced, False, _lagrangian_bound(lp.objective, reduced, built.units, active))
+            return last
         active = active | new
 
 
@@ -650,6 +677,170 @@ def _shares(units: Units, x: np.ndarray, split: bool) -> np.ndarray:
     fraction = np.round(x[chosen][k], 9) if split else np.ones(len(k))
     return np.c_[units.village[unit][k], g, units.pair_target[chosen][k], fraction].astype(float)
 
+
+
+# --- the start: rounding the LP, then shifts and swaps of whole units (a local search) --------
+
+class _Search:
+    """A whole-village zoning being improved by moves of units between schools.
+
+    Each unit holds one pair, or its virtual pair ``n_pairs + u`` (no school, e_u = 1).
+    Per school it keeps the day pupils (``load``), the units there and the value of its
+    boarders at their best (:meth:`boarding`: the fewest minutes, B + w_p − M each, filled
+    nearest first into min(beds, seats − day pupils)), so that a move's change in cost is
+    worked out at the schools it touches only.
+    """
+
+    def __init__(self, built: Built, layout: Layout, pairs: np.ndarray) -> None:
+        units, terms, n_p = built.units, built.terms, len(built.units.pair_unit)
+        n_u, cost = len(units.village), built.model.cost
+        board = np.zeros(n_p)
+        board[built.boardable] = cost[n_p: n_p + len(built.boardable)]
+        self.n_pairs, self.allowed = n_p, pairs
+        self.cost = np.r_[cost[:n_p], cost[-n_u:]].tolist()
+        self.day = np.r_[terms.day_pupils, np.zeros(n_u)].tolist()
+        self.boardable = np.r_[np.where(board < 0, terms.boardable, 0.0), np.zeros(n_u)].tolist()
+        self.board = np.r_[board, np.zeros(n_u)].tolist()
+        self.target = np.r_[units.pair_target, np.full(n_u, -1)].tolist()
+        self.unit = np.r_[units.pair_unit, np.arange(n_u)].tolist()
+        self.seats = np.nan_to_num(layout.capacity, nan=np.inf).tolist()
+        self.beds = np.asarray(layout.beds, dtype=float).tolist()
+        self.pair_at = {(u, t): p for p, (u, t) in enumerate(zip(units.pair_unit.tolist(), units.pair_target.tolist(),
+                                                                  strict=True)) if pairs[p]}
+        by_unit: list[list[int]] = [[] for _ in range(n_u)]
+        for p in np.flatnonzero(pairs)[np.argsort(cost[:n_p][pairs], kind="stable")].tolist():
+            by_unit[self.unit[p]].append(p)
+        self.options = [mine + [n_p + u] for u, mine in enumerate(by_unit)]
+        self.chosen = [n_p + u for u in range(n_u)]
+        self.load = [0.0] * len(self.seats)
+        self.members: list[set[int]] = [set() for _ in self.seats]
+        self.value = [0.0] * len(self.seats)
+
+    def boarding(self, t: int, load: float, members: list[int]) -> float:
+        """The boarders' cost at school t (≤ 0) with these pairs there and this day load."""
+        room = min(self.beds[t], self.seats[t] - load)
+        if room <= 0:
+            return 0.0
+        total = 0.0
+        for p in sorted((p for p in members if self.boardable[p] > 0), key=self.board.__getitem__):
+            take = min(self.boardable[p], room)
+            total, room = total + take * self.board[p], room - take
+            if room <= 0:
+                break
+        return total
+
+    def change(self, out: list[int], into: list[int]) -> float | None:
+        """The cost change of replacing pairs ``out`` by pairs ``into`` (None: seats overflow)."""
+        delta = sum(self.cost[p] for p in into) - sum(self.cost[p] for p in out)
+        for t in {self.target[p] for p in out + into} - {-1}:
+            load = self.load[t] + sum(self.day[p] for p in into if self.target[p] == t) \
+                - sum(self.day[p] for p in out if self.target[p] == t)
+            if load > self.seats[t] + 1e-9:
+                return None
+            if self.beds[t] > 0:
+                here = [p for p in self.members[t] if p not in out] + [p for p in into if self.target[p] == t]
+                delta += self.boarding(t, load, here) - self.value[t]
+        return delta
+
+    def apply(self, out: list[int], into: list[int]) -> None:
+        """Make the move (``out`` and ``into`` as in :meth:`change`)."""
+        for p in out:
+            if self.target[p] >= 0:
+                self.members[self.target[p]].discard(p)
+                self.load[self.target[p]] -= self.day[p]
+        for p in into:
+            self.chosen[self.unit[p]] = p
+            if self.target[p] >= 0:
+                self.members[self.target[p]].add(p)
+                self.load[self.target[p]] += self.day[p]
+        for t in {self.target[p] for p in out + into} - {-1}:
+            if self.beds[t] > 0:
+                self.value[t] = self.boarding(t, self.load[t], list(self.members[t]))
+
+    def result(self, built: Built) -> MilpResult:
+        """The zoning as a solution of the full model (x, the boarders, e), or no solution
+        when it breaks a row (a guard: moves keep the seats)."""
+        n_p, n_z = self.n_pairs, len(built.boardable)
+        chosen = np.array(self.chosen)
+        x = np.zeros(len(built.model.cost))
+        x[chosen[chosen < n_p]] = 1.0
+        x[n_p + n_z + np.flatnonzero(chosen >= n_p)] = 1.0
+        z_of = np.full(n_p, -1)
+        z_of[built.boardable] = np.arange(n_z)
+        for t in range(len(self.seats)):
+            for p, taken in self.boarders(t) if self.beds[t] > 0 else []:
+                x[n_p + z_of[p]] = taken
+        rows = built.model.matrix @ x
+        if (rows < built.model.row_lower - 1e-6).any() or (rows > built.model.row_upper + 1e-6).any():
+            x[:] = np.nan
+        objective = float(built.model.cost @ x)
+        return MilpResult("Time limit reached", x, objective, -np.inf, np.inf, 0.0)
+
+    def boarders(self, t: int) -> list[tuple[int, float]]:
+        """(pair, boarders) at school t, as :meth:`boarding` fills its beds."""
+        room, taken = min(self.beds[t], self.seats[t] - self.load[t]), []
+        for p in sorted((p for p in self.members[t] if self.boardable[p] > 0), key=self.board.__getitem__):
+            if room <= 0:
+                break
+            taken.append((p, min(self.boardable[p], room)))
+            room -= taken[-1][1]
+        return taken
+
+
+def _placed(search: _Search, x_lp: np.ndarray) -> None:
+    """Units into the search's zoning: each unit the LP zones whole to its school, the others
+    (the LP splits them) one by one, the most pupils first, to the school (or none) that
+    costs least with the seats left."""
+    n_p = search.n_pairs
+    for p in np.flatnonzero((x_lp[:n_p] > 1 - 1e-6) & search.allowed).tolist():
+        if search.chosen[search.unit[p]] >= n_p and search.change([search.chosen[search.unit[p]]], [p]) is not None:
+            search.apply([search.chosen[search.unit[p]]], [p])
+    rest = [u for u, p in enumerate(search.chosen) if p >= n_p]
+    rest.sort(key=lambda u: -max((search.day[p] for p in search.options[u]), default=0.0))
+    for u in rest:
+        here = search.chosen[u]
+        moves = [(d, q) for q in search.options[u] if q != here and (d := search.change([here], [q])) is not None]
+        if moves and min(moves)[0] < 0:
+            search.apply([here], [min(moves)[1]])
+
+
+def _improved(search: _Search, deadline: float) -> None:
+    """Shifts (a unit to another school) and, where the seats there are full, ejections (a
+    unit there moves on to one of its schools, possibly the first one's: a swap), each
+    made when it lowers the cost, until none does or the deadline (``time.perf_counter()``)."""
+    moved = True
+    while moved and time.perf_counter() < deadline:
+        moved = False
+        for u in range(len(search.chosen)):
+            for q in search.options[u]:
+                p = search.chosen[u]
+                if q == p:
+                    continue
+                delta = search.change([p], [q])
+                move = ([p], [q])
+                if delta is None:
+                    delta, move = _ejection(search, p, q)
+                if delta is not None and delta < -1e-7:
+                    search.apply(*move)
+                    moved = True
+            if time.perf_counter() > deadline:
+                return
+
+
+def _ejection(search: _Search, p: int, q: int) -> tuple[float | None, tuple[list[int], list[int]]]:
+    """The best move of a unit v out of q's school (to another school of its own) that makes
+    room for the unit of p to take q: (cost change or None, (pairs out, pairs in))."""
+    best: tuple[float | None, tuple[list[int], list[int]]] = (None, ([], []))
+    gain = search.cost[q] - search.cost[p] + min(search.board[q], 0.0) * search.boardable[q]
+    for pv in list(search.members[search.target[q]]):
+        for r in search.options[search.unit[pv]]:
+            ahead = gain + search.cost[r] - search.cost[pv] + min(search.board[r], 0.0) * search.boardable[r]
+            if r == pv or search.target[r] == search.target[q] or ahead >= 0:
+                continue
+            delta = search.change([p, pv], [q, r])
+            if delta is not None and (best[0] is None or delta < best[0]):
+                best = (delta, ([p, pv], [q, r]))
+    return best
 
 __all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "reduced_costs", "unserved_cost",
            "settled_pairs", "no_zoning", "redundant", "knapsack_bound"]
