@@ -475,8 +475,9 @@ def reduced_costs(built: Built, row_dual: np.ndarray) -> np.ndarray:
 
 def _solve(built: Built, layout: Layout, *, split: bool, seconds: float | None) -> tuple[MilpResult, int]:
     """Price the LP relaxation over every pair; for whole villages, then the knapsack bound,
-    a start (:func:`_start`), the pairs the reduced-cost arguments keep, and the MILP over
-    them started from the start. Returns the solution (over every pair; status, bound and
+    a start (:func:`_start`), the bound raised by :func:`ascent` (a tenth of the time left,
+    2 s at most), the pairs the reduced-cost arguments keep, and the MILP over them
+    started from the start. Returns the solution (over every pair; status, bound and
     gap about the full model; the start when the MILP found nothing better in its time)
     and the variables of the last model solved."""
     clock = _Clock(seconds)
@@ -492,6 +493,8 @@ def _solve(built: Built, layout: Layout, *, split: bool, seconds: float | None) 
     start = _start(built, layout, priced, clock, rise=rise, idle=idle)
     active = priced.active
     if rise is not None and start.has_solution:  # pairs whose bound with them reaches the start cannot beat it
+        lower, rise = ascent(built, layout, lp, idle, target=start.objective, seconds=_share(clock, 0.1, most=2.0))
+        lower = max(lower, lp.objective)
         slack = TOLERANCE + 1e-9 * abs(start.objective)
         beats = (priced.reduced < start.objective - lp.objective + slack) & (rise < start.objective - lower + slack)
         active = (active | beats) & ~idle
@@ -540,18 +543,47 @@ def knapsack_bound(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarra
     (d̄_p the pair's reduced cost at those prices) is below every zoning and at least the
     LP. Zoning unit u to t raises it by at least max(0, d̄_p) elsewhere, and by
     max(0, c̄_p + K_t(seats_t − d_p) − K_t) at a school without beds (c̄_p = c_p − π_u,
-    K_t(c) the knapsack with c seats).
+    K_t(c) the knapsack with c seats). The same holds at any π (:func:`ascent`).
 
     Returns
     -------
     (L in pupil-minutes, the rise of each pair).
     """
+    dual = np.r_[lp.row_dual if lp.row_dual is not None else np.zeros(0), 0.0]   # index −1: no row, worth 0
+    prices = Prices(dual[built.unit_rows], np.maximum(0.0, -dual[built.seat_row]),
+                    np.maximum(0.0, -dual[built.bed_row]))
+    relaxed = lagrangian(built, layout, prices, idle)
+    return relaxed.bound, relaxed.rise
+
+
+@dataclass
+class Prices:
+    """Multipliers of the relaxation (:func:`knapsack_bound`): π_u per unit (each unit
+    once), σ_t ≥ 0 and β_t ≥ 0 per school (seats and beds of schools with beds or no seat
+    limit), in pupil-minutes per unit, seat and bed."""
+
+    unit: np.ndarray
+    seat: np.ndarray
+    bed: np.ndarray
+
+
+@dataclass
+class Relaxed:
+    """The relaxation at some :class:`Prices`: its bound L (pupil-minutes), each pair's
+    rise, and per unit 1 − the times the relaxation's solution zones it (its subgradient)."""
+
+    bound: float
+    rise: np.ndarray
+    slack: np.ndarray
+
+
+def lagrangian(built: Built, layout: Layout, prices: Prices, idle: np.ndarray) -> Relaxed:
+    """The relaxation of :func:`knapsack_bound` at ``prices``: L, each pair's rise, and the
+    subgradient of L in π."""
     units, terms, zb = built.units, built.terms, built.boardable
     n_p, n_z = len(units.pair_unit), len(zb)
     cost, t = built.model.cost, units.pair_target
-    dual = np.r_[lp.row_dual if lp.row_dual is not None else np.zeros(0), 0.0]   # index −1: no row, worth 0
-    pi = dual[built.unit_rows]
-    seat, bed = np.maximum(0.0, -dual[built.seat_row]), np.maximum(0.0, -dual[built.bed_row])
+    pi, seat, bed = prices.unit, prices.seat, prices.bed
     board = np.zeros(n_p)
     board[zb] = cost[n_p: n_p + n_z]
     reduced = np.where(idle, np.inf, cost[:n_p] - pi[units.pair_unit])
@@ -560,12 +592,43 @@ def knapsack_bound(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarra
     weight, room = buckets_of(terms.day_pupils, np.where(sack, layout.capacity, np.inf))
     sacks = knapsacks(np.where(sack[t] & ~idle, reduced, 0.0), weight, t, np.where(sack, room, -1))
     outside = float((np.nan_to_num(seat * layout.capacity) + bed * layout.beds)[~sack].sum())
-    bound = float(pi.sum() + np.minimum(0.0, cost[n_p + n_z:] - pi).sum() + sacks.value[sack].sum()
+    nowhere = cost[n_p + n_z:] - pi
+    bound = float(pi.sum() + np.minimum(0.0, nowhere).sum() + sacks.value[sack].sum()
                   + np.minimum(0.0, priced[~sack[t]]).sum() - outside)
     left = room[t] - weight
     rest = np.where(left >= 0, sacks.table[t, np.maximum(left, 0)], np.inf)
     rise = np.where(sack[t], reduced + rest - sacks.value[t], priced)
-    return bound, np.maximum(0.0, rise)
+    taken = np.where(sack[t], sacks.chosen & ~idle, priced < 0)
+    slack = 1.0 - np.bincount(units.pair_unit[taken], minlength=len(pi)) - (nowhere < 0)
+    return Relaxed(bound, np.maximum(0.0, rise), slack)
+
+
+def ascent(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarray, *, target: float, seconds: float
+           ) -> tuple[float, np.ndarray]:
+    """The best relaxation of :func:`knapsack_bound` found by subgradient steps on π from
+    the LP's duals (σ, β stay the LP's): π ← π + μ (target − L) g / ‖g‖² with g the
+    subgradient, μ from 1, halved after 5 steps without a better bound; it stops when L
+    reaches ``target`` (the incumbent: nothing better exists), at a zero subgradient, when
+    μ is spent or after ``seconds``. Returns (L, each pair's rise) of the best."""
+    dual = np.r_[lp.row_dual if lp.row_dual is not None else np.zeros(0), 0.0]
+    prices = Prices(dual[built.unit_rows], np.maximum(0.0, -dual[built.seat_row]),
+                    np.maximum(0.0, -dual[built.bed_row]))
+    deadline, mu, stall = time.perf_counter() + seconds, 1.0, 0
+    best = lagrangian(built, layout, prices, idle)
+    current = best
+    while time.perf_counter() < deadline and mu > 1e-3 and best.bound < target:
+        norm = float(current.slack @ current.slack)
+        if norm == 0:
+            break
+        step = mu * max(target - current.bound, 1e-6 * abs(target)) / norm
+        prices = Prices(prices.unit + step * current.slack, prices.seat, prices.bed)
+        current = lagrangian(built, layout, prices, idle)
+        if current.bound > best.bound + 1e-9:
+            best, stall = current, 0
+        else:
+            stall += 1
+            mu, stall = (mu / 2, 0) if stall >= 5 else (mu, stall)
+    return best.bound, best.rise
 
 
 def _start(built: Built, layout: Layout, priced: Priced, clock: _Clock, *, rise: np.ndarray | None,
@@ -843,4 +906,4 @@ def _ejection(search: _Search, p: int, q: int) -> tuple[float | None, tuple[list
     return best
 
 __all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "reduced_costs", "unserved_cost",
-           "settled_pairs", "no_zoning", "redundant", "knapsack_bound"]
+           "settled_pairs", "no_zoning", "redundant", "knapsack_bound", "lagrangian", "ascent", "Prices"]
