@@ -72,17 +72,26 @@ and its ``bed_fallback`` nearest with beds) and proves it may leave the rest out
    (:func:`reduced_costs`; its boarders at their best). Add every pair with d_p < 0 and
    repeat. When none is left, the LP is the LP of the full model: its value L is a lower
    bound on every zoning.
-2. Whole villages (x integer). An LP-and-fix start (units the LP zones whole keep their
-   school; a small MILP places the rest) gives a zoning of cost U. Any zoning using a
-   pair p costs at least L + d_p, so pairs with d_p ≥ U − L cannot beat the start and are
-   left out; every other pair joins, and the MILP is solved over them. Its optimum is the
-   full model's optimum, and its bound (or L) is a bound of the full model.
+2. Whole villages (x integer). A start of cost U (:func:`_start`): the LP rounded (units
+   it zones whole keep their school, the others go one by one where they cost least),
+   improved by moves of whole units between schools that keep the seats (shifts; where
+   the seats are full, a unit there moves on to make room: ejections), then the MILP
+   over the core of the model (each unit's pairs of least rise, below) for part of the
+   time, started from it. The bound K of the knapsack relaxation (:func:`knapsack_bound`:
+   "each unit once" priced, the schools without beds as 0-1 knapsacks) at the LP's
+   duals, raised by subgradient steps (:func:`ascent`), gives each pair a rise: any
+   zoning using pair p costs at least K + rise_p (and at least L + d_p).
+   Pairs whose bound reaches U cannot beat the start and are left out; every other pair
+   joins, and the MILP is solved over them from the start. Its optimum is the full
+   model's optimum, and its bound (or K) is a bound of the full model. When the MILP
+   finds no better zoning in its time, the start is the answer, with its gap.
 
 So the status is about the full model: "Optimal" is proven optimal over every school
 teaching the grades (whole villages: within HiGHS's relative gap of 0.01 %), "Time limit
 reached" is the best zoning found with its gap to a bound of the full model. When the time
-runs out during pricing, the bound is the LP value plus each unit's most negative d_p
-(each unit takes one pair), and the status is never "Optimal".
+runs out during pricing, the bound is the last LP's value plus each unit's most negative
+d_p (each unit takes one pair), the start is rounded from that LP, and the status is never
+"Optimal".
 """
 
 from __future__ import annotations
