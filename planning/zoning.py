@@ -643,14 +643,14 @@ def ascent(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarray, *, ta
 def _start(built: Built, layout: Layout, priced: Priced, clock: _Clock, *, rise: np.ndarray | None,
            idle: np.ndarray) -> MilpResult:
     """A whole-village zoning to start from (no solution only when none is found): the LP
-    rounded and improved by moves of units (:class:`_Search`, at most a tenth of the time
+    rounded and improved by moves of units (:class:`_Search`, at most a quarter of the time
     left, a second at most); then, with each pair's ``rise`` (:func:`knapsack_bound`), the
     MILP over the core of the model (each unit's pairs of the least rise, about
     :data:`CORE` per unit, and the pairs of the LP and of that zoning) for at most
     :data:`CORE_SHARE` of the time left, started from it. The better of the two."""
     search = _Search(built, layout, ~idle)
     _placed(search, priced.lp.x)
-    _improved(search, time.perf_counter() + _share(clock, 0.1, most=1.0))
+    _improved(search, time.perf_counter() + _share(clock, 0.25, most=1.0))
     start = search.result(built)
     n_units = len(built.units.village)
     if rise is None or not start.has_solution or (~idle).sum() < 2 * CORE * n_units:
@@ -779,10 +779,12 @@ class _Search:
         self.beds = np.asarray(layout.beds, dtype=float).tolist()
         self.pair_at = {(u, t): p for p, (u, t) in enumerate(zip(units.pair_unit.tolist(), units.pair_target.tolist(),
                                                                   strict=True)) if pairs[p]}
+        hope = cost[:n_p] + np.minimum(board, 0.0) * np.where(board < 0, terms.boardable, 0.0)
+        self.hope = np.r_[hope, cost[-n_u:]].tolist()    # a pair's cost were all its boarders to board
         by_unit: list[list[int]] = [[] for _ in range(n_u)]
-        for p in np.flatnonzero(pairs)[np.argsort(cost[:n_p][pairs], kind="stable")].tolist():
+        for p in np.flatnonzero(pairs)[np.argsort(hope[pairs], kind="stable")].tolist():
             by_unit[self.unit[p]].append(p)
-        self.options = [mine + [n_p + u] for u, mine in enumerate(by_unit)]
+        self.options = [mine + [n_p + u] for u, mine in enumerate(by_unit)]   # by hope, no school last
         self.chosen = [n_p + u for u in range(n_u)]
         self.load = [0.0] * len(self.seats)
         self.members: list[set[int]] = [set() for _ in self.seats]
@@ -886,8 +888,9 @@ def _improved(search: _Search, deadline: float) -> None:
         for u in range(len(search.chosen)):
             for q in search.options[u]:
                 p = search.chosen[u]
-                if q == p:
-                    continue
+                here = search.target[p]
+                if q == p or (search.hope[q] >= search.cost[p] and (here < 0 or search.beds[here] <= 0)):
+                    continue  # (seats freed where there are no beds let no one board)
                 delta = search.change([p], [q])
                 move = ([p], [q])
                 if delta is None:
@@ -903,16 +906,18 @@ def _ejection(search: _Search, p: int, q: int) -> tuple[float | None, tuple[list
     """The best move of a unit v out of q's school (to another school of its own) that makes
     room for the unit of p to take q: (cost change or None, (pairs out, pairs in))."""
     best: tuple[float | None, tuple[list[int], list[int]]] = (None, ([], []))
-    gain = search.cost[q] - search.cost[p] + min(search.board[q], 0.0) * search.boardable[q]
-    for pv in list(search.members[search.target[q]]):
+    gain, school = search.hope[q] - search.cost[p], search.target[q]
+    for pv in list(search.members[school]):
         for r in search.options[search.unit[pv]]:
-            ahead = gain + search.cost[r] - search.cost[pv] + min(search.board[r], 0.0) * search.boardable[r]
-            if r == pv or search.target[r] == search.target[q] or ahead >= 0:
+            if gain + search.hope[r] - search.cost[pv] >= 0:   # no better move of v (options by hope)
+                break
+            if r == pv or search.target[r] == school:
                 continue
             delta = search.change([p, pv], [q, r])
             if delta is not None and (best[0] is None or delta < best[0]):
                 best = (delta, ([p, pv], [q, r]))
     return best
+
 
 __all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "reduced_costs", "unserved_cost",
            "settled_pairs", "no_zoning", "redundant", "knapsack_bound", "lagrangian", "ascent", "Prices"]

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from planning import zoning
-from planning.zoning import ascent, build_model, candidates, knapsack_bound, pair_terms, redundant, zone
+from planning.zoning import build_model, candidates, knapsack_bound, pair_terms, redundant, zone
 from tests.test_zoning_exact import best_by_enumeration, chosen, model_cost, random_layout
 
 
@@ -99,7 +99,7 @@ def test_the_ascent_s_bound_and_rises_hold_for_every_zoning_and_climb_above_the_
         costs = {choice: model_cost(layout, choice) for choice in itertools.product(options, repeat=len(layout.pupils))}
         best = min(costs.values())
         start, _ = knapsack_bound(built, layout, result.lp, idle)
-        bound, rise = ascent(built, layout, result.lp, idle, target=best, seconds=0.5)
+        bound, rise = zoning.ascent(built, layout, result.lp, idle, target=best, seconds=0.5)
         assert start - 1e-6 <= bound <= best + 1e-6
         units = built.units
         for p in np.flatnonzero(~idle):
