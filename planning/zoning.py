@@ -116,6 +116,9 @@ TOLERANCE = 1e-6
 CORE = 2.3
 #: Share of the time left, and most seconds, the start's MILP over the core may take.
 CORE_SHARE, CORE_SECONDS = 0.4, 20.0
+#: Seconds left below which the start's MILP and the bound's ascent are skipped: HiGHS
+#: finds nothing in less on large models; the moves and the last MILP take the time.
+ROOMY = 2.0
 
 
 @dataclass
@@ -485,8 +488,8 @@ def reduced_costs(built: Built, row_dual: np.ndarray) -> np.ndarray:
 def _solve(built: Built, layout: Layout, *, split: bool, seconds: float | None) -> tuple[MilpResult, int]:
     """Price the LP relaxation over every pair; for whole villages, then the knapsack bound,
     a start (:func:`_start`), the bound raised by :func:`ascent` (a tenth of the time left,
-    2 s at most), the pairs the reduced-cost arguments keep, and the MILP over them
-    started from the start. Returns the solution (over every pair; status, bound and
+    2 s at most, with :data:`ROOMY` seconds left), the pairs the reduced-cost arguments
+    keep, and the MILP over them started from the start. Returns the solution (over every pair; status, bound and
     gap about the full model; the start when the MILP found nothing better in its time)
     and the variables of the last model solved."""
     clock = _Clock(seconds)
@@ -502,8 +505,9 @@ def _solve(built: Built, layout: Layout, *, split: bool, seconds: float | None) 
     start = _start(built, layout, priced, clock, rise=rise, idle=idle)
     active = priced.active
     if rise is not None and start.has_solution:  # pairs whose bound with them reaches the start cannot beat it
-        lower, rise = ascent(built, layout, lp, idle, target=start.objective, seconds=_share(clock, 0.1, most=2.0))
-        lower = max(lower, lp.objective)
+        if _roomy(clock):
+            lower, rise = ascent(built, layout, lp, idle, target=start.objective, seconds=_share(clock, 0.1, most=2.0))
+            lower = max(lower, lp.objective)
         slack = TOLERANCE + 1e-9 * abs(start.objective)
         beats = (priced.reduced < start.objective - lp.objective + slack) & (rise < start.objective - lower + slack)
         active = (active | beats) & ~idle
@@ -643,17 +647,18 @@ def ascent(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarray, *, ta
 def _start(built: Built, layout: Layout, priced: Priced, clock: _Clock, *, rise: np.ndarray | None,
            idle: np.ndarray) -> MilpResult:
     """A whole-village zoning to start from (no solution only when none is found): the LP
-    rounded and improved by moves of units (:class:`_Search`, at most a quarter of the time
-    left, a second at most); then, with each pair's ``rise`` (:func:`knapsack_bound`), the
-    MILP over the core of the model (each unit's pairs of the least rise, about
-    :data:`CORE` per unit, and the pairs of the LP and of that zoning) for at most
-    :data:`CORE_SHARE` of the time left, started from it. The better of the two."""
+    rounded and improved by moves of units (:class:`_Search`, at most half of the time
+    left, a second at most); then, with each pair's ``rise`` (:func:`knapsack_bound`) and
+    :data:`ROOMY` seconds left, the MILP over the core of the model (each unit's pairs of
+    the least rise, about :data:`CORE` per unit, and the pairs of the LP and of that
+    zoning) for at most :data:`CORE_SHARE` of the time left, started from it. The better
+    of the two."""
     search = _Search(built, layout, ~idle)
     _placed(search, priced.lp.x)
-    _improved(search, time.perf_counter() + _share(clock, 0.25, most=1.0))
+    _improved(search, time.perf_counter() + _share(clock, 0.5, most=1.0))
     start = search.result(built)
     n_units = len(built.units.village)
-    if rise is None or not start.has_solution or (~idle).sum() < 2 * CORE * n_units:
+    if rise is None or not start.has_solution or (~idle).sum() < 2 * CORE * n_units or not _roomy(clock):
         return start
     least = np.sort(rise[~idle])[int(CORE * n_units)]
     core = ((rise <= least) & ~idle) | (start.x[: len(idle)] > 0.5) | (priced.lp.x[: len(idle)] > 1e-6)
@@ -661,6 +666,12 @@ def _start(built: Built, layout: Layout, priced: Priced, clock: _Clock, *, rise:
     logger.info("zoning: start %.7g by moves, %.7g by the MILP over %d pairs (%s), %.2f s", start.objective,
                 found.objective, int(core.sum()), found.status, clock.elapsed())
     return found if found.has_solution and found.objective < start.objective else start
+
+
+def _roomy(clock: _Clock) -> bool:
+    """At least :data:`ROOMY` seconds left (or no limit)."""
+    left = clock.left()
+    return left is None or left >= ROOMY
 
 
 def _share(clock: _Clock, fraction: float, *, most: float) -> float:
