@@ -788,8 +788,6 @@ class _Search:
         self.unit = np.r_[units.pair_unit, np.arange(n_u)].tolist()
         self.seats = np.nan_to_num(layout.capacity, nan=np.inf).tolist()
         self.beds = np.asarray(layout.beds, dtype=float).tolist()
-        self.pair_at = {(u, t): p for p, (u, t) in enumerate(zip(units.pair_unit.tolist(), units.pair_target.tolist(),
-                                                                  strict=True)) if pairs[p]}
         hope = cost[:n_p] + np.minimum(board, 0.0) * np.where(board < 0, terms.boardable, 0.0)
         self.hope = np.r_[hope, cost[-n_u:]].tolist()    # a pair's cost were all its boarders to board
         by_unit: list[list[int]] = [[] for _ in range(n_u)]
