@@ -116,6 +116,9 @@ TOLERANCE = 1e-6
 CORE = 2.3
 #: Share of the time left, and most seconds, the start's MILP over the core may take.
 CORE_SHARE, CORE_SECONDS = 0.4, 20.0
+#: Least seconds the start's moves take (even past the time limit, as each HiGHS solve
+#: takes at least 0.1 s): their first gains are the largest.
+MOVES = 0.2
 #: Seconds left below which the start's MILP and the bound's ascent are skipped: HiGHS
 #: finds nothing in less on large models; the moves and the last MILP take the time.
 ROOMY = 2.0
@@ -647,15 +650,15 @@ def ascent(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarray, *, ta
 def _start(built: Built, layout: Layout, priced: Priced, clock: _Clock, *, rise: np.ndarray | None,
            idle: np.ndarray) -> MilpResult:
     """A whole-village zoning to start from (no solution only when none is found): the LP
-    rounded and improved by moves of units (:class:`_Search`, at most half of the time
-    left, a second at most); then, with each pair's ``rise`` (:func:`knapsack_bound`) and
+    rounded and improved by moves of units (:class:`_Search`, half of the time left, at
+    least :data:`MOVES` and at most a second); then, with each pair's ``rise`` (:func:`knapsack_bound`) and
     :data:`ROOMY` seconds left, the MILP over the core of the model (each unit's pairs of
     the least rise, about :data:`CORE` per unit, and the pairs of the LP and of that
     zoning) for at most :data:`CORE_SHARE` of the time left, started from it. The better
     of the two."""
     search = _Search(built, layout, ~idle)
     _placed(search, priced.lp.x)
-    _improved(search, time.perf_counter() + _share(clock, 0.5, most=1.0))
+    _improved(search, time.perf_counter() + max(MOVES, _share(clock, 0.5, most=1.0)))
     start = search.result(built)
     n_units = len(built.units.village)
     if rise is None or not start.has_solution or (~idle).sum() < 2 * CORE * n_units or not _roomy(clock):
@@ -890,11 +893,14 @@ def _placed(search: _Search, x_lp: np.ndarray) -> None:
 def _improved(search: _Search, deadline: float) -> None:
     """Shifts (a unit to another school) and, where the seats there are full, ejections (a
     unit there moves on to one of its schools, possibly the first one's: a swap), each
-    made when it lowers the cost, until none does or the deadline (``time.perf_counter()``)."""
+    made when it lowers the cost, until none does or the deadline (``time.perf_counter()``).
+    Each pass takes the units by how far their cost is above their best hope, the farthest
+    first (the largest gains come first when time is short)."""
     moved = True
     while moved and time.perf_counter() < deadline:
         moved = False
-        for u in range(len(search.chosen)):
+        hope = [search.cost[p] - search.hope[search.options[u][0]] for u, p in enumerate(search.chosen)]
+        for u in sorted(range(len(hope)), key=hope.__getitem__, reverse=True):
             for q in search.options[u]:
                 p = search.chosen[u]
                 here = search.target[p]
