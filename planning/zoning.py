@@ -292,14 +292,15 @@ def zone(layout: Layout, *, split: bool = False, fallback: int = 3, bed_fallback
     -------
     :class:`Zoning`. Its status is about the full model (every school teaching the grades):
     "Optimal" means proven optimal for it (whole villages: within HiGHS's relative gap of
-    0.01 %); "Time limit reached" means the best zoning found, ``gap`` above a bound proven
+    0.01 %); "Time limit reached" means the best zoning found (whole villages: when HiGHS
+    found none better in time, the start built from the LP), ``gap`` above a bound proven
     for the full model.
 
     Raises
     ------
     InfeasibleError
-        The solver stopped without any zoning (time limit, or a solver failure): the
-        message says what the planner can do.
+        The solver stopped without any zoning (no LP solved in time, or a solver failure):
+        the message says what the planner can do.
     """
     units = candidates(layout, fallback=fallback, bed_fallback=bed_fallback)
     if len(units.village) == 0:
