@@ -493,9 +493,9 @@ def _solve(built: Built, layout: Layout, *, split: bool, seconds: float | None) 
     """Price the LP relaxation over every pair; for whole villages, then the knapsack bound,
     a start (:func:`_start`), the bound raised by :func:`ascent` (a tenth of the time left,
     2 s at most, with :data:`ROOMY` seconds left), the pairs the reduced-cost arguments
-    keep, and the MILP over them started from the start. Returns the solution (over every pair; status, bound and
-    gap about the full model; the start when the MILP found nothing better in its time)
-    and the variables of the last model solved."""
+    keep, and the MILP over them started from the start. Returns the solution (over every
+    pair; status, bound and gap about the full model; the start when the MILP found
+    nothing better in its time) and the variables of the last model solved."""
     clock = _Clock(seconds)
     idle = redundant(built)
     priced = _price(built, clock, idle)
