@@ -410,10 +410,8 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         ``(cost per column, amount)``: the open columns' costs may add up to at most the
         amount (e.g. the one-off spending a county can afford).
 
-    ``method``: "benders" without capacities and budget, "lagrangian" for whole villages under
-    seats (one period, no budget): at a time limit the best plan found, its bound and gap;
-    else "milp" (a time limit without a plan raises a PlanningError saying so).
-    """
+    ``method``: "benders" (no seats, no budget) or "lagrangian" (whole villages, some seats, one
+    period, no budget) return the best plan at a time limit; "milp" raises PlanningError then."""
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
                        labels=labels, unit=unit, periods=periods)
     _check_count(p, problem)
