@@ -325,12 +325,19 @@ def _typed_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _numeric_where_possible(column: pd.Series) -> pd.Series:
     """Numbers where every filled cell is one as counties type them ("1,234", "12人", "1 234",
-    full-width "１２３": :func:`~planning.columns.number_value`); the cells as they are otherwise."""
+    full-width "１２３": :func:`~planning.columns.number_value`); the cells as they are otherwise.
+    A column the file already holds as numbers stays as it is; whole numbers in every cell are
+    integers (years read 2020, not 2020.0)."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column
     cells = column.map(lambda v: v.strip() or None if isinstance(v, str) else v)
     converted = number_column(cells)
-    if converted.notna().sum() == cells.notna().sum():
-        return converted
-    return column
+    if converted.notna().sum() != cells.notna().sum():
+        return column
+    if len(converted) and converted.notna().all() and (converted.abs() < 2**53).all() \
+            and (converted == converted.round()).all():
+        return converted.astype("int64")  # whole numbers stay whole, as a CSV reader gives them
+    return converted
 
 
 def _find_coordinate_columns(columns: list[str]) -> tuple[str, str, bool] | None:
