@@ -117,12 +117,13 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
     if isochrone_school is not None:
         _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
     _village_names(fmap, project)
-    bounds = project.villages.total_bounds
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding=(20, 20))
+    box = project.villages.total_bounds
+    bounds = [[float(box[1]), float(box[0])], [float(box[3]), float(box[2])]]
+    fmap.fit_bounds(bounds, padding=(20, 20))
     fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a folium Figure
         folium.Element(legend if legend is not None else legend_html(project, lang=lang, level=level, title=title)))
     school_zoom, village_zoom = name_zooms(project)
-    _MapScript(school_zoom=school_zoom, village_zoom=village_zoom).add_to(fmap)
+    _MapScript(bounds=bounds, school_zoom=school_zoom, village_zoom=village_zoom).add_to(fmap)
     for number, element in enumerate(_elements(fmap)):  # fixed names instead of random ones
         element._id = f"base{number}"
     return fmap
@@ -134,11 +135,11 @@ NARROW_MAP = 900
 #: Styles of the map's legend, names and markers (in the page's head).
 MAP_CSS = """<style>
 .planning-legend { display: none; }
-.leaflet-control .planning-legend { display: block; background: rgba(255,255,255,0.94); padding: 4px 8px;
-  border: 1px solid #999; border-radius: 4px; font: 12px/1.35 sans-serif; max-width: 250px;
+.planning-legend.leaflet-control { display: block; background: rgba(255,255,255,0.94); padding: 4px 8px;
+  border: 1px solid #999; border-radius: 4px; font: 11px/1.3 sans-serif; max-width: 240px;
   max-height: calc(100vh - 110px); overflow-y: auto; margin-bottom: 4px; }
 .planning-legend summary { cursor: pointer; font-weight: bold; padding: 2px 0; }
-.planning-legend h4 { margin: 5px 0 2px; font-size: 12px; }
+.planning-legend h4 { margin: 4px 0 1px; font-size: 11px; }
 .planning-legend .note { color: #555; margin-top: 4px; }
 .planning-swatch { display: inline-block; width: 11px; height: 11px; border-radius: 6px; margin-right: 5px;
   border: 1px solid #333; vertical-align: -1px; }
@@ -150,7 +151,7 @@ MAP_CSS = """<style>
 .planning-name { display: none; position: absolute; white-space: nowrap; font: bold 12px sans-serif; color: #222;
   text-shadow: 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; pointer-events: none; }
 .planning-school-name { left: 22px; top: 2px; }
-.planning-village-name { left: 0; top: -7px; font-weight: normal; font-size: 11px; color: #333; }
+.planning-village-name { right: 9px; top: -8px; font-weight: normal; font-size: 11px; color: #333; }
 .planning-school-names .planning-school-name, .planning-village-names .planning-village-name { display: block; }
 </style>"""
 
@@ -190,6 +191,8 @@ class _MapScript(MacroElement):  # type: ignore[misc]  # branca is untyped
         }});
         new Legend().addTo(map);
         if (map.getSize().x < {{ this.narrow }}) { legend.open = false; }
+        var left = legend.open ? legend.offsetWidth + 24 : 20;  // the villages beside the legend, not under it
+        map.fitBounds({{ this.bounds }}, {paddingTopLeft: [left, 20], paddingBottomRight: [20, 20]});
     }
     function planningNames() {
         var zoom = map.getZoom(), classes = map.getContainer().classList;
@@ -202,10 +205,11 @@ class _MapScript(MacroElement):  # type: ignore[misc]  # branca is untyped
 {% endmacro %}
 """)
 
-    def __init__(self, *, school_zoom: int, village_zoom: int) -> None:
+    def __init__(self, *, bounds: list[list[float]], school_zoom: float, village_zoom: float) -> None:
         super().__init__()
         self._name = "PlanningMapScript"
         self.school_zoom, self.village_zoom, self.narrow = school_zoom, village_zoom, NARROW_MAP
+        self.bounds = _js(bounds)
 
 
 def _empty_map(project: Project, *, basemap: str, tianditu_key: str | None, lang: str, show_roads: bool
@@ -486,7 +490,7 @@ def _mode_key(kind: str) -> str:
 def _schools(fmap: folium.Map, project: Project, schools: pd.DataFrame, lang: str) -> None:
     """Each school by its type's shape (:data:`TYPE_SHAPES`) in its status's colour
     (:data:`STATUS_COLOURS`), struck through when closed, in a red ring when it has more
-    pupils than seats, its name beside it (shown from the zoom :func:`name_zooms` gives)."""
+    pupils than seats, its name beside it to its right (shown from the zoom :func:`name_zooms` gives)."""
     points = project.target_points
     over = _over_capacity(schools)
     features = []
@@ -516,7 +520,8 @@ def _over_capacity(schools: pd.DataFrame) -> np.ndarray:
 
 
 def _village_names(fmap: folium.Map, project: Project) -> None:
-    """Every village's name as a label beside it, shown from the zoom :func:`name_zooms` gives."""
+    """Every village's name as a label to its left (a school's name is to the school's right),
+    shown from the zoom :func:`name_zooms` gives."""
     features = [(point, {"html": f'<span class="planning-name planning-village-name">{escape(str(name))}</span>'}, "")
                 for point, name in zip(project.villages.geometry, project.villages["name"], strict=True)]
     icon = {"iconSize": [0, 0], "iconAnchor": [-7, 7], "className": "planning-label"}
@@ -525,28 +530,29 @@ def _village_names(fmap: folium.Map, project: Project) -> None:
 
 
 #: How far apart (screen pixels) typical neighbours must be before their names are shown.
-NAME_SPACING = {"school": 90.0, "village": 70.0}
+NAME_SPACING = {"school": 70.0, "village": 60.0}
 
 
-def name_zooms(project: Project) -> tuple[int, int]:
+def name_zooms(project: Project) -> tuple[float, float]:
     """The zoom levels from which schools' and villages' names are shown: the first at which
-    a typical neighbour (the lower quartile of the distances to the nearest other school, or
-    village) is :data:`NAME_SPACING` pixels away, so names do not crowd the county view.
-    Villages' names never come before the schools'."""
+    a typical neighbour is :data:`NAME_SPACING` pixels away (for schools the median distance
+    to the nearest other school, for villages the lower quartile of the distance to the
+    nearest other village), so names do not crowd the county view. Villages' names never
+    come before the schools'."""
     from scipy.spatial import cKDTree
 
     lat = float(np.mean(project.villages.geometry.y))
     metres_per_pixel_at_0 = 40_075_016.686 * math.cos(math.radians(lat)) / 256
 
-    def zoom(xy: np.ndarray, pixels: float) -> int:
+    def zoom(xy: np.ndarray, pixels: float, share: float) -> float:
         if len(xy) < 2:
-            return 0
+            return 0.0
         gaps = cKDTree(xy).query(xy, k=2)[0][:, 1]
-        typical = max(float(np.quantile(gaps, 0.25)), 1.0)
-        return int(np.clip(math.ceil(math.log2(pixels * metres_per_pixel_at_0 / typical)), 0, 19))
+        typical = max(float(np.quantile(gaps, share)), 1.0)
+        return float(np.clip(math.ceil(4 * math.log2(pixels * metres_per_pixel_at_0 / typical)) / 4, 0, 19))  # in the map's zoom steps
 
-    schools = zoom(project.xy(project.schools), NAME_SPACING["school"])
-    return schools, max(schools, zoom(project.xy(project.villages), NAME_SPACING["village"]))
+    schools = zoom(project.xy(project.schools), NAME_SPACING["school"], 0.5)
+    return schools, max(schools, zoom(project.xy(project.villages), NAME_SPACING["village"], 0.25))
 
 
 def isochrones(project: Project, school_id: str, minutes: Sequence[float] = (20, 30, 40)
