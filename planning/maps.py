@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from .changes import OUTCOMES, village_changes
@@ -156,7 +156,7 @@ MAP_CSS = """<style>
 </style>"""
 
 
-class _Attribution(MacroElement):  # type: ignore[misc]  # branca is untyped
+class _Attribution(MacroElement):
     """A credit in the map's attribution line (bottom right), e.g. for OpenStreetMap data."""
 
     _template = Template("""
@@ -171,7 +171,7 @@ class _Attribution(MacroElement):  # type: ignore[misc]  # branca is untyped
         self.text = _js(text)
 
 
-class _MapScript(MacroElement):  # type: ignore[misc]  # branca is untyped
+class _MapScript(MacroElement):
     """What the map does once drawn: a metric scale (no miles and feet); the legend
     (``#planning-legend``) moved into a Leaflet control at the bottom left, above the scale,
     folded at first on a map narrower than :data:`NARROW_MAP`; and on every zoom the
@@ -296,7 +296,7 @@ def _feature_layer(name: str, features: Iterable[Feature], *, icon: Mapping[str,
     return group
 
 
-class _Layer(folium.GeoJson):  # type: ignore[misc]  # folium is untyped
+class _Layer(folium.GeoJson):
     """Features sent as one JSON text with a table of their styles; drawn by one Leaflet
     ``L.geoJson`` call. A ``folium.GeoJson`` for code that looks at layers (``data``,
     ``style_function``), but rendered without folium's per-feature work."""
@@ -323,7 +323,7 @@ var {{ this.get_name() }} = L.geoJson({{ this.text }}, {
     def __init__(self, features: Sequence[Feature], *, icon: Mapping[str, object] | None, interactive: bool) -> None:
         MacroElement.__init__(self)
         self._name = "GeoJson"
-        self.layer_name, self.overlay, self.control, self.show = None, True, False, True
+        self.layer_name, self.overlay, self.control, self.show = self.get_name(), True, False, True
         table: dict[str, int] = {}
         numbers = []
         for _, style, _ in features:
@@ -339,19 +339,22 @@ var {{ this.get_name() }} = L.geoJson({{ this.text }}, {
         self.style_function = lambda feature: self.style_list[feature["properties"]["s"]]
 
     @property
-    def data(self) -> dict[str, Any]:
+    def data(self) -> dict[str, Any]:  # type: ignore[override]  # read from the text, only when asked
         """The features as GeoJSON (each with its ``tip`` and the number ``s`` of its style)."""
         out: dict[str, Any] = json.loads(self.text)
         return out
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> str:
         """Add the layer's script to the page as it is (not compiled again as a template, as
         ``MacroElement.render`` would: that alone took 0.2 s for 3,000 villages)."""
         script = self._template.module.__dict__["script"]
-        self.get_root().script.add_child(_Raw(script(self, kwargs)), name=self.get_name())
+        figure = self.get_root()
+        assert isinstance(figure, Figure)
+        figure.script.add_child(_Raw(script(self, kwargs)), name=self.get_name())
+        return ""
 
 
-class _Raw(folium.Element):  # type: ignore[misc]  # branca is untyped
+class _Raw(folium.Element):
     """Text put in the page as it is."""
 
     def __init__(self, text: str) -> None:
