@@ -130,7 +130,7 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
 
 
 #: Below this width (pixels) the map opens with its legend folded (a click on "图例 / Legend" opens it).
-NARROW_MAP = 900
+NARROW_MAP = 700
 
 #: Styles of the map's legend, names and markers (in the page's head).
 MAP_CSS = """<style>
