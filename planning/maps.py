@@ -271,7 +271,8 @@ def _zoning(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, lang
     lines = shapely.linestrings(np.stack([start, np.column_stack([to.x, to.y])], axis=1))
     features = [(line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
                  f"{escape(str(name))} → {escape(str(school))}")
-                for line, kind, name, school in zip(lines, served["class"], served["name"], served["school"], strict=True)]
+                for line, kind, name, school in zip(lines, served["class"].tolist(), served["name"].tolist(),
+                                                    served["school"].tolist(), strict=True)]
     _feature_layer(t("map.zoning", lang), features).add_to(fmap)
 
 
@@ -324,12 +325,13 @@ var {{ this.get_name() }} = L.geoJson({{ this.text }}, {
         MacroElement.__init__(self)
         self._name = "GeoJson"
         self.layer_name, self.overlay, self.control, self.show = self.get_name(), True, False, True
-        table: dict[str, int] = {}
+        table: dict[tuple[tuple[str, object], ...], int] = {}
         numbers = []
         for _, style, _ in features:
-            numbers.append(table.setdefault(json.dumps(style, sort_keys=True), len(table)))
-        self.style_list = [json.loads(text) for text in table]
-        geometries = shapely.to_geojson(np.asarray([f[0] for f in features], dtype=object))
+            numbers.append(table.setdefault(tuple(sorted(style.items())), len(table)))
+        self.style_list = [dict(items) for items in table]
+        geometries = shapely.to_geojson(shapely.set_precision(  # 1e-6° (0.1 m) is plenty on screen: a smaller page
+            np.asarray([f[0] for f in features], dtype=object), 1e-6))
         self.text = "{\"type\":\"FeatureCollection\",\"features\":[" + ",".join(
             f'{{"type":"Feature","id":"{n}","properties":{{"tip":{_js(tip)},"s":{s}}},"geometry":{g}}}'
             for n, (g, s, (_, _, tip)) in enumerate(zip(geometries, numbers, features, strict=True))) + "]}"
@@ -455,12 +457,13 @@ def _band_words(grades: str, row: pd.Series, lang: str) -> str:
 def _villages(fmap: folium.Map, villages: gpd.GeoDataFrame, lang: str) -> None:
     pupils = villages["pupils"].fillna(0.0).to_numpy(dtype=float)
     words = {kind: t(_mode_key(kind), lang, short=30, limit="") for kind in set(villages["class"])}
-    mode = [words[kind] for kind in villages["class"]]
+    mode = [words[kind] for kind in villages["class"].tolist()]
     minutes = _trip_words(villages, lang)
     pupils_word = t("map.pupils", lang)
     features = []
-    for vid, name, school, kind, point, n, walk, how in zip(villages.index, villages["name"], villages["school"],
-                                                            villages["class"], villages.geometry, pupils, minutes,
+    for vid, name, school, kind, point, n, walk, how in zip(villages.index.tolist(), villages["name"].tolist(),
+                                                            villages["school"].tolist(), villages["class"].tolist(),
+                                                            villages.geometry.to_numpy(), pupils.tolist(), minutes,
                                                             mode, strict=True):
         tip = (f"<b>{escape(str(name))}</b> ({escape(str(vid))})<br>{pupils_word}: {n:.0f}<br>"
                f"→ {escape(str(school))}: {walk}<br>{how}")
@@ -526,7 +529,7 @@ def _village_names(fmap: folium.Map, project: Project) -> None:
     """Every village's name as a label to its left (a school's name is to the school's right),
     shown from the zoom :func:`name_zooms` gives."""
     features = [(point, {"html": f'<span class="planning-name planning-village-name">{escape(str(name))}</span>'}, "")
-                for point, name in zip(project.villages.geometry, project.villages["name"], strict=True)]
+                for point, name in zip(project.villages.geometry.to_numpy(), project.villages["name"].tolist(), strict=True)]
     icon = {"iconSize": [0, 0], "iconAnchor": [-7, 7], "className": "planning-label"}
     if features:  # on the map itself, not a layer of the layer control: shown by zoom alone
         _Layer(features, icon=icon, interactive=False).add_to(fmap)
