@@ -116,14 +116,14 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
     fmap = _empty_map(project, basemap=basemap, tianditu_key=tianditu_key, lang=lang, show_roads=show_roads)
     if isochrone_school is not None:
         _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
-    _village_names(fmap, project)
+    names = _village_names(fmap, project)
     box = project.villages.total_bounds
     bounds = [[float(box[1]), float(box[0])], [float(box[3]), float(box[2])]]
     fmap.fit_bounds(bounds, padding=(20, 20))
     fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a folium Figure
         folium.Element(legend if legend is not None else legend_html(project, lang=lang, level=level, title=title)))
     school_zoom, village_zoom = name_zooms(project)
-    _MapScript(bounds=bounds, school_zoom=school_zoom, village_zoom=village_zoom).add_to(fmap)
+    _MapScript(bounds=bounds, school_zoom=school_zoom, village_zoom=village_zoom, names=names).add_to(fmap)
     for number, element in enumerate(_elements(fmap)):  # fixed names instead of random ones
         element._id = f"base{number}"
     return fmap
@@ -174,9 +174,10 @@ class _Attribution(MacroElement):
 class _MapScript(MacroElement):
     """What the map does once drawn: a metric scale (no miles and feet); the legend
     (``#planning-legend``) moved into a Leaflet control at the bottom left, above the scale,
-    folded at first on a map narrower than :data:`NARROW_MAP`; and on every zoom the
-    classes that show schools' and villages' names (``planning-school-names``,
-    ``planning-village-names`` on the map's container) from :func:`name_zooms`."""
+    folded at first on a map narrower than :data:`NARROW_MAP`, the villages fitted beside it;
+    and on every zoom the classes that show schools' and villages' names
+    (``planning-school-names``, ``planning-village-names`` on the map's container) from
+    :func:`name_zooms`, the villages' names' layer (``names``) put on the map only then."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
@@ -198,6 +199,10 @@ class _MapScript(MacroElement):
         var zoom = map.getZoom(), classes = map.getContainer().classList;
         classes.toggle("planning-school-names", zoom >= {{ this.school_zoom }});
         classes.toggle("planning-village-names", zoom >= {{ this.village_zoom }});
+        {%- if this.names %}
+        if (zoom >= {{ this.village_zoom }}) { map.addLayer({{ this.names.get_name() }}); }
+        else { map.removeLayer({{ this.names.get_name() }}); }  // thousands of labels: only on the map when shown
+        {%- endif %}
     }
     map.on("zoomend", planningNames);
     planningNames();
@@ -205,11 +210,13 @@ class _MapScript(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, *, bounds: list[list[float]], school_zoom: float, village_zoom: float) -> None:
+    def __init__(self, *, bounds: list[list[float]], school_zoom: float, village_zoom: float,
+                 names: _Layer | None) -> None:
         super().__init__()
         self._name = "PlanningMapScript"
         self.school_zoom, self.village_zoom, self.narrow = school_zoom, village_zoom, NARROW_MAP
         self.bounds = _js(bounds)
+        self.names = names
 
 
 def _empty_map(project: Project, *, basemap: str, tianditu_key: str | None, lang: str, show_roads: bool
@@ -317,12 +324,14 @@ var {{ this.get_name() }} = L.geoJson({{ this.text }}, {
         {%- endif %}
     },
     onEachFeature: function (feature, layer) { if (feature.properties.tip) { layer.bindTooltip(feature.properties.tip); } }
-}).addTo({{ this._parent.get_name() }});
+}){% if this.add %}.addTo({{ this._parent.get_name() }}){% endif %};
 {% endmacro %}
 """)
 
-    def __init__(self, features: Sequence[Feature], *, icon: Mapping[str, object] | None, interactive: bool) -> None:
+    def __init__(self, features: Sequence[Feature], *, icon: Mapping[str, object] | None, interactive: bool,
+                 add: bool = True) -> None:
         MacroElement.__init__(self)
+        self.add = add
         self._name = "GeoJson"
         self.layer_name, self.overlay, self.control, self.show = self.get_name(), True, False, True
         table: dict[tuple[tuple[str, object], ...], int] = {}
@@ -525,14 +534,17 @@ def _over_capacity(schools: pd.DataFrame) -> np.ndarray:
     return (schools["pupils"] > schools["capacity"] + 0.5).to_numpy() & schools["open"].to_numpy(dtype=bool)
 
 
-def _village_names(fmap: folium.Map, project: Project) -> None:
+def _village_names(fmap: folium.Map, project: Project) -> _Layer | None:
     """Every village's name as a label to its left (a school's name is to the school's right),
     shown from the zoom :func:`name_zooms` gives."""
     features = [(point, {"html": f'<span class="planning-name planning-village-name">{escape(str(name))}</span>'}, "")
                 for point, name in zip(project.villages.geometry.to_numpy(), project.villages["name"].tolist(), strict=True)]
     icon = {"iconSize": [0, 0], "iconAnchor": [-7, 7], "className": "planning-label"}
-    if features:  # on the map itself, not a layer of the layer control: shown by zoom alone
-        _Layer(features, icon=icon, interactive=False).add_to(fmap)
+    if not features:
+        return None
+    layer = _Layer(features, icon=icon, interactive=False, add=False)  # the map adds it when zoomed in (_MapScript)
+    layer.add_to(fmap)  # on the map itself, not a layer of the layer control: shown by zoom alone
+    return layer
 
 
 #: How far apart (screen pixels) typical neighbours must be before their names are shown.
