@@ -156,6 +156,20 @@ MAP_CSS = """<style>
 </style>"""
 
 
+class _Scale(MacroElement):
+    """A scale bar in metres and kilometres only (Leaflet's default adds miles and feet)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+L.control.scale({imperial: false, metric: true, maxWidth: 160}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "Scale"
+
+
 class _Attribution(MacroElement):
     """A credit in the map's attribution line (bottom right), e.g. for OpenStreetMap data."""
 
@@ -172,17 +186,15 @@ class _Attribution(MacroElement):
 
 
 class _MapScript(MacroElement):
-    """What the map does once drawn: a metric scale (no miles and feet); the legend
-    (``#planning-legend``) moved into a Leaflet control at the bottom left, above the scale,
-    folded at first on a map narrower than :data:`NARROW_MAP`, the villages fitted beside it;
-    and on every zoom the classes that show schools' and villages' names
+    """What the map does once drawn: the legend (``#planning-legend``) moved into a Leaflet
+    control at the bottom left, above the scale (:class:`_Scale`), folded at first on a map
+    narrower than :data:`NARROW_MAP`, the villages fitted beside it; and on every zoom the classes that show schools' and villages' names
     (``planning-school-names``, ``planning-village-names`` on the map's container) from
     :func:`name_zooms`, the villages' names' layer (``names``) put on the map only then."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function (map) {
-    L.control.scale({imperial: false, metric: true, maxWidth: 160}).addTo(map);
     var legend = document.getElementById("planning-legend");
     if (legend) {
         var Legend = L.Control.extend({options: {position: "bottomleft"}, onAdd: function () {
@@ -230,6 +242,7 @@ def _empty_map(project: Project, *, basemap: str, tianditu_key: str | None, lang
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], tiles=None,
                       control_scale=False, prefer_canvas=True, zoom_snap=0.25, zoom_delta=0.5)
     _basemap(fmap, basemap, tianditu_key, lang)
+    _Scale().add_to(fmap)
     if project.network.attribution and basemap != "osm":  # OSM roads: credited where the map's credits are
         _Attribution(t("osm_attribution", lang)).add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(MAP_CSS), name="planning_css")  # type: ignore[attr-defined]

@@ -78,6 +78,11 @@ def test_the_demo_map_has_a_metric_scale_a_fold_away_legend_with_both_keys_and_n
         assert f'planning-village-name\\">{escape(name)}<\\/span>' in html
 
 
+def test_the_alliance_map_has_the_metric_scale_too(demo):
+    html = planning.maps.alliance_map(demo, planning.alliances(demo, cores=["S01", "S03"])).get_root().render()
+    assert html.count("L.control.scale({imperial: false") == 1 and "L.control.scale()" not in html
+
+
 def test_names_show_from_the_zoom_where_neighbours_are_far_enough_apart():
     """Schools 1,000 m apart, villages 200 m apart (and one 50 m from another: the lower
     quartile of four gaps); worked out with the Web Mercator scale at the road's latitude."""
