@@ -2,9 +2,12 @@
 these maps, the tests check them in plain Python, and they save as standalone HTML.
 
 Villages are circles sized by pupils and coloured by the walk to their school (≤ 30 min,
-≤ the limit, beyond, or by bus, boarding, unserved); schools are marked by type and status
-with their load; lines join each village to its school; isochrone rings show how far one
-can walk to a chosen school. Basemaps: none (roads only, works offline), OpenStreetMap
+≤ the limit, beyond, or by bus, boarding, unserved); schools are marked by type (shape) and
+status (colour), ringed in red when they have more pupils than seats; lines join each
+village to its school; isochrone rings show how far one can walk to a chosen school. Names
+of schools and villages show once zoomed in far enough for them not to crowd
+(:func:`name_zooms`); the legend folds away ("图例 / Legend", folded at first on a narrow
+map) and the scale is metric. Basemaps: none (roads only, works offline), OpenStreetMap
 tiles, or Tianditu (天地图) with the user's key.
 """
 
@@ -188,9 +191,10 @@ class _Attribution(MacroElement):
 class _MapScript(MacroElement):
     """What the map does once drawn: the legend (``#planning-legend``) moved into a Leaflet
     control at the bottom left, above the scale (:class:`_Scale`), folded at first on a map
-    narrower than :data:`NARROW_MAP`, the villages fitted beside it; and on every zoom the classes that show schools' and villages' names
-    (``planning-school-names``, ``planning-village-names`` on the map's container) from
-    :func:`name_zooms`, the villages' names' layer (``names``) put on the map only then."""
+    narrower than :data:`NARROW_MAP`, the villages fitted beside it; and on every zoom the
+    classes that show schools' and villages' names (``planning-school-names``,
+    ``planning-village-names`` on the map's container) from :func:`name_zooms`, the villages'
+    names' layer (``names``) put on the map only then."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
