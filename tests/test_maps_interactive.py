@@ -10,6 +10,7 @@ import math
 import re
 import time
 from html import escape
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -184,3 +185,46 @@ def test_a_county_of_3000_villages_and_300_schools_maps_within_a_second_or_so():
     print(f"\n3,000 villages × 300 schools: map built and rendered in {min(times):.2f} s ({len(html) / 1e6:.1f} MB)")
     assert html.count('data-school=\\"') == 300
     assert min(times) < 5.0
+
+
+def test_a_county_map_opens_and_draws_in_a_browser(tmp_path):
+    """The browser's share of an edit for 3,000 villages × 300 schools: the exported page
+    (Leaflet inlined) opened in headless Chromium until drawn, and the layers of an edit
+    drawn again from their script, as the app sends them (printed; generous bounds)."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from shutil import which
+
+    chromium = which("chromium") or "/usr/bin/chromium"
+    if not (LEAFLET_FOLDER / "leaflet.js").exists() or not Path(chromium).exists():
+        pytest.skip("needs static/leaflet and Debian's chromium")
+    project = _county(3000, 300)
+    result = planning.Scenario(project, "edit").close("S001").evaluate()
+    page_file = tmp_path / "county.html"
+    page_file.write_text(standalone_html(result_map(project, result)), encoding="utf-8")
+    start = time.perf_counter()
+    edited = planning.Scenario(project, "edit").close("S001").close("S002").evaluate()
+    script = ""  # each layer's group, then its features (as streamlit-folium sends them on an edit)
+    for group in result_layers(project, edited):
+        (layer,) = group._children.values()
+        script += f"var {group.get_name()} = L.featureGroup().addTo(map);\n"
+        script += layer._template.module.__dict__["script"](layer, {})
+    python_seconds = time.perf_counter() - start
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1024, "height": 800})
+            start = time.perf_counter()
+            page.goto(page_file.as_uri())
+            page.wait_for_function("() => document.querySelectorAll('[data-school]').length === 300")
+            opened = time.perf_counter() - start
+            redraw = page.evaluate(
+                "script => new Promise(done => { const map = Object.values(window).find(v => v instanceof L.Map);"
+                " const t0 = performance.now(); new Function('map', script)(map);"
+                " requestAnimationFrame(() => requestAnimationFrame(() => done((performance.now() - t0) / 1000))); })",
+                script)
+            assert page.evaluate("() => document.querySelectorAll('[data-school]').length") == 600  # both plans
+        finally:
+            browser.close()
+    print(f"\n3,000 villages × 300 schools: an edit's layers made in {python_seconds:.2f} s (evaluate included), "
+          f"drawn in the browser in {redraw:.2f} s; the whole page opened and drawn in {opened:.2f} s")
+    assert python_seconds + redraw < 5.0 and opened < 15.0
