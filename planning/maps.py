@@ -2,14 +2,20 @@
 these maps, the tests check them in plain Python, and they save as standalone HTML.
 
 Villages are circles sized by pupils and coloured by the walk to their school (≤ 30 min,
-≤ the limit, beyond, or by bus, boarding, unserved); schools are marked by type and status
-with their load; lines join each village to its school; isochrone rings show how far one
-can walk to a chosen school. Basemaps: none (roads only, works offline), OpenStreetMap
+≤ the limit, beyond, or by bus, boarding, unserved); schools are marked by type (shape) and
+status (colour), ringed in red when they have more pupils than seats; lines join each
+village to its school; isochrone rings show how far one can walk to a chosen school. Names
+of schools and villages show once zoomed in far enough for them not to crowd
+(:func:`name_zooms`); the legend folds away ("图例 / Legend", folded at first on a narrow
+map) and the scale is metric. Basemaps: none (roads only, works offline), OpenStreetMap
 tiles, or Tianditu (天地图) with the user's key.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from html import escape
 from pathlib import Path
@@ -20,7 +26,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from folium.utilities import JsCode
+from branca.element import Figure, MacroElement
+from jinja2 import Template
 
 from .changes import OUTCOMES, village_changes
 from .errors import ValidationError
@@ -64,8 +71,10 @@ def result_map(project: Project, result: Result | None = None, *, level: str = "
                tianditu_key: str | None = None, isochrone_school: str | None = None,
                isochrone_minutes: Sequence[float] = (20, 30, 40), show_roads: bool = True, show_zoning: bool = True,
                show_catchments: bool = True, title: str | None = None,
-               more_layers: Sequence[folium.FeatureGroup] = ()) -> folium.Map:
+               more_layers: Sequence[folium.FeatureGroup] = (), legend: str | None = None) -> folium.Map:
     """An interactive map of a result (today's layout when ``result`` is None).
+
+    The page's title (what a browser tab and a saved HTML file show) is "project · plan".
 
     Parameters
     ----------
@@ -79,11 +88,14 @@ def result_map(project: Project, result: Result | None = None, *, level: str = "
         Draw walking rings (``isochrone_minutes``) around this school.
     more_layers
         Further layers (folium feature groups) to draw on top, listed in the layer control.
+    legend
+        The legend's html instead of :func:`legend_html` (as :func:`difference_map` gives).
     """
     result = result if result is not None else baseline(project)
     fmap = base_map(project, level=level, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
                     isochrone_school=isochrone_school, isochrone_minutes=isochrone_minutes, show_roads=show_roads,
-                    title=title or result.name)
+                    title=title or result.name, legend=legend)
+    fmap.get_root().title = escape(f"{project.name} · {result.name}")  # type: ignore[attr-defined]
     for layer in result_layers(project, result, level=level, lang=lang, show_zoning=show_zoning,
                                show_catchments=show_catchments):
         layer.add_to(fmap)
@@ -95,8 +107,10 @@ def result_map(project: Project, result: Result | None = None, *, level: str = "
 
 def base_map(project: Project, *, level: str = "primary", lang: str = "zh", basemap: str = "none",
              tianditu_key: str | None = None, isochrone_school: str | None = None,
-             isochrone_minutes: Sequence[float] = (20, 30, 40), show_roads: bool = True, title: str = "") -> folium.Map:
-    """What does not change with a scenario: basemap, roads, isochrone rings, legend.
+             isochrone_minutes: Sequence[float] = (20, 30, 40), show_roads: bool = True, title: str = "",
+             legend: str | None = None) -> folium.Map:
+    """What does not change with a scenario: basemap, roads, isochrone rings, villages'
+    names, legend, metric scale.
 
     Its elements get fixed names, so the same settings give the same map script on every
     build: the app rebuilds it on each run and the browser, seeing the same script, keeps
@@ -105,13 +119,120 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
     fmap = _empty_map(project, basemap=basemap, tianditu_key=tianditu_key, lang=lang, show_roads=show_roads)
     if isochrone_school is not None:
         _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
-    bounds = project.villages.total_bounds
-    fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]], padding=(20, 20))
+    names = _village_names(fmap, project)
+    box = project.villages.total_bounds
+    bounds = [[float(box[1]), float(box[0])], [float(box[3]), float(box[2])]]
+    fmap.fit_bounds(bounds, padding=(20, 20))
     fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a folium Figure
-        folium.Element(legend_html(project, lang=lang, level=level, title=title)))
+        folium.Element(legend if legend is not None else legend_html(project, lang=lang, level=level, title=title)))
+    school_zoom, village_zoom = name_zooms(project)
+    _MapScript(bounds=bounds, school_zoom=school_zoom, village_zoom=village_zoom, names=names).add_to(fmap)
     for number, element in enumerate(_elements(fmap)):  # fixed names instead of random ones
         element._id = f"base{number}"
     return fmap
+
+
+#: Below this width (pixels) the map opens with its legend folded (a click on "图例 / Legend" opens it).
+NARROW_MAP = 700
+
+#: Styles of the map's legend, names and markers (in the page's head).
+MAP_CSS = """<style>
+.planning-legend { display: none; }
+.planning-legend.leaflet-control { display: block; background: rgba(255,255,255,0.94); padding: 4px 8px;
+  border: 1px solid #999; border-radius: 4px; font: 11px/1.3 sans-serif; max-width: 240px;
+  max-height: calc(100vh - 110px); overflow-y: auto; margin-bottom: 4px; }
+.planning-legend summary { cursor: pointer; font-weight: bold; padding: 2px 0; }
+.planning-legend h4 { margin: 4px 0 1px; font-size: 11px; }
+.planning-legend .note { color: #555; margin-top: 4px; }
+.planning-swatch { display: inline-block; width: 11px; height: 11px; border-radius: 6px; margin-right: 5px;
+  border: 1px solid #333; vertical-align: -1px; }
+.planning-bar { display: inline-block; width: 16px; height: 7px; margin-right: 5px; vertical-align: 1px; }
+.planning-shape { display: inline-block; width: 16px; text-align: center; color: #333; }
+.planning-mark { position: relative; font-size: 20px; line-height: 24px; text-shadow: 0 0 2px #fff, 0 0 3px #fff; }
+.planning-over { position: absolute; left: -5px; top: -2px; width: 24px; height: 24px; border: 3px solid #d7191c;
+  border-radius: 50%; box-shadow: 0 0 0 1px #fff; }
+.planning-name { display: none; position: absolute; white-space: nowrap; font: bold 12px sans-serif; color: #222;
+  text-shadow: 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; pointer-events: none; }
+.planning-school-name { left: 22px; top: 2px; }
+.planning-village-name { right: 9px; top: -8px; font-weight: normal; font-size: 11px; color: #333; }
+.planning-school-names .planning-school-name, .planning-village-names .planning-village-name { display: block; }
+</style>"""
+
+
+class _Scale(MacroElement):
+    """A scale bar in metres and kilometres only (Leaflet's default adds miles and feet)."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+L.control.scale({imperial: false, metric: true, maxWidth: 160}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "Scale"
+
+
+class _Attribution(MacroElement):
+    """A credit in the map's attribution line (bottom right), e.g. for OpenStreetMap data."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text }});
+{% endmacro %}
+""")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Attribution"
+        self.text = _js(text)
+
+
+class _MapScript(MacroElement):
+    """What the map does once drawn: the legend (``#planning-legend``) moved into a Leaflet
+    control at the bottom left, above the scale (:class:`_Scale`), folded at first on a map
+    narrower than :data:`NARROW_MAP`, the villages fitted beside it; and on every zoom the
+    classes that show schools' and villages' names (``planning-school-names``,
+    ``planning-village-names`` on the map's container) from :func:`name_zooms`, the villages'
+    names' layer (``names``) put on the map only then."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function (map) {
+    var legend = document.getElementById("planning-legend");
+    if (legend) {
+        var Legend = L.Control.extend({options: {position: "bottomleft"}, onAdd: function () {
+            L.DomEvent.disableClickPropagation(legend);
+            L.DomEvent.disableScrollPropagation(legend);
+            return legend;
+        }});
+        new Legend().addTo(map);
+        if (map.getSize().x < {{ this.narrow }}) { legend.open = false; }
+        var left = legend.open ? legend.offsetWidth + 24 : 20;  // the villages beside the legend, not under it
+        map.fitBounds({{ this.bounds }}, {paddingTopLeft: [left, 20], paddingBottomRight: [20, 20]});
+    }
+    function planningNames() {
+        var zoom = map.getZoom(), classes = map.getContainer().classList;
+        classes.toggle("planning-school-names", zoom >= {{ this.school_zoom }});
+        classes.toggle("planning-village-names", zoom >= {{ this.village_zoom }});
+        {%- if this.names %}
+        if (zoom >= {{ this.village_zoom }}) { map.addLayer({{ this.names.get_name() }}); }
+        else { map.removeLayer({{ this.names.get_name() }}); }  // thousands of labels: only on the map when shown
+        {%- endif %}
+    }
+    map.on("zoomend", planningNames);
+    planningNames();
+})({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self, *, bounds: list[list[float]], school_zoom: float, village_zoom: float,
+                 names: _Layer | None) -> None:
+        super().__init__()
+        self._name = "PlanningMapScript"
+        self.school_zoom, self.village_zoom, self.narrow = school_zoom, village_zoom, NARROW_MAP
+        self.bounds = _js(bounds)
+        self.names = names
 
 
 def _empty_map(project: Project, *, basemap: str, tianditu_key: str | None, lang: str, show_roads: bool
@@ -123,8 +244,12 @@ def _empty_map(project: Project, *, basemap: str, tianditu_key: str | None, lang
         raise ValidationError(Message("error.tianditu_key"))
     bounds = project.villages.total_bounds
     fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2], tiles=None,
-                      control_scale=True, prefer_canvas=True, zoom_snap=0.25, zoom_delta=0.5)
+                      control_scale=False, prefer_canvas=True, zoom_snap=0.25, zoom_delta=0.5)
     _basemap(fmap, basemap, tianditu_key, lang)
+    _Scale().add_to(fmap)
+    if project.network.attribution and basemap != "osm":  # OSM roads: credited where the map's credits are
+        _Attribution(t("osm_attribution", lang)).add_to(fmap)
+    fmap.get_root().header.add_child(folium.Element(MAP_CSS), name="planning_css")  # type: ignore[attr-defined]
     if show_roads:
         _roads(fmap, project, lang)
     return fmap
@@ -170,37 +295,107 @@ def _zoning(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, lang
     lines = shapely.linestrings(np.stack([start, np.column_stack([to.x, to.y])], axis=1))
     features = [(line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
                  f"{escape(str(name))} → {escape(str(school))}")
-                for line, kind, name, school in zip(lines, served["class"], served["name"], served["school"], strict=True)]
+                for line, kind, name, school in zip(lines, served["class"].tolist(), served["name"].tolist(),
+                                                    served["school"].tolist(), strict=True)]
     _feature_layer(t("map.zoning", lang), features).add_to(fmap)
 
 
 Feature = tuple[shapely.Geometry, Mapping[str, object], str]
 
 
-def _feature_layer(name: str, features: Iterable[Feature], *, marker: folium.Marker | None = None
-                   ) -> folium.FeatureGroup:
+def _feature_layer(name: str, features: Iterable[Feature], *, icon: Mapping[str, object] | None = None,
+                   interactive: bool = True) -> folium.FeatureGroup:
     """One GeoJSON layer for many features, each ``(geometry, style, tooltip html)``.
 
-    One folium element however many villages: folium compiles the output of every element
-    as a Jinja template when it renders, so a marker plus a tooltip per village (the obvious
-    way) takes 1.6 s per edit for 1,000 villages, against 0.16 s this way (benchmarks/maps.py).
+    Points are circle markers styled by ``style``, or, with ``icon`` (Leaflet ``divIcon``
+    options), markers whose icon's html is ``style["html"]``. The features go to the browser
+    as one JSON text drawn by one Leaflet loop (:class:`_Layer`): folium compiles the output of
+    every element as a Jinja template when it renders, so a marker plus a tooltip per village
+    (the obvious way) takes 1.6 s per edit for 1,000 villages (benchmarks/maps.py), and even
+    folium's own GeoJson styles and writes each feature one by one.
     """
-    styles: dict[str, Mapping[str, object]] = {}
-    items: list[dict[str, object]] = []
-    for number, (geometry, style, tip) in enumerate(features):
-        styles[str(number)] = style
-        items.append({"type": "Feature", "id": str(number), "properties": {"tip": tip},
-                      "geometry": shapely.geometry.mapping(geometry)})
-    collection = {"type": "FeatureCollection", "features": items}
     group = folium.FeatureGroup(name=name)
-    if styles:
-        folium.GeoJson(collection, name=name, marker=marker, style_function=lambda feature: styles[feature["id"]],
-                       on_each_feature=_TOOLTIP).add_to(group)
+    features = list(features)
+    if features:
+        _Layer(features, icon=icon, interactive=interactive).add_to(group)
     return group
 
 
-#: Each feature's tooltip from its ``tip`` property (HTML made and escaped in Python).
-_TOOLTIP = JsCode("function (feature, layer) { if (feature.properties.tip) { layer.bindTooltip(feature.properties.tip); } }")
+class _Layer(folium.GeoJson):
+    """Features sent as one JSON text with a table of their styles; drawn by one Leaflet
+    ``L.geoJson`` call. A ``folium.GeoJson`` for code that looks at layers (``data``,
+    ``style_function``), but rendered without folium's per-feature work."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }}_styles = {{ this.styles }};
+var {{ this.get_name() }} = L.geoJson({{ this.text }}, {
+    style: function (feature) { return {{ this.get_name() }}_styles[feature.properties.s]; },
+    pointToLayer: function (feature, latlng) {
+        var style = {{ this.get_name() }}_styles[feature.properties.s];
+        {%- if this.icon %}
+        return new L.Marker(latlng, {icon: L.divIcon(Object.assign({html: style.html}, {{ this.icon }})),
+                                     interactive: {{ this.interactive }}, keyboard: false});
+        {%- else %}
+        return new L.CircleMarker(latlng, style);
+        {%- endif %}
+    },
+    onEachFeature: function (feature, layer) { if (feature.properties.tip) { layer.bindTooltip(feature.properties.tip); } }
+}){% if this.add %}.addTo({{ this._parent.get_name() }}){% endif %};
+{% endmacro %}
+""")
+
+    def __init__(self, features: Sequence[Feature], *, icon: Mapping[str, object] | None, interactive: bool,
+                 add: bool = True) -> None:
+        MacroElement.__init__(self)
+        self.add = add
+        self._name = "GeoJson"
+        self.layer_name, self.overlay, self.control, self.show = self.get_name(), True, False, True
+        table: dict[tuple[tuple[str, object], ...], int] = {}
+        numbers = []
+        for _, style, _ in features:
+            numbers.append(table.setdefault(tuple(sorted(style.items())), len(table)))
+        self.style_list = [dict(items) for items in table]
+        geometries = shapely.to_geojson(shapely.set_precision(  # 1e-6° (0.1 m) is plenty on screen: a smaller page
+            np.asarray([f[0] for f in features], dtype=object), 1e-6))
+        self.text = "{\"type\":\"FeatureCollection\",\"features\":[" + ",".join(
+            f'{{"type":"Feature","id":"{n}","properties":{{"tip":{_js(tip)},"s":{s}}},"geometry":{g}}}'
+            for n, (g, s, (_, _, tip)) in enumerate(zip(geometries, numbers, features, strict=True))) + "]}"
+        self.styles = _js(self.style_list)
+        self.icon = _js(dict(icon)) if icon is not None else ""
+        self.interactive = "true" if interactive else "false"
+        self.style_function = lambda feature: self.style_list[feature["properties"]["s"]]
+
+    @property
+    def data(self) -> dict[str, Any]:  # type: ignore[override]  # read from the text, only when asked
+        """The features as GeoJSON (each with its ``tip`` and the number ``s`` of its style)."""
+        out: dict[str, Any] = json.loads(self.text)
+        return out
+
+    def render(self, **kwargs: Any) -> str:
+        """Add the layer's script to the page as it is (not compiled again as a template, as
+        ``MacroElement.render`` would: that alone took 0.2 s for 3,000 villages)."""
+        script = self._template.module.__dict__["script"]
+        figure = self.get_root()
+        assert isinstance(figure, Figure)
+        figure.script.add_child(_Raw(script(self, kwargs)), name=self.get_name())
+        return ""
+
+
+class _Raw(folium.Element):
+    """Text put in the page as it is."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+def _js(value: object) -> str:
+    """JSON for a script: ``</`` escaped so a name cannot end the script element."""
+    return json.dumps(value, ensure_ascii=False).replace("</", "<\\/")
 
 
 def catchments(project: Project, villages: gpd.GeoDataFrame) -> dict[str, shapely.Geometry]:
@@ -209,15 +404,18 @@ def catchments(project: Project, villages: gpd.GeoDataFrame) -> dict[str, shapel
     from pyproj import Transformer
 
     points = project.target_points.to_crs(project.crs)
-    vxy = villages.geometry.to_crs(project.crs)
+    served = villages[villages["school"].isin(points.index)]
+    if served.empty:
+        return {}
+    schools = pd.Index(sorted(set(served["school"])))
+    codes = np.concatenate([schools.get_indexer(served["school"]), np.arange(len(schools))])
+    xy = np.concatenate([shapely.get_coordinates(served.geometry.to_crs(project.crs).to_numpy()),
+                         shapely.get_coordinates(points[schools].to_numpy())])
+    order = np.argsort(codes, kind="stable")
+    hulls = shapely.buffer(shapely.convex_hull(shapely.multipoints(xy[order], indices=codes[order])), 300, quad_segs=6)
     back = Transformer.from_crs(project.crs, 4326, always_xy=True)
-    areas = {}
-    for school, members in vxy.groupby(villages["school"]):
-        if school not in points.index:
-            continue
-        hull = shapely.convex_hull(shapely.multipoints([*members.to_numpy(), points[school]])).buffer(300)
-        areas[school] = shapely.transform(hull, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
-    return areas
+    areas = shapely.transform(hulls, lambda xy: np.column_stack(back.transform(xy[:, 0], xy[:, 1])))
+    return dict(zip(schools, areas, strict=True))
 
 
 def _catchments(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, schools: pd.DataFrame,
@@ -255,9 +453,12 @@ def difference_map(project: Project, before: Result, after: Result, *, level: st
             "<br>".join(escape(line) for line in lines) if lines else escape(t("outcome.same", lang)))
         features.append((project.villages.geometry[vid], {"radius": 9, "color": colours[worst], "weight": 4,
                                                            "fill": False}, tip))
-    changed = _feature_layer(t("map.changes", lang), features, marker=folium.CircleMarker())
+    changed = _feature_layer(t("map.changes", lang), features)
+    seen = set(changes["outcome"])
+    key = {outcome: colours[outcome] for outcome in OUTCOMES if outcome in seen}
+    legend = legend_html(project, lang=lang, level=level, title=after.name, changes=key, lines=False)
     return result_map(project, after, level=level, lang=lang, show_zoning=False, show_catchments=False,
-                      more_layers=[changed])
+                      more_layers=[changed], legend=legend)
 
 
 def _band_words(grades: str, row: pd.Series, lang: str) -> str:
@@ -282,29 +483,35 @@ def _band_words(grades: str, row: pd.Series, lang: str) -> str:
 def _villages(fmap: folium.Map, villages: gpd.GeoDataFrame, lang: str) -> None:
     pupils = villages["pupils"].fillna(0.0).to_numpy(dtype=float)
     words = {kind: t(_mode_key(kind), lang, short=30, limit="") for kind in set(villages["class"])}
-    mode = [words[kind] for kind in villages["class"]]
-    minutes = [_trip_words(row, lang) for _, row in villages.iterrows()]
+    mode = [words[kind] for kind in villages["class"].tolist()]
+    minutes = _trip_words(villages, lang)
+    pupils_word = t("map.pupils", lang)
     features = []
-    for vid, name, school, kind, point, n, walk, how in zip(villages.index, villages["name"], villages["school"],
-                                                            villages["class"], villages.geometry, pupils, minutes,
+    for vid, name, school, kind, point, n, walk, how in zip(villages.index.tolist(), villages["name"].tolist(),
+                                                            villages["school"].tolist(), villages["class"].tolist(),
+                                                            villages.geometry.to_numpy(), pupils.tolist(), minutes,
                                                             mode, strict=True):
-        tip = (f"<b>{escape(str(name))}</b> ({escape(str(vid))})<br>{t('map.pupils', lang)}: {n:.0f}<br>"
+        tip = (f"<b>{escape(str(name))}</b> ({escape(str(vid))})<br>{pupils_word}: {n:.0f}<br>"
                f"→ {escape(str(school))}: {walk}<br>{how}")
-        style = {"radius": 4 + 1.2 * float(np.sqrt(n)), "color": "#252525", "weight": 1, "fill": True,
+        style = {"radius": round(4 + 1.2 * float(np.sqrt(n)), 1), "color": "#252525", "weight": 1, "fill": True,
                  "fillColor": COLOURS[kind], "fillOpacity": 0.85}
         features.append((point, style, tip))
-    _feature_layer(t("map.villages", lang), features, marker=folium.CircleMarker()).add_to(fmap)
+    _feature_layer(t("map.villages", lang), features).add_to(fmap)
 
 
-def _trip_words(row: pd.Series, lang: str) -> str:
-    """A village's one-way trip: its minutes, and for bus riders both legs (walk to the
-    pick-up, ride)."""
-    if pd.isna(row["minutes"]):
-        return "—"
-    if row["mode"] == "bus" and not pd.isna(row.get("ride_minutes")):
-        return t("map.bus_trip", lang, minutes=f"{row['minutes']:.0f}", walk=f"{row['road_walk_minutes']:.0f}",
-                 ride=f"{row['ride_minutes']:.0f}")
-    return f"{row['minutes']:.0f} {t('unit.minutes', lang)}"
+def _trip_words(villages: pd.DataFrame, lang: str) -> list[str]:
+    """Each village's one-way trip: its minutes, and for bus riders both legs (walk to the
+    pick-up, ride); "—" where no pupils are known."""
+    unit = t("unit.minutes", lang)
+    out = ["—" if np.isnan(m) else f"{m:.0f} {unit}" for m in villages["minutes"].to_numpy(dtype=float)]
+    if "ride_minutes" in villages:
+        bus = np.flatnonzero((villages["mode"] == "bus").to_numpy() & villages["ride_minutes"].notna().to_numpy()
+                             & villages["minutes"].notna().to_numpy())
+        for i in bus:
+            row = villages.iloc[i]
+            out[i] = t("map.bus_trip", lang, minutes=f"{row['minutes']:.0f}", walk=f"{row['road_walk_minutes']:.0f}",
+                       ride=f"{row['ride_minutes']:.0f}")
+    return out
 
 
 def _mode_key(kind: str) -> str:
@@ -313,9 +520,13 @@ def _mode_key(kind: str) -> str:
 
 
 def _schools(fmap: folium.Map, project: Project, schools: pd.DataFrame, lang: str) -> None:
+    """Each school by its type's shape (:data:`TYPE_SHAPES`) in its status's colour
+    (:data:`STATUS_COLOURS`), struck through when closed, in a red ring when it has more
+    pupils than seats, its name beside it to its right (shown from the zoom :func:`name_zooms` gives)."""
     points = project.target_points
+    over = _over_capacity(schools)
     features = []
-    for sid, row in schools.iterrows():
+    for (sid, row), full in zip(schools.iterrows(), over, strict=True):
         colour = STATUS_COLOURS.get(row["status"], "#2166ac")
         load = "" if pd.isna(row["capacity"]) or row["capacity"] == 0 else f" ({row['pupils'] / row['capacity']:.0%})"
         status = t(f"status.{row['status']}", lang)
@@ -324,11 +535,59 @@ def _schools(fmap: folium.Map, project: Project, schools: pd.DataFrame, lang: st
                f"{row['capacity']:.0f}{load}")
         symbol = TYPE_SHAPES.get(row["type"], "●")
         strike = "text-decoration: line-through;" if not row["open"] else ""
-        html = (f'<div data-school="{escape(str(sid))}" style="font-size:20px;color:{colour};text-shadow:0 0 2px #fff,0 0 3px #fff;{strike}">'
-                f"{symbol}</div>")
+        ring = '<span class="planning-over"></span>' if full else ""
+        html = (f'<div data-school="{escape(str(sid))}" data-over="{int(full)}" class="planning-mark" '
+                f'style="color:{colour};{strike}">{ring}{symbol}'
+                f'<span class="planning-name planning-school-name">{escape(str(row["name"]))}</span></div>')
         features.append((points[sid], {"html": html}, tip))  # the icon's html, per school
-    marker = folium.Marker(icon=folium.DivIcon(icon_size=(20, 20), icon_anchor=(10, 12), class_name="planning-school"))
-    _feature_layer(t("map.schools", lang), features, marker=marker).add_to(fmap)
+    icon = {"iconSize": [20, 20], "iconAnchor": [10, 12], "className": "planning-school"}
+    _feature_layer(t("map.schools", lang), features, icon=icon).add_to(fmap)
+
+
+def _over_capacity(schools: pd.DataFrame) -> np.ndarray:
+    """Whether each open school has more pupils than seats (as the result's ``over_capacity``)."""
+    if "over_capacity" in schools:
+        return schools["over_capacity"].fillna(False).to_numpy(dtype=bool) & schools["open"].to_numpy(dtype=bool)
+    return (schools["pupils"] > schools["capacity"] + 0.5).to_numpy() & schools["open"].to_numpy(dtype=bool)
+
+
+def _village_names(fmap: folium.Map, project: Project) -> _Layer | None:
+    """Every village's name as a label to its left (a school's name is to the school's right),
+    shown from the zoom :func:`name_zooms` gives."""
+    features = [(point, {"html": f'<span class="planning-name planning-village-name">{escape(str(name))}</span>'}, "")
+                for point, name in zip(project.villages.geometry.to_numpy(), project.villages["name"].tolist(), strict=True)]
+    icon = {"iconSize": [0, 0], "iconAnchor": [-7, 7], "className": "planning-label"}
+    if not features:
+        return None
+    layer = _Layer(features, icon=icon, interactive=False, add=False)  # the map adds it when zoomed in (_MapScript)
+    layer.add_to(fmap)  # on the map itself, not a layer of the layer control: shown by zoom alone
+    return layer
+
+
+#: How far apart (screen pixels) typical neighbours must be before their names are shown.
+NAME_SPACING = {"school": 70.0, "village": 60.0}
+
+
+def name_zooms(project: Project) -> tuple[float, float]:
+    """The zoom levels from which schools' and villages' names are shown: the first at which
+    a typical neighbour is :data:`NAME_SPACING` pixels away (for schools the median distance
+    to the nearest other school, for villages the lower quartile of the distance to the
+    nearest other village), so names do not crowd the county view. Villages' names never
+    come before the schools'."""
+    from scipy.spatial import cKDTree
+
+    lat = float(np.mean(project.villages.geometry.y))
+    metres_per_pixel_at_0 = 40_075_016.686 * math.cos(math.radians(lat)) / 256
+
+    def zoom(xy: np.ndarray, pixels: float, share: float) -> float:
+        if len(xy) < 2:
+            return 0.0
+        gaps = cKDTree(xy).query(xy, k=2)[0][:, 1]
+        typical = max(float(np.quantile(gaps, share)), 1.0)
+        return float(np.clip(math.ceil(4 * math.log2(pixels * metres_per_pixel_at_0 / typical)) / 4, 0, 19))  # in the map's zoom steps
+
+    schools = zoom(project.xy(project.schools), NAME_SPACING["school"], 0.5)
+    return schools, max(schools, zoom(project.xy(project.villages), NAME_SPACING["village"], 0.25))
 
 
 def isochrones(project: Project, school_id: str, minutes: Sequence[float] = (20, 30, 40)
@@ -365,18 +624,42 @@ def _isochrones(fmap: folium.Map, project: Project, school_id: str, minutes: Seq
     _feature_layer(t("map.isochrone", lang, minutes="/".join(str(m) for m in minutes)), features).add_to(fmap)
 
 
-def legend_html(project: Project, *, lang: str = "zh", level: str = "primary", title: str = "") -> str:
-    """The legend box: walk classes, modes, school types and status, attribution."""
+def legend_html(project: Project, *, lang: str = "zh", level: str = "primary", title: str = "",
+                changes: Mapping[str, str] | None = None, lines: bool = True) -> str:
+    """The legend: a fold-away box ("图例 / Legend") with separate keys for villages (colour:
+    one-way trip, size: pupils), school type (shape), school status (colour) and schools over
+    capacity (red ring), catchment areas and zoning lines (when ``lines``), and notes
+    (OpenStreetMap, synthetic data, elevations). With ``changes`` (outcome → colour, as
+    :func:`difference_map` draws), it first explains the rings of what a plan changes."""
     limit = project.policy.limit(level)
-    rows = [(COLOURS["short"], t("map.walk_within", lang, short=30)), (COLOURS["limit"], t("map.walk_limit", lang, limit=f"{limit:g}")),
+    walk = [(COLOURS["short"], t("map.walk_within", lang, short=30)), (COLOURS["limit"], t("map.walk_limit", lang, limit=f"{limit:g}")),
             (COLOURS["beyond"], t("map.walk_beyond", lang, limit=f"{limit:g}")), (COLOURS["bus"], t("map.bus", lang)),
             (COLOURS["board"], t("map.board", lang)), (COLOURS["unserved"], t("map.unserved", lang))]
-    items = "".join(f'<div><span style="display:inline-block;width:11px;height:11px;border-radius:6px;'
-                    f'background:{c};margin-right:5px;border:1px solid #333"></span>{escape(text)}</div>' for c, text in rows)
-    types = "".join(f"<div>{symbol} {escape(school_type(kind, lang))}</div>" for kind, symbol in TYPE_SHAPES.items()
-                    if kind in set(project.schools["type"]))
-    status = "".join(f'<div><span style="color:{STATUS_COLOURS[s]}">■</span> {escape(t(f"status.{s}", lang))}</div>'
-                     for s in ("open", "new", "teaching point", "closed"))
+    sections = []
+    if changes is not None:
+        rings = "".join(f'<div><span class="planning-swatch" style="background:#fff;border:3px solid {colour}"></span>'
+                        f"{escape(t(f'outcome.{outcome}', lang))}</div>" for outcome, colour in changes.items())
+        sections.append(f"<h4>{escape(t('map.key_changes', lang))}</h4>{rings}")
+    swatches = "".join(f'<div><span class="planning-swatch" style="background:{c}"></span>{escape(text)}</div>'
+                       for c, text in walk)
+    sections.append(f"<h4>{escape(t('map.key_after' if changes is not None else 'map.key_villages', lang))}</h4>{swatches}")
+    kinds = set(project.schools["type"])
+    types = "".join(f'<div><span class="planning-shape">{symbol}</span> {escape(school_type(kind, lang))}</div>'
+                    for kind, symbol in TYPE_SHAPES.items() if kind in kinds)
+    sections.append(f"<h4>{escape(t('map.key_types', lang))}</h4>{types}")
+    shown = ["open", "new", "teaching point", "closed"] if len(project.sites) else ["open", "teaching point", "closed"]
+    status = "".join(f'<div><span class="planning-bar" style="background:{STATUS_COLOURS[s]}"></span>'
+                     f"{escape(_status_words(s, lang))}</div>" for s in shown)
+    over = (f'<div><span class="planning-swatch" style="background:#fff;border:3px solid #d7191c"></span>'
+            f"{escape(t('map.over_capacity', lang))}</div>")
+    sections.append(f"<h4>{escape(t('map.key_status', lang))}</h4>{status}{over}")
+    if lines:
+        sections.append(
+            f"<h4>{escape(t('map.key_lines', lang))}</h4>"
+            f'<div><span class="planning-bar" style="background:#80b1d3;opacity:0.45;border:1px solid #80b1d3"></span>'
+            f"{escape(t('map.catchment_key', lang))}</div>"
+            f'<div><span class="planning-bar" style="height:0;border-top:2px dashed {COLOURS["short"]}"></span>'
+            f"{escape(t('map.zoning_key', lang))}</div>")
     notes = [t("map.size_note", lang)]
     if project.network.attribution:
         notes.append(t("osm_attribution", lang))
@@ -384,11 +667,15 @@ def legend_html(project: Project, *, lang: str = "zh", level: str = "primary", t
         notes.append(t("synthetic", lang))
     notes.append(t("elevation.line", lang, source=elevation_source(project.network, lang)))
     heading = " · ".join(escape(part) for part in (t("map.legend", lang), title, level_name(level, lang)) if part)
-    return (f'<div id="planning-legend" style="position:fixed;bottom:24px;left:12px;z-index:9999;background:'
-            f'rgba(255,255,255,0.92);padding:8px 10px;border:1px solid #999;border-radius:4px;font:12px sans-serif;'
-            f'max-width:230px"><b>{heading}</b>'
-            f"{items}<hr style='margin:4px 0'>{types}<hr style='margin:4px 0'>{status}"
-            f"<div style='color:#555;margin-top:4px'>{'<br>'.join(escape(n) for n in notes)}</div></div>")
+    return (f'<details id="planning-legend" class="planning-legend" open><summary>{heading}</summary>'
+            f"{''.join(sections)}<div class='note'>{'<br>'.join(escape(n) for n in notes)}</div></details>")
+
+
+def _status_words(status: str, lang: str) -> str:
+    """A status in the legend; closed and merged schools share grey."""
+    if status == "closed":
+        return f"{t('status.closed', lang)} · {t('status.merged', lang)}"
+    return t(f"status.{status}", lang)
 
 
 #: One colour per alliance (repeated beyond ten alliances); schools in no alliance are grey.
@@ -441,8 +728,8 @@ def alliance_map(project: Project, alliances: Alliances, *, lang: str = "zh", ba
         markers.append((points[sid], {"html": _alliance_marker(str(sid), str(row["role"]), colour, core, label)},
                         _alliance_tip(name, row, lang)))
     _feature_layer(t("map.alliance_lines", lang), lines).add_to(fmap)
-    marker = folium.Marker(icon=folium.DivIcon(icon_size=(28, 28), icon_anchor=(14, 15), class_name="planning-alliance"))
-    _feature_layer(t("map.alliances", lang), markers, marker=marker).add_to(fmap)
+    icon = {"iconSize": [28, 28], "iconAnchor": [14, 15], "className": "planning-alliance"}
+    _feature_layer(t("map.alliances", lang), markers, icon=icon).add_to(fmap)
     shown = points[points.index.isin(schools.index)]
     if len(shown):
         fmap.fit_bounds([[shown.y.min(), shown.x.min()], [shown.y.max(), shown.x.max()]],  # beside the core's names, above the legend
@@ -536,13 +823,19 @@ def use_local_leaflet(fmap: folium.Map, base_url: str = "/app/static/leaflet") -
 
 
 def standalone_html(fmap: folium.Map, *, leaflet: Path = LEAFLET_FOLDER) -> str:
-    """The map as one HTML file; with Leaflet inlined when it is available locally (then the
-    file opens without internet, except for any basemap tiles)."""
+    """The map as one HTML file; with Leaflet inlined when it is available locally, its
+    control icons as data (then the file opens without internet, except for any basemap
+    tiles). Its page title is the map's (:func:`result_map`: "project · plan")."""
     if not (leaflet / "leaflet.js").exists():
         return fmap.get_root().render()
     use_local_leaflet(fmap, "LEAFLET")
     html = fmap.get_root().render()
     js = (leaflet / "leaflet.js").read_text(encoding="utf-8")
     css = (leaflet / "leaflet.css").read_text(encoding="utf-8")
+    for image in ("layers.png", "layers-2x.png", "marker-icon.png"):  # the layer control's icon, in the file
+        path = leaflet / "images" / image
+        if path.exists():
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            css = css.replace(f"url(images/{image})", f"url(data:image/png;base64,{data})")
     html = html.replace('<script src="LEAFLET/leaflet.js"></script>', f"<script>{js}</script>")
     return html.replace('<link rel="stylesheet" href="LEAFLET/leaflet.css"/>', f"<style>{css}</style>")

@@ -684,3 +684,70 @@ def test_two_sessions_never_see_each_other_s_projects_plans_or_uploads(server, b
     finally:
         for context in contexts:
             context.close()
+
+
+@pytest.mark.parametrize(("lang", "width"), [("zh", 1024), ("en", 1024), ("zh", 1600), ("en", 1600)])
+def test_the_map_reads_at_a_glance(server, browser, lang, width):
+    """Issue 17, item 1, in the app: the scale in metres; the legend folded on a narrow map
+    and open on a wide one, never over a village; schools' names once zoomed in; screenshots
+    (tests/artifacts/10_map_*) looked at by people."""
+    import re
+
+    from planning.i18n import t
+    from planning.maps import NARROW_MAP
+
+    page = _open_demo(browser, server, lang=lang, width=width, height=900)
+    _drawn(page, t("map.legend", lang))
+    fmap = _map(page)
+    scale = fmap.locator(".leaflet-control-scale-line")
+    assert scale.count() == 1 and re.fullmatch(r"\d+ k?m", scale.inner_text().strip()), scale.all_inner_texts()
+    legend = fmap.locator("#planning-legend")
+    assert legend.count() == 1
+    map_width = fmap.locator(".leaflet-container").evaluate("m => m.clientWidth")
+    assert legend.evaluate("d => d.open") == (map_width >= NARROW_MAP), map_width  # folded on a narrow map
+    frame = page.locator("iframe[title*='st_folium']").first
+    frame.scroll_into_view_if_needed()
+    frame.screenshot(path=ARTIFACTS / f"10_map_{lang}_{width}.png")
+    box = legend.evaluate(  # in the map's frame, as the villages' places
+        "d => { const r = d.getBoundingClientRect(); return {x: r.left, y: r.top, width: r.width, height: r.height}; }")
+    villages = fmap.locator(".leaflet-container").evaluate(  # each village's circle (on a canvas): where it is
+        "c => { const m = window.map, r = c.getBoundingClientRect(), out = [];"
+        " m.eachLayer(l => { if (l instanceof L.CircleMarker && l.feature) {"
+        " const p = m.latLngToContainerPoint(l.getLatLng()); out.push([r.left + p.x, r.top + p.y]); } });"
+        " return out; }")
+    assert len(villages) == 17
+    hidden = [(x, y) for x, y in villages
+              if box["x"] - 12 <= x <= box["x"] + box["width"] + 12 and box["y"] - 12 <= y <= box["y"] + box["height"] + 12]
+    assert not hidden, (hidden, box)
+    if not legend.evaluate("d => d.open"):
+        legend.locator("summary").click()  # a planner opens it: the keys show
+        fmap.get_by_text(t("map.key_types", lang)).wait_for(timeout=10_000)
+        assert fmap.get_by_text(t("map.key_status", lang)).is_visible()
+        frame.screenshot(path=ARTIFACTS / f"10_map_{lang}_{width}_legend.png")
+        legend.locator("summary").click()
+    name = fmap.locator("[data-school='S01'] .planning-school-name")
+    assert name.count() == 1
+    shown = fmap.locator(".leaflet-container").evaluate("m => m.classList.contains('planning-school-names')")
+    assert name.is_visible() == shown  # names from the zoom where schools are far enough apart
+    for _ in range(8):  # half a zoom level a click
+        fmap.locator(".leaflet-control-zoom-in").click()
+        page.wait_for_timeout(400)
+        if name.is_visible():
+            break
+    assert name.is_visible() and name.inner_text() == "青山镇中心小学"
+    village = fmap.locator(".planning-village-name", has_text="桐木村")
+    for _ in range(8):  # the villages' names come with the schools' or later (never before)
+        if village.count() and village.is_visible():
+            break
+        fmap.locator(".leaflet-control-zoom-in").click()
+        page.wait_for_timeout(400)
+    assert village.is_visible()
+    page.wait_for_timeout(300)
+    frame.screenshot(path=ARTIFACTS / f"10_map_{lang}_{width}_zoomed.png")
+    if width == 1600:  # an edit fills a teaching point beyond its seats: the map rings it
+        _choose(page, t("app.school_pick", lang), "S05")
+        page.get_by_role("button", name=t("app.apply", lang)).click()
+        _wait_closed_on_map(page, "S05")
+        fmap.locator("[data-school='S11'][data-over='1'] .planning-over").wait_for(state="visible", timeout=60_000)
+        assert fmap.locator(".planning-over").count() == 1
+        frame.screenshot(path=ARTIFACTS / f"10_map_{lang}_{width}_over_capacity.png")
