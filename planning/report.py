@@ -950,3 +950,79 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
 __all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "zoning_line", "results_gpkg", "cjk_font", "sheet_names",
            "staffing_table", "staffing_totals", "cost_table", "cost_by_item", "cost_facts", "money", "exchange_cv_table", "exchange_moves_table", "exchange_schools_table", "exchange_title", "alliance_groups_table",
            "alliance_schools_table", "alliance_title", "solver_status"]
+
+
+# ---------------------------------------------------------------------------------- the plan report
+def plan_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh",
+                paper: str = "A4", unit: str | None = None, date: Any = None) -> Path:
+    """Write the plan report, the PDF a planner hands to the county government
+    (:mod:`planning.plan_report` lists its pages): cover (county, plans, date, ``unit``
+    as 制图单位 / prepared by, data sources with the OpenStreetMap attribution where the
+    roads come from OSM), the decision in one paragraph and the figures before and after,
+    maps of today and the plan side by side, the villages and pupils affected, the schools
+    (loads, classrooms, beds, staffing, resource verdicts), the CVs, the costs, the
+    assumptions with their sources; numbered pages, the Chinese font embedded.
+
+    Parameters
+    ----------
+    results
+        Today's layout first, then the plans (at least one).
+    path
+        The PDF to write.
+    lang
+        "zh" or "en": every word of the report (the planner's own names as given).
+    paper
+        "A4" or "A3", landscape; text and symbols grow with the paper.
+    unit
+        Who prepared the report (制图单位); a line to write on when None.
+    date
+        The report's date (a ``datetime.date`` or text); today when None.
+    """
+    pages = plan_report_pages(project, list(results), lang=lang, paper=paper, unit=unit, date=date)
+    return _save_pages(pages, Path(path), fonts=_report_fonts(lang))
+
+
+def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str = "zh", paper: str = "A4",
+                      unit: str | None = None, date: Any = None) -> list[Figure]:
+    """The pages of :func:`plan_report` as matplotlib figures (the caller closes them)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .plan_report import Sheet, report_pages
+
+    if paper not in PAPER:
+        raise ValueError(f"`paper` was {paper!r} but is expected to be one of {list(PAPER)}")
+    with plt.rc_context(_report_fonts(lang)):
+        return report_pages(project, results, sheet=Sheet(PAPER[paper], MARKERS, lang), unit=unit, date=date)
+
+
+def _report_fonts(lang: str) -> dict[str, Any]:
+    """Matplotlib settings for a printed report in ``lang``: a CJK font (first in Chinese),
+    TrueType fonts embedded in the PDF."""
+    if lang == "zh":
+        families = [cjk_font(), "DejaVu Sans"]
+    else:
+        try:
+            families = ["DejaVu Sans", cjk_font()]
+        except PlanningError:
+            families = ["DejaVu Sans"]
+    return {"font.family": families, "pdf.fonttype": 42, "axes.unicode_minus": False}
+
+
+def _save_pages(pages: list[Figure], path: Path, *, fonts: dict[str, Any]) -> Path:
+    """Write figures as the pages of one PDF (atomically) and close them."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    try:
+        with plt.rc_context(fonts), atomic_path(path) as tmp, PdfPages(tmp) as pdf:
+            for page in pages:
+                pdf.savefig(page)
+    finally:
+        for page in pages:
+            plt.close(page)
+    return path
+
+__all__ += ["plan_report", "plan_report_pages"]
