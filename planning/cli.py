@@ -52,6 +52,7 @@ from .report import (
     cost_table,
     excel_report,
     exchange_moves_table,
+    plan_report,
     results_gpkg,
     solver_status,
     staffing_table,
@@ -67,8 +68,8 @@ from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``planning`` command and its subcommands (check, evaluate, compare, optimise, forecast, teachers,
-    alliances, app, cache)."""
+    """The ``planning`` command and its subcommands (check, evaluate, compare, report, optimise, forecast,
+    teachers, alliances, app, cache)."""
     parser = argparse.ArgumentParser(prog="planning", description="School layout and catchment planning.")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="walk check: who is beyond the walking limit",
@@ -100,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Evaluate several scenarios and show their figures side by side, "
                                          "with today's layout first.")
     compare.add_argument("scenarios", type=Path, nargs="+", help="scenario files (YAML or JSON)")
+    _report_parser(sub)
     optimise = sub.add_parser("optimise", help="recommend which schools to keep, close or open (exact MILP)",
                               description="Solve a location-allocation model with HiGHS and write the answer "
                                           "as a scenario, evaluated against today.")
@@ -169,6 +171,21 @@ def build_parser() -> argparse.ArgumentParser:
         _forecast_options(command, horizon=None)
         _lang_option(command)
     return parser
+
+
+def _report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = sub.add_parser(
+        "report", help="the plan report (PDF) for the county government",
+        description="Evaluate scenario files against today's layout and write the plan report: cover, the "
+                    "decision in one paragraph, figures before and after, maps of today and the plan side by "
+                    "side, villages and pupils affected, schools, balance, costs, assumptions and sources.")
+    command.add_argument("--scenario", type=Path, nargs="+", required=True, help="scenario file(s) (YAML or JSON)")
+    _project_options(command)
+    _assignment_options(command)
+    command.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+    command.add_argument("--paper", choices=["A4", "A3"], default="A4", help="paper, landscape (default: A4)")
+    command.add_argument("--unit", metavar="TEXT", help="who prepared the report (the mapping unit), printed on the cover")
+    _lang_option(command)
 
 
 def _teachers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -284,7 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if extra and args.command != "app":  # only the app passes options on (to Streamlit)
         parser.error(t("cli.only_app_options", lang, args=" ".join(extra)))
     commands = {"check": run_check, "evaluate": run_scenarios, "compare": run_scenarios, "optimise": run_optimise,
-                "forecast": run_forecast, "teachers": run_teachers, "alliances": run_alliances, "cache": run_cache}
+                "forecast": run_forecast, "teachers": run_teachers, "alliances": run_alliances, "cache": run_cache,
+                "report": run_report}
     before = settings.language
     settings.language = lang  # progress bars and anything worded without a language
     try:
@@ -564,6 +582,23 @@ def run_scenarios(args: argparse.Namespace) -> int:
     write_csv(table, args.out / f"{stem}_summary.csv")
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """`planning report`: scenario files against today's layout, as the plan report (PDF)."""
+    paths = list(args.scenario)
+    project = _scenario_project(args, paths)
+    scenarios = [Scenario.from_file(p, project) for p in paths]
+    today, fallback = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
+    results = [s.evaluate(args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
+    if fallback is not None:
+        print(t("cli.today_fallback", args.lang, reason=fallback.text(args.lang)))
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = file_stem(scenarios[0].name) if len(scenarios) == 1 else "plans"
+    path = plan_report(project, [today, *results], args.out / f"{stem}_report.pdf", lang=args.lang, paper=args.paper,
+                       unit=args.unit)
+    print(t("cli.wrote", args.lang, files=Listing([path])))
     return 0
 
 

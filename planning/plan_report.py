@@ -16,7 +16,8 @@ known, no costs, no forecast) is one line saying so.
 
 Map labels are placed by :class:`LabelPlacer`: each name tries eight places around its point
 (then eight further out, with a leader line) and takes the first free one, crossing the
-fewest roads; a name with no free place is left out (the page says how many). The scale
+fewest roads (further out with a leader line where none is free close by); a name with no
+free place is left out (the page says how many). The scale
 bar and north arrow go in the corners with the fewest villages, schools and roads.
 
 The module draws; :func:`planning.report.plan_report` picks the fonts and writes the file
@@ -29,8 +30,9 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field as dataclass_field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,11 +40,10 @@ import pandas as pd
 from .changes import affected, village_changes
 from .costs import ITEMS, cost_sheet
 from .evaluate import Result, compare, level_summary
-from .i18n import field, level_name, plan_name, school_type, t
-from .indicators import INDICATORS
+from .i18n import field, has_text, level_name, plan_name, school_type, t
 from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
-from .policy import SOURCED, Policy
+from .policy import INDICATORS, LEVEL_GRADES, SOURCED, Policy
 from .project import Project
 from .terrain import elevation_source
 
@@ -87,6 +88,11 @@ class Sheet:
     size: tuple[float, float]
     markers: Mapping[str, str]
     lang: str
+
+    @property
+    def bold(self) -> str:
+        """The weight of titles: bold in English; the Chinese fonts installed have no bold."""
+        return "bold" if self.lang == "en" else "normal"
 
     @property
     def scale(self) -> float:
@@ -197,8 +203,14 @@ def _overlaps(a: Bbox, b: Bbox) -> bool:
     return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
 
 
+#: How far out (font sizes beyond the symbol) a label tries its eight places: beside the
+#: symbol first, then further out with a leader line.
+_RINGS = (0.0, 1.6, 3.2, 5.0, 7.0)
 # The eight places around a point, in the order tried: (direction x, direction y, ha, va).
-_PLACES = ((1, 0, "left", "center"), (1, 1, "left", "bottom"), (1, -1, "left", "top"), (0, 1, "center", "bottom"),
+_Align = Literal["left", "center", "right"]
+_Valign = Literal["bottom", "center", "top"]
+_PLACES: tuple[tuple[int, int, _Align, _Valign], ...] = (
+    (1, 0, "left", "center"), (1, 1, "left", "bottom"), (1, -1, "left", "top"), (0, 1, "center", "bottom"),
            (0, -1, "center", "top"), (-1, 0, "right", "center"), (-1, 1, "right", "bottom"),
            (-1, -1, "right", "top"))
 
@@ -208,16 +220,19 @@ class LabelPlacer:
     """Greedy label placement on one map (display coordinates).
 
     Each label tries the eight places around its point (:data:`_PLACES`), then the same
-    eight further out with a leader line to the point; a place is free when its box (with
+    eight further out (:data:`_RINGS`) with a leader line to the point; a place is free when its box (with
     a margin) stays inside the map and meets no label, symbol or map furniture (scale bar,
-    north arrow) placed before; of the free places the one covering the fewest road points
-    wins (the first on a tie). A label with no free place is left out and counted.
+    north arrow) placed before; of the free places one clear of other symbols wins (a label
+    beside another symbol reads as that symbol's name), then the nearest, then the one with
+    the fewest other symbols close to it, then the one covering the fewest road points, then
+    the first tried. A long name may take two lines where one does not fit. A label with no free place is left out and counted.
     """
 
     ax: Axes
     renderer: RendererBase
     road_points: np.ndarray  # (n, 2) display coordinates of points along the roads
     taken: list[Bbox] = dataclass_field(default_factory=list)
+    symbols: list[tuple[float, float, float]] = dataclass_field(default_factory=list)  # x, y, radius (pixels)
     left_out: int = 0
 
     def block(self, box: Bbox) -> None:
@@ -231,6 +246,19 @@ class LabelPlacer:
         px, py = self.ax.transData.transform((x, y))
         r = radius * self.ax.figure.dpi / 72
         self.block(Bbox([[px - r, py - r], [px + r, py + r]]))
+        self.symbols.append((float(px), float(py), float(r)))
+
+    def _clear_of(self, x: float, y: float, radius: float) -> float:
+        """The distance (points) from data point (x, y) beyond its symbol of ``radius`` points
+        and every symbol touching it (a school in its village's circle)."""
+        px, py = self.ax.transData.transform((x, y))
+        pixels = self.ax.figure.dpi / 72
+        reach = radius * pixels
+        for sx, sy, sr in self.symbols:
+            d = math.hypot(sx - px, sy - py)
+            if d < sr + radius * pixels:
+                reach = max(reach, d + sr)
+        return float(reach / pixels)
 
     def place(self, x: float, y: float, text: str, *, radius: float, size: float, colour: str = "black",
               weight: str = "normal") -> Text | None:
@@ -243,46 +271,86 @@ class LabelPlacer:
                                  path_effects=[withStroke(linewidth=max(2.0, size / 3), foreground="white")])
         frame = self.ax.get_window_extent(self.renderer)
         margin = 1.5 * self.ax.figure.dpi / 72
-        best: tuple[int, int, int] | None = None  # (ring, roads covered, order) of the best free place
-        chosen: tuple[float, float, str, str, Bbox] | None = None
-        for ring, gap in enumerate((radius + 1.5, radius + 1.5 + 1.6 * size)):
-            for order, (dx, dy, ha, va) in enumerate(_PLACES):
-                norm = math.hypot(dx, dy)
-                ox, oy = dx * gap / norm, dy * gap / norm
-                label.set_position((ox, oy))
-                label.set_ha(ha)
-                label.set_va(va)
-                box = label.get_window_extent(self.renderer).expanded(1.0, 1.0)
-                box = box.from_extents(box.x0 - margin, box.y0 - margin, box.x1 + margin, box.y1 + margin)
-                if not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1):
-                    continue
-                if any(_overlaps(box, other) for other in self.taken):
-                    continue
-                roads = self._roads_in(box)
-                if best is None or (ring, roads, order) < best:
-                    best, chosen = (ring, roads, order), (ox, oy, ha, va, box)
-            if best is not None:
+        radius = self._clear_of(x, y, radius)
+        own = self._touching(x, y, radius)
+        best: tuple[int, ...] | None = None  # beside another symbol, ring, lines, how many, roads, order
+        chosen: tuple[str, float, float, _Align, _Valign, Bbox] | None = None
+        for ring, gap in enumerate(radius + 1.5 + step * size for step in _RINGS):
+            for lines, words in enumerate(_variants(text)):
+                label.set_text(words)
+                for order, (dx, dy, ha, va) in enumerate(_PLACES):
+                    norm = math.hypot(dx, dy)
+                    ox, oy = dx * gap / norm, dy * gap / norm
+                    label.set_position((ox, oy))
+                    label.set_horizontalalignment(ha)
+                    label.set_verticalalignment(va)
+                    box = label.get_window_extent(self.renderer)
+                    box = box.from_extents(box.x0 - margin, box.y0 - margin, box.x1 + margin, box.y1 + margin)
+                    if not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1):
+                        continue
+                    if any(_overlaps(box, other) for other in self.taken):
+                        continue
+                    near = self._near(box, own, size)
+                    score = (min(near, 1), ring, lines, near, self._roads_in(box), order)
+                    if best is None or score < best:
+                        best, chosen = score, (words, ox, oy, ha, va, box)
+            if best is not None and best[0] == 0:  # clear of other symbols: no nearer place is
                 break
         if best is None or chosen is None:
             label.remove()
             self.left_out += 1
             return None
-        ox, oy, ha, va, box = chosen
+        words, ox, oy, ha, va, box = chosen
+        label.set_text(words)
         label.set_position((ox, oy))
-        label.set_ha(ha)
-        label.set_va(va)
-        if best[0] == 1:  # further out: a thin line from the point to the label
+        label.set_horizontalalignment(ha)
+        label.set_verticalalignment(va)
+        if best[1] > 0:  # further out: a thin line from the point to the label
             self.ax.annotate("", (x, y), xytext=(ox * 0.85, oy * 0.85), textcoords="offset points", zorder=6,
                              arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5, "shrinkA": 0,
                                          "shrinkB": radius})
         self.block(box)
         return label
 
+    def _touching(self, x: float, y: float, radius: float) -> set[int]:
+        """The symbols within ``radius`` points of data point (x, y): the labelled one and
+        those it sits in."""
+        px, py = self.ax.transData.transform((x, y))
+        reach = radius * self.ax.figure.dpi / 72 + 1.0
+        return {i for i, (sx, sy, sr) in enumerate(self.symbols) if math.hypot(sx - px, sy - py) <= reach}
+
+    def _near(self, box: Bbox, own: set[int], size: float) -> int:
+        """How many other symbols come within a font size of ``box``: a label beside another
+        symbol reads as that symbol's name."""
+        gap = size * self.ax.figure.dpi / 72
+        near = 0
+        for i, (sx, sy, sr) in enumerate(self.symbols):
+            if i in own:
+                continue
+            dx = max(box.x0 - sx, 0.0, sx - box.x1)
+            dy = max(box.y0 - sy, 0.0, sy - box.y1)
+            near += math.hypot(dx, dy) < sr + gap
+        return near
+
     def _roads_in(self, box: Bbox) -> int:
         p = self.road_points
         if not len(p):
             return 0
         return int(((p[:, 0] > box.x0) & (p[:, 0] < box.x1) & (p[:, 1] > box.y0) & (p[:, 1] < box.y1)).sum())
+
+
+def _variants(text: str) -> list[str]:
+    """A name on one line and, when it is long (over 8 ems), on two lines broken at the
+    space (or, in Chinese, the character) nearest its middle."""
+    if _ems(text) <= 8:
+        return [text]
+    spaces = [i for i, ch in enumerate(text) if ch == " "]
+    middle = len(text) / 2
+    if spaces:
+        cut = min(spaces, key=lambda i: abs(i - middle))
+        return [text, f"{text[:cut]}\n{text[cut + 1:]}"]
+    cut = round(middle)
+    return [text, f"{text[:cut]}\n{text[cut:]}"]
 
 
 def label_boxes(fig: Figure) -> list[Bbox]:
@@ -401,8 +469,8 @@ def _road_points(project: Project, ax: Axes) -> np.ndarray:
 def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: _Extent, sheet: Sheet,
              renderer: RendererBase) -> LabelPlacer:
     """One map of a page: roads, each village's line to its school (coloured by its trip),
-    villages (circles by pupils), schools (shape by type, colour by status, a red ring when
-    over capacity), scale bar, north arrow and the names placed without overlap."""
+    villages (circles by the level's pupils), the schools teaching the level (shape by type,
+    colour by status, a red ring when over capacity; candidate sites only when opened), scale bar, north arrow and the names placed without overlap."""
     lang = sheet.lang
     crs = project.crs
     ax.set_xlim(extent.x0, extent.x1)
@@ -412,6 +480,8 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
     ax.set_yticks([])
     roads = project.network.to_gdf().to_crs(crs)
     roads.plot(ax=ax, color="#9a9a9a", linewidth=sheet.pt(0.6), zorder=1)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     ax.set_xlim(extent.x0, extent.x1)
     ax.set_ylim(extent.y0, extent.y1)
     villages = village_table(project, result, level=level).to_crs(crs)
@@ -427,7 +497,9 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
     ax.scatter(villages.geometry.x, villages.geometry.y, s=areas, c=[COLOURS[c] for c in villages["class"]],
                edgecolors="#252525", linewidths=0.5, zorder=3)
     schools = result.schools
-    shown = schools[schools["open"].to_numpy(dtype=bool) | (schools["status"] != "candidate").to_numpy()]
+    grades = set(LEVEL_GRADES[level])
+    teaching = schools["grades"].map(lambda gs: bool(set(gs) & grades)).to_numpy(dtype=bool)
+    shown = schools[teaching & (schools["open"].to_numpy(dtype=bool) | (schools["status"] != "candidate").to_numpy())]
     school_size = sheet.pt(9.0)  # marker size (points)
     for sid, row in shown.iterrows():
         p = spts[sid]
@@ -449,12 +521,13 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
     crowd = np.vstack([np.repeat(symbols, 20, axis=0), placer.road_points])  # a symbol weighs 20 road points
     _furniture(ax, placer, crowd, extent, sheet)
     school_names = _school_names(project, lang)
-    for sid, row in shown.iterrows():  # schools first: their names matter most
+    shown = shown.iloc[np.argsort(~shown["open"].to_numpy(dtype=bool), kind="stable")]
+    for sid, row in shown.iterrows():  # schools first (open ones, then closed): their names matter most
         name = str(school_names[str(sid)])
         if row["status"] != "open":
             name = t("plan_report.school_label", lang, name=name, status=t(f"status.{row['status']}", lang))
         placer.place(spts[sid].x, spts[sid].y, name, radius=school_size * 0.6,
-                     size=sheet.pt(7.5), colour=STATUS_COLOURS.get(row["status"], "#2166ac"), weight="bold")
+                     size=sheet.pt(7.5), colour=STATUS_COLOURS.get(row["status"], "#2166ac"), weight=sheet.bold)
     village_names = names_of(project.villages, lang)
     for i in np.argsort(-pupils, kind="stable"):  # the largest villages first
         row = villages.iloc[i]
@@ -490,7 +563,7 @@ def _legends(fig: Figure, project: Project, results: Sequence[Result], *, level:
     groups = [(t("plan_report.legend_trips", lang), trips, 2), (t("plan_report.legend_types", lang), types, 2),
               (t("plan_report.legend_status", lang), statuses, 2), (t("plan_report.legend_other", lang), other, 1)]
     x = 0.03
-    widths = (0.34, 0.25, 0.17, 0.21)
+    widths = (0.30, 0.24, 0.16, 0.27)
     for (title, handles, columns), width in zip(groups, widths, strict=True):
         fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(x, top), ncols=columns, title=title,
                    fontsize=sheet.pt(7.5), title_fontsize=sheet.pt(8.5), frameon=False, alignment="left",
@@ -505,7 +578,7 @@ def map_page(project: Project, today: Result, plan: Result, *, level: str, sheet
     lang = sheet.lang
     fig = plt.figure(figsize=sheet.size)
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    left, right, top, bottom, gap = 0.03, 0.97, 0.88, 0.25, 0.02
+    left, right, top, bottom, gap = 0.03, 0.97, 0.88, 0.2, 0.02
     width = (right - left - gap) / 2
     frame = (width * sheet.size[0], (top - bottom) * sheet.size[1])
     extent = _extent(project, *frame)
@@ -515,8 +588,9 @@ def map_page(project: Project, today: Result, plan: Result, *, level: str, sheet
         placer = draw_map(ax, project, result, level=level, extent=extent, sheet=sheet, renderer=renderer)
         left_out += placer.left_out
         summary = level_summary(result, level)
-        ax.set_title(t("plan_report.map_panel", lang, plan=plan_name(result.name, lang),
-                       schools=whole(summary["schools_open"]), pupils=whole(summary["pupils"])),
+        panel = t("plan_report.map_panel", lang, plan=plan_name(result.name, lang),
+                  schools=whole(summary["schools_open"]), pupils=whole(summary["pupils"]))
+        ax.set_title(capital(panel) if lang == "en" else panel,
                      fontsize=sheet.pt(10), loc="left")
     _title(fig, t("plan_report.maps_title", lang, level=level_name(level, lang), plan=plan_name(plan.name, lang)),
            sheet)
@@ -529,8 +603,13 @@ def map_page(project: Project, today: Result, plan: Result, *, level: str, sheet
 
 
 # ---------------------------------------------------------------------------------- pages
+def capital(text: str) -> str:
+    """A title's text with its first letter capital (English names of levels and plans are lower case)."""
+    return text[:1].upper() + text[1:]
+
+
 def _title(fig: Figure, text: str, sheet: Sheet) -> None:
-    fig.text(0.03, 0.955, text, fontsize=sheet.pt(15), va="top", fontweight="bold")
+    fig.text(0.03, 0.955, capital(text) if sheet.lang == "en" else text, fontsize=sheet.pt(15), va="top", fontweight=sheet.bold)
 
 
 @dataclass(frozen=True)
@@ -547,7 +626,8 @@ class Table:
 
 def _cell_lines(table: Table, size: float, width_pt: float) -> tuple[list[list[str]], list[list[list[str]]]]:
     """Headings and cells wrapped to their columns' widths (lists of lines)."""
-    rooms = [max(3.0, w * width_pt / size - 1.0) for w in table.widths]
+    total = sum(table.widths)
+    rooms = [max(2.0, w / total * width_pt / size - 1.0) for w in table.widths]  # ems of each column
     heads = [wrap(h, room) or [""] for h, room in zip(table.headings, rooms, strict=True)]
     cells = [[wrap(c, room) or [""] for c, room in zip(row, rooms, strict=True)] for row in table.rows]
     return heads, cells
@@ -562,18 +642,19 @@ def table_pages(title: str, table: Table, *, sheet: Sheet, intro: Sequence[str] 
     size = sheet.pt(8.0)
     width_pt = 0.94 * sheet.size[0] * 72
     heads, cells = _cell_lines(table, size, width_pt)
-    line = 1.3 * size  # points
-    head_h = max(len(h) for h in heads) * line + 0.6 * size
-    heights = [max(len(c) for c in row) * line + 0.6 * size for row in cells]
+    line = 1.25 * size  # points
+    head_h = max(len(h) for h in heads) * line + 0.5 * size
+    heights = [max(len(c) for c in row) * line + 0.5 * size for row in cells]
     page_h = sheet.size[1] * 72
-    intro_lines = [ln for text in intro for ln in wrap(text, width_pt / sheet.pt(9.5))]
+    intro_size = sheet.pt(9.0)
+    intro_lines = [ln for text in intro for ln in wrap(text, width_pt / intro_size)]
     note_lines = [ln for text in notes for ln in wrap(text, width_pt / sheet.pt(8))]
     pages: list[Figure] = []
     start = 0
     while True:
         first = not pages
-        top = 0.90 * page_h - (len(intro_lines) * 1.5 * sheet.pt(9.5) + sheet.pt(6) if first else 0)
-        room = top - 0.08 * page_h - head_h
+        top = 0.90 * page_h - (len(intro_lines) * 1.45 * intro_size + sheet.pt(6) if first else 0)
+        room = top - 0.065 * page_h - head_h
         end = start
         used = 0.0
         while end < len(cells) and used + heights[end] <= room:
@@ -589,9 +670,9 @@ def table_pages(title: str, table: Table, *, sheet: Sheet, intro: Sequence[str] 
         number = len(pages) + 1
         _title(fig, title if first else t("map.staffing_continued", sheet.lang, title=title, page=number), sheet)
         if first and intro_lines:
-            fig.text(0.03, 0.90, "\n".join(intro_lines), fontsize=sheet.pt(9.5), va="top", linespacing=1.5)
+            fig.text(0.03, 0.90, "\n".join(intro_lines), fontsize=intro_size, va="top", linespacing=1.45)
         bottom = _draw_table(fig, table, heads, cells[start:end], range(start, end), top=top / page_h, line=line,
-                             size=size, head_h=head_h, heights=heights[start:end], page_h=page_h)
+                             size=size, head_h=head_h, heights=heights[start:end], page_h=page_h, weight=sheet.bold)
         if last and note_lines:
             fig.text(0.03, bottom - 0.015, "\n".join(note_lines), fontsize=sheet.pt(8), va="top", linespacing=1.5,
                      color="#444444")
@@ -602,7 +683,8 @@ def table_pages(title: str, table: Table, *, sheet: Sheet, intro: Sequence[str] 
 
 
 def _draw_table(fig: Figure, table: Table, heads: list[list[str]], cells: list[list[list[str]]], rows: range, *,
-                top: float, line: float, size: float, head_h: float, heights: list[float], page_h: float) -> float:
+                top: float, line: float, size: float, head_h: float, heights: list[float], page_h: float,
+                weight: str) -> float:
     """Draw a table's headings and rows from ``top`` (figure fraction) down; the fraction
     where it ends."""
     from matplotlib.patches import Rectangle
@@ -620,13 +702,13 @@ def _draw_table(fig: Figure, table: Table, heads: list[list[str]], cells: list[l
         for i, (text, align) in enumerate(zip(lines, table.aligns, strict=True)):
             pad = 0.004
             x = xs[i] + pad if align == "left" else xs[i + 1] - pad if align == "right" else (xs[i] + xs[i + 1]) / 2
-            fig.text(x, y - 0.3 * size / page_h, "\n".join(text), ha=align, va="top", fontsize=size,
-                     fontweight=weight, linespacing=1.3)
+            fig.text(x, y - 0.25 * size / page_h, "\n".join(text), ha=align, va="top", fontsize=size,
+                     fontweight=weight, linespacing=1.25)
         y -= h
         fig.add_artist(Rectangle((left, y), span, 0, transform=fig.transFigure, edgecolor="#bbbbbb",
                                  linewidth=0.5))
 
-    row(heads, head_h, "#e8eef5", "bold")
+    row(heads, head_h, "#e8eef5", weight)
     for r, (lines, height) in zip(rows, zip(cells, heights, strict=True), strict=True):
         row(lines, height, table.shade(r), "normal")
     return y
@@ -640,7 +722,7 @@ def cover_page(project: Project, results: Sequence[Result], *, sheet: Sheet, uni
     lang = sheet.lang
     fig = plt.figure(figsize=sheet.size)
     fig.text(0.5, 0.72, t("plan_report.title", lang, county=county_name(project, lang)), ha="center",
-             fontsize=sheet.pt(26), fontweight="bold")
+             fontsize=sheet.pt(26), fontweight=sheet.bold)
     names = t("sep.names", lang).join(plan_name(r.name, lang) for r in results[1:])
     fig.text(0.5, 0.63, t("plan_report.plans", lang, plans=names), ha="center", fontsize=sheet.pt(16))
     lines = [t("plan_report.date", lang, date=_date_text(date, lang)),
@@ -726,7 +808,7 @@ def figures_table(today: Result, plans: Sequence[Result], lang: str) -> Table:
         headings.append(t("plan_report.change", lang))
     rows = []
     for name in names:
-        values = [float(v) for v in table.loc[name]]
+        values = [float(v) for v in table.loc[name].to_numpy(dtype=float)]
         row = [figure_label(name, lang), *(figure_text(name, v, lang) for v in values)]
         if len(plans) == 1:
             row.append(change_text(name, values[0], values[1], lang))
@@ -750,7 +832,7 @@ def affected_table(today: Result, plan: Result, lang: str) -> Table:
         return t(f"mode.{m}", lang) if isinstance(m, str) else "—"
 
     rows = []
-    for (vid, level, grades), row in moved.iterrows():
+    for (vid, level, grades), (_, row) in zip(moved.index.tolist(), moved.iterrows(), strict=True):
         rows.append([str(vid), str(villages.get(vid, row["name"])), level_name(str(level), lang), str(grades),
                      whole(row["pupils"]), school(row["school_before"]), school(row["school_after"]),
                      mode(row["mode_before"]), mode(row["mode_after"]), f"{row['minutes_before']:.1f}",
@@ -758,7 +840,7 @@ def affected_table(today: Result, plan: Result, lang: str) -> Table:
     headings = [field(c, lang) for c in ("village_id", "name", "level", "grades", "pupils", "school_before",
                                           "school_after", "mode_before", "mode_after", "minutes_before",
                                           "minutes_after", "change", "outcome")]
-    return Table(headings, rows, [0.8, 1.2, 0.8, 0.6, 0.7, 1.9, 1.9, 0.8, 0.8, 0.9, 0.9, 0.8, 1.3],
+    return Table(headings, rows, [0.7, 1.1, 1.4, 0.75, 0.7, 1.9, 1.9, 0.8, 0.8, 0.8, 0.8, 0.8, 1.3],
                  ["left", "left", "left", "center", "right", "left", "left", "left", "left", "right", "right",
                   "right", "left"], shade=lambda r: "#f5f5f5" if r % 2 else None)
 
@@ -825,7 +907,7 @@ def balance_table(today: Result, plan: Result, lang: str) -> Table:
     whether the plan is within it (是/否)."""
     a, b = today.balance, plan.balance
     rows = []
-    for (level, indicator), row in b.iterrows():
+    for (level, indicator), (_, row) in zip(b.index.tolist(), b.iterrows(), strict=True):
         cv0 = a["cv"].get((level, indicator), math.nan)
         rows.append([level_name(str(level), lang), field(indicator, lang),
                      "" if math.isnan(cv0) else f"{cv0:.3f}", "" if math.isnan(row["cv"]) else f"{row['cv']:.3f}",
@@ -870,6 +952,8 @@ def _setting_value(value: Any, lang: str) -> str:
         return f"{level_name('primary', lang)} {value.primary:g} / {level_name('junior', lang)} {value.junior:g}"
     if isinstance(value, float):
         return f"{value:,g}"
+    if isinstance(value, str) and has_text(f"policy_value.{value}"):
+        return t(f"policy_value.{value}", lang)
     if isinstance(value, (list, tuple)):
         return t("sep.names", lang).join(map(str, value))
     return str(value)
@@ -879,7 +963,7 @@ def assumptions_table(policy: Policy, lang: str) -> Table:
     """The policy settings with a name in the catalogue: value and source."""
     sources = policy.sources(lang)
     rows = [[field(name, lang), _setting_value(getattr(policy, name), lang), sources[name]]
-            for name in SOURCED if hasattr(policy, name) and not field(name, "en").replace(" ", "_") == name]
+            for name in SOURCED if hasattr(policy, name) and field(name, "en").replace(" ", "_") != name]
     return Table([field("setting", lang), field("value", lang), field("source", lang)], rows, [2.2, 1.6, 6.0],
                  ["left", "left", "left"], shade=lambda r: "#f5f5f5" if r % 2 else None)
 

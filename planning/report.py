@@ -979,7 +979,7 @@ def plan_report(project: Project, results: Iterable[Result], path: str | Path, *
         The report's date (a ``datetime.date`` or text); today when None.
     """
     pages = plan_report_pages(project, list(results), lang=lang, paper=paper, unit=unit, date=date)
-    return _save_pages(pages, Path(path), fonts=_report_fonts(lang))
+    return _save_pages(pages, Path(path), families=_report_fonts(lang))
 
 
 def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str = "zh", paper: str = "A4",
@@ -994,30 +994,29 @@ def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str 
 
     if paper not in PAPER:
         raise ValueError(f"`paper` was {paper!r} but is expected to be one of {list(PAPER)}")
-    with plt.rc_context(_report_fonts(lang)):
+    with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42, "axes.unicode_minus": False}):
         return report_pages(project, results, sheet=Sheet(PAPER[paper], MARKERS, lang), unit=unit, date=date)
 
 
-def _report_fonts(lang: str) -> dict[str, Any]:
-    """Matplotlib settings for a printed report in ``lang``: a CJK font (first in Chinese),
-    TrueType fonts embedded in the PDF."""
+def _report_fonts(lang: str) -> list[str]:
+    """The font families of a printed report in ``lang``: a CJK font first in Chinese; in
+    English Latin text first, Chinese names falling back to a CJK font if any."""
     if lang == "zh":
-        families = [cjk_font(), "DejaVu Sans"]
-    else:
-        try:
-            families = ["DejaVu Sans", cjk_font()]
-        except PlanningError:
-            families = ["DejaVu Sans"]
-    return {"font.family": families, "pdf.fonttype": 42, "axes.unicode_minus": False}
+        return [cjk_font(), "DejaVu Sans"]
+    try:
+        return ["DejaVu Sans", cjk_font()]
+    except PlanningError:
+        return ["DejaVu Sans"]
 
 
-def _save_pages(pages: list[Figure], path: Path, *, fonts: dict[str, Any]) -> Path:
-    """Write figures as the pages of one PDF (atomically) and close them."""
+def _save_pages(pages: list[Figure], path: Path, *, families: list[str]) -> Path:
+    """Write figures as the pages of one PDF (atomically, TrueType fonts embedded) and close them."""
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
     try:
-        with plt.rc_context(fonts), atomic_path(path) as tmp, PdfPages(tmp) as pdf:
+        with plt.rc_context({"font.family": families, "pdf.fonttype": 42}), atomic_path(path) as tmp, \
+                PdfPages(tmp) as pdf:
             for page in pages:
                 pdf.savefig(page)
     finally:
