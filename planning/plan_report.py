@@ -721,8 +721,10 @@ def cover_page(project: Project, results: Sequence[Result], *, sheet: Sheet, uni
 
     lang = sheet.lang
     fig = plt.figure(figsize=sheet.size)
-    fig.text(0.5, 0.72, t("plan_report.title", lang, county=county_name(project, lang)), ha="center",
-             fontsize=sheet.pt(26), fontweight=sheet.bold)
+    size = sheet.pt(26)
+    title = wrap(t("plan_report.title", lang, county=county_name(project, lang)), 0.8 * sheet.size[0] * 72 / size)
+    fig.text(0.5, 0.72, "\n".join(title), ha="center", va="bottom", fontsize=size, fontweight=sheet.bold,
+             linespacing=1.3)
     names = t("sep.names", lang).join(plan_name(r.name, lang) for r in results[1:])
     fig.text(0.5, 0.63, t("plan_report.plans", lang, plans=names), ha="center", fontsize=sheet.pt(16))
     lines = [t("plan_report.date", lang, date=_date_text(date, lang)),

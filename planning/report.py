@@ -979,7 +979,7 @@ def plan_report(project: Project, results: Iterable[Result], path: str | Path, *
         The report's date (a ``datetime.date`` or text); today when None.
     """
     pages = plan_report_pages(project, list(results), lang=lang, paper=paper, unit=unit, date=date)
-    return _save_pages(pages, Path(path), families=_report_fonts(lang))
+    return save_pages(pages, path, lang=lang)
 
 
 def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str = "zh", paper: str = "A4",
@@ -1009,13 +1009,15 @@ def _report_fonts(lang: str) -> list[str]:
         return ["DejaVu Sans"]
 
 
-def _save_pages(pages: list[Figure], path: Path, *, families: list[str]) -> Path:
-    """Write figures as the pages of one PDF (atomically, TrueType fonts embedded) and close them."""
+def save_pages(pages: Sequence[Figure], path: str | Path, *, lang: str = "zh") -> Path:
+    """Write figures (:func:`plan_report_pages`) as the pages of one PDF, atomically, with
+    their fonts embedded (TrueType), and close them."""
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
+    path = Path(path)
     try:
-        with plt.rc_context({"font.family": families, "pdf.fonttype": 42}), atomic_path(path) as tmp, \
+        with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42}), atomic_path(path) as tmp, \
                 PdfPages(tmp) as pdf:
             for page in pages:
                 pdf.savefig(page)
@@ -1024,4 +1026,4 @@ def _save_pages(pages: list[Figure], path: Path, *, families: list[str]) -> Path
             plt.close(page)
     return path
 
-__all__ += ["plan_report", "plan_report_pages"]
+__all__ += ["plan_report", "plan_report_pages", "save_pages"]
