@@ -41,6 +41,7 @@ from .changes import affected, village_changes
 from .costs import ITEMS, cost_sheet
 from .evaluate import Result, compare, level_summary
 from .i18n import field, has_text, level_name, plan_name, school_type, t
+from .indicators import BALANCE_SETTINGS, balance_rules
 from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
 from .policy import INDICATORS, LEVEL_GRADES, SOURCED, Policy
@@ -889,8 +890,8 @@ def schools_table(today: Result, plan: Result, lang: str) -> Table:
                                                           "verdict_today", "verdict_plan") else field(k, lang)
                 for k in keys]
     widths = {"school_id": 0.7, "name": 1.9, "status": 0.9, "pupils_today": 0.8, "pupils_plan": 0.8, "capacity": 0.7,
-              "load": 0.7, "rooms": 1.1, "beds": 1.1, "teachers": 1.1, "surplus": 1.0, "verdict_today": 1.2,
-              "verdict_plan": 1.2}
+              "load": 0.9, "rooms": 1.1, "beds": 1.1, "teachers": 1.1, "surplus": 1.3, "verdict_today": 1.5,
+              "verdict_plan": 1.5}
     aligns = {"school_id": "left", "name": "left", "status": "left"}
 
     def shade(r: int) -> str | None:
@@ -947,11 +948,22 @@ def costs_table(today: Result, plan: Result, lang: str) -> Table:
                  shade=lambda r: "#eeeeee" if r == last else None)
 
 
-def _setting_value(value: Any, lang: str) -> str:
+#: Settings shown in per cent.
+_SHARES = ("cost_boarding_needy_share", "cost_discount_rate", "exchange_share", "exchange_key_share",
+           "missed_indicator_floor")
+
+
+def _setting_value(name: str, value: Any, lang: str) -> str:
+    """A policy setting's value as the assumptions table prints it: per-level values named,
+    shares in per cent, choices and yes/no in words, amounts with thousands separators."""
     if isinstance(value, bool):
         return t("yes" if value else "no", lang)
+    if name == "cost_classroom_short":
+        return t(f"cost_short.{value}", lang)
+    if name in _SHARES:
+        return f"{value:.0%}"
     if hasattr(value, "primary") and hasattr(value, "junior"):
-        return f"{level_name('primary', lang)} {value.primary:g} / {level_name('junior', lang)} {value.junior:g}"
+        return f"{level_name('primary', lang)} {value.primary:,g} / {level_name('junior', lang)} {value.junior:,g}"
     if isinstance(value, float):
         return f"{value:,g}"
     if isinstance(value, str) and has_text(f"policy_value.{value}"):
@@ -962,10 +974,13 @@ def _setting_value(value: Any, lang: str) -> str:
 
 
 def assumptions_table(policy: Policy, lang: str) -> Table:
-    """The policy settings with a name in the catalogue: value and source."""
+    """The policy settings with a name in the catalogue, their values and sources, then the
+    rules of the resource standard and the CV (:func:`planning.indicators.balance_rules`)."""
     sources = policy.sources(lang)
-    rows = [[field(name, lang), _setting_value(getattr(policy, name), lang), sources[name]]
-            for name in SOURCED if hasattr(policy, name) and field(name, "en").replace(" ", "_") != name]
+    rows = [[field(name, lang), _setting_value(name, getattr(policy, name), lang), sources[name]]
+            for name in SOURCED if hasattr(policy, name) and name not in BALANCE_SETTINGS
+            and field(name, "en").replace(" ", "_") != name]
+    rows += [[str(v) for v in row] for row in balance_rules(policy, lang).itertuples(index=False)]
     return Table([field("setting", lang), field("value", lang), field("source", lang)], rows, [2.2, 1.6, 6.0],
                  ["left", "left", "left"], shade=lambda r: "#f5f5f5" if r % 2 else None)
 
