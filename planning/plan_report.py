@@ -467,6 +467,15 @@ def _road_points(project: Project, ax: Axes) -> np.ndarray:
     return ax.transData.transform(np.array(points)) if points else np.zeros((0, 2))
 
 
+def drawn_schools(result: Result, level: str) -> pd.DataFrame:
+    """The schools a map of ``level`` shows: those teaching the level's grades, and of the
+    candidate sites only those the plan opens."""
+    schools = result.schools
+    grades = set(LEVEL_GRADES[level])
+    teaching = schools["grades"].map(lambda gs: bool(set(gs) & grades)).to_numpy(dtype=bool)
+    return schools[teaching & (schools["open"].to_numpy(dtype=bool) | (schools["status"] != "candidate").to_numpy())]
+
+
 def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: _Extent, sheet: Sheet,
              renderer: RendererBase) -> LabelPlacer:
     """One map of a page: roads, each village's line to its school (coloured by its trip),
@@ -498,9 +507,7 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
     ax.scatter(villages.geometry.x, villages.geometry.y, s=areas, c=[COLOURS[c] for c in villages["class"]],
                edgecolors="#252525", linewidths=0.5, zorder=3)
     schools = result.schools
-    grades = set(LEVEL_GRADES[level])
-    teaching = schools["grades"].map(lambda gs: bool(set(gs) & grades)).to_numpy(dtype=bool)
-    shown = schools[teaching & (schools["open"].to_numpy(dtype=bool) | (schools["status"] != "candidate").to_numpy())]
+    shown = drawn_schools(result, level)
     school_size = sheet.pt(9.0)  # marker size (points)
     for sid, row in shown.iterrows():
         p = spts[sid]
@@ -551,10 +558,11 @@ def _legends(fig: Figure, project: Project, results: Sequence[Result], *, level:
         ("short", t("map.walk_within", lang, short=30)), ("limit", t("map.walk_limit", lang, limit=f"{limit:g}")),
         ("beyond", t("map.walk_beyond", lang, limit=f"{limit:g}")), ("bus", t("map.bus", lang)),
         ("board", t("map.board", lang)), ("unserved", t("map.unserved", lang)))]
-    kinds = [k for k in sheet.markers if any(k in set(r.schools["type"]) for r in results)]
+    drawn = pd.concat([drawn_schools(r, level) for r in results])
+    kinds = [k for k in sheet.markers if k in set(drawn["type"])]
     types = [Line2D([], [], marker=sheet.markers[k], linestyle="", markersize=size, markerfacecolor="#555555",
                     markeredgecolor="white", label=school_type(k, lang)) for k in kinds]
-    present = {s for r in results for s in r.schools["status"]}
+    present = set(drawn["status"])
     statuses = [Line2D([], [], marker="s", linestyle="", markersize=size, markerfacecolor=STATUS_COLOURS[s],
                        markeredgecolor="white", label=t(f"status.{s}", lang)) for s in STATUS_COLOURS if s in present]
     other = [Line2D([], [], color="#9a9a9a", linewidth=1.5, label=t("map.roads", lang)),
