@@ -185,6 +185,7 @@ def _report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     command.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     command.add_argument("--paper", choices=["A4", "A3"], default="A4", help="paper, landscape (default: A4)")
     command.add_argument("--unit", metavar="TEXT", help="who prepared the report (the mapping unit), printed on the cover")
+    _forecast_options(command, horizon=None)
     _lang_option(command)
 
 
@@ -594,10 +595,15 @@ def run_report(args: argparse.Namespace) -> int:
     results = [s.evaluate(args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
     if fallback is not None:
         print(t("cli.today_fallback", args.lang, reason=fallback.text(args.lang)))
+    timelines = []
+    if args.horizon:  # today's layout and each plan over the forecast years
+        predicted = _forecast(args, project, horizon=args.horizon)
+        timelines = [s.evaluate_years(predicted, assignment=args.assignment, solver_seconds=args.solver_seconds)
+                     for s in [Scenario(project, "today"), *scenarios]]
     args.out.mkdir(parents=True, exist_ok=True)
     stem = file_stem(scenarios[0].name) if len(scenarios) == 1 else "plans"
     path = plan_report(project, [today, *results], args.out / f"{stem}_report.pdf", lang=args.lang, paper=args.paper,
-                       unit=args.unit)
+                       unit=args.unit, timelines=timelines)
     print(t("cli.wrote", args.lang, files=Listing([path])))
     return 0
 

@@ -8,8 +8,9 @@ Pages, in order (landscape A4 or A3; every text from the catalogue, in one langu
 4. per plan, the villages and pupils affected (:func:`planning.changes.village_changes`);
 5. per plan, the schools: pupils, seats and load, classrooms, beds, teachers and the
    resource verdict (优质均衡) today and in the plan, then the inter-school CVs;
-6. per plan, its costs by item (where it has any);
-7. the assumptions: the policy settings with their values and sources.
+6. per plan, its costs by item;
+7. per layout evaluated over the forecast years (``timelines``), its figures year by year;
+8. the assumptions: the policy settings with their values and sources.
 
 Every page says "第 n 页 / 共 N 页" ("Page n of N"). A section without data (no teachers
 known, no costs, no forecast) is one line saying so.
@@ -47,6 +48,7 @@ from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
 from .policy import INDICATORS, LEVEL_GRADES, SOURCED, Policy
 from .project import Project
 from .terrain import elevation_source
+from .timeline import Timeline
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -444,10 +446,12 @@ def _furniture(ax: Axes, placer: LabelPlacer, crowd: np.ndarray, extent: _Extent
     placer.block(arrow)
     (ax0, ay0), (ax1, ay1) = ax.transAxes.inverted().transform([[arrow.x0, arrow.y0], [arrow.x1, arrow.y1]])
     cx = (ax0 + ax1) / 2
-    ax.annotate(t("map.north", sheet.lang), xy=(cx, ay1 - 0.02 * (ay1 - ay0)), xytext=(cx, ay0 + 0.3 * (ay1 - ay0)),
-                xycoords="axes fraction", ha="center", va="center", fontsize=sheet.pt(10), zorder=6,
-                arrowprops={"facecolor": "black", "width": sheet.pt(2.5), "headwidth": sheet.pt(8),
-                            "headlength": sheet.pt(8), "shrink": 0.0})
+    base = ay0 + 0.36 * (ay1 - ay0)
+    ax.annotate("", xy=(cx, ay1 - 0.02 * (ay1 - ay0)), xytext=(cx, base), xycoords="axes fraction", zorder=6,
+                arrowprops={"facecolor": "black", "edgecolor": "black", "width": sheet.pt(2.5),
+                            "headwidth": sheet.pt(8), "headlength": sheet.pt(8), "shrink": 0.0})
+    ax.text(cx, base - 0.04 * (ay1 - ay0), t("map.north", sheet.lang), transform=ax.transAxes, ha="center", va="top",
+            fontsize=sheet.pt(10), zorder=6)
 
 
 def _road_points(project: Project, ax: Axes) -> np.ndarray:
@@ -506,7 +510,6 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
     areas = sheet.scale ** 2 * (18 + 2.5 * pupils)  # points²
     ax.scatter(villages.geometry.x, villages.geometry.y, s=areas, c=[COLOURS[c] for c in villages["class"]],
                edgecolors="#252525", linewidths=0.5, zorder=3)
-    schools = result.schools
     shown = drawn_schools(result, level)
     school_size = sheet.pt(9.0)  # marker size (points)
     for sid, row in shown.iterrows():
@@ -637,9 +640,18 @@ def _cell_lines(table: Table, size: float, width_pt: float) -> tuple[list[list[s
     """Headings and cells wrapped to their columns' widths (lists of lines)."""
     total = sum(table.widths)
     rooms = [max(2.0, w / total * width_pt / size - 1.0) for w in table.widths]  # ems of each column
-    heads = [wrap(h, room) or [""] for h, room in zip(table.headings, rooms, strict=True)]
+    heads = [_heading(h, room) for h, room in zip(table.headings, rooms, strict=True)]
     cells = [[wrap(c, room) or [""] for c, room in zip(row, rooms, strict=True)] for row in table.rows]
     return heads, cells
+
+
+def _heading(text: str, room: float) -> list[str]:
+    """A column heading in lines of ``room`` ems, broken first before a bracket (Chinese or
+    Latin) so that a unit stays whole."""
+    bracket = re.search(r" ?[(\uff08]", text)
+    if bracket and bracket.start() > 0 and _ems(text) > room:
+        return [*wrap(text[: bracket.start()], room), *wrap(text[bracket.start():].lstrip(), room)]
+    return wrap(text, room) or [""]
 
 
 def table_pages(title: str, table: Table, *, sheet: Sheet, intro: Sequence[str] = (),
@@ -993,6 +1005,21 @@ def assumptions_table(policy: Policy, lang: str) -> Table:
                  ["left", "left", "left"], shade=lambda r: "#f5f5f5" if r % 2 else None)
 
 
+#: The figures of a forecast table, year by year (:attr:`planning.timeline.Timeline.summary`).
+YEAR_ROWS = ("pupils", "schools_open", "walkers", "bus_riders", "boarders", "unserved", "pupils_beyond_limit",
+             "classroom_shortfall", "oversized_classes", "large_classes", "super_large_classes", "small_schools")
+
+
+def forecast_table(timeline: Timeline, lang: str) -> Table:
+    """A layout over the forecast years: pupils, schools, trips, classrooms and classes,
+    small-scale schools, one row a year."""
+    summary = timeline.summary
+    values = summary[list(YEAR_ROWS)].to_numpy(dtype=float)
+    rows = [[str(year), *(whole(float(v)) for v in row)] for year, row in zip(summary.index, values, strict=True)]
+    return Table([field("year", lang), *(field(c, lang) for c in YEAR_ROWS)], rows, [0.8] + [1.0] * len(YEAR_ROWS),
+                 ["left"] + ["right"] * len(YEAR_ROWS), shade=lambda r: "#f5f5f5" if r % 2 else None)
+
+
 def _levels_moved(today: Result, plan: Result) -> list[str]:
     """The levels whose villages the plan changes (primary first; at least one)."""
     moved = affected(village_changes(today, plan))
@@ -1001,8 +1028,10 @@ def _levels_moved(today: Result, plan: Result) -> list[str]:
 
 
 def report_pages(project: Project, results: Sequence[Result], *, sheet: Sheet, unit: str | None = None,
-                 date: dt.date | str | None = None) -> list[Figure]:
-    """Every page of the report, numbered ("第 n 页 / 共 N 页"); ``results``: today first."""
+                 date: dt.date | str | None = None, timelines: Sequence[Timeline] = ()) -> list[Figure]:
+    """Every page of the report, numbered ("第 n 页 / 共 N 页"); ``results``: today first;
+    ``timelines``: layouts over the forecast years, each a table (none: a line says the
+    report has no forecast)."""
     lang = sheet.lang
     if len(results) < 2:
         raise ValueError("give today's layout and at least one plan (today first)")
@@ -1031,8 +1060,14 @@ def report_pages(project: Project, results: Sequence[Result], *, sheet: Sheet, u
         pages += table_pages(t("plan_report.costs_title", lang, plan=name), costs_table(today, plan, lang),
                              sheet=sheet, notes=[t("map.cost_note", lang, rate=f"{project.policy.cost_discount_rate:.0%}",
                                                    years=project.policy.cost_horizon)])
+    for timeline in timelines:
+        pages += table_pages(t("plan_report.forecast_title", lang, plan=plan_name(timeline.name, lang)),
+                             forecast_table(timeline, lang), sheet=sheet,
+                             intro=[t("plan_report.forecast_intro", lang, first=timeline.years[0],
+                                      last=timeline.years[-1])])
+    intro = [] if timelines else [t("plan_report.no_forecast", lang)]
     pages += table_pages(t("plan_report.assumptions_title", lang), assumptions_table(project.policy, lang),
-                         sheet=sheet, intro=[t("plan_report.no_forecast", lang)])
+                         sheet=sheet, intro=[*intro, t("plan_report.assumptions_intro", lang)])
     number_pages(pages, project, sheet=sheet)
     return pages
 

@@ -954,14 +954,16 @@ __all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "zoning_
 
 # ---------------------------------------------------------------------------------- the plan report
 def plan_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh",
-                paper: str = "A4", unit: str | None = None, date: Any = None) -> Path:
+                paper: str = "A4", unit: str | None = None, date: Any = None,
+                timelines: Iterable[Timeline] = ()) -> Path:
     """Write the plan report, the PDF a planner hands to the county government
     (:mod:`planning.plan_report` lists its pages): cover (county, plans, date, ``unit``
     as 制图单位 / prepared by, data sources with the OpenStreetMap attribution where the
     roads come from OSM), the decision in one paragraph and the figures before and after,
     maps of today and the plan side by side, the villages and pupils affected, the schools
     (loads, classrooms, beds, staffing, resource verdicts), the CVs, the costs, the
-    assumptions with their sources; numbered pages, the Chinese font embedded.
+    forecast (``timelines``), the assumptions with their sources; numbered pages, the
+    Chinese font embedded.
 
     Parameters
     ----------
@@ -977,13 +979,17 @@ def plan_report(project: Project, results: Iterable[Result], path: str | Path, *
         Who prepared the report (制图单位); a line to write on when None.
     date
         The report's date (a ``datetime.date`` or text); today when None.
+    timelines
+        Layouts evaluated over the forecast years (``Scenario.evaluate_years``), each a table
+        of its figures year by year; without any, the report says it has no forecast.
     """
-    pages = plan_report_pages(project, list(results), lang=lang, paper=paper, unit=unit, date=date)
+    pages = plan_report_pages(project, list(results), lang=lang, paper=paper, unit=unit, date=date,
+                              timelines=list(timelines))
     return save_pages(pages, path, lang=lang)
 
 
 def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str = "zh", paper: str = "A4",
-                      unit: str | None = None, date: Any = None) -> list[Figure]:
+                      unit: str | None = None, date: Any = None, timelines: Sequence[Timeline] = ()) -> list[Figure]:
     """The pages of :func:`plan_report` as matplotlib figures (the caller closes them)."""
     import matplotlib
 
@@ -995,7 +1001,8 @@ def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str 
     if paper not in PAPER:
         raise ValueError(f"`paper` was {paper!r} but is expected to be one of {list(PAPER)}")
     with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42, "axes.unicode_minus": False}):
-        return report_pages(project, results, sheet=Sheet(PAPER[paper], MARKERS, lang), unit=unit, date=date)
+        return report_pages(project, results, sheet=Sheet(PAPER[paper], MARKERS, lang), unit=unit, date=date,
+                            timelines=timelines)
 
 
 def _report_fonts(lang: str) -> list[str]:

@@ -238,11 +238,25 @@ def test_text_grows_with_the_paper():
     assert [a3 / a4 for a3, a4 in zip(sizes["A3"], sizes["A4"], strict=True)] == pytest.approx([ratio] * len(sizes["A4"]))
 
 
-def test_the_report_command_writes_the_pdf(tmp_path, capsys):
+def test_the_report_command_writes_the_pdf_with_the_forecast_years(tmp_path, capsys):
+    """``planning report --horizon 2``: today's layout and the plan over the forecast years
+    (the demo's history and births), each a page; without a forecast a line says so."""
     code = planning.cli.main(["report", "--scenario", str(SCENARIO), "--out", str(tmp_path), "--lang", "en",
-                              "--unit", "Planning office"])
+                              "--unit", "Planning office", "--horizon", "2"])
     assert code == 0
     written = list(tmp_path.glob("*.pdf"))
     assert len(written) == 1 and str(written[0].name) in capsys.readouterr().out.replace("\n", "")
-    cover = pdf_pages(written[0])[0]
-    assert t("plan_report.unit", "en", unit="Planning office") in cover
+    printed = pdf_pages(written[0])
+    assert t("plan_report.unit", "en", unit="Planning office") in printed[0]
+    base = planning.forecast(planning.demo(), planning.load.DEMO_HISTORY, births=planning.load.DEMO_BIRTHS,
+                             horizon=2).years
+    for name in ("today", "consolidate to 5"):
+        page = next((p for p in printed if t("plan_report.forecast_title", "en", plan=plan_name(name, "en")) in p), "")
+        years = [int(line.split()[0]) for line in page.splitlines() if re.match(r"\s*20\d\d\s", line)]
+        assert years == list(base), name
+    assert not any(t("plan_report.no_forecast", "en") in p for p in printed)
+
+
+def test_a_report_without_a_forecast_says_so(pages, lang):
+    assert any(t("plan_report.no_forecast", lang) in tx.get_text().replace("\n", " " if lang == "en" else "")
+               for fig in pages for tx in fig.texts)
