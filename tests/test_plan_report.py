@@ -260,3 +260,18 @@ def test_the_report_command_writes_the_pdf_with_the_forecast_years(tmp_path, cap
 def test_a_report_without_a_forecast_says_so(pages, lang):
     assert any(t("plan_report.no_forecast", lang) in tx.get_text().replace("\n", " " if lang == "en" else "")
                for fig in pages for tx in fig.texts)
+
+
+def test_the_app_exports_the_plan_report_with_who_prepared_it(tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(Path(planning.__file__).resolve().parents[1] / "streamlit_app.py"),
+                            default_timeout=180).run()
+    app.button_group(key="view").set_value("export").run()
+    app.text_input(key="report_unit").input(UNIT["zh"]).run()
+    app.download_button(key="export_plan_report").click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    assert app.download_button(key="export_plan_report").proto.label == t("app.export.plan_report", "zh")
+    path = tmp_path / "app.pdf"
+    path.write_bytes(app.session_state.downloads["plan_report"].collect(timeout=60))
+    assert t("plan_report.unit", "zh", unit=UNIT["zh"]) in "".join(pdf_pages(path)[0].split())
