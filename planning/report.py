@@ -1000,9 +1000,25 @@ def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str 
 
     if paper not in PAPER:
         raise ValueError(f"`paper` was {paper!r} but is expected to be one of {list(PAPER)}")
-    with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42, "axes.unicode_minus": False}):
+    with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42, "axes.unicode_minus": False}), \
+            _quiet_fonts():
         return report_pages(project, results, sheet=Sheet(PAPER[paper], MARKERS, lang), unit=unit, date=date,
                             timelines=timelines)
+
+
+class _quiet_fonts:  # noqa: N801 - used like a function, ``with _quiet_fonts():``
+    """Without matplotlib's warning that a fallback font (the CJK one behind Latin text) has
+    no bold: bold Latin text is drawn in DejaVu Sans Bold all the same."""
+
+    def __enter__(self) -> None:
+        import logging
+
+        self.logger = logging.getLogger("matplotlib.font_manager")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.setLevel(self.level)
 
 
 def _report_fonts(lang: str) -> list[str]:
@@ -1024,8 +1040,8 @@ def save_pages(pages: Sequence[Figure], path: str | Path, *, lang: str = "zh") -
 
     path = Path(path)
     try:
-        with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42}), atomic_path(path) as tmp, \
-                PdfPages(tmp) as pdf:
+        with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42}), _quiet_fonts(), \
+                atomic_path(path) as tmp, PdfPages(tmp) as pdf:
             for page in pages:
                 pdf.savefig(page)
     finally:
