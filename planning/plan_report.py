@@ -657,7 +657,8 @@ def _heading(text: str, room: float) -> list[str]:
 def table_pages(title: str, table: Table, *, sheet: Sheet, intro: Sequence[str] = (),
                 notes: Sequence[str] = ()) -> list[Figure]:
     """A table on as many pages as it needs, rows wrapped to their columns, the headings on
-    every page, ``intro`` lines above it on the first page and ``notes`` under it on the last."""
+    every page, ``intro`` lines above it on the first page and ``notes`` under it on the last;
+    a table without rows is its title and ``intro`` alone."""
     import matplotlib.pyplot as plt
 
     size = sheet.pt(8.0)
@@ -692,8 +693,11 @@ def table_pages(title: str, table: Table, *, sheet: Sheet, intro: Sequence[str] 
         _title(fig, title if first else t("map.staffing_continued", sheet.lang, title=title, page=number), sheet)
         if first and intro_lines:
             fig.text(0.03, 0.90, "\n".join(intro_lines), fontsize=intro_size, va="top", linespacing=1.45)
-        bottom = _draw_table(fig, table, heads, cells[start:end], range(start, end), top=top / page_h, line=line,
-                             size=size, head_h=head_h, heights=heights[start:end], page_h=page_h, weight=sheet.bold)
+        bottom = top / page_h
+        if cells:
+            bottom = _draw_table(fig, table, heads, cells[start:end], range(start, end), top=bottom, line=line,
+                                 size=size, head_h=head_h, heights=heights[start:end], page_h=page_h,
+                                 weight=sheet.bold)
         if last and note_lines:
             fig.text(0.03, bottom - 0.015, "\n".join(note_lines), fontsize=sheet.pt(8), va="top", linespacing=1.5,
                      color="#444444")
@@ -1046,12 +1050,9 @@ def report_pages(project: Project, results: Sequence[Result], *, sheet: Sheet, u
         pages += [map_page(project, today, plan, level=level, sheet=sheet) for level in _levels_moved(today, plan)]
         moved = affected_table(today, plan, lang)
         title = t("plan_report.affected_title", lang, plan=name)
-        if moved.rows:
-            pages += table_pages(title, moved, sheet=sheet,
-                                 intro=[t("plan_report.affected_intro", lang, rows=len(moved.rows))])
-        else:
-            pages += table_pages(title, Table([""], [], [1.0], ["left"]), sheet=sheet,
-                                 intro=[t("plan_report.decision_none_affected", lang)])
+        intro = t("plan_report.affected_intro", lang, rows=len(moved.rows)) if moved.rows else \
+            t("plan_report.decision_none_affected", lang)
+        pages += table_pages(title, moved, sheet=sheet, intro=[intro])
         notes = [] if not math.isnan(float(plan.summary["teachers"])) else [t("plan_report.no_teachers", lang)]
         pages += table_pages(t("plan_report.schools_title", lang, plan=name), schools_table(today, plan, lang),
                              sheet=sheet, intro=notes, notes=[t("plan_report.schools_note", lang)])

@@ -220,6 +220,16 @@ def test_roads_from_openstreetmap_are_attributed_on_the_cover(tmp_path, words):
     assert t("osm_attribution", words) in " ".join(pdf_pages(path)[0].split())
 
 
+def test_a_plan_that_changes_nothing_says_so_without_an_empty_table(tmp_path):
+    project = _tiny_osm_project()
+    same = Scenario(project, "no change").evaluate()
+    printed = pdf_pages(plan_report(project, [baseline(project), same], tmp_path / "same.pdf", lang="en"))
+    title = t("plan_report.affected_title", "en", plan="no change")
+    page = next(p for p in printed if title in p)
+    assert t("plan_report.decision_none_affected", "en") in " ".join(page.split())
+    assert field("village_id", "en") not in page
+
+
 def test_text_grows_with_the_paper():
     project = _tiny_osm_project()
     plan = Scenario(project, "close B").close("B").evaluate()
