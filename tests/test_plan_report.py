@@ -158,8 +158,8 @@ def test_every_affected_village_and_its_pupils_are_in_the_report(pdf, demo, toda
 
 
 def test_map_labels_do_not_overlap_and_every_name_is_placed(pages, demo, lang):
-    """Boxes of the labels as the renderer draws them (display pixels) meet no other label;
-    on the demo no name is left out."""
+    """Boxes of the labels as the renderer draws them (display pixels) meet no other label,
+    the scale bar or a symbol's centre; on the demo no name is left out."""
     maps = [fig for fig in pages if any(tx.get_gid() == LABEL_GID for tx in texts(fig))]
     assert len(maps) >= 1
     names = set(demo.villages["name_pinyin" if lang == "en" else "name"])
@@ -178,6 +178,13 @@ def test_map_labels_do_not_overlap_and_every_name_is_placed(pages, demo, lang):
                     assert not overlap, (labels[i].get_text(), labels[j].get_text())
             placed = {tx.get_text().replace("\n", " ") for tx in labels}
             assert names <= placed
+            # nor the scale bar, nor any village's or school's symbol (its centre)
+            furniture = [patch.get_window_extent(renderer) for patch in ax.patches]
+            centres = [xy for c in ax.collections for xy in c.get_offset_transform().transform(c.get_offsets())]
+            assert furniture
+            for tx, box in zip(labels, boxes, strict=True):
+                assert not any(box.overlaps(f) for f in furniture), tx.get_text()
+                assert not any(box.contains(x, y) for x, y in centres), tx.get_text()
         assert not any(t("plan_report.labels_left_out", lang, n=1)[:6] in tx.get_text() for tx in fig.texts)
 
 
