@@ -1041,18 +1041,18 @@ def report_pages(project: Project, results: Sequence[Result], *, sheet: Sheet, u
         raise ValueError("give today's layout and at least one plan (today first)")
     today, plans = results[0], list(results[1:])
     pages = [cover_page(project, results, sheet=sheet, unit=unit, date=date)]
-    intro = [decision(today, plan, lang) for plan in plans]
+    decisions = [decision(today, plan, lang) for plan in plans]
     pages += table_pages(t("plan_report.decision_title", lang, plans=t("sep.names", lang).join(
-        plan_name(p.name, lang) for p in plans)), figures_table(today, plans, lang), sheet=sheet, intro=intro,
+        plan_name(p.name, lang) for p in plans)), figures_table(today, plans, lang), sheet=sheet, intro=decisions,
         notes=[t("plan_report.figures_note", lang)])
     for plan in plans:
         name = plan_name(plan.name, lang)
         pages += [map_page(project, today, plan, level=level, sheet=sheet) for level in _levels_moved(today, plan)]
         moved = affected_table(today, plan, lang)
         title = t("plan_report.affected_title", lang, plan=name)
-        intro = t("plan_report.affected_intro", lang, rows=len(moved.rows)) if moved.rows else \
+        lead = t("plan_report.affected_intro", lang, rows=len(moved.rows)) if moved.rows else \
             t("plan_report.decision_none_affected", lang)
-        pages += table_pages(title, moved, sheet=sheet, intro=[intro])
+        pages += table_pages(title, moved, sheet=sheet, intro=[lead])
         notes = [] if not math.isnan(float(plan.summary["teachers"])) else [t("plan_report.no_teachers", lang)]
         pages += table_pages(t("plan_report.schools_title", lang, plan=name), schools_table(today, plan, lang),
                              sheet=sheet, intro=notes, notes=[t("plan_report.schools_note", lang)])
