@@ -669,7 +669,7 @@ def table_pages(title: str, table: Table, *, sheet: Sheet, intro: Sequence[str] 
     heights = [max(len(c) for c in row) * line + 0.5 * size for row in cells]
     page_h = sheet.size[1] * 72
     intro_size = sheet.pt(9.0)
-    intro_lines = [ln for text in intro for ln in wrap(text, width_pt / intro_size)]
+    intro_lines = [ln for i, text in enumerate(intro) for ln in [*([""] if i else []), *wrap(text, width_pt / intro_size)]]
     note_lines = [ln for text in notes for ln in wrap(text, width_pt / sheet.pt(8))]
     pages: list[Figure] = []
     start = 0
