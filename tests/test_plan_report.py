@@ -228,6 +228,7 @@ def test_roads_from_openstreetmap_are_attributed_on_the_cover(tmp_path, words):
 
 
 def test_a_plan_that_changes_nothing_says_so_without_an_empty_table(tmp_path):
+    """Sections without data are a line each: no village affected, no teachers known."""
     project = _tiny_osm_project()
     same = Scenario(project, "no change").evaluate()
     printed = pdf_pages(plan_report(project, [baseline(project), same], tmp_path / "same.pdf", lang="en"))
@@ -235,6 +236,9 @@ def test_a_plan_that_changes_nothing_says_so_without_an_empty_table(tmp_path):
     page = next(p for p in printed if title in p)
     assert t("plan_report.decision_none_affected", "en") in " ".join(page.split())
     assert field("village_id", "en") not in page
+    whole_text = " ".join(" ".join(printed).split())  # no teachers known: said once, no teacher columns
+    assert t("plan_report.no_teachers", "en") in whole_text
+    assert t("plan_report.col_teachers", "en") not in whole_text and field("teachers_short", "en") not in whole_text
 
 
 def test_text_grows_with_the_paper():
