@@ -983,9 +983,12 @@ def plan_report(project: Project, results: Iterable[Result], path: str | Path, *
         Layouts evaluated over the forecast years (``Scenario.evaluate_years``), each a table
         of its figures year by year; without any, the report says it has no forecast.
     """
+    from .plan_report import county_name
+
     pages = plan_report_pages(project, list(results), lang=lang, paper=paper, unit=unit, date=date,
                               timelines=list(timelines))
-    return save_pages(pages, path, lang=lang)
+    return save_pages(pages, path, lang=lang, title=t("plan_report.title", lang, county=county_name(project, lang)),
+                      author=unit)
 
 
 def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str = "zh", paper: str = "A4",
@@ -1032,16 +1035,18 @@ def _report_fonts(lang: str) -> list[str]:
         return ["DejaVu Sans"]
 
 
-def save_pages(pages: Sequence[Figure], path: str | Path, *, lang: str = "zh") -> Path:
+def save_pages(pages: Sequence[Figure], path: str | Path, *, lang: str = "zh", title: str | None = None,
+               author: str | None = None) -> Path:
     """Write figures (:func:`plan_report_pages`) as the pages of one PDF, atomically, with
-    their fonts embedded (TrueType), and close them."""
+    their fonts embedded (TrueType), and close them; ``title`` and ``author`` go into the
+    PDF's document properties."""
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
     path = Path(path)
     try:
         with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42}), _quiet_fonts(), \
-                atomic_path(path) as tmp, PdfPages(tmp) as pdf:
+                atomic_path(path) as tmp, PdfPages(tmp, metadata={"Title": title, "Author": author}) as pdf:
             for page in pages:
                 pdf.savefig(page)
     finally:

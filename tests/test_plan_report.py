@@ -269,6 +269,8 @@ def test_the_report_command_writes_the_pdf_with_the_forecast_years(tmp_path, cap
     assert len(written) == 1 and str(written[0].name) in capsys.readouterr().out.replace("\n", "")
     printed = pdf_pages(written[0])
     assert t("plan_report.unit", "en", unit="Planning office") in printed[0]
+    info = subprocess.run(["pdfinfo", str(written[0])], capture_output=True, text=True, check=True).stdout
+    assert t("plan_report.title", "en", county=t("plan_report.demo_name", "en")) in info and "Planning office" in info
     base = planning.forecast(planning.demo(), planning.load.DEMO_HISTORY, births=planning.load.DEMO_BIRTHS,
                              horizon=2).years
     for name in ("today", "consolidate to 5"):
