@@ -167,7 +167,9 @@ def change_text(name: str, before: float, after: float, lang: str) -> str:
     if math.isnan(before) or math.isnan(after):
         return ""
     text = figure_text(name, after - before, lang)
-    return text if text.startswith("-") or float(re.sub(r"[^0-9.]", "", text) or 0) == 0 else f"+{text}"
+    if float(re.sub(r"[^0-9.]", "", text) or 0) == 0:  # no change at the printed precision (not "-0.0")
+        return figure_text(name, 0.0, lang)
+    return text if text.startswith("-") else f"+{text}"
 
 
 def figure_label(name: str, lang: str) -> str:
@@ -209,26 +211,28 @@ def _overlaps(a: Bbox, b: Bbox) -> bool:
 #: How far out (font sizes beyond the symbol) a label tries its eight places: beside the
 #: symbol first, then further out with a leader line.
 _RINGS = (0.0, 1.6, 3.2, 5.0, 7.0)
-# The eight places around a point, in the order tried: (direction x, direction y, ha, va).
 _Align = Literal["left", "center", "right"]
 _Valign = Literal["bottom", "center", "top"]
+#: The eight places around a point, in the order tried: (direction x, direction y, ha, va);
+#: right of the point first, as cartographers do.
 _PLACES: tuple[tuple[int, int, _Align, _Valign], ...] = (
     (1, 0, "left", "center"), (1, 1, "left", "bottom"), (1, -1, "left", "top"), (0, 1, "center", "bottom"),
-           (0, -1, "center", "top"), (-1, 0, "right", "center"), (-1, 1, "right", "bottom"),
-           (-1, -1, "right", "top"))
+    (0, -1, "center", "top"), (-1, 0, "right", "center"), (-1, 1, "right", "bottom"), (-1, -1, "right", "top"))
 
 
 @dataclass
 class LabelPlacer:
     """Greedy label placement on one map (display coordinates).
 
-    Each label tries the eight places around its point (:data:`_PLACES`), then the same
-    eight further out (:data:`_RINGS`) with a leader line to the point; a place is free when its box (with
-    a margin) stays inside the map and meets no label, symbol or map furniture (scale bar,
-    north arrow) placed before; of the free places one clear of other symbols wins (a label
-    beside another symbol reads as that symbol's name), then the nearest, then the one with
-    the fewest other symbols close to it, then the one covering the fewest road points, then
-    the first tried. A long name may take two lines where one does not fit. A label with no free place is left out and counted.
+    Each label tries the eight places around its symbol (:data:`_PLACES`; a school in its
+    village's circle counts the circle as its symbol), then the same eight further out
+    (:data:`_RINGS`) with a leader line to the point, each on one line and, when long, on
+    two. A place is free when its box (with a margin of 1.5 points) stays inside the map
+    and meets no label, symbol or map furniture (scale bar, north arrow) placed before. Of
+    the free places one clear of other symbols wins (a label beside another symbol reads as
+    that symbol's name), then the nearest, then the one on one line, then the one with the
+    fewest other symbols close to it, then the one covering the fewest road points, then
+    the first tried. A label with no free place is left out and counted (:attr:`left_out`).
     """
 
     ax: Axes
