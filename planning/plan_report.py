@@ -340,10 +340,7 @@ class LabelPlacer:
         return near
 
     def _roads_in(self, box: Bbox) -> int:
-        p = self.road_points
-        if not len(p):
-            return 0
-        return int(((p[:, 0] > box.x0) & (p[:, 0] < box.x1) & (p[:, 1] > box.y0) & (p[:, 1] < box.y1)).sum())
+        return _crowding(self.road_points, box)
 
 
 def _variants(text: str) -> list[str]:
@@ -358,12 +355,6 @@ def _variants(text: str) -> list[str]:
         return [text, f"{text[:cut]}\n{text[cut + 1:]}"]
     cut = round(middle)
     return [text, f"{text[:cut]}\n{text[cut:]}"]
-
-
-def label_boxes(fig: Figure) -> list[Bbox]:
-    """The display boxes of the map labels of a drawn page (for checking that none overlap)."""
-    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
-    return [text.get_window_extent(renderer) for ax in fig.axes for text in ax.texts if text.get_gid() == LABEL_GID]
 
 
 # ---------------------------------------------------------------------------------- maps
@@ -395,13 +386,14 @@ def _extent(project: Project, width: float, height: float) -> _Extent:
     return _Extent(x0, x1, y0, y1)
 
 
-def _nice_length(span: float) -> float:
-    raw = span / 5
-    power = 10 ** math.floor(math.log10(raw))
-    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+def _nice_length(most: float) -> float:
+    """The longest of 1, 2, 5 × a power of ten metres up to ``most``: a scale bar's length."""
+    power = 10 ** math.floor(math.log10(most))
+    return float(max(m * power for m in (1, 2, 5) if m * power <= most))
 
 
 def _crowding(points: np.ndarray, box: Bbox) -> int:
+    """How many of ``points`` (display coordinates, n × 2) lie in ``box``."""
     if not len(points):
         return 0
     return int(((points[:, 0] > box.x0) & (points[:, 0] < box.x1) & (points[:, 1] > box.y0)
@@ -432,7 +424,7 @@ def _furniture(ax: Axes, placer: LabelPlacer, crowd: np.ndarray, extent: _Extent
     box = _corner(ax, bar_w, bar_h, bar_corner)
     placer.block(box)
     (bx0, by0), (bx1, by1) = ax.transData.inverted().transform([[box.x0, box.y0], [box.x1, box.y1]])
-    length = _nice_length(extent.x1 - extent.x0)
+    length = _nice_length(0.8 * (bx1 - bx0))  # within its box
     x = bx0 + 0.04 * (bx1 - bx0) if bar_corner in (1, 3) else bx1 - 0.04 * (bx1 - bx0) - length
     y = by0 + 0.2 * (by1 - by0)
     tall = 0.12 * (by1 - by0)
@@ -459,20 +451,14 @@ def _furniture(ax: Axes, placer: LabelPlacer, crowd: np.ndarray, extent: _Extent
 
 
 def _road_points(project: Project, ax: Axes) -> np.ndarray:
-    """Points every few metres along the roads, in display coordinates (to count roads under a label)."""
+    """Points along the roads, a 400th of the map's width apart, in display coordinates (to
+    count the roads under a label)."""
+    import shapely
+
     roads = project.network.to_gdf().to_crs(project.crs)
     x0, x1 = ax.get_xlim()
-    step = (x1 - x0) / 400
-    points = []
-    for geom in roads.geometry:
-        if geom is None or geom.is_empty:
-            continue
-        parts = getattr(geom, "geoms", [geom])
-        for part in parts:
-            n = max(2, int(part.length / step) + 1)
-            coords = [part.interpolate(d).coords[0][:2] for d in np.linspace(0, part.length, n)]
-            points.extend(coords)
-    return ax.transData.transform(np.array(points)) if points else np.zeros((0, 2))
+    points = shapely.get_coordinates(shapely.segmentize(roads.geometry.to_numpy(), (x1 - x0) / 400))
+    return ax.transData.transform(points) if len(points) else np.zeros((0, 2))
 
 
 def drawn_schools(result: Result, level: str) -> pd.DataFrame:
@@ -1089,5 +1075,5 @@ def number_pages(pages: Iterable[Figure], project: Project, *, sheet: Sheet) -> 
             fig.text(0.03, 0.015, left, fontsize=sheet.pt(8), color="#444444")
 
 
-__all__ = ["Sheet", "LabelPlacer", "report_pages", "label_boxes", "figures_table", "decision", "FIGURES", "LABEL_GID",
+__all__ = ["Sheet", "LabelPlacer", "report_pages", "figures_table", "decision", "FIGURES", "LABEL_GID",
            "PAGE_GID"]
