@@ -72,6 +72,9 @@ _CV = {"primary_max_cv", "junior_max_cv"}
 _YUAN = {"one_off_yuan", "yearly_yuan", "cost_npv_yuan"}
 _TEACHERS = {"teachers", "teachers_needed", "teachers_short", "teachers_spare"}
 _BASE_PAPER = 11.69  # width of landscape A4 (inches): text sizes below are for it
+#: Village names tried on one map (the villages with most pupils first); the others are
+#: counted among the names left out.
+MOST_VILLAGE_NAMES = 250
 
 
 @dataclass(frozen=True)
@@ -204,10 +207,6 @@ def _date_text(date: dt.date | str | None, lang: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- labels
-def _overlaps(a: Bbox, b: Bbox) -> bool:
-    return bool(a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1)
-
-
 #: How far out (font sizes beyond the symbol) a label tries its eight places: beside the
 #: symbol first, then further out with a leader line.
 _RINGS = (0.0, 1.6, 3.2, 5.0, 7.0)
@@ -238,34 +237,20 @@ class LabelPlacer:
     ax: Axes
     renderer: RendererBase
     road_points: np.ndarray  # (n, 2) display coordinates of points along the roads
-    taken: list[Bbox] = dataclass_field(default_factory=list)
+    taken: list[tuple[float, float, float, float]] = dataclass_field(default_factory=list)  # x0, y0, x1, y1
     symbols: list[tuple[float, float, float]] = dataclass_field(default_factory=list)  # x, y, radius (pixels)
     left_out: int = 0
 
     def block(self, box: Bbox) -> None:
         """Keep ``box`` (display coordinates) free of labels."""
-        self.taken.append(box)
+        self.taken.append((box.x0, box.y0, box.x1, box.y1))
 
     def block_point(self, x: float, y: float, radius: float) -> None:
         """Keep a symbol of ``radius`` points at data point (x, y) free of labels."""
-        from matplotlib.transforms import Bbox
-
-        px, py = self.ax.transData.transform((x, y))
+        px, py = (float(v) for v in self.ax.transData.transform((x, y)))
         r = radius * self.ax.figure.dpi / 72
-        self.block(Bbox([[px - r, py - r], [px + r, py + r]]))
-        self.symbols.append((float(px), float(py), float(r)))
-
-    def _clear_of(self, x: float, y: float, radius: float) -> float:
-        """The distance (points) from data point (x, y) beyond its symbol of ``radius`` points
-        and every symbol touching it (a school in its village's circle)."""
-        px, py = self.ax.transData.transform((x, y))
-        pixels = self.ax.figure.dpi / 72
-        reach = radius * pixels
-        for sx, sy, sr in self.symbols:
-            d = math.hypot(sx - px, sy - py)
-            if d < sr + radius * pixels:
-                reach = max(reach, d + sr)
-        return float(reach / pixels)
+        self.taken.append((px - r, py - r, px + r, py + r))
+        self.symbols.append((px, py, r))
 
     def place(self, x: float, y: float, text: str, *, radius: float, size: float, colour: str = "black",
               weight: str = "normal") -> Text | None:
@@ -278,8 +263,14 @@ class LabelPlacer:
                                  path_effects=[withStroke(linewidth=max(2.0, size / 3), foreground="white")])
         frame = self.ax.get_window_extent(self.renderer)
         margin = 1.5 * self.ax.figure.dpi / 72
-        radius = self._clear_of(x, y, radius)
-        own = self._touching(x, y, radius)
+        taken = np.array(self.taken, dtype=float).reshape(-1, 4)
+        symbols = np.array(self.symbols, dtype=float).reshape(-1, 3)
+        px, py = self.ax.transData.transform((x, y))
+        pixels = self.ax.figure.dpi / 72
+        distance = np.hypot(symbols[:, 0] - px, symbols[:, 1] - py)
+        touching = distance < symbols[:, 2] + radius * pixels  # its own symbol and those it sits in
+        radius = max(radius, float(((distance + symbols[:, 2])[touching]).max(initial=0.0)) / pixels)
+        others = symbols[~touching]
         best: tuple[int, ...] | None = None  # beside another symbol, ring, lines, how many, roads, order
         chosen: tuple[str, float, float, _Align, _Valign, Bbox] | None = None
         for ring, gap in enumerate(radius + 1.5 + step * size for step in _RINGS):
@@ -295,10 +286,11 @@ class LabelPlacer:
                     box = box.from_extents(box.x0 - margin, box.y0 - margin, box.x1 + margin, box.y1 + margin)
                     if not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1):
                         continue
-                    if any(_overlaps(box, other) for other in self.taken):
+                    if ((taken[:, 0] < box.x1) & (box.x0 < taken[:, 2]) & (taken[:, 1] < box.y1)
+                            & (box.y0 < taken[:, 3])).any():
                         continue
-                    near = self._near(box, own, size)
-                    score = (min(near, 1), ring, lines, near, self._roads_in(box), order)
+                    near = _near(box, others, size * pixels)
+                    score = (min(near, 1), ring, lines, near, _crowding(self.road_points, box), order)
                     if best is None or score < best:
                         best, chosen = score, (words, ox, oy, ha, va, box)
             if best is not None and best[0] == 0:  # clear of other symbols: no nearer place is
@@ -319,28 +311,13 @@ class LabelPlacer:
         self.block(box)
         return label
 
-    def _touching(self, x: float, y: float, radius: float) -> set[int]:
-        """The symbols within ``radius`` points of data point (x, y): the labelled one and
-        those it sits in."""
-        px, py = self.ax.transData.transform((x, y))
-        reach = radius * self.ax.figure.dpi / 72 + 1.0
-        return {i for i, (sx, sy, sr) in enumerate(self.symbols) if math.hypot(sx - px, sy - py) <= reach}
 
-    def _near(self, box: Bbox, own: set[int], size: float) -> int:
-        """How many other symbols come within a font size of ``box``: a label beside another
-        symbol reads as that symbol's name."""
-        gap = size * self.ax.figure.dpi / 72
-        near = 0
-        for i, (sx, sy, sr) in enumerate(self.symbols):
-            if i in own:
-                continue
-            dx = max(box.x0 - sx, 0.0, sx - box.x1)
-            dy = max(box.y0 - sy, 0.0, sy - box.y1)
-            near += math.hypot(dx, dy) < sr + gap
-        return near
-
-    def _roads_in(self, box: Bbox) -> int:
-        return _crowding(self.road_points, box)
+def _near(box: Bbox, symbols: np.ndarray, gap: float) -> int:
+    """How many ``symbols`` (x, y, radius in pixels) come within ``gap`` pixels of ``box``: a
+    label beside another symbol reads as that symbol's name."""
+    dx = np.maximum.reduce([box.x0 - symbols[:, 0], np.zeros(len(symbols)), symbols[:, 0] - box.x1])
+    dy = np.maximum.reduce([box.y0 - symbols[:, 1], np.zeros(len(symbols)), symbols[:, 1] - box.y1])
+    return int((np.hypot(dx, dy) < symbols[:, 2] + gap).sum())
 
 
 def _variants(text: str) -> list[str]:
@@ -491,11 +468,15 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
     villages = village_table(project, result, level=level).to_crs(crs)
     villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
     spts = project.target_points.to_crs(crs)
-    for _, row in villages.iterrows():
-        school = row["school"]
-        if isinstance(school, str) and school in spts.index:
-            ax.plot([row.geometry.x, spts[school].x], [row.geometry.y, spts[school].y], color=COLOURS[row["class"]],
-                    linewidth=sheet.pt(0.8), linestyle="--", alpha=0.8, zorder=2)
+    from matplotlib.collections import LineCollection
+
+    served = villages[villages["school"].map(lambda s: isinstance(s, str) and s in spts.index)]
+    ends = spts[served["school"].to_numpy()]
+    ax.add_collection(LineCollection(
+        list(np.stack([np.column_stack([served.geometry.x, served.geometry.y]), np.column_stack([ends.x, ends.y])],
+                      axis=1)),
+        colors=[COLOURS[c] for c in served["class"]], linewidths=sheet.pt(0.8), linestyles="--", alpha=0.8,
+        zorder=2))
     pupils = villages["pupils"].fillna(0).to_numpy(dtype=float)
     areas = sheet.scale ** 2 * (18 + 2.5 * pupils)  # points²
     ax.scatter(villages.geometry.x, villages.geometry.y, s=areas, c=[COLOURS[c] for c in villages["class"]],
@@ -530,10 +511,12 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
         placer.place(spts[sid].x, spts[sid].y, name, radius=school_size * 0.6,
                      size=sheet.pt(7.5), colour=STATUS_COLOURS.get(row["status"], "#2166ac"), weight=sheet.bold)
     village_names = names_of(project.villages, lang)
-    for i in np.argsort(-pupils, kind="stable"):  # the largest villages first
+    order = np.argsort(-pupils, kind="stable")  # the largest villages first, as many as a page can hold
+    for i in order[:MOST_VILLAGE_NAMES]:
         row = villages.iloc[i]
         placer.place(row.geometry.x, row.geometry.y, str(village_names[villages.index[i]]), radius=radii[i],
                      size=sheet.pt(6.5))
+    placer.left_out += max(0, len(order) - MOST_VILLAGE_NAMES)
     return placer
 
 
