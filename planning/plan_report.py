@@ -257,6 +257,7 @@ class LabelPlacer:
         """Label the data point (x, y), whose symbol has ``radius`` points, with ``text`` in
         ``size`` points; the label drawn, or None when no place is free."""
         from matplotlib.patheffects import withStroke
+        from matplotlib.transforms import Bbox
 
         label = self.ax.annotate(text, (x, y), xytext=(0, 0), textcoords="offset points", fontsize=size, color=colour,
                                  fontweight=weight, zorder=7, gid=LABEL_GID,
@@ -273,17 +274,21 @@ class LabelPlacer:
         others = symbols[~touching]
         best: tuple[int, ...] | None = None  # beside another symbol, ring, lines, how many, roads, order
         chosen: tuple[str, float, float, _Align, _Valign, Bbox] | None = None
+        sizes = []  # each variant's box at offset 0, left and bottom aligned: measured once
+        label.set_horizontalalignment("left")
+        label.set_verticalalignment("bottom")
+        for words in _variants(text):
+            label.set_text(words)
+            box = label.get_window_extent(self.renderer)
+            sizes.append((words, box.x0 - px, box.y0 - py, box.width, box.height))
         for ring, gap in enumerate(radius + 1.5 + step * size for step in _RINGS):
-            for lines, words in enumerate(_variants(text)):
-                label.set_text(words)
+            for lines, (words, sx, sy, width, height) in enumerate(sizes):
                 for order, (dx, dy, ha, va) in enumerate(_PLACES):
                     norm = math.hypot(dx, dy)
                     ox, oy = dx * gap / norm, dy * gap / norm
-                    label.set_position((ox, oy))
-                    label.set_horizontalalignment(ha)
-                    label.set_verticalalignment(va)
-                    box = label.get_window_extent(self.renderer)
-                    box = box.from_extents(box.x0 - margin, box.y0 - margin, box.x1 + margin, box.y1 + margin)
+                    x0 = px + sx + ox * pixels - {"left": 0.0, "center": width / 2, "right": width}[ha] - margin
+                    y0 = py + sy + oy * pixels - {"bottom": 0.0, "center": height / 2, "top": height}[va] - margin
+                    box = Bbox.from_bounds(x0, y0, width + 2 * margin, height + 2 * margin)
                     if not (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1):
                         continue
                     if ((taken[:, 0] < box.x1) & (box.x0 < taken[:, 2]) & (taken[:, 1] < box.y1)
@@ -427,6 +432,15 @@ def _furniture(ax: Axes, placer: LabelPlacer, crowd: np.ndarray, extent: _Extent
             fontsize=sheet.pt(10), zorder=6)
 
 
+def _road_lines(project: Project) -> list[np.ndarray]:
+    """The roads as arrays of (x, y) vertices in the project's CRS, one per line."""
+    import shapely
+
+    parts = shapely.get_parts(project.network.to_gdf().to_crs(project.crs).geometry.to_numpy())
+    coords, index = shapely.get_coordinates(parts, return_index=True)
+    return np.split(coords, np.flatnonzero(np.diff(index)) + 1) if len(coords) else []
+
+
 def _road_points(project: Project, ax: Axes) -> np.ndarray:
     """Points along the roads, a 400th of the map's width apart, in display coordinates (to
     count the roads under a label)."""
@@ -451,7 +465,10 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
              renderer: RendererBase) -> LabelPlacer:
     """One map of a page: roads, each village's line to its school (coloured by its trip),
     villages (circles by the level's pupils), the schools teaching the level (shape by type,
-    colour by status, a red ring when over capacity; candidate sites only when opened), scale bar, north arrow and the names placed without overlap."""
+    colour by status, a red ring when over capacity; candidate sites only when opened),
+    scale bar, north arrow and the names placed without overlap (:class:`LabelPlacer`)."""
+    from matplotlib.collections import LineCollection
+
     lang = sheet.lang
     crs = project.crs
     ax.set_xlim(extent.x0, extent.x1)
@@ -459,17 +476,12 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
     ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([])
     ax.set_yticks([])
-    roads = project.network.to_gdf().to_crs(crs)
-    roads.plot(ax=ax, color="#9a9a9a", linewidth=sheet.pt(0.6), zorder=1)
-    ax.set_xlabel("")
-    ax.set_ylabel("")
+    ax.add_collection(LineCollection(_road_lines(project), colors="#9a9a9a", linewidths=sheet.pt(0.6), zorder=1))
     ax.set_xlim(extent.x0, extent.x1)
     ax.set_ylim(extent.y0, extent.y1)
     villages = village_table(project, result, level=level).to_crs(crs)
     villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
     spts = project.target_points.to_crs(crs)
-    from matplotlib.collections import LineCollection
-
     served = villages[villages["school"].map(lambda s: isinstance(s, str) and s in spts.index)]
     ends = spts[served["school"].to_numpy()]
     ax.add_collection(LineCollection(
