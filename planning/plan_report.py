@@ -452,6 +452,20 @@ def _road_points(project: Project, ax: Axes) -> np.ndarray:
     return ax.transData.transform(points) if len(points) else np.zeros((0, 2))
 
 
+def circle_areas(pupils: np.ndarray, ax: Axes, *, scale: float = 1.0) -> np.ndarray:
+    """Village circles (points²) by pupils: the largest village gets at most a quarter of
+    the map's area per village (at most 400 pt² on A4, a circle 23 pt across, × ``scale``²
+    on larger paper; at least 30 pt²),
+    the others in proportion to their pupils above a small floor, so a county of thousands
+    of villages is not covered by its circles."""
+    frame = ax.get_position().transformed(ax.figure.transFigure)  # pixels
+    room = frame.width * frame.height * (72 / ax.figure.dpi) ** 2 / max(len(pupils), 1)
+    largest = float(np.clip(0.25 * room, 30.0, 400.0 * scale ** 2))
+    floor = largest / 8
+    most = float(pupils.max()) if len(pupils) and pupils.max() > 0 else 1.0
+    return floor + (largest - floor) * pupils / most
+
+
 def drawn_schools(result: Result, level: str) -> pd.DataFrame:
     """The schools a map of ``level`` shows: those teaching the level's grades, and of the
     candidate sites only those the plan opens."""
@@ -490,7 +504,7 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
         colors=[COLOURS[c] for c in served["class"]], linewidths=sheet.pt(0.8), linestyles="--", alpha=0.8,
         zorder=2))
     pupils = villages["pupils"].fillna(0).to_numpy(dtype=float)
-    areas = sheet.scale ** 2 * (18 + 2.5 * pupils)  # points²
+    areas = circle_areas(pupils, ax, scale=sheet.scale)
     ax.scatter(villages.geometry.x, villages.geometry.y, s=areas, c=[COLOURS[c] for c in villages["class"]],
                edgecolors="#252525", linewidths=0.5, zorder=3)
     shown = drawn_schools(result, level)
