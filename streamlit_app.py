@@ -18,7 +18,7 @@ from streamlit_folium import st_folium
 import planning
 from planning import app as logic
 from planning.changes import affected
-from planning.i18n import field, level_name, localise, plan_name, t
+from planning.i18n import Listing, field, level_name, localise, plan_name, t
 from planning.maps import (
     LEAFLET_FOLDER,
     base_map,
@@ -120,6 +120,21 @@ def sidebar() -> None:
             load_panel()
         with years:
             year_controls()
+        leaving_guard()
+
+
+def leaving_guard() -> None:
+    """While the session has plans not downloaded since their last change, the browser asks
+    before the page is reloaded or closed (its own "leave site?" question: a reload starts a
+    new session, and the plans would be lost). Always drawn, as an invisible frame, so that an
+    edit brings no new element; its script sets the flag on the app's page."""
+    ss = st.session_state
+    unsaved = bool(logic.unsaved_plans(ss.scenario, ss.saved, ss.get("kept_plans", [])))
+    st.iframe(
+        "<script>const w = window.parent;"
+        f"w.__planningUnsaved = {'true' if unsaved else 'false'};"
+        "if (!w.__planningGuard) { w.__planningGuard = true; w.addEventListener('beforeunload', e => {"
+        " if (w.__planningUnsaved) { e.preventDefault(); e.returnValue = ''; } }); }</script>", height=1)
 
 
 def forecast_of(variant: str):
@@ -189,44 +204,85 @@ def keep(upload, kind: str) -> Path | None:
 
 
 def replace_project(project: planning.Project, saved: dict[str, planning.Scenario] | None = None) -> None:
-    """Open another project: the uploads that made the last one (and this one, read now) go."""
+    """Open another project: the uploads that made the last one (and this one, read now) go.
+    The plans of a project file are as the file holds them: kept until they change."""
     uploads().clear()
+    st.session_state.load_notes = None  # the warnings of the files read last (set again when files were read)
     set_project(project, saved)
+    st.session_state.kept_plans = [logic.plan_key(plan) for plan in (saved or {}).values()]
+
+
+def may_discard(clicked: bool, key: str) -> bool:
+    """Whether to open another project now: at once when ``clicked`` and no plan of the
+    session would be lost (:func:`planning.app.unsaved_plans`); otherwise, from the click
+    on, a warning naming the plans not downloaded since their last change, with a button
+    that opens the project anyway (True on its click) and one that keeps the plans."""
+    ss = st.session_state
+    unsaved = logic.unsaved_plans(ss.scenario, ss.saved, ss.get("kept_plans", []))
+    if clicked and not unsaved:
+        ss.discard_pending = None
+        return True
+    if clicked:
+        ss.discard_pending = key
+    if ss.get("discard_pending") != key or not unsaved:
+        return False
+    box = st.empty()  # emptied on the confirming click: the question goes in the run that answers it
+    with box.container():
+        st.warning(T("app.unsaved_plans", plans=Listing(unsaved)))
+        cols = st.columns(2)
+        discard = cols[0].button(T("app.discard_and_open"), key=f"discard_{key}", type="primary")
+    if discard:
+        ss.discard_pending = None
+        box.empty()
+        return True
+    if cols[1].button(T("app.keep_plans"), key=f"keep_{key}"):
+        ss.discard_pending = None
+        st.rerun()
+    return False
 
 
 def load_panel() -> None:
     sources = {key: T(f"app.source.{key}") for key in ("demo", "gpkg", "files")}
     source = st.radio(T("app.source"), list(sources), key="source", format_func=sources.__getitem__)
+    if st.session_state.get("discard_pending") not in (None, source):  # another way of opening chosen
+        st.session_state.discard_pending = None
     if source == "demo":
-        if st.button(T("app.open_demo")):
+        if may_discard(st.button(T("app.open_demo")), "demo"):
             replace_project(demo_project())
         return
     try:
         if source == "gpkg":
             upload = st.file_uploader(T("app.project_file"), type=logic.upload_types("project"))
-            if upload is not None and st.button(T("app.open")):
+            if upload is not None and may_discard(st.button(T("app.open")), "gpkg"):
                 opened = planning.open_project(keep(upload, "project"))
                 replace_project(opened.project, dict(opened.scenarios))
         else:
             kinds = logic.upload_types("table")
-            villages = st.file_uploader(T("app.upload.villages"), type=kinds)
-            schools = st.file_uploader(T("app.upload.schools"), type=kinds)
-            sites = st.file_uploader(T("app.upload.sites"), type=kinds)
+            lang = st.session_state.get("lang", "zh")
+            coords, words = {}, logic.coords_words(lang)
+            tables = {}
+            for kind in ("villages", "schools", "sites"):  # each table with the system its coordinates are in
+                tables[kind] = st.file_uploader(T(f"app.upload.{kind}"), type=kinds)
+                coords[kind] = st.selectbox(T("app.upload.coords", table=T(f"table.{kind}")), list(words),
+                                            format_func=words.__getitem__, key=f"coords_{kind}_{lang}",
+                                            help=T("app.upload.coords_help"))
             roads = st.file_uploader(T("app.upload.roads"), type=logic.upload_types("roads"))
             dem = st.file_uploader(T("app.upload.dem"), type=logic.upload_types("dem"), help=T("app.upload.dem_help"))
-            if villages and schools and roads and st.button(T("app.load")):
+            villages, schools, sites = tables["villages"], tables["schools"], tables["sites"]
+            if villages and schools and roads and may_discard(st.button(T("app.load")), "files"):
                 bar = st.progress(10, text=T("app.progress.reading"))
                 try:
-                    road_path = keep(roads, "roads")
-                    is_osm = road_path.name.endswith((".pbf", ".osm", ".bz2"))
-                    project = planning.from_files(villages=keep(villages, "table"), schools=keep(schools, "table"),
-                                                  sites=keep(sites, "table"), roads=None if is_osm else road_path,
-                                                  osm=road_path if is_osm else None, dem=keep(dem, "dem"))
+                    project, notes = logic.uploaded_project(
+                        villages=keep(villages, "table"), schools=keep(schools, "table"), sites=keep(sites, "table"),
+                        roads=keep(roads, "roads"), coords=coords, dem=keep(dem, "dem"))
                     bar.progress(60, text=T("app.progress.travel_times"))
                     project.travel_times()
                 finally:
                     bar.empty()
                 replace_project(project)
+                st.session_state.load_notes = notes
+            for note in st.session_state.get("load_notes") or []:
+                st.warning(note.text(lang))
     except planning.PlanningError as exc:  # the validation message (naming the uploaded file), never a traceback
         st.error(upload_text(exc))
     history_uploads()
@@ -468,18 +524,69 @@ def edit_params(project, result, action: str, school: str) -> dict:
 
 
 def saved_plans(scenario) -> None:
-    """Name and save the plan; reopen a saved one."""
+    """Name and save the plan (a saved plan of the same name is replaced); reopen a saved
+    one; rename, duplicate or delete saved plans."""
     ss = st.session_state
     name = st.text_input(T("app.plan_name"), value=scenario.name)
     if st.button(T("app.save_plan"), key="save"):
-        ss.saved[name] = scenario.renamed(name)
-        ss.scenario = ss.saved[name]
-        st.success(T("app.saved", name=name))
+        try:
+            name = logic.checked_plan_name(name, {})
+        except planning.ValidationError as exc:
+            st.error(exc.text(ss.lang))
+        else:
+            ss.saved[name] = scenario.renamed(name)
+            ss.scenario = ss.saved[name]
+            st.success(T("app.saved", name=name))
     if ss.saved:
         reopen = st.selectbox(T("app.reopen_saved"), list(ss.saved))
         if st.button(T("app.reopen"), key="reopen"):
             ss.scenario = ss.saved[reopen]
             st.rerun()
+        manage_plans()
+
+
+def manage_plans() -> None:
+    """Rename, duplicate or delete a saved plan (in callbacks: the lists drawn after show the
+    change at once). A renamed plan is renamed on the map too when it is the plan there, so
+    the compare view and the exports show one plan under its new name."""
+    ss = st.session_state
+    with st.expander(T("app.manage_plans")):
+        st.selectbox(T("app.plan_to_manage"), list(ss.saved), key="manage_plan")
+        st.text_input(T("app.new_plan_name"), key="manage_name")
+        cols = st.columns(3)
+        for col, action in zip(cols, ("rename", "duplicate", "delete"), strict=True):
+            col.button(T(f"app.{action}_plan"), key=f"{action}_plan", on_click=change_plans, args=(action,))
+        said = ss.pop("manage_said", None)
+        if said is not None:
+            (st.success if said[0] == "ok" else st.error)(said[1])
+
+
+def change_plans(action: str) -> None:
+    ss = st.session_state
+    name, new = ss.get("manage_plan"), ss.get("manage_name", "")
+    if name not in ss.saved:
+        return
+    try:
+        if action == "rename":
+            new = logic.checked_plan_name(new, ss.saved, keep=name)
+            ss.saved = logic.rename_plan(ss.saved, name, new)
+            if ss.scenario.name == name:
+                ss.scenario = ss.scenario.renamed(new)
+            said = T("app.plan_renamed", old=name, new=new)
+        elif action == "duplicate":
+            copy = new.strip() or logic.copy_name(name, ss.saved, ss.lang)
+            ss.saved = logic.duplicate_plan(ss.saved, name, copy)
+            new, said = copy.strip(), T("app.plan_duplicated", name=copy.strip())
+        else:
+            ss.saved = logic.delete_plan(ss.saved, name)
+            new, said = None, T("app.plan_deleted", name=name)
+    except planning.ValidationError as exc:
+        ss.manage_said = ("error", exc.text(ss.lang))
+        return
+    ss.manage_said = ("ok", said)
+    ss.manage_name = ""
+    if new in ss.saved:
+        ss.manage_plan = new
 
 
 def compare_tab(project, result, baseline) -> None:
@@ -491,7 +598,7 @@ def compare_tab(project, result, baseline) -> None:
     result = results[1]
     for note in logic.fallback_notes(results, ss.assignment, ss.lang):
         st.warning(note)
-    st.dataframe(logic.display_table(localise(planning.compare(*results), ss.lang)), width="stretch")
+    st.dataframe(logic.with_changes(localise(planning.compare(*results), ss.lang), ss.lang), width="stretch")
     plan = plan_name(result.name, ss.lang)
     st.markdown(T("app.costs_heading", plan=plan, unit=logic.cost_unit(ss.lang)))
     st.caption(logic.cost_caption(result, ss.lang))
@@ -501,15 +608,31 @@ def compare_tab(project, result, baseline) -> None:
         with st.expander(T("app.cost_sheet", plan=name)):
             cost_table(logic.cost_sheet_rows(layout, ss.lang), key=f"cost_sheet_{'today' if layout is baseline else 'plan'}")
     st.markdown(T("app.walk_histogram"))
-    st.bar_chart(logic.walk_histogram(results).rename(columns=lambda n: plan_name(n, ss.lang)), stack=False)
+    walks = logic.walk_histogram(results).rename(columns=lambda n: plan_name(n, ss.lang))
+    walks = walks.rename_axis("band").reset_index().melt("band", var_name="plan", value_name="pupils")
+    st.altair_chart(grouped_bars(walks, x="band", x_title=T("app.chart.walk_band"), y_title=field("pupils", ss.lang)),
+                    width="stretch")
     st.markdown(T("app.pupils_per_school"))
-    st.bar_chart(pd.DataFrame({plan_name(r.name, ss.lang): r.schools["pupils"] for r in results}), stack=False)
+    st.altair_chart(grouped_bars(logic.pupils_per_school(results, ss.lang), x="school",
+                                 x_title=T("app.chart.school"), y_title=field("pupils", ss.lang)), width="stretch")
     st.markdown(T("app.difference_map"))
     st_folium(_local(difference_map(project, baseline, result, level=ss.level, lang=ss.lang)), height=480,
               use_container_width=True, returned_objects=[], key="difference_map")
     changes = planning.village_changes(baseline, result)
     st.markdown(T("app.villages_affected"))
     st.dataframe(logic.display_table(localise(affected(changes), ss.lang)), width="stretch")
+
+
+def grouped_bars(data: pd.DataFrame, *, x: str, x_title: str, y_title: str) -> alt.Chart:
+    """Bars of ``pupils`` per ``x``, one bar per plan side by side, with axis titles and the
+    plans in the legend; not zoomed by the mouse wheel (a page scrolls past it)."""
+    plan = alt.Color("plan:N", title=None, legend=alt.Legend(orient="top"), sort=list(dict.fromkeys(data["plan"])))
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X(f"{x}:N", title=x_title, sort=list(dict.fromkeys(data[x])), axis=alt.Axis(labelAngle=-40, labelLimit=160)),
+        xOffset=alt.XOffset("plan:N", sort=list(dict.fromkeys(data["plan"]))),
+        y=alt.Y("pupils:Q", title=y_title), color=plan,
+        tooltip=[alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip("plan:N", title=" "),
+                 alt.Tooltip("pupils:Q", title=y_title, format=",.0f")]).properties(height=320)
 
 
 def cost_table(styled, *, key: str) -> None:
@@ -881,6 +1004,14 @@ def export_tab(project, result, baseline) -> None:
         with tempfile.TemporaryDirectory(prefix="planning-export-") as folder:
             return make(Path(folder)).read_bytes()
 
+    def keeping(plans, build):
+        """``build``, after which ``plans`` count as downloaded (:func:`may_discard`)."""
+        def made() -> bytes:
+            data = build()
+            ss.kept_plans = [*ss.get("kept_plans", []), *(logic.plan_key(plan) for plan in plans)]
+            return data
+        return made
+
     cols = st.columns(3)
     download(cols[0], "html", "map.html", "text/html",
              lambda: standalone_html(result_map(project, result, level=level, lang=lang, basemap=basemap,
@@ -892,17 +1023,17 @@ def export_tab(project, result, baseline) -> None:
              lambda: in_folder(lambda f: print_map(project, f / "map.png", result=result, level=level, lang=lang,
                                                    paper=paper, dpi=150)))
     download(cols[1], "excel", "report.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             lambda: in_folder(lambda f: excel_report(  # every plan, side by side
+             keeping([current, *kept], lambda: in_folder(lambda f: excel_report(  # every plan, side by side
                  project, logic.plans_side_by_side(baseline, result, current, kept, assignment=assignment, lang=lang),
-                 f / "report.xlsx", lang=lang)))
+                 f / "report.xlsx", lang=lang))))
     download(cols[1], "plan_report", "plan_report.pdf", "application/pdf",
              lambda: in_folder(lambda f: plan_report(project, [baseline, result], f / "plan_report.pdf", lang=lang,
                                                      paper=paper, unit=unit)))
     download(cols[1], "gpkg", "results.gpkg", None,
              lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))
     download(cols[2], "project", "project.gpkg", None,
-             lambda: in_folder(lambda f: planning.save_project(f / "project.gpkg", project, scenarios=saved,
-                                                               results=[result])))
+             keeping(saved, lambda: in_folder(lambda f: planning.save_project(f / "project.gpkg", project,
+                                                                              scenarios=saved, results=[result]))))
 
 
 def download(col, kind: str, file_name: str, mime: str | None, build) -> None:

@@ -18,28 +18,31 @@ import tempfile
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from . import settings
+from .coords import COORDS
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
 from .forecast import Forecast, Table, forecast
 from .i18n import Listing, Message, field, has_text, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules
 from .io import ARCHIVE_SUFFIXES, MB, atomic_path, check_archive, megabytes
-from .load import demo_births, demo_history, is_demo, read_roster
+from .load import demo_births, demo_history, from_files, is_demo, read_roster
 from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
 from .report import cost_by_item, cost_table, money, zoning_line
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today
 from .teachers import Alliances, Exchange, alliances, school_drive_minutes, teacher_exchange
 from .timeline import Timeline
+
+T = TypeVar("T")
 
 #: Seconds the app lets each solve run, one setting for all of them: zoning today's layout,
 #: the plan on the map and the saved plans, and the optimiser's suggestion (each reports the
@@ -119,9 +122,15 @@ def with_uploaded_roster(project: Project, roster: Table) -> tuple[Project, list
     teacher figures, and the data warnings it raised (figures that differ from the schools
     table's, schools with no teacher on the roster) to show in the app. Validation errors
     propagate (they name the file, its rows and columns)."""
+    return with_data_warnings(lambda: project.with_roster(read_roster(roster, project)))
+
+
+def with_data_warnings(read: Callable[[], T]) -> tuple[T, list[DataWarning]]:
+    """What ``read`` returns and the data warnings it raised (to show in the app); other
+    warnings go on as Python would have shown them."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DataWarning)
-        new = project.with_roster(read_roster(roster, project))
+        value = read()
     notes = []
     for caught_warning in caught:
         if isinstance(caught_warning.message, DataWarning):
@@ -129,7 +138,7 @@ def with_uploaded_roster(project: Project, roster: Table) -> tuple[Project, list
         else:  # not ours to show: as Python would have
             warnings.warn_explicit(caught_warning.message, caught_warning.category, caught_warning.filename,
                                    caught_warning.lineno)
-    return new, notes
+    return value, notes
 
 
 def years_or_nearest(scenario: Scenario, fc: Forecast, assignment: str, *, years: Iterable[int] | None = None
@@ -269,6 +278,83 @@ def plans_side_by_side(baseline: Result, result: Result, current: Scenario, save
         renamed = current.renamed(t("current", lang, name=result.name))
         result = evaluate_or_nearest(renamed, result.assignment, solver_seconds=SOLVER_SECONDS)[0]
     return [baseline, result, *others]
+
+
+# ---------------------------------------------------------------------- the session's plans
+#: A plan as it would be written to a file: its name and its edits (what a download keeps).
+PlanKey = tuple[str, tuple[Any, ...]]
+
+
+def plan_key(plan: Scenario) -> PlanKey:
+    """What a file holds of ``plan``: its name and its edits. A plan whose key is among those
+    downloaded (or opened from a file) has not changed since."""
+    return plan.name, tuple(plan.edits)
+
+
+def unsaved_plans(current: Scenario, saved: Mapping[str, Scenario], kept: Iterable[PlanKey]) -> list[str]:
+    """Names of the session's plans that opening another project would lose: the saved plans
+    and the plan on the map (``current``) that have edits and were not downloaded in a file
+    (project file or Excel report) or opened from one since their last change (``kept``);
+    the plan on the map counts once when it is a saved plan unchanged."""
+    kept = list(kept)
+    plans = [*saved.values(), *([current] if all(plan_key(current) != plan_key(p) for p in saved.values()) else [])]
+    names = [p.name for p in plans if p.edits and plan_key(p) not in kept]
+    return list(dict.fromkeys(names))
+
+
+def checked_plan_name(name: str, saved: Mapping[str, Scenario], *, keep: str | None = None) -> str:
+    """``name`` without surrounding spaces, when it can name a saved plan: not empty, not
+    today's name (现状 / today, the first column of every comparison) and not the name of
+    another saved plan (``keep``: the plan being renamed may keep its own). Raises
+    ``ValidationError`` saying which."""
+    name = name.strip()
+    if not name:
+        raise ValidationError(Message("error.plan_name_empty"))
+    if name in {"today", t("today", "zh"), t("today", "en")}:
+        raise ValidationError(Message("error.plan_name_today", name=name))
+    if name in saved and name != keep:
+        raise ValidationError(Message("error.plan_name_taken", name=name))
+    return name
+
+
+def rename_plan(saved: Mapping[str, Scenario], old: str, new: str) -> dict[str, Scenario]:
+    """The saved plans with ``old`` named ``new`` (same edits, same place in the list).
+
+    Comparisons and exports name a plan by its scenario's name, so the renamed plan appears
+    under ``new`` everywhere; raises ``ValidationError`` for a name :func:`checked_plan_name` refuses.
+    """
+    new = checked_plan_name(new, saved, keep=old)
+    if new == old:
+        return dict(saved)
+    return {(new if name == old else name): (plan.renamed(new) if name == old else plan)
+            for name, plan in saved.items()}
+
+
+def duplicate_plan(saved: Mapping[str, Scenario], name: str, copy: str) -> dict[str, Scenario]:
+    """The saved plans with a copy of plan ``name`` under the name ``copy`` (placed after it)."""
+    copy = checked_plan_name(copy, saved)
+    out: dict[str, Scenario] = {}
+    for key, plan in saved.items():
+        out[key] = plan
+        if key == name:
+            out[copy] = plan.renamed(copy)
+    return out
+
+
+def delete_plan(saved: Mapping[str, Scenario], name: str) -> dict[str, Scenario]:
+    """The saved plans without plan ``name``."""
+    return {key: plan for key, plan in saved.items() if key != name}
+
+
+def copy_name(name: str, saved: Mapping[str, Scenario], lang: str = "zh") -> str:
+    """A name for a copy of plan ``name`` that no saved plan has: "<name> 副本" / "<name> copy",
+    then numbered (副本 2, copy 2, ...)."""
+    candidate = t("app.plan_copy_name", lang, name=name)
+    k = 2
+    while candidate in saved:
+        candidate = t("app.plan_copy_name_n", lang, name=name, n=k)
+        k += 1
+    return candidate
 
 
 class Download:
@@ -524,15 +610,46 @@ def nearest_school(result: Result, project: Project, lat: float, lon: float) -> 
 
 
 def display_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Mixed figures and words as text (rounded), so that a browser table can show them."""
+    """Mixed figures and words as text (rounded), so that a browser table can show them:
+    whole numbers and figures of 1,000 or more whole, with thousands separators; shares
+    and coefficients of variation below 1 to three decimals (0.553 beside a limit of 0.50);
+    the rest to one decimal."""
     def cell(value: object) -> str:
         if isinstance(value, float):
             if value != value:
                 return ""
-            return f"{value:,.0f}" if value.is_integer() or abs(value) >= 1000 else f"{value:,.1f}"
+            if value.is_integer() or abs(value) >= 1000:
+                return f"{value:,.0f}"
+            return f"{value:.3f}" if abs(value) < 1 else f"{value:,.1f}"
         return str(value)
 
     return frame.map(cell)
+
+
+def with_changes(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+    """A comparison (today first, then the plans; rows of figures) shown as text
+    (:func:`display_table`) with, after each plan, its change against today (plan − today,
+    signed: +3, −2.5; blank where a figure is not a number), headed "Change: plan" /
+    "变化：方案"."""
+    shown = display_table(table)
+    today = pd.to_numeric(table.iloc[:, 0], errors="coerce")
+    columns: dict[str, pd.Series] = {str(table.columns[0]): shown.iloc[:, 0]}
+    for i, name in enumerate(table.columns[1:], start=1):
+        columns[str(name)] = shown.iloc[:, i]
+        change = pd.to_numeric(table.iloc[:, i], errors="coerce") - today
+        columns[t("app.change_vs_today", lang, plan=name)] = change.map(_signed)
+    return pd.DataFrame(columns, index=table.index)
+
+
+def _signed(value: float) -> str:
+    """A change with its sign: +3, −2.5, 0 (blank when unknown)."""
+    if value != value:
+        return ""
+    if abs(value) < 5e-10:
+        return "0"
+    text = f"{abs(value):,.0f}" if float(value).is_integer() or abs(value) >= 1000 else \
+        f"{abs(value):.3f}" if abs(value) < 1 else f"{abs(value):,.1f}"
+    return ("+" if value > 0 else "−") + text
 
 
 def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
@@ -546,6 +663,18 @@ def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
     frame = pd.DataFrame(columns)
     frame.index = [f"{int(b.left):02d}–{int(b.right):02d}" for b in frame.index]  # sorts as text too
     return frame
+
+
+def pupils_per_school(results: Sequence[Result], lang: str = "zh") -> pd.DataFrame:
+    """Long table for the grouped bar chart: per school open in any result, its name (the
+    planner reads names, not ids), the plan (worded: 现状 / today) and its pupils."""
+    rows = []
+    for r in results:
+        for school_id, row in r.schools.iterrows():
+            if row["pupils"] > 0 or bool(row["open"]):
+                rows.append({"school": f"{row['name']} ({school_id})", "plan": plan_name(r.name, lang),
+                             "pupils": float(row["pupils"])})
+    return pd.DataFrame(rows, columns=["school", "plan", "pupils"])
 
 
 def policy_rows(policy: Policy, lang: str = "zh") -> pd.DataFrame:
@@ -936,6 +1065,27 @@ UPLOAD_SUFFIXES: dict[str, tuple[str, ...]] = {
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 #: Names Windows reserves for devices (``NUL.csv`` is the null device there).
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def coords_words(lang: str | None = None) -> dict[str, str]:
+    """The coordinate systems a table uploaded may be in (``wgs84``, ``gcj02``, ``bd09``) and
+    their names in ``lang``, for the choice beside each table's upload box."""
+    return {system: t(f"coords.{system}", lang) for system in COORDS}
+
+
+def uploaded_project(*, villages: Path, schools: Path, sites: Path | None, roads: Path,
+                     coords: Mapping[str, str] | None = None, dem: Path | None = None
+                     ) -> tuple[Project, list[DataWarning]]:
+    """The project of a planner's uploaded files (:func:`planning.load.from_files`; ``roads``
+    an OSM file when its name says so), their tables in the coordinate systems chosen
+    (``coords``: ``villages``, ``schools``, ``sites`` → ``wgs84``, ``gcj02`` or ``bd09``), and
+    the data warnings its reading raised to show in the app (among them "these look like
+    Amap/Tencent (GCJ-02) coordinates; choose gcj02"); ``dem``, an elevation model
+    (:func:`planning.terrain.with_dem`). Validation errors propagate."""
+    is_osm = roads.name.endswith((".pbf", ".osm", ".bz2"))
+    return with_data_warnings(lambda: from_files(
+        villages=villages, schools=schools, sites=sites, roads=None if is_osm else roads, osm=roads if is_osm else None,
+        coords=dict(coords or {}), dem=dem))
 
 
 def upload_types(kind: str) -> list[str]:

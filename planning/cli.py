@@ -6,9 +6,12 @@
     planning check --osm county.osm.pbf --limit 40 --out results/
     planning teachers --demo data/demo/scenarios/consolidate_5.yaml --excel teachers.xlsx
     planning alliances --demo --cores S01,S03 --size 2-6 --max-minutes 40
-    planning app [--server.port 8502 ...]      # the browser app (streamlit options pass through)
+    planning app [--address 0.0.0.0] [--server.port 8502 ...]   # the browser app (this computer only
+                                               # unless --address; streamlit options pass through)
     planning cache info                        # the travel-time cache: where, how many files, how large
     planning cache clear                       # empty it
+    planning province make-demo province/ --counties 50   # a synthetic province to try
+    planning province run province/province.yaml --workers 2 --out results/province [--resume]
 """
 
 from __future__ import annotations
@@ -21,17 +24,20 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from . import settings
 from .changes import village_changes
+from .coords import COORDS
 from .costs import COST_FIGURES
-from .errors import DataWarning, PlanningError, ValidationError
+from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare
+from .excel import write_excel
 from .forecast import Forecast, forecast
 from .i18n import Listing, Message, field, level_name, localise, plan_name, t
-from .io import atomic_path, megabytes, write_csv, write_excel, write_gpkg
+from .io import atomic_path, atomic_write_text, megabytes, write_csv, write_gpkg
 from .load import (
     DEMO_BIRTHS,
     DEMO_HISTORY,
@@ -63,6 +69,7 @@ from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 from .schema import read_mapping
 from .teachers import Alliances, Exchange, alliances, teacher_exchange
 from .terrain import elevation_source
+from .timeline import Timeline
 from .traveltime import cache_size, clear_cache
 from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
@@ -87,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--policy", type=Path, help="policy YAML (walk limits, speeds, ...)")
     check.add_argument("--limit", type=float, help="one-way walking limit in minutes (default: policy, 40)")
     check.add_argument("--crs", help="CRS of tables that do not state one, e.g. EPSG:4547")
+    _coords_options(check)
     check.add_argument("--road-class", help="column of the road layer holding the road class")
     check.add_argument("--encoding", help="text encoding of CSV/Shapefile tables (default: UTF-8, then GBK)")
     check.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
@@ -142,9 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     _lang_option(fc)
     _teachers_parser(sub)
     _alliances_parser(sub)
-    sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
-                   description="Load the app's modules and the demo first, then run `streamlit run "
-                               "streamlit_app.py`; any further options go to Streamlit.")
+    _province_parser(sub)
+    app = sub.add_parser("app", help="open the browser app on the demo township (a warm Streamlit server)",
+                         description="Load the app's modules and the demo first, then run `streamlit run "
+                                     "streamlit_app.py`; any further options go to Streamlit. It listens on "
+                                     "this computer only unless --address (or --server.address) says otherwise.")
+    app.add_argument("--address", default=None,
+                     help="where to listen (default 127.0.0.1: this computer only; 0.0.0.0: every network "
+                          "interface, with NO login: put a reverse proxy with a password in front, see the README)")
     cache = sub.add_parser("cache", help="the travel-time cache: its folder and size, or empty it",
                            description="Travel-time matrices are kept on disk (settings.cache_folder, "
                                        "PLANNING_CACHE) up to settings.cache_max_mb (PLANNING_CACHE_MAX_MB), "
@@ -234,6 +247,57 @@ def _alliances_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _lang_option(command)
 
 
+def _province_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = sub.add_parser("province", help="a whole province: every county of a manifest on a Dask cluster",
+                             description="Run every county of a province manifest (YAML or CSV) as a Dask task: walk "
+                                         "check, today and every plan, written per county as it finishes; then the "
+                                         "province summary (Excel) and map (HTML, PDF).")
+    action = command.add_subparsers(dest="action", required=True)
+    run = action.add_parser("run", help="run the counties of a manifest")
+    run.add_argument("manifest", type=Path, help="province manifest (YAML or CSV), one entry per county")
+    run.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler, e.g. tcp://host:8786 "
+                                                            "(default: a local cluster for this run)")
+    run.add_argument("--workers", type=int, help="worker processes of the local cluster (default 2)")
+    run.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+    run.add_argument("--resume", action="store_true", help="skip the counties whose results are already whole")
+    run.add_argument("--map-figure", default="pupils_beyond_limit", help="figure the province map is coloured by")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _lang_option(run)
+    demo_province = action.add_parser("make-demo", help="write a synthetic province for trying (the demo, moved)")
+    demo_province.add_argument("folder", type=Path, help="folder for the manifest and the counties' files")
+    demo_province.add_argument("--counties", type=int, default=50, help="number of counties (default 50)")
+    demo_province.add_argument("--osm", type=Path, help="an OpenStreetMap file: every third county on its real roads")
+    demo_province.add_argument("--seed", type=int, default=2026, help="seed of the random draws")
+    _lang_option(demo_province)
+
+
+def run_province(args: argparse.Namespace) -> int:
+    """`planning province run|make-demo`: every county of a manifest on Dask (1 when a
+    county failed), or a synthetic province to try it on."""
+    from . import province
+
+    lang = args.lang
+    if args.action == "make-demo":
+        manifest = province.make_demo_province(args.folder, counties=args.counties, osm=args.osm, seed=args.seed)
+        print(t("province.made_demo", lang, n=args.counties, manifest=manifest))
+        return 0
+    spec = province.read_manifest(args.manifest)
+    table = province.run(spec, out=args.out, resume=args.resume, workers=args.workers, scheduler=args.scheduler,
+                         lang=lang, map_figure=args.map_figure, progress=not args.quiet)
+    failed = table[table["status"] != "done"]
+    shown = ["status", "villages", "pupils", "pupils_beyond_limit", "unserved", "boarders", "classroom_shortfall",
+             "cv_verdict", "plans"]
+    with _console():
+        print(t("province.heading", lang, title=spec.name, n=len(table), done=len(table) - len(failed),
+                failed=len(failed)) + "\n")
+        print(province.worded(table[shown], lang).round(0).to_string(index=False))
+    for county, row in failed.iterrows():
+        print(t("province.failed_line", lang, county=county, message=row["message"]), file=sys.stderr)
+    files = [args.out / name for name in ("province.xlsx", "province_map.html", "province_map.pdf")]
+    print("\n" + t("cli.wrote", lang, files=Listing(files)))
+    return 1 if len(failed) else 0
+
+
 def _assignment_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--assignment", choices=["nearest", "zoned", "split"], default="nearest",
                          help="nearest school, or zoning whole villages under capacity (MILP), or split (LP)")
@@ -265,6 +329,26 @@ def _teachers_option(group: argparse._ArgumentGroup) -> None:
                             "table's teacher figures")
 
 
+def _coords_options(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
+    """``--coords`` for the villages, schools and sites tables at once, ``--village-coords``,
+    ``--school-coords``, ``--site-coords`` and ``--road-coords`` for one file each."""
+    systems = "wgs84 (GPS, Tianditu, OSM), gcj02 (Amap, Tencent) or bd09 (Baidu)"
+    group.add_argument("--coords", choices=COORDS, help=f"longitude/latitude of the villages, schools and sites "
+                                                        f"tables: {systems}; converted to WGS84 (default: wgs84)")
+    for table, what in (("village", "villages"), ("school", "schools"), ("site", "sites"), ("road", "road layer")):
+        group.add_argument(f"--{table}-coords", choices=COORDS, help=f"the same for the {what} only (wins over --coords)")
+
+
+def _coords_given(args: argparse.Namespace) -> str | dict[str, str]:
+    """``from_files``'s ``coords`` from the options: one system, or one per file named."""
+    each = {kind: getattr(args, f"{option}_coords", None) for kind, option in (
+        ("villages", "village"), ("schools", "school"), ("sites", "site"), ("roads", "road"))}
+    common = getattr(args, "coords", None) or "wgs84"
+    if not any(each.values()):
+        return common
+    return {kind: given or (common if kind != "roads" else "wgs84") for kind, given in each.items()}
+
+
 def _lang_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--lang", choices=["zh", "en"], default="zh",
                          help="language of what is printed and written: tables, notes, messages, the Excel "
@@ -290,6 +374,7 @@ def _project_options(command: argparse.ArgumentParser) -> None:
     _dem_option(group)
     group.add_argument("--policy", type=Path)
     group.add_argument("--crs")
+    _coords_options(group)
     group.add_argument("--road-class")
     group.add_argument("--encoding")
 
@@ -303,14 +388,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(t("cli.only_app_options", lang, args=" ".join(extra)))
     commands = {"check": run_check, "evaluate": run_scenarios, "compare": run_scenarios, "optimise": run_optimise,
                 "forecast": run_forecast, "teachers": run_teachers, "alliances": run_alliances, "cache": run_cache,
-                "report": run_report}
+                "province": run_province, "report": run_report}
     before = settings.language
     settings.language = lang  # progress bars and anything worded without a language
     try:
         if args.command == "app":
             from .serve import main as serve
 
-            return serve(extra)
+            return serve(extra, address=args.address)
         with warnings.catch_warnings(record=True) as caught:  # data warnings, in the planner's language
             warnings.simplefilter("always", DataWarning)
             try:
@@ -367,7 +452,7 @@ def _load_project(args: argparse.Namespace, step: Callable[[str], None]) -> Proj
     step(t("cli.reading_tables"))
     return from_files(villages=args.villages, schools=args.schools, roads=args.roads, osm=args.osm,
                       sites=args.sites, policy=policy, crs=args.crs, road_class=args.road_class,
-                      encoding=args.encoding, dem=args.dem)
+                      encoding=args.encoding, dem=args.dem, coords=_coords_given(args))
 
 
 def run_cache(args: argparse.Namespace) -> int:
@@ -414,17 +499,40 @@ def run_check(args: argparse.Namespace) -> int:
     write_csv(check, args.out / "walk_check.csv")
     write_csv(summary, args.out / "walk_summary.csv")
     write_csv(reach, args.out / "school_reach.csv")
+    files = [gpkg, args.out / "walk_check.csv", args.out / "walk_summary.csv", args.out / "school_reach.csv"]
+    notes = data_notes(project, args.lang)
+    if len(notes) > NOTES_SHOWN:  # too many to print: all of them in a file
+        atomic_write_text(args.out / "data_notes.txt", "\n".join(notes) + "\n")
+        files.append(args.out / "data_notes.txt")
     bar.update()
     bar.close()
-    print(format_report(project, check, summary, lang=args.lang))
-    files = [gpkg, args.out / "walk_check.csv", args.out / "walk_summary.csv", args.out / "school_reach.csv"]
+    print(format_report(project, check, summary, lang=args.lang, notes=notes, table_file=files[1], notes_file=files[-1]))
     print("\n" + t("cli.wrote", args.lang, files=Listing(files)))
     return 0
 
 
-def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, *, lang: str = "zh") -> str:
+#: `planning check` prints every village of a table up to this many; of a longer one, the
+#: :data:`WORST_SHOWN` with the longest walks (every village is in walk_check.csv).
+ROWS_SHOWN = 60
+WORST_SHOWN = 30
+#: Notes on the data printed at most; all of them are written to data_notes.txt beyond.
+NOTES_SHOWN = 30
+
+
+def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, *, lang: str = "zh",
+                  notes: list[str] | None = None, table_file: Path | str = "walk_check.csv",
+                  notes_file: Path | str = "data_notes.txt") -> str:
     """The walk check as text tables in ``lang``: per level the villages, longest walks first,
-    then the summary and notes on the data."""
+    then the summary and notes on the data.
+
+    A table of more than :data:`ROWS_SHOWN` villages shows the :data:`WORST_SHOWN` with the
+    longest walks (those out of reach first) and a line saying how many there are and that
+    every village is in ``table_file``; of more than :data:`NOTES_SHOWN` notes (``notes``:
+    :func:`planning.walkcheck.data_notes` when None), the first are shown and a line says how
+    many more are in ``notes_file``. A county of a million villages prints a page, not
+    two million lines.
+    """
+    notes = data_notes(project, lang) if notes is None else notes
     with _console():
         net = project.network.summary()
         lines = [f"{project.name}", t("cli.network_line", lang, source=net["source"], nodes=f"{net['nodes']:,}",
@@ -439,12 +547,16 @@ def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, 
             table = check[cols].rename(columns={c: c.removeprefix(f"{level}_") for c in cols})
             table = table.rename(columns={"status": "walk_status"})
             table = table.sort_values("minutes", ascending=False, na_position="first")
-            lines += ["", t("cli.level_heading", lang, level=level_name(level, lang), limit=f"{limit:g}"),
-                      localise(table.round(1), lang).to_string()]
+            lines += ["", t("cli.level_heading", lang, level=level_name(level, lang), limit=f"{limit:g}")]
+            if len(table) > ROWS_SHOWN:
+                lines.append(t("cli.rows_cut", lang, n=f"{len(table):,}", shown=WORST_SHOWN, path=table_file))
+                table = table.head(WORST_SHOWN)
+            lines.append(localise(table.round(1), lang).to_string())
         lines += ["", t("cli.summary", lang), localise(summary.round(3), lang).to_string()]
-        notes = data_notes(project, lang)
         if notes:
-            lines += ["", t("cli.notes", lang)] + [f"  - {n}" for n in notes]
+            lines += ["", t("cli.notes", lang)] + [f"  - {n}" for n in notes[:NOTES_SHOWN]]
+        if len(notes) > NOTES_SHOWN:
+            lines.append(t("cli.notes_cut", lang, n=f"{len(notes) - NOTES_SHOWN:,}", path=notes_file))
     return "\n".join(lines)
 
 
@@ -477,14 +589,15 @@ def _named_project(args: argparse.Namespace, paths: list[Path]) -> Project:
 
 
 def _entry_project(path: Path) -> Project:
-    """The project a scenario file's ``project:`` names: the demo, a project file, or files."""
+    """The project a scenario file's ``project:`` names: the demo, a project file, or files
+    (with ``coords: gcj02``, or ``coords: {villages: gcj02}``, for tables read off a web map)."""
     entry = read_mapping(path, what="scenario").get("project") if path.exists() else None
     if entry in ("demo", DEMO_LABEL) or entry is None:
         return demo()
     if isinstance(entry, str) and entry.endswith(".gpkg"):
         return open_project((path.parent / entry).resolve()).project
-    if isinstance(entry, dict):
-        files = {k: (path.parent / v).resolve() for k, v in entry.items()}
+    if isinstance(entry, dict):  # file paths relative to the scenario file; `coords:` a system (or one per file)
+        files = {k: v if k == "coords" else (path.parent / v).resolve() for k, v in entry.items()}
         return from_files(**files)
     raise SystemExit(t("cli.unknown_project", path=path))
 
@@ -543,15 +656,17 @@ def run_scenarios(args: argparse.Namespace) -> int:
             project = project.in_year(predicted, args.year)
     scenarios = [Scenario.from_file(p, project) for p in paths]
     today, fallback = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
-    results = [s.evaluate(args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
+    evaluated = [evaluate_or_nearest(s, args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
+    results = [result for result, _ in evaluated]
     table = compare(today, *results)
     args.out.mkdir(parents=True, exist_ok=True)
     lang = args.lang
     with _console():
         print(t("cli.against_today", lang, project=project.name, plans=Listing([s.name for s in scenarios]),
                 assignment=t(f"assignment.{today.assignment}", lang)) + "\n")
-        if fallback is not None:
-            print(t("cli.today_fallback", lang, reason=fallback.text(lang)) + "\n")
+        for line in _fallback_lines(fallback, [(s.name, why) for s, (_, why) in zip(scenarios, evaluated, strict=True)],
+                                    lang=lang):
+            print(line + "\n")
         if args.year is not None:
             print(t("cli.in_year", lang, year=args.year) + "\n")
         print(localise(summary_text(table), lang).to_string())
@@ -570,7 +685,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
             print("\n" + format_costs(today, results, lang=lang))
     timelines = []
     if predicted is not None and args.horizon:
-        timelines = [s.evaluate_years(predicted, assignment=args.assignment, solver_seconds=args.solver_seconds)
+        timelines = [_years_or_nearest(s, predicted, args.assignment, solver_seconds=args.solver_seconds, lang=lang)
                      for s in scenarios]
         with _console():
             for timeline in timelines:
@@ -592,20 +707,42 @@ def run_report(args: argparse.Namespace) -> int:
     project = _scenario_project(args, paths)
     scenarios = [Scenario.from_file(p, project) for p in paths]
     today, fallback = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
-    results = [s.evaluate(args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
-    if fallback is not None:
-        print(t("cli.today_fallback", args.lang, reason=fallback.text(args.lang)))
+    evaluated = [evaluate_or_nearest(s, args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
+    results = [result for result, _ in evaluated]
+    for line in _fallback_lines(fallback, [(s.name, why) for s, (_, why) in zip(scenarios, evaluated, strict=True)],
+                                lang=args.lang):
+        print(line)
     timelines = []
     if args.horizon:  # today's layout and each plan over the forecast years
         predicted = _forecast(args, project, horizon=args.horizon)
-        timelines = [s.evaluate_years(predicted, assignment=args.assignment, solver_seconds=args.solver_seconds)
-                     for s in [Scenario(project, "today"), *scenarios]]
+        timelines = [_years_or_nearest(s, predicted, args.assignment, solver_seconds=args.solver_seconds,
+                                       lang=args.lang) for s in [Scenario(project, "today"), *scenarios]]
     args.out.mkdir(parents=True, exist_ok=True)
     stem = file_stem(scenarios[0].name) if len(scenarios) == 1 else "plans"
     path = plan_report(project, [today, *results], args.out / f"{stem}_report.pdf", lang=args.lang, paper=args.paper,
                        unit=args.unit, timelines=timelines)
     print(t("cli.wrote", args.lang, files=Listing([path])))
     return 0
+
+
+def _fallback_lines(today: InfeasibleError | None, plans: Sequence[tuple[str, InfeasibleError | None]], *,
+                    lang: str) -> list[str]:
+    """Notes on what was evaluated by nearest school instead of as asked, and why: today's
+    layout, and each plan that cannot be zoned (too few seats): it is still answered."""
+    lines = [] if today is None else [t("cli.today_fallback", lang, reason=today.text(lang))]
+    return lines + [t("cli.plan_fallback", lang, name=name, reason=why.text(lang)) for name, why in plans
+                    if why is not None]
+
+
+def _years_or_nearest(scenario: Scenario, predicted: Forecast, assignment: str, *, solver_seconds: float,
+                      lang: str) -> Timeline:
+    """A plan year by year with ``assignment``, or by nearest school (with a note saying why)
+    where some year cannot be zoned (too few seats for that year's pupils)."""
+    try:
+        return scenario.evaluate_years(predicted, assignment=assignment, solver_seconds=solver_seconds)
+    except InfeasibleError as exc:
+        print("\n" + t("cli.years_fallback", lang, name=scenario.name, reason=exc.text(lang)))
+        return scenario.evaluate_years(predicted, assignment="nearest")
 
 
 def _zoning_lines(results: Sequence[Result], lang: str) -> list[str]:
@@ -626,12 +763,20 @@ def _with_cost_options(project: Project, args: argparse.Namespace) -> Project:
 
 
 def summary_text(table: pd.DataFrame) -> pd.DataFrame:
-    """A comparison (:func:`planning.evaluate.compare`) as printed: figures to one decimal,
-    the cost figures in whole yuan with thousands separators."""
-    shown = table.round(1).astype(object)
-    for row in COST_FIGURES:
-        if row in shown.index:
+    """A comparison (:func:`planning.evaluate.compare`) as printed: a row of whole numbers
+    (schools, pupils, …) as whole numbers, coefficients of variation to three decimals (the
+    limits are 0.50 and 0.45), other figures to one decimal, never in scientific notation;
+    the cost figures in whole yuan with thousands separators; blank when unknown."""
+    shown = table.astype(object).copy()
+    for row in table.index:
+        values = pd.to_numeric(table.loc[row], errors="coerce").to_numpy(dtype=float)
+        known = values[np.isfinite(values)]
+        if row in COST_FIGURES:
             shown.loc[row] = [_yuan(v) for v in table.loc[row]]
+        else:
+            whole = len(known) and np.allclose(known, np.round(known))
+            digits = 0 if whole else 3 if str(row).endswith("_max_cv") else 1
+            shown.loc[row] = [f"{v:,.{digits}f}" if np.isfinite(v) else "" for v in values]
     return shown
 
 
@@ -830,7 +975,8 @@ def run_optimise(args: argparse.Namespace) -> int:
     stem = f"plan_{args.goal}_{args.level}"
     option.scenario.to_file(args.out / f"{stem}.yaml")
     report = localise(pd.DataFrame([option.report()]), lang)
-    sheets = {t("report.solver", lang): report, t("report.decisions", lang): localise(option.columns, lang),
+    decisions = option.columns.rename_axis(index=str(option.columns.index.name or "school_id"))  # the id column headed
+    sheets = {t("report.solver", lang): report, t("report.decisions", lang): localise(decisions, lang),
               t("report.summary", lang): localise(table, lang), t("report.villages", lang): localise(result.villages, lang),
               t("report.schools", lang): localise(result.schools, lang)}
     written = [args.out / f"{stem}.yaml", args.out / f"{stem}.xlsx"]
@@ -845,7 +991,7 @@ def run_optimise(args: argparse.Namespace) -> int:
               + localise(table, lang).to_string())
         if args.tradeoff:
             written += _tradeoff(args, project, option.limit, sheets)
-    write_excel(sheets, args.out / f"{stem}.xlsx")
+    write_excel(sheets, args.out / f"{stem}.xlsx", lang=lang)
     print("\n" + t("cli.wrote", lang, files=Listing(written)))
     return 0
 

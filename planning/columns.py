@@ -8,6 +8,7 @@ alias below maps to one canonical column. Headers compare after
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -17,12 +18,69 @@ from .i18n import Listing, Message, field, language, t
 CHINESE_DIGITS = "一二三四五六七八九"
 
 
+#: Units a number cell may carry after its digits (``12人``, ``3 间``, ``1,200 元``), and a
+#: header in brackets (小学生数（人）, 学位数(个), 面积【平方米】, 人数（单位：人）): dropped when
+#: headers are compared.
+CELL_UNITS = r"人|名|个|间|张|所|套|台|班|m2|m²|㎡|平方米|元"
+_HEADER_UNIT = re.compile(rf"\((?:单位[:：]?)?(?:{CELL_UNITS}|万元)\)$")
+
+
+#: Columns in yuan; a header giving them in 万元 (投资估算（万元）) has its figures scaled to yuan
+#: when the table is read (:func:`in_wan`).
+YUAN_COLUMNS = ("cost", "equipment_value_yuan")
+_WAN = re.compile(r"\((?:单位[:：]?)?万元\)$")
+
+
+def in_wan(header: object) -> bool:
+    """Whether a header gives its figures in 万元 (ten thousand yuan).
+
+    >>> in_wan("投资估算（万元）"), in_wan("造价(单位：万元)"), in_wan("投资估算"), in_wan("cost")
+    (True, True, False, False)
+    """
+    return bool(_WAN.search(_bracketed(header)))
+
+
 def normalise_header(name: object) -> str:
-    """Lower-case, drop spaces, underscores, hyphens, brackets and units in brackets."""
-    text = str(name).strip().lower()
-    text = text.replace("（", "(").replace("）", ")")
-    text = re.sub(r"\((?:人|个|间|张|m2|m²|平方米|元|万元|所)\)$", "", text)
+    """Lower-case, drop spaces, underscores, hyphens, brackets and units in brackets (full-width
+    forms folded first: ``小学生数（人）`` and ``小学生数(人)`` are ``小学生数``).
+
+    >>> normalise_header("小学生数（人）"), normalise_header(" 学位数 (个) "), normalise_header("Grade_1")
+    ('小学生数', '学位数', 'grade1')
+    """
+    text = _HEADER_UNIT.sub("", _bracketed(name).lower())
     return re.sub(r"[\s_\-()]", "", text)
+
+
+def _bracketed(header: object) -> str:
+    text = unicodedata.normalize("NFKC", str(header)).strip()
+    return re.sub(r"\s+", "", text.replace("【", "(").replace("】", ")").replace("[", "(").replace("]", ")"))
+
+
+_CELL_UNIT = re.compile(rf"\s*(?:{CELL_UNITS})$")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?", re.I)
+_GROUPED = re.compile(r"[+-]?\d{1,3}(?:([, ])\d{3})(?:\1\d{3})*(?:\.\d+)?")
+
+
+def number_value(value: object) -> float | None:
+    """A cell as a number, as counties type them: ``1,234``, ``1 234``, ``12人``, full-width
+    ``１２３`` or ``１，２３４``; None for an empty cell or one that is not a number.
+
+    >>> [number_value(v) for v in ("1,234", "12人", "1 234", "１２３", " 7.5 ", 3, "", "十二", "1,23", "1-3")]
+    [1234.0, 12.0, 1234.0, 123.0, 7.5, 3.0, None, None, None, None]
+    """
+    if value is None or value is pd.NA or isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | float | np.integer | np.floating):
+        return None if value != value else float(value)
+    text = _CELL_UNIT.sub("", unicodedata.normalize("NFKC", str(value)).strip())
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "").replace(" ", "")
+    return float(text) if _NUMBER.fullmatch(text) else None
+
+
+def number_column(column: pd.Series) -> pd.Series:
+    """A column's cells as numbers (:func:`number_value`), NaN where a cell is empty or not a number."""
+    return column.map(number_value).astype(float)
 
 
 def _grade_aliases(grade: int) -> list[str]:
@@ -123,6 +181,13 @@ SITE_ALIASES: dict[str, list[str]] = {
 COORDINATE_ALIASES: dict[str, tuple[list[str], list[str]]] = {
     "lonlat": (["lon", "lng", "long", "longitude", "经度", "东经"], ["lat", "latitude", "纬度", "北纬"]),
     "xy": (["x", "easting", "x坐标", "横坐标", "东坐标"], ["y", "northing", "y坐标", "纵坐标", "北坐标"]),
+}
+
+#: Names a planner may give a coordinate system by (compared lower-case, without spaces, ``-`` or ``_``).
+COORDS_ALIASES: dict[str, str] = {
+    "wgs84": "wgs84", "wgs": "wgs84", "gps": "wgs84", "epsg4326": "wgs84", "天地图": "wgs84",
+    "gcj02": "gcj02", "gcj": "gcj02", "amap": "gcj02", "tencent": "gcj02", "高德": "gcj02", "腾讯": "gcj02",
+    "火星坐标": "gcj02", "bd09": "bd09", "bd": "bd09", "baidu": "bd09", "百度": "bd09",
 }
 
 #: School types and the grades they teach (their names are in the text catalogue, ``type.*``).
@@ -308,3 +373,81 @@ def parse_grades(value: object) -> tuple[int, ...] | None:
     else:
         return None
     return grades if grades and all(1 <= g <= 9 for g in grades) else None
+
+
+# ------------------------------------------------------------------ what a column's figures are
+#: What the figures of a column are, by its key (the names of :func:`planning.i18n.field`):
+#: ``minutes``, ``km``, ``share`` (a fraction: 0.35 is 35 %), ``count`` (pupils, seats, beds,
+#: teachers, schools: whole numbers), ``minutes_change`` and ``count_change`` (signed: +3, −2), ``yuan``, ``wan`` (万元), ``coordinate`` (degrees or
+#: metres of a CRS), ``decimal`` (a rate such as teachers per 100 pupils, m² per pupil), ``cv``
+#: (a coefficient of variation), ``year``, ``bool`` (yes/no). Workbooks show each kind in its
+#: number format (:mod:`planning.excel`). Keys not here are read by :func:`column_kind`.
+COLUMN_KINDS: dict[str, str] = {
+    **dict.fromkeys((
+        "capacity", "classrooms", "beds", "primary_pupils", "junior_pupils", "population", "births", "pupils",
+        "seats_short", "classes_needed", "classroom_shortfall", "walkers", "bus_riders", "buses", "boarders",
+        "beds_added", "walk", "bus", "board", "unserved", "teachers", "teachers_today", "teachers_needed",
+        "to_place", "eligible", "sent", "received", "moved_teachers", "moved_key_teachers",
+        "moved_teachers_above_qualification", "moved_pe_arts_teachers", "pe_arts_teachers_before",
+        "pe_arts_teachers_after", "teachers_above_qualification_before", "teachers_above_qualification_after",
+        "key_teachers_before", "key_teachers_after", "teachers_before", "teachers_after", "teachers_short",
+        "schools_short", "teachers_spare", "enrolled", "eligible_teachers", "eligible_key_teachers", "met",
+        "schools_in_cv", "schools_open", "pupils_beyond_limit", "schools_over_capacity", "oversized_schools",
+        "schools_below_standard", "schools_undetermined", "cv_over_limit", "pupils_covered", "edits", "step",
+        "villages", "villages_beyond", "villages_out_of_reach", "pupils_beyond", "pupils_unknown_villages",
+        "villages_within", "within", "pupils_within", "classes", "largest_class", "oversized_classes",
+        "large_classes", "super_large_classes", "small_schools", "schools_with_empty_grades", "members",
+        "comparisons", "origins", "horizon", "min_indicators_met", "pupil_minutes",
+        "years_at_school", "snap_m", "nearest_for", "cv_teaching_point_pupils", "large_class",
+        "super_large_class", "small_school_pupils", "school_size", "cost_horizon", "cost_bus_life",
+        "cost_bus_seats", "cost_school_days", "boarding_min_grade", "exchange_min_years", "p"), "count"),
+    **dict.fromkeys((
+        "minutes", "walk_minutes", "road_walk_minutes", "ride_minutes", "minutes_before", "minutes_after",
+        "mean_walk", "max_ride", "max_walk", "drive_minutes", "longest_minutes", "mean_minutes", "max_minutes",
+        "any_minutes", "limit_min", "walk_limit_minutes", "bus_max_ride_minutes"), "minutes"),
+    **dict.fromkeys((
+        "load", "migration_rate", "lowest_share", "share_beyond", "gap", "missed_indicator_floor", "exchange_share",
+        "exchange_key_share", "cost_boarding_needy_share", "cost_discount_rate"), "share"),
+    **dict.fromkeys(("cv", "cv_limit", "max_cv", "before", "after", "limit"), "cv"),
+    **dict.fromkeys((
+        "teachers_above_qualification", "key_teachers", "pe_arts_teachers", "teaching_area_m2", "sports_area_m2",
+        "multimedia_classrooms", "teachers_per_100", "needed_by_ratio", "needed_by_classes", "quantity", "mean",
+        "seconds", "dilapidated_m2", "village_mape", "township_mape", "walk_speed_kmh", "bus_speed_kmh",
+        "objective", "bound", "class_size", "pupils_per_teacher", "teachers_per_class"), "decimal"),
+    **dict.fromkeys((
+        "cost", "one_off_yuan", "yearly_yuan", "cost_npv_yuan", "opening_cost_yuan", "plan_cost_yuan", "npv_yuan",
+        "equipment_value_yuan"), "yuan"),
+    **dict.fromkeys(("one_off_wan", "yearly_wan", "npv_wan"), "wan"),
+    "change": "minutes_change", "moved": "count_change", "surplus": "count_change",
+    **dict.fromkeys(("lon", "lat", "x", "y", "longitude", "latitude"), "coordinate"),
+    **dict.fromkeys(("year", "small_from"), "year"),
+    **dict.fromkeys((
+        "open", "over_capacity", "oversized", "ok", "meets_standard", "in_cv", "key_teacher", "above_qualification",
+        "pe_arts", "far_from_road", "pupils_estimated", "beyond", "small_school", "cv_teaching_points",
+        "cv_nine_year_split"), "bool"),
+}
+
+#: Endings of keys that say what the figures are, for keys not in :data:`COLUMN_KINDS`.
+KIND_ENDINGS = (("_minutes", "minutes"), ("_yuan", "yuan"), ("_wan", "wan"), ("_km", "km"), ("_share", "share"),
+                ("_rate", "share"), ("_m2", "decimal"))
+
+
+def column_kind(key: object) -> str | None:
+    """What a column's figures are (a kind of :data:`COLUMN_KINDS`), from its key: the key's
+    own kind; a grade's pupils (``grade_3``) a count; an indicator's standard (``_min``) its
+    indicator's kind and whether it is met (``_ok``) yes/no; a level's figure
+    (``primary_mean_walk``) the figure's kind; else by the key's ending (``_minutes``,
+    ``_yuan``, ``_km``, ``_share``, …). None: text, or not known."""
+    key = str(key)
+    if key in COLUMN_KINDS:
+        return COLUMN_KINDS[key]
+    if re.fullmatch(r"grade_\d", key):
+        return "count"
+    if key.endswith("_ok"):
+        return "bool"
+    for prefix in ("primary_", "junior_"):
+        if key.startswith(prefix):
+            return column_kind(key.removeprefix(prefix))
+    if key.endswith("_min") and key[:-4] in COLUMN_KINDS:
+        return COLUMN_KINDS[key[:-4]]
+    return next((kind for ending, kind in KIND_ENDINGS if key.endswith(ending)), None)

@@ -9,6 +9,8 @@ never leaves a half-written project or result.
 from __future__ import annotations
 
 import contextlib
+import csv
+import itertools
 import logging
 import os
 import re
@@ -35,8 +37,10 @@ from .columns import (
     VILLAGE_ALIASES,
     id_text,
     normalise_header,
+    number_column,
     text_headers,
 )
+from .coords import table_to_wgs84
 from .errors import ValidationError, warn
 from .i18n import Listing, Message
 
@@ -60,6 +64,9 @@ def read_table(
     layer: str | int | None = None,
     encoding: str | None = None,
     limit_rows: bool = True,
+    coords: str = "wgs84",
+    sheet: str | int | None = None,
+    kind: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a table of points (or polygons) from any supported file.
 
@@ -78,13 +85,28 @@ def read_table(
         no CRS, are an error saying what to give (for eastings with a zone number before
         them, 39 500 000: the zone's EPSG codes, e.g. EPSG:4527 for CGCS2000 zone 39).
     layer
-        GeoPackage layer or Excel sheet.
+        GeoPackage layer (or Excel sheet).
+    sheet
+        The sheet of an Excel workbook (name, or number from 0). When None, the sheet whose
+        header row names the most columns of a ``kind`` table (any table when ``kind`` is None)
+        is read, with a :class:`~planning.errors.DataWarning` naming it when several have such
+        a header; the header row is the one naming them, below any title rows (a county's
+        "XX县村庄情况表" and date lines); rows keep the numbers the sheet shows them under and
+        name the sheet when the workbook has several.
+    kind
+        ``villages``, ``schools``, ``sites``, ``teachers``, ``history`` or ``births``: whose
+        headers find a workbook's sheet and header row.
     encoding
         Text encoding of a CSV or a Shapefile ``.dbf``; tried UTF-8 then GBK when None.
     limit_rows
         Refuse a table of more than ``settings.max_table_rows`` rows (features), reading no
         more than one row beyond (False for a road layer, which has many more lines than a
         county has villages).
+    coords
+        The system of longitude/latitude read off a web map: ``"wgs84"`` (GPS, Tianditu,
+        OSM; the default), ``"gcj02"`` (Amap/高德, Tencent/腾讯) or ``"bd09"`` (Baidu/百度).
+        GCJ-02 and BD-09 points are converted to WGS84 (:func:`planning.coords.to_wgs84`,
+        to under 0.01 m) and the table gets a ``coords_from`` column naming the system.
 
     Returns
     -------
@@ -112,18 +134,22 @@ def read_table(
     if suffix in ARCHIVE_SUFFIXES:
         check_archive(path)
     if suffix in TABLE_SUFFIXES:
-        frame = _read_plain_table(path, layer=layer, encoding=encoding, most=most)
-        return _points_from_columns(frame, crs=crs, source=str(path))
+        frame = _read_plain_table(path, layer=sheet if sheet is not None else layer, encoding=encoding, most=most,
+                                  kind=kind)
+        return table_to_wgs84(_points_from_columns(frame, crs=crs, source=str(path)), coords, source=str(path))
     if suffix in SPATIAL_SUFFIXES:
-        return _read_spatial(path, crs=crs, layer=layer, encoding=encoding, most=most)
+        return table_to_wgs84(_read_spatial(path, crs=crs, layer=layer, encoding=encoding, most=most), coords,
+                              source=str(path))
     allowed = Listing(sorted(TABLE_SUFFIXES | SPATIAL_SUFFIXES))
     raise ValidationError(Message("error.file_type", suffix=repr(suffix), allowed=allowed), source=str(path))
 
 
-def read_rows(path: str | Path, *, encoding: str | None = None) -> pd.DataFrame:
+def read_rows(path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None,
+              kind: str | None = None) -> pd.DataFrame:
     """A CSV or Excel table without locations (an enrolment history, a teacher roster): the
     file's own columns (ids text, other columns numbers where every cell is one) and a
-    ``_row`` column as in :func:`read_table`; the first sheet of a workbook.
+    ``_row`` column as in :func:`read_table`; of a workbook, the sheet and header row found
+    as :func:`read_table` finds them (``sheet``, ``kind``).
 
     Raises
     ------
@@ -139,24 +165,28 @@ def read_rows(path: str | Path, *, encoding: str | None = None) -> pd.DataFrame:
                                       allowed=Listing(sorted(TABLE_SUFFIXES))), source=str(path))
     if path.suffix.lower() in ARCHIVE_SUFFIXES:
         check_archive(path)
-    return _read_plain_table(path, layer=None, encoding=encoding, most=settings.max_table_rows)
+    return _read_plain_table(path, layer=sheet, encoding=encoding, most=settings.max_table_rows, kind=kind)
 
 
 def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | None,
-                      most: int | None = None) -> pd.DataFrame:
+                      most: int | None = None, kind: str | None = None) -> pd.DataFrame:
     """A CSV or Excel table as the planner sees it in a spreadsheet: ids and names as text,
     other columns numbers where every cell is one, rows numbered as the spreadsheet numbers
-    them (the header is row 1), rows with no cell filled left out. A table of more than
-    ``most`` rows is refused having read one row beyond."""
+    them (the header is the line of a CSV file :func:`_read_csv` finds, row 1 but for title
+    lines; in a workbook, the row found by :func:`_read_workbook`, whose rows name their
+    sheet when the workbook has several), rows
+    with no cell filled left out. A table of more than ``most`` rows is refused having read
+    one row beyond."""
     suffix = path.suffix.lower()
     rows = None if most is None else most + 1
+    first_data_row, sheet = 2, None  # the header is row 1
     try:
         if suffix in {".xlsx", ".xls", ".xlsm"}:
-            # object cells: a text cell "001" stays "001" (pandas would infer a number column)
-            frame = pd.read_excel(path, sheet_name=0 if layer is None else layer, dtype=object,
-                                  keep_default_na=False, na_values=[""], nrows=rows)
+            frame, header_row, sheet = _read_workbook(path, sheet=layer, kind=kind, rows=rows)
+            first_data_row = header_row + 2
         else:
-            frame = _read_csv(path, encoding, rows=rows)
+            frame = _read_csv(path, encoding, rows=rows, kind=kind)
+            first_data_row = frame.attrs["header_row"] + 2
     except ValidationError:
         raise
     except Exception as exc:  # pandas raises many types for broken files
@@ -166,29 +196,116 @@ def _read_plain_table(path: Path, *, layer: str | int | None, encoding: str | No
         raise ValidationError(_too_long(most), source=str(path))
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = _typed_columns(frame)
-    first_data_row = 2  # the header is row 1
-    frame[ROW] = pd.Series([Message("error.row", n=i + first_data_row) for i in range(len(frame))], index=frame.index,
-                           dtype=object)
+    frame[ROW] = pd.Series([Message("error.row", n=i + first_data_row) if sheet is None else
+                            Message("error.sheet_row", sheet=sheet, n=i + first_data_row) for i in range(len(frame))],
+                           index=frame.index, dtype=object)
     filled = frame.drop(columns=[ROW]).notna().any(axis=1)
     return frame[filled].reset_index(drop=True)
+
+
+#: How far down a sheet its header row is looked for (title rows above it), in rows.
+HEADER_SEARCH_ROWS = 20
+#: The headers of each kind of table, for finding the header row and the sheet of a workbook.
+KIND_ALIASES: dict[str, tuple[dict[str, list[str]], ...]] = {
+    "villages": (VILLAGE_ALIASES,), "schools": (SCHOOL_ALIASES,), "sites": (SITE_ALIASES,),
+    "teachers": (ROSTER_ALIASES,), "history": (HISTORY_ALIASES,), "births": (BIRTHS_ALIASES,),
+}
+
+
+def _known_headers(kind: str | None) -> set[str]:
+    """Normalised headers a table of ``kind`` (any kind when None) may have, coordinates left out
+    (every table of points has them: they find the header row, not the sheet)."""
+    tables = KIND_ALIASES.get(kind or "", (VILLAGE_ALIASES, SCHOOL_ALIASES, SITE_ALIASES, HISTORY_ALIASES,
+                                           BIRTHS_ALIASES, ROSTER_ALIASES))
+    return {normalise_header(a) for table in tables for aliases in table.values() for a in aliases}
+
+
+_COORDINATE_HEADERS = {normalise_header(a) for xs, ys in COORDINATE_ALIASES.values() for a in (*xs, *ys)}
+
+
+def _header_row(cells: pd.DataFrame, known: set[str]) -> tuple[int, int]:
+    """(row, columns of the table it names) of the row among the first :data:`HEADER_SEARCH_ROWS`
+    of a sheet read without a header that names the most known columns, coordinates included
+    (the first on a tie); (0, 0) when no row names two (then the first row is the header, as
+    in a plain table)."""
+    best, most = (0, 0), 1
+    for i in range(min(len(cells), HEADER_SEARCH_ROWS)):
+        names = [normalise_header(v) for v in cells.iloc[i] if isinstance(v, str)]
+        found = sum(1 for n in names if n in known)
+        total = found + sum(1 for n in names if n in _COORDINATE_HEADERS)
+        if total > most:
+            best, most = (i, found), total
+    return best
+
+
+def _read_workbook(path: Path, *, sheet: str | int | None, kind: str | None,
+                   rows: int | None) -> tuple[pd.DataFrame, int, str | None]:
+    """A workbook's table as counties make them: the sheet ``sheet``, else the one whose header
+    names the most columns of a ``kind`` table (a :class:`~planning.errors.DataWarning` names
+    it when several sheets have such a header); its header the row naming them, below any
+    title rows (:func:`_header_row`). Cells are objects: a text cell "001" stays "001".
+
+    Returns
+    -------
+    (the table under its header, the header's row index from 0, the sheet's name when the
+    workbook has several sheets or ``sheet`` chose it, else None)
+    """
+    read = None if rows is None else rows + HEADER_SEARCH_ROWS
+    with pd.ExcelFile(path) as book:
+        names = [str(n) for n in book.sheet_names]
+        if sheet is not None and not (isinstance(sheet, int) and 0 <= sheet < len(names)) and sheet not in names:
+            raise ValidationError(Message("error.no_sheet", sheet=repr(sheet), sheets=Listing([repr(n) for n in names])),
+                                  source=str(path))
+        chosen = [names[sheet] if isinstance(sheet, int) else str(sheet)] if sheet is not None else names
+        sheets = {name: pd.read_excel(book, sheet_name=name, header=None, dtype=object, keep_default_na=False,
+                                      na_values=[""], nrows=read) for name in chosen}
+    known = _known_headers(kind)
+    found = {name: _header_row(cells, known) for name, cells in sheets.items()}
+    matching = [name for name, (_, n) in found.items() if n >= 2]
+    name = max(matching, key=lambda n: found[n][1]) if matching else chosen[0]  # max: the first on a tie
+    if len(matching) > 1:
+        warn(Message("data.sheet_chosen", sheet=repr(name), sheets=Listing([repr(n) for n in matching]),
+                     file=path.name), stacklevel=6)
+    cells, row = sheets[name], found[name][0]
+    header: list[str] = []
+    seen: dict[str, int] = {}
+    for j, value in enumerate(cells.iloc[row] if len(cells) else []):
+        text = id_text(value) or f"Unnamed: {j}"
+        header.append(f"{text}.{seen[text]}" if seen.get(text) else text)  # as pandas names a repeated header
+        seen[text] = seen.get(text, 0) + 1
+    table = cells.iloc[row + 1:].reset_index(drop=True)
+    table.columns = header
+    unnamed = [h for h in header if h.startswith("Unnamed: ") and table[h].isna().all()]
+    if rows is not None:
+        table = table.iloc[:rows]
+    return table.drop(columns=unnamed), row, str(name) if len(names) > 1 or sheet is not None else None
 
 
 def _too_long(most: int) -> Message:
     return Message("error.table_too_long", limit=f"{most:,}")
 
 
-def _read_csv(path: Path, encoding: str | None, *, rows: int | None = None) -> pd.DataFrame:
+def _read_csv(path: Path, encoding: str | None, *, rows: int | None = None, kind: str | None = None) -> pd.DataFrame:
+    """A CSV file's table, in the first of the encodings that decodes it, under its header row:
+    the line among the first :data:`HEADER_SEARCH_ROWS` naming the most of a ``kind`` table's
+    columns (title lines above it, as a workbook saved as CSV has them), else the first line;
+    ``attrs["header_row"]`` is its index (from 0)."""
     encodings = (encoding,) if encoding else CSV_ENCODINGS
     errors = []
     for enc in encodings:
         try:
+            with path.open(encoding=enc, newline="") as handle:
+                head = list(itertools.islice(csv.reader(handle), HEADER_SEARCH_ROWS))
+            width = max((len(line) for line in head), default=0)
+            header_row = _header_row(pd.DataFrame([line + [None] * (width - len(line)) for line in head]),
+                                     _known_headers(kind))[0] if head else 0
             # blank lines are kept (and dropped later) so rows keep the numbers a spreadsheet shows
             frame = pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""],
-                                skip_blank_lines=False, nrows=rows)
+                                skip_blank_lines=False, nrows=rows, skiprows=header_row)
         except UnicodeDecodeError as exc:
             errors.append(f"{enc}: {exc.reason} at byte {exc.start}")
             continue
-        frame.attrs["encoding"] = enc
+        frame.attrs["encoding"], frame.attrs["header_row"] = enc, header_row
         return frame
     raise ValidationError(Message("error.cannot_decode", detail="; ".join(errors)), source=str(path))
 
@@ -207,9 +324,10 @@ def _typed_columns(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _numeric_where_possible(column: pd.Series) -> pd.Series:
-    """Numbers where the whole column is numeric; the cells as they are otherwise."""
+    """Numbers where every filled cell is one as counties type them ("1,234", "12人", "1 234",
+    full-width "１２３": :func:`~planning.columns.number_value`); the cells as they are otherwise."""
     cells = column.map(lambda v: v.strip() or None if isinstance(v, str) else v)
-    converted = pd.to_numeric(cells, errors="coerce")
+    converted = number_column(cells)
     if converted.notna().sum() == cells.notna().sum():
         return converted
     return column
@@ -235,6 +353,8 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
         columns = Listing([c for c in frame.columns if c != ROW])
         raise ValidationError(Message("error.no_coordinates", columns=columns), source=source)
     xcol, ycol, geographic = found
+    if frame.empty:  # before any check of coordinates, which an empty table passes or fails alike
+        raise ValidationError(Message("error.no_rows"), source=source)
     x = pd.to_numeric(frame[xcol], errors="coerce")
     y = pd.to_numeric(frame[ycol], errors="coerce")
     if crs is None and not geographic:
@@ -245,7 +365,7 @@ def _points_from_columns(frame: pd.DataFrame, *, crs: object, source: str) -> gp
         problem = Message("error.empty_coordinates", x=xcol, y=ycol, xv=shown(frame[xcol].iat[i]),
                           yv=shown(frame[ycol].iat[i]))
         problems.append(Message("error.at", where=frame[ROW].iat[i], problem=problem))
-    target_crs = CRS.from_user_input(crs) if crs is not None else CRS.from_epsg(4326)
+    target_crs = checked_crs(crs, source=source) if crs is not None else CRS.from_epsg(4326)
     if target_crs.is_geographic:
         problems += _check_degrees(frame, x, y, xcol, ycol)
     if problems:
@@ -337,6 +457,33 @@ def _inside(crs: CRS, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return ok
 
 
+def check_extent(gdf: gpd.GeoDataFrame, *, source: str | None = None) -> None:
+    """Refuse a layer (a road layer) whose extent lies outside the area its CRS is made for:
+    its coordinates belong to another system (a Shapefile without ``.prj`` given the tables'
+    ``crs=``, a file stating the wrong CRS), and measured in this one they would be nowhere,
+    or far from where they are. Only the extent's centre and corners are transformed.
+
+    Raises
+    ------
+    ValidationError
+        Naming the extent, the CRS and its area, and what to do; with the Gauss–Krüger
+        zone and EPSG codes when the eastings carry a zone number (:func:`gauss_kruger_advice`).
+    """
+    if gdf.crs is None or gdf.empty:
+        return
+    crs = CRS.from_user_input(gdf.crs)
+    x0, y0, x1, y1 = gdf.total_bounds
+    xs, ys = np.array([(x0 + x1) / 2, x0, x0, x1, x1]), np.array([(y0 + y1) / 2, y0, y1, y0, y1])
+    if crs.is_geographic or _inside(crs, xs, ys).all():
+        return
+    area = crs.area_of_use
+    where = f"{area.name.rstrip('.')} ({area.west:g}–{area.east:g}°E, {area.south:g}–{area.north:g}°N)" if area else "—"
+    xs_, ys_ = pd.Series([x0, x1]), pd.Series([y0, y1])
+    raise ValidationError([Message("error.layer_outside_crs", x0=f"{x0:,.0f}", x1=f"{x1:,.0f}", y0=f"{y0:,.0f}",
+                                   y1=f"{y1:,.0f}", crs=crs.to_string(), area=where),
+                           *gauss_kruger_advice(xs_, ys_, "x", "y")], source=source)
+
+
 def _survey_axes(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, ycol: str, crs: CRS, *,
                  source: str) -> tuple[pd.Series, pd.Series]:
     """Projected x/y columns as (easting, northing) in ``crs``.
@@ -362,6 +509,26 @@ def _survey_axes(frame: pd.DataFrame, x: pd.Series, y: pd.Series, xcol: str, yco
                            *gauss_kruger_advice(x, y, xcol, ycol)], source=source)
 
 
+def checked_crs(crs: object, *, source: str | None = None) -> CRS:
+    """The CRS a planner gave (``--crs``, ``crs=``), or a ValidationError saying it is not known
+    and what to give, instead of pyproj's CRSError."""
+    try:
+        found = CRS.from_user_input(crs)
+    except Exception as exc:  # noqa: BLE001  # pyproj's CRSError, or a TypeError for a value of no CRS
+        raise ValidationError(Message("error.bad_crs", given=repr(crs), detail=str(exc)), source=source) from exc
+    _convertible(found, source=source)
+    return found
+
+
+def _convertible(crs: object, *, source: str | None) -> None:
+    """Refuse a CRS that cannot be converted to degrees (a damaged ``.prj``): every check of a
+    location needs it."""
+    try:
+        Transformer.from_crs(crs, 4326, always_xy=True)
+    except Exception as exc:  # noqa: BLE001  # pyproj's ProjError and CRSError
+        raise ValidationError(Message("error.unusable_crs", detail=str(exc)), source=source) from exc
+
+
 def _read_spatial(
     path: Path, *, crs: object, layer: str | int | None, encoding: str | None, most: int | None = None
 ) -> gpd.GeoDataFrame:
@@ -380,20 +547,30 @@ def _read_spatial(
         detail = f"{type(exc).__name__}: {exc}"
         raise ValidationError(Message("error.cannot_read", detail=detail, suffix=path.suffix),
                               source=str(path)) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):  # GDAL read a table without locations (a broken .shp)
+        raise ValidationError(Message("error.no_geometry"), source=str(path))
     if most is not None and len(gdf) > most:
         raise ValidationError(_too_long(most), source=str(path))
-    if gdf.crs is None:
-        if crs is None:
-            raise ValidationError(Message("error.file_no_crs"), source=str(path))
-        gdf = gdf.set_crs(crs)
-    elif crs is not None and CRS.from_user_input(crs) != gdf.crs:  # crs= is for files that do not say
-        logger.info("%s states its CRS %s; crs=%s is for files that do not", path, gdf.crs.to_string(), crs)
+    gdf = _with_crs(gdf, crs, path)
     gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
     text = text_headers()
     for col in gdf.columns:
         if col != gdf.geometry.name and normalise_header(col) in text:  # ids stay text: 7, never 7.0
             gdf[col] = gdf[col].map(id_text).astype(object)
     gdf[ROW] = pd.Series([Message("error.feature", n=i + 1) for i in range(len(gdf))], index=gdf.index, dtype=object)
+    return gdf
+
+
+def _with_crs(gdf: gpd.GeoDataFrame, crs: object, path: Path) -> gpd.GeoDataFrame:
+    """A layer in its own CRS, else in ``crs`` (a file that states none); refused when it has
+    neither, or when either is unknown or cannot be converted to degrees."""
+    if gdf.crs is None:
+        if crs is None:
+            raise ValidationError(Message("error.file_no_crs"), source=str(path))
+        return gdf.set_crs(checked_crs(crs, source=str(path)))
+    _convertible(gdf.crs, source=str(path))
+    if crs is not None and checked_crs(crs, source=str(path)) != gdf.crs:  # crs= is for files that do not say
+        logger.info("%s states its CRS %s; crs=%s is for files that do not", path, gdf.crs.to_string(), crs)
     return gdf
 
 
@@ -509,6 +686,51 @@ def _all_aliases() -> list[tuple[str, str]]:
     return [(canon, alias) for table in tables for canon, aliases in table.items() for alias in aliases]
 
 
+# ---------------------------------------------------------------------- sizes
+def check_file_size(path: str | Path, *, limit_mb: float, setting: str, env: str, what: str) -> None:
+    """Refuse a file larger than ``limit_mb`` megabytes before anything reads it (a
+    Shapefile counts its ``.shp``, ``.shx`` and ``.dbf`` together).
+
+    Parameters
+    ----------
+    setting, env
+        The setting of :mod:`planning.settings` holding the limit and its environment
+        variable, which the message names as the way to raise it.
+    what
+        The catalogue key naming the kind of file (``what.osm_files``).
+    """
+    path = Path(path)
+    parts = [path.with_suffix(s) for s in (".shp", ".shx", ".dbf")] if path.suffix.lower() == ".shp" else [path]
+    size = sum(part.stat().st_size for part in parts if part.exists())
+    if size > limit_mb * MB:
+        example = f"{100 * (int(size / MB) // 100 + 1):g}"  # a round number of megabytes above the file's size
+        raise ValidationError(Message("error.file_too_large", size=megabytes(size), limit=f"{limit_mb:,g}",
+                                      what=Message(what), setting=setting, env=env, example=example), source=str(path))
+
+
+def check_road_file(path: str | Path) -> None:
+    """Refuse a road layer over ``settings.max_roads_mb`` (``PLANNING_MAX_ROADS_MB``) or, where
+    its header says so without reading it, with more than ``settings.max_road_features`` lines
+    (``PLANNING_MAX_ROAD_FEATURES``): a ValidationError naming the file, its size or count,
+    the limit and how to raise it."""
+    path = Path(path)
+    if not path.exists():
+        return  # the reader says so
+    check_file_size(path, limit_mb=settings.max_roads_mb, setting="max_roads_mb", env="PLANNING_MAX_ROADS_MB",
+                    what="what.road_layers")
+    if path.suffix.lower() not in {".gpkg", ".shp", ".fgb"}:
+        return  # counting the features of GeoJSON or a zip would mean reading them
+    try:
+        import pyogrio
+
+        count = int(pyogrio.read_info(path)["features"])
+    except Exception:  # noqa: BLE001  # a broken file: the reader's message says what is wrong
+        return
+    if count > settings.max_road_features:
+        raise ValidationError(Message("error.too_many_roads", limit=f"{settings.max_road_features:,}"),
+                              source=str(path))
+
+
 # ---------------------------------------------------------------------- archives
 def check_archive(archive: str | Path | BinaryIO, *, source: str | None = None) -> None:
     """Refuse a zip archive (a zipped Shapefile, an Excel ``.xlsx``) before anything unpacks it.
@@ -544,7 +766,7 @@ def check_archive(archive: str | Path | BinaryIO, *, source: str | None = None) 
         archive.seek(0)
         with zipfile.ZipFile(archive) as opened:
             entries = opened.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:  # a damaged archive
         raise ValidationError(Message("error.cannot_read", detail=f"{type(exc).__name__}: {exc}",
                                       suffix=Path(source).suffix), source=source) from exc
     outside = [entry.filename for entry in entries if _leads_outside(entry.filename)]
@@ -617,6 +839,7 @@ def metric_crs_for(gdf: gpd.GeoDataFrame, *, prefer: str | int | CRS | None = No
     """
     if gdf.crs is None:
         raise ValidationError(Message("error.table_no_crs"))
+    check_extent(gdf)  # coordinates of another system would be nowhere here
     crs = CRS.from_user_input(prefer) if prefer is not None else gdf.crs
     lon, lat = _extent_degrees(gdf)
     if _true_to_scale(crs, lon, lat):
@@ -651,7 +874,16 @@ def _true_to_scale(crs: CRS, lon: np.ndarray, lat: np.ndarray) -> bool:
 # ---------------------------------------------------------------------- atomic writes
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only on success."""
+    """Yield a temporary path beside ``path``; move it into place only on success.
+
+    Every file the package writes goes through here (project files, scenario and policy
+    files, Excel, GeoPackage, CSV, printed maps, the travel-time cache). The writer writes
+    the temporary file (``.<name>.<random><suffix>`` in the same folder, so the move is a
+    rename on one file system); once it returns, the file is flushed to disk and renamed
+    over ``path`` in one step. A run that fails, is killed or loses power while writing
+    leaves the previous ``path`` whole (tests/test_saves.py kills a child mid-save); a
+    kill may leave the hidden temporary file behind, never a half file under ``path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
@@ -660,10 +892,23 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path.unlink()  # writers such as GDAL want to create the file themselves
     try:
         yield tmp_path
+        _to_disk(tmp_path)
         os.replace(tmp_path, path)
+        _to_disk(path.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
+
+
+def _to_disk(path: Path) -> None:
+    """Flush a file (or a folder's list of names) to the disk, where the system allows it:
+    without it, a power cut just after the rename could leave an empty file under the name."""
+    with contextlib.suppress(OSError):  # folders cannot be opened on Windows; some file systems refuse
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
@@ -695,44 +940,4 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
         out = pd.DataFrame(out.drop(columns=out.geometry.name))
     with atomic_path(path) as tmp:
         out.to_csv(tmp, encoding="utf-8-sig")
-    return path
-
-
-def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path, *,
-                titles: Mapping[str, str] | None = None) -> Path:
-    """Write sheets to one Excel workbook atomically (headers bold, columns sized).
-
-    Parameters
-    ----------
-    sheets
-        Sheet name → table. Names must be valid Excel sheet names (at most 31 characters,
-        none of ``[]:*?/\\``) and differ ignoring case: a ``ValueError`` says which is not,
-        instead of a cut name overwriting another sheet.
-    titles
-        Sheet name → a title written in bold in cell A1; that sheet's table starts on row 3.
-    """
-    from openpyxl.styles import Font  # type: ignore[import-untyped]  # openpyxl ships no types
-
-    path = Path(path)
-    titles = titles or {}
-    seen: set[str] = set()
-    for name in sheets:
-        if len(name.encode("utf-16-le")) > 62 or any(c in name for c in "[]:*?/\\") or name.casefold() in seen | {"history"}:
-            raise ValueError(f"sheet name {name!r} is too long, has a character Excel refuses, is used twice or is 'History'")
-        seen.add(name.casefold())
-    with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        for sheet, frame in sheets.items():
-            out = frame.drop(columns=[ROW], errors="ignore")
-            if isinstance(out, gpd.GeoDataFrame):
-                out = pd.DataFrame(out.drop(columns=out.geometry.name))
-            out = out.map(lambda v: ", ".join(map(str, v)) if isinstance(v, tuple) else v)
-            start = 2 if sheet in titles else 0
-            out.to_excel(writer, sheet_name=sheet, startrow=start)
-            book = writer.sheets[sheet]
-            for column in book.iter_cols(min_row=start + 1, max_row=start + 200):
-                width = max(len(str(c.value)) if c.value is not None else 0 for c in column)
-                book.column_dimensions[column[0].column_letter].width = min(max(8, width + 2), 50)
-            if sheet in titles:
-                book["A1"] = titles[sheet]
-                book["A1"].font = Font(bold=True, size=13)
     return path

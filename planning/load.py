@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
+from pyproj import Transformer
 
-from .errors import ValidationError, warn
+from .coords import COORDS_COLUMN, checked_coords, shift_suggested
+from .errors import PlanningError, ValidationError, warn
 from .forecast import read_yearly
 from .i18n import Listing, Message
-from .io import ROW, read_rows, read_table
+from .io import ROW, check_extent, check_road_file, read_rows, read_table
 from .io import _read_plain_table as read_plain_table
 from .network import WalkNetwork
 from .osm import PLACE_TYPES, read_osm
@@ -36,6 +41,10 @@ from .validation import (
 from .walkcheck import pupil_notes
 
 PathLike = str | Path
+#: The files of a project that ``coords`` may name.
+TABLES = ("villages", "schools", "sites", "roads")
+#: The files of a project that may be workbooks, whose sheet ``sheet`` may name.
+SHEET_TABLES = ("villages", "schools", "sites", "teachers")
 logger = logging.getLogger(__name__)
 
 #: The shipped demo (made by ``data/make_demo.py``; see the README there).
@@ -62,6 +71,8 @@ def from_files(
     encoding: str | None = None,
     name: str | None = None,
     dem: PathLike | None = None,
+    coords: str | Mapping[str, str] = "wgs84",
+    sheet: str | int | Mapping[str, str | int] | None = None,
 ) -> Project:
     """A project from a county's files.
 
@@ -91,6 +102,22 @@ def from_files(
         A digital elevation model (GeoTIFF, any CRS, heights in metres) giving the roads their
         heights where the road layer (or OSM, which has none) does not: walking speeds then
         follow the slope everywhere (:func:`planning.terrain.with_dem`; road elevations win).
+    coords
+        The system of the tables' longitude/latitude: ``"wgs84"`` (GPS, Tianditu, OSM),
+        ``"gcj02"`` (Amap/高德, Tencent/腾讯) or ``"bd09"`` (Baidu/百度), for the villages,
+        schools and sites tables alike; or per table, ``{"villages": "gcj02", "schools":
+        "bd09"}`` (keys ``villages``, ``schools``, ``sites``, ``roads``; tables not named are
+        WGS84, and the road layer is converted only when named). Converted tables keep
+        ``coords_from`` (:func:`planning.io.read_table`). A table declared WGS84 whose points
+        sit off the roads by a GCJ-02 or BD-09 offset gets a
+        :class:`~planning.errors.DataWarning` saying which to choose
+        (:func:`planning.coords.shift_suggested`).
+    sheet
+        The sheet of an Excel workbook to read (name, or number from 0), for every workbook or
+        per table (``{"villages": "村庄", "schools": "学校"}``; keys ``villages``, ``schools``,
+        ``sites``, ``teachers``). When not given, each table is read from the sheet whose header
+        names the most of that table's columns, below any title rows
+        (:func:`planning.io.read_table`): one workbook may hold villages and schools.
 
     Raises
     ------
@@ -105,26 +132,53 @@ def from_files(
     if policy is not None and not isinstance(policy, Policy):
         policy = Policy.from_yaml(policy)
     policy = policy or Policy()
-    village_table = validate_villages(read_table(villages, crs=crs, encoding=encoding),
-                                      source=str(villages), policy=policy)
-    school_table = validate_schools(read_table(schools, crs=crs, encoding=encoding), source=str(schools))
+    systems = table_coords(coords)
+    sheets = sheet if isinstance(sheet, Mapping) else dict.fromkeys(SHEET_TABLES, sheet)
+    if set(sheets) - set(SHEET_TABLES):
+        raise ValueError(f"sheet names tables {sorted(set(sheets) - set(SHEET_TABLES))}; the tables are "
+                         f"{', '.join(SHEET_TABLES)}")
+
+    def read(path: PathLike, kind: str) -> gpd.GeoDataFrame:
+        return read_table(path, crs=crs, encoding=encoding, coords=systems[kind], sheet=sheets.get(kind), kind=kind)
+
+    village_table = validate_villages(read(villages, "villages"), source=str(villages), policy=policy)
+    school_table = validate_schools(read(schools, "schools"), source=str(schools))
+    if school_table.empty:
+        raise ValidationError(Message("error.no_schools"), source=str(schools))
     site_table = None
     if sites is not None:
-        site_table = validate_sites(read_table(sites, crs=crs, encoding=encoding), source=str(sites))
+        site_table = validate_sites(read(sites, "sites"), source=str(sites))
     if osm is not None:
         network = read_osm(osm, policy=policy).network
     else:
         assert roads is not None
-        layer = read_table(roads, crs=crs, encoding=encoding, limit_rows=False)  # roads outnumber villages
-        network = WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(roads).name)
+        network = read_roads(roads, crs=crs, encoding=encoding, road_class=road_class, policy=policy,
+                             coords=systems["roads"])
     if dem is not None:
         network = with_dem(network, dem)
+    for kind, table, path in (("villages", village_table, villages), ("schools", school_table, schools),
+                              ("sites", site_table, sites)):
+        if table is not None and path is not None:
+            warn_about_offset(table, network, table=kind, source=Path(path).name)
     project = Project(village_table, school_table, network, sites=site_table, policy=policy,
                       name=name or Path(villages).stem)
     if teachers is not None:
-        project = project.with_roster(read_roster(teachers, project, encoding=encoding))
+        project = project.with_roster(read_roster(teachers, project, encoding=encoding, sheet=sheets.get("teachers")))
     warn_about_data(project)
     return project
+
+
+def read_roads(path: PathLike, *, crs: str | int | None = None, encoding: str | None = None,
+               road_class: str | None = None, policy: Policy | None = None, coords: str = "wgs84") -> WalkNetwork:
+    """The walking network of a county's road layer (GeoPackage, GeoJSON, Shapefile), as
+    :func:`from_files` reads it: refused before reading when larger than the limits of
+    :func:`planning.io.check_road_file`, and when its extent lies outside its CRS
+    (:func:`planning.io.check_extent`); ``crs``, ``encoding``, ``road_class`` and ``coords``
+    (the road layer's system) as there."""
+    check_road_file(path)  # before reading: a province's roads must not fill the memory
+    layer = read_table(path, crs=crs, encoding=encoding, limit_rows=False, coords=coords)  # roads outnumber villages
+    check_extent(layer, source=str(path))
+    return WalkNetwork.from_lines(layer, class_column=road_class, policy=policy, source=Path(path).name)
 
 
 def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple[str, ...] = PLACE_TYPES,
@@ -137,11 +191,20 @@ def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple
     ``amenity=school`` nodes and areas; their type is read from the name or
     ``isced:level`` and is ``unknown`` (counted for every grade) otherwise. OSM roads have no
     elevations: give a ``dem`` (GeoTIFF) for walking speeds that follow the slope.
+
+    Raises
+    ------
+    ValidationError
+        When the file cannot be read, holds no walkable ways, no settlements, or no schools:
+        a project without schools cannot be checked, and the message says to give a schools
+        table with the OSM file as the road network (:func:`from_files` with ``osm=``).
     """
     policy = policy or Policy()
     data = read_osm(path, policy=policy, place_types=place_types)
     if data.settlements.empty:
         raise ValidationError(Message("error.osm_no_settlements"), source=str(path))
+    if data.schools.empty:  # nothing to walk to: say what to give instead of failing in the walk check
+        raise ValidationError(Message("error.osm_no_schools"), source=str(path))
     settlements = data.settlements.rename(columns={"osm_id": "village_id"})
     villages = validate_villages(settlements[["village_id", "name", "population", "geometry"]],
                                  source=str(path), policy=policy, unknown_pupils_ok=True)
@@ -158,7 +221,8 @@ def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple
     return project
 
 
-def read_roster(table: PathLike | pd.DataFrame, project: Project, *, encoding: str | None = None) -> pd.DataFrame:
+def read_roster(table: PathLike | pd.DataFrame, project: Project, *, encoding: str | None = None,
+                sheet: str | int | None = None) -> pd.DataFrame:
     """A teacher roster (教师名册) from a CSV/Excel file or a DataFrame, Chinese or English
     headers, checked against the project's schools (:func:`~planning.validation.validate_roster`).
     Give it to :meth:`Project.with_roster` to use its counts.
@@ -166,15 +230,69 @@ def read_roster(table: PathLike | pd.DataFrame, project: Project, *, encoding: s
     Parameters
     ----------
     table
-        The file (CSV in UTF-8 or GBK, or Excel; the first sheet) or a DataFrame.
+        The file (CSV in UTF-8 or GBK, or Excel) or a DataFrame.
     project
         The project whose schools the teachers teach at.
     encoding
         Text encoding of a CSV file (UTF-8 then GBK are tried if None).
+    sheet
+        The sheet of a workbook; when None, the sheet whose header names the most roster
+        columns, below any title rows (:func:`planning.io.read_rows`).
     """
     if isinstance(table, pd.DataFrame):
         return validate_roster(table, schools=project.schools, source="teachers")
-    return validate_roster(read_rows(table, encoding=encoding), schools=project.schools, source=str(table))
+    return validate_roster(read_rows(table, encoding=encoding, sheet=sheet, kind="teachers"), schools=project.schools,
+                           source=str(table))
+
+
+def table_coords(coords: str | Mapping[str, str]) -> dict[str, str]:
+    """The coordinate system of each of a project's files (``villages``, ``schools``,
+    ``sites``, ``roads``) from :func:`from_files`'s ``coords``: one system for the three
+    tables (the road layer WGS84), or one per table named (the others WGS84).
+
+    Raises
+    ------
+    ValidationError
+        For a system that is not recognised (:func:`planning.coords.checked_coords`).
+    ValueError
+        For a key other than a table's.
+    """
+    if isinstance(coords, str):
+        system = checked_coords(coords, source="coords")
+        return {"villages": system, "schools": system, "sites": system, "roads": "wgs84"}
+    unknown = set(coords) - set(TABLES)
+    if unknown:
+        raise ValueError(f"coords names tables {sorted(unknown)}; the tables are {', '.join(TABLES)}")
+    return {kind: checked_coords(coords.get(kind), source=f"coords[{kind!r}]") for kind in TABLES}
+
+
+def warn_about_offset(points: gpd.GeoDataFrame, network: WalkNetwork, *, table: str, source: str) -> None:
+    """A :class:`~planning.errors.DataWarning` when a validated table read as WGS84 looks like
+    GCJ-02 or BD-09 points (:func:`planning.coords.shift_suggested`): "these look like
+    Amap/Tencent (GCJ-02) coordinates; choose gcj02", with the median distances (metres) of
+    its points to the nearest road as given and as converted.
+
+    Parameters
+    ----------
+    points
+        A validated table (WGS84, with ``coords_from``); tables converted on reading are not checked.
+    table, source
+        Which table (``villages``, ``schools``, ``sites``) and its file's name, for the message.
+    """
+    declared = points[points[COORDS_COLUMN] == "wgs84"] if COORDS_COLUMN in points else points
+    if declared.empty:
+        return
+    to_network = Transformer.from_crs(4326, network.crs, always_xy=True)
+
+    def road_metres(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        x, y = to_network.transform(lon, lat)
+        return network.snap(np.c_[x, y]).distance_m
+
+    found = shift_suggested(declared.geometry.x.to_numpy(), declared.geometry.y.to_numpy(), road_metres)
+    if found is not None:
+        system, before, after = found
+        warn(Message(f"data.looks_{system}", table=Message(f"table.{table}"), source=source, before=f"{before:.0f}",
+                     after=f"{after:.0f}"), stacklevel=3)
 
 
 def warn_about_data(project: Project) -> None:
@@ -208,8 +326,24 @@ def osm_school_type(name: object, isced: object) -> str:
 
 
 def open_project(path: PathLike) -> ProjectFile:
-    """A saved project file (GeoPackage): the project and its saved scenarios by name."""
-    return read_project(path)
+    """A saved project file (GeoPackage): the project and its saved scenarios by name.
+
+    Raises
+    ------
+    ValidationError
+        When the file is not a project file or is damaged (cut short, bytes changed): every
+        failure of the libraries reading it is told as one, naming the file and what to do.
+    """
+    try:
+        return read_project(path)
+    except PlanningError as exc:
+        if exc.source is not None and str(path) in exc.source:
+            raise
+        where = f"{path}:{exc.source}" if exc.source else str(path)  # the file, then its layer
+        raise type(exc)(exc.problems, source=where) from exc
+    except Exception as exc:  # GDAL, SQLite, pandas and pydantic each fail their own way on a damaged file
+        detail = f"{type(exc).__name__}: {exc}"
+        raise ValidationError(Message("error.cannot_read_project", detail=detail), source=str(path)) from exc
 
 
 def demo(*, policy: Policy | None = None) -> Project:

@@ -410,10 +410,8 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         ``(cost per column, amount)``: the open columns' costs may add up to at most the
         amount (e.g. the one-off spending a county can afford).
 
-    ``method``: "benders" without capacities and budget, "lagrangian" for whole villages under
-    seats (one period, no budget): at a time limit the best plan found, its bound and gap;
-    else "milp" (a time limit without a plan raises a PlanningError saying so).
-    """
+    ``method``: "benders" (no seats, no budget) or "lagrangian" (whole villages, some seats, one
+    period, no budget) return the best plan at a time limit; "milp" raises PlanningError then."""
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
                        labels=labels, unit=unit, periods=periods)
     _check_count(p, problem)
@@ -422,7 +420,8 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
     what = Message("infeasible.what_p_median", p=p)
     if capacities is None and budget is None:
         return _p_median_benders(problem, p, seconds=solver_seconds, mip_gap=mip_gap, what=what)
-    if capacities is not None and single_source and problem.periods == 1 and budget is None:
+    if capacities is not None and single_source and problem.periods == 1 and budget is None \
+            and np.isfinite(np.asarray(capacities, dtype=float)).any():
         return _capacitated(problem, p, capacities, seconds=solver_seconds, mip_gap=mip_gap, what=what)
     n, m = problem.shape
     built = _model(problem, capacities, single_source, cover=False, budget=budget)

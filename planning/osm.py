@@ -22,9 +22,10 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from . import settings
 from .errors import ValidationError
 from .i18n import Listing, Message
-from .io import utm_crs
+from .io import check_file_size, utm_crs
 from .network import WalkNetwork
 from .policy import Policy
 
@@ -56,7 +57,16 @@ class OsmData:
 
 def read_osm(path: str | Path, *, policy: Policy | None = None,
              place_types: tuple[str, ...] = PLACE_TYPES) -> OsmData:
-    """Read the walking network, settlements and schools of an OSM file."""
+    """Read the walking network, settlements and schools of an OSM file.
+
+    Raises
+    ------
+    ValidationError
+        When the file is missing, not an OSM file, cannot be read, holds no walkable ways,
+        is larger than ``settings.max_osm_mb`` (``PLANNING_MAX_OSM_MB``; checked before it is
+        read) or holds more walkable ways than ``settings.max_road_features``
+        (``PLANNING_MAX_ROAD_FEATURES``; reading stops there).
+    """
     import osmium
 
     policy = policy or Policy()
@@ -66,12 +76,16 @@ def read_osm(path: str | Path, *, policy: Policy | None = None,
     if not path.name.lower().endswith(OSM_SUFFIXES):
         raise ValidationError(Message("error.not_osm", name=repr(path.name), allowed=Listing(OSM_SUFFIXES)),
                               source=str(path))
+    check_file_size(path, limit_mb=settings.max_osm_mb, setting="max_osm_mb", env="PLANNING_MAX_OSM_MB",
+                    what="what.osm_files")
     reader = _Collector(policy, place_types)
     try:
         processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
         for obj in processor:
             reader.take(obj)
-    except RuntimeError as exc:
+    except ValidationError as exc:
+        raise ValidationError(exc.problems, source=str(path)) from None
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:  # libosmium's words for a broken file
         raise ValidationError(Message("error.cannot_read_osm", detail=str(exc)), source=str(path)) from exc
     if not reader.ways:
         raise ValidationError(Message("error.osm_no_ways"), source=str(path))
@@ -94,6 +108,8 @@ class _Collector:
         """Keep what an OSM object (node, way or area from pyosmium) says for planning."""
         tags = obj.tags
         if obj.is_node():
+            if not obj.location.valid():  # a broken coordinate: nowhere to put the point
+                return
             if tags.get("place") in self.place_types:
                 self.places.append(_feature(obj, "n", obj.location.lon, obj.location.lat, place=tags.get("place"),
                                             population=tags.get("population")))
@@ -102,6 +118,8 @@ class _Collector:
         elif obj.is_way():
             highway = tags.get("highway")
             if highway and self._walkable(tags):
+                if len(self.ways) >= settings.max_road_features:  # a province's ways: stop before memory runs out
+                    raise ValidationError(Message("error.too_many_roads", limit=f"{settings.max_road_features:,}"))
                 self.ways.append([(n.ref, n.lon, n.lat) for n in obj.nodes if n.location.valid()])
                 self.way_class.append(highway)
         elif obj.is_area() and obj.tags.get("amenity") == "school":

@@ -21,9 +21,10 @@ from .changes import affected, village_changes
 from .costs import COST_FIGURES, ITEMS, cost_sheet
 from .errors import PlanningError
 from .evaluate import Result, compare, level_summary
+from .excel import flat_table, write_excel
 from .i18n import Listing, Message, field, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules, worded_indicators
-from .io import atomic_path, write_excel, write_gpkg
+from .io import atomic_path, write_gpkg
 from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
 from .project import Project
@@ -547,12 +548,19 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     names, headers and words in ``lang``. The plans' figures side by side include their
     one-off, yearly and present-value costs (whole yuan).
 
-    Any plan name works. A plan's sheets are named "<plan> <kind>" (学校, 村庄, …) with the
-    plan's name made fit for Excel (characters Excel refuses, ``[]:*?/\\``, become ``_``; the
-    name is shortened so that every sheet name has at most 31 characters) and, where two
-    plans would share a name (Excel ignores case), numbered ``~2``, ``~3``. Every plan sheet
-    starts with its title, the plan's full name, in cell A1; its table starts on row 3
-    (``pd.read_excel(book, sheet, header=2)``). The plans sheet names each plan's sheets.
+    Any plan name works. A plan's sheets are named "<plan> <kind>" (学校, 村庄, …) when every
+    plan's name fits into its sheet names as it is; the plans sheet then names each plan's
+    sheets. Where a name would not (a sheet name has at most 31 characters, Excel refuses
+    ``[]:*?/\\`` and two names equal ignoring case), the plans share one sheet per kind
+    named by the kind (学校, 村庄, …), every row under a first column 方案 / plan holding its
+    plan's full name, so that nothing is cut and a filter picks a plan. Every plan sheet
+    starts with its title in cell A1 (the plan's full name, or that the sheet holds every
+    plan); its table starts on row 3 (``pd.read_excel(book, sheet, header=2)``).
+
+    Every sheet is a flat table a planner can sort and filter (:func:`planning.excel.write_excel`):
+    ids on every row (no merged cells), minutes to one decimal, loads and shares as
+    percentages, counts and yuan whole, yes/no as 是/否 (yes/no), the header frozen and
+    filtered. Cells hold the figures unrounded; the number format decides what they show.
 
     Each of ``timelines`` (plans evaluated over the years) adds two sheets: its figures year
     by year, and each school's pupils, classes and large classes year by year with the year
@@ -574,10 +582,12 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     prefixes = _sheet_prefixes(names, kinds, lang, taken=[t("report.plans", lang), t("report.summary", lang)])
     plans = plans_table(results)
     plans.index = pd.Index(names, name=plans.index.name)
-    plans["sheets"] = prefixes
+    if not _stacked(names, prefixes):
+        plans["sheets"] = prefixes
     summary = localise(_whole_yuan(compare(*results)), lang).rename_axis(t("field.figure", lang))
     sheets: dict[str, pd.DataFrame] = {t("report.plans", lang): localise(plans, lang), t("report.summary", lang): summary}
     titles: dict[str, str] = {}
+    plan_tables: list[tuple[str, str, dict[str, pd.DataFrame]]] = []
     for result, full, prefix in zip(results, names, prefixes, strict=True):
         tables = {"schools": result.schools, "villages": result.villages,
                   "violations": result.villages[result.villages["mode"].astype(str) != "walk"],
@@ -587,10 +597,10 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
             tables["changes"] = result.log(lang).rename(columns={"change": "change_text"})
         if before is not None and result is not before:
             tables["affected"] = affected(village_changes(before, result))
-        for kind, table in tables.items():
-            worded = {"balance": balance_sheet, "staffing": staffing_table, "costs": cost_table}.get(kind)
-            _put_sheet(sheets, titles, worded(result, lang) if worded else localise(table, lang),
-                       kind=kind, plan=(prefix, full), lang=lang)
+        worders = {"balance": balance_sheet, "staffing": staffing_table, "costs": cost_table}
+        plan_tables.append((full, prefix, {kind: worders[kind](result, lang) if kind in worders else localise(table, lang)
+                                           for kind, table in tables.items()}))
+    _plan_sheets(plan_tables, sheets, titles, lang)
     _timeline_sheets(list(timelines), sheets, titles, lang)
     if exchange is not None:
         _other_sheets(sheets, titles, exchange_title(exchange, lang), lang, {
@@ -600,7 +610,7 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
         _other_sheets(sheets, titles, alliance_title(alliances, lang), lang, {
             "alliance_groups": alliance_groups_table(alliances, lang),
             "alliance_schools": alliance_schools_table(alliances, lang)})
-    return write_excel(sheets, path, titles=titles)
+    return write_excel(sheets, path, titles=titles, lang=lang)
 
 
 def _whole_yuan(table: pd.DataFrame) -> pd.DataFrame:
@@ -818,13 +828,33 @@ def _sheet_prefixes(names: list[str], kinds: Iterable[str], lang: str, *, taken:
     return sheet_names(names, room=SHEET_ROOM - len(t("report.sheet", lang, plan="", kind=longest)), taken=taken)
 
 
-def _put_sheet(sheets: dict[str, pd.DataFrame], titles: dict[str, str], table: pd.DataFrame, *, kind: str,
-               plan: tuple[str, str], lang: str) -> None:
-    """One plan's sheet of ``kind``: named by the plan's prefix, titled by its full name."""
-    prefix, full = plan
-    name = t("report.sheet", lang, plan=prefix, kind=t(f"report.{kind}", lang))
-    sheets[name] = table
-    titles[name] = t("report.sheet_title", lang, plan=full, kind=t(f"report.{kind}", lang))
+def _stacked(names: Sequence[str], prefixes: Sequence[str]) -> bool:
+    """Whether plans share one sheet per kind: when a sheet name could not carry some plan's
+    name as it is (cut to fit 31 characters, a character Excel refuses, numbered apart)."""
+    return any(prefix != name for name, prefix in zip(names, prefixes, strict=True))
+
+
+def _plan_sheets(plans: list[tuple[str, str, dict[str, pd.DataFrame]]], sheets: dict[str, pd.DataFrame],
+                 titles: dict[str, str], lang: str) -> None:
+    """The plans' sheets (each plan: full name, sheet-name prefix, kind → table): a sheet per
+    plan and kind ("<plan> <kind>", titled by the plan's full name), or, where a sheet name
+    would not carry a plan's name as it is (:func:`_stacked`), one sheet per kind with every
+    plan's rows under a first column naming the plan in full."""
+    if not _stacked([full for full, _, _ in plans], [prefix for _, prefix, _ in plans]):
+        for full, prefix, tables in plans:
+            for kind, table in tables.items():
+                name = t("report.sheet", lang, plan=prefix, kind=t(f"report.{kind}", lang))
+                sheets[name] = table
+                titles[name] = t("report.sheet_title", lang, plan=full, kind=t(f"report.{kind}", lang))
+        return
+    kinds = list(dict.fromkeys(kind for _, _, tables in plans for kind in tables))
+    for kind, name in zip(kinds, sheet_names([t(f"report.{kind}", lang) for kind in kinds], taken=list(sheets)),
+                          strict=True):
+        parts = [flat_table(tables[kind], lang=lang).assign(**{field("plan", lang): full})
+                 for full, _, tables in plans if kind in tables]
+        table = pd.concat(parts, ignore_index=True)
+        sheets[name] = table[[table.columns[-1], *table.columns[:-1]]]
+        titles[name] = t("report.sheet_title_all", lang, kind=t(f"report.{kind}", lang))
 
 
 def _timeline_sheets(timelines: list[Timeline], sheets: dict[str, pd.DataFrame], titles: dict[str, str],
@@ -832,6 +862,7 @@ def _timeline_sheets(timelines: list[Timeline], sheets: dict[str, pd.DataFrame],
     """A plan over the years: its figures by year, and its schools by year."""
     names = [plan_name(tl.name, lang) for tl in timelines]
     prefixes = _sheet_prefixes(names, ("years", "school_years"), lang, taken=list(sheets))
+    plans = []
     for timeline, full, prefix in zip(timelines, names, prefixes, strict=True):
         schools = timeline.schools
         by_school = schools[["pupils", "classes", "oversized_classes", "large_classes", "super_large_classes"]]
@@ -839,8 +870,8 @@ def _timeline_sheets(timelines: list[Timeline], sheets: dict[str, pd.DataFrame],
         wide.columns = [f"{field(str(key[0]), lang)} {key[1]}" for key in wide.columns]
         wide.insert(0, "small_from", timeline.small_from())
         wide.insert(0, "name", schools.xs(timeline.years[0], level="year")["name"])
-        for kind, table in (("years", timeline.summary), ("school_years", wide)):
-            _put_sheet(sheets, titles, localise(table, lang), kind=kind, plan=(prefix, full), lang=lang)
+        plans.append((full, prefix, {"years": localise(timeline.summary, lang), "school_years": localise(wide, lang)}))
+    _plan_sheets(plans, sheets, titles, lang)
 
 
 #: Characters an Excel sheet name may have (UTF-16 code units, as Excel counts them).

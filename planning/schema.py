@@ -103,7 +103,10 @@ def load_yaml(text: str, *, what: str, source: str, ids_as_text: bool = True) ->
         values through aliases, or nests deeper than Python can follow.
     """
     kind = Message(f"what.{what}")
-    loader = (_Loader if ids_as_text else _Guarded)(text)
+    try:
+        loader = (_Loader if ids_as_text else _Guarded)(text)  # refuses control characters at once
+    except yaml.YAMLError as exc:
+        raise ValidationError(Message("error.cannot_read_settings", what=kind, detail=str(exc)), source=source) from exc
     try:
         return loader.get_single_data()
     except AliasBomb as exc:

@@ -51,6 +51,20 @@ language: str = os.environ.get("PLANNING_LANG", "en")
 #: births); a longer table is refused before it is read whole. ``PLANNING_MAX_ROWS``.
 max_table_rows: int = int(_number("PLANNING_MAX_ROWS", 100_000))
 
+#: Largest OpenStreetMap file (megabytes on disk: .osm.pbf, .osm, .osm.bz2), refused before
+#: it is read: a county's extract is a few megabytes, a province's hundreds, and reading one
+#: takes several times its size in memory. ``PLANNING_MAX_OSM_MB``.
+max_osm_mb: float = _number("PLANNING_MAX_OSM_MB", 100)
+
+#: Largest road layer (megabytes on disk: a GeoPackage, GeoJSON, zipped Shapefile, or a
+#: Shapefile's .shp and .dbf together), refused before it is read. ``PLANNING_MAX_ROADS_MB``.
+max_roads_mb: float = _number("PLANNING_MAX_ROADS_MB", 200)
+
+#: Most lines a road layer may hold (its features, counted from the file's header before it
+#: is read; for an OSM file, its walkable ways, counted while it is read). A county has tens
+#: of thousands. ``PLANNING_MAX_ROAD_FEATURES``.
+max_road_features: int = int(_number("PLANNING_MAX_ROAD_FEATURES", 1_000_000))
+
 #: Largest scenario or policy file (megabytes). ``PLANNING_MAX_SETTINGS_MB``.
 max_settings_mb: float = _number("PLANNING_MAX_SETTINGS_MB", 1)
 

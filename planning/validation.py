@@ -27,15 +27,20 @@ from .columns import (
     SCHOOL_TYPE_ALIASES,
     SITE_ALIASES,
     VILLAGE_ALIASES,
+    YUAN_COLUMNS,
     Accepted,
     FieldName,
     Header,
     id_text,
+    in_wan,
     match_columns,
+    number_column,
+    number_value,
     parse_grades,
     school_type,
     yes_no,
 )
+from .coords import COORDS, COORDS_COLUMN
 from .errors import ValidationError, warn
 from .i18n import Listing, Message, language, t
 from .io import ROW
@@ -74,6 +79,9 @@ def _canonical(gdf: gpd.GeoDataFrame, aliases: dict[str, list[str]], problems: _
     out = gdf.rename(columns=rename)
     before = gdf.attrs.get("headers", {})  # a validated table keeps the headers of the planner's file
     out.attrs["headers"] = {canonical: before.get(original, original) for original, canonical in rename.items()}
+    for original, canonical in rename.items():  # 投资估算（万元）: figures in yuan from here on (once:
+        if canonical in YUAN_COLUMNS and in_wan(original):  # the column is renamed, its header no longer says 万元)
+            out[canonical] = [v * 10_000 if (v := number_value(cell)) is not None else cell for cell in out[canonical]]
     if ROW not in out.columns:
         out[ROW] = [Message("error.row", n=i + 1) for i in range(len(out))]
     return out
@@ -113,8 +121,15 @@ def _at(row: object, problem: Message) -> Message:
     return Message("error.at", where=row, problem=problem)
 
 
+#: The largest figure a county's table may hold in a column (larger is a typing slip, a unit
+#: mix-up or a broken cell: ``inf``, ``1e300``): counts, areas and rates by default; yuan.
+LARGEST_COUNT = 10_000_000.0
+LARGEST = {"cost": 1e12, "equipment_value_yuan": 1e9}
+
+
 def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd.DataFrame:
-    """Coerce columns to float in place; report non-numeric and negative cells.
+    """Coerce columns to float in place (numbers as counties type them: :func:`~planning.columns.number_value`);
+    report non-numeric, negative and impossibly large cells (:data:`LARGEST`).
 
     Returns a mask of the cells already reported, so later checks do not report them
     again as empty.
@@ -124,13 +139,19 @@ def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd
         if col not in frame.columns:
             continue
         raw = frame[col]
-        values = pd.to_numeric(raw, errors="coerce")
+        values = number_column(raw)  # "1,234", "12人", "1 234", "１２３" as counties type them
         for i in map(int, np.flatnonzero((values.isna() & raw.notna()).to_numpy())):
             problems.append(_at(frame[ROW].iat[i], Message("error.not_a_number", column=_header(frame, col),
                                                            value=repr(raw.iat[i]))))
         for i in map(int, np.flatnonzero((values < 0).to_numpy())):
             problems.append(_at(frame[ROW].iat[i], Message("error.negative", column=_header(frame, col),
                                                            value=f"{values.iat[i]:g}")))
+        most = LARGEST.get(col, LARGEST_COUNT)  # inf or 1e300 pupils would pass every later check
+        for i in map(int, np.flatnonzero((values > most).to_numpy())):
+            big = float(values.to_numpy(dtype=float)[i])
+            problems.append(_at(frame[ROW].iat[i], Message("error.too_large", column=_header(frame, col),
+                                                           value=f"{big:,.0f}" if big < 1e15 else f"{big:g}",
+                                                           most=f"{most:,.0f}")))
         reported[col] = (values.isna() & raw.notna()).to_numpy()
         frame[col] = values.astype(float)
     return reported
@@ -154,6 +175,16 @@ def _geometry(frame: gpd.GeoDataFrame, problems: _Problems) -> gpd.GeoSeries:
     return degrees
 
 
+def _coords_from(frame: pd.DataFrame) -> pd.Series:
+    """The coordinate system each row's file gave (``coords_from``: ``wgs84``, ``gcj02`` or
+    ``bd09``), as :func:`planning.io.read_table` recorded it when converting; ``wgs84`` where
+    nothing was converted (a site added on the map, a file read as WGS84)."""
+    given = frame.get(COORDS_COLUMN)
+    if given is None:
+        return pd.Series("wgs84", index=frame.index, dtype=object)
+    return given.map(lambda v: v if v in COORDS else "wgs84").astype(object)
+
+
 def validate_villages(
     gdf: gpd.GeoDataFrame,
     *,
@@ -171,7 +202,8 @@ def validate_villages(
     -------
     GeoDataFrame indexed by ``village_id`` (text) in WGS84 with ``name``,
     ``primary_pupils``, ``junior_pupils`` (pupils), grade columns (pupils, NaN if not
-    given), ``population`` (people) and ``pupils_estimated``.
+    given), ``population`` (people), ``pupils_estimated`` and ``coords_from`` (the
+    coordinate system the file gave, ``wgs84``, ``gcj02`` or ``bd09``: the points are WGS84).
 
     With ``unknown_pupils_ok`` (data from OSM), villages whose pupils cannot be known
     keep NaN pupils instead of raising; they are counted as unknown in every summary.
@@ -193,6 +225,7 @@ def validate_villages(
             **{g: frame.get(g, pd.Series(np.nan, index=frame.index)).astype(float) for g in GRADE_COLUMNS},
             "population": frame.get("population", pd.Series(np.nan, index=frame.index)).astype(float),
             "pupils_estimated": estimated,
+            COORDS_COLUMN: _coords_from(frame),
             ROW: frame[ROW],
         },
         geometry=geometry.values,
@@ -288,7 +321,7 @@ def validate_schools(gdf: gpd.GeoDataFrame, *, source: str = "schools") -> gpd.G
     teachers who may rotate to another school this year, e.g. six or more years at this one),
     NaN where not given (unknown, not zero). Teachers of a kind (key, above the required
     qualification, PE and arts, eligible) cannot outnumber the teachers they are part of;
-    eligible teachers are whole persons. ``attrs["headers"]`` keeps the headers of the
+    eligible teachers are whole persons; ``coords_from`` as for villages. ``attrs["headers"]`` keeps the headers of the
     planner's file by column, to name them in later messages.
     """
     problems = _Problems()
@@ -311,6 +344,7 @@ def validate_schools(gdf: gpd.GeoDataFrame, *, source: str = "schools") -> gpd.G
     for col in SCHOOL_NUMBERS:
         default = 0.0 if col == "beds" else np.nan
         data[col] = frame.get(col, pd.Series(default, index=frame.index)).astype(float)
+    data[COORDS_COLUMN] = _coords_from(frame)
     data[ROW] = frame[ROW]
     out = gpd.GeoDataFrame(data, geometry=geometry.values, crs=4326)
     out.index = pd.Index(ids.to_numpy(), name="school_id")
@@ -422,7 +456,8 @@ def validate_sites(gdf: gpd.GeoDataFrame, *, source: str = "sites") -> gpd.GeoDa
     Returns
     -------
     GeoDataFrame indexed by ``site_id`` (text) in WGS84 with ``name``, ``type`` (default
-    ``village_primary``), ``capacity`` (pupils), ``classrooms``, ``beds`` and ``cost`` (yuan).
+    ``village_primary``), ``capacity`` (pupils), ``classrooms``, ``beds``, ``cost`` (yuan) and
+    ``coords_from`` as for villages.
     """
     problems = _Problems()
     frame = _canonical(gdf, SITE_ALIASES, problems)
@@ -439,6 +474,7 @@ def validate_sites(gdf: gpd.GeoDataFrame, *, source: str = "sites") -> gpd.GeoDa
             "type": types}
     for col in SITE_NUMBERS:
         data[col] = frame.get(col, pd.Series(np.nan, index=frame.index)).astype(float)
+    data[COORDS_COLUMN] = _coords_from(frame)
     data[ROW] = frame[ROW]
     out = gpd.GeoDataFrame(data, geometry=geometry.values, crs=4326)
     out.index = pd.Index(ids.to_numpy(), name="site_id")
@@ -713,7 +749,7 @@ def empty_sites() -> gpd.GeoDataFrame:
     """A sites table with no sites (a project without candidate sites)."""
     frame = gpd.GeoDataFrame({"name": pd.Series(dtype=object), "type": pd.Series(dtype=object),
                               **{col: pd.Series(dtype=float) for col in SITE_NUMBERS},
-                              ROW: pd.Series(dtype=object)}, geometry=gpd.GeoSeries([], crs=4326))
+                              COORDS_COLUMN: pd.Series(dtype=object), ROW: pd.Series(dtype=object)}, geometry=gpd.GeoSeries([], crs=4326))
     frame.index.name = "site_id"
     return frame
 

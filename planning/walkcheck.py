@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .assign import nearest, pupil_weighted_mean, walk_status
+from .coords import from_wgs84, ground_metres
 from .i18n import Listing, Message, t
 from .memo import per_owner
 from .policy import LEVELS
@@ -160,7 +161,24 @@ def data_messages(project: Project) -> tuple[Message, ...]:
         notes.append(Message("data.pieces", n=len(pieces), share=f"{pieces['km'].iloc[0] / pieces['km'].sum():.0%}"))
     for idx, r in snaps[snaps["piece"] > 0].iterrows():
         notes.append(Message("data.cut_off", kind=Message(f"kind.{r.kind}"), name=r["name"], id=idx))
-    return (*notes, *pupil_notes(project), *villages_lacking_school(project))
+    return (*notes, *coords_notes(project), *pupil_notes(project), *villages_lacking_school(project))
+
+
+def coords_notes(project: Project) -> list[Message]:
+    """Tables whose coordinates were converted from GCJ-02 or BD-09 on reading (their
+    ``coords_from``), with the number of points and how far they moved on average (metres)."""
+    notes = []
+    for kind, table in (("villages", project.villages), ("schools", project.schools), ("sites", project.sites)):
+        if "coords_from" not in table:
+            continue
+        for system in ("gcj02", "bd09"):
+            rows = table[table["coords_from"] == system]
+            if len(rows):
+                lon, lat = rows.geometry.x.to_numpy(), rows.geometry.y.to_numpy()
+                moved = ground_metres(lon, lat, *from_wgs84(lon, lat, system))
+                notes.append(Message("data.coords_converted", table=Message(f"table.{kind}"),
+                                     coords=Message(f"coords.{system}"), n=len(rows), m=f"{moved.mean():.0f}"))
+    return notes
 
 
 def pupil_notes(project: Project, *, most: int | None = None) -> list[Message]:
@@ -198,5 +216,5 @@ def villages_lacking_school(project: Project, *, radius_m: float = 1500, min_pup
             for name, p, d in zip(villages["name"], pupils, dist, strict=True) if p >= min_pupils and d > radius_m]
 
 
-__all__ = ["walk_check", "walk_summary", "school_reach", "data_notes", "data_messages", "pupil_notes",
+__all__ = ["walk_check", "walk_summary", "school_reach", "data_notes", "data_messages", "coords_notes", "pupil_notes",
            "villages_lacking_school"]

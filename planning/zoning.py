@@ -72,17 +72,26 @@ and its ``bed_fallback`` nearest with beds) and proves it may leave the rest out
    (:func:`reduced_costs`; its boarders at their best). Add every pair with d_p < 0 and
    repeat. When none is left, the LP is the LP of the full model: its value L is a lower
    bound on every zoning.
-2. Whole villages (x integer). An LP-and-fix start (units the LP zones whole keep their
-   school; a small MILP places the rest) gives a zoning of cost U. Any zoning using a
-   pair p costs at least L + d_p, so pairs with d_p ≥ U − L cannot beat the start and are
-   left out; every other pair joins, and the MILP is solved over them. Its optimum is the
-   full model's optimum, and its bound (or L) is a bound of the full model.
+2. Whole villages (x integer). A start of cost U (:func:`_start`): the LP rounded (units
+   it zones whole keep their school, the others go one by one where they cost least),
+   improved by moves of whole units between schools that keep the seats (shifts; where
+   the seats are full, a unit there moves on to make room: ejections), then the MILP
+   over the core of the model (each unit's pairs of least rise, below) for part of the
+   time, started from it. The bound K of the knapsack relaxation (:func:`knapsack_bound`:
+   "each unit once" priced, the schools without beds as 0-1 knapsacks) at the LP's
+   duals, raised by subgradient steps (:func:`ascent`), gives each pair a rise: any
+   zoning using pair p costs at least K + rise_p (and at least L + d_p).
+   Pairs whose bound reaches U cannot beat the start and are left out; every other pair
+   joins, and the MILP is solved over them from the start. Its optimum is the full
+   model's optimum, and its bound (or K) is a bound of the full model. When the MILP
+   finds no better zoning in its time, the start is the answer, with its gap.
 
 So the status is about the full model: "Optimal" is proven optimal over every school
 teaching the grades (whole villages: within HiGHS's relative gap of 0.01 %), "Time limit
 reached" is the best zoning found with its gap to a bound of the full model. When the time
-runs out during pricing, the bound is the LP value plus each unit's most negative d_p
-(each unit takes one pair), and the status is never "Optimal".
+runs out during pricing, the bound is the last LP's value plus each unit's most negative
+d_p (each unit takes one pair), the start is rounded from that LP, and the status is never
+"Optimal".
 """
 
 from __future__ import annotations
@@ -103,6 +112,16 @@ logger = logging.getLogger(__name__)
 
 #: Reduced costs above −TOLERANCE (pupil-minutes) count as non-negative when pricing pairs.
 TOLERANCE = 1e-6
+#: Pairs per unit in the core the start's MILP solves (those of least rise, :func:`_start`).
+CORE = 2.3
+#: Share of the time left, and most seconds, the start's MILP over the core may take.
+CORE_SHARE, CORE_SECONDS = 0.4, 20.0
+#: Least seconds the start's moves take (even past the time limit, as each HiGHS solve
+#: takes at least 0.1 s): their first gains are the largest.
+MOVES = 0.2
+#: Seconds left below which the start's MILP and the bound's ascent are skipped: HiGHS
+#: finds nothing in less on large models; the moves and the last MILP take the time.
+ROOMY = 2.0
 
 
 @dataclass
@@ -273,14 +292,15 @@ def zone(layout: Layout, *, split: bool = False, fallback: int = 3, bed_fallback
     -------
     :class:`Zoning`. Its status is about the full model (every school teaching the grades):
     "Optimal" means proven optimal for it (whole villages: within HiGHS's relative gap of
-    0.01 %); "Time limit reached" means the best zoning found, ``gap`` above a bound proven
+    0.01 %); "Time limit reached" means the best zoning found (whole villages: when HiGHS
+    found none better in time, the start built from the LP), ``gap`` above a bound proven
     for the full model.
 
     Raises
     ------
     InfeasibleError
-        The solver stopped without any zoning (time limit, or a solver failure): the
-        message says what the planner can do.
+        The solver stopped without any zoning (no LP solved in time, or a solver failure):
+        the message says what the planner can do.
     """
     units = candidates(layout, fallback=fallback, bed_fallback=bed_fallback)
     if len(units.village) == 0:
@@ -470,33 +490,40 @@ def reduced_costs(built: Built, row_dual: np.ndarray) -> np.ndarray:
 
 
 def _solve(built: Built, layout: Layout, *, split: bool, seconds: float | None) -> tuple[MilpResult, int]:
-    """Price the LP relaxation over every pair; for whole villages, then an LP-and-fix start,
-    the knapsack bound, the pairs the reduced-cost arguments keep, and the MILP over them
-    started from the start. Returns the solution (over every pair; status, bound and gap
-    about the full model) and the variables of the last model solved."""
+    """Price the LP relaxation over every pair; for whole villages, then the knapsack bound,
+    a start (:func:`_start`), the bound raised by :func:`ascent` (a tenth of the time left,
+    2 s at most, with :data:`ROOMY` seconds left), the pairs the reduced-cost arguments
+    keep, and the MILP over them started from the start. Returns the solution (over every
+    pair; status, bound and gap about the full model; the start when the MILP found
+    nothing better in its time) and the variables of the last model solved."""
     clock = _Clock(seconds)
     idle = redundant(built)
     priced = _price(built, clock, idle)
     lp = priced.lp
     if split or not lp.has_solution:
         return _honest(lp, priced, clock), int(len(_columns(built, priced.active)))
-    start = _start(built, priced, clock)
-    active, lower = priced.active, priced.bound
-    if priced.exact:  # pairs whose bound with them reaches the start cannot beat it
+    lower, rise = priced.bound, None
+    if priced.exact:
         lower, rise = knapsack_bound(built, layout, lp, idle)
         lower = max(lower, lp.objective)
-        incumbent = start.objective if start.has_solution else np.inf
-        slack = TOLERANCE + 1e-9 * abs(incumbent)
-        beats = (priced.reduced < incumbent - lp.objective + slack) & (rise < incumbent - lower + slack)
+    start = _start(built, layout, priced, clock, rise=rise, idle=idle)
+    active = priced.active
+    if rise is not None and start.has_solution:  # pairs whose bound with them reaches the start cannot beat it
+        if _roomy(clock):
+            lower, rise = ascent(built, layout, lp, idle, target=start.objective, seconds=_share(clock, 0.1, most=2.0))
+            lower = max(lower, lp.objective)
+        slack = TOLERANCE + 1e-9 * abs(start.objective)
+        beats = (priced.reduced < start.objective - lp.objective + slack) & (rise < start.objective - lower + slack)
         active = (active | beats) & ~idle
-        if start.has_solution:
-            active |= start.x[: len(active)] > 0.5
+    if start.has_solution:
+        active = active | (start.x[: len(active)] > 0.5)
     logger.info("zoning: LP %.7g, knapsack bound %.7g, start %.7g; %d of %d pairs kept (%d idle left out), %.2f s",
                 lp.objective, lower, start.objective if start.has_solution else np.nan, int(active.sum()),
                 len(active), int(idle.sum()), clock.elapsed())
     solution = _solve_over(built, active, seconds=clock.left(), initial=start.x if start.has_solution else None)
     bound = max(solution.bound if np.isfinite(solution.bound) else -np.inf, lower) if priced.exact else priced.bound
-    if start.has_solution and not (solution.has_solution and solution.objective <= start.objective):
+    stopped = solution.has_solution or solution.status == "Time limit reached"
+    if start.has_solution and stopped and not (solution.has_solution and solution.objective <= start.objective):
         solution.x, solution.objective = start.x, start.objective  # the status says why the MILP did no better
     solution.bound = bound
     return _honest(solution, priced, clock), int(len(_columns(built, active)))
@@ -533,18 +560,47 @@ def knapsack_bound(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarra
     (d̄_p the pair's reduced cost at those prices) is below every zoning and at least the
     LP. Zoning unit u to t raises it by at least max(0, d̄_p) elsewhere, and by
     max(0, c̄_p + K_t(seats_t − d_p) − K_t) at a school without beds (c̄_p = c_p − π_u,
-    K_t(c) the knapsack with c seats).
+    K_t(c) the knapsack with c seats). The same holds at any π (:func:`ascent`).
 
     Returns
     -------
     (L in pupil-minutes, the rise of each pair).
     """
+    dual = np.r_[lp.row_dual if lp.row_dual is not None else np.zeros(0), 0.0]   # index −1: no row, worth 0
+    prices = Prices(dual[built.unit_rows], np.maximum(0.0, -dual[built.seat_row]),
+                    np.maximum(0.0, -dual[built.bed_row]))
+    relaxed = lagrangian(built, layout, prices, idle)
+    return relaxed.bound, relaxed.rise
+
+
+@dataclass
+class Prices:
+    """Multipliers of the relaxation (:func:`knapsack_bound`): π_u per unit (each unit
+    once), σ_t ≥ 0 and β_t ≥ 0 per school (seats and beds of schools with beds or no seat
+    limit), in pupil-minutes per unit, seat and bed."""
+
+    unit: np.ndarray
+    seat: np.ndarray
+    bed: np.ndarray
+
+
+@dataclass
+class Relaxed:
+    """The relaxation at some :class:`Prices`: its bound L (pupil-minutes), each pair's
+    rise, and per unit 1 − the times the relaxation's solution zones it (its subgradient)."""
+
+    bound: float
+    rise: np.ndarray
+    slack: np.ndarray
+
+
+def lagrangian(built: Built, layout: Layout, prices: Prices, idle: np.ndarray) -> Relaxed:
+    """The relaxation of :func:`knapsack_bound` at ``prices``: L, each pair's rise, and the
+    subgradient of L in π."""
     units, terms, zb = built.units, built.terms, built.boardable
     n_p, n_z = len(units.pair_unit), len(zb)
     cost, t = built.model.cost, units.pair_target
-    dual = np.r_[lp.row_dual if lp.row_dual is not None else np.zeros(0), 0.0]   # index −1: no row, worth 0
-    pi = dual[built.unit_rows]
-    seat, bed = np.maximum(0.0, -dual[built.seat_row]), np.maximum(0.0, -dual[built.bed_row])
+    pi, seat, bed = prices.unit, prices.seat, prices.bed
     board = np.zeros(n_p)
     board[zb] = cost[n_p: n_p + n_z]
     reduced = np.where(idle, np.inf, cost[:n_p] - pi[units.pair_unit])
@@ -553,23 +609,79 @@ def knapsack_bound(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarra
     weight, room = buckets_of(terms.day_pupils, np.where(sack, layout.capacity, np.inf))
     sacks = knapsacks(np.where(sack[t] & ~idle, reduced, 0.0), weight, t, np.where(sack, room, -1))
     outside = float((np.nan_to_num(seat * layout.capacity) + bed * layout.beds)[~sack].sum())
-    bound = float(pi.sum() + np.minimum(0.0, cost[n_p + n_z:] - pi).sum() + sacks.value[sack].sum()
+    nowhere = cost[n_p + n_z:] - pi
+    bound = float(pi.sum() + np.minimum(0.0, nowhere).sum() + sacks.value[sack].sum()
                   + np.minimum(0.0, priced[~sack[t]]).sum() - outside)
     left = room[t] - weight
     rest = np.where(left >= 0, sacks.table[t, np.maximum(left, 0)], np.inf)
     rise = np.where(sack[t], reduced + rest - sacks.value[t], priced)
-    return bound, np.maximum(0.0, rise)
+    taken = np.where(sack[t], sacks.chosen & ~idle, priced < 0)
+    slack = 1.0 - np.bincount(units.pair_unit[taken], minlength=len(pi)) - (nowhere < 0)
+    return Relaxed(bound, np.maximum(0.0, rise), slack)
 
 
-def _start(built: Built, priced: Priced, clock: _Clock) -> MilpResult:
-    """LP-and-fix: units the LP zones whole keep its school; a small MILP places the units it
-    splits (every active school of theirs stays free)."""
-    n_pairs = len(priced.active)
-    x_lp = priced.lp.x[:n_pairs]
-    settled = settled_pairs(x_lp, built.units.pair_unit)
-    lower, upper = built.model.col_lower.copy(), built.model.col_upper.copy()
-    lower[:n_pairs][settled] = upper[:n_pairs][settled] = np.round(x_lp[settled])
-    return _solve_over(built, priced.active, seconds=clock.left(), col_lower=lower, col_upper=upper)
+def ascent(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarray, *, target: float, seconds: float
+           ) -> tuple[float, np.ndarray]:
+    """The best relaxation of :func:`knapsack_bound` found by subgradient steps on π from
+    the LP's duals (σ, β stay the LP's): π ← π + μ (target − L) g / ‖g‖² with g the
+    subgradient, μ from 1, halved after 5 steps without a better bound; it stops when L
+    reaches ``target`` (the incumbent: nothing better exists), at a zero subgradient, when
+    μ is spent or after ``seconds``. Returns (L, each pair's rise) of the best."""
+    dual = np.r_[lp.row_dual if lp.row_dual is not None else np.zeros(0), 0.0]
+    prices = Prices(dual[built.unit_rows], np.maximum(0.0, -dual[built.seat_row]),
+                    np.maximum(0.0, -dual[built.bed_row]))
+    deadline, mu, stall = time.perf_counter() + seconds, 1.0, 0
+    best = lagrangian(built, layout, prices, idle)
+    current = best
+    while time.perf_counter() < deadline and mu > 1e-3 and best.bound < target:
+        norm = float(current.slack @ current.slack)
+        if norm == 0:
+            break
+        step = mu * max(target - current.bound, 1e-6 * abs(target)) / norm
+        prices = Prices(prices.unit + step * current.slack, prices.seat, prices.bed)
+        current = lagrangian(built, layout, prices, idle)
+        if current.bound > best.bound + 1e-9:
+            best, stall = current, 0
+        else:
+            stall += 1
+            mu, stall = (mu / 2, 0) if stall >= 5 else (mu, stall)
+    return best.bound, best.rise
+
+
+def _start(built: Built, layout: Layout, priced: Priced, clock: _Clock, *, rise: np.ndarray | None,
+           idle: np.ndarray) -> MilpResult:
+    """A whole-village zoning to start from (no solution only when none is found): the LP
+    rounded and improved by moves of units (:class:`_Search`, half of the time left, at
+    least :data:`MOVES` and at most a second); then, with each pair's ``rise`` (:func:`knapsack_bound`) and
+    :data:`ROOMY` seconds left, the MILP over the core of the model (each unit's pairs of
+    the least rise, about :data:`CORE` per unit, and the pairs of the LP and of that
+    zoning) for at most :data:`CORE_SHARE` of the time left, started from it. The better
+    of the two."""
+    search = _Search(built, layout, ~idle)
+    _placed(search, priced.lp.x)
+    _improved(search, time.perf_counter() + max(MOVES, _share(clock, 0.5, most=1.0)))
+    start = search.result(built)
+    n_units = len(built.units.village)
+    if rise is None or not start.has_solution or (~idle).sum() < 2 * CORE * n_units or not _roomy(clock):
+        return start
+    least = np.sort(rise[~idle])[int(CORE * n_units)]
+    core = ((rise <= least) & ~idle) | (start.x[: len(idle)] > 0.5) | (priced.lp.x[: len(idle)] > 1e-6)
+    found = _solve_over(built, core, seconds=_share(clock, CORE_SHARE, most=CORE_SECONDS), initial=start.x)
+    logger.info("zoning: start %.7g by moves, %.7g by the MILP over %d pairs (%s), %.2f s", start.objective,
+                found.objective, int(core.sum()), found.status, clock.elapsed())
+    return found if found.has_solution and found.objective < start.objective else start
+
+
+def _roomy(clock: _Clock) -> bool:
+    """At least :data:`ROOMY` seconds left (or no limit)."""
+    left = clock.left()
+    return left is None or left >= ROOMY
+
+
+def _share(clock: _Clock, fraction: float, *, most: float) -> float:
+    """Seconds for a step: ``fraction`` of the time left, at most ``most`` (``most`` when no limit)."""
+    left = clock.left()
+    return most if left is None else max(0.05, min(most, fraction * left))
 
 
 def _honest(solution: MilpResult, priced: Priced, clock: _Clock) -> MilpResult:
@@ -588,18 +700,20 @@ def _price(built: Built, clock: _Clock, idle: np.ndarray) -> Priced:
     """Column generation over the pairs (not the ``idle`` ones, :func:`redundant`): solve the
     LP over the active pairs (from the shortlist and each unit's idle pair kept), add every
     pair with a negative reduced cost, repeat until none is left (the LP of the full model
-    is then solved) or the time is up."""
+    is then solved) or the time is up (then the last LP solved in time)."""
     active = (built.units.start | (built.terms.day_pupils == 0) & (built.terms.boardable == 0)) & ~idle
+    last: Priced | None = None
     while True:
         lp = _solve_over(built, active, relax=True, seconds=clock.left())
-        if not lp.has_solution or lp.row_dual is None:
-            return Priced(lp, active, np.zeros(len(active)), False, -np.inf)
+        if not lp.has_solution or lp.row_dual is None:  # an LP cut short: the last one stands
+            return last if last is not None else Priced(lp, active, np.zeros(len(active)), False, -np.inf)
         reduced = reduced_costs(built, lp.row_dual)
         new = ~active & ~idle & (reduced < -TOLERANCE)
         if not new.any():
             return Priced(lp, active, reduced, True, lp.objective)
+        last = Priced(lp, active, reduced, False, _lagrangian_bound(lp.objective, reduced, built.units, active))
         if clock.expired():
-            return Priced(lp, active, reduced, False, _lagrangian_bound(lp.objective, reduced, built.units, active))
+            return last
         active = active | new
 
 
@@ -651,5 +765,175 @@ def _shares(units: Units, x: np.ndarray, split: bool) -> np.ndarray:
     return np.c_[units.village[unit][k], g, units.pair_target[chosen][k], fraction].astype(float)
 
 
+
+# --- the start: rounding the LP, then shifts and swaps of whole units (a local search) --------
+
+class _Search:
+    """A whole-village zoning being improved by moves of units between schools.
+
+    Each unit holds one pair, or its virtual pair ``n_pairs + u`` (no school, e_u = 1).
+    Per school it keeps the day pupils (``load``), the units there and the value of its
+    boarders at their best (:meth:`boarding`: the fewest minutes, B + w_p − M each, filled
+    nearest first into min(beds, seats − day pupils)), so that a move's change in cost is
+    worked out at the schools it touches only.
+    """
+
+    def __init__(self, built: Built, layout: Layout, pairs: np.ndarray) -> None:
+        units, terms, n_p = built.units, built.terms, len(built.units.pair_unit)
+        n_u, cost = len(units.village), built.model.cost
+        board = np.zeros(n_p)
+        board[built.boardable] = cost[n_p: n_p + len(built.boardable)]
+        self.n_pairs, self.allowed = n_p, pairs
+        self.cost = np.r_[cost[:n_p], cost[-n_u:]].tolist()
+        self.day = np.r_[terms.day_pupils, np.zeros(n_u)].tolist()
+        self.boardable = np.r_[np.where(board < 0, terms.boardable, 0.0), np.zeros(n_u)].tolist()
+        self.board = np.r_[board, np.zeros(n_u)].tolist()
+        self.target = np.r_[units.pair_target, np.full(n_u, -1)].tolist()
+        self.unit = np.r_[units.pair_unit, np.arange(n_u)].tolist()
+        self.seats = np.nan_to_num(layout.capacity, nan=np.inf).tolist()
+        self.beds = np.asarray(layout.beds, dtype=float).tolist()
+        hope = cost[:n_p] + np.minimum(board, 0.0) * np.where(board < 0, terms.boardable, 0.0)
+        self.hope = np.r_[hope, cost[-n_u:]].tolist()    # a pair's cost were all its boarders to board
+        by_unit: list[list[int]] = [[] for _ in range(n_u)]
+        for p in np.flatnonzero(pairs)[np.argsort(hope[pairs], kind="stable")].tolist():
+            by_unit[self.unit[p]].append(p)
+        self.options = [mine + [n_p + u] for u, mine in enumerate(by_unit)]   # by hope, no school last
+        self.chosen = [n_p + u for u in range(n_u)]
+        self.load = [0.0] * len(self.seats)
+        self.members: list[set[int]] = [set() for _ in self.seats]
+        self.value = [0.0] * len(self.seats)
+
+    def boarding(self, t: int, load: float, members: list[int]) -> float:
+        """The boarders' cost at school t (≤ 0) with these pairs there and this day load."""
+        room = min(self.beds[t], self.seats[t] - load)
+        if room <= 0:
+            return 0.0
+        total = 0.0
+        for p in sorted((p for p in members if self.boardable[p] > 0), key=self.board.__getitem__):
+            take = min(self.boardable[p], room)
+            total, room = total + take * self.board[p], room - take
+            if room <= 0:
+                break
+        return total
+
+    def change(self, out: list[int], into: list[int]) -> float | None:
+        """The cost change of replacing pairs ``out`` by pairs ``into`` (None: seats overflow)."""
+        delta = sum(self.cost[p] for p in into) - sum(self.cost[p] for p in out)
+        for t in {self.target[p] for p in out + into} - {-1}:
+            load = self.load[t] + sum(self.day[p] for p in into if self.target[p] == t) \
+                - sum(self.day[p] for p in out if self.target[p] == t)
+            if load > self.seats[t] + 1e-9:
+                return None
+            if self.beds[t] > 0:
+                here = [p for p in self.members[t] if p not in out] + [p for p in into if self.target[p] == t]
+                delta += self.boarding(t, load, here) - self.value[t]
+        return delta
+
+    def apply(self, out: list[int], into: list[int]) -> None:
+        """Make the move (``out`` and ``into`` as in :meth:`change`)."""
+        for p in out:
+            if self.target[p] >= 0:
+                self.members[self.target[p]].discard(p)
+                self.load[self.target[p]] -= self.day[p]
+        for p in into:
+            self.chosen[self.unit[p]] = p
+            if self.target[p] >= 0:
+                self.members[self.target[p]].add(p)
+                self.load[self.target[p]] += self.day[p]
+        for t in {self.target[p] for p in out + into} - {-1}:
+            if self.beds[t] > 0:
+                self.value[t] = self.boarding(t, self.load[t], list(self.members[t]))
+
+    def result(self, built: Built) -> MilpResult:
+        """The zoning as a solution of the full model (x, the boarders, e), or no solution
+        when it breaks a row (a guard: moves keep the seats)."""
+        n_p, n_z = self.n_pairs, len(built.boardable)
+        chosen = np.array(self.chosen)
+        x = np.zeros(len(built.model.cost))
+        x[chosen[chosen < n_p]] = 1.0
+        x[n_p + n_z + np.flatnonzero(chosen >= n_p)] = 1.0
+        z_of = np.full(n_p, -1)
+        z_of[built.boardable] = np.arange(n_z)
+        for t in range(len(self.seats)):
+            for p, taken in self.boarders(t) if self.beds[t] > 0 else []:
+                x[n_p + z_of[p]] = taken
+        rows = built.model.matrix @ x
+        if (rows < built.model.row_lower - 1e-6).any() or (rows > built.model.row_upper + 1e-6).any():
+            x[:] = np.nan
+        objective = float(built.model.cost @ x)
+        return MilpResult("Time limit reached", x, objective, -np.inf, np.inf, 0.0)
+
+    def boarders(self, t: int) -> list[tuple[int, float]]:
+        """(pair, boarders) at school t, as :meth:`boarding` fills its beds."""
+        room, taken = min(self.beds[t], self.seats[t] - self.load[t]), []
+        for p in sorted((p for p in self.members[t] if self.boardable[p] > 0), key=self.board.__getitem__):
+            if room <= 0:
+                break
+            taken.append((p, min(self.boardable[p], room)))
+            room -= taken[-1][1]
+        return taken
+
+
+def _placed(search: _Search, x_lp: np.ndarray) -> None:
+    """Units into the search's zoning: each unit the LP zones whole to its school, the others
+    (the LP splits them) one by one, the most pupils first, to the school (or none) that
+    costs least with the seats left."""
+    n_p = search.n_pairs
+    for p in np.flatnonzero((x_lp[:n_p] > 1 - 1e-6) & search.allowed).tolist():
+        if search.chosen[search.unit[p]] >= n_p and search.change([search.chosen[search.unit[p]]], [p]) is not None:
+            search.apply([search.chosen[search.unit[p]]], [p])
+    rest = [u for u, p in enumerate(search.chosen) if p >= n_p]
+    rest.sort(key=lambda u: -max((search.day[p] for p in search.options[u]), default=0.0))
+    for u in rest:
+        here = search.chosen[u]
+        moves = [(d, q) for q in search.options[u] if q != here and (d := search.change([here], [q])) is not None]
+        if moves and min(moves)[0] < 0:
+            search.apply([here], [min(moves)[1]])
+
+
+def _improved(search: _Search, deadline: float) -> None:
+    """Shifts (a unit to another school) and, where the seats there are full, ejections (a
+    unit there moves on to one of its schools, possibly the first one's: a swap), each
+    made when it lowers the cost, until none does or the deadline (``time.perf_counter()``).
+    Each pass takes the units by how far their cost is above their best hope, the farthest
+    first (the largest gains come first when time is short)."""
+    moved = True
+    while moved and time.perf_counter() < deadline:
+        moved = False
+        hope = [search.cost[p] - search.hope[search.options[u][0]] for u, p in enumerate(search.chosen)]
+        for u in sorted(range(len(hope)), key=hope.__getitem__, reverse=True):
+            for q in search.options[u]:
+                p = search.chosen[u]
+                here = search.target[p]
+                if q == p or (search.hope[q] >= search.cost[p] and (here < 0 or search.beds[here] <= 0)):
+                    continue  # (seats freed where there are no beds let no one board)
+                delta = search.change([p], [q])
+                move = ([p], [q])
+                if delta is None:
+                    delta, move = _ejection(search, p, q)
+                if delta is not None and delta < -1e-7:
+                    search.apply(*move)
+                    moved = True
+            if time.perf_counter() > deadline:
+                return
+
+
+def _ejection(search: _Search, p: int, q: int) -> tuple[float | None, tuple[list[int], list[int]]]:
+    """The best move of a unit v out of q's school (to another school of its own) that makes
+    room for the unit of p to take q: (cost change or None, (pairs out, pairs in))."""
+    best: tuple[float | None, tuple[list[int], list[int]]] = (None, ([], []))
+    gain, school = search.hope[q] - search.cost[p], search.target[q]
+    for pv in list(search.members[school]):
+        for r in search.options[search.unit[pv]]:
+            if gain + search.hope[r] - search.cost[pv] >= 0:   # no better move of v (options by hope)
+                break
+            if r == pv or search.target[r] == school:
+                continue
+            delta = search.change([p, pv], [q, r])
+            if delta is not None and (best[0] is None or delta < best[0]):
+                best = (delta, ([p, pv], [q, r]))
+    return best
+
+
 __all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "reduced_costs", "unserved_cost",
-           "settled_pairs", "no_zoning", "redundant", "knapsack_bound"]
+           "settled_pairs", "no_zoning", "redundant", "knapsack_bound", "lagrangian", "ascent", "Prices"]

@@ -5,7 +5,15 @@ The same app in headless Chromium is tests/test_browser.py.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+import time
 from io import BytesIO
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -18,7 +26,7 @@ import planning.report
 from planning import app as logic
 from planning.changes import OUTCOMES
 from planning.evaluate import level_summary
-from planning.i18n import field, level_name, t
+from planning.i18n import field, level_name, localise, t
 
 from .conftest import ROOT
 from .demo_facts import beyond_limit, may_open, metres_from_road
@@ -255,6 +263,10 @@ def test_compare_two_saved_plans_in_chinese(app, demo):
     today = len(demo.schools)
     assert list(table.columns)[0] == "现状" and table.loc["开办学校"].tolist()[:2] == [str(today), str(today - 2)]
     assert str(today - 1) in table.loc["开办学校"].tolist()  # the saved plan beside the current one
+    # after each plan its change against today, signed (before, two bare columns)
+    changes = [c for c in table.columns if c.startswith("变化：")]
+    assert len(changes) == len(table.columns) // 2 and table.loc["开办学校", changes[0]] == "−2"
+    assert table.columns.get_loc(changes[0]) == 2  # right after the plan it belongs to
     affected = frame_with(app, "影响")  # the villages affected (the costs come between)
     assert "影响" in affected.columns and set(affected["影响"]) <= {
         t(f"outcome.{o}", "zh") for o in OUTCOMES if o != "same"}
@@ -263,6 +275,38 @@ def test_compare_two_saved_plans_in_chinese(app, demo):
     taught = planning.baseline(demo).villages
     losing = set(taught.index[taught["school"].isin(closed)].get_level_values("village_id"))
     assert len(closed) == 2 and losing and losing <= set(affected.index.get_level_values(0))
+
+
+def test_compare_table_changes_and_the_charts_data(demo):
+    """The change columns are plan − today for every figure, recomputed here; the pupils per
+    school chart names schools (not ids alone) and words today's plan."""
+    today, plan = planning.baseline(demo), planning.Scenario(demo, "p").close("S05").evaluate()
+    table = localise(planning.compare(today, plan), "en")
+    shown = logic.with_changes(table, "en")
+    assert list(shown.columns) == ["today", "p", "Change: p"]
+    assert shown["p"].tolist() == logic.display_table(table)["p"].tolist()
+    for row in table.index:
+        before, after = pd.to_numeric(table.loc[row], errors="coerce")
+        change = shown.loc[row, "Change: p"]
+        if before != before or after != after:
+            assert change == ""
+            continue
+        diff = after - before
+        if abs(diff) < 1e-9:
+            assert change == "0"
+        else:
+            sign = "+" if diff > 0 else "−"
+            assert change.startswith(sign)
+            assert float(change[1:].replace(",", "")) == pytest.approx(abs(diff), abs=5e-4 if abs(diff) < 1 else 0.5)
+    assert logic.display_table(pd.DataFrame({"cv": [0.5532, 12.25, 3.0, 18088.7]}))["cv"].tolist() == [
+        "0.553", "12.2", "3", "18,089"]
+    bars = logic.pupils_per_school([today, plan], "zh")
+    assert set(bars["plan"]) == {"现状", "p"}
+    s05 = demo.schools.loc["S05", "name"]
+    assert bars.loc[(bars["plan"] == "现状") & (bars["school"] == f"{s05} (S05)"), "pupils"].item() == \
+        today.schools.loc["S05", "pupils"]
+    assert bars.groupby("plan")["pupils"].sum().to_dict() == pytest.approx(
+        {"现状": today.schools["pupils"].sum(), "p": plan.schools["pupils"].sum()})
 
 
 def test_plans_side_by_side_for_compare_and_export(demo):
@@ -302,6 +346,62 @@ def test_planning_app_warms_the_server_and_shares_the_demo():
     with pytest.raises(SystemExit) as exc:
         main(["check", "--demo", "--server.port", "1"])  # only `planning app` passes options to Streamlit
     assert exc.value.code == 2
+
+
+def _listening(port: int) -> set[str]:
+    """The addresses something listens on at ``port`` (from /proc/net/tcp and tcp6, Linux)."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        with contextlib.suppress(FileNotFoundError), open(table) as lines:
+            for line in list(lines)[1:]:
+                local, state = line.split()[1], line.split()[3]
+                address, hex_port = local.split(":")
+                if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    raw = bytes.fromhex(address)
+                    words = b"".join(raw[k:k + 4][::-1] for k in range(0, len(raw), 4))  # host order per word
+                    found.add(str(ipaddress.ip_address(words)) if width == 8 else str(ipaddress.IPv6Address(words)))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads the listening sockets from Linux's /proc")
+def test_planning_app_listens_on_this_computer_only_and_says_how_to_share_it(tmp_path):
+    """Before, `planning app` listened on every interface (Streamlit's default), with no login."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "app.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "planning.cli", "app", "--server.headless", "true",
+                                 "--server.port", str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PLANNING_LANG": "en"})
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline and not _listening(port):
+            assert proc.poll() is None, log.read_text(errors="replace")
+            time.sleep(0.3)
+        assert _listening(port) == {"127.0.0.1"}  # not 0.0.0.0 nor ::
+        printed = log.read_text(errors="replace")
+        assert t("cli.app_local", "en", url=f"http://127.0.0.1:{port}") in printed
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_the_app_s_address_is_this_computer_unless_given_and_an_open_one_is_warned_of():
+    from planning.serve import server_args, where
+
+    assert server_args(["--server.port", "8502"]) == ["--server.port", "8502", "--server.address", "127.0.0.1"]
+    assert server_args([], address="0.0.0.0") == ["--server.address", "0.0.0.0"]
+    assert server_args(["--server.address=10.0.0.5"], address="0.0.0.0") == ["--server.address=10.0.0.5"]
+    assert where(server_args([]), lang="en") == (
+        "The app can be opened on this computer only: http://127.0.0.1:8501. To let other computers in the office "
+        "open it, start it with planning app --address 0.0.0.0; the app has no login, so put it behind a reverse "
+        'proxy with a password (README, "Sharing the app in an office")')
+    assert where(["--server.address", "0.0.0.0", "--server.port", "8502"], lang="zh").startswith(
+        "注意：应用在 0.0.0.0 的端口 8502 上对网络开放，且没有登录")
+    assert where(["--server.address", "::1"], lang="en").startswith("The app can be opened on this computer only")
+    assert where(["--server.address", "192.0.2.7"], lang="en").startswith(
+        "Warning: the app is open to the network on 192.0.2.7, port 8501, with no login")
 
 
 def test_the_policy_view_shows_a_policy_where_no_grade_boards(app):
@@ -360,9 +460,10 @@ def test_excel_export_holds_every_saved_plan_whatever_its_name(app, demo):
     app.download_button(key="export_excel").click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
     book = openpyxl.load_workbook(BytesIO(app.session_state.downloads["excel"].collect(timeout=1)))
-    titles = {book[sheet]["A1"].value for sheet in book.sheetnames}
-    for name in names:
-        assert t("report.sheet_title", "zh", plan=name, kind="学校") in titles
+    # names too long or odd for a sheet name: one sheet per kind, a column naming each row's plan in full
+    schools = book[t("report.schools", "zh")]
+    assert schools["A3"].value == field("plan", "zh")
+    assert set(names) <= {row[0].value for row in schools.iter_rows(min_row=4)}
 
 
 def test_a_failed_export_is_told_in_the_app(app, monkeypatch):
@@ -637,3 +738,157 @@ def test_suggest_a_phased_plan_over_the_forecast(app, demo):
     assert "起约束作用的年份" in report.columns
     app.button(key="use_plan").click().run()
     assert not app.exception
+
+
+# ---------------------------------------------------------------------- plans kept, renamed, deleted
+def close_school(app: AppTest, school: str) -> None:
+    app.selectbox(key="action").set_value(logic.action_label("close", app.session_state["lang"])).run()
+    pick_school(app, school)
+    app.run()
+    app.button(key="apply").click().run()
+
+
+def click_label(app: AppTest, key: str) -> None:
+    """Click the button labelled with catalogue ``key`` (buttons without a key of their own)."""
+    label = t(key, app.session_state["lang"])
+    next(b for b in app.button if b.label == label).click().run()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_opening_the_demo_over_plans_not_downloaded_asks_first(app, lang):
+    """Before, opening the demo (or a project file, or uploaded tables) silently dropped the
+    session's plans."""
+    choose_lang(app, lang)
+    close_school(app, "S05")
+    app.button(key="save").click().run()  # saved in the session: "方案" / "plan", S05 closed
+    close_school(app, "S07")  # and the plan on the map changed since
+    click_label(app, "app.open_demo")
+    assert not app.exception
+    name = app.session_state.scenario.name  # named when the app opened (in Chinese)
+    plans = name  # the saved plan and the plan on the map share the name: said once
+    assert t("app.unsaved_plans", lang, plans=plans) in [w.value for w in app.warning]
+    assert [e.op for e in app.session_state.scenario.edits] == ["close", "close"]  # nothing discarded yet
+    app.button(key="keep_demo").click().run()  # cancel: the plans stay, the question goes
+    assert [e.op for e in app.session_state.scenario.edits] == ["close", "close"]
+    assert list(app.session_state.saved) == [name]
+    assert not [w for w in app.warning if w.value == t("app.unsaved_plans", lang, plans=plans)]
+    click_label(app, "app.open_demo")
+    app.radio(key="source").set_value("gpkg").run()  # another way of opening chosen: the question goes
+    app.radio(key="source").set_value("demo").run()
+    assert not [w for w in app.warning if w.value == t("app.unsaved_plans", lang, plans=plans)]
+    click_label(app, "app.open_demo")
+    app.button(key="discard_demo").click().run()  # confirmed: the demo opens afresh
+    assert not app.exception
+    assert app.session_state.scenario.edits == () and app.session_state.saved == {}
+    assert not [w for w in app.warning if w.value == t("app.unsaved_plans", lang, plans=plans)]
+
+
+def test_a_downloaded_project_file_keeps_its_plans_until_they_change(app, tmp_path):
+    close_school(app, "S05")
+    app.button(key="save").click().run()
+    app.button_group(key="view").set_value("export").run()
+    app.download_button(key="export_project").click().run()
+    assert not app.error
+    path = tmp_path / "project.gpkg"
+    path.write_bytes(_downloaded(app, "project").getvalue())
+    opened = planning.open_project(path)
+    assert [e.op for e in opened.scenarios["方案"].edits] == ["close"]
+    click_label(app, "app.open_demo")  # every plan is in the downloaded file: no question
+    assert app.session_state.scenario.edits == () and not app.session_state.saved
+    app.button_group(key="view").set_value("map").run()
+    close_school(app, "S05")
+    app.button(key="save").click().run()
+    app.button_group(key="view").set_value("export").run()
+    app.download_button(key="export_project").click().run()
+    app.button_group(key="view").set_value("map").run()
+    close_school(app, "S07")  # changed after the download: asked again
+    click_label(app, "app.open_demo")
+    assert app.button(key="discard_demo") and [e.op for e in app.session_state.scenario.edits] == ["close", "close"]
+
+
+def _downloaded(app: AppTest, kind: str) -> BytesIO:
+    return BytesIO(app.session_state.downloads[kind].collect(timeout=1))
+
+
+def test_unsaved_plans_in_plain_python(demo):
+    a = planning.Scenario(demo, "A").close("S05")
+    b = planning.Scenario(demo, "B").close("S07")
+    empty = planning.Scenario(demo, "方案")
+    assert logic.unsaved_plans(empty, {}, []) == []  # no edits: nothing to lose
+    assert logic.unsaved_plans(a, {}, []) == ["A"]
+    assert logic.unsaved_plans(a, {"A": a, "B": b}, []) == ["A", "B"]  # the plan on the map is saved plan A
+    assert logic.unsaved_plans(a, {"A": a, "B": b}, [logic.plan_key(a)]) == ["B"]
+    assert logic.unsaved_plans(a.close("S08"), {"A": a}, [logic.plan_key(a)]) == ["A"]  # changed since
+    assert logic.unsaved_plans(a.renamed("C"), {"A": a}, [logic.plan_key(a)]) == ["C"]  # renamed since
+    assert logic.unsaved_plans(a.on(demo.with_policy(demo.policy.replace(walk_speed_kmh=3.5))), {},
+                               [logic.plan_key(a)]) == []  # a new policy keeps the plan's edits
+
+
+def test_renaming_duplicating_and_deleting_plans_in_plain_python(demo):
+    a = planning.Scenario(demo, "A").close("S05")
+    b = planning.Scenario(demo, "B").close("S07")
+    saved = {"A": a, "B": b}
+    renamed = logic.rename_plan(saved, "A", "  west  ")
+    assert list(renamed) == ["west", "B"] and renamed["west"].name == "west" and renamed["west"].edits == a.edits
+    assert list(saved) == ["A", "B"]  # the given plans are left as they were
+    assert logic.rename_plan(saved, "A", "A") == saved  # its own name: nothing changes
+    copied = logic.duplicate_plan(saved, "A", logic.copy_name("A", saved, "zh"))
+    assert list(copied) == ["A", "A 副本", "B"] and copied["A 副本"].edits == a.edits
+    assert logic.copy_name("A", copied, "zh") == "A 副本 2" and logic.copy_name("A", copied, "en") == "A copy"
+    assert list(logic.delete_plan(copied, "A")) == ["A 副本", "B"]
+    for name, key in (("B", "error.plan_name_taken"), (" ", "error.plan_name_empty"),
+                      ("现状", "error.plan_name_today"), ("today", "error.plan_name_today")):
+        with pytest.raises(planning.ValidationError) as caught:
+            logic.rename_plan(saved, "A", name)
+        assert caught.value.text("en") == t(key, "en", name=name.strip())
+        assert caught.value.text("zh") == t(key, "zh", name=name.strip())
+    with pytest.raises(planning.ValidationError, match='a saved plan is already called "A"'):
+        logic.duplicate_plan(saved, "B", "A")
+
+
+def test_rename_duplicate_and_delete_saved_plans_in_the_app(app, demo, tmp_path):
+    close_school(app, "S05")
+    app.text_input[0].set_value("西片撤并").run()  # the plan's name box
+    app.button(key="save").click().run()
+    assert list(app.session_state.saved) == ["西片撤并"]
+    app.text_input(key="manage_name").set_value("现状").run()
+    app.button(key="rename_plan").click().run()
+    assert [e.value for e in app.error] == [t("error.plan_name_today", "zh", name="现状")]
+    assert list(app.session_state.saved) == ["西片撤并"]
+    app.text_input(key="manage_name").set_value("方案甲").run()
+    app.button(key="rename_plan").click().run()
+    assert not app.exception and not app.error
+    assert [s.value for s in app.success] == [t("app.plan_renamed", "zh", old="西片撤并", new="方案甲")]
+    assert list(app.session_state.saved) == ["方案甲"] and app.session_state.saved["方案甲"].name == "方案甲"
+    assert app.session_state.scenario.name == "方案甲"  # the plan on the map was that plan: renamed with it
+    app.button(key="duplicate_plan").click().run()  # no name typed: "… 副本"
+    assert list(app.session_state.saved) == ["方案甲", "方案甲 副本"]
+    assert app.session_state.saved["方案甲 副本"].edits == app.session_state.saved["方案甲"].edits
+    assert app.selectbox(key="manage_plan").value == "方案甲 副本"  # the copy picked, to be renamed
+    app.selectbox(key="manage_plan").set_value("方案甲").run()
+    app.button(key="duplicate_plan").click().run()
+    assert list(app.session_state.saved) == ["方案甲", "方案甲 副本 2", "方案甲 副本"]  # each copy after its plan
+    app.selectbox(key="manage_plan").set_value("方案甲 副本 2").run()
+    app.text_input(key="manage_name").set_value("方案甲").run()
+    app.button(key="rename_plan").click().run()  # a name taken
+    assert [e.value for e in app.error] == [t("error.plan_name_taken", "zh", name="方案甲")]
+    app.button(key="delete_plan").click().run()
+    assert list(app.session_state.saved) == ["方案甲", "方案甲 副本"]
+    assert [s.value for s in app.success] == [t("app.plan_deleted", "zh", name="方案甲 副本 2")]
+    # the new name everywhere: the compare view and the Excel export; the old nowhere
+    app.session_state.saved["方案甲 副本"] = app.session_state.saved["方案甲 副本"].close("S07")
+    app.button_group(key="view").set_value("compare").run()
+    assert not app.exception
+    columns = list(app.dataframe[0].value.columns)
+    assert columns == ["现状", "方案甲", "变化：方案甲", "方案甲 副本", "变化：方案甲 副本"], columns
+    app.button_group(key="view").set_value("export").run()
+    app.download_button(key="export_excel").click().run()
+    book = openpyxl.load_workbook(_downloaded(app, "excel"))
+    titles = {book[sheet]["A1"].value for sheet in book.sheetnames}
+    assert t("report.sheet_title", "zh", plan="方案甲", kind="学校") in titles
+    assert t("report.sheet_title", "zh", plan="方案甲 副本", kind="学校") in titles
+    assert not any("西片撤并" in str(title) for title in titles)
+    app.download_button(key="export_project").click().run()
+    path = tmp_path / "project.gpkg"
+    path.write_bytes(_downloaded(app, "project").getvalue())
+    assert set(planning.open_project(path).scenarios) == {"方案甲", "方案甲 副本"}

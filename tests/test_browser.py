@@ -4,7 +4,7 @@ Starts the app the way `make run` does (`planning app`: a warm server) on a free
 port, opens the demo, picks a school on the map, closes a school, checks the figures and the
 map change, switches to English, downloads the Excel and PDF exports; opens a project from
 uploaded tables (a broken one first) and from a saved project file; draws walking rings and
-opens a new site clicked on the map. Screenshots go to tests/artifacts/. First render and
+opens a new site clicked on the map; two sessions side by side. Screenshots go to tests/artifacts/. First render and
 edit times are printed (measured, not asserted).
 """
 
@@ -613,3 +613,74 @@ def test_least_cost_with_buses_and_the_cost_tradeoff_in_the_browser(server, brow
     table = page.get_by_test_id("stDataFrame").filter(has_text=field("bus_riders", lang)).last
     assert table.count() and not page.get_by_test_id("stException").count()
     _whole_view(page, ARTIFACTS / f"19_cost_tradeoff_{lang}_{width}.png", width=width)
+
+
+def test_two_sessions_never_see_each_other_s_projects_plans_or_uploads(server, browser, tmp_path):
+    """Two planners on one server (two browser contexts: separate cookies and sessions): what
+    one uploads, opens, edits and saves never shows in the other's page, and each one's
+    uploads are kept in a folder of its own session."""
+    import planning
+
+    demo = ROOT / "data" / "demo"
+    parent = Path(planning.settings.upload_folder)  # the server's: it reads the same environment
+    contexts = [browser.new_context(viewport={"width": 1500, "height": 1200}) for _ in range(2)]
+    try:
+        pages = []
+        for context in contexts:
+            page = context.new_page()
+            page.goto(server)
+            _map(page).locator("[data-school='S01']").wait_for(timeout=90_000)
+            pages.append(page)
+        a, b = pages
+        files = {}
+        for who, page in (("a", a), ("b", b)):  # each opens the demo's tables under a name of its own
+            villages = tmp_path / who / f"villages_{who}_{os.getpid()}.csv"
+            villages.parent.mkdir()
+            villages.write_bytes((demo / "villages.csv").read_bytes())
+            files[who] = villages
+            page.get_by_text("打开项目").click()
+            page.get_by_text("上传表格与道路").click()
+            _settled(page)
+            _upload(page, "村庄表", villages)
+            _upload(page, "学校表", demo / "schools.csv")
+            _upload(page, "道路图层", demo / "roads.gpkg")
+            page.get_by_role("button", name="载入").click()
+            _settled(page)
+            _map(page).locator("[data-school='S05']").wait_for(timeout=60_000)
+            if who == "a":  # A closes S01 and saves the plan under a name B must never see
+                a.get_by_role("button", name="应用").click()
+                a.wait_for_function("() => document.querySelector('[data-testid=stMetricValue]').innerText.trim()"
+                                    f" === '{SCHOOLS - 1}'", timeout=60_000)
+                a.get_by_label("方案名称").fill("会话甲的方案")
+                a.get_by_label("方案名称").press("Enter")
+                _settled(a)
+                a.get_by_role("button", name="保存方案").click()
+                _settled(a)
+                a.get_by_label("打开已保存方案").wait_for(timeout=60_000)
+        histories = {}  # an enrolment history each, kept in the session's folder while its project is open
+        for who, page in (("a", a), ("b", b)):
+            histories[who] = tmp_path / who / f"history_{who}_{os.getpid()}.csv"
+            histories[who].write_bytes((demo / "enrolment_history.csv").read_bytes())
+            _upload(page, "入学历史", histories[who])
+        for page, own, other in ((a, "a", "b"), (b, "b", "a")):
+            html = page.content()
+            assert files[own].name in html and files[other].name not in html  # its own upload shown, not the other's
+            assert files[other].stem not in html  # nor the other's project (named after its villages table)
+        assert "会话甲的方案" not in b.content() and _schools_open(b) == str(SCHOOLS)
+        assert not b.get_by_label("打开已保存方案").count()  # B has no saved plan
+        # A's plan not downloaded: A's browser asks before a reload or a close would lose it; B's need not
+        a.wait_for_function("() => window.__planningUnsaved === true", timeout=30_000)
+        b.wait_for_function("() => window.__planningUnsaved === false", timeout=30_000)
+        a.get_by_text("方案比较", exact=True).click()  # A's session still has its project and plan
+        _settled(a)
+        a.get_by_text("会话甲的方案").first.wait_for(timeout=60_000)
+        assert _schools_open(a) == str(SCHOOLS - 1)
+        # each session's uploads in a folder of its own (the server's upload folder, s<pid>-<random>)
+        found = {who: {p.relative_to(parent).parts[0] for p in parent.rglob(f.name)} for who, f in histories.items()}
+        assert len(found["a"]) == len(found["b"]) == 1 and found["a"] != found["b"], found
+        assert all(name.startswith("s") for name in found["a"] | found["b"])
+        a.screenshot(path=ARTIFACTS / "07_two_sessions_a.png")
+        b.screenshot(path=ARTIFACTS / "07_two_sessions_b.png")
+    finally:
+        for context in contexts:
+            context.close()

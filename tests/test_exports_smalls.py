@@ -11,7 +11,7 @@ import pyogrio
 import pytest
 
 import planning
-from planning.io import write_excel
+from planning.excel import write_excel
 from planning.report import excel_report, results_gpkg, sheet_names
 
 # a colon, slashes and a backslash, two 40-character names sharing their first 30, the same
@@ -42,7 +42,9 @@ def _valid_sheet_names(names: list[str]) -> None:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_plan_is_in_the_excel_report_whatever_its_name(demo, tmp_path, lang):
     """Before, a colon stopped the export (openpyxl: "Invalid character : found in sheet
-    title") and plans sharing their first 18 characters wrote over each other's sheets."""
+    title") and plans sharing their first 18 characters wrote over each other's sheets. Then
+    each plan had its own sheets under a cut, numbered name ("方案二：撤并高坪教学点并新建寄~2");
+    now names that do not fit share one sheet per kind, each row naming its plan in full."""
     today = planning.baseline(demo)
     plans = [planning.Scenario(demo, name).close(school).evaluate()
              for name, school in zip(AWKWARD, ["S05", "S07", "S08"] * 4, strict=False)]
@@ -50,24 +52,24 @@ def test_every_plan_is_in_the_excel_report_whatever_its_name(demo, tmp_path, lan
     book = openpyxl.load_workbook(path)
     _valid_sheet_names(book.sheetnames)
     kinds = ["schools", "villages", "violations", "indicators", "balance", "staffing", "costs", "changes", "affected"]
-    assert len(book.sheetnames) == 2 + 7 + len(AWKWARD) * 9  # plans, summary; today: no change log, affects nobody
-    titles = [book[name]["A1"].value for name in book.sheetnames[2:]]
     words = {kind: planning.i18n.t(f"report.{kind}", lang) for kind in kinds}
-    for name in AWKWARD:  # eight sheets each, their full name in the title
-        expected = {planning.i18n.t("report.sheet_title", lang, plan=name, kind=words[k]) for k in kinds}
-        assert expected <= set(titles), name
-    listed = pd.read_excel(path, book.sheetnames[0], index_col=0)  # the plans sheet: full names, sheets' names
-    assert listed.index.tolist() == [planning.i18n.t("today", lang), *AWKWARD]
-    prefixes = listed[planning.i18n.field("sheets", lang)].tolist()
-    for prefix, title_name in zip(prefixes, listed.index, strict=True):
-        sheet = planning.i18n.t("report.sheet", lang, plan=prefix, kind=words["schools"])
-        assert book[sheet]["A1"].value == planning.i18n.t("report.sheet_title", lang, plan=title_name,
-                                                          kind=words["schools"])
-    # each plan's own figures under its title (the closed school differs from plan to plan)
-    for prefix, plan in zip(prefixes[1:], plans, strict=True):
-        table = pd.read_excel(path, planning.i18n.t("report.sheet", lang, plan=prefix, kind=words["changes"]),
-                              header=2)
-        assert table.iloc[0, -1] == plan.log(lang)["change"].iloc[0]
+    assert book.sheetnames == [planning.i18n.t("report.plans", lang), planning.i18n.t("report.summary", lang),
+                               *words.values()]
+    for kind in kinds:
+        assert book[words[kind]]["A1"].value == planning.i18n.t("report.sheet_title_all", lang, kind=words[kind])
+    listed = pd.read_excel(path, book.sheetnames[0], index_col=0)  # the plans sheet: full names
+    full = [planning.i18n.t("today", lang), *AWKWARD]
+    assert listed.index.tolist() == full
+    plan = planning.i18n.field("plan", lang)
+    schools = pd.read_excel(path, words["schools"], header=2, dtype={plan: str})
+    assert schools[plan].drop_duplicates().tolist() == full  # every plan, in order, by its full name
+    assert (schools[plan].value_counts() == len(demo.schools)).all()
+    affected = pd.read_excel(path, words["affected"], header=2, dtype={plan: str})
+    assert set(affected[plan]) == set(AWKWARD)  # today affects nobody
+    # each plan's own figures under its name (the closed school differs from plan to plan)
+    changes = pd.read_excel(path, words["changes"], header=2, dtype={plan: str}).set_index(plan)
+    for name, result in zip(AWKWARD, plans, strict=True):
+        assert changes.loc[name].iloc[-1] == result.log(lang)["change"].iloc[0]
 
 
 def test_sheet_names_made_fit_for_excel():

@@ -127,18 +127,36 @@ def test_a_time_limit_returns_the_best_plan_found_not_infeasibility():
 
 
 def test_a_time_limit_without_any_plan_says_so():
-    """The strong formulation (capacities) stopped before any solution: the error says the
-    time ran out and what to do, not that no plan exists."""
+    """The strong formulation (capacities and a budget) stopped before any solution: the
+    error says the time ran out and what to do, not that no plan exists. Villages zoned
+    whole under seats alone (Lagrangian bounds and fixing) have a plan before HiGHS starts:
+    stopped then, that plan comes back, feasible, with its proven bound, its gap and a note."""
     cost, p, capacity, demand = read_pmedcap(10)
     n = len(cost)
     with pytest.raises(PlanningError) as caught:
-        p_median(cost, p, weights=np.ones(n), demand=demand, capacities=np.full(n, capacity), solver_seconds=1e-3)
+        p_median(cost, p, weights=np.ones(n), demand=demand, capacities=np.full(n, capacity), solver_seconds=1e-3,
+                 budget=(np.zeros(n), 1.0))
     assert not isinstance(caught.value, InfeasibleError)
     assert caught.value.text("en") == (
         "p-median with p = 5: the solver stopped at its time limit of 0.001 s before finding any plan. This does "
         "not mean that no plan exists: give the solver more time (--solver-seconds on the command line) or make "
         "the problem smaller (fewer candidate sites, or fix the schools that must stay open or close)")
     assert caught.value.text("zh").startswith("p = 5 的总步行时间最短方案：求解器在 0.001 秒的时间上限内没有找到任何方案。这并不说明不存在可行方案")
+    cost, p, capacity, demand = read_pmedcap(8)  # the hardest of pmedcap01–10 (seconds to prove)
+    try:
+        quick = p_median(cost, p, weights=np.ones(n), demand=demand, capacities=np.full(n, capacity),
+                         solver_seconds=0.5)
+    except PlanningError as stopped:  # a loaded machine: not even the start in time — said so, not "infeasible"
+        assert not isinstance(stopped, InfeasibleError) and "time limit of 0.5 s" in stopped.text("en")
+        return
+    assert quick.method == "lagrangian" and len(quick.open) == p
+    loads = np.bincount(quick.assignment, weights=demand, minlength=n)
+    assert loads.max() <= capacity + 1e-6 and set(np.flatnonzero(loads)) <= set(quick.open)
+    assert quick.objective == pytest.approx(cost[np.arange(n), quick.assignment].sum())
+    assert quick.bound <= PMEDCAP_OPTIMA[8] + 1e-6 <= quick.objective + 1e-6
+    if not quick.optimal:
+        assert quick.status == "Time limit reached" and quick.gap > 0
+        assert [m.key for m in quick.notes] == ["plan.time_limit"]
 
 
 def test_a_kept_highs_model_gives_each_solve_its_own_time_limit():

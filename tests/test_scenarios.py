@@ -309,3 +309,20 @@ def test_cli_evaluate_and_compare(demo, tmp_path, capsys):
     bad.write_text("name: bad\nproject: demo\nedits:\n  - {op: close, school: S77}\n", encoding="utf-8")
     assert main(["evaluate", "--scenario", str(bad), "--out", str(tmp_path)]) == 2
     assert "第 1 项改动（撤并 S77）：未知学校 'S77'" in capsys.readouterr().err  # Chinese by default
+
+
+def test_cli_prints_counts_whole_cvs_to_three_decimals_and_never_scientific(demo):
+    """Before, every printed figure was rounded to one decimal: "1823.0" pupils, a CV of
+    0.553 as "0.6" beside a limit of 0.50, and large sums could print as 1.8e+04."""
+    from planning.cli import summary_text
+
+    today = planning.baseline(demo, "nearest")
+    plan = Scenario.from_file(ROOT / "data" / "demo" / "scenarios" / "consolidate_5.yaml", demo).evaluate()
+    table = compare(today, plan)
+    shown = summary_text(table)
+    pupils = int(table.loc["pupils"].iloc[0])
+    assert shown.loc["pupils"].tolist() == [f"{pupils:,}"] * 2 and "," in shown.loc["pupils"].iloc[0]
+    assert shown.loc["schools_open"].tolist() == [str(int(v)) for v in table.loc["schools_open"]]
+    assert shown.loc["primary_max_cv"].tolist() == [f"{v:.3f}" for v in table.loc["primary_max_cv"]]
+    assert shown.loc["mean_walk"].tolist() == [f"{v:,.1f}" for v in table.loc["mean_walk"]]
+    assert not any("e+" in str(v) or "e-" in str(v) for v in shown.to_numpy().ravel())

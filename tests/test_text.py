@@ -49,6 +49,14 @@ def _keys_asked_for() -> dict[str, list[str]]:
     return asked
 
 
+def test_no_key_is_written_twice_in_the_catalogue():
+    """YAML keeps the last of two equal keys silently: a second ``field.year`` (added in a
+    merge) would override the first without a word."""
+    keys = re.findall(r"^(?![\s#])([^:\n]+):\s*$", (ROOT / "planning" / "text.yaml").read_text(encoding="utf-8"), re.M)
+    assert len(keys) == len(catalogue())
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
+
+
 def test_every_key_the_code_asks_for_is_in_the_catalogue():
     keys = set(catalogue())
     missing = {key: where for key, where in _keys_asked_for().items()

@@ -144,7 +144,7 @@ def test_the_cli_forecasts_and_evaluates_plans_year_by_year(tmp_path, capsys):
     today = planning.demo()
     later = today.in_year(planning.forecast(today, planning.DEMO_HISTORY, births=planning.DEMO_BIRTHS, horizon=5), 2030)
     assert "pupils of 2030 (forecast)" in fewer
-    assert f"{later.villages[['primary_pupils', 'junior_pupils']].to_numpy().sum():.1f}" in fewer
+    assert f"{later.villages[['primary_pupils', 'junior_pupils']].to_numpy().sum():,.1f}" in fewer
 
 
 def test_the_cli_recommends_a_phased_plan_over_the_horizon(tmp_path, capsys):

@@ -273,3 +273,42 @@ def test_sites_table(tmp_path):
         validate_sites(read_table(path), source=path)
     assert "duplicate 候选点编号 (site id) 'C1' in row 2, row 3" in str(info.value)
     assert "row 3: 学位数 (seats) is -1, below zero" in str(info.value)
+
+
+def test_figures_in_wan_yuan_are_read_as_yuan_once(tmp_path):
+    """Before, 投资估算（万元） matched the yuan column with its unit dropped: a 1,800 万元 site
+    cost 1,800 yuan, 10,000 times too little, silently."""
+    demo_sites = pd.read_csv(ROOT / "data" / "demo" / "sites.csv")
+    wan = demo_sites.rename(columns={"投资估算": "投资估算（万元）"})
+    wan["投资估算（万元）"] = wan["投资估算（万元）"] / 10_000
+    in_yuan = validate_sites(read_table(write(tmp_path, "yuan.csv", demo_sites)), source="yuan.csv")
+    in_wan = validate_sites(read_table(write(tmp_path, "wan.csv", wan)), source="wan.csv")
+    assert in_wan["cost"].tolist() == pytest.approx(in_yuan["cost"].tolist())
+    assert in_wan["cost"].iloc[0] == 18_000_000
+    again = validate_sites(in_wan, source="wan.csv")  # a validated table checked again: not scaled twice
+    assert again["cost"].tolist() == pytest.approx(in_yuan["cost"].tolist())
+    schools = pd.read_csv(ROOT / "data" / "demo" / "schools.csv")
+    wan_schools = schools.rename(columns={"教学仪器设备值": "教学仪器设备值(单位:万元)"})
+    wan_schools["教学仪器设备值(单位:万元)"] = wan_schools["教学仪器设备值(单位:万元)"] / 10_000
+    read = validate_schools(read_table(write(tmp_path, "schools_wan.csv", wan_schools)), source="s.csv")
+    assert read["equipment_value_yuan"].tolist() == pytest.approx(schools["教学仪器设备值"].tolist())
+
+
+@pytest.mark.parametrize("value", ["1e300", 50_000_000, float("inf")])
+def test_impossibly_large_figures_are_refused(tmp_path, value):
+    """Before, a village of ``inf`` or 1e300 pupils passed every check (the fuzz test found
+    it) and gave NaN walks and loads downstream."""
+    villages = pd.read_csv(ROOT / "data" / "demo" / "villages.csv")
+    column = next(c for c in villages.columns if c in ("小学生数", "一年级"))
+    villages[column] = villages[column].astype(object)
+    villages.loc[2, column] = value  # the file's row 4 (its header is row 1)
+    path = write(tmp_path, "villages.csv", villages)
+    with pytest.raises(ValidationError) as info:
+        validate_villages(read_table(path), source=path)
+    text = info.value.text("en")
+    assert f"row 4: {column}" in text
+    if value == float("inf"):  # written "inf" in the file: not a number at all
+        assert "is 'inf', not a number" in text
+        return
+    assert "too large to be right (10,000,000 at most)" in text
+    assert "大得不可能（最多 10,000,000）" in info.value.text("zh")

@@ -82,3 +82,72 @@ def test_the_knapsack_bound_and_each_pair_s_rise_hold_for_every_zoning():
             assert bound + rise[p] <= using + 1e-6, (k, p)
         above += int(bound > result.lp.objective + 1e-6)
     assert above >= 3
+
+
+def test_the_ascent_s_bound_and_rises_hold_for_every_zoning_and_climb_above_the_lp_duals():
+    """Subgradient steps on π from the LP's duals (``ascent``, aimed at the best zoning):
+    on 30 tiny layouts the bound stays below the best zoning and each pair's rise below
+    every zoning that uses it (enumerated, as for the knapsack bound), and it is never
+    below the knapsack bound at the LP's duals; on some layouts it is above it. Before,
+    the bound stayed at the LP's duals (``ascent`` did not exist)."""
+    rng = np.random.default_rng(8)
+    above = 0
+    for k in range(30):
+        layout = random_layout(rng) if k % 2 else far_layout(rng)
+        built, idle, result = priced(layout)
+        options = range(-1, len(layout.capacity))
+        costs = {choice: model_cost(layout, choice) for choice in itertools.product(options, repeat=len(layout.pupils))}
+        best = min(costs.values())
+        start, _ = knapsack_bound(built, layout, result.lp, idle)
+        bound, rise = zoning.ascent(built, layout, result.lp, idle, target=best, seconds=0.5)
+        assert start - 1e-6 <= bound <= best + 1e-6
+        units = built.units
+        for p in np.flatnonzero(~idle):
+            v, t = units.village[units.pair_unit[p]], units.pair_target[p]
+            using = min(c for choice, c in costs.items() if choice[v] == t)
+            assert bound + rise[p] <= using + 1e-6, (k, p)
+        above += int(bound > start + 1e-6)
+    assert above >= 3
+
+
+def search_cost(layout, units, search) -> float:
+    """``model_cost`` of the search's zoning, with the units fixed before solving."""
+    school = {int(v): int(t) for v, _, t, _ in units.fixed}
+    school.update({int(units.village[search.unit[p]]): int(search.target[p]) for p in search.chosen})
+    return model_cost(layout, tuple(school.get(v, -1) for v in range(len(layout.pupils))))
+
+
+def test_the_start_s_moves_change_the_cost_by_what_they_say():
+    """The start's local search works out a move's change at the schools it touches only
+    (seats, and boarders refilled nearest first): on 20 tiny layouts, every shift of a
+    unit to another of its schools that keeps the seats changes the zoning's cost (the
+    full model's objective of the zoning with the units fixed before solving, worked out
+    directly by ``model_cost``) by what ``change`` says, and one that breaks the seats is
+    refused. Before, the start was a MILP (``_Search`` did not exist)."""
+    rng = np.random.default_rng(12)
+    tried = refused = 0
+    for k in range(20):
+        layout = random_layout(rng) if k % 2 else far_layout(rng)
+        built, idle, result = priced(layout)
+        search = zoning._Search(built, layout, ~idle)
+        zoning._placed(search, result.lp.x)
+        units = built.units
+        fixed = units.fixed.astype(int)  # M per pupil, outside the model
+        outside = zoning.unserved_cost(layout) * layout.pupils[fixed[:, 0], fixed[:, 1]].sum()
+        assert search.result(built).objective + outside == pytest.approx(search_cost(layout, units, search), abs=1e-6)
+        for u in range(len(search.chosen)):
+            for q in search.options[u]:
+                p, before = search.chosen[u], search_cost(layout, units, search)
+                if q == p:
+                    continue
+                delta = search.change([p], [q])
+                if delta is None:
+                    search.apply([p], [q])
+                    assert search_cost(layout, units, search) == np.inf
+                    refused += 1
+                else:
+                    search.apply([p], [q])
+                    assert search_cost(layout, units, search) - before == pytest.approx(delta, abs=1e-6)
+                    tried += 1
+                search.apply([q], [p])
+    assert tried >= 100 and refused >= 5
