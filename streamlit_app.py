@@ -28,7 +28,7 @@ from planning.maps import (
     standalone_html,
     use_local_leaflet,
 )
-from planning.report import excel_report, print_map, results_gpkg
+from planning.report import excel_report, plan_report, print_map, results_gpkg
 
 st.set_page_config(page_title=f"{t('app.page_title', 'zh')} · {t('app.page_title', 'en')}", page_icon="🏫",
                    layout="wide")
@@ -995,6 +995,7 @@ def export_tab(project, result, baseline) -> None:
     """Downloads are made when clicked, not on every rerun (:func:`download`)."""
     ss = st.session_state
     paper = st.radio(T("app.paper"), ["A4", "A3"], horizontal=True)
+    unit = st.text_input(T("app.export.unit"), key="report_unit")
     level, lang, basemap, key = ss.level, ss.lang, ss.basemap_drawn, ss.tianditu_key
     current, assignment, kept = ss.scenario, ss.assignment, list(ss.saved.values())
     saved = kept or [current]  # the project file holds the saved plans, or the plan on the map
@@ -1025,6 +1026,9 @@ def export_tab(project, result, baseline) -> None:
              keeping([current, *kept], lambda: in_folder(lambda f: excel_report(  # every plan, side by side
                  project, logic.plans_side_by_side(baseline, result, current, kept, assignment=assignment, lang=lang),
                  f / "report.xlsx", lang=lang))))
+    download(cols[1], "plan_report", "plan_report.pdf", "application/pdf",
+             lambda: in_folder(lambda f: plan_report(project, [baseline, result], f / "plan_report.pdf", lang=lang,
+                                                     paper=paper, unit=unit)))
     download(cols[1], "gpkg", "results.gpkg", None,
              lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))
     download(cols[2], "project", "project.gpkg", None,

@@ -58,6 +58,7 @@ from .report import (
     cost_table,
     excel_report,
     exchange_moves_table,
+    plan_report,
     results_gpkg,
     solver_status,
     staffing_table,
@@ -74,8 +75,8 @@ from .walkcheck import data_notes, school_reach, walk_check, walk_summary
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``planning`` command and its subcommands (check, evaluate, compare, optimise, forecast, teachers,
-    alliances, app, cache)."""
+    """The ``planning`` command and its subcommands (check, evaluate, compare, report, optimise, forecast,
+    teachers, alliances, app, cache)."""
     parser = argparse.ArgumentParser(prog="planning", description="School layout and catchment planning.")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="walk check: who is beyond the walking limit",
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Evaluate several scenarios and show their figures side by side, "
                                          "with today's layout first.")
     compare.add_argument("scenarios", type=Path, nargs="+", help="scenario files (YAML or JSON)")
+    _report_parser(sub)
     optimise = sub.add_parser("optimise", help="recommend which schools to keep, close or open (exact MILP)",
                               description="Solve a location-allocation model with HiGHS and write the answer "
                                           "as a scenario, evaluated against today.")
@@ -182,6 +184,22 @@ def build_parser() -> argparse.ArgumentParser:
         _forecast_options(command, horizon=None)
         _lang_option(command)
     return parser
+
+
+def _report_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    command = sub.add_parser(
+        "report", help="the plan report (PDF) for the county government",
+        description="Evaluate scenario files against today's layout and write the plan report: cover, the "
+                    "decision in one paragraph, figures before and after, maps of today and the plan side by "
+                    "side, villages and pupils affected, schools, balance, costs, assumptions and sources.")
+    command.add_argument("--scenario", type=Path, nargs="+", required=True, help="scenario file(s) (YAML or JSON)")
+    _project_options(command)
+    _assignment_options(command)
+    command.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+    command.add_argument("--paper", choices=["A4", "A3"], default="A4", help="paper, landscape (default: A4)")
+    command.add_argument("--unit", metavar="TEXT", help="who prepared the report (the mapping unit), printed on the cover")
+    _forecast_options(command, horizon=None)
+    _lang_option(command)
 
 
 def _teachers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -370,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(t("cli.only_app_options", lang, args=" ".join(extra)))
     commands = {"check": run_check, "evaluate": run_scenarios, "compare": run_scenarios, "optimise": run_optimise,
                 "forecast": run_forecast, "teachers": run_teachers, "alliances": run_alliances, "cache": run_cache,
-                "province": run_province}
+                "province": run_province, "report": run_report}
     before = settings.language
     settings.language = lang  # progress bars and anything worded without a language
     try:
@@ -680,6 +698,30 @@ def run_scenarios(args: argparse.Namespace) -> int:
     write_csv(table, args.out / f"{stem}_summary.csv")
     gpkg = results_gpkg(project, results, args.out / f"{stem}.gpkg")
     print("\n" + t("cli.wrote", lang, files=Listing([excel, gpkg, args.out / f"{stem}_summary.csv"])))
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """`planning report`: scenario files against today's layout, as the plan report (PDF)."""
+    paths = list(args.scenario)
+    project = _scenario_project(args, paths)
+    scenarios = [Scenario.from_file(p, project) for p in paths]
+    today, fallback = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
+    evaluated = [evaluate_or_nearest(s, args.assignment, solver_seconds=args.solver_seconds) for s in scenarios]
+    results = [result for result, _ in evaluated]
+    for line in _fallback_lines(fallback, [(s.name, why) for s, (_, why) in zip(scenarios, evaluated, strict=True)],
+                                lang=args.lang):
+        print(line)
+    timelines = []
+    if args.horizon:  # today's layout and each plan over the forecast years
+        predicted = _forecast(args, project, horizon=args.horizon)
+        timelines = [_years_or_nearest(s, predicted, args.assignment, solver_seconds=args.solver_seconds,
+                                       lang=args.lang) for s in [Scenario(project, "today"), *scenarios]]
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = file_stem(scenarios[0].name) if len(scenarios) == 1 else "plans"
+    path = plan_report(project, [today, *results], args.out / f"{stem}_report.pdf", lang=args.lang, paper=args.paper,
+                       unit=args.unit, timelines=timelines)
+    print(t("cli.wrote", args.lang, files=Listing([path])))
     return 0
 
 

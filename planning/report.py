@@ -981,3 +981,108 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
 __all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "zoning_line", "results_gpkg", "cjk_font", "sheet_names",
            "staffing_table", "staffing_totals", "cost_table", "cost_by_item", "cost_facts", "money", "exchange_cv_table", "exchange_moves_table", "exchange_schools_table", "exchange_title", "alliance_groups_table",
            "alliance_schools_table", "alliance_title", "solver_status"]
+
+
+# ---------------------------------------------------------------------------------- the plan report
+def plan_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh",
+                paper: str = "A4", unit: str | None = None, date: Any = None,
+                timelines: Iterable[Timeline] = ()) -> Path:
+    """Write the plan report, the PDF a planner hands to the county government
+    (:mod:`planning.plan_report` lists its pages): cover (county, plans, date, ``unit``
+    as 制图单位 / prepared by, data sources with the OpenStreetMap attribution where the
+    roads come from OSM), the decision in one paragraph and the figures before and after,
+    maps of today and the plan side by side, the villages and pupils affected, the schools
+    (loads, classrooms, beds, staffing, resource verdicts), the CVs, the costs, the
+    forecast (``timelines``), the assumptions with their sources; numbered pages, the
+    Chinese font embedded.
+
+    Parameters
+    ----------
+    results
+        Today's layout first, then the plans (at least one).
+    path
+        The PDF to write.
+    lang
+        "zh" or "en": every word of the report (the planner's own names as given).
+    paper
+        "A4" or "A3", landscape; text and symbols grow with the paper.
+    unit
+        Who prepared the report (制图单位); a line to write on when None.
+    date
+        The report's date (a ``datetime.date`` or text); today when None.
+    timelines
+        Layouts evaluated over the forecast years (``Scenario.evaluate_years``), each a table
+        of its figures year by year; without any, the report says it has no forecast.
+    """
+    from .plan_report import county_name
+
+    pages = plan_report_pages(project, list(results), lang=lang, paper=paper, unit=unit, date=date,
+                              timelines=list(timelines))
+    return save_pages(pages, path, lang=lang, title=t("plan_report.title", lang, county=county_name(project, lang)),
+                      author=unit)
+
+
+def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str = "zh", paper: str = "A4",
+                      unit: str | None = None, date: Any = None, timelines: Sequence[Timeline] = ()) -> list[Figure]:
+    """The pages of :func:`plan_report` as matplotlib figures (the caller closes them)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .plan_report import Sheet, report_pages
+
+    if paper not in PAPER:
+        raise ValueError(f"`paper` was {paper!r} but is expected to be one of {list(PAPER)}")
+    with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42, "axes.unicode_minus": False}), \
+            _quiet_fonts():
+        return report_pages(project, results, sheet=Sheet(PAPER[paper], MARKERS, lang), unit=unit, date=date,
+                            timelines=timelines)
+
+
+class _quiet_fonts:  # noqa: N801 - used like a function, ``with _quiet_fonts():``
+    """Without matplotlib's warning that a fallback font (the CJK one behind Latin text) has
+    no bold: bold Latin text is drawn in DejaVu Sans Bold all the same."""
+
+    def __enter__(self) -> None:
+        import logging
+
+        self.logger = logging.getLogger("matplotlib.font_manager")
+        self.level = self.logger.level
+        self.logger.setLevel(logging.ERROR)
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.setLevel(self.level)
+
+
+def _report_fonts(lang: str) -> list[str]:
+    """The font families of a printed report in ``lang``: a CJK font first in Chinese; in
+    English Latin text first, Chinese names falling back to a CJK font if any."""
+    if lang == "zh":
+        return [cjk_font(), "DejaVu Sans"]
+    try:
+        return ["DejaVu Sans", cjk_font()]
+    except PlanningError:
+        return ["DejaVu Sans"]
+
+
+def save_pages(pages: Sequence[Figure], path: str | Path, *, lang: str = "zh", title: str | None = None,
+               author: str | None = None) -> Path:
+    """Write figures (:func:`plan_report_pages`) as the pages of one PDF, atomically, with
+    their fonts embedded (TrueType), and close them; ``title`` and ``author`` go into the
+    PDF's document properties."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    path = Path(path)
+    try:
+        with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42}), _quiet_fonts(), \
+                atomic_path(path) as tmp, PdfPages(tmp, metadata={"Title": title, "Author": author}) as pdf:
+            for page in pages:
+                pdf.savefig(page)
+    finally:
+        for page in pages:
+            plt.close(page)
+    return path
+
+__all__ += ["plan_report", "plan_report_pages", "save_pages"]
