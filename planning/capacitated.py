@@ -46,8 +46,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from .milp import MilpResult, Model, Rows
+from .milp import solve as solve_lp
 
 logger = logging.getLogger(__name__)
 
@@ -272,17 +274,20 @@ def relaxation(pairs: Pairs, multipliers: np.ndarray, weight: np.ndarray, capaci
 
 
 def subgradient(pairs: Pairs, start: np.ndarray, *, target: float, cutoff: float, iterations: int = 300,
-                deadline: float = np.inf) -> Lagrangian:
+                deadline: float = np.inf, pool: Pool | None = None) -> Lagrangian:
     """The best relaxation found by subgradient steps from the multipliers ``start``:
     λ ← λ + μ (target − L) g / ‖g‖², g_i = 1 − (knapsacks holding row i); μ from 2, halved
     after 10 steps without a better bound. Stops at ``cutoff`` (nothing better than the
     incumbent exists), at a zero subgradient (the relaxation's solution is feasible), when
-    μ is spent, or at ``deadline`` (``time.perf_counter()``)."""
+    μ is spent, or at ``deadline`` (``time.perf_counter()``). The knapsacks of the open
+    columns at every step go into ``pool`` (the start of :func:`column_generation`)."""
     weight, capacity = buckets_of(pairs.demand, pairs.capacity)
     n = pairs.shape[0]
     multipliers, best, mu, stall = start.astype(float).copy(), None, 2.0, 0
     for _ in range(iterations):
         current = relaxation(pairs, multipliers, weight, capacity)
+        if pool is not None:
+            pool.add(np.flatnonzero(current.items & current.chosen[pairs.col]), pairs)
         if best is None or current.bound > best.bound + 1e-9:
             best, stall = current, 0
         else:
@@ -296,6 +301,98 @@ def subgradient(pairs: Pairs, start: np.ndarray, *, target: float, cutoff: float
             break
         multipliers = multipliers + mu * max(target - current.bound, 1e-6 * abs(target)) / norm * g
     assert best is not None
+    return best
+
+
+class Pool:
+    """Knapsack columns (a column and the rows it serves) met so far, each once: the columns
+    of the Dantzig–Wolfe master of :func:`column_generation`."""
+
+    def __init__(self) -> None:
+        self.column: list[int] = []
+        self.pairs: list[np.ndarray] = []
+        self._seen: set[tuple[int, ...]] = set()
+
+    def add(self, chosen: np.ndarray, pairs: Pairs, columns: np.ndarray | None = None) -> int:
+        """Add the knapsacks of the pairs ``chosen`` (indices), one per column they use (and
+        an empty one for each of ``columns`` using none); returns how many were new."""
+        chosen = np.asarray(chosen, dtype=np.int64)
+        order = chosen[np.argsort(pairs.col[chosen], kind="stable")]
+        cols, first = np.unique(pairs.col[order], return_index=True)
+        groups = dict(zip(cols.tolist(), np.split(order, first[1:]), strict=True)) if len(order) else {}
+        for j in [] if columns is None else columns.tolist():
+            groups.setdefault(int(j), np.zeros(0, dtype=np.int64))
+        new = 0
+        for j, members in groups.items():
+            key = (int(j), *np.sort(members).tolist())
+            if key not in self._seen:
+                self._seen.add(key)
+                self.column.append(int(j))
+                self.pairs.append(members)
+                new += 1
+        return new
+
+    def master(self, pairs: Pairs) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+        """The master LP over the pool: variables [z (pool) | a (rows)], rows [each row once
+        (a: an artificial at a high cost) | each open-able column at most once (at least once
+        where kept open) | at most p columns]; (cost, matrix, row lower, row upper, columns
+        with a row)."""
+        n, m = pairs.shape
+        k = len(self.column)
+        lengths = np.array([len(members) for members in self.pairs], dtype=np.int64)
+        members = np.concatenate(self.pairs) if k else np.zeros(0, dtype=np.int64)
+        owner = np.repeat(np.arange(k), lengths)
+        openable = np.flatnonzero(pairs.y_upper > 0)
+        at = np.full(m, -1)
+        at[openable] = np.arange(len(openable))
+        cols = np.array(self.column, dtype=np.int64)
+        finite = pairs.cost[np.isfinite(pairs.cost)]
+        high = float(np.abs(finite).max(initial=1.0)) * (n + 1) + 1.0    # an artificial's cost
+        rows = np.r_[pairs.row[members], n + at[cols], np.full(k, n + len(openable)), np.arange(n)]
+        var = np.r_[owner, np.arange(k), np.arange(k), k + np.arange(n)]
+        matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, var)), shape=(n + len(openable) + 1, k + n))
+        cost = np.r_[[float(pairs.cost[c].sum()) for c in self.pairs], np.full(n, high)]
+        lower = np.r_[np.ones(n), pairs.y_lower[openable], 0.0]
+        upper = np.r_[np.ones(n), np.ones(len(openable)), float(pairs.p)]
+        return cost, matrix, lower, upper, openable
+
+
+def column_generation(pairs: Pairs, pool: Pool, *, cutoff: float, deadline: float = np.inf,
+                      iterations: int = 200) -> Lagrangian | None:
+    """The Dantzig–Wolfe bound by column generation (module docstring, step 1): the master
+    LP over the ``pool``'s knapsacks gives multipliers λ (its row duals); each column's best
+    knapsack at λ (:func:`knapsacks`) joins the pool when its reduced cost is negative.
+    Every λ met gives the valid bound L(λ), whatever the pool; the best is returned (None
+    when no master had a solution). Stops when no knapsack prices out (L(λ) then equals
+    the master's value: the best bound of the relaxation), at ``cutoff``, when the master
+    and L(λ) round to the same whole bound (whole costs), after ``iterations`` or at
+    ``deadline``."""
+    n, m = pairs.shape
+    weight, capacity = buckets_of(pairs.demand, pairs.capacity)
+    best: Lagrangian | None = None
+    pool.add(np.zeros(0, dtype=np.int64), pairs, np.flatnonzero(pairs.y_lower > 0))
+    for _ in range(iterations):
+        cost, matrix, lower, upper, openable = pool.master(pairs)
+        lp = solve_lp(cost, matrix, lower, upper)
+        if not lp.has_solution or lp.row_dual is None:
+            return best
+        multipliers = lp.row_dual[:n]
+        current = relaxation(pairs, multipliers, weight, capacity)
+        if best is None or current.bound > best.bound:
+            best = current
+        reduced = pairs.cost - multipliers[pairs.row]
+        on = pairs.y_upper[pairs.col] > 0
+        sacks = knapsacks(np.where(on, reduced, 0.0), weight[pairs.row], pairs.col, np.where(pairs.y_upper > 0,
+                                                                                                capacity, 0))
+        price = np.full(m, np.inf)
+        price[openable] = sacks.value[openable] - lp.row_dual[n:n + len(openable)] - lp.row_dual[-1]
+        tolerance = 1e-7 * max(1.0, abs(lp.objective))
+        entering = np.flatnonzero(price < -tolerance)
+        whole = pairs.step > 0 and np.ceil(best.bound - 1e-6) >= np.ceil(lp.objective - 1e-6)
+        if (not len(entering) or best.bound >= cutoff or whole or best.bound >= lp.objective - tolerance
+                or time.perf_counter() > deadline):
+            break
+        pool.add(np.flatnonzero(sacks.chosen & np.isin(pairs.col, entering)), pairs, entering)
     return best
 
 
@@ -405,8 +502,10 @@ class _Strong:
         return np.r_[found.open.astype(float), used[self.pairs].astype(float)]
 
 
-def strong_model(pairs: Pairs, keep: np.ndarray, y_lower: np.ndarray, y_upper: np.ndarray) -> _Strong:
-    """The strong model (module docstring) over the pairs ``keep`` (indices), integer x."""
+def strong_model(pairs: Pairs, keep: np.ndarray, y_lower: np.ndarray, y_upper: np.ndarray, *,
+                 cuts: tuple[Lagrangian, ...] = ()) -> _Strong:
+    """The strong model (module docstring) over the pairs ``keep`` (indices), integer x, with
+    the Lagrangian cuts of ``cuts`` (module docstring, step 4)."""
     n, m = pairs.shape
     pi, pj = pairs.row[keep], pairs.col[keep]
     k = len(keep)
@@ -424,6 +523,13 @@ def strong_model(pairs: Pairs, keep: np.ndarray, y_lower: np.ndarray, y_upper: n
         rows.add([(np.zeros(m, dtype=int), np.arange(m), pairs.capacity)], float(pairs.demand.sum()), np.inf,
                  count=1)
     rows.add([(np.zeros(m, dtype=int), np.arange(m), 1.0)], pairs.p, pairs.p, count=1)
+    for lag in cuts:  # Σ_i (c_ij − λ_i) x_ij ≥ K_j(λ) y_j for every column that may open
+        bounded = np.flatnonzero(np.isfinite(lag.value) & (pairs.y_upper > 0))
+        at = np.full(m, -1)
+        at[bounded] = np.arange(len(bounded))
+        on = at[pj] >= 0
+        rows.add([(at[pj[on]], x[on], pairs.cost[keep][on] - lag.multipliers[pi[on]]),
+                  (np.arange(len(bounded)), bounded, -lag.value[bounded])], 0.0, np.inf, count=len(bounded))
     model = Model.from_rows(np.r_[np.zeros(m), pairs.cost[keep]], rows, col_lower=np.r_[y_lower, np.zeros(k)],
                             col_upper=np.r_[y_upper, np.ones(k)], integer=np.ones(m + k, dtype=bool))
     return _Strong(model, np.asarray(keep))
@@ -454,26 +560,46 @@ def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6) 
     incumbent = _better(_alternate(pairs, _top(lp.x[: len(pairs.capacity)], pairs), deadline), None)
     target = incumbent.value if incumbent is not None else lp.objective * 1.05 + 1.0
     cutoff = _cutoff(pairs, incumbent.value if incumbent is not None else np.inf, mip_gap)
-    lag = subgradient(pairs, lp.row_dual[: pairs.shape[0]], target=target, cutoff=cutoff, deadline=_share(deadline))
-    incumbent = _better(_alternate(pairs, lag.chosen, deadline), incumbent)
+    lags = _relaxations(pairs, lp.row_dual[: pairs.shape[0]], target=target, cutoff=cutoff, deadline=deadline)
+    lag = max(lags, key=lambda each: each.bound)
+    for k, each in enumerate(lags):  # from the open columns of each relaxation
+        if not any(np.array_equal(each.chosen, other.chosen) for other in lags[:k]):
+            incumbent = _better(_alternate(pairs, each.chosen, deadline), incumbent)
     if incumbent is None:  # no start: HiGHS on the full model
         result = full.model.solve(seconds=_left(deadline), mip_gap=mip_gap)
         return _answer(full, result, pairs, None, bound=max(lag.bound, lp.objective), started=started, method="highs")
     cutoff = _cutoff(pairs, incumbent.value, mip_gap)
     if lag.bound >= cutoff:
         return _proven(pairs, incumbent, lag.bound, started)
-    keep, closed, kept_open = fixed(pairs, lag, cutoff)
+    keep, closed, kept_open = fixed(pairs, lags[0], cutoff)
+    for other in lags[1:]:  # each proof holds alone: a pair goes when either rules it out
+        more = fixed(pairs, other, cutoff)
+        keep, closed, kept_open = keep & more[0], closed | more[1], kept_open | more[2]
     logger.info("capacitated p-median: LP %.6g, Lagrangian bound %.6g, incumbent %.6g; %d of %d pairs kept, "
                 "%d columns closed, %d kept open, %.2f s", lp.objective, lag.bound, incumbent.value, int(keep.sum()),
                 len(keep), int(closed.sum()), int(kept_open.sum()), time.perf_counter() - started)
     reduced = strong_model(pairs, np.flatnonzero(keep), np.maximum(pairs.y_lower, kept_open),
-                           np.where(closed, 0.0, pairs.y_upper))
+                           np.where(closed, 0.0, pairs.y_upper), cuts=lags)
     result = reduced.model.solve(seconds=_left(deadline), mip_gap=mip_gap, initial=reduced.start(incumbent, pairs))
     # pairs left out cannot go below the cutoff (with whole costs: not below the incumbent)
     dropped = incumbent.value if pairs.step and cutoff > incumbent.value - 1.0 else cutoff
     kept = np.inf if result.status == "Infeasible" else result.bound
     return _answer(reduced, result, pairs, incumbent, bound=max(lag.bound, min(kept, dropped)), started=started,
                    method="lagrangian + highs")
+
+
+def _relaxations(pairs: Pairs, duals: np.ndarray, *, target: float, cutoff: float, deadline: float
+                 ) -> tuple[Lagrangian, ...]:
+    """The best relaxation of the subgradient steps from the LP's ``duals`` and, unless it
+    already reaches ``cutoff``, the Dantzig–Wolfe one by column generation from the
+    knapsacks those steps met (module docstring, step 1): each gives a bound, fixing and
+    cuts of its own."""
+    pool = Pool()
+    lag = subgradient(pairs, duals, target=target, cutoff=cutoff, deadline=_share(deadline), pool=pool)
+    if lag.bound >= cutoff:
+        return (lag,)
+    master = column_generation(pairs, pool, cutoff=cutoff, deadline=_share(deadline))
+    return (lag,) if master is None else (lag, master)
 
 
 def _left(deadline: float) -> float | None:
@@ -552,6 +678,37 @@ def _greedy(cost: np.ndarray, demand: np.ndarray, room: np.ndarray) -> np.ndarra
     return assignment
 
 
+def _shifts(cost: np.ndarray, demand: np.ndarray, room: np.ndarray, assignment: np.ndarray, *, moves: int = 500
+            ) -> np.ndarray:
+    """An assignment (``cost``: rows × open columns) improved by the best of: one row moved
+    to another column with room, or two rows of different columns exchanged where both
+    columns still hold theirs; while that lowers the cost (at most ``moves`` moves)."""
+    n, k = cost.shape
+    assignment = assignment.copy()
+    rows = np.arange(n)
+    finite = np.where(np.isfinite(cost), cost, np.inf)
+    for _ in range(moves):
+        load = np.bincount(assignment, weights=demand, minlength=k)
+        now = finite[rows, assignment]
+        shift = np.where(load[None, :] + demand[:, None] <= room[None, :] + 1e-9, finite - now[:, None], np.inf)
+        i, j = np.unravel_index(np.argmin(shift), shift.shape)
+        best_shift = shift[i, j]
+        other = finite[:, assignment]                                       # (i, i'): row i at the column of i'
+        delta = other + other.T - now[:, None] - now[None, :]
+        spare = room - load                                                 # per column
+        grow = demand[None, :] - demand[:, None]                            # row i gives way to i'
+        fits = (grow <= spare[assignment][:, None] + 1e-9) & (-grow <= spare[assignment][None, :] + 1e-9)
+        delta = np.where(fits & (assignment[:, None] != assignment[None, :]), delta, np.inf)
+        a, b = np.unravel_index(np.argmin(delta), delta.shape)
+        if min(best_shift, delta[a, b]) >= -1e-9:
+            break
+        if best_shift <= delta[a, b]:
+            assignment[i] = j
+        else:
+            assignment[a], assignment[b] = assignment[b], assignment[a]
+    return assignment
+
+
 def _swaps(pairs: Pairs, cost: np.ndarray, columns: np.ndarray, *, near: int = 8, seconds: float = 2.0
            ) -> np.ndarray:
     """Vertex substitution: close an open column and open one of the ``near`` closed columns
@@ -564,6 +721,7 @@ def _swaps(pairs: Pairs, cost: np.ndarray, columns: np.ndarray, *, near: int = 8
         local = _greedy(cost[:, open_], pairs.demand, pairs.capacity[open_])
         if local is None:
             return np.inf, None
+        local = _shifts(cost[:, open_], pairs.demand, pairs.capacity[open_], local)
         return float(cost[np.arange(len(local)), open_[local]].sum()), local
 
     current, (best, local) = columns.copy(), value(columns)
