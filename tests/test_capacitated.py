@@ -202,7 +202,7 @@ def test_column_generation_reaches_the_dantzig_wolfe_bound_of_every_knapsack_col
         pool = capacitated.Pool()
         lag = capacitated.subgradient(pairs, np.zeros(pairs.shape[0]), target=optimum, cutoff=np.inf, iterations=30,
                                       pool=pool)
-        master = capacitated.column_generation(pairs, pool, cutoff=np.inf)
+        master = capacitated.column_generation(pairs, pool, cutoff=np.inf, iterations=200)
         assert master is not None
         bound = dantzig_wolfe_by_enumeration(pairs, cost)
         assert master.bound == pytest.approx(bound, abs=1e-6) and bound <= optimum + 1e-9
@@ -254,7 +254,7 @@ def test_fixing_by_the_dantzig_wolfe_multipliers_is_proven_by_enumeration():
         pool = capacitated.Pool()
         capacitated.subgradient(pairs, np.zeros(pairs.shape[0]), target=optimum, cutoff=np.inf, iterations=30,
                                 pool=pool)
-        master = capacitated.column_generation(pairs, pool, cutoff=np.inf)
+        master = capacitated.column_generation(pairs, pool, cutoff=np.inf, iterations=200)
         assert master is not None
         keep, closed, kept_open = fixed(pairs, master, optimum + 1e-6)
         for open_, assignment, total in found:
