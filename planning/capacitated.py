@@ -23,14 +23,14 @@ Method
    subgradient steps (Polyak's step towards the incumbent). The best value of L is the
    bound of the Dantzig–Wolfe master (each row once over knapsack columns, each column
    at most once, p columns); the steps stall below it (pmedcap20: 971.9 after 300 steps,
-   972.8 after 900; the master's 973.6), so column generation follows
-   (:func:`column_generation`): the master LP over the knapsacks the steps met, its row
+   972.8 after 900; the master's 973.6), so where fixing (step 3) leaves more than
+   :data:`LARGE` pairs per row, column generation follows (:func:`column_generation`): the master LP over the knapsacks the steps met, its row
    duals as λ, each column's best knapsack at λ added while it prices out (at most 40
    rounds). Each λ it meets gives the valid bound L(λ). Even converged, the bound stays
    well below the optimum on tight seats (pmedcap08: 771.7 against 820, pmedcap20: 973.6
    against 1005): the fractional master shares rows between columns.
-2. **Incumbent.** The LP's p columns, each relaxation's, and those of the three best
-   relaxations the steps met, improved by vertex substitution under a regret assignment
+2. **Incumbent.** The LP's p columns, each relaxation's, and (where the column generation
+   runs) those of the three best relaxations the steps met, improved by vertex substitution under a regret assignment
    improved by row moves and exchanges (:func:`_shifts`), then given their rows by a small
    MILP (the generalised assignment on those columns); the best is the incumbent U.
 3. **Fixing.** With x_ij = 1 forced, the bound rises to at least
@@ -73,6 +73,9 @@ logger = logging.getLogger(__name__)
 BUCKETS = 1000
 #: Most cells (items × columns × buckets) the dynamic programme keeps at once.
 CELLS = 20_000_000
+#: Pairs per row that fixing may leave before the column generation and more starts are
+#: tried (a smaller model HiGHS proves at once: pmedcap03, 05 keep about 3 per row).
+LARGE = 6
 
 
 @dataclass
@@ -402,11 +405,13 @@ def column_generation(pairs: Pairs, pool: Pool, *, cutoff: float, deadline: floa
         if best is None or current.bound > best.bound:
             best = current
         reduced = pairs.cost - multipliers[pairs.row]
-        on = pairs.y_upper[pairs.col] > 0
-        sacks = knapsacks(np.where(on, reduced, 0.0), weight[pairs.row], pairs.col, np.where(pairs.y_upper > 0,
-                                                                                                capacity, 0))
-        price = np.full(m, np.inf)
-        price[openable] = sacks.value[openable] - lp.row_dual[n:n + len(openable)] - lp.row_dual[-1]
+        duals = np.full(m, -np.inf)                                      # closed: never priced
+        duals[openable] = lp.row_dual[n:n + len(openable)] + lp.row_dual[-1]
+        # the knapsack's LP is below it: a column whose LP does not price out cannot
+        priced = fractional(reduced, weight[pairs.row], pairs.col, capacity) - duals < 0
+        on = priced[pairs.col]
+        sacks = knapsacks(np.where(on, reduced, 0.0), weight[pairs.row], pairs.col, np.where(priced, capacity, 0))
+        price = np.where(priced, sacks.value - np.where(priced, duals, 0.0), np.inf)
         tolerance = 1e-7 * max(1.0, abs(lp.objective))
         entering = np.flatnonzero(price < -tolerance)
         whole = pairs.step > 0 and np.ceil(best.bound - 1e-6) >= np.ceil(lp.objective - 1e-6)
@@ -583,19 +588,26 @@ def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6) 
     target = incumbent.value if incumbent is not None else lp.objective * 1.05 + 1.0
     cutoff = _cutoff(pairs, incumbent.value if incumbent is not None else np.inf, mip_gap)
     pool = Pool()
-    lags = _relaxations(pairs, lp.row_dual[: pairs.shape[0]], pool, target=target, cutoff=cutoff, deadline=deadline)
-    lag = max(lags, key=lambda each: each.bound)
-    incumbent = _incumbent(pairs, lags, pool, incumbent, deadline)
+    lags: tuple[Lagrangian, ...] = (subgradient(pairs, lp.row_dual[: pairs.shape[0]], target=target, cutoff=cutoff,
+                                                deadline=_share(deadline), pool=pool),)
+    incumbent = _incumbent(pairs, lags, pool, incumbent, deadline, starts=0)
     if incumbent is None:  # no start: HiGHS on the full model
         result = full.model.solve(seconds=_left(deadline), mip_gap=mip_gap)
-        return _answer(full, result, pairs, None, bound=max(lag.bound, lp.objective), started=started, method="highs")
+        return _answer(full, result, pairs, None, bound=max(lags[0].bound, lp.objective), started=started,
+                       method="highs")
     cutoff = _cutoff(pairs, incumbent.value, mip_gap)
-    if lag.bound >= cutoff:
-        return _proven(pairs, incumbent, lag.bound, started)
-    keep, closed, kept_open = fixed(pairs, lags[0], cutoff)
-    for other in lags[1:]:  # each proof holds alone: a pair goes when either rules it out
-        more = fixed(pairs, other, cutoff)
-        keep, closed, kept_open = keep & more[0], closed | more[1], kept_open | more[2]
+    if lags[0].bound >= cutoff:
+        return _proven(pairs, incumbent, lags[0].bound, started)
+    keep, closed, kept_open = _fixed_by(pairs, lags, cutoff)
+    if int(keep.sum()) > LARGE * pairs.shape[0]:  # a hard model for HiGHS: worth a better bound and start
+        master = column_generation(pairs, pool, cutoff=cutoff, deadline=_share(deadline))
+        lags = lags if master is None else (*lags, master)
+        incumbent = _incumbent(pairs, lags[1:], pool, incumbent, deadline) or incumbent
+        cutoff = _cutoff(pairs, incumbent.value, mip_gap)
+        if max(each.bound for each in lags) >= cutoff:
+            return _proven(pairs, incumbent, max(each.bound for each in lags), started)
+        keep, closed, kept_open = _fixed_by(pairs, lags, cutoff)
+    lag = max(lags, key=lambda each: each.bound)
     logger.info("capacitated p-median: LP %.6g, Lagrangian bound %.6g, incumbent %.6g; %d of %d pairs kept, "
                 "%d columns closed, %d kept open, %.2f s", lp.objective, lag.bound, incumbent.value, int(keep.sum()),
                 len(keep), int(closed.sum()), int(kept_open.sum()), time.perf_counter() - started)
@@ -609,17 +621,14 @@ def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6) 
                    method="lagrangian + highs")
 
 
-def _relaxations(pairs: Pairs, duals: np.ndarray, pool: Pool, *, target: float, cutoff: float, deadline: float
-                 ) -> tuple[Lagrangian, ...]:
-    """The best relaxation of the subgradient steps from the LP's ``duals`` and, unless it
-    already reaches ``cutoff``, the Dantzig–Wolfe one by column generation from the
-    knapsacks those steps met (module docstring, step 1): each gives a bound, fixing and
-    cuts of its own. The knapsacks and the open columns met go into ``pool``."""
-    lag = subgradient(pairs, duals, target=target, cutoff=cutoff, deadline=_share(deadline), pool=pool)
-    if lag.bound >= cutoff:
-        return (lag,)
-    master = column_generation(pairs, pool, cutoff=cutoff, deadline=_share(deadline))
-    return (lag,) if master is None else (lag, master)
+def _fixed_by(pairs: Pairs, lags: tuple[Lagrangian, ...], cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`fixed` at each relaxation of ``lags``: each proof holds alone, so a pair (a
+    column) goes when any of them rules it out."""
+    keep, closed, kept_open = fixed(pairs, lags[0], cutoff)
+    for other in lags[1:]:
+        more = fixed(pairs, other, cutoff)
+        keep, closed, kept_open = keep & more[0], closed | more[1], kept_open | more[2]
+    return keep, closed, kept_open
 
 
 def _incumbent(pairs: Pairs, lags: tuple[Lagrangian, ...], pool: Pool, incumbent: Found | None, deadline: float, *,
