@@ -43,10 +43,12 @@ Method
    at the subgradient's and at the column generation's multipliers; a pair goes when
    either proof rules it out.
 4. **HiGHS** solves the strong model over the pairs left, started from U, with the
-   **Lagrangian cuts** of both multipliers: Σ_i (c_ij − λ_i) x_ij ≥ K_j(λ) y_j for each
-   column j (an open column's rows are one of its knapsacks; a closed one has none), so
-   the root LP is at least L(λ), and every branch on y_j keeps that strength (pmedcap10:
-   16 s → 8 s, pmedcap08 proven in 49 s instead of open after 60 s, 2 cores shared).
+   **Lagrangian cuts** of the subgradient's multipliers: Σ_i (c_ij − λ_i) x_ij ≥ K_j(λ) y_j
+   for each column j (an open column's rows are one of its knapsacks; a closed one has
+   none), so the root LP is at least L(λ), and every branch on y_j keeps that strength
+   (same pairs and start, 2 shared cores: pmedcap07 11.0 s → 7.5 s, pmedcap10 11.3 →
+   11.0, pmedcap08 37.7 → 36.0; adding the column generation's cuts as well doubled
+   pmedcap08, so they are left out).
    Its optimum is the full model's (or U is), and min(its bound, U) — never below L — is
    a bound of the full model, so "Optimal" is a proof for the full model.
 
@@ -612,7 +614,7 @@ def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6) 
                 "%d columns closed, %d kept open, %.2f s", lp.objective, lag.bound, incumbent.value, int(keep.sum()),
                 len(keep), int(closed.sum()), int(kept_open.sum()), time.perf_counter() - started)
     reduced = strong_model(pairs, np.flatnonzero(keep), np.maximum(pairs.y_lower, kept_open),
-                           np.where(closed, 0.0, pairs.y_upper), cuts=lags)
+                           np.where(closed, 0.0, pairs.y_upper), cuts=lags[:1])
     result = reduced.model.solve(seconds=_left(deadline), mip_gap=mip_gap, initial=reduced.start(incumbent, pairs))
     # pairs left out cannot go below the cutoff (with whole costs: not below the incumbent)
     dropped = incumbent.value if pairs.step and cutoff > incumbent.value - 1.0 else cutoff
