@@ -18,22 +18,39 @@ Method
        L(λ) = Σ_i λ_i + Σ_{j kept open} K_j(λ) + the p − (kept open) smallest K_j of the
               columns free to open
 
-   is below the cost of every solution. The multipliers start from the duals of the LP
-   relaxation (so L ≥ the LP bound: the knapsacks are whole) and improve by subgradient
-   steps (Polyak's step towards the incumbent). Its best value equals the bound of the
-   column-generation (Dantzig–Wolfe) master of the problem.
-2. **Incumbent.** The LP's and the Lagrangian's p columns are each given their rows by a
-   small MILP (the generalised assignment on those columns); the best is the incumbent U.
+   is below the cost of every solution, whatever λ. The multipliers start from the duals
+   of the LP relaxation (so L ≥ the LP bound: the knapsacks are whole) and improve by
+   subgradient steps (Polyak's step towards the incumbent). The best value of L is the
+   bound of the Dantzig–Wolfe master (each row once over knapsack columns, each column
+   at most once, p columns); the steps stall below it (pmedcap20: 971.9 after 300 steps,
+   972.8 after 900; the master's 973.6), so where fixing (step 3) leaves more than
+   :data:`LARGE` pairs per row, column generation follows (:func:`column_generation`): the master LP over the knapsacks the steps met, its row
+   duals as λ, each column's best knapsack at λ added while it prices out (at most 40
+   rounds). Each λ it meets gives the valid bound L(λ). Even converged, the bound stays
+   well below the optimum on tight seats (pmedcap08: 771.7 against 820, pmedcap20: 973.6
+   against 1005): the fractional master shares rows between columns.
+2. **Incumbent.** The LP's p columns, each relaxation's, and (where the column generation
+   runs) those of the three best relaxations the steps met, improved by vertex substitution under a regret assignment
+   improved by row moves and exchanges (:func:`_shifts`), then given their rows by a small
+   MILP (the generalised assignment on those columns); the best is the incumbent U.
 3. **Fixing.** With x_ij = 1 forced, the bound rises to at least
    L + (K_j − the largest K chosen, if j is not chosen) + max(0, c_ij − λ_i + K_j(C_j − d_i) − K_j),
    where K_j(c) is the knapsack's best value with c seats (a by-product of the dynamic
    programme). A pair whose forced bound reaches U (less 1 when every cost is a whole
    number, less the relative gap asked for otherwise) is in no solution better than U and
    is left out; a column is closed (kept open) when forcing it open (closed) does the same.
-   No shortlist is involved: every pair left out is proven unable to beat U.
-4. **HiGHS** solves the strong model over the pairs left, started from U. Its optimum is
-   the full model's (or U is), and min(its bound, U) — never below L — is a bound of the
-   full model, so "Optimal" is a proof for the full model.
+   No shortlist is involved: every pair left out is proven unable to beat U. This is done
+   at the subgradient's and at the column generation's multipliers; a pair goes when
+   either proof rules it out.
+4. **HiGHS** solves the strong model over the pairs left, started from U, with the
+   **Lagrangian cuts** of the subgradient's multipliers: Σ_i (c_ij − λ_i) x_ij ≥ K_j(λ) y_j
+   for each column j (an open column's rows are one of its knapsacks; a closed one has
+   none), so the root LP is at least L(λ), and every branch on y_j keeps that strength
+   (same pairs and start, 2 shared cores: pmedcap07 11.0 s → 7.5 s, pmedcap10 11.3 →
+   11.0, pmedcap08 37.7 → 36.0; adding the column generation's cuts as well doubled
+   pmedcap08, so they are left out).
+   Its optimum is the full model's (or U is), and min(its bound, U) — never below L — is
+   a bound of the full model, so "Optimal" is a proof for the full model.
 
 The bound stops short of the optimum when the capacities are tight (the relaxation lets
 the p knapsacks share rows); HiGHS's branching closes the rest, on a smaller model.
@@ -46,8 +63,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from .milp import MilpResult, Model, Rows
+from .milp import solve as solve_lp
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +75,9 @@ logger = logging.getLogger(__name__)
 BUCKETS = 1000
 #: Most cells (items × columns × buckets) the dynamic programme keeps at once.
 CELLS = 20_000_000
+#: Pairs per row that fixing may leave before the column generation and more starts are
+#: tried (a smaller model HiGHS proves at once: pmedcap03, 05 keep about 3 per row).
+LARGE = 6
 
 
 @dataclass
@@ -272,17 +294,22 @@ def relaxation(pairs: Pairs, multipliers: np.ndarray, weight: np.ndarray, capaci
 
 
 def subgradient(pairs: Pairs, start: np.ndarray, *, target: float, cutoff: float, iterations: int = 300,
-                deadline: float = np.inf) -> Lagrangian:
+                deadline: float = np.inf, pool: Pool | None = None) -> Lagrangian:
     """The best relaxation found by subgradient steps from the multipliers ``start``:
     λ ← λ + μ (target − L) g / ‖g‖², g_i = 1 − (knapsacks holding row i); μ from 2, halved
     after 10 steps without a better bound. Stops at ``cutoff`` (nothing better than the
     incumbent exists), at a zero subgradient (the relaxation's solution is feasible), when
-    μ is spent, or at ``deadline`` (``time.perf_counter()``)."""
+    μ is spent, or at ``deadline`` (``time.perf_counter()``). The knapsacks of the open
+    columns at every step go into ``pool`` (the start of :func:`column_generation`)."""
     weight, capacity = buckets_of(pairs.demand, pairs.capacity)
     n = pairs.shape[0]
     multipliers, best, mu, stall = start.astype(float).copy(), None, 2.0, 0
     for _ in range(iterations):
         current = relaxation(pairs, multipliers, weight, capacity)
+        if pool is not None:
+            pool.add(np.flatnonzero(current.items & current.chosen[pairs.col]), pairs)
+            key = tuple(np.flatnonzero(current.chosen).tolist())
+            pool.opened[key] = max(pool.opened.get(key, -np.inf), current.bound)
         if best is None or current.bound > best.bound + 1e-9:
             best, stall = current, 0
         else:
@@ -296,6 +323,104 @@ def subgradient(pairs: Pairs, start: np.ndarray, *, target: float, cutoff: float
             break
         multipliers = multipliers + mu * max(target - current.bound, 1e-6 * abs(target)) / norm * g
     assert best is not None
+    return best
+
+
+class Pool:
+    """Knapsack columns (a column and the rows it serves) met so far, each once: the columns
+    of the Dantzig–Wolfe master of :func:`column_generation`."""
+
+    def __init__(self) -> None:
+        self.column: list[int] = []
+        self.pairs: list[np.ndarray] = []
+        self.cost: list[float] = []
+        self._seen: set[tuple[int, ...]] = set()
+        #: the open columns of each relaxation met (mask) and its bound, each set once
+        self.opened: dict[tuple[int, ...], float] = {}
+
+    def add(self, chosen: np.ndarray, pairs: Pairs, columns: np.ndarray | None = None) -> int:
+        """Add the knapsacks of the pairs ``chosen`` (indices), one per column they use (and
+        an empty one for each of ``columns`` using none); returns how many were new."""
+        chosen = np.asarray(chosen, dtype=np.int64)
+        order = chosen[np.argsort(pairs.col[chosen], kind="stable")]
+        cols, first = np.unique(pairs.col[order], return_index=True)
+        groups = dict(zip(cols.tolist(), np.split(order, first[1:]), strict=True)) if len(order) else {}
+        for j in [] if columns is None else columns.tolist():
+            groups.setdefault(int(j), np.zeros(0, dtype=np.int64))
+        new = 0
+        for j, members in groups.items():
+            key = (int(j), *np.sort(members).tolist())
+            if key not in self._seen:
+                self._seen.add(key)
+                self.column.append(int(j))
+                self.pairs.append(members)
+                self.cost.append(float(pairs.cost[members].sum()))
+                new += 1
+        return new
+
+    def master(self, pairs: Pairs) -> tuple[np.ndarray, sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+        """The master LP over the pool: variables [z (pool) | a (rows)], rows [each row once
+        (a: an artificial at a high cost) | each open-able column at most once (at least once
+        where kept open) | at most p columns]; (cost, matrix, row lower, row upper, columns
+        with a row)."""
+        n, m = pairs.shape
+        k = len(self.column)
+        lengths = np.array([len(members) for members in self.pairs], dtype=np.int64)
+        members = np.concatenate(self.pairs) if k else np.zeros(0, dtype=np.int64)
+        owner = np.repeat(np.arange(k), lengths)
+        openable = np.flatnonzero(pairs.y_upper > 0)
+        at = np.full(m, -1)
+        at[openable] = np.arange(len(openable))
+        cols = np.array(self.column, dtype=np.int64)
+        finite = pairs.cost[np.isfinite(pairs.cost)]
+        high = float(np.abs(finite).max(initial=1.0)) * (n + 1) + 1.0    # an artificial's cost
+        rows = np.r_[pairs.row[members], n + at[cols], np.full(k, n + len(openable)), np.arange(n)]
+        var = np.r_[owner, np.arange(k), np.arange(k), k + np.arange(n)]
+        matrix = sparse.csr_matrix((np.ones(len(rows)), (rows, var)), shape=(n + len(openable) + 1, k + n))
+        cost = np.r_[np.array(self.cost), np.full(n, high)]
+        lower = np.r_[np.ones(n), pairs.y_lower[openable], 0.0]
+        upper = np.r_[np.ones(n), np.ones(len(openable)), float(pairs.p)]
+        return cost, matrix, lower, upper, openable
+
+
+def column_generation(pairs: Pairs, pool: Pool, *, cutoff: float, deadline: float = np.inf,
+                      iterations: int = 40) -> Lagrangian | None:
+    """The Dantzig–Wolfe bound by column generation (module docstring, step 1): the master
+    LP over the ``pool``'s knapsacks gives multipliers λ (its row duals); each column's best
+    knapsack at λ (:func:`knapsacks`) joins the pool when its reduced cost is negative.
+    Every λ met gives the valid bound L(λ), whatever the pool; the best is returned (None
+    when no master had a solution). Stops when no knapsack prices out (L(λ) then equals
+    the master's value: the best bound of the relaxation), at ``cutoff``, when the master
+    and L(λ) round to the same whole bound (whole costs), after ``iterations`` or at
+    ``deadline``."""
+    n, m = pairs.shape
+    weight, capacity = buckets_of(pairs.demand, pairs.capacity)
+    best: Lagrangian | None = None
+    pool.add(np.zeros(0, dtype=np.int64), pairs, np.flatnonzero(pairs.y_lower > 0))
+    for _ in range(iterations):
+        cost, matrix, lower, upper, openable = pool.master(pairs)
+        lp = solve_lp(cost, matrix, lower, upper)
+        if not lp.has_solution or lp.row_dual is None:
+            return best
+        multipliers = lp.row_dual[:n]
+        current = relaxation(pairs, multipliers, weight, capacity)
+        if best is None or current.bound > best.bound:
+            best = current
+        reduced = pairs.cost - multipliers[pairs.row]
+        duals = np.full(m, -np.inf)                                      # closed: never priced
+        duals[openable] = lp.row_dual[n:n + len(openable)] + lp.row_dual[-1]
+        # the knapsack's LP is below it: a column whose LP does not price out cannot
+        priced = fractional(reduced, weight[pairs.row], pairs.col, capacity) - duals < 0
+        on = priced[pairs.col]
+        sacks = knapsacks(np.where(on, reduced, 0.0), weight[pairs.row], pairs.col, np.where(priced, capacity, 0))
+        price = np.where(priced, sacks.value - np.where(priced, duals, 0.0), np.inf)
+        tolerance = 1e-7 * max(1.0, abs(lp.objective))
+        entering = np.flatnonzero(price < -tolerance)
+        whole = pairs.step > 0 and np.ceil(best.bound - 1e-6) >= np.ceil(lp.objective - 1e-6)
+        if (not len(entering) or best.bound >= cutoff or whole or best.bound >= lp.objective - tolerance
+                or time.perf_counter() > deadline):
+            break
+        pool.add(np.flatnonzero(sacks.chosen & np.isin(pairs.col, entering)), pairs, entering)
     return best
 
 
@@ -405,8 +530,11 @@ class _Strong:
         return np.r_[found.open.astype(float), used[self.pairs].astype(float)]
 
 
-def strong_model(pairs: Pairs, keep: np.ndarray, y_lower: np.ndarray, y_upper: np.ndarray) -> _Strong:
-    """The strong model (module docstring) over the pairs ``keep`` (indices), integer x."""
+def strong_model(pairs: Pairs, keep: np.ndarray, y_lower: np.ndarray, y_upper: np.ndarray, *,
+                 cuts: tuple[Lagrangian, ...] = ()) -> _Strong:
+    """The strong model (module docstring) over the pairs ``keep`` (indices), integer x, with
+    the Lagrangian cuts of each relaxation in ``cuts`` (module docstring, step 4; valid
+    with pairs left out: a column's knapsack over fewer rows is no better)."""
     n, m = pairs.shape
     pi, pj = pairs.row[keep], pairs.col[keep]
     k = len(keep)
@@ -424,6 +552,13 @@ def strong_model(pairs: Pairs, keep: np.ndarray, y_lower: np.ndarray, y_upper: n
         rows.add([(np.zeros(m, dtype=int), np.arange(m), pairs.capacity)], float(pairs.demand.sum()), np.inf,
                  count=1)
     rows.add([(np.zeros(m, dtype=int), np.arange(m), 1.0)], pairs.p, pairs.p, count=1)
+    for lag in cuts:  # Σ_i (c_ij − λ_i) x_ij ≥ K_j(λ) y_j for every column that may open
+        bounded = np.flatnonzero(np.isfinite(lag.value) & (pairs.y_upper > 0))
+        at = np.full(m, -1)
+        at[bounded] = np.arange(len(bounded))
+        on = at[pj] >= 0
+        rows.add([(at[pj[on]], x[on], pairs.cost[keep][on] - lag.multipliers[pi[on]]),
+                  (np.arange(len(bounded)), bounded, -lag.value[bounded])], 0.0, np.inf, count=len(bounded))
     model = Model.from_rows(np.r_[np.zeros(m), pairs.cost[keep]], rows, col_lower=np.r_[y_lower, np.zeros(k)],
                             col_upper=np.r_[y_upper, np.ones(k)], integer=np.ones(m + k, dtype=bool))
     return _Strong(model, np.asarray(keep))
@@ -454,26 +589,67 @@ def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6) 
     incumbent = _better(_alternate(pairs, _top(lp.x[: len(pairs.capacity)], pairs), deadline), None)
     target = incumbent.value if incumbent is not None else lp.objective * 1.05 + 1.0
     cutoff = _cutoff(pairs, incumbent.value if incumbent is not None else np.inf, mip_gap)
-    lag = subgradient(pairs, lp.row_dual[: pairs.shape[0]], target=target, cutoff=cutoff, deadline=_share(deadline))
-    incumbent = _better(_alternate(pairs, lag.chosen, deadline), incumbent)
+    pool = Pool()
+    lags: tuple[Lagrangian, ...] = (subgradient(pairs, lp.row_dual[: pairs.shape[0]], target=target, cutoff=cutoff,
+                                                deadline=_share(deadline), pool=pool),)
+    incumbent = _incumbent(pairs, lags, pool, incumbent, deadline, starts=0)
     if incumbent is None:  # no start: HiGHS on the full model
         result = full.model.solve(seconds=_left(deadline), mip_gap=mip_gap)
-        return _answer(full, result, pairs, None, bound=max(lag.bound, lp.objective), started=started, method="highs")
+        return _answer(full, result, pairs, None, bound=max(lags[0].bound, lp.objective), started=started,
+                       method="highs")
     cutoff = _cutoff(pairs, incumbent.value, mip_gap)
-    if lag.bound >= cutoff:
-        return _proven(pairs, incumbent, lag.bound, started)
-    keep, closed, kept_open = fixed(pairs, lag, cutoff)
+    if lags[0].bound >= cutoff:
+        return _proven(pairs, incumbent, lags[0].bound, started)
+    keep, closed, kept_open = _fixed_by(pairs, lags, cutoff)
+    if int(keep.sum()) > LARGE * pairs.shape[0]:  # a hard model for HiGHS: worth a better bound and start
+        master = column_generation(pairs, pool, cutoff=cutoff, deadline=_share(deadline))
+        lags = lags if master is None else (*lags, master)
+        incumbent = _incumbent(pairs, lags[1:], pool, incumbent, deadline) or incumbent
+        cutoff = _cutoff(pairs, incumbent.value, mip_gap)
+        if max(each.bound for each in lags) >= cutoff:
+            return _proven(pairs, incumbent, max(each.bound for each in lags), started)
+        keep, closed, kept_open = _fixed_by(pairs, lags, cutoff)
+    lag = max(lags, key=lambda each: each.bound)
     logger.info("capacitated p-median: LP %.6g, Lagrangian bound %.6g, incumbent %.6g; %d of %d pairs kept, "
                 "%d columns closed, %d kept open, %.2f s", lp.objective, lag.bound, incumbent.value, int(keep.sum()),
                 len(keep), int(closed.sum()), int(kept_open.sum()), time.perf_counter() - started)
     reduced = strong_model(pairs, np.flatnonzero(keep), np.maximum(pairs.y_lower, kept_open),
-                           np.where(closed, 0.0, pairs.y_upper))
+                           np.where(closed, 0.0, pairs.y_upper), cuts=lags[:1])
     result = reduced.model.solve(seconds=_left(deadline), mip_gap=mip_gap, initial=reduced.start(incumbent, pairs))
     # pairs left out cannot go below the cutoff (with whole costs: not below the incumbent)
     dropped = incumbent.value if pairs.step and cutoff > incumbent.value - 1.0 else cutoff
     kept = np.inf if result.status == "Infeasible" else result.bound
     return _answer(reduced, result, pairs, incumbent, bound=max(lag.bound, min(kept, dropped)), started=started,
                    method="lagrangian + highs")
+
+
+def _fixed_by(pairs: Pairs, lags: tuple[Lagrangian, ...], cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`fixed` at each relaxation of ``lags``: each proof holds alone, so a pair (a
+    column) goes when any of them rules it out."""
+    keep, closed, kept_open = fixed(pairs, lags[0], cutoff)
+    for other in lags[1:]:
+        more = fixed(pairs, other, cutoff)
+        keep, closed, kept_open = keep & more[0], closed | more[1], kept_open | more[2]
+    return keep, closed, kept_open
+
+
+def _incumbent(pairs: Pairs, lags: tuple[Lagrangian, ...], pool: Pool, incumbent: Found | None, deadline: float, *,
+               starts: int = 3) -> Found | None:
+    """The best of ``incumbent`` and :func:`_alternate` from the open columns of each
+    relaxation in ``lags`` and of the ``starts`` other relaxations of highest bound the
+    subgradient steps met (``pool.opened``)."""
+    tried: set[tuple[int, ...]] = set()
+    ranked = sorted(pool.opened, key=lambda key: -pool.opened[key])
+    for key in [tuple(np.flatnonzero(each.chosen).tolist()) for each in lags] + ranked:
+        if key in tried:
+            continue
+        if len(tried) >= len(lags) + starts or time.perf_counter() > deadline:
+            break
+        tried.add(key)
+        mask = np.zeros(len(pairs.capacity), dtype=bool)
+        mask[list(key)] = True
+        incumbent = _better(_alternate(pairs, mask, deadline), incumbent)
+    return incumbent
 
 
 def _left(deadline: float) -> float | None:
@@ -532,23 +708,66 @@ def _dense(pairs: Pairs) -> np.ndarray:
 def _greedy(cost: np.ndarray, demand: np.ndarray, room: np.ndarray) -> np.ndarray | None:
     """Rows to columns (of ``cost``, rows × open columns) by regret: the row that would lose
     most by missing its cheapest column that still has room goes first (the largest first
-    among equals). None when a row finds no room."""
-    n = len(demand)
+    among equals). None when a row finds no room. (Each row's two cheapest columns with
+    room are kept and worked out again only when a column it could use fills up.)"""
+    n, k = cost.shape
     assignment = np.full(n, -1)
     left = room.astype(float).copy()
-    waiting = np.arange(n)
-    while len(waiting):
-        fits = np.where(demand[waiting, None] <= left[None, :] + 1e-9, cost[waiting], np.inf)
-        two = np.argsort(fits, axis=1)[:, :2]
-        best = np.take_along_axis(fits, two[:, :1], axis=1)[:, 0]
-        if not np.isfinite(best).all():
+    fits = np.where(demand[:, None] <= left[None, :] + 1e-9, cost, np.inf)
+    best, second, first = np.empty(n), np.full(n, np.inf), np.empty(n, dtype=np.int64)
+
+    def rank(rows: np.ndarray) -> None:
+        two = np.argsort(fits[rows], axis=1)[:, :2]
+        first[rows] = two[:, 0]
+        best[rows] = fits[rows, two[:, 0]]
+        if k > 1:
+            second[rows] = fits[rows, two[:, 1]]
+
+    rank(np.arange(n))
+    waiting = np.ones(n, dtype=bool)
+    for _ in range(n):
+        if not np.isfinite(best[waiting]).all():
             return None
-        second = np.take_along_axis(fits, two[:, 1:], axis=1)[:, 0] if fits.shape[1] > 1 else np.full(len(best), np.inf)
-        k = int(np.argmax(np.minimum(second - best, 1e18) + 1e-9 * demand[waiting]))
-        i, j = waiting[k], two[k, 0]
-        assignment[i] = j
+        score = np.where(waiting, np.minimum(second - best, 1e18) + 1e-9 * demand, -np.inf)
+        i = int(np.argmax(score))
+        j = first[i]
+        assignment[i], waiting[i] = j, False
         left[j] -= demand[i]
-        waiting = np.delete(waiting, k)
+        unfit = np.flatnonzero(waiting & np.isfinite(fits[:, j]) & (demand > left[j] + 1e-9))
+        if len(unfit):
+            fits[unfit, j] = np.inf
+            rank(unfit)
+    return assignment
+
+
+def _shifts(cost: np.ndarray, demand: np.ndarray, room: np.ndarray, assignment: np.ndarray, *, moves: int = 500
+            ) -> np.ndarray:
+    """An assignment (``cost``: rows × open columns) improved by the best of: one row moved
+    to another column with room, or two rows of different columns exchanged where both
+    columns still hold theirs; while that lowers the cost (at most ``moves`` moves)."""
+    n, k = cost.shape
+    assignment = assignment.copy()
+    rows = np.arange(n)
+    finite = np.where(np.isfinite(cost), cost, np.inf)
+    for _ in range(moves):
+        load = np.bincount(assignment, weights=demand, minlength=k)
+        now = finite[rows, assignment]
+        shift = np.where(load[None, :] + demand[:, None] <= room[None, :] + 1e-9, finite - now[:, None], np.inf)
+        i, j = np.unravel_index(np.argmin(shift), shift.shape)
+        best_shift = shift[i, j]
+        other = finite[:, assignment]                                       # (i, i'): row i at the column of i'
+        delta = other + other.T - now[:, None] - now[None, :]
+        spare = room - load                                                 # per column
+        grow = demand[None, :] - demand[:, None]                            # row i gives way to i'
+        fits = (grow <= spare[assignment][:, None] + 1e-9) & (-grow <= spare[assignment][None, :] + 1e-9)
+        delta = np.where(fits & (assignment[:, None] != assignment[None, :]), delta, np.inf)
+        a, b = np.unravel_index(np.argmin(delta), delta.shape)
+        if min(best_shift, delta[a, b]) >= -1e-9:
+            break
+        if best_shift <= delta[a, b]:
+            assignment[i] = j
+        else:
+            assignment[a], assignment[b] = assignment[b], assignment[a]
     return assignment
 
 
@@ -564,6 +783,7 @@ def _swaps(pairs: Pairs, cost: np.ndarray, columns: np.ndarray, *, near: int = 8
         local = _greedy(cost[:, open_], pairs.demand, pairs.capacity[open_])
         if local is None:
             return np.inf, None
+        local = _shifts(cost[:, open_], pairs.demand, pairs.capacity[open_], local)
         return float(cost[np.arange(len(local)), open_[local]].sum()), local
 
     current, (best, local) = columns.copy(), value(columns)

@@ -158,3 +158,136 @@ def test_sjc_files_read_as_documented():
     assert cost.shape == (100, 100) and p == 10
     assert (seats == 720).all() and demand.sum() == 5807 and demand[:3].tolist() == [50, 4, 33]
     assert cost[0, 0] == 0 and cost[0, 1] == pytest.approx(np.hypot(409154 - 409151, 435528 - 435683))
+
+
+# --- the Dantzig–Wolfe bound, the Lagrangian cuts, the assignment's local search ----------------
+
+def dantzig_wolfe_by_enumeration(pairs: Pairs, cost: np.ndarray) -> float:
+    """The master LP over every knapsack column (every column and every subset of rows its
+    seats hold): min Σ cost z, each row once, each column at most once (at least once when
+    kept open, never when closed), at most p columns."""
+    from scipy.optimize import linprog
+
+    n, m = cost.shape
+    costs, cover, owner = [], [], []
+    for j in np.flatnonzero(pairs.y_upper > 0):
+        for take in itertools.product([0, 1], repeat=n):
+            rows = np.array(take, dtype=bool)
+            if pairs.demand[rows].sum() <= pairs.capacity[j] + 1e-9 and np.isfinite(cost[rows, j]).all():
+                costs.append(float(cost[rows, j].sum()))
+                cover.append(rows.astype(float))
+                owner.append(j)
+    a = np.array(cover).T
+    per_column = (np.array(owner)[None, :] == np.arange(m)[:, None]).astype(float)
+    result = linprog(np.array(costs), A_eq=a, b_eq=np.ones(n),
+                     A_ub=np.vstack([per_column, -per_column, np.ones((1, len(costs)))]),
+                     b_ub=np.r_[np.ones(m), -pairs.y_lower, pairs.p], bounds=(0, None), method="highs")
+    assert result.status == 0
+    return float(result.fun)
+
+
+def test_column_generation_reaches_the_dantzig_wolfe_bound_of_every_knapsack_column():
+    """On 39 tiny instances the column generation, started from the knapsacks of 30
+    subgradient steps, ends at the master LP over every knapsack column (enumerated): the
+    best bound the relaxation has, never above the optimum; and never below what the steps
+    reached (before, ``capacitated`` had only the steps: below that bound on 6 of them)."""
+    rng = np.random.default_rng(21)
+    checked = below = 0
+    for _ in range(40):
+        pairs, cost = tiny(rng, n=6, m=4)
+        found = list(solutions(pairs, cost))
+        if not found:
+            continue
+        optimum = min(total for _, _, total in found)
+        pool = capacitated.Pool()
+        lag = capacitated.subgradient(pairs, np.zeros(pairs.shape[0]), target=optimum, cutoff=np.inf, iterations=30,
+                                      pool=pool)
+        master = capacitated.column_generation(pairs, pool, cutoff=np.inf, iterations=200)
+        assert master is not None
+        bound = dantzig_wolfe_by_enumeration(pairs, cost)
+        assert master.bound == pytest.approx(bound, abs=1e-6) and bound <= optimum + 1e-9
+        assert master.bound >= lag.bound - 1e-6
+        below += int(lag.bound < bound - 1e-3)
+        checked += 1
+    assert checked >= 25 and below >= 5
+
+
+def test_lagrangian_cuts_hold_for_every_solution_and_lift_the_lp():
+    """The cuts Σ_i (c_ij − λ_i) x_ij ≥ K_j(λ) y_j added to the strong model: every whole
+    solution (enumerated) satisfies every row of the model with them, and its LP is at least
+    the Lagrangian bound L(λ) (above the plain LP on some instances)."""
+    rng = np.random.default_rng(8)
+    lifted = checked = 0
+    for _ in range(30):
+        pairs, cost = tiny(rng)
+        found = list(solutions(pairs, cost))
+        if not found:
+            continue
+        optimum = min(total for _, _, total in found)
+        lag = capacitated.subgradient(pairs, np.zeros(pairs.shape[0]), target=optimum, cutoff=np.inf, iterations=100)
+        everything = np.arange(len(pairs.row))
+        plain = capacitated.strong_model(pairs, everything, pairs.y_lower, pairs.y_upper)
+        cut = capacitated.strong_model(pairs, everything, pairs.y_lower, pairs.y_upper, cuts=(lag,))
+        model = cut.model
+        for open_, assignment, _total in found:
+            x = np.r_[open_.astype(float), (assignment[pairs.row] == pairs.col).astype(float)]
+            activity = model.matrix @ x
+            assert (activity >= model.row_lower - 1e-7).all() and (activity <= model.row_upper + 1e-7).all()
+        with_cuts = model.solve(relax=True).objective
+        assert with_cuts >= lag.bound - 1e-6
+        lifted += int(with_cuts > plain.model.solve(relax=True).objective + 1e-6)
+        checked += 1
+    assert checked >= 20 and lifted >= 5
+
+
+def test_fixing_by_the_dantzig_wolfe_multipliers_is_proven_by_enumeration():
+    """What ``fixed`` leaves out at the column generation's multipliers (which ``solve``
+    adds to what the subgradient's leave out) is in no solution cheaper than the cutoff."""
+    rng = np.random.default_rng(13)
+    dropped = 0
+    for _ in range(30):
+        pairs, cost = tiny(rng)
+        found = list(solutions(pairs, cost))
+        if not found:
+            continue
+        optimum = min(total for _, _, total in found)
+        pool = capacitated.Pool()
+        capacitated.subgradient(pairs, np.zeros(pairs.shape[0]), target=optimum, cutoff=np.inf, iterations=30,
+                                pool=pool)
+        master = capacitated.column_generation(pairs, pool, cutoff=np.inf, iterations=200)
+        assert master is not None
+        keep, closed, kept_open = fixed(pairs, master, optimum + 1e-6)
+        for open_, assignment, total in found:
+            if total < optimum + 1e-6:
+                used = assignment[pairs.row] == pairs.col
+                assert keep[used].all() and not (closed & open_).any() and open_[kept_open].all()
+        dropped += int((~keep).sum())
+    assert dropped >= 50
+
+
+def test_the_assignment_local_search_keeps_seats_and_leaves_no_better_move():
+    """``_shifts`` from the regret assignment: seats kept, cost not higher, and no single row
+    moved to a column with room nor two rows exchanged lowers it any more (checked move by
+    move)."""
+    rng = np.random.default_rng(4)
+    for _ in range(20):
+        n, k = 12, 3
+        cost = np.round(rng.uniform(0, 50, (n, k)))
+        demand = rng.integers(1, 10, n).astype(float)
+        room = np.full(k, np.ceil(demand.sum() / k * 1.15))
+        start = capacitated._greedy(cost, demand, room)
+        if start is None:
+            continue
+        end = capacitated._shifts(cost, demand, room, start)
+        total = cost[np.arange(n), end].sum()
+        load = np.bincount(end, weights=demand, minlength=k)
+        assert (load <= room + 1e-9).all() and total <= cost[np.arange(n), start].sum()
+        for i in range(n):
+            for j in range(k):
+                if j != end[i] and load[j] + demand[i] <= room[j]:
+                    assert cost[i, j] >= cost[i, end[i]]
+            for b in range(n):
+                a_col, b_col = end[i], end[b]
+                if a_col != b_col and load[a_col] - demand[i] + demand[b] <= room[a_col] \
+                        and load[b_col] - demand[b] + demand[i] <= room[b_col]:
+                    assert cost[i, b_col] + cost[b, a_col] >= cost[i, a_col] + cost[b, b_col]
