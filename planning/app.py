@@ -604,6 +604,24 @@ def school_table(result: Result, level: str, lang: str = "zh") -> pd.DataFrame:
     return table
 
 
+def figures_to_set(result: Result, school: str, **typed: float) -> dict[str, float]:
+    """The figures typed for a school (``capacity``, ``classrooms``, ``beds``) that differ
+    from its figures under the plan: those a :meth:`Scenario.set_school` edit sets (none:
+    nothing to change)."""
+    row = result.schools.loc[school]
+    return {col: float(value) for col, value in typed.items()
+            if not np.isclose(float(value), float(np.nan_to_num(float(row[col]), nan=-1.0)))}
+
+
+def edit_pupils(scenario: Scenario, village: str, grade: int | None, value: float) -> Scenario:
+    """The plan after a pupils edit made in the app: the pupils of ``grade`` set to
+    ``value``, or, with no grade, every grade's pupils of the village multiplied by
+    ``value`` (validation errors propagate)."""
+    if grade is None:
+        return scenario.set_pupils(village, scale=value)
+    return scenario.set_pupils(village, grade=grade, pupils=value)
+
+
 def village_choices(project: Project) -> dict[str, str]:
     """Village id → "V01 name", for the village picker."""
     return {str(vid): f"{vid} {name}" for vid, name in project.villages["name"].items()}
