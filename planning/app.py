@@ -608,9 +608,9 @@ def figures_to_set(result: Result, school: str, **typed: float) -> dict[str, flo
     """The figures typed for a school (``capacity``, ``classrooms``, ``beds``) that differ
     from its figures under the plan: those a :meth:`Scenario.set_school` edit sets (none:
     nothing to change)."""
-    row = result.schools.loc[school]
-    return {col: float(value) for col, value in typed.items()
-            if not np.isclose(float(value), float(np.nan_to_num(float(row[col]), nan=-1.0)))}
+    row = result.schools.loc[school, ["capacity", "classrooms", "beds"]].to_numpy(dtype=float)
+    now = dict(zip(["capacity", "classrooms", "beds"], np.nan_to_num(row, nan=-1.0), strict=True))
+    return {col: float(value) for col, value in typed.items() if not np.isclose(float(value), now[col])}
 
 
 def edit_pupils(scenario: Scenario, village: str, grade: int | None, value: float) -> Scenario:

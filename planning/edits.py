@@ -69,7 +69,7 @@ class State:
 
     __slots__ = ("_table", "buses", "pupils")
 
-    def __init__(self, schools: pd.DataFrame, buses: tuple[Bus, ...] = (), pupils: tuple[SetPupils, ...] = ()) -> None:
+    def __init__(self, schools: pd.DataFrame, buses: tuple[Bus, ...] = (), *, pupils: tuple[SetPupils, ...] = ()) -> None:
         self._table = schools
         self.buses = buses
         self.pupils = pupils
@@ -78,10 +78,10 @@ class State:
     def schools(self) -> pd.DataFrame:
         return self._table.copy(deep=False)  # copy-on-write: cheap, and the state stays as it was
 
-    def changed(self, buses: tuple[Bus, ...] | None = None, pupils: tuple[SetPupils, ...] | None = None) -> State:
+    def changed(self, buses: tuple[Bus, ...] | None = None, *, pupils: tuple[SetPupils, ...] | None = None) -> State:
         """A new state to apply one edit to (the schools table copied)."""
         return State(self._table.copy(), self.buses if buses is None else buses,
-                     self.pupils if pupils is None else pupils)
+                     pupils=self.pupils if pupils is None else pupils)
 
     def set(self, school_id: str, **values: object) -> None:
         """Set cells of one school's row (only on a state just made by :meth:`changed`)."""

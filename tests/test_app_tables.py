@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from streamlit.testing.v1 import AppTest
 
 import planning
 from planning import app as logic
@@ -15,7 +16,7 @@ from planning.i18n import field, localise, school_type, t
 
 from .demo_facts import TEACHES, metres_from_road
 from .helpers import grades, project_on_line
-from .test_app import app, choose_lang, frame_with  # noqa: F401 - the app fixture
+from .test_app import APP, choose_lang, frame_with
 
 # ---------------------------------------------------------------------------- library
 
@@ -58,6 +59,16 @@ def test_set_pupils_sets_a_grade_or_scales_a_village_in_order(line):
     assert half.flows.groupby("grade")["pupils"].sum()[1] == 5
     assert base.evaluate().summary["pupils"] == 60  # today's layout keeps today's pupils
     assert line.villages.at["A", "primary_pupils"] == 60  # the project never changes
+
+
+def test_a_village_scaled_scales_its_forecast_pupils_in_every_year(demo):
+    fc = planning.forecast(demo, planning.demo_history(), births=planning.demo_births())
+    village = demo.villages.index[0]
+    plain = planning.Scenario(demo).evaluate_years(fc, years=fc.years[:2])
+    scaled = planning.Scenario(demo).set_pupils(village, scale=2).evaluate_years(fc, years=fc.years[:2])
+    for year in fc.years[:2]:
+        extra = fc.of_year(year).loc[village].sum()  # doubled: the village's pupils of that year once more
+        assert scaled.results[year].summary["pupils"] == pytest.approx(plain.results[year].summary["pupils"] + extra)
 
 
 def test_new_edits_round_trip_through_a_scenario_file(line, tmp_path):
@@ -156,6 +167,13 @@ def test_upload_summary_counts_the_tables(demo):
 
 
 # ----------------------------------------------------------------------------- app
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
 
 
 def open_tables(app, lang: str) -> None:
