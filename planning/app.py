@@ -35,6 +35,7 @@ from .i18n import Listing, Message, field, has_text, level_name, localise, plan_
 from .indicators import balance_rules
 from .io import ARCHIVE_SUFFIXES, MB, atomic_path, check_archive, megabytes
 from .load import demo_births, demo_history, from_files, is_demo, read_roster
+from .memo import once
 from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
 from .report import cost_by_item, cost_table, money, zoning_line
@@ -669,7 +670,12 @@ def upload_summary(project: Project, lang: str = "zh") -> pd.DataFrame:
     their pupils (primary, junior), schools by type, candidate sites, road km, villages far
     from any road (over the policy's flag distance, named), pupils estimated from
     population or unknown, the coordinate system each table was read in (converted to
-    WGS84 on reading) and the source of elevations."""
+    WGS84 on reading) and the source of elevations. Worked out once per project and
+    language (the app draws it on every run)."""
+    return once(project, ("upload_summary", lang), lambda: _upload_summary(project, lang)).copy()
+
+
+def _upload_summary(project: Project, lang: str) -> pd.DataFrame:
     villages, schools, snaps = project.villages, project.schools, project.snaps
     rows: list[tuple[str, str]] = [
         (field("villages", lang), f"{len(villages):,}"),
