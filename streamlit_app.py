@@ -688,8 +688,9 @@ def upload_summary(project) -> None:
     title = T("app.summary", villages=f"{len(project.villages):,}", schools=f"{len(project.schools):,}",
               km=f"{project.network.seg_length.sum() / 1000:,.1f}")
     with st.expander(title, expanded=ss.get("source") == "files"):  # always drawn: no new element on an edit
-        st.dataframe(logic.upload_summary(project, ss.lang).set_index("item").rename_axis(None)
-                     .rename(columns={"value": T("app.summary.value")}), width="stretch", key="upload_summary")
+        # a static table: the views' tables stay the page's first data frames
+        st.table(logic.upload_summary(project, ss.lang).set_index("item").rename_axis(None)
+                 .rename(columns={"value": T("app.summary.value")}))
 
 
 def compare_tab(project, result, baseline) -> None:
