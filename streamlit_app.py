@@ -594,7 +594,8 @@ def tables_tab(project, scenario, result, baseline) -> None:
     ss = st.session_state
     st.markdown(T("app.school_table", level=level_name(ss.level, ss.lang)))
     table = logic.school_table(result, ss.level, ss.lang)
-    st.dataframe(table.rename(columns=lambda c: field(c, ss.lang)).rename_axis(field("school_id", ss.lang)),
+    shown = table.assign(load=table["load"] * 100)  # per cent, drawn as a bar
+    st.dataframe(shown.rename(columns=lambda c: field(c, ss.lang)).rename_axis(field("school_id", ss.lang)),
                  width="stretch", key="school_table", column_config=school_columns())
     school_figures(result, table)
     village_panel(project, result, baseline)
@@ -609,7 +610,7 @@ def school_columns() -> dict:
     whole = st.column_config.NumberColumn(format="%.0f")
     config = {field(c, lang): whole for c in ("pupils", "capacity", "classes_needed", "classrooms", "boarders", "beds",
                                              "teachers_needed", "teachers", "met")}
-    config[field("load", lang)] = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
+    config[field("load", lang)] = st.column_config.ProgressColumn(format="%.0f%%", min_value=0.0, max_value=100.0)
     return config
 
 

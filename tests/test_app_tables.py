@@ -190,7 +190,7 @@ def test_the_school_table_in_the_app(app, demo, lang):
     pupils = flows[flows["mode"] != "unserved"].groupby("school_id")["pupils"].sum()
     assert len(table) == sum(demo.schools["type"].isin(TEACHES["primary"] | {"teaching_point"}))
     for sid, row in table.iterrows():
-        assert row[field("load", lang)] == pytest.approx(pupils[sid] / demo.schools.at[sid, "capacity"])
+        assert row[field("load", lang)] == pytest.approx(100 * pupils[sid] / demo.schools.at[sid, "capacity"])  # %
         assert row[field("capacity", lang)] == demo.schools.at[sid, "capacity"]
     assert pd.api.types.is_numeric_dtype(table[field("load", lang)])  # sorted as numbers
 
