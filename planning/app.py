@@ -694,6 +694,8 @@ def _upload_summary(project: Project, lang: str) -> pd.DataFrame:
     rows.append((t("app.summary.estimated", lang), f"{int(villages['pupils_estimated'].sum()):,}"))
     rows.append((t("app.summary.unknown", lang), f"{int(villages['primary_pupils'].isna().sum()):,}"))
     for kind, table in (("villages", villages), ("schools", schools), ("sites", project.sites)):
+        if table.empty:  # no sites given
+            continue
         systems = sorted(set(table["coords_from"].dropna())) if "coords_from" in table else []
         words = Listing([t(f"coords.{s}", lang) for s in systems] or [t("coords.wgs84", lang)]).text(lang)
         rows.append((t("app.summary.coords", lang, table=t(f"table.{kind}", lang)), str(words)))

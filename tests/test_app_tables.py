@@ -166,6 +166,27 @@ def test_upload_summary_counts_the_tables(demo):
         assert summary[t("app.summary.coords", lang, table=t("table.villages", lang))] == t("coords.wgs84", lang)
 
 
+def test_upload_summary_of_files_read_as_gcj02_with_pupils_estimated(tmp_path):
+    from planning.load import DEMO_FOLDER
+
+    table = pd.read_csv(DEMO_FOLDER / "villages.csv", dtype={"村编号": str})
+    grades_zh = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "七年级", "八年级", "九年级"]
+    table.loc[table.index[:2], grades_zh] = np.nan  # two villages without counts: estimated from 户籍人口
+    table.to_csv(tmp_path / "villages.csv", index=False)
+    with pytest.warns(planning.DataWarning):
+        project = planning.from_files(villages=tmp_path / "villages.csv", schools=DEMO_FOLDER / "schools.csv",
+                                      roads=DEMO_FOLDER / "roads.gpkg", coords={"villages": "gcj02"})
+    for lang in ("zh", "en"):
+        summary = dict(logic.upload_summary(project, lang).itertuples(index=False))
+        assert summary[t("app.summary.estimated", lang)] == "2"
+        assert summary[t("app.summary.coords", lang, table=t("table.villages", lang))] == t("coords.gcj02", lang)
+        assert summary[t("app.summary.coords", lang, table=t("table.schools", lang))] == t("coords.wgs84", lang)
+        assert t("app.summary.coords", lang, table=t("table.sites", lang)) not in summary  # no sites given
+        far = metres_from_road(project, project.villages)  # where the converted points lie
+        far = far[far > project.policy.far_from_road_m]
+        assert summary[t("app.summary.far_from_road", lang)].startswith(f"{len(far)}")
+
+
 # ----------------------------------------------------------------------------- app
 
 
