@@ -378,6 +378,7 @@ def map_tab(project, scenario, result) -> None:
         if pick and pick != ss.get("last_pick"):  # a new click on a marker (the value persists across runs)
             ss.last_pick = pick
             ss.picked = logic.nearest_school(result, project, pick["lat"], pick["lng"])
+            note_village_click(project, pick)
         if clicked and clicked.get("last_clicked"):
             ss.clicked_point = clicked["last_clicked"]
         with st.expander(T("app.village_table", level=level_name(ss.level, ss.lang))):
@@ -647,11 +648,20 @@ def set_figures(school: str) -> None:
         ss.tables_error = exc.text(ss.lang)
 
 
+def note_village_click(project, pick: dict) -> None:
+    """A village clicked on the map is the one the village detail shows."""
+    village = logic.clicked_village(project, pick["lat"], pick["lng"])
+    if village is not None:
+        st.session_state.village_clicked = village
+
+
 def village_panel(project, result, baseline) -> None:
     """A village grade by grade, today and under the plan; its pupils edited."""
     ss = st.session_state
     st.markdown(T("app.village_detail"))
     villages = logic.village_choices(project)
+    if (clicked := ss.pop("village_clicked", None)) in villages:  # clicked on the map
+        ss.detail_village = clicked
     village = st.selectbox(T("app.village_pick"), list(villages), format_func=villages.__getitem__,
                            key="detail_village")
     detail = logic.village_detail(result, baseline, village)

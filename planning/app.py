@@ -628,6 +628,14 @@ def village_choices(project: Project) -> dict[str, str]:
     return {str(vid): f"{vid} {name}" for vid, name in project.villages["name"].items()}
 
 
+def clicked_village(project: Project, lat: float, lon: float) -> str | None:
+    """The village whose marker was clicked on the map (the click's point is the marker's
+    own, to about 0.1 m), or None when the click was on a school, a site or elsewhere."""
+    points = project.villages.geometry
+    d = (points.x - lon) ** 2 + (points.y - lat) ** 2
+    return str(d.idxmin()) if len(d) and float(d.min()) < 1e-12 else None
+
+
 #: Columns of the village detail (:func:`village_detail`), labelled ``field.<key>``.
 VILLAGE_DETAIL = ("in_grade", "pupils", "school_after", "mode_after", "walk_minutes", "minutes_after", "grade_limit",
                   "school_before", "mode_before", "minutes_before")

@@ -150,6 +150,15 @@ def test_village_detail_rows_are_the_plan_s_flows(demo):
         assert row["school_before"].split()[0] == before.sort_values("pupils").iloc[-1]["school_id"]
 
 
+def test_a_village_clicked_on_the_map_is_found_and_a_school_is_not(demo):
+    for vid, point in demo.villages.geometry.items():
+        assert logic.clicked_village(demo, point.y, point.x) == vid
+    school = demo.schools.geometry.iloc[0]
+    assert logic.clicked_village(demo, school.y, school.x) is None
+    first = demo.villages.geometry.iloc[0]
+    assert logic.clicked_village(demo, first.y + 0.001, first.x) is None  # 110 m off: not on its marker
+
+
 def test_upload_summary_counts_the_tables(demo):
     for lang in ("zh", "en"):
         summary = dict(logic.upload_summary(demo, lang).itertuples(index=False))
