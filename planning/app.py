@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import settings
-from .coords import COORDS
+from .coords import COORDS, ground_metres
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
 from .forecast import Forecast, Table, forecast
@@ -628,12 +628,25 @@ def village_choices(project: Project) -> dict[str, str]:
     return {str(vid): f"{vid} {name}" for vid, name in project.villages["name"].items()}
 
 
+#: How far from a village's centre a click on its marker may land (metres): its circle is 9
+#: pixels wide in radius, some 300 m at zoom 12.
+VILLAGE_CLICK_M = 300.0
+
+
 def clicked_village(project: Project, lat: float, lon: float) -> str | None:
-    """The village whose marker was clicked on the map (the click's point is the marker's
-    own, to about 0.1 m), or None when the click was on a school, a site or elsewhere."""
-    points = project.villages.geometry
-    d = (points.x - lon) ** 2 + (points.y - lat) ** 2
-    return str(d.idxmin()) if len(d) and float(d.min()) < 1e-12 else None
+    """The village whose marker was clicked on the map: the nearest village when the click
+    (a point on its circle, not its centre) is within :data:`VILLAGE_CLICK_M` of it; None
+    for a click on a school's or site's marker (such a click lands on the point itself,
+    within a metre) or far from every village."""
+    villages, targets = project.villages.geometry, project.target_points
+    if not len(villages):
+        return None
+    to_village = ground_metres(villages.x.to_numpy(), villages.y.to_numpy(), lon, lat)
+    to_target = ground_metres(targets.x.to_numpy(), targets.y.to_numpy(), lon, lat)
+    nearest = int(np.argmin(to_village))
+    on_school = bool(len(to_target)) and float(to_target.min()) < 1.0
+    near = to_village[nearest] <= VILLAGE_CLICK_M and not on_school
+    return str(villages.index[nearest]) if near else None
 
 
 #: Columns of the village detail (:func:`village_detail`), labelled ``field.<key>``.

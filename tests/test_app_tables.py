@@ -155,8 +155,10 @@ def test_a_village_clicked_on_the_map_is_found_and_a_school_is_not(demo):
         assert logic.clicked_village(demo, point.y, point.x) == vid
     school = demo.schools.geometry.iloc[0]
     assert logic.clicked_village(demo, school.y, school.x) is None
+    for vid, point in demo.villages.geometry.items():  # on its circle, 50 m north of its centre (0.00045°)
+        assert logic.clicked_village(demo, point.y + 0.00045, point.x) == vid
     first = demo.villages.geometry.iloc[0]
-    assert logic.clicked_village(demo, first.y + 0.001, first.x) is None  # 110 m off: not on its marker
+    assert logic.clicked_village(demo, first.y + 0.01, first.x) is None  # 1.1 km off: no village's marker
 
 
 def test_upload_summary_counts_the_tables(demo):
