@@ -378,6 +378,7 @@ def map_tab(project, scenario, result) -> None:
         if pick and pick != ss.get("last_pick"):  # a new click on a marker (the value persists across runs)
             ss.last_pick = pick
             ss.picked = logic.nearest_school(result, project, pick["lat"], pick["lng"])
+            note_village_click(project, pick)
         if clicked and clicked.get("last_clicked"):
             ss.clicked_point = clicked["last_clicked"]
         with st.expander(T("app.village_table", level=level_name(ss.level, ss.lang))):
@@ -587,6 +588,120 @@ def change_plans(action: str) -> None:
     ss.manage_name = ""
     if new in ss.saved:
         ss.manage_plan = new
+
+
+def tables_tab(project, scenario, result, baseline) -> None:
+    """The school table, a school's figures edited, a village grade by grade, its pupils edited."""
+    ss = st.session_state
+    st.markdown(T("app.school_table", level=level_name(ss.level, ss.lang)))
+    table = logic.school_table(result, ss.level, ss.lang)
+    shown = table.assign(load=table["load"] * 100)  # per cent, drawn as a bar
+    st.dataframe(shown.rename(columns=lambda c: field(c, ss.lang)).rename_axis(field("school_id", ss.lang)),
+                 width="stretch", key="school_table", column_config=school_columns())
+    school_figures(result, table)
+    village_panel(project, result, baseline)
+    cols = st.columns([1, 3])
+    cols[0].button(T("app.undo"), disabled=not scenario.edits, key="undo_tables", on_click=undo_edit)
+    cols[1].markdown(T("app.plan_edits") + "\n\n" + logic.plan_log(scenario, ss.lang))
+
+
+def school_columns() -> dict:
+    """Number formats of the school table (its columns as worded in the language)."""
+    lang = st.session_state.lang
+    whole = st.column_config.NumberColumn(format="%.0f")
+    config = {field(c, lang): whole for c in ("pupils", "capacity", "classes_needed", "classrooms", "boarders", "beds",
+                                             "teachers_needed", "teachers", "met")}
+    config[field("load", lang)] = st.column_config.ProgressColumn(format="%.0f%%", min_value=0.0, max_value=100.0)
+    return config
+
+
+def school_figures(result, table: pd.DataFrame) -> None:
+    """Set a school's seats, classrooms and beds (a set_school edit in the plan)."""
+    ss = st.session_state
+    with st.expander(T("app.set_school")):
+        choices = {sid: f"{sid} {name}" for sid, name in table["name"].items()}
+        if not choices:
+            return
+        school = st.selectbox(T("app.figures_school"), list(choices), format_func=choices.__getitem__, key="fig_school")
+        row = result.schools.loc[school]
+        cols = st.columns(3)
+        for col, column, label in zip(cols, ("capacity", "classrooms", "beds"), ("app.seats", "app.classrooms", "app.beds"),
+                                      strict=True):
+            known = row[column] == row[column]  # NaN: not known
+            col.number_input(T(label), min_value=0, value=int(row[column]) if known else 0, step=1,
+                             key=f"fig_{column}_{school}")
+        typed = {c: ss[f"fig_{c}_{school}"] for c in ("capacity", "classrooms", "beds")}
+        changed = logic.figures_to_set(result, school, **typed)
+        st.button(T("app.apply"), key="apply_figures", disabled=not changed, on_click=set_figures, args=(school,))
+        if ss.get("tables_error"):
+            st.error(ss.tables_error)
+
+
+def set_figures(school: str) -> None:
+    ss = st.session_state
+    typed = {c: ss[f"fig_{c}_{school}"] for c in ("capacity", "classrooms", "beds")}
+    result = logic.evaluate_plan(ss.project, ss.scenario, ss.assignment).result
+    try:
+        ss.scenario = ss.scenario.set_school(school, **logic.figures_to_set(result, school, **typed))
+        ss.tables_error = None
+    except planning.PlanningError as exc:
+        ss.tables_error = exc.text(ss.lang)
+
+
+def note_village_click(project, pick: dict) -> None:
+    """A village clicked on the map is the one the village detail shows."""
+    village = logic.clicked_village(project, pick["lat"], pick["lng"])
+    if village is not None:
+        st.session_state.village_clicked = village
+
+
+def village_panel(project, result, baseline) -> None:
+    """A village grade by grade, today and under the plan; its pupils edited."""
+    ss = st.session_state
+    st.markdown(T("app.village_detail"))
+    villages = logic.village_choices(project)
+    if (clicked := ss.pop("village_clicked", None)) in villages:  # clicked on the map
+        ss.detail_village = clicked
+    village = st.selectbox(T("app.village_pick"), list(villages), format_func=villages.__getitem__,
+                           key="detail_village")
+    detail = logic.village_detail(result, baseline, village)
+    minutes = st.column_config.NumberColumn(format="%.1f")
+    config = {field(c, ss.lang): minutes for c in ("walk_minutes", "minutes_after", "grade_limit", "minutes_before")}
+    config[field("pupils", ss.lang)] = st.column_config.NumberColumn(format="%.0f")
+    st.dataframe(localise(detail, ss.lang), width="stretch", hide_index=True, key="village_detail",
+                 column_config=config)
+    with st.expander(T("app.set_pupils")):
+        grade = st.selectbox(T("app.pupils_grade"), [None, *range(1, 10)], key="pupils_grade",
+                             format_func=lambda g: T("app.whole_village") if g is None else field(f"grade_{g}", ss.lang))
+        if grade is None:
+            st.number_input(T("app.pupils_scale"), min_value=0.0, value=1.0, step=0.1, key="pupils_value_scale")
+        else:
+            now = float(detail.loc[detail["in_grade"] == grade, "pupils"].sum())
+            st.number_input(T("app.pupils_new"), min_value=0, value=int(now), step=1, key=f"pupils_value_{village}_{grade}")
+        st.button(T("app.apply"), key="apply_pupils", on_click=set_pupils, args=(village, grade))
+        if ss.get("pupils_error"):
+            st.error(ss.pupils_error)
+
+
+def set_pupils(village: str, grade: int | None) -> None:
+    ss = st.session_state
+    value = ss["pupils_value_scale"] if grade is None else ss[f"pupils_value_{village}_{grade}"]
+    try:
+        ss.scenario = logic.edit_pupils(ss.scenario, village, grade, float(value))
+        ss.pupils_error = None
+    except planning.PlanningError as exc:
+        ss.pupils_error = exc.text(ss.lang)
+
+
+def upload_summary(project) -> None:
+    """What was loaded: counts, villages far from roads, estimates, coordinate systems."""
+    ss = st.session_state
+    title = T("app.summary", villages=f"{len(project.villages):,}", schools=f"{len(project.schools):,}",
+              km=f"{project.network.seg_length.sum() / 1000:,.1f}")
+    with st.expander(title, expanded=ss.get("source") == "files"):  # always drawn: no new element on an edit
+        # a static table: the views' tables stay the page's first data frames
+        st.table(logic.upload_summary(project, ss.lang).set_index("item").rename_axis(None)
+                 .rename(columns={"value": T("app.summary.value")}))
 
 
 def compare_tab(project, result, baseline) -> None:
@@ -1073,13 +1188,16 @@ def main() -> None:
     with st.expander(T("app.data_notes", n=len(notes))):  # always drawn: no new element on an edit
         for note in notes:
             st.caption("• " + note)
-    views = {key: T(f"app.view.{key}") for key in ("map", "years", "compare", "teachers", "suggest", "policy",
-                                                   "export")}
+    upload_summary(project)
+    views = {key: T(f"app.view.{key}") for key in ("map", "tables", "years", "compare", "teachers", "suggest",
+                                                   "policy", "export")}
     # only the chosen view runs (st.tabs would compute every tab on every edit)
     view = st.segmented_control(T("app.view"), list(views), format_func=views.__getitem__, key="view",
                                 default="map", label_visibility="collapsed") or "map"
     if view == "map":
         map_tab(project, scenario, view_of.result)
+    elif view == "tables":
+        tables_tab(project, scenario, view_of.result, view_of.baseline)
     elif view == "years":
         years_tab(scenario)
     elif view == "compare":

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import settings
-from .coords import COORDS
+from .coords import COORDS, ground_metres
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
 from .forecast import Forecast, Table, forecast
@@ -35,11 +35,13 @@ from .i18n import Listing, Message, field, has_text, level_name, localise, plan_
 from .indicators import balance_rules
 from .io import ARCHIVE_SUFFIXES, MB, atomic_path, check_archive, megabytes
 from .load import demo_births, demo_history, from_files, is_demo, read_roster
+from .memo import once
 from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
 from .report import cost_by_item, cost_table, money, zoning_line
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today
 from .teachers import Alliances, Exchange, alliances, school_drive_minutes, teacher_exchange
+from .terrain import elevation_source
 from .timeline import Timeline
 
 T = TypeVar("T")
@@ -568,6 +570,166 @@ def village_rows(result: Result, level: str) -> pd.DataFrame:
     order = np.argsort(-(villages["mode"].cat.codes.to_numpy(dtype=float) * 1e4 + np.nan_to_num(villages["minutes"].to_numpy())),
                        kind="stable")
     return villages[columns].iloc[order].round(1)
+
+
+#: Columns of the school table (:func:`school_table`), labelled ``field.<key>``.
+SCHOOL_TABLE = ("name", "type", "status", "pupils", "capacity", "load", "classes_needed", "classrooms", "boarders",
+                "beds", "teachers_needed", "teachers", "met", "indicators_missed", "over_capacity")
+
+
+def school_table(result: Result, level: str, lang: str = "zh") -> pd.DataFrame:
+    """The open schools teaching a grade of ``level`` under a plan, one row each, indexed by
+    school id: name, type and status (words in ``lang``); ``pupils`` (all its pupils) and
+    ``capacity`` (seats); ``load`` = pupils ÷ seats (a fraction, 1.2 = 120 %; NaN where
+    the seats are unknown); classrooms needed (``classes_needed``, classes its pupils fill)
+    against those it has (``classrooms``); boarders against ``beds``; teachers needed by
+    the staffing norms against those it has (``teachers``, NaN where no teacher figures or
+    roster are known); 优质均衡 indicators known to be met (``met``) and the names of
+    those missed (``indicators_missed``, in ``lang``); ``over_capacity`` (more pupils than
+    seats). Figures stay numbers, so that the app's table sorts them."""
+    schools = result.schools
+    grades = set(LEVEL_GRADES[level])
+    rows = schools[schools["open"].to_numpy(dtype=bool) & schools["grades"].map(lambda g: bool(set(g) & grades))]
+    staff = result.staffing.reindex(rows.index)
+    ind = result.indicators.reindex(rows.index)
+    names = [c.removesuffix("_ok") for c in result.indicators.columns if c.endswith("_ok")]
+
+    def missed(sid: object) -> str:
+        return str(Listing([field(n, lang) for n in names if ind.at[sid, f"{n}_ok"] is False
+                            or ind.at[sid, f"{n}_ok"] is np.False_], sep="sep.names").text(lang))
+
+    table = pd.DataFrame({
+        "name": rows["name"], "type": rows["type"].map(lambda k: school_type(k, lang)),
+        "status": rows["status"].map(lambda k: t(f"status.{k}", lang)),
+        "pupils": rows["pupils"], "capacity": rows["capacity"],
+        "load": rows["pupils"] / rows["capacity"].where(rows["capacity"] > 0),
+        "classes_needed": rows["classes_needed"], "classrooms": rows["classrooms"],
+        "boarders": rows["boarders"], "beds": rows["beds"],
+        "teachers_needed": staff["teachers_needed"].astype(float), "teachers": staff["teachers"].astype(float),
+        "met": ind["met"].astype(float), "indicators_missed": [missed(sid) for sid in rows.index],
+        "over_capacity": rows["over_capacity"].map(lambda v: t("yes" if v else "no", lang)),
+    }, index=rows.index)
+    table.index.name = "school_id"
+    return table
+
+
+def figures_to_set(result: Result, school: str, **typed: float) -> dict[str, float]:
+    """The figures typed for a school (``capacity``, ``classrooms``, ``beds``) that differ
+    from its figures under the plan: those a :meth:`Scenario.set_school` edit sets (none:
+    nothing to change)."""
+    row = result.schools.loc[school, ["capacity", "classrooms", "beds"]].to_numpy(dtype=float)
+    now = dict(zip(["capacity", "classrooms", "beds"], np.nan_to_num(row, nan=-1.0), strict=True))
+    return {col: float(value) for col, value in typed.items() if not np.isclose(float(value), now[col])}
+
+
+def edit_pupils(scenario: Scenario, village: str, grade: int | None, value: float) -> Scenario:
+    """The plan after a pupils edit made in the app: the pupils of ``grade`` set to
+    ``value``, or, with no grade, every grade's pupils of the village multiplied by
+    ``value`` (validation errors propagate)."""
+    if grade is None:
+        return scenario.set_pupils(village, scale=value)
+    return scenario.set_pupils(village, grade=grade, pupils=value)
+
+
+def village_choices(project: Project) -> dict[str, str]:
+    """Village id → "V01 name", for the village picker."""
+    return {str(vid): f"{vid} {name}" for vid, name in project.villages["name"].items()}
+
+
+#: How far from a village's centre a click on its marker may land (metres): its circle is 9
+#: pixels wide in radius, some 300 m at zoom 12.
+VILLAGE_CLICK_M = 300.0
+
+
+def clicked_village(project: Project, lat: float, lon: float) -> str | None:
+    """The village whose marker was clicked on the map: the nearest village when the click
+    (a point on its circle, not its centre) is within :data:`VILLAGE_CLICK_M` of it; None
+    for a click on a school's or site's marker (such a click lands on the point itself,
+    within a metre) or far from every village."""
+    villages, targets = project.villages.geometry, project.target_points
+    if not len(villages):
+        return None
+    to_village = ground_metres(villages.x.to_numpy(), villages.y.to_numpy(), lon, lat)
+    to_target = ground_metres(targets.x.to_numpy(), targets.y.to_numpy(), lon, lat)
+    nearest = int(np.argmin(to_village))
+    on_school = bool(len(to_target)) and float(to_target.min()) < 1.0
+    near = to_village[nearest] <= VILLAGE_CLICK_M and not on_school
+    return str(villages.index[nearest]) if near else None
+
+
+#: Columns of the village detail (:func:`village_detail`), labelled ``field.<key>``.
+VILLAGE_DETAIL = ("in_grade", "pupils", "school_after", "mode_after", "walk_minutes", "minutes_after", "grade_limit",
+                  "school_before", "mode_before", "minutes_before")
+
+
+def village_detail(result: Result, baseline: Result, village: str) -> pd.DataFrame:
+    """A village's pupils grade by grade under a plan and today: one row per flow of the
+    plan (a grade whose pupils go two ways has two rows): ``in_grade``, ``pupils``, the
+    plan's school ("S01 name"), way to school (``mode_after``: walk, bus, board,
+    unserved), the walk to that school (``walk_minutes``, minutes; NaN with no school) and
+    the one-way trip (``minutes_after``: the walk, or walk and ride), the grade's walking
+    limit (``grade_limit``, minutes, from the policy); then today's school, way and trip of
+    the grade (those of the flow carrying most of its pupils today). Modes are keys,
+    worded by :func:`planning.i18n.localise`."""
+    names = result.schools["name"]
+    limits = result.project.policy.grade_limits()
+
+    def school(sid: object) -> str:
+        return f"{sid} {names.get(sid, '')}".strip() if isinstance(sid, str) else ""
+
+    after = result.flows[result.flows["village_id"] == village].sort_values(["grade", "pupils"],
+                                                                              ascending=[True, False])
+    before = baseline.flows[baseline.flows["village_id"] == village].sort_values("pupils", ascending=False)
+    main = before.drop_duplicates("grade").set_index("grade")
+    grades = after["grade"].to_numpy()
+    table = pd.DataFrame({
+        "in_grade": grades, "pupils": after["pupils"].to_numpy(),
+        "school_after": [school(s) for s in after["school_id"]], "mode_after": after["mode"].astype(str).to_numpy(),
+        "walk_minutes": after["walk_minutes"].to_numpy(dtype=float), "minutes_after": after["minutes"].to_numpy(dtype=float),
+        "grade_limit": limits[grades - 1],
+        "school_before": [school(s) for s in main["school_id"].reindex(grades)],
+        "mode_before": main["mode"].astype(object).reindex(grades).to_numpy(),
+        "minutes_before": main["minutes"].reindex(grades).to_numpy(dtype=float),
+    })
+    return table
+
+
+def upload_summary(project: Project, lang: str = "zh") -> pd.DataFrame:
+    """What was loaded, in one table of (``item``, ``value``) in ``lang``: villages and
+    their pupils (primary, junior), schools by type, candidate sites, road km, villages far
+    from any road (over the policy's flag distance, named), pupils estimated from
+    population or unknown, the coordinate system each table was read in (converted to
+    WGS84 on reading) and the source of elevations. Worked out once per project and
+    language (the app draws it on every run)."""
+    return once(project, ("upload_summary", lang), lambda: _upload_summary(project, lang)).copy()
+
+
+def _upload_summary(project: Project, lang: str) -> pd.DataFrame:
+    villages, schools, snaps = project.villages, project.schools, project.snaps
+    rows: list[tuple[str, str]] = [
+        (field("villages", lang), f"{len(villages):,}"),
+        (field("primary_pupils", lang), f"{np.nansum(villages['primary_pupils'].to_numpy(dtype=float)):,.0f}"),
+        (field("junior_pupils", lang), f"{np.nansum(villages['junior_pupils'].to_numpy(dtype=float)):,.0f}"),
+        (t("app.summary.schools", lang), f"{len(schools):,}"),
+    ]
+    for kind, n in schools["type"].value_counts().sort_index().items():
+        rows.append((t("app.summary.of_type", lang, type=school_type(str(kind), lang)), f"{n:,}"))
+    rows.append((t("app.summary.sites", lang), f"{len(project.sites):,}"))
+    rows.append((t("app.summary.road_km", lang), f"{project.network.seg_length.sum() / 1000:,.1f}"))
+    far = snaps[(snaps["kind"] == "village") & snaps["far_from_road"].to_numpy(dtype=bool)]
+    rows.append((t("app.summary.far_from_road", lang), t("app.summary.count_names", lang, n=len(far),
+                 names=Listing([f"{n} ({m:.0f} m)" for n, m in zip(far["name"], far["snap_m"], strict=True)],
+                               sep="sep.names", most=8)) if len(far) else "0"))
+    rows.append((t("app.summary.estimated", lang), f"{int(villages['pupils_estimated'].sum()):,}"))
+    rows.append((t("app.summary.unknown", lang), f"{int(villages['primary_pupils'].isna().sum()):,}"))
+    for kind, table in (("villages", villages), ("schools", schools), ("sites", project.sites)):
+        if table.empty:  # no sites given
+            continue
+        systems = sorted(set(table["coords_from"].dropna())) if "coords_from" in table else []
+        words = Listing([t(f"coords.{s}", lang) for s in systems] or [t("coords.wgs84", lang)]).text(lang)
+        rows.append((t("app.summary.coords", lang, table=t(f"table.{kind}", lang)), str(words)))
+    rows.append((t("app.summary.elevation", lang), elevation_source(project.network, lang)))
+    return pd.DataFrame(rows, columns=["item", "value"])
 
 
 def school_choices(result: Result, lang: str = "zh", *, open_only: bool = True) -> dict[str, str]:

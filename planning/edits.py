@@ -1,7 +1,8 @@
 """Scenario edits and the state of the schools they leave.
 
-An edit (close, merge, open a site, expand, keep as teaching point, add beds, add a bus)
-is a small immutable settings object: built in Python or read from a scenario file, checked
+An edit (close, merge, open a site, expand, keep as teaching point, add beds, add a bus,
+set a school's seats, classrooms or beds, set or scale a village's pupils) is a small
+immutable settings object: built in Python or read from a scenario file, checked
 the same way (unknown fields refused, numbers ≥ 0). :meth:`Edit.apply` checks it against the
 schools as the edits before it left them and returns a new :class:`State`; nothing is
 changed in place.
@@ -61,21 +62,26 @@ class State:
         state is shared by every scenario of a project).
     buses
         School buses.
+    pupils
+        The pupil edits (:class:`SetPupils`) in order; evaluation applies them to the
+        pupils of the year evaluated (:func:`edited_pupils`).
     """
 
-    __slots__ = ("_table", "buses")
+    __slots__ = ("_table", "buses", "pupils")
 
-    def __init__(self, schools: pd.DataFrame, buses: tuple[Bus, ...] = ()) -> None:
+    def __init__(self, schools: pd.DataFrame, buses: tuple[Bus, ...] = (), *, pupils: tuple[SetPupils, ...] = ()) -> None:
         self._table = schools
         self.buses = buses
+        self.pupils = pupils
 
     @property
     def schools(self) -> pd.DataFrame:
         return self._table.copy(deep=False)  # copy-on-write: cheap, and the state stays as it was
 
-    def changed(self, buses: tuple[Bus, ...] | None = None) -> State:
+    def changed(self, buses: tuple[Bus, ...] | None = None, *, pupils: tuple[SetPupils, ...] | None = None) -> State:
         """A new state to apply one edit to (the schools table copied)."""
-        return State(self._table.copy(), self.buses if buses is None else buses)
+        return State(self._table.copy(), self.buses if buses is None else buses,
+                     pupils=self.pupils if pupils is None else pupils)
 
     def set(self, school_id: str, **values: object) -> None:
         """Set cells of one school's row (only on a state just made by :meth:`changed`)."""
@@ -366,16 +372,102 @@ class AddBus(Edit):
                        school=who(self.school), ride=f"{self.max_ride:g}")
 
 
-def _amounts(edit: OpenSite | Expand, key: str) -> Message | str:
+class SetSchool(Edit):
+    """Set an open school's seats (pupils), classrooms or boarding beds to new figures (a
+    survey's count, a rebuilt building), where :class:`Expand` adds to them. Figures not
+    given stay as they were; at least one is given. Classrooms and beds set above today's
+    count as built in the costs, as an expansion's do."""
+
+    op: Literal["set_school"] = "set_school"
+    school: Id
+    capacity: Amount | None = None
+    classrooms: Amount | None = None
+    beds: Amount | None = None
+
+    @pydantic.field_validator("beds")
+    @classmethod
+    def _sets_something(cls, beds: float | None, info: pydantic.ValidationInfo) -> float | None:
+        """A change of nothing is refused, not logged (checked with the last field)."""
+        given = info.data.get("capacity", 0), info.data.get("classrooms", 0)  # missing: refused already
+        if beds is None and given == (None, None):
+            raise ValueError("error.set_school_nothing")
+        return beds
+
+    def apply(self, state: State, project: Project) -> State:
+        _school(state, self.school)
+        new = state.changed()
+        for col in ("capacity", "classrooms", "beds"):
+            if (value := getattr(self, col)) is not None:
+                new.set(self.school, **{col: float(value)})
+        return new
+
+    def words(self, who: Callable[[str], str]) -> Message:
+        return Message("edit.set_school", school=who(self.school), extra=_amounts(self, "edit.amount_set"))
+
+
+class SetPupils(Edit):
+    """Set a village's pupils of one grade (``grade`` and ``pupils``), or scale its pupils
+    (of one grade, or of every grade when ``grade`` is not given) by ``scale`` (1.2: a fifth
+    more): a survey's count, a new housing estate. Applied to the pupils of the year
+    evaluated (today's, or a forecast year's), in the order of the edits."""
+
+    op: Literal["set_pupils"] = "set_pupils"
+    village: Id
+    grade: Annotated[int, pydantic.Field(ge=1, le=9)] | None = None
+    pupils: Amount | None = None
+    scale: Amount | None = None
+
+    @pydantic.field_validator("scale")
+    @classmethod
+    def _one_way(cls, scale: float | None, info: pydantic.ValidationInfo) -> float | None:
+        """Either a grade's pupils or a factor (checked with the last field)."""
+        if "pupils" not in info.data:  # refused already (below zero)
+            return scale
+        pupils = info.data["pupils"]
+        if (pupils is None) == (scale is None):
+            raise ValueError("error.set_pupils_one_way")
+        if pupils is not None and info.data.get("grade") is None:
+            raise ValueError("error.set_pupils_grade")
+        return scale
+
+    def apply(self, state: State, project: Project) -> State:
+        if self.village not in project.villages.index:
+            raise ValidationError(Message("error.unknown_villages", ids=Listing([self.village]),
+                                          examples=Listing(project.villages.index[:5])))
+        return state.changed(pupils=(*state.pupils, self))
+
+    def words(self, who: Callable[[str], str]) -> Message:
+        if self.pupils is not None:
+            return Message("edit.set_pupils", village=who(self.village), grade=self.grade, pupils=f"{self.pupils:g}")
+        if self.grade is None:
+            return Message("edit.scale_pupils", village=who(self.village), scale=f"{self.scale:g}")
+        return Message("edit.scale_grade", village=who(self.village), grade=self.grade, scale=f"{self.scale:g}")
+
+
+def edited_pupils(pupils: np.ndarray, villages: pd.Index, edits: Sequence[SetPupils]) -> np.ndarray:
+    """Pupils per village and grade (V, 9) after the pupil edits, in order (a copy)."""
+    out = np.array(pupils, dtype=float)
+    for edit in edits:
+        row = villages.get_loc(edit.village)
+        cols = slice(None) if edit.grade is None else edit.grade - 1
+        if edit.pupils is not None:
+            out[row, cols] = edit.pupils
+        else:
+            out[row, cols] = out[row, cols] * float(edit.scale or 0.0)
+    return out
+
+
+def _amounts(edit: OpenSite | Expand | SetSchool, key: str) -> Message | str:
     """Seats, classrooms and beds an edit sets or adds, e.g. "（学位 +120，教室 +3）"."""
     amounts = [Message(key, value=f"{v:g}", what=Message(f"edit.{col}")) for col in ("capacity", "classrooms", "beds")
-               if (v := getattr(edit, col)) is not None and (v or isinstance(edit, OpenSite))]
+               if (v := getattr(edit, col)) is not None and (v or isinstance(edit, OpenSite | SetSchool))]
     return Message("edit.amounts", amounts=Listing(amounts)) if amounts else ""
 
 
 EDITS: dict[str, type[Edit]] = {cls.model_fields["op"].default: cls
-                                for cls in (Close, Merge, OpenSite, Expand, TeachingPoint, AddBeds, AddBus)}
-AnyEdit = Annotated[Close | Merge | OpenSite | Expand | TeachingPoint | AddBeds | AddBus,
+                                for cls in (Close, Merge, OpenSite, Expand, TeachingPoint, AddBeds, AddBus, SetSchool,
+                                            SetPupils)}
+AnyEdit = Annotated[Close | Merge | OpenSite | Expand | TeachingPoint | AddBeds | AddBus | SetSchool | SetPupils,
                     pydantic.Field(discriminator="op")]
 
 
@@ -444,6 +536,7 @@ def edit_log(project: Project, edits: Sequence[Edit], lang: str | None = None) -
                         index=pd.RangeIndex(1, len(edits) + 1, name="step"))
 
 
-__all__ = ["Edit", "Close", "Merge", "OpenSite", "Expand", "TeachingPoint", "AddBeds", "AddBus", "EDITS", "Bus",
+__all__ = ["Edit", "Close", "Merge", "OpenSite", "Expand", "TeachingPoint", "AddBeds", "AddBus", "SetSchool",
+           "SetPupils", "edited_pupils", "EDITS", "Bus",
            "State", "initial_state", "apply_edits", "in_effect", "make_edit", "describe_edit", "edit_words", "object_names",
            "edit_log"]

@@ -36,7 +36,7 @@ from .assign import (
 )
 from .bus import bus_rides, walk_to_road
 from .costs import cost_figures, cost_items
-from .edits import Edit, State, edit_log, initial_state
+from .edits import Edit, State, edit_log, edited_pupils, initial_state
 from .errors import InfeasibleError
 from .i18n import Listing, Message
 from .indicators import balance, school_indicators
@@ -275,7 +275,7 @@ def build_layout(project: Project, state: State) -> Layout:
     policy = project.policy
     return Layout(
         minutes=minutes,
-        pupils=grade_pupils(project.villages),
+        pupils=edited_pupils(grade_pupils(project.villages), project.villages.index, state.pupils),
         serves=serves,
         capacity=schools["capacity"].to_numpy(dtype=float),
         beds=np.nan_to_num(schools["beds"].to_numpy(dtype=float)),

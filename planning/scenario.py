@@ -144,6 +144,19 @@ class Scenario:
         return self._with("add_bus", school=school_id, villages=tuple(str(v) for v in villages),
                           max_ride=float(max_ride), year=year)
 
+    def set_school(self, school_id: str, *, capacity: float | None = None, classrooms: float | None = None,
+                   beds: float | None = None, year: int | None = None) -> Scenario:
+        """Set a school's seats (pupils), classrooms or beds to new figures (those not given
+        stay as they were); :meth:`expand` adds to them instead."""
+        return self._with("set_school", school=school_id, capacity=capacity, classrooms=classrooms, beds=beds,
+                          year=year)
+
+    def set_pupils(self, village_id: str, *, grade: int | None = None, pupils: float | None = None,
+                   scale: float | None = None, year: int | None = None) -> Scenario:
+        """Set a village's pupils of ``grade`` to ``pupils``, or multiply its pupils (of
+        ``grade``, or of every grade) by ``scale``; one of the two is given."""
+        return self._with("set_pupils", village=village_id, grade=grade, pupils=pupils, scale=scale, year=year)
+
     def evaluate_years(self, forecast: Forecast, *, assignment: str = "nearest", years: Iterable[int] | None = None,
                        solver_seconds: float | None = 60.0) -> Timeline:
         """The plan in each year of ``forecast`` (all its years, or ``years``): that year's
