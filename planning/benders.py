@@ -62,7 +62,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -109,6 +109,11 @@ class Answer:
         column it may use).
     rounds
         MILP solves of phase 2.
+    phases
+        Wall-clock seconds of each step, to see where the time goes: "start" (greedy +
+        interchange, sorting the rows, building the master), "lp" (phase 1's LP with cuts
+        to convergence, rounding), "fixing" (reduced-cost fixing and probing) and "milp"
+        (phase 2's MILP solves and their cuts); a step not reached is absent.
     """
 
     open: np.ndarray
@@ -119,6 +124,7 @@ class Answer:
     seconds: float
     start: float
     rounds: int
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def gap(self) -> float:
@@ -160,16 +166,21 @@ def p_median(cost: np.ndarray, p: int, *, lower: np.ndarray | None = None, upper
     if np.isfinite(best.value):
         master.add_rows(*radius.cut_rows(radius.levels(best.y), np.arange(n)))
     search = _Search(master, radius, best, lo.copy(), hi.copy(), _core(p, lo, hi), deadline, mip_gap)
+    search.lap("start", began)
     bound, rounds, status = float(c.min(axis=1).sum()), 0, "Time limit reached"  # each row at its nearest
     if search.left() > 0:
         bound, status = _phase_one(search)
     if status == "Optimal":
+        lap = time.perf_counter()
         bound, status, rounds = _phase_two(search, bound)
+        if rounds:
+            search.lap("milp", lap)
     best = search.best
     if best.proven(bound, mip_gap):  # a bound within rounding of the incumbent is the incumbent's
         status, bound = "Optimal", best.value if bound > best.value - 1e-9 * max(1.0, best.value) else bound
+    logger.debug("seconds by step: %s", {name: round(took, 3) for name, took in search.phases.items()})
     return Answer(best.y > 0.5, best.assignment, best.value, bound, status, time.perf_counter() - began, start,
-                  rounds)
+                  rounds, search.phases)
 
 
 @dataclass
@@ -389,10 +400,15 @@ class _Search:
     core: np.ndarray
     deadline: float
     mip_gap: float
+    phases: dict[str, float] = field(default_factory=dict)
 
     def left(self) -> float:
         """Seconds left before the deadline."""
         return self.deadline - time.perf_counter()
+
+    def lap(self, step: str, since: float) -> None:
+        """Count the seconds from ``since`` (a ``time.perf_counter()`` value) to now in ``step``."""
+        self.phases[step] = self.phases.get(step, 0.0) + time.perf_counter() - since
 
     def target(self) -> float:
         """A bound at or above which no plan beats the incumbent by more than the gap."""
@@ -445,18 +461,21 @@ def _converge(search: _Search, *, stop_at: float = np.inf, most: int | None = No
 def _phase_one(search: _Search) -> tuple[float, str]:
     """The LP relaxation with cuts to convergence, then columns fixed by reduced cost and
     by probing. Returns (LP bound, "Optimal" or why it stopped)."""
+    began = time.perf_counter()
     lp, bound = _converge(search, stop_at=search.target())
-    if lp is None:
-        return bound, "Time limit reached"
-    if not lp.optimal:
-        return bound, lp.status
+    if lp is None or not lp.optimal:
+        search.lap("lp", began)
+        return bound, "Time limit reached" if lp is None else lp.status
     logger.debug("LP bound %.6g, %d rows, %.1f s left", bound, search.master.n_rows, search.left())
     _round(search, lp.x[: search.radius.n_columns])
+    search.lap("lp", began)
     if np.isfinite(search.best.value) and bound < search.target():
+        began = time.perf_counter()
         _fix_by_reduced_cost(search, lp, bound)
         search.radius = search.radius.restricted(np.flatnonzero(search.upper > 0.5))
         _probe(search, lp)
         search.radius = search.radius.restricted(np.flatnonzero(search.upper > 0.5))
+        search.lap("fixing", began)
     return bound, "Optimal"
 
 
