@@ -317,7 +317,9 @@ def run_county(entry: Mapping[str, Any], folder: str, options: Mapping[str, Any]
     start = time.perf_counter()
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(out)
+    # no clean-up of temporary files here: Dask may run a task twice at once (a worker it
+    # took for dead), and the other run's half-written file is one of them; run() removes
+    # what is left once every task is over
     for name in (SUMMARY, *COUNTY_FILES):  # an earlier run's results go first, its summary before its files
         (out / name).unlink(missing_ok=True)
     county = CountyEntry.model_validate(dict(entry))
@@ -543,14 +545,24 @@ def _client(client: Client | None, *, scheduler: str | None, workers: int | None
         yield local
 
 
+#: How many times a county's task is submitted before a lost task (its worker killed, the
+#: scheduler's KilledWorker) counts as the county failed; the county's own errors are
+#: answered by the task and never retried.
+TASK_TRIES = 3
+
+
 def _run_tasks(client: Client, todo: Sequence[CountyEntry], folders: Mapping[str, Path], options: Mapping[str, Any],
                *, show: bool) -> None:
     """Submit one task per county and follow them as they finish (a bar of counties done)."""
     from distributed import as_completed
     from tqdm import tqdm
 
-    futures = {client.submit(run_county, c.model_dump(), str(folders[c.name]), dict(options), pure=False,
-                             key=f"county-{county_folder(c.name)}-{os.urandom(4).hex()}"): c for c in todo}
+    def submit(c: CountyEntry) -> Any:
+        return client.submit(run_county, c.model_dump(), str(folders[c.name]), dict(options), pure=False,
+                             key=f"county-{county_folder(c.name)}-{os.urandom(4).hex()}")
+
+    futures = {submit(c): c for c in todo}
+    tries = {c.name: 1 for c in todo}
     with tqdm(total=len(futures), desc=t("province.progress"), unit=t("province.unit"), disable=not show,
               file=sys.stderr) as bar:
         def steps(event: tuple[float, Mapping[str, str]]) -> None:  # a county's step, from its worker
@@ -558,11 +570,21 @@ def _run_tasks(client: Client, todo: Sequence[CountyEntry], folders: Mapping[str
 
         client.subscribe_topic(TOPIC, steps)  # type: ignore[no-untyped-call]
         try:
-            for future in as_completed(futures):  # type: ignore[no-untyped-call]
-                county = futures[future]
+            finished = as_completed(futures)  # type: ignore[no-untyped-call]
+            for future in finished:
+                county = futures.pop(future)
                 try:
                     summary = future.result()
+                    # let go of it: a result kept on a worker that dies later would be computed
+                    # again (the county run twice, its files rewritten under the province's feet)
+                    future.release()
                 except Exception as exc:  # noqa: BLE001  # the task itself was lost (its workers died)
+                    if tries[county.name] < TASK_TRIES:  # a worker killed or lost under load: run it again
+                        tries[county.name] += 1
+                        again = submit(county)
+                        futures[again] = county
+                        finished.add(again)  # type: ignore[no-untyped-call]
+                        continue
                     problem = Message("province.lost", error=f"{type(exc).__name__}: {exc}")
                     summary = {"county": county.name, "status": "failed", "plans": {}, "files": [],
                                "message": {lg: problem.text(lg) for lg in ("zh", "en")}}

@@ -266,7 +266,8 @@ def test_a_killed_worker_leaves_every_county_once_and_nothing_half_written(clien
     assert pid not in client.run(os.getpid).values()  # that worker is gone (its nanny started a new one)
     table = answer["table"]
     assert list(table.index) == [f"county_{k:02d}" for k in range(1, 7)]
-    assert (table["status"] == "done").all()
+    assert (table["status"] == "done").all(), [
+        json.loads((out / c / "summary.json").read_text(encoding="utf-8")).get("message") for c in table.index]
     for county in table.index:
         assert sorted(p.name for p in (out / county).iterdir()) == sorted([*province.COUNTY_FILES, "summary.json"])
     assert [p for p in out.rglob(".*")] == []  # no temporary files of a write cut short
