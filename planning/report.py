@@ -27,6 +27,7 @@ from .indicators import balance_rules, worded_indicators
 from .io import atomic_path, write_gpkg
 from .load import is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
+from .plan_report import wrap as _wrap  # lines of at most so many ems (one wrapper for every page)
 from .project import Project
 from .scenario import baseline
 from .staffing import STAFFING_FIGURES
@@ -469,22 +470,6 @@ def _count(value: object, *, signed: bool = False) -> str:
 def _ems(text: str) -> float:
     """Width of a line of text in ems (a Chinese character 1, a Latin one about 0.6)."""
     return sum(1.0 if ord(ch) > 0x2e80 else 0.6 for ch in text)
-
-
-def _wrap(text: str, room: float) -> list[str]:
-    """``text`` in lines of at most ``room`` ems, broken at spaces or, in Chinese, after a
-    punctuation mark or between characters."""
-    lines, line = [], ""
-    for piece in re.findall(r"[^\s\uff0c\uff1b\u3001]*[\s\uff0c\uff1b\u3001]?", text):
-        if line and _ems(line + piece) > room:
-            lines.append(line.rstrip())
-            line = ""
-        line += piece
-        while _ems(line) > room:  # one piece longer than a line
-            cut = next(i for i in range(len(line), 0, -1) if _ems(line[:i]) <= room)
-            lines.append(line[:cut])
-            line = line[cut:]
-    return [*lines, line.rstrip()] if line.strip() else lines
 
 
 def _heading_lines(text: str) -> str:
