@@ -28,6 +28,7 @@ from planning.maps import (
     standalone_html,
     use_local_leaflet,
 )
+from planning.plan_report import county_name
 from planning.report import excel_report, plan_report, print_map, results_gpkg
 
 st.set_page_config(page_title=f"{t('app.page_title', 'zh')} · {t('app.page_title', 'en')}", page_icon="🏫",
@@ -1170,7 +1171,7 @@ def main() -> None:
     sidebar()
     ss = st.session_state
     project, scenario = ss.project, ss.scenario
-    st.title(f"{T('app.title')} · {project.name}")
+    st.title(f"{T('app.title')} · {county_name(project, ss.lang)}")  # the demo's name in one language
     today_view = logic.evaluate_plan(project, scenario, ss.assignment)
     fc, year = ss.get("forecast"), ss.get("year")
     # a year after the base year, or a plan with edits from a later year: the map and figures

@@ -57,7 +57,7 @@ def teaching(project: planning.Project, level: str = "primary") -> int:
 
 
 def test_opens_the_demo_with_headline_figures(app, demo):
-    assert "青山镇" in app.title[0].value
+    assert app.title[0].value.endswith("青山镇（合成示例）")  # one language: not "青山镇 Qingshan (synthetic demo · …)"
     figures = metrics(app)
     assert "以下为小学的数字（学段可在左侧切换）" in [c.value for c in app.caption]  # the level the figures count
     assert figures["schools_open"] == str(teaching(demo))  # today every school of the table is open
@@ -122,6 +122,7 @@ def test_switching_to_english(app):
     app.radio(key="lang_choice").set_value("English").run()
     assert not app.exception
     assert "School layout and catchment planning" in app.title[0].value
+    assert app.title[0].value.endswith("Qingshan township (synthetic demo)")
     assert "schools open" in [m.label for m in app.metric]
     assert "Figures for primary (switch the level on the left)" in [c.value for c in app.caption]
 
