@@ -63,10 +63,13 @@ bench: $(BENCH)/.installed
 	$(BENCH)/bin/python benchmarks/traveltime.py
 	$(BENCH)/bin/python benchmarks/scenario.py
 	$(BENCH)/bin/python benchmarks/optimise.py
+	$(BENCH)/bin/python benchmarks/optimise.py --capacitated
+	$(BENCH)/bin/python benchmarks/zoning.py
 	$(BENCH)/bin/python benchmarks/coverage.py
 	$(BENCH)/bin/python benchmarks/maps.py
 	$(BENCH)/bin/python benchmarks/teachers.py
 	$(BENCH)/bin/python benchmarks/costs.py
+	$(BENCH)/bin/python benchmarks/province.py
 
 demo-data: $(STAMP)
 	$(BIN)/python data/make_demo.py
