@@ -111,7 +111,7 @@ def main() -> None:
     for name, cost, p, optimum, capacities in ladder(args.capacitated, args.ladder):
         start = time.perf_counter()
         ours = p_median(cost, p, weights=np.ones(len(cost)), demand=capacities.get("demand"),
-                        capacities=capacities.get("seats"), solver_seconds=600)
+                        capacities=capacities.get("seats"), solver_seconds=120)
         times["ours"].append(time.perf_counter() - start)
         mark = "" if ours.optimal and abs(ours.objective - optimum) < 0.5 else " (!)"
         line = (f"{name:<10} {len(cost):>4} {p:>4} {optimum:>9.0f} {ours.objective:>9.0f}{mark} "
