@@ -792,26 +792,37 @@ def with_changes(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """A comparison (today first, then the plans; rows of figures) shown as text
     (:func:`display_table`) with, after each plan, its change against today (plan − today,
     signed: +3, −2.5; blank where a figure is not a number), headed "Change: plan" /
-    "变化：方案"."""
+    "变化：方案". A change has the precision of its row: whole for counts, three decimals
+    for shares and CVs (every figure of the row below 1), one decimal otherwise."""
     shown = display_table(table)
-    today = pd.to_numeric(table.iloc[:, 0], errors="coerce")
+    numbers = pd.concat([pd.to_numeric(table.iloc[:, i], errors="coerce") for i in range(table.shape[1])], axis=1)
+    today = numbers.iloc[:, 0]
+    digits = numbers.apply(_row_digits, axis=1)
     columns: dict[str, pd.Series] = {str(table.columns[0]): shown.iloc[:, 0]}
     for i, name in enumerate(table.columns[1:], start=1):
         columns[str(name)] = shown.iloc[:, i]
-        change = pd.to_numeric(table.iloc[:, i], errors="coerce") - today
-        columns[t("app.change_vs_today", lang, plan=name)] = change.map(_signed)
+        change = numbers.iloc[:, i] - today
+        columns[t("app.change_vs_today", lang, plan=name)] = pd.Series(
+            [_signed(v, d) for v, d in zip(change, digits, strict=True)], index=table.index)
     return pd.DataFrame(columns, index=table.index)
 
 
-def _signed(value: float) -> str:
+def _row_digits(row: pd.Series) -> int:
+    """Decimals a row's change is shown with (:func:`with_changes`)."""
+    known = row.to_numpy(dtype=float)
+    known = known[np.isfinite(known)]
+    if not len(known) or np.allclose(known, np.round(known)):
+        return 0
+    return 3 if np.abs(known).max() < 1 else 1
+
+
+def _signed(value: float, digits: int) -> str:
     """A change with its sign: +3, −2.5, 0 (blank when unknown)."""
     if value != value:
         return ""
-    if abs(value) < 5e-10:
+    if abs(value) < 0.5 * 10 ** -digits:
         return "0"
-    text = f"{abs(value):,.0f}" if float(value).is_integer() or abs(value) >= 1000 else \
-        f"{abs(value):.3f}" if abs(value) < 1 else f"{abs(value):,.1f}"
-    return ("+" if value > 0 else "−") + text
+    return ("+" if value > 0 else "−") + f"{abs(value):,.{digits}f}"
 
 
 def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:

@@ -299,6 +299,10 @@ def test_compare_table_changes_and_the_charts_data(demo):
             sign = "+" if diff > 0 else "−"
             assert change.startswith(sign)
             assert float(change[1:].replace(",", "")) == pytest.approx(abs(diff), abs=5e-4 if abs(diff) < 1 else 0.5)
+    walk = shown.loc[field("mean_walk", "en"), "Change: p"]  # minutes to one decimal, not −0.799
+    assert walk == "0" or (walk[0] in "+−" and len(walk.split(".")[-1]) == 1), walk
+    cv = shown.loc[next(r for r in shown.index if r.endswith("largest CV")), "Change: p"]
+    assert cv == "0" or len(cv.split(".")[-1]) == 3, cv
     assert logic.display_table(pd.DataFrame({"cv": [0.5532, 12.25, 3.0, 18088.7]}))["cv"].tolist() == [
         "0.553", "12.2", "3", "18,089"]
     bars = logic.pupils_per_school([today, plan], "zh")
