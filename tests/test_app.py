@@ -301,6 +301,9 @@ def test_compare_table_changes_and_the_charts_data(demo):
             assert float(change[1:].replace(",", "")) == pytest.approx(abs(diff), abs=5e-4 if abs(diff) < 1 else 0.5)
     walk = shown.loc[field("mean_walk", "en"), "Change: p"]  # minutes to one decimal, not −0.799
     assert walk == "0" or (walk[0] in "+−" and len(walk.split(".")[-1]) == 1), walk
+    hand = logic.with_changes(pd.DataFrame({"today": [12.7, 0.553, 13.0], "p": [11.901, 0.5, 12.0]},
+                                           index=["mean walk", "largest CV", "schools"]), "en")
+    assert hand["Change: p"].tolist() == ["−0.8", "−0.053", "−1"]  # before: −0.799 minutes
     cv = shown.loc[next(r for r in shown.index if r.endswith("largest CV")), "Change: p"]
     assert cv == "0" or len(cv.split(".")[-1]) == 3, cv
     assert logic.display_table(pd.DataFrame({"cv": [0.5532, 12.25, 3.0, 18088.7]}))["cv"].tolist() == [
