@@ -439,8 +439,8 @@ def _school_grades(frame: pd.DataFrame, types: pd.Series, problems: _Problems) -
     grades = [SCHOOL_GRADES[kind] for kind in types]
     if "grades" in frame.columns:  # 开设年级 says otherwise
         for i, raw in enumerate(frame["grades"]):
-            if raw is None or (isinstance(raw, float) and np.isnan(raw)):
-                continue
+            if raw is None or (isinstance(raw, float) and np.isnan(raw)) or (isinstance(raw, str) and not raw.strip()):
+                continue  # a blank cell: the type's grades (a school of type 其他 teaches none, saved as '')
             parsed = parse_grades(raw)
             if parsed is None:
                 problems.append(_at(frame[ROW].iat[i], Message("error.bad_grades", column=_header(frame, "grades"),
