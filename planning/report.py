@@ -284,7 +284,7 @@ def _staffing_pages(project: Project, result: Result, *, lang: str, paper: str, 
     table = result.staffing.copy()
     order = np.lexsort((table["surplus"].fillna(np.inf).to_numpy(), ~table["open"].to_numpy(dtype=bool)))
     table = table.iloc[order]
-    heading = t("map.staffing_title", lang, project=project.name, scenario=title or plan_name(result.name, lang))
+    heading = t("map.staffing_title", lang, project=county_name(project, lang), scenario=title or plan_name(result.name, lang))
     policy = project.policy
     norms = t("map.staffing_norms", lang, primary=f"{policy.pupils_per_teacher['primary']:g}",
               junior=f"{policy.pupils_per_teacher['junior']:g}", small=policy.small_school_pupils,
@@ -401,7 +401,7 @@ def _cost_pages(project: Project, result: Result, *, lang: str, paper: str, titl
     titled like the map, its footer the costs and what the items count."""
     wan = lang == "zh"
     table = cost_table(result, lang, wan=wan)
-    heading = t("map.cost_title", lang, project=project.name, scenario=title or plan_name(result.name, lang))
+    heading = t("map.cost_title", lang, project=county_name(project, lang), scenario=title or plan_name(result.name, lang))
     policy = project.policy
     note = t("map.cost_note", lang, rate=f"{policy.cost_discount_rate:.0%}", years=policy.cost_horizon)
     notes = ([t("synthetic", lang)] if is_demo(project) else []) + [t("map.made_with", lang)]
