@@ -197,7 +197,8 @@ def _school_names(project: Project, lang: str) -> pd.Series:
     return names_of(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
 
 
-def _date_text(date: dt.date | str | None, lang: str) -> str:
+def date_text(date: dt.date | str | None, lang: str) -> str:
+    """A date as printed, in the catalogue's format for ``lang``; text as given; today when None."""
     if isinstance(date, str):
         return date
     day = date or dt.date.today()
@@ -350,7 +351,7 @@ class _Extent:
     y1: float
 
 
-def _extent(project: Project, width: float, height: float) -> _Extent:
+def map_extent(project: Project, width: float, height: float) -> _Extent:
     """Villages, schools and sites with a margin, widened to a frame ``width`` × ``height``."""
     crs = project.crs
     points = pd.concat([project.villages.to_crs(crs).geometry, project.target_points.to_crs(crs)])
@@ -592,7 +593,7 @@ def map_page(project: Project, today: Result, plan: Result, *, level: str, sheet
     left, right, top, bottom, gap = 0.03, 0.97, 0.88, 0.2, 0.02
     width = (right - left - gap) / 2
     frame = (width * sheet.size[0], (top - bottom) * sheet.size[1])
-    extent = _extent(project, *frame)
+    extent = map_extent(project, *frame)
     left_out = 0
     for i, result in enumerate((today, plan)):
         ax = fig.add_axes((left + i * (width + gap), bottom, width, top - bottom))
@@ -751,7 +752,7 @@ def cover_page(project: Project, results: Sequence[Result], *, sheet: Sheet, uni
              linespacing=1.3)
     names = t("sep.names", lang).join(plan_name(r.name, lang) for r in results[1:])
     fig.text(0.5, 0.63, t("plan_report.plans", lang, plans=names), ha="center", fontsize=sheet.pt(16))
-    lines = [t("plan_report.date", lang, date=_date_text(date, lang)),
+    lines = [t("plan_report.date", lang, date=date_text(date, lang)),
              t("plan_report.unit", lang, unit=unit if unit and unit.strip() else "_" * 24)]
     fig.text(0.5, 0.50, "\n".join(lines), ha="center", va="top", fontsize=sheet.pt(13), linespacing=1.8)
     sources = [t("plan_report.sources_title", lang), *data_sources(project, lang)]

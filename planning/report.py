@@ -26,7 +26,8 @@ from .i18n import Listing, Message, field, level_name, localise, plan_name, scho
 from .indicators import balance_rules, worded_indicators
 from .io import atomic_path, write_gpkg
 from .load import is_demo
-from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
+from .maps import COLOURS, STATUS_COLOURS
+from .plan_report import Sheet, county_name, date_text, draw_map, drawn_schools, map_extent
 from .plan_report import wrap as _wrap  # lines of at most so many ems (one wrapper for every page)
 from .project import Project
 from .scenario import baseline
@@ -83,7 +84,8 @@ def cjk_font() -> str:
 
 
 def print_map(project: Project, path: str | Path, *, result: Result | None = None, level: str = "primary",
-              lang: str = "zh", paper: str = "A4", title: str | None = None, dpi: int = 200) -> Path:
+              lang: str = "zh", paper: str = "A4", title: str | None = None, dpi: int = 200,
+              unit: str | None = None, date: Any = None) -> Path:
     """Draw a printable map of a result and save it as PDF or PNG (by the file's suffix).
 
     ``print_map(project, "map.pdf")`` prints today's layout; pass ``result=`` for a plan.
@@ -99,6 +101,14 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
     and what the items count. The footer of every page gives the layout's one-off and
     yearly costs and their present value over the policy's ``cost_horizon`` (万元 in
     Chinese). A PNG is the map alone.
+
+    The map is drawn as the plan report draws its maps (:mod:`planning.plan_report`):
+    names placed without overlapping each other, the symbols or the scale bar and north
+    arrow, which go in the emptiest corners; text and symbols 1.41 times larger on A3. The
+    title is in one language (the demo's county name in ``lang``, today's layout as
+    现状 / today; the planner's own names as given). The last line under the map gives the
+    date, who made the map (制图单位) and where its roads come from (OpenStreetMap's
+    attribution for OSM roads).
 
     Parameters
     ----------
@@ -116,6 +126,10 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
         Map title; by default the project, scenario and level.
     dpi
         Resolution of a PNG (dots per inch).
+    unit
+        Who made the map (制图单位), printed under it; a blank line to fill in when None.
+    date
+        The map's date (a ``datetime.date`` or text); today when None.
     """
     import matplotlib
 
@@ -136,7 +150,7 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
         except PlanningError:
             families = ["DejaVu Sans"]
     with plt.rc_context({"font.family": families, "pdf.fonttype": 42, "axes.unicode_minus": False}):
-        fig = _draw(project, result, level=level, lang=lang, paper=paper, title=title)
+        fig = _draw(project, result, level=level, lang=lang, paper=paper, title=title, unit=unit, date=date)
         pages = [fig]
         try:
             with atomic_path(path) as tmp:
@@ -156,84 +170,76 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
     return path
 
 
-def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str, title: str | None) -> Figure:
+def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str, title: str | None,
+          unit: str | None = None, date: Any = None) -> Figure:
+    """The map page: the map drawn as the plan report draws its maps (names placed without
+    overlap, scale bar and north arrow in the emptiest corners, sizes × 1.41 on A3), the
+    title in one language, the key and notes on the right, the figures and the credit line
+    (date, 制图单位, data source) under it."""
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patheffects import withStroke
 
-    crs = project.crs
-    halo = [withStroke(linewidth=2.5, foreground="white")]  # labels stay legible over lines and circles
-    fig, ax = plt.subplots(figsize=PAPER[paper])
-    footer = _footer_lines(result, level, lang, paper)
-    # room for the lines of figures: 9-point text, 1.6 lines apart, above a margin
-    fig.subplots_adjust(left=0.03, right=0.78, top=0.9,
-                        bottom=(0.02 * PAPER[paper][1] * 72 + 14.4 * len(footer) + 8) / (PAPER[paper][1] * 72))
-    roads = project.network.to_gdf()
-    roads.plot(ax=ax, color="#8c8c8c", linewidth=0.6, zorder=1)
-    villages = village_table(project, result, level=level)
-    villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
-    vpts = villages.to_crs(crs)
-    points = project.target_points
-    spts = points.to_crs(crs)
-    for _, row in vpts.iterrows():
-        school = row["school"]
-        if isinstance(school, str) and school in spts.index:
-            ax.plot([row.geometry.x, spts[school].x], [row.geometry.y, spts[school].y], color=COLOURS[row["class"]],
-                    linewidth=0.8, linestyle="--", alpha=0.7, zorder=2)
-    pupils = vpts["pupils"].fillna(0).to_numpy()
-    ax.scatter(vpts.geometry.x, vpts.geometry.y, s=20 + 3 * pupils, c=[COLOURS[c] for c in vpts["class"]],
-               edgecolors="#252525", linewidths=0.6, zorder=3)
-    names = _names(project.villages, lang)
-    for (vid, row), n in zip(vpts.iterrows(), pupils, strict=True):
-        clear = 0.7 * np.sqrt(20 + 3 * n) / 2 + 3  # beside the circle, whatever its size (points)
-        ax.annotate(names[vid], (row.geometry.x, row.geometry.y), xytext=(clear, clear), textcoords="offset points",
-                    fontsize=7, zorder=5, path_effects=halo)
-    schools = result.schools
-    school_names = _names(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
-    for sid, row in schools.iterrows():
-        p = spts[sid]
-        colour = STATUS_COLOURS.get(row["status"], "#2166ac")
-        ax.scatter([p.x], [p.y], marker=MARKERS.get(row["type"], "o"), s=110, c=colour, edgecolors="white",
-                   linewidths=1.2, zorder=4)
-        status = t(f"status.{row['status']}", lang)
-        label = str(school_names[str(sid)]) + ("" if row["open"] else f" ({status})")
-        ax.annotate(label, (p.x, p.y), xytext=(6, -10), textcoords="offset points", fontsize=7.5, color=colour,
-                    zorder=6, path_effects=halo)
-    ax.margins(0.04)
-    ax.set_aspect("equal", adjustable="datalim")  # the map fills the page's frame, not a strip of it
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    fig.suptitle(title or t("map.title", lang, project=project.name, scenario=plan_name(result.name, lang),
-                            level=level_name(level, lang)),
-                 fontsize=16)
-    _scale_bar(ax, lang)
-    _north_arrow(ax, lang)
-    limit = project.policy.limit(level)
-    handles = [Line2D([], [], marker="o", linestyle="", markersize=8, markerfacecolor=COLOURS[k], markeredgecolor="#333",
-                      label=label) for k, label in (
-        ("short", t("map.walk_within", lang, short=30)), ("limit", t("map.walk_limit", lang, limit=f"{limit:g}")),
-        ("beyond", t("map.walk_beyond", lang, limit=f"{limit:g}")), ("bus", t("map.bus", lang)), ("board", t("map.board", lang)),
-        ("unserved", t("map.unserved", lang)))]
-    kinds = [k for k in MARKERS if k in set(schools["type"])]
-    handles += [Line2D([], [], marker=MARKERS[k], linestyle="", markersize=9, markerfacecolor="#2166ac",
-                       markeredgecolor="white", label=school_type(k, lang)) for k in kinds]
-    handles += [Line2D([], [], marker="s", linestyle="", markersize=9, markerfacecolor=STATUS_COLOURS[s],
-                       label=t(f"status.{s}", lang)) for s in ("open", "new", "teaching point", "closed")]
-    handles += [Line2D([], [], color="#8c8c8c", linewidth=1.5, label=t("map.roads", lang))]
-    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.79, 0.88), title=t("map.legend", lang), fontsize=9,
-               title_fontsize=11, frameon=True)
+    sheet = Sheet(PAPER[paper], MARKERS, lang)
+    fig = plt.figure(figsize=sheet.size)
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    footer = _footer_lines(result, level, lang, paper) + _credit_lines(project, lang, unit=unit, date=date)
+    # room for the lines of figures: 9-point text (× the paper's scale), 1.6 lines apart, above a margin
+    size = sheet.pt(9)
+    bottom = (0.02 * sheet.size[1] * 72 + 1.6 * size * len(footer) + 8) / (sheet.size[1] * 72)
+    left, right, top = 0.03, 0.78, 0.9
+    extent = map_extent(project, (right - left) * sheet.size[0], (top - bottom) * sheet.size[1])
+    ax = fig.add_axes((left, bottom, right - left, top - bottom))
+    placer = draw_map(ax, project, result, level=level, extent=extent, sheet=sheet, renderer=renderer)
+    heading = title or t("map.title", lang, project=county_name(project, lang), scenario=plan_name(result.name, lang),
+                         level=level_name(level, lang))
+    fig.suptitle(heading, fontsize=sheet.pt(16), fontweight=sheet.bold)
+    _map_legend(fig, result, level=level, sheet=sheet, limit=project.policy.limit(level))
     notes = [t("map.size_note", lang)]
-    if project.network.attribution:
-        notes.append(t("osm_attribution", lang))
+    if placer.left_out:
+        notes.append(t("plan_report.labels_left_out", lang, n=placer.left_out))
     if is_demo(project):
         notes.append(t("synthetic", lang))
+    room = 0.19 * sheet.size[0] * 72 / sheet.pt(8)  # ems of the notes' text in their column
     elevations = t("elevation.line", lang, source=elevation_source(project.network, lang))
-    notes += _wrap(elevations, 0.2 * PAPER[paper][0] * 72 / 8)  # ems of 8-point text in the notes' column
-    fig.text(0.03, 0.02, "\n".join(footer), fontsize=9, va="bottom", linespacing=1.6)
-    fig.text(0.79, 0.02, "\n".join(notes + [t("map.made_with", lang)]), fontsize=8, color="#444", va="bottom")
+    notes = [line for note in [*notes, elevations, t("map.made_with", lang)] for line in _wrap(note, room)]
+    fig.text(0.03, 0.02, "\n".join(footer), fontsize=size, va="bottom", linespacing=1.6)
+    fig.text(0.79, 0.02, "\n".join(notes), fontsize=sheet.pt(8), color="#444", va="bottom")
     return fig
+
+
+def _map_legend(fig: Figure, result: Result, *, level: str, sheet: Sheet, limit: float) -> None:
+    """The printed map's key on the right: trips, the school types and statuses drawn, roads."""
+    from matplotlib.lines import Line2D
+
+    lang = sheet.lang
+    size = sheet.pt(8)
+    handles = [Line2D([], [], marker="o", linestyle="", markersize=size, markerfacecolor=COLOURS[k],
+                      markeredgecolor="#333", label=label) for k, label in (
+        ("short", t("map.walk_within", lang, short=30)), ("limit", t("map.walk_limit", lang, limit=f"{limit:g}")),
+        ("beyond", t("map.walk_beyond", lang, limit=f"{limit:g}")), ("bus", t("map.bus", lang)),
+        ("board", t("map.board", lang)), ("unserved", t("map.unserved", lang)))]
+    drawn = drawn_schools(result, level)
+    kinds = [k for k in MARKERS if k in set(drawn["type"])]
+    handles += [Line2D([], [], marker=MARKERS[k], linestyle="", markersize=size, markerfacecolor="#555555",
+                       markeredgecolor="white", label=school_type(k, lang)) for k in kinds]
+    handles += [Line2D([], [], marker="s", linestyle="", markersize=size, markerfacecolor=STATUS_COLOURS[s],
+                       markeredgecolor="white", label=t(f"status.{s}", lang))
+                for s in STATUS_COLOURS if s in set(drawn["status"])]
+    handles += [Line2D([], [], color="#9a9a9a", linewidth=1.5, label=t("map.roads", lang)),
+                Line2D([], [], marker="o", linestyle="", markersize=size * 1.3, markerfacecolor="none",
+                       markeredgecolor="#d7301f", label=t("plan_report.over_capacity", lang))]
+    fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.79, 0.88), title=t("map.legend", lang),
+               fontsize=sheet.pt(8.5), title_fontsize=sheet.pt(10), frameon=True)
+
+
+def _credit_lines(project: Project, lang: str, *, unit: str | None, date: Any) -> list[str]:
+    """The printed map's credit line: its date, who made it (制图单位; a blank to fill in
+    when ``unit`` is not given) and where its roads come from (OpenStreetMap's attribution
+    for OSM roads), wrapped to the figures' room."""
+    source = (t("plan_report.source_osm", lang, attribution=t("osm_attribution", lang)) if project.network.attribution
+              else t("plan_report.source_roads", lang))
+    text = t("map.credits", lang, date=t("plan_report.date", lang, date=date_text(date, lang)),
+             unit=t("plan_report.unit", lang, unit=unit if unit and unit.strip() else "_" * 16), source=source)
+    return _wrap(text, 0.72 * PAPER["A4"][0] * 72 / 9)  # as the figures above it
 
 
 def _footer_lines(result: Result, level: str, lang: str, paper: str) -> list[str]:
@@ -244,7 +250,7 @@ def _footer_lines(result: Result, level: str, lang: str, paper: str) -> list[str
               pupils=f"{summary['pupils']:.0f}",
               bus=f"{summary['bus_riders']:.0f}", board=f"{summary['boarders']:.0f}",
               unserved=f"{summary['unserved']:.0f}")
-    room = 0.74 * PAPER[paper][0] * 72 / 9  # ems of 9-point text left of the notes
+    room = 0.72 * PAPER["A4"][0] * 72 / 9  # ems of 9-point text (on A4; larger on A3) left of the notes
     return [line for text in [facts, *_staffing_facts(result, lang), cost_facts(result, lang)]
             for line in _wrap(text, room)]
 
@@ -278,7 +284,7 @@ def _staffing_pages(project: Project, result: Result, *, lang: str, paper: str, 
     table = result.staffing.copy()
     order = np.lexsort((table["surplus"].fillna(np.inf).to_numpy(), ~table["open"].to_numpy(dtype=bool)))
     table = table.iloc[order]
-    heading = t("map.staffing_title", lang, project=project.name, scenario=title or plan_name(result.name, lang))
+    heading = t("map.staffing_title", lang, project=county_name(project, lang), scenario=title or plan_name(result.name, lang))
     policy = project.policy
     norms = t("map.staffing_norms", lang, primary=f"{policy.pupils_per_teacher['primary']:g}",
               junior=f"{policy.pupils_per_teacher['junior']:g}", small=policy.small_school_pupils,
@@ -395,7 +401,7 @@ def _cost_pages(project: Project, result: Result, *, lang: str, paper: str, titl
     titled like the map, its footer the costs and what the items count."""
     wan = lang == "zh"
     table = cost_table(result, lang, wan=wan)
-    heading = t("map.cost_title", lang, project=project.name, scenario=title or plan_name(result.name, lang))
+    heading = t("map.cost_title", lang, project=county_name(project, lang), scenario=title or plan_name(result.name, lang))
     policy = project.policy
     note = t("map.cost_note", lang, rate=f"{policy.cost_discount_rate:.0%}", years=policy.cost_horizon)
     notes = ([t("synthetic", lang)] if is_demo(project) else []) + [t("map.made_with", lang)]
@@ -487,34 +493,6 @@ def _names(table: pd.DataFrame, lang: str) -> pd.Series:
     if lang == "en" and "name_pinyin" in table:
         names = table["name_pinyin"].where(table["name_pinyin"].notna(), names).astype(str)
     return names
-
-
-def _nice_length(span: float) -> float:
-    raw = span / 5
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-
-
-def _scale_bar(ax: Axes, lang: str) -> None:
-    from matplotlib.patches import Rectangle
-
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    length = _nice_length(x1 - x0)
-    x, y = x1 - 0.04 * (x1 - x0) - length, y0 + 0.04 * (y1 - y0)
-    for i in range(2):
-        ax.add_patch(Rectangle(
-            (x + i * length / 2, y), length / 2, 0.008 * (y1 - y0), facecolor="black" if i == 0 else "white",
-            edgecolor="black", zorder=6))
-    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x, y + 0.015 * (y1 - y0), f"{t('map.scale', lang)} 0", fontsize=8, zorder=6)
-    ax.text(x + length, y + 0.015 * (y1 - y0), label, fontsize=8, ha="right", zorder=6)
-
-
-def _north_arrow(ax: Axes, lang: str) -> None:
-    ax.annotate(t("map.north", lang), xy=(0.95, 0.95), xytext=(0.95, 0.85), xycoords="axes fraction",
-                ha="center", va="center", fontsize=13,
-                arrowprops={"facecolor": "black", "width": 4, "headwidth": 12})
 
 
 def excel_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh",
