@@ -1134,10 +1134,10 @@ def export_tab(project, result, baseline) -> None:
                                                 tianditu_key=key)).encode())
     download(cols[0], "pdf", "map.pdf", "application/pdf",
              lambda: in_folder(lambda f: print_map(project, f / "map.pdf", result=result, level=level, lang=lang,
-                                                   paper=paper)))
+                                                   paper=paper, unit=unit)))
     download(cols[0], "png", "map.png", "image/png",
              lambda: in_folder(lambda f: print_map(project, f / "map.png", result=result, level=level, lang=lang,
-                                                   paper=paper, dpi=150)))
+                                                   paper=paper, dpi=150, unit=unit)))
     download(cols[1], "excel", "report.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              keeping([current, *kept], lambda: in_folder(lambda f: excel_report(  # every plan, side by side
                  project, logic.plans_side_by_side(baseline, result, current, kept, assignment=assignment, lang=lang),

@@ -997,8 +997,9 @@ def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str 
 
     if paper not in PAPER:
         raise ValueError(f"`paper` was {paper!r} but is expected to be one of {list(PAPER)}")
-    with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42, "axes.unicode_minus": False}), \
-            _quiet_fonts():
+    # a report of many pages holds them all open until saved: no "more than 20 figures" warning
+    with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42, "axes.unicode_minus": False,
+                         "figure.max_open_warning": 0}), _quiet_fonts():
         return report_pages(project, results, sheet=Sheet(PAPER[paper], MARKERS, lang), unit=unit, date=date,
                             timelines=timelines)
 
