@@ -796,13 +796,17 @@ def test_an_edit_in_a_county_of_3000_villages_and_300_schools(browser, tmp_path)
             page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stMetricValue]')]"
                                    f".some((e, i) => i === 0 && e.innerText.trim() === '{before - len(times) - 1}')",
                                    timeout=60_000)
-            figure = time.perf_counter() - start
+            figure = time.perf_counter() - start  # the headline figures come before the map in the run
             _wait_closed_on_map(page, school)
-            _settled(page)
-            times.append((figure, time.perf_counter() - start))
+            drawn = time.perf_counter() - start
+            # the run had started (the figure changed in it): wait for its end only (not _settled,
+            # which gives a run 1 s to start)
+            page.wait_for_function("() => document.querySelector('[data-testid=stApp]')"
+                                   ".getAttribute('data-test-script-state') !== 'running'", timeout=60_000)
+            times.append((figure, drawn, time.perf_counter() - start))
         page.screenshot(path=ARTIFACTS / "20_county_3000_edit.png")
         page.close()
-    (fig1, all1), (fig2, all2) = times
-    print(f"\n3,000 villages × 300 schools in the browser: opened in {opened:.1f} s; an edit's figure in "
-          f"{fig1:.2f} s, map redrawn and run finished in {all1:.2f} s; a second edit {fig2:.2f} s / {all2:.2f} s")
-    assert max(all1, all2) < 5.0
+    print(f"\n3,000 villages × 300 schools in the browser: opened in {opened:.1f} s; from the click, "
+          "the headline figure / the school struck through on the redrawn map / the run finished: "
+          + "; ".join(" / ".join(f"{x:.2f} s" for x in edit) for edit in times))
+    assert max(max(edit) for edit in times) < 5.0
