@@ -762,7 +762,6 @@ def test_the_map_reads_at_a_glance(server, browser, lang, width):
         frame.screenshot(path=ARTIFACTS / f"10_map_{lang}_{width}_over_capacity.png")
 
 
-@pytest.mark.slow
 def test_an_edit_in_a_county_of_3000_villages_and_300_schools(browser, tmp_path):
     """Issue 17: a county of 3,000 villages × 300 schools (generated on a road grid, saved as
     a project file, the app started on it through ``PLANNING_APP_PROJECT``) at 1600 px: the
