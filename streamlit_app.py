@@ -6,6 +6,7 @@ Thin by design: every analysis is in `planning/` (the edit actions and headline 
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -36,10 +37,20 @@ st.set_page_config(page_title=f"{t('app.page_title', 'zh')} · {t('app.page_titl
 
 
 def demo_project() -> planning.Project:
-    """One demo per server process, shared by sessions (warmed by `planning app`)."""
+    """One demo per server process, shared by sessions (warmed by `planning app`); the project
+    file named by the environment variable ``PLANNING_APP_PROJECT`` instead when it is set (a
+    test or a demonstration starting the app on a given county)."""
     from planning.load import shared_demo
 
+    if path := os.environ.get("PLANNING_APP_PROJECT"):
+        return _project_file(path)
     return shared_demo()
+
+
+@st.cache_resource(show_spinner=False)
+def _project_file(path: str) -> planning.Project:
+    """The project of a saved project file, read once per server process (a project never changes)."""
+    return planning.open_project(Path(path)).project
 
 
 def T(key: str, **values: object) -> str:  # noqa: N802 - short on purpose: the UI is full of these

@@ -900,3 +900,19 @@ def test_rename_duplicate_and_delete_saved_plans_in_the_app(app, demo, tmp_path)
     path = tmp_path / "project.gpkg"
     path.write_bytes(_downloaded(app, "project").getvalue())
     assert set(planning.open_project(path).scenarios) == {"方案甲", "方案甲 副本"}
+
+
+def test_the_app_opens_the_project_file_planning_app_project_names(tmp_path, monkeypatch):
+    """``PLANNING_APP_PROJECT=path`` (README): the app starts on that project file, not the
+    demo: here one school on a line between two villages, so one school open and the pupils
+    at 500 m = 7.5 min each (4 km/h)."""
+    from .helpers import project_on_line
+
+    project = project_on_line({"A": {"x": 0, "primary": 30, "junior": 0}, "B": {"x": 1000, "primary": 20, "junior": 0}},
+                              {"S1": {"x": 500, "type": "村完小", "capacity": 100}})
+    monkeypatch.setenv("PLANNING_APP_PROJECT", str(planning.save_project(tmp_path / "line.gpkg", project)))
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception
+    assert at.metric[0].value == "1"
+    assert [m.value for m in at.metric if m.label == t("app.headline.mean_walk", "zh")] == ["7.5"]
+    assert [o.split(" ")[0] for o in at.selectbox(key="school").options] == ["S1"]
