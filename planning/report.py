@@ -142,28 +142,17 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
     if path.suffix.lower() not in (".pdf", ".png"):
         raise ValueError(f"save the map as .pdf or .png, not {path.suffix!r}")
     result = result if result is not None else baseline(project)
-    if lang == "zh":
-        families = [cjk_font(), "DejaVu Sans"]
-    else:  # Latin text first; Chinese names (where no pinyin is given) fall back to a CJK font if any
-        try:
-            families = ["DejaVu Sans", cjk_font()]
-        except PlanningError:
-            families = ["DejaVu Sans"]
-    with plt.rc_context({"font.family": families, "pdf.fonttype": 42, "axes.unicode_minus": False}):
+    with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42, "axes.unicode_minus": False}):
         fig = _draw(project, result, level=level, lang=lang, paper=paper, title=title, unit=unit, date=date)
         pages = [fig]
         try:
-            with atomic_path(path) as tmp:
-                if path.suffix.lower() == ".png":
+            if path.suffix.lower() == ".png":
+                with atomic_path(path) as tmp:
                     fig.savefig(tmp, dpi=dpi, format="png")
-                else:
-                    from matplotlib.backends.backend_pdf import PdfPages
-
-                    pages += _staffing_pages(project, result, lang=lang, paper=paper, title=title)
-                    pages += _cost_pages(project, result, lang=lang, paper=paper, title=title)
-                    with PdfPages(tmp) as pdf:
-                        for page in pages:
-                            pdf.savefig(page)
+            else:
+                pages += _staffing_pages(project, result, lang=lang, paper=paper, title=title)
+                pages += _cost_pages(project, result, lang=lang, paper=paper, title=title)
+                save_pages(pages, path, lang=lang)
         finally:
             for page in pages:
                 plt.close(page)
