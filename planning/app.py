@@ -38,7 +38,7 @@ from .load import demo_births, demo_history, from_files, is_demo, read_roster
 from .memo import once
 from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
-from .report import cost_by_item, cost_table, money, zoning_line
+from .report import cost_by_item, cost_table, money, zoning_lines
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today
 from .teachers import Alliances, Exchange, alliances, school_drive_minutes, teacher_exchange
 from .terrain import elevation_source
@@ -89,7 +89,7 @@ class PlanView:
         """How the zonings shown were solved (:func:`planning.report.zoning_line`): the
         plan's, and today's when it is a different result; none for nearest school."""
         results = [self.result] if self.baseline is self.result else [self.baseline, self.result]
-        return [line for r in results if (line := zoning_line(r, lang)) is not None]
+        return zoning_lines(results, lang)
 
 
 def evaluate_plan(project: Project, scenario: Scenario, assignment: str) -> PlanView:

@@ -63,7 +63,7 @@ from .report import (
     solver_status,
     staffing_table,
     staffing_totals,
-    zoning_line,
+    zoning_lines,
 )
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
 from .schema import read_mapping
@@ -670,7 +670,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
         if args.year is not None:
             print(t("cli.in_year", lang, year=args.year) + "\n")
         print(localise(summary_text(table), lang).to_string())
-        sys.stdout.write("".join(line + "\n" for line in _zoning_lines((today, *results), lang)))
+        sys.stdout.write("".join(line + "\n" for line in zoning_lines((today, *results), lang)))
         for scenario, result in zip(scenarios, results, strict=True):
             print("\n" + t("cli.changes", lang, name=scenario.name) + "\n" + localise(scenario.log(lang), lang).to_string())
             changes = village_changes(today, result)
@@ -743,11 +743,6 @@ def _years_or_nearest(scenario: Scenario, predicted: Forecast, assignment: str, 
     except InfeasibleError as exc:
         print("\n" + t("cli.years_fallback", lang, name=scenario.name, reason=exc.text(lang)))
         return scenario.evaluate_years(predicted, assignment="nearest")
-
-
-def _zoning_lines(results: Sequence[Result], lang: str) -> list[str]:
-    """How each zoned result was solved (:func:`planning.report.zoning_line`)."""
-    return [line for r in results if (line := zoning_line(r, lang)) is not None]
 
 
 def _with_cost_options(project: Project, args: argparse.Namespace) -> Project:

@@ -913,6 +913,11 @@ def zoning_line(result: Result, lang: str = "zh") -> str | None:
              seconds=f"{solver.seconds:.1f}" if solver.seconds >= 0.05 else "<0.1")
 
 
+def zoning_lines(results: Iterable[Result], lang: str = "zh") -> list[str]:
+    """:func:`zoning_line` of each zoned result (nearest-school results have none)."""
+    return [line for r in results if (line := zoning_line(r, lang)) is not None]
+
+
 def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) -> Path:
     """Villages and schools of each result with their geometry, for QGIS: layers
     ``<plan>_villages`` and ``<plan>_schools`` (a plan whose name equals an earlier one
@@ -930,7 +935,7 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
     return write_gpkg(layers, path)
 
 
-__all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "zoning_line", "results_gpkg", "cjk_font", "sheet_names",
+__all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "zoning_line", "zoning_lines", "results_gpkg", "cjk_font", "sheet_names",
            "staffing_table", "staffing_totals", "cost_table", "cost_by_item", "cost_facts", "money", "exchange_cv_table", "exchange_moves_table", "exchange_schools_table", "exchange_title", "alliance_groups_table",
            "alliance_schools_table", "alliance_title", "solver_status"]
 
