@@ -89,6 +89,16 @@ def solutions(pairs: Pairs, cost: np.ndarray):
                 yield open_, assignment, float(total)
 
 
+def enumerated(rng: np.random.Generator, count: int):
+    """Of ``count`` :func:`tiny` instances, those with a solution: (pairs, cost, every
+    solution (:func:`solutions`), the least total)."""
+    for _ in range(count):
+        pairs, cost = tiny(rng)
+        found = list(solutions(pairs, cost))
+        if found:
+            yield pairs, cost, found, min(total for _, _, total in found)
+
+
 def test_the_bound_and_every_pair_left_out_are_proven_by_enumeration():
     """On 40 tiny instances: the Lagrangian bound is below the optimum; at a cutoff a little
     above the optimum, every pair ``fixed`` leaves out (and every column it closes or keeps
@@ -96,13 +106,8 @@ def test_the_bound_and_every_pair_left_out_are_proven_by_enumeration():
     answer; and it does leave pairs out."""
     rng = np.random.default_rng(5)
     checked = dropped = 0
-    for _ in range(40):
-        pairs, cost = tiny(rng)
-        found = list(solutions(pairs, cost))
-        if not found:
-            continue
+    for pairs, _cost, found, optimum in enumerated(rng, 40):
         totals = np.array([total for _, _, total in found])
-        optimum = totals.min()
         lag = capacitated.subgradient(pairs, np.zeros(pairs.shape[0]), target=optimum, cutoff=np.inf, iterations=200)
         assert lag.bound <= optimum + 1e-9
         weight, capacity = buckets_of(pairs.demand, pairs.capacity)
@@ -125,12 +130,7 @@ def test_capacitated_p_median_is_the_optimum_of_every_assignment():
     column lies beyond its three cheapest (a nearest-three shortlist would miss it)."""
     rng = np.random.default_rng(9)
     far = 0
-    for _ in range(40):
-        pairs, cost = tiny(rng)
-        found = list(solutions(pairs, cost))
-        if not found:
-            continue
-        optimum = min(total for _, _, total in found)
+    for pairs, cost, _found, optimum in enumerated(rng, 40):
         answer = capacitated.solve(pairs)
         assert answer.status == "Optimal" and answer.objective == pytest.approx(optimum)
         assert answer.bound <= optimum + 1e-9
@@ -218,12 +218,7 @@ def test_lagrangian_cuts_hold_for_every_solution_and_lift_the_lp():
     the Lagrangian bound L(λ) (above the plain LP on some instances)."""
     rng = np.random.default_rng(8)
     lifted = checked = 0
-    for _ in range(30):
-        pairs, cost = tiny(rng)
-        found = list(solutions(pairs, cost))
-        if not found:
-            continue
-        optimum = min(total for _, _, total in found)
+    for pairs, _cost, found, optimum in enumerated(rng, 30):
         lag = capacitated.subgradient(pairs, np.zeros(pairs.shape[0]), target=optimum, cutoff=np.inf, iterations=100)
         everything = np.arange(len(pairs.row))
         plain = capacitated.strong_model(pairs, everything, pairs.y_lower, pairs.y_upper)
@@ -245,12 +240,7 @@ def test_fixing_by_the_dantzig_wolfe_multipliers_is_proven_by_enumeration():
     adds to what the subgradient's leave out) is in no solution cheaper than the cutoff."""
     rng = np.random.default_rng(13)
     dropped = 0
-    for _ in range(30):
-        pairs, cost = tiny(rng)
-        found = list(solutions(pairs, cost))
-        if not found:
-            continue
-        optimum = min(total for _, _, total in found)
+    for pairs, _cost, found, optimum in enumerated(rng, 30):
         pool = capacitated.Pool()
         capacitated.subgradient(pairs, np.zeros(pairs.shape[0]), target=optimum, cutoff=np.inf, iterations=30,
                                 pool=pool)
