@@ -5,10 +5,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import shapely
+import streamlit
+
+# imported up front: imported later, under a test's patched tempfile.tempdir, it leaves a folder there
+from streamlit.testing.v1 import AppTest
 
 from planning import Policy, Project, WalkNetwork
+from planning.i18n import t
 from planning.validation import validate_schools, validate_sites, validate_villages
 
 CRS = "EPSG:32650"
@@ -42,3 +49,26 @@ def project_on_line(villages: dict[str, dict], schools: dict[str, dict], *, site
 def grades(each: int, grades_=range(1, 7)) -> dict[str, int]:
     """``each`` pupils in every grade listed, 0 in the others."""
     return {f"grade_{g}": (each if g in grades_ else 0) for g in range(1, 10)}
+
+
+class FakeUpload:
+    """What ``st.file_uploader`` hands the script: a name the browser chose and the bytes."""
+
+    def __init__(self, name: str, path: Path) -> None:
+        self.name, self._data = name, path.read_bytes()
+        self.size = len(self._data)
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def load_in_app(monkeypatch, uploads: dict[str, FakeUpload]) -> AppTest:
+    """The app's script (AppTest) with ``uploads`` handed to its upload boxes (by their
+    labels), the planner's own files chosen as the source and 「读入」 clicked."""
+    from .conftest import ROOT
+
+    monkeypatch.setattr(streamlit, "file_uploader", lambda label, *args, **kwargs: uploads.get(label))
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180).run()
+    at.radio(key="source").set_value("files").run()
+    next(b for b in at.button if b.label == t("app.load", "zh")).click().run()
+    return at

@@ -24,8 +24,6 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-import streamlit
-from streamlit.testing.v1 import AppTest
 
 import planning
 from planning import app as logic
@@ -34,6 +32,7 @@ from planning.i18n import t
 from planning.io import read_table
 
 from .conftest import ROOT
+from .helpers import FakeUpload, load_in_app
 
 DEMO = ROOT / "data" / "demo"
 
@@ -122,17 +121,6 @@ def everything_under(folder: Path) -> list[str]:
 
 
 # ---------------------------------------------------------------------- names the browser sends
-class FakeUpload:
-    """What ``st.file_uploader`` hands the script: a name the browser chose and the bytes."""
-
-    def __init__(self, name: str, path: Path) -> None:
-        self.name, self._data = name, path.read_bytes()
-        self.size = len(self._data)
-
-    def getvalue(self) -> bytes:
-        return self._data
-
-
 def test_the_app_writes_no_upload_outside_its_folder_whatever_name_the_browser_sends(tmp_path, monkeypatch):
     """Through the app's own script: the villages upload is named ``../../../escaped.csv``,
     the schools upload the absolute path of an existing file, the roads ``..\\roads.gpkg``.
@@ -148,10 +136,7 @@ def test_the_app_writes_no_upload_outside_its_folder_whatever_name_the_browser_s
     uploads = {t("app.upload.villages", "zh"): FakeUpload("../../../escaped.csv", DEMO / "villages.csv"),
                t("app.upload.schools", "zh"): FakeUpload(str(precious), DEMO / "schools.csv"),
                t("app.upload.roads", "zh"): FakeUpload("..\\roads.gpkg", DEMO / "roads.gpkg")}
-    monkeypatch.setattr(streamlit, "file_uploader", lambda label, *args, **kwargs: uploads.get(label))
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180).run()
-    at.radio(key="source").set_value("files").run()
-    next(b for b in at.button if b.label == t("app.load", "zh")).click().run()
+    at = load_in_app(monkeypatch, uploads)
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
     assert at.session_state["project"].name == "escaped"  # loaded, named after the planner's file
     assert precious.read_text(encoding="utf-8") == "not to be overwritten\n"
@@ -338,10 +323,7 @@ def test_a_broken_upload_s_message_names_the_file_as_the_planner_named_it(tmp_pa
     uploads = {t("app.upload.villages", "zh"): FakeUpload("../../villages.csv", broken),
                t("app.upload.schools", "zh"): FakeUpload("schools.csv", DEMO / "schools.csv"),
                t("app.upload.roads", "zh"): FakeUpload("roads.gpkg", DEMO / "roads.gpkg")}
-    monkeypatch.setattr(streamlit, "file_uploader", lambda label, *args, **kwargs: uploads.get(label))
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180).run()
-    at.radio(key="source").set_value("files").run()
-    next(b for b in at.button if b.label == t("app.load", "zh")).click().run()
+    at = load_in_app(monkeypatch, uploads)
     (error,) = at.error
     assert error.value.startswith("villages.csv：第 3 行：一年级 为 -5，小于零"), error.value
     assert str(tmp_path) not in error.value

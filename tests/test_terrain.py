@@ -275,12 +275,9 @@ def test_maps_reports_and_the_walk_check_name_the_elevation_source(tmp_path):
 def test_the_app_loads_uploaded_roads_with_a_dem(tmp_path, monkeypatch):
     """Through the app's script: villages, schools, the demo's roads without Z and its DEM
     uploaded; the project's walks take their slopes from the DEM."""
-    from streamlit.testing.v1 import AppTest
-
     from planning.i18n import t
 
-    from .conftest import ROOT
-    from .test_hostile_uploads import FakeUpload
+    from .helpers import FakeUpload, load_in_app
 
     roads = gpd.read_file(DEMO_FOLDER / "roads.gpkg")
     roads.geometry = shapely.force_2d(roads.geometry.to_numpy())
@@ -290,12 +287,7 @@ def test_the_app_loads_uploaded_roads_with_a_dem(tmp_path, monkeypatch):
                t("app.upload.schools", "zh"): FakeUpload("schools.csv", DEMO_FOLDER / "schools.csv"),
                t("app.upload.roads", "zh"): FakeUpload("roads_2d.gpkg", tmp_path / "roads_2d.gpkg"),
                t("app.upload.dem", "zh"): FakeUpload("dem.tif", DEMO_FOLDER / "dem.tif")}
-    import streamlit
-
-    monkeypatch.setattr(streamlit, "file_uploader", lambda label, *args, **kwargs: uploads.get(label))
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180).run()
-    at.radio(key="source").set_value("files").run()
-    next(b for b in at.button if b.label == t("app.load", "zh")).click().run()
+    at = load_in_app(monkeypatch, uploads)
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
     network = at.session_state["project"].network
     assert network.elevation_from == ("dem.tif",) and np.isfinite(network.node_z).all()
