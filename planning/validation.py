@@ -147,8 +147,9 @@ def _numbers(frame: pd.DataFrame, columns: list[str], problems: _Problems) -> pd
             problems.append(_at(frame[ROW].iat[i], Message("error.negative", column=_header(frame, col),
                                                            value=f"{values.iat[i]:g}")))
         most = LARGEST.get(col, LARGEST_COUNT)  # inf or 1e300 pupils would pass every later check
-        for i in map(int, np.flatnonzero((values > most).to_numpy())):
-            big = float(values.to_numpy(dtype=float)[i])
+        numbers = values.to_numpy(dtype=float)
+        for i in map(int, np.flatnonzero(numbers > most)):
+            big = float(numbers[i])
             problems.append(_at(frame[ROW].iat[i], Message("error.too_large", column=_header(frame, col),
                                                            value=f"{big:,.0f}" if big < 1e15 else f"{big:g}",
                                                            most=f"{most:,.0f}")))
