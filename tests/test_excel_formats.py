@@ -96,12 +96,12 @@ def test_figures_show_in_the_format_of_what_they_are(report):
     assert formats(column(schools, field("load", lang))) == {SHARE}
     for key in ("capacity", "beds", "classrooms", "pupils", "grade_1", "seats_short"):
         assert formats(column(schools, field(key, lang))) == {COUNT}, key
-    costs = book[sheet_of(lang, "consolidate to 5", "costs")]
+    costs = book[sheet_of(lang, "撤并为5所", "costs")]
     for key in ("one_off_yuan", "yearly_yuan", "npv_yuan"):
         assert formats(column(costs, field(key, lang))) == {YUAN}, key
-    affected = book[sheet_of(lang, "consolidate to 5", "affected")]
+    affected = book[sheet_of(lang, "撤并为5所", "affected")]
     assert formats(column(affected, field("change", lang))) == {"+0.0;-0.0;0.0"}  # +1.8 minutes, -119.8
-    staffing = book[sheet_of(lang, "consolidate to 5", "staffing")]
+    staffing = book[sheet_of(lang, "撤并为5所", "staffing")]
     assert formats(column(staffing, field("surplus", lang))) == {"+#,##0;-#,##0;0"}
     balance = book[sheet_of(lang, "today", "balance")]
     assert formats(column(balance, field("cv", lang))) == {CV}
@@ -133,7 +133,7 @@ def test_rows_hold_their_ids_and_the_figures_unrounded(report, results):
     lang, path, _ = report
     today, plan = results
     village_id, level = field("village_id", lang), field("level", lang)
-    villages = pd.read_excel(path, sheet_of(lang, "consolidate to 5", "villages"), header=2, dtype={village_id: str})
+    villages = pd.read_excel(path, sheet_of(lang, "撤并为5所", "villages"), header=2, dtype={village_id: str})
     assert villages[village_id].tolist() == plan.villages.index.get_level_values("village_id").tolist()
     assert villages[level].notna().all()
     assert np.allclose(villages[field("minutes", lang)], plan.villages["minutes"], rtol=1e-12, equal_nan=True)
@@ -159,8 +159,8 @@ def test_a_plan_report_written_by_the_command_line(demo, tmp_path, capsys):
     """`planning evaluate` (with the years ahead) and `planning optimise --tradeoff` write
     their workbooks through the same writer."""
     assert main(["evaluate", "--demo", "--scenario", str(CONSOLIDATE_5), "--out", str(tmp_path), "--lang", "en"]) == 0
-    book = openpyxl.load_workbook(tmp_path / "consolidate to 5.xlsx")
-    staffing = book[sheet_of("en", "consolidate to 5", "staffing")]
+    book = openpyxl.load_workbook(tmp_path / "撤并为5所.xlsx")
+    staffing = book[sheet_of("en", "撤并为5所", "staffing")]
     assert {c.value for c in column(staffing, field("small_school", "en"))} <= {"yes", "no"}
     assert formats(column(staffing, field("needed_by_ratio", "en"))) == {"0.0"}
     assert formats(column(staffing, field("teachers", "en"))) == {COUNT}

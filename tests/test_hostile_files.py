@@ -386,7 +386,7 @@ def test_a_plan_short_of_seats_is_answered_by_nearest_school_with_the_reason(tmp
     printed = capsys.readouterr().out
     assert f'note: the plan "close six" cannot be zoned (zoning is infeasible before solving: primary: {round(pupils):,} ' \
            "pupils" in printed and short in printed
-    assert 'the plan "consolidate to 5" cannot' not in printed  # a plan that can be zoned is zoned
+    assert 'the plan "撤并为5所" cannot' not in printed  # a plan that can be zoned is zoned
     summary = pd.read_csv(out / "compare_summary.csv", encoding="utf-8-sig", index_col=0)
     nearest = evaluate_or_nearest(scenario, "zoned")[0]
     assert nearest.assignment == "nearest"

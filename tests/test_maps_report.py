@@ -142,17 +142,17 @@ def test_excel_report_and_results_geopackage(demo, tmp_path):
     with pd.ExcelFile(path) as book:
         assert book.sheet_names[:4] == ["方案", "汇总", "现状 学校", "现状 村庄"]
         plans = pd.read_excel(book, "方案", index_col=0)
-        assert {"consolidate to 5 超时限村庄", "consolidate to 5 均衡", "consolidate to 5 改动"} <= set(book.sheet_names)
+        assert {"撤并为5所 超时限村庄", "撤并为5所 均衡", "撤并为5所 改动"} <= set(book.sheet_names)
         summary = pd.read_excel(book, "汇总", index_col=0)
-        schools = pd.read_excel(book, "consolidate to 5 学校", header=2)  # below the sheet's title
-        changes = pd.read_excel(book, "consolidate to 5 改动", header=2)
-        late = pd.read_excel(book, "consolidate to 5 超时限村庄", header=2)
-        title = pd.read_excel(book, "consolidate to 5 学校", header=None, nrows=1).iloc[0, 0]
+        schools = pd.read_excel(book, "撤并为5所 学校", header=2)  # below the sheet's title
+        changes = pd.read_excel(book, "撤并为5所 改动", header=2)
+        late = pd.read_excel(book, "撤并为5所 超时限村庄", header=2)
+        title = pd.read_excel(book, "撤并为5所 学校", header=None, nrows=1).iloc[0, 0]
     open_today, open_after = len(demo.schools), schools_open_after(CONSOLIDATE_5, demo)
     assert summary.loc["开办学校"].tolist() == [open_today, open_after]
     assert plans["分配方式"].tolist() == ["整村划片"] * 2 and plans["求解状态"].tolist() == ["最优（已证明）"] * 2
     assert plans["改动数"].tolist() == [0, len(plan.edits)]
-    assert plans.index.tolist() == ["现状", "consolidate to 5"] and title == "方案：consolidate to 5（学校）"
+    assert plans.index.tolist() == ["现状", "撤并为5所"] and title == "方案：撤并为5所（学校）"
     assert {"名称", "类型", "状态", "学位使用率", "教室缺口", "1年级"} <= set(schools.columns)
     assert set(schools["状态"]) == {"保留", "并入他校"} and "中心小学" in set(schools["类型"])
     assert changes["改动"].iloc[0] == "S08 溪口村完小 并入 S04 石门村完小"
@@ -161,9 +161,9 @@ def test_excel_report_and_results_geopackage(demo, tmp_path):
     with pd.ExcelFile(english) as book:
         assert book.sheet_names[:4] == ["plans", "summary", "today schools", "today villages"]
         summary = pd.read_excel(book, "summary", index_col=0)
-        changes = pd.read_excel(book, "consolidate to 5 changes", header=2)
+        changes = pd.read_excel(book, "撤并为5所 changes", header=2)
     assert summary.loc["schools open"].tolist() == [open_today, open_after]
     assert changes["change"].iloc[0] == "merge S08 溪口村完小 into S04 石门村完小"
     gpkg = results_gpkg(demo, [result], tmp_path / "results.gpkg")
     layers = dict(pyogrio.list_layers(gpkg))
-    assert layers["consolidate to 5_villages"] == "Point"
+    assert layers["撤并为5所_villages"] == "Point"

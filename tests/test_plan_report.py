@@ -204,7 +204,7 @@ def test_the_font_is_embedded_and_titles_are_in_one_language(pdf, pages, plan, l
 def test_the_cover_says_who_made_it_when_and_from_what(pdf, demo, lang):
     cover = pdf_pages(pdf)[0]
     for line in (t("plan_report.title", lang, county=t("plan_report.demo_name", lang)),
-                 t("plan_report.unit", lang, unit=UNIT[lang]), plan_name("consolidate to 5", lang)):
+                 t("plan_report.unit", lang, unit=UNIT[lang]), plan_name("撤并为5所", lang)):
         assert " ".join(line.split()) in " ".join(cover.split())
     assert "2026" in cover and "24" in cover
     assert "OpenStreetMap" not in cover  # the demo's roads are its own
@@ -273,7 +273,7 @@ def test_the_report_command_writes_the_pdf_with_the_forecast_years(tmp_path, cap
     assert t("plan_report.title", "en", county=t("plan_report.demo_name", "en")) in info and "Planning office" in info
     base = planning.forecast(planning.demo(), planning.load.DEMO_HISTORY, births=planning.load.DEMO_BIRTHS,
                              horizon=2).years
-    for name in ("today", "consolidate to 5"):
+    for name in ("today", "撤并为5所"):
         page = next((p for p in printed if t("plan_report.forecast_title", "en", plan=plan_name(name, "en")) in p), "")
         years = [int(line.split()[0]) for line in page.splitlines() if re.match(r"\s*20\d\d\s", line)]
         assert years == list(base), name

@@ -269,7 +269,7 @@ def test_demo_consolidation_to_5_complete_schools(demo):
     result = plan.evaluate("zoned")
     today = planning.baseline(demo, "zoned")
     table = compare(today, result)
-    assert list(table.columns) == ["today", "consolidate to 5"]
+    assert list(table.columns) == ["today", "撤并为5所"]
     # today every school of the table is open; the file's merges close schools
     assert table.loc["schools_open"].tolist() == [len(demo.schools), schools_open_after(path, demo)]
     assert result.summary["unserved"] <= today.summary["unserved"]  # buses and beds cover the far valleys
@@ -294,17 +294,17 @@ def test_cli_evaluate_and_compare(demo, tmp_path, capsys):
     assert main(["compare", str(scenarios / "consolidate_5.yaml"), str(scenarios / "keep_teaching_points.yaml"),
                  "--assignment", "zoned", "--out", str(tmp_path), "--lang", "en"]) == 0
     out = capsys.readouterr().out
-    assert "today" in out and "consolidate to 5" in out and "keep teaching points" in out
+    assert "today" in out and "撤并为5所" in out and "保留教学点" in out
     assert "loses its school" in out
     summary = pd.read_csv(tmp_path / "compare_summary.csv", encoding="utf-8-sig", index_col=0)
     assert summary.loc["schools_open"].astype(int).tolist() == [
         len(demo.schools), schools_open_after(scenarios / "consolidate_5.yaml", demo),
         schools_open_after(scenarios / "keep_teaching_points.yaml", demo)]
     with pd.ExcelFile(tmp_path / "compare.xlsx") as workbook:
-        assert {"summary", "consolidate to 5 villages", "consolidate to 5 violations"} <= set(workbook.sheet_names)
+        assert {"summary", "撤并为5所 villages", "撤并为5所 violations"} <= set(workbook.sheet_names)
     assert main(["evaluate", "--scenario", str(scenarios / "consolidate_5.yaml"), "--out", str(tmp_path)]) == 0
-    with pd.ExcelFile(tmp_path / "consolidate to 5.xlsx") as workbook:  # Chinese by default
-        assert {"汇总", "consolidate to 5 村庄", "consolidate to 5 超时限村庄"} <= set(workbook.sheet_names)
+    with pd.ExcelFile(tmp_path / "撤并为5所.xlsx") as workbook:  # Chinese by default
+        assert {"汇总", "撤并为5所 村庄", "撤并为5所 超时限村庄"} <= set(workbook.sheet_names)
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nproject: demo\nedits:\n  - {op: close, school: S77}\n", encoding="utf-8")
     assert main(["evaluate", "--scenario", str(bad), "--out", str(tmp_path)]) == 2

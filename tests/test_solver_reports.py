@@ -46,9 +46,9 @@ def test_zoned_results_carry_method_and_a_bound_below_their_cost(zoned):
 def test_zoning_line_in_both_languages(zoned):
     whole, split, nearest = zoned
     zh, en = zoning_line(whole, "zh"), zoning_line(whole, "en")
-    assert zh.startswith("「consolidate to 5」划片求解：") and "列生成 + 拉格朗日背包下界 + HiGHS" in zh
+    assert zh.startswith("「撤并为5所」划片求解：") and "列生成 + 拉格朗日背包下界 + HiGHS" in zh
     assert f"证明的下界 {whole.solver.bound:,.0f}" in zh and f"差距 {whole.solver.gap:.2%}" in zh
-    assert en.startswith("consolidate to 5, zoning: ") and "column generation + Lagrangian knapsack bound" in en
+    assert en.startswith("撤并为5所, zoning: ") and "column generation + Lagrangian knapsack bound" in en
     assert "linear programme (column generation)" in zoning_line(split, "en")
     assert zoning_line(nearest, "en") is None
 
@@ -67,7 +67,7 @@ def test_cli_compare_prints_how_each_zoning_was_solved(demo, tmp_path, capsys):
                  "--lang", "en"]) == 0
     out = capsys.readouterr().out
     lines = [line for line in out.splitlines() if ", zoning: " in line]
-    assert [line.split(",")[0] for line in lines] == ["today", "consolidate to 5"]
+    assert [line.split(",")[0] for line in lines] == ["today", "撤并为5所"]
     assert all("proven bound" in line and "whole-village zoning" in line for line in lines)
     assert main(["compare", str(SCENARIOS / "consolidate_5.yaml"), "--out", str(tmp_path), "--lang", "en"]) == 0
     assert ", zoning: " not in capsys.readouterr().out  # nearest school: nothing solved
@@ -77,7 +77,7 @@ def test_the_app_says_how_the_zonings_shown_were_solved(demo):
     plan = Scenario.from_file(SCENARIOS / "consolidate_5.yaml", demo)
     view = evaluate_plan(demo, plan, "zoned")
     lines = view.solver_lines("zh")
-    assert len(lines) == 2 and lines[0].startswith("「现状」划片求解：") and lines[1].startswith("「consolidate to 5」")
+    assert len(lines) == 2 and lines[0].startswith("「现状」划片求解：") and lines[1].startswith("「撤并为5所」")
     assert evaluate_plan(demo, plan, "nearest").solver_lines("en") == []
     assert len(evaluate_plan(demo, Scenario(demo, "same"), "zoned").solver_lines("en")) == 1  # today only, once
 

@@ -65,7 +65,7 @@ def test_teachers_prints_staffing_today_and_after_the_plan(demo, plan, capsys):
     (row,) = [line for line in totals if line.startswith(field("schools_short", "en"))]
     assert _numbers(row, 2) == [_shortages(today), _shortages(plan)]
     assert _shortages(today) > 0  # the demo's small schools are short of teachers today
-    rows = _section(out, t("cli.staffing_of", "en", name="consolidate to 5"))[2:]  # below the two header lines
+    rows = _section(out, t("cli.staffing_of", "en", name="撤并为5所"))[2:]  # below the two header lines
     assert len(rows) == len(plan.staffing)
     for line in rows:  # pupils, classes, teachers today, moved, teachers, needed, surplus, to place
         sid = line.split()[0]
@@ -86,7 +86,7 @@ def test_teachers_proposes_the_exchange_of_the_plan(plan, exchange, tmp_path, ca
     assert exchange.quota == math.ceil(0.10 * exchange.eligible) == exchange.moves["teachers"].sum()
     assert exchange.moves["key_teachers"].sum() >= exchange.key_quota == math.ceil(0.20 * exchange.quota)
     assert exchange.cv_after["key_teachers"] < exchange.cv_before["key_teachers"]
-    assert t("cli.exchange_heading", "en", name="consolidate to 5") in out
+    assert t("cli.exchange_heading", "en", name="撤并为5所") in out
     assert t("cli.exchange_quota", "en", eligible=exchange.eligible, share="10%", quota=exchange.quota,
              key_share="20%", key_quota=exchange.key_quota) in out
     assert "solver: optimal (proven), gap 0.0%" in out
@@ -144,7 +144,7 @@ def test_the_excel_workbook_holds_staffing_and_the_exchange(demo, plan, exchange
     assert main(["teachers", "--demo", str(CONSOLIDATE_5), "--lang", "en", "--excel", str(book)]) == 0
     capsys.readouterr()
     f = lambda name: field(name, "en")  # noqa: E731
-    for result, name in ((baseline(demo), "today"), (plan, "consolidate to 5")):
+    for result, name in ((baseline(demo), "today"), (plan, "撤并为5所")):
         sheet = f"{name} staffing"
         title = pd.read_excel(book, sheet, header=None, nrows=1).iloc[0, 0]
         assert title == t("report.sheet_title", "en", plan=name, kind="staffing")
@@ -211,7 +211,7 @@ def test_alliances_with_cores_chosen_on_the_plan(demo, capsys):
     out = capsys.readouterr().out
     (core,) = answer.summary.index
     assert f"{core} {demo.schools.loc[core, 'name']} (core): {answer.summary.loc[core, 'members']} member" in out
-    assert "school alliances (consolidate to 5)" in out
+    assert "school alliances (撤并为5所)" in out
     if answer.left_out:
         assert "schools in no alliance: " + ", ".join(f"{s} {demo.schools.loc[s, 'name']}" for s in answer.left_out) in out
 
