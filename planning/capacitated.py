@@ -54,6 +54,27 @@ Method
 
 The bound stops short of the optimum when the capacities are tight (the relaxation lets
 the p knapsacks share rows); HiGHS's branching closes the rest, on a smaller model.
+
+Where the time goes on the hardest small instance
+--------------------------------------------------
+pmedcap08 (50 rows, p = 5, seats 552 of 600) takes 12–16 s, nearly all in HiGHS's tree:
+1,616 nodes at about 8 ms each, the bound rising from the root's 770.4 (the column
+generation's 771.7 is the Dantzig–Wolfe bound) to the optimum 820. The gap is in the
+choice of columns, not in the assignment: with the optimum's five columns fixed, the same
+bound is 820 exactly. Measured on it and left out, because none made the proof faster:
+
+- branch and price on the columns only (the master's bound at every node, best first):
+  1,033 nodes, 271 s;
+- probing each column open with 60 subgradient steps: 12 of 50 columns closed (1 before),
+  then HiGHS 14 s;
+- rows "each open column holds at least its seats less the spare seats of the p largest"
+  (72 of 120 here): root LP 768.7 → 768.9;
+- Lagrangian cuts at the multipliers of the best relaxations' column sets, with those
+  columns fixed: 12 s → 21 s;
+- HiGHS options (no heuristics, no presolve, no restart, no symmetry detection, one
+  thread, other LP ageing and pseudo-cost weights): 11.5–15.8 s;
+- a branch and cut adding these cuts inside HiGHS's search: highspy 1.16's callback
+  input carries only a solution and an interrupt flag, so no rows can be added there.
 """
 
 from __future__ import annotations
