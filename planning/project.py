@@ -36,7 +36,7 @@ from .policy import Policy
 from .pupils import Forecast
 from .traveltime import MatrixResult, routing_settings, travel_time_matrix
 from .validation import (
-    check_ids_disjoint,
+    check_tables,
     empty_sites,
     revalidate_villages,
     roster_differences,
@@ -81,7 +81,7 @@ class Project:
                  sites: gpd.GeoDataFrame | None = None, policy: Policy | None = None, name: str = "project",
                  roster: pd.DataFrame | None = None) -> None:
         sites, policy = sites if sites is not None else empty_sites(), policy or Policy()
-        check_ids_disjoint(schools, sites)
+        check_tables(villages, schools, sites)
         schools = schools if roster is None else schools_with_roster(schools, roster, min_years=policy.exchange_min_years)
         for attr, value in (("_villages", villages), ("_schools", schools), ("_sites", sites), ("_roster", roster),
                             ("network", network), ("policy", policy), ("name", str(name))):

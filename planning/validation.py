@@ -755,6 +755,16 @@ def empty_sites() -> gpd.GeoDataFrame:
     return frame
 
 
+def check_tables(villages: pd.DataFrame, schools: pd.DataFrame, sites: pd.DataFrame) -> None:
+    """A project's tables together: villages and schools each have rows (a table with none
+    is refused here, named, rather than failing later in the walk check), and school and
+    site ids differ (:func:`check_ids_disjoint`)."""
+    for table, source in ((villages, "villages"), (schools, "schools")):
+        if len(table) == 0:
+            raise ValidationError(Message("error.no_rows"), source=source)
+    check_ids_disjoint(schools, sites)
+
+
 def check_ids_disjoint(schools: pd.DataFrame, sites: pd.DataFrame) -> None:
     """School and site ids share the travel-time matrix's columns: they must differ."""
     both = sorted(set(schools.index) & set(sites.index))
@@ -772,6 +782,7 @@ __all__ = [
     "validate_roster",
     "roster_counts",
     "schools_with_roster",
+    "check_tables",
     "roster_differences",
     "check_ids_disjoint",
     "empty_sites",

@@ -18,6 +18,7 @@ from planning.validation import validate_schools, validate_sites, validate_villa
 
 from .conftest import ROOT
 from .demo_facts import metres_from_road
+from .helpers import grades, project_on_line
 
 DEMO = ROOT / "data" / "demo"
 
@@ -312,3 +313,16 @@ def test_impossibly_large_figures_are_refused(tmp_path, value):
         return
     assert "too large to be right (10,000,000 at most)" in text
     assert "大得不可能（最多 10,000,000）" in info.value.text("zh")
+
+
+@pytest.mark.parametrize("empty", ["villages", "schools"])
+def test_a_project_with_no_villages_or_no_schools_is_refused_when_built(empty):
+    """Built in Python from a table with no rows, a project is refused at once, naming the
+    table (before: an IndexError deep in the walk check)."""
+    base = project_on_line({"V1": {"x": 100, **grades(10)}}, {"S1": {"x": 900, "type": "village_primary"}})
+    villages = base.villages.iloc[:0] if empty == "villages" else base.villages
+    schools = base.schools.iloc[:0] if empty == "schools" else base.schools
+    with pytest.raises(ValidationError) as info:
+        Project(villages, schools, base.network)
+    assert info.value.text("zh") == f"{empty}：表中没有数据行（只有表头或为空）；请填写数据，每行一项"
+    assert info.value.text("en") == f"{empty}: the table has no rows (only a header, or nothing); fill it in, one item a row"
