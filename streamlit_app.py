@@ -49,7 +49,8 @@ NARROW_CSS = """
   [data-testid="stMainBlockContainer"] h1 { font-size: 1.9rem; padding-top: 0.25rem; }
   [data-testid="stMetricLabel"] { min-height: 2.6em; align-items: flex-end; }
   [data-testid="stMetricLabel"] .stMarkdownEllipsis,
-  [data-testid="stMetricLabel"] .stMarkdownEllipsis p { white-space: normal; overflow: visible; text-overflow: clip; }
+  [data-testid="stMetricLabel"] .stMarkdownEllipsis p { white-space: normal; overflow: visible; text-overflow: clip;
+    font-size: 0.8125rem; }
   [data-testid="stButtonGroup"] button[data-variant="segmented_control"] { padding-left: 10px; padding-right: 10px; }
 }
 @media (max-width: 1199.98px) {
@@ -57,6 +58,7 @@ NARROW_CSS = """
     flex-direction: column; }
   .st-key-map_and_editor [data-testid="stColumn"]:has(.st-key-map_pane, .st-key-editor_pane) {
     width: 100% !important; flex: 1 1 auto !important; }
+  .st-key-editor_pane { max-width: 40rem; }
 }
 """
 
@@ -147,6 +149,8 @@ def sidebar() -> None:
         lang = st.radio(f"{t('app.language', 'zh')} / {t('app.language', 'en')}", list(names.values()),
                         horizontal=True, key="lang_choice", index=0 if ss.lang == "zh" else 1)
         ss.lang = "zh" if lang == names["zh"] else "en"
+        if (name := logic.plan_name_in(ss.scenario, ss.saved, ss.lang)) != ss.scenario.name:
+            ss.scenario = ss.scenario.renamed(name)  # the first plan's default name, in the language chosen
         st.header(t("app.title", ss.lang))
         levels = {v: t(f"level.{v}", ss.lang) for v in ("primary", "junior")}
         ss.level = worded_choice(T("app.level"), levels, key="level_choice", current=ss.get("level"))

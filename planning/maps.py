@@ -251,17 +251,22 @@ class _MapScript(MacroElement):
         if (!ready && ++tries < 100) { setTimeout(first, 50); return; }
         map.invalidateSize({pan: false});
         frame();
+        map.getContainer().setAttribute("data-planning-framed", "1");  // the first view is set
         map.on("resize", function () { if (!moved) { frame(); } });  // the frame's new size, the planner not yet there
     }
     function frame() {
         if (legend) {
-            var open = (legend.open = true) && fit();
+            legend.open = true;
+            var open = fit();
             legend.open = false;  // folded at first on a narrow map, or where it would shrink the villages
-            legend.open = map.getSize().x >= {{ this.narrow }} && open.room >= {{ this.legend_room }} * fit().room;
+            var folded = fit();
+            legend.open = map.getSize().x >= {{ this.narrow }} && open.room >= {{ this.legend_room }} * folded.room;
         }
         show();
     }
     L.DomEvent.on(map.getContainer(), "mousedown touchstart wheel keydown", function () { moved = true; });
+    var summary = legend && legend.querySelector("summary");  // the planner's fold or unfold stays
+    if (summary) { summary.addEventListener("click", function () { moved = true; }); }
     first();
     function planningNames() {
         var zoom = map.getZoom(), classes = map.getContainer().classList;
