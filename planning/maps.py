@@ -7,7 +7,8 @@ status (colour), ringed in red when they have more pupils than seats; lines join
 village to its school; isochrone rings show how far one can walk to a chosen school. Names
 of schools and villages show once zoomed in far enough for them not to crowd
 (:func:`name_zooms`); the legend folds away ("图例 / Legend", folded at first on a narrow
-map) and the scale is metric. Basemaps: none (roads only, works offline), OpenStreetMap
+map, or where open it would shrink the villages) and the scale is metric. The first view
+fits every village, none under the legend or the scale. Basemaps: none (roads only, works offline), OpenStreetMap
 tiles, or Tianditu (天地图) with the user's key.
 """
 
