@@ -243,10 +243,12 @@ class _MapScript(MacroElement):
     function show() {  // at the zoom that fits exactly (not a multiple of the zoom step, which may lose a fifth)
         var snap = map.options.zoomSnap;
         map.options.zoomSnap = 0;
+        fitting = true;
         map.fitBounds(bounds, L.extend({animate: false}, fit().view));
+        fitting = false;
         map.options.zoomSnap = snap;
     }
-    var moved = false, tries = 0, corners = map.getContainer().querySelector(".leaflet-bottom");
+    var moved = false, fitting = false, tries = 0, corners = map.getContainer().querySelector(".leaflet-bottom");
     function first() {  // once Leaflet's styles apply (they may come after this script): before, nothing has its place
         var ready = map.getContainer().clientWidth > 0 && getComputedStyle(corners).position === "absolute";
         if (!ready && ++tries < 100) { setTimeout(first, 50); return; }
@@ -265,7 +267,7 @@ class _MapScript(MacroElement):
         }
         show();
     }
-    L.DomEvent.on(map.getContainer(), "mousedown touchstart wheel keydown", function () { moved = true; });
+    map.on("movestart zoomstart", function () { if (!fitting) { moved = true; } });  // the planner's pan or zoom
     var summary = legend && legend.querySelector("summary");  // the planner's fold or unfold stays
     if (summary) { summary.addEventListener("click", function () { moved = true; }); }
     first();
