@@ -36,6 +36,38 @@ st.set_page_config(page_title=f"{t('app.page_title', 'zh')} · {t('app.page_titl
                    layout="wide")
 
 
+#: The page at the widths of a county office's laptop (1024–1279 px): a narrower sidebar,
+#: less padding around the main block, a smaller title, headline labels that wrap instead of
+#: ending in "…", the view buttons tighter (one row); below 1200 px the editor goes under the
+#: map, which gets the main block's whole width. Wider screens keep Streamlit's layout.
+NARROW_CSS = """
+@media (max-width: 1279.98px) {
+  section[data-testid="stSidebar"] { width: 240px !important; min-width: 240px !important; }
+  [data-testid="stSidebarContent"] { padding-left: 0; padding-right: 0; scrollbar-gutter: stable; }
+  [data-testid="stSidebarUserContent"] { padding-left: 1rem; padding-right: 1rem; }
+  [data-testid="stMainBlockContainer"] { padding: 3rem 1.25rem 4rem 1.25rem; }
+  [data-testid="stMainBlockContainer"] h1 { font-size: 1.9rem; padding-top: 0.25rem; }
+  [data-testid="stMetricLabel"] { min-height: 2.6em; align-items: flex-end; }
+  [data-testid="stMetricLabel"] .stMarkdownEllipsis,
+  [data-testid="stMetricLabel"] .stMarkdownEllipsis p { white-space: normal; overflow: visible; text-overflow: clip;
+    font-size: 0.8125rem; }
+  [data-testid="stButtonGroup"] button[data-variant="segmented_control"] { padding-left: 10px; padding-right: 10px; }
+}
+@media (max-width: 1199.98px) {
+  .st-key-map_and_editor [data-testid="stHorizontalBlock"]:has(> [data-testid="stColumn"] .st-key-editor_pane) {
+    flex-direction: column; }
+  .st-key-map_and_editor [data-testid="stColumn"]:has(.st-key-map_pane, .st-key-editor_pane) {
+    width: 100% !important; flex: 1 1 auto !important; }
+  .st-key-editor_pane { max-width: 40rem; }
+}
+"""
+
+
+def narrow_screen_css() -> None:
+    """The page's own styles (:data:`NARROW_CSS`), on every run (no new element on an edit)."""
+    st.html(f"<style>{NARROW_CSS}</style>")
+
+
 def demo_project() -> planning.Project:
     """One demo per server process, shared by sessions (warmed by `planning app`); the project
     file named by the environment variable ``PLANNING_APP_PROJECT`` instead when it is set (a
@@ -117,6 +149,8 @@ def sidebar() -> None:
         lang = st.radio(f"{t('app.language', 'zh')} / {t('app.language', 'en')}", list(names.values()),
                         horizontal=True, key="lang_choice", index=0 if ss.lang == "zh" else 1)
         ss.lang = "zh" if lang == names["zh"] else "en"
+        if (name := logic.plan_name_in(ss.scenario, ss.saved, ss.lang)) != ss.scenario.name:
+            ss.scenario = ss.scenario.renamed(name)  # the first plan's default name, in the language chosen
         st.header(t("app.title", ss.lang))
         levels = {v: t(f"level.{v}", ss.lang) for v in ("primary", "junior")}
         ss.level = worded_choice(T("app.level"), levels, key="level_choice", current=ss.get("level"))
@@ -373,8 +407,8 @@ def map_tab(project, scenario, result) -> None:
     ss = st.session_state
     if ss.basemap_drawn != ss.basemap:  # Tianditu chosen, its key not typed yet: the map without tiles
         st.info(T("app.tianditu_needs_key", box=T("app.tianditu_key")))
-    left, right = st.columns([3, 1.25])
-    with left:
+    left, right = st.container(key="map_and_editor").columns([3, 1.25])
+    with left.container(key="map_pane"):
         # Rebuilt each run with the same element names, so an edit only swaps the result layers
         # in the browser (feature_group_to_add). The browser keeps a drawn base map, so a new
         # base (project, level, language, basemap, rings) gets a new key: a fresh map.
@@ -396,7 +430,7 @@ def map_tab(project, scenario, result) -> None:
         with st.expander(T("app.village_table", level=level_name(ss.level, ss.lang))):
             st.dataframe(logic.display_table(localise(logic.village_rows(result, ss.level), ss.lang)), width="stretch",
                          key="village_rows")
-    with right:
+    with right.container(key="editor_pane"):
         editor(project, scenario, result)
 
 
@@ -1178,6 +1212,7 @@ def download(col, kind: str, file_name: str, mime: str | None, build) -> None:
 
 def main() -> None:
     remove_stale_uploads()
+    narrow_screen_css()
     init_state()
     sidebar()
     ss = st.session_state

@@ -304,6 +304,21 @@ def unsaved_plans(current: Scenario, saved: Mapping[str, Scenario], kept: Iterab
     return list(dict.fromkeys(names))
 
 
+def plan_name_in(plan: Scenario, saved: Mapping[str, Scenario], lang: str) -> str:
+    """The name the plan on the map goes by in ``lang``.
+
+    The plan the app starts (or a project opens) with gets the catalogue's default name
+    (``plan_default_name``: 方案 / plan) in the language of that moment. While it stays that
+    plan, without edits and not saved, its name follows the planner's language (a planner
+    who switches to English at once sees "plan"); a saved plan, a plan with edits or a name
+    the planner gave keeps its name.
+    """
+    defaults = {t("plan_default_name", "zh"), t("plan_default_name", "en")}
+    if plan.name in defaults and not plan.edits and plan.name not in saved:
+        return t("plan_default_name", lang)
+    return plan.name
+
+
 def checked_plan_name(name: str, saved: Mapping[str, Scenario], *, keep: str | None = None) -> str:
     """``name`` without surrounding spaces, when it can name a saved plan: not empty, not
     today's name (现状 / today, the first column of every comparison) and not the name of

@@ -7,7 +7,8 @@ status (colour), ringed in red when they have more pupils than seats; lines join
 village to its school; isochrone rings show how far one can walk to a chosen school. Names
 of schools and villages show once zoomed in far enough for them not to crowd
 (:func:`name_zooms`); the legend folds away ("图例 / Legend", folded at first on a narrow
-map) and the scale is metric. Basemaps: none (roads only, works offline), OpenStreetMap
+map, or where open it would shrink the villages) and the scale is metric. The first view
+fits every village, none under the legend or the scale. Basemaps: none (roads only, works offline), OpenStreetMap
 tiles, or Tianditu (天地图) with the user's key.
 """
 
@@ -122,7 +123,6 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
     names = _village_names(fmap, project)
     box = project.villages.total_bounds
     bounds = [[float(box[1]), float(box[0])], [float(box[3]), float(box[2])]]
-    fmap.fit_bounds(bounds, padding=(20, 20))
     fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a folium Figure
         folium.Element(legend if legend is not None else legend_html(project, lang=lang, level=level, title=title)))
     school_zoom, village_zoom = name_zooms(project)
@@ -134,6 +134,12 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
 
 #: Below this width (pixels) the map opens with its legend folded (a click on "图例 / Legend" opens it).
 NARROW_MAP = 700
+#: The first view's margin around the villages' box (pixels): a village's circle and a school's
+#: ring drawn whole at the edge of the map and beside the legend.
+FIT_MARGIN = 24
+#: On a wide map the legend opens at first only if the villages, fitted beside or above it, keep
+#: at least this share of the size (pixels per metre) they have with it folded.
+LEGEND_ROOM = 0.95
 
 #: Styles of the map's legend, names and markers (in the page's head).
 MAP_CSS = """<style>
@@ -190,11 +196,19 @@ class _Attribution(MacroElement):
 
 class _MapScript(MacroElement):
     """What the map does once drawn: the legend (``#planning-legend``) moved into a Leaflet
-    control at the bottom left, above the scale (:class:`_Scale`), folded at first on a map
-    narrower than :data:`NARROW_MAP`, the villages fitted beside it; and on every zoom the
-    classes that show schools' and villages' names (``planning-school-names``,
+    control at the bottom left, above the scale (:class:`_Scale`); the first view; and on every
+    zoom the classes that show schools' and villages' names (``planning-school-names``,
     ``planning-village-names`` on the map's container) from :func:`name_zooms`, the villages'
-    names' layer (``names``) put on the map only then."""
+    names' layer (``names``) put on the map only then.
+
+    The first view shows every village, none under the bottom-left corner (the legend and the
+    scale bar) and none cut at an edge (:data:`FIT_MARGIN`): the villages' box is fitted beside
+    that corner or above it, whichever draws it larger. The legend opens at first on a map at
+    least :data:`NARROW_MAP` wide only when, open, it leaves the villages at least
+    :data:`LEGEND_ROOM` of the size they have with it folded (a big county fills the map, its
+    legend a click away); the view is fitted again when the map's frame changes size before
+    the planner has moved or zoomed it.
+    """
 
     _template = Template("""
 {% macro script(this, kwargs) %}
@@ -207,10 +221,56 @@ class _MapScript(MacroElement):
             return legend;
         }});
         new Legend().addTo(map);
-        if (map.getSize().x < {{ this.narrow }}) { legend.open = false; }
-        var left = legend.open ? legend.offsetWidth + 24 : 20;  // the villages beside the legend, not under it
-        map.fitBounds({{ this.bounds }}, {paddingTopLeft: [left, 20], paddingBottomRight: [20, 20]});
     }
+    var bounds = L.latLngBounds({{ this.bounds }}), margin = {{ this.margin }};
+    var span = map.project(bounds.getNorthEast(), 0).subtract(map.project(bounds.getSouthWest(), 0));
+    span = L.point(Math.max(Math.abs(span.x), 1e-9), Math.max(Math.abs(span.y), 1e-9));
+    function fit() {  // the villages' box beside or above the bottom-left corner, whichever draws it larger
+        var size = map.getSize(), frame = map.getContainer().getBoundingClientRect(), right = 0, top = size.y;
+        if (legend) { legend.style.maxHeight = Math.max(size.y - 110, 60) + "px"; }  // the map's height, not the frame's
+        var corner = map.getContainer().querySelectorAll(".leaflet-bottom.leaflet-left > .leaflet-control");
+        for (var k = 0; k < corner.length; k++) {  // the legend and the scale bar
+            var box = corner[k].getBoundingClientRect();
+            right = Math.max(right, box.right - frame.left);
+            top = Math.min(top, box.top - frame.top);
+        }
+        var room = function (x, y) { return Math.min((size.x - x) / span.x, (size.y - y) / span.y); };
+        var beside = room(right + 2 * margin, 2 * margin), above = room(2 * margin, size.y - top + 2 * margin);
+        return beside >= above
+            ? {room: beside, view: {paddingTopLeft: [right + margin, margin], paddingBottomRight: [margin, margin]}}
+            : {room: above, view: {paddingTopLeft: [margin, margin], paddingBottomRight: [margin, size.y - top + margin]}};
+    }
+    function show() {  // at the zoom that fits exactly (not a multiple of the zoom step, which may lose a fifth)
+        var snap = map.options.zoomSnap;
+        map.options.zoomSnap = 0;
+        fitting = true;
+        map.fitBounds(bounds, L.extend({animate: false}, fit().view));
+        fitting = false;
+        map.options.zoomSnap = snap;
+    }
+    var moved = false, fitting = false, tries = 0, corners = map.getContainer().querySelector(".leaflet-bottom");
+    function first() {  // once Leaflet's styles apply (they may come after this script): before, nothing has its place
+        var ready = map.getContainer().clientWidth > 0 && getComputedStyle(corners).position === "absolute";
+        if (!ready && ++tries < 100) { setTimeout(first, 50); return; }
+        map.invalidateSize({pan: false});
+        frame();
+        map.getContainer().setAttribute("data-planning-framed", "1");  // the first view is set
+        map.on("resize", function () { if (!moved) { frame(); } });  // the frame's new size, the planner not yet there
+    }
+    function frame() {
+        if (legend) {
+            legend.open = true;
+            var open = fit();
+            legend.open = false;  // folded at first on a narrow map, or where it would shrink the villages
+            var folded = fit();
+            legend.open = map.getSize().x >= {{ this.narrow }} && open.room >= {{ this.legend_room }} * folded.room;
+        }
+        show();
+    }
+    map.on("movestart zoomstart", function () { if (!fitting) { moved = true; } });  // the planner's pan or zoom
+    var summary = legend && legend.querySelector("summary");  // the planner's fold or unfold stays
+    if (summary) { summary.addEventListener("click", function () { moved = true; }); }
+    first();
     function planningNames() {
         var zoom = map.getZoom(), classes = map.getContainer().classList;
         classes.toggle("planning-school-names", zoom >= {{ this.school_zoom }});
@@ -231,6 +291,7 @@ class _MapScript(MacroElement):
         super().__init__()
         self._name = "PlanningMapScript"
         self.school_zoom, self.village_zoom, self.narrow = school_zoom, village_zoom, NARROW_MAP
+        self.margin, self.legend_room = FIT_MARGIN, LEGEND_ROOM
         self.bounds = _js(bounds)
         self.names = names
 

@@ -902,6 +902,29 @@ def test_rename_duplicate_and_delete_saved_plans_in_the_app(app, demo, tmp_path)
     assert set(planning.open_project(path).scenarios) == {"方案甲", "方案甲 副本"}
 
 
+def test_the_first_plan_is_named_in_the_language_the_planner_switches_to(app):
+    """The plan the app starts with is named 方案 (the app starts in Chinese); a planner who
+    switches to English at once sees the catalogue's English default name, in the name box
+    too, and the Chinese one again on switching back. A plan saved under a name, or edited,
+    keeps its name."""
+    zh, en = t("plan_default_name", "zh"), t("plan_default_name", "en")
+    assert zh != en
+    assert app.session_state.scenario.name == zh and app.text_input[0].value == zh
+    app.radio(key="lang_choice").set_value("English").run()
+    assert not app.exception
+    assert app.session_state.scenario.name == en and app.text_input[0].value == en
+    app.radio(key="lang_choice").set_value("中文").run()
+    assert app.session_state.scenario.name == zh and app.text_input[0].value == zh
+    close_school(app, "S05")  # an edited plan: its name stays when the language changes
+    app.radio(key="lang_choice").set_value("English").run()
+    assert app.session_state.scenario.name == zh and len(app.session_state.scenario.edits) == 1
+    app.button(key="undo").click().run()  # no edits again, but saved under its name by the planner
+    app.text_input[0].set_value("West").run()
+    app.button(key="save").click().run()
+    app.radio(key="lang_choice").set_value("中文").run()
+    assert app.session_state.scenario.name == "West" and list(app.session_state.saved) == ["West"]
+
+
 def test_the_app_opens_the_project_file_planning_app_project_names(tmp_path, monkeypatch):
     """``PLANNING_APP_PROJECT=path`` (README): the app starts on that project file, not the
     demo: here one school on a line between two villages, so one school open and the pupils

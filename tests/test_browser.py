@@ -176,6 +176,38 @@ def test_plan_in_the_browser(server, browser):
           f"(a second edit {second_edit:.2f} s)")
 
 
+def _first_view(page) -> dict:
+    """The map's first view, once set (``data-planning-framed``): its size (pixels), how many
+    village circles lie within its bounds (``getBounds``), each village's place and the
+    legend's box, both in the map's pixels, and whether the legend is open."""
+    fmap = _map(page)
+    fmap.locator(".leaflet-container[data-planning-framed]").wait_for(state="attached", timeout=60_000)
+    return fmap.locator(".leaflet-container").evaluate(
+        "c => { const m = window.map, b = m.getBounds(), r = c.getBoundingClientRect(), out = [];"
+        " let inside = 0;"
+        " m.eachLayer(l => { if (l instanceof L.CircleMarker && l.feature) {"
+        " if (b.contains(l.getLatLng())) { inside += 1; }"
+        " const p = m.latLngToContainerPoint(l.getLatLng()); out.push([p.x, p.y]); } });"
+        " const g = document.getElementById('planning-legend');"
+        " const k = g.getBoundingClientRect();"
+        " return {width: m.getSize().x, height: m.getSize().y, inside: inside, villages: out, open: g.open,"
+        " legend: [k.left - r.left, k.top - r.top, k.right - r.left, k.bottom - r.top]}; }")
+
+
+def _framed_well(view: dict) -> None:
+    """Every village in the map's first view, none under the legend (folded or open), and the
+    villages filling at least 85% of the map's width or height (a fit leaving a third of the
+    map empty beside the legend filled 61% and 78%)."""
+    points = view["villages"]
+    assert points and view["inside"] == len(points), (view["inside"], len(points))
+    left, top, right, bottom = view["legend"]
+    under = [(x, y) for x, y in points if left - 4 <= x <= right + 4 and top - 4 <= y <= bottom + 4]
+    assert not under, (under[:5], view["legend"])
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    share = max((max(xs) - min(xs)) / view["width"], (max(ys) - min(ys)) / view["height"])
+    assert share >= 0.85, (share, view["width"], view["height"], view["open"])
+
+
 def _settled(page) -> None:
     """Wait until the app's script run that an action started has finished: for the run to
     start (if it has not already come and gone), then for it to end."""
@@ -308,6 +340,18 @@ def test_screenshots_at_1024_pixels(server, browser, lang):
     _drawn(page, "图例" if lang == "zh" else "Legend")
     assert _schools_open(page) == str(SCHOOLS)
     page.screenshot(path=ARTIFACTS / f"08_demo_{lang}_1024.png")
+    layout = page.evaluate(  # what fits at 1024 px (it did not: 390-px map, views on two rows, labels cut)
+        "() => { const box = e => e.getBoundingClientRect();"
+        " return {views: [...document.querySelectorAll('[data-testid=stButtonGroup] button')].map(b => box(b).top),"
+        " cut: [...document.querySelectorAll('[data-testid=stMetricLabel] [data-testid=stMarkdownContainer]')]"
+        ".filter(e => e.scrollWidth > e.clientWidth).map(e => e.innerText),"
+        " map: box(document.querySelector(\"iframe[title*='st_folium']\")),"
+        " editor: box(document.querySelector('.st-key-editor_pane'))}; }")
+    assert len(layout["views"]) == 8 and max(layout["views"]) - min(layout["views"]) < 2, layout["views"]  # one row
+    assert not layout["cut"]  # no headline label ends in "…"
+    assert layout["map"]["width"] >= 700, layout["map"]  # the map, most of the window's width
+    assert layout["editor"]["top"] >= layout["map"]["bottom"]  # the editor under it
+    _framed_well(_first_view(page))
     page.get_by_role("button", name="应用" if lang == "zh" else "Apply").click()
     _wait_closed_on_map(page, "S01")
     page.get_by_text("方案比较" if lang == "zh" else "Compare", exact=True).click()
@@ -697,9 +741,11 @@ def test_two_sessions_never_see_each_other_s_projects_plans_or_uploads(server, b
 
 @pytest.mark.parametrize(("lang", "width"), [("zh", 1024), ("en", 1024), ("zh", 1600), ("en", 1600)])
 def test_the_map_reads_at_a_glance(server, browser, lang, width):
-    """Issue 17, item 1, in the app: the scale in metres; the legend folded on a narrow map
-    and open on a wide one, never over a village; schools' names once zoomed in; screenshots
-    (tests/artifacts/10_map_*) looked at by people."""
+    """Issue 17, item 1, in the app: the scale in metres; the legend folded on a narrow map,
+    and on a wide one where, open, it would shrink the villages (the demo is wider than tall:
+    folded at first at 1024 and 1600), never over a village; every village in the first
+    view, filling the map; schools' names once zoomed in; screenshots (tests/artifacts/10_map_*)
+    looked at by people."""
     import re
 
     from planning.i18n import t
@@ -712,8 +758,9 @@ def test_the_map_reads_at_a_glance(server, browser, lang, width):
     assert scale.count() == 1 and re.fullmatch(r"\d+ k?m", scale.inner_text().strip()), scale.all_inner_texts()
     legend = fmap.locator("#planning-legend")
     assert legend.count() == 1
-    map_width = fmap.locator(".leaflet-container").evaluate("m => m.clientWidth")
-    assert legend.evaluate("d => d.open") == (map_width >= NARROW_MAP), map_width  # folded on a narrow map
+    view = _first_view(page)
+    assert view["open"] is False or view["width"] >= NARROW_MAP, view["width"]  # folded on a narrow map
+    _framed_well(view)  # open only where it costs the villages little room (the demo is wider than tall)
     frame = page.locator("iframe[title*='st_folium']").first
     frame.scroll_into_view_if_needed()
     frame.screenshot(path=ARTIFACTS / f"10_map_{lang}_{width}.png")
@@ -764,7 +811,8 @@ def test_the_map_reads_at_a_glance(server, browser, lang, width):
 
 def test_an_edit_in_a_county_of_3000_villages_and_300_schools(browser, tmp_path):
     """Issue 17: a county of 3,000 villages × 300 schools (generated on a road grid, saved as
-    a project file, the app started on it through ``PLANNING_APP_PROJECT``) at 1600 px: the
+    a project file, the app started on it through ``PLANNING_APP_PROJECT``): its first view at
+    1600 and 1024 px shows every village, none under the legend, filling the map; at 1600 px the
     time from the click closing a school to the headline figure changed, the school struck
     through on the redrawn map and the app's run finished is printed (the goal is 1 s; the
     bound asserted is generous for a shared machine)."""
@@ -784,6 +832,7 @@ def test_an_edit_in_a_county_of_3000_villages_and_300_schools(browser, tmp_path)
             page.screenshot(path=ARTIFACTS / "20_county_3000_opened.png")
         _drawn(page)
         opened = time.perf_counter() - start
+        _framed_well(_first_view(page))  # the county whole, not under the legend, filling the map
         before = int(_schools_open(page))
         assert _map(page).locator("[data-school]").count() == 300
         assert page.get_by_role("combobox", name=t("app.school_pick", "zh")).input_value().startswith("S000 ")
@@ -804,6 +853,15 @@ def test_an_edit_in_a_county_of_3000_villages_and_300_schools(browser, tmp_path)
                                    ".getAttribute('data-test-script-state') !== 'running'", timeout=60_000)
             times.append((figure, drawn, time.perf_counter() - start))
         page.screenshot(path=ARTIFACTS / "20_county_3000_edit.png")
+        page.close()
+        page = browser.new_page(viewport={"width": 1024, "height": 900})  # a laptop's first view
+        page.goto(url)
+        _map(page).locator("[data-school='S299']").wait_for(state="attached", timeout=90_000)
+        _drawn(page)
+        _framed_well(_first_view(page))
+        frame = page.locator("iframe[title*='st_folium']").first
+        frame.scroll_into_view_if_needed()
+        frame.screenshot(path=ARTIFACTS / "20_county_3000_map_1024.png")
         page.close()
     print(f"\n3,000 villages × 300 schools in the browser: opened in {opened:.1f} s; from the click, "
           "the headline figure / the school struck through on the redrawn map / the run finished: "
