@@ -122,11 +122,11 @@ def wrap(text: str, room: float) -> list[str]:
     lines: list[str] = []
     line = ""
     for piece in re.findall(r"[^\s\uff0c\uff1b\u3001\u3002]*[\s\uff0c\uff1b\u3001\u3002]?", text):
-        if line and _ems(line + piece) > room:
+        if line and _ems((line + piece).rstrip()) > room:  # a space at the end of a line takes no room
             lines.append(line.rstrip())
             line = ""
         line += piece
-        while _ems(line) > room:  # one piece longer than a line
+        while _ems(line.rstrip()) > room:  # one piece longer than a line
             cut = next(i for i in range(len(line), 0, -1) if _ems(line[:i]) <= room)
             lines.append(line[:cut])
             line = line[cut:]
@@ -651,7 +651,11 @@ def _heading(text: str, room: float) -> list[str]:
     bracket = re.search(r" ?[(\uff08]", text)
     if bracket and bracket.start() > 0 and _ems(text) > room:
         return [*wrap(text[: bracket.start()], room), *wrap(text[bracket.start():].lstrip(), room)]
-    return wrap(text, room) or [""]
+    lines = wrap(text, room) or [""]
+    if len(lines) > 1 and all(ord(ch) > 0x2e80 for ch in text):  # a Chinese word: even lines, 学校/编号 not 学校编/号
+        per = math.ceil(len(text) / len(lines))
+        return [text[i:i + per] for i in range(0, len(text), per)]
+    return lines
 
 
 def table_pages(title: str, table: Table, *, sheet: Sheet, intro: Sequence[str] = (),
