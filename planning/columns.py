@@ -384,7 +384,7 @@ def parse_grades(value: object) -> tuple[int, ...] | None:
 #: number format (:mod:`planning.excel`). Keys not here are read by :func:`column_kind`.
 COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys((
-        "capacity", "classrooms", "beds", "primary_pupils", "junior_pupils", "population", "births", "pupils",
+        "capacity", "classrooms", "beds", "quantity", "primary_pupils", "junior_pupils", "population", "births", "pupils",
         "seats_short", "classes_needed", "classroom_shortfall", "walkers", "bus_riders", "buses", "boarders",
         "beds_added", "walk", "bus", "board", "unserved", "teachers", "teachers_today", "teachers_needed",
         "to_place", "eligible", "sent", "received", "moved_teachers", "moved_key_teachers",
@@ -411,7 +411,7 @@ COLUMN_KINDS: dict[str, str] = {
     **dict.fromkeys(("cv", "cv_limit", "max_cv", "before", "after", "limit"), "cv"),
     **dict.fromkeys((
         "teachers_above_qualification", "key_teachers", "pe_arts_teachers", "teaching_area_m2", "sports_area_m2",
-        "multimedia_classrooms", "teachers_per_100", "needed_by_ratio", "needed_by_classes", "quantity", "mean",
+        "multimedia_classrooms", "teachers_per_100", "needed_by_ratio", "needed_by_classes", "mean",
         "seconds", "dilapidated_m2", "village_mape", "township_mape", "walk_speed_kmh", "bus_speed_kmh",
         "objective", "bound", "class_size", "pupils_per_teacher", "teachers_per_class"), "decimal"),
     **dict.fromkeys((

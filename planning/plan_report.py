@@ -122,11 +122,11 @@ def wrap(text: str, room: float) -> list[str]:
     lines: list[str] = []
     line = ""
     for piece in re.findall(r"[^\s\uff0c\uff1b\u3001\u3002]*[\s\uff0c\uff1b\u3001\u3002]?", text):
-        if line and _ems(line + piece) > room:
+        if line and _ems((line + piece).rstrip()) > room:  # a space at the end of a line takes no room
             lines.append(line.rstrip())
             line = ""
         line += piece
-        while _ems(line) > room:  # one piece longer than a line
+        while _ems(line.rstrip()) > room:  # one piece longer than a line
             cut = next(i for i in range(len(line), 0, -1) if _ems(line[:i]) <= room)
             lines.append(line[:cut])
             line = line[cut:]
@@ -641,8 +641,15 @@ def _cell_lines(table: Table, size: float, width_pt: float) -> tuple[list[list[s
     total = sum(table.widths)
     rooms = [max(2.0, w / total * width_pt / size - 1.0) for w in table.widths]  # ems of each column
     heads = [_heading(h, room) for h, room in zip(table.headings, rooms, strict=True)]
-    cells = [[wrap(c, room) or [""] for c, room in zip(row, rooms, strict=True)] for row in table.rows]
+    cells = [[wrap(c, _word_room(c, room)) or [""] for c, room in zip(row, rooms, strict=True)] for row in table.rows]
     return heads, cells
+
+
+def _word_room(text: str, room: float) -> float:
+    """The ems a cell's lines may take: ``room``, or up to an em more (the column's padding)
+    where that keeps a Latin word whole (village, unserved: not villag / e, unserve / d)."""
+    latin = [_ems(word) for word in text.split() if all(ord(ch) <= 0x2e80 for ch in word)]
+    return max(room, min(room + 1.0, max(latin, default=0.0)))
 
 
 def _heading(text: str, room: float) -> list[str]:
@@ -651,7 +658,11 @@ def _heading(text: str, room: float) -> list[str]:
     bracket = re.search(r" ?[(\uff08]", text)
     if bracket and bracket.start() > 0 and _ems(text) > room:
         return [*wrap(text[: bracket.start()], room), *wrap(text[bracket.start():].lstrip(), room)]
-    return wrap(text, room) or [""]
+    lines = wrap(text, _word_room(text, room)) or [""]
+    if len(lines) > 1 and all(ord(ch) > 0x2e80 for ch in text):  # a Chinese word: even lines, 学校/编号 not 学校编/号
+        per = math.ceil(len(text) / len(lines))
+        return [text[i:i + per] for i in range(0, len(text), per)]
+    return lines
 
 
 def table_pages(title: str, table: Table, *, sheet: Sheet, intro: Sequence[str] = (),

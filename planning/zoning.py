@@ -747,14 +747,6 @@ def _solve_over(built: Built, active: np.ndarray, *, relax: bool = False, second
     return result
 
 
-def settled_pairs(x_lp: np.ndarray, pair_unit: np.ndarray) -> np.ndarray:
-    """Pairs whose unit the LP zones whole (every pair 0 or 1): they keep the LP's value in
-    the start MILP. Every pair of a unit the LP splits stays free, including the schools
-    the LP gave none of it (the whole unit may have to go to one of those)."""
-    split_units = np.unique(pair_unit[(x_lp > 1e-6) & (x_lp < 1 - 1e-6)])
-    return ~np.isin(pair_unit, split_units)
-
-
 def _shares(units: Units, x: np.ndarray, split: bool) -> np.ndarray:
     """Rows (village, grade index, target, fraction) of the chosen pairs."""
     chosen = np.flatnonzero(x > 1e-6)
@@ -936,4 +928,4 @@ def _ejection(search: _Search, p: int, q: int) -> tuple[float | None, tuple[list
 
 
 __all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "reduced_costs", "unserved_cost",
-           "settled_pairs", "no_zoning", "redundant", "knapsack_bound", "lagrangian", "ascent", "Prices"]
+           "no_zoning", "redundant", "knapsack_bound", "lagrangian", "ascent", "Prices"]

@@ -199,17 +199,6 @@ def test_maps_of_a_result_need_no_second_evaluation(demo):
     assert isinstance(result_map(demo, result), folium.Map)
 
 
-def test_the_start_of_zoning_frees_every_school_of_a_village_the_lp_splits():
-    """Found by the benchmark after the zoning model was split into functions: fixing each
-    pair the LP left at 0 also fixed the schools a split village must go to whole, and
-    the 2-second gap on 1,000 villages grew from 0.62 % to 3.69 %."""
-    from planning.zoning import settled_pairs
-
-    pair_unit = np.array([0, 0, 0, 1, 1, 2])
-    x_lp = np.array([0.2, 0.8, 0.0, 1.0, 0.0, 1.0])  # unit 0 split between its first two schools
-    assert settled_pairs(x_lp, pair_unit).tolist() == [False, False, False, True, True, True]
-
-
 # ---------------------------------------------------------------------- found in review
 def test_pupils_estimated_from_population_follow_the_policy_and_the_population(demo):
     villages = demo.villages

@@ -99,6 +99,7 @@ def test_figures_show_in_the_format_of_what_they_are(report):
     costs = book[sheet_of(lang, "撤并为5所", "costs")]
     for key in ("one_off_yuan", "yearly_yuan", "npv_yuan"):
         assert formats(column(costs, field(key, lang))) == {YUAN}, key
+    assert formats(column(costs, field("quantity", lang))) == {COUNT}  # 2 classrooms, not 2.0
     affected = book[sheet_of(lang, "撤并为5所", "affected")]
     assert formats(column(affected, field("change", lang))) == {"+0.0;-0.0;0.0"}  # +1.8 minutes, -119.8
     staffing = book[sheet_of(lang, "撤并为5所", "staffing")]

@@ -298,3 +298,19 @@ def test_the_app_exports_the_plan_report_with_who_prepared_it(tmp_path):
     path = tmp_path / "app.pdf"
     path.write_bytes(app.session_state.downloads["plan_report"].collect(timeout=60))
     assert t("plan_report.unit", "zh", unit=UNIT["zh"]) in "".join(pdf_pages(path)[0].split())
+
+
+def test_a_heading_too_wide_for_its_column_breaks_between_words_or_into_even_lines():
+    """学校编号 in a column three characters wide prints 学校 / 编号, not 学校编 / 号; a
+    unit in brackets still goes to its own line; English breaks at spaces, a word reaching
+    into the column's padding (an em) rather than breaking (village id, not villag / e id)."""
+    from planning.plan_report import _heading
+
+    assert _heading("学校编号", 3.0) == ["学校", "编号"]
+    assert _heading("学校编号", 4.0) == ["学校编号"]
+    assert _heading("寄宿生数", 1.5) == ["寄", "宿", "生", "数"]
+    assert _heading("投资（万元）", 4.0) == ["投资", "（万元）"]
+    assert _heading("school id", 4.0) == ["school", "id"]
+    assert _heading("village id", 3.8) == ["village", "id"]   # into the padding, not villag / e id
+    assert _heading("unserved", 4.0) == ["unserved"]
+    assert _heading("electrification", 4.0) == ["electrif", "ication"]  # too long even so: broken
