@@ -86,7 +86,7 @@ def test_staffing_today_beside_the_plan(app, demo, lang):
     shown = {m.label: m.value for m in app.metric}
     for key in FIGURES:
         assert shown[field(key, lang)] == f"{today[key]:,.0f} → {plan[key]:,.0f}", key
-    assert t("app.teachers.today_to_plan", lang, plan="方案") in [c.value for c in app.caption]
+    assert t("app.teachers.today_to_plan", lang, plan=t("plan_default_name", lang)) in [c.value for c in app.caption]
     table = frame_with(app, field("teachers_needed", lang))
     assert table.index.name == t("app.teachers.school", lang)
     rows = {label.split()[0]: row for label, row in table.iterrows()}
