@@ -183,23 +183,18 @@ def p_median(cost: np.ndarray, p: int, *, lower: np.ndarray | None = None, upper
     began = time.perf_counter()
     deadline = np.inf if seconds is None else began + float(seconds)
     c = np.where(np.isnan(cost), np.inf, np.asarray(cost, dtype=float))
-    n, m = c.shape
+    m = c.shape[1]
     lo = np.zeros(m) if lower is None else np.asarray(lower, dtype=float)
     hi = np.ones(m) if upper is None else np.asarray(upper, dtype=float)
     c[:, hi < 0.5] = np.inf
-    best = _Incumbent.of(c, heuristic(c, p, keep=lo > 0.5, may=hi > 0.5, deadline=deadline))
-    start = best.value
-    radius = Radius(c)
-    master = _master(c, p, lo, hi)
-    if np.isfinite(best.value):
-        master.add_rows(*radius.cut_rows(radius.levels(best.y), np.arange(n)))
-    search = _Search(master, radius, best, lo.copy(), hi.copy(), _core(p, lo, hi), deadline, mip_gap,
-                     step=_step(c))
+    search = _prepared(c, p, lo, hi, heuristic(c, p, keep=lo > 0.5, may=hi > 0.5, deadline=deadline),
+                       deadline=deadline, mip_gap=mip_gap)
+    start = search.best.value
     search.lap("start", began)
     bound, status = float(c.min(axis=1).sum()), "Time limit reached"  # each row at its nearest
     if search.left() > 0:
         bound, status = _phase_one(search)
-    if status == "Optimal":
+    if status == "Optimal" and not search.proven(bound):
         bound, status = _phase_two(search, bound)
     best = search.best
     if search.proven(bound):  # a bound above incumbent − step (or within rounding) is the incumbent's
@@ -208,6 +203,19 @@ def p_median(cost: np.ndarray, p: int, *, lower: np.ndarray | None = None, upper
     logger.debug("seconds by step: %s", {name: round(took, 3) for name, took in search.phases.items()})
     return Answer(best.y > 0.5, best.assignment, best.value, bound, status, time.perf_counter() - began, start,
                   search.rounds, search.nodes, search.lp_solves, search.phases)
+
+
+def _prepared(cost: np.ndarray, p: int, lower: np.ndarray, upper: np.ndarray, start: np.ndarray, *,
+              deadline: float, mip_gap: float) -> _Search:
+    """The search from the open set ``start`` (booleans) as incumbent: the rows sorted, the
+    master with the cuts tight at ``start`` (none when it leaves a row without a column)."""
+    best = _Incumbent.of(cost, start)
+    radius = Radius(cost)
+    master = _master(cost, p, lower, upper)
+    if np.isfinite(best.value):
+        master.add_rows(*radius.cut_rows(radius.levels(best.y), np.arange(len(cost))))
+    return _Search(master, radius, best, lower.copy(), upper.copy(), _core(p, lower, upper), deadline, mip_gap,
+                   step=_step(cost))
 
 
 def _step(cost: np.ndarray) -> float:
@@ -480,8 +488,10 @@ def _converge(search: _Search, *, stop_at: float = np.inf, most: int | None = No
               ) -> tuple[MilpResult | None, float]:
     """The master's LP with cuts added until none is violated (in-out stabilisation: cuts
     at the midpoint of the LP optimum and the core point first, at the optimum when the
-    midpoint gives none), or until its bound reaches ``stop_at``. An integral LP optimum
-    is offered as incumbent. Returns (last LP or None, bound)."""
+    midpoint gives none), or until its bound reaches ``stop_at``, or after ``most`` rounds
+    of cuts while the LP optimum is fractional (an integral one is cut until no cut is
+    violated there: then its θ are the plan's true costs). An integral LP optimum is
+    offered as incumbent. Returns (last LP or None, bound)."""
     m = search.radius.n_columns
     bound, lp, rounds = -np.inf, None, 0
     while search.left() > 0:
@@ -492,9 +502,10 @@ def _converge(search: _Search, *, stop_at: float = np.inf, most: int | None = No
             return lp, bound
         bound = max(bound, lp.objective)
         y, theta = lp.x[:m], lp.x[m:]
-        if np.all(np.minimum(y, 1 - y) < 1e-9):
+        integral = bool(np.all(np.minimum(y, 1 - y) < 1e-6))
+        if integral:
             search.offer(np.round(y))
-        if bound >= stop_at or (most is not None and rounds >= most):
+        if bound >= stop_at or (most is not None and rounds >= most and not integral):
             return lp, bound
         rounds += 1
         mid = 0.5 * (y + search.core)
@@ -700,7 +711,8 @@ def _branch(search: _Search, lower: np.ndarray, upper: np.ndarray, y: np.ndarray
     pseudo-costs; the column whose two bound gains have the largest product wins. A child
     whose LP reaches the incumbent fixes its column the other way in ``lower``/``upper``
     (both children pruned: the node is, None). Returns (column or −1 when every candidate
-    was fixed, its down child's bound, its up child's bound)."""
+    was fixed, a bound on its down child's plans, on its up child's: the strong branching
+    LP's, or the node's when weighed by pseudo-costs, which are estimates)."""
     fraction = np.minimum(y, 1.0 - y)
     candidates = np.flatnonzero(fraction > 1e-6)
     candidates = candidates[np.argsort(-fraction[candidates], kind="stable")][:CANDIDATES]
@@ -708,6 +720,7 @@ def _branch(search: _Search, lower: np.ndarray, upper: np.ndarray, y: np.ndarray
     for j in candidates.tolist():
         if min(gains.count[0, j], gains.count[1, j]) >= RELIABLE:
             down, up = value + gains.estimate(0, j) * y[j], value + gains.estimate(1, j) * (1.0 - y[j])
+            proven = (value, value)  # estimates, not bounds
         else:
             down, up = _strong(search, j, lower[j], upper[j], (0.0, 1.0))
             gains.note(0, j, min(down, search.target()) - value, y[j])
@@ -718,9 +731,10 @@ def _branch(search: _Search, lower: np.ndarray, upper: np.ndarray, y: np.ndarray
                 lower[j] = upper[j] = 1.0 if down == np.inf else 0.0
                 search.master.set_bounds(np.array([j]), lower[j], upper[j])
                 continue
+            proven = (down, up)
         score = max(down - value, 1e-6) * max(up - value, 1e-6)
         if score > best_score:
-            best, best_score = (j, float(down), float(up)), score
+            best, best_score = (j, float(proven[0]), float(proven[1])), score
     return best
 
 
