@@ -615,6 +615,9 @@ def test_the_branch_and_cut_proves_the_optimum_where_the_lp_with_every_cut_is_fr
     proven, status = benders._tree(search, bound, most=1000)
     assert status == "Optimal" and search.nodes > 1
     assert search.best.value == pytest.approx(expected) and proven == pytest.approx(expected)
+    stopped = benders._prepared(cost, p, lower, upper, worst, deadline=np.inf, mip_gap=1e-6)
+    partial, status = benders._tree(stopped, benders._converge(stopped)[1], most=1)  # the root only
+    assert status == "Node limit reached" and partial <= expected + 1e-9  # the nodes left bound every plan
     answer = benders.p_median(cost, p)
     assert answer.status == "Optimal" and answer.objective == pytest.approx(expected)
 
