@@ -63,6 +63,12 @@ Solving
    the tree: solve the MILP, add the cuts its answer violates, solve again — until its
    bound reaches the incumbent or the time runs out.
 
+Measured on 2 shared cores (back to back with the MILP rounds that came before the tree,
+which probed every free column first): every OR-Library pmed1–40 proven optimal, the
+hardest pmed36 in 5–6 s (141 nodes, about 300 LP solves; 30 s before) and pmed39 in
+2–5 s (31 nodes; 17–35 s before); HiGHS's own branch and bound needed 577 nodes and
+8,802 generic cuts at its root for pmed36's master.
+
     >>> import numpy as np
     >>> line = np.abs(np.subtract.outer(np.arange(6) * 10.0, np.arange(6) * 10.0))  # 6 points 10 apart
     >>> answer = p_median(line, 2)
