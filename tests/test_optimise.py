@@ -47,14 +47,16 @@ def test_uncapacitated_p_median_reaches_the_published_optimum(k):
     assert cost[np.arange(len(cost)), solution.assignment].sum() == pytest.approx(PMED_OPTIMA[k], abs=0.5)
 
 
-@pytest.mark.parametrize(("k", "steps"), [(1, ["start", "lp"]), (2, ["start", "lp", "fixing", "milp"])])
+@pytest.mark.parametrize(("k", "steps"), [(1, ["start", "lp"]), (2, ["start", "lp", "fixing", "tree"])])
 def test_benders_counts_the_seconds_of_each_step(k, steps):
-    """pmed1's LP relaxation with cuts is integral (proven there); pmed2 needs fixing and a
-    MILP. The steps reached are those timed, and together they account for the run."""
+    """pmed1's LP relaxation with cuts is integral (proven there); pmed2 needs fixing and
+    the branch and cut (no HiGHS MILP). The steps reached are those timed, and together they
+    account for the run."""
     cost, p = read_pmed(k)
     answer = benders.p_median(cost, p)
     assert answer.status == "Optimal" and answer.objective == pytest.approx(PMED_OPTIMA[k])
-    assert list(answer.phases) == steps and answer.rounds == (1 if "milp" in steps else 0)
+    assert list(answer.phases) == steps and answer.rounds == 0
+    assert (answer.nodes > 1) == ("tree" in steps) and answer.lp_solves > answer.nodes
     assert all(took > 0 for took in answer.phases.values())
     assert sum(answer.phases.values()) == pytest.approx(answer.seconds, rel=0.05, abs=2e-3)
 
@@ -590,3 +592,42 @@ def test_plan_notes_come_from_the_plans_own_open_schools(demo):
     for option in (closing, keeping):
         heads = level_summary(option.scenario.evaluate(), "primary")
         assert option.report()["schools_open"] == heads["schools_open"]  # the count "use this plan" shows
+
+
+@pytest.mark.parametrize("seed", [0, 10, 14, 16])
+@pytest.mark.parametrize("unit", [1.0, 7.0])
+def test_the_branch_and_cut_proves_the_optimum_where_the_lp_with_every_cut_is_fractional(seed, unit):
+    """Random costs (whole numbers, then sevenths: the tree prunes at incumbent − 1 only in
+    the first case) whose master LP with every violated cut added stays fractional
+    below the optimum; the tree starts from the worst plan (the p columns of largest column
+    sums), so the optimum is found and proven by branching, not by the start: it is the
+    least over every choice of p columns."""
+    rng = np.random.default_rng(seed)
+    cost = rng.integers(1, 100, (24, 16)) / unit
+    p, lower, upper = 5, np.zeros(16), np.ones(16)
+    worst = np.isin(np.arange(16), np.argsort(-cost.sum(axis=0))[:p])
+    search = benders._prepared(cost, p, lower, upper, worst, deadline=np.inf, mip_gap=1e-6)
+    assert search.step == (1.0 if unit == 1.0 else 0.0)
+    lp, bound = benders._converge(search)
+    expected = _brute_force(cost, np.ones(24), p, [], [])
+    fraction = np.minimum(lp.x[:16], 1.0 - lp.x[:16])
+    assert fraction.max() > 0.3 and bound < expected - 1 / unit  # more than whole numbers prove
+    proven, status = benders._tree(search, bound, most=1000)
+    assert status == "Optimal" and search.nodes > 1
+    assert search.best.value == pytest.approx(expected) and proven == pytest.approx(expected)
+    stopped = benders._prepared(cost, p, lower, upper, worst, deadline=np.inf, mip_gap=1e-6)
+    partial, status = benders._tree(stopped, benders._converge(stopped)[1], most=1)  # the root only
+    assert status == "Node limit reached" and partial <= expected + 1e-9  # the nodes left bound every plan
+    answer = benders.p_median(cost, p)
+    assert answer.status == "Optimal" and answer.objective == pytest.approx(expected)
+
+
+def test_after_its_node_limit_the_tree_gives_way_to_highs_rounds(monkeypatch):
+    """With room for one node only, the tree stops ("Node limit reached") and HiGHS's MILP
+    rounds over the master with the tree's cuts prove the same optimum as trying every choice."""
+    rng = np.random.default_rng(0)
+    cost = rng.integers(1, 100, (24, 16)).astype(float)
+    monkeypatch.setattr(benders, "TREE_NODES", 1)
+    answer = benders.p_median(cost, 5)
+    assert answer.status == "Optimal" and answer.objective == pytest.approx(_brute_force(cost, np.ones(24), 5, [], []))
+    assert answer.nodes == 1 and answer.rounds >= 1 and list(answer.phases)[-2:] == ["tree", "milp"]
