@@ -176,20 +176,21 @@ def test_a_time_limit_without_any_plan_says_so():
 def test_a_kept_highs_model_gives_each_solve_its_own_time_limit():
     """HiGHS compares its time limit with the run time of all solves of an instance: before,
     a Benders loop's later solves stopped at once ("Time limit reached") when the time
-    spent so far exceeded the time left."""
+    spent so far exceeded the time left. (Each limit is 8 times the longest solve so far,
+    slack for a loaded machine, and still below the run time of all solves.)"""
     rng = np.random.default_rng(1)
     rows = Rows(300)
     rows.add([(np.repeat(np.arange(300), 300), np.tile(np.arange(300), 300), rng.uniform(0, 1, 90_000))],
              rng.uniform(5, 10, 300), np.inf, count=300)
     session = Session(Model.from_rows(rng.uniform(1, 2, 300), rows, col_upper=np.ones(300)))
     took = []
-    for _ in range(21):
+    for _ in range(31):
         session.restart()  # from scratch each time
-        took.append(session.solve(relax=True, seconds=5 * max(took, default=1.0)).seconds)
-    assert sum(took) > 10 * max(took)  # the instance has run far longer than any one solve
+        took.append(session.solve(relax=True, seconds=8 * max(took, default=1.0)).seconds)
+    assert sum(took) > 8 * max(took)  # the instance has run longer than the limit given below
     assert session.solve(relax=True).status == "Optimal"
     session.restart()
-    assert session.solve(relax=True, seconds=5 * max(took)).status == "Optimal"
+    assert session.solve(relax=True, seconds=8 * max(took)).status == "Optimal"
 
 
 def test_the_solver_report_names_the_method_and_the_time_limit(demo):
