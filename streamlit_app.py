@@ -1187,11 +1187,13 @@ def export_tab(project, result, baseline) -> None:
     paper = st.radio(T("app.paper"), ["A4", "A3"], horizontal=True)
     # the county's name as the project has it, in the app's language, until the planner types
     # another (a box per project and language: the demo's name differs by language)
-    named = st.text_input(T("app.export.county"), value=county_name(project, ss.lang),
-                          key=f"report_county_{ss.project_version}_{ss.lang}")
+    left, middle, right = st.columns([2, 2, 1])
+    named = left.text_input(T("app.export.county"), value=county_name(project, ss.lang),
+                            key=f"report_county_{ss.project_version}_{ss.lang}", help=T("app.export.county_help"))
     county = county_name(project, ss.lang, given=named)
-    unit = st.text_input(T("app.export.unit"), key="report_unit")
-    date = st.date_input(T("app.export.date"), value="today", key="report_date", format="YYYY-MM-DD")
+    unit = middle.text_input(T("app.export.unit"), key="report_unit")
+    date = right.date_input(T("app.export.date"), value="today", key="report_date", format="YYYY-MM-DD",
+                            help=T("app.export.date_help"))
     level, lang, basemap, key = ss.level, ss.lang, ss.basemap_drawn, ss.tianditu_key
     current, assignment, kept = ss.scenario, ss.assignment, list(ss.saved.values())
     saved = kept or [current]  # the project file holds the saved plans, or the plan on the map
@@ -1211,7 +1213,7 @@ def export_tab(project, result, baseline) -> None:
     cols = st.columns(3)
     download(cols[0], "html", "map.html", "text/html",
              lambda: standalone_html(result_map(project, result, level=level, lang=lang, basemap=basemap,
-                                                tianditu_key=key)).encode())
+                                                tianditu_key=key, county=county)).encode())
     download(cols[0], "pdf", "map.pdf", "application/pdf",
              lambda: in_folder(lambda f: print_map(project, f / "map.pdf", result=result, level=level, lang=lang,
                                                    paper=paper, unit=unit, date=date, county=county)))

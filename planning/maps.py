@@ -72,12 +72,13 @@ def result_map(project: Project, result: Result | None = None, *, level: str = "
                tianditu_key: str | None = None, isochrone_school: str | None = None,
                isochrone_minutes: Sequence[float] = (20, 30, 40), show_roads: bool = True, show_zoning: bool = True,
                show_catchments: bool = True, title: str | None = None,
-               more_layers: Sequence[folium.FeatureGroup] = (), legend: str | None = None) -> folium.Map:
+               more_layers: Sequence[folium.FeatureGroup] = (), legend: str | None = None,
+               county: str | None = None) -> folium.Map:
     """An interactive map of a result (today's layout when ``result`` is None).
 
     The page's title (what a browser tab and a saved HTML file show) is "county · plan" in
     ``lang`` (the demo's name in that language, today's layout as 现状 / today; the
-    planner's own names as given).
+    planner's own names as given; ``county`` for the county when given).
 
     Parameters
     ----------
@@ -93,13 +94,16 @@ def result_map(project: Project, result: Result | None = None, *, level: str = "
         Further layers (folium feature groups) to draw on top, listed in the layer control.
     legend
         The legend's html instead of :func:`legend_html` (as :func:`difference_map` gives).
+    county
+        The county's name in the page's title (the project's name, or the demo's in
+        ``lang``, when None or blank).
     """
     result = result if result is not None else baseline(project)
     fmap = base_map(project, level=level, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
                     isochrone_school=isochrone_school, isochrone_minutes=isochrone_minutes, show_roads=show_roads,
                     title=title or result.name, legend=legend)
     fmap.get_root().title = escape(  # type: ignore[attr-defined]
-        f"{county_name(project, lang)} · {plan_name(result.name, lang)}")
+        f"{county_name(project, lang, given=county)} · {plan_name(result.name, lang)}")
     for layer in result_layers(project, result, level=level, lang=lang, show_zoning=show_zoning,
                                show_catchments=show_catchments):
         layer.add_to(fmap)

@@ -137,6 +137,8 @@ def test_the_county_and_date_typed_reach_the_report_and_the_printed_map(app, mon
     assert t("plan_report.title", lang, county=t("plan_report.demo_name", lang)) not in text  # no page says the demo
     download(app, "pdf")
     assert (maps[0]["county"], maps[0]["date"], maps[0]["unit"]) == ("清浦区", dt.date(2027, 3, 1), "清浦区教育局")
+    html = download(app, "html").decode()
+    assert re.findall(r"<title>(.*?)</title>", html) == [f"清浦区 · {plan_name('today', lang)}"]  # no edits yet
 
 
 def test_an_uploaded_project_is_named_by_the_planner_or_called_the_county(demo, app):
