@@ -918,7 +918,7 @@ def use_local_leaflet(fmap: folium.Map, base_url: str = "/app/static/leaflet") -
 def standalone_html(fmap: folium.Map, *, leaflet: Path = LEAFLET_FOLDER) -> str:
     """The map as one HTML file; with Leaflet inlined when it is available locally, its
     control icons as data (then the file opens without internet, except for any basemap
-    tiles). Its page title is the map's (:func:`result_map`: "project · plan")."""
+    tiles). Its page title is the map's (:func:`result_map`: "county · plan")."""
     if not (leaflet / "leaflet.js").exists():
         return fmap.get_root().render()
     use_local_leaflet(fmap, "LEAFLET")
