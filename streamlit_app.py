@@ -20,6 +20,7 @@ import planning
 from planning import app as logic
 from planning.changes import affected
 from planning.i18n import Listing, field, level_name, localise, plan_name, t
+from planning.load import county_name
 from planning.maps import (
     LEAFLET_FOLDER,
     base_map,
@@ -29,7 +30,6 @@ from planning.maps import (
     standalone_html,
     use_local_leaflet,
 )
-from planning.plan_report import county_name
 from planning.report import excel_report, plan_report, print_map, results_gpkg
 
 st.set_page_config(page_title=f"{t('app.page_title', 'zh')} · {t('app.page_title', 'en')}", page_icon="🏫",
@@ -314,13 +314,14 @@ def load_panel() -> None:
                                             help=T("app.upload.coords_help"))
             roads = st.file_uploader(T("app.upload.roads"), type=logic.upload_types("roads"))
             dem = st.file_uploader(T("app.upload.dem"), type=logic.upload_types("dem"), help=T("app.upload.dem_help"))
+            county = st.text_input(T("app.upload.county"), key="upload_county", help=T("app.upload.county_help"))
             villages, schools, sites = tables["villages"], tables["schools"], tables["sites"]
             if villages and schools and roads and may_discard(st.button(T("app.load")), "files"):
                 bar = st.progress(10, text=T("app.progress.reading"))
                 try:
                     project, notes = logic.uploaded_project(
                         villages=keep(villages, "table"), schools=keep(schools, "table"), sites=keep(sites, "table"),
-                        roads=keep(roads, "roads"), coords=coords, dem=keep(dem, "dem"))
+                        roads=keep(roads, "roads"), coords=coords, dem=keep(dem, "dem"), name=county, lang=lang)
                     bar.progress(60, text=T("app.progress.travel_times"))
                     project.travel_times()
                 finally:
@@ -575,15 +576,19 @@ def saved_plans(scenario) -> None:
     one; rename, duplicate or delete saved plans."""
     ss = st.session_state
     name = st.text_input(T("app.plan_name"), value=scenario.name)
-    if st.button(T("app.save_plan"), key="save"):
+    clicked = st.button(T("app.save_plan"), key="save")
+    # a slot on every run for what the click says: a message drawn on one run only would move
+    # the elements below it on the next, and the browser would draw the manage panel anew, folded
+    said = st.empty()
+    if clicked:
         try:
             name = logic.checked_plan_name(name, {})
         except planning.ValidationError as exc:
-            st.error(exc.text(ss.lang))
+            said.error(exc.text(ss.lang))
         else:
             ss.saved[name] = scenario.renamed(name)
             ss.scenario = ss.saved[name]
-            st.success(T("app.saved", name=name))
+            said.success(T("app.saved", name=name))
     if ss.saved:
         reopen = st.selectbox(T("app.reopen_saved"), list(ss.saved))
         if st.button(T("app.reopen"), key="reopen"):
@@ -812,11 +817,7 @@ def years_tab(scenario) -> None:
     if fc is None:
         st.info(T("app.years.no_forecast"))
         return
-    cached = ss.get("timeline")
-    if cached is None or cached[0] is not scenario or cached[1] is not fc or cached[2] != ss.assignment:
-        cached = (scenario, fc, ss.assignment, *logic.years_or_nearest(scenario, fc, ss.assignment))
-        ss.timeline = cached
-    timeline, infeasible = cached[3], cached[4]
+    timeline, infeasible = timeline_of(scenario, fc)
     if infeasible is not None:
         st.warning(T("app.plan_not_zoned", reason=infeasible.text(ss.lang)))
     variant = T(f"forecast.variant.{ss.variant}")
@@ -845,6 +846,34 @@ def years_tab(scenario) -> None:
         st.caption(T("app.years.no_backtest"))
     else:
         st.dataframe(backtest, width="stretch", key="backtest")
+
+
+def timeline_of(scenario, fc):
+    """``scenario`` year by year over the forecast ``fc`` with the app's assignment, or by
+    nearest school where some year cannot be zoned (and why: :func:`planning.app.years_or_nearest`).
+    Made once per plan (its project, name and edits), forecast and assignment, and kept for
+    the session's last few plans: the years view and the plan report share it."""
+    ss = st.session_state
+    def same(entry) -> bool:
+        return (entry[0].project is scenario.project and logic.plan_key(entry[0]) == logic.plan_key(scenario)
+                and entry[1] is fc and entry[2] == ss.assignment)
+    kept = ss.get("timelines", [])
+    found = next((entry for entry in kept if same(entry)), None)
+    if found is None:
+        found = (scenario, fc, ss.assignment, *logic.years_or_nearest(scenario, fc, ss.assignment))
+        ss.timelines = [*kept[-3:], found]  # today's, the plan's and a few before it
+    return found[3], found[4]
+
+
+def report_timelines(project, scenario) -> list:
+    """What the plan report shows of the forecast: today's layout and the plan (when it has
+    edits) year by year over the forecast of the variant chosen (:func:`timeline_of`); none
+    without a forecast (uploaded tables without history), and the report says so."""
+    fc = st.session_state.get("forecast")
+    if fc is None:
+        return []
+    plans = [logic.today(project), *([scenario] if scenario.edits else [])]
+    return [timeline_of(plan, fc)[0] for plan in plans]
 
 
 def band_chart(band: pd.DataFrame) -> alt.Chart:
@@ -1156,7 +1185,15 @@ def export_tab(project, result, baseline) -> None:
     """Downloads are made when clicked, not on every rerun (:func:`download`)."""
     ss = st.session_state
     paper = st.radio(T("app.paper"), ["A4", "A3"], horizontal=True)
-    unit = st.text_input(T("app.export.unit"), key="report_unit")
+    # the county's name as the project has it, in the app's language, until the planner types
+    # another (a box per project and language: the demo's name differs by language)
+    left, middle, right = st.columns([2, 2, 1])
+    named = left.text_input(T("app.export.county"), value=county_name(project, ss.lang),
+                            key=f"report_county_{ss.project_version}_{ss.lang}", help=T("app.export.county_help"))
+    county = county_name(project, ss.lang, given=named)
+    unit = middle.text_input(T("app.export.unit"), key="report_unit")
+    date = right.date_input(T("app.export.date"), value="today", key="report_date", format="YYYY-MM-DD",
+                            help=T("app.export.date_help"))
     level, lang, basemap, key = ss.level, ss.lang, ss.basemap_drawn, ss.tianditu_key
     current, assignment, kept = ss.scenario, ss.assignment, list(ss.saved.values())
     saved = kept or [current]  # the project file holds the saved plans, or the plan on the map
@@ -1176,20 +1213,21 @@ def export_tab(project, result, baseline) -> None:
     cols = st.columns(3)
     download(cols[0], "html", "map.html", "text/html",
              lambda: standalone_html(result_map(project, result, level=level, lang=lang, basemap=basemap,
-                                                tianditu_key=key)).encode())
+                                                tianditu_key=key, county=county)).encode())
     download(cols[0], "pdf", "map.pdf", "application/pdf",
              lambda: in_folder(lambda f: print_map(project, f / "map.pdf", result=result, level=level, lang=lang,
-                                                   paper=paper, unit=unit)))
+                                                   paper=paper, unit=unit, date=date, county=county)))
     download(cols[0], "png", "map.png", "image/png",
              lambda: in_folder(lambda f: print_map(project, f / "map.png", result=result, level=level, lang=lang,
-                                                   paper=paper, dpi=150, unit=unit)))
+                                                   paper=paper, dpi=150, unit=unit, date=date, county=county)))
     download(cols[1], "excel", "report.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              keeping([current, *kept], lambda: in_folder(lambda f: excel_report(  # every plan, side by side
                  project, logic.plans_side_by_side(baseline, result, current, kept, assignment=assignment, lang=lang),
                  f / "report.xlsx", lang=lang))))
     download(cols[1], "plan_report", "plan_report.pdf", "application/pdf",
              lambda: in_folder(lambda f: plan_report(project, [baseline, result], f / "plan_report.pdf", lang=lang,
-                                                     paper=paper, unit=unit)))
+                                                     paper=paper, unit=unit, date=date, county=county,
+                                                     timelines=report_timelines(project, current))))
     download(cols[1], "gpkg", "results.gpkg", None,
              lambda: in_folder(lambda f: results_gpkg(project, [result], f / "results.gpkg")))
     download(cols[2], "project", "project.gpkg", None,

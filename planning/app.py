@@ -1262,18 +1262,24 @@ def coords_words(lang: str | None = None) -> dict[str, str]:
 
 
 def uploaded_project(*, villages: Path, schools: Path, sites: Path | None, roads: Path,
-                     coords: Mapping[str, str] | None = None, dem: Path | None = None
-                     ) -> tuple[Project, list[DataWarning]]:
+                     coords: Mapping[str, str] | None = None, dem: Path | None = None, name: str | None = None,
+                     lang: str = "zh") -> tuple[Project, list[DataWarning]]:
     """The project of a planner's uploaded files (:func:`planning.load.from_files`; ``roads``
     an OSM file when its name says so), their tables in the coordinate systems chosen
     (``coords``: ``villages``, ``schools``, ``sites`` → ``wgs84``, ``gcj02`` or ``bd09``), and
     the data warnings its reading raised to show in the app (among them "these look like
     Amap/Tencent (GCJ-02) coordinates; choose gcj02"); ``dem``, an elevation model
-    (:func:`planning.terrain.with_dem`). Validation errors propagate."""
+    (:func:`planning.terrain.with_dem`). Validation errors propagate.
+
+    The project is called ``name`` (the county's name the planner typed), or, left blank,
+    the catalogue's word for it in ``lang`` (本县 / the county, which titles then show in
+    the reader's language: :func:`planning.load.county_name`), not after the villages file,
+    whose name says what the table is ("villages", "村庄表") rather than whose it is."""
     is_osm = roads.name.endswith((".pbf", ".osm", ".bz2"))
+    called = (name or "").strip() or t("plan_report.county_default", lang)
     return with_data_warnings(lambda: from_files(
         villages=villages, schools=schools, sites=sites, roads=None if is_osm else roads, osm=roads if is_osm else None,
-        coords=dict(coords or {}), dem=dem))
+        coords=dict(coords or {}), dem=dem, name=called))
 
 
 def upload_types(kind: str) -> list[str]:

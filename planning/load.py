@@ -22,7 +22,7 @@ from pyproj import Transformer
 from .coords import COORDS_COLUMN, checked_coords, shift_suggested
 from .errors import PlanningError, ValidationError, warn
 from .forecast import read_yearly
-from .i18n import Listing, Message
+from .i18n import Listing, Message, t
 from .io import ROW, check_extent, check_road_file, read_rows, read_table
 from .io import _read_plain_table as read_plain_table
 from .network import WalkNetwork
@@ -374,6 +374,21 @@ def is_demo(project: Project) -> bool:
     return project.name == DEMO_LABEL
 
 
+def county_name(project: Project, lang: str, *, given: str | None = None) -> str:
+    """The project's name for a title in ``lang``: ``given`` when the planner typed one (the
+    county's name on a report's cover; blank or None: the project's); the demo's in that
+    language; a project named by the catalogue's word for a county without a name (本县 /
+    the county, what uploaded tables are called when the planner gives no name) by that
+    word in ``lang``; others as given."""
+    if given is not None and given.strip():
+        return given.strip()
+    if is_demo(project):
+        return t("plan_report.demo_name", lang)
+    if project.name in {t("plan_report.county_default", "zh"), t("plan_report.county_default", "en")}:
+        return t("plan_report.county_default", lang)
+    return project.name
+
+
 _SHARED: dict[str, Project] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -387,5 +402,6 @@ def shared_demo() -> Project:
         return _SHARED["demo"]
 
 
-__all__ = ["from_files", "from_osm", "open_project", "demo", "shared_demo", "is_demo", "DEMO_FOLDER", "DEMO_LABEL",
-           "DEMO_HISTORY", "DEMO_BIRTHS", "DEMO_TEACHERS", "demo_history", "demo_births", "read_yearly", "read_roster"]
+__all__ = ["from_files", "from_osm", "open_project", "demo", "shared_demo", "is_demo", "county_name", "DEMO_FOLDER",
+           "DEMO_LABEL", "DEMO_HISTORY", "DEMO_BIRTHS", "DEMO_TEACHERS", "demo_history", "demo_births", "read_yearly",
+           "read_roster"]

@@ -33,8 +33,8 @@ from jinja2 import Template
 from .changes import OUTCOMES, village_changes
 from .errors import ValidationError
 from .evaluate import Result
-from .i18n import Message, level_name, school_type, t
-from .load import is_demo
+from .i18n import Message, level_name, plan_name, school_type, t
+from .load import county_name, is_demo
 from .project import Project
 from .scenario import baseline
 from .teachers import Alliances
@@ -72,10 +72,13 @@ def result_map(project: Project, result: Result | None = None, *, level: str = "
                tianditu_key: str | None = None, isochrone_school: str | None = None,
                isochrone_minutes: Sequence[float] = (20, 30, 40), show_roads: bool = True, show_zoning: bool = True,
                show_catchments: bool = True, title: str | None = None,
-               more_layers: Sequence[folium.FeatureGroup] = (), legend: str | None = None) -> folium.Map:
+               more_layers: Sequence[folium.FeatureGroup] = (), legend: str | None = None,
+               county: str | None = None) -> folium.Map:
     """An interactive map of a result (today's layout when ``result`` is None).
 
-    The page's title (what a browser tab and a saved HTML file show) is "project · plan".
+    The page's title (what a browser tab and a saved HTML file show) is "county · plan" in
+    ``lang`` (the demo's name in that language, today's layout as 现状 / today; the
+    planner's own names as given; ``county`` for the county when given).
 
     Parameters
     ----------
@@ -91,18 +94,22 @@ def result_map(project: Project, result: Result | None = None, *, level: str = "
         Further layers (folium feature groups) to draw on top, listed in the layer control.
     legend
         The legend's html instead of :func:`legend_html` (as :func:`difference_map` gives).
+    county
+        The county's name in the page's title (the project's name, or the demo's in
+        ``lang``, when None or blank).
     """
     result = result if result is not None else baseline(project)
     fmap = base_map(project, level=level, lang=lang, basemap=basemap, tianditu_key=tianditu_key,
                     isochrone_school=isochrone_school, isochrone_minutes=isochrone_minutes, show_roads=show_roads,
                     title=title or result.name, legend=legend)
-    fmap.get_root().title = escape(f"{project.name} · {result.name}")  # type: ignore[attr-defined]
+    fmap.get_root().title = escape(  # type: ignore[attr-defined]
+        f"{county_name(project, lang, given=county)} · {plan_name(result.name, lang)}")
     for layer in result_layers(project, result, level=level, lang=lang, show_zoning=show_zoning,
                                show_catchments=show_catchments):
         layer.add_to(fmap)
     for layer in more_layers:
         layer.add_to(fmap)
-    folium.LayerControl(collapsed=True).add_to(fmap)  # last: its script names every layer before it
+    _layer_control(fmap, lang)  # last: its script names every layer before it
     return fmap
 
 
@@ -192,6 +199,31 @@ class _Attribution(MacroElement):
         super().__init__()
         self._name = "Attribution"
         self.text = _js(text)
+
+
+class _ControlTitle(MacroElement):
+    """The tooltip of a layer control's folded button in the map's language (Leaflet's own
+    says "Layers")."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+(function (button) { if (button) { button.title = {{ this.text }}; } })(
+    {{ this.control.get_name() }}.getContainer().querySelector(".leaflet-control-layers-toggle"));
+{% endmacro %}
+""")
+
+    def __init__(self, control: folium.LayerControl, text: str) -> None:
+        super().__init__()
+        self._name = "ControlTitle"
+        self.control = control
+        self.text = _js(text)
+
+
+def _layer_control(fmap: folium.Map, lang: str) -> None:
+    """The layer control (folded), its button's tooltip in ``lang`` (图层 / Layers)."""
+    control = folium.LayerControl(collapsed=True)
+    control.add_to(fmap)
+    _ControlTitle(control, t("map.layers", lang)).add_to(fmap)
 
 
 class _MapScript(MacroElement):
@@ -797,7 +829,7 @@ def alliance_map(project: Project, alliances: Alliances, *, lang: str = "zh", ba
                         padding_top_left=(50, 50), padding_bottom_right=(150, 170))
     fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a folium Figure
         folium.Element(alliance_legend_html(project, alliances, lang=lang)))
-    folium.LayerControl(collapsed=True).add_to(fmap)
+    _layer_control(fmap, lang)
     return fmap
 
 
@@ -886,7 +918,7 @@ def use_local_leaflet(fmap: folium.Map, base_url: str = "/app/static/leaflet") -
 def standalone_html(fmap: folium.Map, *, leaflet: Path = LEAFLET_FOLDER) -> str:
     """The map as one HTML file; with Leaflet inlined when it is available locally, its
     control icons as data (then the file opens without internet, except for any basemap
-    tiles). Its page title is the map's (:func:`result_map`: "project · plan")."""
+    tiles). Its page title is the map's (:func:`result_map`: "county · plan")."""
     if not (leaflet / "leaflet.js").exists():
         return fmap.get_root().render()
     use_local_leaflet(fmap, "LEAFLET")

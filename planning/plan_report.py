@@ -43,7 +43,7 @@ from .costs import ITEMS, cost_sheet
 from .evaluate import Result, compare, level_summary
 from .i18n import field, has_text, level_name, plan_name, school_type, t
 from .indicators import BALANCE_SETTINGS, balance_rules
-from .load import is_demo
+from .load import county_name, is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
 from .policy import INDICATORS, LEVEL_GRADES, SOURCED, Policy
 from .project import Project
@@ -186,11 +186,6 @@ def names_of(table: pd.DataFrame, lang: str) -> pd.Series:
     if lang == "en" and "name_pinyin" in table:
         names = table["name_pinyin"].where(table["name_pinyin"].notna(), names).astype(str)
     return names
-
-
-def county_name(project: Project, lang: str) -> str:
-    """The project's name for a title: the demo's in the report's language, others as given."""
-    return t("plan_report.demo_name", lang) if is_demo(project) else project.name
 
 
 def _school_names(project: Project, lang: str) -> pd.Series:
@@ -751,14 +746,14 @@ def _draw_table(fig: Figure, table: Table, heads: list[list[str]], cells: list[l
 
 
 def cover_page(project: Project, results: Sequence[Result], *, sheet: Sheet, unit: str | None,
-               date: dt.date | str | None) -> Figure:
-    """County, plans, date, who prepared it, the data sources."""
+               date: dt.date | str | None, county: str | None = None) -> Figure:
+    """County (``county``, else the project's name), plans, date, who prepared it, the data sources."""
     import matplotlib.pyplot as plt
 
     lang = sheet.lang
     fig = plt.figure(figsize=sheet.size)
     size = sheet.pt(26)
-    title = wrap(t("plan_report.title", lang, county=county_name(project, lang)), 0.8 * sheet.size[0] * 72 / size)
+    title = wrap(t("plan_report.title", lang, county=county_name(project, lang, given=county)), 0.8 * sheet.size[0] * 72 / size)
     fig.text(0.5, 0.72, "\n".join(title), ha="center", va="bottom", fontsize=size, fontweight=sheet.bold,
              linespacing=1.3)
     names = t("sep.names", lang).join(plan_name(r.name, lang) for r in results[1:])
@@ -1043,15 +1038,17 @@ def _levels_moved(today: Result, plan: Result) -> list[str]:
 
 
 def report_pages(project: Project, results: Sequence[Result], *, sheet: Sheet, unit: str | None = None,
-                 date: dt.date | str | None = None, timelines: Sequence[Timeline] = ()) -> list[Figure]:
+                 date: dt.date | str | None = None, timelines: Sequence[Timeline] = (),
+                 county: str | None = None) -> list[Figure]:
     """Every page of the report, numbered ("第 n 页 / 共 N 页"); ``results``: today first;
     ``timelines``: layouts over the forecast years, each a table (none: a line says the
-    report has no forecast)."""
+    report has no forecast); ``county``: the county's name on the cover and in the footers
+    (the project's name when None or blank)."""
     lang = sheet.lang
     if len(results) < 2:
         raise ValueError("give today's layout and at least one plan (today first)")
     today, plans = results[0], list(results[1:])
-    pages = [cover_page(project, results, sheet=sheet, unit=unit, date=date)]
+    pages = [cover_page(project, results, sheet=sheet, unit=unit, date=date, county=county)]
     decisions = [decision(today, plan, lang) for plan in plans]
     pages += table_pages(t("plan_report.decision_title", lang, plans=t("sep.names", lang).join(
         plan_name(p.name, lang) for p in plans)), figures_table(today, plans, lang), sheet=sheet, intro=decisions,
@@ -1080,15 +1077,16 @@ def report_pages(project: Project, results: Sequence[Result], *, sheet: Sheet, u
     intro = [] if timelines else [t("plan_report.no_forecast", lang)]
     pages += table_pages(t("plan_report.assumptions_title", lang), assumptions_table(project.policy, lang),
                          sheet=sheet, intro=[*intro, t("plan_report.assumptions_intro", lang)])
-    number_pages(pages, project, sheet=sheet)
+    number_pages(pages, project, sheet=sheet, county=county)
     return pages
 
 
-def number_pages(pages: Iterable[Figure], project: Project, *, sheet: Sheet) -> None:
-    """The footer of every page: the county and report on the left, the page number right."""
+def number_pages(pages: Iterable[Figure], project: Project, *, sheet: Sheet, county: str | None = None) -> None:
+    """The footer of every page: the county (``county``, else the project's name) and report
+    on the left, the page number right."""
     pages = list(pages)
     lang = sheet.lang
-    left = t("plan_report.title", lang, county=county_name(project, lang))
+    left = t("plan_report.title", lang, county=county_name(project, lang, given=county))
     for n, fig in enumerate(pages, start=1):
         fig.text(0.97, 0.015, t("plan_report.page", lang, n=n, total=len(pages)), ha="right", fontsize=sheet.pt(8),
                  color="#444444", gid=PAGE_GID)

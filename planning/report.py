@@ -25,9 +25,9 @@ from .excel import flat_table, write_excel
 from .i18n import Listing, Message, field, level_name, localise, plan_name, school_type, t
 from .indicators import balance_rules, worded_indicators
 from .io import atomic_path, write_gpkg
-from .load import is_demo
+from .load import county_name, is_demo
 from .maps import COLOURS, STATUS_COLOURS
-from .plan_report import Sheet, county_name, date_text, draw_map, drawn_schools, map_extent
+from .plan_report import Sheet, date_text, draw_map, drawn_schools, map_extent
 from .plan_report import wrap as _wrap  # lines of at most so many ems (one wrapper for every page)
 from .project import Project
 from .scenario import baseline
@@ -85,7 +85,7 @@ def cjk_font() -> str:
 
 def print_map(project: Project, path: str | Path, *, result: Result | None = None, level: str = "primary",
               lang: str = "zh", paper: str = "A4", title: str | None = None, dpi: int = 200,
-              unit: str | None = None, date: Any = None) -> Path:
+              unit: str | None = None, date: Any = None, county: str | None = None) -> Path:
     """Draw a printable map of a result and save it as PDF or PNG (by the file's suffix).
 
     ``print_map(project, "map.pdf")`` prints today's layout; pass ``result=`` for a plan.
@@ -130,6 +130,9 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
         Who made the map (制图单位), printed under it; a blank line to fill in when None.
     date
         The map's date (a ``datetime.date`` or text); today when None.
+    county
+        The county's name in the titles (the project's name, or the demo's in ``lang``,
+        when None or blank).
     """
     import matplotlib
 
@@ -139,19 +142,21 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
     if paper not in PAPER:
         raise ValueError(f"`paper` was {paper!r} but is expected to be one of {list(PAPER)}")
     path = Path(path)
+    county = county_name(project, lang, given=county)
     if path.suffix.lower() not in (".pdf", ".png"):
         raise ValueError(f"save the map as .pdf or .png, not {path.suffix!r}")
     result = result if result is not None else baseline(project)
     with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42, "axes.unicode_minus": False}):
-        fig = _draw(project, result, level=level, lang=lang, paper=paper, title=title, unit=unit, date=date)
+        fig = _draw(project, result, level=level, lang=lang, paper=paper, title=title, unit=unit, date=date,
+                    county=county)
         pages = [fig]
         try:
             if path.suffix.lower() == ".png":
                 with atomic_path(path) as tmp:
                     fig.savefig(tmp, dpi=dpi, format="png")
             else:
-                pages += _staffing_pages(project, result, lang=lang, paper=paper, title=title)
-                pages += _cost_pages(project, result, lang=lang, paper=paper, title=title)
+                pages += _staffing_pages(project, result, lang=lang, paper=paper, title=title, county=county)
+                pages += _cost_pages(project, result, lang=lang, paper=paper, title=title, county=county)
                 save_pages(pages, path, lang=lang)
         finally:
             for page in pages:
@@ -160,7 +165,7 @@ def print_map(project: Project, path: str | Path, *, result: Result | None = Non
 
 
 def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str, title: str | None,
-          unit: str | None = None, date: Any = None) -> Figure:
+          unit: str | None = None, date: Any = None, county: str | None = None) -> Figure:
     """The map page: the map drawn as the plan report draws its maps (names placed without
     overlap, scale bar and north arrow in the emptiest corners, sizes × 1.41 on A3), the
     title in one language, the key and notes on the right, the figures and the credit line
@@ -178,7 +183,7 @@ def _draw(project: Project, result: Result, *, level: str, lang: str, paper: str
     extent = map_extent(project, (right - left) * sheet.size[0], (top - bottom) * sheet.size[1])
     ax = fig.add_axes((left, bottom, right - left, top - bottom))
     placer = draw_map(ax, project, result, level=level, extent=extent, sheet=sheet, renderer=renderer)
-    heading = title or t("map.title", lang, project=county_name(project, lang), scenario=plan_name(result.name, lang),
+    heading = title or t("map.title", lang, project=county_name(project, lang, given=county), scenario=plan_name(result.name, lang),
                          level=level_name(level, lang))
     fig.suptitle(heading, fontsize=sheet.pt(16), fontweight=sheet.bold)
     _map_legend(fig, result, level=level, sheet=sheet, limit=project.policy.limit(level))
@@ -263,7 +268,8 @@ _TABLE_POINTS = {"A4": 9.0, "A3": 11.0}
 _TABLE_TOP, _TABLE_BOTTOM = 0.9, 0.12  # the table's room on the page (figure fractions)
 
 
-def _staffing_pages(project: Project, result: Result, *, lang: str, paper: str, title: str | None) -> list[Figure]:
+def _staffing_pages(project: Project, result: Result, *, lang: str, paper: str, title: str | None,
+                    county: str | None = None) -> list[Figure]:
     """The staffing table of ``result`` on printed pages (none when no teachers are known),
     schools short of teachers first, titled and footed like the map; as many rows on a page
     as fit at the table's font size."""
@@ -273,7 +279,7 @@ def _staffing_pages(project: Project, result: Result, *, lang: str, paper: str, 
     table = result.staffing.copy()
     order = np.lexsort((table["surplus"].fillna(np.inf).to_numpy(), ~table["open"].to_numpy(dtype=bool)))
     table = table.iloc[order]
-    heading = t("map.staffing_title", lang, project=county_name(project, lang), scenario=title or plan_name(result.name, lang))
+    heading = t("map.staffing_title", lang, project=county_name(project, lang, given=county), scenario=title or plan_name(result.name, lang))
     policy = project.policy
     norms = t("map.staffing_norms", lang, primary=f"{policy.pupils_per_teacher['primary']:g}",
               junior=f"{policy.pupils_per_teacher['junior']:g}", small=policy.small_school_pupils,
@@ -384,13 +390,14 @@ def _table_page(cells: list[list[str]], layout: _TableLayout, *, title: str, foo
     return fig
 
 
-def _cost_pages(project: Project, result: Result, *, lang: str, paper: str, title: str | None) -> list[Figure]:
+def _cost_pages(project: Project, result: Result, *, lang: str, paper: str, title: str | None,
+                county: str | None = None) -> list[Figure]:
     """The cost sheet of ``result`` on printed pages (万元 to two decimals in Chinese, whole
     yuan in English), each item named on its first row, savings in green, the total shaded;
     titled like the map, its footer the costs and what the items count."""
     wan = lang == "zh"
     table = cost_table(result, lang, wan=wan)
-    heading = t("map.cost_title", lang, project=county_name(project, lang), scenario=title or plan_name(result.name, lang))
+    heading = t("map.cost_title", lang, project=county_name(project, lang, given=county), scenario=title or plan_name(result.name, lang))
     policy = project.policy
     note = t("map.cost_note", lang, rate=f"{policy.cost_discount_rate:.0%}", years=policy.cost_horizon)
     notes = ([t("synthetic", lang)] if is_demo(project) else []) + [t("map.made_with", lang)]
@@ -943,7 +950,7 @@ __all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "zoning_
 # ---------------------------------------------------------------------------------- the plan report
 def plan_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh",
                 paper: str = "A4", unit: str | None = None, date: Any = None,
-                timelines: Iterable[Timeline] = ()) -> Path:
+                timelines: Iterable[Timeline] = (), county: str | None = None) -> Path:
     """Write the plan report, the PDF a planner hands to the county government
     (:mod:`planning.plan_report` lists its pages): cover (county, plans, date, ``unit``
     as 制图单位 / prepared by, data sources with the OpenStreetMap attribution where the
@@ -970,17 +977,19 @@ def plan_report(project: Project, results: Iterable[Result], path: str | Path, *
     timelines
         Layouts evaluated over the forecast years (``Scenario.evaluate_years``), each a table
         of its figures year by year; without any, the report says it has no forecast.
+    county
+        The county's name on the cover, in every page's footer and the PDF's title (the
+        project's name, or the demo's in ``lang``, when None or blank).
     """
-    from .plan_report import county_name
-
     pages = plan_report_pages(project, list(results), lang=lang, paper=paper, unit=unit, date=date,
-                              timelines=list(timelines))
-    return save_pages(pages, path, lang=lang, title=t("plan_report.title", lang, county=county_name(project, lang)),
-                      author=unit)
+                              timelines=list(timelines), county=county)
+    return save_pages(pages, path, lang=lang, author=unit,
+                      title=t("plan_report.title", lang, county=county_name(project, lang, given=county)))
 
 
 def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str = "zh", paper: str = "A4",
-                      unit: str | None = None, date: Any = None, timelines: Sequence[Timeline] = ()) -> list[Figure]:
+                      unit: str | None = None, date: Any = None, timelines: Sequence[Timeline] = (),
+                      county: str | None = None) -> list[Figure]:
     """The pages of :func:`plan_report` as matplotlib figures (the caller closes them)."""
     import matplotlib
 
@@ -995,7 +1004,7 @@ def plan_report_pages(project: Project, results: Sequence[Result], *, lang: str 
     with plt.rc_context({"font.family": _report_fonts(lang), "pdf.fonttype": 42, "axes.unicode_minus": False,
                          "figure.max_open_warning": 0}), _quiet_fonts():
         return report_pages(project, results, sheet=Sheet(PAPER[paper], MARKERS, lang), unit=unit, date=date,
-                            timelines=timelines)
+                            timelines=timelines, county=county)
 
 
 class _quiet_fonts:  # noqa: N801 - used like a function, ``with _quiet_fonts():``

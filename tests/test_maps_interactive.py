@@ -139,7 +139,7 @@ def test_the_exported_map_has_a_title_its_layer_icon_and_credits(demo, liechtens
         pytest.skip("Leaflet is not in static/leaflet (make fetches it)")
     result = planning.Scenario(demo, "合并 S05").close("S05").evaluate()
     html = standalone_html(result_map(demo, result, lang="zh"))
-    assert f"<title>{escape(demo.name)} · 合并 S05</title>" in html
+    assert f"<title>{escape(t('plan_report.demo_name', 'zh'))} · 合并 S05</title>" in html  # in one language
     assert "url(images/layers" not in html and "url(data:image/png;base64," in html  # the icon travels in the file
     assert "cdn.jsdelivr" not in html and "unpkg.com" not in html
     real = standalone_html(result_map(liechtenstein, lang="en", show_zoning=False, show_catchments=False))
