@@ -502,6 +502,8 @@ def apply_edit(action: str, by_label: dict, readers: dict) -> None:
         ss.edit_error = exc.text(ss.lang)
     else:
         ss.school_id = logic.school_after(action, school, **params)
+        if action == "add_bus":  # the bus is in the plan: its villages leave the box
+            ss[f"bus_villages_{school}"] = []
 
 
 def undo_edit() -> None:
@@ -562,11 +564,13 @@ def edit_params(project, result, action: str, school: str) -> dict:
         st.number_input(T("app.beds_to_add"), min_value=1, value=50, step=10, key="more_beds")
         return {"beds": value("more_beds")}
     if action == "add_bus":
-        names = project.villages["name"]
-        st.multiselect(T("app.bus_villages"), list(names.index), key="bus_villages",
+        # keyed by the school: another school picked starts with no village (a box shared by
+        # every school kept the last school's villages, and Apply gave them to the new one)
+        names, key = project.villages["name"], f"bus_villages_{school}"
+        st.multiselect(T("app.bus_villages"), list(names.index), key=key,
                        format_func=lambda v, names=names: f"{v} {names[v]}")
         st.number_input(T("app.bus_ride"), min_value=5, value=30, key="bus_ride")
-        return {"villages": value("bus_villages"), "max_ride": value("bus_ride")}
+        return {"villages": value(key), "max_ride": value("bus_ride")}
     return {}
 
 

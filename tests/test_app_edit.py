@@ -1,0 +1,81 @@
+"""The app's edit panel through Streamlit's AppTest: the inputs an edit reads belong to the
+school picked; a bus twice from a village to one school is refused in both languages."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import planning
+from planning import app as logic
+from planning.edits import AddBus
+from planning.i18n import t
+
+from .conftest import ROOT
+
+APP = str(ROOT / "streamlit_app.py")
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def pick_school(app: AppTest, school_id: str) -> None:
+    box = app.selectbox(key="school")
+    box.set_value(next(o for o in box.options if o.split()[0] == school_id)).run()
+
+
+def bus_box(app: AppTest):
+    """The villages box of the bus edit, found by its label (whatever its key)."""
+    (box,) = [m for m in app.multiselect if m.label == t("app.bus_villages", "zh")]
+    return box
+
+
+def test_another_school_picked_starts_the_bus_with_no_village(app):
+    """A bus for S04 from V02 and V05, then S01 picked: the villages box is empty, and a bus
+    for S01 from V07 carries V07 alone (before, the box kept V02 and V05, and Apply gave
+    S01 a bus from V02, V05 and V07)."""
+    app.selectbox(key="action").set_value(logic.action_label("add_bus", "zh")).run()
+    pick_school(app, "S04")
+    bus_box(app).select("V02").select("V05").run()
+    assert bus_box(app).value == ["V02", "V05"]
+    pick_school(app, "S01")
+    assert bus_box(app).value == []
+    bus_box(app).select("V07").run()
+    app.button(key="apply").click().run()
+    assert not app.exception and not app.session_state["edit_error"]
+    (edit,) = app.session_state.scenario.edits
+    assert isinstance(edit, AddBus) and (edit.school, edit.villages) == ("S01", ("V07",))
+    assert bus_box(app).value == []  # the bus is in the plan: Apply again adds nothing unasked
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_second_bus_from_a_village_to_the_same_school_is_refused(demo, lang):
+    plan = planning.Scenario(demo, "p").add_bus("S04", villages=["V02"])
+    with pytest.raises(planning.ValidationError) as refused:
+        plan.add_bus("S04", villages=["V05", "V02"])
+    said = refused.value.text(lang)
+    v02, s04 = demo.villages.loc["V02", "name"], demo.schools.loc["S04", "name"]
+    # the refusal names V02 (on the bus already) and S04, not V05 (new on this bus)
+    assert said.endswith(t("error.bus_twice", lang, villages=f"V02 {v02}", school=f"S04 {s04}")), said
+    assert ("本方案已有从" in said) if lang == "zh" else ("this plan already has a bus from" in said)
+    with pytest.raises(planning.ValidationError):  # named twice in one bus
+        planning.Scenario(demo, "p").add_bus("S04", villages=["V05", "V05"])
+    # to another school it rides (its primary pupils to one, its junior pupils to another)
+    both = plan.add_bus("S02", villages=["V02"]).add_bus("S04", villages=["V05"])
+    assert [e.school for e in both.edits] == ["S04", "S02", "S04"]
+    assert both.evaluate() is not None
+
+
+def test_the_app_says_why_a_second_bus_is_refused(app, demo):
+    app.selectbox(key="action").set_value(logic.action_label("add_bus", "zh")).run()
+    pick_school(app, "S04")
+    for _ in range(2):
+        bus_box(app).select("V02").run()
+        app.button(key="apply").click().run()
+    assert len(app.session_state.scenario.edits) == 1
+    said = [e.value for e in app.error]
+    assert any(f"V02 {demo.villages.loc['V02', 'name']}" in s and "本方案已有从" in s for s in said), said
