@@ -376,7 +376,7 @@ class AddBus(Edit):
             names = project.villages["name"]
             raise ValidationError(Message("error.bus_twice", villages=Listing([f"{v} {names[v]}" for v in twice],
                                                                               sep="sep.names"),
-                                          school=f"{self.school} {state.schools.loc[self.school, 'name']}"))
+                                          school=f"{self.school} {str(state.schools.loc[self.school, 'name'])}"))
         return state.changed(buses=(*state.buses, Bus(self.school, self.villages, self.max_ride)))
 
     def words(self, who: Callable[[str], str]) -> Message:
