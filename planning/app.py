@@ -271,15 +271,44 @@ def school_after(action: str, school: str, **params: Any) -> str:
 def plans_side_by_side(baseline: Result, result: Result, current: Scenario, saved: Iterable[Scenario], *,
                        assignment: str, lang: str) -> list[Result]:
     """Today, the plan on the map (``current``, evaluated as ``result``) and the ``saved`` plans
-    that differ from it; a plan that cannot be zoned is evaluated by nearest school (its
+    but the one it is (same name, same edits): a saved copy under another name is shown too,
+    though its figures are the same (:func:`same_edits_notes` says so); a plan that cannot be zoned is evaluated by nearest school (its
     ``assignment`` says so: :func:`fallback_notes`). Reads no session state: exports call it
     when clicked."""
-    others = [evaluate_or_nearest(plan, assignment, solver_seconds=SOLVER_SECONDS)[0] for plan in saved
-              if plan.edits != current.edits]
+    others = [evaluate_or_nearest(plan, assignment, solver_seconds=SOLVER_SECONDS)[0]
+              for plan in _saved_shown(current, saved)]
     if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
         renamed = current.renamed(t("current", lang, name=result.name))
         result = evaluate_or_nearest(renamed, result.assignment, solver_seconds=SOLVER_SECONDS)[0]
     return [baseline, result, *others]
+
+
+def _saved_shown(current: Scenario, saved: Iterable[Scenario]) -> list[Scenario]:
+    """The saved plans compared beside ``current``: all but ``current`` itself saved."""
+    return [plan for plan in saved if (plan.name, plan.edits) != (current.name, current.edits)]
+
+
+def same_edits_notes(current: Scenario, saved: Iterable[Scenario], lang: str) -> list[str]:
+    """A sentence for each plan compared (:func:`plans_side_by_side`) whose edits are those of
+    a plan before it (a duplicated plan, not yet changed): its column repeats that plan's."""
+    plans, notes = [current], []
+    for plan in _saved_shown(current, saved):
+        twin = next((p for p in plans if p.edits == plan.edits), None)
+        if twin is not None:
+            notes.append(t("app.same_edits", lang, name=plan_name(plan.name, lang), other=plan_name(twin.name, lang)))
+        plans.append(plan)
+    return notes
+
+
+def compare_captions(level: str, lang: str, *, base_year: int | None = None, year: int | None = None) -> list[str]:
+    """What the compare view counts: every level together (the headline figures above count
+    ``level``), and, when a later ``year`` than the forecast's ``base_year`` is chosen, that
+    its figures are still the base year's (as the exports' are)."""
+    words = {"primary": level_name("primary", lang), "junior": level_name("junior", lang)}
+    lines = [t("app.compare_levels", lang, level=level_name(level, lang), **words)]
+    if base_year is not None and year is not None and year != base_year:
+        lines.append(t("app.compare_year", lang, base=base_year, year=year, view=t("app.view.years", lang)))
+    return lines
 
 
 # ---------------------------------------------------------------------- the session's plans
