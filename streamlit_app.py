@@ -1117,7 +1117,7 @@ def suggest_tab(project) -> None:
     if suggestion is not None:
         st.dataframe(localise(pd.DataFrame([suggestion.report()]), ss.lang), hide_index=True, width="stretch")
         st.dataframe(localise(suggestion.columns, ss.lang), width="stretch")
-        for note in suggestion.explain(ss.lang):
+        for note in logic.suggestion_notes(suggestion.messages, ss.lang):
             st.caption("• " + note)
         if st.button(T("app.use_plan"), key="use_plan"):
             ss.scenario = suggestion.scenario

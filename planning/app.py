@@ -443,6 +443,19 @@ class Download:
         return made
 
 
+#: Notes of a suggested plan worded for the app: the key the app says instead (the
+#: library's words name the command line's options too; the app names its own boxes).
+APP_NOTES = {"plan.partial": "app.plan_partial"}
+
+
+def suggestion_notes(messages: Iterable[Message], lang: str) -> list[str]:
+    """The notes of a suggested plan (``Plan.messages``) in ``lang`` as the app says them: what
+    to do in the suggest panel (its “must stay open” box), not a command-line option."""
+    boxes = {"box": Message("app.must_keep"), "button": Message("app.suggest")}
+    return [t(APP_NOTES[m.key], lang, **dict(m.values), **boxes) if m.key in APP_NOTES else m.text(lang)
+            for m in messages]
+
+
 def fallback_notes(results: Iterable[Result], assignment: str, lang: str) -> list[str]:
     """A sentence for each plan evaluated by nearest school where ``assignment`` was asked."""
     return [t("app.plan_fell_back", lang, name=plan_name(r.name, lang)) for r in results

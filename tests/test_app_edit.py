@@ -79,3 +79,29 @@ def test_the_app_says_why_a_second_bus_is_refused(app, demo):
     assert len(app.session_state.scenario.edits) == 1
     said = [e.value for e in app.error]
     assert any(f"V02 {demo.villages.loc['V02', 'name']}" in s and "本方案已有从" in s for s in said), said
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_suggest_panel_says_what_to_do_in_the_app_not_on_the_command_line(app, demo, lang):
+    """The fewest schools for primary close the teaching points (grades 1–3 only): the panel's
+    note tells the planner to choose one in its “must stay open” box and suggest again, not
+    to use --keep; the library's words (the command line's) keep --keep."""
+    from planning.optimise import plan
+
+    if lang == "en":
+        app.radio(key="lang_choice").set_value("English").run()
+    app.button_group(key="view").set_value("suggest").run()
+    app.button(key="suggest").click().run()
+    assert not app.exception
+    notes = [c.value.removeprefix("• ") for c in app.caption if c.value.startswith("• ")]
+    suggested = plan(demo, "fewest_schools", level="primary")
+    partial = [m for m in suggested.messages if m.key == "plan.partial"]
+    assert partial  # the teaching points S10–S13 teach grades 1–3 only
+    for m in partial:
+        values = dict(m.values)
+        said = t("app.plan_partial", lang, **values, box=t("app.must_keep", lang), button=t("app.suggest", lang))
+        assert said in notes and m.text(lang) not in notes
+    assert not any("--keep" in note or "命令行" in note or "command line" in note for note in notes), notes
+    assert all("--keep" in m.text(lang) for m in partial)  # the command line's words, for the command line
+    others = [m.text(lang) for m in suggested.messages if m.key != "plan.partial"]
+    assert others and all(note in notes for note in others)  # the other notes as before
