@@ -790,7 +790,7 @@ def compare_tab(project, result, baseline) -> None:
               use_container_width=True, returned_objects=[], key="difference_map")
     changes = planning.village_changes(baseline, result)
     st.markdown(T("app.villages_affected"))
-    st.dataframe(logic.display_table(localise(affected(changes), ss.lang)), width="stretch")
+    st.dataframe(logic.shown_table(affected(changes), ss.lang), width="stretch")
 
 
 def grouped_bars(data: pd.DataFrame, *, x: str, x_title: str, y_title: str, across: bool = False) -> alt.Chart:

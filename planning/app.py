@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import settings
+from .columns import column_kind
 from .coords import COORDS, ground_metres
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
@@ -828,11 +829,13 @@ def nearest_school(result: Result, project: Project, lat: float, lon: float) -> 
     return str(d.idxmin())
 
 
-def display_table(frame: pd.DataFrame) -> pd.DataFrame:
+def display_table(frame: pd.DataFrame, *, kinds: Mapping[str, str | None] | None = None) -> pd.DataFrame:
     """Mixed figures and words as text (rounded), so that a browser table can show them:
     whole numbers and figures of 1,000 or more whole, with thousands separators; shares
     and coefficients of variation below 1 to three decimals (0.553 beside a limit of 0.50);
-    the rest to one decimal."""
+    the rest to one decimal. ``kinds``: what a column's figures are (column → a kind of
+    :data:`~planning.columns.COLUMN_KINDS`, :func:`shown_table` gives them): minutes and
+    changes of minutes to one decimal always (0.6, not 0.566 among 48.8 and 97.8)."""
     def cell(value: object) -> str:
         if isinstance(value, float):
             if value != value:
@@ -842,7 +845,21 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
             return f"{value:.3f}" if abs(value) < 1 else f"{value:,.1f}"
         return str(value)
 
-    return frame.map(cell)
+    def minutes(value: object) -> str:
+        return f"{value:,.1f}" if isinstance(value, float) and value == value else cell(value)
+
+    shown = frame.map(cell)
+    for i, column in enumerate(frame.columns):
+        if (kinds or {}).get(column) in ("minutes", "minutes_change"):
+            shown.isetitem(i, frame.iloc[:, i].map(minutes).to_numpy())
+    return shown
+
+
+def shown_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A table of figures keyed by field (:func:`~planning.i18n.localise`d into ``lang``) as
+    text for the browser (:func:`display_table`), each column by what its figures are."""
+    kinds = {field(c, lang): column_kind(c) for c in frame.columns}
+    return display_table(localise(frame, lang), kinds=kinds)
 
 
 def with_changes(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:

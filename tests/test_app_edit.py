@@ -105,3 +105,40 @@ def test_the_suggest_panel_says_what_to_do_in_the_app_not_on_the_command_line(ap
     assert all("--keep" in m.text(lang) for m in partial)  # the command line's words, for the command line
     others = [m.text(lang) for m in suggested.messages if m.key != "plan.partial"]
     assert others and all(note in notes for note in others)  # the other notes as before
+
+
+def test_the_affected_villages_show_minutes_to_one_decimal(app, demo):
+    """A bus from 云盘村 (V11) to 茶园村完小 (S06): its grades 1–2 ride 43.2 minutes door to
+    door where they walked 42.6, a change of 0.566 minutes, shown 0.6 like every other
+    minute of the table (before: 0.566, a value below 1 taken for a share)."""
+    from planning.changes import affected
+
+    app.selectbox(key="action").set_value(logic.action_label("add_bus", "zh")).run()
+    pick_school(app, "S06")
+    bus_box(app).select("V11").run()
+    app.button(key="apply").click().run()
+    app.button_group(key="view").set_value("compare").run()
+    assert not app.exception
+    changes = affected(planning.village_changes(planning.baseline(demo), app.session_state.scenario.evaluate()))
+    change = t("field.change", "zh")
+    (table,) = [d.value for d in app.dataframe if change in d.value.columns]
+    assert len(table) == len(changes)
+    minutes = [t(f"field.{c}", "zh") for c in ("minutes_before", "minutes_after", "change")]
+    for column, key in zip(minutes, ("minutes_before", "minutes_after", "change"), strict=True):
+        assert table[column].tolist() == [f"{v:,.1f}" for v in changes[key]], column  # recomputed here
+    small = changes.index[changes["change"].abs() < 1]
+    assert len(small) == 1 and small[0][0] == "V11"
+    at = changes.index.get_loc(small[0])  # the table's levels are worded (小学)
+    assert table[change].iloc[at] == f"{changes.loc[small[0], 'change']:.1f}" == "0.6"
+    assert table[t("field.pupils", "zh")].tolist() == [f"{v:.0f}" for v in changes["pupils"]]  # counts stay whole
+
+
+def test_display_table_words_minutes_by_the_column_s_kind():
+    import pandas as pd
+
+    frame = pd.DataFrame({"change": [0.566, 48.787, -2.0, float("nan")], "load": [0.5532, 1.25, 3.0, 12.0]})
+    shown = logic.display_table(frame, kinds={"change": "minutes_change", "load": None})
+    assert shown["change"].tolist() == ["0.6", "48.8", "-2.0", ""]
+    assert shown["load"].tolist() == ["0.553", "1.2", "3", "12"]  # by size, as before, where the kind is not minutes
+    assert logic.shown_table(frame, "zh").columns.tolist() == [t("field.change", "zh"), t("field.load", "zh")]
+    assert logic.shown_table(frame, "en")[t("field.change", "en")].tolist()[0] == "0.6"
