@@ -353,10 +353,10 @@ class AddBeds(Edit):
 class AddBus(Edit):
     """A school bus from some villages to a school, with the longest ride allowed (minutes).
 
-    A village already on a bus to the same school in the plan (or named twice) is refused,
-    with its name and the school's: its riders are counted once whatever the buses, so a
-    second bus would only muddle the plan's log. The same village may ride to another school
-    (its primary pupils to one, its junior pupils to another)."""
+    A village already on a bus to the same school in the plan is refused, with its name and
+    the school's: its riders are counted once whatever the buses, so a second bus would only
+    muddle the plan's log (to change the longest ride, undo the first). The same village may
+    ride to another school (its primary pupils to one, its junior pupils to another)."""
 
     op: Literal["add_bus"] = "add_bus"
     school: Id
@@ -371,7 +371,7 @@ class AddBus(Edit):
                                           Message("error.no_villages"),
                                           examples=Listing(project.villages.index[:5])))
         riding = [v for b in state.buses if b.school == self.school for v in b.villages]
-        twice = list(dict.fromkeys(v for i, v in enumerate(self.villages) if v in riding or v in self.villages[:i]))
+        twice = list(dict.fromkeys(v for v in self.villages if v in riding))
         if twice:  # riders are counted once whatever the buses: a second bus only muddles the plan's log
             names = project.villages["name"]
             raise ValidationError(Message("error.bus_twice", villages=Listing([f"{v} {names[v]}" for v in twice],
