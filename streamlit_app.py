@@ -503,6 +503,8 @@ def apply_edit(action: str, by_label: dict, readers: dict) -> None:
         ss.edit_error = exc.text(ss.lang)
     else:
         ss.school_id = logic.school_after(action, school, **params)
+        if action == "add_bus":  # the bus is in the plan: its villages leave the box
+            ss[f"bus_villages_{school}"] = []
 
 
 def undo_edit() -> None:
@@ -563,11 +565,13 @@ def edit_params(project, result, action: str, school: str) -> dict:
         st.number_input(T("app.beds_to_add"), min_value=1, value=50, step=10, key="more_beds")
         return {"beds": value("more_beds")}
     if action == "add_bus":
-        names = project.villages["name"]
-        st.multiselect(T("app.bus_villages"), list(names.index), key="bus_villages",
+        # keyed by the school: another school picked starts with no village (a box shared by
+        # every school kept the last school's villages, and Apply gave them to the new one)
+        names, key = project.villages["name"], f"bus_villages_{school}"
+        st.multiselect(T("app.bus_villages"), list(names.index), key=key,
                        format_func=lambda v, names=names: f"{v} {names[v]}")
         st.number_input(T("app.bus_ride"), min_value=5, value=30, key="bus_ride")
-        return {"villages": value("bus_villages"), "max_ride": value("bus_ride")}
+        return {"villages": value(key), "max_ride": value("bus_ride")}
     return {}
 
 
@@ -759,11 +763,16 @@ def compare_tab(project, result, baseline) -> None:
     ss = st.session_state
     names = st.multiselect(T("app.compare_plans"), list(ss.saved), default=list(ss.saved)[:3],
                            placeholder=T("app.choose_plans" if ss.saved else "app.no_saved_plans"))
-    results = logic.plans_side_by_side(baseline, result, ss.scenario, [ss.saved[n] for n in names],
-                                       assignment=ss.assignment, lang=ss.lang)
+    chosen = [ss.saved[n] for n in names]
+    results = logic.plans_side_by_side(baseline, result, ss.scenario, chosen, assignment=ss.assignment, lang=ss.lang)
     result = results[1]
     for note in logic.fallback_notes(results, ss.assignment, ss.lang):
         st.warning(note)
+    fc = ss.get("forecast")  # the figures are the base year's, whatever the year shown above
+    for line in [*logic.compare_captions(ss.level, ss.lang, base_year=None if fc is None else fc.base_year,
+                                         year=ss.get("year")),
+                 *logic.same_edits_notes(ss.scenario, chosen, ss.lang)]:
+        st.caption(line)
     st.dataframe(logic.with_changes(localise(planning.compare(*results), ss.lang), ss.lang), width="stretch")
     plan = plan_name(result.name, ss.lang)
     st.markdown(T("app.costs_heading", plan=plan, unit=logic.cost_unit(ss.lang)))
@@ -779,26 +788,40 @@ def compare_tab(project, result, baseline) -> None:
     st.altair_chart(grouped_bars(walks, x="band", x_title=T("app.chart.walk_band"), y_title=field("pupils", ss.lang)),
                     width="stretch")
     st.markdown(T("app.pupils_per_school"))
-    st.altair_chart(grouped_bars(logic.pupils_per_school(results, ss.lang), x="school",
+    st.altair_chart(grouped_bars(logic.pupils_per_school(results, ss.lang), x="school", across=True,
                                  x_title=T("app.chart.school"), y_title=field("pupils", ss.lang)), width="stretch")
     st.markdown(T("app.difference_map"))
     st_folium(_local(difference_map(project, baseline, result, level=ss.level, lang=ss.lang)), height=480,
               use_container_width=True, returned_objects=[], key="difference_map")
     changes = planning.village_changes(baseline, result)
     st.markdown(T("app.villages_affected"))
-    st.dataframe(logic.display_table(localise(affected(changes), ss.lang)), width="stretch")
+    st.dataframe(logic.shown_table(affected(changes), ss.lang), width="stretch")
 
 
-def grouped_bars(data: pd.DataFrame, *, x: str, x_title: str, y_title: str) -> alt.Chart:
+def grouped_bars(data: pd.DataFrame, *, x: str, x_title: str, y_title: str, across: bool = False) -> alt.Chart:
     """Bars of ``pupils`` per ``x``, one bar per plan side by side, with axis titles and the
-    plans in the legend; not zoomed by the mouse wheel (a page scrolls past it)."""
-    plan = alt.Color("plan:N", title=None, legend=alt.Legend(orient="top"), sort=list(dict.fromkeys(data["plan"])))
+    plans in the legend; not zoomed by the mouse wheel (a page scrolls past it).
+
+    ``across``: the bars lie across, one row of bars per ``x`` down the left (schools), every
+    name written level and in full however many there are (the chart grows with them);
+    upright bars with slanted names left every other school's name out where names crowd."""
+    order, plans = list(dict.fromkeys(data[x])), list(dict.fromkeys(data["plan"]))
+    plan = alt.Color("plan:N", title=None, legend=alt.Legend(orient="top"), sort=plans)
+    tooltip = [alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip("plan:N", title=" "),
+               alt.Tooltip("pupils:Q", title=y_title, format=",.0f")]
+    if across:
+        return alt.Chart(data).mark_bar().encode(
+            y=alt.Y(f"{x}:N", title=x_title, sort=order, axis=alt.Axis(labelOverlap=False, labelLimit=260)),
+            yOffset=alt.YOffset("plan:N", sort=plans), x=alt.X("pupils:Q", title=y_title, axis=alt.Axis(orient="top")),
+            color=plan, tooltip=tooltip).properties(height=len(order) * (BAR_PIXELS * len(plans) + 6))
     return alt.Chart(data).mark_bar().encode(
-        x=alt.X(f"{x}:N", title=x_title, sort=list(dict.fromkeys(data[x])), axis=alt.Axis(labelAngle=-40, labelLimit=160)),
-        xOffset=alt.XOffset("plan:N", sort=list(dict.fromkeys(data["plan"]))),
-        y=alt.Y("pupils:Q", title=y_title), color=plan,
-        tooltip=[alt.Tooltip(f"{x}:N", title=x_title), alt.Tooltip("plan:N", title=" "),
-                 alt.Tooltip("pupils:Q", title=y_title, format=",.0f")]).properties(height=320)
+        x=alt.X(f"{x}:N", title=x_title, sort=order, axis=alt.Axis(labelAngle=-40, labelLimit=160)),
+        xOffset=alt.XOffset("plan:N", sort=plans),
+        y=alt.Y("pupils:Q", title=y_title), color=plan, tooltip=tooltip).properties(height=320)
+
+
+#: Height of one bar of a chart whose bars lie across (pixels): room for a name beside each.
+BAR_PIXELS = 12
 
 
 def cost_table(styled, *, key: str) -> None:
@@ -1123,7 +1146,7 @@ def suggest_tab(project) -> None:
     if suggestion is not None:
         st.dataframe(localise(pd.DataFrame([suggestion.report()]), ss.lang), hide_index=True, width="stretch")
         st.dataframe(localise(suggestion.columns, ss.lang), width="stretch")
-        for note in suggestion.explain(ss.lang):
+        for note in logic.suggestion_notes(suggestion.messages, ss.lang):
             st.caption("• " + note)
         if st.button(T("app.use_plan"), key="use_plan"):
             ss.scenario = suggestion.scenario

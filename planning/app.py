@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import settings
+from .columns import column_kind
 from .coords import COORDS, ground_metres
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
@@ -271,15 +272,44 @@ def school_after(action: str, school: str, **params: Any) -> str:
 def plans_side_by_side(baseline: Result, result: Result, current: Scenario, saved: Iterable[Scenario], *,
                        assignment: str, lang: str) -> list[Result]:
     """Today, the plan on the map (``current``, evaluated as ``result``) and the ``saved`` plans
-    that differ from it; a plan that cannot be zoned is evaluated by nearest school (its
+    but the one it is (same name, same edits): a saved copy under another name is shown too,
+    though its figures are the same (:func:`same_edits_notes` says so); a plan that cannot be zoned is evaluated by nearest school (its
     ``assignment`` says so: :func:`fallback_notes`). Reads no session state: exports call it
     when clicked."""
-    others = [evaluate_or_nearest(plan, assignment, solver_seconds=SOLVER_SECONDS)[0] for plan in saved
-              if plan.edits != current.edits]
+    others = [evaluate_or_nearest(plan, assignment, solver_seconds=SOLVER_SECONDS)[0]
+              for plan in _saved_shown(current, saved)]
     if any(r.name == result.name for r in others):  # the plan on the map, changed since it was saved
         renamed = current.renamed(t("current", lang, name=result.name))
         result = evaluate_or_nearest(renamed, result.assignment, solver_seconds=SOLVER_SECONDS)[0]
     return [baseline, result, *others]
+
+
+def _saved_shown(current: Scenario, saved: Iterable[Scenario]) -> list[Scenario]:
+    """The saved plans compared beside ``current``: all but ``current`` itself saved."""
+    return [plan for plan in saved if (plan.name, plan.edits) != (current.name, current.edits)]
+
+
+def same_edits_notes(current: Scenario, saved: Iterable[Scenario], lang: str) -> list[str]:
+    """A sentence for each plan compared (:func:`plans_side_by_side`) whose edits are those of
+    a plan before it (a duplicated plan, not yet changed): its column repeats that plan's."""
+    plans, notes = [current], []
+    for plan in _saved_shown(current, saved):
+        twin = next((p for p in plans if p.edits == plan.edits), None)
+        if twin is not None:
+            notes.append(t("app.same_edits", lang, name=plan_name(plan.name, lang), other=plan_name(twin.name, lang)))
+        plans.append(plan)
+    return notes
+
+
+def compare_captions(level: str, lang: str, *, base_year: int | None = None, year: int | None = None) -> list[str]:
+    """What the compare view counts: every level together (the headline figures above count
+    ``level``), and, when a later ``year`` than the forecast's ``base_year`` is chosen, that
+    its figures are still the base year's (as the exports' are)."""
+    words = {"primary": level_name("primary", lang), "junior": level_name("junior", lang)}
+    lines = [t("app.compare_levels", lang, level=level_name(level, lang), **words)]
+    if base_year is not None and year is not None and year != base_year:
+        lines.append(t("app.compare_year", lang, base=base_year, year=year, view=t("app.view.years", lang)))
+    return lines
 
 
 # ---------------------------------------------------------------------- the session's plans
@@ -412,6 +442,19 @@ class Download:
         if isinstance(made, Exception):
             raise made
         return made
+
+
+#: Notes of a suggested plan worded for the app: the key the app says instead (the
+#: library's words name the command line's options too; the app names its own boxes).
+APP_NOTES = {"plan.partial": "app.plan_partial"}
+
+
+def suggestion_notes(messages: Iterable[Message], lang: str) -> list[str]:
+    """The notes of a suggested plan (``Plan.messages``) in ``lang`` as the app says them: what
+    to do in the suggest panel (its “must stay open” box), not a command-line option."""
+    boxes = {"box": Message("app.must_keep"), "button": Message("app.suggest")}
+    return [t(APP_NOTES[m.key], lang, **dict(m.values), **boxes) if m.key in APP_NOTES else m.text(lang)
+            for m in messages]
 
 
 def fallback_notes(results: Iterable[Result], assignment: str, lang: str) -> list[str]:
@@ -786,11 +829,13 @@ def nearest_school(result: Result, project: Project, lat: float, lon: float) -> 
     return str(d.idxmin())
 
 
-def display_table(frame: pd.DataFrame) -> pd.DataFrame:
+def display_table(frame: pd.DataFrame, *, kinds: Mapping[str, str | None] | None = None) -> pd.DataFrame:
     """Mixed figures and words as text (rounded), so that a browser table can show them:
     whole numbers and figures of 1,000 or more whole, with thousands separators; shares
     and coefficients of variation below 1 to three decimals (0.553 beside a limit of 0.50);
-    the rest to one decimal."""
+    the rest to one decimal. ``kinds``: what a column's figures are (column → a kind of
+    :data:`~planning.columns.COLUMN_KINDS`, :func:`shown_table` gives them): minutes and
+    changes of minutes to one decimal always (0.6, not 0.566 among 48.8 and 97.8)."""
     def cell(value: object) -> str:
         if isinstance(value, float):
             if value != value:
@@ -800,7 +845,21 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
             return f"{value:.3f}" if abs(value) < 1 else f"{value:,.1f}"
         return str(value)
 
-    return frame.map(cell)
+    def minutes(value: object) -> str:
+        return f"{value:,.1f}" if isinstance(value, float) and value == value else cell(value)
+
+    shown = frame.map(cell)
+    for i, column in enumerate(frame.columns):
+        if (kinds or {}).get(column) in ("minutes", "minutes_change"):
+            shown.isetitem(i, frame.iloc[:, i].map(minutes).to_numpy())
+    return shown
+
+
+def shown_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A table of figures keyed by field (:func:`~planning.i18n.localise`d into ``lang``) as
+    text for the browser (:func:`display_table`), each column by what its figures are."""
+    kinds = {field(c, lang): column_kind(c) for c in frame.columns}
+    return display_table(localise(frame, lang), kinds=kinds)
 
 
 def with_changes(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:

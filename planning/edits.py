@@ -351,7 +351,12 @@ class AddBeds(Edit):
 
 
 class AddBus(Edit):
-    """A school bus from some villages to a school, with the longest ride allowed (minutes)."""
+    """A school bus from some villages to a school, with the longest ride allowed (minutes).
+
+    A village already on a bus to the same school in the plan is refused, with its name and
+    the school's: its riders are counted once whatever the buses, so a second bus would only
+    muddle the plan's log (to change the longest ride, undo the first). The same village may
+    ride to another school (its primary pupils to one, its junior pupils to another)."""
 
     op: Literal["add_bus"] = "add_bus"
     school: Id
@@ -365,6 +370,13 @@ class AddBus(Edit):
             raise ValidationError(Message("error.unknown_villages", ids=Listing(unknown) if unknown else
                                           Message("error.no_villages"),
                                           examples=Listing(project.villages.index[:5])))
+        riding = [v for b in state.buses if b.school == self.school for v in b.villages]
+        twice = list(dict.fromkeys(v for v in self.villages if v in riding))
+        if twice:  # riders are counted once whatever the buses: a second bus only muddles the plan's log
+            names = project.villages["name"]
+            raise ValidationError(Message("error.bus_twice", villages=Listing([f"{v} {names[v]}" for v in twice],
+                                                                              sep="sep.names"),
+                                          school=f"{self.school} {str(state.schools.loc[self.school, 'name'])}"))
         return state.changed(buses=(*state.buses, Bus(self.school, self.villages, self.max_ride)))
 
     def words(self, who: Callable[[str], str]) -> Message:

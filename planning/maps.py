@@ -167,6 +167,8 @@ MAP_CSS = """<style>
 .planning-name { display: none; position: absolute; white-space: nowrap; font: bold 12px sans-serif; color: #222;
   text-shadow: 0 0 2px #fff, 0 0 3px #fff, 0 0 4px #fff; pointer-events: none; }
 .planning-school-name { left: 22px; top: 2px; }
+.planning-name.planning-closed { color: #969696; font-weight: normal; }
+.planning-closed .planning-struck { text-decoration: line-through; }
 .planning-village-name { right: 9px; top: -8px; font-weight: normal; font-size: 11px; color: #333; }
 .planning-school-names .planning-school-name, .planning-village-names .planning-village-name { display: block; }
 </style>"""
@@ -630,11 +632,22 @@ def _schools(fmap: folium.Map, project: Project, schools: pd.DataFrame, lang: st
         strike = "text-decoration: line-through;" if not row["open"] else ""
         ring = '<span class="planning-over"></span>' if full else ""
         html = (f'<div data-school="{escape(str(sid))}" data-over="{int(full)}" class="planning-mark" '
-                f'style="color:{colour};{strike}">{ring}{symbol}'
-                f'<span class="planning-name planning-school-name">{escape(str(row["name"]))}</span></div>')
+                f'style="color:{colour};{strike}">{ring}{symbol}{_school_name(row, lang)}</div>')
         features.append((points[sid], {"html": html}, tip))  # the icon's html, per school
     icon = {"iconSize": [20, 20], "iconAnchor": [10, 12], "className": "planning-school"}
     _feature_layer(t("map.schools", lang), features, icon=icon).add_to(fmap)
+
+
+def _school_name(row: pd.Series, lang: str) -> str:
+    """A school's name label; a closed or merged school's in grey, struck through, with its
+    status after it (溪口村完小（并入他校）), as the printed map words it. The label is
+    positioned apart from its marker, so it takes neither the marker's colour nor its strike."""
+    name = escape(str(row["name"]))
+    if row["open"]:
+        return f'<span class="planning-name planning-school-name">{name}</span>'
+    words = t("map.closed_school_name", lang, name='<span class="planning-struck">' + name + "</span>",
+              status=escape(t(f"status.{row['status']}", lang)))
+    return f'<span class="planning-name planning-school-name planning-closed">{words}</span>'
 
 
 def _over_capacity(schools: pd.DataFrame) -> np.ndarray:

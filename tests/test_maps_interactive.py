@@ -118,6 +118,70 @@ def test_a_school_over_capacity_is_ringed_on_the_map(demo, lang):
     assert not any("planning-over" in html for html in today.values())  # none is full today
 
 
+def merged_plan(demo: Project) -> planning.Result:
+    """溪口村完小 (S08) merged into S04 and 高坪教学点 (S10) closed."""
+    return planning.Scenario(demo, "x").merge("S08", into="S04").close("S10").evaluate()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_closed_school_s_name_is_grey_struck_and_says_so(demo, lang):
+    """A closed or merged school's name label carries the closed class (grey, struck) and its
+    status, as the printed map words it; an open school's does not (before, every label was
+    the same bold black span, the strike and grey set on the marker only)."""
+    result = merged_plan(demo)
+    marks = school_marks(result_layers(demo, result, lang=lang), lang)
+    for sid, row in result.schools.iterrows():
+        label = re.search(r'<span class="planning-name planning-school-name( planning-closed)?">(.*)</span></div>$',
+                          marks[sid]).group(0).removesuffix("</div>")
+        name = escape(row["name"])
+        if row["open"]:
+            assert label == f'<span class="planning-name planning-school-name">{name}</span>', sid
+        else:
+            struck = f'<span class="planning-struck">{name}</span>'
+            words = t("map.closed_school_name", lang, name=struck, status=t(f"status.{row['status']}", lang))
+            assert 'planning-closed"' in label and label.endswith(f'{words}</span>'), sid
+    assert {sid for sid, row in result.schools.iterrows() if not row["open"]} == {"S08", "S10"}
+    assert t("status.merged", "zh") in marks["S08"] if lang == "zh" else "(merged)" in marks["S08"]
+    html = result_map(demo, result, lang=lang).get_root().render()
+    css = html[html.index(".planning-name.planning-closed"):]
+    assert re.match(r"\.planning-name\.planning-closed \{[^}]*color: #969696", css)
+    assert re.search(r"\.planning-closed \.planning-struck \{[^}]*text-decoration: line-through", css)
+
+
+def test_a_closed_school_s_name_is_drawn_grey_and_struck_in_a_browser(demo, tmp_path):
+    """The exported page in headless Chromium: the computed style of a merged school's name
+    is grey and struck through, an open school's dark and not struck."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from shutil import which
+
+    chromium = which("chromium") or "/usr/bin/chromium"
+    if not (LEAFLET_FOLDER / "leaflet.js").exists() or not Path(chromium).exists():
+        pytest.skip("needs static/leaflet and Debian's chromium")
+    page_file = tmp_path / "plan.html"
+    page_file.write_text(standalone_html(result_map(demo, merged_plan(demo), lang="zh")), encoding="utf-8")
+    style = ("e => { const s = getComputedStyle(e); return [s.color, s.textDecorationLine]; }")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1024, "height": 800})
+            page.goto(page_file.as_uri())
+            page.wait_for_function("() => document.querySelectorAll('[data-school]').length > 0")
+
+            def drawn(sid: str) -> tuple[list[str], list[str]]:
+                label = page.locator(f"[data-school='{sid}'] .planning-school-name")
+                words = label.evaluate("e => e.textContent")
+                name = label.locator(".planning-struck") if "planning-closed" in label.get_attribute("class") else label
+                return label.evaluate(style), [name.evaluate(style)[1], words]
+
+            (colour, _), (strike, words) = drawn("S08")
+            assert colour == "rgb(150, 150, 150)" and strike == "line-through"
+            assert words == f"{demo.schools.loc['S08', 'name']}（{t('status.merged', 'zh')}）"
+            (colour, _), (strike, words) = drawn("S01")
+            assert colour == "rgb(34, 34, 34)" and strike == "none" and words == demo.schools.loc["S01", "name"]
+        finally:
+            browser.close()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_the_difference_map_has_its_own_legend(demo, lang):
     today = planning.baseline(demo)
