@@ -1,7 +1,7 @@
 """Exact p-median: our solver against spopt's PMedian (PuLP + CBC, PuLP + HiGHS) on OR-Library.
 
     make bench                                  # creates .venv-bench with spopt, runs every benchmark
-    python benchmarks/optimise.py [--ladder] [--capacitated] [--spopt-seconds 120]
+    python benchmarks/optimise.py [--ladder] [--capacitated] [--spopt-seconds 120] [--only pmed11 pmed12]
 
 All solve the same cost matrices (all-pairs shortest paths of Beasley's pmed graphs) to
 proven optimality; the table prints our objective beside the published optimum and the
@@ -100,6 +100,7 @@ def main() -> None:
     parser.add_argument("--ladder", action="store_true", help="run pmed1-40 (default pmed1-10)")
     parser.add_argument("--capacitated", action="store_true", help="run pmedcap01-20 and SJC1-2")
     parser.add_argument("--spopt-seconds", type=float, default=120.0, help="spopt's time limit per instance")
+    parser.add_argument("--only", nargs="*", help="instance names of the ladder run, e.g. pmed11 pmed12")
     args = parser.parse_args()
     if not ORLIB.exists():
         raise SystemExit(f"needs {ORLIB} (../shared/data beside the repository)")
@@ -108,7 +109,9 @@ def main() -> None:
           + ("".join(f" {name + ' s':>9}" for name in solvers) if solvers else "   (spopt not installed: "
              "`make bench` sets up an environment with it)"), flush=True)
     times: dict[str, list[float]] = {"ours": [], **{name: [] for name in solvers or {}}}
-    for name, cost, p, optimum, capacities in ladder(args.capacitated, args.ladder):
+    for name, cost, p, optimum, capacities in ladder(args.capacitated, args.ladder or bool(args.only)):
+        if args.only and name not in args.only:
+            continue
         start = time.perf_counter()
         ours = p_median(cost, p, weights=np.ones(len(cost)), demand=capacities.get("demand"),
                         capacities=capacities.get("seats"), solver_seconds=120)
