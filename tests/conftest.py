@@ -52,6 +52,14 @@ def _every_result_checked():
     evaluation._result = make
 
 
+@pytest.fixture
+def app():
+    """The app's script (AppTest) after its first run (tests/helpers.py ``started_app``)."""
+    from .helpers import started_app
+
+    return started_app()
+
+
 @pytest.fixture(scope="session")
 def demo() -> planning.Project:
     return planning.demo()

@@ -72,3 +72,19 @@ def load_in_app(monkeypatch, uploads: dict[str, FakeUpload]) -> AppTest:
     at.radio(key="source").set_value("files").run()
     next(b for b in at.button if b.label == t("app.load", "zh")).click().run()
     return at
+
+
+def started_app(*, timeout: float = 180) -> AppTest:
+    """The app's script (AppTest) after its first run, which must raise nothing."""
+    from .conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=timeout).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def choose_lang(app: AppTest, lang: str) -> None:
+    """Switch the app to ``lang`` (it starts in Chinese)."""
+    if lang == "en":
+        app.radio(key="lang_choice").set_value("English").run()
+        assert not app.exception

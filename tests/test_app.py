@@ -30,15 +30,10 @@ from planning.i18n import field, level_name, localise, t
 
 from .conftest import ROOT
 from .demo_facts import beyond_limit, may_open, metres_from_road
+from .helpers import choose_lang
 
 APP = str(ROOT / "streamlit_app.py")
 
-
-@pytest.fixture
-def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -618,11 +613,6 @@ def frame_with(app: AppTest, column: str) -> pd.DataFrame:
     assert len(found) == 1, [list(d.value.columns) for d in app.dataframe]
     return found[0]
 
-
-def choose_lang(app: AppTest, lang: str) -> None:
-    if lang == "en":
-        app.radio(key="lang_choice").set_value("English").run()
-        assert not app.exception
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

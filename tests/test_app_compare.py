@@ -12,21 +12,7 @@ import planning
 from planning import app as logic
 from planning.i18n import level_name, t
 
-from .conftest import ROOT
-
-APP = str(ROOT / "streamlit_app.py")
-
-
-@pytest.fixture
-def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def choose_lang(app: AppTest, lang: str) -> None:
-    if lang == "en":
-        app.radio(key="lang_choice").set_value("English").run()
+from .helpers import choose_lang
 
 
 def captions(app: AppTest) -> list[str]:

@@ -11,17 +11,6 @@ from planning import app as logic
 from planning.edits import AddBus
 from planning.i18n import t
 
-from .conftest import ROOT
-
-APP = str(ROOT / "streamlit_app.py")
-
-
-@pytest.fixture
-def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
 
 def pick_school(app: AppTest, school_id: str) -> None:
     box = app.selectbox(key="school")

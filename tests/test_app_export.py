@@ -23,6 +23,7 @@ from planning.i18n import plan_name, t
 from planning.load import DEMO_FOLDER, county_name
 
 from .conftest import ROOT
+from .helpers import started_app
 
 APP = str(ROOT / "streamlit_app.py")
 PDFTOTEXT = shutil.which("pdftotext")
@@ -30,9 +31,7 @@ PDFTOTEXT = shutil.which("pdftotext")
 
 @pytest.fixture
 def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=300).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return started_app(timeout=300)  # the report with its forecast takes a while on a loaded machine
 
 
 def pdf_text(data: bytes, tmp_path: Path) -> str:

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from streamlit.testing.v1 import AppTest
 
 import planning
 from planning import app as logic
@@ -15,8 +14,8 @@ from planning.edits import make_edit
 from planning.i18n import field, localise, school_type, t
 
 from .demo_facts import TEACHES, metres_from_road
-from .helpers import grades, project_on_line
-from .test_app import APP, choose_lang, frame_with
+from .helpers import choose_lang, grades, project_on_line
+from .test_app import frame_with
 
 # ---------------------------------------------------------------------------- library
 
@@ -200,12 +199,6 @@ def test_upload_summary_of_files_read_as_gcj02_with_pupils_estimated(tmp_path):
 
 # ----------------------------------------------------------------------------- app
 
-
-@pytest.fixture
-def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def open_tables(app, lang: str) -> None:

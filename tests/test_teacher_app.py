@@ -25,17 +25,12 @@ from planning.maps import ALLIANCE_COLOURS, LEFT_OUT_COLOUR, alliance_colours, a
 from planning.policy import LEVEL_GRADES
 from planning.teachers import Alliances, school_drive_minutes
 
-from .test_app import APP, choose_lang, frame_with, merge_s08_into_s04
+from .helpers import choose_lang
+from .test_app import frame_with, merge_s08_into_s04
 from .test_maps_report import geojson_features
 
 FIGURES = ("teachers", "teachers_needed", "teachers_short", "teachers_spare")
 
-
-@pytest.fixture
-def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def open_view(app: AppTest, lang: str) -> None:
