@@ -468,8 +468,11 @@ def editor(project, scenario, result) -> None:
         readers["year"] = lambda: ss[key]
     st.button(T("app.apply"), type="primary", key="apply", on_click=apply_edit, args=(action, by_label, readers),
               disabled=school is None or nothing, help=T("app.expand_nothing") if nothing else None)
+    # a slot on every run for the edit's error: drawn on one run only, it moved the elements
+    # below it, and the browser drew the expanders there anew, folded (as saved_plans' slot)
+    said = st.empty()
     if ss.get("edit_error"):
-        st.error(ss.edit_error)
+        said.error(ss.edit_error)
     cols = st.columns(2)
     cols[0].button(T("app.undo"), disabled=not scenario.edits, key="undo", on_click=undo_edit)
     cols[1].button(T("app.rings"), key="rings", on_click=show_rings, disabled=school is None,
