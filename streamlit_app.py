@@ -1143,7 +1143,7 @@ def suggest_tab(project) -> None:
                                  budget=None if budget is None else budget * 10_000, transport=transport)
             bar.progress(100, text=T("app.done"))
         except planning.PlanningError as exc:
-            st.error(exc.text(st.session_state.lang))
+            st.error(logic.error_text(exc, ss.lang))
         bar.empty()
     suggestion = ss.get("suggestion")
     if suggestion is not None:
@@ -1170,12 +1170,16 @@ def cost_tradeoff_panel(project, *, sites: bool, transport: bool) -> None:
         bar = st.progress(5, text=T("app.solving"))
         limits = logic.COST_LIMITS
         rows = []
-        for k, limit in enumerate(limits):
-            rows.append(cost_tradeoff(project, level=ss.level, limits=(limit,), sites=sites, transport=transport,
-                                      solver_seconds=logic.SOLVER_SECONDS, progress=False))
-            bar.progress(int(100 * (k + 1) / len(limits)), text=T("app.solving"))
+        try:
+            for k, limit in enumerate(limits):
+                rows.append(cost_tradeoff(project, level=ss.level, limits=(limit,), sites=sites, transport=transport,
+                                          solver_seconds=logic.SOLVER_SECONDS, progress=False))
+                bar.progress(int(100 * (k + 1) / len(limits)), text=T("app.solving"))
+        except planning.PlanningError as exc:
+            st.error(logic.error_text(exc, ss.lang, button="app.cost_tradeoff_run"))
         bar.empty()
-        ss.cost_curve = pd.concat(rows)
+        if rows:
+            ss.cost_curve = pd.concat(rows)
     curve = ss.get("cost_curve")
     if curve is not None and len(curve):
         st.caption(T("app.cost_tradeoff_unit", unit=logic.cost_unit(ss.lang)))

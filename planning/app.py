@@ -457,6 +457,23 @@ def suggestion_notes(messages: Iterable[Message], lang: str) -> list[str]:
             for m in messages]
 
 
+#: Errors worded for the app: the key the app says instead (the library's words name the
+#: command line's options, such as --solver-seconds; the app names its own boxes).
+APP_ERRORS = {"error.solver_out_of_time": "app.solver_out_of_time"}
+
+
+def error_text(error: PlanningError, lang: str, *, button: str = "app.suggest") -> str:
+    """``error`` in ``lang`` as the app says it: a solver stopped by its time limit tells the
+    planner what to do in the suggest panel (choose schools that must stay open or close,
+    no candidate sites, then click ``button`` — a catalogue key — again), not an option of
+    the command line the app does not have; other problems as the library words them."""
+    boxes = {"keep": Message("app.must_keep"), "close": Message("app.must_close"),
+             "sites": Message("app.sites_may_open"), "button": Message(button)}
+    problems = [Message(APP_ERRORS[p.key], **dict(p.values), **boxes)
+                if isinstance(p, Message) and p.key in APP_ERRORS else p for p in error.problems]
+    return PlanningError(problems, source=error.source).text(lang)
+
+
 def fallback_notes(results: Iterable[Result], assignment: str, lang: str) -> list[str]:
     """A sentence for each plan evaluated by nearest school where ``assignment`` was asked."""
     return [t("app.plan_fell_back", lang, name=plan_name(r.name, lang)) for r in results

@@ -174,3 +174,32 @@ def test_the_edit_s_error_leaves_the_panels_below_it_where_they_are(app):
     app.button(key="apply").click().run()  # the error goes
     assert not app.session_state["edit_error"] and not app.error
     assert expander_path(app, label) == before
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_solver_out_of_time_in_the_suggest_panel_says_what_to_do_in_the_app(app, lang, monkeypatch):
+    """A suggestion whose solver ran out of time: the panel says to choose schools in its
+    boxes (must stay open, must close, candidate sites) and suggest again; before, it said to
+    use --solver-seconds, an option of the command line the app has no box for. The library
+    (the command line) keeps its words."""
+    import planning.optimise
+    from planning.i18n import Message
+
+    def out_of_time(*args, **kwargs):
+        raise planning.optimise.out_of_time(Message("app.goal.fewest_schools"), 20.0)
+
+    monkeypatch.setattr(planning.optimise, "plan", out_of_time)
+    if lang == "en":
+        app.radio(key="lang_choice").set_value("English").run()
+    app.button_group(key="view").set_value("suggest").run()
+    app.button(key="suggest").click().run()
+    assert not app.exception
+    (said,) = [e.value for e in app.error]
+    what = t("app.goal.fewest_schools", lang)
+    assert said == t("app.solver_out_of_time", lang, what=what, seconds="20", keep=t("app.must_keep", lang),
+                     close=t("app.must_close", lang), sites=t("app.sites_may_open", lang),
+                     button=t("app.suggest", lang))
+    assert "--solver-seconds" not in said and "命令行" not in said and "command line" not in said
+    assert t("app.must_keep", lang) in said and t("app.suggest", lang) in said
+    library = planning.optimise.out_of_time(Message("app.goal.fewest_schools"), 20.0).text(lang)
+    assert "--solver-seconds" in library  # the command line's words, for the command line
