@@ -429,8 +429,8 @@ def map_tab(project, scenario, result) -> None:
         if clicked and clicked.get("last_clicked"):
             ss.clicked_point = clicked["last_clicked"]
         with st.expander(T("app.village_table", level=level_name(ss.level, ss.lang))):
-            st.dataframe(logic.display_table(localise(logic.village_rows(result, ss.level), ss.lang)), width="stretch",
-                         key="village_rows")
+            rows = logic.named(logic.village_rows(result, ss.level), project, ss.lang)
+            st.dataframe(logic.display_table(localise(rows, ss.lang)), width="stretch", key="village_rows")
     with right.container(key="editor_pane"):
         editor(project, scenario, result)
 
@@ -726,7 +726,8 @@ def village_panel(project, result, baseline) -> None:
     minutes = st.column_config.NumberColumn(format="%.1f")
     config = {field(c, ss.lang): minutes for c in ("walk_minutes", "minutes_after", "grade_limit", "minutes_before")}
     config[field("pupils", ss.lang)] = st.column_config.NumberColumn(format="%.0f")
-    st.dataframe(localise(detail, ss.lang), width="stretch", hide_index=True, key="village_detail",
+    st.dataframe(localise(logic.named(detail, project, ss.lang), ss.lang), width="stretch", hide_index=True,
+                 key="village_detail",
                  column_config=config)
     with st.expander(T("app.set_pupils")):
         grade = st.selectbox(T("app.pupils_grade"), [None, *range(1, 10)], key="pupils_grade",
@@ -798,7 +799,8 @@ def compare_tab(project, result, baseline) -> None:
               use_container_width=True, returned_objects=[], key="difference_map")
     changes = planning.village_changes(baseline, result)
     st.markdown(T("app.villages_affected"))
-    st.dataframe(logic.shown_table(affected(changes), ss.lang), width="stretch")
+    st.dataframe(logic.shown_table(logic.named(affected(changes), results[0].project, ss.lang), ss.lang),
+                 width="stretch")
 
 
 def grouped_bars(data: pd.DataFrame, *, x: str, x_title: str, y_title: str, across: bool = False) -> alt.Chart:
@@ -1148,7 +1150,7 @@ def suggest_tab(project) -> None:
     suggestion = ss.get("suggestion")
     if suggestion is not None:
         st.dataframe(localise(pd.DataFrame([suggestion.report()]), ss.lang), hide_index=True, width="stretch")
-        st.dataframe(localise(suggestion.columns, ss.lang), width="stretch")
+        st.dataframe(localise(logic.named(suggestion.columns, project, ss.lang), ss.lang), width="stretch")
         for note in logic.suggestion_notes(suggestion.messages, ss.lang):
             st.caption("• " + note)
         if st.button(T("app.use_plan"), key="use_plan"):

@@ -32,7 +32,19 @@ from .coords import COORDS, ground_metres
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
 from .forecast import Forecast, Table, forecast
-from .i18n import Listing, Message, field, has_text, level_name, localise, plan_name, school_type, t
+from .i18n import (
+    Listing,
+    Message,
+    field,
+    has_text,
+    level_name,
+    localise,
+    name_words,
+    plan_name,
+    school_type,
+    t,
+    with_names,
+)
 from .indicators import balance_rules
 from .io import ARCHIVE_SUFFIXES, MB, atomic_path, check_archive, megabytes
 from .load import demo_births, demo_history, from_files, is_demo, read_roster
@@ -635,6 +647,19 @@ def headline_caption(level: str, lang: str = "zh") -> str:
     return t("app.headline_level", lang, level=level_name(level, lang))
 
 
+def place_words(project: Project, lang: str) -> dict[str, str]:
+    """Each Chinese name of the project's villages, schools and sites → the name shown in
+    ``lang`` where it differs (in English the planner's pinyin where the tables give it, as
+    the plan report and the Excel workbook name them: :func:`planning.i18n.shown_names`)."""
+    return name_words(project.villages, project.schools, project.sites, lang=lang)
+
+
+def named(table: pd.DataFrame, project: Project, lang: str) -> pd.DataFrame:
+    """``table`` with the names of its name columns as a reader of ``lang`` reads them
+    (:func:`place_words`); ids and everything else unchanged."""
+    return with_names(table, place_words(project, lang))
+
+
 def village_rows(result: Result, level: str) -> pd.DataFrame:
     """The villages of a level under a plan, for the table under the map: pupils, school,
     way to school, the one-way trip (minutes) and, for bus riders, its two legs; those not
@@ -654,7 +679,8 @@ SCHOOL_TABLE = ("name", "type", "status", "pupils", "capacity", "load", "classes
 
 def school_table(result: Result, level: str, lang: str = "zh") -> pd.DataFrame:
     """The open schools teaching a grade of ``level`` under a plan, one row each, indexed by
-    school id: name, type and status (words in ``lang``); ``pupils`` (all its pupils) and
+    school id: name (in English the tables' pinyin where given: :func:`place_words`), type
+    and status (words in ``lang``); ``pupils`` (all its pupils) and
     ``capacity`` (seats); ``load`` = pupils ÷ seats (a fraction, 1.2 = 120 %; NaN where
     the seats are unknown); classrooms needed (``classes_needed``, classes its pupils fill)
     against those it has (``classrooms``); boarders against ``beds``; teachers needed by
@@ -685,7 +711,7 @@ def school_table(result: Result, level: str, lang: str = "zh") -> pd.DataFrame:
         "over_capacity": rows["over_capacity"].map(lambda v: t("yes" if v else "no", lang)),
     }, index=rows.index)
     table.index.name = "school_id"
-    return table
+    return named(table, result.project, lang)
 
 
 def figures_to_set(result: Result, school: str, **typed: float) -> dict[str, float]:
@@ -937,12 +963,15 @@ def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
 
 def pupils_per_school(results: Sequence[Result], lang: str = "zh") -> pd.DataFrame:
     """Long table for the grouped bar chart: per school open in any result, its name (the
-    planner reads names, not ids), the plan (worded: 现状 / today) and its pupils."""
+    planner reads names, not ids; in English the pinyin where given, :func:`place_words`) and
+    id, the plan (worded: 现状 / today) and its pupils."""
     rows = []
     for r in results:
+        words = place_words(r.project, lang)
         for school_id, row in r.schools.iterrows():
             if row["pupils"] > 0 or bool(row["open"]):
-                rows.append({"school": f"{row['name']} ({school_id})", "plan": plan_name(r.name, lang),
+                rows.append({"school": f"{words.get(row['name'], row['name'])} ({school_id})",
+                             "plan": plan_name(r.name, lang),
                              "pupils": float(row["pupils"])})
     return pd.DataFrame(rows, columns=["school", "plan", "pupils"])
 

@@ -1,0 +1,78 @@
+"""English outputs name places one way: the planner's pinyin (拼音 / name_pinyin) where the
+tables give it, the Chinese name otherwise; Chinese outputs the Chinese name; ids unchanged
+(issue 17). Before, the plan report printed "Xikou Village Primary" while the English app's
+tables and charts and the English Excel workbook said 溪口村完小."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import planning
+from planning import app as logic
+from planning.i18n import field, name_words, shown_names, t, with_names
+from planning.report import excel_report
+
+CONSOLIDATE_5 = planning.load.DEMO_FOLDER / "scenarios" / "consolidate_5.yaml"
+
+
+def expected(table: pd.DataFrame, lang: str) -> pd.Series:
+    """The names a reader of ``lang`` reads, recomputed from the table's own columns."""
+    if lang == "zh":
+        return table["name"].astype(str)
+    return pd.Series([p if isinstance(p, str) and p.strip() else n for n, p in zip(
+        table["name"], table["name_pinyin"], strict=True)], index=table.index)
+
+
+def test_the_rule_by_hand():
+    table = pd.DataFrame({"name": ["溪口村完小", "云盘村", "茶园村"], "name_pinyin": ["Xikou Village Primary", None, " "]},
+                         index=["S1", "V1", "V2"])
+    assert shown_names(table, "en").tolist() == ["Xikou Village Primary", "云盘村", "茶园村"]
+    assert shown_names(table, "zh").tolist() == ["溪口村完小", "云盘村", "茶园村"]
+    words = name_words(table, None, lang="en")
+    assert words == {"溪口村完小": "Xikou Village Primary"} and name_words(table, lang="zh") == {}
+    shown = with_names(pd.DataFrame({"name": ["溪口村完小", "云盘村"], "to (name)": ["溪口村完小", "x"],
+                                     "school": ["溪口村完小", "S1"]}, index=["S1", "V1"]), words)
+    assert shown.to_dict("list") == {"name": ["Xikou Village Primary", "云盘村"],
+                                     "to (name)": ["Xikou Village Primary", "x"],
+                                     "school": ["溪口村完小", "S1"]}  # not a name column: left as it is
+    assert shown.index.tolist() == ["S1", "V1"]
+
+
+@pytest.fixture(scope="module")
+def results(demo):
+    return planning.baseline(demo), planning.Scenario.from_file(CONSOLIDATE_5, demo).evaluate()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_app_s_school_and_village_tables_and_chart_name_places_as_the_report(demo, results, lang):
+    today, plan = results
+    schools = logic.school_table(plan, "primary", lang)
+    want = expected(demo.schools, lang)
+    assert schools["name"].tolist() == want[schools.index].tolist()
+    assert (schools["name"] != demo.schools.loc[schools.index, "name"]).any() == (lang == "en")
+    rows = logic.named(logic.village_rows(plan, "primary"), demo, lang)
+    ids = rows.index.get_level_values("village_id")
+    assert rows["name"].tolist() == expected(demo.villages, lang)[ids].tolist()
+    bars = logic.pupils_per_school([today, plan], lang)
+    sid = bars["school"].str.extract(r"\((\w+)\)$")[0]
+    assert bars["school"].tolist() == [f"{want[s]} ({s})" for s in sid]
+    if lang == "en":  # the report's words, by its own function
+        from planning.plan_report import names_of
+
+        assert names_of(demo.schools, "en")[schools.index].tolist() == schools["name"].tolist()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_excel_workbook_names_places_as_the_report(demo, results, lang, tmp_path):
+    today, plan = results
+    path = excel_report(demo, [today, plan], tmp_path / "r.xlsx", lang=lang)
+    kind = t("report.sheet", lang, plan=planning.i18n.plan_name(today.name, lang), kind=t("report.schools", lang))
+    sid, name = field("school_id", lang), field("name", lang)
+    schools = pd.read_excel(path, kind, header=2, dtype={sid: str})
+    assert schools[sid].tolist() == today.schools.index.tolist()  # ids unchanged
+    assert schools[name].tolist() == expected(demo.schools, lang)[schools[sid]].tolist()
+    kind = t("report.sheet", lang, plan=planning.i18n.plan_name(plan.name, lang), kind=t("report.villages", lang))
+    vid = field("village_id", lang)
+    villages = pd.read_excel(path, kind, header=2, dtype={vid: str})
+    assert villages[name].tolist() == expected(demo.villages, lang)[villages[vid]].tolist()
