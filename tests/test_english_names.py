@@ -76,3 +76,31 @@ def test_the_excel_workbook_names_places_as_the_report(demo, results, lang, tmp_
     vid = field("village_id", lang)
     villages = pd.read_excel(path, kind, header=2, dtype={vid: str})
     assert villages[name].tolist() == expected(demo.villages, lang)[villages[vid]].tolist()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_map_s_labels_and_tooltips_name_places_as_the_report(demo, results, lang):
+    """The interactive map (the app's and the exported page): schools' labels and tooltips,
+    villages' labels and tooltips, the difference map's tooltips, in the pinyin of the
+    tables in English (before: the Chinese names, as the English app shows them)."""
+    from html import escape
+
+    from planning.maps import difference_map, result_map
+
+    def bold(name: str) -> str:  # a tooltip's name, as the page's JSON holds it
+        return f"<b>{escape(name)}<\\/b>"
+
+    today, plan = results
+    html = result_map(demo, plan, lang=lang).get_root().render()
+    diff = difference_map(demo, today, plan, lang=lang).get_root().render()
+    for table in (demo.schools, demo.villages):
+        shown, chinese = expected(table, lang), table["name"].astype(str)
+        assert all(f">{escape(n)}<" in html for n in shown), [n for n in shown if f">{escape(n)}<" not in html]
+        assert all(bold(n) in html for n in shown), [n for n in shown if bold(n) not in html]
+        replaced = chinese[shown != chinese]
+        assert replaced.empty == (lang == "zh")
+        assert not any(f">{name}<" in html or bold(name) in html for name in replaced)
+    changed = planning.village_changes(today, plan).xs("primary", level="level")
+    moved = changed[changed["outcome"] != "same"]
+    for vid in moved.index.get_level_values("village_id").unique():
+        assert bold(expected(demo.villages, lang)[vid]) in diff
