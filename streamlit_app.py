@@ -717,7 +717,7 @@ def village_panel(project, result, baseline) -> None:
     """A village grade by grade, today and under the plan; its pupils edited."""
     ss = st.session_state
     st.markdown(T("app.village_detail"))
-    villages = logic.village_choices(project)
+    villages = logic.village_choices(project, ss.lang)
     if (clicked := ss.pop("village_clicked", None)) in villages:  # clicked on the map
         ss.detail_village = clicked
     village = st.selectbox(T("app.village_pick"), list(villages), format_func=villages.__getitem__,

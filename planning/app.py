@@ -42,6 +42,7 @@ from .i18n import (
     name_words,
     plan_name,
     school_type,
+    shown_names,
     t,
     with_names,
 )
@@ -732,9 +733,10 @@ def edit_pupils(scenario: Scenario, village: str, grade: int | None, value: floa
     return scenario.set_pupils(village, grade=grade, pupils=value)
 
 
-def village_choices(project: Project) -> dict[str, str]:
-    """Village id → "V01 name", for the village picker."""
-    return {str(vid): f"{vid} {name}" for vid, name in project.villages["name"].items()}
+def village_choices(project: Project, lang: str = "zh") -> dict[str, str]:
+    """Village id → "V01 name", for the village picker (in English the pinyin where given)."""
+    names = shown_names(project.villages, lang)
+    return {str(vid): f"{vid} {name}" for vid, name in names.items()}
 
 
 #: How far from a village's centre a click on its marker may land (metres): its circle is 9
@@ -834,8 +836,9 @@ def _upload_summary(project: Project, lang: str) -> pd.DataFrame:
 
 
 def school_choices(result: Result, lang: str = "zh", *, open_only: bool = True) -> dict[str, str]:
-    """School id → label for select boxes ("S01 青山镇中心小学 (中心小学)")."""
-    schools = result.schools
+    """School id → label for select boxes ("S01 青山镇中心小学 (中心小学)"; in English the
+    pinyin where given: "S01 Qingshan Central Primary (central primary)")."""
+    schools = with_names(result.schools, place_words(result.project, lang))
     if open_only:
         schools = schools[schools["open"].to_numpy(dtype=bool)]
     return {str(sid): t("app.school_label", lang, id=sid, name=row["name"], type=school_type(row["type"], lang))

@@ -104,3 +104,16 @@ def test_the_map_s_labels_and_tooltips_name_places_as_the_report(demo, results, 
     moved = changed[changed["outcome"] != "same"]
     for vid in moved.index.get_level_values("village_id").unique():
         assert bold(expected(demo.villages, lang)[vid]) in diff
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_app_s_pickers_name_places_as_the_report(demo, results, lang):
+    """The school and village pickers of the editor and the village panel (ids first, as
+    before)."""
+    _, plan = results
+    schools, villages = expected(demo.schools, lang), expected(demo.villages, lang)
+    for sid, label in logic.school_choices(plan, lang).items():
+        row = plan.schools.loc[sid]
+        assert label == t("app.school_label", lang, id=sid, name=schools[sid], type=planning.i18n.school_type(
+            row["type"], lang))
+    assert logic.village_choices(demo, lang) == {vid: f"{vid} {villages[vid]}" for vid in demo.villages.index}
