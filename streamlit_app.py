@@ -852,7 +852,7 @@ def years_tab(scenario) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown(T("app.years.pupils_by_school", variant=variant))
-        st.line_chart(logic.school_pupils(timeline), x_label=field("year", ss.lang), y_label=field("pupils", ss.lang),
+        st.line_chart(logic.school_pupils(timeline, words=logic.place_words(scenario.project, ss.lang)), x_label=field("year", ss.lang), y_label=field("pupils", ss.lang),
                       height=380)
     with right:
         st.markdown(T("app.years.band"))
@@ -863,7 +863,8 @@ def years_tab(scenario) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown(T("app.years.small_from", pupils=f"{scenario.project.policy.small_school_pupils:g}"))
-        st.dataframe(logic.small_from_table(timeline, ss.lang), width="stretch", key="small_from")
+        st.dataframe(logic.named(logic.small_from_table(timeline, ss.lang), scenario.project, ss.lang), width="stretch",
+                     key="small_from")
     with right:
         st.markdown(T("app.years.edits") + "\n\n" + logic.plan_log(scenario, ss.lang))
     st.markdown(T("app.years.assumptions"))

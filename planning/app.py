@@ -187,13 +187,14 @@ def year_table(timeline: Timeline, lang: str = "zh") -> pd.DataFrame:
     return localise(table, lang)
 
 
-def school_pupils(timeline: Timeline) -> pd.DataFrame:
-    """Year × school ("S01 name"): the pupils of each school open in some year (for the chart)."""
+def school_pupils(timeline: Timeline, *, words: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Year × school ("S01 name"): the pupils of each school open in some year (for the chart);
+    ``words``: the names shown instead (:func:`place_words`: pinyin in English)."""
     schools = timeline.schools
     pupils = schools["pupils"].where(schools["open"].to_numpy(dtype=bool)).unstack("school_id")
     names = schools["name"].groupby(level="school_id").first()
     pupils = pupils.dropna(axis=1, how="all").round(0)
-    pupils.columns = [f"{sid} {names[sid]}" for sid in pupils.columns]
+    pupils.columns = [f"{sid} {(words or {}).get(names[sid], names[sid])}" for sid in pupils.columns]
     pupils.index = pupils.index.astype(str)  # years as labels, not 2,025
     return pupils
 

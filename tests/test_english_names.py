@@ -117,3 +117,16 @@ def test_the_app_s_pickers_name_places_as_the_report(demo, results, lang):
         assert label == t("app.school_label", lang, id=sid, name=schools[sid], type=planning.i18n.school_type(
             row["type"], lang))
     assert logic.village_choices(demo, lang) == {vid: f"{vid} {villages[vid]}" for vid in demo.villages.index}
+
+
+def test_the_years_view_names_schools_as_the_report(demo):
+    """The chart of pupils by school over the years and the small-school table."""
+    fc = planning.forecast(demo, planning.demo_history(), births=planning.demo_births(), horizon=2)
+    timeline = planning.Scenario(demo).evaluate_years(fc)
+    names = expected(demo.schools, "en")
+    chart = logic.school_pupils(timeline, words=logic.place_words(demo, "en"))
+    assert list(chart.columns) == [f"{c.split()[0]} {names[c.split()[0]]}" for c in chart.columns]
+    assert list(logic.school_pupils(timeline).columns) == [f"{c.split()[0]} {demo.schools.loc[c.split()[0], 'name']}"
+                                                          for c in chart.columns]  # the Chinese, without words
+    small = logic.named(logic.small_from_table(timeline, "en"), demo, "en")
+    assert small[field("name", "en")].tolist() == names[small.index].tolist()
