@@ -36,7 +36,17 @@ from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare
 from .excel import write_excel
 from .forecast import Forecast, forecast
-from .i18n import Listing, Message, field, level_name, localise, plan_name, t
+from .i18n import (
+    Listing,
+    Message,
+    field,
+    level_name,
+    localise,
+    name_words,
+    plan_name,
+    t,
+    with_names,
+)
 from .io import atomic_path, atomic_write_text, megabytes, write_csv, write_gpkg
 from .load import (
     DEMO_BIRTHS,
@@ -1001,7 +1011,8 @@ def run_optimise(args: argparse.Namespace) -> int:
               + localise(table, lang).to_string())
         if args.tradeoff:
             written += _tradeoff(args, project, option.limit, sheets)
-    write_excel(sheets, args.out / f"{stem}.xlsx", lang=lang)
+    words = name_words(project.villages, project.schools, project.sites, lang=lang)  # pinyin in English
+    write_excel({name: with_names(sheet, words) for name, sheet in sheets.items()}, args.out / f"{stem}.xlsx", lang=lang)
     print("\n" + t("cli.wrote", lang, files=Listing(written)))
     return 0
 

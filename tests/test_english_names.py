@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 import planning
+import planning.cli
 from planning import app as logic
 from planning.i18n import field, name_words, shown_names, t, with_names
 from planning.report import excel_report
@@ -130,3 +131,20 @@ def test_the_years_view_names_schools_as_the_report(demo):
                                                           for c in chart.columns]  # the Chinese, without words
     small = logic.named(logic.small_from_table(timeline, "en"), demo, "en")
     assert small[field("name", "en")].tolist() == names[small.index].tolist()
+
+
+def test_the_optimise_workbook_names_places_as_the_report(demo, tmp_path, capsys):
+    """`planning optimise --lang en` writes its schools and villages sheets with the pinyin."""
+    import openpyxl
+
+    assert planning.cli.main(["optimise", "--demo", "--goal", "fewest_schools", "--out", str(tmp_path),
+                              "--lang", "en"]) == 0
+    capsys.readouterr()
+    (path,) = tmp_path.glob("*.xlsx")
+    book = openpyxl.load_workbook(path)
+    for kind, table in (("schools", demo.schools), ("villages", demo.villages)):
+        rows = list(book[t(f"report.{kind}", "en")].values)
+        header = next(i for i, row in enumerate(rows) if field("name", "en") in row)
+        at, ids = rows[header].index(field("name", "en")), rows[header].index(field(f"{kind[:-1]}_id", "en"))
+        body = [row for row in rows[header + 1:] if row[ids] is not None]
+        assert body and all(row[at] == expected(table, "en")[str(row[ids])] for row in body), body[:2]
