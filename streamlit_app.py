@@ -1009,10 +1009,10 @@ def exchange_section(layout, solves) -> None:
     if isinstance(answer, planning.PlanningError):
         st.error(answer.text(ss.lang))
     elif answer is not None:
-        exchange_answer(answer, rules)
+        exchange_answer(answer, rules, logic.place_words(layout.project, ss.lang))
 
 
-def exchange_answer(exchange, rules) -> None:
+def exchange_answer(exchange, rules, words: dict[str, str]) -> None:
     ss = st.session_state
     st.success(logic.quota_words(exchange, rules, ss.lang))
     st.caption(T("app.teachers.exchange_solved",
@@ -1021,7 +1021,7 @@ def exchange_answer(exchange, rules) -> None:
     if exchange.moves.empty:
         st.info(T("app.teachers.no_moves"))
     else:
-        moves = logic.moves_rows(exchange, ss.lang)
+        moves = logic.moves_rows(exchange, ss.lang, words=words)
         st.dataframe(moves, width="stretch", hide_index=True, height=all_rows(moves),
                      column_config=short_headers(moves), key="exchange_moves")
     st.markdown(T("app.teachers.cv_chart"))
@@ -1031,7 +1031,7 @@ def exchange_answer(exchange, rules) -> None:
     for note in exchange.explain(ss.lang):
         st.caption("• " + note)
     with st.expander(T("app.teachers.exchange_schools")):
-        schools = logic.exchange_school_rows(exchange, ss.lang)
+        schools = logic.exchange_school_rows(exchange, ss.lang, words=words)
         st.dataframe(schools, width="stretch", height=all_rows(schools), key="exchange_schools")
 
 
@@ -1104,13 +1104,13 @@ def alliance_section(project, layout, solves) -> None:
                                   tianditu_key=ss.tianditu_key)),
               height=600, use_container_width=True, returned_objects=[], key="alliance_map")
     st.markdown(T("app.teachers.alliance_groups"))
-    groups = logic.alliance_group_rows(found, ss.lang)
+    groups = logic.alliance_group_rows(found, ss.lang, words=logic.place_words(layout.project, ss.lang))
     st.dataframe(groups, width="stretch", column_config=short_headers(groups), key="alliance_groups")
     st.markdown(T("app.teachers.left_out"))
     reasons = logic.left_out_reasons(layout, found, rules, ss.lang)
     st.markdown("\n".join(f"- {r}" for r in reasons) if reasons else T("app.teachers.none_left_out"))
     st.markdown(T("app.teachers.alliance_schools"))
-    schools = logic.alliance_school_rows(found, ss.lang)
+    schools = logic.alliance_school_rows(found, ss.lang, words=logic.place_words(layout.project, ss.lang))
     st.dataframe(schools, width="stretch", height=all_rows(schools), column_config=short_headers(schools),
                  key="alliance_schools")
 

@@ -1097,7 +1097,8 @@ def staffing_table(result: Result, lang: str = "zh") -> pd.DataFrame:
     table = staff[columns].copy()
     for column in columns:
         table[column] = _whole(table[column])
-    names = staff["name"].astype(str) + staff["status"].map(
+    words = place_words(result.project, lang)
+    names = staff["name"].astype(str).map(lambda n: words.get(n, n)) + staff["status"].map(
         lambda s: "" if s == "open" else t("app.teachers.status", lang, status=t(f"status.{s}", lang)))
     order = np.argsort(staff["surplus"].fillna(np.inf).to_numpy(dtype=float), kind="stable")
     return _by_school(localise(table, lang), names, lang).iloc[order]
@@ -1112,10 +1113,14 @@ def _whole(values: pd.Series) -> pd.Series:
     return rounded.map(lambda v: "" if v != v else f"{v:,.0f}")
 
 
-def _by_school(table: pd.DataFrame, names: pd.Series, lang: str) -> pd.DataFrame:
-    """The table indexed by "S01 name" (one column less for narrow screens)."""
+def _by_school(table: pd.DataFrame, names: pd.Series, lang: str, words: Mapping[str, str] | None = None
+               ) -> pd.DataFrame:
+    """The table indexed by "S01 name" (one column less for narrow screens); ``words``: the
+    names shown instead (:func:`place_words`: pinyin in English)."""
+    words = words or {}
     labelled = table.copy()
-    labelled.index = pd.Index([f"{sid} {names[sid]}" for sid in table.index], name=t("app.teachers.school", lang))
+    labelled.index = pd.Index([f"{sid} {words.get(names[sid], names[sid])}" for sid in table.index],
+                              name=t("app.teachers.school", lang))
     return labelled
 
 
@@ -1201,12 +1206,14 @@ def quota_words(exchange: Exchange, rules: ExchangeRules, lang: str = "zh") -> s
              moved=int(moves["teachers"].sum()), key=int(moves["key_teachers"].sum()))
 
 
-def moves_rows(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+def moves_rows(exchange: Exchange, lang: str = "zh", *, words: Mapping[str, str] | None = None
+            ) -> pd.DataFrame:
     """The moves for people: from which school to which (id and name), how many teachers
     and of which kind (:meth:`~planning.teachers.Exchange.moves_table`), and the drive
     between the two schools in whole minutes; worded in ``lang``."""
     moves = exchange.moves
     table = exchange.moves_table(lang).drop(columns=[field("from_name", lang), field("to_name", lang)])
+    moves = with_names(moves, words or {})  # the names shown (pinyin in English: place_words)
     table[field("from_school", lang)] = (moves["from_school"].astype(str) + " " + moves["from_name"].astype(str)).to_numpy()
     table[field("to_school", lang)] = (moves["to_school"].astype(str) + " " + moves["to_name"].astype(str)).to_numpy()
     minutes = table.pop(field("drive_minutes", lang))
@@ -1236,13 +1243,14 @@ def cv_bars(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
         columns=lambda c: field(c, lang) if c != "when" else t("app.teachers.when", lang))
 
 
-def exchange_school_rows(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+def exchange_school_rows(exchange: Exchange, lang: str = "zh", *, words: Mapping[str, str] | None = None
+            ) -> pd.DataFrame:
     """Per school taking part: pupils, eligible teachers, sent, received and each teacher
     count before and after, whole numbers, worded in ``lang``."""
     table = exchange.schools.drop(columns="name")
     for column in table.columns:
         table[column] = _whole(table[column])
-    return _by_school(localise(table, lang), exchange.schools["name"], lang)
+    return _by_school(localise(table, lang), exchange.schools["name"], lang, words)
 
 
 class Solves:
@@ -1303,18 +1311,20 @@ def alliance_words(found: Alliances, lang: str = "zh") -> str:
              groups=len(found.summary), spread=found.spread_words().text(lang))
 
 
-def alliance_group_rows(found: Alliances, lang: str = "zh") -> pd.DataFrame:
+def alliance_group_rows(found: Alliances, lang: str = "zh", *, words: Mapping[str, str] | None = None
+            ) -> pd.DataFrame:
     """Per alliance, by its core school ("S01 name"): member schools, pupils of the whole
     group and the farthest member's drive in whole minutes, worded in ``lang``."""
     summary = found.summary
     table = pd.DataFrame({"members": summary["members"], "pupils": _whole(summary["pupils"]),
                           "longest_minutes": _whole(summary["longest_minutes"])}, index=summary.index)
-    labelled = _by_school(localise(table, lang), summary["name"], lang)
+    labelled = _by_school(localise(table, lang), summary["name"], lang, words)
     labelled.index.name = field("core", lang)
     return labelled
 
 
-def alliance_school_rows(found: Alliances, lang: str = "zh") -> pd.DataFrame:
+def alliance_school_rows(found: Alliances, lang: str = "zh", *, words: Mapping[str, str] | None = None
+            ) -> pd.DataFrame:
     """Per school ("S01 name"): its core school (id and name), its role (core school,
     member, in no alliance), the drive to its core in whole minutes (0 for a core, blank
     for a school in no alliance) and its pupils, worded in ``lang``; alliance by alliance,
@@ -1322,12 +1332,13 @@ def alliance_school_rows(found: Alliances, lang: str = "zh") -> pd.DataFrame:
     schools = found.schools
     placed = (schools["role"] != "left_out").to_numpy()
     table = pd.DataFrame({
-        "core": (schools["core"].astype(str) + " " + schools["core_name"].astype(str)).where(placed, ""),
+        "core": (schools["core"].astype(str) + " " + with_names(schools, words or {})["core_name"].astype(str)
+                 ).where(placed, ""),
         "role": schools["role"], "drive_minutes": _whole(schools["drive_minutes"]),
         "pupils": _whole(schools["pupils"])}, index=schools.index)
     rank = schools["role"].map({"core": 0, "member": 1, "left_out": 2}).to_numpy()
     order = np.lexsort((schools.index.to_numpy(dtype=str), rank, schools["core"].fillna("~").to_numpy(dtype=str)))
-    return _by_school(localise(table, lang), schools["name"], lang).iloc[order]
+    return _by_school(localise(table, lang), schools["name"], lang, words).iloc[order]
 
 
 def left_out_reasons(result: Result, found: Alliances, rules: AllianceRules, lang: str = "zh") -> list[str]:

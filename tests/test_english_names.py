@@ -148,3 +148,31 @@ def test_the_optimise_workbook_names_places_as_the_report(demo, tmp_path, capsys
         at, ids = rows[header].index(field("name", "en")), rows[header].index(field(f"{kind[:-1]}_id", "en"))
         body = [row for row in rows[header + 1:] if row[ids] is not None]
         assert body and all(row[at] == expected(table, "en")[str(row[ids])] for row in body), body[:2]
+
+
+def test_the_teacher_views_name_schools_as_the_report(demo, results):
+    """The staffing table, the exchange's moves and schools, the alliances' groups and schools
+    ("S01 name" labels) in English with the pinyin (words from place_words)."""
+    today, _ = results
+    names, chinese = expected(demo.schools, "en"), demo.schools["name"]
+    words = logic.place_words(demo, "en")
+
+    def labelled(labels) -> bool:  # every "S01 name" label with the shown name, none with the Chinese
+        ids = [str(label).split()[0] for label in labels]
+        return all(str(label).startswith(f"{sid} {names[sid]}") for label, sid in zip(labels, ids, strict=True))
+
+    assert labelled(logic.staffing_table(today, "en").index)
+    exchange = logic.propose_exchange(today, logic.ExchangeRules(share=0.1, key_share=0.2))
+    assert not isinstance(exchange, planning.PlanningError)
+    assert labelled(logic.exchange_school_rows(exchange, "en", words=words).index)
+    moves = logic.moves_rows(exchange, "en", words=words)
+    for column in (field("from_school", "en"), field("to_school", "en")):
+        assert len(moves) and labelled(moves[column])
+    found = logic.form_alliances(today, logic.AllianceRules(cores=("S01", "S03")))
+    assert not isinstance(found, planning.PlanningError)
+    assert labelled(logic.alliance_group_rows(found, "en", words=words).index)
+    schools = logic.alliance_school_rows(found, "en", words=words)
+    assert labelled(schools.index)
+    cores = [c for c in schools[field("core", "en")] if c]
+    assert cores and labelled(cores)
+    assert not labelled(logic.alliance_school_rows(found, "en").index) or (names == chinese).all()  # words matter
