@@ -1113,7 +1113,7 @@ def _whole(values: pd.Series) -> pd.Series:
     return rounded.map(lambda v: "" if v != v else f"{v:,.0f}")
 
 
-def _by_school(table: pd.DataFrame, names: pd.Series, lang: str, words: Mapping[str, str] | None = None
+def _by_school(table: pd.DataFrame, names: pd.Series, lang: str, *, words: Mapping[str, str] | None = None
                ) -> pd.DataFrame:
     """The table indexed by "S01 name" (one column less for narrow screens); ``words``: the
     names shown instead (:func:`place_words`: pinyin in English)."""
@@ -1250,7 +1250,7 @@ def exchange_school_rows(exchange: Exchange, lang: str = "zh", *, words: Mapping
     table = exchange.schools.drop(columns="name")
     for column in table.columns:
         table[column] = _whole(table[column])
-    return _by_school(localise(table, lang), exchange.schools["name"], lang, words)
+    return _by_school(localise(table, lang), exchange.schools["name"], lang, words=words)
 
 
 class Solves:
@@ -1318,7 +1318,7 @@ def alliance_group_rows(found: Alliances, lang: str = "zh", *, words: Mapping[st
     summary = found.summary
     table = pd.DataFrame({"members": summary["members"], "pupils": _whole(summary["pupils"]),
                           "longest_minutes": _whole(summary["longest_minutes"])}, index=summary.index)
-    labelled = _by_school(localise(table, lang), summary["name"], lang, words)
+    labelled = _by_school(localise(table, lang), summary["name"], lang, words=words)
     labelled.index.name = field("core", lang)
     return labelled
 
@@ -1338,7 +1338,7 @@ def alliance_school_rows(found: Alliances, lang: str = "zh", *, words: Mapping[s
         "pupils": _whole(schools["pupils"])}, index=schools.index)
     rank = schools["role"].map({"core": 0, "member": 1, "left_out": 2}).to_numpy()
     order = np.lexsort((schools.index.to_numpy(dtype=str), rank, schools["core"].fillna("~").to_numpy(dtype=str)))
-    return _by_school(localise(table, lang), schools["name"], lang, words).iloc[order]
+    return _by_school(localise(table, lang), schools["name"], lang, words=words).iloc[order]
 
 
 def left_out_reasons(result: Result, found: Alliances, rules: AllianceRules, lang: str = "zh") -> list[str]:
