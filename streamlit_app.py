@@ -429,8 +429,8 @@ def map_tab(project, scenario, result) -> None:
         if clicked and clicked.get("last_clicked"):
             ss.clicked_point = clicked["last_clicked"]
         with st.expander(T("app.village_table", level=level_name(ss.level, ss.lang))):
-            st.dataframe(logic.display_table(localise(logic.village_rows(result, ss.level), ss.lang)), width="stretch",
-                         key="village_rows")
+            rows = logic.named(logic.village_rows(result, ss.level), project, ss.lang)
+            st.dataframe(logic.display_table(localise(rows, ss.lang)), width="stretch", key="village_rows")
     with right.container(key="editor_pane"):
         editor(project, scenario, result)
 
@@ -468,8 +468,11 @@ def editor(project, scenario, result) -> None:
         readers["year"] = lambda: ss[key]
     st.button(T("app.apply"), type="primary", key="apply", on_click=apply_edit, args=(action, by_label, readers),
               disabled=school is None or nothing, help=T("app.expand_nothing") if nothing else None)
+    # a slot on every run for the edit's error: drawn on one run only, it moved the elements
+    # below it, and the browser drew the expanders there anew, folded (as saved_plans' slot)
+    said = st.empty()
     if ss.get("edit_error"):
-        st.error(ss.edit_error)
+        said.error(ss.edit_error)
     cols = st.columns(2)
     cols[0].button(T("app.undo"), disabled=not scenario.edits, key="undo", on_click=undo_edit)
     cols[1].button(T("app.rings"), key="rings", on_click=show_rings, disabled=school is None,
@@ -714,7 +717,7 @@ def village_panel(project, result, baseline) -> None:
     """A village grade by grade, today and under the plan; its pupils edited."""
     ss = st.session_state
     st.markdown(T("app.village_detail"))
-    villages = logic.village_choices(project)
+    villages = logic.village_choices(project, ss.lang)
     if (clicked := ss.pop("village_clicked", None)) in villages:  # clicked on the map
         ss.detail_village = clicked
     village = st.selectbox(T("app.village_pick"), list(villages), format_func=villages.__getitem__,
@@ -723,7 +726,8 @@ def village_panel(project, result, baseline) -> None:
     minutes = st.column_config.NumberColumn(format="%.1f")
     config = {field(c, ss.lang): minutes for c in ("walk_minutes", "minutes_after", "grade_limit", "minutes_before")}
     config[field("pupils", ss.lang)] = st.column_config.NumberColumn(format="%.0f")
-    st.dataframe(localise(detail, ss.lang), width="stretch", hide_index=True, key="village_detail",
+    st.dataframe(localise(logic.named(detail, project, ss.lang), ss.lang), width="stretch", hide_index=True,
+                 key="village_detail",
                  column_config=config)
     with st.expander(T("app.set_pupils")):
         grade = st.selectbox(T("app.pupils_grade"), [None, *range(1, 10)], key="pupils_grade",
@@ -795,7 +799,8 @@ def compare_tab(project, result, baseline) -> None:
               use_container_width=True, returned_objects=[], key="difference_map")
     changes = planning.village_changes(baseline, result)
     st.markdown(T("app.villages_affected"))
-    st.dataframe(logic.shown_table(affected(changes), ss.lang), width="stretch")
+    st.dataframe(logic.shown_table(logic.named(affected(changes), results[0].project, ss.lang), ss.lang),
+                 width="stretch")
 
 
 def grouped_bars(data: pd.DataFrame, *, x: str, x_title: str, y_title: str, across: bool = False) -> alt.Chart:
@@ -847,7 +852,7 @@ def years_tab(scenario) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown(T("app.years.pupils_by_school", variant=variant))
-        st.line_chart(logic.school_pupils(timeline), x_label=field("year", ss.lang), y_label=field("pupils", ss.lang),
+        st.line_chart(logic.school_pupils(timeline, words=logic.place_words(scenario.project, ss.lang)), x_label=field("year", ss.lang), y_label=field("pupils", ss.lang),
                       height=380)
     with right:
         st.markdown(T("app.years.band"))
@@ -858,7 +863,8 @@ def years_tab(scenario) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown(T("app.years.small_from", pupils=f"{scenario.project.policy.small_school_pupils:g}"))
-        st.dataframe(logic.small_from_table(timeline, ss.lang), width="stretch", key="small_from")
+        st.dataframe(logic.named(logic.small_from_table(timeline, ss.lang), scenario.project, ss.lang), width="stretch",
+                     key="small_from")
     with right:
         st.markdown(T("app.years.edits") + "\n\n" + logic.plan_log(scenario, ss.lang))
     st.markdown(T("app.years.assumptions"))
@@ -1003,10 +1009,10 @@ def exchange_section(layout, solves) -> None:
     if isinstance(answer, planning.PlanningError):
         st.error(answer.text(ss.lang))
     elif answer is not None:
-        exchange_answer(answer, rules)
+        exchange_answer(answer, rules, logic.place_words(layout.project, ss.lang))
 
 
-def exchange_answer(exchange, rules) -> None:
+def exchange_answer(exchange, rules, words: dict[str, str]) -> None:
     ss = st.session_state
     st.success(logic.quota_words(exchange, rules, ss.lang))
     st.caption(T("app.teachers.exchange_solved",
@@ -1015,7 +1021,7 @@ def exchange_answer(exchange, rules) -> None:
     if exchange.moves.empty:
         st.info(T("app.teachers.no_moves"))
     else:
-        moves = logic.moves_rows(exchange, ss.lang)
+        moves = logic.moves_rows(exchange, ss.lang, words=words)
         st.dataframe(moves, width="stretch", hide_index=True, height=all_rows(moves),
                      column_config=short_headers(moves), key="exchange_moves")
     st.markdown(T("app.teachers.cv_chart"))
@@ -1025,7 +1031,7 @@ def exchange_answer(exchange, rules) -> None:
     for note in exchange.explain(ss.lang):
         st.caption("• " + note)
     with st.expander(T("app.teachers.exchange_schools")):
-        schools = logic.exchange_school_rows(exchange, ss.lang)
+        schools = logic.exchange_school_rows(exchange, ss.lang, words=words)
         st.dataframe(schools, width="stretch", height=all_rows(schools), key="exchange_schools")
 
 
@@ -1098,13 +1104,13 @@ def alliance_section(project, layout, solves) -> None:
                                   tianditu_key=ss.tianditu_key)),
               height=600, use_container_width=True, returned_objects=[], key="alliance_map")
     st.markdown(T("app.teachers.alliance_groups"))
-    groups = logic.alliance_group_rows(found, ss.lang)
+    groups = logic.alliance_group_rows(found, ss.lang, words=logic.place_words(layout.project, ss.lang))
     st.dataframe(groups, width="stretch", column_config=short_headers(groups), key="alliance_groups")
     st.markdown(T("app.teachers.left_out"))
     reasons = logic.left_out_reasons(layout, found, rules, ss.lang)
     st.markdown("\n".join(f"- {r}" for r in reasons) if reasons else T("app.teachers.none_left_out"))
     st.markdown(T("app.teachers.alliance_schools"))
-    schools = logic.alliance_school_rows(found, ss.lang)
+    schools = logic.alliance_school_rows(found, ss.lang, words=logic.place_words(layout.project, ss.lang))
     st.dataframe(schools, width="stretch", height=all_rows(schools), column_config=short_headers(schools),
                  key="alliance_schools")
 
@@ -1140,12 +1146,12 @@ def suggest_tab(project) -> None:
                                  budget=None if budget is None else budget * 10_000, transport=transport)
             bar.progress(100, text=T("app.done"))
         except planning.PlanningError as exc:
-            st.error(exc.text(st.session_state.lang))
+            st.error(logic.error_text(exc, ss.lang))
         bar.empty()
     suggestion = ss.get("suggestion")
     if suggestion is not None:
         st.dataframe(localise(pd.DataFrame([suggestion.report()]), ss.lang), hide_index=True, width="stretch")
-        st.dataframe(localise(suggestion.columns, ss.lang), width="stretch")
+        st.dataframe(localise(logic.named(suggestion.columns, project, ss.lang), ss.lang), width="stretch")
         for note in logic.suggestion_notes(suggestion.messages, ss.lang):
             st.caption("• " + note)
         if st.button(T("app.use_plan"), key="use_plan"):
@@ -1167,12 +1173,16 @@ def cost_tradeoff_panel(project, *, sites: bool, transport: bool) -> None:
         bar = st.progress(5, text=T("app.solving"))
         limits = logic.COST_LIMITS
         rows = []
-        for k, limit in enumerate(limits):
-            rows.append(cost_tradeoff(project, level=ss.level, limits=(limit,), sites=sites, transport=transport,
-                                      solver_seconds=logic.SOLVER_SECONDS, progress=False))
-            bar.progress(int(100 * (k + 1) / len(limits)), text=T("app.solving"))
+        try:
+            for k, limit in enumerate(limits):
+                rows.append(cost_tradeoff(project, level=ss.level, limits=(limit,), sites=sites, transport=transport,
+                                          solver_seconds=logic.SOLVER_SECONDS, progress=False))
+                bar.progress(int(100 * (k + 1) / len(limits)), text=T("app.solving"))
+        except planning.PlanningError as exc:
+            st.error(logic.error_text(exc, ss.lang, button="app.cost_tradeoff_run"))
         bar.empty()
-        ss.cost_curve = pd.concat(rows)
+        if rows:
+            ss.cost_curve = pd.concat(rows)
     curve = ss.get("cost_curve")
     if curve is not None and len(curve):
         st.caption(T("app.cost_tradeoff_unit", unit=logic.cost_unit(ss.lang)))

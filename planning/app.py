@@ -32,7 +32,20 @@ from .coords import COORDS, ground_metres
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, level_summary
 from .forecast import Forecast, Table, forecast
-from .i18n import Listing, Message, field, has_text, level_name, localise, plan_name, school_type, t
+from .i18n import (
+    Listing,
+    Message,
+    field,
+    has_text,
+    level_name,
+    localise,
+    name_words,
+    plan_name,
+    school_type,
+    shown_names,
+    t,
+    with_names,
+)
 from .indicators import balance_rules
 from .io import ARCHIVE_SUFFIXES, MB, atomic_path, check_archive, megabytes
 from .load import demo_births, demo_history, from_files, is_demo, read_roster
@@ -174,13 +187,14 @@ def year_table(timeline: Timeline, lang: str = "zh") -> pd.DataFrame:
     return localise(table, lang)
 
 
-def school_pupils(timeline: Timeline) -> pd.DataFrame:
-    """Year × school ("S01 name"): the pupils of each school open in some year (for the chart)."""
+def school_pupils(timeline: Timeline, *, words: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Year × school ("S01 name"): the pupils of each school open in some year (for the chart);
+    ``words``: the names shown instead (:func:`place_words`: pinyin in English)."""
     schools = timeline.schools
     pupils = schools["pupils"].where(schools["open"].to_numpy(dtype=bool)).unstack("school_id")
     names = schools["name"].groupby(level="school_id").first()
     pupils = pupils.dropna(axis=1, how="all").round(0)
-    pupils.columns = [f"{sid} {names[sid]}" for sid in pupils.columns]
+    pupils.columns = [f"{sid} {(words or {}).get(names[sid], names[sid])}" for sid in pupils.columns]
     pupils.index = pupils.index.astype(str)  # years as labels, not 2,025
     return pupils
 
@@ -457,6 +471,23 @@ def suggestion_notes(messages: Iterable[Message], lang: str) -> list[str]:
             for m in messages]
 
 
+#: Errors worded for the app: the key the app says instead (the library's words name the
+#: command line's options, such as --solver-seconds; the app names its own boxes).
+APP_ERRORS = {"error.solver_out_of_time": "app.solver_out_of_time"}
+
+
+def error_text(error: PlanningError, lang: str, *, button: str = "app.suggest") -> str:
+    """``error`` in ``lang`` as the app says it: a solver stopped by its time limit tells the
+    planner what to do in the suggest panel (choose schools that must stay open or close,
+    no candidate sites, then click ``button`` — a catalogue key — again), not an option of
+    the command line the app does not have; other problems as the library words them."""
+    boxes = {"keep": Message("app.must_keep"), "close": Message("app.must_close"),
+             "sites": Message("app.sites_may_open"), "button": Message(button)}
+    problems = [Message(APP_ERRORS[p.key], **dict(p.values), **boxes)
+                if isinstance(p, Message) and p.key in APP_ERRORS else p for p in error.problems]
+    return PlanningError(problems, source=error.source).text(lang)
+
+
 def fallback_notes(results: Iterable[Result], assignment: str, lang: str) -> list[str]:
     """A sentence for each plan evaluated by nearest school where ``assignment`` was asked."""
     return [t("app.plan_fell_back", lang, name=plan_name(r.name, lang)) for r in results
@@ -618,6 +649,19 @@ def headline_caption(level: str, lang: str = "zh") -> str:
     return t("app.headline_level", lang, level=level_name(level, lang))
 
 
+def place_words(project: Project, lang: str) -> dict[str, str]:
+    """Each Chinese name of the project's villages, schools and sites → the name shown in
+    ``lang`` where it differs (in English the planner's pinyin where the tables give it, as
+    the plan report and the Excel workbook name them: :func:`planning.i18n.shown_names`)."""
+    return name_words(project.villages, project.schools, project.sites, lang=lang)
+
+
+def named(table: pd.DataFrame, project: Project, lang: str) -> pd.DataFrame:
+    """``table`` with the names of its name columns as a reader of ``lang`` reads them
+    (:func:`place_words`); ids and everything else unchanged."""
+    return with_names(table, place_words(project, lang))
+
+
 def village_rows(result: Result, level: str) -> pd.DataFrame:
     """The villages of a level under a plan, for the table under the map: pupils, school,
     way to school, the one-way trip (minutes) and, for bus riders, its two legs; those not
@@ -637,7 +681,8 @@ SCHOOL_TABLE = ("name", "type", "status", "pupils", "capacity", "load", "classes
 
 def school_table(result: Result, level: str, lang: str = "zh") -> pd.DataFrame:
     """The open schools teaching a grade of ``level`` under a plan, one row each, indexed by
-    school id: name, type and status (words in ``lang``); ``pupils`` (all its pupils) and
+    school id: name (in English the tables' pinyin where given: :func:`place_words`), type
+    and status (words in ``lang``); ``pupils`` (all its pupils) and
     ``capacity`` (seats); ``load`` = pupils ÷ seats (a fraction, 1.2 = 120 %; NaN where
     the seats are unknown); classrooms needed (``classes_needed``, classes its pupils fill)
     against those it has (``classrooms``); boarders against ``beds``; teachers needed by
@@ -668,7 +713,7 @@ def school_table(result: Result, level: str, lang: str = "zh") -> pd.DataFrame:
         "over_capacity": rows["over_capacity"].map(lambda v: t("yes" if v else "no", lang)),
     }, index=rows.index)
     table.index.name = "school_id"
-    return table
+    return named(table, result.project, lang)
 
 
 def figures_to_set(result: Result, school: str, **typed: float) -> dict[str, float]:
@@ -689,9 +734,10 @@ def edit_pupils(scenario: Scenario, village: str, grade: int | None, value: floa
     return scenario.set_pupils(village, grade=grade, pupils=value)
 
 
-def village_choices(project: Project) -> dict[str, str]:
-    """Village id → "V01 name", for the village picker."""
-    return {str(vid): f"{vid} {name}" for vid, name in project.villages["name"].items()}
+def village_choices(project: Project, lang: str = "zh") -> dict[str, str]:
+    """Village id → "V01 name", for the village picker (in English the pinyin where given)."""
+    names = shown_names(project.villages, lang)
+    return {str(vid): f"{vid} {name}" for vid, name in names.items()}
 
 
 #: How far from a village's centre a click on its marker may land (metres): its circle is 9
@@ -791,8 +837,9 @@ def _upload_summary(project: Project, lang: str) -> pd.DataFrame:
 
 
 def school_choices(result: Result, lang: str = "zh", *, open_only: bool = True) -> dict[str, str]:
-    """School id → label for select boxes ("S01 青山镇中心小学 (中心小学)")."""
-    schools = result.schools
+    """School id → label for select boxes ("S01 青山镇中心小学 (中心小学)"; in English the
+    pinyin where given: "S01 Qingshan Central Primary (central primary)")."""
+    schools = with_names(result.schools, place_words(result.project, lang))
     if open_only:
         schools = schools[schools["open"].to_numpy(dtype=bool)]
     return {str(sid): t("app.school_label", lang, id=sid, name=row["name"], type=school_type(row["type"], lang))
@@ -866,8 +913,9 @@ def with_changes(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """A comparison (today first, then the plans; rows of figures) shown as text
     (:func:`display_table`) with, after each plan, its change against today (plan − today,
     signed: +3, −2.5; blank where a figure is not a number), headed "Change: plan" /
-    "变化：方案". A change has the precision of its row: whole for counts, three decimals
-    for shares and CVs (every figure of the row below 1), one decimal otherwise."""
+    "变化：方案". A change has the precision its row is shown with: whole where every
+    figure of the row is shown whole (counts; figures of 1,000 or more), three decimals for
+    shares and CVs (figures below 1), one decimal otherwise."""
     shown = display_table(table)
     numbers = pd.concat([pd.to_numeric(table.iloc[:, i], errors="coerce") for i in range(table.shape[1])], axis=1)
     today = numbers.iloc[:, 0]
@@ -882,12 +930,17 @@ def with_changes(table: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
 
 
 def _row_digits(row: pd.Series) -> int:
-    """Decimals a row's change is shown with (:func:`with_changes`)."""
+    """Decimals a row's change is shown with (:func:`with_changes`): the most its figures
+    are shown with (:func:`display_table`), so a change reads like its row — whole where
+    every figure is shown whole (whole numbers, and figures of 1,000 or more: a total of
+    18,089 pupil-minutes changes by +852, not +851.6), three decimals where figures below 1
+    are, one otherwise."""
     known = row.to_numpy(dtype=float)
     known = known[np.isfinite(known)]
-    if not len(known) or np.allclose(known, np.round(known)):
+    whole = (known == np.round(known)) | (np.abs(known) >= 1000)
+    if whole.all():
         return 0
-    return 3 if np.abs(known).max() < 1 else 1
+    return 3 if np.abs(known[~whole]).max() < 1 else 1
 
 
 def _signed(value: float, digits: int) -> str:
@@ -914,12 +967,15 @@ def walk_histogram(results: Iterable[Result]) -> pd.DataFrame:
 
 def pupils_per_school(results: Sequence[Result], lang: str = "zh") -> pd.DataFrame:
     """Long table for the grouped bar chart: per school open in any result, its name (the
-    planner reads names, not ids), the plan (worded: 现状 / today) and its pupils."""
+    planner reads names, not ids; in English the pinyin where given, :func:`place_words`) and
+    id, the plan (worded: 现状 / today) and its pupils."""
     rows = []
     for r in results:
+        words = place_words(r.project, lang)
         for school_id, row in r.schools.iterrows():
             if row["pupils"] > 0 or bool(row["open"]):
-                rows.append({"school": f"{row['name']} ({school_id})", "plan": plan_name(r.name, lang),
+                rows.append({"school": f"{words.get(row['name'], row['name'])} ({school_id})",
+                             "plan": plan_name(r.name, lang),
                              "pupils": float(row["pupils"])})
     return pd.DataFrame(rows, columns=["school", "plan", "pupils"])
 
@@ -1041,7 +1097,8 @@ def staffing_table(result: Result, lang: str = "zh") -> pd.DataFrame:
     table = staff[columns].copy()
     for column in columns:
         table[column] = _whole(table[column])
-    names = staff["name"].astype(str) + staff["status"].map(
+    words = place_words(result.project, lang)
+    names = staff["name"].astype(str).map(lambda n: words.get(n, n)) + staff["status"].map(
         lambda s: "" if s == "open" else t("app.teachers.status", lang, status=t(f"status.{s}", lang)))
     order = np.argsort(staff["surplus"].fillna(np.inf).to_numpy(dtype=float), kind="stable")
     return _by_school(localise(table, lang), names, lang).iloc[order]
@@ -1056,10 +1113,14 @@ def _whole(values: pd.Series) -> pd.Series:
     return rounded.map(lambda v: "" if v != v else f"{v:,.0f}")
 
 
-def _by_school(table: pd.DataFrame, names: pd.Series, lang: str) -> pd.DataFrame:
-    """The table indexed by "S01 name" (one column less for narrow screens)."""
+def _by_school(table: pd.DataFrame, names: pd.Series, lang: str, *, words: Mapping[str, str] | None = None
+               ) -> pd.DataFrame:
+    """The table indexed by "S01 name" (one column less for narrow screens); ``words``: the
+    names shown instead (:func:`place_words`: pinyin in English)."""
+    words = words or {}
     labelled = table.copy()
-    labelled.index = pd.Index([f"{sid} {names[sid]}" for sid in table.index], name=t("app.teachers.school", lang))
+    labelled.index = pd.Index([f"{sid} {words.get(names[sid], names[sid])}" for sid in table.index],
+                              name=t("app.teachers.school", lang))
     return labelled
 
 
@@ -1145,12 +1206,14 @@ def quota_words(exchange: Exchange, rules: ExchangeRules, lang: str = "zh") -> s
              moved=int(moves["teachers"].sum()), key=int(moves["key_teachers"].sum()))
 
 
-def moves_rows(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+def moves_rows(exchange: Exchange, lang: str = "zh", *, words: Mapping[str, str] | None = None
+            ) -> pd.DataFrame:
     """The moves for people: from which school to which (id and name), how many teachers
     and of which kind (:meth:`~planning.teachers.Exchange.moves_table`), and the drive
     between the two schools in whole minutes; worded in ``lang``."""
     moves = exchange.moves
     table = exchange.moves_table(lang).drop(columns=[field("from_name", lang), field("to_name", lang)])
+    moves = with_names(moves, words or {})  # the names shown (pinyin in English: place_words)
     table[field("from_school", lang)] = (moves["from_school"].astype(str) + " " + moves["from_name"].astype(str)).to_numpy()
     table[field("to_school", lang)] = (moves["to_school"].astype(str) + " " + moves["to_name"].astype(str)).to_numpy()
     minutes = table.pop(field("drive_minutes", lang))
@@ -1180,13 +1243,14 @@ def cv_bars(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
         columns=lambda c: field(c, lang) if c != "when" else t("app.teachers.when", lang))
 
 
-def exchange_school_rows(exchange: Exchange, lang: str = "zh") -> pd.DataFrame:
+def exchange_school_rows(exchange: Exchange, lang: str = "zh", *, words: Mapping[str, str] | None = None
+            ) -> pd.DataFrame:
     """Per school taking part: pupils, eligible teachers, sent, received and each teacher
     count before and after, whole numbers, worded in ``lang``."""
     table = exchange.schools.drop(columns="name")
     for column in table.columns:
         table[column] = _whole(table[column])
-    return _by_school(localise(table, lang), exchange.schools["name"], lang)
+    return _by_school(localise(table, lang), exchange.schools["name"], lang, words=words)
 
 
 class Solves:
@@ -1247,18 +1311,20 @@ def alliance_words(found: Alliances, lang: str = "zh") -> str:
              groups=len(found.summary), spread=found.spread_words().text(lang))
 
 
-def alliance_group_rows(found: Alliances, lang: str = "zh") -> pd.DataFrame:
+def alliance_group_rows(found: Alliances, lang: str = "zh", *, words: Mapping[str, str] | None = None
+            ) -> pd.DataFrame:
     """Per alliance, by its core school ("S01 name"): member schools, pupils of the whole
     group and the farthest member's drive in whole minutes, worded in ``lang``."""
     summary = found.summary
     table = pd.DataFrame({"members": summary["members"], "pupils": _whole(summary["pupils"]),
                           "longest_minutes": _whole(summary["longest_minutes"])}, index=summary.index)
-    labelled = _by_school(localise(table, lang), summary["name"], lang)
+    labelled = _by_school(localise(table, lang), summary["name"], lang, words=words)
     labelled.index.name = field("core", lang)
     return labelled
 
 
-def alliance_school_rows(found: Alliances, lang: str = "zh") -> pd.DataFrame:
+def alliance_school_rows(found: Alliances, lang: str = "zh", *, words: Mapping[str, str] | None = None
+            ) -> pd.DataFrame:
     """Per school ("S01 name"): its core school (id and name), its role (core school,
     member, in no alliance), the drive to its core in whole minutes (0 for a core, blank
     for a school in no alliance) and its pupils, worded in ``lang``; alliance by alliance,
@@ -1266,12 +1332,13 @@ def alliance_school_rows(found: Alliances, lang: str = "zh") -> pd.DataFrame:
     schools = found.schools
     placed = (schools["role"] != "left_out").to_numpy()
     table = pd.DataFrame({
-        "core": (schools["core"].astype(str) + " " + schools["core_name"].astype(str)).where(placed, ""),
+        "core": (schools["core"].astype(str) + " " + with_names(schools, words or {})["core_name"].astype(str)
+                 ).where(placed, ""),
         "role": schools["role"], "drive_minutes": _whole(schools["drive_minutes"]),
         "pupils": _whole(schools["pupils"])}, index=schools.index)
     rank = schools["role"].map({"core": 0, "member": 1, "left_out": 2}).to_numpy()
     order = np.lexsort((schools.index.to_numpy(dtype=str), rank, schools["core"].fillna("~").to_numpy(dtype=str)))
-    return _by_school(localise(table, lang), schools["name"], lang).iloc[order]
+    return _by_school(localise(table, lang), schools["name"], lang, words=words).iloc[order]
 
 
 def left_out_reasons(result: Result, found: Alliances, rules: AllianceRules, lang: str = "zh") -> list[str]:

@@ -36,12 +36,23 @@ from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
 from .evaluate import Result, compare
 from .excel import write_excel
 from .forecast import Forecast, forecast
-from .i18n import Listing, Message, field, level_name, localise, plan_name, t
+from .i18n import (
+    Listing,
+    Message,
+    field,
+    level_name,
+    localise,
+    name_words,
+    plan_name,
+    t,
+    with_names,
+)
 from .io import atomic_path, atomic_write_text, megabytes, write_csv, write_gpkg
 from .load import (
     DEMO_BIRTHS,
     DEMO_HISTORY,
     DEMO_LABEL,
+    county_name,
     demo,
     from_files,
     from_osm,
@@ -91,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--roads", type=Path, help="road layer (lines)")
     source.add_argument("--osm", type=Path, help="OpenStreetMap file (.osm.pbf/.osm/.osm.bz2)")
     _dem_option(source)
+    _county_option(source)
     check.add_argument("--policy", type=Path, help="policy YAML (walk limits, speeds, ...)")
     check.add_argument("--limit", type=float, help="one-way walking limit in minutes (default: policy, 40)")
     check.add_argument("--crs", help="CRS of tables that do not state one, e.g. EPSG:4547")
@@ -361,6 +373,12 @@ def _dem_option(group: argparse._ArgumentGroup) -> None:
                             "heights where they have none, so walking speeds follow the slope")
 
 
+def _county_option(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--county", metavar="NAME",
+                       help="the county's name on reports and maps of a project read from files (default: the "
+                            "villages file's name, or 'the county' where that only names a table: villages.csv)")
+
+
 def _project_options(command: argparse.ArgumentParser) -> None:
     group = command.add_argument_group("project (default: the scenario file's `project:` entry)")
     group.add_argument("--demo", action="store_true", help="the shipped synthetic demo township")
@@ -372,6 +390,7 @@ def _project_options(command: argparse.ArgumentParser) -> None:
     group.add_argument("--roads", type=Path)
     group.add_argument("--osm", type=Path)
     _dem_option(group)
+    _county_option(group)
     group.add_argument("--policy", type=Path)
     group.add_argument("--crs")
     _coords_options(group)
@@ -446,13 +465,18 @@ def _load_project(args: argparse.Namespace, step: Callable[[str], None]) -> Proj
         return demo(policy=policy)
     if args.osm and not args.villages:
         step(t("cli.reading", name=args.osm.name))
-        return from_osm(args.osm, policy=policy, dem=args.dem)
+        return from_osm(args.osm, policy=policy, dem=args.dem, name=_county(args))
     if not (args.villages and args.schools and (args.roads or args.osm)):
         raise SystemExit(t("cli.needs_input"))
     step(t("cli.reading_tables"))
     return from_files(villages=args.villages, schools=args.schools, roads=args.roads, osm=args.osm,
                       sites=args.sites, policy=policy, crs=args.crs, road_class=args.road_class,
-                      encoding=args.encoding, dem=args.dem, coords=_coords_given(args))
+                      encoding=args.encoding, dem=args.dem, coords=_coords_given(args), name=_county(args))
+
+
+def _county(args: argparse.Namespace) -> str | None:
+    """The county's name typed with ``--county`` (None when blank or not given)."""
+    return (getattr(args, "county", None) or "").strip() or None
 
 
 def run_cache(args: argparse.Namespace) -> int:
@@ -535,7 +559,7 @@ def format_report(project: Project, check: pd.DataFrame, summary: pd.DataFrame, 
     notes = data_notes(project, lang) if notes is None else notes
     with _console():
         net = project.network.summary()
-        lines = [f"{project.name}", t("cli.network_line", lang, source=net["source"], nodes=f"{net['nodes']:,}",
+        lines = [county_name(project, lang), t("cli.network_line", lang, source=net["source"], nodes=f"{net['nodes']:,}",
                                       km=net["km"], pieces=net["pieces"],
                                       elevation=t("cli.with_elevation", lang) if net["has_elevation"] else ""),
                  t("elevation.line", lang, source=elevation_source(project.network, lang))]
@@ -570,7 +594,7 @@ def _scenario_project(args: argparse.Namespace, paths: list[Path]) -> Project:
     """The project named on the command line, or by the first scenario file's ``project:``."""
     if args.demo or args.project or args.villages or args.osm:
         return _load(args, lambda text: None)
-    project = _entry_project(paths[0])
+    project = _entry_project(paths[0], county=_county(args))
     if args.teachers:
         project = project.with_roster(read_roster(args.teachers, project, encoding=args.encoding))
     return project
@@ -588,17 +612,18 @@ def _named_project(args: argparse.Namespace, paths: list[Path]) -> Project:
     return project
 
 
-def _entry_project(path: Path) -> Project:
+def _entry_project(path: Path, *, county: str | None = None) -> Project:
     """The project a scenario file's ``project:`` names: the demo, a project file, or files
-    (with ``coords: gcj02``, or ``coords: {villages: gcj02}``, for tables read off a web map)."""
+    (with ``coords: gcj02``, or ``coords: {villages: gcj02}``, for tables read off a web map;
+    ``name:`` or ``county`` — ``--county`` — the county's name)."""
     entry = read_mapping(path, what="scenario").get("project") if path.exists() else None
     if entry in ("demo", DEMO_LABEL) or entry is None:
         return demo()
     if isinstance(entry, str) and entry.endswith(".gpkg"):
         return open_project((path.parent / entry).resolve()).project
     if isinstance(entry, dict):  # file paths relative to the scenario file; `coords:` a system (or one per file)
-        files = {k: v if k == "coords" else (path.parent / v).resolve() for k, v in entry.items()}
-        return from_files(**files)
+        files = {k: v if k in ("coords", "name") else (path.parent / v).resolve() for k, v in entry.items()}
+        return from_files(**{**files, **({"name": county} if county else {})})
     raise SystemExit(t("cli.unknown_project", path=path))
 
 
@@ -624,7 +649,7 @@ def run_forecast(args: argparse.Namespace) -> int:
     small = timeline.small_from().dropna().astype(int)
     args.out.mkdir(parents=True, exist_ok=True)
     with _console():
-        print(t("cli.forecast_heading", lang, project=project.name, first=predicted.years[0], last=predicted.years[-1],
+        print(t("cli.forecast_heading", lang, project=county_name(project, lang), first=predicted.years[0], last=predicted.years[-1],
                 variant=t(f"forecast.variant.{predicted.variant}", lang)))
         print("\n" + localise(predicted.assumptions.set_index("setting"), lang).to_string())
         if predicted.backtest is not None:
@@ -662,7 +687,7 @@ def run_scenarios(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     lang = args.lang
     with _console():
-        print(t("cli.against_today", lang, project=project.name, plans=Listing([s.name for s in scenarios]),
+        print(t("cli.against_today", lang, project=county_name(project, lang), plans=Listing([s.name for s in scenarios]),
                 assignment=t(f"assignment.{today.assignment}", lang)) + "\n")
         for line in _fallback_lines(fallback, [(s.name, why) for s, (_, why) in zip(scenarios, evaluated, strict=True)],
                                     lang=lang):
@@ -720,7 +745,7 @@ def run_report(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     stem = file_stem(scenarios[0].name) if len(scenarios) == 1 else "plans"
     path = plan_report(project, [today, *results], args.out / f"{stem}_report.pdf", lang=args.lang, paper=args.paper,
-                       unit=args.unit, timelines=timelines)
+                       unit=args.unit, timelines=timelines, county=_county(args))
     print(t("cli.wrote", args.lang, files=Listing([path])))
     return 0
 
@@ -817,7 +842,7 @@ def run_teachers(args: argparse.Namespace) -> int:
     shown = ["name", "status", "pupils", "classes", "teachers_today", "moved", "teachers", "teachers_needed", "surplus",
              "to_place"]
     with _console():
-        print(t("cli.teachers_heading", lang, project=project.name,
+        print(t("cli.teachers_heading", lang, project=county_name(project, lang),
                 plans=Listing([plan_name(r.name, lang) for r in [today, *results]])) + "\n")
         if fallback is not None:
             print(t("cli.today_fallback", lang, reason=fallback.text(lang)) + "\n")
@@ -905,7 +930,7 @@ def run_alliances(args: argparse.Namespace) -> int:
         layout, _ = comparable_baseline(project, args.assignment, solver_seconds=args.solver_seconds)
     answer = alliances(layout, cores=args.cores, k=args.k, size=size, max_minutes=args.max_minutes,
                        candidates=args.candidates, balance=args.balance, seconds=args.solver_seconds)
-    print(format_alliances(answer, project=project.name, name=plan_name(layout.name, lang), lang=lang))
+    print(format_alliances(answer, project=county_name(project, lang), name=plan_name(layout.name, lang), lang=lang))
     if args.excel:
         excel = excel_report(project, [layout], args.excel, lang=lang, alliances=answer)
         print("\n" + t("cli.wrote", lang, files=Listing([excel])))
@@ -976,7 +1001,7 @@ def run_optimise(args: argparse.Namespace) -> int:
               t("report.schools", lang): localise(result.schools, lang)}
     written = [args.out / f"{stem}.yaml", args.out / f"{stem}.xlsx"]
     with _console():
-        print(t("cli.plan_heading", lang, project=project.name, goal=t(f"goal.{args.goal}", lang),
+        print(t("cli.plan_heading", lang, project=county_name(project, lang), goal=t(f"goal.{args.goal}", lang),
                 level=level_name(args.level, lang), limit=f"{option.limit:g}"))
         print(report.T.to_string(header=False))
         print("\n" + localise(option.columns.round(0), lang).to_string())
@@ -986,7 +1011,8 @@ def run_optimise(args: argparse.Namespace) -> int:
               + localise(table, lang).to_string())
         if args.tradeoff:
             written += _tradeoff(args, project, option.limit, sheets)
-    write_excel(sheets, args.out / f"{stem}.xlsx", lang=lang)
+    words = name_words(project.villages, project.schools, project.sites, lang=lang)  # pinyin in English
+    write_excel({name: with_names(sheet, words) for name, sheet in sheets.items()}, args.out / f"{stem}.xlsx", lang=lang)
     print("\n" + t("cli.wrote", lang, files=Listing(written)))
     return 0
 

@@ -213,10 +213,69 @@ def _names_a_field(name: str) -> bool:
     return has_text(f"field.{name}") or has_text(f"field.{bare}") or name.startswith("grade_")
 
 
+#: Columns holding the names of schools, sites or villages (as their tables name them).
+NAME_COLUMNS = ("name", "from_name", "to_name", "core_name", "school_name")
+
+
+def shown_names(table: pd.DataFrame, lang: str | None = None) -> pd.Series:
+    """The names of a table's rows (villages, schools, sites) as a reader of ``lang`` sees
+    them: in English the planner's pinyin (``name_pinyin``: 拼音, name_en) where the table
+    gives one, the Chinese name otherwise; in Chinese the Chinese name. Every English output
+    (plan report, printed map, app, Excel) names places by this rule."""
+    names = table["name"].astype(str)
+    if language(lang) == "en" and "name_pinyin" in table:
+        pinyin = table["name_pinyin"]
+        given = pinyin.notna() & (pinyin.astype(str).str.strip() != "")
+        names = names.where(~given, pinyin.astype(str).str.strip())
+    return names
+
+
+def name_words(*tables: pd.DataFrame | None, lang: str | None = None) -> dict[str, str]:
+    """Each name of the ``tables`` (a project's villages, schools, sites) → the name shown in
+    ``lang`` (:func:`shown_names`) where the two differ: empty in Chinese. A name given two
+    pinyins keeps the first table's (villages, then schools, then sites)."""
+    words: dict[str, str] = {}
+    for table in tables:
+        if table is None or "name" not in table:
+            continue
+        for name, shown in zip(table["name"].astype(str), shown_names(table, lang), strict=True):
+            if shown != name:
+                words.setdefault(name, shown)
+    return words
+
+
+def with_names(frame: pd.DataFrame, words: Mapping[str, str]) -> pd.DataFrame:
+    """``frame`` with the names in its name columns (:data:`NAME_COLUMNS`, by key or as
+    worded in either language) replaced by ``words`` (:func:`name_words`); ids, other
+    columns and names without a word unchanged. A copy, or ``frame`` itself when nothing
+    changes."""
+    if not words:
+        return frame
+    headers = {*NAME_COLUMNS, *(field(c, lang) for c in NAME_COLUMNS for lang in ("zh", "en"))}
+    columns = [i for i, c in enumerate(frame.columns) if isinstance(c, str) and c in headers]
+    levels = [i for i, n in enumerate(frame.index.names) if isinstance(n, str) and n in headers]
+    if not columns and not levels:
+        return frame
+
+    def shown(value: object) -> object:
+        return words.get(value, value) if isinstance(value, str) else value
+
+    out = frame.copy()
+    for i in columns:
+        out.isetitem(i, out.iloc[:, i].map(shown).to_numpy())
+    if isinstance(out.index, pd.MultiIndex):
+        renamed: list[Any] = [level.map(shown) if i in levels else level for i, level in enumerate(out.index.levels)]
+        out.index = out.index.set_levels(renamed)
+    elif levels:
+        out.index = out.index.map(shown)
+    return out
+
+
 def text_of(value: Any, lang: str | None = None) -> str:
     """Words of a Message or Listing in ``lang``; anything else as ``str``."""
     return value.text(lang) if hasattr(value, "text") else str(value)
 
 
 __all__ = ["t", "Message", "Listing", "field", "word", "school_type", "level_name", "plan_name", "localise",
+           "shown_names", "name_words", "with_names", "NAME_COLUMNS",
            "LANGUAGES", "catalogue", "has_text", "language", "text_of", "placeholders"]

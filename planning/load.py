@@ -57,6 +57,28 @@ DEMO_BIRTHS = DEMO_FOLDER / "births.csv"
 DEMO_TEACHERS = DEMO_FOLDER / "teachers.csv"
 
 
+#: File names that say what a table is, not whose (``villages.csv``, ``村庄.xlsx``, ``data.gpkg``,
+#: ``Sheet1``; case, digits, spaces, ``_`` and ``-`` aside): a project read from one is named
+#: 本县 / the county (:func:`default_name`), as uploads are, not "villages".
+GENERIC_STEMS = frozenset({
+    "village", "villages", "settlement", "settlements", "school", "schools", "table", "tables", "data",
+    "dataset", "input", "inputs", "export", "sheet", "book", "workbook", "points", "layer", "file", "new",
+    "untitled", "map", "road", "roads", "osm", "county", "township", "县", "乡镇", "村庄", "村", "自然村", "行政村", "村庄表", "村庄数据", "学校",
+    "学校表", "数据", "表", "工作簿", "新建", "导出", "道路", "路网", "地图",
+})
+
+
+def default_name(path: PathLike) -> str:
+    """The name of a project read from ``path`` (its villages table, or its OSM file) when the
+    planner gives none: the file's name without its suffixes (``青山镇村庄.csv`` → 青山镇村庄),
+    or the catalogue's word for a county without a name (本县, shown as "the county" in
+    English: :func:`county_name`) where that name says only what the table is
+    (:data:`GENERIC_STEMS`: ``villages.csv``, ``村庄.xlsx``, ``data_2024.gpkg``)."""
+    stem = Path(path).name.split(".")[0]
+    plain = "".join(c for c in stem.casefold() if not (c.isdigit() or c.isspace() or c in "_-()（）"))
+    return t("plan_report.county_default", "zh") if plain in GENERIC_STEMS or not plain else stem
+
+
 def from_files(
     villages: PathLike,
     schools: PathLike,
@@ -97,7 +119,9 @@ def from_files(
     encoding
         Text encoding of CSV/Shapefile tables (UTF-8 then GBK are tried if None).
     name
-        A label for maps and reports (the villages file's name when None).
+        The county's name on maps and reports (``planning ... --county``); when None, the
+        villages file's name, or 本县 / the county where that name says only what the table
+        is (``villages.csv``, ``村庄.xlsx``: :func:`default_name`).
     dem
         A digital elevation model (GeoTIFF, any CRS, heights in metres) giving the roads their
         heights where the road layer (or OSM, which has none) does not: walking speeds then
@@ -161,7 +185,7 @@ def from_files(
         if table is not None and path is not None:
             warn_about_offset(table, network, table=kind, source=Path(path).name)
     project = Project(village_table, school_table, network, sites=site_table, policy=policy,
-                      name=name or Path(villages).stem)
+                      name=name or default_name(villages))
     if teachers is not None:
         project = project.with_roster(read_roster(teachers, project, encoding=encoding, sheet=sheets.get("teachers")))
     warn_about_data(project)
@@ -216,7 +240,7 @@ def from_osm(path: PathLike, *, policy: Policy | None = None, place_types: tuple
     schools = validate_schools(schools_raw[["school_id", "name", "type", "geometry"]], source=str(path))
     schools["name_zh"] = schools_raw["name_zh"].to_numpy()
     network = data.network if dem is None else with_dem(data.network, dem)
-    project = Project(villages, schools, network, policy=policy, name=name or Path(path).name.split(".")[0])
+    project = Project(villages, schools, network, policy=policy, name=name or default_name(path))
     warn_about_data(project)
     return project
 
@@ -402,6 +426,6 @@ def shared_demo() -> Project:
         return _SHARED["demo"]
 
 
-__all__ = ["from_files", "from_osm", "open_project", "demo", "shared_demo", "is_demo", "county_name", "DEMO_FOLDER",
+__all__ = ["from_files", "from_osm", "default_name", "GENERIC_STEMS", "open_project", "demo", "shared_demo", "is_demo", "county_name", "DEMO_FOLDER",
            "DEMO_LABEL", "DEMO_HISTORY", "DEMO_BIRTHS", "DEMO_TEACHERS", "demo_history", "demo_births", "read_yearly",
            "read_roster"]

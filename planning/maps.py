@@ -33,7 +33,16 @@ from jinja2 import Template
 from .changes import OUTCOMES, village_changes
 from .errors import ValidationError
 from .evaluate import Result
-from .i18n import Message, level_name, plan_name, school_type, t
+from .i18n import (
+    Message,
+    level_name,
+    name_words,
+    plan_name,
+    school_type,
+    shown_names,
+    t,
+    with_names,
+)
 from .load import county_name, is_demo
 from .project import Project
 from .scenario import baseline
@@ -127,7 +136,7 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
     fmap = _empty_map(project, basemap=basemap, tianditu_key=tianditu_key, lang=lang, show_roads=show_roads)
     if isochrone_school is not None:
         _isochrones(fmap, project, isochrone_school, isochrone_minutes, lang)
-    names = _village_names(fmap, project)
+    names = _village_names(fmap, project, lang)
     box = project.villages.total_bounds
     bounds = [[float(box[1]), float(box[0])], [float(box[3]), float(box[2])]]
     fmap.get_root().html.add_child(  # type: ignore[attr-defined]  # the root is a folium Figure
@@ -353,16 +362,24 @@ def _empty_map(project: Project, *, basemap: str, tianditu_key: str | None, lang
 def result_layers(project: Project, result: Result, *, level: str = "primary", lang: str = "zh", show_zoning: bool = True,
                   show_catchments: bool = True) -> list[folium.FeatureGroup]:
     """The layers a scenario changes: catchments, zoning lines, villages, schools."""
-    villages = village_table(project, result, level=level)
+    words = _place_words(project, lang)  # names as the plan report prints them (pinyin in English)
+    villages = with_names(village_table(project, result, level=level), words)
     villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
+    schools = with_names(result.schools, words)
     holder = folium.Map(tiles=None)  # the builders add groups to a map; take them back from it
     if show_catchments:
-        _catchments(holder, project, villages, result.schools, lang)
+        _catchments(holder, project, villages, schools, lang)
     if show_zoning:
         _zoning(holder, project, villages, lang)
     _villages(holder, villages, lang)
-    _schools(holder, project, result.schools, lang)
+    _schools(holder, project, schools, lang)
     return [child for child in holder._children.values() if isinstance(child, folium.FeatureGroup)]
+
+
+def _place_words(project: Project, lang: str) -> dict[str, str]:
+    """Chinese name → the name shown in ``lang`` (:func:`planning.i18n.name_words`: in English
+    the tables' pinyin where given), for villages, schools and sites."""
+    return name_words(project.villages, project.schools, project.sites, lang=lang)
 
 
 def _basemap(fmap: folium.Map, basemap: str, key: str | None, lang: str) -> None:
@@ -534,6 +551,8 @@ def difference_map(project: Project, before: Result, after: Result, *, level: st
     1–3 losing their teaching point count as much as the whole village); its tooltip lists
     every band that changes: pupils, school, mode and minutes before → after."""
     changes = village_changes(before, after).xs(level, level="level")
+    assert isinstance(changes, pd.DataFrame)  # a level of the index: a table
+    changes = with_names(changes, _place_words(project, lang))
     colours = {"longer walk": "#d73027", "shorter walk": "#1a9850", "loses its school": "#f46d43",
                "boards": COLOURS["board"], "by bus": COLOURS["bus"], "unserved": COLOURS["unserved"],
                "other change": "#984ea3", "same": "#bdbdbd"}
@@ -657,11 +676,12 @@ def _over_capacity(schools: pd.DataFrame) -> np.ndarray:
     return (schools["pupils"] > schools["capacity"] + 0.5).to_numpy() & schools["open"].to_numpy(dtype=bool)
 
 
-def _village_names(fmap: folium.Map, project: Project) -> _Layer | None:
-    """Every village's name as a label to its left (a school's name is to the school's right),
-    shown from the zoom :func:`name_zooms` gives."""
+def _village_names(fmap: folium.Map, project: Project, lang: str) -> _Layer | None:
+    """Every village's name (in English its pinyin where given) as a label to its left (a
+    school's name is to the school's right), shown from the zoom :func:`name_zooms` gives."""
+    names = shown_names(project.villages, lang).tolist()
     features = [(point, {"html": f'<span class="planning-name planning-village-name">{escape(str(name))}</span>'}, "")
-                for point, name in zip(project.villages.geometry.to_numpy(), project.villages["name"].tolist(), strict=True)]
+                for point, name in zip(project.villages.geometry.to_numpy(), names, strict=True)]
     icon = {"iconSize": [0, 0], "iconAnchor": [-7, 7], "className": "planning-label"}
     if not features:
         return None

@@ -41,7 +41,7 @@ import pandas as pd
 from .changes import affected, village_changes
 from .costs import ITEMS, cost_sheet
 from .evaluate import Result, compare, level_summary
-from .i18n import field, has_text, level_name, plan_name, school_type, t
+from .i18n import field, has_text, level_name, plan_name, school_type, shown_names, t
 from .indicators import BALANCE_SETTINGS, balance_rules
 from .load import county_name, is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
@@ -181,11 +181,8 @@ def figure_label(name: str, lang: str) -> str:
 
 
 def names_of(table: pd.DataFrame, lang: str) -> pd.Series:
-    """Names to print: pinyin in English where the data give it."""
-    names = table["name"].astype(str)
-    if lang == "en" and "name_pinyin" in table:
-        names = table["name_pinyin"].where(table["name_pinyin"].notna(), names).astype(str)
-    return names
+    """Names to print: pinyin in English where the data give it (:func:`planning.i18n.shown_names`)."""
+    return shown_names(table, lang)
 
 
 def _school_names(project: Project, lang: str) -> pd.Series:

@@ -22,7 +22,19 @@ from .costs import COST_FIGURES, ITEMS, cost_sheet
 from .errors import PlanningError
 from .evaluate import Result, compare, level_summary
 from .excel import flat_table, write_excel
-from .i18n import Listing, Message, field, level_name, localise, plan_name, school_type, t
+from .i18n import (
+    Listing,
+    Message,
+    field,
+    level_name,
+    localise,
+    name_words,
+    plan_name,
+    school_type,
+    shown_names,
+    t,
+    with_names,
+)
 from .indicators import balance_rules, worded_indicators
 from .io import atomic_path, write_gpkg
 from .load import county_name, is_demo
@@ -484,11 +496,8 @@ def _heading_lines(text: str) -> str:
 
 
 def _names(table: pd.DataFrame, lang: str) -> pd.Series:
-    """Names to print: pinyin for English maps where the data give it."""
-    names = table["name"].astype(str)
-    if lang == "en" and "name_pinyin" in table:
-        names = table["name_pinyin"].where(table["name_pinyin"].notna(), names).astype(str)
-    return names
+    """Names to print: pinyin in English where the data give it (:func:`planning.i18n.shown_names`)."""
+    return shown_names(table, lang)
 
 
 def excel_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh",
@@ -504,7 +513,9 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
     change against ``before``: today's layout, by default the first result when it has no
     edits), and costs (:func:`cost_table`: each cost item per school, one-off, yearly and
     present value over the policy's ``cost_horizon``, in whole yuan, and the total); sheet
-    names, headers and words in ``lang``. The plans' figures side by side include their
+    names, headers and words in ``lang``; schools, sites and villages named as in the plan
+    report (in English the tables' pinyin where given, :func:`planning.i18n.shown_names`;
+    ids unchanged). The plans' figures side by side include their
     one-off, yearly and present-value costs (whole yuan).
 
     Any plan name works. A plan's sheets are named "<plan> <kind>" (学校, 村庄, …) when every
@@ -569,6 +580,10 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
         _other_sheets(sheets, titles, alliance_title(alliances, lang), lang, {
             "alliance_groups": alliance_groups_table(alliances, lang),
             "alliance_schools": alliance_schools_table(alliances, lang)})
+    if results:  # places named as the plan report names them (pinyin in English where given)
+        project = results[0].project
+        words = name_words(project.villages, project.schools, project.sites, lang=lang)
+        sheets = {name: with_names(table, words) for name, table in sheets.items()}
     return write_excel(sheets, path, titles=titles, lang=lang)
 
 

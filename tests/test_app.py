@@ -312,6 +312,26 @@ def test_compare_table_changes_and_the_charts_data(demo):
         {"现状": today.schools["pupils"].sum(), "p": plan.schools["pupils"].sum()})
 
 
+def test_a_change_is_shown_in_its_row_s_format(demo):
+    """学生步行总分钟 is shown whole (18,089: figures of 1,000 or more are), so its change is
+    whole too (before: "+851.6" beside whole figures); minutes rows keep one decimal and
+    shares three. The demo's closing of S05 and S06 changes the total by a fraction of a
+    minute, recomputed here."""
+    today = planning.baseline(demo)
+    plan = planning.Scenario(demo, "p").close("S05").close("S06").evaluate()
+    table = localise(planning.compare(today, plan), "zh")
+    shown = logic.with_changes(table, "zh")
+    row = field("pupil_minutes", "zh")
+    before, after = (float(plan_.summary["pupil_minutes"]) for plan_ in (today, plan))
+    assert min(before, after) >= 1000 and (after - before) != round(after - before)  # a fraction: the case
+    assert shown.loc[row, "现状"] == f"{before:,.0f}"
+    change = shown.loc[row, t("app.change_vs_today", "zh", plan="p")]
+    assert change == ("+" if after > before else "−") + f"{abs(after - before):,.0f}", change
+    hand = logic.with_changes(pd.DataFrame({"today": [18088.7, 12.7, 0.553, 1.0], "p": [18940.3, 11.901, 0.5, 0.75]},
+                                           index=["pupil-minutes", "mean walk", "CV", "share"]), "en")
+    assert hand["Change: p"].tolist() == ["+852", "−0.8", "−0.053", "−0.250"]
+
+
 def test_plans_side_by_side_for_compare_and_export(demo):
     saved = planning.Scenario(demo, "方案").close("S05")
     current = saved.close("S07")  # changed since it was saved, same name

@@ -129,3 +129,66 @@ def test_display_table_words_minutes_by_the_column_s_kind():
     assert shown["load"].tolist() == ["0.553", "1.2", "3", "12"]  # by size, as before, where the kind is not minutes
     assert logic.shown_table(frame, "zh").columns.tolist() == [t("field.change", "zh"), t("field.load", "zh")]
     assert logic.shown_table(frame, "en")[t("field.change", "en")].tolist()[0] == "0.6"
+
+
+def expander_path(app: AppTest, label: str) -> list[int]:
+    """Where the expander labelled ``label`` is in the page (the indices from the root): the
+    browser keeps an expander open across runs only while this stays the same."""
+    def search(node, path: list[int]) -> list[int] | None:
+        if getattr(node, "type", None) == "expander" and getattr(node, "label", None) == label:
+            return path
+        for index, child in getattr(node, "children", {}).items():
+            if (found := search(child, [*path, index])) is not None:
+                return found
+        return None
+
+    found = search(app._tree, [])
+    assert found is not None, label
+    return found
+
+
+def test_the_edit_s_error_leaves_the_panels_below_it_where_they_are(app):
+    """A bus with no village is refused: before, the error was an element drawn on that run
+    only, so the new-site panel below it moved one place down (and back when the error went),
+    and the browser drew it anew, folded. Now the error fills a slot drawn on every run."""
+    label = t("app.new_site", "zh")
+    app.selectbox(key="action").set_value(logic.action_label("add_bus", "zh")).run()
+    pick_school(app, "S04")
+    before = expander_path(app, label)
+    app.button(key="apply").click().run()  # no village on the bus
+    assert not app.exception and app.session_state["edit_error"]
+    assert [e.value for e in app.error] == [app.session_state["edit_error"]]
+    assert expander_path(app, label) == before
+    bus_box(app).select("V02").run()
+    app.button(key="apply").click().run()  # the error goes
+    assert not app.session_state["edit_error"] and not app.error
+    assert expander_path(app, label) == before
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_solver_out_of_time_in_the_suggest_panel_says_what_to_do_in_the_app(app, lang, monkeypatch):
+    """A suggestion whose solver ran out of time: the panel says to choose schools in its
+    boxes (must stay open, must close, candidate sites) and suggest again; before, it said to
+    use --solver-seconds, an option of the command line the app has no box for. The library
+    (the command line) keeps its words."""
+    import planning.optimise
+    from planning.i18n import Message
+
+    def out_of_time(*args, **kwargs):
+        raise planning.optimise.out_of_time(Message("app.goal.fewest_schools"), 20.0)
+
+    monkeypatch.setattr(planning.optimise, "plan", out_of_time)
+    if lang == "en":
+        app.radio(key="lang_choice").set_value("English").run()
+    app.button_group(key="view").set_value("suggest").run()
+    app.button(key="suggest").click().run()
+    assert not app.exception
+    (said,) = [e.value for e in app.error]
+    what = t("app.goal.fewest_schools", lang)
+    assert said == t("app.solver_out_of_time", lang, what=what, seconds="20", keep=t("app.must_keep", lang),
+                     close=t("app.must_close", lang), sites=t("app.sites_may_open", lang),
+                     button=t("app.suggest", lang))
+    assert "--solver-seconds" not in said and "命令行" not in said and "command line" not in said
+    assert t("app.must_keep", lang) in said and t("app.suggest", lang) in said
+    library = planning.optimise.out_of_time(Message("app.goal.fewest_schools"), 20.0).text(lang)
+    assert "--solver-seconds" in library  # the command line's words, for the command line

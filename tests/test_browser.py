@@ -748,7 +748,8 @@ def test_the_map_reads_at_a_glance(server, browser, lang, width):
     looked at by people."""
     import re
 
-    from planning.i18n import t
+    from planning.i18n import shown_names, t
+    from planning.load import shared_demo
     from planning.maps import NARROW_MAP
 
     page = _open_demo(browser, server, lang=lang, width=width, height=900)
@@ -790,8 +791,10 @@ def test_the_map_reads_at_a_glance(server, browser, lang, width):
         page.wait_for_timeout(400)
         if name.is_visible():
             break
-    assert name.is_visible() and name.inner_text() == "青山镇中心小学"
-    village = fmap.locator(".planning-village-name", has_text="桐木村")
+    demo = shared_demo()
+    school, tongmu = (shown_names(table, lang) for table in (demo.schools, demo.villages))  # pinyin in English
+    assert name.is_visible() and name.inner_text() == school["S01"]  # 青山镇中心小学 / Qingshan Central Primary
+    village = fmap.locator(".planning-village-name", has_text=tongmu["V06"])  # 桐木村 / Tongmu
     for _ in range(8):  # the villages' names come with the schools' or later (never before)
         if village.count() and village.is_visible():
             break

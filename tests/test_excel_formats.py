@@ -152,8 +152,11 @@ def test_columns_are_as_wide_as_their_content_chinese_counting_double(report, de
     schools = book[sheet_of(lang, "today", "schools")]
     cells = column(schools, field("name", lang))
     width = schools.column_dimensions[cells[0].column_letter].width
-    longest = max(len(name) for name in demo.schools["name"])  # Chinese names: two widths a character
-    assert 2 * longest <= width <= 2 * longest + 4
+    # the names shown (pinyin in English): a Chinese character two widths, a Latin one one
+    shown = planning.i18n.shown_names(demo.schools, lang)
+    longest = max(sum(2 if "\u4e00" <= ch <= "\u9fff" else 1 for ch in name) for name in shown)
+    assert [c.value for c in cells] == shown.tolist()
+    assert longest <= width <= longest + 4
 
 
 def test_a_plan_report_written_by_the_command_line(demo, tmp_path, capsys):

@@ -20,7 +20,7 @@ import shapely
 import planning
 from planning import Project, WalkNetwork
 from planning.changes import village_changes
-from planning.i18n import school_type, t
+from planning.i18n import school_type, shown_names, t
 from planning.maps import (
     LEAFLET_FOLDER,
     NAME_SPACING,
@@ -73,9 +73,10 @@ def test_the_demo_map_has_a_metric_scale_a_fold_away_legend_with_both_keys_and_n
     school_zoom, village_zoom = name_zooms(demo)
     assert f'classes.toggle("planning-school-names", zoom >= {school_zoom})' in html
     assert f'classes.toggle("planning-village-names", zoom >= {village_zoom})' in html
-    for name in demo.schools["name"]:  # (in the layers' JSON text: quotes and "</" escaped)
+    # (in the layers' JSON text: quotes and "</" escaped; names in English in pinyin where given)
+    for name in shown_names(demo.schools, lang):
         assert f'planning-school-name\\">{escape(name)}<\\/span>' in html
-    for name in demo.villages["name"]:
+    for name in shown_names(demo.villages, lang):
         assert f'planning-village-name\\">{escape(name)}<\\/span>' in html
 
 
@@ -133,7 +134,7 @@ def test_a_closed_school_s_name_is_grey_struck_and_says_so(demo, lang):
     for sid, row in result.schools.iterrows():
         label = re.search(r'<span class="planning-name planning-school-name( planning-closed)?">(.*)</span></div>$',
                           marks[sid]).group(0).removesuffix("</div>")
-        name = escape(row["name"])
+        name = escape(shown_names(demo.schools, lang)[sid])  # in English, its pinyin
         if row["open"]:
             assert label == f'<span class="planning-name planning-school-name">{name}</span>', sid
         else:

@@ -13,7 +13,7 @@ import pytest
 
 import planning
 from planning.errors import PlanningError
-from planning.i18n import t
+from planning.i18n import shown_names, t
 from planning.maps import COLOURS, base_map, isochrones, result_layers, result_map, walk_class
 from planning.report import cjk_font, excel_report, print_map, results_gpkg
 
@@ -62,8 +62,9 @@ def test_result_map_has_villages_schools_legend_and_status(demo, lang):
     villages, schools = layers[t("map.villages", lang)], layers[t("map.schools", lang)]
     assert len(villages) == len(demo.villages) and len(schools) == len(result.schools)
     flows = result.villages.xs("primary", level="level")
+    shown = shown_names(demo.villages, lang)  # in English the pinyin where given
     for (_, style, tip), (vid, row) in zip(villages, flows.iterrows(), strict=True):
-        assert vid in tip and row["name"] in tip
+        assert vid in tip and escape(shown[vid]) in tip
         assert style["fillColor"] == COLOURS[walk_class(pd.Series([row["minutes"]]), pd.Series([row["mode"]]), 40)[0]]
     closed = [tip for _, style, tip in schools if "line-through" in style["html"]]
     assert len(closed) == int((~result.schools["open"].astype(bool)).sum()) > 0
@@ -103,7 +104,8 @@ def test_catchments_hold_their_villages_and_the_difference_map(demo):
     (changes,) = [g for g in fmap._children.values() if getattr(g, "layer_name", None) == "Changes"]
     tips = [tip for _, _, tip in geojson_features(changes)]
     taught = today.villages.xs("primary", level="level")
-    names = taught.loc[taught["school"] == "S05", "name"]  # the villages S05 teaches today
+    ids = taught.index[taught["school"] == "S05"]  # the villages S05 teaches today, by their English names
+    names = [escape(name) for name in shown_names(demo.villages, "en")[ids]]
     assert len(names) > 0 and all(any("loses its school" in tip and name in tip for tip in tips) for name in names)
     html = fmap.get_root().render()  # the layer control names only layers already drawn (else Leaflet fails)
     control = html.index("L.control.layers")
