@@ -153,6 +153,10 @@ NARROW_MAP = 700
 #: The first view's margin around the villages' box (pixels): a village's circle and a school's
 #: ring drawn whole at the edge of the map and beside the legend.
 FIT_MARGIN = 24
+#: The first view's margins left and right of the villages' box (pixels): room for the names
+#: beside the outermost markers (villages' names to their left, schools' to their right:
+#: about three and six Chinese characters), not cut at the map's edge.
+FIT_SIDES = (40, 80)
 #: On a wide map the legend opens at first only if the villages, fitted beside or above it, keep
 #: at least this share of the size (pixels per metre) they have with it folded.
 LEGEND_ROOM = 0.95
@@ -245,7 +249,8 @@ class _MapScript(MacroElement):
     names' layer (``names``) put on the map only then.
 
     The first view shows every village, none under the bottom-left corner (the legend and the
-    scale bar) and none cut at an edge (:data:`FIT_MARGIN`): the villages' box is fitted beside
+    scale bar) and none cut at an edge (:data:`FIT_MARGIN`, :data:`FIT_SIDES` for the names beside
+    the outermost markers): the villages' box is fitted beside
     that corner or above it, whichever draws it larger. The legend opens at first on a map at
     least :data:`NARROW_MAP` wide only when, open, it leaves the villages at least
     :data:`LEGEND_ROOM` of the size they have with it folded (a big county fills the map, its
@@ -266,6 +271,7 @@ class _MapScript(MacroElement):
         new Legend().addTo(map);
     }
     var bounds = L.latLngBounds({{ this.bounds }}), margin = {{ this.margin }};
+    var left = {{ this.sides[0] }}, rightSide = {{ this.sides[1] }};  // room for the names at the edges
     var span = map.project(bounds.getNorthEast(), 0).subtract(map.project(bounds.getSouthWest(), 0));
     span = L.point(Math.max(Math.abs(span.x), 1e-9), Math.max(Math.abs(span.y), 1e-9));
     function fit() {  // the villages' box beside or above the bottom-left corner, whichever draws it larger
@@ -278,10 +284,10 @@ class _MapScript(MacroElement):
             top = Math.min(top, box.top - frame.top);
         }
         var room = function (x, y) { return Math.min((size.x - x) / span.x, (size.y - y) / span.y); };
-        var beside = room(right + 2 * margin, 2 * margin), above = room(2 * margin, size.y - top + 2 * margin);
+        var beside = room(right + left + rightSide, 2 * margin), above = room(left + rightSide, size.y - top + 2 * margin);
         return beside >= above
-            ? {room: beside, view: {paddingTopLeft: [right + margin, margin], paddingBottomRight: [margin, margin]}}
-            : {room: above, view: {paddingTopLeft: [margin, margin], paddingBottomRight: [margin, size.y - top + margin]}};
+            ? {room: beside, view: {paddingTopLeft: [right + left, margin], paddingBottomRight: [rightSide, margin]}}
+            : {room: above, view: {paddingTopLeft: [left, margin], paddingBottomRight: [rightSide, size.y - top + margin]}};
     }
     function show() {  // at the zoom that fits exactly (not a multiple of the zoom step, which may lose a fifth)
         var snap = map.options.zoomSnap;
@@ -334,7 +340,7 @@ class _MapScript(MacroElement):
         super().__init__()
         self._name = "PlanningMapScript"
         self.school_zoom, self.village_zoom, self.narrow = school_zoom, village_zoom, NARROW_MAP
-        self.margin, self.legend_room = FIT_MARGIN, LEGEND_ROOM
+        self.margin, self.sides, self.legend_room = FIT_MARGIN, FIT_SIDES, LEGEND_ROOM
         self.bounds = _js(bounds)
         self.names = names
 
