@@ -138,7 +138,7 @@ def test_the_app_writes_no_upload_outside_its_folder_whatever_name_the_browser_s
                t("app.upload.roads", "zh"): FakeUpload("..\\roads.gpkg", DEMO / "roads.gpkg")}
     at = load_in_app(monkeypatch, uploads)
     assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]
-    assert at.session_state["project"].name == "escaped"  # loaded, named after the planner's file
+    assert at.session_state["project"].name == t("plan_report.county_default", "zh")  # loaded (uploads are named 本县 unless typed)
     assert precious.read_text(encoding="utf-8") == "not to be overwritten\n"
     assert not (tmp_path / "a" / "escaped.csv").exists()
     session = at.session_state["uploads"].folder
