@@ -1,6 +1,6 @@
 """Pictures of what planners take to the meeting, for people reading the repository.
 
-    .venv/bin/python docs/make_pictures.py
+    .venv/bin/python docs/make_pictures.py [ARTIFACTS]     # ARTIFACTS: tests/artifacts by default
 
 Writes into ``docs/pictures/``:
 
@@ -35,7 +35,7 @@ SCREENSHOTS = {
     "08_demo_en_1024.png": "app_map_en_1024.png",
     "02_closed_zh_1600.png": "app_map_zh_1600.png",
     "09_compare_zh_1024.png": "app_compare_zh_1024.png",
-    "20_schools_zh_1600.png": "app_schools_zh_1600.png",
+    "20_county_3000_edit.png": "app_county_3000_edit_1600.png",
 }
 
 
@@ -70,13 +70,14 @@ def main() -> None:
     for lang in ("zh", "en"):
         for path in report_pictures(lang):
             print(path.relative_to(ROOT))
+    artifacts = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "tests" / "artifacts"
     for source, name in SCREENSHOTS.items():
-        shot = ROOT / "tests" / "artifacts" / source
+        shot = artifacts / source
         if shot.exists():
             shutil.copyfile(shot, OUT / name)
             print((OUT / name).relative_to(ROOT))
         else:
-            print(f"(no {shot.relative_to(ROOT)}: run the browser test first)")
+            print(f"(no {shot}: run the browser test first)")
 
 
 if __name__ == "__main__":
