@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import shapely
@@ -88,3 +89,19 @@ def choose_lang(app: AppTest, lang: str) -> None:
     if lang == "en":
         app.radio(key="lang_choice").set_value("English").run()
         assert not app.exception
+
+
+def expander_path(app: AppTest, label: str) -> list[int]:
+    """Where the expander labelled ``label`` is in the page (the indices from the root): the
+    browser keeps an expander open across runs only while this stays the same."""
+    def search(node: Any, path: list[int]) -> list[int] | None:
+        if getattr(node, "type", None) == "expander" and getattr(node, "label", None) == label:
+            return path
+        for index, child in getattr(node, "children", {}).items():
+            if (found := search(child, [*path, index])) is not None:
+                return found
+        return None
+
+    found = search(app._tree, [])
+    assert found is not None, label
+    return found

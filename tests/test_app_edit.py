@@ -11,6 +11,8 @@ from planning import app as logic
 from planning.edits import AddBus
 from planning.i18n import t
 
+from .helpers import expander_path
+
 
 def pick_school(app: AppTest, school_id: str) -> None:
     box = app.selectbox(key="school")
@@ -129,22 +131,6 @@ def test_display_table_words_minutes_by_the_column_s_kind():
     assert shown["load"].tolist() == ["0.553", "1.2", "3", "12"]  # by size, as before, where the kind is not minutes
     assert logic.shown_table(frame, "zh").columns.tolist() == [t("field.change", "zh"), t("field.load", "zh")]
     assert logic.shown_table(frame, "en")[t("field.change", "en")].tolist()[0] == "0.6"
-
-
-def expander_path(app: AppTest, label: str) -> list[int]:
-    """Where the expander labelled ``label`` is in the page (the indices from the root): the
-    browser keeps an expander open across runs only while this stays the same."""
-    def search(node, path: list[int]) -> list[int] | None:
-        if getattr(node, "type", None) == "expander" and getattr(node, "label", None) == label:
-            return path
-        for index, child in getattr(node, "children", {}).items():
-            if (found := search(child, [*path, index])) is not None:
-                return found
-        return None
-
-    found = search(app._tree, [])
-    assert found is not None, label
-    return found
 
 
 def test_the_edit_s_error_leaves_the_panels_below_it_where_they_are(app):

@@ -23,7 +23,7 @@ from planning.i18n import plan_name, t
 from planning.load import DEMO_FOLDER, county_name
 
 from .conftest import ROOT
-from .helpers import started_app
+from .helpers import expander_path, started_app
 
 APP = str(ROOT / "streamlit_app.py")
 PDFTOTEXT = shutil.which("pdftotext")
@@ -177,22 +177,6 @@ def test_the_exported_html_map_has_its_title_in_one_language(app, lang):
     assert f'button.title = "{t("map.layers", lang)}"' in html
 
 
-def path_of(app: AppTest, label: str) -> list[int]:
-    """Where the expander labelled ``label`` is in the page (the indices from the root): the
-    browser keeps an expander open across runs only while this stays the same."""
-    def search(node: Any, path: list[int]) -> list[int] | None:
-        if getattr(node, "type", None) == "expander" and getattr(node, "label", None) == label:
-            return path
-        for index, child in getattr(node, "children", {}).items():
-            if (found := search(child, [*path, index])) is not None:
-                return found
-        return None
-
-    found = search(app._tree, [])
-    assert found is not None, label
-    return found
-
-
 def test_the_panel_of_saved_plans_stays_where_it_is_after_a_save(app):
     """Before, "已保存" was drawn on the save's run only: on the next run (a click on 复制 in
     the panel) everything below it moved up one place and the browser drew the panel anew,
@@ -201,11 +185,11 @@ def test_the_panel_of_saved_plans_stays_where_it_is_after_a_save(app):
     app.button(key="save").click().run()
     assert t("app.saved", "zh", name=app.session_state.scenario.name) in [s.value for s in app.success]
     label = t("app.manage_plans", "zh")
-    after_save = path_of(app, label)
+    after_save = expander_path(app, label)
     app.button(key="duplicate_plan").click().run()
     assert not app.exception
-    assert path_of(app, label) == after_save
+    assert expander_path(app, label) == after_save
     copy = logic.copy_name(app.session_state.scenario.name, {}, "zh")
     assert [s.value for s in app.success] == [t("app.plan_duplicated", "zh", name=copy)]
     app.run()
-    assert path_of(app, label) == after_save
+    assert expander_path(app, label) == after_save
