@@ -539,6 +539,27 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
     return placer
 
 
+def key_handles(drawn: pd.DataFrame, *, sheet: Sheet, limit: float, size: float) -> tuple[list, list, list]:
+    """The map key's entries for the villages' trips, the school types and the school statuses
+    among the ``drawn`` schools (:func:`drawn_schools`): the plan report's map page and the
+    printed map (:func:`planning.report.print_map`) show the same symbols."""
+    from matplotlib.lines import Line2D
+
+    lang = sheet.lang
+    trips = [Line2D([], [], marker="o", linestyle="", markersize=size, markerfacecolor=COLOURS[k],
+                    markeredgecolor="#333", label=label) for k, label in (
+        ("short", t("map.walk_within", lang, short=30)), ("limit", t("map.walk_limit", lang, limit=f"{limit:g}")),
+        ("beyond", t("map.walk_beyond", lang, limit=f"{limit:g}")), ("bus", t("map.bus", lang)),
+        ("board", t("map.board", lang)), ("unserved", t("map.unserved", lang)))]
+    types = [Line2D([], [], marker=sheet.markers[k], linestyle="", markersize=size, markerfacecolor="#555555",
+                    markeredgecolor="white", label=school_type(k, lang))
+             for k in sheet.markers if k in set(drawn["type"])]
+    statuses = [Line2D([], [], marker="s", linestyle="", markersize=size, markerfacecolor=STATUS_COLOURS[s],
+                       markeredgecolor="white", label=t(f"status.{s}", lang))
+                for s in STATUS_COLOURS if s in set(drawn["status"])]
+    return trips, types, statuses
+
+
 def _legends(fig: Figure, project: Project, results: Sequence[Result], *, level: str, sheet: Sheet,
              top: float) -> None:
     """The map page's key under the maps, in groups: villages' trips, school types, school
@@ -546,20 +567,9 @@ def _legends(fig: Figure, project: Project, results: Sequence[Result], *, level:
     from matplotlib.lines import Line2D
 
     lang = sheet.lang
-    limit = project.policy.limit(level)
     size = sheet.pt(7.5)
-    trips = [Line2D([], [], marker="o", linestyle="", markersize=size, markerfacecolor=COLOURS[k],
-                    markeredgecolor="#333", label=label) for k, label in (
-        ("short", t("map.walk_within", lang, short=30)), ("limit", t("map.walk_limit", lang, limit=f"{limit:g}")),
-        ("beyond", t("map.walk_beyond", lang, limit=f"{limit:g}")), ("bus", t("map.bus", lang)),
-        ("board", t("map.board", lang)), ("unserved", t("map.unserved", lang)))]
     drawn = pd.concat([drawn_schools(r, level) for r in results])
-    kinds = [k for k in sheet.markers if k in set(drawn["type"])]
-    types = [Line2D([], [], marker=sheet.markers[k], linestyle="", markersize=size, markerfacecolor="#555555",
-                    markeredgecolor="white", label=school_type(k, lang)) for k in kinds]
-    present = set(drawn["status"])
-    statuses = [Line2D([], [], marker="s", linestyle="", markersize=size, markerfacecolor=STATUS_COLOURS[s],
-                       markeredgecolor="white", label=t(f"status.{s}", lang)) for s in STATUS_COLOURS if s in present]
+    trips, types, statuses = key_handles(drawn, sheet=sheet, limit=project.policy.limit(level), size=size)
     other = [Line2D([], [], color="#9a9a9a", linewidth=1.5, label=t("map.roads", lang)),
              Line2D([], [], color="#555555", linewidth=1.0, linestyle="--", label=t("plan_report.assigned", lang)),
              Line2D([], [], marker="o", linestyle="", markersize=size * 1.3, markerfacecolor="none",

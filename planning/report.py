@@ -30,7 +30,6 @@ from .i18n import (
     localise,
     name_words,
     plan_name,
-    school_type,
     shown_names,
     t,
     with_names,
@@ -38,8 +37,7 @@ from .i18n import (
 from .indicators import balance_rules, worded_indicators
 from .io import atomic_path, write_gpkg
 from .load import county_name, is_demo
-from .maps import COLOURS, STATUS_COLOURS
-from .plan_report import Sheet, date_text, draw_map, drawn_schools, map_extent
+from .plan_report import Sheet, date_text, draw_map, drawn_schools, key_handles, map_extent
 from .plan_report import wrap as _wrap  # lines of at most so many ems (one wrapper for every page)
 from .project import Project
 from .scenario import baseline
@@ -218,21 +216,10 @@ def _map_legend(fig: Figure, result: Result, *, level: str, sheet: Sheet, limit:
 
     lang = sheet.lang
     size = sheet.pt(8)
-    handles = [Line2D([], [], marker="o", linestyle="", markersize=size, markerfacecolor=COLOURS[k],
-                      markeredgecolor="#333", label=label) for k, label in (
-        ("short", t("map.walk_within", lang, short=30)), ("limit", t("map.walk_limit", lang, limit=f"{limit:g}")),
-        ("beyond", t("map.walk_beyond", lang, limit=f"{limit:g}")), ("bus", t("map.bus", lang)),
-        ("board", t("map.board", lang)), ("unserved", t("map.unserved", lang)))]
-    drawn = drawn_schools(result, level)
-    kinds = [k for k in MARKERS if k in set(drawn["type"])]
-    handles += [Line2D([], [], marker=MARKERS[k], linestyle="", markersize=size, markerfacecolor="#555555",
-                       markeredgecolor="white", label=school_type(k, lang)) for k in kinds]
-    handles += [Line2D([], [], marker="s", linestyle="", markersize=size, markerfacecolor=STATUS_COLOURS[s],
-                       markeredgecolor="white", label=t(f"status.{s}", lang))
-                for s in STATUS_COLOURS if s in set(drawn["status"])]
-    handles += [Line2D([], [], color="#9a9a9a", linewidth=1.5, label=t("map.roads", lang)),
-                Line2D([], [], marker="o", linestyle="", markersize=size * 1.3, markerfacecolor="none",
-                       markeredgecolor="#d7301f", label=t("plan_report.over_capacity", lang))]
+    trips, types, statuses = key_handles(drawn_schools(result, level), sheet=sheet, limit=limit, size=size)
+    handles = [*trips, *types, *statuses, Line2D([], [], color="#9a9a9a", linewidth=1.5, label=t("map.roads", lang)),
+               Line2D([], [], marker="o", linestyle="", markersize=size * 1.3, markerfacecolor="none",
+                      markeredgecolor="#d7301f", label=t("plan_report.over_capacity", lang))]
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.79, 0.88), title=t("map.legend", lang),
                fontsize=sheet.pt(8.5), title_fontsize=sheet.pt(10), frameon=True)
 
