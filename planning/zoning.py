@@ -502,15 +502,16 @@ def _solve(built: Built, layout: Layout, *, split: bool, seconds: float | None) 
     lp = priced.lp
     if split or not lp.has_solution:
         return _honest(lp, priced, clock), int(len(_columns(built, priced.active)))
-    lower, rise = priced.bound, None
-    if priced.exact:
-        lower, rise = knapsack_bound(built, layout, lp, idle)
-        lower = max(lower, lp.objective)
+    lower, rise, relaxed = priced.bound, None, None
+    if priced.exact:  # knapsack_bound, kept whole for the ascent to start from
+        relaxed = lagrangian(built, layout, lp_prices(built, lp), idle)
+        lower, rise = max(relaxed.bound, lp.objective), relaxed.rise
     start = _start(built, layout, priced, clock, rise=rise, idle=idle)
     active = priced.active
     if rise is not None and start.has_solution:  # pairs whose bound with them reaches the start cannot beat it
         if _roomy(clock):
-            lower, rise = ascent(built, layout, lp, idle, target=start.objective, seconds=_share(clock, 0.1, most=2.0))
+            lower, rise = ascent(built, layout, lp, idle, target=start.objective, seconds=_share(clock, 0.1, most=2.0),
+                                 first=relaxed)
             lower = max(lower, lp.objective)
         slack = TOLERANCE + 1e-9 * abs(start.objective)
         beats = (priced.reduced < start.objective - lp.objective + slack) & (rise < start.objective - lower + slack)
@@ -566,11 +567,15 @@ def knapsack_bound(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarra
     -------
     (L in pupil-minutes, the rise of each pair).
     """
-    dual = np.r_[lp.row_dual if lp.row_dual is not None else np.zeros(0), 0.0]   # index −1: no row, worth 0
-    prices = Prices(dual[built.unit_rows], np.maximum(0.0, -dual[built.seat_row]),
-                    np.maximum(0.0, -dual[built.bed_row]))
-    relaxed = lagrangian(built, layout, prices, idle)
+    relaxed = lagrangian(built, layout, lp_prices(built, lp), idle)
     return relaxed.bound, relaxed.rise
+
+
+def lp_prices(built: Built, lp: MilpResult) -> Prices:
+    """The relaxation's multipliers from the LP's duals: π per unit, σ and β ≥ 0 per school."""
+    dual = np.r_[lp.row_dual if lp.row_dual is not None else np.zeros(0), 0.0]   # index −1: no row, worth 0
+    return Prices(dual[built.unit_rows], np.maximum(0.0, -dual[built.seat_row]),
+                  np.maximum(0.0, -dual[built.bed_row]))
 
 
 @dataclass
@@ -620,18 +625,17 @@ def lagrangian(built: Built, layout: Layout, prices: Prices, idle: np.ndarray) -
     return Relaxed(bound, np.maximum(0.0, rise), slack)
 
 
-def ascent(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarray, *, target: float, seconds: float
-           ) -> tuple[float, np.ndarray]:
+def ascent(built: Built, layout: Layout, lp: MilpResult, idle: np.ndarray, *, target: float, seconds: float,
+           first: Relaxed | None = None) -> tuple[float, np.ndarray]:
     """The best relaxation of :func:`knapsack_bound` found by subgradient steps on π from
     the LP's duals (σ, β stay the LP's): π ← π + μ (target − L) g / ‖g‖² with g the
     subgradient, μ from 1, halved after 5 steps without a better bound; it stops when L
     reaches ``target`` (the incumbent: nothing better exists), at a zero subgradient, when
-    μ is spent or after ``seconds``. Returns (L, each pair's rise) of the best."""
-    dual = np.r_[lp.row_dual if lp.row_dual is not None else np.zeros(0), 0.0]
-    prices = Prices(dual[built.unit_rows], np.maximum(0.0, -dual[built.seat_row]),
-                    np.maximum(0.0, -dual[built.bed_row]))
+    μ is spent or after ``seconds``; ``first``: the relaxation at the LP's duals, when already
+    worked out (:func:`knapsack_bound`'s). Returns (L, each pair's rise) of the best."""
+    prices = lp_prices(built, lp)
     deadline, mu, stall = time.perf_counter() + seconds, 1.0, 0
-    best = lagrangian(built, layout, prices, idle)
+    best = first if first is not None else lagrangian(built, layout, prices, idle)
     current = best
     while time.perf_counter() < deadline and mu > 1e-3 and best.bound < target:
         norm = float(current.slack @ current.slack)
@@ -928,4 +932,4 @@ def _ejection(search: _Search, p: int, q: int) -> tuple[float | None, tuple[list
 
 
 __all__ = ["Zoning", "zone", "candidates", "pair_terms", "build_model", "reduced_costs", "unserved_cost",
-           "no_zoning", "redundant", "knapsack_bound", "lagrangian", "ascent", "Prices"]
+           "no_zoning", "redundant", "knapsack_bound", "lp_prices", "lagrangian", "ascent", "Prices"]
