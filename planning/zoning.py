@@ -98,6 +98,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -801,16 +802,7 @@ class _Search:
 
     def boarding(self, t: int, load: float, members: list[int]) -> float:
         """The boarders' cost at school t (≤ 0) with these pairs there and this day load."""
-        room = min(self.beds[t], self.seats[t] - load)
-        if room <= 0:
-            return 0.0
-        total = 0.0
-        for p in sorted((p for p in members if self.boardable[p] > 0), key=self.board.__getitem__):
-            take = min(self.boardable[p], room)
-            total, room = total + take * self.board[p], room - take
-            if room <= 0:
-                break
-        return total
+        return sum((taken * self.board[p] for p, taken in self._filled(t, load, members)), 0.0)
 
     def change(self, out: list[int], into: list[int]) -> float | None:
         """The cost change of replacing pairs ``out`` by pairs ``into`` (None: seats overflow)."""
@@ -861,8 +853,13 @@ class _Search:
 
     def boarders(self, t: int) -> list[tuple[int, float]]:
         """(pair, boarders) at school t, as :meth:`boarding` fills its beds."""
-        room, taken = min(self.beds[t], self.seats[t] - self.load[t]), []
-        for p in sorted((p for p in self.members[t] if self.boardable[p] > 0), key=self.board.__getitem__):
+        return self._filled(t, self.load[t], self.members[t])
+
+    def _filled(self, t: int, load: float, members: Iterable[int]) -> list[tuple[int, float]]:
+        """(pair, boarders) at school t with these pairs there and this day load: the beds
+        (at most the seats left) filled by the pairs whose boarders gain most first."""
+        room, taken = min(self.beds[t], self.seats[t] - load), []
+        for p in sorted((p for p in members if self.boardable[p] > 0), key=self.board.__getitem__):
             if room <= 0:
                 break
             taken.append((p, min(self.boardable[p], room)))
