@@ -729,7 +729,7 @@ def _branch(search: _Search, lower: np.ndarray, upper: np.ndarray, y: np.ndarray
             down, up = value + gains.estimate(0, j) * y[j], value + gains.estimate(1, j) * (1.0 - y[j])
             proven = (value, value)  # estimates, not bounds
         else:
-            down, up = _strong(search, j, lower[j], upper[j], (0.0, 1.0))
+            down, up = _strong(search, j, lower[j], upper[j])
             gains.note(0, j, min(down, search.target()) - value, y[j])
             gains.note(1, j, min(up, search.target()) - value, 1.0 - y[j])
             if down == np.inf and up == np.inf:
@@ -745,12 +745,12 @@ def _branch(search: _Search, lower: np.ndarray, upper: np.ndarray, y: np.ndarray
     return best
 
 
-def _strong(search: _Search, j: int, lower: float, upper: float, sides: tuple[float, float]) -> tuple[float, float]:
-    """The LP bound (one solve from the last basis, no new cuts) with column ``j`` at each
-    value of ``sides``: inf when it is infeasible or reaches the incumbent, −inf when the
-    time ran out; the column's bounds ``lower``, ``upper`` are put back."""
+def _strong(search: _Search, j: int, lower: float, upper: float) -> tuple[float, float]:
+    """The LP bound (one solve from the last basis, no new cuts) with column ``j`` closed and
+    open: inf when it is infeasible or reaches the incumbent, −inf when the time ran out;
+    the column's bounds ``lower``, ``upper`` are put back."""
     found = []
-    for side in sides:
+    for side in (0.0, 1.0):
         search.master.set_bounds(np.array([j]), side, side)
         lp = search.lp(search.target())
         found.append(np.inf if lp.status in (REACHED, "Infeasible") else lp.objective if lp.optimal else -np.inf)
