@@ -39,7 +39,7 @@ from .i18n import (
     has_text,
     level_name,
     localise,
-    name_words,
+    place_words,
     plan_name,
     school_type,
     shown_names,
@@ -647,13 +647,6 @@ def cost_short_headers(columns: Iterable[object]) -> dict[str, str]:
 def headline_caption(level: str, lang: str = "zh") -> str:
     """The line above the headline figures naming the level they count."""
     return t("app.headline_level", lang, level=level_name(level, lang))
-
-
-def place_words(project: Project, lang: str) -> dict[str, str]:
-    """Each Chinese name of the project's villages, schools and sites → the name shown in
-    ``lang`` where it differs (in English the planner's pinyin where the tables give it, as
-    the plan report and the Excel workbook name them: :func:`planning.i18n.shown_names`)."""
-    return name_words(project.villages, project.schools, project.sites, lang=lang)
 
 
 def named(table: pd.DataFrame, project: Project, lang: str) -> pd.DataFrame:

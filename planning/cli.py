@@ -42,7 +42,7 @@ from .i18n import (
     field,
     level_name,
     localise,
-    name_words,
+    place_words,
     plan_name,
     t,
     with_names,
@@ -1011,7 +1011,7 @@ def run_optimise(args: argparse.Namespace) -> int:
               + localise(table, lang).to_string())
         if args.tradeoff:
             written += _tradeoff(args, project, option.limit, sheets)
-    words = name_words(project.villages, project.schools, project.sites, lang=lang)  # pinyin in English
+    words = place_words(project, lang)  # pinyin in English
     write_excel({name: with_names(sheet, words) for name, sheet in sheets.items()}, args.out / f"{stem}.xlsx", lang=lang)
     print("\n" + t("cli.wrote", lang, files=Listing(written)))
     return 0

@@ -230,6 +230,17 @@ def shown_names(table: pd.DataFrame, lang: str | None = None) -> pd.Series:
     return names
 
 
+def place_words(project: Any, lang: str | None = None) -> dict[str, str]:
+    """:func:`name_words` of a project's villages, schools and sites in ``lang``, worked out
+    once per project and language (the app asks for them on every run; the dict is shared:
+    read it, don't change it)."""
+    from .memo import once
+
+    lang = language(lang)
+    return once(project, ("place_words", lang),
+                lambda: name_words(project.villages, project.schools, project.sites, lang=lang))
+
+
 def name_words(*tables: pd.DataFrame | None, lang: str | None = None) -> dict[str, str]:
     """Each name of the ``tables`` (a project's villages, schools, sites) → the name shown in
     ``lang`` (:func:`shown_names`) where the two differ: empty in Chinese. A name given two

@@ -36,7 +36,7 @@ from .evaluate import Result
 from .i18n import (
     Message,
     level_name,
-    name_words,
+    place_words,
     plan_name,
     school_type,
     shown_names,
@@ -368,7 +368,7 @@ def _empty_map(project: Project, *, basemap: str, tianditu_key: str | None, lang
 def result_layers(project: Project, result: Result, *, level: str = "primary", lang: str = "zh", show_zoning: bool = True,
                   show_catchments: bool = True) -> list[folium.FeatureGroup]:
     """The layers a scenario changes: catchments, zoning lines, villages, schools."""
-    words = _place_words(project, lang)  # names as the plan report prints them (pinyin in English)
+    words = place_words(project, lang)  # names as the plan report prints them (pinyin in English)
     villages = with_names(village_table(project, result, level=level), words)
     villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
     schools = with_names(result.schools, words)
@@ -380,12 +380,6 @@ def result_layers(project: Project, result: Result, *, level: str = "primary", l
     _villages(holder, villages, lang)
     _schools(holder, project, schools, lang)
     return [child for child in holder._children.values() if isinstance(child, folium.FeatureGroup)]
-
-
-def _place_words(project: Project, lang: str) -> dict[str, str]:
-    """Chinese name → the name shown in ``lang`` (:func:`planning.i18n.name_words`: in English
-    the tables' pinyin where given), for villages, schools and sites."""
-    return name_words(project.villages, project.schools, project.sites, lang=lang)
 
 
 def _basemap(fmap: folium.Map, basemap: str, key: str | None, lang: str) -> None:
@@ -558,7 +552,7 @@ def difference_map(project: Project, before: Result, after: Result, *, level: st
     every band that changes: pupils, school, mode and minutes before → after."""
     changes = village_changes(before, after).xs(level, level="level")
     assert isinstance(changes, pd.DataFrame)  # a level of the index: a table
-    changes = with_names(changes, _place_words(project, lang))
+    changes = with_names(changes, place_words(project, lang))
     colours = {"longer walk": "#d73027", "shorter walk": "#1a9850", "loses its school": "#f46d43",
                "boards": COLOURS["board"], "by bus": COLOURS["bus"], "unserved": COLOURS["unserved"],
                "other change": "#984ea3", "same": "#bdbdbd"}

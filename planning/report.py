@@ -28,7 +28,7 @@ from .i18n import (
     field,
     level_name,
     localise,
-    name_words,
+    place_words,
     plan_name,
     shown_names,
     t,
@@ -569,7 +569,7 @@ def excel_report(project: Project, results: Iterable[Result], path: str | Path, 
             "alliance_schools": alliance_schools_table(alliances, lang)})
     if results:  # places named as the plan report names them (pinyin in English where given)
         project = results[0].project
-        words = name_words(project.villages, project.schools, project.sites, lang=lang)
+        words = place_words(project, lang)
         sheets = {name: with_names(table, words) for name, table in sheets.items()}
     return write_excel(sheets, path, titles=titles, lang=lang)
 
