@@ -284,7 +284,7 @@ def _staffing_pages(project: Project, result: Result, *, lang: str, paper: str, 
               junior=f"{policy.pupils_per_teacher['junior']:g}", small=policy.small_school_pupils,
               per_class=f"{policy.teachers_per_class:g}")
     notes = ([t("synthetic", lang)] if is_demo(project) else []) + [t("map.made_with", lang)]
-    names = _names(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
+    names = shown_names(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
     cells = _staffing_cells(table, names, lang)
     labels = [_heading_lines(field(c, lang)) for c in ("school_id", *_STAFFING_COLUMNS)]
     ems = [max(_ems(line) for text in [label, *column] for line in text.split("\n")) + 1.2
@@ -400,7 +400,7 @@ def _cost_pages(project: Project, result: Result, *, lang: str, paper: str, titl
     policy = project.policy
     note = t("map.cost_note", lang, rate=f"{policy.cost_discount_rate:.0%}", years=policy.cost_horizon)
     notes = ([t("synthetic", lang)] if is_demo(project) else []) + [t("map.made_with", lang)]
-    names = _names(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
+    names = shown_names(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
     cells, previous = [], None
     for item, row in zip(table.index, table.itertuples(index=False), strict=True):
         sid, _, quantity, unit, *amounts = row
@@ -480,11 +480,6 @@ def _heading_lines(text: str) -> str:
     if bracket and bracket.start() > 0:
         return f"{_heading_lines(text[: bracket.start()])}\n{text[bracket.start():].lstrip()}"
     return "\n".join(_wrap(text, max(10.0, _ems(text) / 3)))
-
-
-def _names(table: pd.DataFrame, lang: str) -> pd.Series:
-    """Names to print: pinyin in English where the data give it (:func:`planning.i18n.shown_names`)."""
-    return shown_names(table, lang)
 
 
 def excel_report(project: Project, results: Iterable[Result], path: str | Path, *, lang: str = "zh",
