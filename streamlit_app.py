@@ -879,7 +879,7 @@ def years_tab(scenario) -> None:
 
 def timeline_of(scenario, fc):
     """``scenario`` year by year over the forecast ``fc`` with the app's assignment, or by
-    nearest school where some year cannot be zoned (and why: :func:`planning.app.years_or_nearest`).
+    nearest school where some year cannot be zoned (and why: :func:`planning.scenario.years_or_nearest`).
     Made once per plan (its project, name and edits), forecast and assignment, and kept for
     the session's last few plans: the years view and the plan report share it."""
     ss = st.session_state
@@ -889,7 +889,8 @@ def timeline_of(scenario, fc):
     kept = ss.get("timelines", [])
     found = next((entry for entry in kept if same(entry)), None)
     if found is None:
-        found = (scenario, fc, ss.assignment, *logic.years_or_nearest(scenario, fc, ss.assignment))
+        found = (scenario, fc, ss.assignment,
+                 *logic.years_or_nearest(scenario, fc, ss.assignment, solver_seconds=logic.SOLVER_SECONDS))
         ss.timelines = [*kept[-3:], found]  # today's, the plan's and a few before it
     return found[3], found[4]
 

@@ -53,7 +53,7 @@ from .memo import once
 from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
 from .report import cost_by_item, cost_table, money, zoning_lines
-from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today
+from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today, years_or_nearest
 from .teachers import Alliances, Exchange, alliances, school_drive_minutes, teacher_exchange
 from .terrain import elevation_source
 from .timeline import Timeline
@@ -157,25 +157,16 @@ def with_data_warnings(read: Callable[[], T]) -> tuple[T, list[DataWarning]]:
     return value, notes
 
 
-def years_or_nearest(scenario: Scenario, fc: Forecast, assignment: str, *, years: Iterable[int] | None = None
-                     ) -> tuple[Timeline, InfeasibleError | None]:
-    """A plan evaluated year by year with ``assignment``, or by nearest school where some
-    year cannot be zoned, with the reason (as :func:`planning.scenario.evaluate_or_nearest`)."""
-    try:
-        return scenario.evaluate_years(fc, assignment=assignment, years=years, solver_seconds=SOLVER_SECONDS), None
-    except InfeasibleError as exc:
-        return scenario.evaluate_years(fc, assignment="nearest", years=years), exc
-
-
 def evaluate_plan_in_year(scenario: Scenario, assignment: str, fc: Forecast, year: int) -> PlanView:
     """Today's layout and the plan with the pupils ``fc`` forecasts for ``year`` (the plan's
     edits in effect that year): what the map and the headline figures show for a year after
     the base year. Falls back to nearest school as :func:`evaluate_plan` does."""
-    before, today_infeasible = years_or_nearest(today(scenario.project), fc, assignment, years=[year])
+    before, today_infeasible = years_or_nearest(today(scenario.project), fc, assignment, years=[year],
+                                                solver_seconds=SOLVER_SECONDS)
     baseline = before.results[year]
     if not scenario.edits and today_infeasible is None:
         return PlanView(baseline, baseline)
-    after, plan_infeasible = years_or_nearest(scenario, fc, assignment, years=[year])
+    after, plan_infeasible = years_or_nearest(scenario, fc, assignment, years=[year], solver_seconds=SOLVER_SECONDS)
     return PlanView(baseline, after.results[year], today_infeasible, plan_infeasible)
 
 

@@ -76,7 +76,7 @@ from .report import (
     staffing_totals,
     zoning_lines,
 )
-from .scenario import Scenario, comparable_baseline, evaluate_or_nearest
+from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, years_or_nearest
 from .schema import read_mapping
 from .teachers import Alliances, Exchange, alliances, teacher_exchange
 from .terrain import elevation_source
@@ -761,13 +761,12 @@ def _fallback_lines(today: InfeasibleError | None, plans: Sequence[tuple[str, In
 
 def _years_or_nearest(scenario: Scenario, predicted: Forecast, assignment: str, *, solver_seconds: float,
                       lang: str) -> Timeline:
-    """A plan year by year with ``assignment``, or by nearest school (with a note saying why)
-    where some year cannot be zoned (too few seats for that year's pupils)."""
-    try:
-        return scenario.evaluate_years(predicted, assignment=assignment, solver_seconds=solver_seconds)
-    except InfeasibleError as exc:
+    """:func:`planning.scenario.years_or_nearest`, printing why where it fell back to the
+    nearest school."""
+    timeline, exc = years_or_nearest(scenario, predicted, assignment, solver_seconds=solver_seconds)
+    if exc is not None:
         print("\n" + t("cli.years_fallback", lang, name=scenario.name, reason=exc.text(lang)))
-        return scenario.evaluate_years(predicted, assignment="nearest")
+    return timeline
 
 
 def _with_cost_options(project: Project, args: argparse.Namespace) -> Project:

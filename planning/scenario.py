@@ -268,4 +268,16 @@ def evaluate_or_nearest(scenario: Scenario, assignment: str, *, solver_seconds: 
         return scenario.evaluate("nearest"), exc
 
 
-__all__ = ["Scenario", "ScenarioFile", "today", "baseline", "comparable_baseline", "evaluate_or_nearest"]
+def years_or_nearest(scenario: Scenario, forecast: Forecast, assignment: str, *, years: Iterable[int] | None = None,
+                     solver_seconds: float | None = 60.0) -> tuple[Timeline, InfeasibleError | None]:
+    """A plan evaluated year by year with ``assignment``, or by nearest school where some year
+    cannot be zoned (too few seats for that year's pupils), with the reason (the caller says
+    so): :func:`evaluate_or_nearest` over the forecast years."""
+    try:
+        return scenario.evaluate_years(forecast, assignment=assignment, years=years, solver_seconds=solver_seconds), None
+    except InfeasibleError as exc:
+        return scenario.evaluate_years(forecast, assignment="nearest", years=years), exc
+
+
+__all__ = ["Scenario", "ScenarioFile", "today", "baseline", "comparable_baseline", "evaluate_or_nearest",
+           "years_or_nearest"]
