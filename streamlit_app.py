@@ -570,9 +570,8 @@ def edit_params(project, result, action: str, school: str) -> dict:
     if action == "add_bus":
         # keyed by the school: another school picked starts with no village (a box shared by
         # every school kept the last school's villages, and Apply gave them to the new one)
-        names, key = project.villages["name"], f"bus_villages_{school}"
-        st.multiselect(T("app.bus_villages"), list(names.index), key=key,
-                       format_func=lambda v, names=names: f"{v} {names[v]}")
+        choices, key = logic.village_choices(project, ss.lang), f"bus_villages_{school}"
+        st.multiselect(T("app.bus_villages"), list(choices), key=key, format_func=choices.__getitem__)
         st.number_input(T("app.bus_ride"), min_value=5, value=30, key="bus_ride")
         return {"villages": value(key), "max_ride": value("bus_ride")}
     return {}
