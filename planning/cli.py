@@ -82,7 +82,7 @@ from .teachers import Alliances, Exchange, alliances, teacher_exchange
 from .terrain import elevation_source
 from .timeline import Timeline
 from .traveltime import cache_size, clear_cache
-from .walkcheck import data_notes, school_reach, walk_check, walk_summary
+from .walkcheck import data_notes, school_reach, walk_check, walk_check_layers, walk_summary
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -515,11 +515,7 @@ def run_check(args: argparse.Namespace) -> int:
     bar.update()
     step(t("cli.writing"))
     args.out.mkdir(parents=True, exist_ok=True)
-    villages = project.villages[["geometry"]].join(check)
-    schools = project.schools[["geometry", "name", "type", "capacity", "beds"]].join(reach.drop(columns=["name", "type"]))
-    layers = {"villages": villages, "schools": schools, "summary": summary.reset_index(),
-              "roads": project.network.to_gdf().to_crs(4326)}
-    gpkg = write_gpkg(layers, args.out / "walk_check.gpkg")
+    gpkg = write_gpkg(walk_check_layers(project, check, summary, reach), args.out / "walk_check.gpkg")
     write_csv(check, args.out / "walk_check.csv")
     write_csv(summary, args.out / "walk_summary.csv")
     write_csv(reach, args.out / "school_reach.csv")

@@ -419,14 +419,9 @@ def county_project(county: CountyEntry) -> Project:
 def write_walk_check(project: Project, path: Path, *, lang: str) -> Path:
     """The walk check's GeoPackage, as ``planning check`` writes it: villages, schools, summary, roads."""
     from .io import write_gpkg
-    from .walkcheck import school_reach, walk_check, walk_summary
+    from .walkcheck import school_reach, walk_check, walk_check_layers, walk_summary
 
-    check = walk_check(project)
-    reach = school_reach(project, lang=lang)
-    villages = project.villages[["geometry"]].join(check)
-    schools = project.schools[["geometry", "name", "type", "capacity", "beds"]].join(reach.drop(columns=["name", "type"]))
-    layers = {"villages": villages, "schools": schools, "summary": walk_summary(project).reset_index(),
-              "roads": project.network.to_gdf().to_crs(4326)}
+    layers = walk_check_layers(project, walk_check(project), walk_summary(project), school_reach(project, lang=lang))
     return write_gpkg(layers, path)
 
 

@@ -216,5 +216,16 @@ def villages_lacking_school(project: Project, *, radius_m: float = 1500, min_pup
             for name, p, d in zip(villages["name"], pupils, dist, strict=True) if p >= min_pupils and d > radius_m]
 
 
-__all__ = ["walk_check", "walk_summary", "school_reach", "data_notes", "data_messages", "coords_notes", "pupil_notes",
+def walk_check_layers(project: Project, check: pd.DataFrame, summary: pd.DataFrame, reach: pd.DataFrame
+                      ) -> dict[str, pd.DataFrame]:
+    """The walk check's GeoPackage layers (``planning check``, a province's counties): the
+    villages with their :func:`walk_check`, the schools with their :func:`school_reach`, the
+    :func:`walk_summary` and the roads in WGS84."""
+    villages = project.villages[["geometry"]].join(check)
+    schools = project.schools[["geometry", "name", "type", "capacity", "beds"]].join(reach.drop(columns=["name", "type"]))
+    return {"villages": villages, "schools": schools, "summary": summary.reset_index(),
+            "roads": project.network.to_gdf().to_crs(4326)}
+
+
+__all__ = ["walk_check", "walk_summary", "school_reach", "walk_check_layers", "data_notes", "data_messages", "coords_notes", "pupil_notes",
            "villages_lacking_school"]
