@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from . import settings
 from .changes import village_changes
+from .columns import column_kind
 from .coords import COORDS
 from .costs import COST_FIGURES
 from .errors import DataWarning, InfeasibleError, PlanningError, ValidationError
@@ -790,7 +791,7 @@ def summary_text(table: pd.DataFrame) -> pd.DataFrame:
             shown.loc[row] = [_yuan(v) for v in table.loc[row]]
         else:
             whole = len(known) and np.allclose(known, np.round(known))
-            digits = 0 if whole else 3 if str(row).endswith("_max_cv") else 1
+            digits = 0 if whole else 3 if column_kind(row) == "cv" else 1
             shown.loc[row] = [f"{v:,.{digits}f}" if np.isfinite(v) else "" for v in values]
     return shown
 
