@@ -638,7 +638,7 @@ def _schools(fmap: folium.Map, project: Project, schools: pd.DataFrame, lang: st
     (:data:`STATUS_COLOURS`), struck through when closed, in a red ring when it has more
     pupils than seats, its name beside it to its right (shown from the zoom :func:`name_zooms` gives)."""
     points = project.target_points
-    over = _over_capacity(schools)
+    over = schools["over_capacity"].fillna(False).to_numpy(dtype=bool) & schools["open"].to_numpy(dtype=bool)
     features = []
     for (sid, row), full in zip(schools.iterrows(), over, strict=True):
         colour = STATUS_COLOURS.get(row["status"], "#2166ac")
@@ -667,13 +667,6 @@ def _school_name(row: pd.Series, lang: str) -> str:
     words = t("map.closed_school_name", lang, name='<span class="planning-struck">' + name + "</span>",
               status=escape(t(f"status.{row['status']}", lang)))
     return f'<span class="planning-name planning-school-name planning-closed">{words}</span>'
-
-
-def _over_capacity(schools: pd.DataFrame) -> np.ndarray:
-    """Whether each open school has more pupils than seats (as the result's ``over_capacity``)."""
-    if "over_capacity" in schools:
-        return schools["over_capacity"].fillna(False).to_numpy(dtype=bool) & schools["open"].to_numpy(dtype=bool)
-    return (schools["pupils"] > schools["capacity"] + 0.5).to_numpy() & schools["open"].to_numpy(dtype=bool)
 
 
 def _village_names(fmap: folium.Map, project: Project, lang: str) -> _Layer | None:
