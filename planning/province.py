@@ -53,7 +53,7 @@ import pydantic
 from . import settings
 from .errors import DataWarning, PlanningError, ValidationError
 from .i18n import Message, field, language, t
-from .io import atomic_path, atomic_write_text
+from .io import CSV_ENCODINGS, atomic_path, atomic_write_text
 from .policy import checked_limit
 from .schema import Settings, problems, read_mapping
 
@@ -222,7 +222,7 @@ def read_manifest(path: str | Path) -> Manifest:
 def _csv_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """A CSV manifest's rows (line number, values) with empty cells left out and lists split."""
     frame = None
-    for encoding in ("utf-8-sig", "gbk"):
+    for encoding in CSV_ENCODINGS:  # the encodings every table is read in (GB18030 holds GBK)
         try:
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
             break
