@@ -45,6 +45,7 @@ from .i18n import (
 )
 from .load import county_name, is_demo
 from .project import Project
+from .routes import trip_lines
 from .scenario import baseline
 from .teachers import Alliances
 from .terrain import elevation_source
@@ -400,14 +401,13 @@ def _roads(fmap: folium.Map, project: Project, lang: str) -> None:
 
 
 def _zoning(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, lang: str) -> None:
-    points = project.target_points
-    served = villages[villages["school"].isin(points.index)]
-    to = points.reindex(served["school"])
-    start = shapely.get_coordinates(served.geometry.to_numpy())
-    lines = shapely.linestrings(np.stack([start, np.column_stack([to.x, to.y])], axis=1))
+    """Each village's line to its school: along the roads where its pupils walk
+    (:func:`planning.routes.trip_lines`), straight for a bus or boarders."""
+    trips = trip_lines(project, villages, crs=4326)
+    served = villages.loc[trips.index]
     features = [(line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
                  f"{escape(str(name))} → {escape(str(school))}")
-                for line, kind, name, school in zip(lines, served["class"].tolist(), served["name"].tolist(),
+                for line, kind, name, school in zip(trips.geometry, served["class"].tolist(), served["name"].tolist(),
                                                     served["school"].tolist(), strict=True)]
     _feature_layer(t("map.zoning", lang), features).add_to(fmap)
 

@@ -47,6 +47,7 @@ from .load import county_name, is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
 from .policy import INDICATORS, LEVEL_GRADES, SOURCED, Policy
 from .project import Project
+from .routes import trip_lines
 from .terrain import elevation_source
 from .timeline import Timeline
 
@@ -489,13 +490,10 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
     villages = village_table(project, result, level=level).to_crs(crs)
     villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
     spts = project.target_points.to_crs(crs)
-    served = villages[villages["school"].map(lambda s: isinstance(s, str) and s in spts.index)]
-    ends = spts[served["school"].to_numpy()]
+    trips = trip_lines(project, villages)  # along the roads where pupils walk
     ax.add_collection(LineCollection(
-        list(np.stack([np.column_stack([served.geometry.x, served.geometry.y]), np.column_stack([ends.x, ends.y])],
-                      axis=1)),
-        colors=[COLOURS[c] for c in served["class"]], linewidths=sheet.pt(0.8), linestyles="--", alpha=0.8,
-        zorder=2))
+        [np.asarray(line.coords) for line in trips.geometry], colors=[COLOURS[c] for c in villages.loc[trips.index, "class"]],
+        linewidths=sheet.pt(0.8), linestyles="--", alpha=0.8, zorder=2))
     pupils = villages["pupils"].fillna(0).to_numpy(dtype=float)
     areas = circle_areas(pupils, ax, scale=sheet.scale)
     ax.scatter(villages.geometry.x, villages.geometry.y, s=areas, c=[COLOURS[c] for c in villages["class"]],

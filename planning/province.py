@@ -15,7 +15,7 @@ scenario files and the optimiser's recommended plans, and writes its results as 
 ``<out>/<county>/walk_check.gpkg``
     villages (walk to the nearest school), schools (who they reach), the summary, the roads;
 ``<out>/<county>/plans.gpkg``
-    each layout's villages and schools (:func:`planning.report.results_gpkg`);
+    each layout's villages, schools and trips (:func:`planning.report.results_gpkg`);
 ``<out>/<county>/plans.xlsx``
     the Excel report of today and every plan (:func:`planning.report.excel_report`);
 ``<out>/<county>/summary.json``

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -37,9 +38,11 @@ from .i18n import (
 from .indicators import balance_rules, worded_indicators
 from .io import atomic_path, write_gpkg
 from .load import county_name, is_demo
+from .maps import village_table
 from .plan_report import Sheet, date_text, draw_map, drawn_schools, key_handles, map_extent
 from .plan_report import wrap as _wrap  # lines of at most so many ems (one wrapper for every page)
 from .project import Project
+from .routes import trip_lines
 from .scenario import baseline
 from .staffing import STAFFING_FIGURES
 from .teachers import TEACHER_INDICATORS, Alliances, Exchange
@@ -923,9 +926,11 @@ def zoning_lines(results: Iterable[Result], lang: str = "zh") -> list[str]:
 
 
 def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) -> Path:
-    """Villages and schools of each result with their geometry, for QGIS: layers
-    ``<plan>_villages`` and ``<plan>_schools`` (a plan whose name equals an earlier one
-    ignoring case, as GeoPackage compares layer names, is numbered ``~2``)."""
+    """Villages, schools and trips of each result with their geometry, for QGIS: layers
+    ``<plan>_villages``, ``<plan>_schools`` and ``<plan>_trips`` (a plan whose name equals
+    an earlier one ignoring case, as GeoPackage compares layer names, is numbered ``~2``).
+    A trip is a village's line to its school at one level: the walking route along the
+    roads where its pupils walk (``along_roads``, ``route_minutes``), else straight."""
     layers = {}
     results = list(results)
     for result, prefix in zip(results, _distinct(r.name for r in results), strict=True):
@@ -936,7 +941,21 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
         schools = schools.rename_axis("school_id")  # the id column by its name, not "index"
         schools["grades"] = schools["grades"].map(lambda g: ",".join(map(str, g)))
         layers[f"{prefix}_schools"] = schools
+        layers[f"{prefix}_trips"] = trips_table(project, result)
     return write_gpkg(layers, path)
+
+
+def trips_table(project: Project, result: Result) -> gpd.GeoDataFrame:
+    """Each village's trip to its school at each level (WGS84 lines): ``village_id``,
+    ``level``, ``school``, ``mode``, ``along_roads``, ``route_minutes``."""
+    frames = []
+    for level in result.villages.index.get_level_values("level").unique():
+        trips = trip_lines(project, village_table(project, result, level=level), crs=4326)
+        frames.append(trips.rename_axis("village_id").reset_index().assign(level=level))
+    columns = ["village_id", "level", "school", "mode", "along_roads", "route_minutes", "geometry"]
+    if not frames:
+        return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True)[columns], geometry="geometry", crs=4326)
 
 
 __all__ = ["print_map", "excel_report", "balance_sheet", "plans_table", "zoning_line", "zoning_lines", "results_gpkg", "cjk_font", "sheet_names",

@@ -175,15 +175,20 @@ def paired_minutes(network: WalkNetwork, origin_xy: np.ndarray, target_xy: np.nd
 
 
 def splice_points(
-    network: WalkNetwork, segment: np.ndarray, t: np.ndarray, policy: Policy
+    network: WalkNetwork, segment: np.ndarray, t: np.ndarray, policy: Policy, *, chains: Chains | None = None
 ) -> tuple[sparse.csr_matrix, np.ndarray]:
     """The routing graph: contracted edges, each point spliced into its edge.
+
+    ``chains`` replaces the network's contraction: :func:`segment_chains` makes every
+    segment an edge of its own (a graph whose paths follow the roads' shapes, for drawing
+    routes). Graph nodes are the edges' end nodes (``np.unique`` of both ends, in that
+    order), then one node per point.
 
     Returns
     -------
     (graph where ``graph[a, b]`` is minutes from a to b, graph node of each point)
     """
-    chains = network.chains()
+    chains = network.chains() if chains is None else chains
     fw, bw = network.segment_minutes(policy)
     fwd = chains.seg_forward
     seg_a = np.where(fwd, fw, bw)  # minutes along the segment in its edge's direction
@@ -229,6 +234,13 @@ def splice_points(
 
     n = len(ends) + n_points
     return _min_csr(np.concatenate(rows), np.concatenate(cols), np.concatenate(w), n), point_node
+
+
+def segment_chains(network: WalkNetwork) -> Chains:
+    """Chains in which each segment is an edge of its own (nothing contracted)."""
+    every = np.arange(network.n_segments)
+    return Chains(edge_u=network.seg_u, edge_v=network.seg_v, seg_edge=every,
+                  seg_forward=np.ones(len(every), dtype=bool), seg_order=every)
 
 
 def _offsets(seg_minutes: np.ndarray, chains: Chains) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,161 @@
+"""Walking routes along the roads: the way each village's pupils walk to their school.
+
+The travel-time matrix (:mod:`planning.traveltime`) keeps minutes only, and routes on the
+contracted network, whose edges stand for whole chains of road. A map that draws a
+village's trip wants the roads the pupils follow, so a route is found again for the pairs
+a plan uses: one Dijkstra per school (``scipy.sparse.csgraph.dijkstra`` with predecessors,
+over the reversed graph as the matrix does, so slopes count in the walking direction) on a
+graph whose edges are the network's own segments (:func:`~planning.traveltime.segment_chains`),
+each village and school spliced into its segment at the point the matrix uses. Its paths
+are the matrix's shortest paths drawn to the road's shape: a route takes the minutes the
+matrix gives (tests check this on real OpenStreetMap roads).
+
+A route is the village, the straight off-road leg to where it joins the road, the roads,
+and the leg from the road to the school; drawn with :data:`SIMPLIFY_M` of slack. Routes are
+found once per project and pair (:func:`routes_of` keeps them with the project, which never
+changes), so an edit in the app routes only the villages whose school changed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from .memo import once
+from .traveltime import segment_chains, splice_points
+
+if TYPE_CHECKING:
+    from .project import Project
+
+#: Metres a drawn route may depart from the roads' shape (Douglas–Peucker): well under a
+#: pixel at the zoom a village's name shows, and routes of a 3,000-village county stay light.
+SIMPLIFY_M = 5.0
+#: Schools searched per Dijkstra call (memory ∝ this × graph nodes).
+CHUNK = 16
+
+_NO_PATH = -9999  # scipy's predecessor where there is none
+
+
+class Routes:
+    """The walking routes of one project, found as they are asked for (use :func:`routes_of`).
+
+    Parameters
+    ----------
+    project
+        The project; its travel-time matrix gives where each point joins the roads.
+    """
+
+    def __init__(self, project: Project) -> None:
+        matrix = project.matrix
+        network = project.network
+        origin, target = matrix.origin_snap, matrix.target_snap
+        chains = segment_chains(network)
+        graph, self._point_node = splice_points(network, np.r_[origin.segment, target.segment],
+                                                np.r_[origin.t, target.t], project.policy, chains=chains)
+        self._reverse = graph.T.tocsr()
+        ends = np.unique(np.r_[chains.edge_u, chains.edge_v])  # splice_points' node order
+        self._xy = np.r_[network.node_xy[ends], origin.xy, target.xy]
+        self._origin_xy, self._target_xy = project.xy(project.villages), project.xy(project.target_points)
+        self._off_origin, self._off_target = matrix.offroad_minutes_origin, matrix.offroad_minutes_target
+        self._limit = float(project.policy.max_minutes)
+        self._village = pd.Index(project.villages.index)
+        self._target = pd.Index(project.target_points.index)
+        self._found: dict[tuple[int, int], tuple[shapely.LineString | None, float]] = {}
+        self._lock = threading.Lock()
+
+    def route(self, village: str, school: str) -> tuple[shapely.LineString | None, float]:
+        """(route in the project's metric CRS, minutes) from ``village`` to ``school``, or
+        (None, NaN) when no road joins them within the policy's longest walk."""
+        return self.routes([(village, school)])[0]
+
+    def routes(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[shapely.LineString | None, float]]:
+        """:meth:`route` of each (village id, school or site id) pair."""
+        keys = [(int(self._village.get_loc(v)), int(self._target.get_loc(s))) for v, s in pairs]
+        with self._lock:
+            missing: dict[int, list[tuple[int, int]]] = {}
+            for key in dict.fromkeys(keys):
+                if key not in self._found:
+                    missing.setdefault(key[1], []).append(key)
+            targets = sorted(missing)
+            for lo in range(0, len(targets), CHUNK):
+                chunk = targets[lo:lo + CHUNK]
+                self._search(chunk, [key for k in chunk for key in missing[k]])
+            return [self._found[key] for key in keys]
+
+    def _search(self, targets: Sequence[int], keys: Sequence[tuple[int, int]]) -> None:
+        """Route ``keys`` (village, target) from one Dijkstra per target of ``targets``."""
+        n_origins = len(self._origin_xy)
+        dist, pred = dijkstra(self._reverse, directed=True, indices=self._point_node[n_origins + np.asarray(targets)],
+                              limit=self._limit, return_predecessors=True)
+        row = {k: r for r, k in enumerate(targets)}
+        for i, k in keys:
+            r, node = row[k], int(self._point_node[i])
+            minutes = self._off_origin[i] + dist[r, node] + self._off_target[k]
+            if not minutes <= self._limit:
+                self._found[(i, k)] = (None, np.nan)
+                continue
+            path = [node]
+            while (node := int(pred[r, node])) != _NO_PATH:  # towards the school: the graph is reversed
+                path.append(node)
+            xy = np.vstack([self._origin_xy[i], self._xy[path], self._target_xy[k]])
+            line = shapely.simplify(shapely.LineString(_distinct(xy)), SIMPLIFY_M)
+            self._found[(i, k)] = (line, float(minutes))
+
+
+def _distinct(xy: np.ndarray) -> np.ndarray:
+    """The points of a path without repeats in a row (a point on its road, a village at its
+    snap); at least two."""
+    keep = np.r_[True, np.any(np.abs(np.diff(xy, axis=0)) > 1e-9, axis=1)]
+    out = xy[keep]
+    return out if len(out) >= 2 else np.vstack([out, out])
+
+
+def routes_of(project: Project) -> Routes:
+    """The project's :class:`Routes` (one per project, routes kept as they are found)."""
+    return once(project, "walking_routes", lambda: Routes(project))
+
+
+def trip_lines(project: Project, villages: pd.DataFrame, *, crs: object = None) -> gpd.GeoDataFrame:
+    """Each village's line to its school, for maps: along the roads where its pupils walk,
+    straight otherwise (a bus, boarders, a walk no road joins).
+
+    Parameters
+    ----------
+    villages
+        Per village (index: village id, as :func:`planning.maps.village_table` gives):
+        ``school`` and ``mode``; villages without a school are left out.
+    crs
+        CRS of the lines (the project's metric CRS when None).
+
+    Returns
+    -------
+    Per village with a school (same index): ``geometry``, ``school``, ``mode``,
+    ``along_roads`` (whether the line follows the roads) and ``route_minutes`` (the
+    walk's minutes along it; NaN for a straight line).
+    """
+    points = project.target_points
+    served = villages[villages["school"].map(lambda s: isinstance(s, str) and s in points.index)]
+    walking = (served["mode"].astype(str) == "walk").to_numpy()
+    found = routes_of(project).routes(zip(served.index[walking], served["school"][walking], strict=True))
+    start = project.xy(project.villages.loc[served.index])
+    end = project.xy(points.loc[served["school"].to_numpy()])
+    lines = np.asarray(shapely.linestrings(np.stack([start, end], axis=1)), dtype=object)
+    minutes = np.full(len(served), np.nan)
+    along = np.zeros(len(served), dtype=bool)
+    for at, (line, walk_minutes) in zip(np.flatnonzero(walking), found, strict=True):
+        if line is not None:
+            lines[at], minutes[at], along[at] = line, walk_minutes, True
+    out = gpd.GeoDataFrame({"school": served["school"].to_numpy(), "mode": served["mode"].astype(str).to_numpy(),
+                            "along_roads": along, "route_minutes": minutes}, index=served.index,
+                           geometry=list(lines), crs=project.crs)
+    return out if crs is None else out.to_crs(crs)
+
+
+__all__ = ["Routes", "routes_of", "trip_lines", "SIMPLIFY_M"]

@@ -1,0 +1,147 @@
+"""Walking routes along the roads (planning.routes): the maps, the printed map and the
+GeoPackage draw the way pupils walk, not a straight line across a river."""
+
+from __future__ import annotations
+
+from unittest.mock import patch
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+
+import planning
+from planning import Policy, Project, WalkNetwork
+from planning.i18n import t
+from planning.maps import result_layers, village_table
+from planning.report import print_map, results_gpkg
+from planning.routes import SIMPLIFY_M, routes_of, trip_lines
+from planning.validation import validate_schools, validate_villages
+
+from .helpers import CRS, X0, Y0, grades
+
+M_PER_MIN = 4000 / 60  # 4 km/h
+
+
+def _u_road() -> Project:
+    """A river between a village and its school 200 m apart, one bridge 1 km upstream: the
+    road runs 1,000 m up, 200 m across and 1,000 m down (2,200 m, 33 minutes on paper)."""
+    road = shapely.LineString([(X0, Y0), (X0, Y0 + 1000), (X0 + 200, Y0 + 1000), (X0 + 200, Y0)])
+    network = WalkNetwork.from_lines(gpd.GeoDataFrame({"highway": ["residential"]}, geometry=[road], crs=CRS))
+    villages = validate_villages(gpd.GeoDataFrame(
+        [{"village_id": "V1", "name": "河西村", **grades(10)}, {"village_id": "V2", "name": "桥头村", **grades(10)}],
+        geometry=gpd.points_from_xy([X0, X0 + 100], [Y0, Y0 + 1000]), crs=CRS))
+    schools = validate_schools(gpd.GeoDataFrame(
+        [{"school_id": "S1", "name": "河东小学", "type": "村完小", "capacity": 200}],
+        geometry=gpd.points_from_xy([X0 + 200], [Y0]), crs=CRS))
+    return Project(villages, schools, network, policy=Policy())
+
+
+def test_a_route_follows_the_road_round_the_river_and_takes_the_matrix_minutes():
+    project = _u_road()
+    line, minutes = routes_of(project).route("V1", "S1")
+    assert line.length == pytest.approx(2200.0, abs=1e-6)
+    corners = {(round(x - X0), round(y - Y0)) for x, y in line.coords}
+    assert corners == {(0, 0), (0, 1000), (200, 1000), (200, 0)}
+    assert minutes == pytest.approx(2200 / M_PER_MIN)
+    assert minutes == pytest.approx(project.travel_times().loc["V1", "S1"])
+    half, half_minutes = routes_of(project).route("V2", "S1")  # from the bridge: 100 m across, 1,000 m down
+    assert half.length == pytest.approx(1100.0) and half_minutes == pytest.approx(1100 / M_PER_MIN)
+
+
+def test_the_maps_and_the_printed_map_draw_the_route_not_the_straight_line(tmp_path):
+    project = _u_road()
+    result = planning.baseline(project)
+    trips = trip_lines(project, village_table(project, result))
+    assert trips["along_roads"].all() and trips.loc["V1"].geometry.length == pytest.approx(2200.0)
+    (zoning,) = [group for group in result_layers(project, result) if group.layer_name == t("map.zoning", "zh")]
+    (layer,) = [child for child in zoning._children.values() if hasattr(child, "data")]
+    lines = {feature["properties"]["tip"].split(" → ")[0]: np.asarray(feature["geometry"]["coordinates"])
+             for feature in layer.data["features"]}
+    bends = np.asarray(gpd.GeoSeries(gpd.points_from_xy([X0, X0 + 200], [Y0 + 1000] * 2), crs=CRS).to_crs(4326)
+                       .get_coordinates())
+    np.testing.assert_allclose(lines["河西村"][1:3], bends, atol=1e-9)  # up to the bridge, across, down
+    drawn: list[np.ndarray] = []
+    real = Axes.add_collection
+
+    def recording(ax, collection, *args, **kwargs):
+        if isinstance(collection, LineCollection):
+            drawn.extend(collection.get_segments())
+        return real(ax, collection, *args, **kwargs)
+
+    with patch.object(Axes, "add_collection", recording):
+        print_map(project, tmp_path / "map.png", result=result, dpi=50)
+    village_lines = [seg for seg in drawn if np.allclose(seg[0], (X0, Y0)) and np.allclose(seg[-1], (X0 + 200, Y0))]
+    assert len(village_lines) == 1 and len(village_lines[0]) == 4  # V1's line: its road's four corners
+
+
+def test_bus_riders_and_boarders_keep_a_straight_line_and_no_walk_is_invented():
+    project = _u_road()
+    project = project.with_policy(project.policy.with_limit(20))  # V1 walks 33 minutes: over the limit
+    result = planning.Scenario(project, "bus").add_bus("S1", villages=["V1"]).evaluate()
+    trips = trip_lines(project, village_table(project, result))
+    assert trips.loc["V1", "mode"] == "bus" and not trips.loc["V1", "along_roads"]
+    assert trips.loc["V1"].geometry.length == pytest.approx(200.0)  # straight, village to school
+    assert np.isnan(trips.loc["V1", "route_minutes"])
+    assert trips.loc["V2", "along_roads"]
+
+
+def test_the_geopackage_has_each_plans_trips(demo, tmp_path):
+    result = planning.Scenario(demo, "撤并为5所").close("S08").evaluate()
+    path = results_gpkg(demo, [result], tmp_path / "plans.gpkg")
+    assert dict(pyogrio.list_layers(path))["撤并为5所_trips"] == "LineString"
+    trips = pyogrio.read_dataframe(path, layer="撤并为5所_trips")
+    rows = result.villages.reset_index()
+    rows = rows[rows["school"].isin(demo.target_points.index)]
+    assert len(trips) == len(rows)  # one line per village and level with a school
+    walking = trips[trips["along_roads"].astype(bool)]
+    minutes = result.villages["minutes"]
+    for _, trip in walking.iterrows():
+        assert trip["mode"] == "walk"
+        assert trip["route_minutes"] == pytest.approx(minutes.loc[(trip["village_id"], trip["level"])], abs=1e-6)
+
+
+def test_routes_on_real_roads_take_the_matrix_minutes_and_stay_on_the_roads(liechtenstein):
+    """Every walking village of a real OpenStreetMap county: the route (segment graph) takes
+    the minutes of the matrix (contracted graph), starts at the village, ends at the
+    school, and between its off-road legs never leaves the roads by more than SIMPLIFY_M."""
+    project = liechtenstein
+    trips = trip_lines(project, village_table(project))
+    walking = trips[trips["along_roads"]]
+    assert len(walking) >= 8
+    matrix = project.travel_times()
+    expected = np.array([matrix.loc[v, s] for v, s in zip(walking.index, walking["school"], strict=True)])
+    np.testing.assert_allclose(walking["route_minutes"].to_numpy(), expected, rtol=1e-9, atol=1e-9)
+    roads = shapely.union_all(project.network.to_gdf().geometry.to_numpy())
+    village_xy = project.xy(project.villages.loc[walking.index])
+    school_xy = project.xy(project.target_points.loc[walking["school"].to_numpy()])
+    for line, start, end in zip(walking.geometry, village_xy, school_xy, strict=True):
+        xy = np.asarray(line.coords)
+        np.testing.assert_allclose(xy[0], start)
+        np.testing.assert_allclose(xy[-1], end)
+        inner = shapely.points(xy[1:-1])
+        assert shapely.distance(inner, roads).max() <= SIMPLIFY_M + 1e-6
+
+
+def test_an_edit_routes_only_the_villages_whose_school_changed(demo, monkeypatch):
+    import planning.routes as routes
+
+    calls = []
+    real = routes.dijkstra
+    monkeypatch.setattr(routes, "dijkstra", lambda *a, **k: calls.append(len(k["indices"])) or real(*a, **k))
+    today = planning.baseline(demo)
+    trip_lines(demo, village_table(demo, today))
+    before = sum(calls)
+    assert before > 0
+    trip_lines(demo, village_table(demo, today))
+    assert sum(calls) == before  # routes kept with the project
+    plan = planning.Scenario(demo, "plan").close("S03").evaluate()  # two villages walk to another school
+    after = village_table(demo, plan)
+    trip_lines(demo, after)
+    was = village_table(demo, today)
+    moved = after[(after["school"] != was["school"]) & (after["mode"] == "walk")]
+    assert len(moved) > 0
+    assert sum(calls) - before == moved["school"].nunique()  # one search per school they moved to
