@@ -170,7 +170,7 @@ def test_a_geopackage_export_survives_a_kill_during_its_save(tmp_path):
         """)
     assert digest(target) == before
     assert writing != target
-    assert {name for name, _ in pyogrio.list_layers(target)} == {"first_villages", "first_schools"}
+    assert {name for name, _ in pyogrio.list_layers(target)} == {"first_villages", "first_schools", "first_trips"}
 
 
 def test_a_project_file_killed_at_any_moment_of_repeated_saves_always_opens(tmp_path):
