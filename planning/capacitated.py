@@ -82,7 +82,20 @@ bound is 820 exactly. Measured on it and left out, because none made the proof f
 - HiGHS options (no heuristics, no presolve, no restart, no symmetry detection, one
   thread, other LP ageing and pseudo-cost weights): 11.5–15.8 s;
 - a branch and cut adding these cuts inside HiGHS's search: highspy 1.16's callback
-  input carries only a solution and an interrupt flag, so no rows can be added there.
+  input carries only a solution and an interrupt flag, so no rows can be added there;
+- **count cuts**: the rows of a set T need at least k(T) = ⌈Σ_T d_i / C⌉ open columns,
+  so Σ_j min(y_j, Σ_{i∈T} x_ij) ≥ k(T), written as Σ_{j∈J} y_j + Σ_{j∉J} Σ_{i∈T} x_ij ≥ k(T)
+  for the J where y_j is the smaller (valid for every J), separated over the balls of each
+  row's nearest rows. They are what the fractional LP breaks: pmedcap08's LP opens six
+  columns at ½ over two groups of rows of 155 and 170 seats, each group's columns summing
+  to 1½ where it needs 2. Root bound 768.7 (LP) → 787.7 after 24 rounds (the
+  Dantzig–Wolfe bound is 771.7; pmedcap20 961.2 → 974.7, pmedcap18 1025.5 → 1030.8), but
+  HiGHS with the binding ones takes 11.3 s, as before (the tree still has to close
+  787.7 → 820). Our own branch and cut with them (branching on columns by reliability,
+  count cuts and x ≤ y rows separated at every node, slack count cuts deleted, depth
+  first): 355 nodes, 1,131 LPs at 3.6 ms each, 5.7 s before the assignments of the
+  leaves whose columns are whole; about 6–7 s in all against 12 s — not the few seconds
+  asked for, so left out (sketch and figures of 2026-11-24).
 """
 
 from __future__ import annotations
