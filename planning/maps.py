@@ -144,6 +144,7 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
         folium.Element(legend if legend is not None else legend_html(project, lang=lang, level=level, title=title)))
     school_zoom, village_zoom = name_zooms(project)
     _MapScript(bounds=bounds, school_zoom=school_zoom, village_zoom=village_zoom, names=names).add_to(fmap)
+    _ControlTitle(t("map.layers", lang)).add_to(fmap)  # the layer control the app adds (streamlit-folium)
     for number, element in enumerate(_elements(fmap)):  # fixed names instead of random ones
         element._id = f"base{number}"
     return fmap
@@ -218,28 +219,34 @@ class _Attribution(MacroElement):
 
 
 class _ControlTitle(MacroElement):
-    """The tooltip of a layer control's folded button in the map's language (Leaflet's own
-    says "Layers")."""
+    """The tooltip of the layer control's folded button in the map's language (Leaflet's own
+    says "Layers"): set on every layer control of the map, including one added after the
+    map is drawn (streamlit-folium adds the app's own when it shows the map)."""
 
     _template = Template("""
 {% macro script(this, kwargs) %}
-(function (button) { if (button) { button.title = {{ this.text }}; } })(
-    {{ this.control.get_name() }}.getContainer().querySelector(".leaflet-control-layers-toggle"));
+(function (map, text) {
+    var corner = map.getContainer().querySelector(".leaflet-control-container");
+    function name() {
+        corner.querySelectorAll(".leaflet-control-layers-toggle").forEach(function (b) {
+            if (b.title !== text) { b.title = text; } });
+    }
+    name();
+    new MutationObserver(name).observe(corner, {childList: true, subtree: true});
+})({{ this._parent.get_name() }}, {{ this.text }});
 {% endmacro %}
 """)
 
-    def __init__(self, control: folium.LayerControl, text: str) -> None:
+    def __init__(self, text: str) -> None:
         super().__init__()
         self._name = "ControlTitle"
-        self.control = control
         self.text = _js(text)
 
 
 def _layer_control(fmap: folium.Map, lang: str) -> None:
     """The layer control (folded), its button's tooltip in ``lang`` (图层 / Layers)."""
-    control = folium.LayerControl(collapsed=True)
-    control.add_to(fmap)
-    _ControlTitle(control, t("map.layers", lang)).add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
+    _ControlTitle(t("map.layers", lang)).add_to(fmap)
 
 
 class _MapScript(MacroElement):

@@ -174,7 +174,7 @@ def test_the_exported_html_map_has_its_title_in_one_language(app, lang):
     html = download(app, "html").decode()
     plan = app.session_state.scenario.name
     assert re.findall(r"<title>(.*?)</title>", html) == [f"{t('plan_report.demo_name', lang)} · {plan}"]
-    assert f'button.title = "{t("map.layers", lang)}"' in html
+    assert f', "{t("map.layers", lang)}");' in html  # the layer button's tooltip (_ControlTitle)
 
 
 def test_the_panel_of_saved_plans_stays_where_it_is_after_a_save(app):

@@ -760,6 +760,9 @@ def test_the_map_reads_at_a_glance(server, browser, lang, width):
     assert scale.count() == 1 and re.fullmatch(r"\d+ k?m", scale.inner_text().strip()), scale.all_inner_texts()
     legend = fmap.locator("#planning-legend")
     assert legend.count() == 1
+    toggles = fmap.locator(".leaflet-control-layers-toggle")  # the app's layer control (streamlit-folium's)
+    assert toggles.count() >= 1
+    assert set(toggles.evaluate_all("bs => bs.map(b => b.title)")) == {t("map.layers", lang)}  # 图层, not "Layers"
     view = _first_view(page)
     assert view["open"] is False or view["width"] >= NARROW_MAP, view["width"]  # folded on a narrow map
     _framed_well(view)  # open only where it costs the villages little room (the demo is wider than tall)
