@@ -837,7 +837,7 @@ def alliance_map(project: Project, alliances: Alliances, *, lang: str = "zh", ba
     fmap = _empty_map(project, basemap=basemap, tianditu_key=tianditu_key, lang=lang, show_roads=show_roads)
     colours = alliance_colours(alliances)
     points = project.target_points
-    schools = alliances.schools
+    schools = with_names(alliances.schools, place_words(project, lang))  # pinyin in English, as the report
     lines: list[Feature] = []
     markers: list[Feature] = []
     for sid, row in schools.iterrows():
@@ -900,11 +900,12 @@ def alliance_legend_html(project: Project, alliances: Alliances, *, lang: str = 
     """The alliance map's legend: each alliance's colour and words (core, members, pupils),
     the markers by role, and notes (straight lines, OpenStreetMap, synthetic demo data)."""
     colours = alliance_colours(alliances)
+    summary = with_names(alliances.summary, place_words(project, lang))
     groups = "".join(
         f'<div><span style="display:inline-block;width:11px;height:11px;background:{colours[str(core)]};'
         f'margin-right:5px;border:1px solid #333"></span>'
         f"{escape(t('map.alliance_group', lang, core=str(row['name']), members=int(row['members']), pupils=f'{row.pupils:,.0f}'))}</div>"
-        for core, row in alliances.summary.iterrows())
+        for core, row in summary.iterrows())
     roles = "&ensp;".join(f'<span style="color:{LEFT_OUT_COLOUR if role == "left_out" else "#333"}">{symbol}</span> '
                           f"{escape(t(f'alliance_role.{role}', lang))}"
                           for role, (symbol, _, _) in ALLIANCE_MARKERS.items() if role != "left_out" or alliances.left_out)

@@ -85,6 +85,22 @@ def test_the_alliance_map_has_the_metric_scale_too(demo):
     assert html.count("L.control.scale({imperial: false") == 1 and "L.control.scale()" not in html
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_alliance_map_names_schools_in_the_readers_language(demo, lang):
+    """Before, the English alliance map (labels, tooltips, legend) named every school in
+    Chinese while the rest of the English app used the planner's pinyin."""
+    from planning.i18n import shown_names
+
+    found = planning.alliances(demo, cores=["S01", "S03"])
+    html = planning.maps.alliance_map(demo, found, lang=lang).get_root().render()
+    names = shown_names(demo.schools, lang)
+    member = found.schools.index[found.schools["role"] == "member"][0]
+    for sid in ("S01", "S03", member):
+        assert escape(names[sid]) in html
+    if lang == "en":
+        assert not any(demo.schools.loc[sid, "name"] in html for sid in ("S01", "S03", member))
+
+
 def test_names_show_from_the_zoom_where_neighbours_are_far_enough_apart():
     """Schools 1,000 m apart, villages 200 m apart (and one 50 m from another: the lower
     quartile of four gaps); worked out with the Web Mercator scale at the road's latitude."""
