@@ -1219,10 +1219,13 @@ def export_tab(project, result, baseline) -> None:
     ss = st.session_state
     paper = st.radio(T("app.paper"), ["A4", "A3"], horizontal=True)
     # the county's name as the project has it, in the app's language, until the planner types
-    # another (a box per project and language: the demo's name differs by language)
+    # another, which then stays in either language (a box per project and language: the
+    # demo's own name differs by language)
     left, middle, right = st.columns([2, 2, 1])
-    named = left.text_input(T("app.export.county"), value=county_name(project, ss.lang),
+    own, typed = county_name(project, ss.lang), f"county_typed_{ss.project_version}"
+    named = left.text_input(T("app.export.county"), value=ss.get(typed) or own,
                             key=f"report_county_{ss.project_version}_{ss.lang}", help=T("app.export.county_help"))
+    ss[typed] = named if named.strip() and named != own else None
     county = county_name(project, ss.lang, given=named)
     unit = middle.text_input(T("app.export.unit"), key="report_unit")
     date = right.date_input(T("app.export.date"), value="today", key="report_date", format="YYYY-MM-DD",

@@ -140,6 +140,25 @@ def test_the_county_and_date_typed_reach_the_report_and_the_printed_map(app, mon
     assert re.findall(r"<title>(.*?)</title>", html) == [f"清浦区 · {plan_name('today', lang)}"]  # no edits yet
 
 
+def test_the_county_typed_stays_when_the_language_changes(app):
+    """Before, the county box went back to the project's own name (青山镇（合成示例） /
+    Qingshan township) when the planner switched the language after typing 清浦区."""
+    app.button_group(key="view").set_value("export").run()
+    next(b for b in app.text_input if b.label == t("app.export.county", "zh")).set_value("清浦区").run()
+    app.radio(key="lang_choice").set_value("English").run()
+    app.button_group(key="view").set_value("export").run()
+    assert next(b for b in app.text_input if b.label == t("app.export.county", "en")).value == "清浦区"
+    app.radio(key="lang_choice").set_value("中文").run()
+    app.button_group(key="view").set_value("export").run()
+    box = next(b for b in app.text_input if b.label == t("app.export.county", "zh"))
+    assert box.value == "清浦区"
+    box.set_value(t("plan_report.demo_name", "zh")).run()  # the own name typed back: the own name in English again
+    app.radio(key="lang_choice").set_value("English").run()
+    app.button_group(key="view").set_value("export").run()
+    assert next(b for b in app.text_input if b.label == t("app.export.county", "en")).value == \
+        t("plan_report.demo_name", "en")
+
+
 def test_an_uploaded_project_is_named_by_the_planner_or_called_the_county(demo, app):
     """Before, the demo's own files uploaded made "学校布局与学区规划 · villages" and a report
     "villages中小学布局调整方案报告": the project was named after the villages file."""
