@@ -408,8 +408,8 @@ def _roads(fmap: folium.Map, project: Project, lang: str) -> None:
 
 
 def _zoning(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, lang: str) -> None:
-    """Each village's line to its school: along the roads where its pupils walk
-    (:func:`planning.routes.trip_lines`), straight for a bus or boarders."""
+    """Each village's line to its school: along the roads its pupils walk or the bus drives
+    (:func:`planning.routes.trip_lines`), straight for boarders."""
     trips = trip_lines(project, villages, crs=4326)
     served = villages.loc[trips.index]
     features = [(line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},

@@ -490,7 +490,7 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
     villages = village_table(project, result, level=level).to_crs(crs)
     villages["class"] = walk_class(villages["minutes"], villages["mode"], project.policy.limit(level))
     spts = project.target_points.to_crs(crs)
-    trips = trip_lines(project, villages)  # along the roads where pupils walk
+    trips = trip_lines(project, villages)  # along the roads walked or driven
     ax.add_collection(LineCollection(
         [np.asarray(line.coords) for line in trips.geometry], colors=[COLOURS[c] for c in villages.loc[trips.index, "class"]],
         linewidths=sheet.pt(0.8), linestyles="--", alpha=0.8, zorder=2))

@@ -929,8 +929,9 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
     """Villages, schools and trips of each result with their geometry, for QGIS: layers
     ``<plan>_villages``, ``<plan>_schools`` and ``<plan>_trips`` (a plan whose name equals
     an earlier one ignoring case, as GeoPackage compares layer names, is numbered ``~2``).
-    A trip is a village's line to its school at one level: the walking route along the
-    roads where its pupils walk (``along_roads``, ``route_minutes``), else straight."""
+    A trip is a village's line to its school at one level: along the roads its pupils walk
+    or the bus drives (``along_roads``; ``route_minutes``: the walk's or the ride's),
+    else straight (:func:`planning.routes.trip_lines`)."""
     layers = {}
     results = list(results)
     for result, prefix in zip(results, _distinct(r.name for r in results), strict=True):

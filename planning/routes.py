@@ -1,19 +1,22 @@
-"""Walking routes along the roads: the way each village's pupils walk to their school.
+"""Routes along the roads: the way each village's pupils walk, or the school bus drives, to
+their school.
 
 The travel-time matrix (:mod:`planning.traveltime`) keeps minutes only, and routes on the
 contracted network, whose edges stand for whole chains of road. A map that draws a
-village's trip wants the roads the pupils follow, so a route is found again for the pairs
-a plan uses: one Dijkstra per school (``scipy.sparse.csgraph.dijkstra`` with predecessors,
-over the reversed graph as the matrix does, so slopes count in the walking direction) on a
-graph whose edges are the network's own segments (:func:`~planning.traveltime.segment_chains`),
+village's trip wants the roads it follows, so a route is found again for the pairs a plan
+uses: one Dijkstra per school (``scipy.sparse.csgraph.dijkstra`` with predecessors, over
+the reversed graph as the matrix does, so slopes count in the walking direction) on a graph
+whose edges are the network's own segments (:func:`~planning.traveltime.segment_chains`),
 each village and school spliced into its segment at the point the matrix uses. Its paths
-are the matrix's shortest paths drawn to the road's shape: a route takes the minutes the
-matrix gives (tests check this on real OpenStreetMap roads).
+are the matrix's shortest paths drawn to the road's shape: a walk takes the minutes the
+matrix gives (tests check this on real OpenStreetMap roads), a bus ride those of
+:attr:`~planning.project.Project.bus_times` (on the roads a bus can use, from the
+village's pick-up point).
 
-A route is the village, the straight off-road leg to where it joins the road, the roads,
-and the leg from the road to the school; drawn with :data:`SIMPLIFY_M` of slack. Routes are
-found once per project and pair (:func:`routes_of` keeps them with the project, which never
-changes), so an edit in the app routes only the villages whose school changed.
+A route is the village, the straight leg to where it joins the road, the roads, and the
+leg from the road to the school; drawn with :data:`SIMPLIFY_M` of slack. Routes are found
+once per project and pair (:func:`routes_of` keeps them with the project, which never
+changes), so an edit in the app routes only the villages whose school or way changed.
 """
 
 from __future__ import annotations
@@ -44,27 +47,38 @@ _NO_PATH = -9999  # scipy's predecessor where there is none
 
 
 class Routes:
-    """The walking routes of one project, found as they are asked for (use :func:`routes_of`).
+    """The routes of one project on foot or by school bus, found as they are asked for (use
+    :func:`routes_of`).
 
     Parameters
     ----------
     project
-        The project; its travel-time matrix gives where each point joins the roads.
+        The project.
+    way
+        "walk": on the walking network at the walking speed, with slopes; the off-road legs
+        count (minutes as the travel-time matrix). "bus": on the roads a bus can use
+        (:func:`~planning.project.drivable_network`) at the bus speed, from the village's
+        pick-up point (where it joins those roads) to the school's; minutes of the ride only
+        (as :attr:`~planning.project.Project.bus_times`).
     """
 
-    def __init__(self, project: Project) -> None:
-        matrix = project.matrix
-        network = project.network
-        origin, target = matrix.origin_snap, matrix.target_snap
+    def __init__(self, project: Project, way: str = "walk") -> None:
+        from .project import bus_policy, drivable_network
+
+        walking = way == "walk"
+        network = project.network if walking else drivable_network(project)
+        policy = project.policy if walking else bus_policy(project.policy)
+        self._origin_xy, self._target_xy = project.xy(project.villages), project.xy(project.target_points)
+        origin, target = network.snap(self._origin_xy), network.snap(self._target_xy)
         chains = segment_chains(network)
         graph, self._point_node = splice_points(network, np.r_[origin.segment, target.segment],
-                                                np.r_[origin.t, target.t], project.policy, chains=chains)
+                                                np.r_[origin.t, target.t], policy, chains=chains)
         self._reverse = graph.T.tocsr()
         ends = np.unique(np.r_[chains.edge_u, chains.edge_v])  # splice_points' node order
         self._xy = np.r_[network.node_xy[ends], origin.xy, target.xy]
-        self._origin_xy, self._target_xy = project.xy(project.villages), project.xy(project.target_points)
-        self._off_origin, self._off_target = matrix.offroad_minutes_origin, matrix.offroad_minutes_target
-        self._limit = float(project.policy.max_minutes)
+        offroad = policy.offroad_detour / policy.walk_speed_m_per_min if walking else 0.0
+        self._off_origin, self._off_target = origin.distance_m * offroad, target.distance_m * offroad
+        self._limit = float(policy.max_minutes)
         self._village = pd.Index(project.villages.index)
         self._target = pd.Index(project.target_points.index)
         self._found: dict[tuple[int, int], tuple[shapely.LineString | None, float]] = {}
@@ -72,7 +86,7 @@ class Routes:
 
     def route(self, village: str, school: str) -> tuple[shapely.LineString | None, float]:
         """(route in the project's metric CRS, minutes) from ``village`` to ``school``, or
-        (None, NaN) when no road joins them within the policy's longest walk."""
+        (None, NaN) when no road joins them within the policy's longest trip."""
         return self.routes([(village, school)])[0]
 
     def routes(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[shapely.LineString | None, float]]:
@@ -117,14 +131,18 @@ def _distinct(xy: np.ndarray) -> np.ndarray:
     return out if len(out) >= 2 else np.vstack([out, out])
 
 
-def routes_of(project: Project) -> Routes:
-    """The project's :class:`Routes` (one per project, routes kept as they are found)."""
-    return once(project, "walking_routes", lambda: Routes(project))
+def routes_of(project: Project, way: str = "walk") -> Routes:
+    """The project's :class:`Routes` on foot (``way="walk"``) or by bus (``"bus"``): one
+    of each per project, routes kept as they are found."""
+    if way not in ("walk", "bus"):
+        raise ValueError(f"way is 'walk' or 'bus', not {way!r}")
+    return once(project, ("routes", way), lambda: Routes(project, way))
 
 
 def trip_lines(project: Project, villages: pd.DataFrame, *, crs: object = None) -> gpd.GeoDataFrame:
-    """Each village's line to its school, for maps: along the roads where its pupils walk,
-    straight otherwise (a bus, boarders, a walk no road joins).
+    """Each village's line to its school, for maps: along the roads its pupils walk, or the
+    school bus drives from its pick-up point; straight for boarders, pupils without a
+    school place, and a trip no road joins.
 
     Parameters
     ----------
@@ -137,24 +155,27 @@ def trip_lines(project: Project, villages: pd.DataFrame, *, crs: object = None) 
     Returns
     -------
     Per village with a school (same index): ``geometry``, ``school``, ``mode``,
-    ``along_roads`` (whether the line follows the roads) and ``route_minutes`` (the
-    walk's minutes along it; NaN for a straight line).
+    ``along_roads`` (whether the line follows the roads) and ``route_minutes`` (minutes
+    along it: the walk, or the bus ride; NaN for a straight line).
     """
     points = project.target_points
     served = villages[villages["school"].map(lambda s: isinstance(s, str) and s in points.index)]
-    walking = (served["mode"].astype(str) == "walk").to_numpy()
-    found = routes_of(project).routes(zip(served.index[walking], served["school"][walking], strict=True))
+    mode = served["mode"].astype(str).to_numpy()
     start = project.xy(project.villages.loc[served.index])
     end = project.xy(points.loc[served["school"].to_numpy()])
     lines = np.asarray(shapely.linestrings(np.stack([start, end], axis=1)), dtype=object)
     minutes = np.full(len(served), np.nan)
     along = np.zeros(len(served), dtype=bool)
-    for at, (line, walk_minutes) in zip(np.flatnonzero(walking), found, strict=True):
-        if line is not None:
-            lines[at], minutes[at], along[at] = line, walk_minutes, True
-    out = gpd.GeoDataFrame({"school": served["school"].to_numpy(), "mode": served["mode"].astype(str).to_numpy(),
-                            "along_roads": along, "route_minutes": minutes}, index=served.index,
-                           geometry=list(lines), crs=project.crs)
+    for way in ("walk", "bus"):
+        at = np.flatnonzero(mode == way)
+        if not len(at):
+            continue
+        found = routes_of(project, way).routes(zip(served.index[at], served["school"].iloc[at], strict=True))
+        for k, (line, trip_minutes) in zip(at, found, strict=True):
+            if line is not None:
+                lines[k], minutes[k], along[k] = line, trip_minutes, True
+    out = gpd.GeoDataFrame({"school": served["school"].to_numpy(), "mode": mode, "along_roads": along,
+                            "route_minutes": minutes}, index=served.index, geometry=list(lines), crs=project.crs)
     return out if crs is None else out.to_crs(crs)
 
 

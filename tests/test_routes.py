@@ -78,15 +78,25 @@ def test_the_maps_and_the_printed_map_draw_the_route_not_the_straight_line(tmp_p
     assert len(village_lines) == 1 and len(village_lines[0]) == 4  # V1's line: its road's four corners
 
 
-def test_bus_riders_and_boarders_keep_a_straight_line_and_no_walk_is_invented():
+def test_a_bus_line_follows_the_roads_it_drives_and_takes_the_ride_minutes():
     project = _u_road()
     project = project.with_policy(project.policy.with_limit(20))  # V1 walks 33 minutes: over the limit
     result = planning.Scenario(project, "bus").add_bus("S1", villages=["V1"]).evaluate()
     trips = trip_lines(project, village_table(project, result))
-    assert trips.loc["V1", "mode"] == "bus" and not trips.loc["V1", "along_roads"]
-    assert trips.loc["V1"].geometry.length == pytest.approx(200.0)  # straight, village to school
-    assert np.isnan(trips.loc["V1", "route_minutes"])
-    assert trips.loc["V2", "along_roads"]
+    assert trips.loc["V1", "mode"] == "bus" and trips.loc["V1", "along_roads"]
+    assert trips.loc["V1"].geometry.length == pytest.approx(2200.0)  # round the river, not 200 m across it
+    ride = project.bus_times[0, 0]
+    assert trips.loc["V1", "route_minutes"] == pytest.approx(ride)
+    assert ride == pytest.approx(2.2 / project.policy.bus_speed_kmh * 60)
+    assert trips.loc["V2", "mode"] == "walk" and trips.loc["V2", "along_roads"]
+
+
+def test_boarders_keep_a_straight_line(demo):
+    trips = trip_lines(demo, village_table(demo))
+    boarders = trips[trips["mode"] == "board"]
+    assert len(boarders) > 0 and not boarders["along_roads"].any()
+    assert all(len(line.coords) == 2 for line in boarders.geometry) and boarders["route_minutes"].isna().all()
+    assert trips.loc[trips["mode"] == "walk", "along_roads"].all()
 
 
 def test_the_geopackage_has_each_plans_trips(demo, tmp_path):
@@ -97,10 +107,10 @@ def test_the_geopackage_has_each_plans_trips(demo, tmp_path):
     rows = result.villages.reset_index()
     rows = rows[rows["school"].isin(demo.target_points.index)]
     assert len(trips) == len(rows)  # one line per village and level with a school
-    walking = trips[trips["along_roads"].astype(bool)]
+    walking = trips[trips["along_roads"].astype(bool) & (trips["mode"] == "walk")]
+    assert len(walking) > 0
     minutes = result.villages["minutes"]
     for _, trip in walking.iterrows():
-        assert trip["mode"] == "walk"
         assert trip["route_minutes"] == pytest.approx(minutes.loc[(trip["village_id"], trip["level"])], abs=1e-6)
 
 
@@ -124,6 +134,14 @@ def test_routes_on_real_roads_take_the_matrix_minutes_and_stay_on_the_roads(liec
         np.testing.assert_allclose(xy[-1], end)
         inner = shapely.points(xy[1:-1])
         assert shapely.distance(inner, roads).max() <= SIMPLIFY_M + 1e-6
+    buses = routes_of(project, "bus")  # the bus's routes take project.bus_times' ride minutes
+    rides = project.bus_times
+    for i, k in [(0, 0), (3, 5), (7, 11), (12, 2), (18, 17)]:
+        line, minutes = buses.route(project.villages.index[i], project.target_points.index[k])
+        if np.isnan(rides[i, k]):
+            assert line is None
+        else:
+            assert minutes == pytest.approx(rides[i, k], rel=1e-9) and line.length > 0
 
 
 def test_an_edit_routes_only_the_villages_whose_school_changed(monkeypatch):
@@ -144,6 +162,8 @@ def test_an_edit_routes_only_the_villages_whose_school_changed(monkeypatch):
     after = village_table(demo, plan)
     trip_lines(demo, after)
     was = village_table(demo, today)
-    moved = after[(after["school"] != was["school"]) & (after["mode"] == "walk")]
+    changed = (after["school"] != was["school"]) | (after["mode"] != was["mode"])
+    moved = after[changed & after["mode"].isin(["walk", "bus"])]
     assert len(moved) > 0
-    assert sum(calls) - before == moved["school"].nunique()  # one search per school they moved to
+    searched = len(moved[["mode", "school"]].drop_duplicates())
+    assert sum(calls) - before == searched  # one search per school they now walk or ride to
