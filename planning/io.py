@@ -251,22 +251,26 @@ def _read_workbook(path: Path, *, sheet: str | int | None, kind: str | None,
     workbook has several sheets or ``sheet`` chose it, else None)
     """
     read = None if rows is None else rows + HEADER_SEARCH_ROWS
+
+    def cells_of(book: pd.ExcelFile, name: str, most: int | None) -> pd.DataFrame:
+        return pd.read_excel(book, sheet_name=name, header=None, dtype=object, keep_default_na=False,
+                             na_values=[""], nrows=most)
+
     with pd.ExcelFile(path) as book:
         names = [str(n) for n in book.sheet_names]
         if sheet is not None and not (isinstance(sheet, int) and 0 <= sheet < len(names)) and sheet not in names:
             raise ValidationError(Message("error.no_sheet", sheet=repr(sheet), sheets=Listing([repr(n) for n in names])),
                                   source=str(path))
         chosen = [names[sheet] if isinstance(sheet, int) else str(sheet)] if sheet is not None else names
-        sheets = {name: pd.read_excel(book, sheet_name=name, header=None, dtype=object, keep_default_na=False,
-                                      na_values=[""], nrows=read) for name in chosen}
-    known = _known_headers(kind)
-    found = {name: _header_row(cells, known) for name, cells in sheets.items()}
-    matching = [name for name, (_, n) in found.items() if n >= 2]
-    name = max(matching, key=lambda n: found[n][1]) if matching else chosen[0]  # max: the first on a tie
+        known = _known_headers(kind)
+        # each sheet's top rows find the header and the sheet; only the sheet chosen is read whole
+        found = {name: _header_row(cells_of(book, name, HEADER_SEARCH_ROWS), known) for name in chosen}
+        matching = [name for name, (_, n) in found.items() if n >= 2]
+        name = max(matching, key=lambda n: found[n][1]) if matching else chosen[0]  # max: the first on a tie
+        cells, row = cells_of(book, name, read), found[name][0]
     if len(matching) > 1:
         warn(Message("data.sheet_chosen", sheet=repr(name), sheets=Listing([repr(n) for n in matching]),
                      file=path.name), stacklevel=6)
-    cells, row = sheets[name], found[name][0]
     header: list[str] = []
     seen: dict[str, int] = {}
     for j, value in enumerate(cells.iloc[row] if len(cells) else []):

@@ -113,6 +113,21 @@ def test_tables_on_other_sheets_of_one_workbook(tmp_path):
     assert str(read_table(path, kind="schools")["_row"].iat[0]) == "sheet '学校', row 5"
 
 
+def test_only_the_chosen_sheet_is_read_whole(tmp_path, monkeypatch):
+    """Before, every sheet of a workbook was read to its row limit just to find the table's
+    header (a county's workbook with a big register beside the villages sheet read it all)."""
+    register = pd.DataFrame({"学籍号": range(3000), "姓名": ["学生"] * 3000})
+    path = workbook(tmp_path / "全县.xlsx", {"学籍": (register, ()), "村庄": (demo_rows("villages"), TITLES[:1])})
+    reads = []
+    real = pd.read_excel
+    monkeypatch.setattr(pd, "read_excel", lambda *a, **k: reads.append((k["sheet_name"], k["nrows"])) or real(*a, **k))
+    table = read_table(path, kind="villages")
+    assert len(table) == len(demo_rows("villages"))
+    from planning.io import HEADER_SEARCH_ROWS
+    assert all(rows is not None and rows <= HEADER_SEARCH_ROWS for sheet, rows in reads if sheet == "学籍")
+    assert any(sheet == "村庄" and (rows is None or rows > HEADER_SEARCH_ROWS) for sheet, rows in reads)
+
+
 def test_several_matching_sheets_said_and_sheet_option(tmp_path):
     villages = demo_rows("villages")
     older = villages.assign(户籍人口=villages["户籍人口"].astype(int) + 10)
