@@ -61,6 +61,7 @@ $(BENCH)/.installed: pyproject.toml
 # benchmarks need ../shared/data; spopt lives only in the benchmark environment
 bench: $(BENCH)/.installed
 	$(BENCH)/bin/python benchmarks/traveltime.py
+	$(BENCH)/bin/python benchmarks/routes.py
 	$(BENCH)/bin/python benchmarks/scenario.py
 	$(BENCH)/bin/python benchmarks/optimise.py
 	$(BENCH)/bin/python benchmarks/optimise.py --capacitated
