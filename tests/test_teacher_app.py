@@ -20,7 +20,7 @@ from streamlit.testing.v1 import AppTest
 
 import planning
 from planning import app as logic
-from planning.i18n import field, t
+from planning.i18n import field, shown_names, t
 from planning.maps import ALLIANCE_COLOURS, LEFT_OUT_COLOUR, alliance_colours, alliance_map
 from planning.policy import LEVEL_GRADES
 from planning.teachers import Alliances, school_drive_minutes
@@ -338,12 +338,13 @@ def test_alliance_map_one_line_per_member_in_its_alliances_colour(demo, lang):
     colours = alliance_colours(found)
     assert len(set(colours.values())) == 2 and set(colours.values()) <= set(ALLIANCE_COLOURS)
     points = demo.target_points
+    names = shown_names(demo.schools, lang)
     for (geometry, style, tip), (sid, row) in zip(lines, members.iterrows(), strict=True):
         ends = [[points[sid].x, points[sid].y], [points[row["core"]].x, points[row["core"]].y]]
         assert np.allclose(np.asarray(geometry["coordinates"], dtype=float), ends)
         assert style["color"] == colours[row["core"]]
-        assert tip == escape(t("map.alliance_line", lang, member=f"{row['name']} ({sid})",
-                               core=f"{row['core_name']} ({row['core']})", minutes=f"{row['drive_minutes']:.0f}"))
+        assert tip == escape(t("map.alliance_line", lang, member=f"{names[sid]} ({sid})",  # pinyin in English
+                               core=f"{names[row['core']]} ({row['core']})", minutes=f"{row['drive_minutes']:.0f}"))
     markers = geojson_features(groups[t("map.alliances", lang)])
     assert len(markers) == len(found.schools)
     for (_, style, _), (sid, row) in zip(markers, found.schools.iterrows(), strict=True):
@@ -353,7 +354,7 @@ def test_alliance_map_one_line_per_member_in_its_alliances_colour(demo, lang):
     html = fmap.get_root().render()
     assert 'id="planning-alliance-legend"' in html and t("synthetic", lang) in html
     assert t("alliance_role.left_out", lang) in html  # S10 is one
-    assert "青山镇中心小学" in html and t("osm_attribution", lang) not in html  # the demo's roads are not OSM's
+    assert names["S01"] in html and t("osm_attribution", lang) not in html  # the demo's roads are not OSM's
 
 
 def test_alliance_map_credits_openstreetmap(liechtenstein, demo):
