@@ -15,7 +15,6 @@ extract).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from scipy.spatial import cKDTree
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.traveltime import PBF, random_points, tiled  # noqa: E402
+from benchmarks.traveltime import PBF, liechtenstein_arguments, random_points, tiled  # noqa: E402
 from planning import Policy, Project, WalkNetwork, settings  # noqa: E402
 from planning.osm import read_osm  # noqa: E402
 from planning.routes import Routes  # noqa: E402
@@ -95,11 +94,7 @@ def run_case(name: str, network: WalkNetwork, villages: np.ndarray, schools: np.
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller samples (for a smoke run)")
-    args = parser.parse_args()
-    if not PBF.exists():
-        raise SystemExit(f"needs {PBF} (../shared/data beside the repository)")
+    args = liechtenstein_arguments(__doc__)
     settings.progress = False  # the travel-time matrix's bar (the work timed comes after it)
     rng = np.random.default_rng(2026)
     li = read_osm(PBF, policy=Policy()).network

@@ -125,12 +125,19 @@ def run_case(name: str, network: WalkNetwork, origins: np.ndarray, targets: np.n
     return row
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def liechtenstein_arguments(doc: str) -> argparse.Namespace:
+    """The command line of a benchmark on the Liechtenstein extract (``--quick``: smaller
+    samples); exits saying what is missing when ../shared/data is not there."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller samples (for a smoke run)")
     args = parser.parse_args()
     if not PBF.exists():
         raise SystemExit(f"needs {PBF} (../shared/data beside the repository)")
+    return args
+
+
+def main() -> None:
+    args = liechtenstein_arguments(__doc__)
     policy = Policy()
     rng = np.random.default_rng(2026)
     data = read_osm(PBF, policy=policy)
