@@ -412,10 +412,17 @@ def _zoning(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, lang
     (:func:`planning.routes.trip_lines`), straight for boarders."""
     trips = trip_lines(project, villages, crs=4326)
     served = villages.loc[trips.index]
-    features = [(line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
-                 f"{escape(str(name))} → {escape(str(school))}")
-                for line, kind, name, school in zip(trips.geometry, served["class"].tolist(), served["name"].tolist(),
-                                                    served["school"].tolist(), strict=True)]
+    schools = pd.concat([shown_names(table, lang) for table in (project.schools, project.sites) if len(table)])
+    features = []
+    for line, kind, name, school, mode, along, length, minutes in zip(
+            trips.geometry, served["class"].tolist(), served["name"].tolist(), trips["school"].tolist(),
+            trips["mode"].tolist(), trips["along_roads"].tolist(), trips["route_km"].tolist(),
+            trips["route_minutes"].tolist(), strict=True):
+        words = {"village": name, "school": schools.get(school, school)}
+        tip = (t(f"map.trip_{mode}", lang, **words, km=f"{length:.1f}", minutes=f"{minutes:.0f}") if along
+               else t("map.trip_plain", lang, **words))
+        features.append((line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
+                         escape(tip)))
     _feature_layer(t("map.zoning", lang), features).add_to(fmap)
 
 

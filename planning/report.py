@@ -930,7 +930,7 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
     ``<plan>_villages``, ``<plan>_schools`` and ``<plan>_trips`` (a plan whose name equals
     an earlier one ignoring case, as GeoPackage compares layer names, is numbered ``~2``).
     A trip is a village's line to its school at one level: along the roads its pupils walk
-    or the bus drives (``along_roads``; ``route_minutes``: the walk's or the ride's),
+    or the bus drives (``along_roads``; ``route_km``, ``route_minutes``: the walk's or the ride's),
     else straight (:func:`planning.routes.trip_lines`)."""
     layers = {}
     results = list(results)
@@ -948,12 +948,12 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
 
 def trips_table(project: Project, result: Result) -> gpd.GeoDataFrame:
     """Each village's trip to its school at each level (WGS84 lines): ``village_id``,
-    ``level``, ``school``, ``mode``, ``along_roads``, ``route_minutes``."""
+    ``level``, ``school``, ``mode``, ``along_roads``, ``route_km``, ``route_minutes``."""
     frames = []
     for level in result.villages.index.get_level_values("level").unique():
         trips = trip_lines(project, village_table(project, result, level=level), crs=4326)
         frames.append(trips.rename_axis("village_id").reset_index().assign(level=level))
-    columns = ["village_id", "level", "school", "mode", "along_roads", "route_minutes", "geometry"]
+    columns = ["village_id", "level", "school", "mode", "along_roads", "route_km", "route_minutes", "geometry"]
     if not frames:
         return gpd.GeoDataFrame(columns=columns, geometry="geometry", crs=4326)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True)[columns], geometry="geometry", crs=4326)

@@ -156,8 +156,8 @@ def trip_lines(project: Project, villages: pd.DataFrame, *, crs: object = None) 
     Returns
     -------
     Per village with a school (same index): ``geometry``, ``school``, ``mode``,
-    ``along_roads`` (whether the line follows the roads) and ``route_minutes`` (minutes
-    along it: the walk, or the bus ride; NaN for a straight line).
+    ``along_roads`` (whether the line follows the roads), ``route_km`` and ``route_minutes``
+    (its length and minutes: the walk, or the bus ride; NaN for a straight line).
     """
     points = project.target_points
     served = villages[villages["school"].map(lambda s: isinstance(s, str) and s in points.index)]
@@ -175,8 +175,10 @@ def trip_lines(project: Project, villages: pd.DataFrame, *, crs: object = None) 
         for k, (line, trip_minutes) in zip(at, found, strict=True):
             if line is not None:
                 lines[k], minutes[k], along[k] = line, trip_minutes, True
+    km = np.where(along, shapely.length(lines.astype(object)) / 1000, np.nan)  # metres in the metric CRS
     out = gpd.GeoDataFrame({"school": served["school"].to_numpy(), "mode": mode, "along_roads": along,
-                            "route_minutes": minutes}, index=served.index, geometry=list(lines), crs=project.crs)
+                            "route_km": km, "route_minutes": minutes}, index=served.index, geometry=list(lines),
+                           crs=project.crs)
     return out if crs is None else out.to_crs(crs)
 
 

@@ -64,6 +64,9 @@ def test_the_maps_and_the_printed_map_draw_the_route_not_the_straight_line(tmp_p
     bends = np.asarray(gpd.GeoSeries(gpd.points_from_xy([X0, X0 + 200], [Y0 + 1000] * 2), crs=CRS).to_crs(4326)
                        .get_coordinates())
     np.testing.assert_allclose(lines["河西村"][1:3], bends, atol=1e-9)  # up to the bridge, across, down
+    tips = [feature["properties"]["tip"] for feature in layer.data["features"]]
+    assert "河西村 → 河东小学：沿道路步行 2.2 公里，33 分钟" in tips  # its length and minutes on the map
+    assert trips.loc["V1", "route_km"] == pytest.approx(2.2)
     drawn: list[np.ndarray] = []
     real = Axes.add_collection
 
@@ -85,6 +88,11 @@ def test_a_bus_line_follows_the_roads_it_drives_and_takes_the_ride_minutes():
     trips = trip_lines(project, village_table(project, result))
     assert trips.loc["V1", "mode"] == "bus" and trips.loc["V1", "along_roads"]
     assert trips.loc["V1"].geometry.length == pytest.approx(2200.0)  # round the river, not 200 m across it
+    (zoning,) = [g for g in result_layers(project, result, lang="en") if g.layer_name == t("map.zoning", "en")]
+    (layer,) = [child for child in zoning._children.values() if hasattr(child, "data")]
+    tips = [feature["properties"]["tip"] for feature in layer.data["features"]]
+    minutes = f"{project.bus_times[0, 0]:.0f}"
+    assert f"河西村 → 河东小学: 2.2 km by school bus, {minutes} min" in tips
     ride = project.bus_times[0, 0]
     assert trips.loc["V1", "route_minutes"] == pytest.approx(ride)
     assert ride == pytest.approx(2.2 / project.policy.bus_speed_kmh * 60)
