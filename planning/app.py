@@ -53,6 +53,7 @@ from .memo import once
 from .policy import COST_SETTINGS, LEVEL_GRADES, LEVELS, Policy
 from .project import Project
 from .report import cost_by_item, cost_table, money, zoning_lines
+from .routes import trip_lines
 from .scenario import Scenario, comparable_baseline, evaluate_or_nearest, today, years_or_nearest
 from .teachers import Alliances, Exchange, alliances, school_drive_minutes, teacher_exchange
 from .terrain import elevation_source
@@ -648,14 +649,17 @@ def named(table: pd.DataFrame, project: Project, lang: str) -> pd.DataFrame:
 
 def village_rows(result: Result, level: str) -> pd.DataFrame:
     """The villages of a level under a plan, for the table under the map: pupils, school,
-    way to school, the one-way trip (minutes) and, for bus riders, its two legs; those not
-    walking within the limit first."""
+    way to school, the one-way trip (minutes), its length along the roads (``route_km``: the
+    walk, or the bus ride from the pick-up point, as the map draws it; empty for boarders)
+    and, for bus riders, the trip's two legs; those not walking within the limit first."""
     villages = result.villages.xs(level, level="level")
     assert isinstance(villages, pd.DataFrame)  # a level of the index: a table
-    columns = ["name", "pupils", "schools", "mode", "minutes", "walk_minutes", "road_walk_minutes", "ride_minutes"]
+    villages = villages.assign(route_km=trip_lines(result.project, villages)["route_km"].reindex(villages.index))
+    columns = ["name", "pupils", "schools", "mode", "minutes", "route_km", "walk_minutes", "road_walk_minutes",
+               "ride_minutes"]
     order = np.argsort(-(villages["mode"].cat.codes.to_numpy(dtype=float) * 1e4 + np.nan_to_num(villages["minutes"].to_numpy())),
                        kind="stable")
-    return villages[columns].iloc[order].round(1)
+    return villages[columns].iloc[order].round({**dict.fromkeys(columns, 1), "route_km": 2})
 
 
 #: Columns of the school table (:func:`school_table`), labelled ``field.<key>``.

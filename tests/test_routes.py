@@ -175,3 +175,18 @@ def test_an_edit_routes_only_the_villages_whose_school_changed(monkeypatch):
     assert len(moved) > 0
     searched = len(moved[["mode", "school"]].drop_duplicates())
     assert sum(calls) - before == searched  # one search per school they now walk or ride to
+
+
+def test_the_table_under_the_map_gives_each_trips_length_by_road(demo):
+    """The villages' table under the map: km along the roads (the walk, or the bus ride), as
+    the map draws it; none for boarders and pupils without a place."""
+    from planning import app as logic
+
+    plan = planning.Scenario(demo, "plan").close("S08").evaluate()
+    rows = logic.village_rows(plan, "primary")
+    trips = trip_lines(demo, village_table(demo, plan))
+    on_roads = rows["mode"].isin(["walk", "bus"]) & rows.index.isin(trips.index[trips["along_roads"]])
+    assert on_roads.sum() >= 10
+    np.testing.assert_allclose(rows.loc[on_roads, "route_km"], trips.loc[rows.index[on_roads], "route_km"], atol=0.005)
+    assert rows.loc[~rows["mode"].isin(["walk", "bus"]), "route_km"].isna().all()
+    assert rows.loc["V01", "route_km"] == pytest.approx(trips.loc["V01"].geometry.length / 1000, abs=0.005)
