@@ -230,6 +230,12 @@ def shown_names(table: pd.DataFrame, lang: str | None = None) -> pd.Series:
     return names
 
 
+def target_names(project: Any, lang: str | None = None) -> pd.Series:
+    """:func:`shown_names` of a project's schools, then its candidate sites, by id."""
+    tables = [project.schools, project.sites] if len(project.sites) else [project.schools]
+    return shown_names(pd.concat(tables), lang)
+
+
 def place_words(project: Any, lang: str | None = None) -> dict[str, str]:
     """:func:`name_words` of a project's villages, schools and sites in ``lang``, worked out
     once per project and language (the app asks for them on every run; the dict is shared:

@@ -41,6 +41,7 @@ from .i18n import (
     school_type,
     shown_names,
     t,
+    target_names,
     with_names,
 )
 from .load import county_name, is_demo
@@ -144,7 +145,6 @@ def base_map(project: Project, *, level: str = "primary", lang: str = "zh", base
         folium.Element(legend if legend is not None else legend_html(project, lang=lang, level=level, title=title)))
     school_zoom, village_zoom = name_zooms(project)
     _MapScript(bounds=bounds, school_zoom=school_zoom, village_zoom=village_zoom, names=names).add_to(fmap)
-    _ControlTitle(t("map.layers", lang)).add_to(fmap)  # the layer control the app adds (streamlit-folium)
     for number, element in enumerate(_elements(fmap)):  # fixed names instead of random ones
         element._id = f"base{number}"
     return fmap
@@ -244,9 +244,9 @@ class _ControlTitle(MacroElement):
 
 
 def _layer_control(fmap: folium.Map, lang: str) -> None:
-    """The layer control (folded), its button's tooltip in ``lang`` (图层 / Layers)."""
+    """The layer control (folded); its button's tooltip is set by :class:`_ControlTitle`,
+    which every map has (:func:`_empty_map`)."""
     folium.LayerControl(collapsed=True).add_to(fmap)
-    _ControlTitle(t("map.layers", lang)).add_to(fmap)
 
 
 class _MapScript(MacroElement):
@@ -365,6 +365,7 @@ def _empty_map(project: Project, *, basemap: str, tianditu_key: str | None, lang
                       control_scale=False, prefer_canvas=True, zoom_snap=0.25, zoom_delta=0.5)
     _basemap(fmap, basemap, tianditu_key, lang)
     _Scale().add_to(fmap)
+    _ControlTitle(t("map.layers", lang)).add_to(fmap)  # ours and the app's (streamlit-folium's) layer control
     if project.network.attribution and basemap != "osm":  # OSM roads: credited where the map's credits are
         _Attribution(t("osm_attribution", lang)).add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(MAP_CSS), name="planning_css")  # type: ignore[attr-defined]
@@ -412,7 +413,7 @@ def _zoning(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, lang
     (:func:`planning.routes.trip_lines`), straight for boarders."""
     trips = trip_lines(project, villages, crs=4326)
     served = villages.loc[trips.index]
-    schools = pd.concat([shown_names(table, lang) for table in (project.schools, project.sites) if len(table)])
+    schools = target_names(project, lang)
     features = []
     for line, kind, name, school, mode, along, length, minutes in zip(
             trips.geometry, served["class"].tolist(), served["name"].tolist(), trips["school"].tolist(),

@@ -41,7 +41,7 @@ import pandas as pd
 from .changes import affected, village_changes
 from .costs import ITEMS, cost_sheet
 from .evaluate import Result, compare, level_summary
-from .i18n import field, has_text, level_name, plan_name, school_type, shown_names, t
+from .i18n import field, has_text, level_name, plan_name, school_type, shown_names, t, target_names
 from .indicators import BALANCE_SETTINGS, balance_rules
 from .load import county_name, is_demo
 from .maps import COLOURS, STATUS_COLOURS, village_table, walk_class
@@ -184,10 +184,6 @@ def figure_label(name: str, lang: str) -> str:
 def names_of(table: pd.DataFrame, lang: str) -> pd.Series:
     """Names to print: pinyin in English where the data give it (:func:`planning.i18n.shown_names`)."""
     return shown_names(table, lang)
-
-
-def _school_names(project: Project, lang: str) -> pd.Series:
-    return names_of(pd.concat([project.schools, project.sites]) if len(project.sites) else project.schools, lang)
 
 
 def date_text(date: dt.date | str | None, lang: str) -> str:
@@ -519,7 +515,7 @@ def draw_map(ax: Axes, project: Project, result: Result, *, level: str, extent: 
         np.r_[villages.geometry.y.to_numpy(), [spts[s].y for s in shown.index]]]))
     crowd = np.vstack([np.repeat(symbols, 20, axis=0), placer.road_points])  # a symbol weighs 20 road points
     _furniture(ax, placer, crowd, extent, sheet)
-    school_names = _school_names(project, lang)
+    school_names = target_names(project, lang)
     shown = shown.iloc[np.argsort(~shown["open"].to_numpy(dtype=bool), kind="stable")]
     for sid, row in shown.iterrows():  # schools first (open ones, then closed): their names matter most
         name = str(school_names[str(sid)])
@@ -795,7 +791,7 @@ def decision(today: Result, plan: Result, lang: str) -> str:
     """The plan in one paragraph: schools kept, closed or merged and opened; the pupils and
     villages affected and who travels further; buses and boarding; beds and buses bought;
     the resource standard; the costs."""
-    names = _school_names(plan.project, lang)
+    names = target_names(plan.project, lang)
     was = today.schools["open"].astype(bool)
     now = plan.schools["open"].astype(bool)
     was = was.reindex(now.index, fill_value=False)
@@ -861,7 +857,7 @@ def affected_table(today: Result, plan: Result, lang: str) -> Table:
     moved = affected(village_changes(today, plan))
     project = plan.project
     villages = names_of(project.villages, lang)
-    schools = _school_names(project, lang)
+    schools = target_names(project, lang)
 
     def school(sid: object) -> str:
         return f"{sid} {schools.get(str(sid), '')}" if isinstance(sid, str) else "—"
@@ -899,7 +895,7 @@ def schools_table(today: Result, plan: Result, lang: str) -> Table:
     before = today.schools
     staffing = plan.staffing
     known = not math.isnan(float(plan.summary["teachers"]))
-    names = _school_names(plan.project, lang)
+    names = target_names(plan.project, lang)
     order = schools.index[np.lexsort((schools.index.to_numpy(), ~schools["open"].to_numpy(dtype=bool)))]
     shown = [s for s in order if schools.loc[s, "open"] or (s in before.index and before.loc[s, "open"])]
     rows = []
