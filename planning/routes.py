@@ -70,15 +70,19 @@ class Routes:
         network = project.network if walking else drivable_network(project)
         policy = project.policy if walking else bus_policy(project.policy)
         self._origin_xy, self._target_xy = project.xy(project.villages), project.xy(project.target_points)
-        origin, target = network.snap(self._origin_xy), network.snap(self._target_xy)
+        if walking:  # where the matrix joined the points to the roads, and its off-road legs
+            matrix = project.matrix
+            origin, target = matrix.origin_snap, matrix.target_snap
+            self._off_origin, self._off_target = matrix.offroad_minutes_origin, matrix.offroad_minutes_target
+        else:  # pick-up points on the roads a bus can use; the ride only
+            origin, target = network.snap(self._origin_xy), network.snap(self._target_xy)
+            self._off_origin, self._off_target = np.zeros(len(self._origin_xy)), np.zeros(len(self._target_xy))
         chains = segment_chains(network)
         graph, self._point_node = splice_points(network, np.r_[origin.segment, target.segment],
                                                 np.r_[origin.t, target.t], policy, chains=chains)
         self._reverse = graph.T.tocsr()
         ends = np.unique(np.r_[chains.edge_u, chains.edge_v])  # splice_points' node order
         self._xy = np.r_[network.node_xy[ends], origin.xy, target.xy]
-        offroad = policy.offroad_detour / policy.walk_speed_m_per_min if walking else 0.0
-        self._off_origin, self._off_target = origin.distance_m * offroad, target.distance_m * offroad
         self._limit = float(policy.max_minutes)
         self._village = pd.Index(project.villages.index)
         self._target = pd.Index(project.target_points.index)
