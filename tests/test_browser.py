@@ -362,11 +362,24 @@ def test_screenshots_at_1024_pixels(server, browser, lang):
 
 
 def _choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the select box labelled ``label`` (typing narrows the list)."""
-    box = page.get_by_role("combobox", name=label)
-    box.click()
-    box.fill(option)
-    page.get_by_role("option").filter(has_text=option).first.click()
+    """Pick ``option`` in the select box labelled ``label`` (typing narrows the list).
+
+    A script run that starts late (the map reports its first drawing back to the app, and on a
+    loaded machine that rerun can begin after ``_settled`` stopped waiting) redraws the box and
+    closes its list; then the list is opened again, up to three times."""
+    for attempt in range(3):
+        box = page.get_by_role("combobox", name=label)
+        box.click()
+        box.fill(option)
+        choice = page.get_by_role("option").filter(has_text=option).first
+        try:
+            choice.click(timeout=15_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            _settled(page)
     _settled(page)
 
 
