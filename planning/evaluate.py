@@ -219,11 +219,12 @@ class Result:
     def villages(self) -> pd.DataFrame:
         """Per (village, level): pupils, main school (``school``; ``schools`` lists all
         where a village's grades go to several), ``mode`` (the worst of walk, bus, board,
-        unserved), ``minutes`` (the one-way trip to the main school in its mode: the walk,
-        or by bus the walk to the pick-up plus the ride), ``walk_minutes`` (walking all the
-        way to the main school), ``road_walk_minutes`` and ``ride_minutes`` (the two legs of
-        a bus trip, NaN for others) and pupils by mode (``walk``, ``bus``, ``board``,
-        ``unserved``)."""
+        unserved), ``main_mode`` (the way to the main school: a village may ride to one
+        school and walk to the main one), ``minutes`` (the one-way trip to the main school
+        in its mode: the walk, or by bus the walk to the pick-up plus the ride),
+        ``walk_minutes`` (walking all the way to the main school), ``road_walk_minutes``
+        and ``ride_minutes`` (the two legs of a bus trip, NaN for others) and pupils by
+        mode (``walk``, ``bus``, ``board``, ``unserved``)."""
         return self._villages.copy(deep=False)
 
     @cached_property
@@ -453,6 +454,7 @@ def _villages(project: Project, flows: pd.DataFrame) -> pd.DataFrame:
         "school": ids[first],
         "schools": schools_used,
         "mode": pd.Categorical.from_codes(worst[keys].astype(np.int64), categories=pd.Index(MODES)),
+        "main_mode": pd.Categorical.from_codes(mode[first].astype(np.int64), categories=pd.Index(MODES)),
         "minutes": flows["minutes"].to_numpy()[first],
         "walk_minutes": flows["walk_minutes"].to_numpy()[first],
         "road_walk_minutes": flows["road_walk_minutes"].to_numpy()[first],

@@ -132,7 +132,7 @@ def placeholders(text: str) -> set[str]:
 # ---------------------------------------------------------------------- tables for people
 #: Columns whose cells hold words, and the catalogue namespace of those words.
 WORD_COLUMNS: dict[str, str] = {
-    "mode": "mode", "mode_before": "mode", "mode_after": "mode", "status": "status", "level": "level",
+    "mode": "mode", "main_mode": "mode", "mode_before": "mode", "mode_after": "mode", "status": "status", "level": "level",
     "outcome": "outcome", "assignment": "assignment", "op": "edit_op", "kind": "kind", "decision": "decision",
     "goal": "goal", "solver_status": "solver", "solver_method": "method", "primary_status": "walk_status", "junior_status": "walk_status", "walk_status": "walk_status",
     "type": "type", "verdict": "verdict", "role": "alliance_role", "item": "cost_item", "unit": "cost_unit",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Concatenate, ParamSpec, TypeVar
 
 T = TypeVar("T")
@@ -53,6 +53,16 @@ def once(owner: object, key: Hashable, compute: Callable[[], T]) -> T:
         return values.setdefault(key, value)
 
 
+def carry_once(source: object, target: object, keys: Iterable[Hashable]) -> None:
+    """Give ``target`` the values :func:`once` has kept on ``source`` under ``keys`` (those
+    it has): for a new owner whose values for them are the same (a project with other
+    pupils at the same points keeps its routes along the roads)."""
+    with _LOCK:
+        kept = source.__dict__.get(_SLOT, {})
+        values = target.__dict__.setdefault(_SLOT, {})
+        values.update({key: kept[key] for key in keys if key in kept})
+
+
 def per_owner(func: Callable[Concatenate[O, P], T]) -> Callable[Concatenate[O, P], T]:
     """Decorate a function whose first argument is an immutable owner: its value is
     computed once per owner and arguments (hashable; defaults filled in, so ``f(p)`` and
@@ -69,4 +79,4 @@ def per_owner(func: Callable[Concatenate[O, P], T]) -> Callable[Concatenate[O, P
     return cached
 
 
-__all__ = ["once", "per_owner"]
+__all__ = ["once", "carry_once", "per_owner"]

@@ -30,7 +30,7 @@ from pyproj import CRS
 from .errors import ValidationError, warn
 from .i18n import Message
 from .io import ROW
-from .memo import once
+from .memo import carry_once, once
 from .network import WalkNetwork
 from .policy import Policy
 from .pupils import Forecast
@@ -176,7 +176,7 @@ class Project:
         fields = {"villages": self._villages, "schools": self._schools, "sites": self._sites, "roster": self._roster,
                   "network": self.network, "policy": self.policy, "name": self.name, **changes}
         new = object.__new__(Project)
-        new.__dict__.update({name: self.__dict__[name] for name in carry if name in self.__dict__})
+        _carry(self, new, carry)
         Project.__init__(new, fields.pop("villages"), fields.pop("schools"), fields.pop("network"), **fields)
         return new
 
@@ -246,6 +246,15 @@ class Project:
     def __repr__(self) -> str:
         return (f"<Project {self.name!r}: {len(self._villages)} villages, {len(self._schools)} schools, "
                 f"{len(self._sites)} sites, network {self.network.n_nodes} nodes>")
+
+
+def _carry(old: Project, new: Project, carry: tuple[str, ...]) -> None:
+    """Give ``new`` the derived values of ``old`` named in ``carry``, and the routes along the
+    roads (:func:`planning.routes.routes_of`) that go with the travel times carried (same
+    points, roads and speeds)."""
+    new.__dict__.update({name: old.__dict__[name] for name in carry if name in old.__dict__})
+    carry_once(old, new, [("routes", way) for way, times in (("walk", "matrix"), ("bus", "bus_times"))
+                          if times in carry])
 
 
 def _kept_under(policy: Policy, project: Project) -> tuple[str, ...]:

@@ -936,7 +936,7 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
     results = list(results)
     for result, prefix in zip(results, _distinct(r.name for r in results), strict=True):
         villages = project.villages[["geometry"]].join(result.villages.reset_index(level="level"))
-        villages["mode"] = villages["mode"].astype(str)
+        villages[["mode", "main_mode"]] = villages[["mode", "main_mode"]].astype(str)
         layers[f"{prefix}_villages"] = villages
         schools = project.target_points.to_frame("geometry").join(result.schools.drop(columns=["name"]), how="inner")
         schools = schools.rename_axis("school_id")  # the id column by its name, not "index"

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -47,6 +47,21 @@ CHUNK = 8
 _NO_PATH = -9999  # scipy's predecessor where there is none
 
 
+class Route(NamedTuple):
+    """One village's route to one school: ``line`` (the project's metric CRS; None when no
+    road joins them within the policy's longest trip), ``minutes`` and ``km`` (the walk, or
+    the bus ride: NaN without a line). A walk's km include its legs off the road (they are
+    walked, and the minutes count them); a ride's are the roads the bus drives, from the
+    pick-up point. Both are measured on the path before it is drawn simplified."""
+
+    line: shapely.LineString | None
+    minutes: float
+    km: float
+
+
+_NONE = Route(None, float("nan"), float("nan"))
+
+
 class Routes:
     """The routes of one project on foot or by school bus, found as they are asked for (use
     :func:`routes_of`).
@@ -66,7 +81,7 @@ class Routes:
     def __init__(self, project: Project, way: str = "walk") -> None:
         from .project import bus_policy, drivable_network
 
-        walking = way == "walk"
+        walking = self._walking = way == "walk"
         network = project.network if walking else drivable_network(project)
         policy = project.policy if walking else bus_policy(project.policy)
         self._origin_xy, self._target_xy = project.xy(project.villages), project.xy(project.target_points)
@@ -86,15 +101,15 @@ class Routes:
         self._limit = float(policy.max_minutes)
         self._village = pd.Index(project.villages.index)
         self._target = pd.Index(project.target_points.index)
-        self._found: dict[tuple[int, int], tuple[shapely.LineString | None, float]] = {}
+        self._found: dict[tuple[int, int], Route] = {}
         self._lock = threading.Lock()
 
-    def route(self, village: str, school: str) -> tuple[shapely.LineString | None, float]:
-        """(route in the project's metric CRS, minutes) from ``village`` to ``school``, or
-        (None, NaN) when no road joins them within the policy's longest trip."""
+    def route(self, village: str, school: str) -> Route:
+        """The :class:`Route` from ``village`` to ``school`` (no line when no road joins
+        them within the policy's longest trip)."""
         return self.routes([(village, school)])[0]
 
-    def routes(self, pairs: Iterable[tuple[str, str]]) -> list[tuple[shapely.LineString | None, float]]:
+    def routes(self, pairs: Iterable[tuple[str, str]]) -> list[Route]:
         """:meth:`route` of each (village id, school or site id) pair."""
         keys = [(int(self._village.get_loc(v)), int(self._target.get_loc(s))) for v, s in pairs]
         with self._lock:
@@ -118,14 +133,21 @@ class Routes:
             r, node = row[k], int(self._point_node[i])
             minutes = self._off_origin[i] + dist[r, node] + self._off_target[k]
             if not minutes <= self._limit:
-                self._found[(i, k)] = (None, np.nan)
+                self._found[(i, k)] = _NONE
                 continue
             path = [node]
             while (node := int(pred[r, node])) != _NO_PATH:  # towards the school: the graph is reversed
                 path.append(node)
-            xy = np.vstack([self._origin_xy[i], self._xy[path], self._target_xy[k]])
+            roads = self._xy[path]
+            xy = np.vstack([self._origin_xy[i], roads, self._target_xy[k]])
+            metres = _length(xy if self._walking else roads)  # the bus drives the roads only
             line = shapely.simplify(shapely.LineString(_distinct(xy)), SIMPLIFY_M)
-            self._found[(i, k)] = (line, float(minutes))
+            self._found[(i, k)] = Route(line, float(minutes), metres / 1000)
+
+
+def _length(xy: np.ndarray) -> float:
+    """Metres along the points ``xy`` (a metric CRS)."""
+    return float(np.hypot(*np.diff(xy, axis=0).T).sum())
 
 
 def _distinct(xy: np.ndarray) -> np.ndarray:
@@ -153,37 +175,40 @@ def trip_lines(project: Project, villages: pd.DataFrame, *, crs: object = None) 
     ----------
     villages
         Per village (index: village id, as :func:`planning.maps.village_table` gives):
-        ``school`` and ``mode``; villages without a school are left out.
+        ``school`` and the way there: ``main_mode`` (the trip to that school, as
+        :attr:`planning.evaluate.Result.villages` gives it) or else ``mode``; villages
+        without a school are left out.
     crs
         CRS of the lines (the project's metric CRS when None).
 
     Returns
     -------
-    Per village with a school (same index): ``geometry``, ``school``, ``mode``,
-    ``along_roads`` (whether the line follows the roads), ``route_km`` and ``route_minutes``
-    (its length and minutes: the walk, or the bus ride; NaN for a straight line).
+    Per village with a school (same index): ``geometry``, ``school``, ``mode`` (the way to
+    that school), ``along_roads`` (whether the line follows the roads), ``route_km`` and
+    ``route_minutes`` (:class:`Route`'s km and minutes: the walk, or the bus ride from the
+    pick-up point; NaN for a straight line).
     """
     points = project.target_points
-    served = villages[villages["school"].map(lambda s: isinstance(s, str) and s in points.index)]
-    mode = served["mode"].astype(str).to_numpy()
+    served = villages[villages["school"].map(lambda s: isinstance(s, str) and s in points.index).astype(bool)]
+    # a village whose grades split between schools may ride to one and walk to the main one
+    mode = served["main_mode" if "main_mode" in served else "mode"].astype(str).to_numpy()
     start = project.xy(project.villages.loc[served.index])
     end = project.xy(points.loc[served["school"].to_numpy()])
     lines = np.asarray(shapely.linestrings(np.stack([start, end], axis=1)), dtype=object)
-    minutes = np.full(len(served), np.nan)
+    minutes, km = np.full(len(served), np.nan), np.full(len(served), np.nan)
     along = np.zeros(len(served), dtype=bool)
     for way in ("walk", "bus"):
         at = np.flatnonzero(mode == way)
         if not len(at):
             continue
         found = routes_of(project, way).routes(zip(served.index[at], served["school"].iloc[at], strict=True))
-        for k, (line, trip_minutes) in zip(at, found, strict=True):
-            if line is not None:
-                lines[k], minutes[k], along[k] = line, trip_minutes, True
-    km = np.where(along, shapely.length(lines.astype(object)) / 1000, np.nan)  # metres in the metric CRS
+        for k, route in zip(at, found, strict=True):
+            if route.line is not None:
+                lines[k], minutes[k], km[k], along[k] = route.line, route.minutes, route.km, True
     out = gpd.GeoDataFrame({"school": served["school"].to_numpy(), "mode": mode, "along_roads": along,
                             "route_km": km, "route_minutes": minutes}, index=served.index, geometry=list(lines),
                            crs=project.crs)
     return out if crs is None else out.to_crs(crs)
 
 
-__all__ = ["Routes", "routes_of", "trip_lines", "SIMPLIFY_M"]
+__all__ = ["Route", "Routes", "routes_of", "trip_lines", "SIMPLIFY_M"]

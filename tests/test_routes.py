@@ -42,13 +42,13 @@ def _u_road() -> Project:
 
 def test_a_route_follows_the_road_round_the_river_and_takes_the_matrix_minutes():
     project = _u_road()
-    line, minutes = routes_of(project).route("V1", "S1")
+    line, minutes, km = routes_of(project).route("V1", "S1")
     assert line.length == pytest.approx(2200.0, abs=1e-6)
     corners = {(round(x - X0), round(y - Y0)) for x, y in line.coords}
     assert corners == {(0, 0), (0, 1000), (200, 1000), (200, 0)}
-    assert minutes == pytest.approx(2200 / M_PER_MIN)
+    assert minutes == pytest.approx(2200 / M_PER_MIN) and km == pytest.approx(2.2)
     assert minutes == pytest.approx(project.travel_times().loc["V1", "S1"])
-    half, half_minutes = routes_of(project).route("V2", "S1")  # from the bridge: 100 m across, 1,000 m down
+    half, half_minutes, _ = routes_of(project).route("V2", "S1")  # from the bridge: 100 m across, 1,000 m down
     assert half.length == pytest.approx(1100.0) and half_minutes == pytest.approx(1100 / M_PER_MIN)
 
 
@@ -145,7 +145,7 @@ def test_routes_on_real_roads_take_the_matrix_minutes_and_stay_on_the_roads(liec
     buses = routes_of(project, "bus")  # the bus's routes take project.bus_times' ride minutes
     rides = project.bus_times
     for i, k in [(0, 0), (3, 5), (7, 11), (12, 2), (18, 17)]:
-        line, minutes = buses.route(project.villages.index[i], project.target_points.index[k])
+        line, minutes, _ = buses.route(project.villages.index[i], project.target_points.index[k])
         if np.isnan(rides[i, k]):
             assert line is None
         else:
@@ -170,10 +170,10 @@ def test_an_edit_routes_only_the_villages_whose_school_changed(monkeypatch):
     after = village_table(demo, plan)
     trip_lines(demo, after)
     was = village_table(demo, today)
-    changed = (after["school"] != was["school"]) | (after["mode"] != was["mode"])
-    moved = after[changed & after["mode"].isin(["walk", "bus"])]
+    changed = (after["school"] != was["school"]) | (after["main_mode"] != was["main_mode"])
+    moved = after[changed & after["main_mode"].isin(["walk", "bus"])]
     assert len(moved) > 0
-    searched = len(moved[["mode", "school"]].drop_duplicates())
+    searched = len(moved[["main_mode", "school"]].drop_duplicates())
     assert sum(calls) - before == searched  # one search per school they now walk or ride to
 
 
@@ -190,3 +190,59 @@ def test_the_table_under_the_map_gives_each_trips_length_by_road(demo):
     np.testing.assert_allclose(rows.loc[on_roads, "route_km"], trips.loc[rows.index[on_roads], "route_km"], atol=0.005)
     assert rows.loc[~rows["mode"].isin(["walk", "bus"]), "route_km"].isna().all()
     assert rows.loc["V01", "route_km"] == pytest.approx(trips.loc["V01"].geometry.length / 1000, abs=0.005)
+
+
+def test_a_village_that_rides_to_one_school_and_walks_to_its_main_one_is_drawn_walking():
+    """Under a 20-minute limit with a bus for 龙潭村 (V10) to S06, its grades 1–3 walk to the
+    teaching point S12 (its main school) and grades 4–6 ride: the line to S12 is a walk (the
+    village's mode, the worst of its trips, says bus)."""
+    demo = planning.demo()
+    project = demo.with_policy(demo.policy.with_limit(20))
+    result = planning.Scenario(project, "bus").add_bus("S06", villages=["V10"]).evaluate()
+    row = result.villages.loc[("V10", "primary")]
+    assert row["school"] == "S12" and row["mode"] == "bus" and row["main_mode"] == "walk"
+    flows = result.tables["flows"]
+    here = flows[flows["village"] == project.villages.index.get_loc("V10")]
+    assert set(here.loc[here["school_id"] == "S12", "mode"].astype(str)) == {"walk"}  # as the flows have it
+    trips = trip_lines(project, village_table(project, result))
+    assert trips.loc["V10", "mode"] == "walk" and trips.loc["V10", "along_roads"]
+    assert trips.loc["V10", "route_minutes"] == pytest.approx(project.travel_times().loc["V10", "S12"])
+    (zoning,) = [g for g in result_layers(project, result, lang="en") if g.layer_name == t("map.zoning", "en")]
+    (layer,) = [child for child in zoning._children.values() if hasattr(child, "data")]
+    tips = [f["properties"]["tip"] for f in layer.data["features"] if "Longtan" in f["properties"]["tip"]]
+    assert len(tips) == 1 and "on foot" in tips[0] and "bus" not in tips[0]
+
+
+def test_a_bus_rides_km_are_the_roads_it_drives_not_the_walk_to_the_pick_up():
+    """A footpath 600 m from the village to a road, then 3,000 m along it to the school: the
+    ride is 3.0 km at the bus speed (the line drawn starts at the village)."""
+    roads = gpd.GeoDataFrame({"highway": ["path", "residential"]}, geometry=[
+        shapely.LineString([(X0, Y0), (X0, Y0 + 600)]),
+        shapely.LineString([(X0, Y0 + 600), (X0 + 3000, Y0 + 600)])], crs=CRS)
+    villages = validate_villages(gpd.GeoDataFrame([{"village_id": "V1", "name": "V1", **grades(10)}],
+                                                  geometry=gpd.points_from_xy([X0], [Y0]), crs=CRS))
+    schools = validate_schools(gpd.GeoDataFrame(
+        [{"school_id": "S1", "name": "S1", "type": "村完小", "capacity": 200}],
+        geometry=gpd.points_from_xy([X0 + 3000], [Y0 + 600]), crs=CRS))
+    project = Project(villages, schools, WalkNetwork.from_lines(roads), policy=Policy().with_limit(20))
+    result = planning.Scenario(project, "bus").add_bus("S1", villages=["V1"]).evaluate()
+    trips = trip_lines(project, village_table(project, result))
+    assert trips.loc["V1", "mode"] == "bus"
+    assert trips.loc["V1", "route_km"] == pytest.approx(3.0, abs=1e-6)
+    assert trips.loc["V1", "route_minutes"] == pytest.approx(3.0 / project.policy.bus_speed_kmh * 60)
+    assert trips.loc["V1"].geometry.length == pytest.approx(3600.0)  # drawn from the village
+
+
+def test_routes_go_with_the_travel_times_to_another_years_pupils():
+    """A later year's project (same villages, schools and roads) shares the routes found,
+    so the app does not route every village again on each rerun; other walking speeds do not."""
+    from planning import app as logic
+
+    demo = planning.demo()
+    walks, rides = routes_of(demo), routes_of(demo, "bus")
+    forecast = logic.app_forecast(demo)
+    later = demo.in_year(forecast, forecast.years[3])
+    assert routes_of(later) is walks and routes_of(later, "bus") is rides
+    assert routes_of(demo.with_villages(later.villages)) is walks  # same points
+    slower = demo.with_policy(demo.policy.model_copy(update={"walk_speed_kmh": 3.0}))
+    assert routes_of(slower) is not walks
