@@ -420,7 +420,8 @@ def _zoning(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, lang
             trips["mode"].tolist(), trips["along_roads"].tolist(), trips["route_km"].tolist(),
             trips["route_minutes"].tolist(), strict=True):
         words = {"village": name, "school": schools.get(school, school)}
-        tip = (t(f"map.trip_{mode}", lang, **words, km=f"{length:.1f}", minutes=f"{minutes:.0f}") if along
+        km, shown = f"{length:.{1 if length >= 1 else 2}f}", f"{minutes:.0f}" if minutes >= 0.5 else "<1"  # not "0 min"
+        tip = (t(f"map.trip_{mode}", lang, **words, km=km, minutes=shown) if along
                else t("map.trip_plain", lang, **words))
         features.append((line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
                          escape(tip)))

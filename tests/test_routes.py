@@ -246,3 +246,17 @@ def test_routes_go_with_the_travel_times_to_another_years_pupils():
     assert routes_of(demo.with_villages(later.villages)) is walks  # same points
     slower = demo.with_policy(demo.policy.model_copy(update={"walk_speed_kmh": 3.0}))
     assert routes_of(slower) is not walks
+
+
+def test_a_trip_of_seconds_is_not_shown_as_zero_minutes():
+    road = shapely.LineString([(X0, Y0), (X0 + 500, Y0)])
+    network = WalkNetwork.from_lines(gpd.GeoDataFrame({"highway": ["residential"]}, geometry=[road], crs=CRS))
+    villages = validate_villages(gpd.GeoDataFrame([{"village_id": "V1", "name": "河西村", **grades(10)}],
+                                                  geometry=gpd.points_from_xy([X0], [Y0]), crs=CRS))
+    schools = validate_schools(gpd.GeoDataFrame(
+        [{"school_id": "S1", "name": "河东小学", "type": "村完小", "capacity": 200}],
+        geometry=gpd.points_from_xy([X0 + 20], [Y0]), crs=CRS))
+    project = Project(villages, schools, network, policy=Policy())
+    (zoning,) = [g for g in result_layers(project, planning.baseline(project)) if g.layer_name == t("map.zoning", "zh")]
+    (layer,) = [child for child in zoning._children.values() if hasattr(child, "data")]
+    assert [f["properties"]["tip"] for f in layer.data["features"]] == ["河西村 → 河东小学：沿道路步行 0.02 公里，&lt;1 分钟"]  # html
