@@ -386,7 +386,7 @@ def result_layers(project: Project, result: Result, *, level: str = "primary", l
         _catchments(holder, project, villages, schools, lang)
     if show_zoning:
         _zoning(holder, project, villages, lang)
-    _villages(holder, villages, lang)
+    _villages(holder, villages, lang, limit=project.policy.limit(level))
     _schools(holder, project, schools, lang)
     return [child for child in holder._children.values() if isinstance(child, folium.FeatureGroup)]
 
@@ -415,14 +415,19 @@ def _zoning(fmap: folium.Map, project: Project, villages: gpd.GeoDataFrame, lang
     served = villages.loc[trips.index]
     schools = target_names(project, lang)
     features = []
-    for line, kind, name, school, mode, along, length, minutes in zip(
+    for line, kind, name, school, mode, along, length, minutes, walk, unserved in zip(
             trips.geometry, served["class"].tolist(), served["name"].tolist(), trips["school"].tolist(),
             trips["mode"].tolist(), trips["along_roads"].tolist(), trips["route_km"].tolist(),
-            trips["route_minutes"].tolist(), strict=True):
+            trips["route_minutes"].tolist(), served["road_walk_minutes"].tolist(), served["unserved"].tolist(),
+            strict=True):
         words = {"village": name, "school": schools.get(school, school)}
         km, shown = f"{length:.{1 if length >= 1 else 2}f}", f"{minutes:.0f}" if minutes >= 0.5 else "<1"  # not "0 min"
-        tip = (t(f"map.trip_{mode}", lang, **words, km=km, minutes=shown) if along
-               else t("map.trip_plain", lang, **words))
+        if along:  # a bus rider's walk to the pick-up is part of the trip
+            tip = t(f"map.trip_{mode}", lang, **words, km=km, minutes=shown, walk=f"{walk:.0f}")
+        elif mode in ("board", "unserved"):
+            tip = t(f"map.trip_{mode}", lang, **words, pupils=f"{unserved:.0f}")
+        else:
+            tip = t("map.trip_plain", lang, **words)
         features.append((line, {"color": COLOURS[kind], "weight": 1.5, "opacity": 0.6, "dashArray": "4 4"},
                          escape(tip)))
     _feature_layer(t("map.zoning", lang), features).add_to(fmap)
@@ -610,9 +615,9 @@ def _band_words(grades: str, row: pd.Series, lang: str) -> str:
              mode_after=mode(row["mode_after"]), minutes_after=minutes(row["minutes_after"]))
 
 
-def _villages(fmap: folium.Map, villages: gpd.GeoDataFrame, lang: str) -> None:
+def _villages(fmap: folium.Map, villages: gpd.GeoDataFrame, lang: str, *, limit: float) -> None:
     pupils = villages["pupils"].fillna(0.0).to_numpy(dtype=float)
-    words = {kind: t(_mode_key(kind), lang, short=30, limit="") for kind in set(villages["class"])}
+    words = {kind: t(_mode_key(kind), lang, short=30, limit=f"{limit:g}") for kind in set(villages["class"])}
     mode = [words[kind] for kind in villages["class"].tolist()]
     minutes = _trip_words(villages, lang)
     pupils_word = t("map.pupils", lang)

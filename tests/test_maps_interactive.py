@@ -313,3 +313,18 @@ def test_a_county_map_opens_and_draws_in_a_browser(tmp_path):
     print(f"\n3,000 villages × 300 schools: an edit's layers made in {python_seconds:.2f} s (evaluate included), "
           f"drawn in the browser in {redraw:.2f} s; the whole page opened and drawn in {opened:.2f} s")
     assert python_seconds + redraw < 5.0 and opened < 15.0
+
+
+def test_a_villages_tooltip_names_its_walking_limit(demo):
+    """Villages walking 30–40 minutes said "步行≤分钟" on the map: the limit was left out."""
+    from planning.i18n import t
+    from planning.maps import result_layers
+
+    for lang in ("zh", "en"):
+        (layer,) = [g for g in result_layers(demo, planning.baseline(demo), lang=lang)
+                    if g.layer_name == t("map.villages", lang)]
+        (features,) = [child for child in layer._children.values() if hasattr(child, "data")]
+        tips = [f["properties"]["tip"] for f in features.data["features"]]
+        within = t("map.walk_limit", lang, limit=f"{demo.policy.limit('primary'):g}")
+        assert sum(within in tip for tip in tips) >= 3
+        assert not any(t("map.walk_limit", lang, limit="") in tip for tip in tips)

@@ -92,7 +92,8 @@ def test_a_bus_line_follows_the_roads_it_drives_and_takes_the_ride_minutes():
     (layer,) = [child for child in zoning._children.values() if hasattr(child, "data")]
     tips = [feature["properties"]["tip"] for feature in layer.data["features"]]
     minutes = f"{project.bus_times[0, 0]:.0f}"
-    assert f"河西村 → 河东小学: 2.2 km by school bus, {minutes} min" in tips
+    walk = f"{result.villages.loc[('V1', 'primary'), 'road_walk_minutes']:.0f}"  # the walk to the pick-up, told too
+    assert f"河西村 → 河东小学: {walk} min on foot to the bus stop, then 2.2 km by school bus, {minutes} min" in tips
     ride = project.bus_times[0, 0]
     assert trips.loc["V1", "route_minutes"] == pytest.approx(ride)
     assert ride == pytest.approx(2.2 / project.policy.bus_speed_kmh * 60)
@@ -100,11 +101,22 @@ def test_a_bus_line_follows_the_roads_it_drives_and_takes_the_ride_minutes():
 
 
 def test_boarders_keep_a_straight_line(demo):
+    """Boarders and pupils without a place keep a straight line; its tooltip says which."""
     trips = trip_lines(demo, village_table(demo))
     boarders = trips[trips["mode"] == "board"]
     assert len(boarders) > 0 and not boarders["along_roads"].any()
     assert all(len(line.coords) == 2 for line in boarders.geometry) and boarders["route_minutes"].isna().all()
     assert trips.loc[trips["mode"] == "walk", "along_roads"].all()
+    plan = planning.Scenario(demo, "merge").merge("S08", into="S04").evaluate()  # 溪口村: unserved and boarding
+    (zoning,) = [g for g in result_layers(demo, plan) if g.layer_name == t("map.zoning", "zh")]
+    (layer,) = [child for child in zoning._children.values() if hasattr(child, "data")]
+    tips = [f["properties"]["tip"] for f in layer.data["features"]]
+    row = plan.villages.xs("primary", level="level")
+    xikou = row[row["name"] == "溪口村"].iloc[0]
+    assert xikou["main_mode"] == "unserved" and xikou["unserved"] == 44 and xikou["board"] == 37
+    assert "溪口村 → 石门村完小：44 名学生无学位" in tips  # not a bare line, as if it were zoned there
+    boarding = [tip for tip in tips if tip.endswith("：寄宿")]
+    assert boarding
 
 
 def test_the_geopackage_has_each_plans_trips(demo, tmp_path):
