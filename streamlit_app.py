@@ -571,7 +571,8 @@ def edit_params(project, result, action: str, school: str) -> dict:
         # keyed by the school: another school picked starts with no village (a box shared by
         # every school kept the last school's villages, and Apply gave them to the new one)
         choices, key = logic.village_choices(project, ss.lang), f"bus_villages_{school}"
-        st.multiselect(T("app.bus_villages"), list(choices), key=key, format_func=choices.__getitem__)
+        st.multiselect(T("app.bus_villages"), list(choices), key=key, format_func=choices.__getitem__,
+                       placeholder=T("app.choose_villages"))
         st.number_input(T("app.bus_ride"), min_value=5, value=30, key="bus_ride")
         return {"villages": value(key), "max_ride": value("bus_ride")}
     return {}
@@ -1127,8 +1128,10 @@ def suggest_tab(project) -> None:
     limit = st.number_input(T("app.walk_limit"), min_value=5.0,
                             value=float(project.policy.limit(ss.level)), key="suggest_limit")
     names = {f"{sid} {name}": sid for sid, name in project.schools["name"].items()}
-    keep = st.multiselect(T("app.must_keep"), list(names), key="suggest_keep")
-    close = st.multiselect(T("app.must_close"), [n for n in names if n not in keep], key="suggest_close")
+    keep = st.multiselect(T("app.must_keep"), list(names), key="suggest_keep",
+                          placeholder=T("app.teachers.choose_schools"))
+    close = st.multiselect(T("app.must_close"), [n for n in names if n not in keep], key="suggest_close",
+                           placeholder=T("app.teachers.choose_schools"))
     sites = st.checkbox(T("app.sites_may_open"), value=True, key="suggest_sites")
     transport = goal == "least_cost" and st.checkbox(T("app.transport"), value=False, key="suggest_transport",
                                                      help=T("app.transport_help"))

@@ -178,3 +178,11 @@ def test_a_solver_out_of_time_in_the_suggest_panel_says_what_to_do_in_the_app(ap
     assert t("app.must_keep", lang) in said and t("app.suggest", lang) in said
     library = planning.optimise.out_of_time(Message("app.goal.fewest_schools"), 20.0).text(lang)
     assert "--solver-seconds" in library  # the command line's words, for the command line
+
+
+def test_the_bus_villages_box_invites_in_chinese(app):
+    """The villages box of a new bus said "Choose options" (Streamlit's English) in the
+    Chinese app."""
+    app.selectbox(key="action").set_value(logic.action_label("add_bus", "zh")).run()
+    pick_school(app, "S04")
+    assert bus_box(app).proto.placeholder == t("app.choose_villages", "zh") == "选择村庄"
