@@ -27,7 +27,7 @@ import pydantic
 
 from .columns import SCHOOL_GRADES
 from .errors import ValidationError
-from .i18n import Listing, Message
+from .i18n import Listing, Message, PlaceName, shown_names
 from .memo import per_owner
 from .policy import LEVEL_GRADES
 from .project import Project
@@ -150,7 +150,7 @@ class Edit(Settings):
         """The state after this edit (checked against ``state``)."""
         raise NotImplementedError
 
-    def words(self, who: Callable[[str], str]) -> Message:
+    def words(self, who: Callable[[str], object]) -> Message:
         """The edit as a catalogue message; ``who`` names a school, site or village."""
         raise NotImplementedError
 
@@ -186,7 +186,7 @@ class Close(Edit):
         new.set(self.school, open=False, status="closed")
         return new
 
-    def words(self, who: Callable[[str], str]) -> Message:
+    def words(self, who: Callable[[str], object]) -> Message:
         return Message("edit.close", school=who(self.school))
 
 
@@ -229,7 +229,7 @@ class Merge(Edit):
         new.set(self.school, open=False, status="merged", merged_into=self.into)
         return new
 
-    def words(self, who: Callable[[str], str]) -> Message:
+    def words(self, who: Callable[[str], object]) -> Message:
         if self.add_grades:
             return Message("edit.merge_add_grades", school=who(self.school), into=who(self.into))
         return Message("edit.merge", school=who(self.school), into=who(self.into))
@@ -281,7 +281,7 @@ class OpenSite(Edit):
         new.set(self.site, open=True, status="new", beds=new.number(self.site, "beds"))
         return new
 
-    def words(self, who: Callable[[str], str]) -> Message:
+    def words(self, who: Callable[[str], object]) -> Message:
         return Message("edit.open_site", school=who(self.site), extra=_amounts(self, "edit.amount_set"))
 
 
@@ -310,7 +310,7 @@ class Expand(Edit):
             new.set(self.school, **{col: new.number(self.school, col) + getattr(self, col)})
         return new
 
-    def words(self, who: Callable[[str], str]) -> Message:
+    def words(self, who: Callable[[str], object]) -> Message:
         return Message("edit.expand", school=who(self.school), extra=_amounts(self, "edit.amount_add"))
 
 
@@ -332,7 +332,7 @@ class TeachingPoint(Edit):
         new.set(self.school, grades=grades, type="teaching_point", status="teaching point")
         return new
 
-    def words(self, who: Callable[[str], str]) -> Message:
+    def words(self, who: Callable[[str], object]) -> Message:
         return Message("edit.teaching_point", school=who(self.school), grades=grade_words(self.grades, sep="sep.list"))
 
 
@@ -346,7 +346,7 @@ class AddBeds(Edit):
     def apply(self, state: State, project: Project) -> State:
         return Expand(school=self.school, beds=self.beds).apply(state, project)
 
-    def words(self, who: Callable[[str], str]) -> Message:
+    def words(self, who: Callable[[str], object]) -> Message:
         return Message("edit.add_beds", school=who(self.school), beds=f"{self.beds:g}")
 
 
@@ -379,7 +379,7 @@ class AddBus(Edit):
                                           school=f"{self.school} {str(state.schools.loc[self.school, 'name'])}"))
         return state.changed(buses=(*state.buses, Bus(self.school, self.villages, self.max_ride)))
 
-    def words(self, who: Callable[[str], str]) -> Message:
+    def words(self, who: Callable[[str], object]) -> Message:
         return Message("edit.add_bus", villages=Listing([who(v) for v in self.villages], sep="sep.names"),
                        school=who(self.school), ride=f"{self.max_ride:g}")
 
@@ -413,7 +413,7 @@ class SetSchool(Edit):
                 new.set(self.school, **{col: float(value)})
         return new
 
-    def words(self, who: Callable[[str], str]) -> Message:
+    def words(self, who: Callable[[str], object]) -> Message:
         return Message("edit.set_school", school=who(self.school), extra=_amounts(self, "edit.amount_set"))
 
 
@@ -448,7 +448,7 @@ class SetPupils(Edit):
                                           examples=Listing(project.villages.index[:5])))
         return state.changed(pupils=(*state.pupils, self))
 
-    def words(self, who: Callable[[str], str]) -> Message:
+    def words(self, who: Callable[[str], object]) -> Message:
         if self.pupils is not None:
             return Message("edit.set_pupils", village=who(self.village), grade=self.grade, pupils=f"{self.pupils:g}")
         if self.grade is None:
@@ -513,22 +513,24 @@ def in_effect(edits: Sequence[Edit], year: int) -> tuple[Edit, ...]:
     return tuple(e for e in edits if e.year is None or e.year <= year)
 
 
-def object_names(project: Project) -> dict[str, str]:
-    """Id → name of every village, school and site (for descriptions)."""
-    names: dict[str, str] = {}
+def object_names(project: Project) -> dict[str, PlaceName]:
+    """Id → id and name of every village, school and site, in either language (for
+    descriptions: pinyin in English where the tables give it)."""
+    names: dict[str, PlaceName] = {}
     for table in (project.villages, project.schools, project.sites):
-        names.update({str(k): str(v) for k, v in table["name"].items()})
+        names.update({str(k): PlaceName(str(k), str(zh), str(en)) for k, zh, en in
+                      zip(table.index, table["name"], shown_names(table, "en"), strict=True)})
     return names
 
 
-def edit_words(edit: Edit, *, names: Mapping[str, str] | None = None) -> Message:
+def edit_words(edit: Edit, *, names: Mapping[str, PlaceName] | None = None) -> Message:
     """One edit as a catalogue message, with school and village names (worded later)."""
     names = names or {}
-    words = edit.words(lambda key: f"{key} {names[key]}" if key in names else key)
+    words = edit.words(lambda key: names.get(key, key))
     return words if edit.year is None else Message("edit.from_year", edit=words, year=edit.year)
 
 
-def describe_edit(edit: Edit, *, names: Mapping[str, str] | None = None, lang: str | None = None) -> str:
+def describe_edit(edit: Edit, *, names: Mapping[str, PlaceName] | None = None, lang: str | None = None) -> str:
     """One edit in the planner's words and language, with school and village names.
 
     Parameters

@@ -230,6 +230,23 @@ def shown_names(table: pd.DataFrame, lang: str | None = None) -> pd.Series:
     return names
 
 
+class PlaceName:
+    """A village's, school's or site's id and name, worded when read: the name as a reader of
+    the language sees it (:func:`shown_names`: pinyin in English where the table gives it)."""
+
+    __slots__ = ("id", "zh", "en")
+
+    def __init__(self, id_: str, zh: str, en: str) -> None:
+        self.id, self.zh, self.en = id_, zh, en
+
+    def text(self, lang: str | None = None) -> str:
+        """"S08 溪口村完小" / "S08 Xikou Village Primary"."""
+        return f"{self.id} {self.en if language(lang) == 'en' else self.zh}"
+
+    def __str__(self) -> str:
+        return self.text()
+
+
 def target_names(project: Any, lang: str | None = None) -> pd.Series:
     """:func:`shown_names` of a project's schools, then its candidate sites, by id."""
     tables = [project.schools, project.sites] if len(project.sites) else [project.schools]
@@ -295,4 +312,4 @@ def text_of(value: Any, lang: str | None = None) -> str:
 
 __all__ = ["t", "Message", "Listing", "field", "word", "school_type", "level_name", "plan_name", "localise",
            "shown_names", "name_words", "with_names", "NAME_COLUMNS",
-           "LANGUAGES", "catalogue", "has_text", "language", "text_of", "placeholders"]
+           "LANGUAGES", "catalogue", "has_text", "language", "text_of", "placeholders", "PlaceName", "target_names", "place_words"]

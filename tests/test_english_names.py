@@ -176,3 +176,20 @@ def test_the_teacher_views_name_schools_as_the_report(demo, results):
     cores = [c for c in schools[field("core", "en")] if c]
     assert cores and labelled(cores)
     assert not labelled(logic.alliance_school_rows(found, "en").index) or (names == chinese).all()  # words matter
+
+
+def test_a_plans_edits_name_places_as_the_reader_reads_them(demo):
+    """The edits of a plan (the app's list, the change log, the Excel 'plan changes' sheet)
+    said "merge S08 溪口村完小 into S04 石门村完小" in English."""
+    from planning.edits import edit_log
+
+    plan = planning.Scenario(demo, "plan").merge("S08", into="S04").add_bus("S06", villages=["V11"])
+    names = {lang: {**expected(demo.schools, lang).to_dict(), **expected(demo.villages, lang).to_dict()}
+             for lang in ("zh", "en")}
+    for lang in ("zh", "en"):
+        n = names[lang]
+        log = edit_log(demo, plan.edits, lang=lang)["change"].tolist()
+        assert log == [t("edit.merge", lang, school=f"S08 {n['S08']}", into=f"S04 {n['S04']}"),
+                       t("edit.add_bus", lang, villages=f"V11 {n['V11']}", school=f"S06 {n['S06']}", ride="40")]
+        assert plan.log(lang)["change"].tolist() == log
+    assert names["en"]["S08"] == "Xikou Village Primary"
