@@ -807,7 +807,8 @@ def decision(today: Result, plan: Result, lang: str) -> str:
         parts.append(t("plan_report.decision_opened", lang, n=len(opened), schools=sep.join(map(str, opened))))
     moved = affected(village_changes(today, plan))
     if len(moved):
-        longer = moved[moved["change"] > 0.5]
+        placed = (moved["mode_before"].astype(str) != "unserved") & (moved["mode_after"].astype(str) != "unserved")
+        longer = moved[placed & (moved["change"] > 0.5)]  # a pupil without a place had no trip to lengthen
         parts.append(t("plan_report.decision_pupils", lang, villages=moved.index.get_level_values("village_id").nunique(),
                        pupils=whole(moved["pupils"].sum()), longer=whole(longer["pupils"].sum()),
                        most=f"{longer['change'].max():.0f}" if len(longer) else "0"))

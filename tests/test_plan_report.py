@@ -314,3 +314,20 @@ def test_a_heading_too_wide_for_its_column_breaks_between_words_or_into_even_lin
     assert _heading("village id", 3.8) == ["village", "id"]   # into the padding, not villag / e id
     assert _heading("unserved", 4.0) == ["unserved"]
     assert _heading("electrification", 4.0) == ["electrif", "ication"]  # too long even so: broken
+
+
+def test_pupils_who_had_no_place_are_not_counted_as_travelling_further():
+    """A bus for 云盘村 (V11), whose grades 1–2 had no place today: the decision counted them
+    among the pupils with a longer trip (they had no trip). Recounted from the changes."""
+    from planning.changes import affected, village_changes
+    from planning.plan_report import decision
+
+    demo = planning.demo()
+    today = planning.baseline(demo)
+    plan = planning.Scenario(demo, "plan").merge("S08", into="S04").add_bus("S06", villages=["V11"]).evaluate()
+    moved = affected(village_changes(today, plan))
+    was_unserved = moved["mode_before"].astype(str) == "unserved"
+    assert (was_unserved & (moved["change"] > 0.5)).any()  # the case: newly placed, minutes "up"
+    longer = moved[~was_unserved & (moved["mode_after"].astype(str) != "unserved") & (moved["change"] > 0.5)]
+    text = decision(today, plan, "en")
+    assert f"{longer['pupils'].sum():.0f} of them have a longer trip (by up to {longer['change'].max():.0f} min)" in text
