@@ -348,9 +348,9 @@ def test_plan_log_in_both_languages(demo):
             .teaching_point("S06").add_beds("S04", 50).open_site(demo.sites.index[0], capacity=300))
     zh, en = logic.plan_log(plan, "zh").splitlines(), logic.plan_log(plan, "en").splitlines()
     assert zh[0] == "1. S08 溪口村完小 并入 S04 石门村完小"
-    assert en[0] == "1. merge S08 溪口村完小 into S04 石门村完小"
+    assert en[0] == "1. merge S08 Xikou Village Primary into S04 Shimen Village Primary"
     assert zh[1] == "2. 校车：V02 溪口村 → S04 石门村完小（单程 ≤ 30 分钟）"
-    assert en[2] == "3. S06 茶园村完小 becomes a teaching point (grades 1–3)"
+    assert en[2] == "3. S06 Chayuan Village Primary becomes a teaching point (grades 1–3)"
     assert zh[3] == "4. S04 石门村完小 增加床位 50" and en[4].endswith("(300 seats)")
     assert logic.plan_log(planning.Scenario(demo), "en").startswith("No edits yet")
 
@@ -552,7 +552,7 @@ def test_an_expansion_of_nothing_is_not_offered_nor_accepted(app, demo):
     with pytest.raises(planning.ValidationError, match="must be greater than 0"):
         planning.Scenario(demo).add_beds("S04", 0)
     assert planning.Scenario(demo).expand("S04", classrooms=2).log("en")["change"].tolist() == [
-        "expand S04 石门村完小 (+2 classrooms)"]
+        "expand S04 Shimen Village Primary (+2 classrooms)"]
 
 
 def test_the_school_picker_stays_on_the_edited_school(app):

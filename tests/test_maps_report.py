@@ -165,7 +165,7 @@ def test_excel_report_and_results_geopackage(demo, tmp_path):
         summary = pd.read_excel(book, "summary", index_col=0)
         changes = pd.read_excel(book, "撤并为5所 changes", header=2)
     assert summary.loc["schools open"].tolist() == [open_today, open_after]
-    assert changes["change"].iloc[0] == "merge S08 溪口村完小 into S04 石门村完小"
+    assert changes["change"].iloc[0] == "merge S08 Xikou Village Primary into S04 Shimen Village Primary"
     gpkg = results_gpkg(demo, [result], tmp_path / "results.gpkg")
     layers = dict(pyogrio.list_layers(gpkg))
     assert layers["撤并为5所_villages"] == "Point"

@@ -171,7 +171,7 @@ def test_balance_is_the_pupil_weighted_coefficient_of_variation():
 @pytest.mark.parametrize(("edits", "message"), [
     ([{"op": "close", "school": "S99"}], r"edit 1 \(close S99\): unknown school 'S99'; the schools are S01"),
     ([{"op": "close", "school": "S08"}, {"op": "merge", "school": "S05", "into": "S08"}],
-     r"edit 2 \(merge S05 杨家坳村完小 into S08 溪口村完小\): school 'S08' \(溪口村完小\) is closed, not open"),
+     r"edit 2 \(merge S05 Yangjia'ao Village Primary into S08 Xikou Village Primary\): school 'S08' \(溪口村完小\) is closed, not open"),
     ([{"op": "merge", "school": "S05", "into": "S04"}, {"op": "merge", "school": "S04", "into": "S05"}],
      r"merge cycle S04 → S05 → S04"),
     ([{"op": "open_site", "site": "C1"}, {"op": "open_site", "site": "C1"}], r"site 'C1' is already open; a site opens once"),
@@ -180,7 +180,7 @@ def test_balance_is_the_pupil_weighted_coefficient_of_variation():
     ([{"op": "demolish", "school": "S01"}], r"edits\[1\]\.op: must be one of 'close', 'merge', .* \(given 'demolish'\)"),
     ([{"op": "close", "school": "S01", "when": 2027}], r"edits\[1\]\.when \(close\): unknown setting; the settings here are year, school"),
     ([{"op": "add_bus", "school": "S01", "villages": "V02"}], r"edits\[1\]\.villages \(add_bus\): must be a list \(given 'V02'\)"),
-    ([{"op": "add_bus", "school": "S01", "villages": ["V99"]}], r"bad.yaml: edit 1 \(school bus: V99 → S01 青山镇中心小学 \(ride ≤ 40 min\)\): unknown villages V99; villages are ids"),
+    ([{"op": "add_bus", "school": "S01", "villages": ["V99"]}], r"bad.yaml: edit 1 \(school bus: V99 → S01 Qingshan Central Primary \(ride ≤ 40 min\)\): unknown villages V99; villages are ids"),
     ([{"op": "teaching_point", "school": "S05", "grades": [0, 3]}], r"edits\[1\]\.grades\[1\] \(teaching_point\): must be at least 1"),
 ])
 def test_bad_scenario_files_get_clear_errors(demo, tmp_path, edits, message):
@@ -191,7 +191,7 @@ def test_bad_scenario_files_get_clear_errors(demo, tmp_path, edits, message):
 
 
 def test_bad_edits_fail_at_once_in_python(demo, tmp_path):
-    with pytest.raises(ValidationError, match=r"close S08 溪口村完小: school 'S08' \(溪口村完小\) is merged, not open"):
+    with pytest.raises(ValidationError, match=r"close S08 Xikou Village Primary: school 'S08' \(溪口村完小\) is merged, not open"):
         planning.Scenario(demo).merge("S08", into="S04").close("S08")
     with pytest.raises(ValidationError, match=r"expand: capacity: must be at least 0 \(given -5.0\)"):
         planning.Scenario(demo).expand("S01", capacity=-5)
@@ -212,7 +212,7 @@ def test_yaml_and_json_round_trip_give_the_same_result(demo, tmp_path):
         path = scenario.to_file(tmp_path / f"plan{suffix}")
         text = path.read_text(encoding="utf-8")
         data = json.loads(text) if suffix == ".json" else yaml.safe_load(text)
-        assert data["log"][0] == "merge S08 溪口村完小 into S04 石门村完小" and len(data["edits"]) == 5
+        assert data["log"][0] == "merge S08 Xikou Village Primary into S04 Shimen Village Primary" and len(data["edits"]) == 5
         again = Scenario.from_file(path, demo).evaluate("zoned")
         pd.testing.assert_series_equal(first.summary, again.summary)
         pd.testing.assert_frame_equal(first.villages, again.villages)
@@ -246,7 +246,7 @@ def test_project_geopackage_keeps_inputs_scenarios_and_results(demo, tmp_path):
         log = db.execute("select log from scenarios where name = 'five'").fetchone()[0]
         saved = dict(db.execute("select metric, value from result_summary where scenario = 'five'").fetchall())
     assert {"villages", "schools", "sites", "roads", "policy", "scenarios", "result_villages"} <= tables
-    assert log == "merge S08 溪口村完小 into S04 石门村完小\nadd 50 beds at S01 青山镇中心小学"
+    assert log == "merge S08 Xikou Village Primary into S04 Shimen Village Primary\nadd 50 beds at S01 Qingshan Central Primary"
     assert saved == result.summary.to_dict()  # the result's own figures, as numbers
     opened = planning.open_project(path)
     assert list(opened.scenarios) == ["five"]
