@@ -55,7 +55,7 @@ from .traveltime import travel_time_matrix
 COLOURS = {"short": "#1a9850", "limit": "#fdae61", "beyond": "#d73027", "bus": "#4575b4",
            "board": "#762a83", "unserved": "#000000", "unknown": "#bdbdbd"}
 STATUS_COLOURS = {"open": "#2166ac", "new": "#1b7837", "teaching point": "#8c6bb1", "closed": "#969696",
-                  "merged": "#969696", "not counted": "#bdbdbd"}
+                  "merged": "#525252", "not counted": "#bdbdbd"}  # closed and merged told apart in a key
 TYPE_SHAPES = {"central_primary": "■", "village_primary": "●", "teaching_point": "▲", "junior_secondary": "◆",
                "nine_year": "★", "unknown": "●", "other": "○"}
 BASEMAPS = ("none", "osm", "tianditu")

@@ -221,6 +221,7 @@ def _map_legend(fig: Figure, result: Result, *, level: str, sheet: Sheet, limit:
     size = sheet.pt(8)
     trips, types, statuses = key_handles(drawn_schools(result, level), sheet=sheet, limit=limit, size=size)
     handles = [*trips, *types, *statuses, Line2D([], [], color="#9a9a9a", linewidth=1.5, label=t("map.roads", lang)),
+               Line2D([], [], color="#555555", linewidth=1.0, linestyle="--", label=t("plan_report.assigned", lang)),
                Line2D([], [], marker="o", linestyle="", markersize=size * 1.3, markerfacecolor="none",
                       markeredgecolor="#d7301f", label=t("plan_report.over_capacity", lang))]
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.79, 0.88), title=t("map.legend", lang),

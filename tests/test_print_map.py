@@ -168,3 +168,25 @@ def test_names_and_key_grow_with_the_paper():
         plt.close(fig)
     ratios = [a3 / a4 for a3, a4 in zip(sizes["A3"], sizes["A4"], strict=True)]
     assert ratios == pytest.approx([16.54 / 11.69] * 3)
+
+
+def test_the_key_explains_the_lines_and_tells_closed_from_merged(page, lang):
+    """The printed map's key had no entry for the dashed village-to-school lines, and gave
+    撤并 and 并入他校 the same grey square."""
+    from matplotlib.colors import to_hex
+
+    from planning.i18n import t
+
+    fig, _ = page
+    (key,) = fig.legends
+    labels = [tx.get_text() for tx in key.get_texts()]
+    assert t("plan_report.assigned", lang) in labels
+    handles = dict(zip(labels, key.legend_handles, strict=True))
+    line = handles[t("plan_report.assigned", lang)]
+    assert line.get_linestyle() == "--"
+    from planning.maps import STATUS_COLOURS
+
+    assert STATUS_COLOURS["closed"] != STATUS_COLOURS["merged"]
+    for status in ("closed", "merged"):
+        if t(f"status.{status}", lang) in handles:  # the 13 → 5 plan merges
+            assert to_hex(handles[t(f"status.{status}", lang)].get_markerfacecolor()) == STATUS_COLOURS[status]
