@@ -852,8 +852,8 @@ def years_tab(scenario) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.markdown(T("app.years.pupils_by_school", variant=variant))
-        st.line_chart(logic.school_pupils(timeline, words=logic.place_words(scenario.project, ss.lang)), x_label=field("year", ss.lang), y_label=field("pupils", ss.lang),
-                      height=380)
+        st.altair_chart(school_chart(logic.school_pupils(timeline, words=logic.place_words(scenario.project, ss.lang))),
+                        width="stretch")
     with right:
         st.markdown(T("app.years.band"))
         st.altair_chart(band_chart(logic.pupil_band({v: forecast_of(v)[0] for v in logic.VARIANTS}, ss.lang)),
@@ -904,6 +904,21 @@ def report_timelines(project, scenario) -> list:
         return []
     plans = [logic.today(project), *([scenario] if scenario.edits else [])]
     return [timeline_of(plan, fc)[0] for plan in plans]
+
+
+def school_chart(pupils: pd.DataFrame) -> alt.Chart:
+    """Pupils of each school (a line per column) by year, its tooltip and legend in the app's
+    language (Streamlit's own line chart said "year / value / color"), every school in the
+    legend (below the chart, in columns)."""
+    lang = st.session_state.lang
+    year, school, count = field("year", lang), field("school", lang), field("pupils", lang)
+    data = pupils.rename_axis(year).reset_index().melt(id_vars=year, var_name=school, value_name=count)
+    return alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X(f"{year}:O", axis=alt.Axis(labelAngle=0)), y=alt.Y(f"{count}:Q"),
+        color=alt.Color(f"{school}:N", sort=list(pupils.columns),
+                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=220, symbolLimit=0)),
+        tooltip=[alt.Tooltip(f"{year}:O"), alt.Tooltip(f"{school}:N"), alt.Tooltip(f"{count}:Q", format=",.0f")],
+    ).properties(height=380)
 
 
 def band_chart(band: pd.DataFrame) -> alt.Chart:

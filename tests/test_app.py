@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import os
 import socket
 import subprocess
@@ -694,6 +695,10 @@ def test_the_over_the_years_view(app, demo, lang):
                     t("app.year_today", lang, year=int(year)) if year == fc.base_year else str(int(year)))
         assert small[sid] == expected, sid
     assert len(app.get("vega_lite_chart")) == 2  # each school's pupils; the low–high band
+    schools = json.loads(app.get("vega_lite_chart")[0].proto.spec)  # its tooltip said year / value / color
+    tips = [tip["field"] for tip in schools["encoding"]["tooltip"]]
+    assert tips == [t(f"field.{f}", lang) for f in ("year", "school", "pupils")]
+    assert schools["encoding"]["color"]["legend"]["columns"] == 3  # every school in the key
     assert t("app.years.pupils_by_school", lang, variant=t("forecast.variant.medium", lang)) in \
         [m.value for m in app.markdown]
     band = logic.pupil_band({v: demo_forecast(demo, v) for v in logic.VARIANTS}, lang)
