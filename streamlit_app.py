@@ -430,7 +430,7 @@ def map_tab(project, scenario, result) -> None:
             ss.clicked_point = clicked["last_clicked"]
         with st.expander(T("app.village_table", level=level_name(ss.level, ss.lang))):
             rows = logic.named(logic.village_rows(result, ss.level), project, ss.lang)
-            st.dataframe(logic.display_table(localise(rows, ss.lang)), width="stretch", key="village_rows")
+            st.dataframe(logic.shown_table(rows, ss.lang), width="stretch", key="village_rows")
     with right.container(key="editor_pane"):
         editor(project, scenario, result)
 

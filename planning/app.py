@@ -870,7 +870,8 @@ def display_table(frame: pd.DataFrame, *, kinds: Mapping[str, str | None] | None
     and coefficients of variation below 1 to three decimals (0.553 beside a limit of 0.50);
     the rest to one decimal. ``kinds``: what a column's figures are (column → a kind of
     :data:`~planning.columns.COLUMN_KINDS`, :func:`shown_table` gives them): minutes and
-    changes of minutes to one decimal always (0.6, not 0.566 among 48.8 and 97.8)."""
+    changes of minutes to one decimal always (0.6, not 0.566 among 48.8 and 97.8), km to
+    two (0.46 beside 2.00, as the Excel workbook writes them)."""
     def cell(value: object) -> str:
         if isinstance(value, float):
             if value != value:
@@ -880,13 +881,14 @@ def display_table(frame: pd.DataFrame, *, kinds: Mapping[str, str | None] | None
             return f"{value:.3f}" if abs(value) < 1 else f"{value:,.1f}"
         return str(value)
 
-    def minutes(value: object) -> str:
-        return f"{value:,.1f}" if isinstance(value, float) and value == value else cell(value)
+    def fixed(places: int) -> Callable[[object], str]:
+        return lambda value: f"{value:,.{places}f}" if isinstance(value, float) and value == value else cell(value)
 
+    places = {"minutes": 1, "minutes_change": 1, "km": 2}
     shown = frame.map(cell)
     for i, column in enumerate(frame.columns):
-        if (kinds or {}).get(column) in ("minutes", "minutes_change"):
-            shown.isetitem(i, frame.iloc[:, i].map(minutes).to_numpy())
+        if (kind := (kinds or {}).get(column)) in places:
+            shown.isetitem(i, frame.iloc[:, i].map(fixed(places[kind])).to_numpy())
     return shown
 
 

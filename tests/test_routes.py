@@ -272,3 +272,21 @@ def test_a_trip_of_seconds_is_not_shown_as_zero_minutes():
     (zoning,) = [g for g in result_layers(project, planning.baseline(project)) if g.layer_name == t("map.zoning", "zh")]
     (layer,) = [child for child in zoning._children.values() if hasattr(child, "data")]
     assert [f["properties"]["tip"] for f in layer.data["features"]] == ["河西村 → 河东小学：沿道路步行 0.02 公里，&lt;1 分钟"]  # html
+
+
+def test_the_table_under_the_map_writes_km_to_two_places(demo):
+    """The km column read 0.460, 2.0 and 1.9 side by side (the table's figures were not told
+    which are km); minutes keep one decimal."""
+    import re
+
+    from planning import app as logic
+    from planning.i18n import field
+
+    plan = planning.Scenario(demo, "plan").close("S08").evaluate()
+    rows = logic.village_rows(plan, "primary")
+    shown = logic.shown_table(rows, "zh")
+    km = shown[field("route_km", "zh")]
+    assert km[km != ""].map(lambda s: re.fullmatch(r"\d+\.\d\d", s) is not None).all() and (km != "").sum() >= 10
+    assert km[rows["route_km"].isna().to_numpy()].eq("").all()
+    minutes = shown[field("minutes", "zh")]
+    assert minutes[minutes != ""].map(lambda s: re.fullmatch(r"[\d,]+\.\d", s) is not None).all()
