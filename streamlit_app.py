@@ -916,9 +916,9 @@ def school_chart(pupils: pd.DataFrame) -> alt.Chart:
     return alt.Chart(data).mark_line(point=True).encode(
         x=alt.X(f"{year}:O", axis=alt.Axis(labelAngle=0)), y=alt.Y(f"{count}:Q"),
         color=alt.Color(f"{school}:N", sort=list(pupils.columns),
-                        legend=alt.Legend(orient="bottom", columns=3, labelLimit=220, symbolLimit=0)),
+                        legend=alt.Legend(orient="bottom", columns=2, labelLimit=140, symbolLimit=0)),
         tooltip=[alt.Tooltip(f"{year}:O"), alt.Tooltip(f"{school}:N"), alt.Tooltip(f"{count}:Q", format=",.0f")],
-    ).properties(height=380)
+    ).properties(height=300 + 22 * -(-len(pupils.columns) // 2))  # the key's rows below take their room
 
 
 def band_chart(band: pd.DataFrame) -> alt.Chart:

@@ -698,7 +698,7 @@ def test_the_over_the_years_view(app, demo, lang):
     schools = json.loads(app.get("vega_lite_chart")[0].proto.spec)  # its tooltip said year / value / color
     tips = [tip["field"] for tip in schools["encoding"]["tooltip"]]
     assert tips == [t(f"field.{f}", lang) for f in ("year", "school", "pupils")]
-    assert schools["encoding"]["color"]["legend"]["columns"] == 3  # every school in the key
+    assert schools["encoding"]["color"]["legend"]["columns"] == 2  # every school in the key
     assert t("app.years.pupils_by_school", lang, variant=t("forecast.variant.medium", lang)) in \
         [m.value for m in app.markdown]
     band = logic.pupil_band({v: demo_forecast(demo, v) for v in logic.VARIANTS}, lang)
