@@ -160,7 +160,7 @@ class Edit(Settings):
         return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
 
 
-def _school(state: State, school_id: str, *, must_be_open: bool = True) -> pd.Series:
+def _school(state: State, school_id: str, project: Project, *, must_be_open: bool = True) -> pd.Series:
     if school_id not in state.schools.index:
         known = Listing(state.schools.index[~state.schools["is_site"].to_numpy(dtype=bool)])
         raise ValidationError(Message("error.unknown_school", id=repr(school_id), known=known))
@@ -169,7 +169,9 @@ def _school(state: State, school_id: str, *, must_be_open: bool = True) -> pd.Se
     if row["is_site"] and row["status"] == "candidate":
         raise ValidationError(Message("error.site_not_open", id=repr(school_id)))
     if must_be_open and not row["open"]:
-        raise ValidationError(Message("error.school_not_open", id=repr(school_id), name=row["name"],
+        named = object_names(project).get(str(school_id))  # its name in the reader's language
+        name = PlaceName("", named.zh, named.en) if named is not None else row["name"]
+        raise ValidationError(Message("error.school_not_open", id=repr(school_id), name=name,
                                       status=Message(f"status.{row['status']}")))
     return row
 
@@ -181,7 +183,7 @@ class Close(Edit):
     school: Id
 
     def apply(self, state: State, project: Project) -> State:
-        _school(state, self.school)
+        _school(state, self.school, project)
         new = state.changed()
         new.set(self.school, open=False, status="closed")
         return new
@@ -205,7 +207,7 @@ class Merge(Edit):
     def apply(self, state: State, project: Project) -> State:
         if self.school == self.into:
             raise ValidationError(Message("error.merge_into_itself"))
-        _school(state, self.school)
+        _school(state, self.school, project)
         if self.into in state.schools.index and isinstance(state.schools.at[self.into, "merged_into"], str):
             chain = [self.into]
             while isinstance(nxt := state.schools.at[chain[-1], "merged_into"], str) and len(chain) < 50:
@@ -213,7 +215,7 @@ class Merge(Edit):
             if self.school in chain:
                 cycle = " → ".join([self.school, *chain[: chain.index(self.school) + 1]])
                 raise ValidationError(Message("error.merge_cycle", cycle=cycle))
-        merged, into = _school(state, self.school), _school(state, self.into)
+        merged, into = _school(state, self.school, project), _school(state, self.into, project)
         missing = tuple(sorted(set(merged["grades"]) - set(into["grades"])))
         if missing and not self.add_grades:
             raise ValidationError(Message("error.merge_grades", school=f"{self.school} {merged['name']}",
@@ -304,7 +306,7 @@ class Expand(Edit):
         return beds
 
     def apply(self, state: State, project: Project) -> State:
-        _school(state, self.school)
+        _school(state, self.school, project)
         new = state.changed()
         for col in ("capacity", "classrooms", "beds"):
             new.set(self.school, **{col: new.number(self.school, col) + getattr(self, col)})
@@ -323,7 +325,7 @@ class TeachingPoint(Edit):
                       pydantic.Field(strict=False, min_length=1)] = (1, 2, 3)
 
     def apply(self, state: State, project: Project) -> State:
-        row = _school(state, self.school)
+        row = _school(state, self.school, project)
         grades = tuple(sorted(set(self.grades)))
         if not set(grades) <= set(row["grades"]):
             raise ValidationError(Message("error.grades_not_taught", grades=Listing(grades),
@@ -364,7 +366,7 @@ class AddBus(Edit):
     max_ride: Annotated[float, pydantic.Field(gt=0, allow_inf_nan=False)] = 40.0
 
     def apply(self, state: State, project: Project) -> State:
-        _school(state, self.school)
+        _school(state, self.school, project)
         unknown = [v for v in self.villages if v not in project.villages.index]
         if unknown or not self.villages:
             raise ValidationError(Message("error.unknown_villages", ids=Listing(unknown) if unknown else
@@ -406,7 +408,7 @@ class SetSchool(Edit):
         return beds
 
     def apply(self, state: State, project: Project) -> State:
-        _school(state, self.school)
+        _school(state, self.school, project)
         new = state.changed()
         for col in ("capacity", "classrooms", "beds"):
             if (value := getattr(self, col)) is not None:

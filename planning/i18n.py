@@ -240,8 +240,9 @@ class PlaceName:
         self.id, self.zh, self.en = id_, zh, en
 
     def text(self, lang: str | None = None) -> str:
-        """"S08 溪口村完小" / "S08 Xikou Village Primary"."""
-        return f"{self.id} {self.en if language(lang) == 'en' else self.zh}"
+        """"S08 溪口村完小" / "S08 Xikou Village Primary" (the name alone without an id)."""
+        name = self.en if language(lang) == "en" else self.zh
+        return f"{self.id} {name}" if self.id else name
 
     def __str__(self) -> str:
         return self.text()

@@ -193,3 +193,16 @@ def test_a_plans_edits_name_places_as_the_reader_reads_them(demo):
                        t("edit.add_bus", lang, villages=f"V11 {n['V11']}", school=f"S06 {n['S06']}", ride="40")]
         assert plan.log(lang)["change"].tolist() == log
     assert names["en"]["S08"] == "Xikou Village Primary"
+
+
+def test_a_refused_edit_names_the_school_in_the_readers_language(demo):
+    """"close S08 Xikou Village Primary: school 'S08' (溪口村完小) is merged" mixed the two."""
+    import re
+
+    from planning.errors import ValidationError
+
+    with pytest.raises(ValidationError) as caught:
+        planning.Scenario(demo, "plan").merge("S08", into="S04").close("S08")
+    words = {lang: " ".join(p.text(lang) for p in caught.value.problems) for lang in ("zh", "en")}
+    assert "Xikou Village Primary" in words["en"] and not re.search(r"[\u4e00-\u9fff]", words["en"])
+    assert "（溪口村完小）" in words["zh"]
