@@ -484,6 +484,7 @@ def test_the_plan_over_the_years_in_the_browser(server, browser, lang):
         page.screenshot(path=ARTIFACTS / f"15_years_{lang}_failed.png", full_page=True)
         raise
     _settled(page)
+    page.get_by_test_id("stVegaLiteChart").nth(1).wait_for(timeout=60_000)  # charts mount after the text (CI, loaded)
     assert page.get_by_test_id("stVegaLiteChart").count() == 2
     page.get_by_test_id("stVegaLiteChart").last.locator("canvas, svg").first.wait_for(timeout=60_000)
     assert not page.get_by_test_id("stException").count()
