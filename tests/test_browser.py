@@ -245,9 +245,18 @@ def _demo_with_s08_merged(browser, server, *, lang: str, width: int):
     return page
 
 def _upload(page, label: str, path: Path) -> None:
-    box = page.get_by_test_id("stFileUploader").filter(has_text=label)
-    box.locator("input[type=file]").set_input_files(str(path))
-    box.get_by_text(path.name).wait_for(timeout=60_000)
+    """Give the uploader labelled ``label`` the file ``path``, again (up to three times) when
+    a late script run redrew the uploader before the file was taken (as ``_choose``)."""
+    for attempt in range(3):
+        box = page.get_by_test_id("stFileUploader").filter(has_text=label)
+        box.locator("input[type=file]").set_input_files(str(path))
+        try:
+            box.get_by_text(path.name).wait_for(timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            _settled(page)
     _settled(page)  # each upload reruns the app; the next input must be the new one
 
 
