@@ -169,9 +169,8 @@ def _school(state: State, school_id: str, project: Project, *, must_be_open: boo
     if row["is_site"] and row["status"] == "candidate":
         raise ValidationError(Message("error.site_not_open", id=repr(school_id)))
     if must_be_open and not row["open"]:
-        named = object_names(project).get(str(school_id))  # its name in the reader's language
-        name = PlaceName("", named.zh, named.en) if named is not None else row["name"]
-        raise ValidationError(Message("error.school_not_open", id=repr(school_id), name=name,
+        named = object_names(project)[str(school_id)]  # its name in the reader's language
+        raise ValidationError(Message("error.school_not_open", id=repr(school_id), name=PlaceName("", named.zh, named.en),
                                       status=Message(f"status.{row['status']}")))
     return row
 
