@@ -244,20 +244,32 @@ def _demo_with_s08_merged(browser, server, *, lang: str, width: int):
     _wait_closed_on_map(page, "S08")
     return page
 
-def _upload(page, label: str, path: Path) -> None:
-    """Give the uploader labelled ``label`` the file ``path``, again (up to three times) when
-    a late script run redrew the uploader before the file was taken (as ``_choose``)."""
+def _again(page, act, *, undo=None) -> None:
+    """Do ``act`` (which waits for its own effect), again up to three times when it times out:
+    a script run that starts late (the map reports its first drawing back to the app, and on a
+    loaded machine that rerun can begin after ``_settled`` stopped waiting) redraws the widget
+    and loses what was done to it. ``undo`` tidies up before the next try; then the run ends."""
     for attempt in range(3):
-        box = page.get_by_test_id("stFileUploader").filter(has_text=label)
-        box.locator("input[type=file]").set_input_files(str(path))
         try:
-            box.get_by_text(path.name).wait_for(timeout=20_000)
+            act()
             break
         except PlaywrightTimeout:
             if attempt == 2:
                 raise
+            if undo is not None:
+                undo()
             _settled(page)
-    _settled(page)  # each upload reruns the app; the next input must be the new one
+    _settled(page)  # each change reruns the app; the next input must be the new one
+
+
+def _upload(page, label: str, path: Path) -> None:
+    """Give the uploader labelled ``label`` the file ``path`` (again when a late run lost it)."""
+    def give() -> None:
+        box = page.get_by_test_id("stFileUploader").filter(has_text=label)
+        box.locator("input[type=file]").set_input_files(str(path))
+        box.get_by_text(path.name).wait_for(timeout=20_000)
+
+    _again(page, give)
 
 
 def test_open_tables_a_broken_file_and_a_project_file(server, browser, tmp_path):
@@ -371,25 +383,15 @@ def test_screenshots_at_1024_pixels(server, browser, lang):
 
 
 def _choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the select box labelled ``label`` (typing narrows the list).
-
-    A script run that starts late (the map reports its first drawing back to the app, and on a
-    loaded machine that rerun can begin after ``_settled`` stopped waiting) redraws the box and
-    closes its list; then the list is opened again, up to three times."""
-    for attempt in range(3):
+    """Pick ``option`` in the select box labelled ``label`` (typing narrows the list; the list
+    is opened again when a late run closed it)."""
+    def pick() -> None:
         box = page.get_by_role("combobox", name=label)
         box.click()
         box.fill(option)
-        choice = page.get_by_role("option").filter(has_text=option).first
-        try:
-            choice.click(timeout=15_000)
-            break
-        except PlaywrightTimeout:
-            if attempt == 2:
-                raise
-            page.keyboard.press("Escape")
-            _settled(page)
-    _settled(page)
+        page.get_by_role("option").filter(has_text=option).first.click(timeout=15_000)
+
+    _again(page, pick, undo=lambda: page.keyboard.press("Escape"))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
