@@ -3,7 +3,8 @@
     python benchmarks/capacitated.py [--plain] [--seconds 300] [--only pmedcap08 SJC2]
 
 Each instance is solved by ``planning.optimise.p_median`` with seats (the Lagrangian bound,
-fixing and HiGHS of :mod:`planning.capacitated`) and, with ``--plain``, by the strong model
+fixing, then every set of open columns or HiGHS, of :mod:`planning.capacitated`) and, with
+``--plain``, by the strong model
 handed whole to HiGHS (what ``p_median`` did before), both with the same time limit. The
 table prints the published optimum, each method's objective, proven bound, status and
 time. Needs ../shared/data.
@@ -64,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     if not ORLIB.exists():
         raise SystemExit(f"needs {ORLIB} (../shared/data beside the repository)")
-    print(f"{'instance':<10} {'n':>4} {'p':>3} {'optimum':>10} {'ours':>10} {'bound':>10} {'ours s':>7} {'proven':>6}"
+    print(f"{'instance':<10} {'n':>4} {'p':>3} {'optimum':>10} {'ours':>10} {'bound':>10} {'ours s':>7} {'proven':>6} {'method':<15}"
           + (f" {'plain':>10} {'bound':>10} {'plain s':>7} {'proven':>6}" if args.plain else ""))
     times = []
     for name, cost, p, seats, demand, optimum in instances(args.only):
@@ -74,7 +75,7 @@ def main() -> None:
         took = time.perf_counter() - start
         times.append(took)
         line = (f"{name:<10} {len(cost):>4} {p:>3} {optimum:>10.2f} {ours.objective:>10.2f} {ours.bound:>10.2f} "
-                f"{took:>7.1f} {'yes' if ours.optimal else 'no':>6}")
+                f"{took:>7.1f} {'yes' if ours.optimal else 'no':>6} {ours.method:<15}")
         if args.plain:
             start = time.perf_counter()
             before = plain(cost, p, seats, demand, args.seconds)

@@ -23,8 +23,9 @@ Method
    subgradient steps (Polyak's step towards the incumbent). The best value of L is the
    bound of the Dantzig–Wolfe master (each row once over knapsack columns, each column
    at most once, p columns); the steps stall below it (pmedcap20: 971.9 after 300 steps,
-   972.8 after 900; the master's 973.6), so where fixing (step 3) leaves more than
-   :data:`LARGE` pairs per row, column generation follows (:func:`column_generation`): the master LP over the knapsacks the steps met, its row
+   972.8 after 900; the master's 973.6), so on the way to HiGHS (step 5), where fixing
+   (step 3) leaves more than :data:`LARGE` pairs per row, column generation follows
+   (:func:`column_generation`): the master LP over the knapsacks the steps met, its row
    duals as λ, each column's best knapsack at λ added while it prices out (at most 40
    rounds). Each λ it meets gives the valid bound L(λ). Even converged, the bound stays
    well below the optimum on tight seats (pmedcap08: 771.7 against 820, pmedcap20: 973.6
@@ -42,7 +43,22 @@ Method
    No shortlist is involved: every pair left out is proven unable to beat U. This is done
    at the subgradient's and at the column generation's multipliers; a pair goes when
    either proof rules it out.
-4. **HiGHS** solves the strong model over the pairs left, started from U, with the
+4. **Every set of open columns, when they are few** (:func:`by_sets`). At fixed λ the
+   relaxation of the solutions opening a set S is Σ_i λ_i + Σ_{j∈S} K_j(λ): a lower bound
+   of every solution opening S, for any λ, linear in the columns (a Lagrangian cut in
+   their space). The sets whose bound at the root's λ is below the cutoff are listed
+   (:func:`column_sets`; pmedcap08: 880,510 of C(50, 5) = 2,118,760). Then, while any is
+   left, the one of least bound is taken: subgradient steps on its columns alone each
+   work out every column's knapsack, so each step's λ is a cut of **every** set left, and
+   one set's steps rule out thousands; a set whose own bound stays below the cutoff after
+   :data:`SET_STEPS` steps has its rows assigned exactly by HiGHS (the generalised
+   assignment: 5 ms at 50 rows), and a cheaper assignment becomes the incumbent. When no
+   set is left, U is optimal. pmedcap08: 153 sets taken, 19 assigned exactly, 1,079 cuts,
+   1.7 s after the root (HiGHS's tree below took 12 s); pmedcap01–10 in 0.1–2.0 s
+   (geometric mean 0.30 s, before 0.59 s). Used when at most :data:`SETS` sets are left
+   after the root; with more (pmedcap11–20 and SJC: p = 10–15 of 100–200 columns, about
+   10^13 sets) the list is given up after at most 0.4 s, and:
+5. **HiGHS** solves the strong model over the pairs left, started from U, with the
    **Lagrangian cuts** of the subgradient's multipliers: Σ_i (c_ij − λ_i) x_ij ≥ K_j(λ) y_j
    for each column j (an open column's rows are one of its knapsacks; a closed one has
    none), so the root LP is at least L(λ), and every branch on y_j keeps that strength
@@ -53,11 +69,14 @@ Method
    a bound of the full model, so "Optimal" is a proof for the full model.
 
 The bound stops short of the optimum when the capacities are tight (the relaxation lets
-the p knapsacks share rows); HiGHS's branching closes the rest, on a smaller model.
+the p knapsacks share rows); the sets (step 4) or HiGHS's branching (step 5) close the
+rest. The gap is in the choice of columns, not in the assignment: with the right set
+fixed, the bound of that set alone usually reaches its best assignment, which is why
+going through the sets works where they are few.
 
-Where the time goes on the hardest small instance
---------------------------------------------------
-pmedcap08 (50 rows, p = 5, seats 552 of 600) takes 12–16 s, nearly all in HiGHS's tree:
+Where the time went on the hardest small instance before step 4
+----------------------------------------------------------------
+pmedcap08 (50 rows, p = 5, seats 552 of 600) took 12–16 s, nearly all in HiGHS's tree:
 1,616 nodes at about 8 ms each, the bound rising from the root's 770.4 (the column
 generation's 771.7 is the Dantzig–Wolfe bound) to the optimum 820. The gap is in the
 choice of columns, not in the assignment: with the optimum's five columns fixed, the same
@@ -107,7 +126,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import sparse
@@ -499,6 +518,141 @@ def fixed(pairs: Pairs, lagrangian: Lagrangian, cutoff: float) -> tuple[np.ndarr
     return keep, closed, kept_open
 
 
+# --- every set of open columns, when there are few -----------------------------------------------
+
+#: Most sets of open columns :func:`by_sets` keeps (each: its free columns' indices and a
+#: bound, about 30 bytes at p = 5); with more, HiGHS searches the reduced model instead.
+SETS = 2_000_000
+#: Subgradient steps on one set of columns before its rows are assigned exactly.
+SET_STEPS = 20
+
+
+def column_sets(value: np.ndarray, free: np.ndarray, room: int, limit: float, *, most: int = SETS
+                ) -> np.ndarray | None:
+    """Every set of ``room`` columns of ``free`` (indices) whose Σ ``value`` is below
+    ``limit``, one per row (column indices); None when there are more than ``most``.
+
+    Built a column at a time over the columns sorted by value: a partial set is extended
+    only by the columns after its last whose cheapest completion (the columns next in that
+    order) stays below the limit, so every partial set has a completion and no level holds
+    more sets than the last."""
+    order = free[np.argsort(value[free], kind="stable")]
+    v = value[order]
+    total = np.r_[0.0, np.cumsum(v)]
+    sets = np.zeros((1, 0), dtype=np.int32)
+    sums, last = np.zeros(1), np.full(1, -1)
+    for level in range(room):
+        left = room - level                                  # columns still to choose
+        window = total[left:] - total[:len(total) - left]    # window[q] = v[q] + … + v[q + left − 1]
+        lo = last + 1
+        count = np.maximum(np.searchsorted(window, limit - sums, side="left") - lo, 0)
+        if int(count.sum()) > most:
+            return None
+        parent = np.repeat(np.arange(len(sums)), count)
+        last = lo[parent] + np.arange(len(parent)) - np.repeat(np.cumsum(count) - count, count)
+        sets = np.column_stack([sets[parent], last]).astype(np.int32)
+        sums = sums[parent] + v[last]
+    sets = sets[sums < limit]                                # (no column to choose: the empty set)
+    return None if len(sets) > most else order[sets]
+
+
+class _Sets:
+    """The sets of open columns still to rule out (``columns``, one per row: the free
+    columns; the kept-open ones are in every set) and each one's best bound so far."""
+
+    def __init__(self, pairs: Pairs, columns: np.ndarray, bound: np.ndarray) -> None:
+        self.pairs, self.columns, self.bound = pairs, columns, bound
+        self.forced = pairs.y_lower > 0
+        self.weight, self.capacity = buckets_of(pairs.demand, pairs.capacity)
+        self.cuts = 0
+
+    def cut(self, multipliers: np.ndarray) -> Knapsacks:
+        """Every column's knapsack at ``multipliers``; each set's bound rises to the
+        relaxation's value on it, Σ_i λ_i + Σ_{j in the set} K_j(λ), where that is higher
+        (a bound of every solution opening that set, whatever λ)."""
+        pairs = self.pairs
+        sacks = knapsacks(pairs.cost - multipliers[pairs.row], self.weight[pairs.row], pairs.col, self.capacity)
+        fixed_part = multipliers.sum() + sacks.value[self.forced].sum()
+        np.maximum(self.bound, fixed_part + sacks.value[self.columns].sum(axis=1), out=self.bound)
+        self.cuts += 1
+        return sacks
+
+    def keep(self, chosen: np.ndarray) -> None:
+        """Keep the sets of the mask ``chosen`` only."""
+        self.columns, self.bound = self.columns[chosen], self.bound[chosen]
+
+
+def by_sets(pairs: Pairs, multipliers: np.ndarray, incumbent: Found, *, mip_gap: float, deadline: float = np.inf,
+            most: int = SETS) -> tuple[Found, float, bool] | None:
+    """The incumbent proven, or bettered, over every set of p open columns, when the sets
+    whose bound at ``multipliers`` is below the cutoff are at most ``most`` (else None).
+
+    The set of least bound is taken next. Subgradient steps on it alone (at most
+    :data:`SET_STEPS`) each give multipliers whose relaxation bounds **every** set (the
+    knapsacks of every column are worked out at each step: a Lagrangian cut in the space
+    of the columns), so one set's steps rule out many others. A set whose own bound stays
+    below the cutoff has its rows assigned exactly (the generalised assignment, HiGHS); its
+    solution becomes the incumbent when cheaper. Returns (the best solution, a bound of
+    every solution, whether every set was settled before ``deadline``)."""
+    cutoff = _cutoff(pairs, incumbent.value, mip_gap)
+    forced = pairs.y_lower > 0
+    free = np.flatnonzero((pairs.y_upper > 0) & ~forced)
+    start = _Sets(pairs, np.zeros((0, 0), dtype=np.int32), np.zeros(0))
+    first = start.cut(multipliers).value
+    base = float(multipliers.sum() + first[forced].sum())
+    columns = column_sets(first, free, pairs.p - int(forced.sum()), cutoff - base, most=most)
+    if columns is None:
+        return None
+    sets = _Sets(pairs, columns, base + first[columns].sum(axis=1))
+    settled = exact = 0
+    while len(sets.bound) and time.perf_counter() < deadline:
+        s = int(np.argmin(sets.bound))
+        chosen = forced.copy()
+        chosen[sets.columns[s]] = True
+        settled += 1
+        if _set_bound(sets, chosen, multipliers, target=incumbent.value, cutoff=cutoff) < cutoff:
+            exact += 1
+            found, settled_at = _assign_proven(pairs, chosen, deadline)
+            incumbent = _better(found, incumbent) or incumbent
+            cutoff = _cutoff(pairs, incumbent.value, mip_gap)
+            sets.bound[s] = max(sets.bound[s], settled_at)
+        sets.keep(sets.bound < cutoff)
+    logger.info("capacitated p-median by sets: %d sets under the first bound, %d taken, %d assigned exactly, "
+                "%d cuts, %d left", len(columns), settled, exact, sets.cuts, len(sets.bound))
+    dropped = incumbent.value if pairs.step and cutoff > incumbent.value - 1.0 else cutoff
+    return incumbent, float(min(dropped, sets.bound.min(initial=np.inf))), not len(sets.bound)
+
+
+def _set_bound(sets: _Sets, chosen: np.ndarray, start: np.ndarray, *, target: float, cutoff: float) -> float:
+    """The best relaxation bound of the columns ``chosen`` (mask) alone found by subgradient
+    steps from ``start`` (as :func:`subgradient`, μ halved after 5 steps without a better
+    bound); every step is a cut of every set (:meth:`_Sets.cut`)."""
+    pairs = sets.pairs
+    multipliers, best, mu, stall = start.astype(float).copy(), -np.inf, 2.0, 0
+    for _ in range(SET_STEPS):
+        sacks = sets.cut(multipliers)
+        value = float(multipliers.sum() + sacks.value[chosen].sum())
+        best, stall = (value, 0) if value > best + 1e-9 else (best, stall + 1)
+        if stall >= 5:
+            mu, stall = mu / 2, 0
+        g = 1.0 - np.bincount(pairs.row[sacks.chosen & chosen[pairs.col]], minlength=pairs.shape[0])
+        norm = float(g @ g)
+        if best >= cutoff or norm == 0:
+            break
+        multipliers = multipliers + mu * max(target - value, 1e-6 * abs(target)) / norm * g
+    return best
+
+
+def _assign_proven(pairs: Pairs, columns: np.ndarray, deadline: float) -> tuple[Found | None, float]:
+    """The best whole assignment of every row to the open ``columns`` (mask), solved to
+    optimality by HiGHS: (it, or None when there is none; inf when that is proven, else
+    the bound HiGHS reached by ``deadline``)."""
+    model = strong_model(pairs, np.flatnonzero(columns[pairs.col]), columns.astype(float), columns.astype(float))
+    result = model.model.solve(seconds=_left(deadline), mip_gap=1e-9)
+    proven = result.status in ("Optimal", "Infeasible")
+    return model.found(result, pairs), np.inf if proven else float(np.nan_to_num(result.bound, nan=-np.inf))
+
+
 @dataclass
 class Answer:
     """The capacitated p-median's answer and how it was proven.
@@ -581,7 +735,7 @@ class _Strong:
 def strong_model(pairs: Pairs, keep: np.ndarray, y_lower: np.ndarray, y_upper: np.ndarray, *,
                  cuts: tuple[Lagrangian, ...] = ()) -> _Strong:
     """The strong model (module docstring) over the pairs ``keep`` (indices), integer x, with
-    the Lagrangian cuts of each relaxation in ``cuts`` (module docstring, step 4; valid
+    the Lagrangian cuts of each relaxation in ``cuts`` (module docstring, step 5; valid
     with pairs left out: a column's knapsack over fewer rows is no better)."""
     n, m = pairs.shape
     pi, pj = pairs.row[keep], pairs.col[keep]
@@ -612,7 +766,7 @@ def strong_model(pairs: Pairs, keep: np.ndarray, y_lower: np.ndarray, y_upper: n
     return _Strong(model, np.asarray(keep))
 
 
-def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6) -> Answer:
+def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6, sets: int = SETS) -> Answer:
     """The capacitated p-median, proven by the module docstring's method.
 
     Parameters
@@ -624,6 +778,9 @@ def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6) 
         to the bound and the incumbent, the rest to HiGHS.
     mip_gap
         Relative gap at which an answer counts as optimal.
+    sets
+        Most sets of open columns to go through one by one (:func:`by_sets`) where the
+        bound alone does not prove the incumbent; 0: never (HiGHS on the reduced model).
     """
     started = time.perf_counter()
     deadline = np.inf if seconds is None else started + seconds
@@ -649,6 +806,11 @@ def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6) 
     if lags[0].bound >= cutoff:
         return _proven(pairs, incumbent, lags[0].bound, started)
     keep, closed, kept_open = _fixed_by(pairs, lags, cutoff)
+    narrowed = replace(pairs, y_lower=np.maximum(pairs.y_lower, kept_open), y_upper=np.where(closed, 0.0, pairs.y_upper))
+    settled = by_sets(narrowed, lags[0].multipliers, incumbent, mip_gap=mip_gap, deadline=deadline, most=sets) \
+        if sets > 0 else None
+    if settled is not None:
+        return _settled(settled, lags[0].bound, started, pairs=len(pairs.row))
     if int(keep.sum()) > LARGE * pairs.shape[0]:  # a hard model for HiGHS: worth a better bound and start
         master = column_generation(pairs, pool, cutoff=cutoff, deadline=_share(deadline))
         lags = lags if master is None else (*lags, master)
@@ -923,6 +1085,17 @@ def _answer(model: _Strong, result: MilpResult, pairs: Pairs, incumbent: Found |
                   len(model.pairs))
 
 
+def _settled(settled: tuple[Found, float, bool], lower: float, started: float, *, pairs: int) -> Answer:
+    """The answer of :func:`by_sets` (``lower``: the root's bound): "Optimal" when every set
+    was settled, else stopped by the time limit, with the least bound of the sets left."""
+    best, bound, finished = settled
+    bound = min(max(bound, lower), best.value)
+    gap = max(0.0, (best.value - bound) / max(abs(best.value), 1e-9))
+    return Answer(np.flatnonzero(best.open), best.assignment, best.value, bound, gap,
+                  "Optimal" if finished else "Time limit reached", time.perf_counter() - started, "lagrangian + sets",
+                  pairs)
+
+
 def _proven(pairs: Pairs, incumbent: Found, bound: float, started: float) -> Answer:
     """The incumbent, proven optimal by the Lagrangian bound alone."""
     bound = min(float(np.ceil(bound - 1e-6)) if pairs.step else bound, incumbent.value)  # whole costs: whole bound
@@ -932,4 +1105,4 @@ def _proven(pairs: Pairs, incumbent: Found, bound: float, started: float) -> Ans
 
 
 __all__ = ["Knapsacks", "knapsacks", "buckets_of", "fractional", "Pairs", "Lagrangian", "relaxation", "subgradient",
-           "fixed", "Found", "Answer", "strong_model", "solve"]
+           "fixed", "column_sets", "by_sets", "Found", "Answer", "strong_model", "solve"]

@@ -105,7 +105,10 @@ class Solution:
         formulation by HiGHS; ``"benders"``, Benders decomposition of the radius formulation
         with HiGHS (:mod:`planning.benders`), from a greedy + interchange start;
         ``"lagrangian"``, villages zoned whole under seats: Lagrangian (knapsack) bounds,
-        fixing of what cannot beat the incumbent, then HiGHS (:mod:`planning.capacitated`).
+        fixing of what cannot beat the incumbent, then HiGHS (:mod:`planning.capacitated`);
+        ``"lagrangian_sets"``, the same bounds and fixing, then every set of open columns
+        ruled out by Lagrangian cuts or assigned exactly (:func:`planning.capacitated.by_sets`,
+        when the sets are few).
     """
 
     open: np.ndarray
@@ -410,8 +413,9 @@ def p_median(cost: ArrayLike, p: int, *, weights: ArrayLike | None = None, deman
         ``(cost per column, amount)``: the open columns' costs may add up to at most the
         amount (e.g. the one-off spending a county can afford).
 
-    ``method``: "benders" (no seats, no budget) or "lagrangian" (whole villages, some seats, one
-    period, no budget) return the best plan at a time limit; "milp" raises PlanningError then."""
+    ``method``: "benders" (no seats, no budget) or "lagrangian" / "lagrangian_sets" (whole
+    villages, some seats, one period, no budget) return the best plan at a time limit; "milp"
+    raises PlanningError then."""
     problem = _problem(cost, weights=weights, demand=demand, max_cost=max_cost, open_=open_, closed=closed,
                        labels=labels, unit=unit, periods=periods)
     _check_count(p, problem)
@@ -454,8 +458,9 @@ def _p_median_benders(problem: Problem, p: int, *, seconds: float | None, mip_ga
 
 def _capacitated(problem: Problem, p: int, capacities: ArrayLike, *, seconds: float | None, mip_gap: float,
                  what: Message) -> Solution:
-    """Villages zoned whole under seats, one period: Lagrangian bounds, fixing, then HiGHS
-    (:mod:`planning.capacitated`), proven for every allowed pair. Stopped by the time limit,
+    """Villages zoned whole under seats, one period: Lagrangian bounds, fixing, then every
+    set of open columns when they are few, else HiGHS (:mod:`planning.capacitated`), proven
+    for every allowed pair. Stopped by the time limit,
     the best plan found with its proven bound and gap, and a note saying so."""
     pi, pj = np.nonzero(problem.allowed)
     seats = np.nan_to_num(problem.capacity_table(capacities)[0], nan=np.inf)
@@ -468,7 +473,7 @@ def _capacitated(problem: Problem, p: int, capacities: ArrayLike, *, seconds: fl
         raise InfeasibleError(Message("infeasible.no_solution", what=what, status=answer.status))
     solution = Solution(open=answer.open, assignment=answer.assignment, objective=answer.objective,
                         status=answer.status, gap=answer.gap, bound=answer.bound, seconds=answer.seconds,
-                        method="lagrangian")
+                        method="lagrangian_sets" if answer.method == "lagrangian + sets" else "lagrangian")
     if not solution.optimal:
         solution.notes.append(Message("plan.time_limit", seconds=f"{answer.seconds:.3g}", gap=f"{answer.gap:.2%}"))
     return solution

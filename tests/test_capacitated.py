@@ -123,15 +123,20 @@ def test_the_bound_and_every_pair_left_out_are_proven_by_enumeration():
     assert checked >= 30 and dropped >= 100
 
 
-def test_capacitated_p_median_is_the_optimum_of_every_assignment():
+@pytest.mark.parametrize("sets", [capacitated.SETS, 0])
+def test_capacitated_p_median_is_the_optimum_of_every_assignment(sets):
     """On 40 tiny instances ``capacitated.solve`` and ``p_median`` with seats return the
     least cost of all whole assignments to p columns (enumerated), proven "Optimal", with
     an assignment that costs what they say and keeps the seats; on some of them a row's
-    column lies beyond its three cheapest (a nearest-three shortlist would miss it)."""
+    column lies beyond its three cheapest (a nearest-three shortlist would miss it). Both
+    ways past the bound: every set of open columns (``by_sets``), and HiGHS on the reduced
+    model (``sets=0``)."""
     rng = np.random.default_rng(9)
     far = 0
+    methods = set()
     for pairs, cost, _found, optimum in enumerated(rng, 40):
-        answer = capacitated.solve(pairs)
+        answer = capacitated.solve(pairs, sets=sets)
+        methods.add(answer.method)
         assert answer.status == "Optimal" and answer.objective == pytest.approx(optimum)
         assert answer.bound <= optimum + 1e-9
         n, m = cost.shape
@@ -149,6 +154,86 @@ def test_capacitated_p_median_is_the_optimum_of_every_assignment():
                             capacities=pairs.capacity, weights=np.ones(n), closed=closed or None, open_=kept or None)
         assert solution.optimal and solution.objective == pytest.approx(optimum)
     assert far >= 1
+    assert ("lagrangian + sets" in methods) == (sets > 0) and ("lagrangian + highs" in methods) == (sets == 0)
+
+
+# --- every set of open columns ---------------------------------------------------------------------
+
+def test_column_sets_are_every_set_below_the_limit():
+    """Against itertools on random values: exactly the sets of ``room`` free columns whose
+    Σ value is below the limit, each once (none when no column is to be chosen and the limit
+    is not above 0); None when there are more than ``most``."""
+    rng = np.random.default_rng(17)
+    for _ in range(60):
+        m = int(rng.integers(3, 11))
+        value = np.round(rng.uniform(-20, 0, m), 1)
+        free = np.sort(rng.choice(m, size=int(rng.integers(1, m + 1)), replace=False))
+        room = int(rng.integers(0, min(4, len(free)) + 1))
+        every = list(itertools.combinations(free.tolist(), room))
+        sums = [value[list(chosen)].sum() for chosen in every]
+        limit = round(float(np.quantile(sums, rng.uniform(0, 1))), 1) + 0.05 * rng.choice([-1, 1])
+        expected = {chosen for chosen, total in zip(every, sums, strict=True) if total < limit}
+        got = capacitated.column_sets(value, free, room, limit)
+        assert got is not None and got.shape == (len(expected), room)
+        assert {tuple(sorted(row)) for row in got.tolist()} == expected
+        if expected:
+            assert capacitated.column_sets(value, free, room, limit, most=len(expected) - 1) is None
+
+
+def _least_by_set(found) -> dict[tuple[int, ...], float]:
+    """The least cost of the solutions opening each set of columns (enumerated)."""
+    least: dict[tuple[int, ...], float] = {}
+    for open_, _assignment, total in found:
+        key = tuple(np.flatnonzero(open_).tolist())
+        least[key] = min(least.get(key, np.inf), total)
+    return least
+
+
+def test_a_cut_at_any_multipliers_bounds_every_set_of_open_columns():
+    """Each cut (``_Sets.cut``, random multipliers and the subgradient's) leaves every set's
+    bound at most the least cost of the solutions opening that set (enumerated): the cuts
+    that rule sets out never rule out a better solution. They do lift sets above the
+    relaxation's own bound L(λ), the least over the sets."""
+    rng = np.random.default_rng(23)
+    lifted = 0
+    for pairs, _cost, found, optimum in enumerated(rng, 30):
+        n, m = pairs.shape
+        forced = np.flatnonzero(pairs.y_lower > 0)
+        free = np.flatnonzero((pairs.y_upper > 0) & (pairs.y_lower == 0))
+        columns = capacitated.column_sets(np.zeros(m), free, pairs.p - len(forced), 1.0)
+        sets = capacitated._Sets(pairs, columns, np.full(len(columns), -np.inf))
+        lag = capacitated.subgradient(pairs, np.zeros(n), target=optimum, cutoff=np.inf, iterations=50)
+        least = _least_by_set(found)
+        for multipliers in (lag.multipliers, rng.uniform(0, 2, n) * lag.multipliers.max(), np.zeros(n)):
+            sets.cut(multipliers)
+            for row, bound in zip(columns.tolist(), sets.bound, strict=True):
+                assert bound <= least.get(tuple(sorted([*row, *forced.tolist()])), np.inf) + 1e-9
+        lifted += int((sets.bound > lag.bound + 1e-6).sum())
+    assert lifted >= 50
+
+
+def test_by_sets_finds_the_optimum_from_the_dearest_start_and_proves_it():
+    """Started from the dearest solution, ``by_sets`` returns the least (enumerated), with
+    its assignment keeping the seats, every set settled and a bound at the optimum (whole
+    costs: nothing cheaper than the optimum is left). Stopped at once, it returns its
+    start, unfinished, with a bound no higher than the optimum."""
+    rng = np.random.default_rng(29)
+    improved = 0
+    for pairs, cost, found, optimum in enumerated(rng, 30):
+        n, m = cost.shape
+        dearest = max(found, key=lambda each: each[2])
+        start = capacitated.Found(dearest[1], dearest[2], dearest[0])
+        lag = capacitated.subgradient(pairs, np.zeros(n), target=dearest[2], cutoff=np.inf, iterations=30)
+        best, bound, finished = capacitated.by_sets(pairs, lag.multipliers, start, mip_gap=1e-6)
+        assert finished and best.value == pytest.approx(optimum) and bound == pytest.approx(optimum)
+        assert cost[np.arange(n), best.assignment].sum() == pytest.approx(optimum)
+        assert (np.bincount(best.assignment, weights=pairs.demand, minlength=m) <= pairs.capacity + 1e-9).all()
+        assert set(best.assignment) <= set(np.flatnonzero(best.open)) and best.open.sum() == pairs.p
+        improved += int(dearest[2] > optimum + 0.5)
+        stopped, early_bound, done = capacitated.by_sets(pairs, lag.multipliers, start, mip_gap=1e-6, deadline=0.0)
+        assert stopped is start and early_bound <= optimum + 1e-9
+        assert done == (early_bound >= dearest[2] - 1e-9)
+    assert improved >= 15
 
 
 def test_sjc_files_read_as_documented():

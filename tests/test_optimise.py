@@ -66,7 +66,9 @@ def test_capacitated_p_median_reaches_the_published_optimum(k):
     cost, p, capacity, demand = read_pmedcap(k)
     n = len(cost)
     solution = p_median(cost, p, weights=np.ones(n), demand=demand, capacities=np.full(n, capacity))
-    assert solution.optimal and solution.method == "lagrangian"
+    assert solution.optimal and solution.method in ("lagrangian", "lagrangian_sets")
+    if k == 8:  # its Dantzig–Wolfe bound is 771.7: the bound alone cannot prove 820 (12 s in HiGHS's tree before)
+        assert solution.method == "lagrangian_sets"
     assert solution.objective == pytest.approx(PMEDCAP_OPTIMA[k], abs=0.5)
     loads = np.bincount(solution.assignment, weights=demand, minlength=n)
     assert loads.max() <= capacity + 1e-6
@@ -163,7 +165,7 @@ def test_a_time_limit_without_any_plan_says_so():
     except PlanningError as stopped:  # a loaded machine: not even the start in time — said so, not "infeasible"
         assert not isinstance(stopped, InfeasibleError) and "time limit of 0.5 s" in stopped.text("en")
         return
-    assert quick.method == "lagrangian" and len(quick.open) == p
+    assert quick.method in ("lagrangian", "lagrangian_sets") and len(quick.open) == p
     loads = np.bincount(quick.assignment, weights=demand, minlength=n)
     assert loads.max() <= capacity + 1e-6 and set(np.flatnonzero(loads)) <= set(quick.open)
     assert quick.objective == pytest.approx(cost[np.arange(n), quick.assignment].sum())

@@ -9,11 +9,13 @@ the method ``milp`` although it was solved by Lagrangian bounds and fixing.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from planning import Scenario
 from planning.app import evaluate_plan
 from planning.cli import main
+from planning.i18n import localise
 from planning.optimise import p_median
 from planning.report import plans_table, zoning_line
 
@@ -83,10 +85,15 @@ def test_the_app_says_how_the_zonings_shown_were_solved(demo):
 
 
 def test_capacitated_p_median_names_its_method():
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(12)
     xy = rng.uniform(0, 100, size=(12, 2))
     cost = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
     demand = rng.integers(1, 10, size=12).astype(float)
-    answer = p_median(cost, 3, weights=np.ones(12), demand=demand, capacities=np.full(12, demand.sum() / 2.5))
-    assert answer.optimal and answer.method == "lagrangian"
+    answer = p_median(cost, 3, weights=np.ones(12), demand=demand, capacities=np.full(12, demand.sum() / 2.6))
+    assert answer.optimal and answer.method == "lagrangian_sets"  # seats tight: the bound alone falls short
+    words = localise(pd.DataFrame({"solver_method": [answer.method, "lagrangian"]}), "en")["solver method"].tolist()
+    assert words == ["Lagrangian bound + variable fixing + every set of open schools ruled out (Lagrangian cuts; the "
+                     "rest assigned exactly by HiGHS)", "Lagrangian bound + variable fixing + HiGHS"]
+    assert localise(pd.DataFrame({"solver_method": [answer.method]}), "zh")["求解方法"].tolist() == [
+        "拉格朗日下界 + 变量固定 + 逐一排除开放学校组合（拉格朗日割，余者由 HiGHS 精确分配）"]
     assert p_median(cost, 3).method == "benders"
