@@ -217,8 +217,9 @@ class Merge(Edit):
         merged, into = _school(state, self.school, project), _school(state, self.into, project)
         missing = tuple(sorted(set(merged["grades"]) - set(into["grades"])))
         if missing and not self.add_grades:
-            raise ValidationError(Message("error.merge_grades", school=f"{self.school} {merged['name']}",
-                                          into=f"{self.into} {into['name']}", grades=grade_words(missing),
+            names = object_names(project)  # in the reader's language
+            raise ValidationError(Message("error.merge_grades", school=names[self.school], into=names[self.into],
+                                          grades=grade_words(missing),
                                           taught=grade_words(into["grades"])))
         new = state.changed()
         if missing:
@@ -374,10 +375,9 @@ class AddBus(Edit):
         riding = [v for b in state.buses if b.school == self.school for v in b.villages]
         twice = list(dict.fromkeys(v for v in self.villages if v in riding))
         if twice:  # riders are counted once whatever the buses: a second bus only muddles the plan's log
-            names = project.villages["name"]
-            raise ValidationError(Message("error.bus_twice", villages=Listing([f"{v} {names[v]}" for v in twice],
-                                                                              sep="sep.names"),
-                                          school=f"{self.school} {str(state.schools.loc[self.school, 'name'])}"))
+            names = object_names(project)  # in the reader's language
+            raise ValidationError(Message("error.bus_twice", villages=Listing([names[v] for v in twice], sep="sep.names"),
+                                          school=names[self.school]))
         return state.changed(buses=(*state.buses, Bus(self.school, self.villages, self.max_ride)))
 
     def words(self, who: Callable[[str], object]) -> Message:

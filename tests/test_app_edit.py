@@ -3,13 +3,15 @@ school picked; a bus twice from a village to one school is refused in both langu
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 import planning
 from planning import app as logic
 from planning.edits import AddBus
-from planning.i18n import t
+from planning.i18n import shown_names, t
 
 from .helpers import expander_path
 
@@ -49,9 +51,11 @@ def test_a_second_bus_from_a_village_to_the_same_school_is_refused(demo, lang):
     with pytest.raises(planning.ValidationError) as refused:
         plan.add_bus("S04", villages=["V05", "V02"])
     said = refused.value.text(lang)
-    v02, s04 = demo.villages.loc["V02", "name"], demo.schools.loc["S04", "name"]
-    # the refusal names V02 (on the bus already) and S04, not V05 (new on this bus)
+    v02, s04 = shown_names(demo.villages, lang)["V02"], shown_names(demo.schools, lang)["S04"]
+    # the refusal names V02 (on the bus already) and S04, not V05 (new on this bus), in the
+    # reader's language (before, Chinese names in English: "a bus from V02 溪口村 to S04 石门村完小")
     assert said.endswith(t("error.bus_twice", lang, villages=f"V02 {v02}", school=f"S04 {s04}")), said
+    assert (lang == "zh") == bool(re.search(r"[\u4e00-\u9fff]", said))
     assert ("本方案已有从" in said) if lang == "zh" else ("this plan already has a bus from" in said)
     # to another school it rides (its primary pupils to one, its junior pupils to another)
     both = plan.add_bus("S02", villages=["V02"]).add_bus("S04", villages=["V05"])

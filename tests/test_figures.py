@@ -3,6 +3,8 @@ figures per level, merges, recommended plans. Hand-computed cases on tiny road l
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ import planning
 from planning import Policy, Project, WalkNetwork
 from planning.bus import walk_to_road
 from planning.evaluate import level_summary
-from planning.i18n import level_name, localise
+from planning.i18n import level_name, localise, shown_names
 from planning.validation import validate_schools, validate_villages
 
 from .conftest import ROOT
@@ -198,6 +200,10 @@ def test_a_merge_into_a_school_that_does_not_teach_the_grades_is_refused_naming_
     zh, en = error.value.text("zh"), error.value.text("en")
     assert "S05 杨家坳村完小" in zh and "S02 青山镇初级中学" in zh and "1–6" in zh and "7–9" in zh
     assert "S05" in en and "S02" in en and "grades 1–6" in en and "add_grades: true" in en
+    # both named in English as every English output names them (before: "S05 杨家坳村完小" in English)
+    english = shown_names(demo.schools, "en")
+    assert f"S05 {english['S05']}" in en and f"S02 {english['S02']}" in en
+    assert not re.search(r"[\u4e00-\u9fff]", en), en
     with pytest.raises(planning.ValidationError):
         planning.Scenario(demo, "merge").merge("S04", into="S10")  # a complete primary into a teaching point
 
