@@ -55,9 +55,10 @@ Method
    assignment: 5 ms at 50 rows), and a cheaper assignment becomes the incumbent. When no
    set is left, U is optimal. pmedcap08: 153 sets taken, 19 assigned exactly, 1,079 cuts,
    1.7 s after the root (HiGHS's tree below took 12 s); pmedcap01–10 in 0.1–2.0 s
-   (geometric mean 0.30 s, before 0.59 s). Used when at most :data:`SETS` sets are left
-   after the root; with more (pmedcap11–20 and SJC: p = 10–15 of 100–200 columns, about
-   10^13 sets) the list is given up after at most 0.4 s, and:
+   (geometric mean 0.30 s, before 0.59 s). Used when the sets left after the root hold at
+   most :data:`SET_CELLS` cells (sets × columns chosen); with more (pmedcap11–20 and SJC:
+   p = 10–15 of 100–200 columns, up to about 10^13 sets) the list is given up, in at most
+   0.2 s, and:
 5. **HiGHS** solves the strong model over the pairs left, started from U, with the
    **Lagrangian cuts** of the subgradient's multipliers: Σ_i (c_ij − λ_i) x_ij ≥ K_j(λ) y_j
    for each column j (an open column's rows are one of its knapsacks; a closed one has
@@ -91,7 +92,8 @@ bound is 820 exactly. Measured on it and left out, because none made the proof f
   costs 30–40 ms of knapsack programmes against HiGHS's 8 ms (pmedcap07 4.2 s as now,
   pmedcap10 12.5 s against 4.6 s, pmedcap15/18/20 and SJC2 unproven at 60 s);
 - enumerating the column sets whose bound at the root multipliers is below the cutoff:
-  924,509 sets of 5 on pmedcap08;
+  924,509 sets of 5 on pmedcap08, too many to assign each (step 4 now rules nearly all
+  out by the cuts of a few sets' subgradient steps instead);
 - probing each column open with 60 subgradient steps: 12 of 50 columns closed (1 before),
   then HiGHS 14 s;
 - rows "each open column holds at least its seats less the spare seats of the p largest"
@@ -520,15 +522,19 @@ def fixed(pairs: Pairs, lagrangian: Lagrangian, cutoff: float) -> tuple[np.ndarr
 
 # --- every set of open columns, when there are few -----------------------------------------------
 
-#: Most sets of open columns :func:`by_sets` keeps (each: its free columns' indices and a
-#: bound, about 30 bytes at p = 5); with more, HiGHS searches the reduced model instead.
-SETS = 2_000_000
+#: Most sets of open columns :func:`by_sets` keeps, counted in cells: sets × the free
+#: columns each chooses (a cut's work and the memory go with the cells: 2 bytes each,
+#: and 8 per set for its bound). 8 M: 1.6 M sets of 5, 0.8 M of 10. With more, HiGHS
+#: searches the reduced model instead (pmedcap13: 2.0 M sets of 10 listed, 35 taken,
+#: 2.7 s; HiGHS 1.3 s).
+SET_CELLS = 8_000_000
+#: Sets a cut adds up at once.
+CHUNK = 1 << 18
 #: Subgradient steps on one set of columns before its rows are assigned exactly.
 SET_STEPS = 20
 
 
-def column_sets(value: np.ndarray, free: np.ndarray, room: int, limit: float, *, most: int = SETS
-                ) -> np.ndarray | None:
+def column_sets(value: np.ndarray, free: np.ndarray, room: int, limit: float, *, most: int) -> np.ndarray | None:
     """Every set of ``room`` columns of ``free`` (indices) whose Σ ``value`` is below
     ``limit``, one per row (column indices); None when there are more than ``most``.
 
@@ -553,7 +559,7 @@ def column_sets(value: np.ndarray, free: np.ndarray, room: int, limit: float, *,
         sets = np.column_stack([sets[parent], last]).astype(np.int32)
         sums = sums[parent] + v[last]
     sets = sets[sums < limit]                                # (no column to choose: the empty set)
-    return None if len(sets) > most else order[sets]
+    return None if len(sets) > most else order.astype(np.int16 if len(value) < 1 << 15 else np.int32)[sets]
 
 
 class _Sets:
@@ -573,7 +579,9 @@ class _Sets:
         pairs = self.pairs
         sacks = knapsacks(pairs.cost - multipliers[pairs.row], self.weight[pairs.row], pairs.col, self.capacity)
         fixed_part = multipliers.sum() + sacks.value[self.forced].sum()
-        np.maximum(self.bound, fixed_part + sacks.value[self.columns].sum(axis=1), out=self.bound)
+        for lo in range(0, len(self.bound), CHUNK):  # (a chunk at a time: the sums of 2 M sets of 15 take 240 MB)
+            part = self.bound[lo:lo + CHUNK]
+            np.maximum(part, fixed_part + sacks.value[self.columns[lo:lo + CHUNK]].sum(axis=1), out=part)
         self.cuts += 1
         return sacks
 
@@ -583,9 +591,10 @@ class _Sets:
 
 
 def by_sets(pairs: Pairs, multipliers: np.ndarray, incumbent: Found, *, mip_gap: float, deadline: float = np.inf,
-            most: int = SETS) -> tuple[Found, float, bool] | None:
+            most: int = SET_CELLS) -> tuple[Found, float, bool] | None:
     """The incumbent proven, or bettered, over every set of p open columns, when the sets
-    whose bound at ``multipliers`` is below the cutoff are at most ``most`` (else None).
+    whose bound at ``multipliers`` is below the cutoff hold at most ``most`` cells (sets ×
+    the free columns each chooses; else None).
 
     The set of least bound is taken next. Subgradient steps on it alone (at most
     :data:`SET_STEPS`) each give multipliers whose relaxation bounds **every** set (the
@@ -594,13 +603,16 @@ def by_sets(pairs: Pairs, multipliers: np.ndarray, incumbent: Found, *, mip_gap:
     below the cutoff has its rows assigned exactly (the generalised assignment, HiGHS); its
     solution becomes the incumbent when cheaper. Returns (the best solution, a bound of
     every solution, whether every set was settled before ``deadline``)."""
+    if time.perf_counter() >= deadline:
+        return incumbent, -np.inf, False
     cutoff = _cutoff(pairs, incumbent.value, mip_gap)
     forced = pairs.y_lower > 0
     free = np.flatnonzero((pairs.y_upper > 0) & ~forced)
-    start = _Sets(pairs, np.zeros((0, 0), dtype=np.int32), np.zeros(0))
+    start = _Sets(pairs, np.zeros((0, 0), dtype=np.int16), np.zeros(0))
     first = start.cut(multipliers).value
     base = float(multipliers.sum() + first[forced].sum())
-    columns = column_sets(first, free, pairs.p - int(forced.sum()), cutoff - base, most=most)
+    room = pairs.p - int(forced.sum())
+    columns = column_sets(first, free, room, cutoff - base, most=most // max(room, 1))
     if columns is None:
         return None
     sets = _Sets(pairs, columns, base + first[columns].sum(axis=1))
@@ -610,9 +622,14 @@ def by_sets(pairs: Pairs, multipliers: np.ndarray, incumbent: Found, *, mip_gap:
         chosen = forced.copy()
         chosen[sets.columns[s]] = True
         settled += 1
-        if _set_bound(sets, chosen, multipliers, target=incumbent.value, cutoff=cutoff) < cutoff:
+        # its own bound, as the cuts left it (added up in another order, it may differ by a rounding step)
+        sets.bound[s] = max(sets.bound[s], _set_bound(sets, chosen, multipliers, target=incumbent.value,
+                                                      cutoff=cutoff))
+        if sets.bound[s] < cutoff:
             exact += 1
             found, settled_at = _assign_proven(pairs, chosen, deadline)
+            if settled_at < np.inf and time.perf_counter() < deadline:
+                return None  # HiGHS stopped short of a proof with time left: the reduced model's search instead
             incumbent = _better(found, incumbent) or incumbent
             cutoff = _cutoff(pairs, incumbent.value, mip_gap)
             sets.bound[s] = max(sets.bound[s], settled_at)
@@ -650,7 +667,7 @@ def _assign_proven(pairs: Pairs, columns: np.ndarray, deadline: float) -> tuple[
     model = strong_model(pairs, np.flatnonzero(columns[pairs.col]), columns.astype(float), columns.astype(float))
     result = model.model.solve(seconds=_left(deadline), mip_gap=1e-9)
     proven = result.status in ("Optimal", "Infeasible")
-    return model.found(result, pairs), np.inf if proven else float(np.nan_to_num(result.bound, nan=-np.inf))
+    return model.found(result, pairs), np.inf if proven else _bound(result)
 
 
 @dataclass
@@ -676,9 +693,12 @@ class Answer:
         Wall-clock time.
     method
         How it was solved: "lp" (the LP relaxation was whole), "lagrangian" (the bound met
-        the incumbent), "lagrangian + highs" (HiGHS on the pairs fixing left).
+        the incumbent), "lagrangian + sets" (every set of open columns, :func:`by_sets`),
+        "lagrangian + highs" (HiGHS on the pairs fixing left), "highs" (no incumbent before
+        HiGHS: the full model).
     pairs
-        Pairs in the last model solved (of all allowed pairs).
+        Pairs in the last model solved (of all allowed pairs; "lagrangian + sets": those
+        its cuts and exact assignments use, the pairs fixing left).
     """
 
     open: np.ndarray
@@ -766,7 +786,7 @@ def strong_model(pairs: Pairs, keep: np.ndarray, y_lower: np.ndarray, y_upper: n
     return _Strong(model, np.asarray(keep))
 
 
-def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6, sets: int = SETS) -> Answer:
+def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6, sets: int = SET_CELLS) -> Answer:
     """The capacitated p-median, proven by the module docstring's method.
 
     Parameters
@@ -780,7 +800,8 @@ def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6, 
         Relative gap at which an answer counts as optimal.
     sets
         Most sets of open columns to go through one by one (:func:`by_sets`) where the
-        bound alone does not prove the incumbent; 0: never (HiGHS on the reduced model).
+        bound alone does not prove the incumbent, in cells (:data:`SET_CELLS`); 0: never
+        (HiGHS on the reduced model).
     """
     started = time.perf_counter()
     deadline = np.inf if seconds is None else started + seconds
@@ -800,17 +821,17 @@ def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6, 
     incumbent = _incumbent(pairs, lags, pool, incumbent, deadline, starts=0)
     if incumbent is None:  # no start: HiGHS on the full model
         result = full.model.solve(seconds=_left(deadline), mip_gap=mip_gap)
-        return _answer(full, result, pairs, None, bound=max(lags[0].bound, lp.objective), started=started,
-                       method="highs")
+        return _answer(full, result, pairs, None, bound=max(lags[0].bound, lp.objective, _bound(result)),
+                       started=started, method="highs")
     cutoff = _cutoff(pairs, incumbent.value, mip_gap)
     if lags[0].bound >= cutoff:
         return _proven(pairs, incumbent, lags[0].bound, started)
     keep, closed, kept_open = _fixed_by(pairs, lags, cutoff)
-    narrowed = replace(pairs, y_lower=np.maximum(pairs.y_lower, kept_open), y_upper=np.where(closed, 0.0, pairs.y_upper))
+    narrowed = _narrowed(pairs, keep, closed, kept_open)
     settled = by_sets(narrowed, lags[0].multipliers, incumbent, mip_gap=mip_gap, deadline=deadline, most=sets) \
         if sets > 0 else None
     if settled is not None:
-        return _settled(settled, lags[0].bound, started, pairs=len(pairs.row))
+        return _settled(settled, lags[0].bound, started, pairs=len(narrowed.row))
     if int(keep.sum()) > LARGE * pairs.shape[0]:  # a hard model for HiGHS: worth a better bound and start
         master = column_generation(pairs, pool, cutoff=cutoff, deadline=_share(deadline))
         lags = lags if master is None else (*lags, master)
@@ -831,6 +852,17 @@ def solve(pairs: Pairs, *, seconds: float | None = None, mip_gap: float = 1e-6, 
     kept = np.inf if result.status == "Infeasible" else result.bound
     return _answer(reduced, result, pairs, incumbent, bound=max(lag.bound, min(kept, dropped)), started=started,
                    method="lagrangian + highs")
+
+
+def _narrowed(pairs: Pairs, keep: np.ndarray, closed: np.ndarray, kept_open: np.ndarray) -> Pairs:
+    """The problem over the pairs ``keep`` (mask) with the columns ``closed`` closed and those
+    ``kept_open`` kept open: what fixing proved no solution better than the cutoff leaves
+    (every pair, if the kept ones alone had whole costs where the others do not: the cutoff
+    would then count on a step of 1 that the full model lacks)."""
+    y_lower, y_upper = np.maximum(pairs.y_lower, kept_open), np.where(closed, 0.0, pairs.y_upper)
+    kept = Pairs(pairs.row[keep], pairs.col[keep], pairs.cost[keep], pairs.demand, pairs.capacity, pairs.p, y_lower,
+                 y_upper)
+    return kept if kept.step == pairs.step else replace(pairs, y_lower=y_lower, y_upper=y_upper)
 
 
 def _fixed_by(pairs: Pairs, lags: tuple[Lagrangian, ...], cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -860,6 +892,11 @@ def _incumbent(pairs: Pairs, lags: tuple[Lagrangian, ...], pool: Pool, incumbent
         mask[list(key)] = True
         incumbent = _better(_alternate(pairs, mask, deadline), incumbent)
     return incumbent
+
+
+def _bound(result: MilpResult) -> float:
+    """HiGHS's proven bound (−inf when it gives none)."""
+    return float(np.nan_to_num(result.bound, nan=-np.inf))
 
 
 def _left(deadline: float) -> float | None:
@@ -1105,4 +1142,4 @@ def _proven(pairs: Pairs, incumbent: Found, bound: float, started: float) -> Ans
 
 
 __all__ = ["Knapsacks", "knapsacks", "buckets_of", "fractional", "Pairs", "Lagrangian", "relaxation", "subgradient",
-           "fixed", "column_sets", "by_sets", "Found", "Answer", "strong_model", "solve"]
+           "fixed", "SET_CELLS", "column_sets", "by_sets", "Found", "Answer", "strong_model", "solve"]

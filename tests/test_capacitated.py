@@ -54,16 +54,22 @@ def test_knapsacks_are_the_best_subsets_and_the_lp_is_below_them():
 
 # --- tiny capacitated p-medians ------------------------------------------------------------------
 
-def tiny(rng: np.random.Generator, n: int = 7, m: int = 5) -> tuple[Pairs, np.ndarray]:
-    """Rows and columns on a line (costs = distance × weight, a few pairs not allowed),
-    demands 1–9, seats so that 2–3 columns just hold every row; returns the pairs and the
-    (rows × columns) cost matrix, inf where not allowed."""
+def tiny(rng: np.random.Generator, n: int = 7, m: int = 5, *, whole: bool = True, spare: float = 1.4,
+         big: bool = False) -> tuple[Pairs, np.ndarray]:
+    """Rows and columns on a line (costs = distance × weight, whole numbers unless not
+    ``whole``, a few pairs not allowed), demands 1–9, seats so that 2–3 columns just hold
+    every row (up to ``spare`` times; ``big``: all 150–400 times more, plus odd amounts,
+    so the knapsacks scale seats down); returns the pairs and the (rows × columns) cost
+    matrix, inf where not allowed."""
     cost = np.abs(rng.uniform(0, 50, n)[:, None] - rng.uniform(0, 50, m)[None, :]) * rng.integers(1, 4, n)[:, None]
-    cost = np.round(cost)
+    cost = np.round(cost) if whole else cost * 1.0137
     cost[rng.random((n, m)) < 0.15] = np.inf
     demand = rng.integers(1, 10, n).astype(float)
     p = int(rng.integers(2, 4))
-    seats = np.full(m, np.ceil(demand.sum() / p * rng.uniform(1.0, 1.4)))
+    seats = np.full(m, np.ceil(demand.sum() / p * rng.uniform(1.0, spare)))
+    if big:
+        scale = float(rng.integers(150, 400))
+        demand, seats = demand * scale + rng.integers(0, 97, n), seats * scale + rng.integers(0, 50, m)
     y_lower, y_upper = np.zeros(m), np.ones(m)
     if rng.random() < 0.3:
         y_upper[rng.integers(m)] = 0.0
@@ -123,7 +129,7 @@ def test_the_bound_and_every_pair_left_out_are_proven_by_enumeration():
     assert checked >= 30 and dropped >= 100
 
 
-@pytest.mark.parametrize("sets", [capacitated.SETS, 0])
+@pytest.mark.parametrize("sets", [capacitated.SET_CELLS, 0])
 def test_capacitated_p_median_is_the_optimum_of_every_assignment(sets):
     """On 40 tiny instances ``capacitated.solve`` and ``p_median`` with seats return the
     least cost of all whole assignments to p columns (enumerated), proven "Optimal", with
@@ -173,7 +179,7 @@ def test_column_sets_are_every_set_below_the_limit():
         sums = [value[list(chosen)].sum() for chosen in every]
         limit = round(float(np.quantile(sums, rng.uniform(0, 1))), 1) + 0.05 * rng.choice([-1, 1])
         expected = {chosen for chosen, total in zip(every, sums, strict=True) if total < limit}
-        got = capacitated.column_sets(value, free, room, limit)
+        got = capacitated.column_sets(value, free, room, limit, most=10**6)
         assert got is not None and got.shape == (len(expected), room)
         assert {tuple(sorted(row)) for row in got.tolist()} == expected
         if expected:
@@ -200,7 +206,7 @@ def test_a_cut_at_any_multipliers_bounds_every_set_of_open_columns():
         n, m = pairs.shape
         forced = np.flatnonzero(pairs.y_lower > 0)
         free = np.flatnonzero((pairs.y_upper > 0) & (pairs.y_lower == 0))
-        columns = capacitated.column_sets(np.zeros(m), free, pairs.p - len(forced), 1.0)
+        columns = capacitated.column_sets(np.zeros(m), free, pairs.p - len(forced), 1.0, most=10**6)
         sets = capacitated._Sets(pairs, columns, np.full(len(columns), -np.inf))
         lag = capacitated.subgradient(pairs, np.zeros(n), target=optimum, cutoff=np.inf, iterations=50)
         least = _least_by_set(found)
@@ -366,3 +372,51 @@ def test_the_assignment_local_search_keeps_seats_and_leaves_no_better_move():
                 if a_col != b_col and load[a_col] - demand[i] + demand[b] <= room[a_col] \
                         and load[b_col] - demand[b] + demand[i] <= room[b_col]:
                     assert cost[i, b_col] + cost[b, a_col] >= cost[i, a_col] + cost[b, b_col]
+
+
+def test_costs_that_are_not_whole_numbers_at_a_gap_of_0_are_proven_without_going_round():
+    """At ``mip_gap=0`` with costs that are not whole numbers the cutoff is the incumbent's
+    cost itself, which the incumbent's own set can reach: that set must go, not be taken
+    again. Before, ``by_sets`` took it again and again until the time limit ("Time limit
+    reached" at 10 s; without a limit, for ever). Each answer is "Optimal" at the cost of
+    the other way (HiGHS on the reduced model), and a few of them go through the sets."""
+    rng = np.random.default_rng(5)
+    by_sets = 0
+    for k in range(200):  # (the 185th went round before)
+        pairs, _cost = tiny(rng, n=8, m=6, whole=False, spare=1.15 if k % 2 else 1.4)
+        answer = capacitated.solve(pairs, mip_gap=0.0, seconds=10.0)
+        if answer.method != "lagrangian + sets":
+            continue
+        other = capacitated.solve(pairs, mip_gap=0.0, sets=0)
+        assert answer.status == other.status == "Optimal"
+        # (HiGHS proves within its absolute gap, 1e-6)
+        assert answer.objective == pytest.approx(other.objective, abs=1e-5) and answer.bound <= other.objective + 1e-5
+        by_sets += 1
+    assert by_sets >= 40
+
+
+def test_a_stop_before_the_sets_are_listed_lists_none(monkeypatch):
+    """Out of time before the sets are listed, ``by_sets`` returns its start unfinished at
+    once (before, it listed up to 2 M sets past the time limit)."""
+    pairs, cost = tiny(np.random.default_rng(2))
+    start = next(iter(enumerated(np.random.default_rng(2), 1)))[2][0]
+    monkeypatch.setattr(capacitated, "column_sets", lambda *a, **k: pytest.fail("listed after the time limit"))
+    found = capacitated.Found(start[1], start[2], start[0])
+    best, bound, finished = capacitated.by_sets(pairs, np.zeros(pairs.shape[0]), found, mip_gap=1e-6, deadline=0.0)
+    assert best is found and bound == -np.inf and not finished
+
+
+def test_highs_on_the_whole_model_reports_its_own_bound():
+    """With no start found before HiGHS (capacities over 1000 seats, odd demands: the
+    heuristics find none on this one), HiGHS solves the whole model; its proof is the
+    bound reported, so "Optimal" comes with a gap of 0 (before: the root's bound, a gap of
+    31 %, beside "Optimal")."""
+    rng = np.random.default_rng(1)
+    checked = 0
+    for _ in range(40):
+        pairs, _cost = tiny(rng, big=True)
+        answer = capacitated.solve(pairs)
+        if answer.status == "Optimal":
+            assert answer.gap <= 1e-6 and answer.bound == pytest.approx(answer.objective, rel=1e-6)
+            checked += answer.method == "highs"
+    assert checked >= 1
