@@ -939,7 +939,7 @@ def results_gpkg(project: Project, results: Iterable[Result], path: str | Path) 
         villages = project.villages[["geometry"]].join(result.villages.reset_index(level="level"))
         villages[["mode", "main_mode"]] = villages[["mode", "main_mode"]].astype(str)
         layers[f"{prefix}_villages"] = villages
-        schools = project.target_points.to_frame("geometry").join(result.schools.drop(columns=["name"]), how="inner")
+        schools = project.target_points.to_frame("geometry").join(result.schools, how="inner")  # name: the Chinese
         schools = schools.rename_axis("school_id")  # the id column by its name, not "index"
         schools["grades"] = schools["grades"].map(lambda g: ",".join(map(str, g)))
         layers[f"{prefix}_schools"] = schools

@@ -105,6 +105,22 @@ def test_results_geopackage_keeps_plans_named_alike(demo, tmp_path):
     assert not schools.set_index("school_id").loc["S07", "open"]  # the second plan's own layer
 
 
+def test_the_geopackage_names_villages_schools_and_sites_in_chinese(demo, tmp_path):
+    """Every village and school layer keeps the planner's Chinese ``name`` beside the id, as
+    the tables gave it (before, the schools layers had no name: ids alone in QGIS); a site
+    opened by the plan is named as the sites file names it."""
+    site = demo.sites.index[0]
+    plan = planning.Scenario(demo, "open a site").open_site(site).evaluate()
+    path = results_gpkg(demo, [planning.baseline(demo), plan], tmp_path / "plans.gpkg")
+    for name in ("today", "open a site"):
+        schools = pyogrio.read_dataframe(path, layer=f"{name}_schools").set_index("school_id")
+        villages = pyogrio.read_dataframe(path, layer=f"{name}_villages")  # a row per village and level
+        assert schools.loc[demo.schools.index, "name"].tolist() == demo.schools["name"].tolist()
+        assert set(villages["village_id"]) == set(demo.villages.index)
+        assert (villages["name"] == villages["village_id"].map(demo.villages["name"])).all()
+    assert schools.loc[site, "name"] == demo.sites.loc[site, "name"]
+
+
 def test_close_and_undo_are_different_words_in_chinese(demo):
     """撤销 meant both closing a school (the edit, its log, the optimiser's decision) and
     undoing the last edit: now a school is 撤并 (closed) and only undo is 撤销上一步."""
