@@ -1002,8 +1002,26 @@ def _solve(demand: Demand, *, goal: str, p: int | None, limit: float, hard_limit
     if goal == "least_cost":
         return set_cover(demand.minutes, limit, column_cost=column_cost, **options)
     if goal == "p_median":
-        return p_median(demand.minutes, int(p or 0), max_cost=limit if hard_limit else None, **options)
+        try:
+            return p_median(demand.minutes, int(p or 0), max_cost=limit if hard_limit else None, **options)
+        except InfeasibleError:
+            if hard_limit:
+                _too_few(demand, int(p or 0), limit, options)
+            raise
     return max_coverage(demand.minutes, int(p or 0), limit, **options)
+
+
+def _too_few(demand: Demand, p: int, limit: float, options: dict[str, Any]) -> None:
+    """Where no plan of ``p`` schools seats every pupil within the walking limit because
+    more schools are needed, raise saying how many: the fewest-schools goal's proven count
+    (its first stage only) under the same seats, schools kept and schools closed. Returns
+    when that count is not above ``p`` or not proven (the first error then stands)."""
+    try:
+        fewest = set_cover(demand.minutes, limit, least_walking=False, **options)
+    except PlanningError:
+        return
+    if fewest.optimal and len(fewest.open) > p:
+        raise InfeasibleError(Message("infeasible.too_few", p=p, fewest=len(fewest.open), limit=f"{limit:g}"))
 
 
 def _by_year(goal: str, demand: Demand, solution: Solution) -> tuple[float, np.ndarray]:

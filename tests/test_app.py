@@ -162,6 +162,22 @@ def test_infeasible_suggestion_is_explained(app, demo):
     assert any(f"p = {columns + 1}，但只有 {columns} 所学校和校址可开办" in e.value for e in app.error), [e.value for e in app.error]
 
 
+def test_too_few_schools_for_the_least_walking_says_how_many(app, demo):
+    """The panel's own p = 5 for the least total walking on the demo: the error says 5 are
+    too few and how many the fewest-schools goal needs (before: "no set of schools serves
+    every village ... allow sites", with sites allowed)."""
+    from planning.optimise import plan
+
+    least = len(plan(demo, "fewest_schools", level="primary").solution.open)
+    app.button_group(key="view").set_value("suggest").run()
+    app.selectbox(key="suggest_goal_zh").set_value("总步行时间最短（p 所学校）").run()
+    assert app.number_input(key="suggest_p").value == 5
+    app.button(key="suggest").click().run()
+    assert not app.exception
+    assert [e.value for e in app.error] == [f"p = 5 所学校不够：要让每名学生都在 40 分钟步行范围内就读且有学位，至少需要 {least} "
+                                            f"所学校（“最少学校”目标可找出是哪几所）。请把 p 设为 {least} 或以上，或放宽步行时限"]
+
+
 def test_least_cost_suggestion_and_a_budget_too_small(app, demo):
     """The least-cost goal gives a plan; a one-off budget of 10 万元 is too small, and the
     message names the cheapest plan's one-off cost, recomputed here from the library."""

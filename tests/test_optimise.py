@@ -634,3 +634,25 @@ def test_after_its_node_limit_the_tree_gives_way_to_highs_rounds(monkeypatch):
     answer = benders.p_median(cost, 5)
     assert answer.status == "Optimal" and answer.objective == pytest.approx(_brute_force(cost, np.ones(24), 5, [], []))
     assert answer.nodes == 1 and answer.rounds >= 1 and list(answer.phases)[-2:] == ["tree", "milp"]
+
+
+def test_too_few_schools_for_the_walking_limit_says_how_many_are_needed(demo):
+    """The suggest panel's p = 5 on the demo's primary level: no 5 (or 6) schools seat every
+    pupil within 40 minutes. Before, the planner read "HiGHS found no solution ... relax the
+    limit, add capacity or allow sites" (sites were allowed). Now the error says p is too
+    few and how many are needed: the fewest-schools plan's count, under the same schools
+    kept and closed; and a p-median with that many has a plan."""
+    least = len(plan(demo, "fewest_schools", level="primary").solution.open)
+    for p in (5, least - 1):
+        with pytest.raises(InfeasibleError) as caught:
+            plan(demo, "p_median", level="primary", p=p)
+        assert caught.value.text("en") == (
+            f"p = {p} schools are too few: seating every pupil within 40 minutes' walk needs at least {least} schools "
+            f"(the \"fewest schools\" goal finds which). Set p to {least} or more, or relax the walking limit")
+        assert caught.value.text("zh").startswith(f"p = {p} 所学校不够：要让每名学生都在 40 分钟步行范围内就读且有学位，"
+                                                  f"至少需要 {least} 所学校")
+    assert plan(demo, "p_median", level="primary", p=least).solution.optimal
+    kept = len(plan(demo, "fewest_schools", level="primary", keep=["S08"]).solution.open)
+    with pytest.raises(InfeasibleError) as caught:
+        plan(demo, "p_median", level="primary", p=5, keep=["S08"])
+    assert f"needs at least {kept} schools" in caught.value.text("en")
