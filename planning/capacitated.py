@@ -608,14 +608,14 @@ def by_sets(pairs: Pairs, multipliers: np.ndarray, incumbent: Found, *, mip_gap:
     cutoff = _cutoff(pairs, incumbent.value, mip_gap)
     forced = pairs.y_lower > 0
     free = np.flatnonzero((pairs.y_upper > 0) & ~forced)
-    start = _Sets(pairs, np.zeros((0, 0), dtype=np.int16), np.zeros(0))
-    first = start.cut(multipliers).value
+    sets = _Sets(pairs, np.zeros((0, 0), dtype=np.int16), np.zeros(0))  # none listed yet: the first cut's values
+    first = sets.cut(multipliers).value
     base = float(multipliers.sum() + first[forced].sum())
     room = pairs.p - int(forced.sum())
     columns = column_sets(first, free, room, cutoff - base, most=most // max(room, 1))
     if columns is None:
         return None
-    sets = _Sets(pairs, columns, base + first[columns].sum(axis=1))
+    sets.columns, sets.bound = columns, base + first[columns].sum(axis=1)
     settled = exact = 0
     while len(sets.bound) and time.perf_counter() < deadline:
         s = int(np.argmin(sets.bound))
