@@ -395,12 +395,14 @@ def _choose(page, label: str, option: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_figure_right_in_the_browser(server, browser, lang):
+def test_every_figure_right_in_the_browser(server, browser, lang, demo):
     """Issue 10 in a real browser, in both languages: figures labelled with the level chosen;
     a closed teaching point's grades 1–3 in the affected list; a bus rider's trip as walk to
     the pick-up plus ride; Tianditu with no key keeps the map and says where the key goes;
-    a refused merge and the solver report in the planner's language."""
+    a refused merge, the solver report and too few schools for the least walking in the
+    planner's language."""
     from planning.i18n import level_name, t
+    from planning.optimise import plan
 
     def T(key: str, **values) -> str:  # noqa: N802 - as the app names it
         return t(key, lang, **values)
@@ -474,6 +476,16 @@ def test_every_figure_right_in_the_browser(server, browser, lang):
     cells = report.locator("table").inner_text()
     assert T("solver.Optimal") in cells and "Optimal\t" not in cells, cells[:500]
     page.screenshot(path=ARTIFACTS / f"14_suggest_{lang}_1600.png", full_page=True)
+
+    # the least walking at the panel's own p = 5: too few schools for the limit, and how many are needed
+    _choose(page, T("app.goal"), T("app.goal.p_median"))
+    page.get_by_role("button", name=T("app.suggest")).click()
+    least = len(plan(demo, "fewest_schools", level="primary").solution.open)
+    error = page.get_by_test_id("stAlertContentError").filter(has_text="p = 5").first
+    error.wait_for(timeout=120_000)
+    assert (f"至少需要 {least} 所学校" if lang == "zh" else f"needs at least {least} schools") in error.inner_text()
+    error.scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / f"15_suggest_too_few_{lang}_1600.png")
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
